@@ -1,0 +1,23 @@
+// Command kubectl-c5c3 is the kubectl plugin for CobaltCore fleets run with
+// FluxCD. kubectl finds it on the PATH and runs it as `kubectl c5c3`.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	_ "k8s.io/client-go/plugin/pkg/client/auth" // cloud auth providers for the hub
+
+	"github.com/c5c3/kubectl-c5c3/plugin"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	streams := genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
+	code := plugin.Execute(ctx, streams, os.Args[1:])
+	stop()
+	os.Exit(code)
+}

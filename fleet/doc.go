@@ -1,0 +1,9 @@
+// Package fleet discovers a Flux fleet from its hub: every Kustomization and
+// HelmRelease, grouped by the cluster it deploys to. An object without
+// spec.kubeConfig targets the hub; one with spec.kubeConfig.secretRef
+// targets the spoke whose kubeconfig that Secret holds. Discovery makes one
+// LIST per kind, never a GET per object, and reaches spokes concurrently
+// through clients built from the hub's Secrets (cached per Secret).
+//
+// status, diff and promote all start from a Fleet.
+package fleet

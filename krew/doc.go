@@ -1,0 +1,3 @@
+// Package krew will render the krew-index plugin manifest (.krew.yaml) for a
+// release from the dist archives.
+package krew

@@ -1,0 +1,158 @@
+package plugin
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/rest"
+
+	"github.com/c5c3/kubectl-c5c3/internal/printers"
+	"github.com/c5c3/kubectl-c5c3/kube"
+)
+
+// DisplayName is how the plugin is invoked; help text uses it.
+const DisplayName = "kubectl c5c3"
+
+// Options are the flags and streams shared by every command. Each Execute
+// call builds a fresh set: there are no flag globals.
+type Options struct {
+	genericiooptions.IOStreams
+
+	// ConfigFlags are kubectl's own flags (--kubeconfig, --context, -n, ...).
+	ConfigFlags *genericclioptions.ConfigFlags
+	// FluxNamespace is where Flux and its FluxReport live.
+	FluxNamespace string
+	// HubName is the cluster name shown for the hub.
+	HubName string
+	// Color is the --color mode.
+	Color printers.ColorMode
+	// AllowExecKubeconfig lets spoke kubeconfigs run exec plugins or read files.
+	AllowExecKubeconfig bool
+
+	hub *kube.Client
+}
+
+// NewOptions returns Options with the defaults of every shared flag.
+func NewOptions(streams genericiooptions.IOStreams) *Options {
+	cf := genericclioptions.NewConfigFlags(true)
+	// kubectl's --cluster picks a kubeconfig cluster entry; here --cluster
+	// names a fleet cluster (hub or spoke), so the kubectl flag is removed.
+	// Use --context to pick the hub.
+	cf.ClusterName = nil
+	return &Options{
+		IOStreams:     streams,
+		ConfigFlags:   cf,
+		FluxNamespace: "flux-system",
+		HubName:       "management",
+		Color:         printers.ColorAuto,
+	}
+}
+
+// Namespace returns the namespace given with -n, and whether it was given.
+func (o *Options) Namespace() (string, bool) {
+	if o.ConfigFlags.Namespace == nil || *o.ConfigFlags.Namespace == "" {
+		return "", false
+	}
+	return *o.ConfigFlags.Namespace, true
+}
+
+// RequestTimeout is --request-timeout as a duration (0 = none).
+func (o *Options) RequestTimeout() (time.Duration, error) {
+	if o.ConfigFlags.Timeout == nil || *o.ConfigFlags.Timeout == "" || *o.ConfigFlags.Timeout == "0" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(*o.ConfigFlags.Timeout)
+	if err != nil {
+		return 0, usageErrorf("invalid --request-timeout %q: use a duration such as 30s or 1m", *o.ConfigFlags.Timeout)
+	}
+	return d, nil
+}
+
+// HubClient builds (once) the client for the hub from kubectl's flags.
+func (o *Options) HubClient() (*kube.Client, error) {
+	if o.hub != nil {
+		return o.hub, nil
+	}
+	cfg, err := o.ConfigFlags.ToRESTConfig()
+	if err != nil {
+		return nil, fmt.Errorf("loading the hub's kubeconfig: %w", err)
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = "kubectl-c5c3/" + rest.DefaultKubernetesUserAgent()
+	}
+	c, err := kube.NewClient(cfg)
+	if err != nil {
+		return nil, err
+	}
+	o.hub = c
+	return c, nil
+}
+
+// Palette returns the colour palette for the data stream.
+func (o *Options) Palette() printers.Palette {
+	return printers.Palette{On: o.Color.Enabled(o.Out)}
+}
+
+// NewRootCmd builds the `kubectl c5c3` command tree.
+func NewRootCmd(o *Options) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "c5c3",
+		Short: "Operate a CobaltCore fleet run with FluxCD",
+		Long: `kubectl c5c3 shows and changes a CobaltCore fleet: a management cluster (the hub)
+running Flux, and the remote spoke clusters its Flux Kustomizations and HelmReleases
+deploy to through kubeconfig Secrets. Only the hub needs to be in your kubeconfig.`,
+		Example: `  # Health of Flux and every Kustomization/HelmRelease, per cluster
+  kubectl c5c3 status
+
+  # Only what is failing, as a table
+  kubectl c5c3 status --failing -o table`,
+		Annotations:   map[string]string{cobra.CommandDisplayNameAnnotation: DisplayName},
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	cmd.SetFlagErrorFunc(flagError)
+	cmd.SetIn(o.In)
+	cmd.SetOut(o.Out)
+	cmd.SetErr(o.ErrOut)
+
+	flags := cmd.PersistentFlags()
+	o.ConfigFlags.AddFlags(flags)
+	flags.StringVar(&o.FluxNamespace, "flux-namespace", o.FluxNamespace, "Namespace where Flux and its FluxReport live")
+	flags.StringVar(&o.HubName, "hub-name", o.HubName, "Cluster name shown for the hub")
+	flags.Var(&o.Color, "color", "Colour output: auto|always|never (auto honours NO_COLOR and uses colour on a terminal only)")
+	flags.BoolVar(&o.AllowExecKubeconfig, "allow-exec-kubeconfig", false, "Allow spoke kubeconfigs that run exec plugins or read local files (refused by default, as in Flux)")
+	_ = cmd.RegisterFlagCompletionFunc("color", fixedCompletion(printers.ColorModes))
+
+	cmd.AddCommand(
+		
+		NewCmdVersion(o),
+	)
+	return cmd
+}
+
+// Execute runs `kubectl c5c3` with args and returns the exit code. Errors are
+// printed once, as "error: <msg>" on stderr.
+func Execute(ctx context.Context, streams genericiooptions.IOStreams, args []string) int {
+	o := NewOptions(streams)
+	cmd := NewRootCmd(o)
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(ctx)
+	if err == nil {
+		return CodeOK
+	}
+	var ee *ExitError
+	if !asExitError(err, &ee) || ee.Err != nil {
+		fmt.Fprintf(streams.ErrOut, "error: %v\n", err)
+	}
+	return exitCode(err)
+}
+
+func fixedCompletion(values []string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return values, cobra.ShellCompDirectiveNoFileComp
+	}
+}
