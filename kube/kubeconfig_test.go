@@ -35,7 +35,7 @@ func TestRESTConfigFromKubeconfig(t *testing.T) {
 		{name: "garbage", data: "{not: [yaml", wantErr: "not valid YAML"},
 		{name: "no context", data: strings.Replace(goodKubeconfig, "current-context: spoke", "current-context: other", 1), wantErr: "no current context"},
 		{name: "exec refused", data: strings.Replace(goodKubeconfig, "token: super-secret-token", "exec: {apiVersion: client.authentication.k8s.io/v1, command: /bin/steal}", 1), wantErr: "user.exec plugin"},
-		{name: "exec allowed", data: strings.Replace(goodKubeconfig, "token: super-secret-token", "exec: {apiVersion: client.authentication.k8s.io/v1, command: /bin/true}", 1), allowExec: true},
+		{name: "exec allowed", data: strings.Replace(goodKubeconfig, "token: super-secret-token", "exec: {apiVersion: client.authentication.k8s.io/v1, command: /bin/true, interactiveMode: Never}", 1), allowExec: true},
 		{name: "file refused", data: strings.Replace(goodKubeconfig, "token: super-secret-token", "tokenFile: /etc/shadow", 1), wantErr: "user.tokenFile"},
 		{name: "ca file refused", data: strings.Replace(goodKubeconfig, "certificate-authority-data: c2VjcmV0LWNh", "certificate-authority: /etc/ca.crt", 1), wantErr: "certificate-authority file"},
 	} {

@@ -51,4 +51,3 @@ func TestColorMode(t *testing.T) {
 		t.Fatalf("off palette painted: %q", got)
 	}
 }
-

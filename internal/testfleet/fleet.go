@@ -1,0 +1,290 @@
+package testfleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/c5c3/kubectl-c5c3/kube"
+)
+
+// SpokeNames are the spokes of the standard test fleet.
+var SpokeNames = []string{"control-plane", "hypervisor", "storage"}
+
+// CRD sources: the Flux controller modules (and the Flux Operator module,
+// whose Go code is AGPL and never imported — only its CRD YAML is read).
+var crdModules = []string{
+	"github.com/fluxcd/kustomize-controller@v1.9.6",
+	"github.com/fluxcd/source-controller@v1.9.6",
+	"github.com/fluxcd/helm-controller@v1.4.3",
+	"github.com/controlplaneio-fluxcd/flux-operator@v0.59.0",
+}
+
+// Cluster is one running kube-apiserver + etcd.
+type Cluster struct {
+	Name string
+	// Config is an admin REST config.
+	Config *rest.Config
+	// Client is a controller-runtime client with the plugin's scheme.
+	Client client.Client
+	// Kubeconfig is a self-contained admin kubeconfig (inline certificates).
+	Kubeconfig []byte
+
+	env *envtest.Environment
+}
+
+// Fleet is a running hub and its spokes.
+type Fleet struct {
+	// Dir holds the kubeconfig files; removed by Stop.
+	Dir string
+	// Hub is the management cluster with Flux CRDs installed.
+	Hub *Cluster
+	// Spokes by name.
+	Spokes map[string]*Cluster
+	// HubKubeconfig is the path of the hub kubeconfig file for the CLI.
+	HubKubeconfig string
+}
+
+// Options for Start.
+type Options struct {
+	// Spokes to start; default SpokeNames.
+	Spokes []string
+	// NodesPerSpoke Node objects are registered in each spoke (and one in the
+	// hub) so that node counts are realistic; there is no kubelet.
+	NodesPerSpoke int
+}
+
+// Start starts the hub and spokes concurrently. On error everything that
+// started is stopped again.
+func Start(ctx context.Context, opts Options) (f *Fleet, err error) {
+	if len(opts.Spokes) == 0 {
+		opts.Spokes = SpokeNames
+	}
+	assets, err := AssetsDir()
+	if err != nil {
+		return nil, err
+	}
+	crds, err := CRDDirs()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "c5c3-fleet-")
+	if err != nil {
+		return nil, err
+	}
+	f = &Fleet{Dir: dir, Spokes: map[string]*Cluster{}}
+	defer func() {
+		if err != nil {
+			_ = f.Stop()
+			f = nil
+		}
+	}()
+
+	names := append([]string{"hub"}, opts.Spokes...)
+	clusters := make([]*Cluster, len(names))
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var crdPaths []string
+			if name == "hub" {
+				crdPaths = crds
+			}
+			clusters[i], errs[i] = startCluster(name, assets, crdPaths)
+		}()
+	}
+	wg.Wait()
+	for i, c := range clusters {
+		if c == nil {
+			continue
+		}
+		if i == 0 {
+			f.Hub = c
+		} else {
+			f.Spokes[c.Name] = c
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return f, err
+	}
+
+	f.HubKubeconfig = filepath.Join(dir, "hub.kubeconfig")
+	if err := os.WriteFile(f.HubKubeconfig, f.Hub.Kubeconfig, 0o600); err != nil {
+		return f, err
+	}
+	for name, s := range f.Spokes {
+		if err := os.WriteFile(filepath.Join(dir, name+".kubeconfig"), s.Kubeconfig, 0o600); err != nil {
+			return f, err
+		}
+		if err := registerNodes(ctx, s.Client, name, opts.NodesPerSpoke); err != nil {
+			return f, err
+		}
+	}
+	if err := registerNodes(ctx, f.Hub.Client, "management", min(opts.NodesPerSpoke, 1)); err != nil {
+		return f, err
+	}
+	return f, nil
+}
+
+func startCluster(name, assets string, crdPaths []string) (*Cluster, error) {
+	env := &envtest.Environment{
+		BinaryAssetsDirectory: assets,
+		CRDInstallOptions:     envtest.CRDInstallOptions{Paths: crdPaths, ErrorIfPathMissing: true},
+	}
+	cfg, err := env.Start()
+	if err != nil {
+		return nil, fmt.Errorf("starting %s apiserver: %w", name, err)
+	}
+	c := &Cluster{Name: name, Config: cfg, env: env}
+	user, err := env.AddUser(envtest.User{Name: "fleet-admin", Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		_ = env.Stop()
+		return nil, fmt.Errorf("adding %s admin user: %w", name, err)
+	}
+	if c.Kubeconfig, err = user.KubeConfig(); err != nil {
+		_ = env.Stop()
+		return nil, err
+	}
+	c.Kubeconfig = []byte(strings.ReplaceAll(string(c.Kubeconfig), "envtest", name))
+	kc, err := kube.NewClient(cfg)
+	if err != nil {
+		_ = env.Stop()
+		return nil, err
+	}
+	c.Client = kc.Client
+	return c, nil
+}
+
+func registerNodes(ctx context.Context, c client.Client, prefix string, n int) error {
+	for i := range n {
+		node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s-node-%d", prefix, i)}}
+		if err := c.Create(ctx, node); client.IgnoreAlreadyExists(err) != nil {
+			return fmt.Errorf("registering node %s: %w", node.Name, err)
+		}
+	}
+	return nil
+}
+
+// Stop stops every apiserver and etcd and removes Dir.
+func (f *Fleet) Stop() error {
+	var errs []error
+	for _, c := range f.all() {
+		if c.env != nil {
+			errs = append(errs, c.env.Stop())
+		}
+	}
+	if f.Dir != "" {
+		errs = append(errs, os.RemoveAll(f.Dir))
+	}
+	return errors.Join(errs...)
+}
+
+func (f *Fleet) all() []*Cluster {
+	var out []*Cluster
+	if f.Hub != nil {
+		out = append(out, f.Hub)
+	}
+	for _, n := range SpokeNames {
+		if s := f.Spokes[n]; s != nil {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// StopSpoke stops one spoke for good (an unreachable cluster). Its kubeconfig
+// Secrets stay in the hub.
+func (f *Fleet) StopSpoke(name string) error {
+	s := f.Spokes[name]
+	if s == nil || s.env == nil {
+		return fmt.Errorf("no running spoke %q", name)
+	}
+	err := s.env.Stop()
+	s.env = nil
+	return err
+}
+
+// AssetsDir finds the kube-apiserver and etcd binaries: $KUBEBUILDER_ASSETS,
+// else bin/k8s in the module root. It fails with a hint when they are missing.
+func AssetsDir() (string, error) {
+	dir := os.Getenv("KUBEBUILDER_ASSETS")
+	if dir == "" {
+		root, err := ModuleRoot()
+		if err != nil {
+			return "", err
+		}
+		dir = filepath.Join(root, "bin", "k8s")
+	}
+	for _, b := range []string{"kube-apiserver", "etcd"} {
+		if _, err := os.Stat(filepath.Join(dir, b)); err != nil {
+			return "", fmt.Errorf("test fleet binary %s missing in %s: run `make k8s-bins` (or `make test`) first", b, dir)
+		}
+	}
+	return dir, nil
+}
+
+// CRDDirs returns the config/crd/bases folders of the Flux modules in the
+// Go module cache.
+func CRDDirs() ([]string, error) {
+	modcache := os.Getenv("GOMODCACHE")
+	if modcache == "" {
+		out, err := exec.Command("go", "env", "GOMODCACHE").Output()
+		if err != nil {
+			return nil, fmt.Errorf("locating the Go module cache: %w", err)
+		}
+		modcache = strings.TrimSpace(string(out))
+	}
+	var dirs []string
+	for _, m := range crdModules {
+		d := filepath.Join(modcache, escapeModulePath(m), "config", "crd", "bases")
+		if _, err := os.Stat(d); err != nil {
+			return nil, fmt.Errorf("Flux CRDs of %s not in the module cache (%s): run `make crds`", m, d)
+		}
+		dirs = append(dirs, d)
+	}
+	return dirs, nil
+}
+
+// escapeModulePath applies the module cache's case encoding (!x for X).
+func escapeModulePath(p string) string {
+	var b strings.Builder
+	for _, r := range p {
+		if r >= 'A' && r <= 'Z' {
+			b.WriteByte('!')
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// ModuleRoot walks up from the working directory to the main go.mod.
+func ModuleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && strings.Contains(string(b), "module github.com/c5c3/kubectl-c5c3\n") {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("cannot find the kubectl-c5c3 module root above the working directory")
+		}
+		dir = parent
+	}
+}

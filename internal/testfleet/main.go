@@ -1,0 +1,64 @@
+package testfleet
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+var (
+	shared   *Fleet
+	startErr error
+	nsSeq    atomic.Int64
+)
+
+// Run starts the shared fleet (unless -short), runs the tests and stops the
+// fleet. Use it from TestMain: os.Exit(testfleet.Run(m)).
+func Run(m *testing.M) int {
+	flag.Parse()
+	if !testing.Short() {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		shared, startErr = Start(ctx, Options{NodesPerSpoke: 3})
+		cancel()
+		if startErr != nil {
+			fmt.Fprintf(os.Stderr, "testfleet: %v\n", startErr)
+		}
+	}
+	code := m.Run()
+	if shared != nil {
+		if err := shared.Stop(); err != nil {
+			fmt.Fprintf(os.Stderr, "testfleet: stopping: %v\n", err)
+		}
+	}
+	return code
+}
+
+// Get returns the shared fleet. Under -short it skips the test; otherwise a
+// fleet that could not start fails it (missing binaries are a failure).
+func Get(t testing.TB) *Fleet {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("fleet test: needs real apiservers, skipped with -short")
+	}
+	if startErr != nil {
+		t.Fatalf("test fleet did not start: %v", startErr)
+	}
+	if shared == nil {
+		t.Fatal("test fleet not started: call testfleet.Run from TestMain")
+	}
+	return shared
+}
+
+// Namespace returns a fresh hub namespace name for one test.
+func Namespace(t testing.TB) string {
+	name := strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))
+	if len(name) > 40 {
+		name = name[:40]
+	}
+	return strings.Trim(fmt.Sprintf("t%d-%s", nsSeq.Add(1), name), "-")
+}

@@ -1,0 +1,451 @@
+package testfleet
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
+	"github.com/fluxcd/cli-utils/pkg/kstatus/polling"
+	"github.com/fluxcd/pkg/apis/meta"
+	"github.com/fluxcd/pkg/kustomize"
+	"github.com/fluxcd/pkg/ssa"
+	ssautil "github.com/fluxcd/pkg/ssa/utils"
+	sourcev1 "github.com/fluxcd/source-controller/api/v1"
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	corev1 "k8s.io/api/core/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// Sample is the sample gitops repo loaded into one hub namespace.
+type Sample struct {
+	// Fleet it was loaded into.
+	Fleet *Fleet
+	// Namespace in the hub holding the Flux objects (flux-system in the repo).
+	Namespace string
+	// RepoDir is the git checkout the fleet was reconciled from: a copy of
+	// testdata/gitops with flux-system renamed to Namespace, committed.
+	RepoDir string
+	// Revision is what Flux reports: "main@sha1:<commit>".
+	Revision string
+	// URL is the GitRepository URL of the sample.
+	URL string
+}
+
+// SampleOptions for LoadSample.
+type SampleOptions struct {
+	// Namespace in the hub for the Flux objects; default "flux-system".
+	Namespace string
+	// Source is the gitops tree to load; default testdata/gitops.
+	Source string
+	// NoFluxReport leaves the FluxReport out (Flux without the operator).
+	NoFluxReport bool
+}
+
+// SampleURL is the origin URL of the sample repo.
+const SampleURL = "https://github.com/c5c3/c5c3-gitops.git"
+
+// kustomizeOwner is the SSA field manager and label prefix Flux uses.
+var kustomizeOwner = ssa.Owner{Field: "kustomize-controller", Group: kustomizev1.GroupVersion.Group}
+
+// LoadSample puts the sample gitops repo into the fleet the way Flux would,
+// with every Kustomization and HelmRelease Ready at the repo's commit.
+func (f *Fleet) LoadSample(ctx context.Context, opts SampleOptions) (*Sample, error) {
+	if opts.Namespace == "" {
+		opts.Namespace = "flux-system"
+	}
+	if opts.Source == "" {
+		root, err := ModuleRoot()
+		if err != nil {
+			return nil, err
+		}
+		opts.Source = filepath.Join(root, "testdata", "gitops")
+	}
+	s := &Sample{Fleet: f, Namespace: opts.Namespace, URL: SampleURL}
+	var err error
+	if s.RepoDir, err = os.MkdirTemp(f.Dir, "gitops-"+opts.Namespace+"-"); err != nil {
+		return nil, err
+	}
+	if err := copyTree(opts.Source, s.RepoDir, opts.Namespace); err != nil {
+		return nil, err
+	}
+	commit, err := commitAll(s.RepoDir, "c5c3-gitops: sample fleet")
+	if err != nil {
+		return nil, err
+	}
+	s.Revision = "main@sha1:" + commit
+
+	hub := f.Hub.Client
+	if err := hub.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: s.Namespace}}); client.IgnoreAlreadyExists(err) != nil {
+		return nil, err
+	}
+	for name, spoke := range f.Spokes {
+		sec := &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Name: name + "-kubeconfig", Namespace: s.Namespace},
+			Data:       map[string][]byte{"value": spoke.Kubeconfig},
+		}
+		if err := hub.Create(ctx, sec); err != nil {
+			return nil, fmt.Errorf("creating kubeconfig Secret for %s: %w", name, err)
+		}
+	}
+	repo := &sourcev1.GitRepository{
+		ObjectMeta: metav1.ObjectMeta{Name: "flux-system", Namespace: s.Namespace},
+		Spec: sourcev1.GitRepositorySpec{
+			URL:       SampleURL,
+			Interval:  metav1.Duration{Duration: time.Minute},
+			Reference: &sourcev1.GitRepositoryRef{Branch: "main"},
+		},
+	}
+	if err := hub.Create(ctx, repo); err != nil {
+		return nil, err
+	}
+	if err := s.SetSourceRevision(ctx, s.Revision); err != nil {
+		return nil, err
+	}
+	sync := &kustomizev1.Kustomization{
+		ObjectMeta: metav1.ObjectMeta{Name: "flux-system", Namespace: s.Namespace},
+		Spec: kustomizev1.KustomizationSpec{
+			Interval:  metav1.Duration{Duration: 10 * time.Minute},
+			Path:      "./clusters/management",
+			Prune:     true,
+			SourceRef: kustomizev1.CrossNamespaceSourceReference{Kind: sourcev1.GitRepositoryKind, Name: "flux-system"},
+		},
+	}
+	if err := hub.Create(ctx, sync); err != nil {
+		return nil, err
+	}
+	if err := s.ReconcileAll(ctx); err != nil {
+		return nil, err
+	}
+	if !opts.NoFluxReport {
+		if err := s.WriteFluxReport(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// ReconcileAll reconciles every Kustomization of the sample in dependsOn
+// order (the flux-system sync first: it creates the others), then marks the
+// HelmReleases installed.
+func (s *Sample) ReconcileAll(ctx context.Context) error {
+	done := map[string]bool{}
+	for range 10 { // new Kustomizations appear as their parents apply
+		var list kustomizev1.KustomizationList
+		if err := s.Fleet.Hub.Client.List(ctx, &list, client.InNamespace(s.Namespace)); err != nil {
+			return err
+		}
+		progressed := false
+		sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
+		for i := range list.Items {
+			ks := &list.Items[i]
+			if done[ks.Name] || !depsDone(ks, done) {
+				continue
+			}
+			if err := s.Reconcile(ctx, ks.Name); err != nil {
+				return err
+			}
+			done[ks.Name], progressed = true, true
+		}
+		if !progressed {
+			break
+		}
+	}
+	return s.markHelmReleasesInstalled(ctx)
+}
+
+func depsDone(ks *kustomizev1.Kustomization, done map[string]bool) bool {
+	for _, d := range ks.Spec.DependsOn {
+		if !done[d.Name] {
+			return false
+		}
+	}
+	return true
+}
+
+// Reconcile does what kustomize-controller does for one Kustomization:
+// build its path from RepoDir, substitute postBuild variables (read from the
+// hub), server-side apply into the target cluster, and write the status.
+func (s *Sample) Reconcile(ctx context.Context, name string) error {
+	hub := s.Fleet.Hub.Client
+	ks := &kustomizev1.Kustomization{}
+	if err := hub.Get(ctx, client.ObjectKey{Namespace: s.Namespace, Name: name}, ks); err != nil {
+		return err
+	}
+	objects, err := s.build(ctx, ks)
+	if err != nil {
+		return fmt.Errorf("building Kustomization %s: %w", name, err)
+	}
+	target, err := s.target(ks)
+	if err != nil {
+		return err
+	}
+	poller := polling.NewStatusPoller(target.Client, target.Client.RESTMapper(), polling.Options{})
+	rm := ssa.NewResourceManager(target.Client, poller, kustomizeOwner)
+	rm.SetOwnerLabels(objects, ks.Name, ks.Namespace)
+	cs, err := rm.ApplyAllStaged(ctx, objects, ssa.DefaultApplyOptions())
+	if err != nil {
+		return fmt.Errorf("applying Kustomization %s to %s: %w", name, target.Name, err)
+	}
+	inv := &kustomizev1.ResourceInventory{}
+	for _, e := range cs.Entries {
+		inv.Entries = append(inv.Entries, kustomizev1.ResourceRef{ID: e.ObjMetadata.String(), Version: versionOf(e.GroupVersion)})
+	}
+	sort.Slice(inv.Entries, func(i, j int) bool { return inv.Entries[i].ID < inv.Entries[j].ID })
+
+	if err := hub.Get(ctx, client.ObjectKeyFromObject(ks), ks); err != nil {
+		return err
+	}
+	ks.Status.ObservedGeneration = ks.Generation
+	ks.Status.LastAppliedRevision = s.Revision
+	ks.Status.LastAttemptedRevision = s.Revision
+	ks.Status.Inventory = inv
+	apimeta.SetStatusCondition(&ks.Status.Conditions, metav1.Condition{
+		Type: meta.ReadyCondition, Status: metav1.ConditionTrue, Reason: meta.ReconciliationSucceededReason,
+		Message: "Applied revision: " + s.Revision, ObservedGeneration: ks.Generation,
+	})
+	apimeta.SetStatusCondition(&ks.Status.Conditions, metav1.Condition{
+		Type: meta.HealthyCondition, Status: metav1.ConditionTrue, Reason: meta.SucceededReason,
+		Message: "Health check passed", ObservedGeneration: ks.Generation,
+	})
+	return hub.Status().Update(ctx, ks)
+}
+
+func versionOf(gv string) string {
+	if i := strings.LastIndex(gv, "/"); i >= 0 {
+		return gv[i+1:]
+	}
+	return gv
+}
+
+// build runs kustomize on the Kustomization's path like kustomize-controller.
+func (s *Sample) build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*unstructured.Unstructured, error) {
+	raw, err := runtime.DefaultUnstructuredConverter.ToUnstructured(ks)
+	if err != nil {
+		return nil, err
+	}
+	u := unstructured.Unstructured{Object: raw}
+	// Build in a scratch copy: the generator may write a kustomization.yaml.
+	work, err := os.MkdirTemp(s.Fleet.Dir, "build-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(work)
+	if err := copyTree(s.RepoDir, work, ""); err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(work, filepath.Clean(ks.Spec.Path))
+	if _, err := kustomize.NewGenerator(work, u).WriteFile(dir); err != nil {
+		return nil, err
+	}
+	resMap, err := kustomize.SecureBuild(work, dir, false)
+	if err != nil {
+		return nil, err
+	}
+	if ks.Spec.PostBuild != nil {
+		for _, res := range resMap.Resources() {
+			out, err := kustomize.SubstituteVariables(ctx, s.Fleet.Hub.Client, u, res)
+			if err != nil {
+				return nil, fmt.Errorf("substituting variables in %s: %w", res.CurId(), err)
+			}
+			if out != nil {
+				if _, err := resMap.Replace(out); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	yml, err := resMap.AsYaml()
+	if err != nil {
+		return nil, err
+	}
+	return ssautil.ReadObjects(strings.NewReader(string(yml)))
+}
+
+// target returns the cluster a Kustomization applies to.
+func (s *Sample) target(ks *kustomizev1.Kustomization) (*Cluster, error) {
+	if ks.Spec.KubeConfig == nil || ks.Spec.KubeConfig.SecretRef == nil {
+		return s.Fleet.Hub, nil
+	}
+	name := strings.TrimSuffix(ks.Spec.KubeConfig.SecretRef.Name, "-kubeconfig")
+	c := s.Fleet.Spokes[name]
+	if c == nil {
+		return nil, fmt.Errorf("Kustomization %s targets unknown spoke %q", ks.Name, name)
+	}
+	return c, nil
+}
+
+// markHelmReleasesInstalled writes, for every HelmRelease of the sample,
+// the HelmChart source-controller would make and the status helm-controller
+// writes after an install. (No Helm runs: spokes get no chart objects.)
+func (s *Sample) markHelmReleasesInstalled(ctx context.Context) error {
+	hub := s.Fleet.Hub.Client
+	var list helmv2.HelmReleaseList
+	if err := hub.List(ctx, &list, client.InNamespace(s.Namespace)); err != nil {
+		return err
+	}
+	for i := range list.Items {
+		hr := &list.Items[i]
+		if hr.Spec.Chart == nil {
+			continue
+		}
+		chart := &sourcev1.HelmChart{
+			ObjectMeta: metav1.ObjectMeta{Name: s.Namespace + "-" + hr.Name, Namespace: s.Namespace},
+			Spec: sourcev1.HelmChartSpec{
+				Chart:     hr.Spec.Chart.Spec.Chart,
+				Version:   hr.Spec.Chart.Spec.Version,
+				SourceRef: sourcev1.LocalHelmChartSourceReference{Kind: hr.Spec.Chart.Spec.SourceRef.Kind, Name: hr.Spec.Chart.Spec.SourceRef.Name},
+				Interval:  metav1.Duration{Duration: 10 * time.Minute},
+			},
+		}
+		if err := hub.Create(ctx, chart); client.IgnoreAlreadyExists(err) != nil {
+			return err
+		}
+		if err := s.setArtifact(ctx, chart, hr.Spec.Chart.Spec.Version); err != nil {
+			return err
+		}
+		version := hr.Spec.Chart.Spec.Version
+		now := metav1.NewTime(time.Now().Truncate(time.Second))
+		target := hr.Spec.TargetNamespace
+		if target == "" {
+			target = hr.Namespace
+		}
+		hr.Status.ObservedGeneration = hr.Generation
+		hr.Status.HelmChart = s.Namespace + "/" + chart.Name
+		hr.Status.LastAttemptedRevision = version
+		hr.Status.LastAttemptedReleaseAction = helmv2.ReleaseActionInstall
+		hr.Status.StorageNamespace = target
+		hr.Status.History = helmv2.Snapshots{{
+			Name: hr.Name, Namespace: target, Version: 1, Status: "deployed",
+			ChartName: hr.Spec.Chart.Spec.Chart, ChartVersion: version,
+			Digest: digest(hr.Name + version), ConfigDigest: digest(hr.Name),
+			FirstDeployed: now, LastDeployed: now,
+		}}
+		apimeta.SetStatusCondition(&hr.Status.Conditions, metav1.Condition{
+			Type: meta.ReadyCondition, Status: metav1.ConditionTrue, Reason: helmv2.InstallSucceededReason,
+			Message: fmt.Sprintf("Helm install succeeded for release %s/%s.v1 with chart %s@%s", target, hr.Name, hr.Spec.Chart.Spec.Chart, version),
+		})
+		if err := hub.Status().Update(ctx, hr); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func digest(s string) string {
+	return fmt.Sprintf("sha256:%x", sha256.Sum256([]byte(s)))
+}
+
+// SetSourceRevision sets the artifact revision of the sample's
+// GitRepository, as source-controller does after fetching a new commit.
+func (s *Sample) SetSourceRevision(ctx context.Context, revision string) error {
+	repo := &sourcev1.GitRepository{}
+	if err := s.Fleet.Hub.Client.Get(ctx, client.ObjectKey{Namespace: s.Namespace, Name: "flux-system"}, repo); err != nil {
+		return err
+	}
+	return s.setArtifact(ctx, repo, revision)
+}
+
+type artifactSetter interface {
+	client.Object
+	SetConditions([]metav1.Condition)
+	GetConditions() []metav1.Condition
+}
+
+func (s *Sample) setArtifact(ctx context.Context, obj artifactSetter, revision string) error {
+	hub := s.Fleet.Hub.Client
+	if err := hub.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
+		return err
+	}
+	kind := strings.ToLower(obj.GetObjectKind().GroupVersionKind().Kind)
+	if kind == "" {
+		kind = "source"
+	}
+	art := &meta.Artifact{
+		Path:           fmt.Sprintf("%s/%s/%s/%s.tar.gz", kind, obj.GetNamespace(), obj.GetName(), strings.ReplaceAll(revision, ":", "-")),
+		URL:            "http://source-controller.flux-system.svc.cluster.local./" + obj.GetName(),
+		Revision:       revision,
+		Digest:         digest(revision),
+		LastUpdateTime: metav1.NewTime(time.Now().Truncate(time.Second)),
+	}
+	switch o := obj.(type) {
+	case *sourcev1.GitRepository:
+		o.Status.Artifact = art
+		o.Status.ObservedGeneration = o.Generation
+	case *sourcev1.HelmChart:
+		o.Status.Artifact = art
+		o.Status.ObservedGeneration = o.Generation
+	}
+	conds := obj.GetConditions()
+	apimeta.SetStatusCondition(&conds, metav1.Condition{
+		Type: meta.ReadyCondition, Status: metav1.ConditionTrue, Reason: meta.SucceededReason,
+		Message: "stored artifact for revision '" + revision + "'",
+	})
+	obj.SetConditions(conds)
+	return hub.Status().Update(ctx, obj)
+}
+
+// copyTree copies src to dst; when ns is set, every "namespace: flux-system"
+// in YAML files becomes "namespace: <ns>" so that a test's Flux objects live
+// in its own hub namespace.
+func copyTree(src, dst, ns string) error {
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() {
+			if d.Name() == ".git" {
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if ns != "" && ns != "flux-system" && strings.HasSuffix(p, ".yaml") {
+			b = []byte(strings.ReplaceAll(string(b), "namespace: flux-system", "namespace: "+ns))
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+}
+
+// commitAll makes dir a git repository on branch main with one commit of
+// everything in it and returns the commit hash.
+func commitAll(dir, msg string) (string, error) {
+	repo, err := git.PlainInitWithOptions(dir, &git.PlainInitOptions{
+		InitOptions: git.InitOptions{DefaultBranch: "refs/heads/main"},
+	})
+	if err != nil {
+		return "", err
+	}
+	if _, err := repo.CreateRemote(&gitconfigRemote); err != nil {
+		return "", err
+	}
+	wt, err := repo.Worktree()
+	if err != nil {
+		return "", err
+	}
+	if err := wt.AddGlob("."); err != nil {
+		return "", err
+	}
+	sig := &object.Signature{Name: "c5c3 test", Email: "test@c5c3.example", When: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)}
+	h, err := wt.Commit(msg, &git.CommitOptions{Author: sig, Committer: sig})
+	if err != nil {
+		return "", err
+	}
+	return h.String(), nil
+}

@@ -1,0 +1,92 @@
+package testfleet
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+func TestMain(m *testing.M) { os.Exit(Run(m)) }
+
+// TestLoadSample checks that the sample lands in the fleet as Flux would
+// leave it: every Kustomization Ready at the commit with an inventory, and
+// the objects applied in their target clusters by kustomize-controller,
+// with postBuild variables substituted from the hub.
+func TestLoadSample(t *testing.T) {
+	f := Get(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s, err := f.LoadSample(ctx, SampleOptions{Namespace: Namespace(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kss kustomizev1.KustomizationList
+	if err := f.Hub.Client.List(ctx, &kss, client.InNamespace(s.Namespace)); err != nil {
+		t.Fatal(err)
+	}
+	if len(kss.Items) != 8 {
+		t.Fatalf("want 8 Kustomizations (flux-system + 7), got %d", len(kss.Items))
+	}
+	for _, ks := range kss.Items {
+		if !apimeta.IsStatusConditionTrue(ks.Status.Conditions, "Ready") || ks.Status.LastAppliedRevision != s.Revision {
+			t.Errorf("Kustomization %s: ready=%v applied=%q want %q", ks.Name,
+				apimeta.IsStatusConditionTrue(ks.Status.Conditions, "Ready"), ks.Status.LastAppliedRevision, s.Revision)
+		}
+		if ks.Status.Inventory == nil || len(ks.Status.Inventory.Entries) == 0 {
+			t.Errorf("Kustomization %s has no inventory", ks.Name)
+		}
+	}
+	var hrs helmv2.HelmReleaseList
+	if err := f.Hub.Client.List(ctx, &hrs, client.InNamespace(s.Namespace)); err != nil {
+		t.Fatal(err)
+	}
+	if len(hrs.Items) != 3 {
+		t.Fatalf("want 3 HelmReleases, got %d", len(hrs.Items))
+	}
+
+	cp := f.Spokes["control-plane"].Client
+	var dep appsv1.Deployment
+	if err := cp.Get(ctx, client.ObjectKey{Namespace: "openstack", Name: "keystone-api"}, &dep); err != nil {
+		t.Fatalf("keystone-api not applied to the control-plane spoke: %v", err)
+	}
+	var managed bool
+	for _, mf := range dep.ManagedFields {
+		managed = managed || mf.Manager == "kustomize-controller"
+	}
+	if !managed {
+		t.Error("keystone-api not applied by field manager kustomize-controller")
+	}
+	if got := dep.Labels["kustomize.toolkit.fluxcd.io/name"]; got != "control-plane-apps" {
+		t.Errorf("owner label = %q", got)
+	}
+	var cm corev1.ConfigMap
+	if err := cp.Get(ctx, client.ObjectKey{Namespace: "openstack", Name: "keystone-config"}, &cm); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range cm.Data {
+		if containsVar(v) {
+			t.Errorf("keystone-config %s not substituted: %q", k, v)
+		}
+	}
+	// Hub objects must not leak into spokes and vice versa.
+	if err := f.Spokes["hypervisor"].Client.Get(ctx, client.ObjectKey{Namespace: "openstack", Name: "keystone-api"}, &dep); err == nil {
+		t.Error("keystone-api found on the hypervisor spoke")
+	}
+}
+
+func containsVar(s string) bool {
+	for i := 0; i+1 < len(s); i++ {
+		if s[i] == '$' && s[i+1] == '{' {
+			return true
+		}
+	}
+	return false
+}
