@@ -127,8 +127,9 @@ deploy to through kubeconfig Secrets. Only the hub needs to be in your kubeconfi
 	flags.BoolVar(&o.AllowExecKubeconfig, "allow-exec-kubeconfig", false, "Allow spoke kubeconfigs that run exec plugins or read local files (refused by default, as in Flux)")
 	_ = cmd.RegisterFlagCompletionFunc("color", fixedCompletion(printers.ColorModes))
 
+	cmd.CompletionOptions.DisableDefaultCmd = true // kubectl c5c3 completion replaces cobra's
 	cmd.AddCommand(
-		
+		NewCmdCompletion(o),
 		NewCmdVersion(o),
 	)
 	return cmd
