@@ -19,8 +19,13 @@ GOBIN       ?= $(shell go env GOPATH)/bin
 K8S_VERSION  := v1.37.2
 ETCD_VERSION := v3.7.0
 K8S_BIN      := $(CURDIR)/bin/k8s
-K8S_CACHE    ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/kubectl-c5c3/k8s-$(K8S_VERSION)-etcd-$(ETCD_VERSION)
+K8S_CACHE    ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/kubectl-c5c3/k8s-$(K8S_VERSION)-etcd-$(ETCD_VERSION)-2
 export KUBEBUILDER_ASSETS := $(K8S_BIN)
+# Stamp the version the apiserver reports (/version), as a release build would.
+K8S_LDFLAGS  := -X k8s.io/component-base/version.gitVersion=$(K8S_VERSION) \
+                -X k8s.io/component-base/version.gitMajor=1 \
+                -X k8s.io/component-base/version.gitMinor=37 \
+                -X k8s.io/component-base/version.gitTreeState=clean
 
 # Flux CRDs come from the Flux controller modules in the Go module cache.
 FLUX_MODULES := github.com/fluxcd/kustomize-controller@v1.9.6 \
@@ -59,7 +64,7 @@ bench: k8s-bins crds ## Run the benchmarks on the test fleet
 
 .PHONY: update-golden
 update-golden: k8s-bins crds ## Rewrite the golden files from the current output
-	go test -count=1 ./... -update
+	go test -count=1 $$(grep -rl --include='*_test.go' 'internal/golden"' . | xargs -n1 dirname | sort -u | sed 's|^|./|') -update
 
 .PHONY: demo
 demo: build k8s-bins crds ## Start a local hub + 3 spokes with the sample gitops repo and show `kubectl c5c3 status`
@@ -77,7 +82,7 @@ $(K8S_BIN)/kube-apiserver $(K8S_BIN)/etcd:
 	else \
 		echo "building kube-apiserver $(K8S_VERSION) and etcd $(ETCD_VERSION) from the Go module proxy (several minutes, once)"; \
 		mkdir -p "$(K8S_CACHE)" && cd hack/k8s && \
-		go build -trimpath -o "$(K8S_CACHE)/" k8s.io/kubernetes/cmd/kube-apiserver ./cmd/etcd; \
+		go build -trimpath -ldflags '$(K8S_LDFLAGS)' -o "$(K8S_CACHE)/" k8s.io/kubernetes/cmd/kube-apiserver ./cmd/etcd; \
 	fi
 	cp "$(K8S_CACHE)/kube-apiserver" "$(K8S_CACHE)/etcd" $(K8S_BIN)/
 

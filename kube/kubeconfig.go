@@ -3,6 +3,7 @@ package kube
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 	"time"
@@ -23,6 +24,9 @@ type SpokeOptions struct {
 	Impersonate string
 	// Timeout is the per-request timeout.
 	Timeout time.Duration
+	// WrapTransport, when set, wraps the spoke's HTTP transport (request
+	// counting in tests and benchmarks).
+	WrapTransport func(http.RoundTripper) http.RoundTripper
 }
 
 // ErrUnsafeKubeconfig is wrapped by RESTConfigFromKubeconfig when the
@@ -64,6 +68,9 @@ func RESTConfigFromKubeconfig(data []byte, opts SpokeOptions) (*rest.Config, err
 	}
 	if opts.Timeout > 0 {
 		rc.Timeout = opts.Timeout
+	}
+	if opts.WrapTransport != nil {
+		rc.Wrap(opts.WrapTransport)
 	}
 	return rc, nil
 }

@@ -32,6 +32,8 @@ type Options struct {
 	Color printers.ColorMode
 	// AllowExecKubeconfig lets spoke kubeconfigs run exec plugins or read files.
 	AllowExecKubeconfig bool
+	// Clock, when set, replaces time.Now for ages (tests).
+	Clock func() time.Time
 
 	hub *kube.Client
 }
@@ -130,6 +132,7 @@ deploy to through kubeconfig Secrets. Only the hub needs to be in your kubeconfi
 	cmd.CompletionOptions.DisableDefaultCmd = true // kubectl c5c3 completion replaces cobra's
 	cmd.AddCommand(
 		NewCmdCompletion(o),
+		NewCmdStatus(o),
 		NewCmdVersion(o),
 	)
 	return cmd
@@ -138,9 +141,13 @@ deploy to through kubeconfig Secrets. Only the hub needs to be in your kubeconfi
 // Execute runs `kubectl c5c3` with args and returns the exit code. Errors are
 // printed once, as "error: <msg>" on stderr.
 func Execute(ctx context.Context, streams genericiooptions.IOStreams, args []string) int {
-	o := NewOptions(streams)
-	cmd := NewRootCmd(o)
+	cmd := NewRootCmd(NewOptions(streams))
 	cmd.SetArgs(args)
+	return exec(ctx, cmd, streams)
+}
+
+// exec runs a built root command and turns its error into an exit code.
+func exec(ctx context.Context, cmd *cobra.Command, streams genericiooptions.IOStreams) int {
 	err := cmd.ExecuteContext(ctx)
 	if err == nil {
 		return CodeOK

@@ -147,7 +147,7 @@ func (s *Sample) BreakKubeconfig(ctx context.Context, spoke string, fault Kubeco
 	case FaultUnreachable:
 		sec.Data = map[string][]byte{"value": []byte(UnreachableKubeconfig)}
 	case FaultGarbage:
-		sec.Data = map[string][]byte{"value": []byte("this is: [not a kubeconfig")}
+		sec.Data = map[string][]byte{"value": []byte("garbage-kubeconfig-bytes: [unterminated")}
 	case FaultExec:
 		sec.Data = map[string][]byte{"value": []byte(ExecKubeconfig)}
 	case FaultWrongKey:

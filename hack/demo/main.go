@@ -1,0 +1,119 @@
+// Command demo starts a local fleet — a hub and three spokes, each a real
+// kube-apiserver + etcd — loads the sample gitops repo into it with some
+// drift and one failing Kustomization, prints `kubectl c5c3 status`, and
+// keeps the fleet running until Ctrl-C. Run it with `make demo`.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
+)
+
+func main() {
+	plugin := flag.String("plugin", "bin/kubectl-c5c3", "kubectl-c5c3 binary to run")
+	dir := flag.String("dir", ".demo", "where to write the hub kubeconfig")
+	once := flag.Bool("once", false, "stop after printing the status instead of waiting for Ctrl-C")
+	flag.Parse()
+	if err := run(*plugin, *dir, *once); err != nil {
+		fmt.Fprintf(os.Stderr, "demo: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func run(plugin, dir string, once bool) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	fmt.Fprintln(os.Stderr, "starting a hub and 3 spokes (kube-apiserver + etcd each)...")
+	start := time.Now()
+	f, err := testfleet.Start(ctx, testfleet.Options{NodesPerSpoke: 3})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		fmt.Fprintln(os.Stderr, "stopping the fleet...")
+		if err := f.Stop(); err != nil {
+			fmt.Fprintf(os.Stderr, "demo: stopping: %v\n", err)
+		}
+		_ = os.RemoveAll(dir)
+	}()
+	fmt.Fprintf(os.Stderr, "fleet up in %s; loading the sample gitops repo (testdata/gitops)...\n", time.Since(start).Round(time.Second))
+	s, err := f.LoadSample(ctx, testfleet.SampleOptions{})
+	if err != nil {
+		return err
+	}
+	if err := breakThings(ctx, f, s); err != nil {
+		return err
+	}
+
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	kubeconfig, err := filepath.Abs(filepath.Join(dir, "hub.kubeconfig"))
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(kubeconfig, f.Hub.Kubeconfig, 0o600); err != nil {
+		return err
+	}
+	bin, err := filepath.Abs(plugin)
+	if err != nil {
+		return err
+	}
+
+	fmt.Println("$ kubectl c5c3 status")
+	cmd := exec.CommandContext(ctx, bin, "status")
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	err = cmd.Run()
+	if _, isExit := err.(*exec.ExitError); err != nil && !isExit {
+		return err
+	}
+	fmt.Printf(`
+The fleet is running. In another shell:
+
+  export KUBECONFIG=%s
+  export PATH=%s:$PATH
+  kubectl c5c3 status
+  kubectl c5c3 status --failing -o table
+  kubectl get kustomizations -A
+
+`, kubeconfig, filepath.Dir(bin))
+	if once {
+		return nil
+	}
+	fmt.Println("Press Ctrl-C to stop it; nothing is left running afterwards.")
+	<-ctx.Done()
+	return nil
+}
+
+// breakThings adds the drift and failure that make the demo interesting:
+// keystone-api scaled by hand on the control-plane spoke, and the
+// hypervisor Kustomization failing its health check.
+func breakThings(ctx context.Context, f *testfleet.Fleet, s *testfleet.Sample) error {
+	cp := f.Spokes["control-plane"].Client
+	dep := &appsv1.Deployment{}
+	if err := cp.Get(ctx, client.ObjectKey{Namespace: "openstack", Name: "keystone-api"}, dep); err != nil {
+		return err
+	}
+	patch := client.MergeFrom(dep.DeepCopy())
+	dep.Spec.Replicas = ptr.To[int32](5)
+	if err := cp.Patch(ctx, dep, patch, client.FieldOwner("kubectl-edit")); err != nil {
+		return err
+	}
+	return s.Fail(ctx, "Kustomization", "hypervisor-apps", "HealthCheckFailed",
+		"timeout waiting for: [DaemonSet/nova-compute/nova-compute status: 'InProgress']")
+}

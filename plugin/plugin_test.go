@@ -1,0 +1,77 @@
+package plugin
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
+)
+
+func TestMain(m *testing.M) { os.Exit(testfleet.Run(m)) }
+
+// result is what one CLI run printed and returned.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// run executes `kubectl c5c3 args...` in-process, with a fixed clock.
+func run(t *testing.T, args ...string) result {
+	t.Helper()
+	streams, _, out, errOut := genericiooptions.NewTestIOStreams()
+	o := NewOptions(streams)
+	o.Clock = func() time.Time { return time.Now().Add(48 * time.Hour) }
+	cmd := NewRootCmd(o)
+	cmd.SetArgs(args)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	code := exec(ctx, cmd, streams)
+	return result{stdout: out.String(), stderr: errOut.String(), code: code}
+}
+
+func TestVersion(t *testing.T) {
+	r := run(t, "version", "-o", "json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"version": "dev"`) || r.stderr != "" {
+		t.Fatalf("version: %+v", r)
+	}
+	r = run(t, "version", "-o", "xml")
+	if r.code != 2 || !strings.Contains(r.stderr, "must be one of text|json|yaml") || r.stdout != "" {
+		t.Fatalf("bad -o: %+v", r)
+	}
+}
+
+func TestHelpSaysKubectlC5c3(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"status", "--help"}, {"version", "--help"}} {
+		r := run(t, args...)
+		if r.code != 0 || !strings.Contains(r.stdout, "kubectl c5c3 ") {
+			t.Errorf("%v: help does not say `kubectl c5c3`: %+v", args, r)
+		}
+		if strings.Contains(r.stdout, "\n  c5c3 ") {
+			t.Errorf("%v: help shows bare `c5c3`", args)
+		}
+	}
+}
+
+func TestStatusBadFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"status", "-o", "wide"}, "must be one of tree|table|json|yaml"},
+		{[]string{"status", "--color", "sometimes"}, "must be one of auto|always|never"},
+		{[]string{"status", "extra-arg"}, "unknown command"},
+		{[]string{"status", "--kubeconfig", "/does/not/exist"}, "does/not/exist"},
+		{[]string{"status", "--request-timeout", "soon"}, "invalid --request-timeout"},
+	} {
+		r := run(t, tc.args...)
+		if r.code != 2 || !strings.Contains(r.stderr, tc.want) || !strings.HasPrefix(r.stderr, "error: ") {
+			t.Errorf("%v: code %d stderr %q, want exit 2 and %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+}
+

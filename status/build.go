@@ -1,0 +1,316 @@
+package status
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/fluxcd/pkg/apis/meta"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/c5c3/kubectl-c5c3/fleet"
+)
+
+// FluxReportGVK is the Flux Operator's FluxReport, read as unstructured.
+var FluxReportGVK = schema.GroupVersionKind{Group: "fluxcd.controlplane.io", Version: "v1", Kind: "FluxReport"}
+
+// Options select what Build reports.
+type Options struct {
+	// FluxNamespace holds the FluxReport named "flux".
+	FluxNamespace string
+	// Cluster keeps only the named cluster ("" = all).
+	Cluster string
+	// FailingOnly keeps only what needs attention, with its ancestors.
+	FailingOnly bool
+}
+
+// Build gathers the fleet's status: the hub's FluxReport, a probe of every
+// target cluster (concurrently) and every Flux object's health.
+func Build(ctx context.Context, f *fleet.Fleet, opts Options) (*Report, error) {
+	if opts.Cluster != "" && f.Cluster(opts.Cluster) == nil {
+		var names []string
+		for _, c := range f.Clusters {
+			names = append(names, c.Name)
+		}
+		return nil, fmt.Errorf("no cluster %q in the fleet (clusters: %s)", opts.Cluster, strings.Join(names, ", "))
+	}
+	r := &Report{APIVersion: APIVersion, Kind: Kind, Clusters: []Cluster{}}
+	hubCluster := f.Clusters[0]
+	r.Hub.Name = hubCluster.Name
+	var err error
+	r.Hub.Flux, r.Hub.Notice, err = readFluxReport(ctx, f.Hub().Client, opts.FluxNamespace)
+	if err != nil {
+		return nil, err
+	}
+
+	var clusters []*fleet.Cluster
+	for _, c := range f.Clusters {
+		if opts.Cluster == "" || c.Name == opts.Cluster || c.Hub {
+			clusters = append(clusters, c)
+		}
+	}
+	probes := f.Probe(ctx, clusters)
+	if p := probes[hubCluster.Name]; p.Err == nil {
+		r.Hub.ServerVersion = p.ServerVersion
+	}
+
+	ready := readiness(f)
+	for _, c := range clusters {
+		if opts.Cluster != "" && c.Name != opts.Cluster {
+			continue
+		}
+		p := probes[c.Name]
+		rc := Cluster{Name: c.Name, Hub: c.Hub, Reachable: p.Err == nil, ServerVersion: p.ServerVersion, Objects: []Object{}}
+		if c.KubeConfig != nil {
+			rc.KubeConfig = c.KubeConfig.String()
+		}
+		if p.Err != nil {
+			rc.Error = p.Err.Error()
+		} else if p.Nodes >= 0 {
+			n := p.Nodes
+			rc.Nodes = &n
+		}
+		for _, o := range c.Objects {
+			rc.Objects = append(rc.Objects, objectStatus(f, o, ready))
+		}
+		r.Clusters = append(r.Clusters, rc)
+	}
+	r.Summary = summarize(r)
+	if opts.FailingOnly {
+		filterFailing(r)
+	}
+	return r, nil
+}
+
+// readFluxReport reads the FluxReport "flux". A missing report or a hub
+// without the Flux Operator CRDs is a notice, not an error.
+func readFluxReport(ctx context.Context, hub client.Reader, ns string) (*Flux, string, error) {
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(FluxReportGVK)
+	err := hub.Get(ctx, client.ObjectKey{Namespace: ns, Name: "flux"}, u)
+	switch {
+	case err == nil:
+	case apierrors.IsNotFound(err):
+		return nil, fmt.Sprintf("no FluxReport %s/flux: Flux is not managed by the Flux Operator (or --flux-namespace is wrong)", ns), nil
+	case apimeta.IsNoMatchError(err) || strings.Contains(err.Error(), "no matches for kind"):
+		return nil, "no FluxReport: the Flux Operator is not installed on the hub", nil
+	default:
+		return nil, "", fmt.Errorf("reading FluxReport %s/flux: %w", ns, err)
+	}
+	str := func(fields ...string) string {
+		s, _, _ := unstructured.NestedString(u.Object, fields...)
+		return s
+	}
+	f := &Flux{
+		Version:     str("spec", "distribution", "version"),
+		Status:      str("spec", "distribution", "status"),
+		Entitlement: str("spec", "distribution", "entitlement"),
+		ManagedBy:   str("spec", "distribution", "managedBy"),
+		Components:  []Component{},
+		Reconcilers: []Reconciler{},
+	}
+	if conds, ok, _ := unstructured.NestedSlice(u.Object, "status", "conditions"); ok {
+		for _, c := range conds {
+			m, _ := c.(map[string]any)
+			if m["type"] == meta.ReadyCondition {
+				f.Ready = m["status"] == string(metav1.ConditionTrue)
+				f.Message, _ = m["message"].(string)
+			}
+		}
+	}
+	if op, ok, _ := unstructured.NestedMap(u.Object, "spec", "operator"); ok {
+		f.Operator = &Operator{Version: s(op["version"]), APIVersion: s(op["apiVersion"]), Platform: s(op["platform"])}
+	}
+	if sy, ok, _ := unstructured.NestedMap(u.Object, "spec", "sync"); ok {
+		ready, _ := sy["ready"].(bool)
+		f.Sync = &Sync{ID: s(sy["id"]), Source: s(sy["source"]), Path: s(sy["path"]), Ready: ready, Status: s(sy["status"])}
+	}
+	comps, _, _ := unstructured.NestedSlice(u.Object, "spec", "components")
+	for _, c := range comps {
+		m, _ := c.(map[string]any)
+		ready, _ := m["ready"].(bool)
+		f.Components = append(f.Components, Component{Name: s(m["name"]), Ready: ready, Status: s(m["status"]), Image: s(m["image"])})
+	}
+	recs, _, _ := unstructured.NestedSlice(u.Object, "spec", "reconcilers")
+	for _, c := range recs {
+		m, _ := c.(map[string]any)
+		st, _ := m["stats"].(map[string]any)
+		f.Reconcilers = append(f.Reconcilers, Reconciler{
+			APIVersion: s(m["apiVersion"]), Kind: s(m["kind"]),
+			Running: n(st["running"]), Failing: n(st["failing"]), Suspended: n(st["suspended"]), TotalSize: s(st["totalSize"]),
+		})
+	}
+	return f, "", nil
+}
+
+func s(v any) string {
+	str, _ := v.(string)
+	return str
+}
+
+func n(v any) int64 {
+	switch x := v.(type) {
+	case int64:
+		return x
+	case float64:
+		return int64(x)
+	case int:
+		return int64(x)
+	}
+	return 0
+}
+
+// readiness maps "namespace/name" of every Kustomization to whether it is
+// Ready, for dependsOn.
+func readiness(f *fleet.Fleet) map[string]bool {
+	out := map[string]bool{}
+	for _, c := range f.Clusters {
+		for _, o := range c.Objects {
+			if o.Kustomization != nil {
+				out[o.Meta().GetNamespace()+"/"+o.Meta().GetName()] = apimeta.IsStatusConditionTrue(o.Conditions(), meta.ReadyCondition)
+			}
+		}
+	}
+	return out
+}
+
+func objectStatus(f *fleet.Fleet, o fleet.Object, ready map[string]bool) Object {
+	m := o.Meta()
+	out := Object{Kind: o.Kind, Namespace: m.GetNamespace(), Name: m.GetName(), Ready: string(metav1.ConditionUnknown), Created: m.GetCreationTimestamp().UTC()}
+	cond := apimeta.FindStatusCondition(o.Conditions(), meta.ReadyCondition)
+	if cond != nil {
+		out.Ready, out.Reason, out.Message = string(cond.Status), cond.Reason, cond.Message
+	}
+	if kind, ns, name := fleet.SourceOf(o); kind != "" {
+		out.Source = kind + "/" + ns + "/" + name
+	}
+	out.SourceRevision = f.SourceRevision(o)
+	var deps []string
+	if ks := o.Kustomization; ks != nil {
+		out.Suspended = ks.Spec.Suspend
+		out.Revision = ks.Status.LastAppliedRevision
+		out.Path = ks.Spec.Path
+		if ks.Status.Inventory != nil {
+			n := len(ks.Status.Inventory.Entries)
+			out.Inventory = &n
+		}
+		for _, d := range ks.Spec.DependsOn {
+			ns := d.Namespace
+			if ns == "" {
+				ns = ks.Namespace
+			}
+			deps = append(deps, ns+"/"+d.Name)
+		}
+	} else if hr := o.HelmRelease; hr != nil {
+		out.Suspended = hr.Spec.Suspend
+		if h := hr.Status.History.Latest(); h != nil {
+			out.Revision = h.ChartVersion
+			out.Chart = h.ChartName + "@" + h.ChartVersion
+		} else if hr.Spec.Chart != nil {
+			out.Chart = hr.Spec.Chart.Spec.Chart + "@" + hr.Spec.Chart.Spec.Version
+		}
+		for _, d := range hr.Spec.DependsOn {
+			ns := d.Namespace
+			if ns == "" {
+				ns = hr.Namespace
+			}
+			deps = append(deps, ns+"/"+d.Name)
+		}
+	}
+	out.DependsOn = deps
+	out.Stale = out.Revision != "" && out.SourceRevision != "" && out.Revision != out.SourceRevision
+	switch {
+	case out.Suspended:
+		out.State = StateSuspended
+	case out.Ready == string(metav1.ConditionTrue):
+		out.State = StateReady
+	case out.Ready == string(metav1.ConditionFalse):
+		out.State = StateFailed
+	case cond != nil:
+		out.State = StateProgressing
+	default:
+		out.State = StateUnknown
+	}
+	if out.State != StateReady {
+		for _, d := range deps {
+			if r, known := ready[d]; known && !r {
+				out.WaitingFor = append(out.WaitingFor, d)
+			}
+		}
+	}
+	return out
+}
+
+func summarize(r *Report) Summary {
+	sum := Summary{Clusters: len(r.Clusters), Healthy: true}
+	for _, c := range r.Clusters {
+		if !c.Reachable {
+			sum.Unreachable++
+			sum.Healthy = false
+		}
+		for _, o := range c.Objects {
+			sum.Objects++
+			switch o.State {
+			case StateReady:
+				sum.Ready++
+			case StateFailed, StateUnknown:
+				sum.Failed++
+				sum.Healthy = false
+			case StateProgressing:
+				sum.Progressing++
+			case StateSuspended:
+				sum.Suspended++
+			}
+			if o.Stale {
+				sum.Stale++
+				if o.Suspended {
+					sum.Healthy = false
+				}
+			}
+		}
+	}
+	if f := r.Hub.Flux; f != nil && !f.Ready {
+		sum.Healthy = false
+	}
+	return sum
+}
+
+// filterFailing keeps only the objects that need attention and the clusters
+// that have some or are unreachable; the hub's Flux details only when Flux
+// itself is not healthy. Summary still counts everything.
+func filterFailing(r *Report) {
+	var keep []Cluster
+	for _, c := range r.Clusters {
+		var objs []Object
+		for _, o := range c.Objects {
+			if o.NeedsAttention() {
+				objs = append(objs, o)
+			}
+		}
+		if len(objs) > 0 || !c.Reachable {
+			c.Objects = append([]Object{}, objs...)
+			keep = append(keep, c)
+		}
+	}
+	r.Clusters = append([]Cluster{}, keep...)
+	if f := r.Hub.Flux; f != nil && fluxHealthy(f) {
+		r.Hub.Flux = nil
+	}
+}
+
+func fluxHealthy(f *Flux) bool {
+	if !f.Ready || (f.Sync != nil && !f.Sync.Ready) {
+		return false
+	}
+	for _, c := range f.Components {
+		if !c.Ready {
+			return false
+		}
+	}
+	return true
+}
