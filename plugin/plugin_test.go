@@ -74,4 +74,3 @@ func TestStatusBadFlags(t *testing.T) {
 		}
 	}
 }
-

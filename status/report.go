@@ -117,11 +117,11 @@ type Object struct {
 	Stale bool `json:"stale"`
 	// Revision is lastAppliedRevision (Kustomization) or the installed
 	// chart version (HelmRelease).
-	Revision       string `json:"revision,omitempty"`
-	SourceRevision string `json:"sourceRevision,omitempty"`
-	Source         string `json:"source,omitempty"`
-	Path           string `json:"path,omitempty"`
-	Chart          string `json:"chart,omitempty"`
+	Revision       string   `json:"revision,omitempty"`
+	SourceRevision string   `json:"sourceRevision,omitempty"`
+	Source         string   `json:"source,omitempty"`
+	Path           string   `json:"path,omitempty"`
+	Chart          string   `json:"chart,omitempty"`
 	DependsOn      []string `json:"dependsOn,omitempty"`
 	// WaitingFor lists dependencies that are not Ready.
 	WaitingFor []string  `json:"waitingFor,omitempty"`
