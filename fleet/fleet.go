@@ -132,6 +132,7 @@ type Fleet struct {
 	opts    Options
 	mu      sync.Mutex
 	clients map[string]*spokeClient
+	extra   map[KubeConfigRef]*Cluster
 }
 
 type spokeClient struct {
@@ -416,4 +417,37 @@ const DefaultSpokeTimeout = 30 * time.Second
 func isNoMatch(err error) bool {
 	return apimeta.IsNoMatchError(err) || errors.Is(err, &apimeta.NoKindMatchError{}) ||
 		strings.Contains(err.Error(), "no matches for kind")
+}
+
+// TargetOf returns the cluster an object in namespace with the given
+// spec.kubeConfig deploys to: the hub when kubeConfig is nil, else the
+// cluster of that Secret — one of f.Clusters when a live object already
+// uses it, or a new cluster (not added to f.Clusters) for a Kustomization
+// that exists only in git so far.
+func (f *Fleet) TargetOf(namespace string, kc *meta.KubeConfigReference) *Cluster {
+	if kc == nil || (kc.SecretRef == nil && kc.ConfigMapRef == nil) {
+		return f.Clusters[0]
+	}
+	ref := KubeConfigRef{Namespace: namespace}
+	if kc.SecretRef != nil {
+		ref.SecretName, ref.Key = kc.SecretRef.Name, kc.SecretRef.Key
+	} else {
+		ref.ConfigMapName = kc.ConfigMapRef.Name
+	}
+	for _, c := range f.Clusters {
+		if c.KubeConfig != nil && *c.KubeConfig == ref {
+			return c
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.extra == nil {
+		f.extra = map[KubeConfigRef]*Cluster{}
+	}
+	if c := f.extra[ref]; c != nil {
+		return c
+	}
+	c := &Cluster{Name: strings.TrimSuffix(ref.SecretName+ref.ConfigMapName, "-kubeconfig"), KubeConfig: &ref}
+	f.extra[ref] = c
+	return c
 }

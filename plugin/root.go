@@ -133,6 +133,7 @@ deploy to through kubeconfig Secrets. Only the hub needs to be in your kubeconfi
 	cmd.AddCommand(
 		NewCmdCompletion(o),
 		NewCmdStatus(o),
+		NewCmdDiff(o),
 		NewCmdVersion(o),
 	)
 	return cmd

@@ -1,0 +1,214 @@
+package diff
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/c5c3/kubectl-c5c3/internal/printers"
+)
+
+// WriteText renders the result for a terminal: per cluster and
+// Kustomization, a "► Kind/ns/name action" line per changed object with its
+// unified diff, then skipped Kustomizations, errors and a summary table.
+func WriteText(w io.Writer, r *Result, p printers.Palette) error {
+	var b strings.Builder
+	byKS := map[string][]ObjectResult{}
+	for _, o := range r.Objects {
+		key := o.Cluster + "|" + o.Kustomization
+		byKS[key] = append(byKS[key], o)
+	}
+	cluster := ""
+	for _, k := range r.Kustomizations {
+		objs := byKS[k.Cluster+"|"+k.ID()]
+		if len(objs) == 0 && k.Error == "" {
+			continue
+		}
+		if k.Cluster != cluster {
+			cluster = k.Cluster
+			fmt.Fprintf(&b, "%s\n", p.Bold("cluster "+cluster))
+		}
+		title := fmt.Sprintf("Kustomization %s (%s)", k.ID(), k.Path)
+		if k.New {
+			title += " — new, diffed from git"
+		}
+		fmt.Fprintf(&b, "%s\n", p.Bold(title))
+		if k.Error != "" {
+			fmt.Fprintf(&b, "%s %s\n", p.Red("✗ error:"), k.Error)
+		}
+		for _, o := range objs {
+			writeObject(&b, o, p)
+		}
+		b.WriteString("\n")
+	}
+	if len(r.Skipped) > 0 {
+		fmt.Fprintf(&b, "%s\n", p.Faint("Kustomizations not diffed:"))
+		for _, s := range r.Skipped {
+			fmt.Fprintf(&b, "%s\n", p.Faint(fmt.Sprintf("  %s/%s: %s", s.Namespace, s.Name, s.Reason)))
+		}
+		b.WriteString("\n")
+	}
+	for _, e := range r.Errors {
+		fmt.Fprintf(&b, "%s %s\n", p.Red("✗ error:"), e)
+	}
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return err
+	}
+	return printers.Table(w, summaryHeader, summaryRows(r))
+}
+
+func writeObject(b *strings.Builder, o ObjectResult, p printers.Palette) {
+	action := string(o.Action)
+	switch o.Action {
+	case ActionCreated:
+		action = p.Green(action)
+	case ActionDeleted, ActionError:
+		action = p.Red(action)
+	default:
+		action = p.Yellow(action)
+	}
+	fmt.Fprintf(b, "► %s %s", o.ID(), action)
+	if o.Reason != "" {
+		fmt.Fprintf(b, " (%s)", o.Reason)
+	}
+	if o.Error != "" {
+		fmt.Fprintf(b, ": %s", o.Error)
+	}
+	b.WriteString("\n")
+	for _, line := range splitLines(o.Diff) {
+		switch {
+		case strings.HasPrefix(line, "+++"), strings.HasPrefix(line, "---"):
+			b.WriteString(p.Bold(line))
+		case strings.HasPrefix(line, "@@"):
+			b.WriteString(p.Cyan(line))
+		case strings.HasPrefix(line, "+"):
+			b.WriteString(p.Green(line))
+		case strings.HasPrefix(line, "-"):
+			b.WriteString(p.Red(line))
+		default:
+			b.WriteString(line)
+		}
+		b.WriteString("\n")
+	}
+}
+
+var summaryHeader = []string{"CLUSTER", "KUSTOMIZATION", "PATH", "CREATED", "DRIFTED", "DELETED", "UNCHANGED", "SKIPPED", "ERRORS"}
+
+func summaryRows(r *Result) [][]string {
+	itoa := strconv.Itoa
+	var rows [][]string
+	for _, k := range r.Kustomizations {
+		c := k.Counts
+		errs := c.Errors
+		if k.Error != "" {
+			errs++
+		}
+		rows = append(rows, []string{k.Cluster, k.ID(), k.Path, itoa(c.Created), itoa(c.Drifted), itoa(c.Deleted), itoa(c.Unchanged), itoa(c.Skipped), itoa(errs)})
+	}
+	for _, s := range r.Skipped {
+		rows = append(rows, []string{"-", s.Namespace + "/" + s.Name, "(not this checkout)", "-", "-", "-", "-", "-", "-"})
+	}
+	return rows
+}
+
+// MarkdownLimit caps a markdown report below GitHub's 65,536-character
+// comment limit.
+const MarkdownLimit = 60000
+
+// WriteMarkdown renders a PR-comment-ready report: the summary table and one
+// collapsible <details> block per cluster with the diffs. Past limit
+// characters the remaining diffs are left out with a note.
+func WriteMarkdown(w io.Writer, r *Result, limit int) error {
+	if limit <= 0 {
+		limit = MarkdownLimit
+	}
+	var b strings.Builder
+	s := r.Summary
+	fmt.Fprintf(&b, "### kubectl c5c3 diff\n\n")
+	fmt.Fprintf(&b, "**%d created, %d drifted, %d deleted**, %d unchanged, %d skipped, %d errors", s.Created, s.Drifted, s.Deleted, s.Unchanged, s.Skipped, s.Errors)
+	if r.Source != "" {
+		fmt.Fprintf(&b, " — source `%s`", r.Source)
+	}
+	b.WriteString("\n\n")
+	b.WriteString("| " + strings.Join(titleCase(summaryHeader), " | ") + " |\n")
+	b.WriteString(strings.Repeat("|---", len(summaryHeader)) + "|\n")
+	for _, row := range summaryRows(r) {
+		for i := range row {
+			row[i] = mdCell(row[i])
+		}
+		b.WriteString("| " + strings.Join(row, " | ") + " |\n")
+	}
+	b.WriteString("\n")
+	for _, e := range r.Errors {
+		fmt.Fprintf(&b, "> :x: %s\n\n", mdCell(e))
+	}
+
+	clusters := []string{}
+	seen := map[string]bool{}
+	for _, k := range r.Kustomizations {
+		if !seen[k.Cluster] {
+			seen[k.Cluster] = true
+			clusters = append(clusters, k.Cluster)
+		}
+	}
+	left := 0
+	truncated := false
+	for _, c := range clusters {
+		var block strings.Builder
+		n := 0
+		for _, k := range r.Kustomizations {
+			if k.Cluster != c {
+				continue
+			}
+			if k.Error != "" {
+				fmt.Fprintf(&block, "**Kustomization `%s`**: :x: %s\n\n", k.ID(), mdCell(k.Error))
+				n++
+			}
+			for _, o := range r.Objects {
+				if o.Cluster != c || o.Kustomization != k.ID() {
+					continue
+				}
+				n++
+				entry := fmt.Sprintf("**► %s %s** (Kustomization `%s`)", o.ID(), o.Action, k.ID())
+				if o.Reason != "" {
+					entry += " — " + mdCell(o.Reason)
+				}
+				if o.Error != "" {
+					entry += " — :x: " + mdCell(o.Error)
+				}
+				entry += "\n\n"
+				if o.Diff != "" {
+					entry += "```diff\n" + strings.ReplaceAll(o.Diff, "```", "` ` `") + "```\n\n"
+				}
+				if truncated || b.Len()+block.Len()+len(entry) > limit-200 {
+					truncated = true
+					left++
+					continue
+				}
+				block.WriteString(entry)
+			}
+		}
+		if n == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "<details><summary>%s: %d changed or failed</summary>\n\n%s</details>\n\n", c, n, block.String())
+	}
+	if truncated {
+		fmt.Fprintf(&b, "_Report truncated: %d more objects not shown. Run `kubectl c5c3 diff` locally for the full diff._\n", left)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func titleCase(h []string) []string {
+	out := make([]string, len(h))
+	for i, s := range h {
+		out[i] = strings.ToUpper(s[:1]) + strings.ToLower(s[1:])
+	}
+	return out
+}
+
+func mdCell(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "|", `\|`), "\n", " ")
+}

@@ -1,0 +1,216 @@
+package plugin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/c5c3/kubectl-c5c3/diff"
+	"github.com/c5c3/kubectl-c5c3/fleet"
+	"github.com/c5c3/kubectl-c5c3/internal/printers"
+	"github.com/c5c3/kubectl-c5c3/kube"
+)
+
+// DiffOptions are the options of `kubectl c5c3 diff`.
+type DiffOptions struct {
+	*Options
+	Output           string
+	Repo             string
+	Source           string
+	Concurrency      int
+	StrictSubstitute bool
+	Targets          []string
+
+	fleetOpts fleet.Options
+	hub       *kube.Client
+}
+
+const diffLong = `Show what Flux would change on every cluster if the local gitops checkout were
+pushed: each Flux Kustomization whose source is this checkout (the GitRepository whose
+URL matches the checkout's origin remote, or --source) is built from the checkout
+exactly as kustomize-controller builds it (patches, images, components,
+targetNamespace, postBuild substitution with ConfigMaps/Secrets read from the hub,
+commonMetadata, owner labels) and dry-run with server-side apply, field manager
+kustomize-controller, on its target cluster — the hub, or the spoke reached through
+the Kustomization's kubeConfig Secret. Kustomizations found in a build (such as the
+spokes' Kustomizations in clusters/management) are diffed too, with their spec from
+git. With spec.prune, objects in the live inventory that the build no longer has are
+reported as deleted.
+
+Arguments narrow the run: a cluster name (management, control-plane, ...), a
+NAMESPACE/KUSTOMIZATION, or a path in the checkout. The checkout is never written to.
+Secret values are never shown: changed keys are marked "*** (before)"/"*** (after)".
+
+Output: text (default; a unified diff per changed object and a summary table),
+json (schema c5c3.cobaltcore.io/v1alpha1 FleetDiff, see the README) or markdown
+(a PR-comment-ready report, capped at 60,000 characters).
+
+Exit codes (like kubectl diff):
+  0  no changes
+  1  changes
+  2  error: on some object, Kustomization or cluster (everything else is still
+     reported), or bad arguments, no checkout, hub unreachable`
+
+// NewCmdDiff builds `kubectl c5c3 diff`.
+func NewCmdDiff(common *Options) *cobra.Command {
+	o := &DiffOptions{Options: common}
+	cmd := &cobra.Command{
+		Use:   "diff [CLUSTER|NAMESPACE/KUSTOMIZATION|PATH ...]",
+		Short: "Server-side dry-run diff of the local gitops checkout against every cluster",
+		Long:  diffLong,
+		Example: `  # The whole fleet, from the checkout you are in
+  kubectl c5c3 diff
+
+  # One spoke, or one Kustomization, or what a path feeds
+  kubectl c5c3 diff control-plane
+  kubectl c5c3 diff flux-system/control-plane-apps
+  kubectl c5c3 diff apps/keystone
+
+  # A PR comment
+  kubectl c5c3 diff --repo ~/src/c5c3-gitops -o markdown > diff.md`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Targets = args
+			if err := o.Complete(); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	addOutputFlag(cmd, &o.Output, "text", "json", "markdown")
+	cmd.Flags().StringVar(&o.Repo, "repo", "", "The gitops checkout (default: the git top level of the working directory)")
+	cmd.Flags().StringVar(&o.Source, "source", "", "The hub source the checkout stands for, as GitRepository/NAMESPACE/NAME (default: the one matching the origin remote)")
+	cmd.Flags().IntVar(&o.Concurrency, "concurrency", diff.DefaultConcurrency, "Dry-runs in flight per cluster")
+	cmd.Flags().BoolVar(&o.StrictSubstitute, "strict-substitute", false, "Fail on postBuild variables without a value, like kustomize-controller --feature-gates=StrictPostBuildSubstitutions")
+	return cmd
+}
+
+// Complete resolves the checkout and builds the hub client.
+func (o *DiffOptions) Complete() error {
+	timeout, err := o.RequestTimeout()
+	if err != nil {
+		return err
+	}
+	dir := o.Repo
+	if dir == "" {
+		dir = "."
+	}
+	if o.Repo, err = diff.TopLevel(dir); err != nil {
+		return usageErrorf("%v", err)
+	}
+	ns, _ := o.Namespace()
+	o.fleetOpts = fleet.Options{Namespace: ns, HubName: o.HubName,
+		Spoke: kube.SpokeOptions{AllowExec: o.AllowExecKubeconfig, Timeout: timeout}}
+	if o.hub, err = o.HubClient(); err != nil {
+		return &ExitError{Code: CodeError, Err: err}
+	}
+	return nil
+}
+
+// Validate checks the flag values.
+func (o *DiffOptions) Validate() error {
+	if o.Concurrency < 1 {
+		return usageErrorf("--concurrency must be at least 1")
+	}
+	return nil
+}
+
+// Run diffs and prints; the exit code says whether anything changes.
+func (o *DiffOptions) Run(ctx context.Context) error {
+	f, err := fleet.Discover(ctx, o.hub, o.fleetOpts)
+	if err != nil {
+		if !errors.Is(err, fleet.ErrFluxNotInstalled) {
+			err = fmt.Errorf("cannot read the fleet from the hub %s: %w", o.hub.Config.Host, err)
+		}
+		return &ExitError{Code: CodeError, Err: err}
+	}
+	bar := newProgressBar(o.ErrOut)
+	r, err := diff.Run(ctx, f, diff.Options{
+		RepoDir: o.Repo, Targets: o.Targets, Source: o.Source,
+		Concurrency: o.Concurrency, StrictSubstitute: o.StrictSubstitute,
+		Progress: bar.update,
+	})
+	bar.done()
+	if err != nil {
+		return &ExitError{Code: CodeError, Err: err}
+	}
+	if err := o.print(r); err != nil {
+		return err
+	}
+	switch {
+	case r.HasErrors():
+		return &ExitError{Code: CodeError, Err: fmt.Errorf("some objects or clusters could not be diffed (see above); everything else is reported")}
+	case r.HasChanges():
+		return &ExitError{Code: CodeAttention}
+	}
+	return nil
+}
+
+func (o *DiffOptions) print(r *diff.Result) error {
+	switch o.Output {
+	case "json":
+		b, err := json.MarshalIndent(r, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(o.Out, string(b))
+		return err
+	case "markdown":
+		return diff.WriteMarkdown(o.Out, r, diff.MarkdownLimit)
+	}
+	return diff.WriteText(o.Out, r, o.Palette())
+}
+
+// progressBar draws "diff: cluster done/total ..." on stderr, only on a TTY.
+type progressBar struct {
+	out   interface{ Write([]byte) (int, error) }
+	on    bool
+	mu    sync.Mutex
+	state map[string][2]int
+	last  time.Time
+}
+
+func newProgressBar(w interface{ Write([]byte) (int, error) }) *progressBar {
+	on := printers.IsTerminal(w) && os.Getenv("TERM") != "dumb"
+	return &progressBar{out: w, on: on, state: map[string][2]int{}}
+}
+
+func (p *progressBar) update(cluster string, done, total int) {
+	if !p.on {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.state[cluster] = [2]int{done, total}
+	if time.Since(p.last) < 100*time.Millisecond {
+		return
+	}
+	p.last = time.Now()
+	names := make([]string, 0, len(p.state))
+	for n := range p.state {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	parts := make([]string, 0, len(names))
+	for _, n := range names {
+		s := p.state[n]
+		parts = append(parts, fmt.Sprintf("%s %d/%d", n, s[0], s[1]))
+	}
+	fmt.Fprintf(p.out, "\r\x1b[Kdiff: %s", strings.Join(parts, " · "))
+}
+
+func (p *progressBar) done() {
+	if p.on && !p.last.IsZero() {
+		fmt.Fprint(p.out, "\r\x1b[K")
+	}
+}

@@ -1,0 +1,304 @@
+package plugin
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/c5c3/kubectl-c5c3/diff"
+	"github.com/c5c3/kubectl-c5c3/internal/golden"
+	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
+)
+
+// diffArgs are the flags that point `kubectl c5c3 diff` at a loaded sample.
+func diffArgs(s *testfleet.Sample, flags []string, extra ...string) []string {
+	args := append([]string{"diff", "--repo", s.RepoDir}, flags...)
+	return append(args, extra...)
+}
+
+// decodeDiff parses -o json output strictly.
+func decodeDiff(t *testing.T, out string) *diff.Result {
+	t.Helper()
+	var r diff.Result
+	dec := json.NewDecoder(strings.NewReader(out))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		t.Fatalf("diff -o json is not a FleetDiff: %v\n%s", err, out)
+	}
+	if r.APIVersion != diff.APIVersion || r.Kind != diff.Kind {
+		t.Fatalf("schema header %s/%s", r.APIVersion, r.Kind)
+	}
+	return &r
+}
+
+func writeFile(t *testing.T, dir, rel, content string) {
+	t.Helper()
+	p := filepath.Join(dir, rel)
+	must(t, os.MkdirAll(filepath.Dir(p), 0o755))
+	must(t, os.WriteFile(p, []byte(content), 0o644))
+}
+
+func editFile(t *testing.T, dir, rel, old, new string) {
+	t.Helper()
+	p := filepath.Join(dir, rel)
+	b, err := os.ReadFile(p)
+	must(t, err)
+	if !strings.Contains(string(b), old) {
+		t.Fatalf("%s does not contain %q", rel, old)
+	}
+	must(t, os.WriteFile(p, []byte(strings.Replace(string(b), old, new, 1)), 0o644))
+}
+
+func TestDiffNoDrift(t *testing.T) {
+	s, flags := loadSample(t, testfleet.SampleOptions{})
+	r := run(t, diffArgs(s, flags, "-o", "json")...)
+	res := decodeDiff(t, r.stdout)
+	if r.code != 0 || res.HasChanges() || res.HasErrors() {
+		t.Fatalf("freshly reconciled fleet must not drift: exit %d\nstderr %s\n%s", r.code, r.stderr, r.stdout)
+	}
+	if len(res.Kustomizations) != 8 || res.Summary.Unchanged < 40 {
+		t.Fatalf("want 8 Kustomizations and every object unchanged: %+v", res.Summary)
+	}
+	r = run(t, diffArgs(s, flags)...)
+	if r.code != 0 {
+		t.Fatalf("exit %d", r.code)
+	}
+	golden.Assert(t, "diff-nodrift.txt", r.stdout)
+}
+
+// TestDiffChanges edits the checkout and the live fleet in every way the
+// diff must see, and checks each is reported on the right cluster, in text,
+// json and markdown, with Secret values masked everywhere.
+func TestDiffChanges(t *testing.T) {
+	s, flags := loadSample(t, testfleet.SampleOptions{})
+	c := ctx(t)
+	repo := s.RepoDir
+	const secretValue = "s3cr3t-v4lue-never-printed"
+	const newSecretValue = "n3w-s3cr3t-never-printed"
+
+	// A Secret that exists live, applied by a reconcile of hypervisor-apps.
+	writeFile(t, repo, "clusters/hypervisor/secret.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: nova-db\n  namespace: nova-compute\nstringData:\n  password: "+secretValue+"\n  user: nova\n")
+	editFile(t, repo, "clusters/hypervisor/kustomization.yaml", "  - daemonset.yaml\n", "  - daemonset.yaml\n  - secret.yaml\n")
+	must(t, s.Reconcile(c, "hypervisor-apps"))
+
+	// 1. changed manifest in the checkout: the keystone image tag.
+	editFile(t, repo, "clusters/control-plane/apps/kustomization.yaml", `newTag: "2025.1-p1"`, `newTag: "2025.1-p2"`)
+	// 2. a live object edited by hand on a spoke.
+	hv := f(t).Spokes["hypervisor"].Client
+	cm := &corev1.ConfigMap{}
+	must(t, hv.Get(c, client.ObjectKey{Namespace: "nova-compute", Name: "nova-compute-config"}, cm))
+	cm.Data["cluster"] = "edited-by-hand"
+	must(t, hv.Update(c, cm, client.FieldOwner("kubectl-edit")))
+	// 3. a new object.
+	writeFile(t, repo, "clusters/storage/apps/extra.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ceph-extra\n  namespace: rook-ceph\ndata:\n  pools: \"3\"\n")
+	editFile(t, repo, "clusters/storage/apps/kustomization.yaml", "  - deployment.yaml\n", "  - deployment.yaml\n  - extra.yaml\n")
+	// 4. a removed object with prune (control-plane-apps prunes) ...
+	editFile(t, repo, "apps/glance/base/kustomization.yaml", "  - pdb.yaml\n", "")
+	// ... and without prune (storage-rook-operator, prune turned off in git).
+	editFile(t, repo, "clusters/management/storage-rook-operator.yaml", "prune: true", "prune: false")
+	editFile(t, repo, "clusters/storage/rook-operator/kustomization.yaml", "  - configmap.yaml\n", "")
+	// 5. a nested Kustomization, new in git, targeting a remote spoke.
+	writeFile(t, repo, "clusters/management/storage-monitoring.yaml", `apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: storage-monitoring
+  namespace: `+s.Namespace+`
+spec:
+  interval: 10m
+  path: ./clusters/storage/monitoring
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+  kubeConfig:
+    secretRef:
+      name: storage-kubeconfig
+`)
+	editFile(t, repo, "clusters/management/kustomization.yaml", "  - storage-apps.yaml\n", "  - storage-apps.yaml\n  - storage-monitoring.yaml\n")
+	writeFile(t, repo, "clusters/storage/monitoring/namespace.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ceph-monitoring\n")
+	writeFile(t, repo, "clusters/storage/monitoring/configmap.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ceph-exporter\n  namespace: ceph-monitoring\ndata:\n  interval: 30s\n")
+	// 6. substitution from a hub ConfigMap: the domain changes in the hub.
+	vars := &corev1.ConfigMap{}
+	must(t, f(t).Hub.Client.Get(c, client.ObjectKey{Namespace: s.Namespace, Name: "cluster-vars"}, vars))
+	vars.Data["domain"] = "cloud.example.org"
+	must(t, f(t).Hub.Client.Update(c, vars))
+	// 7. a Secret change and a new Secret.
+	editFile(t, repo, "clusters/hypervisor/secret.yaml", secretValue, newSecretValue)
+	writeFile(t, repo, "clusters/storage/apps/secret.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: ceph-admin\n  namespace: rook-ceph\nstringData:\n  key: "+newSecretValue+"\n")
+	editFile(t, repo, "clusters/storage/apps/kustomization.yaml", "  - extra.yaml\n", "  - extra.yaml\n  - secret.yaml\n")
+
+	r := run(t, diffArgs(s, flags, "-o", "json")...)
+	if r.code != 1 {
+		t.Fatalf("changes: exit %d, want 1\n%s\n%s", r.code, r.stderr, r.stdout)
+	}
+	res := decodeDiff(t, r.stdout)
+	got := map[string]diff.Action{}
+	for _, o := range res.Objects {
+		got[o.Cluster+" "+o.ID()] = o.Action
+	}
+	want := map[string]diff.Action{
+		"control-plane Deployment/openstack/keystone-api":        diff.ActionDrifted,
+		"hypervisor ConfigMap/nova-compute/nova-compute-config":  diff.ActionDrifted,
+		"storage ConfigMap/rook-ceph/ceph-extra":                 diff.ActionCreated,
+		"control-plane PodDisruptionBudget/openstack/glance-api": diff.ActionDeleted,
+		"storage Namespace/ceph-monitoring":                      diff.ActionCreated,
+		"storage ConfigMap/ceph-monitoring/ceph-exporter":        diff.ActionCreated,
+		"control-plane ConfigMap/openstack/keystone-config":      diff.ActionDrifted,
+		"control-plane ConfigMap/openstack/glance-config":        diff.ActionDrifted,
+		// git still has the old domain: the hand edit in the hub drifts too
+		"management ConfigMap/" + s.Namespace + "/cluster-vars":              diff.ActionDrifted,
+		"hypervisor Secret/nova-compute/nova-db":                             diff.ActionDrifted,
+		"storage Secret/rook-ceph/ceph-admin":                                diff.ActionCreated,
+		"management Kustomization/" + s.Namespace + "/storage-monitoring":    diff.ActionCreated,
+		"management Kustomization/" + s.Namespace + "/storage-rook-operator": diff.ActionDrifted,
+	}
+	for k, a := range want {
+		if got[k] != a {
+			t.Errorf("%s: got %q, want %q", k, got[k], a)
+		}
+	}
+	for k, a := range got {
+		if _, ok := want[k]; !ok {
+			t.Errorf("unexpected change %s %s", k, a)
+		}
+	}
+	if strings.Contains(r.stdout, "rook-site-settings") {
+		t.Error("a removed object without prune must not be reported")
+	}
+	var newKS *diff.KustomizationResult
+	for i, k := range res.Kustomizations {
+		if k.Name == "storage-monitoring" {
+			newKS = &res.Kustomizations[i]
+		}
+	}
+	if newKS == nil || !newKS.New || newKS.Cluster != "storage" || newKS.Counts.Created != 2 {
+		t.Errorf("nested new Kustomization: %+v", newKS)
+	}
+	for _, o := range res.Objects {
+		if o.ID() == "Deployment/openstack/keystone-api" && !strings.Contains(o.Diff, "+        image: ghcr.io/c5c3/keystone:2025.1-p2") {
+			t.Errorf("keystone diff lacks the new image:\n%s", o.Diff)
+		}
+		if o.ID() == "Secret/nova-compute/nova-db" && (!strings.Contains(o.Diff, "*** (before)") || !strings.Contains(o.Diff, "*** (after)")) {
+			t.Errorf("secret diff must mark the changed key:\n%s", o.Diff)
+		}
+	}
+	golden.Assert(t, "diff-changes.json", r.stdout)
+
+	text := run(t, diffArgs(s, flags)...)
+	md := run(t, diffArgs(s, flags, "-o", "markdown")...)
+	if text.code != 1 || md.code != 1 {
+		t.Fatalf("text exit %d, markdown exit %d", text.code, md.code)
+	}
+	golden.Assert(t, "diff-changes.txt", text.stdout)
+	golden.Assert(t, "diff-changes.md", md.stdout)
+	for _, out := range []string{r.stdout, text.stdout, md.stdout, text.stderr} {
+		for _, secret := range []string{secretValue, newSecretValue, "czNjcjN0", "bjN3LXMzY3Iz"} {
+			if strings.Contains(out, secret) {
+				t.Fatalf("Secret value %q leaked into the output", secret)
+			}
+		}
+	}
+	if !strings.Contains(text.stdout, "► Deployment/openstack/keystone-api drifted") {
+		t.Errorf("text lacks the drift header")
+	}
+	if !strings.Contains(md.stdout, "<details><summary>control-plane") {
+		t.Errorf("markdown lacks a <details> block per cluster")
+	}
+	// The checkout itself is never written to.
+	if _, err := os.Stat(filepath.Join(repo, "clusters", "storage", "monitoring", "kustomization.yaml")); err == nil {
+		t.Error("diff wrote a kustomization.yaml into the checkout")
+	}
+}
+
+func f(t *testing.T) *testfleet.Fleet { return testfleet.Get(t) }
+
+// TestDiffSpokeDown: one unreachable spoke is an error for its
+// Kustomizations; the others are still diffed; exit 2.
+func TestDiffSpokeDown(t *testing.T) {
+	s, flags := loadSample(t, testfleet.SampleOptions{})
+	must(t, s.BreakKubeconfig(ctx(t), "hypervisor", testfleet.FaultUnreachable))
+	editFile(t, s.RepoDir, "clusters/control-plane/apps/kustomization.yaml", `newTag: "2025.1-p1"`, `newTag: "2025.1-p3"`)
+	r := run(t, diffArgs(s, flags, "-o", "json", "--request-timeout", "10s")...)
+	if r.code != 2 || !strings.Contains(r.stderr, "error: ") {
+		t.Fatalf("exit %d, want 2; stderr %q", r.code, r.stderr)
+	}
+	res := decodeDiff(t, r.stdout)
+	var sawHV, sawCP bool
+	for _, k := range res.Kustomizations {
+		if k.Cluster == "hypervisor" {
+			sawHV = strings.Contains(k.Error, "127.0.0.1:1")
+		}
+		if k.Name == "control-plane-apps" {
+			sawCP = k.Error == "" && k.Counts.Drifted == 1
+		}
+	}
+	if !sawHV || !sawCP {
+		t.Fatalf("hypervisor error reported %v, control-plane still diffed %v:\n%s", sawHV, sawCP, r.stdout)
+	}
+	if strings.Contains(r.stdout+r.stderr, "unreachable-token-must-never-be-printed") {
+		t.Fatal("kubeconfig contents leaked")
+	}
+}
+
+// TestDiffBadInput: each broken input is reported against its
+// Kustomization or object, the rest still diffed, exit 2.
+func TestDiffBadInput(t *testing.T) {
+	s, flags := loadSample(t, testfleet.SampleOptions{})
+	repo := s.RepoDir
+	// invalid YAML in the hypervisor path
+	writeFile(t, repo, "clusters/hypervisor/broken.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: broken\n  namespace: nova-compute\ndata:\n  a: [unclosed\n")
+	editFile(t, repo, "clusters/hypervisor/kustomization.yaml", "  - daemonset.yaml\n", "  - daemonset.yaml\n  - broken.yaml\n")
+	// a path missing from the checkout
+	must(t, os.RemoveAll(filepath.Join(repo, "clusters", "storage", "rook-operator")))
+	// an unknown kind (no CRD on the target)
+	writeFile(t, repo, "clusters/storage/apps/cephcluster.yaml", "apiVersion: ceph.rook.io/v1\nkind: CephCluster\nmetadata:\n  name: ceph\n  namespace: rook-ceph\nspec:\n  mon: {count: 3}\n")
+	editFile(t, repo, "clusters/storage/apps/kustomization.yaml", "  - deployment.yaml\n", "  - deployment.yaml\n  - cephcluster.yaml\n")
+	// a missing substitution variable, strict
+	editFile(t, repo, "apps/keystone/base/configmap.yaml", "region: \"${region}\"", "region: \"${region}\"\n  zone: \"${availability_zone}\"")
+
+	r := run(t, diffArgs(s, flags, "--strict-substitute", "-o", "json")...)
+	if r.code != 2 {
+		t.Fatalf("exit %d, want 2\n%s", r.code, r.stderr)
+	}
+	res := decodeDiff(t, r.stdout)
+	errs := map[string]string{}
+	for _, k := range res.Kustomizations {
+		errs[k.Name] = golden.Normalize(k.Error)
+	}
+	for _, o := range res.Objects {
+		if o.Error != "" {
+			errs[o.ID()] = o.Error
+		}
+	}
+	for name, want := range map[string]string{
+		"hypervisor-apps":            "broken.yaml",
+		"storage-rook-operator":      `spec.path "./clusters/storage/rook-operator" not found in the checkout`,
+		"CephCluster/rook-ceph/ceph": "no kind CephCluster in ceph.rook.io/v1 on cluster storage: install its CRD first",
+		"control-plane-apps":         "availability_zone",
+	} {
+		if !strings.Contains(errs[name], want) {
+			t.Errorf("%s: error %q, want it to mention %q", name, errs[name], want)
+		}
+	}
+	// Everything else still diffed.
+	for _, k := range res.Kustomizations {
+		if k.Name == "management-apps" && (k.Error != "" || k.Counts.Unchanged == 0) {
+			t.Errorf("management-apps not diffed: %+v", k)
+		}
+	}
+	for _, bad := range []string{"nowhere-cluster", "ns/no-such-ks"} {
+		r := run(t, diffArgs(s, flags, bad)...)
+		if r.code != 2 || !strings.Contains(r.stderr, "neither a cluster") {
+			t.Errorf("%s: exit %d stderr %q", bad, r.code, r.stderr)
+		}
+	}
+	r = run(t, append([]string{"diff", "--repo", t.TempDir()}, flags...)...)
+	if r.code != 2 || !strings.Contains(r.stderr, "not inside a git checkout") {
+		t.Errorf("no checkout: exit %d stderr %q", r.code, r.stderr)
+	}
+}
