@@ -114,7 +114,8 @@ func krewTest(ctx context.Context, o krewTestOptions) (err error) {
 	if err != nil {
 		return err
 	}
-	if !hasLine(out, krew.PluginName) {
+	// A plugin installed from --manifest belongs to the "detached" index.
+	if !hasLine(out, krew.PluginName) && !hasLine(out, "detached/"+krew.PluginName) {
 		return fmt.Errorf("`krew list` should list %s", krew.PluginName)
 	}
 	if _, err := r.run(krewBin, "uninstall", krew.PluginName); err != nil {

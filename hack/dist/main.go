@@ -1,7 +1,7 @@
 // Command dist packs the release archives of kubectl-c5c3, renders the krew
 // manifest and tests both with krew. The Makefile (hack/make/dist.mk) runs it:
 //
-//	go run ./hack/dist pack      -version v0.1.0 -bin-dir dist/bin -out dist -mtime 1700000000
+//	go run ./hack/dist pack      -version v0.1.0 -bin-dir dist/bin -dist dist -mtime 1700000000
 //	go run ./hack/dist manifest  -version v0.1.0 -dist dist -o dist/c5c3.yaml [-base-url URL]
 //	go run ./hack/dist validate  -version v0.1.0 -dist dist -validator bin/.../validate-krew-manifest -krew bin/.../kubectl-krew
 //	go run ./hack/dist krew-test -version v0.1.0 -dist dist -manifest dist/c5c3.yaml -krew bin/.../kubectl-krew

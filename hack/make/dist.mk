@@ -45,7 +45,7 @@ dist: ## Build the release archives, dist/checksums.txt and dist/c5c3.yaml for D
 			-o $(DIST_DIR)/bin/$${os}_$${arch}/kubectl-c5c3$$ext ./cmd/kubectl-c5c3 || exit 1; \
 	done
 	@echo "==> pack archives"
-	@$(DIST_TOOL) pack -version $(DIST_VERSION) -bin-dir $(DIST_DIR)/bin -out $(DIST_DIR) -mtime $(SOURCE_DATE_EPOCH)
+	@$(DIST_TOOL) pack -version $(DIST_VERSION) -bin-dir $(DIST_DIR)/bin -dist $(DIST_DIR) -mtime $(SOURCE_DATE_EPOCH)
 	@echo "==> render the krew manifest"
 	@$(DIST_TOOL) manifest -version $(DIST_VERSION) -dist $(DIST_DIR) -base-url '$(KREW_BASE_URL)' -o $(DIST_DIR)/c5c3.yaml
 
@@ -71,3 +71,15 @@ $(KREW) $(VALIDATE_KREW_MANIFEST) &:
 	@mkdir -p $(KREW_TOOLS)
 	GOBIN=$(KREW_TOOLS) go install sigs.k8s.io/krew/cmd/krew@$(KREW_VERSION) sigs.k8s.io/krew/cmd/validate-krew-manifest@$(KREW_VERSION)
 	mv $(KREW_TOOLS)/krew $(KREW)
+
+.PHONY: dist-verify
+dist-verify: ## Rebuild HEAD's archives in a fresh clone elsewhere and compare with dist/checksums.txt (needs a clean tree)
+	@echo "==> rebuilding $(DIST_VERSION) in a fresh clone to compare with $(DIST_DIR)/checksums.txt"
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	git clone -q --no-hardlinks "$(CURDIR)" "$$tmp/src" && git -C "$$tmp/src" checkout -q $(COMMIT) && \
+	$(MAKE) -C "$$tmp/src" --no-print-directory dist DIST_VERSION=$(DIST_VERSION) >"$$tmp/dist.log" 2>&1 || { cat "$$tmp/dist.log"; exit 1; }; \
+	if diff -u "$(DIST_DIR)/checksums.txt" "$$tmp/src/dist/checksums.txt"; then \
+		echo "  reproducible: a fresh clone of $(COMMIT) built byte-identical archives"; \
+	else \
+		echo "  the archives differ (uncommitted changes give other binaries: commit first)"; exit 1; \
+	fi
