@@ -3,49 +3,47 @@ package diff
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
 	"github.com/fluxcd/pkg/kustomize"
+	fluxfs "github.com/fluxcd/pkg/kustomize/filesys"
 	"github.com/fluxcd/pkg/ssa/normalize"
 	ssautil "github.com/fluxcd/pkg/ssa/utils"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	kfilesys "sigs.k8s.io/kustomize/kyaml/filesys"
 )
 
-// Builder builds Kustomization paths from a scratch copy of the checkout,
-// so that the checkout itself is never written to (the generator may add a
-// kustomization.yaml to a directory that has none).
+// Builder builds Kustomization paths straight from the checkout through an
+// in-memory overlay: the generator's kustomization.yaml (for directories
+// without one, or to add spec.patches/images/...) is written to memory only,
+// so the checkout is never written to and nothing is copied.
 type Builder struct {
-	repo    string
-	work    string
-	hub     client.Client
-	strict  bool
-	mu      sync.Mutex // kustomize builds and the generator share the copy
-	cleanup func()
+	repo   string
+	disk   kfilesys.FileSystem
+	hub    client.Client
+	strict bool
 }
 
-// NewBuilder copies repoDir (without .git) to a temporary directory. hub is
-// where postBuild.substituteFrom ConfigMaps and Secrets are read.
+// NewBuilder returns a Builder for the checkout at repoDir. Reads are
+// confined to repoDir, like kustomize-controller confines them to the
+// artifact. hub is where postBuild.substituteFrom ConfigMaps and Secrets are
+// read.
 func NewBuilder(repoDir string, hub client.Client, strictSubstitute bool) (*Builder, error) {
-	work, err := os.MkdirTemp("", "c5c3-diff-")
+	disk, err := fluxfs.MakeFsOnDiskSecure(repoDir)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("opening checkout %s: %w", repoDir, err)
 	}
-	if err := copyCheckout(repoDir, work); err != nil {
-		os.RemoveAll(work)
-		return nil, fmt.Errorf("copying checkout %s: %w", repoDir, err)
-	}
-	return &Builder{repo: repoDir, work: work, hub: hub, strict: strictSubstitute, cleanup: func() { os.RemoveAll(work) }}, nil
+	return &Builder{repo: repoDir, disk: disk, hub: hub, strict: strictSubstitute}, nil
 }
 
-// Close removes the scratch copy.
-func (b *Builder) Close() { b.cleanup() }
+// Close releases the builder (nothing to clean up since builds are in
+// memory; kept so callers need not change if that ever changes).
+func (b *Builder) Close() {}
 
 // Build returns the objects kustomize-controller would apply for ks:
 // generator (spec.patches, images, components, targetNamespace,
@@ -61,24 +59,21 @@ func (b *Builder) Build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*
 	if rel == "" || strings.HasPrefix(rel, "..") || filepath.IsAbs(rel) {
 		return nil, fmt.Errorf("spec.path %q must be a path inside the repository", ks.Spec.Path)
 	}
-	if _, err := os.Stat(filepath.Join(b.repo, rel)); err != nil {
+	dir := filepath.Join(b.repo, rel)
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return nil, fmt.Errorf("spec.path %q not found in the checkout %s", ks.Spec.Path, b.repo)
 	}
-	dir := filepath.Join(b.work, rel)
-
-	b.mu.Lock()
-	action, err := kustomize.NewGenerator(b.work, u).WriteFile(dir, kustomize.WithSaveOriginalKustomization())
+	data, kfile, _, err := kustomize.NewGenerator(b.repo, u).GenerateManifest(dir)
 	if err != nil {
-		b.mu.Unlock()
-		return nil, fmt.Errorf("generating kustomization for %s: %s", ks.Spec.Path, b.local(err))
+		return nil, fmt.Errorf("generating kustomization for %s: %w", ks.Spec.Path, err)
 	}
-	resMap, err := kustomize.SecureBuild(b.work, dir, false)
-	if cerr := kustomize.CleanDirectory(dir, action); cerr != nil && err == nil {
-		err = cerr
+	fs := fluxfs.MakeFsInMemory(b.disk)
+	if err := fs.WriteFile(kfile, data); err != nil {
+		return nil, err
 	}
-	b.mu.Unlock()
+	resMap, err := kustomize.Build(fs, dir)
 	if err != nil {
-		return nil, fmt.Errorf("kustomize build of %s failed: %s", ks.Spec.Path, b.local(err))
+		return nil, fmt.Errorf("kustomize build of %s failed: %w", ks.Spec.Path, err)
 	}
 
 	var opts []kustomize.SubstituteOption
@@ -132,33 +127,4 @@ func (b *Builder) Build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*
 		o.SetLabels(labels)
 	}
 	return objects, nil
-}
-
-// local rewrites scratch-copy paths in kustomize errors back to the
-// checkout's, so that errors name the user's files.
-func (b *Builder) local(err error) string {
-	return strings.ReplaceAll(err.Error(), b.work, b.repo)
-}
-
-func copyCheckout(src, dst string) error {
-	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			if d.Name() == ".git" {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		if !d.Type().IsRegular() {
-			return nil // symlinks are not followed (kustomize-controller's secure FS refuses them too)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
 }

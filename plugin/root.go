@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/rest"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/c5c3/kubectl-c5c3/internal/printers"
 	"github.com/c5c3/kubectl-c5c3/kube"
@@ -142,6 +144,9 @@ deploy to through kubeconfig Secrets. Only the hub needs to be in your kubeconfi
 // Execute runs `kubectl c5c3` with args and returns the exit code. Errors are
 // printed once, as "error: <msg>" on stderr.
 func Execute(ctx context.Context, streams genericiooptions.IOStreams, args []string) int {
+	// controller-runtime warns on stderr when no logger is set; the plugin
+	// reports errors itself.
+	ctrllog.SetLogger(logr.Discard())
 	cmd := NewRootCmd(NewOptions(streams))
 	cmd.SetArgs(args)
 	return exec(ctx, cmd, streams)

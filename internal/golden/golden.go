@@ -19,6 +19,7 @@ var normalisers = []struct {
 	repl string
 }{
 	{regexp.MustCompile(`fleet-t\d{4}`), "fleet-tNNNN"},
+	{regexp.MustCompile(`[^\s"]*/gitops-fleet-tNNNN-\d+`), "<repo>"},
 	{regexp.MustCompile(`sha1:[0-9a-f]{40}`), "sha1:0000000000000000000000000000000000000000"},
 	{regexp.MustCompile(`sha1:[0-9a-f]{7}\b`), "sha1:0000000"},
 	{regexp.MustCompile(`127\.0\.0\.1:\d{2,5}`), "127.0.0.1:PORT"},

@@ -8,6 +8,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/go-logr/logr"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 )
 
 var (
@@ -20,6 +23,7 @@ var (
 // fleet. Use it from TestMain: os.Exit(testfleet.Run(m)).
 func Run(m *testing.M) int {
 	flag.Parse()
+	ctrllog.SetLogger(logr.Discard())
 	if !testing.Short() {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		shared, startErr = Start(ctx, Options{NodesPerSpoke: 3})
