@@ -275,16 +275,24 @@ func kustomizationNames(f *fleet.Fleet, prefix string) []string {
 
 // discoverForCompletion discovers the fleet for a completion function, or
 // returns nil. Completion output is parsed by the shell, so nothing may be
-// logged: client-go warnings and klog are silenced, every request is bounded
+// logged: API warnings and klog are silenced, every request is bounded
 // by completionTimeout (unless --request-timeout is set), and a hub that
 // does not answer in time is given up on.
 func discoverForCompletion(ctx context.Context, o *Options) *fleet.Fleet {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	// A completion process only completes: nothing else of it logs.
 	klog.SetOutput(io.Discard)
 	klog.LogToStderr(false)
-	rest.SetDefaultWarningHandler(rest.NoWarnings{})
+	wrap := o.ConfigFlags.WrapConfigFn
+	o.ConfigFlags.WrapConfigFn = func(c *rest.Config) *rest.Config {
+		if wrap != nil {
+			c = wrap(c)
+		}
+		c.WarningHandler = rest.NoWarnings{}
+		return c
+	}
 	if o.ConfigFlags.Timeout == nil || *o.ConfigFlags.Timeout == "" || *o.ConfigFlags.Timeout == "0" {
 		t := completionTimeout.String()
 		o.ConfigFlags.Timeout = &t
