@@ -140,7 +140,7 @@ func BenchmarkDiffFleet(b *testing.B) {
 		total += len(objs)
 	}
 
-	var cliWall, floorWall, kubectlWall time.Duration
+	var cliWall, verifyWall, floorWall, kubectlWall time.Duration
 	var rssKiB int64
 	var reqPerObj float64
 	b.ResetTimer()
@@ -162,6 +162,14 @@ func BenchmarkDiffFleet(b *testing.B) {
 			b.Fatalf("diff found %d drifted objects, want %d", got, drifted)
 		}
 
+		// (a') the same with --verify-unchanged: every object to the server.
+		start = time.Now()
+		vcmd := exec.Command(bin, "diff", "--repo", s.RepoDir, "-n", s.Namespace, "--kubeconfig", f.HubKubeconfig, "-o", "json", "--verify-unchanged")
+		if err := vcmd.Run(); vcmd.ProcessState.ExitCode() != 1 {
+			b.Fatalf("diff --verify-unchanged: %v", err)
+		}
+		verifyWall += time.Since(start)
+
 		// (b) the floor.
 		start = time.Now()
 		floor(b, f, manifests)
@@ -180,12 +188,14 @@ func BenchmarkDiffFleet(b *testing.B) {
 	b.ReportMetric(floorWall.Seconds()/n, "s-floor")
 	b.ReportMetric(kubectlWall.Seconds()/n, "s-kubectl")
 	b.ReportMetric(float64(cliWall)/float64(floorWall), "x-floor")
+	b.ReportMetric(float64(verifyWall)/float64(floorWall), "x-floor-verify")
 	b.ReportMetric(float64(cliWall)/float64(kubectlWall), "x-kubectl")
 	b.ReportMetric(float64(rssKiB)/1024, "MiB-peak-rss")
 	b.ReportMetric(reqPerObj, "requests/object")
 	fmt.Printf("\nkubectl c5c3 diff on %d objects (%d drifted), concurrency %d per cluster:\n", total, drifted, diff.DefaultConcurrency)
 	fmt.Printf("  (a) kubectl c5c3 diff        %6.2fs  peak RSS %.0f MiB  %.2f requests/object\n", cliWall.Seconds()/n, float64(rssKiB)/1024, reqPerObj)
-	fmt.Printf("  (b) floor: raw SSA dry-runs  %6.2fs  → (a) is %.2f× the floor (target ≤ 1.5×)\n", floorWall.Seconds()/n, float64(cliWall)/float64(floorWall))
+	fmt.Printf("  (a') with --verify-unchanged %5.2fs  (every object dry-run on the server)\n", verifyWall.Seconds()/n)
+	fmt.Printf("  (b) floor: raw SSA dry-runs  %6.2fs  → (a) is %.2f× the floor (target ≤ 1.5×), (a') %.2f×\n", floorWall.Seconds()/n, float64(cliWall)/float64(floorWall), float64(verifyWall)/float64(floorWall))
 	fmt.Printf("  (c) kubectl diff --server-side %4.2fs  → (a) is %.2f× kubectl (target < 1×)\n\n", kubectlWall.Seconds()/n, float64(cliWall)/float64(kubectlWall))
 }
 

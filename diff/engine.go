@@ -40,6 +40,9 @@ type Options struct {
 	Concurrency int
 	// StrictSubstitute fails on postBuild variables without a value.
 	StrictSubstitute bool
+	// VerifyUnchanged sends every object to the server, including those the
+	// local check finds certain to be unchanged.
+	VerifyUnchanged bool
 	// Progress, when set, is called as objects finish (from many
 	// goroutines): cluster, objects done and known so far.
 	Progress func(cluster string, done, total int)
@@ -494,6 +497,13 @@ func (e *engine) diffObject(ctx context.Context, st *ksState, cc *clusterClients
 		or.Action, or.Reason = ActionSkipped, "SOPS-encrypted Secret: not decrypted"
 		return or
 	}
+	if !e.opts.VerifyUnchanged && !hasFluxAnnotations(obj) && !opts.Force {
+		live, err := cc.live.Lookup(ctx, obj.GroupVersionKind(), obj.GetNamespace(), obj.GetName())
+		if err == nil && unchangedLocally(obj, live, fieldOwner.Field) {
+			or.Action = ActionUnchanged
+			return or
+		}
+	}
 	entry, live, merged, err := cc.rm.Diff(ctx, obj, opts)
 	if err != nil {
 		gk := obj.GroupVersionKind().GroupKind()
@@ -528,6 +538,20 @@ func (e *engine) diffObject(ctx context.Context, st *ksState, cc *clusterClients
 		or.Action = ActionUnchanged
 	}
 	return or
+}
+
+// hasFluxAnnotations reports whether kustomize-controller's per-object
+// annotations or labels apply: those objects always take ssa's own path.
+func hasFluxAnnotations(obj *unstructured.Unstructured) bool {
+	for _, k := range []string{reconcileKey, ssaKey, forceKey} {
+		if _, ok := obj.GetAnnotations()[k]; ok {
+			return true
+		}
+		if _, ok := obj.GetLabels()[k]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 func skipReason(obj *unstructured.Unstructured) string {

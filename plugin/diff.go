@@ -27,6 +27,7 @@ type DiffOptions struct {
 	Source           string
 	Concurrency      int
 	StrictSubstitute bool
+	VerifyUnchanged  bool
 	Targets          []string
 
 	fleetOpts fleet.Options
@@ -91,6 +92,7 @@ func NewCmdDiff(common *Options) *cobra.Command {
 	cmd.Flags().StringVar(&o.Repo, "repo", "", "The gitops checkout (default: the git top level of the working directory)")
 	cmd.Flags().StringVar(&o.Source, "source", "", "The hub source the checkout stands for, as GitRepository/NAMESPACE/NAME (default: the one matching the origin remote)")
 	cmd.Flags().IntVar(&o.Concurrency, "concurrency", diff.DefaultConcurrency, "Dry-runs in flight per cluster")
+	cmd.Flags().BoolVar(&o.VerifyUnchanged, "verify-unchanged", false, "Dry-run every object on the server, also those a local check of the live object's managed fields finds unchanged")
 	cmd.Flags().BoolVar(&o.StrictSubstitute, "strict-substitute", false, "Fail on postBuild variables without a value, like kustomize-controller --feature-gates=StrictPostBuildSubstitutions")
 	return cmd
 }
@@ -137,7 +139,7 @@ func (o *DiffOptions) Run(ctx context.Context) error {
 	bar := newProgressBar(o.ErrOut)
 	r, err := diff.Run(ctx, f, diff.Options{
 		RepoDir: o.Repo, Targets: o.Targets, Source: o.Source,
-		Concurrency: o.Concurrency, StrictSubstitute: o.StrictSubstitute,
+		Concurrency: o.Concurrency, StrictSubstitute: o.StrictSubstitute, VerifyUnchanged: o.VerifyUnchanged,
 		Progress: bar.update,
 	})
 	bar.done()

@@ -188,6 +188,12 @@ spec:
 		}
 	}
 	golden.Assert(t, "diff-changes.json", r.stdout)
+	// The local pre-check only ever skips the server for unchanged objects:
+	// dry-running everything gives the same result.
+	all := run(t, diffArgs(s, flags, "-o", "json", "--verify-unchanged")...)
+	if all.code != 1 || all.stdout != r.stdout {
+		t.Errorf("--verify-unchanged gives a different result (exit %d):\n%s", all.code, all.stdout)
+	}
 
 	text := run(t, diffArgs(s, flags)...)
 	md := run(t, diffArgs(s, flags, "-o", "markdown")...)
