@@ -77,6 +77,14 @@ func NewCmdDiff(common *Options) *cobra.Command {
 
   # A PR comment
   kubectl c5c3 diff --repo ~/src/c5c3-gitops -o markdown > diff.md`,
+		ValidArgsFunction: func(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+			// Cluster and Kustomization names from the hub; paths from the shell.
+			f := discoverForCompletion(cmd.Context(), common)
+			if f == nil {
+				return nil, cobra.ShellCompDirectiveDefault
+			}
+			return append(clusterNames(f, toComplete), kustomizationNames(f, toComplete)...), cobra.ShellCompDirectiveDefault
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Targets = args
 			if err := o.Complete(); err != nil {

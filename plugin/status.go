@@ -74,6 +74,7 @@ func NewCmdStatus(common *Options) *cobra.Command {
 	}
 	addOutputFlag(cmd, &o.Output, "tree", "table", "json", "yaml")
 	cmd.Flags().StringVar(&o.Cluster, "cluster", "", "Only show this cluster (the hub name or a spoke name such as control-plane)")
+	_ = cmd.RegisterFlagCompletionFunc("cluster", completeClusterNames(common))
 	cmd.Flags().BoolVar(&o.FailingOnly, "failing", false, "Only show what is not Ready, stale or suspended, with its cluster")
 	return cmd
 }

@@ -231,3 +231,19 @@ func TestStatusHubErrors(t *testing.T) {
 		t.Fatalf("unknown cluster: %+v", r)
 	}
 }
+
+// TestCompletionFromHub: cluster and Kustomization names complete from the
+// real hub, for status --cluster and diff's arguments.
+func TestCompletionFromHub(t *testing.T) {
+	s, flags := loadSample(t, testfleet.SampleOptions{})
+	r := run(t, append(append([]string{"__complete", "status"}, flags...), "--cluster", "c")...)
+	if r.code != 0 || !strings.Contains(r.stdout, "control-plane\n") || strings.Contains(r.stdout, "storage") {
+		t.Fatalf("status --cluster c<TAB>: %+v", r)
+	}
+	r = run(t, append(append([]string{"__complete", "diff"}, flags...), "")...)
+	for _, want := range []string{"management\n", "hypervisor\n", s.Namespace + "/control-plane-apps\n", s.Namespace + "/storage-rook-operator\n"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("diff <TAB> lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
