@@ -1,4 +1,17 @@
-// Package promote will hold the engine behind `kubectl c5c3 promote`, which
-// commits revision changes from one environment to the next. It never
-// imports cobra.
+// Package promote is the engine behind `kubectl c5c3 promote`: it moves
+// revisions ("pins" — HelmRelease chart versions, source refs, kustomize
+// image tags, the FluxInstance version and values marked with a
+// `# {"$c5c3": "<key>"}` setter comment) from one environment of the gitops
+// repo to the next, as declared in c5c3.yaml.
+//
+// The source environment's pins are read at the commit its hub
+// Kustomizations applied (the health gate checks they are Ready, not
+// suspended and current), matched by identity with the target's, and
+// spliced into the target's files byte for byte — only the scalar tokens
+// change. The edit happens in a temporary git worktree, is verified by a
+// re-scan and a kustomize build, committed on a new branch with the user's
+// git, and optionally pushed and opened as a GitHub pull request or GitLab
+// merge request. The user's checkout is never modified.
+//
+// It takes typed Options, returns a typed Plan and never imports cobra.
 package promote

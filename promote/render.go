@@ -1,0 +1,220 @@
+package promote
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/c5c3/kubectl-c5c3/diff"
+	"github.com/c5c3/kubectl-c5c3/internal/printers"
+)
+
+// CommitMessage is the promotion commit's message: a subject
+// "promote(<from> → <to>): <summary>", a body listing each pin as
+// "old → new", and the trailers Promoted-From: <from>@<sha> and
+// Promoted-To: <to>.
+func CommitMessage(p *Plan) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "promote(%s → %s): %s\n\n", p.From.Environment, p.To.Environment, subjectSummary(p.Changes))
+	fmt.Fprintf(&b, "Promote %s at %s (%s) to %s:\n\n", p.From.Environment, short(p.From.Commit), p.From.Revision, p.To.Environment)
+	seen := map[string]bool{}
+	for _, c := range p.Changes {
+		line := fmt.Sprintf("- %s: %s → %s", c.Key, c.Current, c.New)
+		if seen[line] {
+			continue
+		}
+		seen[line] = true
+		b.WriteString(line + "\n")
+	}
+	fmt.Fprintf(&b, "\nPromoted-From: %s@%s\nPromoted-To: %s\n", p.From.Environment, p.From.Commit, p.To.Environment)
+	return b.String()
+}
+
+func subjectSummary(changes []Change) string {
+	keys := map[string]bool{}
+	kinds := map[string]int{}
+	for _, c := range changes {
+		if !keys[c.Key] {
+			keys[c.Key] = true
+			kinds[c.Kind]++
+		}
+	}
+	if len(keys) == 1 {
+		c := changes[0]
+		return c.Key + " → " + c.New
+	}
+	names := make([]string, 0, len(kinds))
+	for k := range kinds {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	parts := make([]string, len(names))
+	for i, k := range names {
+		parts[i] = strconv.Itoa(kinds[k]) + " " + k
+	}
+	return fmt.Sprintf("%d pins (%s)", len(keys), strings.Join(parts, ", "))
+}
+
+// PlanHeader and PlanRows are the plan table: one row per value of the
+// target environment that changes.
+var PlanHeader = []string{"KEY", "KIND", "FILE", "CURRENT", "NEW"}
+
+// PlanRows returns the rows of the plan table.
+func PlanRows(p *Plan) [][]string {
+	rows := make([][]string, 0, len(p.Changes))
+	for _, c := range p.Changes {
+		rows = append(rows, []string{c.Key, c.Kind, c.File + ":" + strconv.Itoa(c.Line), c.Current, c.New})
+	}
+	return rows
+}
+
+// WriteText renders the plan (and what was done) for a terminal: a header,
+// the plan table, the keys found on one side only, the file diff (when
+// files is set), the --diff preview and the outcome.
+func WriteText(w io.Writer, p *Plan, files bool, pal printers.Palette) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n", pal.Bold(fmt.Sprintf("Promote %s at %s (%s) → %s on %s (%s)",
+		p.From.Environment, short(p.From.Commit), p.From.Revision, p.To.Environment, p.To.Base, short(p.To.BaseCommit))))
+	if h := p.HealthCheck; h != nil {
+		names := make([]string, len(h.Kustomizations))
+		for i, k := range h.Kustomizations {
+			names[i] = k.ID()
+		}
+		state := pal.Green("healthy")
+		if !h.Healthy {
+			state = pal.Yellow("NOT healthy (--skip-health-check)")
+		}
+		fmt.Fprintf(&b, "health gate: %s: %s\n", state, strings.Join(names, ", "))
+	}
+	b.WriteString("\n")
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return err
+	}
+	b.Reset()
+	if len(p.Changes) > 0 {
+		if err := printers.Table(w, PlanHeader, PlanRows(p)); err != nil {
+			return err
+		}
+		b.WriteString("\n")
+	} else {
+		fmt.Fprintf(&b, "nothing to promote: %s already has the values of %s\n\n", p.To.Environment, p.From.Environment)
+	}
+	oneSide := func(title string, pins []Pin) {
+		if len(pins) == 0 {
+			return
+		}
+		fmt.Fprintf(&b, "%s\n", title)
+		for _, pin := range pins {
+			fmt.Fprintf(&b, "  %s = %s (%s:%d)\n", pin.Key, pin.Value, pin.File, pin.Line)
+		}
+	}
+	oneSide("Only in "+p.From.Environment+" (not promoted):", p.OnlyInFrom)
+	oneSide("Only in "+p.To.Environment+" (kept):", p.OnlyInTo)
+	for _, c := range p.Conflicts {
+		fmt.Fprintf(&b, "Conflicting values in %s (not promoted): %s\n", c.Environment, c.Key)
+		for _, pin := range c.Pins {
+			fmt.Fprintf(&b, "  %s (%s:%d)\n", pin.Value, pin.File, pin.Line)
+		}
+	}
+	if len(p.Excluded) > 0 {
+		fmt.Fprintf(&b, "Excluded by --only/--exclude: %s\n", strings.Join(p.Excluded, ", "))
+	}
+	s := p.Summary
+	fmt.Fprintf(&b, "%d to change, %d unchanged, %d only in %s, %d only in %s, %d conflicting, %d excluded\n",
+		s.Changes, s.Unchanged, s.OnlyInFrom, p.From.Environment, s.OnlyInTo, p.To.Environment, s.Conflicts, s.Excluded)
+	if files {
+		for _, f := range p.Files {
+			b.WriteString("\n")
+			for _, line := range strings.SplitAfter(strings.TrimSuffix(f.Diff, "\n"), "\n") {
+				l := strings.TrimSuffix(line, "\n")
+				switch {
+				case strings.HasPrefix(l, "+++"), strings.HasPrefix(l, "---"):
+					l = pal.Bold(l)
+				case strings.HasPrefix(l, "@@"):
+					l = pal.Cyan(l)
+				case strings.HasPrefix(l, "+"):
+					l = pal.Green(l)
+				case strings.HasPrefix(l, "-"):
+					l = pal.Red(l)
+				}
+				b.WriteString(l + "\n")
+			}
+		}
+	}
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return err
+	}
+	b.Reset()
+	if p.Preview != nil {
+		fmt.Fprintf(w, "\n%s\n", pal.Bold("Preview (kubectl c5c3 diff of the edited "+p.To.Environment+"):"))
+		if err := diff.WriteText(w, p.Preview, pal); err != nil {
+			return err
+		}
+	}
+	switch {
+	case p.Result != nil:
+		fmt.Fprintf(&b, "\nCommitted %s on branch %s", short(p.Result.Commit), p.Result.Branch)
+		if p.Result.Replaced != "" {
+			fmt.Fprintf(&b, " (replacing %s)", short(p.Result.Replaced))
+		}
+		b.WriteString("\n")
+		if p.Result.Pushed {
+			fmt.Fprintf(&b, "Pushed %s to %s\n", p.Result.Branch, p.Result.Remote)
+		}
+		if pr := p.Result.PullRequest; pr != nil {
+			kind := "pull request"
+			if pr.Provider == ProviderGitLab {
+				kind = "merge request"
+			}
+			fmt.Fprintf(&b, "Opened %s #%d: %s\n", kind, pr.Number, pr.URL)
+		}
+	case p.DryRun && len(p.Changes) > 0:
+		b.WriteString("\nDry run: nothing was committed.\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// PullRequestBody is the markdown body of the pull request: the plan table,
+// the keys on one side only and the --diff preview.
+func PullRequestBody(p *Plan) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Promotes **%s** at `%s` (%s) to **%s**.\n\n", p.From.Environment, short(p.From.Commit), p.From.Revision, p.To.Environment)
+	b.WriteString("| Key | Kind | File | Current | New |\n|---|---|---|---|---|\n")
+	for _, c := range p.Changes {
+		fmt.Fprintf(&b, "| `%s` | %s | `%s:%d` | `%s` | `%s` |\n", mdCell(c.Key), c.Kind, mdCell(c.File), c.Line, mdCell(c.Current), mdCell(c.New))
+	}
+	b.WriteString("\n")
+	list := func(title string, pins []Pin) {
+		if len(pins) == 0 {
+			return
+		}
+		keys := make([]string, len(pins))
+		for i, pin := range pins {
+			keys[i] = "`" + mdCell(pin.Key) + "`"
+		}
+		fmt.Fprintf(&b, "%s: %s\n\n", title, strings.Join(keys, ", "))
+	}
+	list("Only in "+p.From.Environment+" (not promoted)", p.OnlyInFrom)
+	list("Only in "+p.To.Environment+" (kept)", p.OnlyInTo)
+	if len(p.Conflicts) > 0 {
+		keys := make([]string, len(p.Conflicts))
+		for i, c := range p.Conflicts {
+			keys[i] = "`" + mdCell(c.Key) + "`"
+		}
+		fmt.Fprintf(&b, "Conflicting in %s (not promoted): %s\n\n", p.From.Environment, strings.Join(keys, ", "))
+	}
+	if p.previewMarkdown != "" {
+		fmt.Fprintf(&b, "<details><summary>Preview: the edited %s against its clusters</summary>\n\n%s\n</details>\n\n", p.To.Environment, p.previewMarkdown)
+	}
+	fmt.Fprintf(&b, "_Opened by `kubectl c5c3 promote %s %s`._\n", p.From.Environment, p.To.Environment)
+	return b.String()
+}
+
+func mdCell(s string) string {
+	s = strings.ReplaceAll(s, "|", `\|`)
+	s = strings.ReplaceAll(s, "`", "'")
+	return strings.ReplaceAll(s, "\n", " ")
+}
