@@ -264,6 +264,9 @@ func TestDiffBadInput(t *testing.T) {
 	// an unknown kind (no CRD on the target)
 	writeFile(t, repo, "clusters/storage/apps/cephcluster.yaml", "apiVersion: ceph.rook.io/v1\nkind: CephCluster\nmetadata:\n  name: ceph\n  namespace: rook-ceph\nspec:\n  mon: {count: 3}\n")
 	editFile(t, repo, "clusters/storage/apps/kustomization.yaml", "  - deployment.yaml\n", "  - deployment.yaml\n  - cephcluster.yaml\n")
+	// RBAC: the Kustomization impersonates a service account with no rights
+	// on the spoke, like Flux does for spec.serviceAccountName
+	editFile(t, repo, "clusters/management/control-plane-infrastructure.yaml", "  prune: true\n", "  prune: true\n  serviceAccountName: flux-limited\n")
 	// a missing substitution variable, strict
 	editFile(t, repo, "apps/keystone/base/configmap.yaml", "region: \"${region}\"", "region: \"${region}\"\n  zone: \"${availability_zone}\"")
 
