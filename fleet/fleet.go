@@ -209,9 +209,13 @@ func Discover(ctx context.Context, hub *kube.Client, opts Options) (*Fleet, erro
 		return spokes[i].KubeConfig.String() < spokes[j].KubeConfig.String()
 	})
 	// The same Secret name in two namespaces gives two clusters; tell them apart.
-	for i := range spokes {
-		if (i > 0 && spokes[i-1].Name == spokes[i].Name) || (i+1 < len(spokes) && spokes[i+1].Name == spokes[i].Name) || spokes[i].Name == opts.HubName {
-			spokes[i].Name += " (" + spokes[i].KubeConfig.Namespace + ")"
+	count := map[string]int{opts.HubName: 1}
+	for _, c := range spokes {
+		count[c.Name]++
+	}
+	for _, c := range spokes {
+		if count[c.Name] > 1 {
+			c.Name += " (" + c.KubeConfig.Namespace + ")"
 		}
 	}
 	f.Clusters = append(f.Clusters, spokes...)

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,24 +15,20 @@ import (
 )
 
 var (
-	shared   *Fleet
-	startErr error
-	nsSeq    atomic.Int64
+	shared    *Fleet
+	startErr  error
+	startOnce sync.Once
+	running   bool
+	nsSeq     atomic.Int64
 )
 
-// Run starts the shared fleet (unless -short), runs the tests and stops the
-// fleet. Use it from TestMain: os.Exit(testfleet.Run(m)).
+// Run runs the tests and stops the shared fleet afterwards. The fleet is
+// started by the first Get, so a package whose selected tests need none
+// does not pay for it. Use it from TestMain: os.Exit(testfleet.Run(m)).
 func Run(m *testing.M) int {
 	flag.Parse()
 	ctrllog.SetLogger(logr.Discard())
-	if !testing.Short() {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-		shared, startErr = Start(ctx, Options{NodesPerSpoke: 3})
-		cancel()
-		if startErr != nil {
-			fmt.Fprintf(os.Stderr, "testfleet: %v\n", startErr)
-		}
-	}
+	running = true
 	code := m.Run()
 	if shared != nil {
 		if err := shared.Stop(); err != nil {
@@ -48,11 +45,16 @@ func Get(t testing.TB) *Fleet {
 	if testing.Short() {
 		t.Skip("fleet test: needs real apiservers, skipped with -short")
 	}
+	if !running {
+		t.Fatal("test fleet: call testfleet.Run from TestMain")
+	}
+	startOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		shared, startErr = Start(ctx, Options{NodesPerSpoke: 3})
+	})
 	if startErr != nil {
 		t.Fatalf("test fleet did not start: %v", startErr)
-	}
-	if shared == nil {
-		t.Fatal("test fleet not started: call testfleet.Run from TestMain")
 	}
 	return shared
 }
