@@ -136,6 +136,7 @@ deploy to through kubeconfig Secrets. Only the hub needs to be in your kubeconfi
 		NewCmdCompletion(o),
 		NewCmdStatus(o),
 		NewCmdDiff(o),
+		NewCmdPromote(o),
 		NewCmdVersion(o),
 	)
 	return cmd

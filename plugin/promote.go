@@ -1,0 +1,258 @@
+package plugin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/client-go/rest"
+
+	"github.com/c5c3/kubectl-c5c3/fleet"
+	"github.com/c5c3/kubectl-c5c3/kube"
+	"github.com/c5c3/kubectl-c5c3/promote"
+)
+
+// PromoteOptions are the options of `kubectl c5c3 promote`.
+type PromoteOptions struct {
+	*Options
+	From, To        string
+	Output          string
+	Repo            string
+	FromRevision    string
+	Base            string
+	Only, Exclude   []string
+	SkipHealthCheck bool
+	DryRun          bool
+	Diff            bool
+	Branch          string
+	Force           bool
+	Signoff         bool
+	Push            bool
+	OpenPR          bool
+	Provider        string
+	GitHubAPIURL    string
+	GitLabAPIURL    string
+
+	fleetOpts fleet.Options
+}
+
+const promoteLong = `Promote revisions from one environment of the gitops repo to the next: copy the
+source environment's pins into the target environment's files and commit that on a
+new branch, ready for review.
+
+Environments are declared in c5c3.yaml at the repo root (read at the base commit):
+each has a name, paths (directories, with * allowed per segment), an optional
+kubeconfig context of its hub and optional hub Kustomizations; "pipeline" lists the
+allowed order. Pins are found in the YAML under each environment's paths and matched
+by identity, not by file:
+  HelmRelease/<name>/<chart>          spec.chart.spec.version
+  <Kind>/<name>/<tag|semver|digest|commit>   OCIRepository and GitRepository spec.ref
+  HelmChart/<name>/version            spec.version
+  image/<name>/<newTag|newName|digest> kustomization.yaml images[] (and Flux spec.images)
+  FluxInstance/<name>                 spec.distribution.version
+  setter/<key>                        any scalar followed by # {"$c5c3": "<key>"}
+
+By default (--from-revision live) the pins are read at the commit the source
+environment's hub Kustomizations report as applied, and only when all of them are
+Ready, not suspended and current: the health gate. What is promoted is what runs.
+
+Only the values change: comments, blank lines, document markers, key order, quoting
+and indentation stay byte for byte. The edit is re-scanned and every touched
+kustomization built before anything is committed. Work happens in a temporary git
+worktree: your branch, index and files are never touched, also on failure. The
+commit goes on promote/<from>-to-<to>-<short-sha> (--branch) from --base (default
+the upstream of your branch), with the message "promote(<from> → <to>): <summary>",
+one "old → new" line per pin and the trailers Promoted-From and Promoted-To. It is
+made with your git (author, signing) with hooks off. --push pushes it to origin;
+--open-pr also opens a GitHub pull request (GITHUB_TOKEN) or GitLab merge request
+(GITLAB_TOKEN) with the plan (and --diff preview) as its body.
+
+Exit codes:
+  0  promoted, or nothing to promote (the target already matches)
+  1  refused by the health gate
+  2  error: bad arguments or c5c3.yaml, the hub unreachable, an existing branch
+     without --force, a failed edit check, commit, push or pull request`
+
+// NewCmdPromote builds `kubectl c5c3 promote`.
+func NewCmdPromote(common *Options) *cobra.Command {
+	o := &PromoteOptions{Options: common}
+	cmd := &cobra.Command{
+		Use:   "promote FROM TO",
+		Short: "Commit the revisions running in one environment to the next",
+		Long:  promoteLong,
+		Example: `  # What would move from staging to production, with the file diff
+  kubectl c5c3 promote staging production --dry-run
+
+  # Commit it on a new branch, push it and open a pull request
+  GITHUB_TOKEN=... kubectl c5c3 promote staging production --open-pr --diff
+
+  # Only the chart versions, from the staging branch head instead of what runs
+  kubectl c5c3 promote staging production --from-revision HEAD --only 'HelmRelease/*'
+
+  # The plan as JSON (schema c5c3.cobaltcore.io/v1alpha1 PromotionPlan)
+  kubectl c5c3 promote staging production --dry-run -o json`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 2 {
+				return usageErrorf("promote needs two arguments, FROM and TO (environments from c5c3.yaml); got %d\nSee '%s --help' for usage", len(args), cmd.CommandPath())
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.From, o.To = args[0], args[1]
+			if err := o.Complete(); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			cmd.SilenceUsage = true
+			return o.Run(cmd.Context())
+		},
+	}
+	addOutputFlag(cmd, &o.Output, "text", "json")
+	f := cmd.Flags()
+	f.StringVar(&o.Repo, "repo", "", "The gitops checkout (default: the one holding the working directory); it is never modified")
+	f.StringVar(&o.FromRevision, "from-revision", promote.RevisionLive, "Where FROM's pins are read: live (the commit FROM's hub Kustomizations applied), HEAD, or a commit")
+	f.StringVar(&o.Base, "base", "", "Branch the promotion commit builds on (default: the upstream of the checked-out branch)")
+	f.StringSliceVar(&o.Only, "only", nil, "Promote only these keys (comma-separated; * matches anything, case-insensitive)")
+	f.StringSliceVar(&o.Exclude, "exclude", nil, "Do not promote these keys (comma-separated; * matches anything, case-insensitive)")
+	f.BoolVar(&o.SkipHealthCheck, "skip-health-check", false, "Promote even when FROM's Kustomizations are not Ready, suspended or behind their source")
+	f.BoolVar(&o.DryRun, "dry-run", false, "Print the plan and the file diff; commit nothing")
+	f.BoolVar(&o.Diff, "diff", false, "Preview the edited TO tree against TO's live clusters (kubectl c5c3 diff); added to the pull request")
+	f.StringVar(&o.Branch, "branch", "", "Name of the new branch (default: promote/<from>-to-<to>-<short-sha>)")
+	f.BoolVar(&o.Force, "force", false, "Replace the branch if it exists (locally, and on origin with --push)")
+	f.BoolVar(&o.Signoff, "signoff", false, "Add a Signed-off-by trailer (git commit --signoff)")
+	f.BoolVar(&o.Push, "push", false, "Push the branch to origin (authenticated as git does: credential helpers, ssh-agent)")
+	f.BoolVar(&o.OpenPR, "open-pr", false, "Open a pull request (GitHub, GITHUB_TOKEN) or merge request (GitLab, GITLAB_TOKEN); implies --push")
+	f.Var(newEnum(&o.Provider, "auto", "auto", promote.ProviderGitHub, promote.ProviderGitLab), "git-provider", "Where --open-pr opens it: auto (gitlab when origin's host contains \"gitlab\", else github), github, gitlab")
+	f.StringVar(&o.GitHubAPIURL, "github-api-url", "", "GitHub REST API root, e.g. https://ghe.example.com/api/v3/ (default: api.github.com, or https://HOST/api/v3/)")
+	f.StringVar(&o.GitLabAPIURL, "gitlab-api-url", "", "GitLab REST API root (default: https://HOST/api/v4 of origin)")
+	_ = cmd.RegisterFlagCompletionFunc("git-provider", fixedCompletion([]string{"auto", promote.ProviderGitHub, promote.ProviderGitLab}))
+	_ = cmd.RegisterFlagCompletionFunc("from-revision", fixedCompletion([]string{promote.RevisionLive, promote.RevisionHEAD}))
+	return cmd
+}
+
+// Complete fills in the defaults that depend on the environment.
+func (o *PromoteOptions) Complete() error {
+	timeout, err := o.RequestTimeout()
+	if err != nil {
+		return err
+	}
+	if o.Repo == "" {
+		o.Repo = "."
+	}
+	ns, _ := o.Namespace()
+	o.fleetOpts = fleet.Options{Namespace: ns, HubName: o.HubName,
+		Spoke: kube.SpokeOptions{AllowExec: o.AllowExecKubeconfig, Timeout: timeout}}
+	return nil
+}
+
+// Validate checks the arguments and flag values.
+func (o *PromoteOptions) Validate() error {
+	if o.From == "" || o.To == "" {
+		return usageErrorf("FROM and TO must not be empty")
+	}
+	if o.From == o.To {
+		return usageErrorf("cannot promote %s to itself", o.From)
+	}
+	if o.FromRevision == "" {
+		return usageErrorf("--from-revision must be live, HEAD or a commit")
+	}
+	if o.Branch != "" && o.Branch[0] == '-' {
+		return usageErrorf("--branch %q must not start with '-'", o.Branch)
+	}
+	return nil
+}
+
+// Run plans and makes the promotion, and prints the plan and the outcome.
+func (o *PromoteOptions) Run(ctx context.Context) error {
+	provider := o.Provider
+	if provider == "auto" {
+		provider = ""
+	}
+	plan, err := promote.Run(ctx, promote.Options{
+		RepoDir: o.Repo, From: o.From, To: o.To, FromRevision: o.FromRevision, Base: o.Base,
+		Filter:          promote.Filter{Only: o.Only, Exclude: o.Exclude},
+		SkipHealthCheck: o.SkipHealthCheck, DryRun: o.DryRun, Diff: o.Diff,
+		Branch: o.Branch, Force: o.Force, Signoff: o.Signoff, Push: o.Push, OpenPR: o.OpenPR,
+		PullRequest: promote.PullRequestOptions{
+			Provider: provider, GitHubAPIURL: o.GitHubAPIURL, GitLabAPIURL: o.GitLabAPIURL,
+			GitHubToken: os.Getenv("GITHUB_TOKEN"), GitLabToken: os.Getenv("GITLAB_TOKEN"),
+		},
+		Fleet: o.envFleet,
+		Log:   o.ErrOut,
+	})
+	var he *promote.HealthError
+	if errors.As(err, &he) {
+		if o.Output == "json" && plan != nil {
+			if perr := o.printJSON(plan); perr != nil {
+				return perr
+			}
+		}
+		return &ExitError{Code: CodeAttention, Err: err}
+	}
+	if err != nil {
+		return &ExitError{Code: CodeError, Err: err}
+	}
+	if o.Output == "json" {
+		return o.printJSON(plan)
+	}
+	return promote.WriteText(o.Out, plan, o.DryRun, o.Palette())
+}
+
+func (o *PromoteOptions) printJSON(plan *promote.Plan) error {
+	b, err := json.MarshalIndent(plan, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(o.Out, string(b))
+	return err
+}
+
+// envFleet discovers the hub of an environment: the hub of --kubeconfig and
+// --context, or the environment's own kubeconfig context.
+func (o *PromoteOptions) envFleet(ctx context.Context, env *promote.Environment) (*fleet.Fleet, error) {
+	var (
+		hub *kube.Client
+		err error
+	)
+	if env.Context == "" {
+		hub, err = o.HubClient()
+	} else {
+		hub, err = o.contextClient(env.Context)
+	}
+	if err != nil {
+		return nil, err
+	}
+	f, err := fleet.Discover(ctx, hub, o.fleetOpts)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the fleet from the hub %s: %w", hub.Config.Host, err)
+	}
+	return f, nil
+}
+
+// contextClient builds a hub client for another context of the kubeconfig,
+// with the rest of kubectl's flags as given.
+func (o *Options) contextClient(name string) (*kube.Client, error) {
+	c := o.ConfigFlags
+	cf := &genericclioptions.ConfigFlags{
+		CacheDir: c.CacheDir, KubeConfig: c.KubeConfig, ClusterName: c.ClusterName, AuthInfoName: c.AuthInfoName,
+		Context: &name, Namespace: c.Namespace, APIServer: c.APIServer, TLSServerName: c.TLSServerName,
+		Insecure: c.Insecure, CertFile: c.CertFile, KeyFile: c.KeyFile, CAFile: c.CAFile, BearerToken: c.BearerToken,
+		Impersonate: c.Impersonate, ImpersonateUID: c.ImpersonateUID, ImpersonateGroup: c.ImpersonateGroup,
+		ImpersonateUserExtra: c.ImpersonateUserExtra, Username: c.Username, Password: c.Password,
+		Timeout: c.Timeout, DisableCompression: c.DisableCompression, ProxyURL: c.ProxyURL, WrapConfigFn: c.WrapConfigFn,
+	}
+	cfg, err := cf.ToRESTConfig()
+	if err != nil {
+		return nil, fmt.Errorf("loading kubeconfig context %q: %w", name, err)
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = "kubectl-c5c3/" + rest.DefaultKubernetesUserAgent()
+	}
+	return kube.NewClient(cfg)
+}
