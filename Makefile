@@ -4,7 +4,7 @@ SHELL := /usr/bin/env bash -o pipefail
 .DEFAULT_GOAL := help
 
 MODULE      := github.com/c5c3/kubectl-c5c3
-VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+VERSION     ?= $(shell git describe --tags --match 'v[0-9]*' --dirty 2>/dev/null || echo "v0.0.0-g$$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)")
 COMMIT      ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 DATE        ?= $(shell git log -1 --format=%cI 2>/dev/null || echo unknown)
 LDFLAGS     := -s -w -X $(MODULE)/internal/buildinfo.Version=$(VERSION) \

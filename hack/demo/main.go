@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -74,30 +75,50 @@ func run(plugin, dir string, once bool) error {
 		return err
 	}
 
-	fmt.Println("$ kubectl c5c3 status")
-	cmd := exec.CommandContext(ctx, bin, "status")
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	err = cmd.Run()
-	if _, isExit := err.(*exec.ExitError); err != nil && !isExit {
+	// A local edit in the checkout, as an operator would make before pushing.
+	if err := editCheckout(s.RepoDir); err != nil {
 		return err
 	}
-	fmt.Printf(`
-The fleet is running. In another shell:
+	for _, args := range [][]string{{"status"}, {"diff", "--repo", s.RepoDir}} {
+		fmt.Printf("$ kubectl c5c3 %s\n", strings.Join(args, " "))
+		cmd := exec.CommandContext(ctx, bin, args...)
+		cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
+		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+		err = cmd.Run()
+		if _, isExit := err.(*exec.ExitError); err != nil && !isExit {
+			return err
+		}
+		fmt.Println()
+	}
+	fmt.Printf(`The fleet is running. In another shell:
 
   export KUBECONFIG=%s
   export PATH=%s:$PATH
   kubectl c5c3 status
   kubectl c5c3 status --failing -o table
-  kubectl get kustomizations -A
+  cd %s            # the sample gitops checkout the fleet runs
+  kubectl c5c3 diff
+  kubectl c5c3 diff control-plane -o markdown
 
-`, kubeconfig, filepath.Dir(bin))
+`, kubeconfig, filepath.Dir(bin), s.RepoDir)
 	if once {
 		return nil
 	}
 	fmt.Println("Press Ctrl-C to stop it; nothing is left running afterwards.")
 	<-ctx.Done()
 	return nil
+}
+
+// editCheckout bumps the keystone image tag in the sample checkout, an
+// unpushed change for `kubectl c5c3 diff` to show.
+func editCheckout(repo string) error {
+	p := filepath.Join(repo, "clusters", "control-plane", "apps", "kustomization.yaml")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return err
+	}
+	b = []byte(strings.Replace(string(b), `newTag: "2025.1-p1"`, `newTag: "2025.1-p2"`, 1))
+	return os.WriteFile(p, b, 0o644)
 }
 
 // breakThings adds the drift and failure that make the demo interesting:
