@@ -106,6 +106,18 @@ func (b *Builder) Build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", ks.Spec.Path, err)
 	}
+	// Normalising drops the top-level "sops" field and turns stringData
+	// into data: recognise SOPS-encrypted Secrets first.
+	for _, o := range objects {
+		if isSOPS(o) {
+			a := o.GetAnnotations()
+			if a == nil {
+				a = map[string]string{}
+			}
+			a[sopsMarker] = "true"
+			o.SetAnnotations(a)
+		}
+	}
 	if err := normalize.UnstructuredList(objects); err != nil {
 		return nil, err
 	}

@@ -493,7 +493,7 @@ func (e *engine) diffObject(ctx context.Context, st *ksState, cc *clusterClients
 		Cluster: st.cluster.Name, Kustomization: ksID(st.ks),
 		APIVersion: obj.GetAPIVersion(), Kind: obj.GetKind(), Namespace: obj.GetNamespace(), Name: obj.GetName(),
 	}
-	if isSOPS(obj) {
+	if obj.GetAnnotations()[sopsMarker] != "" {
 		or.Action, or.Reason = ActionSkipped, "SOPS-encrypted Secret: not decrypted"
 		return or
 	}
@@ -701,7 +701,12 @@ func mask(u *unstructured.Unstructured) *unstructured.Unstructured {
 	return c
 }
 
-// isSOPS reports whether obj is a SOPS-encrypted Secret.
+// sopsMarker is set by the Builder on SOPS-encrypted Secrets, which the
+// engine then skips; such objects never reach a server.
+const sopsMarker = "diff.c5c3.cobaltcore.io/sops-encrypted"
+
+// isSOPS reports whether obj is a SOPS-encrypted Secret (before
+// normalisation).
 func isSOPS(obj *unstructured.Unstructured) bool {
 	if obj.GetKind() != "Secret" {
 		return false

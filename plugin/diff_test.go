@@ -311,3 +311,66 @@ func TestDiffBadInput(t *testing.T) {
 		t.Errorf("no checkout: exit %d stderr %q", r.code, r.stderr)
 	}
 }
+
+// TestDiffFluxRules: kustomize-controller's per-object annotations, a CRD
+// and its custom resource in one build, a SOPS-encrypted Secret, and the
+// output order whatever the concurrency.
+func TestDiffFluxRules(t *testing.T) {
+	s, flags := loadSample(t, testfleet.SampleOptions{})
+	repo := s.RepoDir
+	// reconcile: disabled on a changed object → skipped, not drifted
+	editFile(t, repo, "clusters/storage/apps/configmap.yaml", "metadata:\n", "metadata:\n  annotations:\n    kustomize.toolkit.fluxcd.io/reconcile: disabled\n")
+	editFile(t, repo, "clusters/storage/apps/deployment.yaml", "image: quay.io/ceph/ceph:v19.2.2", "image: quay.io/ceph/ceph:v19.2.3")
+	editFile(t, repo, "clusters/storage/apps/deployment.yaml", "metadata:\n", "metadata:\n  annotations:\n    kustomize.toolkit.fluxcd.io/ssa: IfNotPresent\n")
+	// a CRD and its custom resource in the same build
+	writeFile(t, repo, "clusters/hypervisor/crd.yaml", `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: hypervisors.c5c3.cobaltcore.io
+spec:
+  group: c5c3.cobaltcore.io
+  names: {kind: Hypervisor, plural: hypervisors, singular: hypervisor, listKind: HypervisorList}
+  scope: Namespaced
+  versions:
+  - name: v1alpha1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        x-kubernetes-preserve-unknown-fields: true
+`)
+	writeFile(t, repo, "clusters/hypervisor/hv.yaml", "apiVersion: c5c3.cobaltcore.io/v1alpha1\nkind: Hypervisor\nmetadata:\n  name: node-1\n  namespace: nova-compute\nspec:\n  cpus: 64\n")
+	// a SOPS-encrypted Secret
+	writeFile(t, repo, "clusters/hypervisor/sops.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: nova-sops\n  namespace: nova-compute\nstringData:\n  password: ENC[AES256_GCM,data:Zm9vYmFy,iv:abc,tag:def,type:str]\nsops:\n  version: 3.9.0\n")
+	editFile(t, repo, "clusters/hypervisor/kustomization.yaml", "  - daemonset.yaml\n", "  - daemonset.yaml\n  - crd.yaml\n  - hv.yaml\n  - sops.yaml\n")
+
+	r := run(t, diffArgs(s, flags, "-o", "json", "--concurrency", "1")...)
+	if r.code != 1 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	res := decodeDiff(t, r.stdout)
+	got := map[string]string{}
+	for _, o := range res.Objects {
+		got[o.ID()] = string(o.Action) + ": " + o.Reason
+	}
+	for id, want := range map[string]string{
+		"ConfigMap/rook-ceph/ceph-cluster-config":                 "skipped: kustomize.toolkit.fluxcd.io/reconcile: disabled",
+		"Deployment/rook-ceph/ceph-toolbox":                       "skipped: kustomize.toolkit.fluxcd.io/ssa: IfNotPresent and the object exists",
+		"CustomResourceDefinition/hypervisors.c5c3.cobaltcore.io": "created: ",
+		"Hypervisor/nova-compute/node-1":                          "created: its CustomResourceDefinition is created by the same build",
+		"Secret/nova-compute/nova-sops":                           "skipped: SOPS-encrypted Secret: not decrypted",
+	} {
+		if got[id] != want {
+			t.Errorf("%s: got %q, want %q", id, got[id], want)
+		}
+	}
+	if strings.Contains(r.stdout, "Zm9vYmFy") {
+		t.Error("SOPS ciphertext printed")
+	}
+	// Same output whatever the concurrency.
+	r32 := run(t, diffArgs(s, flags, "-o", "json", "--concurrency", "32")...)
+	if r32.stdout != r.stdout {
+		t.Error("output differs between --concurrency 1 and 32")
+	}
+}
