@@ -2,8 +2,6 @@ package plugin
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"sort"
@@ -107,8 +105,8 @@ func NewCmdDiff(common *Options) *cobra.Command {
 
 // Complete resolves the checkout and builds the hub client.
 func (o *DiffOptions) Complete() error {
-	timeout, err := o.RequestTimeout()
-	if err != nil {
+	var err error
+	if o.fleetOpts, err = o.fleetOptions(); err != nil {
 		return err
 	}
 	dir := o.Repo
@@ -118,9 +116,6 @@ func (o *DiffOptions) Complete() error {
 	if o.Repo, err = diff.TopLevel(dir); err != nil {
 		return usageErrorf("%v", err)
 	}
-	ns, _ := o.Namespace()
-	o.fleetOpts = fleet.Options{Namespace: ns, HubName: o.HubName,
-		Spoke: kube.SpokeOptions{AllowExec: o.AllowExecKubeconfig, Timeout: timeout}}
 	if o.hub, err = o.HubClient(); err != nil {
 		return &ExitError{Code: CodeError, Err: err}
 	}
@@ -137,12 +132,9 @@ func (o *DiffOptions) Validate() error {
 
 // Run diffs and prints; the exit code says whether anything changes.
 func (o *DiffOptions) Run(ctx context.Context) error {
-	f, err := fleet.Discover(ctx, o.hub, o.fleetOpts)
+	f, err := discoverFleet(ctx, o.hub, o.fleetOpts)
 	if err != nil {
-		if !errors.Is(err, fleet.ErrFluxNotInstalled) {
-			err = fmt.Errorf("cannot read the fleet from the hub %s: %w", o.hub.Config.Host, err)
-		}
-		return &ExitError{Code: CodeError, Err: err}
+		return err
 	}
 	bar := newProgressBar(o.ErrOut)
 	r, err := diff.Run(ctx, f, diff.Options{
@@ -169,12 +161,7 @@ func (o *DiffOptions) Run(ctx context.Context) error {
 func (o *DiffOptions) print(r *diff.Result) error {
 	switch o.Output {
 	case "json":
-		b, err := json.MarshalIndent(r, "", "  ")
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintln(o.Out, string(b))
-		return err
+		return printStructured(o.Out, r, o.Output)
 	case "markdown":
 		return diff.WriteMarkdown(o.Out, r, diff.MarkdownLimit)
 	}

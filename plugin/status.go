@@ -2,13 +2,9 @@ package plugin
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
-	"sigs.k8s.io/yaml"
 
 	"github.com/c5c3/kubectl-c5c3/fleet"
 	"github.com/c5c3/kubectl-c5c3/kube"
@@ -81,15 +77,9 @@ func NewCmdStatus(common *Options) *cobra.Command {
 
 // Complete builds the hub client and the discovery options from the flags.
 func (o *StatusOptions) Complete() error {
-	timeout, err := o.RequestTimeout()
-	if err != nil {
+	var err error
+	if o.fleetOpts, err = o.fleetOptions(); err != nil {
 		return err
-	}
-	ns, _ := o.Namespace()
-	o.fleetOpts = fleet.Options{
-		Namespace: ns,
-		HubName:   o.HubName,
-		Spoke:     kube.SpokeOptions{AllowExec: o.AllowExecKubeconfig, Timeout: timeout},
 	}
 	o.hub, err = o.HubClient()
 	if err != nil {
@@ -109,12 +99,9 @@ func (o *StatusOptions) Validate() error {
 // Run gathers the status and prints it; the exit code says whether the
 // fleet is healthy.
 func (o *StatusOptions) Run(ctx context.Context) error {
-	f, err := fleet.Discover(ctx, o.hub, o.fleetOpts)
+	f, err := discoverFleet(ctx, o.hub, o.fleetOpts)
 	if err != nil {
-		if !errors.Is(err, fleet.ErrFluxNotInstalled) {
-			err = fmt.Errorf("cannot read the fleet from the hub %s: %w", o.hub.Config.Host, err)
-		}
-		return &ExitError{Code: CodeError, Err: err}
+		return err
 	}
 	r, err := status.Build(ctx, f, status.Options{FluxNamespace: o.FluxNamespace, Cluster: o.Cluster, FailingOnly: o.FailingOnly})
 	if err != nil {
@@ -132,20 +119,8 @@ func (o *StatusOptions) Run(ctx context.Context) error {
 func (o *StatusOptions) print(r *status.Report) error {
 	ro := status.RenderOptions{Palette: o.Palette(), Now: o.now()}
 	switch o.Output {
-	case "json":
-		b, err := json.MarshalIndent(r, "", "  ")
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintln(o.Out, string(b))
-		return err
-	case "yaml":
-		b, err := yaml.Marshal(r)
-		if err != nil {
-			return err
-		}
-		_, err = o.Out.Write(b)
-		return err
+	case "json", "yaml":
+		return printStructured(o.Out, r, o.Output)
 	case "table":
 		return status.WriteTable(o.Out, r, ro)
 	}

@@ -1,11 +1,9 @@
 package plugin
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
-	"sigs.k8s.io/yaml"
 
 	"github.com/c5c3/kubectl-c5c3/internal/buildinfo"
 )
@@ -37,21 +35,8 @@ func NewCmdVersion(common *Options) *cobra.Command {
 // Run prints the version in the chosen format.
 func (o *VersionOptions) Run() error {
 	info := buildinfo.Get()
-	switch o.Output {
-	case "json":
-		b, err := json.MarshalIndent(info, "", "  ")
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintln(o.Out, string(b))
-		return err
-	case "yaml":
-		b, err := yaml.Marshal(info)
-		if err != nil {
-			return err
-		}
-		_, err = o.Out.Write(b)
-		return err
+	if o.Output == "json" || o.Output == "yaml" {
+		return printStructured(o.Out, info, o.Output)
 	}
 	_, err := fmt.Fprintf(o.Out, "kubectl-c5c3 %s (commit %s, %s, %s)\n", info.Version, info.Commit, info.GoVersion, info.Platform)
 	return err

@@ -15,9 +15,7 @@ import (
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
 	"github.com/fluxcd/pkg/apis/meta"
-	"github.com/fluxcd/pkg/kustomize"
 	"github.com/fluxcd/pkg/ssa"
-	ssautil "github.com/fluxcd/pkg/ssa/utils"
 	sourcev1 "github.com/fluxcd/source-controller/api/v1"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing/object"
@@ -25,8 +23,9 @@ import (
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/c5c3/kubectl-c5c3/diff"
 )
 
 // Sample is the sample gitops repo loaded into one hub namespace.
@@ -194,7 +193,6 @@ func (s *Sample) Reconcile(ctx context.Context, name string) error {
 	}
 	poller := polling.NewStatusPoller(target.Client, target.Client.RESTMapper(), polling.Options{})
 	rm := ssa.NewResourceManager(target.Client, poller, kustomizeOwner)
-	rm.SetOwnerLabels(objects, ks.Name, ks.Namespace)
 	cs, err := rm.ApplyAllStaged(ctx, objects, ssa.DefaultApplyOptions())
 	if err != nil {
 		return fmt.Errorf("applying Kustomization %s to %s: %w", name, target.Name, err)
@@ -230,48 +228,16 @@ func versionOf(gv string) string {
 	return gv
 }
 
-// build runs kustomize on the Kustomization's path like kustomize-controller.
+// build runs the plugin's own Flux builder (diff.Builder: generator,
+// kustomize, postBuild substitution from the hub, owner labels) on the
+// Kustomization's path, exactly what kubectl c5c3 diff compares against.
 func (s *Sample) build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*unstructured.Unstructured, error) {
-	raw, err := runtime.DefaultUnstructuredConverter.ToUnstructured(ks)
+	b, err := diff.NewBuilder(s.RepoDir, s.Fleet.Hub.Client, false)
 	if err != nil {
 		return nil, err
 	}
-	u := unstructured.Unstructured{Object: raw}
-	// Build in a scratch copy: the generator may write a kustomization.yaml.
-	work, err := os.MkdirTemp(s.Fleet.Dir, "build-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(work)
-	if err := copyTree(s.RepoDir, work, ""); err != nil {
-		return nil, err
-	}
-	dir := filepath.Join(work, filepath.Clean(ks.Spec.Path))
-	if _, err := kustomize.NewGenerator(work, u).WriteFile(dir); err != nil {
-		return nil, err
-	}
-	resMap, err := kustomize.SecureBuild(work, dir, false)
-	if err != nil {
-		return nil, err
-	}
-	if ks.Spec.PostBuild != nil {
-		for _, res := range resMap.Resources() {
-			out, err := kustomize.SubstituteVariables(ctx, s.Fleet.Hub.Client, u, res)
-			if err != nil {
-				return nil, fmt.Errorf("substituting variables in %s: %w", res.CurId(), err)
-			}
-			if out != nil {
-				if _, err := resMap.Replace(out); err != nil {
-					return nil, err
-				}
-			}
-		}
-	}
-	yml, err := resMap.AsYaml()
-	if err != nil {
-		return nil, err
-	}
-	return ssautil.ReadObjects(strings.NewReader(string(yml)))
+	defer b.Close()
+	return b.Build(ctx, ks)
 }
 
 // target returns the cluster a Kustomization applies to.
