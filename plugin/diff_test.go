@@ -3,9 +3,15 @@ package plugin
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
+	sourcev1 "github.com/fluxcd/source-controller/api/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -69,6 +75,55 @@ func TestDiffNoDrift(t *testing.T) {
 		t.Fatalf("exit %d", r.code)
 	}
 	golden.Assert(t, "diff-nodrift.txt", r.stdout)
+
+	// A Kustomization from another source is listed as not diffed.
+	c := ctx(t)
+	hub := f(t).Hub.Client
+	other := &sourcev1.GitRepository{
+		ObjectMeta: metav1.ObjectMeta{Name: "tenant-repo", Namespace: s.Namespace},
+		Spec:       sourcev1.GitRepositorySpec{URL: "ssh://git@github.com/c5c3/tenant-config.git", Interval: metav1.Duration{Duration: time.Minute}},
+	}
+	must(t, hub.Create(c, other))
+	tenant := &kustomizev1.Kustomization{
+		ObjectMeta: metav1.ObjectMeta{Name: "tenant-apps", Namespace: s.Namespace},
+		Spec: kustomizev1.KustomizationSpec{Interval: metav1.Duration{Duration: time.Minute}, Path: "./tenants",
+			SourceRef: kustomizev1.CrossNamespaceSourceReference{Kind: "GitRepository", Name: "tenant-repo"}},
+	}
+	must(t, hub.Create(c, tenant))
+	r = run(t, diffArgs(s, flags, "-o", "json")...)
+	res = decodeDiff(t, r.stdout)
+	if r.code != 0 || len(res.Skipped) != 1 || res.Skipped[0].Name != "tenant-apps" ||
+		res.Skipped[0].Reason != "source GitRepository/"+s.Namespace+"/tenant-repo is not this checkout" {
+		t.Fatalf("other source: exit %d skipped %+v", r.code, res.Skipped)
+	}
+	// --source picks the other repository explicitly: only tenant-apps, which
+	// fails to build from this checkout (no ./tenants here).
+	r = run(t, diffArgs(s, flags, "-o", "json", "--source", "GitRepository/"+s.Namespace+"/tenant-repo")...)
+	res = decodeDiff(t, r.stdout)
+	if r.code != 2 || len(res.Kustomizations) != 1 || !strings.Contains(res.Kustomizations[0].Error, `spec.path "./tenants" not found`) {
+		t.Fatalf("--source: exit %d %+v", r.code, res.Kustomizations)
+	}
+	r = run(t, diffArgs(s, flags, "--source", "tenant-repo")...)
+	if r.code != 2 || !strings.Contains(r.stderr, "must be GitRepository/NAMESPACE/NAME") {
+		t.Fatalf("bad --source: %+v", r)
+	}
+	// A checkout whose origin matches no GitRepository says so, with a hint.
+	other2 := t.TempDir()
+	gitRun(t, other2, "init", "-q")
+	gitRun(t, other2, "remote", "add", "origin", "git@example.org:someone/else.git")
+	r = run(t, append([]string{"diff", "--repo", other2}, flags...)...)
+	if r.code != 2 || !strings.Contains(r.stderr, "no GitRepository in the hub has the checkout's origin URL git@example.org:someone/else.git") ||
+		!strings.Contains(r.stderr, "--source") {
+		t.Fatalf("unmatched origin: %+v", r)
+	}
+}
+
+func gitRun(t *testing.T, dir string, args ...string) {
+	t.Helper()
+	cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("git %v: %v\n%s", args, err, out)
+	}
 }
 
 // TestDiffChanges edits the checkout and the live fleet in every way the

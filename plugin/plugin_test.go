@@ -32,7 +32,7 @@ func run(t *testing.T, args ...string) result {
 	cmd.SetArgs(args)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	code := exec(ctx, cmd, streams)
+	code := execute(ctx, cmd, streams)
 	return result{stdout: out.String(), stderr: errOut.String(), code: code}
 }
 

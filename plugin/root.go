@@ -150,11 +150,11 @@ func Execute(ctx context.Context, streams genericiooptions.IOStreams, args []str
 	ctrllog.SetLogger(logr.Discard())
 	cmd := NewRootCmd(NewOptions(streams))
 	cmd.SetArgs(args)
-	return exec(ctx, cmd, streams)
+	return execute(ctx, cmd, streams)
 }
 
-// exec runs a built root command and turns its error into an exit code.
-func exec(ctx context.Context, cmd *cobra.Command, streams genericiooptions.IOStreams) int {
+// execute runs a built root command and turns its error into an exit code.
+func execute(ctx context.Context, cmd *cobra.Command, streams genericiooptions.IOStreams) int {
 	err := cmd.ExecuteContext(ctx)
 	if err == nil {
 		return CodeOK
