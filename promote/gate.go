@@ -167,7 +167,7 @@ func CheckHealth(f *fleet.Fleet, env *Environment, kss []*kustomizev1.Kustomizat
 			commits[c] = append(commits[c], k.ID())
 		}
 		if live && k.SourceRevision != "" && k.AppliedRevision != "" && k.AppliedRevision != k.SourceRevision {
-			k.Problems = append(k.Problems, fmt.Sprintf("applied revision %s is older than its source's %s", k.AppliedRevision, k.SourceRevision))
+			k.Problems = append(k.Problems, fmt.Sprintf("applied revision %s, but its source is at %s: not reconciled to the latest revision", k.AppliedRevision, k.SourceRevision))
 		}
 		h.Kustomizations = append(h.Kustomizations, k)
 	}
