@@ -264,6 +264,9 @@ spec:
 			}
 		}
 	}
+	if text.stderr != "error: exit code 1\n" && text.stderr != "" {
+		t.Errorf("stderr must stay quiet when it is not a terminal (no progress): %q", text.stderr)
+	}
 	if !strings.Contains(text.stdout, "► Deployment/openstack/keystone-api drifted") {
 		t.Errorf("text lacks the drift header")
 	}
@@ -427,5 +430,35 @@ spec:
 	r32 := run(t, diffArgs(s, flags, "-o", "json", "--concurrency", "32")...)
 	if r32.stdout != r.stdout {
 		t.Error("output differs between --concurrency 1 and 32")
+	}
+}
+
+// TestDiffProgressOnTTY runs the real binary under a pseudo-terminal
+// (script(1)) and checks that the progress line is drawn there, and that
+// it is not when stderr is a pipe.
+func TestDiffProgressOnTTY(t *testing.T) {
+	s, flags := loadSample(t, testfleet.SampleOptions{})
+	bin := filepath.Join(t.TempDir(), "kubectl-c5c3")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/c5c3/kubectl-c5c3/cmd/kubectl-c5c3").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	args := append([]string{bin}, diffArgs(s, flags, "-o", "json")...)
+	// script gives the command a terminal on stdin, stdout and stderr.
+	cmd := exec.Command("script", "-qec", strings.Join(args, " "), "/dev/null")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("under a terminal: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "\r\x1b[Kdiff: ") || !strings.Contains(string(out), "control-plane ") {
+		t.Fatalf("no progress line on a terminal:\n%q", out)
+	}
+	piped := exec.Command(bin, diffArgs(s, flags, "-o", "json")...)
+	var stderr strings.Builder
+	piped.Stderr = &stderr
+	if err := piped.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if stderr.Len() != 0 {
+		t.Fatalf("progress written to a pipe: %q", stderr.String())
 	}
 }
