@@ -271,10 +271,6 @@ func (r *run) run(ctx context.Context) error {
 	if err := r.git.CheckBranchName(ctx, r.branch); err != nil {
 		return fmt.Errorf("--branch: %w", err)
 	}
-	r.oldBranch = r.git.BranchCommit(ctx, r.branch)
-	if r.oldBranch != "" && !r.o.Force && !r.o.DryRun {
-		return fmt.Errorf("branch %s already exists (at %s): pass --force to replace it, or --branch NAME", r.branch, short(r.oldBranch))
-	}
 
 	r.logf("reading %s at %s (%s) and %s at %s (%s)", r.fromEnv.Name, short(fromCommit), r.plan.From.Revision, r.toEnv.Name, short(baseCommit), base)
 	fromFiles, err := r.git.ReadTree(ctx, fromCommit, func(p string) bool { return IsYAML(p) && r.fromEnv.Under(p) })
@@ -313,6 +309,10 @@ func (r *run) run(ctx context.Context) error {
 		Conflicts: len(p.Conflicts), Excluded: len(p.Excluded), NothingToPromote: len(p.Changes) == 0}
 	if len(p.Changes) == 0 {
 		return nil
+	}
+	r.oldBranch = r.git.BranchCommit(ctx, r.branch)
+	if r.oldBranch != "" && !r.o.Force && !r.o.DryRun {
+		return fmt.Errorf("branch %s already exists (at %s): pass --force to replace it, or --branch NAME", r.branch, short(r.oldBranch))
 	}
 
 	if err := r.edit(); err != nil {

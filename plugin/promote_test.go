@@ -1,0 +1,312 @@
+package plugin
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
+	"github.com/fluxcd/pkg/apis/meta"
+	"github.com/fluxcd/pkg/gittestserver"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/c5c3/kubectl-c5c3/internal/golden"
+	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
+	"github.com/c5c3/kubectl-c5c3/promote"
+)
+
+// promoteGit runs git in dir with a fixed identity for set-up commits and
+// returns its trimmed output.
+func promoteGit(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	c := exec.Command("git", args...)
+	c.Dir = dir
+	c.Env = append(os.Environ(), "GIT_AUTHOR_NAME=Setup", "GIT_AUTHOR_EMAIL=setup@c5c3.example",
+		"GIT_COMMITTER_NAME=Setup", "GIT_COMMITTER_EMAIL=setup@c5c3.example")
+	out, err := c.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// isolateGit keeps the developer's git configuration out of the test (CI
+// has none).
+func isolateGit(t *testing.T) {
+	t.Setenv("GIT_CONFIG_GLOBAL", os.DevNull)
+	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
+}
+
+// promoteSample loads the sample with hub Kustomizations staging-apps and
+// production-apps that applied its commit, and makes its checkout a
+// user's: an author in the repository's config and origin/main as
+// upstream. The flags point the CLI at the hub and the checkout.
+func promoteSample(t *testing.T) (*testfleet.Sample, string, []string) {
+	t.Helper()
+	isolateGit(t)
+	s, flags := loadSample(t, testfleet.SampleOptions{})
+	for _, args := range [][]string{
+		{"config", "user.name", "Dana Operator"}, {"config", "user.email", "dana@c5c3.example"},
+		{"update-ref", "refs/remotes/origin/main", "HEAD"},
+		{"config", "branch.main.remote", "origin"}, {"config", "branch.main.merge", "refs/heads/main"},
+	} {
+		promoteGit(t, s.RepoDir, args...)
+	}
+	for name, path := range map[string]string{"staging-apps": "./clusters/staging", "production-apps": "./clusters/production"} {
+		ks := &kustomizev1.Kustomization{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: s.Namespace},
+			Spec: kustomizev1.KustomizationSpec{Interval: metav1.Duration{Duration: 10 * time.Minute}, Path: path, Prune: true,
+				SourceRef: kustomizev1.CrossNamespaceSourceReference{Kind: "GitRepository", Name: "flux-system"}},
+		}
+		must(t, s.Fleet.Hub.Client.Create(ctx(t), ks))
+		ks.Status.ObservedGeneration = ks.Generation
+		ks.Status.LastAppliedRevision, ks.Status.LastAttemptedRevision = s.Revision, s.Revision
+		apimeta.SetStatusCondition(&ks.Status.Conditions, metav1.Condition{Type: meta.ReadyCondition, Status: metav1.ConditionTrue,
+			Reason: meta.ReconciliationSucceededReason, Message: "Applied revision: " + s.Revision, ObservedGeneration: ks.Generation})
+		must(t, s.Fleet.Hub.Client.Status().Update(ctx(t), ks))
+	}
+	commit := strings.TrimPrefix(s.Revision, "main@sha1:")
+	return s, commit, append(flags, "--repo", s.RepoDir)
+}
+
+// checkoutState is what promote must leave as it was; the local branches
+// named in newBranches are left out (a successful run adds one).
+func checkoutState(t *testing.T, dir string, newBranches ...string) string {
+	t.Helper()
+	var refs []string
+	for _, l := range strings.Split(promoteGit(t, dir, "for-each-ref", "--format=%(refname) %(objectname)", "refs/heads"), "\n") {
+		keep := true
+		for _, b := range newBranches {
+			if strings.HasPrefix(l, "refs/heads/"+b+" ") {
+				keep = false
+			}
+		}
+		if keep {
+			refs = append(refs, l)
+		}
+	}
+	return promoteGit(t, dir, "rev-parse", "HEAD") + "\n" + promoteGit(t, dir, "symbolic-ref", "HEAD") + "\n" +
+		promoteGit(t, dir, "status", "--porcelain", "--ignored", "--untracked-files=all") + "\n" +
+		strings.Join(refs, "\n") + "\n" + promoteGit(t, dir, "worktree", "list", "--porcelain")
+}
+
+// decodePlan parses -o json output strictly.
+func decodePlan(t *testing.T, out string) *promote.Plan {
+	t.Helper()
+	var p promote.Plan
+	dec := json.NewDecoder(strings.NewReader(out))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		t.Fatalf("promote -o json is not a PromotionPlan: %v\n%s", err, out)
+	}
+	if p.APIVersion != promote.APIVersion || p.Kind != promote.PlanKind {
+		t.Fatalf("schema header %s/%s", p.APIVersion, p.Kind)
+	}
+	return &p
+}
+
+func TestPromoteDryRunCommand(t *testing.T) {
+	s, commit, flags := promoteSample(t)
+	before := checkoutState(t, s.RepoDir)
+	r := run(t, append([]string{"promote", "staging", "production", "--dry-run"}, flags...)...)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	golden.Assert(t, "promote-dry-run.txt", strings.ReplaceAll(r.stdout, commit[:7], "COMMIT1"))
+	if !strings.Contains(r.stdout, "health gate: healthy: "+s.Namespace+"/staging-apps") || strings.Contains(r.stderr, "error") {
+		t.Errorf("stdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+	}
+
+	r = run(t, append([]string{"promote", "staging", "production", "--dry-run", "-o", "json", "--only", "HelmRelease/*,image/*"}, flags...)...)
+	p := decodePlan(t, r.stdout)
+	if r.code != 0 || p.From.Revision != "live" || p.From.Commit != commit || len(p.Changes) != 2 || len(p.Excluded) != 6 ||
+		!p.HealthCheck.Healthy || p.Result != nil || !p.DryRun || len(p.Files) != 2 {
+		t.Fatalf("exit %d plan %+v", r.code, p)
+	}
+	if c := p.Changes[0]; c.Key != "HelmRelease/keystone-memcached/memcached" || c.Current != "7.4.16" || c.New != "7.5.0" || c.File != "clusters/production/keystone-memcached.yaml" || c.Line != 18 {
+		t.Errorf("change %+v", c)
+	}
+	if after := checkoutState(t, s.RepoDir); after != before {
+		t.Errorf("checkout changed:\n%s\n---\n%s", before, after)
+	}
+}
+
+func TestPromoteHealthGateCommand(t *testing.T) {
+	s, _, flags := promoteSample(t)
+	must(t, s.Suspend(ctx(t), "Kustomization", "staging-apps"))
+	must(t, s.Fail(ctx(t), "Kustomization", "staging-apps", "HealthCheckFailed", "timeout waiting for: [Deployment/openstack/keystone-api status: 'InProgress']"))
+	before := checkoutState(t, s.RepoDir)
+
+	r := run(t, append([]string{"promote", "staging", "production"}, flags...)...)
+	if r.code != 1 || r.stdout != "" {
+		t.Fatalf("exit %d, want 1\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{
+		"error: staging is not healthy, refusing to promote from it (--skip-health-check overrides):",
+		"  Kustomization " + s.Namespace + "/staging-apps: not Ready: HealthCheckFailed: timeout waiting for",
+		"  Kustomization " + s.Namespace + "/staging-apps: suspended",
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	r = run(t, append([]string{"promote", "staging", "production", "-o", "json"}, flags...)...)
+	if p := decodePlan(t, r.stdout); r.code != 1 || p.HealthCheck == nil || p.HealthCheck.Healthy || len(p.HealthCheck.Kustomizations[0].Problems) != 2 {
+		t.Fatalf("json on refusal: exit %d %+v", r.code, p.HealthCheck)
+	}
+	if after := checkoutState(t, s.RepoDir); after != before {
+		t.Errorf("checkout changed:\n%s\n---\n%s", before, after)
+	}
+
+	r = run(t, append([]string{"promote", "staging", "production", "--skip-health-check", "--dry-run"}, flags...)...)
+	if r.code != 0 || !strings.Contains(r.stdout, "health gate: NOT healthy (--skip-health-check)") {
+		t.Fatalf("--skip-health-check: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestPromotePushPullRequestAndPreview is the whole flow: the health gate,
+// the edit, the --diff preview against production's clusters, the commit,
+// the push to an origin served over HTTP and a pull request on a fake
+// GitHub API.
+func TestPromotePushPullRequestAndPreview(t *testing.T) {
+	s, commit, flags := promoteSample(t)
+
+	srv, err := gittestserver.NewTempGitServer()
+	must(t, err)
+	t.Cleanup(func() { os.RemoveAll(srv.Root()) })
+	bare := filepath.Join(srv.Root(), "c5c3-gitops.git")
+	promoteGit(t, srv.Root(), "init", "--quiet", "--bare", "--initial-branch=main", bare)
+	promoteGit(t, s.RepoDir, "push", "--quiet", bare, "main:main")
+	must(t, srv.StartHTTP())
+	t.Cleanup(srv.StopHTTP)
+	promoteGit(t, s.RepoDir, "config", "remote.origin.pushurl", srv.HTTPAddress()+"/c5c3-gitops.git")
+
+	var calls []string
+	var prBody string
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		b, _ := io.ReadAll(req.Body)
+		var pr map[string]string
+		_ = json.Unmarshal(b, &pr)
+		prBody = pr["body"]
+		calls = append(calls, req.Method+" "+req.URL.Path+" "+req.Header.Get("Authorization")+" head="+pr["head"]+" base="+pr["base"])
+		w.WriteHeader(http.StatusCreated)
+		_, _ = io.WriteString(w, `{"number": 42, "html_url": "https://github.com/c5c3/c5c3-gitops/pull/42"}`)
+	}))
+	t.Cleanup(api.Close)
+	t.Setenv("GITHUB_TOKEN", "ghp_test")
+	before := checkoutState(t, s.RepoDir)
+
+	branch := "promote/staging-to-production-" + commit[:7]
+	r := run(t, append([]string{"promote", "staging", "production", "--open-pr", "--diff", "--signoff", "--github-api-url", api.URL}, flags...)...)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{
+		"Preview (kubectl c5c3 diff of the edited production):",
+		"HelmRelease/" + s.Namespace + "/keystone-memcached",
+		"Committed ", " on branch " + branch,
+		"Pushed " + branch + " to origin",
+		"Opened pull request #42: https://github.com/c5c3/c5c3-gitops/pull/42",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if len(calls) != 1 || calls[0] != "POST /repos/c5c3/c5c3-gitops/pulls Bearer ghp_test head="+branch+" base=main" {
+		t.Fatalf("API calls %q", calls)
+	}
+	for _, want := range []string{"| `HelmRelease/keystone-memcached/memcached` | HelmRelease |", "<details><summary>Preview: the edited production against its clusters</summary>", "### kubectl c5c3 diff"} {
+		if !strings.Contains(prBody, want) {
+			t.Errorf("PR body lacks %q:\n%s", want, prBody)
+		}
+	}
+	msg := promoteGit(t, bare, "log", "-1", "--format=%B", "refs/heads/"+branch)
+	for _, want := range []string{"promote(staging → production): 5 pins", "- HelmRelease/keystone-memcached/memcached: 7.4.16 → 7.5.0",
+		"Promoted-From: staging@" + commit, "Promoted-To: production", "Signed-off-by: Dana Operator <dana@c5c3.example>"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("commit message on origin lacks %q:\n%s", want, msg)
+		}
+	}
+	if after := checkoutState(t, s.RepoDir, branch); after != before {
+		t.Errorf("checkout changed beyond the new branch:\n%s\n---\n%s", before, after)
+	}
+	promoteGit(t, s.RepoDir, "rev-parse", "--verify", "refs/heads/"+branch)
+
+	// Promoting again from the promotion branch: nothing to do.
+	r = run(t, append([]string{"promote", "staging", "production", "--base", branch, "--skip-health-check", "--from-revision", "HEAD"}, flags...)...)
+	if r.code != 0 || !strings.Contains(r.stdout, "nothing to promote") {
+		t.Fatalf("second run: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestPromoteEnvironmentContext: an environment with context: is read
+// through that kubeconfig context, not the current one.
+func TestPromoteEnvironmentContext(t *testing.T) {
+	s, _, flags := promoteSample(t)
+	cfg, err := clientcmd.LoadFromFile(s.Fleet.HubKubeconfig)
+	must(t, err)
+	good := cfg.Contexts[cfg.CurrentContext]
+	cfg.Contexts["c5c3-staging"] = good.DeepCopy()
+	cfg.Clusters["gone"] = cfg.Clusters[good.Cluster].DeepCopy()
+	cfg.Clusters["gone"].Server = "https://127.0.0.1:1"
+	broken := good.DeepCopy()
+	broken.Cluster = "gone"
+	cfg.Contexts["gone"] = broken
+	cfg.CurrentContext = "gone"
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	must(t, clientcmd.WriteToFile(*cfg, kubeconfig))
+	for i, f := range flags {
+		if f == "--kubeconfig" {
+			flags[i+1] = kubeconfig
+		}
+	}
+
+	r := run(t, append([]string{"promote", "staging", "production", "--dry-run"}, flags...)...)
+	if r.code != 2 || !strings.Contains(r.stderr, "127.0.0.1:1") {
+		t.Fatalf("through the broken current context: exit %d\n%s", r.code, r.stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(s.RepoDir, "c5c3.yaml"))
+	must(t, err)
+	must(t, os.WriteFile(filepath.Join(s.RepoDir, "c5c3.yaml"), []byte(strings.Replace(string(b), "  - name: staging\n", "  - name: staging\n    context: c5c3-staging\n", 1)), 0o644))
+	promoteGit(t, s.RepoDir, "commit", "--quiet", "-am", "staging has its own hub context")
+	promoteGit(t, s.RepoDir, "update-ref", "refs/remotes/origin/main", "HEAD")
+	r = run(t, append([]string{"promote", "staging", "production", "--dry-run"}, flags...)...)
+	if r.code != 0 || !strings.Contains(r.stdout, "health gate: healthy") {
+		t.Fatalf("through the staging context: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestPromoteBadInput(t *testing.T) {
+	isolateGit(t)
+	notARepo := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"promote", "staging"}, "promote needs two arguments, FROM and TO"},
+		{[]string{"promote", "a", "b", "c"}, "promote needs two arguments"},
+		{[]string{"promote", "staging", "staging"}, "cannot promote staging to itself"},
+		{[]string{"promote", "staging", "production", "--from-revision", ""}, "--from-revision must be live, HEAD or a commit"},
+		{[]string{"promote", "staging", "production", "-o", "yaml"}, "must be one of text|json"},
+		{[]string{"promote", "staging", "production", "--git-provider", "bitbucket"}, "must be one of auto|github|gitlab"},
+		{[]string{"promote", "staging", "production", "--repo", notARepo}, "is not inside a git checkout: pass --repo DIR"},
+	} {
+		r := run(t, tc.args...)
+		if r.code != 2 || !strings.HasPrefix(r.stderr, "error: ") || !strings.Contains(r.stderr, tc.want) || r.stdout != "" {
+			t.Errorf("%v: exit %d stderr %q, want exit 2 and %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+	r := run(t, "promote", "--help")
+	if r.code != 0 || !strings.Contains(r.stdout, "kubectl c5c3 promote staging production --dry-run") || !strings.Contains(r.stdout, "Exit codes:") {
+		t.Errorf("help: %+v", r)
+	}
+}
