@@ -27,6 +27,14 @@ K8S_LDFLAGS  := -X k8s.io/component-base/version.gitVersion=$(K8S_VERSION) \
                 -X k8s.io/component-base/version.gitMinor=37 \
                 -X k8s.io/component-base/version.gitTreeState=clean
 
+# Flux's kustomize-controller for the real-controller end-to-end test,
+# built from the Go module proxy by hack/flux (go1.27.3 toolchain, also from
+# the proxy) into bin/flux, cached outside the clone keyed by version.
+KUSTOMIZE_CONTROLLER_VERSION := v1.9.6
+FLUX_BIN     := $(CURDIR)/bin/flux
+FLUX_CACHE   ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/kubectl-c5c3/kustomize-controller-$(KUSTOMIZE_CONTROLLER_VERSION)
+export FLUX_BIN
+
 # Flux CRDs come from the Flux controller modules in the Go module cache.
 FLUX_MODULES := github.com/fluxcd/kustomize-controller@v1.9.6 \
                 github.com/fluxcd/source-controller@v1.9.6 \
@@ -51,7 +59,7 @@ install: ## Install kubectl-c5c3 into GOBIN so `kubectl c5c3` finds it
 ##@ Test
 
 .PHONY: test
-test: k8s-bins crds ## Run all tests against a real hub + 3 spokes (builds the apiserver binaries once)
+test: k8s-bins flux-bins crds ## Run all tests against a real hub + 3 spokes (builds the apiserver binaries once)
 	go test -count=1 ./...
 
 .PHONY: test-short
@@ -85,6 +93,12 @@ $(K8S_BIN)/kube-apiserver $(K8S_BIN)/etcd:
 		go build -trimpath -ldflags '$(K8S_LDFLAGS)' -o "$(K8S_CACHE)/" k8s.io/kubernetes/cmd/kube-apiserver ./cmd/etcd; \
 	fi
 	cp "$(K8S_CACHE)/kube-apiserver" "$(K8S_CACHE)/etcd" $(K8S_BIN)/
+
+.PHONY: flux-bins
+flux-bins: $(FLUX_BIN)/kustomize-controller ## Build Flux's kustomize-controller into bin/flux (cached outside the clone)
+
+$(FLUX_BIN)/kustomize-controller:
+	hack/flux/build-kustomize-controller.sh $(KUSTOMIZE_CONTROLLER_VERSION) "$(FLUX_CACHE)" $(FLUX_BIN)
 
 .PHONY: crds
 crds: ## Download the Flux and Flux Operator CRDs into the Go module cache
