@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -100,6 +101,16 @@ func NewCmdPromote(common *Options) *cobra.Command {
 				return usageErrorf("promote needs two arguments, FROM and TO (environments from c5c3.yaml); got %d\nSee '%s --help' for usage", len(args), cmd.CommandPath())
 			}
 			return nil
+		},
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+			if len(args) >= 2 {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			after := ""
+			if len(args) == 1 {
+				after = args[0]
+			}
+			return environmentNames(cmd.Context(), o.Repo, after), cobra.ShellCompDirectiveNoFileComp
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.From, o.To = args[0], args[1]
@@ -211,6 +222,30 @@ func (o *PromoteOptions) printJSON(plan *promote.Plan) error {
 	}
 	_, err = fmt.Fprintln(o.Out, string(b))
 	return err
+}
+
+// environmentNames completes FROM and TO from the c5c3.yaml of the
+// checkout's working tree; nothing when there is none.
+func environmentNames(ctx context.Context, repo, after string) []string {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if repo == "" {
+		repo = "."
+	}
+	top, err := (&promote.Git{Dir: repo}).TopLevel(ctx)
+	if err != nil {
+		return nil
+	}
+	data, err := os.ReadFile(filepath.Join(top, promote.ConfigFile))
+	if err != nil {
+		return nil
+	}
+	cfg, err := promote.ParseConfig(promote.ConfigFile, data)
+	if err != nil {
+		return nil
+	}
+	return cfg.Names(after)
 }
 
 // envFleet discovers the hub of an environment: the hub of --kubeconfig and

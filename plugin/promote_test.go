@@ -310,3 +310,23 @@ func TestPromoteBadInput(t *testing.T) {
 		t.Errorf("help: %+v", r)
 	}
 }
+
+func TestPromoteCompletesEnvironments(t *testing.T) {
+	isolateGit(t)
+	repo := t.TempDir()
+	promoteGit(t, repo, "init", "--quiet")
+	writeFile(t, repo, "c5c3.yaml", "apiVersion: c5c3.cobaltcore.io/v1alpha1\nkind: Promotion\nenvironments:\n- {name: dev, paths: [dev]}\n- {name: staging, paths: [staging]}\n- {name: production, paths: [production]}\npipeline: [dev, staging, production]\n")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"__complete", "promote", "--repo", repo, ""}, "dev\nstaging\nproduction\n:4\n"},
+		{[]string{"__complete", "promote", "--repo", repo, "staging", ""}, "production\n:4\n"},
+		{[]string{"__complete", "promote", "--repo", repo, "staging", "production", ""}, ":4\n"},
+	} {
+		r := run(t, tc.args...)
+		if r.code != 0 || r.stdout != tc.want {
+			t.Errorf("%v: exit %d, got %q, want %q", tc.args[2:], r.code, r.stdout, tc.want)
+		}
+	}
+}

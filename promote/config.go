@@ -210,6 +210,19 @@ func (c *Config) CheckPromotion(from, to string) error {
 	return fmt.Errorf("%s → %s is not allowed by the pipeline in %s; allowed: %s", from, to, ConfigFile, strings.Join(allowed, ", "))
 }
 
+// Names lists the environments; after is the promotion source when
+// completing the target: then only the environments it may be promoted
+// to are listed.
+func (c *Config) Names(after string) []string {
+	var out []string
+	for _, e := range c.Environments {
+		if after == "" || (e.Name != after && c.CheckPromotion(after, e.Name) == nil) {
+			out = append(out, e.Name)
+		}
+	}
+	return out
+}
+
 // Under reports whether the slash-separated repo path p is one of the
 // environment's paths or inside one of them.
 func (e *Environment) Under(p string) bool {

@@ -88,3 +88,19 @@ func TestUnder(t *testing.T) {
 		}
 	}
 }
+
+func TestConfigNames(t *testing.T) {
+	c, err := ParseConfig("c5c3.yaml", []byte(strings.Replace(goodConfig, "pipeline: [staging, production]", "pipeline: [staging, production]\n", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.Names(""), ","); got != "staging,production" {
+		t.Errorf("Names(\"\") = %s", got)
+	}
+	if got := strings.Join(c.Names("staging"), ","); got != "production" {
+		t.Errorf("Names(staging) = %s", got)
+	}
+	if got := c.Names("production"); len(got) != 0 {
+		t.Errorf("Names(production) = %v", got)
+	}
+}

@@ -277,6 +277,9 @@ func (r *run) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if len(fromFiles) == 0 {
+		return fmt.Errorf("%s at %s has no YAML file under its paths (%s): check them in %s", r.fromEnv.Name, short(fromCommit), strings.Join(r.fromEnv.Paths, ", "), ConfigFile)
+	}
 	fromPins, err := Scan(fromFiles)
 	if err != nil {
 		return fmt.Errorf("%s at %s: %w", r.fromEnv.Name, short(fromCommit), err)
@@ -288,6 +291,9 @@ func (r *run) run(ctx context.Context) error {
 	toFiles, err := readEnvFiles(r.worktree, r.toEnv)
 	if err != nil {
 		return err
+	}
+	if len(toFiles) == 0 {
+		return fmt.Errorf("%s at %s has no YAML file under its paths (%s): check them in %s", r.toEnv.Name, short(baseCommit), strings.Join(r.toEnv.Paths, ", "), ConfigFile)
 	}
 	r.toFiles = map[string][]byte{}
 	for _, f := range toFiles {

@@ -215,6 +215,10 @@ func TestPromoteFailuresLeaveNoTrace(t *testing.T) {
 			gitT(t, r.Dir, "config", "--unset", "user.email")
 			gitT(t, r.Dir, "config", "user.useConfigOnly", "true")
 		}, want: "committing: git commit"},
+		{name: "paths match no file", setup: func(t *testing.T, r *testRepo) {
+			replaceInFile(t, r.Dir, "c5c3.yaml", "[clusters/staging, apps/*/staging]", "[clusters/stageing]", "typo")
+			setUpstream(t, r.Dir)
+		}, want: "has no YAML file under its paths (clusters/stageing): check them in c5c3.yaml"},
 		{name: "--open-pr without a token", opts: func(o *Options) { o.OpenPR = true }, want: "--open-pr on GitHub needs a token in GITHUB_TOKEN"},
 		{name: "--push without origin", setup: func(t *testing.T, r *testRepo) {
 			gitT(t, r.Dir, "remote", "remove", "origin")
