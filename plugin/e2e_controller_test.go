@@ -1,0 +1,258 @@
+package plugin
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/c5c3/kubectl-c5c3/diff"
+	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
+	"github.com/c5c3/kubectl-c5c3/status"
+)
+
+// TestE2EController runs the real Flux kustomize-controller (built by
+// `make flux-bins`) against the test fleet and checks that what
+// `kubectl c5c3 status` and `kubectl c5c3 diff` read is what Flux writes:
+// after a real reconcile, status shows every Kustomization Ready at the
+// served revision with the controller's inventory, and diff finds nothing
+// to change. An edit in the checkout and a hand edit on a spoke are
+// exactly what diff reports; once the edit is published as a new artifact
+// and reconciled, status shows the new revision and diff is clean again.
+func TestE2EController(t *testing.T) {
+	fl := testfleet.Get(t)
+	setup, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	start := time.Now()
+	s, err := fl.LoadSampleWithController(setup, testfleet.SampleOptions{Namespace: testfleet.Namespace(t)})
+	if err != nil {
+		t.Fatalf("real kustomize-controller: %v", err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("kustomize-controller log %s (tail):\n%s", s.Controller.LogFile, s.Controller.LogTail(60))
+		}
+		if err := s.Close(); err != nil {
+			t.Errorf("stopping kustomize-controller: %v", err)
+		}
+	})
+	t.Logf("real kustomize-controller %s reconciled the sample in %s", testfleet.KustomizeControllerVersion, time.Since(start).Round(time.Millisecond))
+	flags := []string{"--kubeconfig", fl.HubKubeconfig, "-n", s.Namespace, "--flux-namespace", s.Namespace, "--color", "never"}
+
+	kss := readyKustomizations(t, s, s.Revision)
+	if len(kss) != 8 {
+		t.Fatalf("the controller made %d Kustomizations, want 8 (flux-system + 7 from clusters/management)", len(kss))
+	}
+	checkStatusAgainstController(t, s, flags, s.Revision)
+	assertNoDrift(t, s, flags, "after the first reconcile")
+
+	// An unpushed edit in the checkout: a new image tag (drifted), a new
+	// ConfigMap with a postBuild variable (created) and a PDB dropped from
+	// a base (deleted, prune). And a hand edit on the storage spoke.
+	repo := s.RepoDir
+	editFile(t, repo, "clusters/control-plane/apps/kustomization.yaml", `newTag: "2025.1-p1"`, `newTag: "2025.1-p3"`)
+	editFile(t, repo, "apps/glance/base/kustomization.yaml", "  - pdb.yaml\n", "")
+	writeFile(t, repo, "clusters/hypervisor/e2e.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: e2e-added\n  namespace: nova-compute\ndata:\n  cluster: \"${cluster_name}\"\n")
+	editFile(t, repo, "clusters/hypervisor/kustomization.yaml", "  - daemonset.yaml\n", "  - daemonset.yaml\n  - e2e.yaml\n")
+	c := ctx(t)
+	storage := fl.Spokes["storage"].Client
+	cm := &corev1.ConfigMap{}
+	must(t, storage.Get(c, client.ObjectKey{Namespace: "rook-ceph", Name: "ceph-cluster-config"}, cm))
+	cm.Data["pools"] = "images\n"
+	must(t, storage.Update(c, cm, client.FieldOwner("e2e-hand-edit")))
+
+	r := run(t, diffArgs(s.Sample, flags, "-o", "json")...)
+	res := decodeDiff(t, r.stdout)
+	if r.code != 1 || res.HasErrors() {
+		t.Fatalf("diff after edits: exit %d, want 1\nstderr %s\n%s", r.code, r.stderr, r.stdout)
+	}
+	got := changes(res)
+	want := []string{
+		"control-plane control-plane-apps Deployment/openstack/keystone-api drifted",
+		"control-plane control-plane-apps PodDisruptionBudget/openstack/glance-api deleted",
+		"hypervisor hypervisor-apps ConfigMap/nova-compute/e2e-added created",
+		"storage storage-apps ConfigMap/rook-ceph/ceph-cluster-config drifted",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("diff reports\n  %s\nwant exactly\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+	if s := res.Summary; s.Created != 1 || s.Drifted != 2 || s.Deleted != 1 {
+		t.Fatalf("summary %+v", s)
+	}
+	for _, o := range res.Objects {
+		switch o.Name {
+		case "keystone-api":
+			if !strings.Contains(o.Diff, "ghcr.io/c5c3/keystone:2025.1-p3") {
+				t.Errorf("keystone diff lacks the new tag:\n%s", o.Diff)
+			}
+		case "ceph-cluster-config":
+			if !strings.Contains(o.Diff, "vms") {
+				t.Errorf("hand edit not shown:\n%s", o.Diff)
+			}
+		}
+	}
+
+	// Push: the controller reconciles the new revision everywhere, prunes,
+	// and takes the hand-edited field back.
+	rev, err := s.Publish(c, "e2e: keystone 2025.1-p3, drop the glance PDB, add a ConfigMap")
+	must(t, err)
+	wait, cancelWait := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancelWait()
+	start = time.Now()
+	if _, err := s.WaitReady(wait, rev); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("new revision reconciled in %s", time.Since(start).Round(time.Millisecond))
+	readyKustomizations(t, s, rev)
+	checkStatusAgainstController(t, s, flags, rev)
+	assertNoDrift(t, s, flags, "after reconciling the pushed edit")
+
+	// What the controller did on the spokes.
+	cp := fl.Spokes["control-plane"].Client
+	dep := &appsv1.Deployment{}
+	must(t, cp.Get(c, client.ObjectKey{Namespace: "openstack", Name: "keystone-api"}, dep))
+	if img := dep.Spec.Template.Spec.Containers[0].Image; img != "ghcr.io/c5c3/keystone:2025.1-p3" {
+		t.Errorf("keystone image %q", img)
+	}
+	if err := cp.Get(c, client.ObjectKey{Namespace: "openstack", Name: "glance-api"}, &policyv1.PodDisruptionBudget{}); !apierrors.IsNotFound(err) {
+		t.Errorf("glance-api PDB not pruned: %v", err)
+	}
+	added := &corev1.ConfigMap{}
+	must(t, fl.Spokes["hypervisor"].Client.Get(c, client.ObjectKey{Namespace: "nova-compute", Name: "e2e-added"}, added))
+	if added.Data["cluster"] != "hypervisor" {
+		t.Errorf("e2e-added: postBuild not substituted: %v", added.Data)
+	}
+	must(t, storage.Get(c, client.ObjectKey{Namespace: "rook-ceph", Name: "ceph-cluster-config"}, cm))
+	if !strings.Contains(cm.Data["pools"], "vms") {
+		t.Errorf("hand edit not reverted by the controller: %q", cm.Data["pools"])
+	}
+}
+
+// readyKustomizations returns the namespace's Kustomizations, checking that
+// each is Ready at revision with an inventory written by the controller.
+func readyKustomizations(t *testing.T, s *testfleet.LiveSample, revision string) []kustomizev1.Kustomization {
+	t.Helper()
+	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	kss, err := s.WaitReady(c, revision)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ks := range kss {
+		if ks.Status.Inventory == nil || len(ks.Status.Inventory.Entries) == 0 {
+			t.Errorf("Kustomization %s: the controller wrote no inventory", ks.Name)
+		}
+	}
+	return kss
+}
+
+// checkStatusAgainstController compares `status -o json` with the
+// Kustomizations the controller wrote: every one Ready at revision, not
+// stale, with the controller's inventory size, on a reachable cluster. The
+// HelmReleases are never reconciled (no helm-controller): they are the only
+// objects not Ready, with state Unknown, which makes status exit 1.
+func checkStatusAgainstController(t *testing.T, s *testfleet.LiveSample, flags []string, revision string) {
+	t.Helper()
+	c := ctx(t)
+	var list kustomizev1.KustomizationList
+	must(t, s.Fleet.Hub.Client.List(c, &list, client.InNamespace(s.Namespace)))
+	inventory := map[string]int{}
+	for _, ks := range list.Items {
+		inventory[ks.Name] = len(ks.Status.Inventory.Entries)
+	}
+
+	r := run(t, append([]string{"status", "-o", "json"}, flags...)...)
+	rep := decode(t, r.stdout)
+	if r.stderr != "" {
+		t.Errorf("status stderr: %s", r.stderr)
+	}
+	seen := map[string]bool{}
+	var helmReleases int
+	for _, cl := range rep.Clusters {
+		if !cl.Reachable {
+			t.Errorf("cluster %s unreachable: %s", cl.Name, cl.Error)
+		}
+		for _, o := range cl.Objects {
+			switch o.Kind {
+			case "Kustomization":
+				seen[o.Name] = true
+				if o.State != status.StateReady || o.Ready != "True" || o.Stale || o.Revision != revision || o.SourceRevision != revision {
+					t.Errorf("status %s/%s: state %s ready %s stale %v revision %q source %q, want Ready at %s (%s)",
+						cl.Name, o.Name, o.State, o.Ready, o.Stale, o.Revision, o.SourceRevision, revision, o.Message)
+				}
+				if o.Inventory == nil || *o.Inventory != inventory[o.Name] {
+					t.Errorf("status %s/%s: inventory %v, the controller wrote %d entries", cl.Name, o.Name, o.Inventory, inventory[o.Name])
+				}
+			case "HelmRelease":
+				helmReleases++
+				if o.State != status.StateUnknown {
+					t.Errorf("HelmRelease %s: state %s, want Unknown (no helm-controller runs)", o.Name, o.State)
+				}
+			default:
+				t.Errorf("unexpected object %s %s", o.Kind, o.Name)
+			}
+		}
+	}
+	for _, name := range []string{"control-plane", "hypervisor", "storage"} {
+		found := false
+		for _, cl := range rep.Clusters {
+			found = found || cl.Name == name
+		}
+		if !found {
+			t.Errorf("status lists no cluster %s", name)
+		}
+	}
+	if len(seen) != len(list.Items) {
+		t.Errorf("status shows %d Kustomizations, the hub has %d", len(seen), len(list.Items))
+	}
+	sum := rep.Summary
+	if helmReleases != 3 || sum.Ready != len(list.Items) || sum.Objects != len(list.Items)+helmReleases || sum.Healthy || r.code != 1 {
+		t.Errorf("status: exit %d, summary %+v, %d HelmReleases (want 3, Unknown, exit 1)", r.code, sum, helmReleases)
+	}
+}
+
+// assertNoDrift: diff of the checkout against what the controller applied
+// finds nothing to change, and no errors.
+func assertNoDrift(t *testing.T, s *testfleet.LiveSample, flags []string, when string) {
+	t.Helper()
+	r := run(t, diffArgs(s.Sample, flags, "-o", "json")...)
+	res := decodeDiff(t, r.stdout)
+	if r.code != 0 || res.HasChanges() || res.HasErrors() {
+		t.Fatalf("diff %s: exit %d, want 0 (the diff engine disagrees with the real controller)\nchanges:\n  %s\nstderr %s\n%s",
+			when, r.code, strings.Join(changes(res), "\n  "), r.stderr, objectDiffs(res))
+	}
+	if len(res.Kustomizations) != 8 || res.Summary.Unchanged < 40 {
+		t.Fatalf("diff %s: want 8 Kustomizations and every object unchanged: %+v", when, res.Summary)
+	}
+}
+
+// changes lists the changed objects as "cluster kustomization ID action"
+// (the Kustomization without its namespace).
+func changes(res *diff.Result) []string {
+	var out []string
+	for _, o := range res.Objects {
+		if o.Action == diff.ActionUnchanged || o.Action == diff.ActionSkipped {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s %s %s %s", o.Cluster, o.Kustomization[strings.Index(o.Kustomization, "/")+1:], o.ID(), o.Action))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func objectDiffs(res *diff.Result) string {
+	var b strings.Builder
+	for _, o := range res.Objects {
+		fmt.Fprintf(&b, "--- %s %s (%s) %s%s\n%s\n", o.Cluster, o.ID(), o.Action, o.Reason, o.Error, o.Diff)
+	}
+	return b.String()
+}
