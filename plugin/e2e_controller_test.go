@@ -29,6 +29,11 @@ import (
 // exactly what diff reports; once the edit is published as a new artifact
 // and reconciled, status shows the new revision and diff is clean again.
 func TestE2EController(t *testing.T) {
+	if !testing.Short() {
+		if _, err := testfleet.FluxBinDir(); err != nil {
+			t.Fatal(err) // before starting the fleet: fail fast
+		}
+	}
 	fl := testfleet.Get(t)
 	setup, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
