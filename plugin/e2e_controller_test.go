@@ -45,6 +45,8 @@ func TestE2EController(t *testing.T) {
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("kustomize-controller log %s (tail):\n%s", s.Controller.LogFile, s.Controller.LogTail(60))
+		} else if errs := s.Controller.LogErrors(); len(errs) > 0 {
+			t.Logf("kustomize-controller logged %d errors (transient ones are normal):\n%s", len(errs), strings.Join(errs, "\n"))
 		}
 		if err := s.Close(); err != nil {
 			t.Errorf("stopping kustomize-controller: %v", err)
@@ -226,17 +228,20 @@ func checkStatusAgainstController(t *testing.T, s *testfleet.LiveSample, flags [
 }
 
 // assertNoDrift: diff of the checkout against what the controller applied
-// finds nothing to change, and no errors.
+// finds nothing to change, and no errors — both with the local check of
+// managed fields and with a server dry-run of every object.
 func assertNoDrift(t *testing.T, s *testfleet.LiveSample, flags []string, when string) {
 	t.Helper()
-	r := run(t, diffArgs(s.Sample, flags, "-o", "json")...)
-	res := decodeDiff(t, r.stdout)
-	if r.code != 0 || res.HasChanges() || res.HasErrors() {
-		t.Fatalf("diff %s: exit %d, want 0 (the diff engine disagrees with the real controller)\nchanges:\n  %s\nstderr %s\n%s",
-			when, r.code, strings.Join(changes(res), "\n  "), r.stderr, objectDiffs(res))
-	}
-	if len(res.Kustomizations) != 8 || res.Summary.Unchanged < 40 {
-		t.Fatalf("diff %s: want 8 Kustomizations and every object unchanged: %+v", when, res.Summary)
+	for _, extra := range [][]string{nil, {"--verify-unchanged"}} {
+		r := run(t, diffArgs(s.Sample, flags, append([]string{"-o", "json"}, extra...)...)...)
+		res := decodeDiff(t, r.stdout)
+		if r.code != 0 || res.HasChanges() || res.HasErrors() {
+			t.Fatalf("diff %v %s: exit %d, want 0 (the diff engine disagrees with the real controller)\nchanges:\n  %s\nstderr %s\n%s",
+				extra, when, r.code, strings.Join(changes(res), "\n  "), r.stderr, objectDiffs(res))
+		}
+		if len(res.Kustomizations) != 8 || res.Summary.Unchanged < 40 {
+			t.Fatalf("diff %v %s: want 8 Kustomizations and every object unchanged: %+v", extra, when, res.Summary)
+		}
 	}
 }
 

@@ -163,3 +163,18 @@ func (c *Controller) LogTail(n int) string {
 	}
 	return string(bytes.Join(lines, []byte("\n")))
 }
+
+// LogErrors returns the controller's log lines at level ERROR.
+func (c *Controller) LogErrors() []string {
+	b, err := os.ReadFile(c.LogFile)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.Contains(l, "\tERROR\t") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
