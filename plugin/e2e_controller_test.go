@@ -3,6 +3,8 @@ package plugin
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -68,7 +70,8 @@ func TestE2EController(t *testing.T) {
 	repo := s.RepoDir
 	editFile(t, repo, "clusters/control-plane/apps/kustomization.yaml", `newTag: "2025.1-p1"`, `newTag: "2025.1-p3"`)
 	editFile(t, repo, "apps/glance/base/kustomization.yaml", "  - pdb.yaml\n", "")
-	writeFile(t, repo, "clusters/hypervisor/e2e.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: e2e-added\n  namespace: nova-compute\ndata:\n  cluster: \"${cluster_name}\"\n")
+	added := "e2e-" + s.Namespace // other tests share the spokes
+	writeFile(t, repo, "clusters/hypervisor/e2e.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: "+added+"\n  namespace: nova-compute\ndata:\n  cluster: \"${cluster_name}\"\n")
 	editFile(t, repo, "clusters/hypervisor/kustomization.yaml", "  - daemonset.yaml\n", "  - daemonset.yaml\n  - e2e.yaml\n")
 	c := ctx(t)
 	storage := fl.Spokes["storage"].Client
@@ -86,7 +89,7 @@ func TestE2EController(t *testing.T) {
 	want := []string{
 		"control-plane control-plane-apps Deployment/openstack/keystone-api drifted",
 		"control-plane control-plane-apps PodDisruptionBudget/openstack/glance-api deleted",
-		"hypervisor hypervisor-apps ConfigMap/nova-compute/e2e-added created",
+		"hypervisor hypervisor-apps ConfigMap/nova-compute/" + added + " created",
 		"storage storage-apps ConfigMap/rook-ceph/ceph-cluster-config drifted",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
@@ -133,15 +136,36 @@ func TestE2EController(t *testing.T) {
 	if err := cp.Get(c, client.ObjectKey{Namespace: "openstack", Name: "glance-api"}, &policyv1.PodDisruptionBudget{}); !apierrors.IsNotFound(err) {
 		t.Errorf("glance-api PDB not pruned: %v", err)
 	}
-	added := &corev1.ConfigMap{}
-	must(t, fl.Spokes["hypervisor"].Client.Get(c, client.ObjectKey{Namespace: "nova-compute", Name: "e2e-added"}, added))
-	if added.Data["cluster"] != "hypervisor" {
-		t.Errorf("e2e-added: postBuild not substituted: %v", added.Data)
+	hv := fl.Spokes["hypervisor"].Client
+	addedCM := &corev1.ConfigMap{}
+	must(t, hv.Get(c, client.ObjectKey{Namespace: "nova-compute", Name: added}, addedCM))
+	if addedCM.Data["cluster"] != "hypervisor" {
+		t.Errorf("%s: postBuild not substituted: %v", added, addedCM.Data)
 	}
 	must(t, storage.Get(c, client.ObjectKey{Namespace: "rook-ceph", Name: "ceph-cluster-config"}, cm))
 	if !strings.Contains(cm.Data["pools"], "vms") {
 		t.Errorf("hand edit not reverted by the controller: %q", cm.Data["pools"])
 	}
+
+	// Revert and push again: the spokes are back to the sample (the next
+	// test sharing them starts from there), and diff is clean once more.
+	editFile(t, repo, "clusters/control-plane/apps/kustomization.yaml", `newTag: "2025.1-p3"`, `newTag: "2025.1-p1"`)
+	editFile(t, repo, "apps/glance/base/kustomization.yaml", "  - service.yaml\n", "  - service.yaml\n  - pdb.yaml\n")
+	editFile(t, repo, "clusters/hypervisor/kustomization.yaml", "  - e2e.yaml\n", "")
+	must(t, os.Remove(filepath.Join(repo, "clusters/hypervisor/e2e.yaml")))
+	rev, err = s.Publish(c, "e2e: revert")
+	must(t, err)
+	wait2, cancelWait2 := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancelWait2()
+	if _, err := s.WaitReady(wait2, rev); err != nil {
+		t.Fatal(err)
+	}
+	checkStatusAgainstController(t, s, flags, rev)
+	assertNoDrift(t, s, flags, "after reconciling the revert")
+	if err := hv.Get(c, client.ObjectKey{Namespace: "nova-compute", Name: added}, &corev1.ConfigMap{}); !apierrors.IsNotFound(err) {
+		t.Errorf("%s not pruned after the revert: %v", added, err)
+	}
+	must(t, cp.Get(c, client.ObjectKey{Namespace: "openstack", Name: "glance-api"}, &policyv1.PodDisruptionBudget{}))
 }
 
 // readyKustomizations returns the namespace's Kustomizations, checking that
