@@ -3,6 +3,7 @@ package plugin
 import (
 	"encoding/json"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -180,6 +181,8 @@ func TestPromoteHealthGateCommand(t *testing.T) {
 func TestPromotePushPullRequestAndPreview(t *testing.T) {
 	s, commit, flags := promoteSample(t)
 
+	log.SetOutput(io.Discard) // gittestserver logs every request
+	t.Cleanup(func() { log.SetOutput(os.Stderr) })
 	srv, err := gittestserver.NewTempGitServer()
 	must(t, err)
 	t.Cleanup(func() { os.RemoveAll(srv.Root()) })

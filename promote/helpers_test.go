@@ -5,7 +5,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"io"
 	"io/fs"
+	"log"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,6 +24,7 @@ func TestMain(m *testing.M) {
 	// configuration: CI has none.
 	os.Setenv("GIT_CONFIG_GLOBAL", os.DevNull)
 	os.Setenv("GIT_CONFIG_NOSYSTEM", "1")
+	log.SetOutput(io.Discard) // gittestserver logs every request
 	os.Exit(testfleet.Run(m))
 }
 

@@ -211,6 +211,9 @@ func TestPromoteFailuresLeaveNoTrace(t *testing.T) {
 		{name: "branch exists", setup: func(t *testing.T, r *testRepo) {
 			gitT(t, r.Dir, "branch", "promote/staging-to-production-"+r.Commit[:7])
 		}, want: "already exists"},
+		{name: "--force on the checked-out branch", setup: func(t *testing.T, r *testRepo) {
+			gitT(t, r.Dir, "checkout", "--quiet", "-b", "promote/staging-to-production-"+r.Commit[:7])
+		}, opts: func(o *Options) { o.Force, o.Base = true, "main" }, want: "creating branch promote/staging-to-production-"},
 		{name: "git cannot commit without an author", setup: func(t *testing.T, r *testRepo) {
 			gitT(t, r.Dir, "config", "--unset", "user.email")
 			gitT(t, r.Dir, "config", "user.useConfigOnly", "true")
