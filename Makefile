@@ -59,7 +59,7 @@ install: ## Install kubectl-c5c3 into GOBIN so `kubectl c5c3` finds it
 ##@ Test
 
 .PHONY: test
-test: k8s-bins flux-bins crds ## Run all tests against a real hub + 3 spokes (builds the apiserver binaries once)
+test: k8s-bins flux-bins crds ## Run all tests against a real hub + 3 spokes (builds the apiserver and kustomize-controller binaries once)
 	go test -count=1 ./...
 
 .PHONY: test-short
@@ -71,11 +71,11 @@ bench: k8s-bins crds ## Run the benchmarks on the test fleet
 	go test -run '^$$' -bench . -benchmem -count=1 ./...
 
 .PHONY: update-golden
-update-golden: k8s-bins crds ## Rewrite the golden files from the current output
+update-golden: k8s-bins flux-bins crds ## Rewrite the golden files from the current output
 	go test -count=1 $$(grep -rl --include='*_test.go' 'internal/golden"' . | xargs -n1 dirname | sort -u | sed 's|^|./|') -update
 
 .PHONY: demo
-demo: build k8s-bins crds ## Start a local hub + 3 spokes with the sample gitops repo and show `kubectl c5c3 status`
+demo: build k8s-bins crds ## Start a local hub + 3 spokes with the sample gitops repo and show `kubectl c5c3 status` and `diff`
 	go run ./hack/demo --plugin $(CURDIR)/bin/kubectl-c5c3
 
 ##@ Test fleet binaries

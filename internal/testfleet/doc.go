@@ -11,6 +11,10 @@
 // real controller writes (Ready, lastAppliedRevision, inventory). The state
 // helpers then make objects failing, suspended, stale or unreachable.
 //
+// LoadSampleWithController instead leaves the reconciling to the real Flux
+// kustomize-controller (built by `make flux-bins`), serving the sample as a
+// source artifact on 127.0.0.1; Publish ships a new revision of it.
+//
 // Tests share one fleet per package (Run in TestMain, Get in each test) and
 // keep out of each other's way by loading the sample into their own hub
 // namespace. Without the apiserver binaries Get fails the test; only under
