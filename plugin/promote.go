@@ -2,7 +2,6 @@ package plugin
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -149,17 +148,12 @@ func NewCmdPromote(common *Options) *cobra.Command {
 
 // Complete fills in the defaults that depend on the environment.
 func (o *PromoteOptions) Complete() error {
-	timeout, err := o.RequestTimeout()
-	if err != nil {
-		return err
-	}
 	if o.Repo == "" {
 		o.Repo = "."
 	}
-	ns, _ := o.Namespace()
-	o.fleetOpts = fleet.Options{Namespace: ns, HubName: o.HubName,
-		Spoke: kube.SpokeOptions{AllowExec: o.AllowExecKubeconfig, Timeout: timeout}}
-	return nil
+	var err error
+	o.fleetOpts, err = o.fleetOptions()
+	return err
 }
 
 // Validate checks the arguments and flag values.
@@ -216,12 +210,7 @@ func (o *PromoteOptions) Run(ctx context.Context) error {
 }
 
 func (o *PromoteOptions) printJSON(plan *promote.Plan) error {
-	b, err := json.MarshalIndent(plan, "", "  ")
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintln(o.Out, string(b))
-	return err
+	return printStructured(o.Out, plan, "json")
 }
 
 // environmentNames completes FROM and TO from the c5c3.yaml of the
@@ -263,11 +252,7 @@ func (o *PromoteOptions) envFleet(ctx context.Context, env *promote.Environment)
 	if err != nil {
 		return nil, err
 	}
-	f, err := fleet.Discover(ctx, hub, o.fleetOpts)
-	if err != nil {
-		return nil, fmt.Errorf("cannot read the fleet from the hub %s: %w", hub.Config.Host, err)
-	}
-	return f, nil
+	return discoverFleet(ctx, hub, o.fleetOpts)
 }
 
 // contextClient builds a hub client for another context of the kubeconfig,
