@@ -11,13 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
-	"github.com/fluxcd/pkg/apis/meta"
 	"github.com/fluxcd/pkg/gittestserver"
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/c5c3/kubectl-c5c3/internal/golden"
@@ -55,25 +50,9 @@ func promoteSample(t *testing.T) (*testfleet.Sample, string, []string) {
 	t.Helper()
 	isolateGit(t)
 	s, flags := loadSample(t, testfleet.SampleOptions{})
-	for _, args := range [][]string{
-		{"config", "user.name", "Dana Operator"}, {"config", "user.email", "dana@c5c3.example"},
-		{"update-ref", "refs/remotes/origin/main", "HEAD"},
-		{"config", "branch.main.remote", "origin"}, {"config", "branch.main.merge", "refs/heads/main"},
-	} {
+	must(t, s.AddEnvironments(ctx(t)))
+	for _, args := range [][]string{{"config", "user.name", "Dana Operator"}, {"config", "user.email", "dana@c5c3.example"}} {
 		promoteGit(t, s.RepoDir, args...)
-	}
-	for name, path := range map[string]string{"staging-apps": "./clusters/staging", "production-apps": "./clusters/production"} {
-		ks := &kustomizev1.Kustomization{
-			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: s.Namespace},
-			Spec: kustomizev1.KustomizationSpec{Interval: metav1.Duration{Duration: 10 * time.Minute}, Path: path, Prune: true,
-				SourceRef: kustomizev1.CrossNamespaceSourceReference{Kind: "GitRepository", Name: "flux-system"}},
-		}
-		must(t, s.Fleet.Hub.Client.Create(ctx(t), ks))
-		ks.Status.ObservedGeneration = ks.Generation
-		ks.Status.LastAppliedRevision, ks.Status.LastAttemptedRevision = s.Revision, s.Revision
-		apimeta.SetStatusCondition(&ks.Status.Conditions, metav1.Condition{Type: meta.ReadyCondition, Status: metav1.ConditionTrue,
-			Reason: meta.ReconciliationSucceededReason, Message: "Applied revision: " + s.Revision, ObservedGeneration: ks.Generation})
-		must(t, s.Fleet.Hub.Client.Status().Update(ctx(t), ks))
 	}
 	commit := strings.TrimPrefix(s.Revision, "main@sha1:")
 	return s, commit, append(flags, "--repo", s.RepoDir)

@@ -75,11 +75,19 @@ func run(plugin, dir string, once bool) error {
 		return err
 	}
 
+	// The staging and production environments promote works between.
+	if err := s.AddEnvironments(ctx); err != nil {
+		return err
+	}
 	// A local edit in the checkout, as an operator would make before pushing.
 	if err := editCheckout(s.RepoDir); err != nil {
 		return err
 	}
-	for _, args := range [][]string{{"status"}, {"diff", "--repo", s.RepoDir}} {
+	for _, args := range [][]string{
+		{"status"},
+		{"diff", "--repo", s.RepoDir},
+		{"promote", "staging", "production", "--repo", s.RepoDir, "--dry-run"},
+	} {
 		fmt.Printf("$ kubectl c5c3 %s\n", strings.Join(args, " "))
 		cmd := exec.CommandContext(ctx, bin, args...)
 		cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
@@ -99,6 +107,7 @@ func run(plugin, dir string, once bool) error {
   cd %s            # the sample gitops checkout the fleet runs
   kubectl c5c3 diff
   kubectl c5c3 diff control-plane -o markdown
+  kubectl c5c3 promote staging production --dry-run
 
 `, kubeconfig, filepath.Dir(bin), s.RepoDir)
 	if once {

@@ -3,6 +3,8 @@ package testfleet
 import (
 	"context"
 	"fmt"
+	"os/exec"
+	"time"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
@@ -188,3 +190,41 @@ users:
   user:
     exec: {apiVersion: client.authentication.k8s.io/v1, command: /bin/false}
 `
+
+// EnvironmentKustomizations are the hub Kustomizations of the sample's two
+// promotion environments (testdata/gitops/c5c3.yaml), by path.
+var EnvironmentKustomizations = map[string]string{"staging-apps": "./clusters/staging", "production-apps": "./clusters/production"}
+
+// AddEnvironments creates the staging and production hub Kustomizations,
+// Ready at the sample's revision (their objects are not applied: the
+// promote health gate only reads their status), and makes the checkout
+// look cloned: main tracks origin/main and a committer is configured.
+func (s *Sample) AddEnvironments(ctx context.Context) error {
+	for _, args := range [][]string{
+		{"config", "user.name", "c5c3 demo"}, {"config", "user.email", "demo@c5c3.example"},
+		{"update-ref", "refs/remotes/origin/main", "HEAD"},
+		{"config", "branch.main.remote", "origin"}, {"config", "branch.main.merge", "refs/heads/main"},
+	} {
+		if out, err := exec.Command("git", append([]string{"-C", s.RepoDir}, args...)...).CombinedOutput(); err != nil {
+			return fmt.Errorf("git %v: %v: %s", args, err, out)
+		}
+	}
+	for name, path := range EnvironmentKustomizations {
+		ks := &kustomizev1.Kustomization{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: s.Namespace},
+			Spec: kustomizev1.KustomizationSpec{Interval: metav1.Duration{Duration: 10 * time.Minute}, Path: path, Prune: true,
+				SourceRef: kustomizev1.CrossNamespaceSourceReference{Kind: "GitRepository", Name: "flux-system"}},
+		}
+		if err := s.Fleet.Hub.Client.Create(ctx, ks); err != nil {
+			return err
+		}
+		ks.Status.ObservedGeneration = ks.Generation
+		ks.Status.LastAppliedRevision, ks.Status.LastAttemptedRevision = s.Revision, s.Revision
+		apimeta.SetStatusCondition(&ks.Status.Conditions, metav1.Condition{Type: meta.ReadyCondition, Status: metav1.ConditionTrue,
+			Reason: meta.ReconciliationSucceededReason, Message: "Applied revision: " + s.Revision, ObservedGeneration: ks.Generation})
+		if err := s.Fleet.Hub.Client.Status().Update(ctx, ks); err != nil {
+			return err
+		}
+	}
+	return nil
+}
