@@ -15,11 +15,9 @@ import (
 	"github.com/fluxcd/pkg/ssa"
 	"github.com/fluxcd/pkg/ssa/jsondiff"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"sigs.k8s.io/yaml"
 
 	"github.com/c5c3/kubectl-c5c3/fleet"
 	"github.com/c5c3/kubectl-c5c3/kube"
@@ -649,87 +647,4 @@ func (e *engine) collect(res *Result) {
 		res.Kustomizations = append(res.Kustomizations, kr)
 	}
 	res.Errors = append(res.Errors, e.errs...)
-}
-
-// toYAML renders an object for the diff without the fields that always
-// differ or mean nothing to the reader.
-func toYAML(u *unstructured.Unstructured) string {
-	if u == nil {
-		return ""
-	}
-	c := u.DeepCopy()
-	for _, f := range [][]string{
-		{"metadata", "managedFields"}, {"metadata", "resourceVersion"}, {"metadata", "uid"},
-		{"metadata", "generation"}, {"metadata", "creationTimestamp"}, {"status"},
-		{"metadata", "annotations", "kubectl.kubernetes.io/last-applied-configuration"},
-	} {
-		unstructured.RemoveNestedField(c.Object, f...)
-	}
-	if a, ok, _ := unstructured.NestedMap(c.Object, "metadata", "annotations"); ok && len(a) == 0 {
-		unstructured.RemoveNestedField(c.Object, "metadata", "annotations")
-	}
-	b, err := yaml.Marshal(c.Object)
-	if err != nil {
-		return fmt.Sprintf("# cannot render: %v\n", err)
-	}
-	return string(b)
-}
-
-// Masked is what Secret values are replaced with.
-const Masked = "***"
-
-// mask replaces the values of a Secret's data and stringData with Masked,
-// keeping ssa's "*** (before)"/"*** (after)" marks of changed keys.
-func mask(u *unstructured.Unstructured) *unstructured.Unstructured {
-	if u == nil || u.GetKind() != "Secret" || u.GroupVersionKind().Group != "" {
-		return u
-	}
-	c := u.DeepCopy()
-	for _, field := range []string{"data", "stringData"} {
-		m, ok, _ := unstructured.NestedMap(c.Object, field)
-		if !ok {
-			continue
-		}
-		for k, v := range m {
-			if s, _ := v.(string); strings.HasPrefix(s, "***") {
-				continue
-			}
-			m[k] = Masked
-		}
-		_ = unstructured.SetNestedMap(c.Object, m, field)
-	}
-	return c
-}
-
-// sopsMarker is set by the Builder on SOPS-encrypted Secrets, which the
-// engine then skips; such objects never reach a server.
-const sopsMarker = "diff.c5c3.cobaltcore.io/sops-encrypted"
-
-// isSOPS reports whether obj is a SOPS-encrypted Secret (before
-// normalisation).
-func isSOPS(obj *unstructured.Unstructured) bool {
-	if obj.GetKind() != "Secret" {
-		return false
-	}
-	if _, ok := obj.Object["sops"]; ok {
-		return true
-	}
-	for _, field := range []string{"data", "stringData"} {
-		m, _, _ := unstructured.NestedMap(obj.Object, field)
-		for _, v := range m {
-			if s, _ := v.(string); strings.HasPrefix(s, "ENC[") {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-func isNoMatch(err error) bool {
-	return apimeta.IsNoMatchError(err) || strings.Contains(err.Error(), "no matches for kind")
-}
-
-// cleanError keeps the server's message and drops the dry-run wrapper noise.
-func cleanError(err error) string {
-	return strings.TrimSpace(err.Error())
 }
