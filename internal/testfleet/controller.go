@@ -20,18 +20,7 @@ const KustomizeControllerVersion = "v1.9.6"
 // FluxBinDir finds the kustomize-controller binary: $FLUX_BIN, else
 // bin/flux in the module root. It fails with a hint when it is missing.
 func FluxBinDir() (string, error) {
-	dir := os.Getenv("FLUX_BIN")
-	if dir == "" {
-		root, err := ModuleRoot()
-		if err != nil {
-			return "", err
-		}
-		dir = filepath.Join(root, "bin", "flux")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "kustomize-controller")); err != nil {
-		return "", fmt.Errorf("Flux kustomize-controller %s missing in %s: run `make flux-bins` (or `make test`) first", KustomizeControllerVersion, dir)
-	}
-	return dir, nil
+	return binDir("FLUX_BIN", "flux", "make flux-bins", "kustomize-controller")
 }
 
 // Controller is a running kustomize-controller process, reconciling the

@@ -220,17 +220,23 @@ func (f *Fleet) StopSpoke(name string) error {
 // AssetsDir finds the kube-apiserver and etcd binaries: $KUBEBUILDER_ASSETS,
 // else bin/k8s in the module root. It fails with a hint when they are missing.
 func AssetsDir() (string, error) {
-	dir := os.Getenv("KUBEBUILDER_ASSETS")
+	return binDir("KUBEBUILDER_ASSETS", "k8s", "make k8s-bins", "kube-apiserver", "etcd")
+}
+
+// binDir finds a folder of built binaries: $env, else bin/<sub> in the
+// module root, and checks that every binary is there.
+func binDir(env, sub, target string, binaries ...string) (string, error) {
+	dir := os.Getenv(env)
 	if dir == "" {
 		root, err := ModuleRoot()
 		if err != nil {
 			return "", err
 		}
-		dir = filepath.Join(root, "bin", "k8s")
+		dir = filepath.Join(root, "bin", sub)
 	}
-	for _, b := range []string{"kube-apiserver", "etcd"} {
+	for _, b := range binaries {
 		if _, err := os.Stat(filepath.Join(dir, b)); err != nil {
-			return "", fmt.Errorf("test fleet binary %s missing in %s: run `make k8s-bins` (or `make test`) first", b, dir)
+			return "", fmt.Errorf("test fleet binary %s missing in %s: run `%s` (or `make test`) first", b, dir, target)
 		}
 	}
 	return dir, nil

@@ -4,18 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
 	"github.com/fluxcd/pkg/apis/meta"
-	sourcev1 "github.com/fluxcd/source-controller/api/v1"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing/object"
-	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -50,76 +46,26 @@ func (f *Fleet) LoadSampleWithController(ctx context.Context, opts SampleOptions
 	if _, err := FluxBinDir(); err != nil {
 		return nil, err
 	}
-	if opts.Namespace == "" {
-		opts.Namespace = "flux-system"
+	sample, err := f.newSample(ctx, opts)
+	if err != nil {
+		return nil, err
 	}
-	if opts.Source == "" {
-		root, err := ModuleRoot()
-		if err != nil {
-			return nil, err
-		}
-		opts.Source = filepath.Join(root, "testdata", "gitops")
-	}
-	s := &LiveSample{Sample: &Sample{Fleet: f, Namespace: opts.Namespace, URL: SampleURL}}
+	s := &LiveSample{Sample: sample}
 	defer func() {
 		if err != nil {
 			_ = s.Close()
 		}
 	}()
-	if s.RepoDir, err = os.MkdirTemp(f.Dir, "gitops-"+opts.Namespace+"-"); err != nil {
-		return nil, err
-	}
-	if err := copyTree(opts.Source, s.RepoDir, opts.Namespace); err != nil {
-		return nil, err
-	}
-	commit, err := commitAll(s.RepoDir, "c5c3-gitops: sample fleet")
-	if err != nil {
-		return nil, err
-	}
-	s.Revision = "main@sha1:" + commit
-
-	hub := f.Hub.Client
-	if err := hub.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: s.Namespace}}); client.IgnoreAlreadyExists(err) != nil {
-		return nil, err
-	}
-	for name, spoke := range f.Spokes {
-		sec := &corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Name: name + "-kubeconfig", Namespace: s.Namespace},
-			Data:       map[string][]byte{"value": spoke.Kubeconfig},
-		}
-		if err := hub.Create(ctx, sec); err != nil {
-			return nil, fmt.Errorf("creating kubeconfig Secret for %s: %w", name, err)
-		}
-	}
-	repo := &sourcev1.GitRepository{
-		ObjectMeta: metav1.ObjectMeta{Name: "flux-system", Namespace: s.Namespace},
-		Spec: sourcev1.GitRepositorySpec{
-			URL:       SampleURL,
-			Interval:  metav1.Duration{Duration: time.Minute},
-			Reference: &sourcev1.GitRepositoryRef{Branch: "main"},
-		},
-	}
-	if err := hub.Create(ctx, repo); err != nil {
-		return nil, err
-	}
 	s.Artifacts = NewArtifactServer()
-	art, err := ArchiveCommit(s.RepoDir, commit)
+	art, err := ArchiveCommit(s.RepoDir, strings.TrimPrefix(s.Revision, "main@sha1:"))
 	if err != nil {
 		return nil, err
 	}
-	if err := f.PublishArtifact(ctx, s.Artifacts, client.ObjectKeyFromObject(repo), art); err != nil {
+	repo := client.ObjectKey{Namespace: s.Namespace, Name: "flux-system"}
+	if err := f.PublishArtifact(ctx, s.Artifacts, repo, art); err != nil {
 		return nil, fmt.Errorf("publishing the source artifact: %w", err)
 	}
-	sync := &kustomizev1.Kustomization{
-		ObjectMeta: metav1.ObjectMeta{Name: "flux-system", Namespace: s.Namespace},
-		Spec: kustomizev1.KustomizationSpec{
-			Interval:  metav1.Duration{Duration: 10 * time.Minute},
-			Path:      "./clusters/management",
-			Prune:     true,
-			SourceRef: kustomizev1.CrossNamespaceSourceReference{Kind: sourcev1.GitRepositoryKind, Name: "flux-system"},
-		},
-	}
-	if err := hub.Create(ctx, sync); err != nil {
+	if err := s.createSync(ctx); err != nil {
 		return nil, err
 	}
 	if s.Controller, err = f.StartController(s.Namespace); err != nil {

@@ -62,6 +62,32 @@ var kustomizeOwner = ssa.Owner{Field: "kustomize-controller", Group: kustomizev1
 // LoadSample puts the sample gitops repo into the fleet the way Flux would,
 // with every Kustomization and HelmRelease Ready at the repo's commit.
 func (f *Fleet) LoadSample(ctx context.Context, opts SampleOptions) (*Sample, error) {
+	s, err := f.newSample(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.SetSourceRevision(ctx, s.Revision); err != nil {
+		return nil, err
+	}
+	if err := s.createSync(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.ReconcileAll(ctx); err != nil {
+		return nil, err
+	}
+	if !opts.NoFluxReport {
+		if err := s.WriteFluxReport(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// newSample does what bootstrapping does before any controller runs: the
+// committed checkout (a copy of opts.Source with flux-system renamed to the
+// namespace), the hub namespace, one kubeconfig Secret per spoke and the
+// GitRepository flux-system (without an artifact yet).
+func (f *Fleet) newSample(ctx context.Context, opts SampleOptions) (*Sample, error) {
 	if opts.Namespace == "" {
 		opts.Namespace = "flux-system"
 	}
@@ -110,9 +136,12 @@ func (f *Fleet) LoadSample(ctx context.Context, opts SampleOptions) (*Sample, er
 	if err := hub.Create(ctx, repo); err != nil {
 		return nil, err
 	}
-	if err := s.SetSourceRevision(ctx, s.Revision); err != nil {
-		return nil, err
-	}
+	return s, nil
+}
+
+// createSync creates the Kustomization flux-system that syncs
+// ./clusters/management, as the FluxInstance's sync does.
+func (s *Sample) createSync(ctx context.Context) error {
 	sync := &kustomizev1.Kustomization{
 		ObjectMeta: metav1.ObjectMeta{Name: "flux-system", Namespace: s.Namespace},
 		Spec: kustomizev1.KustomizationSpec{
@@ -122,18 +151,7 @@ func (f *Fleet) LoadSample(ctx context.Context, opts SampleOptions) (*Sample, er
 			SourceRef: kustomizev1.CrossNamespaceSourceReference{Kind: sourcev1.GitRepositoryKind, Name: "flux-system"},
 		},
 	}
-	if err := hub.Create(ctx, sync); err != nil {
-		return nil, err
-	}
-	if err := s.ReconcileAll(ctx); err != nil {
-		return nil, err
-	}
-	if !opts.NoFluxReport {
-		if err := s.WriteFluxReport(ctx); err != nil {
-			return nil, err
-		}
-	}
-	return s, nil
+	return s.Fleet.Hub.Client.Create(ctx, sync)
 }
 
 // ReconcileAll reconciles every Kustomization of the sample in dependsOn
