@@ -75,6 +75,11 @@ func TestDiffNoDrift(t *testing.T) {
 		t.Fatalf("exit %d", r.code)
 	}
 	golden.Assert(t, "diff-nodrift.txt", r.stdout)
+	// Without --repo: the git top level of the working directory.
+	t.Chdir(filepath.Join(s.RepoDir, "apps", "keystone"))
+	if r := run(t, append([]string{"diff", "-o", "json"}, flags...)...); r.code != 0 || decodeDiff(t, r.stdout).Repo != s.RepoDir {
+		t.Fatalf("diff from inside the checkout: exit %d %s", r.code, r.stderr)
+	}
 
 	// A Kustomization from another source is listed as not diffed.
 	c := ctx(t)
