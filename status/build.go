@@ -223,7 +223,7 @@ func objectStatus(f *fleet.Fleet, o fleet.Object, ready map[string]bool) Object 
 		}
 	}
 	out.DependsOn = deps
-	out.Stale = out.Revision != "" && out.SourceRevision != "" && out.Revision != out.SourceRevision
+	out.Stale = isStale(o, out.Revision, out.SourceRevision)
 	switch {
 	case out.Suspended:
 		out.State = StateSuspended
@@ -313,4 +313,24 @@ func fluxHealthy(f *Flux) bool {
 		}
 	}
 	return true
+}
+
+// isStale reports whether the applied revision lags the source artifact.
+// Kustomizations and HelmReleases from a HelmChart compare revisions
+// directly; a HelmRelease whose chartRef is an OCIRepository compares the
+// digest of the artifact ("<tag>@sha256:<hex>") with the installed
+// release's OCI digest, since its chart version carries no digest.
+func isStale(o fleet.Object, applied, source string) bool {
+	if applied == "" || source == "" {
+		return false
+	}
+	if hr := o.HelmRelease; hr != nil && hr.Spec.ChartRef != nil && hr.Spec.ChartRef.Kind == "OCIRepository" {
+		h := hr.Status.History.Latest()
+		_, digest, ok := strings.Cut(source, "@")
+		if h == nil || h.OCIDigest == "" || !ok {
+			return false
+		}
+		return h.OCIDigest != digest
+	}
+	return applied != source
 }
