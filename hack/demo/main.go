@@ -75,10 +75,6 @@ func run(plugin, dir string, once bool) error {
 		return err
 	}
 
-	// The staging and production environments promote works between.
-	if err := s.AddEnvironments(ctx); err != nil {
-		return err
-	}
 	// A local edit in the checkout, as an operator would make before pushing.
 	if err := editCheckout(s.RepoDir); err != nil {
 		return err
@@ -88,6 +84,14 @@ func run(plugin, dir string, once bool) error {
 		{"diff", "--repo", s.RepoDir},
 		{"promote", "staging", "production", "--repo", s.RepoDir, "--dry-run"},
 	} {
+		if args[0] == "promote" {
+			// The staging and production environments promote works
+			// between: their hub Kustomizations, Ready but not applied
+			// (both would target this same demo hub).
+			if err := s.AddEnvironments(ctx); err != nil {
+				return err
+			}
+		}
 		fmt.Printf("$ kubectl c5c3 %s\n", strings.Join(args, " "))
 		cmd := exec.CommandContext(ctx, bin, args...)
 		cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
@@ -105,9 +109,12 @@ func run(plugin, dir string, once bool) error {
   kubectl c5c3 status
   kubectl c5c3 status --failing -o table
   cd %s            # the sample gitops checkout the fleet runs
-  kubectl c5c3 diff
+  kubectl c5c3 diff control-plane
   kubectl c5c3 diff control-plane -o markdown
   kubectl c5c3 promote staging production --dry-run
+
+(staging-apps and production-apps share this one demo hub, unapplied: a plain
+"kubectl c5c3 diff" lists everything they would create.)
 
 `, kubeconfig, filepath.Dir(bin), s.RepoDir)
 	if once {
