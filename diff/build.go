@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
+	"sync"
 
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
 	"github.com/fluxcd/pkg/kustomize"
@@ -50,30 +52,46 @@ func (b *Builder) Close() {}
 // namePrefix/Suffix), kustomize build, postBuild substitution, common
 // metadata and owner labels, normalised like the controller does.
 func (b *Builder) Build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*unstructured.Unstructured, error) {
+	objects, _, err := b.BuildWithInputs(ctx, ks)
+	return objects, err
+}
+
+// BuildWithInputs is Build that also returns the files of the checkout the
+// build read (relative to it, sorted): what a change must touch to change
+// this Kustomization's output.
+func (b *Builder) BuildWithInputs(ctx context.Context, ks *kustomizev1.Kustomization) ([]*unstructured.Unstructured, []string, error) {
+	objects, fs, err := b.build(ctx, ks)
+	if fs == nil {
+		return objects, nil, err
+	}
+	return objects, fs.inputs(b.repo), err
+}
+
+func (b *Builder) build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*unstructured.Unstructured, *recordingFS, error) {
 	raw, err := runtime.DefaultUnstructuredConverter.ToUnstructured(ks)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	u := unstructured.Unstructured{Object: raw}
 	rel := filepath.Clean(strings.TrimPrefix(ks.Spec.Path, "./"))
 	if rel == "" || strings.HasPrefix(rel, "..") || filepath.IsAbs(rel) {
-		return nil, fmt.Errorf("spec.path %q must be a path inside the repository", ks.Spec.Path)
+		return nil, nil, fmt.Errorf("spec.path %q must be a path inside the repository", ks.Spec.Path)
 	}
 	dir := filepath.Join(b.repo, rel)
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		return nil, fmt.Errorf("spec.path %q not found in the checkout %s", ks.Spec.Path, b.repo)
+		return nil, nil, fmt.Errorf("spec.path %q not found in the checkout %s", ks.Spec.Path, b.repo)
 	}
 	data, kfile, _, err := kustomize.NewGenerator(b.repo, u).GenerateManifest(dir)
 	if err != nil {
-		return nil, fmt.Errorf("generating kustomization for %s: %w", ks.Spec.Path, err)
+		return nil, nil, fmt.Errorf("generating kustomization for %s: %w", ks.Spec.Path, err)
 	}
-	fs := fluxfs.MakeFsInMemory(b.disk)
+	fs := &recordingFS{FileSystem: fluxfs.MakeFsInMemory(b.disk), read: map[string]bool{}}
 	if err := fs.WriteFile(kfile, data); err != nil {
-		return nil, err
+		return nil, fs, err
 	}
 	resMap, err := kustomize.Build(fs, dir)
 	if err != nil {
-		return nil, fmt.Errorf("kustomize build of %s failed: %w", ks.Spec.Path, err)
+		return nil, fs, fmt.Errorf("kustomize build of %s failed: %w", ks.Spec.Path, err)
 	}
 
 	var opts []kustomize.SubstituteOption
@@ -83,28 +101,28 @@ func (b *Builder) Build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*
 	}
 	for _, res := range resMap.Resources() {
 		if res.GetName() == "" || res.GetKind() == "" || res.GetApiVersion() == "" {
-			return nil, fmt.Errorf("%s: an object without apiVersion, kind or name", ks.Spec.Path)
+			return nil, fs, fmt.Errorf("%s: an object without apiVersion, kind or name", ks.Spec.Path)
 		}
 		if ks.Spec.PostBuild == nil {
 			continue
 		}
 		out, err := kustomize.SubstituteVariables(ctx, b.hub, u, res, opts...)
 		if err != nil {
-			return nil, fmt.Errorf("post build of %s failed for %s/%s: %w", ks.Spec.Path, res.GetKind(), res.GetName(), err)
+			return nil, fs, fmt.Errorf("post build of %s failed for %s/%s: %w", ks.Spec.Path, res.GetKind(), res.GetName(), err)
 		}
 		if out != nil {
 			if _, err := resMap.Replace(out); err != nil {
-				return nil, err
+				return nil, fs, err
 			}
 		}
 	}
 	yml, err := resMap.AsYaml()
 	if err != nil {
-		return nil, err
+		return nil, fs, err
 	}
 	objects, err := ssautil.ReadObjects(strings.NewReader(string(yml)))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", ks.Spec.Path, err)
+		return nil, fs, fmt.Errorf("%s: %w", ks.Spec.Path, err)
 	}
 	// Normalising drops the top-level "sops" field and turns stringData
 	// into data: recognise SOPS-encrypted Secrets first.
@@ -119,7 +137,7 @@ func (b *Builder) Build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*
 		}
 	}
 	if err := normalize.UnstructuredList(objects); err != nil {
-		return nil, err
+		return nil, fs, err
 	}
 	if cm := ks.Spec.CommonMetadata; cm != nil {
 		ssautil.SetCommonMetadata(objects, cm.Labels, cm.Annotations)
@@ -138,5 +156,42 @@ func (b *Builder) Build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*
 		}
 		o.SetLabels(labels)
 	}
-	return objects, nil
+	return objects, fs, nil
+}
+
+// recordingFS remembers the files a kustomize build reads.
+type recordingFS struct {
+	kfilesys.FileSystem
+	mu   sync.Mutex
+	read map[string]bool
+}
+
+// ReadFile implements filesys.FileSystem and records path.
+func (r *recordingFS) ReadFile(path string) ([]byte, error) {
+	r.mu.Lock()
+	r.read[path] = true
+	r.mu.Unlock()
+	return r.FileSystem.ReadFile(path)
+}
+
+// Open implements filesys.FileSystem and records path.
+func (r *recordingFS) Open(path string) (kfilesys.File, error) {
+	r.mu.Lock()
+	r.read[path] = true
+	r.mu.Unlock()
+	return r.FileSystem.Open(path)
+}
+
+// inputs returns the recorded files inside root, relative to it.
+func (r *recordingFS) inputs(root string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]string, 0, len(r.read))
+	for p := range r.read {
+		if rel, err := filepath.Rel(root, p); err == nil && !strings.HasPrefix(rel, "..") {
+			out = append(out, rel)
+		}
+	}
+	sort.Strings(out)
+	return out
 }

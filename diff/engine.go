@@ -205,14 +205,23 @@ func newSelector(f *fleet.Fleet, opts Options, roots []*kustomizev1.Kustomizatio
 	return s, nil
 }
 
-func (s *selector) wants(cluster string, ks *kustomizev1.Kustomization) bool {
+// wants reports whether a Kustomization was asked for. A path selects the
+// Kustomizations whose spec.path is at, under or above it, and those whose
+// build read a file under it (a base in apps/ selects every overlay using it).
+func (s *selector) wants(cluster string, ks *kustomizev1.Kustomization, inputs []string) bool {
 	if s.all || s.clusters[cluster] || s.ks[ksID(ks)] {
 		return true
 	}
+	sep := string(filepath.Separator)
 	p := filepath.Clean(strings.TrimPrefix(ks.Spec.Path, "./"))
 	for _, want := range s.paths {
-		if want == "." || p == want || strings.HasPrefix(p, want+string(filepath.Separator)) || strings.HasPrefix(want, p+string(filepath.Separator)) {
+		if want == "." || p == want || strings.HasPrefix(p, want+sep) || strings.HasPrefix(want, p+sep) {
 			return true
+		}
+		for _, in := range inputs {
+			if in == want || strings.HasPrefix(in, want+sep) {
+				return true
+			}
 		}
 	}
 	return false
@@ -272,10 +281,14 @@ func (e *engine) run(ctx context.Context, roots []*kustomizev1.Kustomization) {
 		}
 		used[id] = it.ks
 		cluster := e.f.TargetOf(it.ks.Namespace, it.ks.Spec.KubeConfig)
-		objects, err := e.builder.Build(ctx, it.ks)
+		objects, inputs, err := e.builder.BuildWithInputs(ctx, it.ks)
 		st := e.newState(id, cluster, it.ks, it.isNew)
 		if err != nil {
-			e.finish(st, err.Error(), nil)
+			if e.sel.wants(cluster.Name, it.ks, inputs) {
+				e.finish(st, err.Error(), nil)
+			} else {
+				e.drop(id)
+			}
 			continue
 		}
 		// Nested Kustomizations from this checkout, applied to the hub, are
@@ -296,7 +309,7 @@ func (e *engine) run(ctx context.Context, roots []*kustomizev1.Kustomization) {
 				queue = append(queue, item{ks: child, isNew: !live})
 			}
 		}
-		if !e.sel.wants(cluster.Name, it.ks) {
+		if !e.sel.wants(cluster.Name, it.ks, inputs) {
 			e.drop(id)
 			continue
 		}

@@ -467,3 +467,36 @@ func TestDiffProgressOnTTY(t *testing.T) {
 		t.Fatalf("progress written to a pipe: %q", stderr.String())
 	}
 }
+
+// TestDiffSelection: arguments narrow the run to a cluster, a
+// Kustomization, or a path — which also selects the Kustomizations whose
+// build reads it (a shared base under apps/).
+func TestDiffSelection(t *testing.T) {
+	s, flags := loadSample(t, testfleet.SampleOptions{})
+	// A broken build elsewhere must not fail a narrowed run.
+	writeFile(t, s.RepoDir, "clusters/hypervisor/broken.yaml", "kind: [\n")
+	editFile(t, s.RepoDir, "clusters/hypervisor/kustomization.yaml", "  - daemonset.yaml\n", "  - daemonset.yaml\n  - broken.yaml\n")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"storage"}, "storage-apps storage-rook-operator"},
+		{[]string{s.Namespace + "/control-plane-apps"}, "control-plane-apps"},
+		{[]string{"clusters/storage"}, "storage-apps storage-rook-operator"},
+		{[]string{"apps/keystone/base"}, "control-plane-apps"},
+		{[]string{"infrastructure/sources", "management"}, "flux-system infrastructure-sources management-apps"},
+	} {
+		r := run(t, diffArgs(s, flags, append([]string{"-o", "json"}, tc.args...)...)...)
+		res := decodeDiff(t, r.stdout)
+		var got []string
+		for _, k := range res.Kustomizations {
+			got = append(got, k.Name)
+		}
+		if r.code != 0 || strings.Join(got, " ") != tc.want {
+			t.Errorf("diff %v: exit %d, Kustomizations %v, want %s\n%s", tc.args, r.code, got, tc.want, r.stderr)
+		}
+	}
+	if r := run(t, diffArgs(s, flags, "hypervisor")...); r.code != 2 {
+		t.Errorf("the broken Kustomization itself must still fail: exit %d", r.code)
+	}
+}
