@@ -35,7 +35,7 @@ func main() {
 }
 
 func run(plugin, dir string, once bool) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 
 	fmt.Fprintln(os.Stderr, "starting a hub and 3 spokes (kube-apiserver + etcd each)...")
