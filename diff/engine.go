@@ -518,7 +518,7 @@ func (e *engine) diffObject(ctx context.Context, st *ksState, cc *clusterClients
 	entry, live, merged, err := cc.rm.Diff(ctx, obj, opts)
 	if err != nil {
 		gk := obj.GroupVersionKind().GroupKind()
-		if isNoMatch(err) && crds[gk] {
+		if kube.IsNoMatch(err) && crds[gk] {
 			or.Action, or.Reason = ActionCreated, "its CustomResourceDefinition is created by the same build"
 			or.Diff = Unified("", toYAML(mask(obj)), "live", "merged")
 			return or
@@ -529,7 +529,7 @@ func (e *engine) diffObject(ctx context.Context, st *ksState, cc *clusterClients
 			return or
 		}
 		or.Action = ActionError
-		if isNoMatch(err) {
+		if kube.IsNoMatch(err) {
 			or.Error = fmt.Sprintf("no kind %s in %s on cluster %s: install its CRD first", gk.Kind, obj.GetAPIVersion(), st.cluster.Name)
 		} else {
 			or.Error = cleanError(err)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 )
@@ -81,10 +80,6 @@ func isSOPS(obj *unstructured.Unstructured) bool {
 		}
 	}
 	return false
-}
-
-func isNoMatch(err error) bool {
-	return apimeta.IsNoMatchError(err) || strings.Contains(err.Error(), "no matches for kind")
 }
 
 // cleanError keeps the server's message and drops the dry-run wrapper noise.

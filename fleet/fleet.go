@@ -12,7 +12,6 @@ import (
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
 	"github.com/fluxcd/pkg/apis/meta"
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -157,13 +156,13 @@ func Discover(ctx context.Context, hub *kube.Client, opts Options) (*Fleet, erro
 	}
 	var kss kustomizev1.KustomizationList
 	if err := hub.Client.List(ctx, &kss, listOpts...); err != nil {
-		if isNoMatch(err) {
+		if kube.IsNoMatch(err) {
 			return nil, fmt.Errorf("%w (no kind Kustomization in %s): install Flux on the hub or point --kubeconfig/--context at the hub", ErrFluxNotInstalled, kustomizev1.GroupVersion)
 		}
 		return nil, fmt.Errorf("listing Flux Kustomizations on the hub: %w", err)
 	}
 	var hrs helmv2.HelmReleaseList
-	if err := hub.Client.List(ctx, &hrs, listOpts...); err != nil && !isNoMatch(err) {
+	if err := hub.Client.List(ctx, &hrs, listOpts...); err != nil && !kube.IsNoMatch(err) {
 		return nil, fmt.Errorf("listing Flux HelmReleases on the hub: %w", err)
 	}
 
@@ -245,6 +244,11 @@ func (f *Fleet) Cluster(name string) *Cluster {
 // SourceKinds the plugin reads artifact revisions from.
 var sourceKinds = []string{"GitRepository", "OCIRepository", "Bucket", "HelmChart", "ExternalArtifact"}
 
+// FluxReportGVK is the Flux Operator's FluxReport. Its objects are read and
+// written as unstructured data: the operator's (AGPL) Go packages are never
+// imported.
+var FluxReportGVK = schema.GroupVersionKind{Group: "fluxcd.controlplane.io", Version: "v1", Kind: "FluxReport"}
+
 // SourceGroupVersion is the API version of Flux sources.
 var SourceGroupVersion = schema.GroupVersion{Group: "source.toolkit.fluxcd.io", Version: "v1"}
 
@@ -267,7 +271,7 @@ func (f *Fleet) listSources(ctx context.Context, listOpts []client.ListOption) e
 		// Sources may live in other namespaces than the objects: list all
 		// namespaces unless discovery is scoped.
 		if err := f.hub.Client.List(ctx, list, listOpts...); err != nil {
-			if isNoMatch(err) {
+			if kube.IsNoMatch(err) {
 				continue
 			}
 			return fmt.Errorf("listing Flux %s sources on the hub: %w", kind, err)
@@ -417,11 +421,6 @@ func (f *Fleet) buildSpokeClient(ctx context.Context, c *Cluster, serviceAccount
 // DefaultSpokeTimeout bounds each spoke request when --request-timeout is
 // not given, so that one dead spoke cannot hang the whole command.
 const DefaultSpokeTimeout = 30 * time.Second
-
-func isNoMatch(err error) bool {
-	return apimeta.IsNoMatchError(err) || errors.Is(err, &apimeta.NoKindMatchError{}) ||
-		strings.Contains(err.Error(), "no matches for kind")
-}
 
 // TargetOf returns the cluster an object in namespace with the given
 // spec.kubeConfig deploys to: the hub when kubeConfig is nil, else the

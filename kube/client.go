@@ -2,6 +2,7 @@ package kube
 
 import (
 	"fmt"
+	"strings"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
@@ -75,4 +76,10 @@ func NewClient(cfg *rest.Config) (*Client, error) {
 		return nil, fmt.Errorf("building discovery client for %s: %w", cfg.Host, err)
 	}
 	return &Client{Config: cfg, Client: c, Mapper: mapper, Discovery: dc}, nil
+}
+
+// IsNoMatch reports whether err says the cluster has no such kind (its CRD
+// is not installed), however client-go and controller-runtime wrapped it.
+func IsNoMatch(err error) bool {
+	return err != nil && (meta.IsNoMatchError(err) || strings.Contains(err.Error(), "no matches for kind"))
 }

@@ -10,14 +10,11 @@ import (
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/c5c3/kubectl-c5c3/fleet"
+	"github.com/c5c3/kubectl-c5c3/kube"
 )
-
-// FluxReportGVK is the Flux Operator's FluxReport, read as unstructured.
-var FluxReportGVK = schema.GroupVersionKind{Group: "fluxcd.controlplane.io", Version: "v1", Kind: "FluxReport"}
 
 // Options select what Build reports.
 type Options struct {
@@ -91,13 +88,13 @@ func Build(ctx context.Context, f *fleet.Fleet, opts Options) (*Report, error) {
 // without the Flux Operator CRDs is a notice, not an error.
 func readFluxReport(ctx context.Context, hub client.Reader, ns string) (*Flux, string, error) {
 	u := &unstructured.Unstructured{}
-	u.SetGroupVersionKind(FluxReportGVK)
+	u.SetGroupVersionKind(fleet.FluxReportGVK)
 	err := hub.Get(ctx, client.ObjectKey{Namespace: ns, Name: "flux"}, u)
 	switch {
 	case err == nil:
 	case apierrors.IsNotFound(err):
 		return nil, fmt.Sprintf("no FluxReport %s/flux: Flux is not managed by the Flux Operator (or --flux-namespace is wrong)", ns), nil
-	case apimeta.IsNoMatchError(err) || strings.Contains(err.Error(), "no matches for kind"):
+	case kube.IsNoMatch(err):
 		return nil, "no FluxReport: the Flux Operator is not installed on the hub", nil
 	default:
 		return nil, "", fmt.Errorf("reading FluxReport %s/flux: %w", ns, err)

@@ -10,15 +10,12 @@ import (
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/c5c3/kubectl-c5c3/fleet"
 )
 
 var gitconfigRemote = gitconfig.RemoteConfig{Name: "origin", URLs: []string{SampleURL}}
-
-// FluxReportGVK is the Flux Operator's FluxReport kind. Its objects are
-// written as unstructured data: the operator's Go packages are never imported.
-var FluxReportGVK = schema.GroupVersionKind{Group: "fluxcd.controlplane.io", Version: "v1", Kind: "FluxReport"}
 
 // FluxVersion and OperatorVersion are what the sample FluxReport claims.
 const (
@@ -78,7 +75,7 @@ func (s *Sample) WriteFluxReport(ctx context.Context) error {
 		})
 	}
 	rep := &unstructured.Unstructured{}
-	rep.SetGroupVersionKind(FluxReportGVK)
+	rep.SetGroupVersionKind(fleet.FluxReportGVK)
 	rep.SetNamespace(s.Namespace)
 	rep.SetName("flux")
 	rep.Object["spec"] = map[string]any{
@@ -116,7 +113,7 @@ func (s *Sample) WriteFluxReport(ctx context.Context) error {
 // operator).
 func (s *Sample) RemoveFluxReport(ctx context.Context) error {
 	rep := &unstructured.Unstructured{}
-	rep.SetGroupVersionKind(FluxReportGVK)
+	rep.SetGroupVersionKind(fleet.FluxReportGVK)
 	rep.SetNamespace(s.Namespace)
 	rep.SetName("flux")
 	return client.IgnoreNotFound(s.Fleet.Hub.Client.Delete(ctx, rep))
