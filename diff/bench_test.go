@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,7 +21,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/c5c3/kubectl-c5c3/diff"
-	"github.com/c5c3/kubectl-c5c3/fleet"
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 	"github.com/c5c3/kubectl-c5c3/kube"
 )
@@ -312,30 +310,14 @@ func kubectlDiff(tb testing.TB, f *testfleet.Fleet, manifests map[string][]*unst
 // countRequests runs the engine in-process with every request counted and
 // returns requests per object.
 func countRequests(tb testing.TB, f *testfleet.Fleet, s *testfleet.Sample, objects int) float64 {
-	var n atomic.Int64
-	wrap := func(rt http.RoundTripper) http.RoundTripper {
-		return roundTripper(func(r *http.Request) (*http.Response, error) {
-			n.Add(1)
-			return rt.RoundTrip(r)
-		})
-	}
-	cfg := rest.CopyConfig(f.Hub.Config)
-	cfg.Wrap(wrap)
-	hub, err := kube.NewClient(cfg)
-	if err != nil {
-		tb.Fatal(err)
-	}
 	ctx := context.Background()
-	fl, err := fleet.Discover(ctx, hub, fleet.Options{Namespace: s.Namespace, Spoke: kube.SpokeOptions{WrapTransport: wrap}})
+	c := testfleet.NewRequestCounter()
+	fl, err := f.DiscoverCounted(ctx, s.Namespace, c)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	if _, err := diff.Run(ctx, fl, diff.Options{RepoDir: s.RepoDir}); err != nil {
 		tb.Fatal(err)
 	}
-	return float64(n.Load()) / float64(objects)
+	return float64(c.Total()) / float64(objects)
 }
-
-type roundTripper func(*http.Request) (*http.Response, error)
-
-func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

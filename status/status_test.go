@@ -3,12 +3,9 @@ package status
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"net/url"
 	"os"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,50 +15,13 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/c5c3/kubectl-c5c3/fleet"
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 	"github.com/c5c3/kubectl-c5c3/kube"
 )
 
 func TestMain(m *testing.M) { os.Exit(testfleet.Run(m)) }
-
-// counter records every request by "cluster METHOD path".
-type counter struct {
-	mu    sync.Mutex
-	calls map[string]int
-}
-
-func (c *counter) wrap(cluster func(*http.Request) string) func(http.RoundTripper) http.RoundTripper {
-	return func(rt http.RoundTripper) http.RoundTripper {
-		return roundTripper(func(r *http.Request) (*http.Response, error) {
-			resp, err := rt.RoundTrip(r)
-			// A 429 from the apiserver's flow control is retried by
-			// client-go: count the retry, not the throttled attempt.
-			if resp != nil && resp.StatusCode == http.StatusTooManyRequests {
-				return resp, err
-			}
-			c.mu.Lock()
-			c.calls[cluster(r)+" "+r.Method+" "+r.URL.Path]++
-			c.mu.Unlock()
-			return resp, err
-		})
-	}
-}
-
-func (c *counter) total() int {
-	n := 0
-	for _, v := range c.calls {
-		n += v
-	}
-	return n
-}
-
-type roundTripper func(*http.Request) (*http.Response, error)
-
-func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // bigFleet creates n Kustomizations spread over the three spokes in a fresh
 // hub namespace, each Ready with an inventory, and the spokes' Secrets.
@@ -103,21 +63,10 @@ func bigFleet(tb testing.TB, f *testfleet.Fleet, ns string, n int) {
 
 // statusOnce runs discovery and status for a namespace with every request
 // counted, on the hub and on each spoke.
-func statusOnce(tb testing.TB, f *testfleet.Fleet, ns string, c *counter) *Report {
+func statusOnce(tb testing.TB, f *testfleet.Fleet, ns string, c *testfleet.RequestCounter) *Report {
 	tb.Helper()
-	hostToName := map[string]string{hostOf(f.Hub.Config): "hub"}
-	for name, s := range f.Spokes {
-		hostToName[hostOf(s.Config)] = name
-	}
-	name := func(r *http.Request) string { return hostToName[r.URL.Host] }
-	cfg := rest.CopyConfig(f.Hub.Config)
-	cfg.Wrap(c.wrap(name))
-	hub, err := kube.NewClient(cfg)
-	if err != nil {
-		tb.Fatal(err)
-	}
 	ctx := context.Background()
-	fl, err := fleet.Discover(ctx, hub, fleet.Options{Namespace: ns, Spoke: kube.SpokeOptions{WrapTransport: c.wrap(name)}})
+	fl, err := f.DiscoverCounted(ctx, ns, c)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -128,33 +77,26 @@ func statusOnce(tb testing.TB, f *testfleet.Fleet, ns string, c *counter) *Repor
 	return r
 }
 
-func hostOf(cfg *rest.Config) string {
-	u, err := url.Parse(cfg.Host)
-	if err != nil || u.Host == "" {
-		return cfg.Host
-	}
-	return u.Host
-}
-
 // TestStatusRequestCount proves the status of 200 Kustomizations over three
 // spokes costs one LIST per kind per cluster and no GET per object.
 func TestStatusRequestCount(t *testing.T) {
 	f := testfleet.Get(t)
 	ns := testfleet.Namespace(t)
 	bigFleet(t, f, ns, 200)
-	c := &counter{calls: map[string]int{}}
+	c := testfleet.NewRequestCounter()
 	r := statusOnce(t, f, ns, c)
+	calls := c.Calls()
 	if r.Summary.Objects != 200 || r.Summary.Ready != 200 || len(r.Clusters) != 4 {
 		t.Fatalf("summary %+v", r.Summary)
 	}
 	var keys []string
-	for k := range c.calls {
+	for k := range calls {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
 		// Every request — LISTs, discovery, version — is sent once.
-		if v := c.calls[k]; v != 1 {
+		if v := calls[k]; v != 1 {
 			t.Errorf("%s sent %d times, want once", k, v)
 		}
 	}
@@ -164,18 +106,18 @@ func TestStatusRequestCount(t *testing.T) {
 		"control-plane GET /api/v1/nodes", "hypervisor GET /api/v1/nodes", "storage GET /api/v1/nodes",
 		"control-plane GET /version",
 	} {
-		if c.calls[want] != 1 {
-			t.Errorf("want exactly one %q, got %d (all: %v)", want, c.calls[want], keys)
+		if calls[want] != 1 {
+			t.Errorf("want exactly one %q, got %d (all: %v)", want, calls[want], keys)
 		}
 	}
-	for k := range c.calls {
+	for k := range calls {
 		if strings.Contains(k, "/kustomizations/") {
 			t.Errorf("GET per object: %s", k)
 		}
 	}
 	// Three Secret GETs (one per spoke), whatever the number of objects.
 	secrets := 0
-	for k, v := range c.calls {
+	for k, v := range calls {
 		if strings.Contains(k, "/secrets/") {
 			secrets += v
 		}
@@ -183,7 +125,7 @@ func TestStatusRequestCount(t *testing.T) {
 	if secrets != 3 {
 		t.Errorf("%d Secret reads, want 3", secrets)
 	}
-	t.Logf("%d requests for 200 Kustomizations: %v", c.total(), keys)
+	t.Logf("%d requests for 200 Kustomizations: %v", c.Total(), keys)
 }
 
 // BenchmarkStatus200 measures status for 200 Kustomizations over three
@@ -194,7 +136,7 @@ func BenchmarkStatus200(b *testing.B) {
 	f := testfleet.Get(b)
 	ns := testfleet.Namespace(b)
 	bigFleet(b, f, ns, 200)
-	c := &counter{calls: map[string]int{}}
+	c := testfleet.NewRequestCounter()
 	hub, err := kube.NewClient(f.Hub.Config)
 	if err != nil {
 		b.Fatal(err)
@@ -202,7 +144,7 @@ func BenchmarkStatus200(b *testing.B) {
 	ctx := context.Background()
 	// Warm up: right after 200 creates the apiserver's flow control may
 	// answer 429 with Retry-After, which would measure the throttle.
-	statusOnce(b, f, ns, &counter{calls: map[string]int{}})
+	statusOnce(b, f, ns, testfleet.NewRequestCounter())
 	var floor, full time.Duration
 	b.ResetTimer()
 	for b.Loop() {
@@ -220,7 +162,7 @@ func BenchmarkStatus200(b *testing.B) {
 		statusOnce(b, f, ns, c)
 		full += time.Since(start)
 	}
-	b.ReportMetric(float64(c.total())/float64(b.N), "requests/op")
+	b.ReportMetric(float64(c.Total())/float64(b.N), "requests/op")
 	b.ReportMetric(float64(full)/float64(floor), "x-floor")
 	b.ReportMetric(float64(full.Milliseconds())/float64(b.N), "ms-status/op")
 }
