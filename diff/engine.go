@@ -239,7 +239,6 @@ type engine struct {
 	mu      sync.Mutex
 	runners map[string]*runner
 	results map[string]*ksState
-	errs    []string
 	wg      sync.WaitGroup
 }
 
@@ -659,5 +658,4 @@ func (e *engine) collect(res *Result) {
 		}
 		res.Kustomizations = append(res.Kustomizations, kr)
 	}
-	res.Errors = append(res.Errors, e.errs...)
 }

@@ -18,8 +18,6 @@ type liveClient struct {
 	client.Client
 	mu    sync.Mutex
 	lists map[listKey]*liveList
-	// lists counts the LISTs sent (for the benchmark's requests/object).
-	sent int
 }
 
 type listKey struct {
@@ -86,9 +84,6 @@ func (c *liveClient) list(ctx context.Context, gvk schema.GroupVersionKind, ns s
 		if ns != "" {
 			opts = append(opts, client.InNamespace(ns))
 		}
-		c.mu.Lock()
-		c.sent++
-		c.mu.Unlock()
 		if err := c.Client.List(ctx, list, opts...); err != nil {
 			l.err = err
 			return

@@ -49,9 +49,6 @@ func WriteText(w io.Writer, r *Result, p printers.Palette) error {
 		}
 		b.WriteString("\n")
 	}
-	for _, e := range r.Errors {
-		fmt.Fprintf(&b, "%s %s\n", p.Red("✗ error:"), e)
-	}
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return err
 	}
@@ -140,9 +137,6 @@ func WriteMarkdown(w io.Writer, r *Result, limit int) error {
 		b.WriteString("| " + strings.Join(row, " | ") + " |\n")
 	}
 	b.WriteString("\n")
-	for _, e := range r.Errors {
-		fmt.Fprintf(&b, "> :x: %s\n\n", mdCell(e))
-	}
 
 	clusters := []string{}
 	seen := map[string]bool{}

@@ -36,8 +36,6 @@ type Result struct {
 	Objects []ObjectResult `json:"objects"`
 	// Skipped lists hub Kustomizations not diffed, and why.
 	Skipped []SkippedKustomization `json:"skipped"`
-	// Errors that concern no single Kustomization (e.g. a broken spoke).
-	Errors  []string `json:"errors,omitempty"`
 	Summary Counts   `json:"summary"`
 }
 
@@ -123,7 +121,7 @@ func (r *Result) HasChanges() bool { return r.Summary.Changes() > 0 }
 
 // HasErrors reports whether any object, Kustomization or cluster failed.
 func (r *Result) HasErrors() bool {
-	if r.Summary.Errors > 0 || len(r.Errors) > 0 {
+	if r.Summary.Errors > 0 {
 		return true
 	}
 	for _, k := range r.Kustomizations {
