@@ -36,7 +36,7 @@ type Result struct {
 	Objects []ObjectResult `json:"objects"`
 	// Skipped lists hub Kustomizations not diffed, and why.
 	Skipped []SkippedKustomization `json:"skipped"`
-	Summary Counts   `json:"summary"`
+	Summary Counts                 `json:"summary"`
 }
 
 // KustomizationResult is one Kustomization's row of the summary.
