@@ -40,10 +40,12 @@ else
 	chmod -R u+w "$work/api"
 
 	mkdir -p "$cache"
-	# Build into a temporary name, then rename: an interrupted build never
-	# leaves a half-written binary in the cache.
-	(cd "$work" && GOTOOLCHAIN="$toolchain" CGO_ENABLED=0 go build -trimpath -o "$cache/$bin.tmp" .)
-	mv "$cache/$bin.tmp" "$cache/$bin"
+	# Build into a temporary name of this run, then rename: an interrupted
+	# build never leaves a half-written binary in the cache, and two builds
+	# running at once (two clones on one machine) do not take each other's.
+	tmpbin="$cache/$bin.tmp.$$"
+	(cd "$work" && GOTOOLCHAIN="$toolchain" CGO_ENABLED=0 go build -trimpath -o "$tmpbin" .)
+	mv "$tmpbin" "$cache/$bin"
 fi
 cp "$cache/$bin" "$out/$bin"
 "$out/$bin" --help >/dev/null 2>&1 || { echo "$out/$bin does not run" >&2; exit 1; }
