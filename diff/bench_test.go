@@ -205,7 +205,6 @@ func buildManifests(tb testing.TB, f *testfleet.Fleet, s *testfleet.Sample) map[
 	if err != nil {
 		tb.Fatal(err)
 	}
-	defer bld.Close()
 	out := map[string][]*unstructured.Unstructured{}
 	for _, c := range benchClusters {
 		ks := &kustomizev1.Kustomization{}

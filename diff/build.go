@@ -43,10 +43,6 @@ func NewBuilder(repoDir string, hub client.Client, strictSubstitute bool) (*Buil
 	return &Builder{repo: repoDir, disk: disk, hub: hub, strict: strictSubstitute}, nil
 }
 
-// Close releases the builder (nothing to clean up since builds are in
-// memory; kept so callers need not change if that ever changes).
-func (b *Builder) Close() {}
-
 // Build returns the objects kustomize-controller would apply for ks:
 // generator (spec.patches, images, components, targetNamespace,
 // namePrefix/Suffix), kustomize build, postBuild substitution, common

@@ -10,5 +10,13 @@
 // build are diffed themselves, against their own target cluster. Secret
 // values never leave this package unmasked.
 //
+// Files: run.go (Run: sources and roots), select.go (which Kustomizations
+// the arguments ask for), engine.go (builds in BFS order, per-Kustomization
+// state, output order), runner.go (a cluster's clients and bounded
+// dry-runs), dryrun.go (one object's dry-run under Flux's rules),
+// deletions.go (pruned inventory entries), build.go (the Flux build),
+// objects.go (YAML for the diff, masking), live.go and precheck.go (LIST-backed live objects and the local
+// unchanged check), render.go and unified.go (output).
+//
 // It takes typed Options, returns a typed Result and never imports cobra.
 package diff

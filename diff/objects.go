@@ -82,7 +82,8 @@ func isSOPS(obj *unstructured.Unstructured) bool {
 	return false
 }
 
-// cleanError keeps the server's message and drops the dry-run wrapper noise.
+// cleanError is an error's message as reported on an object: the server's
+// message as client-go and ssa wrap it, without surrounding whitespace.
 func cleanError(err error) string {
 	return strings.TrimSpace(err.Error())
 }

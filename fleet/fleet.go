@@ -50,6 +50,16 @@ type KubeConfigRef struct {
 	ConfigMapName string `json:"configMapName,omitempty"`
 }
 
+// clusterName is the name of the cluster a kubeconfig reaches: the Secret
+// (or ConfigMap) name without "-kubeconfig".
+func (r KubeConfigRef) clusterName() string {
+	return strings.TrimSuffix(r.SecretName+r.ConfigMapName, "-kubeconfig")
+}
+
+// qualifiedName is clusterName with the namespace, "name (ns)", for when
+// Secrets of the same name in several namespaces reach different clusters.
+func (r KubeConfigRef) qualifiedName() string { return r.clusterName() + " (" + r.Namespace + ")" }
+
 // String is "Secret/ns/name" (with "[key]" when a key is set).
 func (r KubeConfigRef) String() string {
 	if r.ConfigMapName != "" {
@@ -183,8 +193,7 @@ func Discover(ctx context.Context, hub *kube.Client, opts Options) (*Fleet, erro
 		}
 		c := byRef[ref]
 		if c == nil {
-			name := strings.TrimSuffix(ref.SecretName+ref.ConfigMapName, "-kubeconfig")
-			c = &Cluster{Name: name, KubeConfig: &ref}
+			c = &Cluster{Name: ref.clusterName(), KubeConfig: &ref}
 			byRef[ref] = c
 		}
 		c.Objects = append(c.Objects, o)
@@ -214,7 +223,7 @@ func Discover(ctx context.Context, hub *kube.Client, opts Options) (*Fleet, erro
 	}
 	for _, c := range spokes {
 		if count[c.Name] > 1 {
-			c.Name += " (" + c.KubeConfig.Namespace + ")"
+			c.Name = c.KubeConfig.qualifiedName()
 		}
 	}
 	f.Clusters = append(f.Clusters, spokes...)
@@ -257,8 +266,8 @@ func (f *Fleet) listSources(ctx context.Context, listOpts []client.ListOption) e
 	wanted := map[string]bool{}
 	for _, c := range f.Clusters {
 		for _, o := range c.Objects {
-			if k, _, _ := SourceOf(o); k != "" {
-				wanted[k] = true
+			if ref := SourceOf(o); !ref.IsZero() {
+				wanted[ref.Kind] = true
 			}
 		}
 	}
@@ -284,16 +293,38 @@ func (f *Fleet) listSources(ctx context.Context, listOpts []client.ListOption) e
 	return nil
 }
 
-// SourceOf returns the kind and namespace/name of the source an object's
-// revision comes from: a Kustomization's sourceRef, a HelmRelease's chartRef
-// or the HelmChart helm-controller made for it.
-func SourceOf(o Object) (kind, namespace, name string) {
+// SourceRef names a Flux source in the hub.
+type SourceRef struct {
+	Kind      string
+	Namespace string
+	Name      string
+}
+
+// String is "Kind/namespace/name", the key of Fleet.Sources.
+func (r SourceRef) String() string { return r.Kind + "/" + r.Namespace + "/" + r.Name }
+
+// IsZero reports whether no source is named.
+func (r SourceRef) IsZero() bool { return r.Kind == "" }
+
+// ID is "namespace/name", how Flux CLIs name an object within its kind.
+func ID(m metav1.Object) string { return m.GetNamespace() + "/" + m.GetName() }
+
+// KustomizationSource returns a Kustomization's spec.sourceRef, with the
+// namespace defaulted to the Kustomization's.
+func KustomizationSource(ks *kustomizev1.Kustomization) SourceRef {
+	ns := ks.Spec.SourceRef.Namespace
+	if ns == "" {
+		ns = ks.Namespace
+	}
+	return SourceRef{Kind: ks.Spec.SourceRef.Kind, Namespace: ns, Name: ks.Spec.SourceRef.Name}
+}
+
+// SourceOf returns the source an object's revision comes from: a
+// Kustomization's sourceRef, a HelmRelease's chartRef or the HelmChart
+// helm-controller made for it; zero when unknown.
+func SourceOf(o Object) SourceRef {
 	if ks := o.Kustomization; ks != nil {
-		ns := ks.Spec.SourceRef.Namespace
-		if ns == "" {
-			ns = ks.Namespace
-		}
-		return ks.Spec.SourceRef.Kind, ns, ks.Spec.SourceRef.Name
+		return KustomizationSource(ks)
 	}
 	hr := o.HelmRelease
 	if hr.Spec.ChartRef != nil {
@@ -301,22 +332,21 @@ func SourceOf(o Object) (kind, namespace, name string) {
 		if ns == "" {
 			ns = hr.Namespace
 		}
-		return hr.Spec.ChartRef.Kind, ns, hr.Spec.ChartRef.Name
+		return SourceRef{Kind: hr.Spec.ChartRef.Kind, Namespace: ns, Name: hr.Spec.ChartRef.Name}
 	}
 	if hr.Status.HelmChart != "" {
 		ns, name, ok := strings.Cut(hr.Status.HelmChart, "/")
 		if ok {
-			return "HelmChart", ns, name
+			return SourceRef{Kind: "HelmChart", Namespace: ns, Name: name}
 		}
 	}
-	return "", "", ""
+	return SourceRef{}
 }
 
 // SourceRevision returns the artifact revision of an object's source, or ""
 // when the source is unknown or has no artifact yet.
 func (f *Fleet) SourceRevision(o Object) string {
-	kind, ns, name := SourceOf(o)
-	s := f.Sources[kind+"/"+ns+"/"+name]
+	s := f.Sources[SourceOf(o).String()]
 	if s == nil {
 		return ""
 	}
@@ -450,7 +480,20 @@ func (f *Fleet) TargetOf(namespace string, kc *meta.KubeConfigReference) *Cluste
 	if c := f.extra[ref]; c != nil {
 		return c
 	}
-	c := &Cluster{Name: strings.TrimSuffix(ref.SecretName+ref.ConfigMapName, "-kubeconfig"), KubeConfig: &ref}
+	// Named like Discover names them: qualified with the namespace when the
+	// plain name is already another cluster's.
+	name := ref.clusterName()
+	taken := name == f.opts.HubName
+	for _, c := range f.Clusters {
+		taken = taken || (c.KubeConfig != nil && c.KubeConfig.clusterName() == name)
+	}
+	for _, c := range f.extra {
+		taken = taken || c.KubeConfig.clusterName() == name
+	}
+	if taken {
+		name = ref.qualifiedName()
+	}
+	c := &Cluster{Name: name, KubeConfig: &ref}
 	f.extra[ref] = c
 	return c
 }

@@ -68,6 +68,21 @@ func TestDiscoverGroupsByTarget(t *testing.T) {
 	if n := f.TargetOf("flux-system", secretRef("new-spoke-kubeconfig", "")); n.Name != "new-spoke" || n.Hub {
 		t.Fatalf("TargetOf new: %+v", n)
 	}
+	// Clusters only in git are named by Discover's rule: qualified with the
+	// namespace when the plain name is another cluster's (hub included).
+	for _, tc := range []struct{ ns, secret, want string }{
+		{"flux-system", "new-spoke-kubeconfig", "new-spoke"},
+		{"tenants", "new-spoke-kubeconfig", "new-spoke (tenants)"},
+		{"tenants", "control-plane-kubeconfig", "control-plane (tenants)"},
+		{"tenants", "management-kubeconfig", "management (tenants)"},
+	} {
+		if n := f.TargetOf(tc.ns, secretRef(tc.secret, "")); n.Name != tc.want {
+			t.Errorf("TargetOf(%s, %s) = %q, want %q", tc.ns, tc.secret, n.Name, tc.want)
+		}
+	}
+	if f.TargetOf("tenants", secretRef("new-spoke-kubeconfig", "")) != f.TargetOf("tenants", secretRef("new-spoke-kubeconfig", "")) {
+		t.Fatal("TargetOf must return the same cluster for the same Secret")
+	}
 }
 
 func TestReadKubeConfigSecretKeys(t *testing.T) {

@@ -49,11 +49,12 @@ type Client struct {
 	Discovery discovery.DiscoveryInterface
 }
 
-// NewClient builds a Client from cfg, raising QPS and Burst when unset.
+// NewClient builds a Client from cfg, raising QPS and Burst to at least
+// DefaultQPS and DefaultBurst.
 // Nothing is sent to the server until a client is used.
 func NewClient(cfg *rest.Config) (*Client, error) {
 	cfg = rest.CopyConfig(cfg)
-	if cfg.QPS == 0 || cfg.QPS < DefaultQPS {
+	if cfg.QPS < DefaultQPS {
 		cfg.QPS = DefaultQPS
 	}
 	if cfg.Burst < DefaultBurst {

@@ -115,8 +115,8 @@ func unsafeFields(cfg *clientcmdapi.Config) []string {
 	return out
 }
 
-// redact keeps client-go's message but drops anything after a colon that
-// could echo file contents.
+// redact keeps only the first line of client-go's message: the lines
+// after it (a YAML parse error's context) could echo the kubeconfig.
 func redact(err error) string {
 	msg := err.Error()
 	if i := strings.Index(msg, "\n"); i >= 0 {

@@ -230,18 +230,6 @@ func completeClusterNames(o *Options) func(*cobra.Command, []string, string) ([]
 	}
 }
 
-// completeKustomizations completes the hub's Flux Kustomizations as
-// namespace/name, like completeClusterNames.
-func completeKustomizations(o *Options) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-	return func(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-		f := discoverForCompletion(cmd.Context(), o)
-		if f == nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		return kustomizationNames(f, toComplete), cobra.ShellCompDirectiveNoFileComp
-	}
-}
-
 func clusterNames(f *fleet.Fleet, prefix string) []string {
 	var out []string
 	for _, c := range f.Clusters {

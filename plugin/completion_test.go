@@ -15,7 +15,6 @@ import (
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
 	"github.com/fluxcd/pkg/apis/meta"
-	"github.com/spf13/cobra"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
@@ -39,21 +38,14 @@ func TestShimsMatchShippedFiles(t *testing.T) {
 	}
 }
 
-// completionRun runs `kubectl c5c3 args...` in-process on a root that has
-// an extra `probe` command whose --cluster and --kustomization flags use
-// the completion helpers; hub, when set, stands in for the hub client.
+// completionRun runs `kubectl c5c3 args...` in-process; hub, when set,
+// stands in for the hub client.
 func completionRun(t *testing.T, hub *kube.Client, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	streams, _, out, errOut := genericiooptions.NewTestIOStreams()
 	o := NewOptions(streams)
 	o.hub = hub
 	root := NewRootCmd(o)
-	probe := &cobra.Command{Use: "probe", RunE: func(*cobra.Command, []string) error { return nil }}
-	probe.Flags().String("cluster", "", "")
-	probe.Flags().String("kustomization", "", "")
-	_ = probe.RegisterFlagCompletionFunc("cluster", completeClusterNames(o))
-	_ = probe.RegisterFlagCompletionFunc("kustomization", completeKustomizations(o))
-	root.AddCommand(probe)
 	root.SetArgs(args)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -104,15 +96,17 @@ func fakeHub(t *testing.T) *kube.Client {
 func TestCompleteFromHub(t *testing.T) {
 	hub := fakeHub(t)
 	for _, tc := range []struct {
-		args []string
-		want []string
+		args      []string
+		want      []string
+		directive string // :4 no file completion (flag values); :0 files too (diff's PATH arguments)
 	}{
-		{[]string{"__complete", "probe", "--cluster", ""}, []string{"management", "eu-1", "eu-2", "us-1"}},
-		{[]string{"__complete", "probe", "--cluster", "eu"}, []string{"eu-1", "eu-2"}},
-		{[]string{"__complete", "probe", "--hub-name", "hub", "--cluster", "h"}, []string{"hub"}},
-		{[]string{"__complete", "probe", "--kustomization", ""}, []string{"fleet/apps-eu-1", "fleet/apps-eu-2", "flux-system/infra"}},
-		{[]string{"__complete", "probe", "--kustomization", "flux"}, []string{"flux-system/infra"}},
-		{[]string{"__complete", "probe", "-n", "fleet", "--kustomization", ""}, []string{"fleet/apps-eu-1", "fleet/apps-eu-2"}},
+		{[]string{"__complete", "status", "--cluster", ""}, []string{"management", "eu-1", "eu-2", "us-1"}, ":4"},
+		{[]string{"__complete", "status", "--cluster", "eu"}, []string{"eu-1", "eu-2"}, ":4"},
+		{[]string{"__complete", "status", "--hub-name", "hub", "--cluster", "h"}, []string{"hub"}, ":4"},
+		{[]string{"__complete", "diff", "fl"}, []string{"fleet/apps-eu-1", "fleet/apps-eu-2", "flux-system/infra"}, ":0"},
+		{[]string{"__complete", "diff", "flux"}, []string{"flux-system/infra"}, ":0"},
+		{[]string{"__complete", "diff", "e"}, []string{"eu-1", "eu-2"}, ":0"},
+		{[]string{"__complete", "-n", "fleet", "diff", "f"}, []string{"fleet/apps-eu-1", "fleet/apps-eu-2"}, ":0"},
 	} {
 		t.Run(strings.Join(tc.args[2:], " "), func(t *testing.T) {
 			out, errOut, code := completionRun(t, hub, tc.args...)
@@ -122,8 +116,8 @@ func TestCompleteFromHub(t *testing.T) {
 			if got := completions(t, out); !slices.Equal(got, tc.want) {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
-			if !strings.Contains(out, ":4\n") {
-				t.Errorf("want directive :4 (no file completion), got %q", out)
+			if !strings.HasSuffix(out, tc.directive+"\n") {
+				t.Errorf("want directive %s, got %q", tc.directive, out)
 			}
 		})
 	}
@@ -162,15 +156,15 @@ func TestCompleteUnreachableHub(t *testing.T) {
 	_ = refused.Close()
 
 	for name, server := range map[string]string{"silent": "https://" + lis.Addr().String(), "refused": "https://" + refusedAddr} {
-		for _, flag := range []string{"--cluster", "--kustomization"} {
-			t.Run(name+flag, func(t *testing.T) {
+		for _, args := range [][]string{{"status", "--cluster", ""}, {"diff", ""}} {
+			t.Run(name+" "+args[0], func(t *testing.T) {
 				kc := writeKubeconfig(t, server)
 				start := time.Now()
-				out, errOut, code := completionRun(t, nil, "__complete", "--kubeconfig", kc, "probe", flag, "")
+				out, errOut, code := completionRun(t, nil, append([]string{"__complete", "--kubeconfig", kc}, args...)...)
 				if took := time.Since(start); took > 5*time.Second {
 					t.Errorf("completion took %s with an unreachable hub", took)
 				}
-				if code != 0 || errOut != cobraDirectiveLine {
+				if code != 0 || !strings.HasPrefix(errOut, "Completion ended with directive: ") || strings.Count(errOut, "\n") != 1 {
 					t.Errorf("exit %d, stderr %q: want 0 and only cobra's directive line", code, errOut)
 				}
 				if got := completions(t, out); len(got) != 0 {
@@ -180,7 +174,7 @@ func TestCompleteUnreachableHub(t *testing.T) {
 		}
 	}
 	t.Run("no kubeconfig", func(t *testing.T) {
-		out, errOut, code := completionRun(t, nil, "__complete", "--kubeconfig", filepath.Join(t.TempDir(), "missing"), "probe", "--cluster", "")
+		out, errOut, code := completionRun(t, nil, "__complete", "--kubeconfig", filepath.Join(t.TempDir(), "missing"), "status", "--cluster", "")
 		if code != 0 || errOut != cobraDirectiveLine || len(completions(t, out)) != 0 {
 			t.Errorf("exit %d, stdout %q, stderr %q: want no completions and no error", code, out, errOut)
 		}

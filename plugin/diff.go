@@ -13,6 +13,7 @@ import (
 
 	"github.com/c5c3/kubectl-c5c3/diff"
 	"github.com/c5c3/kubectl-c5c3/fleet"
+	"github.com/c5c3/kubectl-c5c3/internal/gitrepo"
 	"github.com/c5c3/kubectl-c5c3/internal/printers"
 	"github.com/c5c3/kubectl-c5c3/kube"
 )
@@ -113,7 +114,7 @@ func (o *DiffOptions) Complete() error {
 	if dir == "" {
 		dir = "."
 	}
-	if o.Repo, err = diff.TopLevel(dir); err != nil {
+	if o.Repo, err = gitrepo.TopLevel(dir); err != nil {
 		return usageErrorf("%v", err)
 	}
 	if o.hub, err = o.HubClient(); err != nil {

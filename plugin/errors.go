@@ -45,7 +45,8 @@ func exitCode(err error) int {
 	return CodeError
 }
 
-// usageError marks flag and argument mistakes so that usage is shown.
+// usageErrorf is a flag or argument mistake: exit code 2 and the message
+// (usage is not printed; flag parse errors point at --help instead).
 func usageErrorf(format string, a ...any) error {
 	return &ExitError{Code: CodeError, Err: fmt.Errorf(format, a...)}
 }

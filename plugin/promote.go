@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/c5c3/kubectl-c5c3/fleet"
+	"github.com/c5c3/kubectl-c5c3/internal/gitrepo"
 	"github.com/c5c3/kubectl-c5c3/kube"
 	"github.com/c5c3/kubectl-c5c3/promote"
 )
@@ -109,7 +110,7 @@ func NewCmdPromote(common *Options) *cobra.Command {
 			if len(args) == 1 {
 				after = args[0]
 			}
-			return environmentNames(cmd.Context(), o.Repo, after), cobra.ShellCompDirectiveNoFileComp
+			return environmentNames(o.Repo, after), cobra.ShellCompDirectiveNoFileComp
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.From, o.To = args[0], args[1]
@@ -215,14 +216,11 @@ func (o *PromoteOptions) printJSON(plan *promote.Plan) error {
 
 // environmentNames completes FROM and TO from the c5c3.yaml of the
 // checkout's working tree; nothing when there is none.
-func environmentNames(ctx context.Context, repo, after string) []string {
-	if ctx == nil {
-		ctx = context.Background()
-	}
+func environmentNames(repo, after string) []string {
 	if repo == "" {
 		repo = "."
 	}
-	top, err := (&promote.Git{Dir: repo}).TopLevel(ctx)
+	top, err := gitrepo.TopLevel(repo)
 	if err != nil {
 		return nil
 	}

@@ -181,10 +181,10 @@ func (c *Config) Environment(name string) (*Environment, error) {
 	return nil, fmt.Errorf("no environment %q in %s (declared: %s)", name, ConfigFile, strings.Join(names, ", "))
 }
 
-// CheckPromotion returns an error unless from → to is allowed by the
+// checkPromotion returns an error unless from → to is allowed by the
 // pipeline: to must directly follow from. Without a pipeline any two
 // different environments may be promoted.
-func (c *Config) CheckPromotion(from, to string) error {
+func (c *Config) checkPromotion(from, to string) error {
 	if _, err := c.Environment(from); err != nil {
 		return err
 	}
@@ -216,7 +216,7 @@ func (c *Config) CheckPromotion(from, to string) error {
 func (c *Config) Names(after string) []string {
 	var out []string
 	for _, e := range c.Environments {
-		if after == "" || (e.Name != after && c.CheckPromotion(after, e.Name) == nil) {
+		if after == "" || (e.Name != after && c.checkPromotion(after, e.Name) == nil) {
 			out = append(out, e.Name)
 		}
 	}

@@ -12,8 +12,8 @@ import (
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/c5c3/kubectl-c5c3/diff"
 	"github.com/c5c3/kubectl-c5c3/fleet"
+	"github.com/c5c3/kubectl-c5c3/internal/gitrepo"
 )
 
 // KustomizationHealth is what the health gate saw of one hub Kustomization.
@@ -71,17 +71,17 @@ func (e *HealthError) Error() string {
 		e.Check.Environment, strings.Join(e.Check.AllProblems(), "\n  "))
 }
 
-// SelectKustomizations returns the hub Kustomizations that deploy env:
+// selectKustomizations returns the hub Kustomizations that deploy env:
 // those named in env.Kustomizations (missing ones are an error), else
 // those whose spec.path is under env.Paths and whose source is a
 // GitRepository of this repository (originURL, compared ignoring ssh/https
 // spelling; a source the hub does not have is not excluded).
-func SelectKustomizations(f *fleet.Fleet, env *Environment, originURL string) ([]*kustomizev1.Kustomization, error) {
+func selectKustomizations(f *fleet.Fleet, env *Environment, originURL string) ([]*kustomizev1.Kustomization, error) {
 	all := map[string]*kustomizev1.Kustomization{}
 	for _, c := range f.Clusters {
 		for _, o := range c.Objects {
 			if ks := o.Kustomization; ks != nil {
-				all[ks.Namespace+"/"+ks.Name] = ks
+				all[fleet.ID(ks)] = ks
 			}
 		}
 	}
@@ -101,16 +101,13 @@ func SelectKustomizations(f *fleet.Fleet, env *Environment, originURL string) ([
 		if ks.Spec.Path == "" || p == "." || !env.Under(p) {
 			continue
 		}
-		if ks.Spec.SourceRef.Kind != "GitRepository" {
+		ref := fleet.KustomizationSource(ks)
+		if ref.Kind != "GitRepository" {
 			continue
 		}
-		ns := ks.Spec.SourceRef.Namespace
-		if ns == "" {
-			ns = ks.Namespace
-		}
-		if src := f.Sources["GitRepository/"+ns+"/"+ks.Spec.SourceRef.Name]; src != nil && originURL != "" {
+		if src := f.Sources[ref.String()]; src != nil && originURL != "" {
 			url, _, _ := unstructured.NestedString(src.Object, "spec", "url")
-			if diff.NormalizeGitURL(url) != diff.NormalizeGitURL(originURL) {
+			if gitrepo.NormalizeURL(url) != gitrepo.NormalizeURL(originURL) {
 				continue
 			}
 		}
@@ -121,16 +118,16 @@ func SelectKustomizations(f *fleet.Fleet, env *Environment, originURL string) ([
 			env.Name, strings.Join(env.Paths, ", "), ConfigFile)
 	}
 	sort.Slice(out, func(i, j int) bool {
-		return out[i].Namespace+"/"+out[i].Name < out[j].Namespace+"/"+out[j].Name
+		return fleet.ID(out[i]) < fleet.ID(out[j])
 	})
 	return out, nil
 }
 
-// CheckHealth is the health gate: every Kustomization must be Ready for its
+// checkHealth is the health gate: every Kustomization must be Ready for its
 // current generation and not suspended. With live set (promoting what runs)
 // each must also have applied its source's current revision, and all the
 // same commit — that commit is HealthCheck.Commit.
-func CheckHealth(f *fleet.Fleet, env *Environment, kss []*kustomizev1.Kustomization, live bool) *HealthCheck {
+func checkHealth(f *fleet.Fleet, env *Environment, kss []*kustomizev1.Kustomization, live bool) *HealthCheck {
 	h := &HealthCheck{Environment: env.Name, Kustomizations: []KustomizationHealth{}}
 	commits := map[string][]string{}
 	for _, ks := range kss {
@@ -158,7 +155,7 @@ func CheckHealth(f *fleet.Fleet, env *Environment, kss []*kustomizev1.Kustomizat
 			if live {
 				k.Problems = append(k.Problems, "has applied no revision yet")
 			}
-		} else if c, err := CommitOf(k.AppliedRevision); err != nil {
+		} else if c, err := commitOf(k.AppliedRevision); err != nil {
 			if live {
 				k.Problems = append(k.Problems, err.Error())
 			}
@@ -189,10 +186,10 @@ func CheckHealth(f *fleet.Fleet, env *Environment, kss []*kustomizev1.Kustomizat
 
 var hexRE = regexp.MustCompile(`^[0-9a-f]{7,64}$`)
 
-// CommitOf extracts the git commit from a Flux revision:
+// commitOf extracts the git commit from a Flux revision:
 // "main@sha1:<hash>", "sha1:<hash>", "refs/tags/v1@sha256:<hash>" or the
 // legacy "main/<hash>".
-func CommitOf(revision string) (string, error) {
+func commitOf(revision string) (string, error) {
 	r := revision
 	if i := strings.LastIndex(r, "@"); i >= 0 {
 		r = r[i+1:]

@@ -75,11 +75,11 @@ type planSets struct {
 	Excluded   []string
 }
 
-// Compare matches the pins of FROM and TO by key. Keys only on one side
+// compare matches the pins of FROM and TO by key. Keys only on one side
 // are reported, never invented; a key with different values within FROM
 // is a conflict and not promoted. Every TO occurrence of a key gets FROM's
 // value. An --only pattern that matches no key is an error.
-func Compare(fromEnv, toEnv string, from, to []Pin, f Filter) (*planSets, error) {
+func compare(fromEnv, toEnv string, from, to []Pin, f Filter) (*planSets, error) {
 	all := map[string]bool{}
 	for _, p := range from {
 		all[p.Key] = true
@@ -161,16 +161,16 @@ func Compare(fromEnv, toEnv string, from, to []Pin, f Filter) (*planSets, error)
 	}
 	sort.Strings(ps.Excluded)
 	sort.Slice(ps.Conflicts, func(i, j int) bool { return ps.Conflicts[i].Key < ps.Conflicts[j].Key })
-	SortPins(ps.OnlyInFrom)
-	SortPins(ps.OnlyInTo)
+	sortPins(ps.OnlyInFrom)
+	sortPins(ps.OnlyInTo)
 	return ps, nil
 }
 
-// Edits groups the changes by file, as edits for ApplyEdits.
-func Edits(changes []Change) map[string][]Edit {
-	out := map[string][]Edit{}
+// editsByFile groups the changes by file, as edits for applyEdits.
+func editsByFile(changes []Change) map[string][]pinEdit {
+	out := map[string][]pinEdit{}
 	for _, c := range changes {
-		out[c.File] = append(out[c.File], Edit{Pin: c.pin, Value: c.New, Tag: c.tag})
+		out[c.File] = append(out[c.File], pinEdit{Pin: c.pin, Value: c.New, Tag: c.tag})
 	}
 	return out
 }

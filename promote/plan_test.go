@@ -30,7 +30,7 @@ func TestCompare(t *testing.T) {
 		pin("OCIRepository/m/tag", "clusters/production/sources.yaml", "v0.4.0", 5),
 		pin("FluxInstance/flux", "clusters/production/flux.yaml", "2.6.x", 9),
 	}
-	ps, err := Compare("staging", "production", from, to, Filter{})
+	ps, err := compare("staging", "production", from, to, Filter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestCompare(t *testing.T) {
 	}
 
 	// --only and --exclude, case-insensitive globs over the whole key.
-	ps, err = Compare("staging", "production", from, to, Filter{Only: []string{"helmrelease/*", "setter/*"}, Exclude: []string{"*/replicas"}})
+	ps, err = compare("staging", "production", from, to, Filter{Only: []string{"helmrelease/*", "setter/*"}, Exclude: []string{"*/replicas"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func TestCompare(t *testing.T) {
 	if strings.Join(ps.Excluded, ",") != "FluxInstance/flux,OCIRepository/m/tag,image/ghcr.io/c5c3/keystone/newTag,setter/replicas" {
 		t.Errorf("excluded %v", ps.Excluded)
 	}
-	if _, err := Compare("staging", "production", from, to, Filter{Only: []string{"image/nginx/*"}}); err == nil ||
+	if _, err := compare("staging", "production", from, to, Filter{Only: []string{"image/nginx/*"}}); err == nil ||
 		err.Error() != `--only "image/nginx/*" matches no pin of staging or production` {
 		t.Errorf("unmatched --only: %v", err)
 	}
@@ -92,14 +92,14 @@ func TestCommitOf(t *testing.T) {
 		"main/" + sha:                     sha,
 		"v1.0.0@sha256:" + sha + sha[:24]: sha + sha[:24],
 	} {
-		got, err := CommitOf(rev)
+		got, err := commitOf(rev)
 		if err != nil || got != want {
-			t.Errorf("CommitOf(%q) = %q, %v", rev, got, err)
+			t.Errorf("commitOf(%q) = %q, %v", rev, got, err)
 		}
 	}
 	for _, bad := range []string{"", "main", "6.5.0", "sha256:xyz"} {
-		if _, err := CommitOf(bad); err == nil {
-			t.Errorf("CommitOf(%q) did not fail", bad)
+		if _, err := commitOf(bad); err == nil {
+			t.Errorf("commitOf(%q) did not fail", bad)
 		}
 	}
 }
@@ -125,14 +125,17 @@ Promote staging at 0123456 (live) to production:
 Promoted-From: staging@0123456789abcdef0123456789abcdef01234567
 Promoted-To: production
 `
-	if got := CommitMessage(p); got != want {
+	if got := commitMessage(p); got != want {
 		t.Errorf("message:\n%s\nwant\n%s", got, want)
 	}
 	p.Changes = p.Changes[:1]
-	if got := strings.SplitN(CommitMessage(p), "\n", 2)[0]; got != "promote(staging → production): HelmRelease/keystone/keystone → 1.3.0" {
+	if got := strings.SplitN(commitMessage(p), "\n", 2)[0]; got != "promote(staging → production): HelmRelease/keystone/keystone → 1.3.0" {
 		t.Errorf("one-pin subject %q", got)
 	}
-	body := PullRequestBody(p)
+	body, err := pullRequestBody(p)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, want := range []string{"| `HelmRelease/keystone/keystone` | HelmRelease | `a.yaml:3` | `1.2.0` | `1.3.0` |", "Only in staging (not promoted): `setter/debug`"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("body lacks %q:\n%s", want, body)

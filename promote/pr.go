@@ -1,6 +1,8 @@
 package promote
 
 import (
+	"github.com/c5c3/kubectl-c5c3/internal/gitrepo"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -44,43 +46,8 @@ type PullRequest struct {
 	URL      string `json:"url"`
 }
 
-// Remote is a git remote URL split into host and repository path
-// ("owner/repo", or "group/subgroup/project" on GitLab), without ".git".
-type Remote struct {
-	Host string
-	Path string
-}
-
-// ParseRemote splits https://host/owner/repo.git, ssh://git@host/owner/repo
-// and git@host:owner/repo.git.
-func ParseRemote(raw string) (Remote, error) {
-	s := strings.TrimSpace(raw)
-	if s == "" {
-		return Remote{}, errors.New("the checkout has no origin remote")
-	}
-	if !strings.Contains(s, "://") {
-		if at := strings.Index(s, "@"); at >= 0 && at < strings.Index(s, ":") {
-			s = s[at+1:]
-		}
-		s = "ssh://" + strings.Replace(s, ":", "/", 1)
-	}
-	u, err := url.Parse(s)
-	if err != nil || u.Hostname() == "" {
-		return Remote{}, fmt.Errorf("cannot tell host and repository from the origin URL %q", raw)
-	}
-	p := strings.TrimSuffix(strings.Trim(u.Path, "/"), ".git")
-	if !strings.Contains(p, "/") {
-		return Remote{}, fmt.Errorf("cannot tell the repository from the origin URL %q", raw)
-	}
-	host := u.Hostname()
-	if u.Port() != "" && u.Scheme != "ssh" {
-		host = u.Host
-	}
-	return Remote{Host: host, Path: p}, nil
-}
-
 // resolve picks the provider and checks that a token is there.
-func (o PullRequestOptions) resolve(r Remote) (provider string, err error) {
+func (o PullRequestOptions) resolve(r gitrepo.Remote) (provider string, err error) {
 	provider = o.Provider
 	if provider == "" {
 		provider = ProviderGitHub
@@ -106,10 +73,10 @@ func (o PullRequestOptions) resolve(r Remote) (provider string, err error) {
 	return provider, nil
 }
 
-// OpenPullRequest opens a pull request (GitHub: POST
+// openPullRequest opens a pull request (GitHub: POST
 // /repos/{owner}/{repo}/pulls through go-github) or a merge request
 // (GitLab: POST /projects/{id}/merge_requests) from head into base.
-func OpenPullRequest(ctx context.Context, o PullRequestOptions, r Remote, head, base, title, body string) (*PullRequest, error) {
+func openPullRequest(ctx context.Context, o PullRequestOptions, r gitrepo.Remote, head, base, title, body string) (*PullRequest, error) {
 	provider, err := o.resolve(r)
 	if err != nil {
 		return nil, err
@@ -120,7 +87,7 @@ func OpenPullRequest(ctx context.Context, o PullRequestOptions, r Remote, head, 
 	return openGitHub(ctx, o, r, head, base, title, body)
 }
 
-func openGitHub(ctx context.Context, o PullRequestOptions, r Remote, head, base, title, body string) (*PullRequest, error) {
+func openGitHub(ctx context.Context, o PullRequestOptions, r gitrepo.Remote, head, base, title, body string) (*PullRequest, error) {
 	api := o.GitHubAPIURL
 	if api == "" {
 		api = "https://api.github.com/"
@@ -152,7 +119,7 @@ func openGitHub(ctx context.Context, o PullRequestOptions, r Remote, head, base,
 	return &PullRequest{Provider: ProviderGitHub, Number: pr.GetNumber(), URL: pr.GetHTMLURL()}, nil
 }
 
-func openGitLab(ctx context.Context, o PullRequestOptions, r Remote, head, base, title, body string) (*PullRequest, error) {
+func openGitLab(ctx context.Context, o PullRequestOptions, r gitrepo.Remote, head, base, title, body string) (*PullRequest, error) {
 	api := o.GitLabAPIURL
 	if api == "" {
 		api = "https://" + r.Host + "/api/v4"

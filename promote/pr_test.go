@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/c5c3/kubectl-c5c3/internal/gitrepo"
 )
 
 type captureTransport struct{ urls []string }
@@ -29,23 +31,23 @@ func TestPullRequestDefaults(t *testing.T) {
 		{"https://git.example.com/c5c3/c5c3-gitops.git", ProviderGitLab, "POST https://git.example.com/api/v4/projects/c5c3%2Fc5c3-gitops/merge_requests"},
 	} {
 		rt := &captureTransport{}
-		r, err := ParseRemote(tc.origin)
+		r, err := gitrepo.ParseRemote(tc.origin)
 		if err != nil {
 			t.Fatal(err)
 		}
 		o := PullRequestOptions{Provider: tc.provider, GitHubToken: "gh", GitLabToken: "gl", HTTPClient: &http.Client{Transport: rt}}
-		if _, err := OpenPullRequest(context.Background(), o, r, "head", "main", "title", "body"); err != nil {
+		if _, err := openPullRequest(context.Background(), o, r, "head", "main", "title", "body"); err != nil {
 			t.Fatalf("%s: %v", tc.origin, err)
 		}
 		if len(rt.urls) != 1 || rt.urls[0] != tc.want {
 			t.Errorf("%s: requests %v, want %s", tc.origin, rt.urls, tc.want)
 		}
 	}
-	if _, err := OpenPullRequest(context.Background(), PullRequestOptions{GitHubToken: "gh"}, Remote{Host: "github.com", Path: "a/b/c"}, "h", "b", "t", "b"); err == nil ||
+	if _, err := openPullRequest(context.Background(), PullRequestOptions{GitHubToken: "gh"}, gitrepo.Remote{Host: "github.com", Path: "a/b/c"}, "h", "b", "t", "b"); err == nil ||
 		!strings.Contains(err.Error(), "is not a GitHub OWNER/REPO") {
 		t.Errorf("nested path on GitHub: %v", err)
 	}
-	if _, err := OpenPullRequest(context.Background(), PullRequestOptions{Provider: "bitbucket"}, Remote{Host: "x", Path: "a/b"}, "h", "b", "t", "b"); err == nil {
+	if _, err := openPullRequest(context.Background(), PullRequestOptions{Provider: "bitbucket"}, gitrepo.Remote{Host: "x", Path: "a/b"}, "h", "b", "t", "b"); err == nil {
 		t.Error("unknown provider accepted")
 	}
 }

@@ -11,11 +11,11 @@ import (
 	"github.com/c5c3/kubectl-c5c3/internal/printers"
 )
 
-// CommitMessage is the promotion commit's message: a subject
+// commitMessage is the promotion commit's message: a subject
 // "promote(<from> → <to>): <summary>", a body listing each pin as
 // "old → new", and the trailers Promoted-From: <from>@<sha> and
 // Promoted-To: <to>.
-func CommitMessage(p *Plan) string {
+func commitMessage(p *Plan) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "promote(%s → %s): %s\n\n", p.From.Environment, p.To.Environment, subjectSummary(p.Changes))
 	fmt.Fprintf(&b, "Promote %s at %s (%s) to %s:\n\n", p.From.Environment, short(p.From.Commit), p.From.Revision, p.To.Environment)
@@ -57,12 +57,12 @@ func subjectSummary(changes []Change) string {
 	return fmt.Sprintf("%d pins (%s)", len(keys), strings.Join(parts, ", "))
 }
 
-// PlanHeader and PlanRows are the plan table: one row per value of the
+// planHeader and planRows are the plan table: one row per value of the
 // target environment that changes.
-var PlanHeader = []string{"KEY", "KIND", "FILE", "CURRENT", "NEW"}
+var planHeader = []string{"KEY", "KIND", "FILE", "CURRENT", "NEW"}
 
-// PlanRows returns the rows of the plan table.
-func PlanRows(p *Plan) [][]string {
+// planRows returns the rows of the plan table.
+func planRows(p *Plan) [][]string {
 	rows := make([][]string, 0, len(p.Changes))
 	for _, c := range p.Changes {
 		rows = append(rows, []string{c.Key, c.Kind, c.File + ":" + strconv.Itoa(c.Line), c.Current, c.New})
@@ -94,7 +94,7 @@ func WriteText(w io.Writer, p *Plan, files bool, pal printers.Palette) error {
 	}
 	b.Reset()
 	if len(p.Changes) > 0 {
-		if err := printers.Table(w, PlanHeader, PlanRows(p)); err != nil {
+		if err := printers.Table(w, planHeader, planRows(p)); err != nil {
 			return err
 		}
 		b.WriteString("\n")
@@ -177,9 +177,11 @@ func WriteText(w io.Writer, p *Plan, files bool, pal printers.Palette) error {
 	return err
 }
 
-// PullRequestBody is the markdown body of the pull request: the plan table,
-// the keys on one side only and the --diff preview.
-func PullRequestBody(p *Plan) string {
+// pullRequestBody is the markdown body of the pull request: the plan table,
+// the keys on one side only and the --diff preview, which gets what is left
+// of diff.MarkdownLimit (below GitHub's 65,536-character limit) after the
+// rest of the body.
+func pullRequestBody(p *Plan) (string, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Promotes **%s** at `%s` (%s) to **%s**.\n\n", p.From.Environment, short(p.From.Commit), p.From.Revision, p.To.Environment)
 	b.WriteString("| Key | Kind | File | Current | New |\n|---|---|---|---|---|\n")
@@ -206,12 +208,27 @@ func PullRequestBody(p *Plan) string {
 		}
 		fmt.Fprintf(&b, "Conflicting in %s (not promoted): %s\n\n", p.From.Environment, strings.Join(keys, ", "))
 	}
-	if p.previewMarkdown != "" {
-		fmt.Fprintf(&b, "<details><summary>Preview: the edited %s against its clusters</summary>\n\n%s\n</details>\n\n", p.To.Environment, p.previewMarkdown)
+	footer := fmt.Sprintf("_Opened by `kubectl c5c3 promote %s %s`._\n", p.From.Environment, p.To.Environment)
+	if p.Preview != nil {
+		open := fmt.Sprintf("<details><summary>Preview: the edited %s against its clusters</summary>\n\n", p.To.Environment)
+		closing := "\n</details>\n\n"
+		budget := diff.MarkdownLimit - b.Len() - len(open) - len(closing) - len(footer)
+		if budget < previewMinimum {
+			budget = previewMinimum
+		}
+		var md strings.Builder
+		if err := diff.WriteMarkdown(&md, p.Preview, budget); err != nil {
+			return "", fmt.Errorf("rendering the --diff preview: %w", err)
+		}
+		b.WriteString(open + md.String() + closing)
 	}
-	fmt.Fprintf(&b, "_Opened by `kubectl c5c3 promote %s %s`._\n", p.From.Environment, p.To.Environment)
-	return b.String()
+	b.WriteString(footer)
+	return b.String(), nil
 }
+
+// previewMinimum is the least room the preview gets in the body, however
+// long the plan table: its summary always fits.
+const previewMinimum = 4000
 
 func mdCell(s string) string {
 	s = strings.ReplaceAll(s, "|", `\|`)

@@ -1,6 +1,8 @@
 package promote
 
 import (
+	"github.com/c5c3/kubectl-c5c3/internal/gitrepo"
+
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -28,7 +30,7 @@ const (
 // `# {"$c5c3": "<key>"}` is the pin setter/<key>.
 const SetterField = "$c5c3"
 
-// Pin is one revision-like value in the repo, found by Scan. Pins of two
+// Pin is one revision-like value in the repo, found by scan. Pins of two
 // environments are matched by Key, never by file.
 type Pin struct {
 	// Key is the pin's identity across environments, e.g.
@@ -54,34 +56,31 @@ type Pin struct {
 
 // File is one file of the repo: a slash-separated path from the root and
 // its bytes.
-type File struct {
-	Path string
-	Data []byte
-}
+type File = gitrepo.File
 
-// IsYAML reports whether a path names a YAML file.
-func IsYAML(p string) bool {
+// isYAML reports whether a path names a YAML file.
+func isYAML(p string) bool {
 	ext := strings.ToLower(path.Ext(p))
 	return ext == ".yaml" || ext == ".yml"
 }
 
-// Scan finds the pins of every YAML file in files. A file that is not
+// scan finds the pins of every YAML file in files. A file that is not
 // valid YAML, or a malformed setter comment, is an error naming the file.
-func Scan(files []File) ([]Pin, error) {
+func scan(files []File) ([]Pin, error) {
 	var pins []Pin
 	for _, f := range files {
-		p, err := ScanFile(f)
+		p, err := scanFile(f)
 		if err != nil {
 			return nil, err
 		}
 		pins = append(pins, p...)
 	}
-	SortPins(pins)
+	sortPins(pins)
 	return pins, nil
 }
 
-// SortPins orders pins by key, then file and line.
-func SortPins(pins []Pin) {
+// sortPins orders pins by key, then file and line.
+func sortPins(pins []Pin) {
 	sort.SliceStable(pins, func(i, j int) bool {
 		a, b := pins[i], pins[j]
 		if a.Key != b.Key {
@@ -94,8 +93,8 @@ func SortPins(pins []Pin) {
 	})
 }
 
-// ScanFile finds the pins of one YAML file (all its documents).
-func ScanFile(f File) ([]Pin, error) {
+// scanFile finds the pins of one YAML file (all its documents).
+func scanFile(f File) ([]Pin, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(f.Data))
 	var pins []Pin
 	for {

@@ -13,25 +13,25 @@ import (
 // editAll sets the pins of a fixture named in values (key → value, tag).
 func editAll(t *testing.T, f File, values map[string][2]string) []byte {
 	t.Helper()
-	pins, err := Scan([]File{f})
+	pins, err := scan([]File{f})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var edits []Edit
+	var edits []pinEdit
 	for _, p := range pins {
 		if v, ok := values[p.Key]; ok {
-			edits = append(edits, Edit{Pin: p, Value: v[0], Tag: v[1]})
+			edits = append(edits, pinEdit{Pin: p, Value: v[0], Tag: v[1]})
 		}
 	}
 	if len(edits) != len(values) {
 		t.Fatalf("%d of %d keys found in %s", len(edits), len(values), f.Path)
 	}
-	out, err := ApplyEdits(f.Data, edits)
+	out, err := applyEdits(f.Data, edits)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Re-scan: every pin reads as set, the others as before.
-	after, err := Scan([]File{{Path: f.Path, Data: out}})
+	after, err := scan([]File{{Path: f.Path, Data: out}})
 	if err != nil {
 		t.Fatalf("edited file does not parse: %v\n%s", err, out)
 	}
@@ -116,7 +116,7 @@ func TestApplyEditsGolden(t *testing.T) {
 
 func TestApplyEditsRefused(t *testing.T) {
 	f := readFixture(t, "refused.yaml")
-	pins, err := Scan([]File{f})
+	pins, err := scan([]File{f})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestApplyEditsRefused(t *testing.T) {
 		t.Fatalf("pins %+v", pins)
 	}
 	for _, p := range pins {
-		_, err := ApplyEdits(f.Data, []Edit{{Pin: p, Value: "x", Tag: "!!str"}})
+		_, err := applyEdits(f.Data, []pinEdit{{Pin: p, Value: "x", Tag: "!!str"}})
 		if err == nil || !strings.Contains(err.Error(), want[p.Key]) || !strings.Contains(err.Error(), f.Path) {
 			t.Errorf("%s: error %v, want %q naming the file", p.Key, err, want[p.Key])
 		}
@@ -166,11 +166,11 @@ func TestRenderScalar(t *testing.T) {
 
 func TestApplyEditsAnchorAndTag(t *testing.T) {
 	src := []byte("a: &v !!str 1.0 # {\"$c5c3\": \"v\"}\nb: *v\n")
-	pins, err := Scan([]File{{Path: "x.yaml", Data: src}})
+	pins, err := scan([]File{{Path: "x.yaml", Data: src}})
 	if err != nil || len(pins) != 1 {
 		t.Fatalf("%v %+v", err, pins)
 	}
-	out, err := ApplyEdits(src, []Edit{{Pin: pins[0], Value: "2.0", Tag: "!!str"}})
+	out, err := applyEdits(src, []pinEdit{{Pin: pins[0], Value: "2.0", Tag: "!!str"}})
 	if err != nil {
 		t.Fatal(err)
 	}

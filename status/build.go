@@ -183,8 +183,8 @@ func objectStatus(f *fleet.Fleet, o fleet.Object, ready map[string]bool) Object 
 	if cond != nil {
 		out.Ready, out.Reason, out.Message = string(cond.Status), cond.Reason, cond.Message
 	}
-	if kind, ns, name := fleet.SourceOf(o); kind != "" {
-		out.Source = kind + "/" + ns + "/" + name
+	if ref := fleet.SourceOf(o); !ref.IsZero() {
+		out.Source = ref.String()
 	}
 	out.SourceRevision = f.SourceRevision(o)
 	var deps []string

@@ -254,7 +254,6 @@ func (s *Sample) build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*u
 	if err != nil {
 		return nil, err
 	}
-	defer b.Close()
 	return b.Build(ctx, ks)
 }
 

@@ -1,4 +1,4 @@
-package promote
+package gitrepo
 
 import (
 	"bufio"
@@ -13,26 +13,28 @@ import (
 	"strings"
 )
 
-// Git runs the git binary in one directory. Promote shells out to git
-// (rather than a Go git library) so that worktrees, the author, commit
-// signing and push authentication behave exactly as the user's git does.
+// Git runs the user's git binary (from PATH) in one directory, with hooks
+// and terminal prompts off (see the package doc for why the CLI).
 type Git struct {
 	// Dir is the working directory of every command.
 	Dir string
-	// Env is added to the process environment.
-	Env []string
-	// Binary is the git executable; default "git" from PATH.
-	Binary string
 }
 
-// GitError is a failed git command with its output.
-type GitError struct {
+// File is a file read from a tree: its slash-separated path from the top
+// of the repository, and its content.
+type File struct {
+	Path string
+	Data []byte
+}
+
+// CommandError is a failed git command with its output.
+type CommandError struct {
 	Args   []string
 	Stderr string
 	Err    error
 }
 
-func (e *GitError) Error() string {
+func (e *CommandError) Error() string {
 	msg := strings.TrimSpace(e.Stderr)
 	if msg == "" {
 		msg = e.Err.Error()
@@ -40,40 +42,30 @@ func (e *GitError) Error() string {
 	return fmt.Sprintf("git %s: %s", strings.Join(e.Args, " "), msg)
 }
 
-func (e *GitError) Unwrap() error { return e.Err }
+func (e *CommandError) Unwrap() error { return e.Err }
 
-// hooksOff keeps the user's git hooks out of the commands promote runs:
-// the commit is a machine edit, checked by CI on the pull request.
+// hooksOff keeps the user's git hooks out of every command: promote's
+// commits are machine edits, checked by CI on the pull request.
 var hooksOff = []string{"-c", "core.hooksPath=" + os.DevNull}
 
 func (g *Git) cmd(ctx context.Context, args ...string) *exec.Cmd {
-	bin := g.Binary
-	if bin == "" {
-		bin = "git"
-	}
-	c := exec.CommandContext(ctx, bin, append(append([]string{}, hooksOff...), args...)...)
+	c := exec.CommandContext(ctx, "git", append(append([]string{}, hooksOff...), args...)...)
 	c.Dir = g.Dir
 	c.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "LC_ALL=C")
-	c.Env = append(c.Env, g.Env...)
 	return c
 }
 
-// Run runs git with args and returns its stdout.
+// Run runs git with args and returns its stdout; a failure is a
+// *CommandError carrying git's stderr.
 func (g *Git) Run(ctx context.Context, args ...string) (string, error) {
-	return g.RunInput(ctx, nil, args...)
-}
-
-// RunInput runs git with stdin and returns its stdout.
-func (g *Git) RunInput(ctx context.Context, stdin io.Reader, args ...string) (string, error) {
 	c := g.cmd(ctx, args...)
-	c.Stdin = stdin
 	var out, errb bytes.Buffer
 	c.Stdout, c.Stderr = &out, &errb
 	if err := c.Run(); err != nil {
 		if errors.Is(err, exec.ErrNotFound) {
-			return "", fmt.Errorf("promote needs the git binary on PATH: %w", err)
+			return "", fmt.Errorf("this needs the git binary on PATH: %w", err)
 		}
-		return out.String(), &GitError{Args: args, Stderr: errb.String(), Err: err}
+		return out.String(), &CommandError{Args: args, Stderr: errb.String(), Err: err}
 	}
 	return out.String(), nil
 }
@@ -81,15 +73,6 @@ func (g *Git) RunInput(ctx context.Context, stdin io.Reader, args ...string) (st
 func (g *Git) line(ctx context.Context, args ...string) (string, error) {
 	out, err := g.Run(ctx, args...)
 	return strings.TrimSpace(out), err
-}
-
-// TopLevel returns the top directory of the checkout holding g.Dir.
-func (g *Git) TopLevel(ctx context.Context) (string, error) {
-	out, err := g.line(ctx, "rev-parse", "--show-toplevel")
-	if err != nil {
-		return "", fmt.Errorf("%s is not inside a git checkout: pass --repo DIR (%w)", g.Dir, err)
-	}
-	return out, nil
 }
 
 // Commit resolves rev to a full commit hash.
@@ -117,12 +100,6 @@ func (g *Git) Remotes(ctx context.Context) ([]string, error) {
 		return nil, err
 	}
 	return strings.Fields(out), nil
-}
-
-// RemoteURL returns the configured URL of a remote ("" when none).
-func (g *Git) RemoteURL(ctx context.Context, remote string) string {
-	out, _ := g.line(ctx, "config", "--get", "remote."+remote+".url")
-	return out
 }
 
 // BranchCommit returns the commit of a local branch, or "" when there is
@@ -205,7 +182,7 @@ func (g *Git) ReadTree(ctx context.Context, commit string, keep func(string) boo
 	}
 	_, _ = io.Copy(io.Discard, r)
 	if err := c.Wait(); err != nil {
-		return nil, &GitError{Args: []string{"cat-file", "--batch"}, Stderr: errb.String(), Err: err}
+		return nil, &CommandError{Args: []string{"cat-file", "--batch"}, Stderr: errb.String(), Err: err}
 	}
 	if readErr != nil {
 		return nil, fmt.Errorf("reading files of %s: %w", commit, readErr)

@@ -1,0 +1,137 @@
+package diff
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/c5c3/kubectl-c5c3/fleet"
+	"github.com/c5c3/kubectl-c5c3/internal/gitrepo"
+)
+
+// Options select and tune a diff run.
+type Options struct {
+	// RepoDir is the top of the gitops checkout.
+	RepoDir string
+	// Targets narrow the run: cluster names, NAMESPACE/KUSTOMIZATION, or
+	// paths in the checkout. Empty means the whole fleet.
+	Targets []string
+	// Source names the GitRepository the checkout stands for
+	// ("GitRepository/ns/name"); default: the one whose URL matches the
+	// checkout's origin remote.
+	Source string
+	// Concurrency bounds the dry-runs in flight per cluster.
+	Concurrency int
+	// StrictSubstitute fails on postBuild variables without a value.
+	StrictSubstitute bool
+	// VerifyUnchanged sends every object to the server, including those the
+	// local check finds certain to be unchanged.
+	VerifyUnchanged bool
+	// Progress, when set, is called as objects finish (from many
+	// goroutines): cluster, objects done and known so far.
+	Progress func(cluster string, done, total int)
+}
+
+// DefaultConcurrency is the default number of dry-runs in flight per cluster.
+const DefaultConcurrency = 16
+
+// ErrBadTarget is wrapped when an argument names nothing in the fleet.
+var ErrBadTarget = errors.New("bad target")
+
+// Run diffs the checkout against the fleet. A broken cluster, Kustomization
+// or object is reported in the Result; Run returns an error only when
+// nothing can be diffed at all (no checkout, no matching source, bad
+// arguments).
+func Run(ctx context.Context, f *fleet.Fleet, opts Options) (*Result, error) {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = DefaultConcurrency
+	}
+	res := &Result{APIVersion: APIVersion, Kind: Kind, Repo: opts.RepoDir, Kustomizations: []KustomizationResult{}, Objects: []ObjectResult{}, Skipped: []SkippedKustomization{}}
+	sources, err := selectSources(f, opts)
+	if err != nil {
+		return nil, err
+	}
+	var srcNames []string
+	for s := range sources {
+		srcNames = append(srcNames, strings.TrimPrefix(s, "GitRepository/"))
+	}
+	sort.Strings(srcNames)
+	res.Source = strings.Join(srcNames, ",")
+
+	// Roots: live Kustomizations from this checkout.
+	var roots []*kustomizev1.Kustomization
+	for _, c := range f.Clusters {
+		for _, o := range c.Objects {
+			ks := o.Kustomization
+			if ks == nil {
+				continue
+			}
+			if src := fleet.KustomizationSource(ks).String(); !sources[src] {
+				res.Skipped = append(res.Skipped, SkippedKustomization{Namespace: ks.Namespace, Name: ks.Name, Reason: "source " + src + " is not this checkout"})
+				continue
+			}
+			roots = append(roots, ks)
+		}
+	}
+	sort.Slice(roots, func(i, j int) bool { return fleet.ID(roots[i]) < fleet.ID(roots[j]) })
+	sort.Slice(res.Skipped, func(i, j int) bool {
+		return res.Skipped[i].Namespace+"/"+res.Skipped[i].Name < res.Skipped[j].Namespace+"/"+res.Skipped[j].Name
+	})
+	sel, err := newSelector(f, opts, roots)
+	if err != nil {
+		return nil, err
+	}
+
+	b, err := NewBuilder(opts.RepoDir, f.Hub().Client, opts.StrictSubstitute)
+	if err != nil {
+		return nil, err
+	}
+
+	e := &engine{f: f, opts: opts, sources: sources, sel: sel, builder: b, runners: map[string]*runner{}, results: map[string]*ksState{}}
+	e.run(ctx, roots)
+	e.collect(res)
+	return res, nil
+}
+
+// selectSources returns the GitRepositories ("GitRepository/ns/name") the
+// checkout stands for.
+func selectSources(f *fleet.Fleet, opts Options) (map[string]bool, error) {
+	if opts.Source != "" {
+		parts := strings.Split(opts.Source, "/")
+		if len(parts) != 3 || parts[0] != "GitRepository" || parts[1] == "" || parts[2] == "" {
+			return nil, fmt.Errorf("%w: --source %q must be GitRepository/NAMESPACE/NAME", ErrBadTarget, opts.Source)
+		}
+		return map[string]bool{opts.Source: true}, nil
+	}
+	origin, err := gitrepo.RemoteURL(opts.RepoDir, "origin")
+	if err != nil {
+		return nil, err
+	}
+	if origin == "" {
+		return nil, fmt.Errorf("checkout %s has no \"origin\" remote: pass --source GitRepository/NAMESPACE/NAME", opts.RepoDir)
+	}
+	want := gitrepo.NormalizeURL(origin)
+	out := map[string]bool{}
+	var seen []string
+	for key, s := range f.Sources {
+		if !strings.HasPrefix(key, "GitRepository/") {
+			continue
+		}
+		u, _, _ := unstructured.NestedString(s.Object, "spec", "url")
+		seen = append(seen, key+" ("+u+")")
+		if gitrepo.NormalizeURL(u) == want {
+			out[key] = true
+		}
+	}
+	if len(out) == 0 {
+		sort.Strings(seen)
+		return nil, fmt.Errorf("no GitRepository in the hub has the checkout's origin URL %s (seen: %s); pass --source GitRepository/NAMESPACE/NAME",
+			origin, strings.Join(seen, ", "))
+	}
+	return out, nil
+}

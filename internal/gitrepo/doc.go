@@ -1,0 +1,19 @@
+// Package gitrepo is the plugin's one git layer: finding the checkout and
+// its remotes, normalising repository URLs, reading trees at a commit,
+// temporary worktrees, commits, branches and pushes.
+//
+// Each operation uses the tool that gives the user's own behaviour:
+//
+//   - Reads of the local repository's layout and configuration (TopLevel,
+//     RemoteURL) use go-git: they need no git binary, so `kubectl c5c3 diff`
+//     works on a machine without git.
+//   - Everything promote does (resolving revisions, reading trees at a
+//     commit, worktrees, commits, branches, pushes) runs the user's git
+//     binary (Git): author and committer from their git config, commit
+//     signing as configured, credential helpers, ssh-agent, pushurl and
+//     insteadOf rewriting behave exactly as with their own git. Hooks are
+//     off (core.hooksPath=/dev/null) and so are terminal prompts
+//     (GIT_TERMINAL_PROMPT=0).
+//   - URL handling (NormalizeURL, ParseRemote) is pure string work shared by
+//     both.
+package gitrepo
