@@ -48,7 +48,7 @@ func newSelector(f *fleet.Fleet, opts Options, roots []*kustomizev1.Kustomizatio
 			}
 			abs, _ := filepath.Abs(p)
 			rel, err := filepath.Rel(opts.RepoDir, abs)
-			if _, serr := os.Stat(abs); serr != nil || err != nil || strings.HasPrefix(rel, "..") {
+			if _, serr := os.Stat(abs); serr != nil || err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 				return nil, fmt.Errorf("%w: %q is neither a cluster, a NAMESPACE/KUSTOMIZATION of this checkout, nor a path in %s", ErrBadTarget, t, opts.RepoDir)
 			}
 			s.paths = append(s.paths, filepath.Clean(rel))

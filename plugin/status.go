@@ -39,7 +39,8 @@ c5c3.cobaltcore.io/v1alpha1, kind FleetStatus; see the README).
 
 Exit codes:
   0  everything is Ready
-  1  something is failing, unreachable, or suspended and stale
+  1  something is failing, unreachable, or suspended and stale, or the
+     hub's Flux (FluxReport, cluster sync, a controller) is not Ready
   2  error: the hub is unreachable, the Flux CRDs are missing, bad flags`
 
 // NewCmdStatus builds `kubectl c5c3 status`.

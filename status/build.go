@@ -271,7 +271,7 @@ func summarize(r *Report) Summary {
 			}
 		}
 	}
-	if f := r.Hub.Flux; f != nil && !f.Ready {
+	if f := r.Hub.Flux; f != nil && !fluxHealthy(f) {
 		sum.Healthy = false
 	}
 	return sum
@@ -300,6 +300,9 @@ func filterFailing(r *Report) {
 	}
 }
 
+// fluxHealthy reports whether the hub's Flux is Ready, its cluster sync is
+// Ready and every controller is Ready. The exit code and --failing both use
+// it, so --failing shows the Flux details exactly when they fail the run.
 func fluxHealthy(f *Flux) bool {
 	if !f.Ready || (f.Sync != nil && !f.Sync.Ready) {
 		return false

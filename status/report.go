@@ -140,7 +140,9 @@ type Summary struct {
 	Suspended   int `json:"suspended"`
 	Stale       int `json:"stale"`
 	// Healthy is false when anything is failing, unreachable, or suspended
-	// and stale; `kubectl c5c3 status` then exits 1.
+	// and stale, or when the hub's Flux (its FluxReport's Ready, cluster
+	// sync or any controller) is not ready; `kubectl c5c3 status` then
+	// exits 1.
 	Healthy bool `json:"healthy"`
 }
 

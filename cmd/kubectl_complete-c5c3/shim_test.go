@@ -7,6 +7,7 @@ package shim_test
 import (
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -65,6 +66,7 @@ type env struct {
 }
 
 func TestShellCompletionThroughShim(t *testing.T) {
+	e := setup(t)
 	bash, err := exec.LookPath("bash")
 	if err != nil {
 		t.Fatalf("this test drives bash completion and needs bash on the PATH (apt-get install bash): %v", err)
@@ -73,7 +75,6 @@ func TestShellCompletionThroughShim(t *testing.T) {
 	if err != nil {
 		t.Fatalf("this test needs kubectl >= 1.26 on the PATH, which runs the %s shim (apt-get install kubectl): %v", shim, err)
 	}
-	e := setup(t)
 
 	preludes := map[string]string{"minimal _get_comp_words_by_ref": minimalWordsByRef}
 	for _, p := range bashCompletionScripts {
@@ -144,7 +145,13 @@ func TestMain(m *testing.M) {
 	os.Exit(runTests(m))
 }
 
+// runTests builds the plugin once for all tests; under -short (unit tests
+// only) nothing is built and the tests skip.
 func runTests(m *testing.M) int {
+	flag.Parse()
+	if testing.Short() {
+		return m.Run()
+	}
 	dir, err := os.MkdirTemp("", "c5c3-completion-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -180,6 +187,9 @@ func buildPlugin(dir string) error {
 // setup returns the environment with kubectl-c5c3 and the shim on the PATH.
 func setup(t *testing.T) *env {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("builds and runs kubectl-c5c3 and kubectl; not a unit test (-short)")
+	}
 	home := t.TempDir()
 	return &env{dir: binDir, home: home, path: binDir + string(os.PathListSeparator) + os.Getenv("PATH")}
 }
