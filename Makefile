@@ -29,19 +29,15 @@ K8S_LDFLAGS  := -X k8s.io/component-base/version.gitVersion=$(K8S_VERSION) \
 
 # Flux's kustomize-controller for the real-controller end-to-end test,
 # built from the Go module proxy by hack/flux (go1.27.3 toolchain, also from
-# the proxy) into bin/flux, cached outside the clone keyed by version.
-KUSTOMIZE_CONTROLLER_VERSION := v1.9.6
+# the proxy) into bin/flux, cached outside the clone keyed by version. Its
+# version is that of its api module in go.mod — written only there; the
+# test fleet derives the same (internal/testfleet/versions.go), and takes
+# the Flux CRDs from the controller modules at those versions.
+fluxapi = $(shell awk '$$1 == "github.com/fluxcd/$(1)/api" { print $$2 }' go.mod)
+KUSTOMIZE_CONTROLLER_VERSION := $(call fluxapi,kustomize-controller)
 FLUX_BIN     := $(CURDIR)/bin/flux
 FLUX_CACHE   ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/kubectl-c5c3/kustomize-controller-$(KUSTOMIZE_CONTROLLER_VERSION)
 export FLUX_BIN
-
-# Flux CRDs come from the Flux controller modules in the Go module cache.
-FLUX_MODULES := github.com/fluxcd/kustomize-controller@v1.9.6 \
-                github.com/fluxcd/source-controller@v1.9.6 \
-                github.com/fluxcd/helm-controller@v1.4.3
-# The Flux Operator v0.59.0 module declares go 1.27: download only, with the
-# go1.27.3 toolchain from the module proxy. Its Go code is never imported.
-FLUX_OPERATOR_MODULE := github.com/controlplaneio-fluxcd/flux-operator@v0.59.0
 
 -include hack/make/*.mk
 
@@ -59,7 +55,7 @@ install: ## Install kubectl-c5c3 into GOBIN so `kubectl c5c3` finds it
 ##@ Test
 
 .PHONY: test
-test: k8s-bins flux-bins crds ## Run all tests against a real hub + 3 spokes (builds the apiserver and kustomize-controller binaries once)
+test: k8s-bins flux-bins ## Run all tests against a real hub + 3 spokes (builds the apiserver and kustomize-controller binaries once)
 	go test -count=1 ./...
 
 .PHONY: test-short
@@ -67,15 +63,15 @@ test-short: ## Run only the unit tests (no apiservers)
 	go test -short -count=1 ./...
 
 .PHONY: bench
-bench: k8s-bins crds ## Run the benchmarks on the test fleet
+bench: k8s-bins ## Run the benchmarks on the test fleet
 	go test -run '^$$' -bench . -benchmem -count=1 ./...
 
 .PHONY: update-golden
-update-golden: k8s-bins flux-bins crds ## Rewrite the golden files from the current output
+update-golden: k8s-bins flux-bins ## Rewrite the golden files from the current output
 	go test -count=1 $$(grep -rl --include='*_test.go' 'internal/golden"' . | xargs -n1 dirname | sort -u | sed 's|^|./|') -update
 
 .PHONY: demo
-demo: build k8s-bins crds ## Start a local hub + 3 spokes with the sample gitops repo and show `kubectl c5c3 status` and `diff`
+demo: build k8s-bins ## Start a local hub + 3 spokes with the sample gitops repo and show `kubectl c5c3 status` and `diff`
 	go run ./hack/demo --plugin $(CURDIR)/bin/kubectl-c5c3
 
 ##@ Test fleet binaries
@@ -100,11 +96,6 @@ flux-bins: $(FLUX_BIN)/kustomize-controller ## Build Flux's kustomize-controller
 $(FLUX_BIN)/kustomize-controller:
 	hack/flux/build-kustomize-controller.sh $(KUSTOMIZE_CONTROLLER_VERSION) "$(FLUX_CACHE)" $(FLUX_BIN)
 
-.PHONY: crds
-crds: ## Download the Flux and Flux Operator CRDs into the Go module cache
-	@for m in $(FLUX_MODULES); do go mod download $$m; done
-	@GOTOOLCHAIN=go1.27.3 go mod download $(FLUX_OPERATOR_MODULE)
-
 ##@ Development
 
 .PHONY: fmt
@@ -115,14 +106,22 @@ fmt: ## gofmt the tree
 vet: ## go vet
 	go vet ./...
 
+# staticcheck, pinned by the tools module hack/tools, built into bin/.
+STATICCHECK := $(CURDIR)/bin/staticcheck
+
 .PHONY: lint
-lint: vet ## gofmt check and go vet
+lint: vet $(STATICCHECK) ## gofmt check, go vet and staticcheck
 	@out=$$(gofmt -s -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(STATICCHECK) ./...
+
+$(STATICCHECK): hack/tools/go.mod hack/tools/go.sum
+	cd hack/tools && go build -o $(STATICCHECK) honnef.co/go/tools/cmd/staticcheck
 
 .PHONY: tidy
-tidy: ## go mod tidy (both modules)
+tidy: ## go mod tidy (all three modules)
 	go mod tidy
 	cd hack/k8s && go mod tidy
+	cd hack/tools && go mod tidy
 
 .PHONY: clean
 clean: ## Remove build output (not the apiserver cache)

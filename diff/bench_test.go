@@ -257,7 +257,7 @@ func floor(tb testing.TB, f *testfleet.Fleet, manifests map[string][]*unstructur
 					defer inner.Done()
 					defer func() { <-sem }()
 					obj := o.DeepCopy()
-					if err := kc.Client.Patch(context.Background(), obj, client.Apply, client.DryRunAll, client.ForceOwnership, client.FieldOwner("kustomize-controller")); err != nil {
+					if err := kc.Client.Apply(context.Background(), client.ApplyConfigurationFromUnstructured(obj), client.DryRunAll, client.ForceOwnership, client.FieldOwner("kustomize-controller")); err != nil {
 						failed.Add(1)
 					}
 				}()

@@ -33,7 +33,7 @@ func unchangedLocally(desired, live *unstructured.Unstructured, manager string) 
 		if mf.APIVersion != desired.GetAPIVersion() || mf.FieldsV1 == nil || owned != nil {
 			return false
 		}
-		if err := json.Unmarshal(mf.FieldsV1.Raw, &owned); err != nil {
+		if err := json.Unmarshal(mf.FieldsV1.GetRawBytes(), &owned); err != nil {
 			return false
 		}
 	}

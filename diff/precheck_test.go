@@ -37,8 +37,8 @@ const ownedDeploy = `{"f:metadata":{"f:labels":{"f:app":{}}},"f:spec":{"f:replic
 func live(t *testing.T, y, owned, manager, apiVersion string) *unstructured.Unstructured {
 	l := obj(t, y)
 	l.SetManagedFields([]metav1.ManagedFieldsEntry{
-		{Manager: "other", Operation: metav1.ManagedFieldsOperationUpdate, APIVersion: "apps/v1", FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:spec":{"f:paused":{}}}`)}},
-		{Manager: manager, Operation: metav1.ManagedFieldsOperationApply, APIVersion: apiVersion, FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: []byte(owned)}},
+		{Manager: "other", Operation: metav1.ManagedFieldsOperationUpdate, APIVersion: "apps/v1", FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1(`{"f:spec":{"f:paused":{}}}`)},
+		{Manager: manager, Operation: metav1.ManagedFieldsOperationApply, APIVersion: apiVersion, FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1(owned)},
 	})
 	return l
 }

@@ -80,7 +80,8 @@ func TestDiscoverGroupsByTarget(t *testing.T) {
 			t.Errorf("TargetOf(%s, %s) = %q, want %q", tc.ns, tc.secret, n.Name, tc.want)
 		}
 	}
-	if f.TargetOf("tenants", secretRef("new-spoke-kubeconfig", "")) != f.TargetOf("tenants", secretRef("new-spoke-kubeconfig", "")) {
+	first, again := f.TargetOf("tenants", secretRef("new-spoke-kubeconfig", "")), f.TargetOf("tenants", secretRef("new-spoke-kubeconfig", ""))
+	if first != again {
 		t.Fatal("TargetOf must return the same cluster for the same Secret")
 	}
 }

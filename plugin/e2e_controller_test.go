@@ -54,7 +54,8 @@ func TestE2EController(t *testing.T) {
 			t.Errorf("stopping kustomize-controller: %v", err)
 		}
 	})
-	t.Logf("real kustomize-controller %s reconciled the sample in %s", testfleet.KustomizeControllerVersion, time.Since(start).Round(time.Millisecond))
+	v, _ := testfleet.ControllerVersion("kustomize-controller")
+	t.Logf("real kustomize-controller %s reconciled the sample in %s", v, time.Since(start).Round(time.Millisecond))
 	flags := []string{"--kubeconfig", fl.HubKubeconfig, "-n", s.Namespace, "--flux-namespace", s.Namespace, "--color", "never"}
 
 	kss := readyKustomizations(t, s, s.Revision)

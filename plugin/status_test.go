@@ -73,11 +73,12 @@ func TestStatusHealthy(t *testing.T) {
 	golden.Assert(t, "status-healthy.table", r.stdout)
 
 	r = run(t, append([]string{"status", "-o", "json"}, flags...)...)
+	golden.Assert(t, "status-healthy.json", r.stdout) // the documented schema
 	rep := decode(t, r.stdout)
 	if !rep.Summary.Healthy || rep.Summary.Objects != 11 || rep.Summary.Ready != 11 || len(rep.Clusters) != 4 {
 		t.Fatalf("summary %+v, %d clusters", rep.Summary, len(rep.Clusters))
 	}
-	if rep.Hub.Flux == nil || rep.Hub.Flux.Version != testfleet.FluxVersion || rep.Hub.Flux.Operator.Version != testfleet.OperatorVersion || len(rep.Hub.Flux.Components) != 4 {
+	if rep.Hub.Flux == nil || rep.Hub.Flux.Version != testfleet.FluxVersion || rep.Hub.Flux.Operator.Version != testfleet.FluxOperatorVersion || len(rep.Hub.Flux.Components) != 4 {
 		t.Fatalf("flux: %+v", rep.Hub.Flux)
 	}
 	for _, c := range rep.Clusters {
@@ -126,6 +127,7 @@ func TestStatusFailingSuspendedStale(t *testing.T) {
 	}
 
 	r = run(t, append([]string{"status", "-o", "json"}, flags...)...)
+	golden.Assert(t, "status-failing.json", r.stdout)
 	rep := decode(t, r.stdout)
 	if rep.Summary.Healthy || rep.Summary.Failed != 3 || rep.Summary.Suspended != 1 || rep.Summary.Stale != 1 {
 		t.Fatalf("summary %+v", rep.Summary)

@@ -111,7 +111,7 @@ func openGitHub(ctx context.Context, o PullRequestOptions, r gitrepo.Remote, hea
 	}
 	owner, repo, _ := strings.Cut(r.Path, "/")
 	pr, _, err := c.PullRequests.Create(ctx, owner, repo, github.CreatePullRequest{
-		Title: github.Ptr(title), Head: head, Base: base, Body: github.Ptr(body),
+		Title: new(title), Head: head, Base: base, Body: new(body),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("opening a GitHub pull request on %s/%s: %w", owner, repo, err)

@@ -172,7 +172,7 @@ func TestPromoteFailuresLeaveNoTrace(t *testing.T) {
 		name  string
 		setup func(t *testing.T, r *testRepo)
 		opts  func(o *Options)
-		want  string
+		want  string // {commit} is the checkout's commit, abbreviated
 	}{
 		{name: "unknown environment", opts: func(o *Options) { o.To = "qa" },
 			want: `no environment "qa" in c5c3.yaml (declared: staging, production)`},
@@ -198,7 +198,7 @@ func TestPromoteFailuresLeaveNoTrace(t *testing.T) {
 		{name: "target file is not YAML", setup: func(t *testing.T, r *testRepo) {
 			commitFile(t, r.Dir, "clusters/production/broken.yaml", "a: [1, 2\n", "broken")
 			setUpstream(t, r.Dir)
-		}, want: "production at "},
+		}, want: ": clusters/production/broken.yaml: not valid YAML: "},
 		{name: "value is a block scalar", setup: func(t *testing.T, r *testRepo) {
 			replaceInFile(t, r.Dir, prodRelease, `release: '2025.1-p1' # {"$c5c3": "keystone-release"}`,
 				"release: | # {\"$c5c3\": \"keystone-release\"}\n    2025.1-p1", "block")
@@ -210,7 +210,7 @@ func TestPromoteFailuresLeaveNoTrace(t *testing.T) {
 		}, want: "after the edit, kustomize build apps/keystone/production fails"},
 		{name: "branch exists", setup: func(t *testing.T, r *testRepo) {
 			gitT(t, r.Dir, "branch", "promote/staging-to-production-"+r.Commit[:7])
-		}, want: "already exists"},
+		}, want: "branch promote/staging-to-production-{commit} already exists (at {commit}): pass --force to replace it, or --branch NAME"},
 		{name: "--force on the checked-out branch", setup: func(t *testing.T, r *testRepo) {
 			gitT(t, r.Dir, "checkout", "--quiet", "-b", "promote/staging-to-production-"+r.Commit[:7])
 		}, opts: func(o *Options) { o.Force, o.Base = true, "main" }, want: "creating branch promote/staging-to-production-"},
@@ -239,8 +239,9 @@ func TestPromoteFailuresLeaveNoTrace(t *testing.T) {
 				tc.opts(&o)
 			}
 			_, err := Run(ctxT(t), o)
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("error %v\nwant %q", err, tc.want)
+			want := strings.ReplaceAll(tc.want, "{commit}", r.Commit[:7])
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("error %v\nwant %q", err, want)
 			}
 			assertUntouched(t, r.Dir, before)
 		})

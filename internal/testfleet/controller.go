@@ -13,10 +13,6 @@ import (
 	"time"
 )
 
-// KustomizeControllerVersion is the Flux kustomize-controller that
-// `make flux-bins` builds from the Go module proxy into bin/flux.
-const KustomizeControllerVersion = "v1.9.6"
-
 // FluxBinDir finds the kustomize-controller binary: $FLUX_BIN, else
 // bin/flux in the module root. It fails with a hint when it is missing.
 func FluxBinDir() (string, error) {

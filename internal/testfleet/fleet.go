@@ -1,7 +1,9 @@
 package testfleet
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -22,14 +24,9 @@ import (
 // SpokeNames are the spokes of the standard test fleet.
 var SpokeNames = []string{"control-plane", "hypervisor", "storage"}
 
-// CRD sources: the Flux controller modules (and the Flux Operator module,
-// whose Go code is AGPL and never imported — only its CRD YAML is read).
-var crdModules = []string{
-	"github.com/fluxcd/kustomize-controller@v1.9.6",
-	"github.com/fluxcd/source-controller@v1.9.6",
-	"github.com/fluxcd/helm-controller@v1.4.3",
-	"github.com/controlplaneio-fluxcd/flux-operator@v0.59.0",
-}
+// crdControllers are the Flux controllers whose modules hold the CRDs the
+// hub gets, at the versions of go.mod (ControllerVersion).
+var crdControllers = []string{"kustomize-controller", "source-controller", "helm-controller"}
 
 // Cluster is one running kube-apiserver + etcd.
 type Cluster struct {
@@ -242,39 +239,55 @@ func binDir(env, sub, target string, binaries ...string) (string, error) {
 	return dir, nil
 }
 
-// CRDDirs returns the config/crd/bases folders of the Flux modules in the
-// Go module cache.
+// CRDDirs returns the CRD directories of the Flux controller modules and of
+// the Flux Operator module (whose Go code is AGPL and never imported — only
+// its CRD YAML is read), downloading a module into the Go module cache when
+// it is not there yet. The operator module declares go 1.27, so it is
+// downloaded with the go1.27.3 toolchain from the module proxy.
 func CRDDirs() ([]string, error) {
-	modcache := os.Getenv("GOMODCACHE")
-	if modcache == "" {
-		out, err := exec.Command("go", "env", "GOMODCACHE").Output()
+	var mods []string
+	for _, c := range crdControllers {
+		v, err := ControllerVersion(c)
 		if err != nil {
-			return nil, fmt.Errorf("locating the Go module cache: %w", err)
+			return nil, err
 		}
-		modcache = strings.TrimSpace(string(out))
+		mods = append(mods, "github.com/fluxcd/"+c+"@"+v)
 	}
+	mods = append(mods, "github.com/controlplaneio-fluxcd/flux-operator@"+FluxOperatorVersion)
 	var dirs []string
-	for _, m := range crdModules {
-		d := filepath.Join(modcache, escapeModulePath(m), "config", "crd", "bases")
+	for _, m := range mods {
+		d, err := moduleDir(m)
+		if err != nil {
+			return nil, fmt.Errorf("Flux CRDs of %s: %w", m, err)
+		}
+		d = filepath.Join(d, "config", "crd", "bases")
 		if _, err := os.Stat(d); err != nil {
-			return nil, fmt.Errorf("Flux CRDs of %s not in the module cache (%s): run `make crds`", m, d)
+			return nil, fmt.Errorf("Flux CRDs of %s: %w", m, err)
 		}
 		dirs = append(dirs, d)
 	}
 	return dirs, nil
 }
 
-// escapeModulePath applies the module cache's case encoding (!x for X).
-func escapeModulePath(p string) string {
-	var b strings.Builder
-	for _, r := range p {
-		if r >= 'A' && r <= 'Z' {
-			b.WriteByte('!')
-			r += 'a' - 'A'
-		}
-		b.WriteRune(r)
+// moduleDir is the directory of module@version in the Go module cache,
+// downloaded through the module proxy when needed.
+func moduleDir(mod string) (string, error) {
+	cmd := exec.Command("go", "mod", "download", "-json", mod)
+	cmd.Env = append(os.Environ(), "GOTOOLCHAIN=go1.27.3")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	var info struct{ Dir, Error string }
+	if jerr := json.Unmarshal(out, &info); jerr == nil && info.Error != "" {
+		return "", errors.New(info.Error)
 	}
-	return b.String()
+	if err != nil {
+		return "", fmt.Errorf("go mod download: %w\n%s", err, stderr.Bytes())
+	}
+	if info.Dir == "" {
+		return "", fmt.Errorf("go mod download printed no directory: %s", out)
+	}
+	return info.Dir, nil
 }
 
 // ModuleRoot walks up from the working directory to the main go.mod.

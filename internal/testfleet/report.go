@@ -17,11 +17,9 @@ import (
 
 var gitconfigRemote = gitconfig.RemoteConfig{Name: "origin", URLs: []string{SampleURL}}
 
-// FluxVersion and OperatorVersion are what the sample FluxReport claims.
-const (
-	FluxVersion     = "v2.7.3"
-	OperatorVersion = "v0.59.0"
-)
+// FluxVersion is the Flux distribution the sample FluxReport claims; the
+// operator it names is FluxOperatorVersion, whose CRDs the hub has.
+const FluxVersion = "v2.7.3"
 
 // WriteFluxReport writes the FluxReport `flux` the operator would write for
 // the sample's namespace, with reconciler stats counted from the hub.
@@ -81,7 +79,7 @@ func (s *Sample) WriteFluxReport(ctx context.Context) error {
 	rep.Object["spec"] = map[string]any{
 		"distribution": map[string]any{"entitlement": "Issued by controlplane", "status": "Installed", "version": FluxVersion, "managedBy": "flux-operator"},
 		"cluster":      map[string]any{"serverVersion": "v1.37.2", "platform": "linux/amd64", "nodes": int64(1)},
-		"operator":     map[string]any{"apiVersion": "fluxcd.controlplane.io/v1", "version": OperatorVersion, "platform": "linux/amd64"},
+		"operator":     map[string]any{"apiVersion": "fluxcd.controlplane.io/v1", "version": FluxOperatorVersion, "platform": "linux/amd64"},
 		"components":   components,
 		"reconcilers": []any{
 			map[string]any{"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease", "stats": stats(hrObjs)},

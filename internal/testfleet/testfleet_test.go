@@ -3,6 +3,8 @@ package testfleet
 import (
 	"context"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,4 +91,29 @@ func containsVar(s string) bool {
 		}
 	}
 	return false
+}
+
+// TestControllerVersionIsGoMod: the controller versions the fleet uses are
+// those go.mod requires, read here from go.mod's text.
+func TestControllerVersionIsGoMod(t *testing.T) {
+	root, err := ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	gomod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range crdControllers {
+		v, err := ControllerVersion(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if line := "\tgithub.com/fluxcd/" + c + "/api " + v + "\n"; !strings.Contains(string(gomod), line) {
+			t.Errorf("ControllerVersion(%q) = %s, but go.mod has no line %q", c, v, line)
+		}
+	}
+	if _, err := ControllerVersion("no-such-controller"); err == nil {
+		t.Error("ControllerVersion of a controller go.mod does not require: no error")
+	}
 }
