@@ -66,6 +66,20 @@ test-short: ## Run only the unit tests (no apiservers)
 bench: k8s-bins ## Run the benchmarks on the test fleet
 	go test -run '^$$' -bench . -benchmem -count=1 ./...
 
+# Fuzz targets (Go native fuzzing) are found in the _test.go files; each runs
+# for FUZZTIME. Seeds come from testdata; a failing input is written under the
+# package's testdata/fuzz and replayed by every later `go test`.
+FUZZTIME ?= 30s
+
+.PHONY: fuzz
+fuzz: ## Run every fuzz target for FUZZTIME each (make fuzz FUZZTIME=10s)
+	@for pkg in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
+		for fz in $$(grep -h '^func Fuzz' $$pkg/*_test.go | sed -E 's/^func (Fuzz[A-Za-z0-9_]*).*/\1/'); do \
+			echo "==> $$pkg $$fz ($(FUZZTIME))"; \
+			go test -run '^$$' -fuzz "^$$fz\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
+
 .PHONY: update-golden
 update-golden: k8s-bins flux-bins ## Rewrite the golden files from the current output
 	go test -count=1 $$(grep -rl --include='*_test.go' 'internal/golden"' . | xargs -n1 dirname | sort -u | sed 's|^|./|') -update

@@ -43,7 +43,7 @@ func (e *engine) deletions(ctx context.Context, st *ksState, cc *clusterClients,
 		case obj.GetAnnotations()[pruneKey] == kustomizev1.DisabledValue || obj.GetLabels()[pruneKey] == kustomizev1.DisabledValue:
 			continue // kustomize-controller keeps it
 		default:
-			or.Diff = Unified(toYAML(mask(obj)), "", "live", "merged")
+			or.Diff = objectDiff(obj, nil)
 		}
 		out = append(out, or)
 	}

@@ -73,12 +73,12 @@ func (e *engine) diffObject(ctx context.Context, st *ksState, cc *clusterClients
 		gk := obj.GroupVersionKind().GroupKind()
 		if kube.IsNoMatch(err) && crds[gk] {
 			or.Action, or.Reason = ActionCreated, "its CustomResourceDefinition is created by the same build"
-			or.Diff = Unified("", toYAML(mask(obj)), "live", "merged")
+			or.Diff = objectDiff(nil, obj)
 			return or
 		}
 		if ns := obj.GetNamespace(); ns != "" && namespaces[ns] && strings.Contains(err.Error(), `namespaces "`+ns+`" not found`) {
 			or.Action, or.Reason = ActionCreated, "its Namespace is created by the same build"
-			or.Diff = Unified("", toYAML(mask(obj)), "live", "merged")
+			or.Diff = objectDiff(nil, obj)
 			return or
 		}
 		or.Action = ActionError
@@ -92,10 +92,10 @@ func (e *engine) diffObject(ctx context.Context, st *ksState, cc *clusterClients
 	switch entry.Action {
 	case ssa.CreatedAction:
 		or.Action = ActionCreated
-		or.Diff = Unified("", toYAML(mask(obj)), "live", "merged")
+		or.Diff = objectDiff(nil, obj)
 	case ssa.ConfiguredAction:
 		or.Action = ActionDrifted
-		or.Diff = Unified(toYAML(mask(live)), toYAML(mask(merged)), "live", "merged")
+		or.Diff = objectDiff(live, merged)
 	case ssa.SkippedAction:
 		or.Action, or.Reason = ActionSkipped, skipReason(obj)
 	default:

@@ -35,8 +35,19 @@ func toYAML(u *unstructured.Unstructured) string {
 // Masked is what Secret values are replaced with.
 const Masked = "***"
 
+// ssaMarks are the masks fluxcd/pkg/ssa's Diff puts on Secret values
+// (changed values are told apart as before/after); mask keeps them.
+var ssaMarks = map[string]bool{Masked: true, Masked + " (before)": true, Masked + " (after)": true}
+
+// objectDiff is the unified diff of live and merged ("" for none of
+// them) as the report shows it: rendered by toYAML, Secret values masked.
+func objectDiff(live, merged *unstructured.Unstructured) string {
+	return Unified(toYAML(mask(live)), toYAML(mask(merged)), "live", "merged")
+}
+
 // mask replaces the values of a Secret's data and stringData with Masked,
-// keeping ssa's "*** (before)"/"*** (after)" marks of changed keys.
+// keeping ssa's "*** (before)"/"*** (after)" marks of changed keys (only
+// those exact marks: a value that merely starts with "***" is masked).
 func mask(u *unstructured.Unstructured) *unstructured.Unstructured {
 	if u == nil || u.GetKind() != "Secret" || u.GroupVersionKind().Group != "" {
 		return u
@@ -48,7 +59,7 @@ func mask(u *unstructured.Unstructured) *unstructured.Unstructured {
 			continue
 		}
 		for k, v := range m {
-			if s, _ := v.(string); strings.HasPrefix(s, "***") {
+			if s, _ := v.(string); ssaMarks[s] {
 				continue
 			}
 			m[k] = Masked

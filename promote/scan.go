@@ -1,8 +1,6 @@
 package promote
 
 import (
-	"github.com/c5c3/kubectl-c5c3/internal/gitrepo"
-
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -13,6 +11,8 @@ import (
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/c5c3/kubectl-c5c3/internal/gitrepo"
 )
 
 // The kinds of pins, as shown in the plan's KIND column.

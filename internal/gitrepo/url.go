@@ -27,7 +27,7 @@ func parseURL(raw string) (*url.URL, error) {
 func NormalizeURL(raw string) string {
 	u, err := parseURL(raw)
 	if err != nil {
-		return strings.ToLower(strings.TrimSuffix(raw, ".git"))
+		return strings.ToLower(strings.TrimSuffix(withoutPassword(raw), ".git"))
 	}
 	p := strings.TrimSuffix(strings.Trim(u.Path, "/"), ".git")
 	return strings.ToLower(u.Hostname() + "/" + p)
@@ -50,15 +50,38 @@ func ParseRemote(raw string) (Remote, error) {
 	}
 	u, err := parseURL(raw)
 	if err != nil || u.Hostname() == "" {
-		return Remote{}, fmt.Errorf("cannot tell host and repository from the origin URL %q", raw)
+		return Remote{}, fmt.Errorf("cannot tell host and repository from the origin URL %q", withoutPassword(raw))
 	}
 	p := strings.TrimSuffix(strings.Trim(u.Path, "/"), ".git")
 	if !strings.Contains(p, "/") {
-		return Remote{}, fmt.Errorf("cannot tell the repository from the origin URL %q", raw)
+		return Remote{}, fmt.Errorf("cannot tell the repository from the origin URL %q", withoutPassword(raw))
 	}
 	host := u.Hostname()
 	if u.Port() != "" && u.Scheme != "ssh" {
 		host = u.Host
 	}
 	return Remote{Host: host, Path: p}, nil
+}
+
+// withoutPassword replaces the password of a URL's user info with "***"
+// (https://user:***@host/path), also when the URL does not parse, so that
+// a URL can be quoted in a message.
+func withoutPassword(raw string) string {
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		return raw // scp-like user@host:path has no password
+	}
+	authority, path := rest, ""
+	if i := strings.Index(rest, "/"); i >= 0 {
+		authority, path = rest[:i], rest[i:]
+	}
+	at := strings.LastIndex(authority, "@")
+	if at < 0 {
+		return raw
+	}
+	user, _, hasPass := strings.Cut(authority[:at], ":")
+	if !hasPass {
+		return raw
+	}
+	return scheme + "://" + user + ":***" + authority[at:] + path
 }
