@@ -36,6 +36,14 @@ type Builder struct {
 // artifact. hub is where postBuild.substituteFrom ConfigMaps and Secrets are
 // read.
 func NewBuilder(repoDir string, hub client.Client, strictSubstitute bool) (*Builder, error) {
+	// The overlay holds the generated kustomization.yaml under the absolute
+	// path kustomize reads it from: a relative repoDir would let the build
+	// read the checkout's own file instead, without spec.patches, images,
+	// namePrefix or targetNamespace.
+	repoDir, err := filepath.Abs(repoDir)
+	if err != nil {
+		return nil, fmt.Errorf("opening checkout %s: %w", repoDir, err)
+	}
 	disk, err := fluxfs.MakeFsOnDiskSecure(repoDir)
 	if err != nil {
 		return nil, fmt.Errorf("opening checkout %s: %w", repoDir, err)

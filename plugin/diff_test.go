@@ -67,8 +67,8 @@ func TestDiffNoDrift(t *testing.T) {
 	if r.code != 0 || res.HasChanges() || res.HasErrors() {
 		t.Fatalf("freshly reconciled fleet must not drift: exit %d\nstderr %s\n%s", r.code, r.stderr, r.stdout)
 	}
-	if len(res.Kustomizations) != 8 || res.Summary.Unchanged < 40 {
-		t.Fatalf("want 8 Kustomizations and every object unchanged: %+v", res.Summary)
+	if len(res.Kustomizations) != 9 || res.Summary.Unchanged < 45 {
+		t.Fatalf("want 9 Kustomizations and every object unchanged: %+v", res.Summary)
 	}
 	r = run(t, diffArgs(s, flags)...)
 	if r.code != 0 {
@@ -484,7 +484,8 @@ func TestDiffSelection(t *testing.T) {
 		{[]string{s.Namespace + "/control-plane-apps"}, "control-plane-apps"},
 		{[]string{"clusters/storage"}, "storage-apps storage-rook-operator"},
 		{[]string{"apps/keystone/base"}, "control-plane-apps"},
-		{[]string{"infrastructure/sources", "management"}, "flux-system infrastructure-sources management-apps"},
+		{[]string{"infrastructure/sources", "management"}, "flux-system infrastructure-sources management-apps management-tenants"},
+		{[]string{"apps/tenants/components/audit"}, "management-tenants"}, // read as a component
 	} {
 		r := run(t, diffArgs(s, flags, append([]string{"-o", "json"}, tc.args...)...)...)
 		res := decodeDiff(t, r.stdout)

@@ -59,8 +59,18 @@ func TestE2EController(t *testing.T) {
 	flags := []string{"--kubeconfig", fl.HubKubeconfig, "-n", s.Namespace, "--flux-namespace", s.Namespace, "--color", "never"}
 
 	kss := readyKustomizations(t, s, s.Revision)
-	if len(kss) != 8 {
-		t.Fatalf("the controller made %d Kustomizations, want 8 (flux-system + 7 from clusters/management)", len(kss))
+	if len(kss) != 9 {
+		t.Fatalf("the controller made %d Kustomizations, want 9 (flux-system + 8 from clusters/management)", len(kss))
+	}
+	// management-tenants uses targetNamespace, namePrefix, commonMetadata,
+	// images, patches, components, ignore and force: what the controller
+	// applied is what diff just found unchanged. Check a few of its effects.
+	hub := fl.Hub.Client
+	tenantAPI := &appsv1.Deployment{}
+	must(t, hub.Get(ctx(t), client.ObjectKey{Namespace: "c5c3-tenants", Name: "c5c3-tenant-api"}, tenantAPI))
+	if img := tenantAPI.Spec.Template.Spec.Containers[0].Image; img != "ghcr.io/c5c3/tenant-api:1.4.2" || *tenantAPI.Spec.Replicas != 2 ||
+		tenantAPI.Labels["app.kubernetes.io/part-of"] != "c5c3" || tenantAPI.Annotations["c5c3.cobaltcore.io/owner"] != "platform-team" {
+		t.Fatalf("management-tenants not applied as specified: image %s, replicas %d, labels %v, annotations %v", img, *tenantAPI.Spec.Replicas, tenantAPI.Labels, tenantAPI.Annotations)
 	}
 	checkStatusAgainstController(t, s, flags, s.Revision)
 	assertNoDrift(t, s, flags, "after the first reconcile")
@@ -80,6 +90,12 @@ func TestE2EController(t *testing.T) {
 	must(t, storage.Get(c, client.ObjectKey{Namespace: "rook-ceph", Name: "ceph-cluster-config"}, cm))
 	cm.Data["pools"] = "images\n"
 	must(t, storage.Update(c, cm, client.FieldOwner("e2e-hand-edit")))
+	// On the hub: a component's ConfigMap changes in git; one Deployment is
+	// scaled by hand (drift), another where spec.ignore covers replicas (no
+	// drift).
+	editFile(t, repo, "apps/tenants/components/audit/configmap.yaml", "level: Metadata", "level: RequestResponse")
+	scale(t, hub, "c5c3-tenant-api", 3)
+	scale(t, hub, "c5c3-tenant-api-scaled", 5)
 
 	r := run(t, diffArgs(s.Sample, flags, "-o", "json")...)
 	res := decodeDiff(t, r.stdout)
@@ -91,12 +107,14 @@ func TestE2EController(t *testing.T) {
 		"control-plane control-plane-apps Deployment/openstack/keystone-api drifted",
 		"control-plane control-plane-apps PodDisruptionBudget/openstack/glance-api deleted",
 		"hypervisor hypervisor-apps ConfigMap/nova-compute/" + added + " created",
+		"management management-tenants ConfigMap/c5c3-tenants/c5c3-audit-policy drifted",
+		"management management-tenants Deployment/c5c3-tenants/c5c3-tenant-api drifted",
 		"storage storage-apps ConfigMap/rook-ceph/ceph-cluster-config drifted",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("diff reports\n  %s\nwant exactly\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 	}
-	if s := res.Summary; s.Created != 1 || s.Drifted != 2 || s.Deleted != 1 {
+	if s := res.Summary; s.Created != 1 || s.Drifted != 4 || s.Deleted != 1 {
 		t.Fatalf("summary %+v", s)
 	}
 	for _, o := range res.Objects {
@@ -147,12 +165,18 @@ func TestE2EController(t *testing.T) {
 	if !strings.Contains(cm.Data["pools"], "vms") {
 		t.Errorf("hand edit not reverted by the controller: %q", cm.Data["pools"])
 	}
+	must(t, hub.Get(c, client.ObjectKey{Namespace: "c5c3-tenants", Name: "c5c3-tenant-api"}, tenantAPI))
+	if *tenantAPI.Spec.Replicas != 2 {
+		t.Errorf("hand-scaled c5c3-tenant-api not taken back to the patched 2 replicas: %d", *tenantAPI.Spec.Replicas)
+	}
 
 	// Revert and push again: the spokes are back to the sample (the next
 	// test sharing them starts from there), and diff is clean once more.
 	editFile(t, repo, "clusters/control-plane/apps/kustomization.yaml", `newTag: "2025.1-p3"`, `newTag: "2025.1-p1"`)
 	editFile(t, repo, "apps/glance/base/kustomization.yaml", "  - service.yaml\n", "  - service.yaml\n  - pdb.yaml\n")
 	editFile(t, repo, "clusters/hypervisor/kustomization.yaml", "  - e2e.yaml\n", "")
+	editFile(t, repo, "apps/tenants/components/audit/configmap.yaml", "level: RequestResponse", "level: Metadata")
+	scale(t, hub, "c5c3-tenant-api-scaled", 1)
 	must(t, os.Remove(filepath.Join(repo, "clusters/hypervisor/e2e.yaml")))
 	rev, err = s.Publish(c, "e2e: revert")
 	must(t, err)
@@ -167,6 +191,16 @@ func TestE2EController(t *testing.T) {
 		t.Errorf("%s not pruned after the revert: %v", added, err)
 	}
 	must(t, cp.Get(c, client.ObjectKey{Namespace: "openstack", Name: "glance-api"}, &policyv1.PodDisruptionBudget{}))
+}
+
+// scale sets a hub Deployment of management-tenants to n replicas, as a
+// hand edit (its own field manager).
+func scale(t *testing.T, hub client.Client, name string, n int32) {
+	t.Helper()
+	d := &appsv1.Deployment{}
+	must(t, hub.Get(ctx(t), client.ObjectKey{Namespace: "c5c3-tenants", Name: name}, d))
+	d.Spec.Replicas = &n
+	must(t, hub.Update(ctx(t), d, client.FieldOwner("e2e-hand-edit")))
 }
 
 // readyKustomizations returns the namespace's Kustomizations, checking that
@@ -264,8 +298,8 @@ func assertNoDrift(t *testing.T, s *testfleet.LiveSample, flags []string, when s
 			t.Fatalf("diff %v %s: exit %d, want 0 (the diff engine disagrees with the real controller)\nchanges:\n  %s\nstderr %s\n%s",
 				extra, when, r.code, strings.Join(changes(res), "\n  "), r.stderr, objectDiffs(res))
 		}
-		if len(res.Kustomizations) != 8 || res.Summary.Unchanged < 40 {
-			t.Fatalf("diff %v %s: want 8 Kustomizations and every object unchanged: %+v", extra, when, res.Summary)
+		if len(res.Kustomizations) != 9 || res.Summary.Unchanged < 45 {
+			t.Fatalf("diff %v %s: want 9 Kustomizations and every object unchanged: %+v", extra, when, res.Summary)
 		}
 	}
 }

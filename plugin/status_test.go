@@ -75,7 +75,7 @@ func TestStatusHealthy(t *testing.T) {
 	r = run(t, append([]string{"status", "-o", "json"}, flags...)...)
 	golden.Assert(t, "status-healthy.json", r.stdout) // the documented schema
 	rep := decode(t, r.stdout)
-	if !rep.Summary.Healthy || rep.Summary.Objects != 11 || rep.Summary.Ready != 11 || len(rep.Clusters) != 4 {
+	if !rep.Summary.Healthy || rep.Summary.Objects != 12 || rep.Summary.Ready != 12 || len(rep.Clusters) != 4 {
 		t.Fatalf("summary %+v, %d clusters", rep.Summary, len(rep.Clusters))
 	}
 	if rep.Hub.Flux == nil || rep.Hub.Flux.Version != testfleet.FluxVersion || rep.Hub.Flux.Operator.Version != testfleet.FluxOperatorVersion || len(rep.Hub.Flux.Components) != 4 {

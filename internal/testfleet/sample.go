@@ -22,10 +22,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	"github.com/c5c3/kubectl-c5c3/diff"
 )
 
 // Sample is the sample gitops repo loaded into one hub namespace.
@@ -201,7 +198,7 @@ func (s *Sample) Reconcile(ctx context.Context, name string) error {
 	if err := hub.Get(ctx, client.ObjectKey{Namespace: s.Namespace, Name: name}, ks); err != nil {
 		return err
 	}
-	objects, err := s.build(ctx, ks)
+	objects, err := s.Build(ctx, ks)
 	if err != nil {
 		return fmt.Errorf("building Kustomization %s: %w", name, err)
 	}
@@ -244,17 +241,6 @@ func versionOf(gv string) string {
 		return gv[i+1:]
 	}
 	return gv
-}
-
-// build runs the plugin's own Flux builder (diff.Builder: generator,
-// kustomize, postBuild substitution from the hub, owner labels) on the
-// Kustomization's path, exactly what kubectl c5c3 diff compares against.
-func (s *Sample) build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*unstructured.Unstructured, error) {
-	b, err := diff.NewBuilder(s.RepoDir, s.Fleet.Hub.Client, false)
-	if err != nil {
-		return nil, err
-	}
-	return b.Build(ctx, ks)
 }
 
 // target returns the cluster a Kustomization applies to.

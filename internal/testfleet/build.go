@@ -1,0 +1,101 @@
+package testfleet
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
+	generator "github.com/fluxcd/pkg/kustomize"
+	"github.com/fluxcd/pkg/ssa"
+	"github.com/fluxcd/pkg/ssa/normalize"
+	ssautil "github.com/fluxcd/pkg/ssa/utils"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// Build makes the objects kustomize-controller applies for ks, the way
+// kustomize-controller v1.9 does it (internal/controller/
+// kustomization_controller.go: generate, build, apply) — written against
+// fluxcd/pkg directly, not with the plugin's diff.Builder, so that the
+// sample's live state is an oracle independent of the code under test: the
+// artifact is a fresh copy of the checkout, the generator writes its
+// kustomization.yaml into it, kustomize builds it from disk, postBuild
+// substitutes from the hub, then owner labels, normalisation and
+// commonMetadata in the controller's order.
+func (s *Sample) Build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*unstructured.Unstructured, error) {
+	work, err := os.MkdirTemp("", "c5c3-artifact-")
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = os.RemoveAll(work) }()
+	if err := copyTree(s.RepoDir, work, ""); err != nil {
+		return nil, fmt.Errorf("extracting the artifact: %w", err)
+	}
+	dir, err := securePath(work, ks.Spec.Path)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := runtime.DefaultUnstructuredConverter.ToUnstructured(ks)
+	if err != nil {
+		return nil, err
+	}
+	u := unstructured.Unstructured{Object: raw}
+	if _, err := generator.NewGenerator(work, u).WriteFile(dir); err != nil {
+		return nil, fmt.Errorf("generating kustomization.yaml: %w", err)
+	}
+	m, err := generator.SecureBuild(work, dir, false)
+	if err != nil {
+		return nil, fmt.Errorf("kustomize build failed: %w", err)
+	}
+	for _, res := range m.Resources() {
+		if res.GetName() == "" || res.GetKind() == "" || res.GetApiVersion() == "" {
+			return nil, fmt.Errorf("failed to decode Kubernetes apiVersion, kind and name from: %v", res.String())
+		}
+		if ks.Spec.PostBuild != nil {
+			always := ks.GetSubstituteStrategy() == kustomizev1.SubstituteStrategyAlways
+			out, err := generator.SubstituteVariables(ctx, s.Fleet.Hub.Client, u, res,
+				generator.SubstituteWithStrict(false), generator.SubstituteWithAlways(always))
+			if err != nil {
+				return nil, fmt.Errorf("post build failed for '%s/%s': %w", res.GetGvk(), res.GetName(), err)
+			}
+			if out != nil {
+				if _, err := m.Replace(res); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	resources, err := m.AsYaml()
+	if err != nil {
+		return nil, fmt.Errorf("kustomize build failed: %w", err)
+	}
+	objects, err := ssautil.ReadObjects(bytes.NewReader(resources))
+	if err != nil {
+		return nil, err
+	}
+	ssa.NewResourceManager(nil, nil, kustomizeOwner).SetOwnerLabels(objects, ks.Name, ks.Namespace)
+	if err := normalize.UnstructuredList(objects); err != nil {
+		return nil, err
+	}
+	if cm := ks.Spec.CommonMetadata; cm != nil {
+		ssautil.SetCommonMetadata(objects, cm.Labels, cm.Annotations)
+	}
+	return objects, nil
+}
+
+// securePath is spec.path inside the artifact root.
+func securePath(root, path string) (string, error) {
+	rel := filepath.Clean(strings.TrimPrefix(path, "./"))
+	if rel == ".." || strings.HasPrefix(rel, "../") || filepath.IsAbs(rel) {
+		return "", fmt.Errorf("spec.path %q is outside the artifact", path)
+	}
+	dir := filepath.Join(root, rel)
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return "", fmt.Errorf("spec.path %q not found in the artifact", path)
+	}
+	return dir, nil
+}
