@@ -1,0 +1,83 @@
+package diff_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	"github.com/c5c3/kubectl-c5c3/diff"
+	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
+)
+
+// TestBuilderMatchesController: for every Kustomization of the sample, the
+// diff command's Builder (in-memory overlay over the checkout) builds
+// exactly what the test fleet's kustomize-controller-style build (a copy of
+// the artifact, the generator writing kustomization.yaml to disk, fluxcd/pkg
+// directly) makes — the oracle the fleet tests start from. The real
+// kustomize-controller e2e test checks that oracle against the controller.
+func TestBuilderMatchesController(t *testing.T) {
+	f := testfleet.Get(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s, err := f.LoadSample(ctx, testfleet.SampleOptions{Namespace: testfleet.Namespace(t), NoFluxReport: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list kustomizev1.KustomizationList
+	if err := f.Hub.Client.List(ctx, &list, client.InNamespace(s.Namespace)); err != nil {
+		t.Fatal(err)
+	}
+	b, err := diff.NewBuilder(s.RepoDir, f.Hub.Client, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for i := range list.Items {
+		ks := &list.Items[i]
+		got, err := b.Build(ctx, ks)
+		if err != nil {
+			t.Errorf("Builder, %s: %v", ks.Name, err)
+			continue
+		}
+		want, err := s.Build(ctx, ks)
+		if err != nil {
+			t.Errorf("controller build, %s: %v", ks.Name, err)
+			continue
+		}
+		if g, w := render(t, got), render(t, want); g != w {
+			t.Errorf("%s: the Builder's output differs from the controller's\n--- Builder\n%s\n--- controller\n%s", ks.Name, g, w)
+		}
+		for _, k := range []string{"commonMetadata", "targetNamespace", "namePrefix", "images", "patches", "components", "ignore", "force", "postBuild"} {
+			if strings.Contains(toYAML(t, ks.Spec), k+":") {
+				seen[k] = true
+			}
+		}
+	}
+	for _, k := range []string{"commonMetadata", "targetNamespace", "namePrefix", "images", "patches", "components", "ignore", "force", "postBuild"} {
+		if !seen[k] {
+			t.Errorf("no sample Kustomization uses spec.%s: the comparison does not cover it", k)
+		}
+	}
+}
+
+func render(t *testing.T, objs []*unstructured.Unstructured) string {
+	var b strings.Builder
+	for _, o := range objs {
+		b.WriteString("---\n" + toYAML(t, o.Object))
+	}
+	return b.String()
+}
+
+func toYAML(t *testing.T, v any) string {
+	y, err := yaml.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(y)
+}
