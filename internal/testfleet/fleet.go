@@ -27,7 +27,7 @@ var SpokeNames = []string{"control-plane", "hypervisor", "storage"}
 var crdModules = []string{
 	"github.com/fluxcd/kustomize-controller@v1.9.6",
 	"github.com/fluxcd/source-controller@v1.9.6",
-	"github.com/fluxcd/helm-controller@v1.4.3",
+	"github.com/fluxcd/helm-controller@v1.6.4",
 	"github.com/controlplaneio-fluxcd/flux-operator@v0.59.0",
 }
 
