@@ -2,12 +2,14 @@ package testfleet
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"testing"
 	"time"
 
+	"github.com/sirupsen/logrus"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
 	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
 	"helm.sh/helm/v4/pkg/registry"
@@ -94,6 +96,9 @@ func StartChartServers(t *testing.T) *ChartServers {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The registry logs every request through logrus; keep test output
+	// readable.
+	logrus.SetOutput(io.Discard)
 	go func() { _ = oci.ListenAndServe() }()
 	s.OCI, s.OCIHost, s.Username, s.Password = oci, oci.RegistryURL, oci.TestUsername, oci.TestPassword
 	rc, err := registry.NewClient(registry.ClientOptBasicAuth(s.Username, s.Password), registry.ClientOptPlainHTTP(),
