@@ -56,7 +56,9 @@ func Values(ctx context.Context, c client.Client, hr *helmv2.HelmRelease) (commo
 }
 
 // ValuesDigest is the digest helm-controller records as configDigest.
-func ValuesDigest(v common.Values) string { return chartutil.DigestValues(digest.Canonical, v).String() }
+func ValuesDigest(v common.Values) string {
+	return chartutil.DigestValues(digest.Canonical, v).String()
+}
 
 // Capabilities of the target cluster the chart is rendered for.
 type Capabilities struct {
