@@ -156,7 +156,11 @@ func (f *Fetcher) load(ctx context.Context, src ChartSource) (*Loaded, error) {
 		}
 		return &Loaded{Chart: ch, Version: ch.Metadata.Version}, nil
 	case src.Kind == SourceOCIRepository:
-		return f.loadOCI(strings.TrimPrefix(src.URL, "oci://"), src)
+		l, err := f.loadOCI(strings.TrimPrefix(src.URL, "oci://"), src)
+		if err != nil {
+			return nil, err
+		}
+		return withDigestVersion(l)
 	case src.Kind == SourceHelmRepository && (src.OCI || strings.HasPrefix(src.URL, "oci://")):
 		return f.loadOCI(strings.TrimSuffix(strings.TrimPrefix(src.URL, "oci://"), "/")+"/"+src.Chart, src)
 	case src.Kind == SourceHelmRepository:
@@ -320,6 +324,30 @@ func (f *Fetcher) loadOCI(ref string, src ChartSource) (*Loaded, error) {
 		}
 	}
 	return loadOCIArchive(data, dgst)
+}
+
+// withDigestVersion appends the first 12 hex digits of the artifact digest
+// to the chart version as semver metadata ("0.1.0+0123456789ab"), as
+// helm-controller does for charts from an OCIRepository (so that a moved
+// tag is an upgrade).
+func withDigestVersion(l *Loaded) (*Loaded, error) {
+	_, hex, ok := strings.Cut(l.Digest, ":")
+	if !ok || len(hex) < 12 {
+		return nil, fmt.Errorf("invalid artifact digest %q", l.Digest)
+	}
+	v, err := semver.NewVersion(l.Chart.Metadata.Version)
+	if err != nil {
+		return nil, fmt.Errorf("invalid chart version %s", l.Chart.Metadata.Version)
+	}
+	mv, err := v.SetMetadata(hex[:12])
+	if err != nil {
+		return nil, err
+	}
+	md := *l.Chart.Metadata
+	md.Version = mv.String()
+	ch := *l.Chart
+	ch.Metadata = &md
+	return &Loaded{Chart: &ch, Version: md.Version, Digest: l.Digest}, nil
 }
 
 func loadOCIArchive(data []byte, dgst string) (*Loaded, error) {

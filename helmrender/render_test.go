@@ -1,4 +1,4 @@
-package helmrender
+package helmrender_test
 
 import (
 	"context"
@@ -13,10 +13,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/c5c3/kubectl-c5c3/helmrender"
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 )
 
-var caps = Capabilities{KubeVersion: "v1.37.2", APIVersions: []string{"v1", "apps/v1", "policy/v1"}}
+var caps = helmrender.Capabilities{KubeVersion: "v1.37.2", APIVersions: []string{"v1", "apps/v1", "policy/v1"}}
 
 // TestFetchHTTPAndOCI resolves the test charts from helm's own HTTP
 // repository and OCI registry, with semver constraints, and reads them
@@ -25,49 +26,54 @@ func TestFetchHTTPAndOCI(t *testing.T) {
 	s := testfleet.StartChartServers(t)
 	cache := t.TempDir()
 	ctx := context.Background()
-	f := &Fetcher{CacheDir: cache}
+	f := &helmrender.Fetcher{CacheDir: cache}
 	for _, tc := range []struct {
-		src  ChartSource
+		src  helmrender.ChartSource
 		want string
 	}{
-		{ChartSource{Kind: SourceHelmRepository, URL: s.HTTP.URL(), Chart: "webapp", Version: ">=0.1 <0.2"}, "0.1.0"},
-		{ChartSource{Kind: SourceHelmRepository, URL: s.HTTP.URL(), Chart: "webapp"}, "0.2.0"},
-		{ChartSource{Kind: SourceHelmRepository, URL: s.HTTP.URL(), Chart: "widget-operator", Version: "1.0.0"}, "1.0.0"},
-		{ChartSource{Kind: SourceHelmRepository, URL: "oci://" + s.OCIHost + "/charts", OCI: true, Insecure: true,
+		{helmrender.ChartSource{Kind: helmrender.SourceHelmRepository, URL: s.HTTP.URL(), Chart: "webapp", Version: ">=0.1 <0.2"}, "0.1.0"},
+		{helmrender.ChartSource{Kind: helmrender.SourceHelmRepository, URL: s.HTTP.URL(), Chart: "webapp"}, "0.2.0"},
+		{helmrender.ChartSource{Kind: helmrender.SourceHelmRepository, URL: s.HTTP.URL(), Chart: "widget-operator", Version: "1.0.0"}, "1.0.0"},
+		{helmrender.ChartSource{Kind: helmrender.SourceHelmRepository, URL: "oci://" + s.OCIHost + "/charts", OCI: true, Insecure: true,
 			Username: s.Username, Password: s.Password, Chart: "webapp", Version: "0.1.x"}, "0.1.0"},
-		{ChartSource{Kind: SourceOCIRepository, URL: "oci://" + s.Charts["webapp-0.2.0"].OCIRef, Insecure: true,
+		{helmrender.ChartSource{Kind: helmrender.SourceOCIRepository, URL: "oci://" + s.Charts["webapp-0.2.0"].OCIRef, Insecure: true,
 			Username: s.Username, Password: s.Password, Version: "0.2.0"}, "0.2.0"},
-		{ChartSource{Kind: SourceOCIRepository, URL: "oci://" + s.Charts["webapp-0.1.0"].OCIRef, Insecure: true,
+		{helmrender.ChartSource{Kind: helmrender.SourceOCIRepository, URL: "oci://" + s.Charts["webapp-0.1.0"].OCIRef, Insecure: true,
 			Username: s.Username, Password: s.Password, Digest: s.Charts["webapp-0.1.0"].OCIDigest}, "0.1.0"},
 	} {
 		l, err := f.Load(ctx, tc.src)
 		if err != nil {
 			t.Fatalf("%s@%s: %v", tc.src.ID(), tc.src.Version, err)
 		}
+		if tc.src.Kind == helmrender.SourceOCIRepository {
+			// helm-controller's version of an OCIRepository chart carries
+			// the artifact digest.
+			tc.want += "+" + strings.TrimPrefix(s.Charts["webapp-"+tc.want].OCIDigest, "sha256:")[:12]
+		}
 		if l.Version != tc.want {
 			t.Errorf("%s@%q resolved %s, want %s", tc.src.ID(), tc.src.Version, l.Version, tc.want)
 		}
-		if tc.src.Kind == SourceOCIRepository && l.Digest != s.Charts["webapp-"+tc.want].OCIDigest {
-			t.Errorf("%s: digest %s, pushed %s", tc.src.ID(), l.Digest, s.Charts["webapp-"+tc.want].OCIDigest)
+		if base, _, _ := strings.Cut(tc.want, "+"); tc.src.Kind == helmrender.SourceOCIRepository && l.Digest != s.Charts["webapp-"+base].OCIDigest {
+			t.Errorf("%s: digest %s, pushed %s", tc.src.ID(), l.Digest, s.Charts["webapp-"+base].OCIDigest)
 		}
 	}
 	// A wrong password is an error naming the repository, not the password.
-	_, err := (&Fetcher{CacheDir: t.TempDir()}).Load(ctx, ChartSource{Kind: SourceHelmRepository, URL: "oci://" + s.OCIHost + "/charts",
+	_, err := (&helmrender.Fetcher{CacheDir: t.TempDir()}).Load(ctx, helmrender.ChartSource{Kind: helmrender.SourceHelmRepository, URL: "oci://" + s.OCIHost + "/charts",
 		OCI: true, Insecure: true, Username: s.Username, Password: "wrong-secret", Chart: "webapp"})
 	if err == nil || !strings.Contains(err.Error(), s.OCIHost) || strings.Contains(err.Error(), "wrong-secret") {
 		t.Errorf("bad credentials: %v", err)
 	}
-	if _, err := f.Load(ctx, ChartSource{Kind: SourceHelmRepository, URL: s.HTTP.URL(), Chart: "webapp", Version: ">=9"}); err == nil {
+	if _, err := f.Load(ctx, helmrender.ChartSource{Kind: helmrender.SourceHelmRepository, URL: s.HTTP.URL(), Chart: "webapp", Version: ">=9"}); err == nil {
 		t.Error("a constraint nothing matches loaded a chart")
 	}
 
 	s.HTTP.Stop()
-	off := &Fetcher{CacheDir: cache, Offline: true}
-	l, err := off.Load(ctx, ChartSource{Kind: SourceHelmRepository, URL: s.HTTP.URL(), Chart: "webapp", Version: "<0.2"})
+	off := &helmrender.Fetcher{CacheDir: cache, Offline: true}
+	l, err := off.Load(ctx, helmrender.ChartSource{Kind: helmrender.SourceHelmRepository, URL: s.HTTP.URL(), Chart: "webapp", Version: "<0.2"})
 	if err != nil || l.Version != "0.1.0" {
 		t.Fatalf("offline from the cache: %v, %+v", err, l)
 	}
-	if _, err := off.Load(ctx, ChartSource{Kind: SourceHelmRepository, URL: "http://127.0.0.1:1/none", Chart: "webapp"}); err == nil ||
+	if _, err := off.Load(ctx, helmrender.ChartSource{Kind: helmrender.SourceHelmRepository, URL: "http://127.0.0.1:1/none", Chart: "webapp"}); err == nil ||
 		!strings.Contains(err.Error(), "offline") {
 		t.Errorf("offline without a cached index: %v", err)
 	}
@@ -82,13 +88,13 @@ func hr(name string, mutate func(*helmv2.HelmRelease)) *helmv2.HelmRelease {
 	return h
 }
 
-func loadDir(t *testing.T, dir string) *Loaded {
+func loadDir(t *testing.T, dir string) *helmrender.Loaded {
 	t.Helper()
 	root, err := testfleet.ChartsDir()
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := (&Fetcher{}).Load(context.Background(), ChartSource{Kind: SourceDir, Chart: filepath.Join(root, dir)})
+	l, err := (&helmrender.Fetcher{}).Load(context.Background(), helmrender.ChartSource{Kind: helmrender.SourceDir, Chart: filepath.Join(root, dir)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +123,7 @@ func TestRenderWebapp(t *testing.T) {
 				Patch: `[{"op": "add", "path": "/data/patched", "value": "yes"}]`}},
 		}}}
 	})
-	r, err := Render(context.Background(), Request{HelmRelease: h, Chart: loadDir(t, "webapp-0.1.0"),
+	r, err := helmrender.Render(context.Background(), helmrender.Request{HelmRelease: h, Chart: loadDir(t, "webapp-0.1.0"),
 		Values: common.Values{"service": map[string]any{"enabled": false}, "greeting": "hi"}, Capabilities: caps})
 	if err != nil {
 		t.Fatal(err)
@@ -131,7 +137,7 @@ func TestRenderWebapp(t *testing.T) {
 	}
 	for _, o := range r.Objects {
 		l, a := o.GetLabels(), o.GetAnnotations()
-		if l[ManagedByLabel] != "Helm" || a[ReleaseNameAnnotation] != "apps-webapp" || a[ReleaseNamespaceAnnotation] != "apps" {
+		if l[helmrender.ManagedByLabel] != "Helm" || a[helmrender.ReleaseNameAnnotation] != "apps-webapp" || a[helmrender.ReleaseNamespaceAnnotation] != "apps" {
 			t.Errorf("%s: Helm metadata missing: %v %v", o.GetKind(), l, a)
 		}
 		if l["helm.toolkit.fluxcd.io/name"] != "webapp" || l["helm.toolkit.fluxcd.io/namespace"] != "flux-system" || l["team"] != "c5c3" {
@@ -162,9 +168,9 @@ func TestRenderWebapp(t *testing.T) {
 // so; its Widget is rendered only when the values enable it.
 func TestRenderCRDPolicy(t *testing.T) {
 	ch := loadDir(t, "operator")
-	render := func(h *helmv2.HelmRelease, upgrade bool, vals common.Values) *Rendered {
+	render := func(h *helmv2.HelmRelease, upgrade bool, vals common.Values) *helmrender.Rendered {
 		t.Helper()
-		r, err := Render(context.Background(), Request{HelmRelease: h, Chart: ch, Values: vals, Upgrade: upgrade, Capabilities: caps})
+		r, err := helmrender.Render(context.Background(), helmrender.Request{HelmRelease: h, Chart: ch, Values: vals, Upgrade: upgrade, Capabilities: caps})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -195,22 +201,22 @@ func TestPredict(t *testing.T) {
 			h.Spec.DriftDetection = &helmv2.DriftDetection{Mode: mode}
 		})
 	}
-	cur := &Current{ApplyMethod: "ssa"}
-	d := ValuesDigest(vals)
+	cur := &helmrender.Current{ApplyMethod: "ssa"}
+	d := helmrender.ValuesDigest(vals)
 	for _, tc := range []struct {
 		h    *helmv2.HelmRelease
-		cur  *Current
-		want Plan
+		cur  *helmrender.Current
+		want helmrender.Plan
 	}{
-		{hr("x", nil), nil, PlanInstall},
-		{withHistory("0.1.0", d, ""), cur, PlanNone},
-		{withHistory("0.1.0", d, helmv2.DriftDetectionEnabled), cur, PlanCorrectDrift},
-		{withHistory("0.1.0", d, helmv2.DriftDetectionWarn), cur, PlanNone},
-		{withHistory("0.0.9", d, ""), cur, PlanUpgrade},
-		{withHistory("0.1.0", "sha256:other", ""), cur, PlanUpgrade},
-		{withHistory("0.1.0", d, ""), nil, PlanInstall},
+		{hr("x", nil), nil, helmrender.PlanInstall},
+		{withHistory("0.1.0", d, ""), cur, helmrender.PlanNone},
+		{withHistory("0.1.0", d, helmv2.DriftDetectionEnabled), cur, helmrender.PlanCorrectDrift},
+		{withHistory("0.1.0", d, helmv2.DriftDetectionWarn), cur, helmrender.PlanNone},
+		{withHistory("0.0.9", d, ""), cur, helmrender.PlanUpgrade},
+		{withHistory("0.1.0", "sha256:other", ""), cur, helmrender.PlanUpgrade},
+		{withHistory("0.1.0", d, ""), nil, helmrender.PlanInstall},
 	} {
-		p := Predict(tc.h, "0.1.0", vals, tc.cur)
+		p := helmrender.Predict(tc.h, "0.1.0", vals, tc.cur)
 		if p.Plan != tc.want {
 			t.Errorf("history %+v: plan %s (%s), want %s", tc.h.Status.History, p.Plan, p.Reason, tc.want)
 		}
