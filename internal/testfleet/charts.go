@@ -1,19 +1,27 @@
 package testfleet
 
 import (
+	"context"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/fluxcd/pkg/apis/meta"
+	sourcev1 "github.com/fluxcd/source-controller/api/v1"
 	"github.com/sirupsen/logrus"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
 	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
 	"helm.sh/helm/v4/pkg/registry"
 	"helm.sh/helm/v4/pkg/repo/v1/repotest"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // Chart is one test chart from testdata/charts, packaged at test time.
@@ -133,4 +141,34 @@ func pushWithRetry(rc *registry.Client, data []byte, ref string) (*registry.Push
 		time.Sleep(100 * time.Millisecond)
 	}
 	return nil, err
+}
+
+// PublishChartArtifact serves chart c's archive as the artifact of the
+// OCIRepository key in the hub and writes the status source-controller
+// writes after pulling it: revision "<tag>@<manifest digest>", the
+// archive's sha256 digest (which helm-controller verifies), Ready.
+func (f *Fleet) PublishChartArtifact(ctx context.Context, srv *ArtifactServer, key client.ObjectKey, c *Chart) error {
+	data, err := os.ReadFile(c.Archive)
+	if err != nil {
+		return err
+	}
+	repo := &sourcev1.OCIRepository{}
+	if err := f.Hub.Client.Get(ctx, key, repo); err != nil {
+		return err
+	}
+	revision := c.Version + "@" + c.OCIDigest
+	path := fmt.Sprintf("ocirepository/%s/%s/%s.tgz", key.Namespace, key.Name, strings.TrimPrefix(c.OCIDigest, "sha256:"))
+	size := int64(len(data))
+	repo.Status.Artifact = &meta.Artifact{
+		Path: path, URL: srv.Put(path, data), Revision: revision,
+		Digest:         fmt.Sprintf("sha256:%x", sha256.Sum256(data)),
+		LastUpdateTime: metav1.NewTime(time.Now().Truncate(time.Second)), Size: &size,
+	}
+	repo.Status.ObservedGeneration = repo.Generation
+	msg := "stored artifact for digest '" + revision + "'"
+	apimeta.SetStatusCondition(&repo.Status.Conditions, metav1.Condition{Type: meta.ReadyCondition, Status: metav1.ConditionTrue,
+		Reason: meta.SucceededReason, Message: msg, ObservedGeneration: repo.Generation})
+	apimeta.SetStatusCondition(&repo.Status.Conditions, metav1.Condition{Type: sourcev1.ArtifactInStorageCondition, Status: metav1.ConditionTrue,
+		Reason: meta.SucceededReason, Message: msg, ObservedGeneration: repo.Generation})
+	return f.Hub.Client.Status().Update(ctx, repo)
 }
