@@ -67,6 +67,9 @@ spec:
     name: webapp
   install:
     createNamespace: true
+    disableWait: true   # envtest has no kubelet: nothing ever becomes ready
+  upgrade:
+    disableWait: true
   valuesFrom:
     - kind: ConfigMap
       name: webapp-values
