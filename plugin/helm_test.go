@@ -111,7 +111,7 @@ func TestDiffHelmRelease(t *testing.T) {
 	cache := t.TempDir()
 	t.Setenv("XDG_CACHE_HOME", cache)
 
-	r := run(t, diffArgs(s, flags, "-o", "json")...)
+	r := run(t, diffArgs2(s, flags, "-o", "json")...)
 	if r.code != 2 {
 		t.Fatalf("exit %d, want 2 (one HelmRelease's chart does not resolve)\nstderr: %s\nstdout: %s", r.code, r.stderr, r.stdout)
 	}
@@ -152,20 +152,20 @@ func TestDiffHelmRelease(t *testing.T) {
 		t.Errorf("webapp counts %+v, want 5 created", w.Counts)
 	}
 
-	text := run(t, diffArgs(s, flags)...)
+	text := run(t, diffArgs2(s, flags)...)
 	if !strings.Contains(text.stdout, "► ConfigMap/"+target+"/"+target+"-webapp created via HelmRelease/"+s.Namespace+"/webapp") {
 		t.Errorf("text output lacks the via line:\n%s", text.stdout)
 	}
 	// The chart is cached: a second, offline run needs no repository.
 	charts.HTTP.Stop()
-	off := run(t, diffArgs(s, flags, "-o", "json", "--offline")...)
+	off := run(t, diffArgs2(s, flags, "-o", "json", "--offline")...)
 	if res := decodeDiff(t, off.stdout); len(res.HelmReleases) != 2 {
 		t.Errorf("offline: %d HelmReleases", len(res.HelmReleases))
 	} else if off := hrsOf(res)["webapp"]; off.Error != "" || off.Counts.Created != 5 {
 		t.Errorf("offline webapp from the cache: %+v", off)
 	}
 
-	no := run(t, diffArgs(s, flags, "-o", "json", "--helm=false")...)
+	no := run(t, diffArgs2(s, flags, "-o", "json", "--helm=false")...)
 	if res := decodeDiff(t, no.stdout); len(res.HelmReleases) != 0 || no.code == 2 {
 		t.Errorf("--helm=false: exit %d, %d HelmReleases rendered", no.code, len(res.HelmReleases))
 	}
