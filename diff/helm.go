@@ -261,6 +261,12 @@ func (e *engine) diffHelmObject(ctx context.Context, cluster string, st *ksState
 			or.Diff = Unified("", toYAML(mask(obj)), "live", "merged")
 			return or
 		}
+		if ns := obj.GetNamespace(); ns != "" && hr.GetInstall().CreateNamespace && hr.Spec.TargetNamespace == ns &&
+			strings.Contains(err.Error(), `namespaces "`+ns+`" not found`) {
+			or.Action, or.Reason = ActionCreated, "its Namespace is created by helm-controller (install.createNamespace)"
+			or.Diff = Unified("", toYAML(mask(obj)), "live", "merged")
+			return or
+		}
 		or.Action, or.Error = ActionError, cleanError(err)
 		return or
 	}

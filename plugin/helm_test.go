@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/c5c3/kubectl-c5c3/diff"
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
@@ -59,6 +57,8 @@ spec:
       sourceRef:
         kind: HelmRepository
         name: charts
+  install:
+    createNamespace: true
   valuesFrom:
     - kind: ConfigMap
       name: webapp-values
@@ -97,16 +97,15 @@ spec:
 
 // TestDiffHelmRelease renders a HelmRelease from helm's repotest chart
 // repository with values from a hub ConfigMap and spec.values, and diffs
-// the rendered objects on the control-plane spoke: all created there, under
+// the rendered objects on the control-plane spoke: all created there (in
+// the namespace install.createNamespace makes), under
 // the HelmRelease, Secret values masked; the HelmRelease whose chart does
 // not resolve is an error (exit 2) without hiding the other; --helm=false
 // shows no rendered objects.
 func TestDiffHelmRelease(t *testing.T) {
 	charts := testfleet.StartChartServers(t)
-	fl := testfleet.Get(t)
 	ns := testfleet.Namespace(t)
 	target := "helm-" + ns
-	must(t, fl.Spokes["control-plane"].Client.Create(ctx(t), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: target}}))
 	s, flags := loadSample(t, testfleet.SampleOptions{Source: helmGitops(t, charts.HTTP.URL(), target), NoFluxReport: true})
 	cache := t.TempDir()
 	t.Setenv("XDG_CACHE_HOME", cache)
@@ -141,6 +140,9 @@ func TestDiffHelmRelease(t *testing.T) {
 		if _, ok := got[k]; !ok {
 			t.Errorf("rendered %s missing; got %v", k, got)
 		}
+	}
+	if r := got["ConfigMap"].Reason; !strings.Contains(r, "install.createNamespace") {
+		t.Errorf("the target namespace does not exist yet: reason %q", r)
 	}
 	if d := got["ConfigMap"].Diff; !strings.Contains(d, "greeting: from-configmap") {
 		t.Errorf("valuesFrom ConfigMap not applied:\n%s", d)
