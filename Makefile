@@ -27,16 +27,18 @@ K8S_LDFLAGS  := -X k8s.io/component-base/version.gitVersion=$(K8S_VERSION) \
                 -X k8s.io/component-base/version.gitMinor=37 \
                 -X k8s.io/component-base/version.gitTreeState=clean
 
-# Flux's kustomize-controller for the real-controller end-to-end test,
-# built from the Go module proxy by hack/flux (go1.27.3 toolchain, also from
-# the proxy) into bin/flux, cached outside the clone keyed by version. Its
-# version is that of its api module in go.mod — written only there; the
-# test fleet derives the same (internal/testfleet/versions.go), and takes
-# the Flux CRDs from the controller modules at those versions.
+# Flux's kustomize-controller and helm-controller for the real-controller
+# end-to-end tests, built from the Go module proxy by hack/flux (go1.27.3
+# toolchain, also from the proxy) into bin/flux, cached outside the clone in
+# FLUX_CACHE_ROOT/<name>-<version>. Their versions are those of their api
+# modules in go.mod — written only there; the test fleet derives the same
+# (internal/testfleet/versions.go) and takes the Flux CRDs from the
+# controller modules at those versions.
 fluxapi = $(shell awk '$$1 == "github.com/fluxcd/$(1)/api" { print $$2 }' go.mod)
 KUSTOMIZE_CONTROLLER_VERSION := $(call fluxapi,kustomize-controller)
-FLUX_BIN     := $(CURDIR)/bin/flux
-FLUX_CACHE   ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/kubectl-c5c3/kustomize-controller-$(KUSTOMIZE_CONTROLLER_VERSION)
+HELM_CONTROLLER_VERSION      := $(call fluxapi,helm-controller)
+FLUX_BIN        := $(CURDIR)/bin/flux
+FLUX_CACHE_ROOT ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/kubectl-c5c3
 export FLUX_BIN
 
 -include hack/make/*.mk
@@ -55,7 +57,7 @@ install: ## Install kubectl-c5c3 into GOBIN so `kubectl c5c3` finds it
 ##@ Test
 
 .PHONY: test
-test: k8s-bins flux-bins ## Run all tests against a real hub + 3 spokes (builds the apiserver and kustomize-controller binaries once)
+test: k8s-bins flux-bins ## Run all tests against a real hub + 3 spokes (builds the apiserver and Flux controller binaries once)
 	go test -count=1 ./...
 
 .PHONY: test-short
@@ -105,10 +107,13 @@ $(K8S_BIN)/kube-apiserver $(K8S_BIN)/etcd:
 	cp "$(K8S_CACHE)/kube-apiserver" "$(K8S_CACHE)/etcd" $(K8S_BIN)/
 
 .PHONY: flux-bins
-flux-bins: $(FLUX_BIN)/kustomize-controller ## Build Flux's kustomize-controller into bin/flux (cached outside the clone)
+flux-bins: $(FLUX_BIN)/kustomize-controller $(FLUX_BIN)/helm-controller ## Build Flux's kustomize-controller and helm-controller into bin/flux (cached outside the clone)
 
 $(FLUX_BIN)/kustomize-controller:
-	hack/flux/build-kustomize-controller.sh $(KUSTOMIZE_CONTROLLER_VERSION) "$(FLUX_CACHE)" $(FLUX_BIN)
+	hack/flux/build-controller.sh kustomize-controller $(KUSTOMIZE_CONTROLLER_VERSION) "$(FLUX_CACHE_ROOT)" $(FLUX_BIN)
+
+$(FLUX_BIN)/helm-controller:
+	hack/flux/build-controller.sh helm-controller $(HELM_CONTROLLER_VERSION) "$(FLUX_CACHE_ROOT)" $(FLUX_BIN)
 
 ##@ Development
 

@@ -145,7 +145,7 @@ func BenchmarkDiffFleet(b *testing.B) {
 	for b.Loop() {
 		// (a) the plugin, as users run it.
 		start := time.Now()
-		cmd := exec.Command(bin, "diff", "--repo", s.RepoDir, "-n", s.Namespace, "--kubeconfig", f.HubKubeconfig, "-o", "json", "--concurrency", fmt.Sprint(diff.DefaultConcurrency))
+		cmd := exec.Command(bin, "diff", "--helm=false", "--repo", s.RepoDir, "-n", s.Namespace, "--kubeconfig", f.HubKubeconfig, "-o", "json", "--concurrency", fmt.Sprint(diff.DefaultConcurrency))
 		var out, errb bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &errb
 		err := cmd.Run()
@@ -162,7 +162,7 @@ func BenchmarkDiffFleet(b *testing.B) {
 
 		// (a') the same with --verify-unchanged: every object to the server.
 		start = time.Now()
-		vcmd := exec.Command(bin, "diff", "--repo", s.RepoDir, "-n", s.Namespace, "--kubeconfig", f.HubKubeconfig, "-o", "json", "--verify-unchanged")
+		vcmd := exec.Command(bin, "diff", "--helm=false", "--repo", s.RepoDir, "-n", s.Namespace, "--kubeconfig", f.HubKubeconfig, "-o", "json", "--verify-unchanged")
 		if err := vcmd.Run(); vcmd.ProcessState.ExitCode() != 1 {
 			b.Fatalf("diff --verify-unchanged: %v", err)
 		}
@@ -315,7 +315,7 @@ func countRequests(tb testing.TB, f *testfleet.Fleet, s *testfleet.Sample, objec
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if _, err := diff.Run(ctx, fl, diff.Options{RepoDir: s.RepoDir}); err != nil {
+	if _, err := diff.Run(ctx, fl, diff.Options{RepoDir: s.RepoDir, NoHelm: true}); err != nil {
 		tb.Fatal(err)
 	}
 	return float64(c.Total()) / float64(objects)

@@ -25,6 +25,7 @@ type engine struct {
 	runners map[string]*runner
 	results map[string]*ksState
 	wg      sync.WaitGroup
+	helm    *helmState
 }
 
 // ksState is one Kustomization's result. When a parent's build gives a
@@ -37,6 +38,9 @@ type ksState struct {
 	isNew   bool
 	err     string
 	objects []ObjectResult
+	// helm and helmObjects are the HelmReleases of the build, rendered.
+	helm        []HelmReleaseResult
+	helmObjects []ObjectResult
 }
 
 func (e *engine) run(ctx context.Context, roots []*kustomizev1.Kustomization) {
@@ -98,6 +102,9 @@ func (e *engine) run(ctx context.Context, roots []*kustomizev1.Kustomization) {
 			continue
 		}
 		e.dispatch(ctx, st, objects)
+		if cluster.Hub && !e.opts.NoHelm {
+			e.dispatchHelm(ctx, st, objects)
+		}
 	}
 	e.wg.Wait()
 }
@@ -166,8 +173,21 @@ func (e *engine) collect(res *Result) {
 		kr := KustomizationResult{Cluster: st.cluster.Name, Namespace: st.ks.Namespace, Name: st.ks.Name, Path: st.ks.Spec.Path, New: st.isNew, Error: st.err}
 		objs := append([]ObjectResult(nil), st.objects...)
 		sort.SliceStable(objs, func(i, j int) bool { return objs[i].ID() < objs[j].ID() })
+		helm := append([]ObjectResult(nil), st.helmObjects...)
+		sort.SliceStable(helm, func(i, j int) bool {
+			if helm[i].HelmRelease != helm[j].HelmRelease {
+				return helm[i].HelmRelease < helm[j].HelmRelease
+			}
+			return helm[i].ID() < helm[j].ID()
+		})
+		objs = append(objs, helm...)
+		hrs := append([]HelmReleaseResult(nil), st.helm...)
+		sort.Slice(hrs, func(i, j int) bool { return hrs[i].ID() < hrs[j].ID() })
+		res.HelmReleases = append(res.HelmReleases, hrs...)
 		for _, o := range objs {
-			kr.Counts.add(o.Action)
+			if o.HelmRelease == "" { // rendered objects count on their HelmRelease's row
+				kr.Counts.add(o.Action)
+			}
 			res.Summary.add(o.Action)
 			if o.Action != ActionUnchanged {
 				res.Objects = append(res.Objects, o)

@@ -17,12 +17,22 @@ func WriteText(w io.Writer, r *Result, p printers.Palette) error {
 	byKS := map[string][]ObjectResult{}
 	for _, o := range r.Objects {
 		key := o.Cluster + "|" + o.Kustomization
+		if o.HelmRelease != "" {
+			// Rendered objects are listed under the Kustomization that
+			// applies their HelmRelease, though they go to its target.
+			key = hubName(r, o.Kustomization) + "|" + o.Kustomization
+		}
 		byKS[key] = append(byKS[key], o)
+	}
+	hrByKS := map[string][]HelmReleaseResult{}
+	for _, h := range r.HelmReleases {
+		key := hubName(r, h.Kustomization) + "|" + h.Kustomization
+		hrByKS[key] = append(hrByKS[key], h)
 	}
 	cluster := ""
 	for _, k := range r.Kustomizations {
 		objs := byKS[k.Cluster+"|"+k.ID()]
-		if len(objs) == 0 && k.Error == "" {
+		if len(objs) == 0 && k.Error == "" && len(hrByKS[k.Cluster+"|"+k.ID()]) == 0 {
 			continue
 		}
 		if k.Cluster != cluster {
@@ -36,6 +46,9 @@ func WriteText(w io.Writer, r *Result, p printers.Palette) error {
 		fmt.Fprintf(&b, "%s\n", p.Bold(title))
 		if k.Error != "" {
 			fmt.Fprintf(&b, "%s %s\n", p.Red("✗ error:"), k.Error)
+		}
+		for _, h := range hrByKS[k.Cluster+"|"+k.ID()] {
+			writeHelmRelease(&b, h, p)
 		}
 		for _, o := range objs {
 			writeObject(&b, o, p)
@@ -55,6 +68,41 @@ func WriteText(w io.Writer, r *Result, p printers.Palette) error {
 	return printers.Table(w, summaryHeader, summaryRows(r))
 }
 
+// hubName is the cluster of the Kustomization id (the hub, for those
+// that apply HelmReleases).
+func hubName(r *Result, id string) string {
+	for _, k := range r.Kustomizations {
+		if k.ID() == id {
+			return k.Cluster
+		}
+	}
+	return ""
+}
+
+// writeHelmRelease prints a HelmRelease's line: target, chart versions and
+// what helm-controller would do, or its error.
+func writeHelmRelease(b *strings.Builder, h HelmReleaseResult, p printers.Palette) {
+	fmt.Fprintf(b, "%s", p.Bold(fmt.Sprintf("HelmRelease %s → cluster %s, release %s/%s", h.ID(), h.Cluster, h.ReleaseNamespace, h.Release)))
+	if h.Error != "" {
+		fmt.Fprintf(b, "\n%s %s\n", p.Red("✗ error:"), h.Error)
+		return
+	}
+	if pr := h.Prediction; pr != nil {
+		from := pr.FromVersion
+		if from == "" {
+			from = "(none)"
+		}
+		fmt.Fprintf(b, ": chart %s %s → %s, %s", h.Chart, from, pr.ToVersion, pr.Plan)
+		if pr.Reason != "" {
+			fmt.Fprintf(b, " (%s)", pr.Reason)
+		}
+		if pr.ServerSideApply {
+			b.WriteString(", server-side apply")
+		}
+	}
+	b.WriteString("\n")
+}
+
 func writeObject(b *strings.Builder, o ObjectResult, p printers.Palette) {
 	action := string(o.Action)
 	switch o.Action {
@@ -66,6 +114,9 @@ func writeObject(b *strings.Builder, o ObjectResult, p printers.Palette) {
 		action = p.Yellow(action)
 	}
 	fmt.Fprintf(b, "► %s %s", o.ID(), action)
+	if o.HelmRelease != "" {
+		fmt.Fprintf(b, " via HelmRelease/%s", o.HelmRelease)
+	}
 	if o.Reason != "" {
 		fmt.Fprintf(b, " (%s)", o.Reason)
 	}
@@ -102,6 +153,14 @@ func summaryRows(r *Result) [][]string {
 			errs++
 		}
 		rows = append(rows, []string{k.Cluster, k.ID(), k.Path, itoa(c.Created), itoa(c.Drifted), itoa(c.Deleted), itoa(c.Unchanged), itoa(c.Skipped), itoa(errs)})
+	}
+	for _, h := range r.HelmReleases {
+		c := h.Counts
+		errs := c.Errors
+		if h.Error != "" {
+			errs++
+		}
+		rows = append(rows, []string{h.Cluster, "HelmRelease/" + h.ID(), "(chart " + h.Chart + ")", itoa(c.Created), itoa(c.Drifted), itoa(c.Deleted), itoa(c.Unchanged), itoa(c.Skipped), itoa(errs)})
 	}
 	for _, s := range r.Skipped {
 		rows = append(rows, []string{"-", s.Namespace + "/" + s.Name, "(not this checkout)", "-", "-", "-", "-", "-", "-"})

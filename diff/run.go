@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/c5c3/kubectl-c5c3/fleet"
+	"github.com/c5c3/kubectl-c5c3/helmrender"
 	"github.com/c5c3/kubectl-c5c3/internal/gitrepo"
 )
 
@@ -32,6 +33,13 @@ type Options struct {
 	// VerifyUnchanged sends every object to the server, including those the
 	// local check finds certain to be unchanged.
 	VerifyUnchanged bool
+	// NoHelm turns off rendering the HelmReleases of the builds (--helm=false).
+	NoHelm bool
+	// Offline takes charts only from the chart cache and the checkout.
+	Offline bool
+	// ChartCacheDir holds downloaded charts; default
+	// helmrender.DefaultCacheDir() (~/.cache/kubectl-c5c3/charts).
+	ChartCacheDir string
 	// Progress, when set, is called as objects finish (from many
 	// goroutines): cluster, objects done and known so far.
 	Progress func(cluster string, done, total int)
@@ -51,7 +59,7 @@ func Run(ctx context.Context, f *fleet.Fleet, opts Options) (*Result, error) {
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = DefaultConcurrency
 	}
-	res := &Result{APIVersion: APIVersion, Kind: Kind, Repo: opts.RepoDir, Kustomizations: []KustomizationResult{}, Objects: []ObjectResult{}, Skipped: []SkippedKustomization{}}
+	res := &Result{APIVersion: APIVersion, Kind: Kind, Repo: opts.RepoDir, Kustomizations: []KustomizationResult{}, Objects: []ObjectResult{}, Skipped: []SkippedKustomization{}, HelmReleases: []HelmReleaseResult{}}
 	sources, err := selectSources(f, opts)
 	if err != nil {
 		return nil, err
@@ -92,7 +100,8 @@ func Run(ctx context.Context, f *fleet.Fleet, opts Options) (*Result, error) {
 		return nil, err
 	}
 
-	e := &engine{f: f, opts: opts, sources: sources, sel: sel, builder: b, runners: map[string]*runner{}, results: map[string]*ksState{}}
+	e := &engine{f: f, opts: opts, sources: sources, sel: sel, builder: b, runners: map[string]*runner{}, results: map[string]*ksState{},
+		helm: &helmState{fetcher: &helmrender.Fetcher{CacheDir: opts.ChartCacheDir, Offline: opts.Offline}, caps: map[string]*capsOnce{}}}
 	e.run(ctx, roots)
 	e.collect(res)
 	return res, nil

@@ -36,7 +36,10 @@ type Result struct {
 	Objects []ObjectResult `json:"objects"`
 	// Skipped lists hub Kustomizations not diffed, and why.
 	Skipped []SkippedKustomization `json:"skipped"`
-	Summary Counts                 `json:"summary"`
+	// HelmReleases are the rendered HelmReleases of the diffed builds
+	// (their objects are in Objects with helmRelease set).
+	HelmReleases []HelmReleaseResult `json:"helmReleases"`
+	Summary      Counts              `json:"summary"`
 }
 
 // KustomizationResult is one Kustomization's row of the summary.
@@ -59,11 +62,14 @@ func (k KustomizationResult) ID() string { return k.Namespace + "/" + k.Name }
 type ObjectResult struct {
 	Cluster       string `json:"cluster"`
 	Kustomization string `json:"kustomization"`
-	APIVersion    string `json:"apiVersion"`
-	Kind          string `json:"kind"`
-	Namespace     string `json:"namespace,omitempty"`
-	Name          string `json:"name"`
-	Action        Action `json:"action"`
+	// HelmRelease ("ns/name") is set on objects rendered from a
+	// HelmRelease's chart; they are applied by helm-controller.
+	HelmRelease string `json:"helmRelease,omitempty"`
+	APIVersion  string `json:"apiVersion"`
+	Kind        string `json:"kind"`
+	Namespace   string `json:"namespace,omitempty"`
+	Name        string `json:"name"`
+	Action      Action `json:"action"`
 	// Diff is a unified diff of the live and merged YAML (Secret values
 	// masked); empty for unchanged and skipped objects.
 	Diff   string `json:"diff,omitempty"`
@@ -126,6 +132,11 @@ func (r *Result) HasErrors() bool {
 	}
 	for _, k := range r.Kustomizations {
 		if k.Error != "" {
+			return true
+		}
+	}
+	for _, h := range r.HelmReleases {
+		if h.Error != "" {
 			return true
 		}
 	}

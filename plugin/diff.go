@@ -27,6 +27,8 @@ type DiffOptions struct {
 	Concurrency      int
 	StrictSubstitute bool
 	VerifyUnchanged  bool
+	Helm             bool
+	Offline          bool
 	Targets          []string
 
 	fleetOpts fleet.Options
@@ -100,6 +102,8 @@ func NewCmdDiff(common *Options) *cobra.Command {
 	cmd.Flags().StringVar(&o.Source, "source", "", "The hub source the checkout stands for, as GitRepository/NAMESPACE/NAME (default: the one matching the origin remote)")
 	cmd.Flags().IntVar(&o.Concurrency, "concurrency", diff.DefaultConcurrency, "Dry-runs in flight per cluster")
 	cmd.Flags().BoolVar(&o.VerifyUnchanged, "verify-unchanged", false, "Dry-run every object on the server, also those a local check of the live object's managed fields finds unchanged")
+	cmd.Flags().BoolVar(&o.Helm, "helm", true, "Render the HelmReleases of the builds and diff what helm-controller would apply on their target clusters")
+	cmd.Flags().BoolVar(&o.Offline, "offline", false, "Take charts only from the chart cache (~/.cache/kubectl-c5c3/charts) and the checkout; download nothing")
 	cmd.Flags().BoolVar(&o.StrictSubstitute, "strict-substitute", false, "Fail on postBuild variables without a value, like kustomize-controller --feature-gates=StrictPostBuildSubstitutions")
 	return cmd
 }
@@ -141,6 +145,7 @@ func (o *DiffOptions) Run(ctx context.Context) error {
 	r, err := diff.Run(ctx, f, diff.Options{
 		RepoDir: o.Repo, Targets: o.Targets, Source: o.Source,
 		Concurrency: o.Concurrency, StrictSubstitute: o.StrictSubstitute, VerifyUnchanged: o.VerifyUnchanged,
+		NoHelm: !o.Helm, Offline: o.Offline,
 		Progress: bar.update,
 	})
 	bar.done()

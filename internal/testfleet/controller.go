@@ -13,15 +13,18 @@ import (
 	"time"
 )
 
-// FluxBinDir finds the kustomize-controller binary: $FLUX_BIN, else
-// bin/flux in the module root. It fails with a hint when it is missing.
+// FluxBinDir finds the kustomize-controller and helm-controller binaries:
+// $FLUX_BIN, else bin/flux in the module root. It fails with a hint when
+// one is missing.
 func FluxBinDir() (string, error) {
-	return binDir("FLUX_BIN", "flux", "make flux-bins", "kustomize-controller")
+	return binDir("FLUX_BIN", "flux", "make flux-bins", "kustomize-controller", "helm-controller")
 }
 
-// Controller is a running kustomize-controller process, reconciling the
-// Kustomizations of one hub namespace.
+// Controller is a running Flux controller process (kustomize-controller
+// or helm-controller), reconciling the objects of one hub namespace.
 type Controller struct {
+	// Name is the controller binary.
+	Name string
 	// Namespace is the only hub namespace it watches.
 	Namespace string
 	// LogFile holds its stdout and stderr.
@@ -41,19 +44,7 @@ type Controller struct {
 // are reached through the kubeconfig Secrets in the namespace. Its logs go
 // to a file in the fleet's directory; Stop ends it.
 func (f *Fleet) StartController(namespace string) (*Controller, error) {
-	bin, err := FluxBinDir()
-	if err != nil {
-		return nil, err
-	}
-	tmp := filepath.Join(f.Dir, "kustomize-controller-"+namespace)
-	if err := os.MkdirAll(tmp, 0o700); err != nil {
-		return nil, err
-	}
-	c := &Controller{Namespace: namespace, LogFile: tmp + ".log", done: make(chan struct{})}
-	if c.log, err = os.Create(c.LogFile); err != nil {
-		return nil, err
-	}
-	c.cmd = exec.Command(filepath.Join(bin, "kustomize-controller"),
+	return f.startController("kustomize-controller", namespace,
 		"--watch-all-namespaces=false",
 		"--enable-leader-election=false",
 		"--metrics-addr=127.0.0.1:0",
@@ -65,6 +56,40 @@ func (f *Fleet) StartController(namespace string) (*Controller, error) {
 		"--log-encoding=console",
 		"--log-level=info",
 	)
+}
+
+// StartHelmController starts the real helm-controller against the hub,
+// watching only namespace, like StartController: it installs and upgrades
+// the namespace's HelmReleases on their targets through the kubeconfig
+// Secrets, loading charts from the artifact URLs of their sources
+// (PublishChartArtifact).
+func (f *Fleet) StartHelmController(namespace string) (*Controller, error) {
+	return f.startController("helm-controller", namespace,
+		"--watch-all-namespaces=false",
+		"--enable-leader-election=false",
+		"--metrics-addr=127.0.0.1:0",
+		"--health-addr=127.0.0.1:0",
+		"--concurrent=4",
+		"--requeue-dependency=2s",
+		"--log-encoding=console",
+		"--log-level=info",
+	)
+}
+
+func (f *Fleet) startController(name, namespace string, args ...string) (*Controller, error) {
+	bin, err := FluxBinDir()
+	if err != nil {
+		return nil, err
+	}
+	tmp := filepath.Join(f.Dir, name+"-"+namespace)
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		return nil, err
+	}
+	c := &Controller{Name: name, Namespace: namespace, LogFile: tmp + ".log", done: make(chan struct{})}
+	if c.log, err = os.Create(c.LogFile); err != nil {
+		return nil, err
+	}
+	c.cmd = exec.Command(filepath.Join(bin, name), args...)
 	// The controller's own temp dirs (it purges stale ones at start-up) are
 	// kept apart from everything else on the machine.
 	c.cmd.Env = append(filterEnv(os.Environ(), "KUBECONFIG", "RUNTIME_NAMESPACE", "TMPDIR"),
@@ -76,7 +101,7 @@ func (f *Fleet) StartController(namespace string) (*Controller, error) {
 	c.cmd.SysProcAttr = procAttr()
 	if err := c.cmd.Start(); err != nil {
 		c.log.Close()
-		return nil, fmt.Errorf("starting kustomize-controller: %w", err)
+		return nil, fmt.Errorf("starting %s: %w", name, err)
 	}
 	go func() {
 		c.waitErr = c.cmd.Wait()
@@ -107,9 +132,9 @@ func (c *Controller) Exited() error {
 	select {
 	case <-c.done:
 		if c.waitErr != nil {
-			return fmt.Errorf("kustomize-controller exited: %w", c.waitErr)
+			return fmt.Errorf("%s exited: %w", c.Name, c.waitErr)
 		}
-		return errors.New("kustomize-controller exited")
+		return errors.New(c.Name + " exited")
 	default:
 		return nil
 	}
@@ -126,7 +151,7 @@ func (c *Controller) Stop() error {
 			case <-time.After(10 * time.Second):
 				_ = c.cmd.Process.Kill()
 				<-c.done
-				err = errors.New("kustomize-controller did not stop on SIGTERM within 10s; killed")
+				err = errors.New(c.Name + " did not stop on SIGTERM within 10s; killed")
 			}
 		}
 		if cerr := c.log.Close(); err == nil {

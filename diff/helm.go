@@ -1,0 +1,446 @@
+package diff
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+	"github.com/fluxcd/pkg/ssa"
+	"github.com/fluxcd/pkg/ssa/jsondiff"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/c5c3/kubectl-c5c3/fleet"
+	"github.com/c5c3/kubectl-c5c3/helmrender"
+)
+
+// HelmReleaseResult is one rendered HelmRelease: what helm-controller
+// would do with it on its target cluster.
+type HelmReleaseResult struct {
+	Cluster       string `json:"cluster"`
+	Kustomization string `json:"kustomization"`
+	Namespace     string `json:"namespace"`
+	Name          string `json:"name"`
+	// Release is the Helm release name and namespace on the target.
+	Release          string `json:"release"`
+	ReleaseNamespace string `json:"releaseNamespace"`
+	Chart            string `json:"chart,omitempty"`
+	// Prediction: install, upgrade, correct-drift or none, old → new
+	// version and whether server-side apply would be used.
+	Prediction *helmrender.Prediction `json:"prediction,omitempty"`
+	Error      string                 `json:"error,omitempty"`
+	Counts     Counts                 `json:"counts"`
+}
+
+// ID is "namespace/name".
+func (h HelmReleaseResult) ID() string { return h.Namespace + "/" + h.Name }
+
+// helmFieldOwner is helm-controller's field manager, as its drift
+// detection dry-runs with (internal/action/diff.go).
+var helmFieldOwner = ssa.Owner{Field: helmrender.FieldManager, Group: helmv2.GroupVersion.Group}
+
+// helmState is the per-run chart fetcher and each cluster's capabilities.
+type helmState struct {
+	fetcher *helmrender.Fetcher
+	mu      sync.Mutex
+	caps    map[string]*capsOnce
+}
+
+type capsOnce struct {
+	once sync.Once
+	caps helmrender.Capabilities
+	err  error
+}
+
+func (e *engine) capabilities(r *runner, cc *clusterClients) (helmrender.Capabilities, error) {
+	e.helm.mu.Lock()
+	co := e.helm.caps[r.cluster.Name]
+	if co == nil {
+		co = &capsOnce{}
+		e.helm.caps[r.cluster.Name] = co
+	}
+	e.helm.mu.Unlock()
+	co.once.Do(func() { co.caps, co.err = helmrender.TargetCapabilities(cc.kube.Discovery) })
+	return co.caps, co.err
+}
+
+// helmReleases returns the HelmReleases of a build.
+func helmReleases(objects []*unstructured.Unstructured) []*helmv2.HelmRelease {
+	var out []*helmv2.HelmRelease
+	for _, o := range objects {
+		if o.GetKind() != helmv2.HelmReleaseKind || o.GroupVersionKind().Group != helmv2.GroupVersion.Group {
+			continue
+		}
+		hr := &helmv2.HelmRelease{}
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, hr); err != nil {
+			continue
+		}
+		out = append(out, hr)
+	}
+	return out
+}
+
+// dispatchHelm renders every HelmRelease of a hub Kustomization's build
+// and diffs the rendered objects on the HelmRelease's target cluster.
+func (e *engine) dispatchHelm(ctx context.Context, st *ksState, objects []*unstructured.Unstructured) {
+	for _, hr := range helmReleases(objects) {
+		if hr.Spec.Suspend {
+			continue
+		}
+		e.wg.Add(1)
+		go func() {
+			defer e.wg.Done()
+			res, objs := e.diffHelmRelease(ctx, st, hr, objects)
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			if cur := e.results[fleet.ID(st.ks)]; cur != st {
+				return
+			}
+			for _, o := range objs {
+				res.Counts.add(o.Action)
+			}
+			st.helm = append(st.helm, res)
+			st.helmObjects = append(st.helmObjects, objs...)
+		}()
+	}
+}
+
+func (e *engine) diffHelmRelease(ctx context.Context, st *ksState, hr *helmv2.HelmRelease, build []*unstructured.Unstructured) (HelmReleaseResult, []ObjectResult) {
+	cluster := e.f.TargetOf(hr.Namespace, hr.Spec.KubeConfig)
+	res := HelmReleaseResult{Cluster: cluster.Name, Kustomization: fleet.ID(st.ks), Namespace: hr.Namespace, Name: hr.Name,
+		Release: helmrender.ReleaseName(hr), ReleaseNamespace: hr.GetReleaseNamespace()}
+	fail := func(err error) (HelmReleaseResult, []ObjectResult) {
+		res.Error = fmt.Sprintf("HelmRelease %s: %s", res.ID(), cleanError(err))
+		return res, nil
+	}
+	// The live HelmRelease carries the history helm-controller recorded.
+	if live := e.liveHelmRelease(fleet.ID(hr)); live != nil {
+		hr.Status = live.Status
+	}
+	src, err := e.chartSource(ctx, hr, build)
+	if err != nil {
+		return fail(err)
+	}
+	loaded, err := e.helm.fetcher.Load(ctx, src)
+	if err != nil {
+		return fail(err)
+	}
+	res.Chart = loaded.Chart.Metadata.Name
+	values, err := helmrender.Values(ctx, &overlayReader{Client: e.f.Hub().Client, build: build}, hr)
+	if err != nil {
+		return fail(err)
+	}
+	r := e.runner(ctx, cluster)
+	cc, err := r.clientsFor(ctx, e.f, hr.Spec.ServiceAccountName)
+	if err != nil {
+		return fail(err)
+	}
+	caps, err := e.capabilities(r, cc)
+	if err != nil {
+		return fail(err)
+	}
+	cs, err := kubernetes.NewForConfig(cc.kube.Config)
+	if err != nil {
+		return fail(err)
+	}
+	cur, err := helmrender.CurrentRelease(cs.CoreV1().Secrets(hr.GetStorageNamespace()), res.Release)
+	if err != nil {
+		return fail(err)
+	}
+	pred := helmrender.Predict(hr, loaded.Version, values, cur)
+	res.Prediction = &pred
+	req := helmrender.Request{HelmRelease: hr, Chart: loaded, Values: values, Upgrade: cur != nil, Capabilities: caps}
+	if cur != nil {
+		req.Revision = cur.Revision + 1
+	}
+	rendered, err := helmrender.Render(ctx, req)
+	if err != nil {
+		return fail(err)
+	}
+	all := append(append([]*unstructured.Unstructured{}, rendered.CRDs...), rendered.Objects...)
+	for _, o := range all {
+		e.defaultNamespace(cc, o, rendered.ReleaseNamespace)
+	}
+	createOnly := map[*unstructured.Unstructured]bool{}
+	if rendered.CRDPolicy == helmv2.Create {
+		for _, c := range rendered.CRDs {
+			createOnly[c] = true
+		}
+	}
+	rm := ssa.NewResourceManager(cc.live, nil, helmFieldOwner)
+	opts := ssa.DiffOptions{
+		Exclusions:       map[string]string{helmv2.DriftDetectionMetadataKey: helmv2.DriftDetectionDisabledValue},
+		DriftIgnoreRules: helmIgnoreRules(hr),
+	}
+	crds := crdKinds(all)
+	out := make([]ObjectResult, len(all))
+	var wg sync.WaitGroup
+	e.progress(r, 0, len(all))
+	for i, obj := range all {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.sem <- struct{}{}
+			defer func() { <-r.sem }()
+			out[i] = e.diffHelmObject(ctx, cluster.Name, st, hr, cc, rm, obj, opts, crds, createOnly[obj])
+			e.progress(r, 1, 0)
+		}()
+	}
+	wg.Wait()
+	if cur != nil {
+		out = append(out, e.helmDeletions(ctx, cluster.Name, st, hr, cc, cur, all)...)
+	}
+	return res, out
+}
+
+func (e *engine) liveHelmRelease(id string) *helmv2.HelmRelease {
+	for _, c := range e.f.Clusters {
+		for _, o := range c.Objects {
+			if o.HelmRelease != nil && fleet.ID(o.HelmRelease) == id {
+				return o.HelmRelease
+			}
+		}
+	}
+	return nil
+}
+
+// defaultNamespace puts namespaced objects without a namespace into the
+// release namespace, as Helm does.
+func (e *engine) defaultNamespace(cc *clusterClients, o *unstructured.Unstructured, ns string) {
+	if o.GetNamespace() != "" {
+		return
+	}
+	m, err := cc.kube.Mapper.RESTMapping(o.GroupVersionKind().GroupKind(), o.GroupVersionKind().Version)
+	if err == nil && m.Scope.Name() == "namespace" {
+		o.SetNamespace(ns)
+		return
+	}
+	if err != nil && o.GetKind() != "CustomResourceDefinition" && o.GetKind() != "Namespace" && o.GetKind() != "ClusterRole" && o.GetKind() != "ClusterRoleBinding" {
+		// Unknown kinds (a CRD of the same chart): namespaced unless known
+		// otherwise, like most custom resources.
+		o.SetNamespace(ns)
+	}
+}
+
+func helmIgnoreRules(hr *helmv2.HelmRelease) []jsondiff.IgnoreRule {
+	var rules []jsondiff.IgnoreRule
+	for _, rule := range hr.GetDriftDetection().Ignore {
+		jr := jsondiff.IgnoreRule{Paths: rule.Paths}
+		if t := rule.Target; t != nil {
+			jr.Selector = &jsondiff.Selector{Group: t.Group, Version: t.Version, Kind: t.Kind, Name: t.Name, Namespace: t.Namespace,
+				AnnotationSelector: t.AnnotationSelector, LabelSelector: t.LabelSelector}
+		}
+		rules = append(rules, jr)
+	}
+	return rules
+}
+
+func (e *engine) diffHelmObject(ctx context.Context, cluster string, st *ksState, hr *helmv2.HelmRelease, cc *clusterClients, rm *ssa.ResourceManager,
+	obj *unstructured.Unstructured, opts ssa.DiffOptions, crds map[schema.GroupKind]bool, createOnly bool) ObjectResult {
+	or := ObjectResult{Cluster: cluster, Kustomization: fleet.ID(st.ks), HelmRelease: fleet.ID(hr),
+		APIVersion: obj.GetAPIVersion(), Kind: obj.GetKind(), Namespace: obj.GetNamespace(), Name: obj.GetName()}
+	if createOnly {
+		live, err := cc.live.Lookup(ctx, obj.GroupVersionKind(), obj.GetNamespace(), obj.GetName())
+		if err == nil && live != nil {
+			or.Action = ActionUnchanged // crds: Create leaves existing CRDs alone
+			return or
+		}
+	}
+	entry, live, merged, err := rm.Diff(ctx, obj, opts)
+	if err != nil {
+		gk := obj.GroupVersionKind().GroupKind()
+		if crds[gk] {
+			or.Action, or.Reason = ActionCreated, "its CustomResourceDefinition is installed by the same chart"
+			or.Diff = Unified("", toYAML(mask(obj)), "live", "merged")
+			return or
+		}
+		if ns := obj.GetNamespace(); ns != "" && hr.GetInstall().CreateNamespace && hr.Spec.TargetNamespace == ns &&
+			strings.Contains(err.Error(), `namespaces "`+ns+`" not found`) {
+			or.Action, or.Reason = ActionCreated, "its Namespace is created by helm-controller (install.createNamespace)"
+			or.Diff = Unified("", toYAML(mask(obj)), "live", "merged")
+			return or
+		}
+		or.Action, or.Error = ActionError, cleanError(err)
+		return or
+	}
+	switch entry.Action {
+	case ssa.CreatedAction:
+		or.Action = ActionCreated
+		or.Diff = Unified("", toYAML(mask(obj)), "live", "merged")
+	case ssa.ConfiguredAction:
+		or.Action = ActionDrifted
+		or.Diff = Unified(toYAML(mask(live)), toYAML(mask(merged)), "live", "merged")
+	case ssa.SkippedAction:
+		or.Action, or.Reason = ActionSkipped, helmv2.DriftDetectionMetadataKey+": "+helmv2.DriftDetectionDisabledValue
+	default:
+		or.Action = ActionUnchanged
+	}
+	return or
+}
+
+// helmDeletions reports the objects of the deployed release that the new
+// render no longer has and that still exist: Helm deletes them on upgrade.
+func (e *engine) helmDeletions(ctx context.Context, cluster string, st *ksState, hr *helmv2.HelmRelease, cc *clusterClients,
+	cur *helmrender.Current, rendered []*unstructured.Unstructured) []ObjectResult {
+	key := func(o *unstructured.Unstructured) string {
+		return o.GroupVersionKind().GroupKind().String() + "/" + o.GetNamespace() + "/" + o.GetName()
+	}
+	keep := map[string]bool{}
+	for _, o := range rendered {
+		keep[key(o)] = true
+	}
+	var out []ObjectResult
+	for _, o := range cur.Objects {
+		e.defaultNamespace(cc, o, cur.Namespace)
+		if keep[key(o)] || o.GetAnnotations()["helm.sh/resource-policy"] == "keep" {
+			continue
+		}
+		or := ObjectResult{Cluster: cluster, Kustomization: fleet.ID(st.ks), HelmRelease: fleet.ID(hr), APIVersion: o.GetAPIVersion(),
+			Kind: o.GetKind(), Namespace: o.GetNamespace(), Name: o.GetName(), Action: ActionDeleted}
+		live, err := cc.live.Lookup(ctx, o.GroupVersionKind(), o.GetNamespace(), o.GetName())
+		switch {
+		case err != nil:
+			or.Action, or.Error = ActionError, cleanError(err)
+		case live == nil:
+			continue
+		default:
+			or.Diff = Unified(toYAML(mask(live)), "", "live", "merged")
+		}
+		out = append(out, or)
+	}
+	return out
+}
+
+// chartSource finds where hr's chart comes from: its chartRef or
+// chart.spec.sourceRef, taken from the same build when the build has it,
+// else from the hub; credentials from the source's secretRef in the hub.
+func (e *engine) chartSource(ctx context.Context, hr *helmv2.HelmRelease, build []*unstructured.Unstructured) (helmrender.ChartSource, error) {
+	var kind, ns, name string
+	var spec *helmv2.HelmChartTemplateSpec
+	switch {
+	case hr.Spec.ChartRef != nil:
+		kind, name, ns = hr.Spec.ChartRef.Kind, hr.Spec.ChartRef.Name, hr.Spec.ChartRef.Namespace
+	case hr.Spec.Chart != nil:
+		spec = &hr.Spec.Chart.Spec
+		kind, name, ns = spec.SourceRef.Kind, spec.SourceRef.Name, spec.SourceRef.Namespace
+	default:
+		return helmrender.ChartSource{}, fmt.Errorf("neither spec.chart nor spec.chartRef is set")
+	}
+	if ns == "" {
+		ns = hr.Namespace
+	}
+	id := kind + "/" + ns + "/" + name
+	src := e.f.Sources[id]
+	for _, o := range build {
+		if o.GetKind() == kind && o.GetNamespace() == ns && o.GetName() == name && o.GroupVersionKind().Group == fleet.SourceGroupVersion.Group {
+			src = o
+		}
+	}
+	if src == nil && !(kind == "GitRepository" && e.sources[id]) {
+		return helmrender.ChartSource{}, fmt.Errorf("source %s not found in the hub or the build", id)
+	}
+	str := func(f ...string) string {
+		if src == nil {
+			return ""
+		}
+		s, _, _ := unstructured.NestedString(src.Object, f...)
+		return s
+	}
+	bl := func(f ...string) bool {
+		if src == nil {
+			return false
+		}
+		b, _, _ := unstructured.NestedBool(src.Object, f...)
+		return b
+	}
+	cs := helmrender.ChartSource{URL: str("spec", "url"), Insecure: bl("spec", "insecure")}
+	switch {
+	case kind == "OCIRepository" && spec == nil:
+		cs.Kind = helmrender.SourceOCIRepository
+		cs.Digest = str("spec", "ref", "digest")
+		cs.Version = str("spec", "ref", "semver")
+		if cs.Version == "" {
+			cs.Version = str("spec", "ref", "tag")
+		}
+		if cs.Version == "" && cs.Digest == "" {
+			cs.Version = "latest"
+		}
+	case kind == "HelmRepository" && spec != nil:
+		cs.Kind, cs.Chart, cs.Version = helmrender.SourceHelmRepository, spec.Chart, spec.Version
+		cs.OCI = str("spec", "type") == "oci"
+	case kind == "GitRepository" && spec != nil:
+		if !e.sources[id] {
+			return helmrender.ChartSource{}, fmt.Errorf("chart from %s, which is not this checkout: only charts of the checkout's GitRepository are read", id)
+		}
+		dir := filepath.Join(e.opts.RepoDir, filepath.FromSlash(strings.TrimPrefix(spec.Chart, "./")))
+		if rel, err := filepath.Rel(e.opts.RepoDir, dir); err != nil || strings.HasPrefix(rel, "..") {
+			return helmrender.ChartSource{}, fmt.Errorf("chart path %q leaves the checkout", spec.Chart)
+		}
+		return helmrender.ChartSource{Kind: helmrender.SourceDir, Chart: dir}, nil
+	default:
+		return helmrender.ChartSource{}, fmt.Errorf("chart source %s is not supported (HelmRepository, OCIRepository chartRef and GitRepository of this checkout are)", id)
+	}
+	if secret := str("spec", "secretRef", "name"); secret != "" {
+		s := &corev1.Secret{}
+		if err := e.f.Hub().Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: secret}, s); err != nil {
+			return helmrender.ChartSource{}, fmt.Errorf("credentials of %s: Secret %s/%s: %s", id, ns, secret, cleanError(err))
+		}
+		cs.Username, cs.Password = string(s.Data["username"]), string(s.Data["password"])
+	}
+	return cs, nil
+}
+
+// overlayReader reads ConfigMaps and Secrets from the build when it has
+// them (what the hub will hold after the push), else from the live hub.
+type overlayReader struct {
+	client.Client
+	build []*unstructured.Unstructured
+}
+
+// Get implements client.Reader.
+func (r *overlayReader) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	kind := ""
+	switch obj.(type) {
+	case *corev1.ConfigMap:
+		kind = "ConfigMap"
+	case *corev1.Secret:
+		kind = "Secret"
+	}
+	for _, o := range r.build {
+		if kind != "" && o.GetKind() == kind && o.GroupVersionKind().Group == "" && o.GetNamespace() == key.Namespace && o.GetName() == key.Name {
+			u := o.DeepCopy()
+			if kind == "Secret" {
+				normalizeStringData(u)
+			}
+			return runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, obj)
+		}
+	}
+	return r.Client.Get(ctx, key, obj, opts...)
+}
+
+// normalizeStringData folds a Secret's stringData into data (base64), as
+// the apiserver does.
+func normalizeStringData(u *unstructured.Unstructured) {
+	sd, _, _ := unstructured.NestedStringMap(u.Object, "stringData")
+	if len(sd) == 0 {
+		return
+	}
+	s := &corev1.Secret{}
+	_ = runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, s)
+	if s.Data == nil {
+		s.Data = map[string][]byte{}
+	}
+	for k, v := range sd {
+		s.Data[k] = []byte(v)
+	}
+	s.StringData = nil
+	m, _ := runtime.DefaultUnstructuredConverter.ToUnstructured(s)
+	u.Object = m
+}

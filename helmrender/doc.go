@@ -1,0 +1,14 @@
+// Package helmrender computes what Flux's helm-controller (v1.6.x, Helm v4)
+// would apply for a HelmRelease: it resolves and caches the chart
+// (HelmRepository HTTP index or OCI, OCIRepository chartRef, a chart path
+// of a GitRepository checkout), merges the values as helm-controller does
+// (fluxcd/pkg/chartutil), renders the chart with the Helm v4 SDK as a
+// client-side install/upgrade dry run against a target cluster's
+// capabilities, and applies helm-controller's post-renderers, common
+// metadata and origin labels. It also reads the deployed release from Helm
+// storage on the target and predicts whether helm-controller would
+// upgrade. It never prints or returns Secret data of the storage.
+//
+// The rules follow helm-controller's internal/action, internal/postrender
+// and internal/release packages (Apache-2.0, The Flux authors).
+package helmrender

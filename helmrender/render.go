@@ -1,0 +1,328 @@
+package helmrender
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+	"github.com/fluxcd/pkg/apis/kustomize"
+	"github.com/fluxcd/pkg/chartutil"
+	ssautil "github.com/fluxcd/pkg/ssa/utils"
+	"github.com/go-logr/logr"
+	"github.com/opencontainers/go-digest"
+	"helm.sh/helm/v4/pkg/action"
+	"helm.sh/helm/v4/pkg/chart/common"
+	chart "helm.sh/helm/v4/pkg/chart/v2"
+	helmrelease "helm.sh/helm/v4/pkg/release/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/kustomize/api/builtins"
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/provider"
+	"sigs.k8s.io/kustomize/api/resmap"
+	kustypes "sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+	"sigs.k8s.io/kustomize/kyaml/resid"
+	"sigs.k8s.io/yaml"
+)
+
+// Helm's ownership metadata, which helm-controller's drift detection puts
+// on every object of a release (internal/action/diff.go setHelmMetadata).
+const (
+	ManagedByLabel             = "app.kubernetes.io/managed-by"
+	ManagedByHelm              = "Helm"
+	ReleaseNameAnnotation      = "meta.helm.sh/release-name"
+	ReleaseNamespaceAnnotation = "meta.helm.sh/release-namespace"
+	originLabelPrefix          = "helm.toolkit.fluxcd.io"
+	defaultInstallCRDsPolicy   = helmv2.Create
+	defaultUpgradeCRDsPolicy   = helmv2.Skip
+	// FieldManager is helm-controller's server-side apply field manager.
+	FieldManager = "helm-controller"
+)
+
+// Values merges hr's values as helm-controller does: valuesFrom in order
+// (ConfigMaps and Secrets in hr's namespace, read with c: valuesKey,
+// targetPath, optional), then spec.values on top. Errors name the
+// missing or broken reference, never its data.
+func Values(ctx context.Context, c client.Client, hr *helmv2.HelmRelease) (common.Values, error) {
+	v, err := chartutil.ChartValuesFromReferences(ctx, logr.Discard(), c, hr.Namespace, hr.GetValues(), hr.Spec.ValuesFrom...)
+	if err != nil {
+		return nil, fmt.Errorf("values of HelmRelease %s/%s: %w", hr.Namespace, hr.Name, err)
+	}
+	return v, nil
+}
+
+// ValuesDigest is the digest helm-controller records as configDigest.
+func ValuesDigest(v common.Values) string {
+	return chartutil.DigestValues(digest.Canonical, v).String()
+}
+
+// Capabilities of the target cluster the chart is rendered for.
+type Capabilities struct {
+	// KubeVersion is the server's git version ("v1.37.2").
+	KubeVersion string
+	// APIVersions are the served group versions and group/version/kinds
+	// (action.GetVersionSet of the target's discovery).
+	APIVersions []string
+}
+
+// Request is one HelmRelease to render.
+type Request struct {
+	HelmRelease *helmv2.HelmRelease
+	Chart       *Loaded
+	Values      common.Values
+	// Upgrade renders as an upgrade of an existing release (.Release.IsUpgrade)
+	// with upgrade.crds; else as an install with install.crds.
+	Upgrade bool
+	// Revision is the release revision the render gets (default 1).
+	Revision     int
+	Capabilities Capabilities
+}
+
+// Rendered is what helm-controller would apply.
+type Rendered struct {
+	ReleaseName      string
+	ReleaseNamespace string
+	StorageNamespace string
+	ChartName        string
+	ChartVersion     string
+	// Objects are the rendered manifests after post-rendering, with Helm's
+	// ownership metadata; namespaced objects without a namespace still
+	// have none (the caller knows the RESTMapper: use ReleaseNamespace).
+	Objects []*unstructured.Unstructured
+	// CRDs of the chart's crds/ directory that the CRD policy applies,
+	// and the policy (Create: only missing ones are created).
+	CRDs      []*unstructured.Unstructured
+	CRDPolicy helmv2.CRDsPolicy
+	// Hooks are not applied as objects; counted only.
+	Hooks int
+}
+
+// Render renders req as helm-controller's install or upgrade would,
+// client-side (no object is sent to any cluster).
+func Render(ctx context.Context, req Request) (*Rendered, error) {
+	hr := req.HelmRelease
+	ch := req.Chart.Chart.Metadata
+	out := &Rendered{
+		ReleaseName: ReleaseName(hr), ReleaseNamespace: hr.GetReleaseNamespace(), StorageNamespace: hr.GetStorageNamespace(),
+		ChartName: ch.Name, ChartVersion: ch.Version,
+	}
+	kv, err := common.ParseKubeVersion(req.Capabilities.KubeVersion)
+	if err != nil {
+		return nil, fmt.Errorf("server version %q: %w", req.Capabilities.KubeVersion, err)
+	}
+	cfg := &action.Configuration{}
+	inst := action.NewInstall(cfg)
+	inst.DryRunStrategy = action.DryRunClient
+	inst.ReleaseName = out.ReleaseName
+	inst.Namespace = out.ReleaseNamespace
+	inst.KubeVersion = kv
+	inst.APIVersions = req.Capabilities.APIVersions
+	inst.Devel = true
+	inst.SkipCRDs = true // CRDs are handled by policy, as helm-controller does
+	inst.IsUpgrade = req.Upgrade
+	inst.DisableHooks = hr.GetInstall().DisableHooks
+	inst.SkipSchemaValidation = hr.GetInstall().DisableSchemaValidation
+	if req.Upgrade {
+		inst.DisableHooks = hr.GetUpgrade().DisableHooks
+		inst.SkipSchemaValidation = hr.GetUpgrade().DisableSchemaValidation
+	}
+	inst.PostRenderer = postRenderers(hr)
+	inst.PostRenderStrategy = action.PostRenderStrategyCombined
+	if s := hr.GetPostRenderStrategy(); s != "" {
+		inst.PostRenderStrategy = action.PostRenderStrategy(s)
+	}
+	// Helm's client-only install mutates the chart while rendering:
+	// render a copy so concurrent HelmReleases of one chart are safe.
+	rel, err := inst.RunWithContext(ctx, copyChart(req.Chart.Chart), req.Values.AsMap())
+	if err != nil {
+		return nil, fmt.Errorf("rendering %s-%s: %w", ch.Name, ch.Version, err)
+	}
+	r, ok := rel.(*helmrelease.Release)
+	if !ok {
+		return nil, fmt.Errorf("rendering %s-%s: only the chart API v2 is supported", ch.Name, ch.Version)
+	}
+	out.Hooks = len(r.Hooks)
+	objs, err := ssautil.ReadObjects(strings.NewReader(r.Manifest))
+	if err != nil {
+		return nil, fmt.Errorf("reading the rendered manifests of %s-%s: %w", ch.Name, ch.Version, err)
+	}
+	for _, o := range objs {
+		setHelmMetadata(o, out.ReleaseName, out.ReleaseNamespace)
+	}
+	out.Objects = objs
+
+	policy := hr.GetInstall().CRDs
+	if policy == "" {
+		policy = defaultInstallCRDsPolicy
+	}
+	if req.Upgrade {
+		if policy = hr.GetUpgrade().CRDs; policy == "" {
+			policy = defaultUpgradeCRDsPolicy
+		}
+	}
+	out.CRDPolicy = policy
+	if policy != helmv2.Skip {
+		for _, crd := range req.Chart.Chart.CRDObjects() {
+			cs, err := ssautil.ReadObjects(bytes.NewReader(crd.File.Data))
+			if err != nil {
+				return nil, fmt.Errorf("reading CRD %s of %s-%s: %w", crd.Filename, ch.Name, ch.Version, err)
+			}
+			for _, c := range cs {
+				// helm-controller labels the CRDs it applies with their origin.
+				labels := c.GetLabels()
+				if labels == nil {
+					labels = map[string]string{}
+				}
+				for k, v := range originLabels(hr) {
+					labels[k] = v
+				}
+				c.SetLabels(labels)
+				out.CRDs = append(out.CRDs, c)
+			}
+		}
+	}
+	return out, nil
+}
+
+func copyChart(c *chart.Chart) *chart.Chart {
+	cp := *c
+	md := *c.Metadata
+	cp.Metadata = &md
+	return &cp
+}
+
+func setHelmMetadata(o *unstructured.Unstructured, name, namespace string) {
+	labels := o.GetLabels()
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	labels[ManagedByLabel] = ManagedByHelm
+	o.SetLabels(labels)
+	ann := o.GetAnnotations()
+	if ann == nil {
+		ann = map[string]string{}
+	}
+	ann[ReleaseNameAnnotation] = name
+	ann[ReleaseNamespaceAnnotation] = namespace
+	o.SetAnnotations(ann)
+}
+
+// DriftDetectionDisabled reports whether an object opts out of drift
+// detection (helm.toolkit.fluxcd.io/driftDetection: disabled).
+func DriftDetectionDisabled(o *unstructured.Unstructured) bool {
+	return o.GetAnnotations()[helmv2.DriftDetectionMetadataKey] == helmv2.DriftDetectionDisabledValue ||
+		o.GetLabels()[helmv2.DriftDetectionMetadataKey] == helmv2.DriftDetectionDisabledValue
+}
+
+func originLabels(hr *helmv2.HelmRelease) map[string]string {
+	return map[string]string{originLabelPrefix + "/name": hr.Name, originLabelPrefix + "/namespace": hr.Namespace}
+}
+
+// postRenderer is one step of helm-controller's post-rendering.
+type postRenderer func(*bytes.Buffer) (*bytes.Buffer, error)
+
+func (p postRenderer) Run(b *bytes.Buffer) (*bytes.Buffer, error) { return p(b) }
+
+// postRenderers is helm-controller's chain (internal/postrender
+// BuildPostRenderers): spec.postRenderers' kustomize patches and images in
+// order, then commonMetadata, then the origin labels (which win).
+func postRenderers(hr *helmv2.HelmRelease) postRenderer {
+	var steps []postRenderer
+	for _, pr := range hr.Spec.PostRenderers {
+		if k := pr.Kustomize; k != nil {
+			steps = append(steps, func(b *bytes.Buffer) (*bytes.Buffer, error) { return kustomizeRender(b, k.Patches, k.Images) })
+		}
+	}
+	if cm := hr.Spec.CommonMetadata; cm != nil {
+		var ts []resmap.Transformer
+		if cm.Labels != nil {
+			ts = append(ts, labelTransformer(cm.Labels))
+		}
+		if cm.Annotations != nil {
+			ts = append(ts, &builtins.AnnotationsTransformerPlugin{Annotations: cm.Annotations,
+				FieldSpecs: []kustypes.FieldSpec{{Path: "metadata/annotations", CreateIfNotPresent: true}}})
+		}
+		if len(ts) > 0 {
+			steps = append(steps, func(b *bytes.Buffer) (*bytes.Buffer, error) { return transform(b, ts...) })
+		}
+	}
+	origin := labelTransformer(originLabels(hr))
+	steps = append(steps, func(b *bytes.Buffer) (*bytes.Buffer, error) { return transform(b, origin) })
+	return func(b *bytes.Buffer) (*bytes.Buffer, error) {
+		var err error
+		for _, s := range steps {
+			if b, err = s(b); err != nil {
+				return nil, err
+			}
+		}
+		return b, nil
+	}
+}
+
+func labelTransformer(labels map[string]string) resmap.Transformer {
+	return &builtins.LabelTransformerPlugin{Labels: labels,
+		FieldSpecs: []kustypes.FieldSpec{{Path: "metadata/labels", CreateIfNotPresent: true}}}
+}
+
+func transform(b *bytes.Buffer, ts ...resmap.Transformer) (*bytes.Buffer, error) {
+	rm, err := resmap.NewFactory(provider.NewDefaultDepProvider().GetResourceFactory()).NewResMapFromBytes(b.Bytes())
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range ts {
+		if err := t.Transform(rm); err != nil {
+			return nil, err
+		}
+	}
+	y, err := rm.AsYaml()
+	if err != nil {
+		return nil, err
+	}
+	return bytes.NewBuffer(y), nil
+}
+
+// kustomizeMu serialises krusty runs (kustomize's concurrent map bug,
+// kubernetes-sigs/kustomize#3659), as helm-controller does.
+var kustomizeMu sync.Mutex
+
+func kustomizeRender(b *bytes.Buffer, patches []kustomize.Patch, images []kustomize.Image) (*bytes.Buffer, error) {
+	fs := filesys.MakeFsInMemory()
+	cfg := kustypes.Kustomization{}
+	cfg.APIVersion, cfg.Kind = kustypes.KustomizationVersion, kustypes.KustomizationKind
+	for _, im := range images {
+		cfg.Images = append(cfg.Images, kustypes.Image{Name: im.Name, NewName: im.NewName, NewTag: im.NewTag, Digest: im.Digest})
+	}
+	cfg.Resources = []string{"helm-output.yaml"}
+	if err := fs.WriteFile("helm-output.yaml", b.Bytes()); err != nil {
+		return nil, err
+	}
+	for _, p := range patches {
+		kp := kustypes.Patch{Patch: p.Patch}
+		if s := p.Target; s != nil {
+			kp.Target = &kustypes.Selector{ResId: resid.ResId{Gvk: resid.Gvk{Group: s.Group, Version: s.Version, Kind: s.Kind}, Name: s.Name, Namespace: s.Namespace}, LabelSelector: s.LabelSelector, AnnotationSelector: s.AnnotationSelector}
+		}
+		cfg.Patches = append(cfg.Patches, kp)
+	}
+	k, err := yaml.Marshal(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := fs.WriteFile("kustomization.yaml", k); err != nil {
+		return nil, err
+	}
+	kustomizeMu.Lock()
+	rm, err := krusty.MakeKustomizer(&krusty.Options{LoadRestrictions: kustypes.LoadRestrictionsNone, PluginConfig: kustypes.DisabledPluginConfig()}).Run(fs, ".")
+	kustomizeMu.Unlock()
+	if err != nil {
+		return nil, fmt.Errorf("post-renderer kustomize: %w", err)
+	}
+	y, err := rm.AsYaml()
+	if err != nil {
+		return nil, err
+	}
+	return bytes.NewBuffer(y), nil
+}

@@ -1,0 +1,227 @@
+package helmrender_test
+
+import (
+	"context"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+	"github.com/fluxcd/pkg/apis/kustomize"
+	"helm.sh/helm/v4/pkg/chart/common"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/c5c3/kubectl-c5c3/helmrender"
+	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
+)
+
+var caps = helmrender.Capabilities{KubeVersion: "v1.37.2", APIVersions: []string{"v1", "apps/v1", "policy/v1"}}
+
+// TestFetchHTTPAndOCI resolves the test charts from helm's own HTTP
+// repository and OCI registry, with semver constraints, and reads them
+// again offline from the cache after the servers are gone.
+func TestFetchHTTPAndOCI(t *testing.T) {
+	s := testfleet.StartChartServers(t)
+	cache := t.TempDir()
+	ctx := context.Background()
+	f := &helmrender.Fetcher{CacheDir: cache}
+	for _, tc := range []struct {
+		src  helmrender.ChartSource
+		want string
+	}{
+		{helmrender.ChartSource{Kind: helmrender.SourceHelmRepository, URL: s.HTTP.URL(), Chart: "webapp", Version: ">=0.1 <0.2"}, "0.1.0"},
+		{helmrender.ChartSource{Kind: helmrender.SourceHelmRepository, URL: s.HTTP.URL(), Chart: "webapp"}, "0.2.0"},
+		{helmrender.ChartSource{Kind: helmrender.SourceHelmRepository, URL: s.HTTP.URL(), Chart: "widget-operator", Version: "1.0.0"}, "1.0.0"},
+		{helmrender.ChartSource{Kind: helmrender.SourceHelmRepository, URL: "oci://" + s.OCIHost + "/charts", OCI: true, Insecure: true,
+			Username: s.Username, Password: s.Password, Chart: "webapp", Version: "0.1.x"}, "0.1.0"},
+		{helmrender.ChartSource{Kind: helmrender.SourceOCIRepository, URL: "oci://" + s.Charts["webapp-0.2.0"].OCIRef, Insecure: true,
+			Username: s.Username, Password: s.Password, Version: "0.2.0"}, "0.2.0"},
+		{helmrender.ChartSource{Kind: helmrender.SourceOCIRepository, URL: "oci://" + s.Charts["webapp-0.1.0"].OCIRef, Insecure: true,
+			Username: s.Username, Password: s.Password, Digest: s.Charts["webapp-0.1.0"].OCIDigest}, "0.1.0"},
+	} {
+		l, err := f.Load(ctx, tc.src)
+		if err != nil {
+			t.Fatalf("%s@%s: %v", tc.src.ID(), tc.src.Version, err)
+		}
+		if tc.src.Kind == helmrender.SourceOCIRepository {
+			// helm-controller's version of an OCIRepository chart carries
+			// the artifact digest.
+			tc.want += "+" + strings.TrimPrefix(s.Charts["webapp-"+tc.want].OCIDigest, "sha256:")[:12]
+		}
+		if l.Version != tc.want {
+			t.Errorf("%s@%q resolved %s, want %s", tc.src.ID(), tc.src.Version, l.Version, tc.want)
+		}
+		if base, _, _ := strings.Cut(tc.want, "+"); tc.src.Kind == helmrender.SourceOCIRepository && l.Digest != s.Charts["webapp-"+base].OCIDigest {
+			t.Errorf("%s: digest %s, pushed %s", tc.src.ID(), l.Digest, s.Charts["webapp-"+base].OCIDigest)
+		}
+	}
+	// A wrong password is an error naming the repository, not the password.
+	_, err := (&helmrender.Fetcher{CacheDir: t.TempDir()}).Load(ctx, helmrender.ChartSource{Kind: helmrender.SourceHelmRepository, URL: "oci://" + s.OCIHost + "/charts",
+		OCI: true, Insecure: true, Username: s.Username, Password: "wrong-secret", Chart: "webapp"})
+	if err == nil || !strings.Contains(err.Error(), s.OCIHost) || strings.Contains(err.Error(), "wrong-secret") {
+		t.Errorf("bad credentials: %v", err)
+	}
+	if _, err := f.Load(ctx, helmrender.ChartSource{Kind: helmrender.SourceHelmRepository, URL: s.HTTP.URL(), Chart: "webapp", Version: ">=9"}); err == nil {
+		t.Error("a constraint nothing matches loaded a chart")
+	}
+
+	s.HTTP.Stop()
+	off := &helmrender.Fetcher{CacheDir: cache, Offline: true}
+	l, err := off.Load(ctx, helmrender.ChartSource{Kind: helmrender.SourceHelmRepository, URL: s.HTTP.URL(), Chart: "webapp", Version: "<0.2"})
+	if err != nil || l.Version != "0.1.0" {
+		t.Fatalf("offline from the cache: %v, %+v", err, l)
+	}
+	if _, err := off.Load(ctx, helmrender.ChartSource{Kind: helmrender.SourceHelmRepository, URL: "http://127.0.0.1:1/none", Chart: "webapp"}); err == nil ||
+		!strings.Contains(err.Error(), "offline") {
+		t.Errorf("offline without a cached index: %v", err)
+	}
+}
+
+func hr(name string, mutate func(*helmv2.HelmRelease)) *helmv2.HelmRelease {
+	h := &helmv2.HelmRelease{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "flux-system"},
+		Spec: helmv2.HelmReleaseSpec{TargetNamespace: "apps"}}
+	if mutate != nil {
+		mutate(h)
+	}
+	return h
+}
+
+func loadDir(t *testing.T, dir string) *helmrender.Loaded {
+	t.Helper()
+	root, err := testfleet.ChartsDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := (&helmrender.Fetcher{}).Load(context.Background(), helmrender.ChartSource{Kind: helmrender.SourceDir, Chart: filepath.Join(root, dir)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func ids(objs []*unstructured.Unstructured) []string {
+	var out []string
+	for _, o := range objs {
+		out = append(out, o.GetKind()+"/"+o.GetName())
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestRenderWebapp renders the webapp chart as helm-controller would:
+// release name [targetNamespace-]name, values over chart defaults, the
+// conditional Service left out, post-renderer image and patch, common
+// metadata, and Helm's and helm-controller's labels and annotations.
+func TestRenderWebapp(t *testing.T) {
+	h := hr("webapp", func(h *helmv2.HelmRelease) {
+		h.Spec.CommonMetadata = &helmv2.CommonMetadata{Labels: map[string]string{"team": "c5c3", "helm.toolkit.fluxcd.io/name": "overridden"}}
+		h.Spec.PostRenderers = []helmv2.PostRenderer{{Kustomize: &helmv2.Kustomize{
+			Images: []kustomize.Image{{Name: "registry.example.com/webapp", NewTag: "1.25.1"}},
+			Patches: []kustomize.Patch{{Target: &kustomize.Selector{Kind: "ConfigMap"},
+				Patch: `[{"op": "add", "path": "/data/patched", "value": "yes"}]`}},
+		}}}
+	})
+	r, err := helmrender.Render(context.Background(), helmrender.Request{HelmRelease: h, Chart: loadDir(t, "webapp-0.1.0"),
+		Values: common.Values{"service": map[string]any{"enabled": false}, "greeting": "hi"}, Capabilities: caps})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ReleaseName != "apps-webapp" || r.ReleaseNamespace != "apps" || r.StorageNamespace != "flux-system" {
+		t.Errorf("release %s in %s (storage %s), want apps-webapp in apps (storage flux-system)", r.ReleaseName, r.ReleaseNamespace, r.StorageNamespace)
+	}
+	want := []string{"ConfigMap/apps-webapp", "Deployment/apps-webapp", "PodDisruptionBudget/apps-webapp", "Secret/apps-webapp"}
+	if got := ids(r.Objects); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("objects %v, want %v", got, want)
+	}
+	for _, o := range r.Objects {
+		l, a := o.GetLabels(), o.GetAnnotations()
+		if l[helmrender.ManagedByLabel] != "Helm" || a[helmrender.ReleaseNameAnnotation] != "apps-webapp" || a[helmrender.ReleaseNamespaceAnnotation] != "apps" {
+			t.Errorf("%s: Helm metadata missing: %v %v", o.GetKind(), l, a)
+		}
+		if l["helm.toolkit.fluxcd.io/name"] != "webapp" || l["helm.toolkit.fluxcd.io/namespace"] != "flux-system" || l["team"] != "c5c3" {
+			t.Errorf("%s: origin/common labels %v", o.GetKind(), l)
+		}
+		switch o.GetKind() {
+		case "ConfigMap":
+			if g, _, _ := unstructured.NestedString(o.Object, "data", "greeting"); g != "hi" {
+				t.Errorf("greeting %q, want the value hi", g)
+			}
+			if p, _, _ := unstructured.NestedString(o.Object, "data", "patched"); p != "yes" {
+				t.Errorf("post-renderer patch not applied: %v", o.Object["data"])
+			}
+		case "Deployment":
+			cs, _, _ := unstructured.NestedSlice(o.Object, "spec", "template", "spec", "containers")
+			if img := cs[0].(map[string]any)["image"]; img != "registry.example.com/webapp:1.25.1" {
+				t.Errorf("image %v, want the post-renderer's tag", img)
+			}
+		}
+	}
+	if len(r.CRDs) != 0 {
+		t.Errorf("webapp has no CRDs, got %d", len(r.CRDs))
+	}
+}
+
+// TestRenderCRDPolicy: the operator chart's crds/ apply on install
+// (default Create), not on upgrade (default Skip) unless upgrade.crds says
+// so; its Widget is rendered only when the values enable it.
+func TestRenderCRDPolicy(t *testing.T) {
+	ch := loadDir(t, "operator")
+	render := func(h *helmv2.HelmRelease, upgrade bool, vals common.Values) *helmrender.Rendered {
+		t.Helper()
+		r, err := helmrender.Render(context.Background(), helmrender.Request{HelmRelease: h, Chart: ch, Values: vals, Upgrade: upgrade, Capabilities: caps})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	if r := render(hr("op", nil), false, nil); len(r.CRDs) != 1 || r.CRDPolicy != helmv2.Create ||
+		strings.Join(ids(r.Objects), ",") != "Deployment/apps-op-widget-operator,ServiceAccount/apps-op-widget-operator" {
+		t.Errorf("install: %d CRDs (%s), objects %v", len(r.CRDs), r.CRDPolicy, ids(r.Objects))
+	} else if r.CRDs[0].GetName() != "widgets.example.c5c3.io" || r.CRDs[0].GetKind() != "CustomResourceDefinition" ||
+		r.CRDs[0].GetLabels()["helm.toolkit.fluxcd.io/name"] != "op" {
+		t.Errorf("CRD %s %v", r.CRDs[0].GetName(), r.CRDs[0].GetLabels())
+	}
+	if r := render(hr("op", nil), true, nil); len(r.CRDs) != 0 || r.CRDPolicy != helmv2.Skip {
+		t.Errorf("upgrade: %d CRDs (%s), want none (Skip)", len(r.CRDs), r.CRDPolicy)
+	}
+	up := hr("op", func(h *helmv2.HelmRelease) { h.Spec.Upgrade = &helmv2.Upgrade{CRDs: helmv2.CreateReplace} })
+	if r := render(up, true, common.Values{"defaultWidget": map[string]any{"enabled": true}}); len(r.CRDs) != 1 ||
+		!strings.Contains(strings.Join(ids(r.Objects), ","), "Widget/default") {
+		t.Errorf("upgrade.crds CreateReplace with the widget: %d CRDs, objects %v", len(r.CRDs), ids(r.Objects))
+	}
+}
+
+func TestPredict(t *testing.T) {
+	vals := common.Values{"a": 1}
+	withHistory := func(version, digest string, mode helmv2.DriftDetectionMode) *helmv2.HelmRelease {
+		return hr("x", func(h *helmv2.HelmRelease) {
+			h.Status.History = helmv2.Snapshots{{Version: 1, ChartVersion: version, ConfigDigest: digest}}
+			h.Spec.DriftDetection = &helmv2.DriftDetection{Mode: mode}
+		})
+	}
+	cur := &helmrender.Current{ApplyMethod: "ssa"}
+	d := helmrender.ValuesDigest(vals)
+	for _, tc := range []struct {
+		h    *helmv2.HelmRelease
+		cur  *helmrender.Current
+		want helmrender.Plan
+	}{
+		{hr("x", nil), nil, helmrender.PlanInstall},
+		{withHistory("0.1.0", d, ""), cur, helmrender.PlanNone},
+		{withHistory("0.1.0", d, helmv2.DriftDetectionEnabled), cur, helmrender.PlanCorrectDrift},
+		{withHistory("0.1.0", d, helmv2.DriftDetectionWarn), cur, helmrender.PlanNone},
+		{withHistory("0.0.9", d, ""), cur, helmrender.PlanUpgrade},
+		{withHistory("0.1.0", "sha256:other", ""), cur, helmrender.PlanUpgrade},
+		{withHistory("0.1.0", d, ""), nil, helmrender.PlanInstall},
+	} {
+		p := helmrender.Predict(tc.h, "0.1.0", vals, tc.cur)
+		if p.Plan != tc.want {
+			t.Errorf("history %+v: plan %s (%s), want %s", tc.h.Status.History, p.Plan, p.Reason, tc.want)
+		}
+		if tc.cur != nil && !p.ServerSideApply {
+			t.Errorf("release applied with ssa: ServerSideApply false")
+		}
+	}
+}

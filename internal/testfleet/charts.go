@@ -1,0 +1,174 @@
+package testfleet
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fluxcd/pkg/apis/meta"
+	sourcev1 "github.com/fluxcd/source-controller/api/v1"
+	"github.com/sirupsen/logrus"
+	"helm.sh/helm/v4/pkg/chart/v2/loader"
+	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
+	"helm.sh/helm/v4/pkg/registry"
+	"helm.sh/helm/v4/pkg/repo/v1/repotest"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// Chart is one test chart from testdata/charts, packaged at test time.
+type Chart struct {
+	Name    string
+	Version string
+	// Archive is the packaged .tgz (in the HTTP repository's docroot).
+	Archive string
+	// OCIRef is where it was pushed in the OCI registry, without the tag:
+	// "<host:port>/charts/<name>".
+	OCIRef string
+	// OCIDigest is the manifest digest of the pushed chart.
+	OCIDigest string
+}
+
+// ChartServers serves the test charts over helm's own test servers on
+// 127.0.0.1: an HTTP chart repository with an index.yaml
+// (repotest.Server) and an in-process OCI registry from
+// distribution/distribution (repotest.OCIServer, basic auth).
+type ChartServers struct {
+	// HTTP is the chart repository; HTTP.URL() is its base URL.
+	HTTP *repotest.Server
+	// OCI is the registry; OCIHost is its "localhost:<port>".
+	OCI      *repotest.OCIServer
+	OCIHost  string
+	Username string
+	Password string
+	// Charts by "name-version".
+	Charts map[string]*Chart
+}
+
+// ChartsDir is testdata/charts in the module root.
+func ChartsDir() (string, error) {
+	root, err := ModuleRoot()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(root, "testdata", "charts"), nil
+}
+
+// StartChartServers packages every chart directory of testdata/charts,
+// publishes the archives in an HTTP repository (with index.yaml) and
+// pushes them to an OCI registry. Both stop when the test ends.
+func StartChartServers(t *testing.T) *ChartServers {
+	t.Helper()
+	dir, err := ChartsDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &ChartServers{HTTP: repotest.NewTempServer(t), Charts: map[string]*Chart{}}
+	t.Cleanup(s.HTTP.Stop)
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		ch, err := loader.LoadDir(filepath.Join(dir, n))
+		if err != nil {
+			t.Fatalf("loading chart testdata/charts/%s: %v", n, err)
+		}
+		archive, err := chartutil.Save(ch, s.HTTP.Root())
+		if err != nil {
+			t.Fatalf("packaging chart testdata/charts/%s: %v", n, err)
+		}
+		c := &Chart{Name: ch.Metadata.Name, Version: ch.Metadata.Version, Archive: archive}
+		s.Charts[c.Name+"-"+c.Version] = c
+	}
+	if err := s.HTTP.CreateIndex(); err != nil {
+		t.Fatal(err)
+	}
+
+	oci, err := repotest.NewOCIServer(t, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The registry logs every request through logrus; keep test output
+	// readable.
+	logrus.SetOutput(io.Discard)
+	go func() { _ = oci.ListenAndServe() }()
+	s.OCI, s.OCIHost, s.Username, s.Password = oci, oci.RegistryURL, oci.TestUsername, oci.TestPassword
+	rc, err := registry.NewClient(registry.ClientOptBasicAuth(s.Username, s.Password), registry.ClientOptPlainHTTP(),
+		registry.ClientOptCredentialsFile(filepath.Join(t.TempDir(), "config.json")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range s.Charts {
+		data, err := os.ReadFile(c.Archive)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.OCIRef = fmt.Sprintf("%s/charts/%s", s.OCIHost, c.Name)
+		res, err := pushWithRetry(rc, data, c.OCIRef+":"+c.Version)
+		if err != nil {
+			t.Fatalf("pushing %s-%s to the test registry: %v", c.Name, c.Version, err)
+		}
+		c.OCIDigest = res.Manifest.Digest
+	}
+	return s
+}
+
+// pushWithRetry pushes a chart, retrying while the registry, started in
+// the background, is not listening yet.
+func pushWithRetry(rc *registry.Client, data []byte, ref string) (*registry.PushResult, error) {
+	var err error
+	for i := 0; i < 50; i++ {
+		var res *registry.PushResult
+		if res, err = rc.Push(data, ref); err == nil {
+			return res, nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return nil, err
+}
+
+// PublishChartArtifact serves chart c's archive as the artifact of the
+// OCIRepository key in the hub and writes the status source-controller
+// writes after pulling it: revision "<tag>@<manifest digest>", the
+// archive's sha256 digest (which helm-controller verifies), Ready.
+func (f *Fleet) PublishChartArtifact(ctx context.Context, srv *ArtifactServer, key client.ObjectKey, c *Chart) error {
+	data, err := os.ReadFile(c.Archive)
+	if err != nil {
+		return err
+	}
+	repo := &sourcev1.OCIRepository{}
+	if err := f.Hub.Client.Get(ctx, key, repo); err != nil {
+		return err
+	}
+	revision := c.Version + "@" + c.OCIDigest
+	path := fmt.Sprintf("ocirepository/%s/%s/%s.tgz", key.Namespace, key.Name, strings.TrimPrefix(c.OCIDigest, "sha256:"))
+	size := int64(len(data))
+	repo.Status.Artifact = &meta.Artifact{
+		Path: path, URL: srv.Put(path, data), Revision: revision,
+		Digest:         fmt.Sprintf("sha256:%x", sha256.Sum256(data)),
+		LastUpdateTime: metav1.NewTime(time.Now().Truncate(time.Second)), Size: &size,
+	}
+	repo.Status.ObservedGeneration = repo.Generation
+	msg := "stored artifact for digest '" + revision + "'"
+	apimeta.SetStatusCondition(&repo.Status.Conditions, metav1.Condition{Type: meta.ReadyCondition, Status: metav1.ConditionTrue,
+		Reason: meta.SucceededReason, Message: msg, ObservedGeneration: repo.Generation})
+	apimeta.SetStatusCondition(&repo.Status.Conditions, metav1.Condition{Type: sourcev1.ArtifactInStorageCondition, Status: metav1.ConditionTrue,
+		Reason: meta.SucceededReason, Message: msg, ObservedGeneration: repo.Generation})
+	return f.Hub.Client.Status().Update(ctx, repo)
+}

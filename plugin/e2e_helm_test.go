@@ -1,0 +1,213 @@
+package plugin
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+	corev1 "k8s.io/api/core/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/c5c3/kubectl-c5c3/diff"
+	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
+)
+
+// helmE2EGitops is a gitops tree whose hub sync applies an OCIRepository
+// for the webapp chart in helm's test registry (with its credentials), a
+// values ConfigMap and a HelmRelease with that chartRef for the
+// control-plane spoke.
+func helmE2EGitops(t *testing.T, charts *testfleet.ChartServers, targetNS string) string {
+	dir := t.TempDir()
+	files := map[string]string{
+		"clusters/management/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - source.yaml\n  - values.yaml\n  - webapp.yaml\n",
+		"clusters/management/source.yaml": fmt.Sprintf(`apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata:
+  name: webapp
+  namespace: flux-system
+spec:
+  interval: 1h
+  url: oci://%s/charts/webapp
+  insecure: true
+  secretRef:
+    name: registry-auth
+  ref:
+    tag: "0.1.0"
+`, charts.OCIHost),
+		"clusters/management/values.yaml": `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: webapp-values
+  namespace: flux-system
+data:
+  values.yaml: |
+    greeting: from-configmap
+`,
+		"clusters/management/webapp.yaml": fmt.Sprintf(`apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: webapp
+  namespace: flux-system
+spec:
+  interval: 10m
+  targetNamespace: %s
+  storageNamespace: %s
+  kubeConfig:
+    secretRef:
+      name: control-plane-kubeconfig
+  chartRef:
+    kind: OCIRepository
+    name: webapp
+  install:
+    createNamespace: true
+    disableWait: true   # envtest has no kubelet: nothing ever becomes ready
+  upgrade:
+    disableWait: true
+  valuesFrom:
+    - kind: ConfigMap
+      name: webapp-values
+  values:
+    replicas: 2
+`, targetNS, targetNS),
+	}
+	for rel, content := range files {
+		p := filepath.Join(dir, rel)
+		must(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		must(t, os.WriteFile(p, []byte(content), 0o644))
+	}
+	return dir
+}
+
+// TestE2EHelmController runs the real helm-controller (built by `make
+// flux-bins`): it installs a HelmRelease from an OCIRepository artifact
+// onto the control-plane spoke, and then diff must find nothing to change;
+// a values change in the checkout, a hand edit on the spoke and a chart
+// bump (whose 0.2.0 drops a template) are exactly what diff reports.
+func TestE2EHelmController(t *testing.T) {
+	if !testing.Short() {
+		if _, err := testfleet.FluxBinDir(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	charts := testfleet.StartChartServers(t)
+	fl := testfleet.Get(t)
+	ns := testfleet.Namespace(t)
+	target := "hc-" + ns
+	s, flags := loadSample(t, testfleet.SampleOptions{Source: helmE2EGitops(t, charts, target), NoFluxReport: true})
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	c := ctx(t)
+	hub := fl.Hub.Client
+	must(t, hub.Create(c, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "registry-auth"},
+		StringData: map[string]string{"username": charts.Username, "password": charts.Password}}))
+	arts := testfleet.NewArtifactServer()
+	t.Cleanup(arts.Close)
+	must(t, fl.PublishChartArtifact(c, arts, client.ObjectKey{Namespace: s.Namespace, Name: "webapp"}, charts.Charts["webapp-0.1.0"]))
+
+	hc, err := fl.StartHelmController(s.Namespace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("helm-controller log (tail):\n%s", hc.LogTail(80))
+		}
+		if err := hc.Stop(); err != nil {
+			t.Errorf("stopping helm-controller: %v", err)
+		}
+	})
+	waitInstalled(t, hc, hub, client.ObjectKey{Namespace: s.Namespace, Name: "webapp"}, "0.1.0")
+
+	r := run(t, diffArgs2(s, flags, "-o", "json")...)
+	res := decodeDiff(t, r.stdout)
+	if r.code != 0 {
+		t.Fatalf("right after helm-controller installed: exit %d, want 0\nstderr: %s\nobjects: %+v\nhelmReleases: %+v", r.code, r.stderr, res.Objects, res.HelmReleases)
+	}
+	if len(res.HelmReleases) != 1 || res.HelmReleases[0].Counts.Unchanged < 5 || res.HelmReleases[0].Prediction.Plan != "none" {
+		t.Fatalf("installed release: %+v", res.HelmReleases)
+	}
+
+	// A values change in the checkout and a hand edit on the spoke.
+	editFile(t, s.RepoDir, "clusters/management/webapp.yaml", "replicas: 2", "replicas: 4")
+	spoke := fl.Spokes["control-plane"].Client
+	cm := &corev1.ConfigMap{}
+	must(t, spoke.Get(c, client.ObjectKey{Namespace: target, Name: target + "-webapp"}, cm))
+	cm.Data["greeting"] = "hand-edited"
+	must(t, spoke.Update(c, cm))
+	r = run(t, diffArgs2(s, flags, "-o", "json")...)
+	res = decodeDiff(t, r.stdout)
+	if r.code != 1 {
+		t.Fatalf("values change and hand edit: exit %d, want 1\nstderr: %s", r.code, r.stderr)
+	}
+	got := helmObjects(res, s.Namespace+"/webapp")
+	if o := got["Deployment"]; o.Action != diff.ActionDrifted || !strings.Contains(o.Diff, "+  replicas: 4") {
+		t.Errorf("values change: Deployment %s\n%s", o.Action, o.Diff)
+	}
+	if o := got["ConfigMap"]; o.Action != diff.ActionDrifted || !strings.Contains(o.Diff, "-  greeting: hand-edited") {
+		t.Errorf("hand edit: ConfigMap %s\n%s", o.Action, o.Diff)
+	}
+	if p := res.HelmReleases[0].Prediction; p.Plan != "upgrade" || p.Reason != "values changed" {
+		t.Errorf("prediction %+v", p)
+	}
+
+	// A chart bump: 0.2.0 drops the PodDisruptionBudget and adds a key.
+	editFile(t, s.RepoDir, "clusters/management/source.yaml", `tag: "0.1.0"`, `tag: "0.2.0"`)
+	r = run(t, diffArgs2(s, flags, "-o", "json")...)
+	res = decodeDiff(t, r.stdout)
+	got = helmObjects(res, s.Namespace+"/webapp")
+	if o := got["PodDisruptionBudget"]; o.Action != diff.ActionDeleted {
+		t.Errorf("removed template: PodDisruptionBudget %q", o.Action)
+	}
+	if o := got["ConfigMap"]; !strings.Contains(o.Diff, "+  logLevel: info") {
+		t.Errorf("chart bump: ConfigMap\n%s", o.Diff)
+	}
+	if p := res.HelmReleases[0].Prediction; p.Plan != "upgrade" || !strings.HasPrefix(p.ToVersion, "0.2.0+") || !strings.HasPrefix(p.FromVersion, "0.1.0+") {
+		t.Errorf("prediction %+v", p)
+	}
+}
+
+// diffArgs2 are diff's arguments with HelmRelease rendering on.
+func diffArgs2(s *testfleet.Sample, flags []string, extra ...string) []string {
+	return append(append([]string{"diff", "--repo", s.RepoDir}, flags...), extra...)
+}
+
+func helmObjects(r *diff.Result, hr string) map[string]diff.ObjectResult {
+	out := map[string]diff.ObjectResult{}
+	for _, o := range r.Objects {
+		if o.HelmRelease == hr {
+			out[o.Kind] = o
+		}
+	}
+	return out
+}
+
+func waitInstalled(t *testing.T, hc *testfleet.Controller, hub client.Client, key client.ObjectKey, version string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	for {
+		hr := &helmv2.HelmRelease{}
+		if err := hub.Get(ctx, key, hr); err == nil {
+			if l := hr.Status.History.Latest(); l != nil && strings.HasPrefix(l.ChartVersion, version) &&
+				apimeta.IsStatusConditionTrue(hr.Status.Conditions, "Ready") {
+				return
+			}
+		}
+		if err := hc.Exited(); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-ctx.Done():
+			hr := &helmv2.HelmRelease{}
+			_ = hub.Get(context.Background(), key, hr)
+			t.Fatalf("helm-controller did not install %s at %s: %+v", key, version, hr.Status.Conditions)
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}

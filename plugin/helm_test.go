@@ -1,0 +1,181 @@
+package plugin
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/c5c3/kubectl-c5c3/diff"
+	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
+)
+
+// helmGitops writes a small gitops tree whose hub sync applies a
+// HelmRepository (helm's repotest server), a values ConfigMap and two
+// HelmReleases for the control-plane spoke: webapp (renders) and broken
+// (no chart version matches).
+func helmGitops(t *testing.T, repoURL, targetNS string) string {
+	dir := t.TempDir()
+	files := map[string]string{
+		"clusters/management/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - repo.yaml\n  - values.yaml\n  - webapp.yaml\n  - broken.yaml\n",
+		"clusters/management/repo.yaml": fmt.Sprintf(`apiVersion: source.toolkit.fluxcd.io/v1
+kind: HelmRepository
+metadata:
+  name: charts
+  namespace: flux-system
+spec:
+  interval: 1h
+  url: %s
+`, repoURL),
+		"clusters/management/values.yaml": `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: webapp-values
+  namespace: flux-system
+data:
+  values.yaml: |
+    greeting: from-configmap
+    replicas: 2
+`,
+		"clusters/management/webapp.yaml": fmt.Sprintf(`apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: webapp
+  namespace: flux-system
+spec:
+  interval: 10m
+  targetNamespace: %s
+  kubeConfig:
+    secretRef:
+      name: control-plane-kubeconfig
+  chart:
+    spec:
+      chart: webapp
+      version: "0.1.x"
+      sourceRef:
+        kind: HelmRepository
+        name: charts
+  install:
+    createNamespace: true
+  valuesFrom:
+    - kind: ConfigMap
+      name: webapp-values
+  values:
+    replicas: 3
+    auth:
+      password: s3cr3t-do-not-print
+`, targetNS),
+		"clusters/management/broken.yaml": fmt.Sprintf(`apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: broken
+  namespace: flux-system
+spec:
+  interval: 10m
+  targetNamespace: %s
+  kubeConfig:
+    secretRef:
+      name: control-plane-kubeconfig
+  chart:
+    spec:
+      chart: webapp
+      version: ">=9"
+      sourceRef:
+        kind: HelmRepository
+        name: charts
+`, targetNS),
+	}
+	for rel, content := range files {
+		p := filepath.Join(dir, rel)
+		must(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		must(t, os.WriteFile(p, []byte(content), 0o644))
+	}
+	return dir
+}
+
+// TestDiffHelmRelease renders a HelmRelease from helm's repotest chart
+// repository with values from a hub ConfigMap and spec.values, and diffs
+// the rendered objects on the control-plane spoke: all created there (in
+// the namespace install.createNamespace makes), under
+// the HelmRelease, Secret values masked; the HelmRelease whose chart does
+// not resolve is an error (exit 2) without hiding the other; --helm=false
+// shows no rendered objects.
+func TestDiffHelmRelease(t *testing.T) {
+	charts := testfleet.StartChartServers(t)
+	ns := testfleet.Namespace(t)
+	target := "helm-" + ns
+	s, flags := loadSample(t, testfleet.SampleOptions{Source: helmGitops(t, charts.HTTP.URL(), target), NoFluxReport: true})
+	cache := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", cache)
+
+	r := run(t, diffArgs2(s, flags, "-o", "json")...)
+	if r.code != 2 {
+		t.Fatalf("exit %d, want 2 (one HelmRelease's chart does not resolve)\nstderr: %s\nstdout: %s", r.code, r.stderr, r.stdout)
+	}
+	if strings.Contains(r.stdout, "s3cr3t-do-not-print") || strings.Contains(r.stderr, "s3cr3t-do-not-print") {
+		t.Fatal("a Secret value of the render was printed")
+	}
+	res := decodeDiff(t, r.stdout)
+	hrs := hrsOf(res)
+	if b := hrs["broken"]; b.Error == "" || !strings.Contains(b.Error, ">=9") || !strings.Contains(b.Error, s.Namespace+"/broken") {
+		t.Errorf("broken HelmRelease: %+v", b)
+	}
+	w := hrs["webapp"]
+	if w.Error != "" || w.Cluster != "control-plane" || w.Release != target+"-webapp" || w.Prediction == nil ||
+		w.Prediction.ToVersion != "0.1.0" || w.Prediction.Plan != "install" {
+		t.Fatalf("webapp HelmRelease: %+v %+v", w, w.Prediction)
+	}
+	got := map[string]diff.ObjectResult{}
+	for _, o := range res.Objects {
+		if o.HelmRelease == s.Namespace+"/webapp" {
+			got[o.Kind] = o
+			if o.Cluster != "control-plane" || o.Namespace != target || o.Action != diff.ActionCreated {
+				t.Errorf("%s: %s on %s in %s, want created on control-plane in %s", o.ID(), o.Action, o.Cluster, o.Namespace, target)
+			}
+		}
+	}
+	for _, k := range []string{"ConfigMap", "Deployment", "Secret", "Service", "PodDisruptionBudget"} {
+		if _, ok := got[k]; !ok {
+			t.Errorf("rendered %s missing; got %v", k, got)
+		}
+	}
+	if r := got["ConfigMap"].Reason; !strings.Contains(r, "install.createNamespace") {
+		t.Errorf("the target namespace does not exist yet: reason %q", r)
+	}
+	if d := got["ConfigMap"].Diff; !strings.Contains(d, "greeting: from-configmap") {
+		t.Errorf("valuesFrom ConfigMap not applied:\n%s", d)
+	}
+	if d := got["Deployment"].Diff; !strings.Contains(d, "replicas: 3") || !strings.Contains(d, "helm.toolkit.fluxcd.io/name: webapp") {
+		t.Errorf("spec.values over valuesFrom, or origin labels, missing:\n%s", d)
+	}
+	if w.Counts.Created != 5 {
+		t.Errorf("webapp counts %+v, want 5 created", w.Counts)
+	}
+
+	text := run(t, diffArgs2(s, flags)...)
+	if !strings.Contains(text.stdout, "► ConfigMap/"+target+"/"+target+"-webapp created via HelmRelease/"+s.Namespace+"/webapp") {
+		t.Errorf("text output lacks the via line:\n%s", text.stdout)
+	}
+	// The chart is cached: a second, offline run needs no repository.
+	charts.HTTP.Stop()
+	off := run(t, diffArgs2(s, flags, "-o", "json", "--offline")...)
+	if res := decodeDiff(t, off.stdout); len(res.HelmReleases) != 2 {
+		t.Errorf("offline: %d HelmReleases", len(res.HelmReleases))
+	} else if off := hrsOf(res)["webapp"]; off.Error != "" || off.Counts.Created != 5 {
+		t.Errorf("offline webapp from the cache: %+v", off)
+	}
+
+	no := run(t, diffArgs2(s, flags, "-o", "json", "--helm=false")...)
+	if res := decodeDiff(t, no.stdout); len(res.HelmReleases) != 0 || no.code == 2 {
+		t.Errorf("--helm=false: exit %d, %d HelmReleases rendered", no.code, len(res.HelmReleases))
+	}
+}
+
+func hrsOf(r *diff.Result) map[string]diff.HelmReleaseResult {
+	out := map[string]diff.HelmReleaseResult{}
+	for _, h := range r.HelmReleases {
+		out[h.Name] = h
+	}
+	return out
+}
