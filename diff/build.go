@@ -85,7 +85,7 @@ func (b *Builder) build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*
 	if err := fs.WriteFile(kfile, data); err != nil {
 		return nil, fs, err
 	}
-	resMap, err := kustomize.Build(fs, dir)
+	resMap, err := kustomizeBuild(fs, dir)
 	if err != nil {
 		return nil, fs, fmt.Errorf("kustomize build of %s failed: %w", ks.Spec.Path, err)
 	}
