@@ -1,6 +1,7 @@
 package diff
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/kustomize/api/resmap"
 	kfilesys "sigs.k8s.io/kustomize/kyaml/filesys"
 )
 
@@ -112,11 +114,7 @@ func (b *Builder) build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*
 			}
 		}
 	}
-	yml, err := resMap.AsYaml()
-	if err != nil {
-		return nil, fs, err
-	}
-	objects, err := ssautil.ReadObjects(strings.NewReader(string(yml)))
+	objects, err := decodeResMap(resMap)
 	if err != nil {
 		return nil, fs, fmt.Errorf("%s: %w", ks.Spec.Path, err)
 	}
@@ -153,6 +151,24 @@ func (b *Builder) build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*
 		o.SetLabels(labels)
 	}
 	return objects, fs, nil
+}
+
+// decodeResMap returns the objects of a build as kustomize-controller reads
+// them (ssautil.ReadObjects: Lists expanded, non-objects and kustomize's own
+// Kustomizations dropped), from kustomize's JSON rendering of each resource
+// instead of the YAML stream of ResMap.AsYaml: that is the same JSON turned
+// into YAML and back, so the YAML round trip only costs time.
+func decodeResMap(m resmap.ResMap) ([]*unstructured.Unstructured, error) {
+	var buf bytes.Buffer
+	for _, r := range m.Resources() {
+		j, err := r.MarshalJSON()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", r.CurId(), err)
+		}
+		buf.Write(j)
+		buf.WriteByte('\n')
+	}
+	return ssautil.ReadObjects(&buf)
 }
 
 // recordingFS remembers the files a kustomize build reads.
