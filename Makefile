@@ -34,6 +34,10 @@ KUSTOMIZE_CONTROLLER_VERSION := v1.9.6
 FLUX_BIN     := $(CURDIR)/bin/flux
 FLUX_CACHE   ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/kubectl-c5c3/kustomize-controller-$(KUSTOMIZE_CONTROLLER_VERSION)
 export FLUX_BIN
+# The flux CLI, the `flux diff kustomization` baseline of `make bench`,
+# built the same way by hack/flux into bin/flux.
+FLUX_CLI_VERSION := v2.9.5
+FLUX_CLI_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/kubectl-c5c3/flux-cli-$(FLUX_CLI_VERSION)
 
 # Flux CRDs come from the Flux controller modules in the Go module cache.
 FLUX_MODULES := github.com/fluxcd/kustomize-controller@v1.9.6 \
@@ -67,7 +71,7 @@ test-short: ## Run only the unit tests (no apiservers)
 	go test -short -count=1 ./...
 
 .PHONY: bench
-bench: k8s-bins crds ## Run the benchmarks on the test fleet
+bench: k8s-bins flux-cli crds ## Run the benchmarks on the test fleet (baselines: raw SSA dry-runs, kubectl diff, flux diff kustomization)
 	go test -run '^$$' -bench . -benchmem -count=1 ./...
 
 .PHONY: update-golden
@@ -99,6 +103,12 @@ flux-bins: $(FLUX_BIN)/kustomize-controller ## Build Flux's kustomize-controller
 
 $(FLUX_BIN)/kustomize-controller:
 	hack/flux/build-kustomize-controller.sh $(KUSTOMIZE_CONTROLLER_VERSION) "$(FLUX_CACHE)" $(FLUX_BIN)
+
+.PHONY: flux-cli
+flux-cli: $(FLUX_BIN)/flux ## Build the flux CLI $(FLUX_CLI_VERSION) into bin/flux for the benchmarks (cached outside the clone)
+
+$(FLUX_BIN)/flux:
+	hack/flux/build-flux-cli.sh $(FLUX_CLI_VERSION) "$(FLUX_CLI_CACHE)" $(FLUX_BIN)
 
 .PHONY: crds
 crds: ## Download the Flux and Flux Operator CRDs into the Go module cache
