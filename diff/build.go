@@ -3,6 +3,7 @@ package diff
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -19,7 +20,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/kustomize/api/resmap"
+	"sigs.k8s.io/kustomize/api/resource"
 	kfilesys "sigs.k8s.io/kustomize/kyaml/filesys"
+	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
 // Builder builds Kustomization paths straight from the checkout through an
@@ -161,7 +164,7 @@ func (b *Builder) build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*
 func decodeResMap(m resmap.ResMap) ([]*unstructured.Unstructured, error) {
 	var buf bytes.Buffer
 	for _, r := range m.Resources() {
-		j, err := r.MarshalJSON()
+		j, err := resourceJSON(r)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", r.CurId(), err)
 		}
@@ -169,6 +172,35 @@ func decodeResMap(m resmap.ResMap) ([]*unstructured.Unstructured, error) {
 		buf.WriteByte('\n')
 	}
 	return ssautil.ReadObjects(&buf)
+}
+
+// resourceJSON is r.MarshalJSON without its detour through YAML text:
+// kyaml encodes the node to YAML and parses that again before decoding it
+// into a map, while decoding the node itself gives the same map. Nodes
+// with anchors or aliases (which MarshalJSON resolves by copying the tree
+// first) still take kyaml's path.
+func resourceJSON(r *resource.Resource) ([]byte, error) {
+	n := r.YNode()
+	if n == nil || n.Kind != kyaml.MappingNode || hasAnchors(n) {
+		return r.MarshalJSON()
+	}
+	m := map[string]interface{}{}
+	if err := n.Decode(&m); err != nil {
+		return nil, err
+	}
+	return json.Marshal(m)
+}
+
+func hasAnchors(n *kyaml.Node) bool {
+	if n.Anchor != "" || n.Kind == kyaml.AliasNode {
+		return true
+	}
+	for _, c := range n.Content {
+		if hasAnchors(c) {
+			return true
+		}
+	}
+	return false
 }
 
 // recordingFS remembers the files a kustomize build reads.

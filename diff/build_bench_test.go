@@ -27,3 +27,22 @@ func BenchmarkBuild(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkBuildFleet builds the four 500-object Kustomizations of the
+// BenchmarkDiffFleet tree in process, without any cluster.
+func BenchmarkBuildFleet(b *testing.B) {
+	repo := generateRepo(b, 500)
+	bld, err := diff.NewBuilder(repo, nil, false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		for _, c := range benchClusters {
+			ks := &kustomizev1.Kustomization{ObjectMeta: metav1.ObjectMeta{Name: "bench-" + c, Namespace: "flux-system"},
+				Spec: kustomizev1.KustomizationSpec{Path: "./apps/bench-" + c, Prune: true, SourceRef: kustomizev1.CrossNamespaceSourceReference{Kind: "GitRepository", Name: "flux-system"}}}
+			if _, err := bld.Build(context.Background(), ks); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}

@@ -99,7 +99,7 @@ func TestDecodeResMapMatchesYAML(t *testing.T) {
 	}
 	odd := t.TempDir()
 	files := map[string]string{
-		"kustomization.yaml": "resources: [cm.yaml, list.yaml, kust.yaml]\n",
+		"kustomization.yaml": "resources: [cm.yaml, list.yaml, kust.yaml, anchors.yaml]\n",
 		"cm.yaml": `apiVersion: v1
 kind: ConfigMap
 metadata:
@@ -131,8 +131,9 @@ spec:
   bool: true
   yes11: yes
 `,
-		"list.yaml": "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Secret\n  metadata: {name: s}\n  stringData: {k: v}\n",
-		"kust.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nmetadata: {name: dropped}\n",
+		"list.yaml":    "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Secret\n  metadata: {name: s}\n  stringData: {k: v}\n",
+		"anchors.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: anchors}\ndata:\n  a: &x shared\n  b: *x\n",
+		"kust.yaml":    "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nmetadata: {name: dropped}\n",
 	}
 	for n, c := range files {
 		if err := os.WriteFile(filepath.Join(odd, n), []byte(c), 0o644); err != nil {
