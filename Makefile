@@ -40,6 +40,10 @@ HELM_CONTROLLER_VERSION      := $(call fluxapi,helm-controller)
 FLUX_BIN        := $(CURDIR)/bin/flux
 FLUX_CACHE_ROOT ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/kubectl-c5c3
 export FLUX_BIN
+# The flux CLI, the `flux diff kustomization` baseline of `make bench`,
+# built the same way by hack/flux into bin/flux.
+FLUX_CLI_VERSION := v2.9.5
+FLUX_CLI_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/kubectl-c5c3/flux-cli-$(FLUX_CLI_VERSION)
 
 -include hack/make/*.mk
 
@@ -65,7 +69,7 @@ test-short: ## Run only the unit tests (no apiservers)
 	go test -short -count=1 ./...
 
 .PHONY: bench
-bench: k8s-bins ## Run the benchmarks on the test fleet
+bench: k8s-bins flux-cli ## Run the benchmarks on the test fleet (baselines: raw SSA dry-runs, kubectl diff, flux diff kustomization)
 	go test -run '^$$' -bench . -benchmem -count=1 ./...
 
 # Fuzz targets (Go native fuzzing) are found in the _test.go files; each runs
@@ -112,8 +116,7 @@ flux-bins: $(FLUX_BIN)/kustomize-controller $(FLUX_BIN)/helm-controller ## Build
 $(FLUX_BIN)/kustomize-controller:
 	hack/flux/build-controller.sh kustomize-controller $(KUSTOMIZE_CONTROLLER_VERSION) "$(FLUX_CACHE_ROOT)" $(FLUX_BIN)
 
-$(FLUX_BIN)/helm-controller:
-	hack/flux/build-controller.sh helm-controller $(HELM_CONTROLLER_VERSION) "$(FLUX_CACHE_ROOT)" $(FLUX_BIN)
+bench: k8s-bins flux-cli ## Run the benchmarks on the test fleet (baselines: raw SSA dry-runs, kubectl diff, flux diff kustomization)
 
 ##@ Development
 

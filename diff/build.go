@@ -1,7 +1,9 @@
 package diff
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,7 +19,10 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/kustomize/api/resmap"
+	"sigs.k8s.io/kustomize/api/resource"
 	kfilesys "sigs.k8s.io/kustomize/kyaml/filesys"
+	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
 // Builder builds Kustomization paths straight from the checkout through an
@@ -93,7 +98,7 @@ func (b *Builder) build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*
 	if err := fs.WriteFile(kfile, data); err != nil {
 		return nil, fs, err
 	}
-	resMap, err := kustomize.Build(fs, dir)
+	resMap, err := kustomizeBuild(fs, dir)
 	if err != nil {
 		return nil, fs, fmt.Errorf("kustomize build of %s failed: %w", ks.Spec.Path, err)
 	}
@@ -120,11 +125,7 @@ func (b *Builder) build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*
 			}
 		}
 	}
-	yml, err := resMap.AsYaml()
-	if err != nil {
-		return nil, fs, err
-	}
-	objects, err := ssautil.ReadObjects(strings.NewReader(string(yml)))
+	objects, err := decodeResMap(resMap)
 	if err != nil {
 		return nil, fs, fmt.Errorf("%s: %w", ks.Spec.Path, err)
 	}
@@ -161,6 +162,53 @@ func (b *Builder) build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*
 		o.SetLabels(labels)
 	}
 	return objects, fs, nil
+}
+
+// decodeResMap returns the objects of a build as kustomize-controller reads
+// them (ssautil.ReadObjects: Lists expanded, non-objects and kustomize's own
+// Kustomizations dropped), from kustomize's JSON rendering of each resource
+// instead of the YAML stream of ResMap.AsYaml: that is the same JSON turned
+// into YAML and back, so the YAML round trip only costs time.
+func decodeResMap(m resmap.ResMap) ([]*unstructured.Unstructured, error) {
+	var buf bytes.Buffer
+	for _, r := range m.Resources() {
+		j, err := resourceJSON(r)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", r.CurId(), err)
+		}
+		buf.Write(j)
+		buf.WriteByte('\n')
+	}
+	return ssautil.ReadObjects(&buf)
+}
+
+// resourceJSON is r.MarshalJSON without its detour through YAML text:
+// kyaml encodes the node to YAML and parses that again before decoding it
+// into a map, while decoding the node itself gives the same map. Nodes
+// with anchors or aliases (which MarshalJSON resolves by copying the tree
+// first) still take kyaml's path.
+func resourceJSON(r *resource.Resource) ([]byte, error) {
+	n := r.YNode()
+	if n == nil || n.Kind != kyaml.MappingNode || hasAnchors(n) {
+		return r.MarshalJSON()
+	}
+	m := map[string]interface{}{}
+	if err := n.Decode(&m); err != nil {
+		return nil, err
+	}
+	return json.Marshal(m)
+}
+
+func hasAnchors(n *kyaml.Node) bool {
+	if n.Anchor != "" || n.Kind == kyaml.AliasNode {
+		return true
+	}
+	for _, c := range n.Content {
+		if hasAnchors(c) {
+			return true
+		}
+	}
+	return false
 }
 
 // recordingFS remembers the files a kustomize build reads.

@@ -69,6 +69,12 @@ func (e *engine) run(ctx context.Context, roots []*kustomizev1.Kustomization) {
 		}
 		used[id] = it.ks
 		cluster := e.f.TargetOf(it.ks.Namespace, it.ks.Spec.KubeConfig)
+		if !cluster.Hub && !e.sel.mayWant(cluster.Name, it.ks) {
+			// Not selected, and nothing nested to find: not built, its
+			// cluster not contacted.
+			e.drop(id)
+			continue
+		}
 		objects, inputs, err := e.builder.BuildWithInputs(ctx, it.ks)
 		st := e.newState(id, cluster, it.ks, it.isNew)
 		if err != nil {

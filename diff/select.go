@@ -78,3 +78,9 @@ func (s *selector) wants(cluster string, ks *kustomizev1.Kustomization, inputs [
 	}
 	return false
 }
+
+// mayWant reports whether a Kustomization can be selected before it is
+// built: only path arguments need its build inputs to decide.
+func (s *selector) mayWant(cluster string, ks *kustomizev1.Kustomization) bool {
+	return len(s.paths) > 0 || s.wants(cluster, ks, nil)
+}
