@@ -116,7 +116,14 @@ flux-bins: $(FLUX_BIN)/kustomize-controller $(FLUX_BIN)/helm-controller ## Build
 $(FLUX_BIN)/kustomize-controller:
 	hack/flux/build-controller.sh kustomize-controller $(KUSTOMIZE_CONTROLLER_VERSION) "$(FLUX_CACHE_ROOT)" $(FLUX_BIN)
 
-bench: k8s-bins flux-cli ## Run the benchmarks on the test fleet (baselines: raw SSA dry-runs, kubectl diff, flux diff kustomization)
+$(FLUX_BIN)/helm-controller:
+	hack/flux/build-controller.sh helm-controller $(HELM_CONTROLLER_VERSION) "$(FLUX_CACHE_ROOT)" $(FLUX_BIN)
+
+.PHONY: flux-cli
+flux-cli: $(FLUX_BIN)/flux ## Build the flux CLI $(FLUX_CLI_VERSION) into bin/flux for the benchmarks (cached outside the clone)
+
+$(FLUX_BIN)/flux:
+	hack/flux/build-flux-cli.sh $(FLUX_CLI_VERSION) "$(FLUX_CLI_CACHE)" $(FLUX_BIN)
 
 ##@ Development
 
