@@ -34,8 +34,8 @@ func TestLoadSample(t *testing.T) {
 	if err := f.Hub.Client.List(ctx, &kss, client.InNamespace(s.Namespace)); err != nil {
 		t.Fatal(err)
 	}
-	if len(kss.Items) != 8 {
-		t.Fatalf("want 8 Kustomizations (flux-system + 7), got %d", len(kss.Items))
+	if len(kss.Items) != 9 {
+		t.Fatalf("want 9 Kustomizations (flux-system + 8), got %d", len(kss.Items))
 	}
 	for _, ks := range kss.Items {
 		if !apimeta.IsStatusConditionTrue(ks.Status.Conditions, "Ready") || ks.Status.LastAppliedRevision != s.Revision {
