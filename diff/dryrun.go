@@ -3,6 +3,7 @@ package diff
 import (
 	"context"
 	"fmt"
+	"github.com/fluxcd/pkg/apis/kustomize"
 	"strings"
 
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
@@ -28,14 +29,20 @@ var (
 func ignoreRules(ks *kustomizev1.Kustomization) []jsondiff.IgnoreRule {
 	var rules []jsondiff.IgnoreRule
 	for _, rule := range ks.Spec.Ignore {
-		jr := jsondiff.IgnoreRule{Paths: rule.Paths}
-		if t := rule.Target; t != nil {
-			jr.Selector = &jsondiff.Selector{Group: t.Group, Version: t.Version, Kind: t.Kind, Name: t.Name, Namespace: t.Namespace,
-				AnnotationSelector: t.AnnotationSelector, LabelSelector: t.LabelSelector}
-		}
-		rules = append(rules, jr)
+		rules = append(rules, ignoreRule(rule.Paths, rule.Target))
 	}
 	return rules
+}
+
+// ignoreRule is one Flux ignore rule (a Kustomization's spec.ignore, a
+// HelmRelease's driftDetection.ignore) as ssa's jsondiff takes it.
+func ignoreRule(paths []string, t *kustomize.Selector) jsondiff.IgnoreRule {
+	jr := jsondiff.IgnoreRule{Paths: paths}
+	if t != nil {
+		jr.Selector = &jsondiff.Selector{Group: t.Group, Version: t.Version, Kind: t.Kind, Name: t.Name, Namespace: t.Namespace,
+			AnnotationSelector: t.AnnotationSelector, LabelSelector: t.LabelSelector}
+	}
+	return jr
 }
 
 // crdKinds returns the group/kinds defined by CRDs in the build.

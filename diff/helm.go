@@ -232,12 +232,7 @@ func (e *engine) defaultNamespace(cc *clusterClients, o *unstructured.Unstructur
 func helmIgnoreRules(hr *helmv2.HelmRelease) []jsondiff.IgnoreRule {
 	var rules []jsondiff.IgnoreRule
 	for _, rule := range hr.GetDriftDetection().Ignore {
-		jr := jsondiff.IgnoreRule{Paths: rule.Paths}
-		if t := rule.Target; t != nil {
-			jr.Selector = &jsondiff.Selector{Group: t.Group, Version: t.Version, Kind: t.Kind, Name: t.Name, Namespace: t.Namespace,
-				AnnotationSelector: t.AnnotationSelector, LabelSelector: t.LabelSelector}
-		}
-		rules = append(rules, jr)
+		rules = append(rules, ignoreRule(rule.Paths, rule.Target))
 	}
 	return rules
 }
