@@ -7,7 +7,6 @@ import (
 
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
-	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/c5c3/kubectl-c5c3/fleet"
 )
@@ -88,14 +87,7 @@ func (e *engine) run(ctx context.Context, roots []*kustomizev1.Kustomization) {
 		// Nested Kustomizations from this checkout, applied to the hub, are
 		// diffed themselves with the spec from git.
 		if cluster.Hub {
-			for _, o := range objects {
-				if o.GetKind() != kustomizev1.KustomizationKind || o.GroupVersionKind().Group != kustomizev1.GroupVersion.Group {
-					continue
-				}
-				child := &kustomizev1.Kustomization{}
-				if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, child); err != nil {
-					continue
-				}
+			for _, child := range typedObjects[kustomizev1.Kustomization](objects, kustomizev1.GroupVersion.WithKind(kustomizev1.KustomizationKind).GroupKind()) {
 				if !e.sources[fleet.KustomizationSource(child).String()] {
 					continue
 				}

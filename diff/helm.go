@@ -71,18 +71,20 @@ func (e *engine) capabilities(r *runner, cc *clusterClients) (helmrender.Capabil
 	return co.caps, co.err
 }
 
-// helmReleases returns the HelmReleases of a build.
-func helmReleases(objects []*unstructured.Unstructured) []*helmv2.HelmRelease {
-	var out []*helmv2.HelmRelease
+// typedObjects decodes the objects of a build that are of one group and
+// kind (Kustomization, HelmRelease) into their Go type; one that does not
+// decode is left out, as the apply would reject it.
+func typedObjects[T any](objects []*unstructured.Unstructured, gk schema.GroupKind) []*T {
+	var out []*T
 	for _, o := range objects {
-		if o.GetKind() != helmv2.HelmReleaseKind || o.GroupVersionKind().Group != helmv2.GroupVersion.Group {
+		if o.GroupVersionKind().GroupKind() != gk {
 			continue
 		}
-		hr := &helmv2.HelmRelease{}
-		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, hr); err != nil {
+		v := new(T)
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, v); err != nil {
 			continue
 		}
-		out = append(out, hr)
+		out = append(out, v)
 	}
 	return out
 }
@@ -90,7 +92,7 @@ func helmReleases(objects []*unstructured.Unstructured) []*helmv2.HelmRelease {
 // dispatchHelm renders every HelmRelease of a hub Kustomization's build
 // and diffs the rendered objects on the HelmRelease's target cluster.
 func (e *engine) dispatchHelm(ctx context.Context, st *ksState, objects []*unstructured.Unstructured) {
-	for _, hr := range helmReleases(objects) {
+	for _, hr := range typedObjects[helmv2.HelmRelease](objects, helmv2.GroupVersion.WithKind(helmv2.HelmReleaseKind).GroupKind()) {
 		if hr.Spec.Suspend {
 			continue
 		}

@@ -3,8 +3,6 @@ package plugin
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -78,9 +76,7 @@ spec:
 `, targetNS, targetNS),
 	}
 	for rel, content := range files {
-		p := filepath.Join(dir, rel)
-		must(t, os.MkdirAll(filepath.Dir(p), 0o755))
-		must(t, os.WriteFile(p, []byte(content), 0o644))
+		writeFile(t, dir, rel, content)
 	}
 	return dir
 }

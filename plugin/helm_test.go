@@ -2,8 +2,6 @@ package plugin
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -87,9 +85,7 @@ spec:
 `, targetNS),
 	}
 	for rel, content := range files {
-		p := filepath.Join(dir, rel)
-		must(t, os.MkdirAll(filepath.Dir(p), 0o755))
-		must(t, os.WriteFile(p, []byte(content), 0o644))
+		writeFile(t, dir, rel, content)
 	}
 	return dir
 }
