@@ -27,12 +27,22 @@ func FuzzNormalizeURL(f *testing.F) {
 		if !ok || len(pass) < 6 || strings.Contains(user, pass) || strings.Contains(host+"/"+path, pass) || strings.Contains(strings.ToLower(host+"/"+path), strings.ToLower(pass)) {
 			return
 		}
-		raw := "https://" + url.UserPassword(user, pass).String() + "@" + host + "/" + path + ".git"
-		raws := []string{raw}
-		if !strings.ContainsAny(user+pass, "/?#@") { // written unescaped, those would end the user info
-			raws = append(raws, "https://"+user+":"+pass+"@"+host+"/"+path)
+		// Each spelling is also made with a stand-in password of the same
+		// length: the password must not change anything ParseRemote says,
+		// so its error must read the same for both.
+		spell := func(pass string, escaped bool) string {
+			if escaped {
+				return "https://" + url.UserPassword(user, pass).String() + "@" + host + "/" + path + ".git"
+			}
+			return "https://" + user + ":" + pass + "@" + host + "/" + path
 		}
-		for _, raw := range raws {
+		standIn := strings.Repeat("x", len(pass))
+		spellings := []bool{true}
+		if url.UserPassword(user, pass).String() == user+":"+pass { // needs no escaping: also written raw
+			spellings = append(spellings, false)
+		}
+		for _, escaped := range spellings {
+			raw := spell(pass, escaped)
 			if got := NormalizeURL(raw); strings.Contains(strings.ToLower(got), strings.ToLower(pass)) {
 				t.Fatalf("NormalizeURL(%q) = %q keeps the password", raw, got)
 			}
@@ -40,8 +50,9 @@ func FuzzNormalizeURL(f *testing.F) {
 			if err == nil && (strings.Contains(r.Host, pass) || strings.Contains(r.Path, pass)) {
 				t.Fatalf("ParseRemote(%q) = %+v keeps the password", raw, r)
 			}
-			if err != nil && strings.Contains(err.Error(), pass) {
-				t.Fatalf("ParseRemote(%q) error quotes the password: %v", raw, err)
+			_, errStandIn := ParseRemote(spell(standIn, escaped))
+			if (err == nil) != (errStandIn == nil) || err != nil && err.Error() != errStandIn.Error() {
+				t.Fatalf("ParseRemote(%q) depends on the password: %v, with a stand-in password: %v", raw, err, errStandIn)
 			}
 		}
 	})
