@@ -51,10 +51,6 @@ type Options struct {
 	Diff *diff.Options
 }
 
-// ErrBadInput is wrapped when the options name nothing that can be
-// traced: an unknown cluster or resource type.
-var ErrBadInput = errors.New("bad input")
-
 // Run traces the object. An object that cannot be read, or whose cluster
 // is unreachable, is reported in Trace.Object.Error (and Summary.Error),
 // with the chain still found from the hub when an applier's inventory
@@ -129,7 +125,7 @@ func cluster(f *fleet.Fleet, name string) (*fleet.Cluster, error) {
 	for _, c := range f.Clusters {
 		names = append(names, c.Name)
 	}
-	return nil, fmt.Errorf("%w: no cluster %q in the fleet (clusters: %s)", ErrBadInput, name, strings.Join(names, ", "))
+	return nil, fmt.Errorf("no cluster %q in the fleet (clusters: %s)", name, strings.Join(names, ", "))
 }
 
 func via(c *fleet.Cluster) string {
@@ -167,7 +163,7 @@ func (tr *tracer) mapping(ctx context.Context, cl *kube.Client, clientErr error)
 			return m, nil
 		}
 		if errors.Is(err, kube.ErrUnknownKind) {
-			return nil, fmt.Errorf("%w: cluster %s has no %v: list its types with `kubectl api-resources`", ErrBadInput, tr.cluster.Name, err)
+			return nil, fmt.Errorf("%v on cluster %s: list its types with kubectl api-resources", err, tr.cluster.Name)
 		}
 	}
 	if tr.cluster.Hub {
@@ -179,8 +175,8 @@ func (tr *tracer) mapping(ctx context.Context, cl *kube.Client, clientErr error)
 		if why == nil {
 			why = err
 		}
-		return nil, fmt.Errorf("%w: cannot resolve resource type %q: cluster %s%s cannot be reached (%v), and the hub does not know it either (%v)",
-			ErrBadInput, typ, tr.cluster.Name, via(tr.cluster), why, herr)
+		return nil, fmt.Errorf("cannot resolve resource type %q: cluster %s%s cannot be reached (%v), and the hub does not know it either (%v)",
+			typ, tr.cluster.Name, via(tr.cluster), why, herr)
 	}
 	return m, nil
 }
