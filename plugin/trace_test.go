@@ -1,9 +1,11 @@
 package plugin
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	appsv1 "k8s.io/api/apps/v1"
@@ -290,5 +292,54 @@ func TestTraceCompletion(t *testing.T) {
 	r := run(t, "__complete", "trace", "--kubeconfig", s.Fleet.HubKubeconfig, "--hub-namespace", s.Namespace, "--cluster", "h")
 	if !strings.Contains(r.stdout, "hypervisor\n") || strings.Contains(r.stdout, "storage") {
 		t.Errorf("--cluster: %s", r.stdout)
+	}
+}
+
+// TestTraceRealController: what the real kustomize-controller writes —
+// owner labels on what it applies to the spokes and the hub, inventories
+// and revisions in the hub's status — is what trace follows.
+func TestTraceRealController(t *testing.T) {
+	if !testing.Short() {
+		if _, err := testfleet.FluxBinDir(); err != nil {
+			t.Fatal(err) // before starting the fleet: fail fast
+		}
+	}
+	fl := testfleet.Get(t)
+	setup, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s, err := fl.LoadSampleWithController(setup, testfleet.SampleOptions{Namespace: testfleet.Namespace(t)})
+	if err != nil {
+		t.Fatalf("real kustomize-controller: %v", err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("kustomize-controller log %s (tail):\n%s", s.Controller.LogFile, s.Controller.LogTail(60))
+		}
+		if err := s.Close(); err != nil {
+			t.Errorf("stopping kustomize-controller: %v", err)
+		}
+	})
+	must(t, s.WriteFluxReport(ctx(t)))
+	ns := s.Namespace
+
+	r := run(t, traceArgs(s.Sample, "deploy/keystone-api", "-n", "openstack", "--cluster", "control-plane", "-o", "json")...)
+	tr := decodeTrace(t, r.stdout)
+	if want := "Kustomization/" + ns + "/control-plane-apps ← Kustomization/" + ns + "/flux-system"; r.code != 0 || chainIDs(tr) != want {
+		t.Fatalf("exit %d stderr %q chain %s, want %s", r.code, r.stderr, chainIDs(tr), want)
+	}
+	for _, st := range tr.Chain {
+		if st.Revision != s.Revision || st.InInventory == nil || !*st.InInventory || st.State != "Ready" || st.Stale {
+			t.Errorf("step %s as the controller left it: %+v", st.ID(), st)
+		}
+	}
+	if tr.Object.Owner != "Kustomization/"+ns+"/control-plane-apps" || !tr.Chain[1].Root {
+		t.Errorf("owner %q, root %v", tr.Object.Owner, tr.Chain[1].Root)
+	}
+
+	// A hub object: the Kustomization control-plane-apps itself.
+	r = run(t, traceArgs(s.Sample, "kustomizations.kustomize.toolkit.fluxcd.io/control-plane-apps", "-n", ns, "-o", "json")...)
+	tr = decodeTrace(t, r.stdout)
+	if r.code != 0 || chainIDs(tr) != "Kustomization/"+ns+"/flux-system" || !tr.Object.Hub || !tr.Chain[0].Root || tr.Chain[0].Cluster != "management" {
+		t.Fatalf("hub Kustomization: exit %d stderr %q %+v", r.code, r.stderr, tr)
 	}
 }
