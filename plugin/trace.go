@@ -211,12 +211,11 @@ func (o *TraceOptions) print(t *trace.Trace) error {
 func (o *TraceOptions) complete(ctx context.Context, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 	typ, prefix, slash := strings.Cut(toComplete, "/")
 	switch {
-	case len(args) == 0 && !slash, len(args) == 1 && !strings.Contains(args[0], "/"):
+	case len(args) == 0: // KIND, or NAME after KIND/
+	case len(args) == 1 && !strings.Contains(args[0], "/") && !slash: // NAME after KIND
+		typ, prefix = args[0], toComplete
 	default:
 		return nil, cobra.ShellCompDirectiveNoFileComp
-	}
-	if len(args) == 1 {
-		typ, prefix = args[0], toComplete
 	}
 	f := discoverForCompletionIn(ctx, o.Options, o.HubNamespace)
 	if f == nil {

@@ -126,7 +126,7 @@ func stepLabel(st Step, o status.RenderOptions) string {
 		target = "chart " + st.Chart + " " + target
 	}
 	label += "\n" + p.Faint(target)
-	if st.AttemptedRevision != "" && st.AttemptedRevision != st.Revision && st.Kind == "Kustomization" {
+	if st.AttemptedRevision != "" && st.AttemptedRevision != st.Revision {
 		label += "\nlast attempted " + status.ShortRevision(st.AttemptedRevision)
 	}
 	if st.Stale {

@@ -228,9 +228,10 @@ func (tr *tracer) chain(ctx context.Context, labels map[string]string) {
 		}
 
 		// The applier is a hub object: its parent is the Kustomization
-		// whose labels it carries.
+		// (or the HelmRelease, for one a chart rendered) whose labels it
+		// carries.
 		pkind, pid := ownerOf(l.obj.Meta().GetLabels())
-		if pkind != fleet.KindKustomization || seen[pkind+"/"+pid] {
+		if pid == "" || seen[pkind+"/"+pid] {
 			break // the root (a bootstrap Kustomization labels itself)
 		}
 		applies = l.obj.ID()
@@ -240,7 +241,7 @@ func (tr *tracer) chain(ctx context.Context, labels map[string]string) {
 		if !ok {
 			ns, name, _ := strings.Cut(pid, "/")
 			t.Chain = append(t.Chain, Step{Object: status.Object{Kind: pkind, Namespace: ns, Name: name}, Applies: applies,
-				Error: fmt.Sprintf("the labels of %s name Kustomization %s, which the hub does not have", applies, pid)})
+				Error: fmt.Sprintf("the labels of %s name %s %s, which the hub does not have", applies, pkind, pid)})
 			break
 		}
 		l = &parent
