@@ -257,7 +257,7 @@ func TestTraceBadInput(t *testing.T) {
 		want string
 	}{
 		{[]string{"frobnicators/x", "--cluster", "control-plane"}, `unknown resource type "frobnicators" on cluster control-plane: list its types with kubectl api-resources`},
-		{[]string{"deploy/nope", "-n", "openstack", "--cluster", "control-plane"}, `Deployment/openstack/nope not found on cluster control-plane (check the name and -n`},
+		{[]string{"deploy/nope", "-n", "openstack", "--cluster", "control-plane"}, `Deployment/openstack/nope not found on cluster control-plane: check the kind, name, namespace and cluster`},
 		{[]string{"deploy/keystone-api", "--cluster", "nowhere"}, `no cluster "nowhere" in the fleet (clusters: management, control-plane, hypervisor, storage)`},
 		{[]string{"keystone-api"}, `"keystone-api" is not KIND/NAME`},
 		{[]string{}, "trace takes one object"},

@@ -95,10 +95,7 @@ func Run(ctx context.Context, f *fleet.Fleet, opts Options) (*Trace, error) {
 		case err == nil:
 			t.Object.Found, labels = true, m.GetLabels()
 		case apierrors.IsNotFound(err):
-			t.Object.Error = fmt.Sprintf("%s not found on cluster %s", t.Object.ID(), c.Name)
-			if t.Object.Namespace != "" {
-				t.Object.Error += fmt.Sprintf(" (check the name and -n; kubectl c5c3 trace %s looks in namespace %q)", strings.ToLower(gvk.Kind), t.Object.Namespace)
-			}
+			t.Object.Error = fmt.Sprintf("%s not found on cluster %s: check the kind, name, namespace and cluster", t.Object.ID(), c.Name)
 		default:
 			t.Object.Error = fmt.Sprintf("cannot read %s on cluster %s%s: %v", t.Object.ID(), c.Name, via(c), err)
 		}
