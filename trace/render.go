@@ -118,6 +118,8 @@ func stepLabel(st Step, o status.RenderOptions) string {
 	target := "→ cluster " + st.Cluster
 	if st.KubeConfig != "" {
 		target += " via " + st.KubeConfig
+	} else {
+		target += " (hub)"
 	}
 	if st.Path != "" {
 		target = "path " + st.Path + " " + target
