@@ -119,6 +119,7 @@ func TestTraceSpokeDeployment(t *testing.T) {
 		!strings.Contains(r.stdout, "Deployment/openstack/keystone-api drifted from git") {
 		t.Fatalf("hand-scaled Deployment: exit %d stderr %q\n%s", r.code, r.stderr, r.stdout)
 	}
+	golden.Assert(t, "trace-drift.tree", r.stdout)
 }
 
 // TestTraceHelmRelease: an object on a spoke labelled by a HelmRelease
