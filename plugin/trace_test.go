@@ -344,3 +344,33 @@ func TestTraceRealController(t *testing.T) {
 		t.Fatalf("hub Kustomization: exit %d stderr %q %+v", r.code, r.stderr, tr)
 	}
 }
+
+// TestTraceHelmReleaseDiff: --diff on an object a chart renders renders
+// its HelmRelease (from helm's repotest chart repository) from the build
+// of the Kustomization that applies the HelmRelease, and dry-runs it on
+// the spoke: a hand edit of the live ConfigMap is drift.
+func TestTraceHelmReleaseDiff(t *testing.T) {
+	charts := testfleet.StartChartServers(t)
+	target := "helm-" + testfleet.Namespace(t)
+	s, _ := loadSample(t, testfleet.SampleOptions{Source: helmGitops(t, charts.HTTP.URL(), target)})
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	c := ctx(t)
+	ns := s.Namespace
+	cp := f(t).Spokes["control-plane"].Client
+	must(t, cp.Create(c, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: target}}))
+	name := target + "-webapp"
+	must(t, cp.Create(c, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: target,
+		Labels: map[string]string{"helm.toolkit.fluxcd.io/name": "webapp", "helm.toolkit.fluxcd.io/namespace": ns}},
+		Data: map[string]string{"greeting": "edited-by-hand"}}))
+
+	r := run(t, traceArgs(s, "configmap/"+name, "-n", target, "--cluster", "control-plane", "--diff", "--repo", s.RepoDir, "-o", "json")...)
+	tr := decodeTrace(t, r.stdout)
+	if want := "HelmRelease/" + ns + "/webapp ← Kustomization/" + ns + "/flux-system"; chainIDs(tr) != want {
+		t.Fatalf("exit %d stderr %q chain %s, want %s", r.code, r.stderr, chainIDs(tr), want)
+	}
+	d := tr.Object.Drift
+	if r.code != 1 || d == nil || d.Action != "drifted" || d.HelmRelease != ns+"/webapp" || d.Kustomization != ns+"/flux-system" ||
+		!strings.Contains(d.Diff, "-  greeting: edited-by-hand") || !strings.Contains(d.Diff, "+  greeting: from-configmap") {
+		t.Fatalf("exit %d stderr %q drift %+v", r.code, r.stderr, d)
+	}
+}
