@@ -196,6 +196,27 @@ func TestTraceUnmanaged(t *testing.T) {
 	if r.code != 1 || tr.Managed || len(tr.Chain) != 1 || tr.Chain[0].Found || !strings.Contains(tr.Chain[0].Error, "which the hub does not have") {
 		t.Fatalf("orphan: exit %d %+v", r.code, tr)
 	}
+	// Labels naming an applier that deploys to another cluster.
+	must(t, f(t).Spokes["hypervisor"].Client.Create(ctx(t), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name + "-elsewhere", Namespace: "default",
+		Labels: map[string]string{"kustomize.toolkit.fluxcd.io/name": "control-plane-apps", "kustomize.toolkit.fluxcd.io/namespace": s.Namespace}}}))
+	r = run(t, traceArgs(s, "configmap/"+name+"-elsewhere", "-n", "default", "--cluster", "hypervisor", "-o", "json")...)
+	tr = decodeTrace(t, r.stdout)
+	if r.code != 1 || tr.Managed || len(tr.Chain) != 2 || tr.Chain[0].Error != "Kustomization/"+s.Namespace+"/control-plane-apps deploys to cluster control-plane, not to cluster hypervisor where ConfigMap/default/"+name+"-elsewhere is" {
+		t.Fatalf("applier of another cluster: exit %d %+v", r.code, tr)
+	}
+	// A Secret is traced by its metadata only: the kubeconfig Secret the
+	// test made by hand is unmanaged, and nothing of it is printed.
+	for _, o := range []string{"json", "tree"} {
+		r = run(t, traceArgs(s, "secret/control-plane-kubeconfig", "-n", s.Namespace, "-o", o)...)
+		if r.code != 1 || !strings.Contains(r.stdout, "Secret/"+s.Namespace+"/control-plane-kubeconfig") {
+			t.Fatalf("Secret -o %s: exit %d\n%s%s", o, r.code, r.stdout, r.stderr)
+		}
+		for _, leak := range []string{"BEGIN CERTIFICATE", "client-key-data", "certificate-authority-data", "LS0t"} {
+			if strings.Contains(r.stdout+r.stderr, leak) {
+				t.Fatalf("trace of a kubeconfig Secret prints its contents (%q)", leak)
+			}
+		}
+	}
 }
 
 // TestTraceStale: the GitRepository moved on and control-plane-apps did
