@@ -46,8 +46,9 @@ type Options struct {
 	// FluxNamespace holds the FluxReport that names the root sync.
 	FluxNamespace string
 	// Diff, when set, compares the object with git: the diff engine runs
-	// with these options on the applier's Kustomization (Targets and
-	// NoHelm are set by the trace).
+	// with these options on the applier's Kustomization, or on the one
+	// applying the applier HelmRelease (the trace sets Targets, and NoHelm
+	// for a Kustomization applier).
 	Diff *diff.Options
 }
 
