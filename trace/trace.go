@@ -193,7 +193,7 @@ func (tr *tracer) chain(ctx context.Context, labels map[string]string) {
 		}
 		ns, name, _ := strings.Cut(id, "/")
 		t.Chain = append(t.Chain, Step{Object: status.Object{Kind: kind, Namespace: ns, Name: name}, Applies: t.Object.ID(),
-			Error: fmt.Sprintf("the labels of %s name %s, which the hub does not have (deleted, or the labels were copied)", t.Object.ID(), t.Object.Owner)})
+			Error: fmt.Sprintf("the labels of %s name %s, which the hub does not have (deleted, in a hub namespace not read, or the labels were copied)", t.Object.ID(), t.Object.Owner)})
 		return
 	default:
 		first = tr.byInventory()
