@@ -267,6 +267,14 @@ func kustomizationNames(f *fleet.Fleet, prefix string) []string {
 // by completionTimeout (unless --request-timeout is set), and a hub that
 // does not answer in time is given up on.
 func discoverForCompletion(ctx context.Context, o *Options) *fleet.Fleet {
+	ns, _ := o.Namespace()
+	return discoverForCompletionIn(ctx, o, ns)
+}
+
+// discoverForCompletionIn is discoverForCompletion reading the Flux objects
+// of hub namespace ns ("" = all), for commands whose -n is not a hub
+// namespace (trace).
+func discoverForCompletionIn(ctx context.Context, o *Options, ns string) *fleet.Fleet {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -299,7 +307,6 @@ func discoverForCompletion(ctx context.Context, o *Options) *fleet.Fleet {
 			done <- result{err: err}
 			return
 		}
-		ns, _ := o.Namespace()
 		f, err := fleet.Discover(ctx, hub, fleet.Options{Namespace: ns, HubName: o.HubName})
 		done <- result{f: f, err: err}
 	}()

@@ -113,7 +113,10 @@ deploy to through kubeconfig Secrets. Only the hub needs to be in your kubeconfi
   kubectl c5c3 status
 
   # Only what is failing, as a table
-  kubectl c5c3 status --failing -o table`,
+  kubectl c5c3 status --failing -o table
+
+  # Which Kustomization, source and revision put a Deployment on a spoke
+  kubectl c5c3 trace deploy/keystone-api -n openstack --cluster control-plane`,
 		Annotations:   map[string]string{cobra.CommandDisplayNameAnnotation: DisplayName},
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -137,6 +140,7 @@ deploy to through kubeconfig Secrets. Only the hub needs to be in your kubeconfi
 		NewCmdStatus(o),
 		NewCmdDiff(o),
 		NewCmdPromote(o),
+		NewCmdTrace(o),
 		NewCmdVersion(o),
 	)
 	return cmd

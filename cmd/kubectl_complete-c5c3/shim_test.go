@@ -97,6 +97,8 @@ func TestShellCompletionThroughShim(t *testing.T) {
 		{name: "plugin command", words: []string{"kubectl", "c5c3", "ver"}, want: []string{"version"}, exact: true},
 		{name: "all commands", words: []string{"kubectl", "c5c3", ""}, want: []string{"completion", "version"}},
 		{name: "-o values", words: []string{"kubectl", "c5c3", "version", "-o", ""}, want: []string{"text", "json", "yaml"}, exact: true},
+		{name: "trace command", words: []string{"kubectl", "c5c3", "tra"}, want: []string{"trace"}, exact: true},
+		{name: "trace -o values", words: []string{"kubectl", "c5c3", "trace", "-o", ""}, want: []string{"tree", "json", "yaml"}, exact: true},
 		{name: "--color values", words: []string{"kubectl", "c5c3", "--color", "a"}, want: []string{"auto", "always"}, exact: true},
 		{name: "completion subcommands", words: []string{"kubectl", "c5c3", "completion", "install"}, want: []string{"install-shim"}, exact: true},
 		{name: "binary's own script", words: []string{"kubectl-c5c3", "version", "-o", "j"}, want: []string{"json"}, exact: true,

@@ -85,8 +85,10 @@ func (s *Sample) WriteFluxReport(ctx context.Context) error {
 			map[string]any{"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease", "stats": stats(hrObjs)},
 			map[string]any{"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization", "stats": stats(ksObjs)},
 		},
+		// The operator names the sync Kustomization of its namespace:
+		// "kustomization/<name>", here the sample's flux-system.
 		"sync": map[string]any{
-			"id": "kustomization/" + s.Namespace, "path": "clusters/management", "ready": true,
+			"id": "kustomization/flux-system", "path": "clusters/management", "ready": true,
 			"status": "Applied revision: " + s.Revision, "source": s.URL,
 		},
 	}

@@ -1,0 +1,397 @@
+package plugin
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	"github.com/c5c3/kubectl-c5c3/internal/golden"
+	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
+	"github.com/c5c3/kubectl-c5c3/trace"
+)
+
+// traceArgs are `kubectl c5c3 trace args...` pointed at a loaded sample:
+// its hub namespace holds the Flux objects, Secrets and FluxReport.
+func traceArgs(s *testfleet.Sample, args ...string) []string {
+	out := append([]string{"trace"}, args...)
+	return append(out, "--kubeconfig", s.Fleet.HubKubeconfig, "--hub-namespace", s.Namespace, "--flux-namespace", s.Namespace, "--color", "never")
+}
+
+// decodeTrace parses -o json output strictly.
+func decodeTrace(t *testing.T, out string) *trace.Trace {
+	t.Helper()
+	var tr trace.Trace
+	dec := json.NewDecoder(strings.NewReader(out))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&tr); err != nil {
+		t.Fatalf("trace -o json is not an ObjectTrace: %v\n%s", err, out)
+	}
+	if tr.APIVersion != trace.APIVersion || tr.Kind != trace.Kind {
+		t.Fatalf("schema header %s/%s", tr.APIVersion, tr.Kind)
+	}
+	return &tr
+}
+
+func chainIDs(tr *trace.Trace) string {
+	var ids []string
+	for _, st := range tr.Chain {
+		ids = append(ids, st.ID())
+	}
+	return strings.Join(ids, " ← ")
+}
+
+// TestTraceSpokeDeployment: a Deployment on the control-plane spoke leads,
+// through its owner labels, to the hub Kustomization control-plane-apps
+// (kubeConfig → control-plane-kubeconfig), its GitRepository and revision,
+// then to flux-system, which applied control-plane-apps and is the
+// FluxReport's sync. Every kubectl spelling of the kind gives the same
+// trace; --diff finds it clean, then a hand edit on the spoke as drift.
+func TestTraceSpokeDeployment(t *testing.T) {
+	s, _ := loadSample(t, testfleet.SampleOptions{})
+	r := run(t, traceArgs(s, "deploy/keystone-api", "-n", "openstack", "--cluster", "control-plane")...)
+	if r.code != 0 || r.stderr != "" {
+		t.Fatalf("healthy chain: exit %d, stderr %q\n%s", r.code, r.stderr, r.stdout)
+	}
+	golden.Assert(t, "trace-spoke.tree", r.stdout)
+	tree := r.stdout
+	for _, args := range [][]string{
+		{"deployment", "keystone-api"}, {"deployments.apps/keystone-api"}, {"Deployment/keystone-api"}, {"deployments.v1.apps", "keystone-api"},
+	} {
+		r := run(t, traceArgs(s, append(args, "-n", "openstack", "--cluster", "control-plane")...)...)
+		if r.code != 0 || r.stdout != tree {
+			t.Errorf("trace %v: exit %d, stderr %q, output differs from deploy/keystone-api:\n%s", args, r.code, r.stderr, r.stdout)
+		}
+	}
+
+	r = run(t, traceArgs(s, "deploy/keystone-api", "-n", "openstack", "--cluster", "control-plane", "-o", "json")...)
+	golden.Assert(t, "trace-spoke.json", r.stdout) // the documented schema
+	tr := decodeTrace(t, r.stdout)
+	ns := s.Namespace
+	if want := "Kustomization/" + ns + "/control-plane-apps ← Kustomization/" + ns + "/flux-system"; chainIDs(tr) != want {
+		t.Fatalf("chain %s, want %s", chainIDs(tr), want)
+	}
+	o := tr.Object
+	if !tr.Managed || !tr.Summary.Healthy || !o.Found || o.Cluster != "control-plane" || o.APIVersion != "apps/v1" ||
+		o.KubeConfig != "Secret/"+ns+"/control-plane-kubeconfig" || o.Owner != "Kustomization/"+ns+"/control-plane-apps" {
+		t.Fatalf("object %+v managed %v summary %+v", o, tr.Managed, tr.Summary)
+	}
+	app, root := tr.Chain[0], tr.Chain[1]
+	if app.Cluster != "control-plane" || app.KubeConfig != "Secret/"+ns+"/control-plane-kubeconfig" || app.InInventory == nil || !*app.InInventory ||
+		app.Revision != s.Revision || app.SourceRevision != s.Revision || app.Source != "GitRepository/"+ns+"/flux-system" ||
+		app.SourceStatus == nil || app.SourceStatus.URL != testfleet.SampleURL || app.SourceStatus.Ready != "True" || app.Root || app.Applies != "Deployment/openstack/keystone-api" {
+		t.Errorf("applier step %+v source %+v", app, app.SourceStatus)
+	}
+	if !root.Root || root.Cluster != "management" || root.InInventory == nil || !*root.InInventory || root.Applies != app.ID() || tr.Sync != root.ID() {
+		t.Errorf("root step %+v, sync %q", root, tr.Sync)
+	}
+	r = run(t, traceArgs(s, "deploy/keystone-api", "-n", "openstack", "--cluster", "control-plane", "-o", "yaml")...)
+	var y trace.Trace
+	if err := yaml.UnmarshalStrict([]byte(r.stdout), &y); err != nil || chainIDs(&y) != chainIDs(tr) || !y.Summary.Healthy {
+		t.Fatalf("yaml: %v\n%s", err, r.stdout)
+	}
+
+	// --diff: nothing changed since the reconcile.
+	r = run(t, traceArgs(s, "deploy/keystone-api", "-n", "openstack", "--cluster", "control-plane", "--diff", "--repo", s.RepoDir, "-o", "json")...)
+	tr = decodeTrace(t, r.stdout)
+	if r.code != 0 || tr.Object.Drift == nil || tr.Object.Drift.Action != "unchanged" || tr.Object.Drift.Kustomization != ns+"/control-plane-apps" {
+		t.Fatalf("--diff on a clean fleet: exit %d stderr %q drift %+v", r.code, r.stderr, tr.Object.Drift)
+	}
+	// Scaled by hand on the spoke: drifted, exit 1, the diff shows it.
+	c := ctx(t)
+	cp := f(t).Spokes["control-plane"].Client
+	dep := &appsv1.Deployment{}
+	must(t, cp.Get(c, client.ObjectKey{Namespace: "openstack", Name: "keystone-api"}, dep))
+	five := int32(5)
+	dep.Spec.Replicas = &five
+	must(t, cp.Update(c, dep, client.FieldOwner("kubectl-scale")))
+	r = run(t, traceArgs(s, "deploy/keystone-api", "-n", "openstack", "--cluster", "control-plane", "--diff", "--repo", s.RepoDir)...)
+	if r.code != 1 || !strings.Contains(r.stdout, "git: drifted (Kustomization "+ns+"/control-plane-apps)") ||
+		!strings.Contains(r.stdout, "-  replicas: 5") || !strings.Contains(r.stdout, "+  replicas: 2") ||
+		!strings.Contains(r.stdout, "Deployment/openstack/keystone-api drifted from git") {
+		t.Fatalf("hand-scaled Deployment: exit %d stderr %q\n%s", r.code, r.stderr, r.stdout)
+	}
+	golden.Assert(t, "trace-drift.tree", r.stdout)
+}
+
+// TestTraceHelmRelease: an object on a spoke labelled by a HelmRelease
+// (as helm-controller labels what it renders) leads to the HelmRelease
+// memcached, which deploys to control-plane, its HelmChart from the
+// HelmRepository, then to management-apps, which applied the
+// HelmRelease, and to the root sync. The inventory check follows
+// status.inventory once helm-controller records one.
+func TestTraceHelmRelease(t *testing.T) {
+	s, _ := loadSample(t, testfleet.SampleOptions{})
+	c := ctx(t)
+	ns := s.Namespace
+	cp := f(t).Spokes["control-plane"].Client
+	must(t, client.IgnoreAlreadyExists(cp.Create(c, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "memcached"}})))
+	name := "memcached-config-" + ns // the spokes are shared between tests
+	must(t, cp.Create(c, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "memcached",
+		Labels: map[string]string{"helm.toolkit.fluxcd.io/name": "memcached", "helm.toolkit.fluxcd.io/namespace": ns}}}))
+
+	r := run(t, traceArgs(s, "cm", name, "-n", "memcached", "--cluster", "control-plane", "-o", "json")...)
+	tr := decodeTrace(t, r.stdout)
+	want := "HelmRelease/" + ns + "/memcached ← Kustomization/" + ns + "/management-apps ← Kustomization/" + ns + "/flux-system"
+	if r.code != 0 || chainIDs(tr) != want || !tr.Chain[2].Root {
+		t.Fatalf("exit %d stderr %q chain %s, want %s", r.code, r.stderr, chainIDs(tr), want)
+	}
+	hr := tr.Chain[0]
+	if hr.Cluster != "control-plane" || hr.Source != "HelmChart/"+ns+"/"+ns+"-memcached" || hr.SourceRevision != "7.4.16" || hr.Revision != "7.4.16" ||
+		hr.SourceStatus == nil || hr.SourceStatus.From != "HelmRepository/"+ns+"/bitnami" || hr.InInventory != nil || hr.Chart != "memcached@7.4.16" {
+		t.Fatalf("HelmRelease step %+v source %+v", hr, hr.SourceStatus)
+	}
+	if mgmt := tr.Chain[1]; mgmt.InInventory == nil || !*mgmt.InInventory || mgmt.Applies != hr.ID() {
+		t.Fatalf("management-apps must list the HelmRelease: %+v", mgmt)
+	}
+
+	// helm-controller v1.6 records what it applied in status.inventory.
+	hub := f(t).Hub.Client
+	rel := &helmv2.HelmRelease{}
+	must(t, hub.Get(c, client.ObjectKey{Namespace: ns, Name: "memcached"}, rel))
+	rel.Status.Inventory = &helmv2.ResourceInventory{Entries: []helmv2.ResourceRef{{ID: "memcached_memcached_apps_StatefulSet", Version: "v1"}}}
+	must(t, hub.Status().Update(c, rel))
+	r = run(t, traceArgs(s, "configmap/"+name, "-n", "memcached", "--cluster", "control-plane")...)
+	if r.code != 1 || !strings.Contains(r.stdout, "HelmRelease/"+ns+"/memcached · Ready · applied 7.4.16 · not in inventory") ||
+		!strings.Contains(r.stdout, "ConfigMap/memcached/"+name+" is not in the inventory of HelmRelease/"+ns+"/memcached") {
+		t.Fatalf("object missing from the HelmRelease's inventory: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	rel.Status.Inventory.Entries = append(rel.Status.Inventory.Entries, helmv2.ResourceRef{ID: "memcached_" + name + "__ConfigMap", Version: "v1"})
+	must(t, hub.Status().Update(c, rel))
+	r = run(t, traceArgs(s, "configmap/"+name, "-n", "memcached", "--cluster", "control-plane")...)
+	if r.code != 0 {
+		t.Fatalf("listed in the inventory: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	golden.Assert(t, "trace-helmrelease.tree", r.stdout)
+}
+
+// TestTraceUnmanaged: an object nothing in Flux applied says so, exit 1.
+func TestTraceUnmanaged(t *testing.T) {
+	s, _ := loadSample(t, testfleet.SampleOptions{})
+	name := "by-hand-" + s.Namespace
+	must(t, f(t).Spokes["control-plane"].Client.Create(ctx(t), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "openstack"}}))
+	r := run(t, traceArgs(s, "configmap/"+name, "-n", "openstack", "--cluster", "control-plane", "-o", "json")...)
+	tr := decodeTrace(t, r.stdout)
+	if r.code != 1 || tr.Managed || len(tr.Chain) != 0 || !tr.Object.Found || tr.Summary.Healthy ||
+		len(tr.Summary.Problems) != 1 || tr.Summary.Problems[0] != "ConfigMap/openstack/"+name+" is not managed by Flux" {
+		t.Fatalf("unmanaged: exit %d %+v", r.code, tr)
+	}
+	r = run(t, traceArgs(s, "configmap/"+name, "-n", "openstack", "--cluster", "control-plane")...)
+	if r.code != 1 || !strings.Contains(r.stdout, "is not managed by Flux: it has no kustomize.toolkit.fluxcd.io/name or helm.toolkit.fluxcd.io/name labels") {
+		t.Fatalf("tree: exit %d\n%s", r.code, r.stdout)
+	}
+	// Labels naming an applier the hub does not have: not managed either.
+	must(t, f(t).Spokes["control-plane"].Client.Create(ctx(t), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name + "-orphan", Namespace: "openstack",
+		Labels: map[string]string{"kustomize.toolkit.fluxcd.io/name": "gone", "kustomize.toolkit.fluxcd.io/namespace": s.Namespace}}}))
+	r = run(t, traceArgs(s, "configmap/"+name+"-orphan", "-n", "openstack", "--cluster", "control-plane", "-o", "json")...)
+	tr = decodeTrace(t, r.stdout)
+	if r.code != 1 || tr.Managed || len(tr.Chain) != 1 || tr.Chain[0].Found || !strings.Contains(tr.Chain[0].Error, "which the hub does not have") {
+		t.Fatalf("orphan: exit %d %+v", r.code, tr)
+	}
+	// Labels naming an applier that deploys to another cluster.
+	must(t, f(t).Spokes["hypervisor"].Client.Create(ctx(t), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name + "-elsewhere", Namespace: "default",
+		Labels: map[string]string{"kustomize.toolkit.fluxcd.io/name": "control-plane-apps", "kustomize.toolkit.fluxcd.io/namespace": s.Namespace}}}))
+	r = run(t, traceArgs(s, "configmap/"+name+"-elsewhere", "-n", "default", "--cluster", "hypervisor", "-o", "json")...)
+	tr = decodeTrace(t, r.stdout)
+	if r.code != 1 || tr.Managed || len(tr.Chain) != 2 || tr.Chain[0].Error != "Kustomization/"+s.Namespace+"/control-plane-apps deploys to cluster control-plane, not to cluster hypervisor where ConfigMap/default/"+name+"-elsewhere is" {
+		t.Fatalf("applier of another cluster: exit %d %+v", r.code, tr)
+	}
+	// A Secret is traced by its metadata only: the kubeconfig Secret the
+	// test made by hand is unmanaged, and nothing of it is printed.
+	for _, o := range []string{"json", "tree"} {
+		r = run(t, traceArgs(s, "secret/control-plane-kubeconfig", "-n", s.Namespace, "-o", o)...)
+		if r.code != 1 || !strings.Contains(r.stdout, "Secret/"+s.Namespace+"/control-plane-kubeconfig") {
+			t.Fatalf("Secret -o %s: exit %d\n%s%s", o, r.code, r.stdout, r.stderr)
+		}
+		for _, leak := range []string{"BEGIN CERTIFICATE", "client-key-data", "certificate-authority-data", "LS0t"} {
+			if strings.Contains(r.stdout+r.stderr, leak) {
+				t.Fatalf("trace of a kubeconfig Secret prints its contents (%q)", leak)
+			}
+		}
+	}
+}
+
+// TestTraceStale: the GitRepository moved on and control-plane-apps did
+// not apply the new revision: stale, exit 1.
+func TestTraceStale(t *testing.T) {
+	s, _ := loadSample(t, testfleet.SampleOptions{})
+	const newRev = "main@sha1:1111111111111111111111111111111111111111"
+	must(t, s.AdvanceSource(ctx(t), newRev, "control-plane-apps"))
+	r := run(t, traceArgs(s, "deploy/keystone-api", "-n", "openstack", "--cluster", "control-plane")...)
+	if r.code != 1 {
+		t.Fatalf("stale: exit %d, want 1\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	golden.Assert(t, "trace-stale.tree", r.stdout)
+	r = run(t, traceArgs(s, "deploy/keystone-api", "-n", "openstack", "--cluster", "control-plane", "-o", "json")...)
+	tr := decodeTrace(t, r.stdout)
+	app := tr.Chain[0]
+	if !app.Stale || app.Revision != s.Revision || app.SourceRevision != newRev || tr.Chain[1].Stale || tr.Summary.Healthy ||
+		len(tr.Summary.Problems) != 1 || !strings.Contains(tr.Summary.Problems[0], "control-plane-apps is stale") {
+		t.Fatalf("stale step %+v summary %+v", app, tr.Summary)
+	}
+}
+
+// TestTraceSpokeDown: the spoke cannot be reached, or its Secret is gone:
+// exit 2 with the cluster and Secret named, and the chain still shown from
+// the hub (control-plane-apps lists the Deployment in its inventory).
+func TestTraceSpokeDown(t *testing.T) {
+	s, _ := loadSample(t, testfleet.SampleOptions{})
+	ns := s.Namespace
+	must(t, s.BreakKubeconfig(ctx(t), "control-plane", testfleet.FaultUnreachable))
+	r := run(t, traceArgs(s, "deploy/keystone-api", "-n", "openstack", "--cluster", "control-plane", "--request-timeout", "5s")...)
+	if r.code != 2 || !strings.HasPrefix(r.stderr, "error: cannot read Deployment/openstack/keystone-api on cluster control-plane (through Secret/"+ns+"/control-plane-kubeconfig)") ||
+		!strings.Contains(r.stderr, "127.0.0.1:1") {
+		t.Fatalf("spoke down: exit %d stderr %q", r.code, r.stderr)
+	}
+	golden.Assert(t, "trace-spoke-down.tree", r.stdout)
+	if strings.Contains(r.stdout+r.stderr, "unreachable-token-must-never-be-printed") {
+		t.Fatal("output leaks the kubeconfig's token")
+	}
+	r = run(t, traceArgs(s, "deploy/keystone-api", "-n", "openstack", "--cluster", "control-plane", "-o", "json")...)
+	tr := decodeTrace(t, r.stdout)
+	if r.code != 2 || tr.Object.Found || !tr.Managed || chainIDs(tr) != "Kustomization/"+ns+"/control-plane-apps ← Kustomization/"+ns+"/flux-system" ||
+		tr.Summary.Error == "" || tr.Summary.Healthy {
+		t.Fatalf("spoke down json: exit %d %+v", r.code, tr)
+	}
+
+	must(t, s.BreakKubeconfig(ctx(t), "control-plane", testfleet.FaultMissing))
+	r = run(t, traceArgs(s, "deploy/keystone-api", "-n", "openstack", "--cluster", "control-plane")...)
+	if r.code != 2 || !strings.Contains(r.stderr, "kubeconfig Secret "+ns+"/control-plane-kubeconfig not found in the hub") ||
+		!strings.Contains(r.stdout, "Kustomization/"+ns+"/control-plane-apps") {
+		t.Fatalf("Secret missing: exit %d stderr %q\n%s", r.code, r.stderr, r.stdout)
+	}
+}
+
+// TestTraceBadInput: what cannot be traced is exit 2 with an error that
+// says what to do; nothing goes to stdout.
+func TestTraceBadInput(t *testing.T) {
+	s, _ := loadSample(t, testfleet.SampleOptions{})
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"frobnicators/x", "--cluster", "control-plane"}, `unknown resource type "frobnicators" on cluster control-plane: list its types with kubectl api-resources`},
+		{[]string{"deploy/nope", "-n", "openstack", "--cluster", "control-plane"}, `Deployment/openstack/nope not found on cluster control-plane: check the kind, name, namespace and cluster`},
+		{[]string{"deploy/keystone-api", "--cluster", "nowhere"}, `no cluster "nowhere" in the fleet (clusters: management, control-plane, hypervisor, storage)`},
+		{[]string{"keystone-api"}, `"keystone-api" is not KIND/NAME`},
+		{[]string{}, "trace takes one object"},
+		{[]string{"deploy/", "-n", "openstack"}, "the kind or name is empty"},
+		{[]string{"deploy/keystone-api", "--repo", "."}, "--repo is only used with --diff"},
+		{[]string{"deploy/keystone-api", "-o", "table"}, "must be one of tree|json|yaml"},
+	} {
+		r := run(t, traceArgs(s, tc.args...)...)
+		if r.code != 2 || !strings.HasPrefix(r.stderr, "error: ") || !strings.Contains(r.stderr, tc.want) || r.stdout != "" {
+			t.Errorf("%v: exit %d stderr %q stdout %q, want exit 2 and %q", tc.args, r.code, r.stderr, r.stdout, tc.want)
+		}
+	}
+}
+
+// TestTraceCompletion: kinds complete from the cluster's discovery, names
+// from the objects of that kind in -n, clusters from the hub.
+func TestTraceCompletion(t *testing.T) {
+	s, _ := loadSample(t, testfleet.SampleOptions{})
+	comp := func(words ...string) string {
+		args := append([]string{"__complete"}, traceArgs(s, "--cluster", "control-plane", "-n", "openstack")...)
+		return run(t, append(args, words...)...).stdout
+	}
+	if out := comp("deployments.a"); !strings.Contains(out, "deployments.apps\n") || strings.Contains(out, "pods") {
+		t.Errorf("kinds: %s", out)
+	}
+	if out := comp("deploy/keys"); !strings.Contains(out, "deploy/keystone-api\n") || strings.Contains(out, "glance") {
+		t.Errorf("KIND/NAME: %s", out)
+	}
+	if out := comp("deployment", "g"); !strings.Contains(out, "glance-api\n") || strings.Contains(out, "keystone") {
+		t.Errorf("KIND NAME: %s", out)
+	}
+	r := run(t, "__complete", "trace", "--kubeconfig", s.Fleet.HubKubeconfig, "--hub-namespace", s.Namespace, "--cluster", "h")
+	if !strings.Contains(r.stdout, "hypervisor\n") || strings.Contains(r.stdout, "storage") {
+		t.Errorf("--cluster: %s", r.stdout)
+	}
+}
+
+// TestTraceRealController: what the real kustomize-controller writes —
+// owner labels on what it applies to the spokes and the hub, inventories
+// and revisions in the hub's status — is what trace follows.
+func TestTraceRealController(t *testing.T) {
+	if !testing.Short() {
+		if _, err := testfleet.FluxBinDir(); err != nil {
+			t.Fatal(err) // before starting the fleet: fail fast
+		}
+	}
+	fl := testfleet.Get(t)
+	setup, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s, err := fl.LoadSampleWithController(setup, testfleet.SampleOptions{Namespace: testfleet.Namespace(t)})
+	if err != nil {
+		t.Fatalf("real kustomize-controller: %v", err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("kustomize-controller log %s (tail):\n%s", s.Controller.LogFile, s.Controller.LogTail(60))
+		}
+		if err := s.Close(); err != nil {
+			t.Errorf("stopping kustomize-controller: %v", err)
+		}
+	})
+	must(t, s.WriteFluxReport(ctx(t)))
+	ns := s.Namespace
+
+	r := run(t, traceArgs(s.Sample, "deploy/keystone-api", "-n", "openstack", "--cluster", "control-plane", "-o", "json")...)
+	tr := decodeTrace(t, r.stdout)
+	if want := "Kustomization/" + ns + "/control-plane-apps ← Kustomization/" + ns + "/flux-system"; r.code != 0 || chainIDs(tr) != want {
+		t.Fatalf("exit %d stderr %q chain %s, want %s", r.code, r.stderr, chainIDs(tr), want)
+	}
+	for _, st := range tr.Chain {
+		if st.Revision != s.Revision || st.InInventory == nil || !*st.InInventory || st.State != "Ready" || st.Stale {
+			t.Errorf("step %s as the controller left it: %+v", st.ID(), st)
+		}
+	}
+	if tr.Object.Owner != "Kustomization/"+ns+"/control-plane-apps" || !tr.Chain[1].Root {
+		t.Errorf("owner %q, root %v", tr.Object.Owner, tr.Chain[1].Root)
+	}
+
+	// A hub object: the Kustomization control-plane-apps itself.
+	r = run(t, traceArgs(s.Sample, "kustomizations.kustomize.toolkit.fluxcd.io/control-plane-apps", "-n", ns, "-o", "json")...)
+	tr = decodeTrace(t, r.stdout)
+	if r.code != 0 || chainIDs(tr) != "Kustomization/"+ns+"/flux-system" || !tr.Object.Hub || !tr.Chain[0].Root || tr.Chain[0].Cluster != "management" {
+		t.Fatalf("hub Kustomization: exit %d stderr %q %+v", r.code, r.stderr, tr)
+	}
+}
+
+// TestTraceHelmReleaseDiff: --diff on an object a chart renders renders
+// its HelmRelease (from helm's repotest chart repository) from the build
+// of the Kustomization that applies the HelmRelease, and dry-runs it on
+// the spoke: a hand edit of the live ConfigMap is drift.
+func TestTraceHelmReleaseDiff(t *testing.T) {
+	charts := testfleet.StartChartServers(t)
+	target := "helm-" + testfleet.Namespace(t)
+	s, _ := loadSample(t, testfleet.SampleOptions{Source: helmGitops(t, charts.HTTP.URL(), target)})
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	c := ctx(t)
+	ns := s.Namespace
+	cp := f(t).Spokes["control-plane"].Client
+	must(t, cp.Create(c, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: target}}))
+	name := target + "-webapp"
+	must(t, cp.Create(c, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: target,
+		Labels: map[string]string{"helm.toolkit.fluxcd.io/name": "webapp", "helm.toolkit.fluxcd.io/namespace": ns}},
+		Data: map[string]string{"greeting": "edited-by-hand"}}))
+
+	r := run(t, traceArgs(s, "configmap/"+name, "-n", target, "--cluster", "control-plane", "--diff", "--repo", s.RepoDir, "-o", "json")...)
+	tr := decodeTrace(t, r.stdout)
+	if want := "HelmRelease/" + ns + "/webapp ← Kustomization/" + ns + "/flux-system"; chainIDs(tr) != want {
+		t.Fatalf("exit %d stderr %q chain %s, want %s", r.code, r.stderr, chainIDs(tr), want)
+	}
+	d := tr.Object.Drift
+	if r.code != 1 || d == nil || d.Action != "drifted" || d.HelmRelease != ns+"/webapp" || d.Kustomization != ns+"/flux-system" ||
+		!strings.Contains(d.Diff, "-  greeting: edited-by-hand") || !strings.Contains(d.Diff, "+  greeting: from-configmap") {
+		t.Fatalf("exit %d stderr %q drift %+v", r.code, r.stderr, d)
+	}
+}
