@@ -96,11 +96,11 @@ type Cluster struct {
 	Hub  bool   `json:"hub"`
 	// KubeConfig is where the hub keeps the spoke's kubeconfig
 	// ("Secret/ns/name"); never its contents.
-	KubeConfig    string   `json:"kubeConfig,omitempty"`
-	Reachable     bool     `json:"reachable"`
-	Error         string   `json:"error,omitempty"`
-	ServerVersion string   `json:"serverVersion,omitempty"`
-	Nodes         *int     `json:"nodes,omitempty"`
+	KubeConfig    string `json:"kubeConfig,omitempty"`
+	Reachable     bool   `json:"reachable"`
+	Error         string `json:"error,omitempty"`
+	ServerVersion string `json:"serverVersion,omitempty"`
+	Nodes         *int   `json:"nodes,omitempty"`
 	// Access lists the checks of the credentials in the kubeconfig Secret
 	// (client certificate, CA, JWT token), the version skew to the hub
 	// and, with --check-access, the service accounts of its objects.
