@@ -106,10 +106,10 @@ func credentialChecks(ref string, cfg *rest.Config, now time.Time) []AccessCheck
 // the leaf, which never outlives its issuers in practice).
 func certCheck(check, what, ref string, data []byte, now time.Time) AccessCheck {
 	var earliest time.Time
-	rest := data
+	remaining := data
 	for {
 		var block *pem.Block
-		block, rest = pem.Decode(rest)
+		block, remaining = pem.Decode(remaining)
 		if block == nil {
 			break
 		}
