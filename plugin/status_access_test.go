@@ -44,7 +44,8 @@ func TestStatusAccessHealthy(t *testing.T) {
 	if r.code != 0 || rep.Summary.AccessFailing != 0 || rep.Summary.AccessWarnings != 0 {
 		t.Fatalf("exit %d, summary %+v", r.code, rep.Summary)
 	}
-	if len(rep.Hub.Access) != 1 || rep.Hub.Access[0].Check != status.CheckFluxAPI || rep.Hub.Access[0].State != status.AccessOK {
+	if len(rep.Hub.Access) != 1 || rep.Hub.Access[0].Check != status.CheckFluxAPI || rep.Hub.Access[0].State != status.AccessOK ||
+		!strings.Contains(rep.Hub.Access[0].Message, "Kustomization v1, HelmRelease v2, GitRepository v1, OCIRepository v1, HelmChart v1, FluxReport v1") {
 		t.Fatalf("hub access %+v", rep.Hub.Access)
 	}
 	for _, spoke := range testfleet.SpokeNames {

@@ -158,23 +158,27 @@ func TestSkewCheck(t *testing.T) {
 }
 
 func TestFluxAPICheck(t *testing.T) {
-	mapper := func(extra ...schema.GroupVersionKind) meta.RESTMapper {
-		m := meta.NewDefaultRESTMapper(nil)
-		for _, gvk := range append(FluxAPIs[:2:2], extra...) {
+	// As discovery builds it: each served version registered for its group.
+	mapper := func(gvks ...schema.GroupVersionKind) meta.RESTMapper {
+		var gvs []schema.GroupVersion
+		for _, gvk := range gvks {
+			gvs = append(gvs, gvk.GroupVersion())
+		}
+		m := meta.NewDefaultRESTMapper(gvs)
+		for _, gvk := range gvks {
 			m.Add(gvk, meta.RESTScopeNamespace)
 		}
 		return m
 	}
-	if c := fluxAPICheck(mapper()); c.State != AccessOK || !strings.Contains(c.Message, "Kustomization v1, HelmRelease v2") {
+	ks, hr := FluxAPIs[0], FluxAPIs[1]
+	if c := fluxAPICheck(mapper(ks, hr)); c.State != AccessOK || !strings.Contains(c.Message, "Kustomization v1, HelmRelease v2") {
 		t.Errorf("as expected: %+v", c)
 	}
-	c := fluxAPICheck(mapper(schema.GroupVersionKind{Group: "kustomize.toolkit.fluxcd.io", Version: "v2", Kind: "Kustomization"}))
+	c := fluxAPICheck(mapper(ks, hr, schema.GroupVersionKind{Group: "kustomize.toolkit.fluxcd.io", Version: "v2", Kind: "Kustomization"}))
 	if c.State != AccessWarning || !strings.Contains(c.Message, "Kustomization is served as v2 too") {
 		t.Errorf("newer version: %+v", c)
 	}
-	m := meta.NewDefaultRESTMapper(nil)
-	m.Add(schema.GroupVersionKind{Group: "helm.toolkit.fluxcd.io", Version: "v3", Kind: "HelmRelease"}, meta.RESTScopeNamespace)
-	if c := fluxAPICheck(m); c.State != AccessFailed || !strings.Contains(c.Message, "HelmRelease is served as v3, not helm.toolkit.fluxcd.io/v2") {
+	if c := fluxAPICheck(mapper(ks, schema.GroupVersionKind{Group: "helm.toolkit.fluxcd.io", Version: "v3", Kind: "HelmRelease"})); c.State != AccessFailed || !strings.Contains(c.Message, "HelmRelease is served as v3, not helm.toolkit.fluxcd.io/v2") {
 		t.Errorf("missing version: %+v", c)
 	}
 }
