@@ -123,7 +123,7 @@ func TestStatusCredentialExpiry(t *testing.T) {
 			t.Errorf("message %q lacks %q", got[0].Message, want)
 		}
 		// The apiserver itself refuses the expired certificate.
-		if hv := rep.Clusters[0]; hv.Reachable || !strings.Contains(hv.Error, "Unauthorized") {
+		if hv := rep.Clusters[0]; hv.Reachable || !strings.Contains(hv.Error, "the server has asked for the client to provide credentials") {
 			t.Errorf("hypervisor with an expired certificate: reachable %v, error %q", hv.Reachable, hv.Error)
 		}
 	})

@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -88,7 +89,7 @@ func TestStatusWatch(t *testing.T) {
 		if _, err := stdin.Write([]byte{3}); err != nil {
 			t.Fatal(err)
 		}
-		if err := cmd.Wait(); err != nil {
+		if err := waitExit(cmd); err != nil {
 			t.Fatalf("after Ctrl-C: %v\n%q", err, out.String())
 		}
 		if strings.Contains(out.String(), "error:") {
@@ -132,13 +133,27 @@ func TestStatusWatch(t *testing.T) {
 			}
 		}
 		must(t, cmd.Process.Signal(os.Interrupt))
-		if err := cmd.Wait(); err != nil {
+		if err := waitExit(cmd); err != nil {
 			t.Fatalf("after SIGINT: %v; stderr %q", err, stderr.String())
 		}
 		if stderr.String() != "" {
 			t.Errorf("stderr %q", stderr.String())
 		}
 	})
+}
+
+// waitExit waits for cmd to end, and kills it after a minute (a bound for
+// a process that ignored the interrupt, not a timing assertion).
+func waitExit(cmd *exec.Cmd) error {
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(time.Minute):
+		_ = cmd.Process.Kill()
+		return fmt.Errorf("still running a minute after the interrupt: %w", <-done)
+	}
 }
 
 // readBlocks splits watch output into blocks: a "# <time>" line, then the
