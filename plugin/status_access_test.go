@@ -222,6 +222,19 @@ func TestStatusCheckAccessServiceAccount(t *testing.T) {
 		t.Errorf("tree:\n%s", tree.stdout)
 	}
 
+	// On the hub Flux impersonates too: a hub Kustomization's service
+	// account without any RBAC on the hub may patch nothing.
+	mgmt := &kustomizev1.Kustomization{}
+	must(t, hub.Get(c, client.ObjectKey{Namespace: s.Namespace, Name: "management-apps"}, mgmt))
+	mgmt.Spec.ServiceAccountName = "deployer"
+	must(t, hub.Update(c, mgmt))
+	r = run(t, append([]string{"status", "--cluster", "management", "--check-access", "-o", "json"}, flags...)...)
+	got = accessOf(t, decode(t, r.stdout), "management", status.CheckServiceAccount)
+	if r.code != 1 || len(got) != 1 || got[0].State != status.AccessFailed || len(got[0].Denied) == 0 ||
+		got[0].Object != "Kustomization/"+s.Namespace+"/management-apps" {
+		t.Fatalf("hub service account: exit %d, %+v", r.code, got)
+	}
+
 	bind(s.Namespace+"-deployer-patch", "patch")
 	r = run(t, append([]string{"status", "--cluster", "control-plane", "--check-access", "-o", "json"}, flags...)...)
 	got = accessOf(t, decode(t, r.stdout), "control-plane", status.CheckServiceAccount)
