@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
+	"github.com/c5c3/kubectl-c5c3/status"
 )
 
 // syncBuffer collects a process's output while the test reads it.
@@ -55,7 +57,8 @@ var stampLine = regexp.MustCompile(`^# \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`)
 // (script(1), as TestDiffProgressOnTTY) it redraws the screen after a
 // Kustomization turns not Ready on the hub and ends with exit code 0 on
 // Ctrl-C; into a pipe it prints one block per change after a timestamp
-// line and ends with exit code 0 on SIGINT.
+// line (-o json: one document per change) and ends with exit code 0 on
+// SIGINT.
 func TestStatusWatch(t *testing.T) {
 	testfleet.Get(t)
 	bin := filepath.Join(t.TempDir(), "kubectl-c5c3")
@@ -140,6 +143,66 @@ func TestStatusWatch(t *testing.T) {
 			t.Errorf("stderr %q", stderr.String())
 		}
 	})
+
+	t.Run("pipe, json stream", func(t *testing.T) {
+		// One FleetStatus document per change, a stream json.Decoder reads.
+		s, flags := loadSample(t, testfleet.SampleOptions{})
+		cmd := exec.Command(bin, append([]string{"status", "-w", "-o", "json"}, flags...)...)
+		stdout, err := cmd.StdoutPipe()
+		must(t, err)
+		stderr := &syncBuffer{}
+		cmd.Stderr = stderr
+		must(t, cmd.Start())
+		defer func() { _ = cmd.Process.Kill() }()
+
+		docs := make(chan status.Report, 64)
+		go func() {
+			defer close(docs)
+			dec := json.NewDecoder(stdout)
+			dec.DisallowUnknownFields()
+			for {
+				var r status.Report
+				if dec.Decode(&r) != nil {
+					return
+				}
+				docs <- r
+			}
+		}()
+		next := func(what string) status.Report {
+			t.Helper()
+			select {
+			case r, ok := <-docs:
+				if !ok {
+					t.Fatalf("stream ended before %s; stderr %q", what, stderr.String())
+				}
+				return r
+			case <-time.After(time.Minute):
+				t.Fatalf("gave up waiting for %s", what)
+			}
+			return status.Report{}
+		}
+		if r := next("the first document"); r.Kind != status.Kind || !r.Summary.Healthy || r.Summary.Objects != 12 {
+			t.Fatalf("first document: %s %+v", r.Kind, r.Summary)
+		}
+		must(t, s.Fail(ctx(t), "HelmRelease", "memcached", "UpgradeFailed", "watch-test"))
+		for r := next("a document after the change"); r.Summary.Failed != 1; {
+			r = next("the document with the failure")
+		}
+		must(t, cmd.Process.Signal(os.Interrupt))
+		if err := waitExit(cmd); err != nil {
+			t.Fatalf("after SIGINT: %v; stderr %q", err, stderr.String())
+		}
+	})
+}
+
+// TestStatusWatchFirstReadFails: a hub without Flux is an error (exit 2)
+// with --watch too, not an endless wait.
+func TestStatusWatchFirstReadFails(t *testing.T) {
+	f := testfleet.Get(t)
+	r := run(t, "status", "--watch", "--kubeconfig", f.Dir+"/control-plane.kubeconfig", "--color", "never")
+	if r.code != 2 || !strings.Contains(r.stderr, "the Flux CRDs are not installed on the hub") || r.stdout != "" {
+		t.Fatalf("--watch against a hub without Flux: %+v", r)
+	}
 }
 
 // waitExit waits for cmd to end, and kills it after a minute (a bound for
