@@ -141,10 +141,13 @@ func tokenCheck(ref, token string, now time.Time) (AccessCheck, bool) {
 	}
 	if !hasExp {
 		return AccessCheck{Check: CheckToken, State: AccessOK,
-			Message: fmt.Sprintf("bearer token (JWT) of %s has no expiry", ref), short: "token without expiry"}, true
+			Message: fmt.Sprintf("bearer token (JWT) of %s has no exp claim that can be read", ref), short: "token without expiry"}, true
 	}
 	return expiryCheck(CheckToken, "bearer token (JWT)", ref, exp, now), true
 }
+
+// maxExp is 9999-12-31T23:59:59Z in Unix seconds.
+const maxExp = 253402300799
 
 // jwtExpiry parses a JWT's header and payload (never its signature) for
 // the exp claim.
@@ -173,7 +176,8 @@ func jwtExpiry(token string) (exp time.Time, hasExp, isJWT bool) {
 	var p struct {
 		Exp *float64 `json:"exp"`
 	}
-	if json.Unmarshal(payload, &p) != nil || p.Exp == nil || math.IsNaN(*p.Exp) || math.IsInf(*p.Exp, 0) {
+	// Outside 1970..9999 the claim is not a time anyone meant.
+	if json.Unmarshal(payload, &p) != nil || p.Exp == nil || math.IsNaN(*p.Exp) || *p.Exp < 0 || *p.Exp > maxExp {
 		return time.Time{}, false, true
 	}
 	return time.Unix(int64(*p.Exp), 0).UTC(), true, true

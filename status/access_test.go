@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math/big"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -86,6 +87,8 @@ func TestJWTExpiry(t *testing.T) {
 		{"jwt padded", strings.Replace(jwt(fmt.Sprintf(`{"exp":%d}`, exp.Unix())), ".", "==.", 1), true, true},
 		{"jwt without exp", jwt(`{"sub":"x"}`), false, true},
 		{"jwt with garbage payload", jwt(`not json`), false, true},
+		{"jwt with exp beyond year 9999", jwt(`{"exp":1e300}`), false, true},
+		{"jwt with negative exp", jwt(`{"exp":-5}`), false, true},
 		{"opaque token", "abcdef.0123456789abcdef", false, false},
 		{"three parts, not base64 JSON", "a.b.c", false, false},
 		{"header without alg", base64.RawURLEncoding.EncodeToString([]byte(`{"typ":"JWT"}`)) + ".e30.x", false, false},
@@ -225,4 +228,38 @@ func TestSummarizeAccess(t *testing.T) {
 	if len(r.Clusters) != 1 || len(r.Clusters[0].Access) != 1 || r.Clusters[0].Access[0].State != AccessCritical || len(r.Hub.Access) != 0 {
 		t.Errorf("--failing keeps %+v / hub %+v", r.Clusters, r.Hub.Access)
 	}
+}
+
+// tokenMessage is every message a token check may print: fixed words,
+// the Secret, a duration and a time — nothing taken from the token.
+var tokenMessage = regexp.MustCompile(`^bearer token \(JWT\) of Secret/ns/s (has no exp claim that can be read|valid until ` + stamp +
+	`|expires in ` + dur + ` \(` + stamp + `\)(: renew it now)?|expired ` + dur + ` ago \(` + stamp + `\): the cluster refuses it; put a new one in the Secret)$`)
+
+const (
+	stamp = `\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`
+	dur   = `[0-9ydhms]+`
+)
+
+// FuzzTokenCheck: whatever the bearer token, its access check says
+// nothing but fixed words, the Secret's name, a duration and a time.
+func FuzzTokenCheck(f *testing.F) {
+	f.Add(jwt(fmt.Sprintf(`{"exp":%d}`, now.Add(72*time.Hour).Unix())))
+	f.Add(jwt(fmt.Sprintf(`{"exp":%d}`, now.Add(-72*time.Hour).Unix())))
+	f.Add(jwt(`{"exp":"soon"}`))
+	f.Add(jwt(`{"exp":1e300}`))
+	f.Add("opaque-token-value")
+	f.Fuzz(func(t *testing.T, token string) {
+		c, ok := tokenCheck("Secret/ns/s", token, now)
+		if !ok {
+			return
+		}
+		if !tokenMessage.MatchString(c.Message) {
+			t.Fatalf("unexpected message %q", c.Message)
+		}
+		for _, part := range append(strings.Split(token, "."), token) {
+			if len(part) >= 8 && strings.Contains(c.short, part) {
+				t.Fatalf("short form quotes the token: %q", c.short)
+			}
+		}
+	})
 }
