@@ -429,6 +429,29 @@ func (f *Fleet) Client(ctx context.Context, c *Cluster, serviceAccount string) (
 	return sc.client, sc.err
 }
 
+// ClientFor returns the client Flux uses for o on cluster c: impersonating
+// o's spec.serviceAccountName in o's namespace, on a spoke (through its
+// kubeconfig Secret) as on the hub; the plain cluster client without one.
+func (f *Fleet) ClientFor(ctx context.Context, c *Cluster, o Object) (*kube.Client, error) {
+	sa := o.ServiceAccountName()
+	if !c.Hub || sa == "" {
+		return f.Client(ctx, c, sa)
+	}
+	ns := o.Meta().GetNamespace()
+	key := "hub|" + ns + "/" + sa
+	f.mu.Lock()
+	sc := f.clients[key]
+	if sc == nil {
+		sc = &spokeClient{}
+		f.clients[key] = sc
+	}
+	f.mu.Unlock()
+	sc.once.Do(func() {
+		sc.client, sc.err = f.hub.Impersonating(ns, sa)
+	})
+	return sc.client, sc.err
+}
+
 func (f *Fleet) buildSpokeClient(ctx context.Context, c *Cluster, serviceAccount string) (*kube.Client, error) {
 	data, err := ReadKubeConfigSecret(ctx, f.hub.Client, *c.KubeConfig)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/client-go/discovery"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
@@ -47,6 +48,8 @@ type Client struct {
 	Mapper meta.RESTMapper
 	// Discovery answers server version and API group questions.
 	Discovery discovery.DiscoveryInterface
+	// Metadata reads and watches objects' metadata only (status --watch).
+	Metadata metadata.Interface
 }
 
 // NewClient builds a Client from cfg, raising QPS and Burst to at least
@@ -76,7 +79,26 @@ func NewClient(cfg *rest.Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("building discovery client for %s: %w", cfg.Host, err)
 	}
-	return &Client{Config: cfg, Client: c, Mapper: mapper, Discovery: dc}, nil
+	md, err := metadata.NewForConfigAndClient(cfg, httpClient)
+	if err != nil {
+		return nil, fmt.Errorf("building metadata client for %s: %w", cfg.Host, err)
+	}
+	return &Client{Config: cfg, Client: c, Mapper: mapper, Discovery: dc, Metadata: md}, nil
+}
+
+// ServiceAccountUser is the user name Kubernetes gives the service account
+// namespace/name: system:serviceaccount:NAMESPACE:NAME.
+func ServiceAccountUser(namespace, name string) string {
+	return "system:serviceaccount:" + namespace + ":" + name
+}
+
+// Impersonating returns a client for the same cluster that impersonates
+// the service account namespace/name, as Flux does for
+// spec.serviceAccountName.
+func (c *Client) Impersonating(namespace, name string) (*Client, error) {
+	cfg := rest.CopyConfig(c.Config)
+	cfg.Impersonate = rest.ImpersonationConfig{UserName: ServiceAccountUser(namespace, name)}
+	return NewClient(cfg)
 }
 
 // IsNoMatch reports whether err says the cluster has no such kind (its CRD

@@ -64,7 +64,7 @@ func RESTConfigFromKubeconfig(data []byte, opts SpokeOptions) (*rest.Config, err
 	}
 	if opts.Impersonate != "" {
 		ns, name, _ := strings.Cut(opts.Impersonate, "/")
-		rc.Impersonate.UserName = "system:serviceaccount:" + ns + ":" + name
+		rc.Impersonate.UserName = ServiceAccountUser(ns, name)
 	}
 	if opts.Timeout > 0 {
 		rc.Timeout = opts.Timeout

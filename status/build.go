@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/fluxcd/pkg/apis/meta"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -24,6 +25,14 @@ type Options struct {
 	Cluster string
 	// FailingOnly keeps only what needs attention, with its ancestors.
 	FailingOnly bool
+	// CheckAccess also asks every target cluster, impersonating each
+	// Kustomization's and HelmRelease's spec.serviceAccountName, whether
+	// that service account may patch the kinds of its inventory. The other
+	// access checks (certificate and token expiry, version skew, Flux API
+	// versions) always run: they send no extra request.
+	CheckAccess bool
+	// Now is the reference time for expiry checks (default time.Now).
+	Now time.Time
 }
 
 // Build gathers the fleet's status: the hub's FluxReport, a probe of every
@@ -56,6 +65,13 @@ func Build(ctx context.Context, f *fleet.Fleet, opts Options) (*Report, error) {
 		r.Hub.ServerVersion = p.ServerVersion
 	}
 
+	now := opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	r.Hub.Access = []AccessCheck{fluxAPICheck(f.Hub().Mapper)}
+	access := fleetAccess(ctx, f, clusters, probes, r.Hub.ServerVersion, opts.CheckAccess, now)
+
 	ready := readiness(f)
 	for _, c := range clusters {
 		if opts.Cluster != "" && c.Name != opts.Cluster {
@@ -72,6 +88,7 @@ func Build(ctx context.Context, f *fleet.Fleet, opts Options) (*Report, error) {
 			n := p.Nodes
 			rc.Nodes = &n
 		}
+		rc.Access = access[c.Name]
 		for _, o := range c.Objects {
 			rc.Objects = append(rc.Objects, objectStatus(f, o, ready))
 		}
@@ -245,7 +262,20 @@ func objectStatus(f *fleet.Fleet, o fleet.Object, ready map[string]bool) Object 
 
 func summarize(r *Report) Summary {
 	sum := Summary{Clusters: len(r.Clusters), Healthy: true}
+	countAccess := func(checks []AccessCheck) {
+		for _, a := range checks {
+			switch {
+			case a.Failing():
+				sum.AccessFailing++
+				sum.Healthy = false
+			case a.State == AccessWarning:
+				sum.AccessWarnings++
+			}
+		}
+	}
+	countAccess(r.Hub.Access)
 	for _, c := range r.Clusters {
+		countAccess(c.Access)
 		if !c.Reachable {
 			sum.Unreachable++
 			sum.Healthy = false
@@ -277,9 +307,10 @@ func summarize(r *Report) Summary {
 	return sum
 }
 
-// filterFailing keeps only the objects that need attention and the clusters
-// that have some or are unreachable; the hub's Flux details only when Flux
-// itself is not healthy. Summary still counts everything.
+// filterFailing keeps only the objects and access checks that need
+// attention and the clusters that have some or are unreachable; the hub's
+// Flux details only when Flux itself is not healthy. Summary still counts
+// everything.
 func filterFailing(r *Report) {
 	var keep []Cluster
 	for _, c := range r.Clusters {
@@ -289,15 +320,28 @@ func filterFailing(r *Report) {
 				objs = append(objs, o)
 			}
 		}
-		if len(objs) > 0 || !c.Reachable {
+		c.Access = failingAccess(c.Access)
+		if len(objs) > 0 || !c.Reachable || len(c.Access) > 0 {
 			c.Objects = append([]Object{}, objs...)
 			keep = append(keep, c)
 		}
 	}
+	r.Hub.Access = failingAccess(r.Hub.Access)
 	r.Clusters = append([]Cluster{}, keep...)
 	if f := r.Hub.Flux; f != nil && fluxHealthy(f) {
 		r.Hub.Flux = nil
 	}
+}
+
+// failingAccess keeps the checks that fail the run.
+func failingAccess(checks []AccessCheck) []AccessCheck {
+	var out []AccessCheck
+	for _, a := range checks {
+		if a.Failing() {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // fluxHealthy reports whether the hub's Flux is Ready, its cluster sync is

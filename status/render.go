@@ -76,6 +76,9 @@ func WriteTree(w io.Writer, r *Report, o RenderOptions) error {
 	} else if r.Hub.Notice != "" {
 		root.Add(p.Yellow("notice: ") + r.Hub.Notice)
 	}
+	if len(r.Hub.Access) > 0 {
+		root.Add(accessLabel(r.Hub.Access, o))
+	}
 	for _, c := range r.Clusters {
 		clusterTree(root, c, o)
 	}
@@ -149,9 +152,53 @@ func clusterTree(root *printers.Node, c Cluster, o RenderOptions) {
 		label += "\n" + p.Red("error: ") + c.Error
 	}
 	cn := root.Add(label)
+	if len(c.Access) > 0 {
+		cn.Add(accessLabel(c.Access, o))
+	}
 	for _, obj := range c.Objects {
 		cn.Add(objectLabel(obj, o))
 	}
+}
+
+// accessLabel is one tree node for a cluster's access checks: the worst
+// state and the OK checks in short on the first line, then one line per
+// check that is not OK.
+func accessLabel(checks []AccessCheck, o RenderOptions) string {
+	worst := worstAccess(checks)
+	parts := []string{o.accessSymbol(worst) + "access", o.accessWord(worst)}
+	var detail []string
+	for _, c := range checks {
+		if c.State == AccessOK {
+			parts = append(parts, c.short)
+		} else {
+			detail = append(detail, o.accessWord(c.State)+": "+c.Message)
+		}
+	}
+	label := strings.Join(parts, " · ")
+	for _, d := range detail {
+		label += "\n" + d
+	}
+	return label
+}
+
+func (o RenderOptions) accessSymbol(state string) string {
+	switch state {
+	case AccessOK:
+		return o.symbol(StateReady)
+	case AccessWarning:
+		return o.symbol(StateProgressing)
+	}
+	return o.symbol(StateFailed)
+}
+
+func (o RenderOptions) accessWord(state string) string {
+	switch state {
+	case AccessOK:
+		return o.Palette.Green(state)
+	case AccessWarning:
+		return o.Palette.Yellow(state)
+	}
+	return o.Palette.Red(state)
 }
 
 func objectLabel(obj Object, o RenderOptions) string {
@@ -194,22 +241,34 @@ func summaryLine(s Summary, o RenderOptions) string {
 	if s.Unreachable > 0 {
 		line += fmt.Sprintf(", %d unreachable", s.Unreachable)
 	}
+	if s.AccessFailing > 0 || s.AccessWarnings > 0 {
+		line += fmt.Sprintf("; access checks: %d failing, %d warnings", s.AccessFailing, s.AccessWarnings)
+	}
 	if s.Healthy {
 		return p.Green("healthy") + ": " + line
 	}
 	return p.Red("needs attention") + ": " + line
 }
 
-// WriteTable renders one row per Flux object (and per unreachable cluster),
-// then the FluxReport's reconciler stats.
+// WriteTable renders one row per Flux object (and per unreachable cluster
+// and access check that is not OK), then the FluxReport's reconciler stats.
 func WriteTable(w io.Writer, r *Report, o RenderOptions) error {
 	header := []string{"CLUSTER", "KIND", "NAME", "REVISION", "SUSPENDED", "READY", "AGE", "MESSAGE"}
 	var rows [][]string
 	now := o.now()
+	accessRows := func(cluster string, checks []AccessCheck) {
+		for _, a := range checks {
+			if a.State != AccessOK {
+				rows = append(rows, []string{cluster, "Access", a.Check, "", "", a.State, "", oneLine(a.Message)})
+			}
+		}
+	}
+	accessRows(r.Hub.Name, r.Hub.Access)
 	for _, c := range r.Clusters {
 		if !c.Reachable {
 			rows = append(rows, []string{c.Name, "Cluster", c.KubeConfig, "", "", "False", "", oneLine(c.Error)})
 		}
+		accessRows(c.Name, c.Access)
 		for _, obj := range c.Objects {
 			msg := oneLine(obj.Message)
 			if obj.Stale {

@@ -37,6 +37,9 @@ type Hub struct {
 	Flux *Flux `json:"flux,omitempty"`
 	// Notice explains a missing FluxReport.
 	Notice string `json:"notice,omitempty"`
+	// Access holds the hub's own access checks: the Flux API versions it
+	// serves against the ones the plugin reads.
+	Access []AccessCheck `json:"access,omitempty"`
 }
 
 // Flux is the hub's FluxReport, reduced to what operators look at.
@@ -93,12 +96,40 @@ type Cluster struct {
 	Hub  bool   `json:"hub"`
 	// KubeConfig is where the hub keeps the spoke's kubeconfig
 	// ("Secret/ns/name"); never its contents.
-	KubeConfig    string   `json:"kubeConfig,omitempty"`
-	Reachable     bool     `json:"reachable"`
-	Error         string   `json:"error,omitempty"`
-	ServerVersion string   `json:"serverVersion,omitempty"`
-	Nodes         *int     `json:"nodes,omitempty"`
-	Objects       []Object `json:"objects"`
+	KubeConfig    string `json:"kubeConfig,omitempty"`
+	Reachable     bool   `json:"reachable"`
+	Error         string `json:"error,omitempty"`
+	ServerVersion string `json:"serverVersion,omitempty"`
+	Nodes         *int   `json:"nodes,omitempty"`
+	// Access lists the checks of the credentials in the kubeconfig Secret
+	// (client certificate, CA, JWT token), the version skew to the hub
+	// and, with --check-access, the service accounts of its objects.
+	Access  []AccessCheck `json:"access,omitempty"`
+	Objects []Object      `json:"objects"`
+}
+
+// AccessCheck is one check of how the hub's Flux reaches a cluster. Its
+// message names the Secret or service account, never a credential.
+type AccessCheck struct {
+	// Check is ClientCertificate, CertificateAuthority, Token, VersionSkew,
+	// FluxAPI or ServiceAccount.
+	Check string `json:"check"`
+	// State is OK, Warning, Critical (expires within 7 days) or Failed.
+	State   string `json:"state"`
+	Message string `json:"message"`
+	// Expires is a certificate's NotAfter or a JWT's exp claim.
+	Expires *time.Time `json:"expires,omitempty"`
+	// MinorSkew is the spoke's minor version minus the hub's (VersionSkew).
+	MinorSkew *int `json:"minorSkew,omitempty"`
+	// Object is the Flux object whose service account was checked.
+	Object string `json:"object,omitempty"`
+	// ServiceAccount is that service account, "namespace/name".
+	ServiceAccount string `json:"serviceAccount,omitempty"`
+	// Denied lists what the service account may not patch
+	// ("Deployment.apps in keystone").
+	Denied []string `json:"denied,omitempty"`
+
+	short string // the tree's one-line form of an OK check
 }
 
 // Object is one Kustomization or HelmRelease.
@@ -139,8 +170,12 @@ type Summary struct {
 	Progressing int `json:"progressing"`
 	Suspended   int `json:"suspended"`
 	Stale       int `json:"stale"`
+	// AccessWarnings counts access checks in state Warning.
+	AccessWarnings int `json:"accessWarnings"`
+	// AccessFailing counts access checks that are Critical or Failed.
+	AccessFailing int `json:"accessFailing"`
 	// Healthy is false when anything is failing, unreachable, or suspended
-	// and stale, or when the hub's Flux (its FluxReport's Ready, cluster
+	// and stale, when an access check is Critical or Failed, or when the hub's Flux (its FluxReport's Ready, cluster
 	// sync or any controller) is not ready; `kubectl c5c3 status` then
 	// exits 1.
 	Healthy bool `json:"healthy"`

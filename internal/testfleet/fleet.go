@@ -35,10 +35,12 @@ type Cluster struct {
 	Config *rest.Config
 	// Client is a controller-runtime client with the plugin's scheme.
 	Client client.Client
-	// Kubeconfig is a self-contained admin kubeconfig (inline certificates).
+	// Kubeconfig is a self-contained admin kubeconfig (inline certificates;
+	// the client certificate is valid for ClientCertLifetime).
 	Kubeconfig []byte
 
 	env *envtest.Environment
+	ca  *clientCA
 }
 
 // Fleet is a running hub and its spokes.
@@ -137,15 +139,20 @@ func Start(ctx context.Context, opts Options) (f *Fleet, err error) {
 }
 
 func startCluster(name, assets string, crdPaths []string) (*Cluster, error) {
+	ca, err := newClientCA(name)
+	if err != nil {
+		return nil, fmt.Errorf("client CA for %s: %w", name, err)
+	}
 	env := &envtest.Environment{
 		BinaryAssetsDirectory: assets,
 		CRDInstallOptions:     envtest.CRDInstallOptions{Paths: crdPaths, ErrorIfPathMissing: true},
 	}
+	env.ControlPlane.GetAPIServer().SecureServing.Authn = ca
 	cfg, err := env.Start()
 	if err != nil {
 		return nil, fmt.Errorf("starting %s apiserver: %w", name, err)
 	}
-	c := &Cluster{Name: name, Config: cfg, env: env}
+	c := &Cluster{Name: name, Config: cfg, env: env, ca: ca}
 	user, err := env.AddUser(envtest.User{Name: "fleet-admin", Groups: []string{"system:masters"}}, nil)
 	if err != nil {
 		_ = env.Stop()

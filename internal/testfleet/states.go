@@ -228,3 +228,14 @@ func (s *Sample) AddEnvironments(ctx context.Context) error {
 	}
 	return nil
 }
+
+// SetKubeconfig replaces the kubeconfig in a spoke's kubeconfig Secret in
+// the sample's namespace (a rotated or short-lived credential).
+func (s *Sample) SetKubeconfig(ctx context.Context, spoke string, kubeconfig []byte) error {
+	sec := &corev1.Secret{}
+	if err := s.Fleet.Hub.Client.Get(ctx, client.ObjectKey{Namespace: s.Namespace, Name: spoke + "-kubeconfig"}, sec); err != nil {
+		return err
+	}
+	sec.Data = map[string][]byte{"value": kubeconfig}
+	return s.Fleet.Hub.Client.Update(ctx, sec)
+}

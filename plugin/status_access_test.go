@@ -1,0 +1,244 @@
+package plugin
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
+	"github.com/c5c3/kubectl-c5c3/status"
+)
+
+// accessOf returns the checks of kind check on the named cluster.
+func accessOf(t *testing.T, rep *status.Report, cluster, check string) []status.AccessCheck {
+	t.Helper()
+	var out []status.AccessCheck
+	for _, c := range rep.Clusters {
+		if c.Name != cluster {
+			continue
+		}
+		for _, a := range c.Access {
+			if a.Check == check {
+				out = append(out, a)
+			}
+		}
+		return out
+	}
+	t.Fatalf("no cluster %s in the report", cluster)
+	return nil
+}
+
+// TestStatusAccessHealthy: the fleet's own credentials (a year) and
+// versions pass every default check, and the hub's Flux APIs are the ones
+// the plugin reads.
+func TestStatusAccessHealthy(t *testing.T) {
+	_, flags := loadSample(t, testfleet.SampleOptions{})
+	r := run(t, append([]string{"status", "-o", "json"}, flags...)...)
+	rep := decode(t, r.stdout)
+	if r.code != 0 || rep.Summary.AccessFailing != 0 || rep.Summary.AccessWarnings != 0 {
+		t.Fatalf("exit %d, summary %+v", r.code, rep.Summary)
+	}
+	if len(rep.Hub.Access) != 1 || rep.Hub.Access[0].Check != status.CheckFluxAPI || rep.Hub.Access[0].State != status.AccessOK ||
+		!strings.Contains(rep.Hub.Access[0].Message, "Kustomization v1, HelmRelease v2, GitRepository v1, OCIRepository v1, HelmChart v1, FluxReport v1") {
+		t.Fatalf("hub access %+v", rep.Hub.Access)
+	}
+	for _, spoke := range testfleet.SpokeNames {
+		for _, check := range []string{status.CheckClientCertificate, status.CheckCertificateAuthority, status.CheckVersionSkew} {
+			got := accessOf(t, rep, spoke, check)
+			if len(got) != 1 || got[0].State != status.AccessOK {
+				t.Errorf("%s %s: %+v", spoke, check, got)
+			}
+		}
+		if sk := accessOf(t, rep, spoke, status.CheckVersionSkew); len(sk) == 1 && (sk[0].MinorSkew == nil || *sk[0].MinorSkew != 0) {
+			t.Errorf("%s: skew %+v", spoke, sk[0])
+		}
+	}
+}
+
+// TestStatusCredentialExpiry mints client certificates from the CA the
+// spokes' apiservers trust, with short lifetimes, and a real
+// service-account JWT, and checks the grading, the exit code and that no
+// credential is printed. (The run's clock is 48h ahead, as for ages.)
+func TestStatusCredentialExpiry(t *testing.T) {
+	s, flags := loadSample(t, testfleet.SampleOptions{})
+	c := ctx(t)
+	now := time.Now()
+	cp := s.Fleet.Spokes["control-plane"]
+	statusOf := func(cluster string, extra ...string) (result, *status.Report) {
+		t.Helper()
+		r := run(t, append(append([]string{"status", "--cluster", cluster, "-o", "json"}, extra...), flags...)...)
+		return r, decode(t, r.stdout)
+	}
+
+	t.Run("20 days: warning, exit 0", func(t *testing.T) {
+		kc, err := cp.KubeconfigWithClientCert("short-lived", now.Add(-time.Hour), now.Add(20*24*time.Hour))
+		must(t, err)
+		must(t, s.SetKubeconfig(c, "control-plane", kc))
+		r, rep := statusOf("control-plane")
+		got := accessOf(t, rep, "control-plane", status.CheckClientCertificate)
+		if r.code != 0 || len(got) != 1 || got[0].State != status.AccessWarning || !rep.Clusters[0].Reachable {
+			t.Fatalf("exit %d, %+v, reachable %v", r.code, got, rep.Clusters[0].Reachable)
+		}
+		if rep.Summary.AccessWarnings != 1 || rep.Summary.AccessFailing != 0 || !rep.Summary.Healthy {
+			t.Errorf("summary %+v", rep.Summary)
+		}
+	})
+
+	t.Run("5 days: critical, exit 1, the cluster still answers", func(t *testing.T) {
+		kc, err := cp.KubeconfigWithClientCert("short-lived", now.Add(-time.Hour), now.Add(5*24*time.Hour))
+		must(t, err)
+		must(t, s.SetKubeconfig(c, "control-plane", kc))
+		r, rep := statusOf("control-plane")
+		got := accessOf(t, rep, "control-plane", status.CheckClientCertificate)
+		if r.code != 1 || len(got) != 1 || got[0].State != status.AccessCritical || !rep.Clusters[0].Reachable || rep.Summary.AccessFailing != 1 {
+			t.Fatalf("exit %d, %+v, reachable %v, summary %+v", r.code, got, rep.Clusters[0].Reachable, rep.Summary)
+		}
+		want := "client certificate of Secret/" + s.Namespace + "/control-plane-kubeconfig expires in"
+		if !strings.Contains(got[0].Message, want) {
+			t.Errorf("message %q lacks %q", got[0].Message, want)
+		}
+		tree := run(t, append([]string{"status", "--cluster", "control-plane"}, flags...)...)
+		if tree.code != 1 || !strings.Contains(tree.stdout, "access · Critical") || !strings.Contains(tree.stdout, "Critical: "+want) ||
+			!strings.Contains(tree.stdout, "access checks: 1 failing, 0 warnings") {
+			t.Errorf("tree:\n%s", tree.stdout)
+		}
+	})
+
+	t.Run("expired: failed, exit 1, naming the Secret", func(t *testing.T) {
+		kc, err := s.Fleet.Spokes["hypervisor"].KubeconfigWithClientCert("expired", now.Add(-10*24*time.Hour), now.Add(-time.Hour))
+		must(t, err)
+		must(t, s.SetKubeconfig(c, "hypervisor", kc))
+		r, rep := statusOf("hypervisor")
+		got := accessOf(t, rep, "hypervisor", status.CheckClientCertificate)
+		if r.code != 1 || len(got) != 1 || got[0].State != status.AccessFailed {
+			t.Fatalf("exit %d, %+v", r.code, got)
+		}
+		if want := "client certificate of Secret/" + s.Namespace + "/hypervisor-kubeconfig expired"; !strings.Contains(got[0].Message, want) {
+			t.Errorf("message %q lacks %q", got[0].Message, want)
+		}
+		// The apiserver itself refuses the expired certificate.
+		if hv := rep.Clusters[0]; hv.Reachable || !strings.Contains(hv.Error, "the server has asked for the client to provide credentials") {
+			t.Errorf("hypervisor with an expired certificate: reachable %v, error %q", hv.Reachable, hv.Error)
+		}
+	})
+
+	t.Run("JWT expiring in 3 days: exit 1, never printed", func(t *testing.T) {
+		st := s.Fleet.Spokes["storage"]
+		token, err := st.ServiceAccountToken(c, "c5c3-access", "reader-"+s.Namespace, 3*24*time.Hour)
+		must(t, err)
+		kc, err := st.KubeconfigWithToken(token)
+		must(t, err)
+		must(t, s.SetKubeconfig(c, "storage", kc))
+		r, rep := statusOf("storage")
+		got := accessOf(t, rep, "storage", status.CheckToken)
+		if r.code != 1 || len(got) != 1 || got[0].State != status.AccessCritical || got[0].Expires == nil {
+			t.Fatalf("exit %d, %+v", r.code, got)
+		}
+		if !rep.Clusters[0].Reachable {
+			t.Errorf("the token is valid for the apiserver, yet: %s", rep.Clusters[0].Error)
+		}
+		if len(accessOf(t, rep, "storage", status.CheckClientCertificate)) != 0 {
+			t.Error("a token-only kubeconfig has no client certificate to check")
+		}
+		tree := run(t, append([]string{"status", "--cluster", "storage"}, flags...)...)
+		yml := run(t, append([]string{"status", "--cluster", "storage", "-o", "yaml"}, flags...)...)
+		table := run(t, append([]string{"status", "--cluster", "storage", "-o", "table"}, flags...)...)
+		if !strings.Contains(tree.stdout, "bearer token (JWT) of Secret/"+s.Namespace+"/storage-kubeconfig expires in") {
+			t.Errorf("tree:\n%s", tree.stdout)
+		}
+		all := r.stdout + r.stderr + tree.stdout + tree.stderr + yml.stdout + yml.stderr + table.stdout + table.stderr
+		for i, part := range append(strings.Split(token, "."), token) {
+			if len(part) >= 8 && strings.Contains(all, part) {
+				t.Fatalf("output contains part %d of the token", i)
+			}
+		}
+	})
+}
+
+// TestStatusCheckAccessServiceAccount: a Kustomization applies to the
+// control-plane spoke as a service account that may only get and list;
+// --check-access reports, through impersonation on the spoke, which kinds
+// of its inventory it may not patch — and passes once it may.
+func TestStatusCheckAccessServiceAccount(t *testing.T) {
+	s, flags := loadSample(t, testfleet.SampleOptions{})
+	c := ctx(t)
+	hub := s.Fleet.Hub.Client
+	ks := &kustomizev1.Kustomization{}
+	must(t, hub.Get(c, client.ObjectKey{Namespace: s.Namespace, Name: "control-plane-apps"}, ks))
+	ks.Spec.ServiceAccountName = "deployer"
+	must(t, hub.Update(c, ks))
+	if ks.Status.Inventory == nil || len(ks.Status.Inventory.Entries) == 0 {
+		t.Fatal("control-plane-apps has no inventory")
+	}
+
+	spoke := s.Fleet.Spokes["control-plane"].Client
+	must(t, client.IgnoreAlreadyExists(spoke.Create(c, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: s.Namespace}})))
+	must(t, spoke.Create(c, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "deployer"}}))
+	bind := func(name string, verbs ...string) {
+		role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name},
+			Rules: []rbacv1.PolicyRule{{APIGroups: []string{"*"}, Resources: []string{"*"}, Verbs: verbs}}}
+		must(t, spoke.Create(c, role))
+		must(t, spoke.Create(c, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name},
+			RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: name},
+			Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Namespace: s.Namespace, Name: "deployer"}}}))
+	}
+	bind(s.Namespace+"-deployer-read", "get", "list", "watch")
+
+	// Without --check-access no service account is checked.
+	r := run(t, append([]string{"status", "--cluster", "control-plane", "-o", "json"}, flags...)...)
+	if got := accessOf(t, decode(t, r.stdout), "control-plane", status.CheckServiceAccount); r.code != 0 || len(got) != 0 {
+		t.Fatalf("default run: exit %d, service account checks %+v", r.code, got)
+	}
+
+	r = run(t, append([]string{"status", "--cluster", "control-plane", "--check-access", "-o", "json"}, flags...)...)
+	rep := decode(t, r.stdout)
+	got := accessOf(t, rep, "control-plane", status.CheckServiceAccount)
+	if r.code != 1 || len(got) != 1 || got[0].State != status.AccessFailed {
+		t.Fatalf("exit %d, %+v\n%s", r.code, got, r.stderr)
+	}
+	sa := s.Namespace + "/deployer"
+	if got[0].ServiceAccount != sa || got[0].Object != "Kustomization/"+s.Namespace+"/control-plane-apps" {
+		t.Errorf("check names %q %q", got[0].ServiceAccount, got[0].Object)
+	}
+	// Every kind of the inventory is denied, by name.
+	first := ks.Status.Inventory.Entries[0].ID
+	parts := strings.Split(first, "_")
+	kind := parts[3]
+	if parts[2] != "" {
+		kind += "." + parts[2]
+	}
+	if len(got[0].Denied) == 0 || !strings.Contains(strings.Join(got[0].Denied, ","), kind) ||
+		!strings.Contains(got[0].Message, "ServiceAccount "+sa) || !strings.Contains(got[0].Message, "may not patch") {
+		t.Errorf("denial %+v lacks the service account or %s", got[0], kind)
+	}
+	tree := run(t, append([]string{"status", "--cluster", "control-plane", "--check-access"}, flags...)...)
+	if !strings.Contains(tree.stdout, "Failed: ServiceAccount "+sa) {
+		t.Errorf("tree:\n%s", tree.stdout)
+	}
+
+	// On the hub Flux impersonates too: a hub Kustomization's service
+	// account without any RBAC on the hub may patch nothing.
+	mgmt := &kustomizev1.Kustomization{}
+	must(t, hub.Get(c, client.ObjectKey{Namespace: s.Namespace, Name: "management-apps"}, mgmt))
+	mgmt.Spec.ServiceAccountName = "deployer"
+	must(t, hub.Update(c, mgmt))
+	r = run(t, append([]string{"status", "--cluster", "management", "--check-access", "-o", "json"}, flags...)...)
+	got = accessOf(t, decode(t, r.stdout), "management", status.CheckServiceAccount)
+	if r.code != 1 || len(got) != 1 || got[0].State != status.AccessFailed || len(got[0].Denied) == 0 ||
+		got[0].Object != "Kustomization/"+s.Namespace+"/management-apps" {
+		t.Fatalf("hub service account: exit %d, %+v", r.code, got)
+	}
+
+	bind(s.Namespace+"-deployer-patch", "patch")
+	r = run(t, append([]string{"status", "--cluster", "control-plane", "--check-access", "-o", "json"}, flags...)...)
+	got = accessOf(t, decode(t, r.stdout), "control-plane", status.CheckServiceAccount)
+	if r.code != 0 || len(got) != 1 || got[0].State != status.AccessOK || len(got[0].Denied) != 0 {
+		t.Fatalf("with patch rights: exit %d, %+v", r.code, got)
+	}
+}

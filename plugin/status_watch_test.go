@@ -1,0 +1,244 @@
+package plugin
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
+	"github.com/c5c3/kubectl-c5c3/status"
+)
+
+// syncBuffer collects a process's output while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// waitFor polls until cond holds for the output, failing the test after a
+// minute (a bound for a hung process, not a timing assertion).
+func waitFor(t *testing.T, what string, out *syncBuffer, cond func(string) bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond(out.String()) {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s; output so far:\n%q", what, out.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+const clearScreen = "\x1b[H\x1b[2J"
+
+var stampLine = regexp.MustCompile(`^# \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`)
+
+// TestStatusWatch runs the real binary with --watch: under a terminal
+// (script(1), as TestDiffProgressOnTTY) it redraws the screen after a
+// Kustomization turns not Ready on the hub and ends with exit code 0 on
+// Ctrl-C; into a pipe it prints one block per change after a timestamp
+// line (-o json: one document per change) and ends with exit code 0 on
+// SIGINT.
+func TestStatusWatch(t *testing.T) {
+	testfleet.Get(t)
+	bin := filepath.Join(t.TempDir(), "kubectl-c5c3")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/c5c3/kubectl-c5c3/cmd/kubectl-c5c3").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+
+	t.Run("terminal", func(t *testing.T) {
+		s, flags := loadSample(t, testfleet.SampleOptions{})
+		args := append([]string{"exec", bin, "status", "--watch"}, flags...)
+		// script gives the command a terminal; what the test writes to
+		// script's stdin is typed into it, so \x03 is a real Ctrl-C.
+		cmd := exec.Command("script", "-qec", strings.Join(args, " "), "/dev/null")
+		stdin, err := cmd.StdinPipe()
+		must(t, err)
+		out := &syncBuffer{}
+		cmd.Stdout, cmd.Stderr = out, out
+		must(t, cmd.Start())
+		defer func() { _ = cmd.Process.Kill() }()
+
+		waitFor(t, "the first view", out, func(s string) bool { return strings.Contains(s, "healthy: 4 clusters") })
+		if strings.Count(out.String(), clearScreen) != 1 {
+			t.Fatalf("first view not drawn on a cleared screen: %q", out.String())
+		}
+		must(t, s.Fail(ctx(t), "Kustomization", "storage-apps", "HealthCheckFailed", "watch-test: timeout waiting for rook"))
+		waitFor(t, "the redraw", out, func(o string) bool {
+			frames := strings.Split(o, clearScreen)
+			last := frames[len(frames)-1]
+			return strings.Contains(last, "watch-test: timeout waiting for rook") && strings.Contains(last, "needs attention: 4 clusters")
+		})
+		if _, err := stdin.Write([]byte{3}); err != nil {
+			t.Fatal(err)
+		}
+		if err := waitExit(cmd); err != nil {
+			t.Fatalf("after Ctrl-C: %v\n%q", err, out.String())
+		}
+		if strings.Contains(out.String(), "error:") {
+			t.Errorf("watch printed an error:\n%s", out.String())
+		}
+	})
+
+	t.Run("pipe", func(t *testing.T) {
+		s, flags := loadSample(t, testfleet.SampleOptions{})
+		cmd := exec.Command(bin, append([]string{"status", "--watch"}, flags...)...)
+		stdout, err := cmd.StdoutPipe()
+		must(t, err)
+		stderr := &syncBuffer{}
+		cmd.Stderr = stderr
+		must(t, cmd.Start())
+		defer func() { _ = cmd.Process.Kill() }()
+
+		blocks := make(chan string, 64)
+		go readBlocks(stdout, blocks)
+		next := func(what string) string {
+			t.Helper()
+			select {
+			case b, ok := <-blocks:
+				if !ok {
+					t.Fatalf("output ended before %s; stderr %q", what, stderr.String())
+				}
+				return b
+			case <-time.After(time.Minute):
+				t.Fatalf("gave up waiting for %s", what)
+			}
+			return ""
+		}
+		first := next("the first block")
+		if !strings.Contains(first, "healthy: 4 clusters") || strings.Contains(first, "\x1b") {
+			t.Fatalf("first block:\n%q", first)
+		}
+		must(t, s.Fail(ctx(t), "Kustomization", "storage-apps", "HealthCheckFailed", "watch-test: timeout waiting for rook"))
+		for b := next("a block after the change"); !strings.Contains(b, "watch-test: timeout waiting for rook"); b = next("the block with the failure") {
+			if !strings.Contains(b, "needs attention") && !strings.Contains(b, "healthy") {
+				t.Fatalf("block without a summary:\n%s", b)
+			}
+		}
+		must(t, cmd.Process.Signal(os.Interrupt))
+		if err := waitExit(cmd); err != nil {
+			t.Fatalf("after SIGINT: %v; stderr %q", err, stderr.String())
+		}
+		if stderr.String() != "" {
+			t.Errorf("stderr %q", stderr.String())
+		}
+	})
+
+	t.Run("pipe, json stream", func(t *testing.T) {
+		// One FleetStatus document per change, a stream json.Decoder reads.
+		s, flags := loadSample(t, testfleet.SampleOptions{})
+		cmd := exec.Command(bin, append([]string{"status", "-w", "-o", "json"}, flags...)...)
+		stdout, err := cmd.StdoutPipe()
+		must(t, err)
+		stderr := &syncBuffer{}
+		cmd.Stderr = stderr
+		must(t, cmd.Start())
+		defer func() { _ = cmd.Process.Kill() }()
+
+		docs := make(chan status.Report, 64)
+		go func() {
+			defer close(docs)
+			dec := json.NewDecoder(stdout)
+			dec.DisallowUnknownFields()
+			for {
+				var r status.Report
+				if dec.Decode(&r) != nil {
+					return
+				}
+				docs <- r
+			}
+		}()
+		next := func(what string) status.Report {
+			t.Helper()
+			select {
+			case r, ok := <-docs:
+				if !ok {
+					t.Fatalf("stream ended before %s; stderr %q", what, stderr.String())
+				}
+				return r
+			case <-time.After(time.Minute):
+				t.Fatalf("gave up waiting for %s", what)
+			}
+			return status.Report{}
+		}
+		if r := next("the first document"); r.Kind != status.Kind || !r.Summary.Healthy || r.Summary.Objects != 12 {
+			t.Fatalf("first document: %s %+v", r.Kind, r.Summary)
+		}
+		must(t, s.Fail(ctx(t), "HelmRelease", "memcached", "UpgradeFailed", "watch-test"))
+		for r := next("a document after the change"); r.Summary.Failed != 1; {
+			r = next("the document with the failure")
+		}
+		must(t, cmd.Process.Signal(os.Interrupt))
+		if err := waitExit(cmd); err != nil {
+			t.Fatalf("after SIGINT: %v; stderr %q", err, stderr.String())
+		}
+	})
+}
+
+// TestStatusWatchFirstReadFails: a hub without Flux is an error (exit 2)
+// with --watch too, not an endless wait.
+func TestStatusWatchFirstReadFails(t *testing.T) {
+	f := testfleet.Get(t)
+	r := run(t, "status", "--watch", "--kubeconfig", f.Dir+"/control-plane.kubeconfig", "--color", "never")
+	if r.code != 2 || !strings.Contains(r.stderr, "the Flux CRDs are not installed on the hub") || r.stdout != "" {
+		t.Fatalf("--watch against a hub without Flux: %+v", r)
+	}
+}
+
+// waitExit waits for cmd to end, and kills it after a minute (a bound for
+// a process that ignored the interrupt, not a timing assertion).
+func waitExit(cmd *exec.Cmd) error {
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(time.Minute):
+		_ = cmd.Process.Kill()
+		return fmt.Errorf("still running a minute after the interrupt: %w", <-done)
+	}
+}
+
+// readBlocks splits watch output into blocks: a "# <time>" line, then the
+// view up to a blank line. A line outside that shape ends the stream.
+func readBlocks(r io.Reader, blocks chan<- string) {
+	defer close(blocks)
+	sc := bufio.NewScanner(r)
+	var b strings.Builder
+	inBlock := false
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case !inBlock && stampLine.MatchString(line):
+			inBlock = true
+		case !inBlock:
+			return
+		case line == "":
+			blocks <- b.String()
+			b.Reset()
+			inBlock = false
+		default:
+			b.WriteString(line + "\n")
+		}
+	}
+}
