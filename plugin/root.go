@@ -137,6 +137,7 @@ deploy to through kubeconfig Secrets. Only the hub needs to be in your kubeconfi
 		NewCmdStatus(o),
 		NewCmdDiff(o),
 		NewCmdPromote(o),
+		NewCmdVersions(o),
 		NewCmdVersion(o),
 	)
 	return cmd
