@@ -192,7 +192,7 @@ func (o *PromoteOptions) Run(ctx context.Context) error {
 		Fleet: func(ctx context.Context, env *promote.Environment) (*fleet.Fleet, error) {
 			return o.envFleet(ctx, o.fleetOpts, env)
 		},
-		Log:   o.ErrOut,
+		Log: o.ErrOut,
 	})
 	var he *promote.HealthError
 	if errors.As(err, &he) {
