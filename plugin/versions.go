@@ -2,6 +2,8 @@ package plugin
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -139,7 +141,16 @@ func (o *VersionsOptions) Run(ctx context.Context) error {
 	}
 	switch {
 	case m.Summary.Errors > 0:
-		return &ExitError{Code: CodeError}
+		var failed []string
+		for _, e := range m.Environments {
+			if e.Error != "" {
+				failed = append(failed, e.Name)
+			}
+		}
+		if len(failed) == 0 {
+			failed = []string{"the environment before the one shown (needed for the pipeline check)"}
+		}
+		return &ExitError{Code: CodeError, Err: fmt.Errorf("could not read the hub of %s: see the notes under the matrix", strings.Join(failed, ", "))}
 	case m.Summary.Skewed > 0 || m.Summary.Unreachable > 0:
 		return &ExitError{Code: CodeAttention}
 	}

@@ -208,9 +208,9 @@ func TestVersionsSpokeDown(t *testing.T) {
 	}
 }
 
-// TestVersionsBadConfig: a broken c5c3.yaml is exit 2 naming the file,
-// before any hub is contacted.
-func TestVersionsBadConfig(t *testing.T) {
+// TestVersionsErrors: a broken c5c3.yaml is exit 2 naming the file, before
+// any hub is contacted; so is a hub that cannot be read, after the matrix.
+func TestVersionsErrors(t *testing.T) {
 	isolateGit(t)
 	dir := t.TempDir()
 	promoteGit(t, dir, "init", "-q", "-b", "main")
@@ -222,6 +222,21 @@ func TestVersionsBadConfig(t *testing.T) {
 	r = run(t, "versions", "--repo", dir, "-o", "wide")
 	if r.code != 2 || !strings.Contains(r.stderr, "must be one of table|json|yaml|markdown") {
 		t.Fatalf("bad -o: %+v", r)
+	}
+
+	// A hub that cannot be read: exit 2, and the matrix with git's values.
+	root, err := testfleet.ModuleRoot()
+	must(t, err)
+	sample, err := os.ReadFile(filepath.Join(root, "testdata", "gitops", "c5c3.yaml"))
+	must(t, err)
+	commitFile(t, dir, "c5c3.yaml", string(sample), "good")
+	must(t, os.MkdirAll(filepath.Join(dir, "clusters", "staging"), 0o755))
+	commitFile(t, dir, "clusters/staging/sources.yaml", "apiVersion: source.toolkit.fluxcd.io/v1\nkind: OCIRepository\nmetadata: {name: manifests}\nspec: {ref: {tag: v1.0.0}}\n", "pin")
+	r = run(t, "versions", "--repo", dir, "--kubeconfig", "/does/not/exist", "--color", "never")
+	if r.code != 2 || !strings.Contains(r.stderr, "error: could not read the hub of staging, production") ||
+		!regexp.MustCompile(`OCIRepository/manifests/tag +staging +- +v1\.0\.0 +\? +\? +hub not read`).MatchString(r.stdout) ||
+		!strings.Contains(r.stdout, "environment staging: loading the hub's kubeconfig") {
+		t.Fatalf("hub not readable: %+v", r)
 	}
 }
 

@@ -81,6 +81,9 @@ func (b *builder) objectTargets(ctx context.Context, ed *envData, key string, pi
 			u, err := b.get(ctx, ed, a, schema.GroupVersionKind{Group: objectGroups[kind], Version: e.Version, Kind: kind}, e.Namespace, e.Name, &t)
 			if err == nil {
 				t.Applied = appliedValue(kind, field, u)
+				if t.Applied == "" {
+					t.Error = t.Object + " reports nothing applied yet"
+				}
 				if kind == promote.KindHelmRelease && a.cluster.Hub {
 					t.Cluster = b.helmTarget(ed, u)
 				}
