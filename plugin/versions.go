@@ -90,6 +90,7 @@ func NewCmdVersions(common *Options) *cobra.Command {
 		return environmentNames(o.Repo, ""), cobra.ShellCompDirectiveNoFileComp
 	})
 	_ = cmd.RegisterFlagCompletionFunc("revision", fixedCompletion([]string{"HEAD"}))
+	_ = cmd.MarkFlagDirname("repo")
 	return cmd
 }
 

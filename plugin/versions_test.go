@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -180,6 +181,12 @@ func TestVersionsSpokeDown(t *testing.T) {
 	sec.Data = map[string][]byte{"value": []byte(testfleet.UnreachableKubeconfig)}
 	must(t, hub.Update(ctx(t), sec))
 
+	// and production's memcached upgrade is under way (or failing).
+	hr := &helmv2.HelmRelease{}
+	must(t, hub.Get(ctx(t), client.ObjectKey{Namespace: envs["production"].Namespace, Name: "keystone-memcached"}, hr))
+	hr.Status.LastAttemptedRevision = "7.5.0"
+	must(t, hub.Status().Update(ctx(t), hr))
+
 	r := run(t, append([]string{"versions", "-o", "json"}, flags...)...)
 	if r.code != 1 || r.stderr != "" {
 		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
@@ -192,7 +199,7 @@ func TestVersionsSpokeDown(t *testing.T) {
 	if len(img.Targets) != 1 || img.Targets[0].Reachable || !strings.Contains(img.Targets[0].Error, "unreachable") || img.Targets[0].Applied != "2025.1-p1" {
 		t.Fatalf("production image on the dead spoke %+v", img)
 	}
-	if hr := cellOf(t, m, "HelmRelease/keystone-memcached/memcached", "production"); hr.Targets[0].Applied != "7.4.16" || !hr.Targets[0].Reachable {
+	if hr := cellOf(t, m, "HelmRelease/keystone-memcached/memcached", "production"); hr.Targets[0].Applied != "7.4.16" || hr.Targets[0].Attempted != "7.5.0" || !hr.Targets[0].Reachable {
 		t.Fatalf("production HelmRelease, read from the hub %+v", hr)
 	}
 	if st := cellOf(t, m, "image/ghcr.io/c5c3/keystone/newTag", "staging"); !reflect.DeepEqual(st.Targets[0].Running, []string{"2025.1-p2"}) {
@@ -203,7 +210,8 @@ func TestVersionsSpokeDown(t *testing.T) {
 	}
 
 	r = run(t, append([]string{"versions"}, flags...)...)
-	if r.code != 1 || !regexp.MustCompile(`2025\.1-p1 +unreachable`).MatchString(r.stdout) || !strings.Contains(r.stdout, "1 unreachable") {
+	if r.code != 1 || !regexp.MustCompile(`2025\.1-p1 +unreachable`).MatchString(r.stdout) || !strings.Contains(r.stdout, "1 unreachable") ||
+		!strings.Contains(r.stdout, "7.4.16 (attempted 7.5.0)") {
 		t.Fatalf("table: exit %d\n%s", r.code, r.stdout)
 	}
 }

@@ -81,6 +81,9 @@ func (b *builder) objectTargets(ctx context.Context, ed *envData, key string, pi
 			u, err := b.get(ctx, ed, a, schema.GroupVersionKind{Group: objectGroups[kind], Version: e.Version, Kind: kind}, e.Namespace, e.Name, &t)
 			if err == nil {
 				t.Applied = appliedValue(kind, field, u)
+				if a := attemptedValue(kind, u); a != "" && a != t.Applied {
+					t.Attempted = a
+				}
 				if t.Applied == "" {
 					t.Error = t.Object + " reports nothing applied yet"
 				}
@@ -147,6 +150,17 @@ func appliedValue(kind, field string, u *unstructured.Unstructured) string {
 	}
 	rev, _, _ := unstructured.NestedString(u.Object, "status", "artifact", "revision")
 	return refField(field, rev)
+}
+
+// attemptedValue is status.lastAttemptedRevision of a HelmRelease (a chart
+// version) or FluxInstance (a version@digest), as a version.
+func attemptedValue(kind string, u *unstructured.Unstructured) string {
+	if kind != promote.KindHelmRelease && kind != promote.KindFluxInstance {
+		return ""
+	}
+	rev, _, _ := unstructured.NestedString(u.Object, "status", "lastAttemptedRevision")
+	name, _ := revisionParts(rev)
+	return name
 }
 
 // helmTarget is the cluster a HelmRelease on the hub installs to.

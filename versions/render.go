@@ -77,6 +77,9 @@ func rows(m *Matrix) []row {
 				if t.Applied != "" {
 					r.applied = t.Applied
 				}
+				if t.Attempted != "" {
+					r.applied += " (attempted " + t.Attempted + ")"
+				}
 				if len(t.Running) > 0 {
 					r.running = strings.Join(t.Running, ", ")
 				}

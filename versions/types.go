@@ -145,6 +145,10 @@ type Target struct {
 	Object string `json:"object,omitempty"`
 	// Applied is the applied value ("" when none).
 	Applied string `json:"applied"`
+	// Attempted is the value a HelmRelease or FluxInstance last tried to
+	// apply (status.lastAttemptedRevision), when that is not Applied: an
+	// upgrade that failed or is in progress.
+	Attempted string `json:"attempted,omitempty"`
 	// Running are the distinct values running in the applier's workloads
 	// (images only).
 	Running []string `json:"running,omitempty"`
