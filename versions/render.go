@@ -10,7 +10,8 @@ import (
 
 // RenderOptions configure the table and markdown renderers.
 type RenderOptions struct {
-	// Palette colours the summary line (off: plain text).
+	// Palette colours the skew, unreachable cells and the summary line
+	// (off: plain text).
 	Palette printers.Palette
 }
 
@@ -116,11 +117,20 @@ func hasSkew(list []string, kind string) bool {
 }
 
 // WriteTable renders one row per component, environment and target —
-// COMPONENT ENVIRONMENT CLUSTER GIT APPLIED RUNNING SKEW — then the
-// problems of environments and clusters and a summary line.
+// COMPONENT ENVIRONMENT CLUSTER GIT APPLIED RUNNING SKEW, skew in red — then
+// the problems of environments and clusters and a summary line.
 func WriteTable(w io.Writer, m *Matrix, o RenderOptions) error {
 	var data [][]string
+	p := o.Palette
 	for _, r := range rows(m) {
+		for _, c := range []*string{&r.applied, &r.running} {
+			if *c == "unreachable" {
+				*c = p.Red(*c)
+			}
+		}
+		if r.skew != "" {
+			r.skew = p.Red(r.skew)
+		}
 		data = append(data, []string{r.component, r.env, r.cluster, r.git, r.applied, r.running, r.skew})
 	}
 	if err := printers.Table(w, []string{"COMPONENT", "ENVIRONMENT", "CLUSTER", "GIT", "APPLIED", "RUNNING", "SKEW"}, data); err != nil {
@@ -167,13 +177,13 @@ func notes(m *Matrix) []string {
 }
 
 func summaryLine(s Summary, p printers.Palette) string {
-	line := fmt.Sprintf("%d components in %d environments: %d with skew (git≠applied %d, applied≠running %d, pipeline %d)",
-		s.Components, s.Environments, s.Skewed, s.GitApplied, s.AppliedRunning, s.Pipeline)
+	line := fmt.Sprintf("%s in %s: %d with skew (git≠applied %d, applied≠running %d, pipeline %d)",
+		plural(s.Components, "component"), plural(s.Environments, "environment"), s.Skewed, s.GitApplied, s.AppliedRunning, s.Pipeline)
 	if s.Unreachable > 0 {
 		line += fmt.Sprintf(", %d unreachable", s.Unreachable)
 	}
 	if s.Errors > 0 {
-		line += fmt.Sprintf(", %d environments not read", s.Errors)
+		line += fmt.Sprintf(", %s not read", plural(s.Errors, "environment"))
 	}
 	if s.Skewed == 0 && s.Unreachable == 0 && s.Errors == 0 {
 		return p.Green("in sync") + ": " + line
@@ -214,4 +224,11 @@ func WriteMarkdown(w io.Writer, m *Matrix) error {
 
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
