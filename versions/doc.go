@@ -9,6 +9,7 @@
 //
 // The files map as follows:
 //
+//   - types.go holds Options and the Matrix (the documented JSON schema);
 //   - build.go reads the checkout (c5c3.yaml and each environment's pins at
 //     one commit, with promote's scanner) and each environment's hub (its
 //     Kustomizations, chosen like promote's health gate, and the
