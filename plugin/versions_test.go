@@ -13,6 +13,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	"github.com/c5c3/kubectl-c5c3/internal/golden"
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
@@ -162,6 +163,13 @@ func TestVersionsSkew(t *testing.T) {
 	if !reflect.DeepEqual(img.Targets[0].Running, []string{"2025.1-p3-hotfix"}) || !reflect.DeepEqual(img.Skew, []string{versions.SkewAppliedRunning}) ||
 		!reflect.DeepEqual(img.Targets[0].Workloads, []string{"Deployment/" + envs["staging"].Namespace + "/keystone-api"}) {
 		t.Fatalf("staging image after the hand edit %+v", img)
+	}
+
+	r = run(t, append([]string{"versions", "-o", "yaml"}, flags...)...)
+	asJSON, err := yaml.YAMLToJSON([]byte(r.stdout))
+	must(t, err)
+	if y := decodeMatrix(t, string(asJSON)); r.code != 1 || !reflect.DeepEqual(y, m) {
+		t.Fatalf("-o yaml (exit %d) is not the same matrix as -o json:\n%s", r.code, r.stdout)
 	}
 
 	r = run(t, append([]string{"versions", "-o", "markdown", "--environment", "staging"}, flags...)...)
