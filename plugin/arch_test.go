@@ -12,7 +12,7 @@ import (
 // TestEnginesDoNotImportCobra: the engine packages take typed inputs and
 // never touch the command line.
 func TestEnginesDoNotImportCobra(t *testing.T) {
-	for _, pkg := range []string{"diff", "promote", "status", "fleet", "kube", "krew", "trace"} {
+	for _, pkg := range []string{"diff", "promote", "status", "trace", "versions", "helmrender", "fleet", "kube", "krew"} {
 		files, err := filepath.Glob(filepath.Join("..", pkg, "*.go"))
 		if err != nil || len(files) == 0 {
 			t.Fatalf("package %s: no files (%v)", pkg, err)

@@ -189,8 +189,10 @@ func (o *PromoteOptions) Run(ctx context.Context) error {
 			Provider: provider, GitHubAPIURL: o.GitHubAPIURL, GitLabAPIURL: o.GitLabAPIURL,
 			GitHubToken: os.Getenv("GITHUB_TOKEN"), GitLabToken: os.Getenv("GITLAB_TOKEN"),
 		},
-		Fleet: o.envFleet,
-		Log:   o.ErrOut,
+		Fleet: func(ctx context.Context, env *promote.Environment) (*fleet.Fleet, error) {
+			return o.envFleet(ctx, o.fleetOpts, env)
+		},
+		Log: o.ErrOut,
 	})
 	var he *promote.HealthError
 	if errors.As(err, &he) {
@@ -235,9 +237,9 @@ func environmentNames(repo, after string) []string {
 	return cfg.Names(after)
 }
 
-// envFleet discovers the hub of an environment: the hub of --kubeconfig and
-// --context, or the environment's own kubeconfig context.
-func (o *PromoteOptions) envFleet(ctx context.Context, env *promote.Environment) (*fleet.Fleet, error) {
+// envFleet discovers the hub of an environment of c5c3.yaml: the hub of
+// --kubeconfig and --context, or the environment's own kubeconfig context.
+func (o *Options) envFleet(ctx context.Context, opts fleet.Options, env *promote.Environment) (*fleet.Fleet, error) {
 	var (
 		hub *kube.Client
 		err error
@@ -250,7 +252,7 @@ func (o *PromoteOptions) envFleet(ctx context.Context, env *promote.Environment)
 	if err != nil {
 		return nil, err
 	}
-	return discoverFleet(ctx, hub, o.fleetOpts)
+	return discoverFleet(ctx, hub, opts)
 }
 
 // contextClient builds a hub client for another context of the kubeconfig,

@@ -141,6 +141,7 @@ deploy to through kubeconfig Secrets. Only the hub needs to be in your kubeconfi
 		NewCmdDiff(o),
 		NewCmdPromote(o),
 		NewCmdTrace(o),
+		NewCmdVersions(o),
 		NewCmdVersion(o),
 	)
 	return cmd

@@ -28,7 +28,7 @@ func readEnvFiles(root string, env *Environment) ([]File, error) {
 			}
 			return nil
 		}
-		if !d.Type().IsRegular() || !isYAML(rel) || !env.Under(rel) {
+		if !d.Type().IsRegular() || !IsYAML(rel) || !env.Under(rel) {
 			return nil
 		}
 		data, err := os.ReadFile(p)
@@ -72,7 +72,7 @@ func (r *run) verify() error {
 	if err != nil {
 		return err
 	}
-	after, err := scan(files)
+	after, err := Scan(files)
 	if err != nil {
 		return fmt.Errorf("after the edit: %w", err)
 	}

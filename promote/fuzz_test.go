@@ -13,7 +13,7 @@ import (
 func addGitopsSeeds(f *testing.F, add func(path string, data []byte)) {
 	root := filepath.Join("..", "testdata", "gitops")
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !isYAML(p) {
+		if err != nil || d.IsDir() || !IsYAML(p) {
 			return err
 		}
 		b, err := os.ReadFile(p)
@@ -58,7 +58,7 @@ func FuzzSplice(f *testing.F) {
 	addGitopsSeeds(f, func(p string, b []byte) { f.Add(p, b, "2026.2-p3") })
 	f.Add("apps/x/release.yaml", []byte("release: '2025.1-p1' # {\"$c5c3\": \"x\"}\n"), "it's \"quoted\": #1\n")
 	f.Fuzz(func(t *testing.T, path string, data []byte, value string) {
-		if !isYAML(path) {
+		if !IsYAML(path) {
 			path += ".yaml"
 		}
 		pins, err := scanFile(File{Path: path, Data: data})

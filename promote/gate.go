@@ -71,12 +71,12 @@ func (e *HealthError) Error() string {
 		e.Check.Environment, strings.Join(e.Check.AllProblems(), "\n  "))
 }
 
-// selectKustomizations returns the hub Kustomizations that deploy env:
+// SelectKustomizations returns the hub Kustomizations that deploy env:
 // those named in env.Kustomizations (missing ones are an error), else
 // those whose spec.path is under env.Paths and whose source is a
 // GitRepository of this repository (originURL, compared ignoring ssh/https
 // spelling; a source the hub does not have is not excluded).
-func selectKustomizations(f *fleet.Fleet, env *Environment, originURL string) ([]*kustomizev1.Kustomization, error) {
+func SelectKustomizations(f *fleet.Fleet, env *Environment, originURL string) ([]*kustomizev1.Kustomization, error) {
 	all := map[string]*kustomizev1.Kustomization{}
 	for _, c := range f.Clusters {
 		for _, o := range c.Objects {
@@ -155,7 +155,7 @@ func checkHealth(f *fleet.Fleet, env *Environment, kss []*kustomizev1.Kustomizat
 			if live {
 				k.Problems = append(k.Problems, "has applied no revision yet")
 			}
-		} else if c, err := commitOf(k.AppliedRevision); err != nil {
+		} else if c, err := CommitOf(k.AppliedRevision); err != nil {
 			if live {
 				k.Problems = append(k.Problems, err.Error())
 			}
@@ -186,10 +186,10 @@ func checkHealth(f *fleet.Fleet, env *Environment, kss []*kustomizev1.Kustomizat
 
 var hexRE = regexp.MustCompile(`^[0-9a-f]{7,64}$`)
 
-// commitOf extracts the git commit from a Flux revision:
+// CommitOf extracts the git commit from a Flux revision:
 // "main@sha1:<hash>", "sha1:<hash>", "refs/tags/v1@sha256:<hash>" or the
 // legacy "main/<hash>".
-func commitOf(revision string) (string, error) {
+func CommitOf(revision string) (string, error) {
 	r := revision
 	if i := strings.LastIndex(r, "@"); i >= 0 {
 		r = r[i+1:]

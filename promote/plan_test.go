@@ -92,14 +92,14 @@ func TestCommitOf(t *testing.T) {
 		"main/" + sha:                     sha,
 		"v1.0.0@sha256:" + sha + sha[:24]: sha + sha[:24],
 	} {
-		got, err := commitOf(rev)
+		got, err := CommitOf(rev)
 		if err != nil || got != want {
-			t.Errorf("commitOf(%q) = %q, %v", rev, got, err)
+			t.Errorf("CommitOf(%q) = %q, %v", rev, got, err)
 		}
 	}
 	for _, bad := range []string{"", "main", "6.5.0", "sha256:xyz"} {
-		if _, err := commitOf(bad); err == nil {
-			t.Errorf("commitOf(%q) did not fail", bad)
+		if _, err := CommitOf(bad); err == nil {
+			t.Errorf("CommitOf(%q) did not fail", bad)
 		}
 	}
 }

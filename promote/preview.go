@@ -15,7 +15,7 @@ func (r *run) preview(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	kss, err := selectKustomizations(f, r.toEnv, r.origin)
+	kss, err := SelectKustomizations(f, r.toEnv, r.origin)
 	if err != nil {
 		return fmt.Errorf("--diff: %w", err)
 	}

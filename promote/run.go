@@ -189,14 +189,14 @@ func (r *run) chooseBranch(ctx context.Context, fromCommit string) error {
 
 // fromPins reads From's pins at its commit, from git.
 func (r *run) fromPins(ctx context.Context, commit string) ([]Pin, error) {
-	files, err := r.git.ReadTree(ctx, commit, func(p string) bool { return isYAML(p) && r.fromEnv.Under(p) })
+	files, err := r.git.ReadTree(ctx, commit, func(p string) bool { return IsYAML(p) && r.fromEnv.Under(p) })
 	if err != nil {
 		return nil, err
 	}
 	if len(files) == 0 {
 		return nil, noFilesError(r.fromEnv, commit)
 	}
-	pins, err := scan(files)
+	pins, err := Scan(files)
 	if err != nil {
 		return nil, fmt.Errorf("%s at %s: %w", r.fromEnv.Name, short(commit), err)
 	}
@@ -221,7 +221,7 @@ func (r *run) toPins(ctx context.Context, baseCommit string) ([]Pin, error) {
 	for _, f := range files {
 		r.toFiles[f.Path] = f.Data
 	}
-	pins, err := scan(files)
+	pins, err := Scan(files)
 	if err != nil {
 		return nil, fmt.Errorf("%s at %s: %w", r.toEnv.Name, short(baseCommit), err)
 	}
@@ -283,7 +283,7 @@ func (r *run) sourceCommit(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	kss, err := selectKustomizations(f, r.fromEnv, r.origin)
+	kss, err := SelectKustomizations(f, r.fromEnv, r.origin)
 	if err != nil {
 		return "", err
 	}

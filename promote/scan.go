@@ -58,15 +58,15 @@ type Pin struct {
 // its bytes.
 type File = gitrepo.File
 
-// isYAML reports whether a path names a YAML file.
-func isYAML(p string) bool {
+// IsYAML reports whether a path names a YAML file.
+func IsYAML(p string) bool {
 	ext := strings.ToLower(path.Ext(p))
 	return ext == ".yaml" || ext == ".yml"
 }
 
-// scan finds the pins of every YAML file in files. A file that is not
+// Scan finds the pins of every YAML file in files. A file that is not
 // valid YAML, or a malformed setter comment, is an error naming the file.
-func scan(files []File) ([]Pin, error) {
+func Scan(files []File) ([]Pin, error) {
 	var pins []Pin
 	for _, f := range files {
 		p, err := scanFile(f)

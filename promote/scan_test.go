@@ -44,7 +44,7 @@ func TestScanFixtures(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
-			pins, err := scan([]File{readFixture(t, tc.file)})
+			pins, err := Scan([]File{readFixture(t, tc.file)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -94,7 +94,7 @@ func TestScanKinds(t *testing.T) {
 			nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			pins, err := scan([]File{{Path: tc.file, Data: []byte(tc.src)}})
+			pins, err := Scan([]File{{Path: tc.file, Data: []byte(tc.src)}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -119,7 +119,7 @@ func TestScanErrors(t *testing.T) {
 		{"setter with spaces", "a: 1 # {\"$c5c3\": \"a b\"}\n", `must be a non-empty string`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := scan([]File{{Path: "apps/x.yaml", Data: []byte(tc.src)}})
+			_, err := Scan([]File{{Path: "apps/x.yaml", Data: []byte(tc.src)}})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v, want %q", err, tc.want)
 			}

@@ -13,7 +13,7 @@ import (
 // editAll sets the pins of a fixture named in values (key → value, tag).
 func editAll(t *testing.T, f File, values map[string][2]string) []byte {
 	t.Helper()
-	pins, err := scan([]File{f})
+	pins, err := Scan([]File{f})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +31,7 @@ func editAll(t *testing.T, f File, values map[string][2]string) []byte {
 		t.Fatal(err)
 	}
 	// Re-scan: every pin reads as set, the others as before.
-	after, err := scan([]File{{Path: f.Path, Data: out}})
+	after, err := Scan([]File{{Path: f.Path, Data: out}})
 	if err != nil {
 		t.Fatalf("edited file does not parse: %v\n%s", err, out)
 	}
@@ -116,7 +116,7 @@ func TestApplyEditsGolden(t *testing.T) {
 
 func TestApplyEditsRefused(t *testing.T) {
 	f := readFixture(t, "refused.yaml")
-	pins, err := scan([]File{f})
+	pins, err := Scan([]File{f})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +166,7 @@ func TestRenderScalar(t *testing.T) {
 
 func TestApplyEditsAnchorAndTag(t *testing.T) {
 	src := []byte("a: &v !!str 1.0 # {\"$c5c3\": \"v\"}\nb: *v\n")
-	pins, err := scan([]File{{Path: "x.yaml", Data: src}})
+	pins, err := Scan([]File{{Path: "x.yaml", Data: src}})
 	if err != nil || len(pins) != 1 {
 		t.Fatalf("%v %+v", err, pins)
 	}

@@ -94,7 +94,7 @@ func TestShellCompletionThroughShim(t *testing.T) {
 		exact  bool
 		script string // completion script to load; default kubectl's
 	}{
-		{name: "plugin command", words: []string{"kubectl", "c5c3", "ver"}, want: []string{"version"}, exact: true},
+		{name: "plugin command", words: []string{"kubectl", "c5c3", "ver"}, want: []string{"version", "versions"}, exact: true},
 		{name: "all commands", words: []string{"kubectl", "c5c3", ""}, want: []string{"completion", "version"}},
 		{name: "-o values", words: []string{"kubectl", "c5c3", "version", "-o", ""}, want: []string{"text", "json", "yaml"}, exact: true},
 		{name: "trace command", words: []string{"kubectl", "c5c3", "tra"}, want: []string{"trace"}, exact: true},

@@ -7,8 +7,8 @@
 //   - Reads of the local repository's layout and configuration (TopLevel,
 //     RemoteURL) use go-git: they need no git binary, so `kubectl c5c3 diff`
 //     works on a machine without git.
-//   - Everything promote does (resolving revisions, reading trees at a
-//     commit, worktrees, commits, branches, pushes) runs the user's git
+//   - Everything promote and versions do (resolving revisions, reading trees at a
+//     commit, searching history, worktrees, commits, branches, pushes) runs the user's git
 //     binary (Git): author and committer from their git config, commit
 //     signing as configured, credential helpers, ssh-agent, pushurl and
 //     insteadOf rewriting behave exactly as with their own git. Hooks are

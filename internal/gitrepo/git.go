@@ -207,3 +207,19 @@ func (g *Git) Show(ctx context.Context, commit, path string) ([]byte, bool, erro
 	}
 	return []byte(data), true, nil
 }
+
+// EverContained reports whether text was ever added to or removed from one
+// of paths in the history of rev (git log -S, the "pickaxe"): a commit
+// reachable from rev changed how often text occurs in those files. It is
+// false for text that never appeared there.
+func (g *Git) EverContained(ctx context.Context, rev, text string, paths []string) (bool, error) {
+	if text == "" || len(paths) == 0 {
+		return false, nil
+	}
+	args := append([]string{"log", "-1", "--format=%H", "-S" + text, "--end-of-options", rev, "--"}, paths...)
+	out, err := g.line(ctx, args...)
+	if err != nil {
+		return false, err
+	}
+	return out != "", nil
+}

@@ -356,6 +356,9 @@ func (s *Sample) setArtifact(ctx context.Context, obj artifactSetter, revision s
 	case *sourcev1.HelmChart:
 		o.Status.Artifact = art
 		o.Status.ObservedGeneration = o.Generation
+	case *sourcev1.OCIRepository:
+		o.Status.Artifact = art
+		o.Status.ObservedGeneration = o.Generation
 	}
 	conds := obj.GetConditions()
 	apimeta.SetStatusCondition(&conds, metav1.Condition{

@@ -1,0 +1,274 @@
+package plugin
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	"github.com/c5c3/kubectl-c5c3/internal/golden"
+	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
+	"github.com/c5c3/kubectl-c5c3/versions"
+)
+
+// versionsSample loads the sample and reconciles its staging and
+// production environments, each into its own hub namespace (standing for
+// its own hub), and names their root Kustomizations in the checkout's
+// c5c3.yaml (committed): the shared test hub holds other tests'
+// environments too. The flags point the CLI at the hub (all namespaces)
+// and the checkout; normalize replaces the run's commit hashes.
+func versionsSample(t *testing.T) (s *testfleet.Sample, envs map[string]*testfleet.Environment, flags []string, normalize func(string) string) {
+	t.Helper()
+	isolateGit(t)
+	s, _ = loadSample(t, testfleet.SampleOptions{})
+	envs = map[string]*testfleet.Environment{}
+	for _, name := range []string{"staging", "production"} {
+		e, err := s.ApplyEnvironment(ctx(t), name)
+		if err != nil {
+			t.Fatalf("applying environment %s: %v", name, err)
+		}
+		envs[name] = e
+	}
+	cfg := `apiVersion: c5c3.cobaltcore.io/v1alpha1
+kind: Promotion
+environments:
+  - name: staging
+    paths: [clusters/staging, apps/*/staging]
+    kustomizations: [` + envs["staging"].Namespace + `/staging-apps]
+  - name: production
+    paths: [clusters/production, apps/*/production]
+    kustomizations: [` + envs["production"].Namespace + `/production-apps]
+pipeline: [staging, production]
+`
+	commitFile(t, s.RepoDir, "c5c3.yaml", cfg, "c5c3.yaml: the test's environment namespaces")
+	applied := strings.TrimPrefix(s.Revision, "main@sha1:")
+	f := testfleet.Get(t)
+	flags = []string{"--kubeconfig", f.HubKubeconfig, "--flux-namespace", s.Namespace, "--color", "never", "--repo", s.RepoDir}
+	normalize = func(out string) string {
+		head := promoteGit(t, s.RepoDir, "rev-parse", "HEAD")
+		for c, name := range map[string]string{applied: "<applied>", head: "<head>"} {
+			out = strings.ReplaceAll(out, c, name)
+			out = strings.ReplaceAll(out, c[:7], name[:len(name)-1]+"7>")
+		}
+		return out
+	}
+	return s, envs, flags, normalize
+}
+
+// commitFile writes a file of the checkout and commits it.
+func commitFile(t *testing.T, dir, file, content, msg string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(file)), []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	promoteGit(t, dir, "add", file)
+	promoteGit(t, dir, "commit", "-q", "-m", msg)
+}
+
+func decodeMatrix(t *testing.T, out string) *versions.Matrix {
+	t.Helper()
+	var m versions.Matrix
+	dec := json.NewDecoder(strings.NewReader(out))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		t.Fatalf("versions -o json is not a VersionMatrix: %v\n%s", err, out)
+	}
+	if m.APIVersion != versions.APIVersion || m.Kind != versions.Kind {
+		t.Fatalf("schema header %s/%s", m.APIVersion, m.Kind)
+	}
+	return &m
+}
+
+// cellOf returns the cell of key in env.
+func cellOf(t *testing.T, m *versions.Matrix, key, env string) versions.Cell {
+	t.Helper()
+	for _, c := range m.Components {
+		if c.Key != key {
+			continue
+		}
+		for _, cell := range c.Environments {
+			if cell.Environment == env {
+				return cell
+			}
+		}
+	}
+	t.Fatalf("no cell %s in %s", key, env)
+	return versions.Cell{}
+}
+
+// TestVersionsSkew: staging and production as the sample pins them, then
+// a staging bump that is committed but not applied, and a staging workload
+// whose image was changed by hand on the spoke.
+func TestVersionsSkew(t *testing.T) {
+	s, envs, flags, normalize := versionsSample(t)
+
+	// As applied: only the pipeline skew of the sample (production pins
+	// older values that staging, whose history is one commit, never had).
+	r := run(t, append([]string{"versions", "-o", "json"}, flags...)...)
+	if r.code != 1 || r.stderr != "" {
+		t.Fatalf("exit %d, stderr %q\n%s", r.code, r.stderr, r.stdout)
+	}
+	m := decodeMatrix(t, r.stdout)
+	if m.Summary.GitApplied != 0 || m.Summary.AppliedRunning != 0 || m.Summary.Pipeline != 5 || m.Summary.Unreachable != 0 || m.Summary.Errors != 0 {
+		t.Fatalf("summary %+v", m.Summary)
+	}
+	img := cellOf(t, m, "image/ghcr.io/c5c3/keystone/newTag", "staging")
+	if len(img.Targets) != 1 || img.Targets[0].Applied != "2025.1-p2" || !reflect.DeepEqual(img.Targets[0].Running, []string{"2025.1-p2"}) ||
+		img.Targets[0].Applier != "Kustomization/"+envs["staging"].Namespace+"/keystone-staging" {
+		t.Fatalf("staging image %+v", img)
+	}
+	hr := cellOf(t, m, "HelmRelease/keystone-memcached/memcached", "production")
+	if hr.Git != "7.4.16" || len(hr.Targets) != 1 || hr.Targets[0].Applied != "7.4.16" || hr.Previous != "7.5.0" ||
+		!reflect.DeepEqual(hr.Skew, []string{versions.SkewPipeline}) {
+		t.Fatalf("production HelmRelease %+v", hr)
+	}
+
+	// Staging moves on in git only, and someone sets another image by hand.
+	release := filepath.Join(s.RepoDir, "clusters", "staging", "keystone-memcached.yaml")
+	b, err := os.ReadFile(release)
+	must(t, err)
+	commitFile(t, s.RepoDir, "clusters/staging/keystone-memcached.yaml", strings.Replace(string(b), `version: "7.5.0"`, `version: "7.6.0"`, 1), "staging: memcached 7.6.0")
+	spoke := testfleet.Get(t).Spokes["control-plane"].Client
+	dep := &appsv1.Deployment{}
+	must(t, spoke.Get(ctx(t), client.ObjectKey{Namespace: envs["staging"].Namespace, Name: "keystone-api"}, dep))
+	dep.Spec.Template.Spec.Containers[0].Image = "ghcr.io/c5c3/keystone:2025.1-p3-hotfix"
+	must(t, spoke.Update(ctx(t), dep))
+
+	r = run(t, append([]string{"versions"}, flags...)...)
+	if r.code != 1 || r.stderr != "" {
+		t.Fatalf("table: exit %d, stderr %q\n%s", r.code, r.stderr, r.stdout)
+	}
+	golden.Assert(t, "versions-skew.table", normalize(r.stdout))
+
+	r = run(t, append([]string{"versions", "-o", "json"}, flags...)...)
+	golden.Assert(t, "versions-skew.json", normalize(r.stdout)) // the documented schema
+	m = decodeMatrix(t, r.stdout)
+	if m.Summary.GitApplied != 1 || m.Summary.AppliedRunning != 1 || m.Summary.Pipeline != 5 {
+		t.Fatalf("summary %+v", m.Summary)
+	}
+	hr = cellOf(t, m, "HelmRelease/keystone-memcached/memcached", "staging")
+	if hr.Git != "7.6.0" || hr.Targets[0].Applied != "7.5.0" || !reflect.DeepEqual(hr.Skew, []string{versions.SkewGitApplied}) {
+		t.Fatalf("staging HelmRelease after the bump %+v", hr)
+	}
+	img = cellOf(t, m, "image/ghcr.io/c5c3/keystone/newTag", "staging")
+	if !reflect.DeepEqual(img.Targets[0].Running, []string{"2025.1-p3-hotfix"}) || !reflect.DeepEqual(img.Skew, []string{versions.SkewAppliedRunning}) ||
+		!reflect.DeepEqual(img.Targets[0].Workloads, []string{"Deployment/" + envs["staging"].Namespace + "/keystone-api"}) {
+		t.Fatalf("staging image after the hand edit %+v", img)
+	}
+
+	r = run(t, append([]string{"versions", "-o", "yaml"}, flags...)...)
+	asJSON, err := yaml.YAMLToJSON([]byte(r.stdout))
+	must(t, err)
+	if y := decodeMatrix(t, string(asJSON)); r.code != 1 || !reflect.DeepEqual(y, m) {
+		t.Fatalf("-o yaml (exit %d) is not the same matrix as -o json:\n%s", r.code, r.stdout)
+	}
+
+	r = run(t, append([]string{"versions", "-o", "markdown", "--environment", "staging"}, flags...)...)
+	if r.code != 1 || !strings.Contains(r.stdout, "| `7.6.0` | `7.5.0` | - | **git≠applied** |") || strings.Contains(r.stdout, "| production |") {
+		t.Fatalf("markdown, staging only: exit %d\n%s", r.code, r.stdout)
+	}
+}
+
+// TestVersionsSpokeDown: production's control-plane Secret points nowhere.
+// Its running images say unreachable; everything read from the hub and git
+// is still shown, and staging is unaffected.
+func TestVersionsSpokeDown(t *testing.T) {
+	_, envs, flags, _ := versionsSample(t)
+	hub := testfleet.Get(t).Hub.Client
+	sec := &corev1.Secret{}
+	must(t, hub.Get(ctx(t), client.ObjectKey{Namespace: envs["production"].Namespace, Name: "control-plane-kubeconfig"}, sec))
+	sec.Data = map[string][]byte{"value": []byte(testfleet.UnreachableKubeconfig)}
+	must(t, hub.Update(ctx(t), sec))
+
+	// and production's memcached upgrade is under way (or failing).
+	hr := &helmv2.HelmRelease{}
+	must(t, hub.Get(ctx(t), client.ObjectKey{Namespace: envs["production"].Namespace, Name: "keystone-memcached"}, hr))
+	hr.Status.LastAttemptedRevision = "7.5.0"
+	must(t, hub.Status().Update(ctx(t), hr))
+
+	r := run(t, append([]string{"versions", "-o", "json"}, flags...)...)
+	if r.code != 1 || r.stderr != "" {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	if strings.Contains(r.stdout, "unreachable-token-must-never-be-printed") {
+		t.Fatal("the kubeconfig's token was printed")
+	}
+	m := decodeMatrix(t, r.stdout)
+	img := cellOf(t, m, "image/ghcr.io/c5c3/keystone/newTag", "production")
+	if len(img.Targets) != 1 || img.Targets[0].Reachable || !strings.Contains(img.Targets[0].Error, "unreachable") || img.Targets[0].Applied != "2025.1-p1" {
+		t.Fatalf("production image on the dead spoke %+v", img)
+	}
+	if hr := cellOf(t, m, "HelmRelease/keystone-memcached/memcached", "production"); hr.Targets[0].Applied != "7.4.16" || hr.Targets[0].Attempted != "7.5.0" || !hr.Targets[0].Reachable {
+		t.Fatalf("production HelmRelease, read from the hub %+v", hr)
+	}
+	if st := cellOf(t, m, "image/ghcr.io/c5c3/keystone/newTag", "staging"); !reflect.DeepEqual(st.Targets[0].Running, []string{"2025.1-p2"}) {
+		t.Fatalf("staging image %+v", st)
+	}
+	if m.Summary.Unreachable != 1 {
+		t.Fatalf("summary %+v", m.Summary)
+	}
+
+	r = run(t, append([]string{"versions"}, flags...)...)
+	if r.code != 1 || !regexp.MustCompile(`2025\.1-p1 +unreachable`).MatchString(r.stdout) || !strings.Contains(r.stdout, "1 unreachable") ||
+		!strings.Contains(r.stdout, "7.4.16 (attempted 7.5.0)") {
+		t.Fatalf("table: exit %d\n%s", r.code, r.stdout)
+	}
+}
+
+// TestVersionsErrors: a broken c5c3.yaml is exit 2 naming the file, before
+// any hub is contacted; so is a hub that cannot be read, after the matrix.
+func TestVersionsErrors(t *testing.T) {
+	isolateGit(t)
+	dir := t.TempDir()
+	promoteGit(t, dir, "init", "-q", "-b", "main")
+	commitFile(t, dir, "c5c3.yaml", "apiVersion: c5c3.cobaltcore.io/v1alpha1\nkind: Promotion\nenvironments:\n  - name: Staging\n    paths: [x]\n", "bad")
+	r := run(t, "versions", "--repo", dir, "--kubeconfig", "/does/not/exist")
+	if r.code != 2 || r.stdout != "" || !strings.Contains(r.stderr, filepath.Join(dir, "c5c3.yaml")) || !strings.Contains(r.stderr, "environments[0] (Staging).name") {
+		t.Fatalf("bad c5c3.yaml: %+v", r)
+	}
+	r = run(t, "versions", "--repo", dir, "-o", "wide")
+	if r.code != 2 || !strings.Contains(r.stderr, "must be one of table|json|yaml|markdown") {
+		t.Fatalf("bad -o: %+v", r)
+	}
+
+	// A hub that cannot be read: exit 2, and the matrix with git's values.
+	root, err := testfleet.ModuleRoot()
+	must(t, err)
+	sample, err := os.ReadFile(filepath.Join(root, "testdata", "gitops", "c5c3.yaml"))
+	must(t, err)
+	commitFile(t, dir, "c5c3.yaml", string(sample), "good")
+	must(t, os.MkdirAll(filepath.Join(dir, "clusters", "staging"), 0o755))
+	commitFile(t, dir, "clusters/staging/sources.yaml", "apiVersion: source.toolkit.fluxcd.io/v1\nkind: OCIRepository\nmetadata: {name: manifests}\nspec: {ref: {tag: v1.0.0}}\n", "pin")
+	r = run(t, "versions", "--repo", dir, "--kubeconfig", "/does/not/exist", "--color", "never")
+	if r.code != 2 || !strings.Contains(r.stderr, "error: could not read the hub of staging, production") ||
+		!regexp.MustCompile(`OCIRepository/manifests/tag +staging +- +v1\.0\.0 +\? +\? +hub not read`).MatchString(r.stdout) ||
+		!strings.Contains(r.stdout, "environment staging: loading the hub's kubeconfig") {
+		t.Fatalf("hub not readable: %+v", r)
+	}
+}
+
+// TestVersionsCompletesEnvironments: --environment completes the names in
+// the checkout's c5c3.yaml.
+func TestVersionsCompletesEnvironments(t *testing.T) {
+	isolateGit(t)
+	root, err := testfleet.ModuleRoot()
+	must(t, err)
+	cfg, err := os.ReadFile(filepath.Join(root, "testdata", "gitops", "c5c3.yaml"))
+	must(t, err)
+	dir := t.TempDir()
+	promoteGit(t, dir, "init", "-q", "-b", "main")
+	must(t, os.WriteFile(filepath.Join(dir, "c5c3.yaml"), cfg, 0o644))
+	r := run(t, "__complete", "versions", "--repo", dir, "--environment", "")
+	if got := completions(t, r.stdout); !reflect.DeepEqual(got, []string{"staging", "production"}) {
+		t.Fatalf("completions %q", r.stdout)
+	}
+}
