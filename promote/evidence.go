@@ -346,7 +346,8 @@ func helmReleaseHealth(f *fleet.Fleet, o fleet.Object) ObjectHealth {
 }
 
 // checkSoak is the soak gate: every hub Kustomization and delivered object
-// must have run Ready at its revision for minSoak. It records each one's
+// that is Ready must have run Ready at its revision for minSoak (one that
+// is not Ready fails the revision or delivery gate). It records each one's
 // soak and the least in h.
 func checkSoak(h *HealthCheck, kss []*kustomizev1.Kustomization, now time.Time, minSoak time.Duration) Gate {
 	h.MinSoak = formatDuration(minSoak)
@@ -372,10 +373,7 @@ func checkSoak(h *HealthCheck, kss []*kustomizev1.Kustomization, now time.Time, 
 	least, leastSince := time.Duration(-1), ""
 	for _, e := range entries {
 		if e.since == nil {
-			if minSoak > 0 {
-				g.Problems = append(g.Problems, fmt.Sprintf("not soaked: %s is not Ready at its revision", e.what))
-			}
-			continue
+			continue // not Ready: the revision or delivery gate says so
 		}
 		d := max(now.Sub(e.since.Time), 0)
 		*e.soaked = formatDuration(d)
