@@ -7,6 +7,9 @@ import (
 	"time"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+	sourcev1 "github.com/fluxcd/source-controller/api/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
@@ -54,14 +57,15 @@ func TestPromoteEvidenceGatesPass(t *testing.T) {
 			t.Errorf("gate %d: %+v, want %s passed with evidence", i, g, name)
 		}
 	}
+	// keystone-staging's path is under staging's paths: it is one of the
+	// environment's own Kustomizations; the HelmRelease is delivered.
 	ns := e.s.Namespace
-	got := map[string]ObjectHealth{}
-	for _, oh := range h.Objects {
-		got[oh.Kind+"/"+oh.ID()] = oh
+	if len(h.Kustomizations) != 2 || h.Kustomizations[0].Name != "keystone-staging" || h.Kustomizations[0].Soaked != "3h0m" || h.Kustomizations[1].Name != "staging-apps" {
+		t.Fatalf("kustomizations %+v", h.Kustomizations)
 	}
-	ks, hr := got["Kustomization/"+ns+"/keystone-staging"], got["HelmRelease/"+ns+"/keystone-memcached"]
-	if len(h.Objects) != 2 || ks.Cluster != "control-plane" || ks.DeliveredBy != ns+"/staging-apps" || !ks.Ready || ks.Soaked != "3h0m" ||
-		hr.Cluster != "control-plane" || hr.Revision != "7.5.0" || hr.PinnedVersion != "7.5.0" || hr.Chart != "memcached" {
+	hr := h.Objects[0]
+	if len(h.Objects) != 1 || hr.Kind != "HelmRelease" || hr.Name != "keystone-memcached" || hr.DeliveredBy != ns+"/staging-apps" || hr.Cluster != "control-plane" ||
+		hr.Revision != "7.5.0" || hr.PinnedVersion != "7.5.0" || hr.Chart != "memcached" || !hr.Ready || hr.Soaked != "3h0m" {
 		t.Fatalf("objects %+v", h.Objects)
 	}
 	if !strings.Contains(h.Gates[1].Evidence, "1 HelmRelease at the chart version pinned in git") || h.Gates[3].Evidence != "control-plane reachable" {
@@ -107,9 +111,15 @@ func TestPromoteEvidenceGatesRefuse(t *testing.T) {
 		{name: "spoke HelmRelease not Ready", gate: GateDelivery, breakIt: func(t *testing.T, e *envFleet, _ time.Time) {
 			must(t, e.s.Fail(ctxT(t), "HelmRelease", "keystone-memcached", "UpgradeFailed", "Helm upgrade failed: timed out waiting for the condition"))
 		}, want: []string{"HelmRelease NS/keystone-memcached: not Ready: UpgradeFailed: Helm upgrade failed: timed out waiting for the condition"}},
-		{name: "nested Kustomization suspended", gate: GateDelivery, breakIt: func(t *testing.T, e *envFleet, _ time.Time) {
+		{name: "spoke Kustomization suspended", gate: GateRevision, breakIt: func(t *testing.T, e *envFleet, _ time.Time) {
 			must(t, e.s.Suspend(ctxT(t), "Kustomization", "keystone-staging"))
 		}, want: []string{"Kustomization NS/keystone-staging: suspended"}},
+		{name: "HelmRelease drifted", gate: GateDelivery, breakIt: func(t *testing.T, e *envFleet, _ time.Time) {
+			hr := e.hubHelmRelease(t, "keystone-memcached")
+			apimeta.SetStatusCondition(&hr.Status.Conditions, metav1.Condition{Type: helmv2.DriftedCondition, Status: metav1.ConditionTrue,
+				Reason: helmv2.DriftDetectedReason, Message: "Cluster state of release openstack/keystone-memcached.v1 has drifted from the desired state"})
+			must(t, e.hub.Client.Status().Update(ctxT(t), hr))
+		}, want: []string{"HelmRelease NS/keystone-memcached: Drifted: Cluster state of release openstack/keystone-memcached.v1 has drifted"}},
 		{name: "spoke down", gate: GateSpokes, breakIt: func(t *testing.T, e *envFleet, _ time.Time) {
 			must(t, e.s.BreakKubeconfig(ctxT(t), "control-plane", testfleet.FaultUnreachable))
 		}, want: []string{"spoke control-plane (kubeconfig Secret/NS/control-plane-kubeconfig) is unreachable", "127.0.0.1:1"}},
@@ -185,14 +195,18 @@ func TestPromoteChartNotAsPinned(t *testing.T) {
 	hr.Status.History[0].ChartVersion = "7.4.16"
 	hr.Status.LastAttemptedRevision = "7.4.16"
 	must(t, e.hub.Client.Status().Update(ctxT(t), hr))
+	chart := &sourcev1.HelmChart{}
+	ns, name, _ := strings.Cut(hr.Status.HelmChart, "/")
+	must(t, e.hub.Client.Get(ctxT(t), client.ObjectKey{Namespace: ns, Name: name}, chart))
+	chart.Status.Artifact.Revision = "7.4.16"
+	must(t, e.hub.Client.Status().Update(ctxT(t), chart))
 	before := snapshot(t, e.repo.Dir)
 	_, err := Run(ctxT(t), o)
 	var he *HealthError
 	if !errors.As(err, &he) {
 		t.Fatalf("error %v", err)
 	}
-	for _, w := range []string{"HelmRelease " + e.s.Namespace + "/keystone-memcached: runs chart memcached 7.4.16, but staging pins 7.5.0 at " + e.commit[:7],
-		"HelmRelease " + e.s.Namespace + "/keystone-memcached: runs chart version 7.4.16, but its HelmChart/"} {
+	for _, w := range []string{"HelmRelease " + e.s.Namespace + "/keystone-memcached: runs chart memcached 7.4.16, but staging pins 7.5.0 at " + e.commit[:7]} {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("error lacks %q:\n%v", w, err)
 		}
