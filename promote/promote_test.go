@@ -181,7 +181,7 @@ func TestPromoteFailuresLeaveNoTrace(t *testing.T) {
 		{name: "unknown field in c5c3.yaml", setup: func(t *testing.T, r *testRepo) {
 			replaceInFile(t, r.Dir, "c5c3.yaml", "    paths: [clusters/production", "    pahts: [clusters/production", "typo")
 			setUpstream(t, r.Dir)
-		}, want: `c5c3.yaml (at origin/main): line 10: unknown field "pahts" (allowed: name, context, paths, kustomizations)`},
+		}, want: `c5c3.yaml (at origin/main): line 10: unknown field "pahts" (allowed: name, context, paths, kustomizations, minSoak)`},
 		{name: "no c5c3.yaml", setup: func(t *testing.T, r *testRepo) {
 			gitT(t, r.Dir, "rm", "--quiet", "c5c3.yaml")
 			gitT(t, r.Dir, "commit", "--quiet", "-m", "no config")
