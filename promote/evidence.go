@@ -102,7 +102,7 @@ func (r *run) checkEvidence(ctx context.Context, f *fleet.Fleet, kss []*kustomiz
 	}
 	revision := Gate{Name: GateRevision, Problems: h.AllProblems()}
 	revision.Passed = len(revision.Problems) == 0
-	revision.Evidence = fmt.Sprintf("%d hub %s Ready, not suspended, at their source's revision", len(kss), plural(len(kss), "Kustomization", "Kustomizations"))
+	revision.Evidence = fmt.Sprintf("%d hub %s: Ready, not suspended, at the source's revision", len(kss), plural(len(kss), "Kustomization", "Kustomizations"))
 	if h.Commit != "" {
 		revision.Evidence += ", all at " + short(h.Commit)
 	}
