@@ -1,7 +1,6 @@
 package diff
 
 import (
-	"bytes"
 	"reflect"
 	"sort"
 	"strings"
@@ -40,7 +39,7 @@ func otherOwners(withFields, live, merged *unstructured.Unstructured, self strin
 			continue
 		}
 		set := &fieldpath.Set{}
-		if err := set.FromJSON(bytes.NewReader(mf.FieldsV1.Raw)); err != nil {
+		if err := set.FromJSON(mf.FieldsV1.GetRawReader()); err != nil {
 			continue
 		}
 		var owned []string

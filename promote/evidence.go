@@ -424,10 +424,7 @@ func checkSpokes(ctx context.Context, f *fleet.Fleet, h *HealthCheck, kss []*kus
 			add(f.TargetOf(o.Namespace, obj.KubeConfig()))
 		}
 	}
-	var spokes []*fleet.Cluster
-	for _, c := range targets[1:] {
-		spokes = append(spokes, c)
-	}
+	spokes := append([]*fleet.Cluster(nil), targets[1:]...)
 	sort.SliceStable(spokes, func(i, j int) bool { return spokes[i].Name < spokes[j].Name })
 	probes := f.Probe(ctx, spokes)
 	g := Gate{Name: GateSpokes}

@@ -78,8 +78,7 @@ func TestPromoteEvidenceGatesPass(t *testing.T) {
 
 	// The commit carries the evidence as trailers, exactly.
 	o.DryRun = false
-	p, err = Run(ctxT(t), o)
-	if err != nil {
+	if _, err := Run(ctxT(t), o); err != nil {
 		t.Fatal(err)
 	}
 	branch := "promote/staging-to-production-" + e.commit[:7]
