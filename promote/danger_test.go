@@ -225,8 +225,10 @@ func TestPromoteBlastRadius(t *testing.T) {
 	}
 	assertUntouched(t, dir, before)
 
-	// --fail-on-danger refuses, before anything is committed.
-	o.DryRun, o.Diff, o.FailOnDanger = false, false, true
+	// --fail-on-danger refuses, before anything is committed or pushed.
+	bare := servedOrigin(t, e.repo, "")
+	before = snapshot(t, dir)
+	o.DryRun, o.Diff, o.FailOnDanger, o.Push = false, false, true, true
 	p, err = Run(ctxT(t), o)
 	var de *DangerError
 	if !errors.As(err, &de) || !strings.Contains(err.Error(), "refusing to promote (--fail-on-danger)") ||
@@ -237,4 +239,7 @@ func TestPromoteBlastRadius(t *testing.T) {
 		t.Fatalf("plan after the refusal %+v", p)
 	}
 	assertUntouched(t, dir, before)
+	if refs := gitT(t, bare, "for-each-ref", "--format=%(refname)"); refs != "refs/heads/main" {
+		t.Errorf("the remote changed: %s", refs)
+	}
 }

@@ -130,6 +130,8 @@ func TestPromoteEvidenceGatesRefuse(t *testing.T) {
 			two := 2 * time.Hour
 			o.MinSoak, o.DryRun = &two, false
 			tc.breakIt(t, e, now)
+			bare := servedOrigin(t, e.repo, "")
+			o.Push = true
 			before := snapshot(t, e.repo.Dir)
 			p, err := Run(ctxT(t), o)
 			var he *HealthError
@@ -157,6 +159,9 @@ func TestPromoteEvidenceGatesRefuse(t *testing.T) {
 				t.Errorf("%d gates failed; result %+v", failed, p.Result)
 			}
 			assertUntouched(t, e.repo.Dir, before)
+			if refs := gitT(t, bare, "for-each-ref", "--format=%(refname)"); refs != "refs/heads/main" {
+				t.Errorf("the remote changed: %s", refs)
+			}
 		})
 	}
 }

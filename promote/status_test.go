@@ -5,7 +5,9 @@ import (
 	"context"
 	"log"
 	"log/slog"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -147,4 +149,38 @@ func TestChartMatches(t *testing.T) {
 			t.Errorf("chartMatches(%q, %q) = %v", tc.pinned, tc.deployed, got)
 		}
 	}
+}
+
+// TestPromoteStatusRefused: the pull request is open but the status is
+// refused: the error says both, the branch stays pushed.
+func TestPromoteStatusRefused(t *testing.T) {
+	isolateTemp(t)
+	r := newRepo(t)
+	bare := servedOrigin(t, r, "")
+	var paths []string
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		paths = append(paths, req.Method+" "+req.URL.Path)
+		w.Header().Set("Content-Type", "application/json")
+		if strings.HasSuffix(req.URL.Path, "/pulls") {
+			w.WriteHeader(http.StatusCreated)
+			_, _ = io.WriteString(w, `{"number": 42, "html_url": "https://github.com/c5c3/c5c3-gitops/pull/42"}`)
+			return
+		}
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = io.WriteString(w, `{"message": "Not Found"}`)
+	}))
+	t.Cleanup(api.Close)
+	o := headOptions(r.Dir)
+	o.OpenPR = true
+	o.PullRequest = PullRequestOptions{GitHubAPIURL: api.URL, GitHubToken: "ghp_secret"}
+	_, err := Run(ctxT(t), o)
+	branch := "promote/staging-to-production-" + r.Commit[:7]
+	if err == nil || !strings.Contains(err.Error(), "branch "+branch+" is pushed and https://github.com/c5c3/c5c3-gitops/pull/42 is open, but setting the GitHub commit status c5c3/promotion-evidence on ") ||
+		!strings.Contains(err.Error(), "404") || strings.Contains(err.Error(), "ghp_secret") {
+		t.Fatalf("error %v", err)
+	}
+	if len(paths) != 2 || !strings.HasPrefix(paths[1], "POST /repos/c5c3/c5c3-gitops/statuses/") {
+		t.Fatalf("requests %v", paths)
+	}
+	gitT(t, bare, "rev-parse", "--verify", "refs/heads/"+branch)
 }
