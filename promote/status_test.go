@@ -3,9 +3,9 @@ package promote
 import (
 	"bytes"
 	"context"
+	"io"
 	"log"
 	"log/slog"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
