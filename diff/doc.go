@@ -14,7 +14,8 @@
 // the arguments ask for), engine.go (builds in BFS order, per-Kustomization
 // state, output order), runner.go (a cluster's clients and bounded
 // dry-runs), dryrun.go (one object's dry-run under Flux's rules),
-// deletions.go (pruned inventory entries), build.go (the Flux build),
+// deletions.go (pruned inventory entries), owners.go (other field managers
+// whose fields a change sets), build.go (the Flux build),
 // objects.go (YAML for the diff, masking), live.go and precheck.go (LIST-backed live objects and the local
 // unchanged check), render.go and unified.go (output).
 //

@@ -100,9 +100,14 @@ func (e *engine) diffObject(ctx context.Context, st *ksState, cc *clusterClients
 	case ssa.CreatedAction:
 		or.Action = ActionCreated
 		or.Diff = objectDiff(nil, obj)
+		if cur, _ := cc.live.Lookup(ctx, obj.GroupVersionKind(), obj.GetNamespace(), obj.GetName()); cur != nil {
+			or.Recreate, or.Reason = true, recreateReason
+		}
 	case ssa.ConfiguredAction:
 		or.Action = ActionDrifted
 		or.Diff = objectDiff(live, merged)
+		cur, _ := cc.live.Lookup(ctx, obj.GroupVersionKind(), obj.GetNamespace(), obj.GetName())
+		or.OtherManagers = otherOwners(cur, live, merged, fieldOwner.Field)
 	case ssa.SkippedAction:
 		or.Action, or.Reason = ActionSkipped, skipReason(obj)
 	default:
@@ -110,6 +115,9 @@ func (e *engine) diffObject(ctx context.Context, st *ksState, cc *clusterClients
 	}
 	return or
 }
+
+// recreateReason explains a created object that exists already.
+const recreateReason = "exists, but an immutable field changes and force is on: it is deleted and created again"
 
 // hasFluxAnnotations reports whether kustomize-controller's per-object
 // annotations or labels apply: those objects always take ssa's own path.

@@ -274,6 +274,8 @@ func (e *engine) diffHelmObject(ctx context.Context, cluster string, st *ksState
 	case ssa.ConfiguredAction:
 		or.Action = ActionDrifted
 		or.Diff = Unified(toYAML(mask(live)), toYAML(mask(merged)), "live", "merged")
+		cur, _ := cc.live.Lookup(ctx, obj.GroupVersionKind(), obj.GetNamespace(), obj.GetName())
+		or.OtherManagers = otherOwners(cur, live, merged, helmFieldOwner.Field)
 	case ssa.SkippedAction:
 		or.Action, or.Reason = ActionSkipped, helmv2.DriftDetectionMetadataKey+": "+helmv2.DriftDetectionDisabledValue
 	default:

@@ -75,6 +75,11 @@ type ObjectResult struct {
 	Diff   string `json:"diff,omitempty"`
 	Reason string `json:"reason,omitempty"`
 	Error  string `json:"error,omitempty"`
+	// Recreate is set on a created object that exists: an immutable field
+	// changes and force is on, so it is deleted and created again.
+	Recreate bool `json:"recreate,omitempty"`
+	// OtherManagers own (live managedFields) fields this change sets.
+	OtherManagers []FieldOwner `json:"otherManagers,omitempty"`
 }
 
 // ID is "Kind/namespace/name" (or "Kind/name" when cluster-scoped).

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -27,6 +28,8 @@ type PromoteOptions struct {
 	Base            string
 	Only, Exclude   []string
 	SkipHealthCheck bool
+	MinSoak         time.Duration
+	FailOnDanger    bool
 	DryRun          bool
 	Diff            bool
 	Branch          string
@@ -38,7 +41,8 @@ type PromoteOptions struct {
 	GitHubAPIURL    string
 	GitLabAPIURL    string
 
-	fleetOpts fleet.Options
+	fleetOpts  fleet.Options
+	minSoakSet bool // --min-soak given: it wins over c5c3.yaml's minSoak
 }
 
 const promoteLong = `Promote revisions from one environment of the gitops repo to the next: copy the
@@ -58,8 +62,15 @@ by identity, not by file:
   setter/<key>                        any scalar followed by # {"$c5c3": "<key>"}
 
 By default (--from-revision live) the pins are read at the commit the source
-environment's hub Kustomizations report as applied, and only when all of them are
-Ready, not suspended and current: the health gate. What is promoted is what runs.
+environment's hub Kustomizations report as applied, and only when the health gate
+passes. What is promoted is what runs. Its gates:
+  revision  the hub Kustomizations are Ready, not suspended, current, at one commit
+  delivery  every Kustomization and HelmRelease in their inventories (recursively)
+            is Ready, not suspended, at its source's revision; HelmReleases run
+            the chart version FROM's git pins, not Drifted, tests not failed
+  soak      all of them have run Ready at their revision for --min-soak
+            (default: minSoak of the environment in c5c3.yaml, else 0)
+  spokes    every spoke they apply to is reachable
 
 Only the values change: comments, blank lines, document markers, key order, quoting
 and indentation stay byte for byte. The edit is re-scanned and every touched
@@ -67,14 +78,25 @@ kustomization built before anything is committed. Work happens in a temporary gi
 worktree: your branch, index and files are never touched, also on failure. The
 commit goes on promote/<from>-to-<to>-<short-sha> (--branch) from --base (default
 the upstream of your branch), with the message "promote(<from> → <to>): <summary>",
-one "old → new" line per pin and the trailers Promoted-From and Promoted-To. It is
-made with your git (author, signing) with hooks off. --push pushes it to origin;
---open-pr also opens a GitHub pull request (GITHUB_TOKEN) or GitLab merge request
-(GITLAB_TOKEN) with the plan (and --diff preview) as its body.
+one "old → new" line per pin and the trailers Promoted-From and Promoted-To, and,
+when every gate passed, Soaked: <duration> and Verified: <n> Kustomizations, <m>
+HelmReleases on <clusters>. It is made with your git (author, signing) with hooks
+off. --push pushes it to origin; --open-pr also opens a GitHub pull request
+(GITHUB_TOKEN) or GitLab merge request (GITLAB_TOKEN) with the plan, the gates and
+the --diff preview as its body, and sets the commit status
+c5c3/promotion-evidence on the pushed commit (success: every gate passed and no
+danger flag).
+
+--diff also sums up the blast radius per TO cluster: created, changed, deleted,
+and danger flags: immutable-field (the dry run refuses the change), recreate
+(force deletes and recreates), prune-pvc, prune-namespace, crd (changed or
+deleted), target-suspended, target-not-ready, field-manager (fields another
+manager owns are overwritten). --fail-on-danger refuses on any flag.
 
 Exit codes:
   0  promoted, or nothing to promote (the target already matches)
-  1  refused by the health gate
+  1  refused by the health gate (a failed gate names the object; the soak gate
+     also the time left), or by --fail-on-danger
   2  error: bad arguments or c5c3.yaml, the hub unreachable, an existing branch
      without --force, a failed edit check, commit, push or pull request`
 
@@ -114,6 +136,7 @@ func NewCmdPromote(common *Options) *cobra.Command {
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.From, o.To = args[0], args[1]
+			o.minSoakSet = cmd.Flags().Changed("min-soak")
 			if err := o.Complete(); err != nil {
 				return err
 			}
@@ -132,6 +155,8 @@ func NewCmdPromote(common *Options) *cobra.Command {
 	f.StringSliceVar(&o.Only, "only", nil, "Promote only these keys (comma-separated; * matches anything, case-insensitive)")
 	f.StringSliceVar(&o.Exclude, "exclude", nil, "Do not promote these keys (comma-separated; * matches anything, case-insensitive)")
 	f.BoolVar(&o.SkipHealthCheck, "skip-health-check", false, "Promote even when FROM's Kustomizations are not Ready, suspended or behind their source")
+	f.DurationVar(&o.MinSoak, "min-soak", 0, "How long FROM's revision must have run Ready, e.g. 2h (default: minSoak of FROM in c5c3.yaml, else 0)")
+	f.BoolVar(&o.FailOnDanger, "fail-on-danger", false, "Refuse when the --diff preview raises a danger flag (implies --diff)")
 	f.BoolVar(&o.DryRun, "dry-run", false, "Print the plan and the file diff; commit nothing")
 	f.BoolVar(&o.Diff, "diff", false, "Preview the edited TO tree against TO's live clusters (kubectl c5c3 diff); added to the pull request")
 	f.StringVar(&o.Branch, "branch", "", "Name of the new branch (default: promote/<from>-to-<to>-<short-sha>)")
@@ -168,6 +193,9 @@ func (o *PromoteOptions) Validate() error {
 	if o.FromRevision == "" {
 		return usageErrorf("--from-revision must be live, HEAD or a commit")
 	}
+	if o.MinSoak < 0 {
+		return usageErrorf("--min-soak %s must not be negative", o.MinSoak)
+	}
 	if o.Branch != "" && o.Branch[0] == '-' {
 		return usageErrorf("--branch %q must not start with '-'", o.Branch)
 	}
@@ -180,10 +208,14 @@ func (o *PromoteOptions) Run(ctx context.Context) error {
 	if provider == "auto" {
 		provider = ""
 	}
+	var minSoak *time.Duration
+	if o.minSoakSet {
+		minSoak = &o.MinSoak
+	}
 	plan, err := promote.Run(ctx, promote.Options{
 		RepoDir: o.Repo, From: o.From, To: o.To, FromRevision: o.FromRevision, Base: o.Base,
 		Filter:          promote.Filter{Only: o.Only, Exclude: o.Exclude},
-		SkipHealthCheck: o.SkipHealthCheck, DryRun: o.DryRun, Diff: o.Diff,
+		SkipHealthCheck: o.SkipHealthCheck, MinSoak: minSoak, FailOnDanger: o.FailOnDanger, DryRun: o.DryRun, Diff: o.Diff,
 		Branch: o.Branch, Force: o.Force, Signoff: o.Signoff, Push: o.Push, OpenPR: o.OpenPR,
 		PullRequest: promote.PullRequestOptions{
 			Provider: provider, GitHubAPIURL: o.GitHubAPIURL, GitLabAPIURL: o.GitLabAPIURL,
@@ -194,8 +226,11 @@ func (o *PromoteOptions) Run(ctx context.Context) error {
 		},
 		Log: o.ErrOut,
 	})
-	var he *promote.HealthError
-	if errors.As(err, &he) {
+	var (
+		he *promote.HealthError
+		de *promote.DangerError
+	)
+	if errors.As(err, &he) || errors.As(err, &de) {
 		if o.Output == "json" && plan != nil {
 			if perr := o.printJSON(plan); perr != nil {
 				return perr

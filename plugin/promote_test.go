@@ -178,7 +178,9 @@ func TestPromotePushPullRequestAndPreview(t *testing.T) {
 		b, _ := io.ReadAll(req.Body)
 		var pr map[string]string
 		_ = json.Unmarshal(b, &pr)
-		prBody = pr["body"]
+		if strings.HasSuffix(req.URL.Path, "/pulls") {
+			prBody = pr["body"]
+		}
 		calls = append(calls, req.Method+" "+req.URL.Path+" "+req.Header.Get("Authorization")+" head="+pr["head"]+" base="+pr["base"])
 		w.WriteHeader(http.StatusCreated)
 		_, _ = io.WriteString(w, `{"number": 42, "html_url": "https://github.com/c5c3/c5c3-gitops/pull/42"}`)
@@ -203,7 +205,9 @@ func TestPromotePushPullRequestAndPreview(t *testing.T) {
 			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
 		}
 	}
-	if len(calls) != 1 || calls[0] != "POST /repos/c5c3/c5c3-gitops/pulls Bearer ghp_test head="+branch+" base=main" {
+	pushed := promoteGit(t, bare, "rev-parse", "refs/heads/"+branch)
+	if len(calls) != 2 || calls[0] != "POST /repos/c5c3/c5c3-gitops/pulls Bearer ghp_test head="+branch+" base=main" ||
+		calls[1] != "POST /repos/c5c3/c5c3-gitops/statuses/"+pushed+" Bearer ghp_test head= base=" {
 		t.Fatalf("API calls %q", calls)
 	}
 	for _, want := range []string{"| `HelmRelease/keystone-memcached/memcached` | HelmRelease |", "<details><summary>Preview: the edited production against its clusters</summary>", "### kubectl c5c3 diff"} {
@@ -213,7 +217,8 @@ func TestPromotePushPullRequestAndPreview(t *testing.T) {
 	}
 	msg := promoteGit(t, bare, "log", "-1", "--format=%B", "refs/heads/"+branch)
 	for _, want := range []string{"promote(staging → production): 5 pins", "- HelmRelease/keystone-memcached/memcached: 7.4.16 → 7.5.0",
-		"Promoted-From: staging@" + commit, "Promoted-To: production", "Signed-off-by: Dana Operator <dana@c5c3.example>"} {
+		"Promoted-From: staging@" + commit, "Promoted-To: production", "\nSoaked: ", "\nVerified: 1 Kustomizations, 0 HelmReleases on management\n",
+		"Signed-off-by: Dana Operator <dana@c5c3.example>"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("commit message on origin lacks %q:\n%s", want, msg)
 		}

@@ -8,6 +8,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"time"
 
 	yaml "go.yaml.in/yaml/v3"
 )
@@ -50,6 +51,16 @@ type Environment struct {
 	// deploy this environment. Default: those whose spec.path is under
 	// Paths and whose source is this repository.
 	Kustomizations []string `yaml:"kustomizations,omitempty" json:"kustomizations,omitempty"`
+	// MinSoak is how long this environment's revision must have run Ready
+	// before it may be promoted from (a Go duration: 2h, 90m, 1h30m); the
+	// default for --min-soak. Empty means 0.
+	MinSoak string `yaml:"minSoak,omitempty" json:"minSoak,omitempty"`
+}
+
+// SoakMinimum is MinSoak as a duration (0 when unset; validated on parse).
+func (e *Environment) SoakMinimum() time.Duration {
+	d, _ := time.ParseDuration(e.MinSoak)
+	return d
 }
 
 var (
@@ -61,7 +72,7 @@ var (
 // knownFields names the fields each config type accepts, for errors.
 var knownFields = map[string]string{
 	"Config":      "apiVersion, kind, environments, pipeline",
-	"Environment": "name, context, paths, kustomizations",
+	"Environment": "name, context, paths, kustomizations, minSoak",
 }
 
 // ParseConfig decodes c5c3.yaml strictly: unknown fields, a wrong
@@ -128,6 +139,11 @@ func (c *Config) validate() error {
 		for _, p := range e.Paths {
 			if err := checkPattern(p); err != nil {
 				return fmt.Errorf("%s.paths: %w", where, err)
+			}
+		}
+		if e.MinSoak != "" {
+			if d, err := time.ParseDuration(e.MinSoak); err != nil || d < 0 {
+				return fmt.Errorf("%s.minSoak: %q is not a duration: use e.g. 2h, 90m or 1h30m", where, e.MinSoak)
 			}
 		}
 		for _, k := range e.Kustomizations {

@@ -44,7 +44,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"unknown top-level field", strings.Replace(goodConfig, "pipeline:", "pipelines:", 1),
 			`c5c3.yaml: line 10: unknown field "pipelines" (allowed: apiVersion, kind, environments, pipeline)`},
 		{"unknown environment field", strings.Replace(goodConfig, "    paths: [clusters/production", "    pahts: [clusters/production", 1),
-			`c5c3.yaml: line 9: unknown field "pahts" (allowed: name, context, paths, kustomizations)`},
+			`c5c3.yaml: line 9: unknown field "pahts" (allowed: name, context, paths, kustomizations, minSoak)`},
 		{"wrong apiVersion", strings.Replace(goodConfig, "v1alpha1", "v1", 1), `c5c3.yaml: apiVersion is "c5c3.cobaltcore.io/v1", want c5c3.cobaltcore.io/v1alpha1`},
 		{"wrong kind", strings.Replace(goodConfig, "kind: Promotion", "kind: Pipeline", 1), `kind is "Pipeline", want Promotion`},
 		{"empty", "", "c5c3.yaml is empty"},

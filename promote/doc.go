@@ -5,13 +5,19 @@
 // repo to the next, as declared in c5c3.yaml.
 //
 // The source environment's pins are read at the commit its hub
-// Kustomizations applied (the health gate checks they are Ready, not
-// suspended and current), matched by identity with the target's, and
+// Kustomizations applied — only when the health gate passes (gate.go,
+// evidence.go): they are Ready, not suspended, current; everything their
+// inventories deliver is too, HelmReleases at the pinned chart; all of it
+// has soaked for the minimum; their spokes are reachable — matched by
+// identity with the target's, and
 // spliced into the target's files byte for byte — only the scalar tokens
 // change. The edit happens in a temporary git worktree, is verified by a
 // re-scan and a kustomize build, committed on a new branch with the user's
-// git, and optionally pushed and opened as a GitHub pull request or GitLab
-// merge request. The user's checkout is never modified.
+// git with the evidence as trailers, and optionally pushed and opened as a
+// GitHub pull request or GitLab merge request with the commit status
+// c5c3/promotion-evidence (pr.go). The --diff preview is summed up per
+// target cluster with danger flags (blast.go). The user's checkout is never
+// modified.
 //
 // It takes typed Options, returns a typed Plan and never imports cobra.
 package promote

@@ -66,6 +66,7 @@ func (e *envFleet) addKustomization(t *testing.T, name, path, revision string) {
 	}
 	ks.Status.ObservedGeneration = ks.Generation
 	ks.Status.LastAppliedRevision, ks.Status.LastAttemptedRevision = revision, revision
+	ks.Status.Inventory = &kustomizev1.ResourceInventory{Entries: []kustomizev1.ResourceRef{}} // nothing applied
 	apimeta.SetStatusCondition(&ks.Status.Conditions, metav1.Condition{
 		Type: meta.ReadyCondition, Status: metav1.ConditionTrue, Reason: meta.ReconciliationSucceededReason,
 		Message: "Applied revision: " + revision, ObservedGeneration: ks.Generation,

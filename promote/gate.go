@@ -10,6 +10,7 @@ import (
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
 	"github.com/fluxcd/pkg/apis/meta"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/c5c3/kubectl-c5c3/fleet"
@@ -30,6 +31,10 @@ type KustomizationHealth struct {
 	Commit          string `json:"commit,omitempty"`
 	// SourceRevision is the artifact revision of its source.
 	SourceRevision string `json:"sourceRevision,omitempty"`
+	// ReadySince is when it started running Ready at its applied revision
+	// (Ready condition, status.history); Soaked how long ago that is.
+	ReadySince *metav1.Time `json:"readySince,omitempty"`
+	Soaked     string       `json:"soaked,omitempty"`
 	// Problems say why it does not pass the gate (empty: it passes).
 	Problems []string `json:"problems,omitempty"`
 }
@@ -44,18 +49,38 @@ type HealthCheck struct {
 	// Commit is the commit every Kustomization has applied ("" when they
 	// disagree or one has applied none).
 	Commit string `json:"commit,omitempty"`
-	// Problems that concern the environment as a whole.
+	// Problems that concern the environment as a whole (commits, soak,
+	// unreachable spokes).
 	Problems []string `json:"problems,omitempty"`
 	// Healthy is true when nothing has a problem.
 	Healthy bool `json:"healthy"`
+	// Gates are the checks one by one (revision, delivery, soak, spokes),
+	// each passed or not, with its evidence.
+	Gates []Gate `json:"gates,omitempty"`
+	// Objects are the Kustomizations and HelmReleases the Kustomizations
+	// deliver (their inventories, recursively).
+	Objects []ObjectHealth `json:"objects,omitempty"`
+	// Clusters are the clusters all of them apply to, the hub first.
+	Clusters []ClusterHealth `json:"clusters,omitempty"`
+	// MinSoak is the soak required; Soaked the least soak found, by
+	// LeastSoaked ("Kind ns/name").
+	MinSoak     string `json:"minSoak,omitempty"`
+	Soaked      string `json:"soaked,omitempty"`
+	LeastSoaked string `json:"leastSoaked,omitempty"`
 }
 
-// AllProblems lists every problem, prefixed with its Kustomization.
+// AllProblems lists every problem, prefixed with its Kustomization or
+// HelmRelease.
 func (h *HealthCheck) AllProblems() []string {
 	var out []string
 	for _, k := range h.Kustomizations {
 		for _, p := range k.Problems {
 			out = append(out, "Kustomization "+k.ID()+": "+p)
+		}
+	}
+	for _, o := range h.Objects {
+		for _, p := range o.Problems {
+			out = append(out, o.Kind+" "+o.ID()+": "+p)
 		}
 	}
 	return append(out, h.Problems...)

@@ -1,19 +1,17 @@
 package promote
 
 import (
-	"github.com/c5c3/kubectl-c5c3/internal/gitrepo"
-
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/google/go-github/v92/github"
+	gitlab "gitlab.com/gitlab-org/api/client-go"
+
+	"github.com/c5c3/kubectl-c5c3/internal/gitrepo"
 )
 
 // Git hosting providers for --open-pr.
@@ -75,7 +73,8 @@ func (o PullRequestOptions) resolve(r gitrepo.Remote) (provider string, err erro
 
 // openPullRequest opens a pull request (GitHub: POST
 // /repos/{owner}/{repo}/pulls through go-github) or a merge request
-// (GitLab: POST /projects/{id}/merge_requests) from head into base.
+// (GitLab: POST /projects/{id}/merge_requests through client-go) from head
+// into base.
 func openPullRequest(ctx context.Context, o PullRequestOptions, r gitrepo.Remote, head, base, title, body string) (*PullRequest, error) {
 	provider, err := o.resolve(r)
 	if err != nil {
@@ -87,7 +86,9 @@ func openPullRequest(ctx context.Context, o PullRequestOptions, r gitrepo.Remote
 	return openGitHub(ctx, o, r, head, base, title, body)
 }
 
-func openGitHub(ctx context.Context, o PullRequestOptions, r gitrepo.Remote, head, base, title, body string) (*PullRequest, error) {
+// githubClient is go-github against the API root for r (GitHub
+// Enterprise: https://HOST/api/v3/).
+func githubClient(o PullRequestOptions, r gitrepo.Remote) (*github.Client, error) {
 	api := o.GitHubAPIURL
 	if api == "" {
 		api = "https://api.github.com/"
@@ -109,6 +110,14 @@ func openGitHub(ctx context.Context, o PullRequestOptions, r gitrepo.Remote, hea
 	if err != nil {
 		return nil, fmt.Errorf("GitHub client: %w", err)
 	}
+	return c, nil
+}
+
+func openGitHub(ctx context.Context, o PullRequestOptions, r gitrepo.Remote, head, base, title, body string) (*PullRequest, error) {
+	c, err := githubClient(o, r)
+	if err != nil {
+		return nil, err
+	}
 	owner, repo, _ := strings.Cut(r.Path, "/")
 	pr, _, err := c.PullRequests.Create(ctx, owner, repo, github.CreatePullRequest{
 		Title: new(title), Head: head, Base: base, Body: new(body),
@@ -119,61 +128,123 @@ func openGitHub(ctx context.Context, o PullRequestOptions, r gitrepo.Remote, hea
 	return &PullRequest{Provider: ProviderGitHub, Number: pr.GetNumber(), URL: pr.GetHTMLURL()}, nil
 }
 
-func openGitLab(ctx context.Context, o PullRequestOptions, r gitrepo.Remote, head, base, title, body string) (*PullRequest, error) {
+// gitlabClient is the GitLab project's Go client (client-go) against the
+// API root for r. Retries are off: a retried POST could open a second
+// merge request.
+func gitlabClient(o PullRequestOptions, r gitrepo.Remote) (*gitlab.Client, error) {
 	api := o.GitLabAPIURL
 	if api == "" {
 		api = "https://" + r.Host + "/api/v4"
 	}
-	endpoint := strings.TrimSuffix(api, "/") + "/projects/" + url.PathEscape(r.Path) + "/merge_requests"
-	payload, err := json.Marshal(map[string]any{
-		"source_branch": head, "target_branch": base, "title": title, "description": body,
-	})
+	if u, err := url.Parse(api); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return nil, fmt.Errorf("--gitlab-api-url %q is not an http(s) URL", api)
+	}
+	opts := []gitlab.ClientOptionFunc{gitlab.WithBaseURL(api), gitlab.WithoutRetries()}
+	if o.HTTPClient != nil {
+		opts = append(opts, gitlab.WithHTTPClient(o.HTTPClient))
+	}
+	c, err := gitlab.NewClient(o.GitLabToken, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("GitLab client: %w", err)
+	}
+	return c, nil
+}
+
+func openGitLab(ctx context.Context, o PullRequestOptions, r gitrepo.Remote, head, base, title, body string) (*PullRequest, error) {
+	c, err := gitlabClient(o, r)
 	if err != nil {
 		return nil, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(payload))
-	if err != nil {
-		return nil, fmt.Errorf("--gitlab-api-url %q: %w", api, err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("PRIVATE-TOKEN", o.GitLabToken)
-	hc := o.HTTPClient
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	resp, err := hc.Do(req)
+	mr, _, err := c.MergeRequests.CreateMergeRequest(r.Path, &gitlab.CreateMergeRequestOptions{
+		SourceBranch: new(head), TargetBranch: new(base), Title: new(title), Description: new(body),
+	}, gitlab.WithContext(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("opening a GitLab merge request on %s: %w", r.Path, err)
 	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if resp.StatusCode != http.StatusCreated {
-		return nil, fmt.Errorf("opening a GitLab merge request on %s: %s %s: %s", r.Path, req.Method, endpoint, gitlabMessage(resp.Status, data))
-	}
-	var mr struct {
-		IID    int    `json:"iid"`
-		WebURL string `json:"web_url"`
-	}
-	if err := json.Unmarshal(data, &mr); err != nil {
-		return nil, fmt.Errorf("opening a GitLab merge request on %s: unexpected answer: %w", r.Path, err)
-	}
-	return &PullRequest{Provider: ProviderGitLab, Number: mr.IID, URL: mr.WebURL}, nil
+	return &PullRequest{Provider: ProviderGitLab, Number: int(mr.IID), URL: mr.WebURL}, nil
 }
 
-func gitlabMessage(status string, data []byte) string {
-	var e struct {
-		Message any    `json:"message"`
-		Error   string `json:"error"`
+// StatusContext is the name of the commit status --open-pr sets, for
+// branch protection to require.
+const StatusContext = "c5c3/promotion-evidence"
+
+// Commit status states (GitHub's words; GitLab's "failed" for failure).
+const (
+	StatusSuccess = "success"
+	StatusFailure = "failure"
+)
+
+// CommitStatus is the status set on the pushed commit.
+type CommitStatus struct {
+	// Context is StatusContext.
+	Context string `json:"context"`
+	// State is success (every gate passed, no danger flag) or failure.
+	State       string `json:"state"`
+	Description string `json:"description"`
+}
+
+// setCommitStatus sets st on commit sha: GitHub POST
+// /repos/{owner}/{repo}/statuses/{sha}, GitLab POST
+// /projects/{id}/statuses/{sha} (name = the context).
+func setCommitStatus(ctx context.Context, o PullRequestOptions, r gitrepo.Remote, sha string, st CommitStatus) error {
+	provider, err := o.resolve(r)
+	if err != nil {
+		return err
 	}
-	if json.Unmarshal(data, &e) == nil {
-		if e.Message != nil {
-			b, _ := json.Marshal(e.Message)
-			return status + ": " + string(b)
+	if provider == ProviderGitLab {
+		c, err := gitlabClient(o, r)
+		if err != nil {
+			return err
 		}
-		if e.Error != "" {
-			return status + ": " + e.Error
+		state := gitlab.Success
+		if st.State != StatusSuccess {
+			state = gitlab.Failed
+		}
+		if _, _, err := c.Commits.SetCommitStatus(r.Path, sha, &gitlab.SetCommitStatusOptions{
+			State: state, Name: new(st.Context), Description: new(st.Description),
+		}, gitlab.WithContext(ctx)); err != nil {
+			return fmt.Errorf("setting the GitLab commit status %s on %s: %w", st.Context, short(sha), err)
+		}
+		return nil
+	}
+	c, err := githubClient(o, r)
+	if err != nil {
+		return err
+	}
+	owner, repo, _ := strings.Cut(r.Path, "/")
+	if _, _, err := c.Repositories.CreateStatus(ctx, owner, repo, sha, github.RepoStatus{
+		State: new(st.State), Context: new(st.Context), Description: new(st.Description),
+	}); err != nil {
+		return fmt.Errorf("setting the GitHub commit status %s on %s: %w", st.Context, short(sha), err)
+	}
+	return nil
+}
+
+// evidenceStatus sums up the plan's evidence as the commit status: success
+// only when every gate passed on the commit promoted and the preview (if
+// any) raised no danger flag. GitHub allows 140 characters.
+func evidenceStatus(p *Plan) CommitStatus {
+	st := CommitStatus{Context: StatusContext, State: StatusFailure}
+	h := p.HealthCheck
+	switch {
+	case h == nil || len(h.Gates) == 0:
+		st.Description = "no evidence: the health gate was skipped"
+	case !h.Healthy:
+		st.Description = fmt.Sprintf("health gate failed (%d problems), overridden with --skip-health-check", len(h.AllProblems()))
+	case h.Commit != p.From.Commit:
+		st.Description = fmt.Sprintf("%s runs %s, not the promoted %s", p.From.Environment, short(h.Commit), short(p.From.Commit))
+	case p.BlastRadius != nil && p.BlastRadius.Dangers > 0:
+		st.Description = fmt.Sprintf("%d danger %s in the preview of %s", p.BlastRadius.Dangers, plural(p.BlastRadius.Dangers, "flag", "flags"), p.To.Environment)
+	default:
+		st.State = StatusSuccess
+		nks, nhr := deliveryCounts(h)
+		st.Description = fmt.Sprintf("%d gates passed: %d Kustomizations, %d HelmReleases Ready, soaked %s", len(h.Gates), nks, nhr, h.Soaked)
+		if p.BlastRadius == nil {
+			st.Description += "; no --diff preview"
 		}
 	}
-	return status
+	if len(st.Description) > 140 {
+		st.Description = st.Description[:137] + "..."
+	}
+	return st
 }

@@ -181,7 +181,7 @@ func TestPromoteFailuresLeaveNoTrace(t *testing.T) {
 		{name: "unknown field in c5c3.yaml", setup: func(t *testing.T, r *testRepo) {
 			replaceInFile(t, r.Dir, "c5c3.yaml", "    paths: [clusters/production", "    pahts: [clusters/production", "typo")
 			setUpstream(t, r.Dir)
-		}, want: `c5c3.yaml (at origin/main): line 10: unknown field "pahts" (allowed: name, context, paths, kustomizations)`},
+		}, want: `c5c3.yaml (at origin/main): line 10: unknown field "pahts" (allowed: name, context, paths, kustomizations, minSoak)`},
 		{name: "no c5c3.yaml", setup: func(t *testing.T, r *testRepo) {
 			gitT(t, r.Dir, "rm", "--quiet", "c5c3.yaml")
 			gitT(t, r.Dir, "commit", "--quiet", "-m", "no config")
@@ -379,8 +379,12 @@ func TestPromoteOpensGitHubPullRequest(t *testing.T) {
 	if pr := p.Result.PullRequest; pr == nil || pr.Number != 42 || pr.URL != "https://github.com/c5c3/c5c3-gitops/pull/42" || !p.Result.Pushed {
 		t.Fatalf("result %+v", p.Result)
 	}
-	if len(*calls) != 1 {
-		t.Fatalf("%d API calls: %+v", len(*calls), *calls)
+	if len(*calls) != 2 {
+		t.Fatalf("%d API calls, want the pull request and the commit status: %+v", len(*calls), *calls)
+	}
+	if st := (*calls)[1]; st.Method != http.MethodPost || st.Path != "/repos/c5c3/c5c3-gitops/statuses/"+p.Result.Commit || st.Auth != "Bearer ghp_test" ||
+		st.Body["context"] != StatusContext || st.Body["state"] != StatusFailure || st.Body["description"] != "no evidence: the health gate was skipped" {
+		t.Fatalf("status call %+v", st)
 	}
 	c := (*calls)[0]
 	if c.Method != http.MethodPost || c.Path != "/repos/c5c3/c5c3-gitops/pulls" || c.Auth != "Bearer ghp_test" || !strings.HasPrefix(c.ContentType, "application/json") {
@@ -414,8 +418,12 @@ func TestPromoteOpensGitLabMergeRequest(t *testing.T) {
 		t.Fatalf("result %+v", p.Result)
 	}
 	c := (*calls)[0]
-	if len(*calls) != 1 || c.Method != http.MethodPost || c.Path != "/api/v4/projects/c5c3%2Fplatform%2Fc5c3-gitops/merge_requests" || c.Auth != "glpat-test" {
+	if len(*calls) != 2 || c.Method != http.MethodPost || c.Path != "/api/v4/projects/c5c3%2Fplatform%2Fc5c3-gitops/merge_requests" || c.Auth != "glpat-test" {
 		t.Fatalf("calls %+v", *calls)
+	}
+	if st := (*calls)[1]; st.Method != http.MethodPost || st.Path != "/api/v4/projects/c5c3%2Fplatform%2Fc5c3-gitops/statuses/"+p.Result.Commit || st.Auth != "glpat-test" ||
+		st.Body["name"] != StatusContext || st.Body["state"] != "failed" || st.Body["description"] != "no evidence: the health gate was skipped" {
+		t.Fatalf("status call %+v", st)
 	}
 	if c.Body["source_branch"] != "promote/staging-to-production-"+r.Commit[:7] || c.Body["target_branch"] != "main" ||
 		!strings.Contains(c.Body["description"].(string), "| Key | Kind | File | Current | New |") || c.Body["title"] == "" {

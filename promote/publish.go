@@ -64,6 +64,11 @@ func (r *run) commit(ctx context.Context) error {
 		return fmt.Errorf("branch %s is pushed to %s, but %w", r.branch, PushRemote, err)
 	}
 	out.PullRequest = pr
+	st := evidenceStatus(r.plan)
+	if err := setCommitStatus(ctx, r.o.PullRequest, r.remote, commit, st); err != nil {
+		return fmt.Errorf("branch %s is pushed and %s is open, but %w", r.branch, pr.URL, err)
+	}
+	out.Status = &st
 	return nil
 }
 

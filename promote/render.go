@@ -14,7 +14,9 @@ import (
 // commitMessage is the promotion commit's message: a subject
 // "promote(<from> → <to>): <summary>", a body listing each pin as
 // "old → new", and the trailers Promoted-From: <from>@<sha> and
-// Promoted-To: <to>.
+// Promoted-To: <to>, then — when every gate passed on the commit promoted —
+// Soaked: <least soak, e.g. 2h13m> and Verified: <n> Kustomizations, <m>
+// HelmReleases on <cluster>, <cluster>.
 func commitMessage(p *Plan) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "promote(%s → %s): %s\n\n", p.From.Environment, p.To.Environment, subjectSummary(p.Changes))
@@ -29,6 +31,9 @@ func commitMessage(p *Plan) string {
 		b.WriteString(line + "\n")
 	}
 	fmt.Fprintf(&b, "\nPromoted-From: %s@%s\nPromoted-To: %s\n", p.From.Environment, p.From.Commit, p.To.Environment)
+	for _, t := range verifiedTrailers(p) {
+		b.WriteString(t + "\n")
+	}
 	return b.String()
 }
 
@@ -87,6 +92,16 @@ func WriteText(w io.Writer, p *Plan, files bool, pal printers.Palette) error {
 			state = pal.Yellow("NOT healthy (--skip-health-check)")
 		}
 		fmt.Fprintf(&b, "health gate: %s: %s\n", state, strings.Join(names, ", "))
+		for _, g := range h.Gates {
+			verdict := pal.Green("pass")
+			if !g.Passed {
+				verdict = pal.Red("FAIL")
+			}
+			fmt.Fprintf(&b, "  %-9s %s  %s\n", g.Name+":", verdict, g.Evidence)
+			for _, p := range g.Problems {
+				fmt.Fprintf(&b, "            %s\n", p)
+			}
+		}
 	}
 	b.WriteString("\n")
 	if _, err := io.WriteString(w, b.String()); err != nil {
@@ -153,6 +168,11 @@ func WriteText(w io.Writer, p *Plan, files bool, pal printers.Palette) error {
 			return err
 		}
 	}
+	if br := p.BlastRadius; br != nil {
+		if err := writeBlastText(w, br, pal); err != nil {
+			return err
+		}
+	}
 	switch {
 	case p.Result != nil:
 		fmt.Fprintf(&b, "\nCommitted %s on branch %s", short(p.Result.Commit), p.Result.Branch)
@@ -178,7 +198,8 @@ func WriteText(w io.Writer, p *Plan, files bool, pal printers.Palette) error {
 }
 
 // pullRequestBody is the markdown body of the pull request: the plan table,
-// the keys on one side only and the --diff preview, which gets what is left
+// the keys on one side only, the health gates, the blast radius with its
+// danger flags and the --diff preview, which gets what is left
 // of diff.MarkdownLimit (below GitHub's 65,536-character limit) after the
 // rest of the body.
 func pullRequestBody(p *Plan) (string, error) {
@@ -208,6 +229,7 @@ func pullRequestBody(p *Plan) (string, error) {
 		}
 		fmt.Fprintf(&b, "Conflicting in %s (not promoted): %s\n\n", p.From.Environment, strings.Join(keys, ", "))
 	}
+	writeEvidenceMarkdown(&b, p)
 	footer := fmt.Sprintf("_Opened by `kubectl c5c3 promote %s %s`._\n", p.From.Environment, p.To.Environment)
 	if p.Preview != nil {
 		open := fmt.Sprintf("<details><summary>Preview: the edited %s against its clusters</summary>\n\n", p.To.Environment)
@@ -234,4 +256,71 @@ func mdCell(s string) string {
 	s = strings.ReplaceAll(s, "|", `\|`)
 	s = strings.ReplaceAll(s, "`", "'")
 	return strings.ReplaceAll(s, "\n", " ")
+}
+
+// blastHeader is the blast radius table's header.
+var blastHeader = []string{"CLUSTER", "CREATED", "CHANGED", "DELETED", "DANGERS"}
+
+// writeBlastText writes the blast radius: a row per target cluster, then
+// each danger flag.
+func writeBlastText(w io.Writer, br *BlastRadius, pal printers.Palette) error {
+	fmt.Fprintf(w, "\n%s\n", pal.Bold("Blast radius on "+br.Environment+":"))
+	rows := make([][]string, 0, len(br.Clusters))
+	for _, c := range br.Clusters {
+		rows = append(rows, []string{c.Cluster, strconv.Itoa(c.Created), strconv.Itoa(c.Changed), strconv.Itoa(c.Deleted), strconv.Itoa(len(c.Dangers))})
+	}
+	if err := printers.Table(w, blastHeader, rows); err != nil {
+		return err
+	}
+	var b strings.Builder
+	for _, c := range br.Clusters {
+		for _, d := range c.Dangers {
+			fmt.Fprintf(&b, "%s %s: %s\n", pal.Red("DANGER"), c.Cluster, d.String())
+		}
+	}
+	if br.Dangers == 0 {
+		b.WriteString("no danger flags\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// writeEvidenceMarkdown writes the health gates and the blast radius for
+// the pull request body.
+func writeEvidenceMarkdown(b *strings.Builder, p *Plan) {
+	if h := p.HealthCheck; h != nil && len(h.Gates) > 0 {
+		fmt.Fprintf(b, "**Evidence** (%s):\n\n| Gate | Result | Evidence |\n|---|---|---|\n", p.From.Environment)
+		for _, g := range h.Gates {
+			verdict := "✅ pass"
+			if !g.Passed {
+				verdict = "❌ fail"
+			}
+			fmt.Fprintf(b, "| %s | %s | %s |\n", g.Name, verdict, mdCell(g.Evidence))
+		}
+		b.WriteString("\n")
+		for _, pr := range h.AllProblems() {
+			fmt.Fprintf(b, "- %s\n", mdCell(pr))
+		}
+		if !h.Healthy {
+			b.WriteString("\n_Promoted with `--skip-health-check`._\n\n")
+		}
+	}
+	br := p.BlastRadius
+	if br == nil {
+		return
+	}
+	fmt.Fprintf(b, "**Blast radius** on %s:\n\n| Cluster | Created | Changed | Deleted | Dangers |\n|---|---|---|---|---|\n", br.Environment)
+	for _, c := range br.Clusters {
+		fmt.Fprintf(b, "| %s | %d | %d | %d | %d |\n", mdCell(c.Cluster), c.Created, c.Changed, c.Deleted, len(c.Dangers))
+	}
+	b.WriteString("\n")
+	for _, c := range br.Clusters {
+		for _, d := range c.Dangers {
+			fmt.Fprintf(b, "- ⚠️ **%s** on %s: `%s` — %s\n", d.Flag, mdCell(c.Cluster), mdCell(d.Object), mdCell(d.Message))
+		}
+	}
+	if br.Dangers == 0 {
+		b.WriteString("No danger flags.\n")
+	}
+	b.WriteString("\n")
 }

@@ -24,6 +24,9 @@ func Run(ctx context.Context, o Options) (*Plan, error) {
 	if r.o.OpenPR {
 		r.o.Push = true
 	}
+	if r.o.FailOnDanger {
+		r.o.Diff = true
+	}
 	defer r.cleanup()
 	err := r.run(ctx)
 	return r.plan, err
@@ -73,6 +76,9 @@ func (r *run) run(ctx context.Context) error {
 	r.logf("reading %s at %s (%s) and %s at %s (%s)", r.fromEnv.Name, short(fromCommit), r.plan.From.Revision, r.toEnv.Name, short(baseCommit), base)
 	fromPins, err := r.fromPins(ctx, fromCommit)
 	if err != nil {
+		return err
+	}
+	if err := r.checkCharts(fromPins); err != nil {
 		return err
 	}
 	toPins, err := r.toPins(ctx, baseCommit)
@@ -289,6 +295,7 @@ func (r *run) sourceCommit(ctx context.Context) (string, error) {
 	}
 	h := checkHealth(f, r.fromEnv, kss, live)
 	r.plan.HealthCheck = h
+	r.checkEvidence(ctx, f, kss)
 	if !h.Healthy && !r.o.SkipHealthCheck {
 		return "", &HealthError{Check: h}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/c5c3/kubectl-c5c3/diff"
 	"github.com/c5c3/kubectl-c5c3/fleet"
@@ -36,6 +37,14 @@ type Options struct {
 	Filter Filter
 	// SkipHealthCheck promotes even when the source is not healthy.
 	SkipHealthCheck bool
+	// MinSoak is how long From's revision must have run Ready (--min-soak);
+	// nil takes the environment's minSoak from c5c3.yaml, else 0.
+	MinSoak *time.Duration
+	// FailOnDanger refuses the promotion when the --diff preview raises a
+	// danger flag (implies Diff).
+	FailOnDanger bool
+	// Now is the clock the soak is measured with; nil is time.Now.
+	Now func() time.Time
 	// DryRun stops after the plan and the file diff.
 	DryRun bool
 	// Branch names the new branch; default promote/<from>-to-<to>-<short-sha>.
@@ -87,6 +96,8 @@ type Plan struct {
 	Files []FileDiff `json:"files"`
 	// Preview is the --diff result: the edited tree against To's clusters.
 	Preview *diff.Result `json:"preview,omitempty"`
+	// BlastRadius summarises Preview per To cluster, with danger flags.
+	BlastRadius *BlastRadius `json:"blastRadius,omitempty"`
 	// DryRun is true when nothing was committed on purpose.
 	DryRun bool `json:"dryRun"`
 	// Result says what was committed, pushed and opened.
@@ -126,6 +137,8 @@ type Outcome struct {
 	Pushed      bool         `json:"pushed"`
 	Remote      string       `json:"remote,omitempty"`
 	PullRequest *PullRequest `json:"pullRequest,omitempty"`
+	// Status is the commit status set on the pushed commit with --open-pr.
+	Status *CommitStatus `json:"status,omitempty"`
 }
 
 // Summary counts the plan.

@@ -196,8 +196,8 @@ users:
 var EnvironmentKustomizations = map[string]string{"staging-apps": "./clusters/staging", "production-apps": "./clusters/production"}
 
 // AddEnvironments creates the staging and production hub Kustomizations,
-// Ready at the sample's revision (their objects are not applied: the
-// promote health gate only reads their status), and makes the checkout
+// Ready at the sample's revision (their objects are not applied, so their
+// inventories are empty; ReconcileEnvironment applies one for real), and makes the checkout
 // look cloned: main tracks origin/main and a committer is configured.
 func (s *Sample) AddEnvironments(ctx context.Context) error {
 	for _, args := range [][]string{
@@ -220,6 +220,7 @@ func (s *Sample) AddEnvironments(ctx context.Context) error {
 		}
 		ks.Status.ObservedGeneration = ks.Generation
 		ks.Status.LastAppliedRevision, ks.Status.LastAttemptedRevision = s.Revision, s.Revision
+		ks.Status.Inventory = &kustomizev1.ResourceInventory{Entries: []kustomizev1.ResourceRef{}} // nothing applied
 		apimeta.SetStatusCondition(&ks.Status.Conditions, metav1.Condition{Type: meta.ReadyCondition, Status: metav1.ConditionTrue,
 			Reason: meta.ReconciliationSucceededReason, Message: "Applied revision: " + s.Revision, ObservedGeneration: ks.Generation})
 		if err := s.Fleet.Hub.Client.Status().Update(ctx, ks); err != nil {
