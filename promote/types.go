@@ -89,6 +89,8 @@ type Plan struct {
 	Preview *diff.Result `json:"preview,omitempty"`
 	// DryRun is true when nothing was committed on purpose.
 	DryRun bool `json:"dryRun"`
+	// Rollback is the promotion a rollback restores (rollback only).
+	Rollback *RollbackTarget `json:"rollback,omitempty"`
 	// Result says what was committed, pushed and opened.
 	Result  *Outcome `json:"result,omitempty"`
 	Summary Summary  `json:"summary"`
@@ -126,6 +128,8 @@ type Outcome struct {
 	Pushed      bool         `json:"pushed"`
 	Remote      string       `json:"remote,omitempty"`
 	PullRequest *PullRequest `json:"pullRequest,omitempty"`
+	// Note says how an interrupted or failed push was settled.
+	Note string `json:"note,omitempty"`
 }
 
 // Summary counts the plan.
