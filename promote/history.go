@@ -421,10 +421,10 @@ func (r *run) liveStates(ctx context.Context, h *History) {
 			if p.To != env.Name {
 				continue
 			}
-			p.Live = &PromotionLive{}
 			if st.applied == nil {
-				continue
+				continue // unknown: the problem says why
 			}
+			p.Live = &PromotionLive{}
 			p.Live.Running = r.runs(ctx, p.Commit, st.applied)
 			p.Live.Healthy = p.Live.Running && st.Healthy
 			if p.Live.Running && !current {
