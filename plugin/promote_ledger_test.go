@@ -6,6 +6,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -97,19 +98,27 @@ func TestPromoteHistoryAndRollbackCommands(t *testing.T) {
 	}
 	var live []string
 	for _, p := range h.Promotions {
-		l := "none"
-		if p.Live != nil {
-			l = strings.TrimSpace(map[bool]string{true: "running"}[p.Live.Running] + " " + map[bool]string{true: "current"}[p.Live.Current] + " " + map[bool]string{true: "healthy"}[p.Live.Healthy])
+		words := []string{p.Commit[:7], strings.Join(p.Branches, ",")}
+		if p.Live == nil {
+			words = append(words, "unknown")
+		} else {
+			for w, on := range map[string]bool{"running": p.Live.Running, "current": p.Live.Current, "healthy": p.Live.Healthy} {
+				if on {
+					words = append(words, w)
+				}
+			}
+			slices.Sort(words[2:])
 		}
-		live = append(live, p.Commit[:7]+" "+strings.Join(p.Branches, ",")+" "+l)
+		live = append(live, strings.Join(words, " "))
 	}
-	want := []string{p3[:7] + " origin/" + third.Branch + "," + third.Branch + " ", p2[:7] + " origin/main running current healthy", p1[:7] + " origin/main running"}
+	// The first is superseded: contained in what runs, not the newest.
+	want := []string{p3[:7] + " origin/" + third.Branch + "," + third.Branch, p2[:7] + " origin/main current healthy running", p1[:7] + " origin/main healthy running"}
 	if strings.Join(live, "\n") != strings.Join(want, "\n") {
 		t.Errorf("promotions:\n%s\nwant:\n%s", strings.Join(live, "\n"), strings.Join(want, "\n"))
 	}
-	stable := strings.NewReplacer(p1, "PROMOTION1", p2, "PROMOTION2", p3, "PROMOTION3", commit, "SAMPLE",
-		promoteGit(t, dir, "rev-parse", "HEAD"), "BASE", promoteGit(t, dir, "rev-parse", p2+"^"), "STAGING1",
-		p1[:7], "PROMOTION1", p2[:7], "PROMOTION2", p3[:7], "PROMOTION3", commit[:7], "SAMPLE")
+	base, staging1 := promoteGit(t, dir, "rev-parse", "HEAD"), promoteGit(t, dir, "rev-parse", p2+"^")
+	stable := strings.NewReplacer(p1, "PROMOTION1", p2, "PROMOTION2", p3, "PROMOTION3", commit, "SAMPLE", base, "BASE", staging1, "STAGING1",
+		p1[:7], "PROMOTION1", p2[:7], "PROMOTION2", p3[:7], "PROMOTION3", commit[:7], "SAMPLE", base[:7], "BASE", staging1[:7], "STAGING1")
 	golden.Assert(t, "promote-history.json", stable.Replace(r.stdout))
 
 	r = run(t, append([]string{"promote", "history", "production"}, flags...)...)
