@@ -236,3 +236,17 @@ func TestRollbackNeedsVerified(t *testing.T) {
 		t.Fatalf("staging: %v", err)
 	}
 }
+
+func TestParseVerified(t *testing.T) {
+	for in, want := range map[string]Verified{
+		"14 Kustomizations, 9 HelmReleases on management, control-plane, storage": {Kustomizations: 14, HelmReleases: 9, Clusters: []string{"management", "control-plane", "storage"}},
+		"1 Kustomization, 1 HelmRelease on management":                            {Kustomizations: 1, HelmReleases: 1, Clusters: []string{"management"}},
+		"by hand, trust me": {},
+	} {
+		got := parseVerified(in)
+		want.Text = in
+		if got.Text != want.Text || got.Kustomizations != want.Kustomizations || got.HelmReleases != want.HelmReleases || strings.Join(got.Clusters, "|") != strings.Join(want.Clusters, "|") {
+			t.Errorf("parseVerified(%q) = %+v, want %+v", in, got, want)
+		}
+	}
+}

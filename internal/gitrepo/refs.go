@@ -136,6 +136,12 @@ func (g *Git) PushURL(ctx context.Context, remote string) (string, error) {
 func (g *Git) RemoteBranches(ctx context.Context, url, pattern string) (map[string]string, error) {
 	out, err := g.Run(ctx, "ls-remote", "--heads", "--end-of-options", url, "refs/heads/"+pattern)
 	if err != nil {
+		// The URL may carry a password: never quote it.
+		var ce *CommandError
+		if errors.As(err, &ce) {
+			safe := withoutPassword(url)
+			return nil, &CommandError{Args: []string{"ls-remote", safe}, Stderr: strings.ReplaceAll(ce.Stderr, url, safe), Err: ce.Err}
+		}
 		return nil, err
 	}
 	branches := map[string]string{}
