@@ -68,11 +68,11 @@ func TestPromoteHistoryAndRollbackCommands(t *testing.T) {
 	dir := s.RepoDir
 	bare := servePushURL(t, dir)
 
-	p1 := promoteMerged(t, dir, flags)
+	promoteMerged(t, dir, flags)
 	promoteGit(t, dir, "commit", "--quiet", "--amend", "--no-edit", "--trailer", "Soaked: 2h13m",
 		"--trailer", "Verified: 14 Kustomizations, 9 HelmReleases on management, control-plane, storage")
 	promoteGit(t, dir, "update-ref", "refs/remotes/origin/main", "HEAD")
-	p1 = promoteGit(t, dir, "rev-parse", "HEAD")
+	p1 := promoteGit(t, dir, "rev-parse", "HEAD") // amended
 	editCommit(t, dir, "clusters/staging/keystone-memcached.yaml", `version: "7.5.0"`, `version: "7.6.0"`, "staging: memcached 7.6.0")
 	p2 := promoteMerged(t, dir, flags, "--from-revision", "HEAD")
 	editCommit(t, dir, "clusters/staging/keystone-memcached.yaml", `version: "7.6.0"`, `version: "7.7.0"`, "staging: memcached 7.7.0")
