@@ -121,8 +121,31 @@ func TestPromoteInterrupted(t *testing.T) {
 		code       int
 		want       []string
 		onOrigin   bool // the branch is on origin and kept locally
+		worktree   bool // the temporary worktree exists when the signal is sent
 		stdoutWant string
 	}{
+		{name: "before the commit, while previewing against the hub", setUp: func(t *testing.T, dir string) (func() bool, string, []string) {
+			// A hub that never answers: the edit is made in the worktree,
+			// the --diff preview waits for the hub.
+			arrived, release := make(chan struct{}), make(chan struct{})
+			var once sync.Once
+			hub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+				once.Do(func() { close(arrived) })
+				select {
+				case <-req.Context().Done():
+				case <-release:
+				}
+			}))
+			t.Cleanup(hub.Close)
+			t.Cleanup(func() { close(release) })
+			kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+			must(t, os.WriteFile(kubeconfig, []byte("apiVersion: v1\nkind: Config\nclusters: [{name: hub, cluster: {server: "+hub.URL+"}}]\n"+
+				"users: [{name: u, user: {}}]\ncontexts: [{name: hub, context: {cluster: hub, user: u}}]\ncurrent-context: hub\n"), 0o600))
+			// --request-timeout: the hub client's discovery does not follow
+			// the command's context, so without it a hub that never answers
+			// keeps the interrupted command waiting (see the README).
+			return closed(arrived), "", []string{"--diff", "--kubeconfig", kubeconfig, "--request-timeout", "3s"}
+		}, code: 2, want: []string{"error: "}, worktree: true},
 		{name: "while signing the commit", setUp: func(t *testing.T, dir string) (func() bool, string, []string) {
 			marker := filepath.Join(t.TempDir(), "signing")
 			gpg := filepath.Join(t.TempDir(), "gpg")
@@ -130,7 +153,7 @@ func TestPromoteInterrupted(t *testing.T) {
 			promoteGit(t, dir, "config", "commit.gpgsign", "true")
 			promoteGit(t, dir, "config", "gpg.program", gpg)
 			return func() bool { _, err := os.Stat(marker); return err == nil }, "", nil
-		}, code: 2, want: []string{"error: committing: "}},
+		}, code: 2, want: []string{"error: committing: "}, worktree: true},
 		{name: "during the push, before it landed", setUp: func(t *testing.T, dir string) (func() bool, string, []string) {
 			h := &holdPush{arrived: make(chan struct{}), release: make(chan struct{})}
 			bare := servePushURL(t, dir, h.middleware)
@@ -176,6 +199,9 @@ func TestPromoteInterrupted(t *testing.T) {
 			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 			must(t, cmd.Start())
 			waitFor(t, tc.name, ready)
+			if entries, _ := os.ReadDir(tmp); tc.worktree && (len(entries) != 1 || !strings.HasPrefix(entries[0].Name(), "kubectl-c5c3-worktree-")) {
+				t.Errorf("no temporary worktree when the signal is sent: %v", entries)
+			}
 			must(t, syscall.Kill(-cmd.Process.Pid, syscall.SIGINT))
 			err := cmd.Wait()
 			code := 0
