@@ -2,8 +2,11 @@ package promote
 
 import (
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/c5c3/kubectl-c5c3/internal/printers"
 )
 
 const memcachedFile = "clusters/production/keystone-memcached.yaml"
@@ -249,4 +252,47 @@ func TestParseVerified(t *testing.T) {
 			t.Errorf("parseVerified(%q) = %+v, want %+v", in, got, want)
 		}
 	}
+}
+
+// TestRollbackTextAndBody: the terminal header and the pull request body
+// speak of a rollback, not of a promotion of ENV to itself.
+func TestRollbackTextAndBody(t *testing.T) {
+	isolateTemp(t)
+	l := newLedger(t)
+	p, err := Rollback(ctxT(t), RollbackOptions{RepoDir: l.repo.Dir, Environment: "production", Steps: 1, DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := renderRollback(t, p)
+	if !strings.HasPrefix(text, "Roll back production to "+short(l.p2)+" (promote(staging → production): HelmRelease/keystone-memcached/memcached → 7.6.0, ") ||
+		!strings.Contains(text, "; 1 step(s) back), from the current "+short(l.p3)+"\n") || !regexp.MustCompile(`memcached\.yaml:19\s+7\.7\.0\s+7\.6\.0\n`).MatchString(text) {
+		t.Errorf("text:\n%s", text)
+	}
+	body, err := (&run{plan: p}).requestBody()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(body, "Rolls **production** back to the pins of `"+short(l.p2)+"` (promote(staging → production): ") ||
+		!strings.HasSuffix(body, "_Opened by `kubectl c5c3 promote rollback production`._\n") || strings.Contains(body, "Promotes ") ||
+		!strings.Contains(body, "| `HelmRelease/keystone-memcached/memcached` | HelmRelease |") {
+		t.Errorf("body:\n%s", body)
+	}
+
+	// Back to the current pins: nothing to roll back.
+	p, err = Rollback(ctxT(t), RollbackOptions{RepoDir: l.repo.Dir, Environment: "production", To: l.p3})
+	if err != nil || p.Result != nil || !p.Summary.NothingToPromote {
+		t.Fatalf("--to the current one: %v %+v", err, p)
+	}
+	if text := renderRollback(t, p); !strings.HasSuffix(text, "\nnothing to roll back: production already has the pins of "+short(l.p3)+"\n") {
+		t.Errorf("text:\n%s", text)
+	}
+}
+
+func renderRollback(t *testing.T, p *Plan) string {
+	t.Helper()
+	var b strings.Builder
+	if err := WriteRollbackText(&b, p, false, printers.Palette{}); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
 }

@@ -228,12 +228,17 @@ func (r *run) requestBody() (string, error) {
 }
 
 // WriteRollbackText renders a rollback plan for a terminal: what it goes
-// back to, then the plan as WriteText renders it.
+// back to, then the plan as WriteText renders it (or that there is nothing
+// to roll back).
 func WriteRollbackText(w io.Writer, p *Plan, files bool, pal printers.Palette) error {
 	if t := p.Rollback; t != nil {
 		how := map[string]string{ByVerified: "the last promotion recorded as verified", BySteps: fmt.Sprintf("%d step(s) back", t.Steps), ByCommit: "--to"}[t.By]
 		if _, err := fmt.Fprintf(w, "%s\n", pal.Bold(fmt.Sprintf("Roll back %s to %s (%s, %s; %s), from the current %s",
 			p.To.Environment, short(t.Commit), t.Subject, t.Time.Format(time.RFC3339), how, short(t.Current)))); err != nil {
+			return err
+		}
+		if p.Summary.NothingToPromote {
+			_, err := fmt.Fprintf(w, "nothing to roll back: %s already has the pins of %s\n", p.To.Environment, short(t.Commit))
 			return err
 		}
 	}
