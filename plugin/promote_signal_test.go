@@ -16,30 +16,14 @@ import (
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 )
 
-var (
-	pluginBinOnce sync.Once
-	pluginBin     string
-	pluginBinErr  error
-)
-
-// buildPlugin builds the kubectl-c5c3 binary once per test process.
+// buildPlugin builds the kubectl-c5c3 binary into the test's directory.
 func buildPlugin(t *testing.T) string {
 	t.Helper()
-	pluginBinOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "kubectl-c5c3-bin-")
-		if err != nil {
-			pluginBinErr = err
-			return
-		}
-		pluginBin = filepath.Join(dir, "kubectl-c5c3")
-		if out, err := exec.Command("go", "build", "-o", pluginBin, "github.com/c5c3/kubectl-c5c3/cmd/kubectl-c5c3").CombinedOutput(); err != nil {
-			pluginBinErr = &exec.Error{Name: "go build: " + string(out), Err: err}
-		}
-	})
-	if pluginBinErr != nil {
-		t.Fatal(pluginBinErr)
+	bin := filepath.Join(t.TempDir(), "kubectl-c5c3")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/c5c3/kubectl-c5c3/cmd/kubectl-c5c3").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	return pluginBin
+	return bin
 }
 
 // gitopsCheckout is a user's checkout of the sample gitops repo: main with

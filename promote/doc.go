@@ -11,7 +11,15 @@
 // change. The edit happens in a temporary git worktree, is verified by a
 // re-scan and a kustomize build, committed on a new branch with the user's
 // git, and optionally pushed and opened as a GitHub pull request or GitLab
-// merge request. The user's checkout is never modified.
+// merge request. The user's checkout is never modified. A push that fails
+// or is interrupted is settled with origin before it is reported (settle.go).
+//
+// ReadHistory lists past promotions — commits with a Promoted-To trailer on
+// the base and the promote/... branches — with the pins each moved, its
+// evidence trailers and whether the target's hub runs it (history.go,
+// history_text.go). Rollback restores an environment's pins to those of an
+// earlier promotion through the same edit, commit and push path
+// (rollback.go).
 //
 // It takes typed Options, returns a typed Plan and never imports cobra.
 package promote
