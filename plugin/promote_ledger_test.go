@@ -161,3 +161,35 @@ func TestPromoteHistoryAndRollbackCommands(t *testing.T) {
 		t.Errorf("history after the rollback: exit %d\n%s", r.code, r.stdout)
 	}
 }
+
+func TestPromoteLedgerBadInput(t *testing.T) {
+	isolateGit(t)
+	notARepo := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"promote", "history", "a", "b"}, "promote history takes at most one argument, ENV; got 2"},
+		{[]string{"promote", "history", "-o", "wide"}, "must be one of table|json|yaml"},
+		{[]string{"promote", "history", "--repo", notARepo}, "is not inside a git checkout: pass --repo DIR"},
+		{[]string{"promote", "rollback"}, "promote rollback needs one argument, ENV"},
+		{[]string{"promote", "rollback", "production", "--steps", "-1"}, "--steps -1: pass a positive number"},
+		{[]string{"promote", "rollback", "production", "--to", "a", "--steps", "2"}, "--to and --steps pick the promotion two ways"},
+		{[]string{"promote", "rollback", "production", "-o", "yaml"}, "must be one of text|json"},
+		{[]string{"promote", "rollback", "production", "--repo", notARepo}, "is not inside a git checkout: pass --repo DIR"},
+	} {
+		r := run(t, tc.args...)
+		if r.code != 2 || !strings.HasPrefix(r.stderr, "error: ") || !strings.Contains(r.stderr, tc.want) || r.stdout != "" {
+			t.Errorf("%v: exit %d stderr %q, want exit 2 and %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+	for _, sub := range []string{"history", "rollback"} {
+		r := run(t, "promote", sub, "--help")
+		if r.code != 0 || !strings.Contains(r.stdout, "kubectl c5c3 promote "+sub) || !strings.Contains(r.stdout, "Exit codes:") {
+			t.Errorf("%s --help: %+v", sub, r)
+		}
+	}
+	if r := run(t, "promote", "--help"); !strings.Contains(r.stdout, "history") || !strings.Contains(r.stdout, "rollback") {
+		t.Errorf("promote --help lists no subcommands:\n%s", r.stdout)
+	}
+}
