@@ -169,6 +169,7 @@ func NewCmdPromote(common *Options) *cobra.Command {
 	f.StringVar(&o.GitLabAPIURL, "gitlab-api-url", "", "GitLab REST API root (default: https://HOST/api/v4 of origin)")
 	_ = cmd.RegisterFlagCompletionFunc("git-provider", fixedCompletion([]string{"auto", promote.ProviderGitHub, promote.ProviderGitLab}))
 	_ = cmd.RegisterFlagCompletionFunc("from-revision", fixedCompletion([]string{promote.RevisionLive, promote.RevisionHEAD}))
+	cmd.AddCommand(NewCmdPromoteHistory(common), NewCmdPromoteRollback(common))
 	return cmd
 }
 

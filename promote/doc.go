@@ -18,6 +18,15 @@
 // c5c3/promotion-evidence (pr.go). The --diff preview is summed up per
 // target cluster with danger flags (blast.go). The user's checkout is never
 // modified.
+// A push that fails or is interrupted is settled with origin before it is
+// reported (settle.go).
+//
+// ReadHistory lists past promotions — commits with a Promoted-To trailer on
+// the base and the promote/... branches — with the pins each moved, its
+// evidence trailers and whether the target's hub runs it (history.go,
+// history_text.go). Rollback restores an environment's pins to those of an
+// earlier promotion through the same edit, commit and push path
+// (rollback.go).
 //
 // It takes typed Options, returns a typed Plan and never imports cobra.
 package promote

@@ -251,8 +251,9 @@ func TestPromoteFailuresLeaveNoTrace(t *testing.T) {
 // servedOrigin serves a bare copy of the checkout's main over HTTP with
 // gittestserver (with basic auth) and makes it origin's push URL; the
 // credentials come from a git credential helper, as for a real user. A
-// non-empty updateHook is installed as the server's update hook.
-func servedOrigin(t *testing.T, r *testRepo, updateHook string) (bare string) {
+// non-empty updateHook is installed as the server's update hook; mws wrap
+// the server's HTTP handler.
+func servedOrigin(t *testing.T, r *testRepo, updateHook string, mws ...gittestserver.HTTPMiddleware) (bare string) {
 	t.Helper()
 	srv, err := gittestserver.NewTempGitServer()
 	if err != nil {
@@ -266,6 +267,7 @@ func servedOrigin(t *testing.T, r *testRepo, updateHook string) (bare string) {
 		srv.InstallUpdateHook(updateHook)
 	}
 	srv.Auth("dana", "s3cret")
+	srv.AddHTTPMiddlewares(mws...)
 	if err := srv.StartHTTP(); err != nil {
 		t.Fatal(err)
 	}

@@ -13,9 +13,10 @@ import (
 
 // commit commits the edit in the worktree, points the branch at it and
 // pushes and opens the pull request as asked. If anything fails after the
-// branch was made, the branch is put back as it was.
+// branch was made, the branch is put back as it was; a failed or
+// interrupted push is settled first (settlePush).
 func (r *run) commit(ctx context.Context) error {
-	msg := commitMessage(r.plan)
+	msg := r.message()
 	msgFile := filepath.Join(r.wt.TempDir(), "COMMIT_MSG")
 	if err := os.WriteFile(msgFile, []byte(msg), 0o600); err != nil {
 		return err
@@ -38,7 +39,7 @@ func (r *run) commit(ctx context.Context) error {
 
 	if err := r.git.SetBranch(ctx, r.branch, commit, r.oldBranch != ""); err != nil {
 		r.plan.Result = nil
-		return fmt.Errorf("creating branch %s: %w", r.branch, err)
+		return fmt.Errorf("creating branch %s (%s): %w", r.branch, r.settleBranch(commit), err)
 	}
 	r.logf("committed %s on branch %s", short(commit), r.branch)
 	if !r.o.Push {
@@ -46,15 +47,15 @@ func (r *run) commit(ctx context.Context) error {
 	}
 	r.logf("pushing %s to %s", r.branch, PushRemote)
 	if err := r.git.PushBranch(ctx, PushRemote, r.branch, r.o.Force); err != nil {
-		restored := r.restoreBranch()
-		r.plan.Result = nil
-		return fmt.Errorf("pushing %s to %s failed, %s: %w", r.branch, PushRemote, restored, err)
+		if next, err := r.settlePush(ctx, out, err); !next {
+			return err
+		}
 	}
 	out.Pushed, out.Remote = true, PushRemote
 	if !r.o.OpenPR {
 		return nil
 	}
-	body, err := pullRequestBody(r.plan)
+	body, err := r.requestBody()
 	if err != nil {
 		return fmt.Errorf("branch %s is pushed to %s, but writing the pull request body failed: %w", r.branch, PushRemote, err)
 	}

@@ -88,6 +88,12 @@ func (r *run) run(ctx context.Context) error {
 	if err := r.compare(fromPins, toPins); err != nil || r.plan.Summary.NothingToPromote {
 		return err
 	}
+	return r.finish(ctx)
+}
+
+// finish edits, verifies, previews and commits the planned changes (shared
+// by promotions and rollbacks).
+func (r *run) finish(ctx context.Context) error {
 	r.oldBranch = r.git.BranchCommit(ctx, r.branch)
 	if r.oldBranch != "" && !r.o.Force && !r.o.DryRun {
 		return fmt.Errorf("branch %s already exists (at %s): pass --force to replace it, or --branch NAME", r.branch, short(r.oldBranch))
@@ -109,9 +115,22 @@ func (r *run) run(ctx context.Context) error {
 	return r.commit(ctx)
 }
 
-// loadConfig finds the repository's top level and the base commit, and
-// reads c5c3.yaml there with both environments.
+// loadConfig reads the configuration and checks that From → To is allowed.
 func (r *run) loadConfig(ctx context.Context) (base, baseCommit string, err error) {
+	if base, baseCommit, err = r.readConfig(ctx); err != nil {
+		return "", "", err
+	}
+	if err := r.cfg.checkPromotion(r.o.From, r.o.To); err != nil {
+		return "", "", err
+	}
+	r.fromEnv, _ = r.cfg.Environment(r.o.From)
+	r.toEnv, _ = r.cfg.Environment(r.o.To)
+	return base, baseCommit, nil
+}
+
+// readConfig finds the repository's top level, the base commit and origin,
+// and reads c5c3.yaml at the base.
+func (r *run) readConfig(ctx context.Context) (base, baseCommit string, err error) {
 	top, err := gitrepo.TopLevel(r.o.RepoDir)
 	if err != nil {
 		return "", "", err
@@ -136,11 +155,6 @@ func (r *run) loadConfig(ctx context.Context) (base, baseCommit string, err erro
 	if r.cfg, err = ParseConfig(ConfigFile+" (at "+base+")", data); err != nil {
 		return "", "", err
 	}
-	if err := r.cfg.checkPromotion(r.o.From, r.o.To); err != nil {
-		return "", "", err
-	}
-	r.fromEnv, _ = r.cfg.Environment(r.o.From)
-	r.toEnv, _ = r.cfg.Environment(r.o.To)
 	if r.origin, err = gitrepo.RemoteURL(top, PushRemote); err != nil {
 		return "", "", err
 	}

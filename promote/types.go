@@ -100,6 +100,8 @@ type Plan struct {
 	BlastRadius *BlastRadius `json:"blastRadius,omitempty"`
 	// DryRun is true when nothing was committed on purpose.
 	DryRun bool `json:"dryRun"`
+	// Rollback is the promotion a rollback restores (rollback only).
+	Rollback *RollbackTarget `json:"rollback,omitempty"`
 	// Result says what was committed, pushed and opened.
 	Result  *Outcome `json:"result,omitempty"`
 	Summary Summary  `json:"summary"`
@@ -139,6 +141,8 @@ type Outcome struct {
 	PullRequest *PullRequest `json:"pullRequest,omitempty"`
 	// Status is the commit status set on the pushed commit with --open-pr.
 	Status *CommitStatus `json:"status,omitempty"`
+	// Note says how an interrupted or failed push was settled.
+	Note string `json:"note,omitempty"`
 }
 
 // Summary counts the plan.

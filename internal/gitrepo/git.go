@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Git runs the user's git binary (from PATH) in one directory, with hooks
@@ -52,8 +53,15 @@ func (g *Git) cmd(ctx context.Context, args ...string) *exec.Cmd {
 	c := exec.CommandContext(ctx, "git", append(append([]string{}, hooksOff...), args...)...)
 	c.Dir = g.Dir
 	c.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "LC_ALL=C")
+	c.WaitDelay = waitDelay
 	return c
 }
+
+// waitDelay bounds how long a cancelled git command is waited for after it
+// was killed: a child it started (git push's remote helper, holding the
+// connection) may keep its output open, and an interrupted run must still
+// get on with settling and cleaning up.
+const waitDelay = 5 * time.Second
 
 // Run runs git with args and returns its stdout; a failure is a
 // *CommandError carrying git's stderr.

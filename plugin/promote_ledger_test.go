@@ -1,0 +1,195 @@
+package plugin
+
+import (
+	"encoding/json"
+	"io"
+	"log"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/fluxcd/pkg/gittestserver"
+
+	"github.com/c5c3/kubectl-c5c3/internal/golden"
+	"github.com/c5c3/kubectl-c5c3/promote"
+)
+
+// servePushURL serves a bare copy of the checkout's main over HTTP with
+// gittestserver and makes it origin's push URL; mws wrap its handler.
+func servePushURL(t *testing.T, dir string, mws ...gittestserver.HTTPMiddleware) (bare string) {
+	t.Helper()
+	log.SetOutput(io.Discard) // gittestserver logs every request
+	t.Cleanup(func() { log.SetOutput(os.Stderr) })
+	srv, err := gittestserver.NewTempGitServer()
+	must(t, err)
+	t.Cleanup(func() { os.RemoveAll(srv.Root()) })
+	bare = filepath.Join(srv.Root(), "c5c3-gitops.git")
+	promoteGit(t, srv.Root(), "init", "--quiet", "--bare", "--initial-branch=main", bare)
+	promoteGit(t, dir, "push", "--quiet", bare, "main:main")
+	srv.AddHTTPMiddlewares(mws...)
+	must(t, srv.StartHTTP())
+	t.Cleanup(srv.StopHTTP)
+	promoteGit(t, dir, "config", "remote.origin.pushurl", srv.HTTPAddress()+"/c5c3-gitops.git")
+	return bare
+}
+
+// promoteMerged runs `promote staging production` with args, merges the
+// new commit into main (fast-forward; origin/main follows) and deletes the
+// branch, as a forge does when the pull request is merged.
+func promoteMerged(t *testing.T, dir string, flags []string, args ...string) string {
+	t.Helper()
+	r := run(t, append(append([]string{"promote", "staging", "production", "-o", "json"}, args...), flags...)...)
+	if r.code != 0 {
+		t.Fatalf("promote: exit %d\n%s", r.code, r.stderr)
+	}
+	p := decodePlan(t, r.stdout)
+	promoteGit(t, dir, "merge", "--quiet", "--ff-only", p.Result.Commit)
+	promoteGit(t, dir, "branch", "-D", p.Result.Branch)
+	promoteGit(t, dir, "update-ref", "refs/remotes/origin/main", "HEAD")
+	return p.Result.Commit
+}
+
+func editCommit(t *testing.T, dir, file, old, new, msg string) {
+	t.Helper()
+	editFile(t, dir, file, old, new)
+	promoteGit(t, dir, "commit", "--quiet", "-am", msg)
+	promoteGit(t, dir, "update-ref", "refs/remotes/origin/main", "HEAD")
+}
+
+// TestPromoteHistoryAndRollbackCommands: three promotions made with the
+// real promote command — the first merged (and amended with the evidence
+// trailers the gates write), the second merged, the third pushed to origin
+// and open — and production's hub running the second; then history and
+// rollback.
+func TestPromoteHistoryAndRollbackCommands(t *testing.T) {
+	s, commit, flags := promoteSample(t)
+	dir := s.RepoDir
+	bare := servePushURL(t, dir)
+
+	promoteMerged(t, dir, flags)
+	promoteGit(t, dir, "commit", "--quiet", "--amend", "--no-edit", "--trailer", "Soaked: 2h13m",
+		"--trailer", "Verified: 14 Kustomizations, 9 HelmReleases on management, control-plane, storage")
+	promoteGit(t, dir, "update-ref", "refs/remotes/origin/main", "HEAD")
+	p1 := promoteGit(t, dir, "rev-parse", "HEAD") // amended
+	editCommit(t, dir, "clusters/staging/keystone-memcached.yaml", `version: "7.5.0"`, `version: "7.6.0"`, "staging: memcached 7.6.0")
+	p2 := promoteMerged(t, dir, flags, "--from-revision", "HEAD")
+	editCommit(t, dir, "clusters/staging/keystone-memcached.yaml", `version: "7.6.0"`, `version: "7.7.0"`, "staging: memcached 7.7.0")
+	r := run(t, append([]string{"promote", "staging", "production", "--from-revision", "HEAD", "--push", "-o", "json"}, flags...)...)
+	if r.code != 0 {
+		t.Fatalf("third promote: exit %d\n%s", r.code, r.stderr)
+	}
+	third := decodePlan(t, r.stdout).Result
+	p3 := third.Commit
+	must(t, s.AdvanceSource(ctx(t), "main@sha1:"+p2))
+	before := checkoutState(t, dir)
+
+	r = run(t, append([]string{"promote", "history", "production", "-o", "json"}, flags...)...)
+	if r.code != 0 || r.stderr != "" {
+		t.Fatalf("history: exit %d\n%s", r.code, r.stderr)
+	}
+	var h promote.History
+	dec := json.NewDecoder(strings.NewReader(r.stdout))
+	dec.DisallowUnknownFields()
+	must(t, dec.Decode(&h))
+	if h.Kind != promote.HistoryKind || len(h.Promotions) != 3 {
+		t.Fatalf("history: %s", r.stdout)
+	}
+	var live []string
+	for _, p := range h.Promotions {
+		words := []string{p.Commit[:7], strings.Join(p.Branches, ",")}
+		if p.Live == nil {
+			words = append(words, "unknown")
+		} else {
+			for w, on := range map[string]bool{"running": p.Live.Running, "current": p.Live.Current, "healthy": p.Live.Healthy} {
+				if on {
+					words = append(words, w)
+				}
+			}
+			slices.Sort(words[2:])
+		}
+		live = append(live, strings.Join(words, " "))
+	}
+	// The first is superseded: contained in what runs, not the newest.
+	want := []string{p3[:7] + " origin/" + third.Branch + "," + third.Branch, p2[:7] + " origin/main current healthy running", p1[:7] + " origin/main healthy running"}
+	if strings.Join(live, "\n") != strings.Join(want, "\n") {
+		t.Errorf("promotions:\n%s\nwant:\n%s", strings.Join(live, "\n"), strings.Join(want, "\n"))
+	}
+	base, staging1 := promoteGit(t, dir, "rev-parse", "HEAD"), promoteGit(t, dir, "rev-parse", p2+"^")
+	stable := strings.NewReplacer(p1, "PROMOTION1", p2, "PROMOTION2", p3, "PROMOTION3", commit, "SAMPLE", base, "BASE", staging1, "STAGING1",
+		p1[:7], "PROMOTION1", p2[:7], "PROMOTION2", p3[:7], "PROMOTION3", commit[:7], "SAMPLE", base[:7], "BASE", staging1[:7], "STAGING1")
+	golden.Assert(t, "promote-history.json", stable.Replace(r.stdout))
+
+	r = run(t, append([]string{"promote", "history", "production"}, flags...)...)
+	for _, w := range []string{"TIME   ", p2[:7], "current, healthy", "superseded", "soaked 2h13m; verified 14 Ks, 9 HRs",
+		"HelmRelease/keystone-memcached/memcached: 7.6.0 → 7.7.0 (clusters/production/keystone-memcached.yaml:18)"} {
+		if !strings.Contains(r.stdout, w) {
+			t.Errorf("history table lacks %q:\n%s", w, r.stdout)
+		}
+	}
+
+	// Rollback: by default to the last verified promotion, the first.
+	r = run(t, append([]string{"promote", "rollback", "production", "--dry-run", "-o", "json"}, flags...)...)
+	rb := decodePlan(t, r.stdout)
+	if r.code != 0 || rb.Rollback == nil || rb.Rollback.Commit != p1 || rb.Rollback.By != promote.ByVerified || len(rb.Changes) != 1 ||
+		rb.Changes[0].Current != "7.6.0" || rb.Changes[0].New != "7.5.0" || rb.Result != nil {
+		t.Fatalf("rollback --dry-run: exit %d %+v\n%s", r.code, rb, r.stderr)
+	}
+	r = run(t, append([]string{"promote", "rollback", "production", "--to", "bogus"}, flags...)...)
+	if r.code != 2 || !strings.Contains(r.stderr, "error: --to bogus: ") {
+		t.Errorf("bad --to: exit %d\n%s", r.code, r.stderr)
+	}
+	r = run(t, append([]string{"promote", "rollback", "production", "--to", "x", "--steps", "1"}, flags...)...)
+	if r.code != 2 || !strings.Contains(r.stderr, "--to and --steps") {
+		t.Errorf("--to and --steps: exit %d\n%s", r.code, r.stderr)
+	}
+	if after := checkoutState(t, dir); after != before {
+		t.Errorf("checkout changed:\n%s\n---\n%s", before, after)
+	}
+	r = run(t, append([]string{"promote", "rollback", "production", "--steps", "1", "--push"}, flags...)...)
+	branch := "promote/rollback-production-to-" + p1[:7]
+	if r.code != 0 || !strings.Contains(r.stdout, "Roll back production to "+p1[:7]) || !strings.Contains(r.stdout, "Pushed "+branch+" to origin") {
+		t.Fatalf("rollback --push: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if got := promoteGit(t, bare, "log", "-1", "--format=%(trailers:only,unfold)", "refs/heads/"+branch); got != "Promoted-To: production\nRolled-Back-To: "+p1 {
+		t.Errorf("rollback trailers on origin: %q", got)
+	}
+	// The rollback is in the history, on its branch.
+	r = run(t, append([]string{"promote", "history", "production", "-o", "yaml"}, flags...)...)
+	if r.code != 0 || !strings.Contains(r.stdout, "rolledBackTo: "+p1) || !strings.Contains(r.stdout, "- origin/"+branch) {
+		t.Errorf("history after the rollback: exit %d\n%s", r.code, r.stdout)
+	}
+}
+
+func TestPromoteLedgerBadInput(t *testing.T) {
+	isolateGit(t)
+	notARepo := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"promote", "history", "a", "b"}, "promote history takes at most one argument, ENV; got 2"},
+		{[]string{"promote", "history", "-o", "wide"}, "must be one of table|json|yaml"},
+		{[]string{"promote", "history", "--repo", notARepo}, "is not inside a git checkout: pass --repo DIR"},
+		{[]string{"promote", "rollback"}, "promote rollback needs one argument, ENV"},
+		{[]string{"promote", "rollback", "production", "--steps", "-1"}, "--steps -1: pass a positive number"},
+		{[]string{"promote", "rollback", "production", "--to", "a", "--steps", "2"}, "--to and --steps pick the promotion two ways"},
+		{[]string{"promote", "rollback", "production", "-o", "yaml"}, "must be one of text|json"},
+		{[]string{"promote", "rollback", "production", "--repo", notARepo}, "is not inside a git checkout: pass --repo DIR"},
+	} {
+		r := run(t, tc.args...)
+		if r.code != 2 || !strings.HasPrefix(r.stderr, "error: ") || !strings.Contains(r.stderr, tc.want) || r.stdout != "" {
+			t.Errorf("%v: exit %d stderr %q, want exit 2 and %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+	for _, sub := range []string{"history", "rollback"} {
+		r := run(t, "promote", sub, "--help")
+		if r.code != 0 || !strings.Contains(r.stdout, "kubectl c5c3 promote "+sub) || !strings.Contains(r.stdout, "Exit codes:") {
+			t.Errorf("%s --help: %+v", sub, r)
+		}
+	}
+	if r := run(t, "promote", "--help"); !strings.Contains(r.stdout, "history") || !strings.Contains(r.stdout, "rollback") {
+		t.Errorf("promote --help lists no subcommands:\n%s", r.stdout)
+	}
+}

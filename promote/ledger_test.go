@@ -1,0 +1,298 @@
+package promote
+
+import (
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/c5c3/kubectl-c5c3/internal/printers"
+)
+
+const memcachedFile = "clusters/production/keystone-memcached.yaml"
+
+// ledger is a checkout with three promotions staging → production made by
+// Run and merged into main (fast-forward, origin/main following; the
+// merged branch deleted, as a forge does), staging's
+// memcached moving 7.5.0 → 7.6.0 → 7.7.0 in between, then a hand edit of
+// production (a comment) on main. The second promotion carries the
+// evidence trailers the gates write (added with git commit --amend
+// --trailer, as a gated promote writes them).
+type ledger struct {
+	repo       *testRepo
+	bare       string
+	p1, p2, p3 string
+	head       string // main after the hand edit
+}
+
+func promoteAndMerge(t *testing.T, r *testRepo, amend ...string) string {
+	t.Helper()
+	p, err := Run(ctxT(t), headOptions(r.Dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gitT(t, r.Dir, "merge", "--quiet", "--ff-only", p.Result.Commit)
+	gitT(t, r.Dir, "branch", "-D", p.Result.Branch)
+	if len(amend) > 0 {
+		args := []string{"commit", "--quiet", "--amend", "--no-edit"}
+		for _, a := range amend {
+			args = append(args, "--trailer", a)
+		}
+		gitT(t, r.Dir, args...)
+	}
+	setUpstream(t, r.Dir)
+	return gitT(t, r.Dir, "rev-parse", "HEAD")
+}
+
+func newLedger(t *testing.T) *ledger {
+	t.Helper()
+	r := newRepo(t)
+	l := &ledger{repo: r, bare: servedOrigin(t, r, "")}
+	l.p1 = promoteAndMerge(t, r)
+	replaceInFile(t, r.Dir, "clusters/staging/keystone-memcached.yaml", `version: "7.5.0"`, `version: "7.6.0"`, "staging: memcached 7.6.0")
+	setUpstream(t, r.Dir)
+	l.p2 = promoteAndMerge(t, r, "Soaked: 2h13m", "Verified: 14 Kustomizations, 9 HelmReleases on management, control-plane, storage")
+	replaceInFile(t, r.Dir, "clusters/staging/keystone-memcached.yaml", `version: "7.6.0"`, `version: "7.7.0"`, "staging: memcached 7.7.0")
+	setUpstream(t, r.Dir)
+	l.p3 = promoteAndMerge(t, r)
+	l.head = replaceInFile(t, r.Dir, memcachedFile, "# Keystone's token cache", "# Owned by team-identity.\n# Keystone's token cache", "production: owner comment")
+	setUpstream(t, r.Dir)
+	return l
+}
+
+func fileAt(t *testing.T, dir, commit, file string) string {
+	t.Helper()
+	return gitT(t, dir, "show", commit+":"+file) + "\n"
+}
+
+func TestHistoryFromGit(t *testing.T) {
+	isolateTemp(t)
+	l := newLedger(t)
+	dir := l.repo.Dir
+	// A fourth promotion, pushed but not merged; its local branch deleted:
+	// history finds it on origin (ls-remote).
+	replaceInFile(t, dir, "clusters/staging/keystone-memcached.yaml", `version: "7.7.0"`, `version: "7.8.0"`, "staging: memcached 7.8.0")
+	setUpstream(t, dir)
+	o := headOptions(dir)
+	o.Push = true
+	p4, err := Run(ctxT(t), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b4 := p4.Result.Branch
+	gitT(t, dir, "branch", "-D", b4)
+	gitT(t, dir, "update-ref", "-d", "refs/remotes/origin/"+b4)
+	// A branch on origin whose commit the checkout does not have.
+	other := filepath.Join(t.TempDir(), "other")
+	gitT(t, t.TempDir(), "clone", "--quiet", l.bare, other)
+	gitT(t, other, "commit", "--quiet", "--allow-empty", "-m", "someone else's", "--trailer", "Promoted-To: production")
+	gitT(t, other, "push", "--quiet", l.bare, "HEAD:refs/heads/promote/elsewhere")
+	unfetched := gitT(t, other, "rev-parse", "HEAD")
+	before := snapshot(t, dir)
+
+	h, err := ReadHistory(ctxT(t), HistoryOptions{RepoDir: dir, Environment: "production"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertUntouched(t, dir, before)
+	if len(h.Problems) != 0 || h.Base != "origin/main" || h.BaseCommit != gitT(t, dir, "rev-parse", "HEAD") {
+		t.Fatalf("history %+v", h)
+	}
+	var got []string
+	for _, p := range h.Promotions {
+		got = append(got, short(p.Commit)+" "+strings.Join(p.Branches, ","))
+	}
+	want := []string{short(p4.Result.Commit) + " origin/" + b4, short(l.p3) + " origin/main", short(l.p2) + " origin/main", short(l.p1) + " origin/main"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("promotions:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if len(h.Unfetched) != 1 || h.Unfetched[0].Branch != "promote/elsewhere" || h.Unfetched[0].Commit != unfetched {
+		t.Errorf("unfetched %+v", h.Unfetched)
+	}
+	first, second := h.Promotions[3], h.Promotions[2]
+	if first.Merged != true || first.From == nil || first.From.Environment != "staging" || first.From.Commit != l.repo.Commit || first.To != "production" || len(first.Pins) != 5 {
+		t.Errorf("first promotion %+v", first)
+	}
+	if len(second.Pins) != 1 || second.Pins[0] != (PinMove{Key: "HelmRelease/keystone-memcached/memcached", Kind: KindHelmRelease, Field: "spec.chart.spec.version",
+		File: memcachedFile, Line: 18, Old: "7.5.0", New: "7.6.0"}) {
+		t.Errorf("second promotion's pins %+v", second.Pins)
+	}
+	if v := second.Evidence.Verified; second.Evidence.Soaked != "2h13m" || v == nil || v.Kustomizations != 14 || v.HelmReleases != 9 ||
+		strings.Join(v.Clusters, "|") != "management|control-plane|storage" {
+		t.Errorf("evidence %+v %+v", second.Evidence, v)
+	}
+	if h.Promotions[0].Merged || h.Promotions[1].Evidence.Verified != nil || h.Promotions[0].Live != nil {
+		t.Errorf("unmerged/unverified %+v %+v", h.Promotions[0], h.Promotions[1])
+	}
+
+	// Offline: local refs only; a bad ENV names it.
+	h, err = ReadHistory(ctxT(t), HistoryOptions{RepoDir: dir, Offline: true})
+	if err != nil || len(h.Promotions) != 3 || len(h.Unfetched) != 0 {
+		t.Fatalf("offline: %v %+v", err, h)
+	}
+	if _, err := ReadHistory(ctxT(t), HistoryOptions{RepoDir: dir, Environment: "qa", Offline: true}); err == nil || !strings.Contains(err.Error(), `no environment "qa"`) {
+		t.Fatalf("bad ENV: %v", err)
+	}
+}
+
+func TestRollback(t *testing.T) {
+	isolateTemp(t)
+	l := newLedger(t)
+	dir := l.repo.Dir
+	base := fileAt(t, dir, l.head, memcachedFile)
+
+	// The default: the last promotion before the current one recorded as
+	// Verified — the second.
+	before := snapshot(t, dir)
+	p, err := Rollback(ctxT(t), RollbackOptions{RepoDir: dir, Environment: "production", Push: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	branch := "promote/rollback-production-to-" + short(l.p2)
+	if p.Rollback == nil || p.Rollback.Commit != l.p2 || p.Rollback.By != ByVerified || p.Rollback.Current != l.p3 || p.Rollback.Steps != 1 ||
+		p.Result == nil || p.Result.Branch != branch || !p.Result.Pushed || p.From.Revision != RevisionRollback {
+		t.Fatalf("rollback %+v result %+v", p.Rollback, p.Result)
+	}
+	assertUntouched(t, dir, before, "refs/heads/"+branch, "refs/remotes/origin/"+branch)
+	commit := p.Result.Commit
+	if got := gitT(t, l.bare, "rev-parse", "refs/heads/"+branch); got != commit {
+		t.Fatalf("origin has %s at %s, want %s", branch, got, commit)
+	}
+	// Only the pin changed, byte for byte: the hand edit stays.
+	if got, want := fileAt(t, dir, commit, memcachedFile), strings.Replace(base, `version: "7.7.0"`, `version: "7.6.0"`, 1); got != want {
+		t.Errorf("rolled-back file:\n%s\nwant:\n%s", got, want)
+	}
+	if got := gitT(t, dir, "diff", "--name-only", l.head, commit); got != memcachedFile {
+		t.Errorf("files changed: %q", got)
+	}
+	msg := gitT(t, dir, "log", "-1", "--format=%B", commit)
+	for _, want := range []string{"rollback(production): back to " + short(l.p2) + ", HelmRelease/keystone-memcached/memcached → 7.6.0",
+		"- HelmRelease/keystone-memcached/memcached: 7.7.0 → 7.6.0", "Promoted-To: production\nRolled-Back-To: " + l.p2} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message lacks %q:\n%s", want, msg)
+		}
+	}
+	if got := gitT(t, dir, "log", "-1", "--format=%P", commit); got != l.head {
+		t.Errorf("parent %s, want the base %s", got, l.head)
+	}
+
+	// --steps 2: the first promotion; files differ from the base only in
+	// the pins, which are those of the first promotion.
+	p, err = Rollback(ctxT(t), RollbackOptions{RepoDir: dir, Environment: "production", Steps: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Rollback.Commit != l.p1 || p.Rollback.By != BySteps || len(p.Changes) != 1 || p.Changes[0].New != "7.5.0" || p.Summary.OnlyInFrom+p.Summary.OnlyInTo+p.Summary.Conflicts != 0 {
+		t.Fatalf("--steps 2: %+v changes %+v", p.Rollback, p.Changes)
+	}
+	if got, want := fileAt(t, dir, p.Result.Commit, memcachedFile), strings.Replace(base, `version: "7.7.0"`, `version: "7.5.0"`, 1); got != want {
+		t.Errorf("--steps 2 file:\n%s\nwant:\n%s", got, want)
+	}
+
+	// --to the first promotion, dry run: the same plan, no commit.
+	before = snapshot(t, dir)
+	p, err = Rollback(ctxT(t), RollbackOptions{RepoDir: dir, Environment: "production", To: short(l.p1), DryRun: true})
+	if err != nil || p.Rollback.Commit != l.p1 || p.Rollback.By != ByCommit || p.Rollback.Steps != 2 || p.Result != nil || len(p.Files) != 1 {
+		t.Fatalf("--to: %v %+v", err, p)
+	}
+	assertUntouched(t, dir, before)
+
+	for _, tc := range []struct {
+		o    RollbackOptions
+		want string
+	}{
+		{RollbackOptions{To: "nope"}, `--to nope: "nope" is not a commit`},
+		{RollbackOptions{To: l.repo.Commit}, "--to " + l.repo.Commit + " (" + short(l.repo.Commit) + ") is not a promotion of production on origin/main"},
+		{RollbackOptions{Steps: 3}, "--steps 3: production has only 2 promotion(s) on origin/main before the current one"},
+		{RollbackOptions{Environment: "qa"}, `no environment "qa"`},
+	} {
+		tc.o.RepoDir = dir
+		if tc.o.Environment == "" {
+			tc.o.Environment = "production"
+		}
+		before = snapshot(t, dir)
+		if _, err := Rollback(ctxT(t), tc.o); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: %v, want %q", tc.o, err, tc.want)
+		}
+		assertUntouched(t, dir, before)
+	}
+}
+
+// TestRollbackNeedsVerified: without Verified evidence the default has no
+// target and says what to pass instead.
+func TestRollbackNeedsVerified(t *testing.T) {
+	isolateTemp(t)
+	r := newRepo(t)
+	p1, err := Run(ctxT(t), headOptions(r.Dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gitT(t, r.Dir, "merge", "--quiet", "--ff-only", p1.Result.Commit)
+	setUpstream(t, r.Dir)
+	before := snapshot(t, r.Dir)
+	_, err = Rollback(ctxT(t), RollbackOptions{RepoDir: r.Dir, Environment: "production"})
+	if err == nil || !strings.Contains(err.Error(), "records Verified evidence: pass --steps 1 for the previous one, or --to COMMIT") {
+		t.Fatalf("%v", err)
+	}
+	assertUntouched(t, r.Dir, before)
+	if _, err := Rollback(ctxT(t), RollbackOptions{RepoDir: r.Dir, Environment: "staging"}); err == nil || !strings.Contains(err.Error(), "staging has no promotion on origin/main") {
+		t.Fatalf("staging: %v", err)
+	}
+}
+
+func TestParseVerified(t *testing.T) {
+	for in, want := range map[string]Verified{
+		"14 Kustomizations, 9 HelmReleases on management, control-plane, storage": {Kustomizations: 14, HelmReleases: 9, Clusters: []string{"management", "control-plane", "storage"}},
+		"1 Kustomization, 1 HelmRelease on management":                            {Kustomizations: 1, HelmReleases: 1, Clusters: []string{"management"}},
+		"by hand, trust me": {},
+	} {
+		got := parseVerified(in)
+		want.Text = in
+		if got.Text != want.Text || got.Kustomizations != want.Kustomizations || got.HelmReleases != want.HelmReleases || strings.Join(got.Clusters, "|") != strings.Join(want.Clusters, "|") {
+			t.Errorf("parseVerified(%q) = %+v, want %+v", in, got, want)
+		}
+	}
+}
+
+// TestRollbackTextAndBody: the terminal header and the pull request body
+// speak of a rollback, not of a promotion of ENV to itself.
+func TestRollbackTextAndBody(t *testing.T) {
+	isolateTemp(t)
+	l := newLedger(t)
+	p, err := Rollback(ctxT(t), RollbackOptions{RepoDir: l.repo.Dir, Environment: "production", Steps: 1, DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := renderRollback(t, p)
+	if !strings.HasPrefix(text, "Roll back production to "+short(l.p2)+" (promote(staging → production): HelmRelease/keystone-memcached/memcached → 7.6.0, ") ||
+		!strings.Contains(text, "; 1 step(s) back), from the current "+short(l.p3)+"\n") || !regexp.MustCompile(`memcached\.yaml:19\s+7\.7\.0\s+7\.6\.0\n`).MatchString(text) {
+		t.Errorf("text:\n%s", text)
+	}
+	body, err := (&run{plan: p}).requestBody()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(body, "Rolls **production** back to the pins of `"+short(l.p2)+"` (promote(staging → production): ") ||
+		!strings.HasSuffix(body, "_Opened by `kubectl c5c3 promote rollback production`._\n") || strings.Contains(body, "Promotes ") ||
+		!strings.Contains(body, "| `HelmRelease/keystone-memcached/memcached` | HelmRelease |") {
+		t.Errorf("body:\n%s", body)
+	}
+
+	// Back to the current pins: nothing to roll back.
+	p, err = Rollback(ctxT(t), RollbackOptions{RepoDir: l.repo.Dir, Environment: "production", To: l.p3})
+	if err != nil || p.Result != nil || !p.Summary.NothingToPromote {
+		t.Fatalf("--to the current one: %v %+v", err, p)
+	}
+	if text := renderRollback(t, p); !strings.HasSuffix(text, "\nnothing to roll back: production already has the pins of "+short(l.p3)+"\n") {
+		t.Errorf("text:\n%s", text)
+	}
+}
+
+func renderRollback(t *testing.T, p *Plan) string {
+	t.Helper()
+	var b strings.Builder
+	if err := WriteRollbackText(&b, p, false, printers.Palette{}); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
