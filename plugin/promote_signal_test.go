@@ -73,9 +73,9 @@ func (h *holdPush) middleware(next http.Handler) http.Handler {
 	})
 }
 
-// waitFor polls until cond holds (bounded; the test fails if it never
+// waitUntil polls until cond holds (bounded; the test fails if it never
 // does).
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for !cond() {
@@ -182,7 +182,7 @@ func TestPromoteInterrupted(t *testing.T) {
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 			must(t, cmd.Start())
-			waitFor(t, tc.name, ready)
+			waitUntil(t, tc.name, ready)
 			if entries, _ := os.ReadDir(tmp); tc.worktree && (len(entries) != 1 || !strings.HasPrefix(entries[0].Name(), "kubectl-c5c3-worktree-")) {
 				t.Errorf("no temporary worktree when the signal is sent: %v", entries)
 			}
