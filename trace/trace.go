@@ -67,7 +67,7 @@ func Run(ctx context.Context, f *fleet.Fleet, opts Options) (*Trace, error) {
 	if c.KubeConfig != nil {
 		t.Object.KubeConfig = c.KubeConfig.String()
 	}
-	tr := &tracer{f: f, opts: opts, t: t, cluster: c, objects: map[string]located{}}
+	tr := &tracer{f: f, opts: opts, t: t, cluster: c, objects: map[string]located{}, ready: status.Readiness(f)}
 	for _, fc := range f.Clusters {
 		for _, o := range fc.Objects {
 			tr.objects[o.ID()] = located{o, fc}
@@ -148,6 +148,8 @@ type tracer struct {
 	objects map[string]located
 	// inventoryID is the traced object as inventories list it.
 	inventoryID string
+	// ready is status.Readiness of the fleet, for dependsOn.
+	ready map[string]bool
 }
 
 // mapping resolves the resource type on the object's cluster, or on the
@@ -301,7 +303,7 @@ func (tr *tracer) byInventory() *located {
 
 // step describes one applier.
 func (tr *tracer) step(l located, applies, appliesID string) Step {
-	st := Step{Object: status.ObjectStatus(tr.f, l.obj), Found: true, Cluster: l.cluster.Name, Applies: applies}
+	st := Step{Object: status.ObjectStatus(tr.f, l.obj, tr.ready), Found: true, Cluster: l.cluster.Name, Applies: applies}
 	if l.cluster.KubeConfig != nil {
 		st.KubeConfig = l.cluster.KubeConfig.String()
 	}
