@@ -113,21 +113,7 @@ func TestStatusWatch(t *testing.T) {
 		must(t, cmd.Start())
 		defer func() { _ = cmd.Process.Kill() }()
 
-		blocks := make(chan string, 64)
-		go readBlocks(stdout, blocks)
-		next := func(what string) string {
-			t.Helper()
-			select {
-			case b, ok := <-blocks:
-				if !ok {
-					t.Fatalf("output ended before %s; stderr %q", what, stderr.String())
-				}
-				return b
-			case <-time.After(time.Minute):
-				t.Fatalf("gave up waiting for %s", what)
-			}
-			return ""
-		}
+		next := nextBlock(t, stdout, stderr)
 		first := next("the first block")
 		if !strings.Contains(first, "healthy: 4 clusters") || strings.Contains(first, "\x1b") {
 			t.Fatalf("first block:\n%q", first)
@@ -222,6 +208,28 @@ func waitExit(cmd *exec.Cmd) error {
 	}
 }
 
+// nextBlock reads watch output from r in blocks (readBlocks) and returns
+// a function that waits for the next one, failing the test when the
+// output ends or after a minute (a bound for a hung process, not a timing
+// assertion).
+func nextBlock(t *testing.T, r io.Reader, stderr *syncBuffer) func(what string) string {
+	blocks := make(chan string, 64)
+	go readBlocks(r, blocks)
+	return func(what string) string {
+		t.Helper()
+		select {
+		case b, ok := <-blocks:
+			if !ok {
+				t.Fatalf("output ended before %s; stderr %q", what, stderr.String())
+			}
+			return b
+		case <-time.After(time.Minute):
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		return ""
+	}
+}
+
 // readBlocks splits watch output into blocks: a "# <time>" line, then the
 // view up to a blank line. A line outside that shape ends the stream.
 func readBlocks(r io.Reader, blocks chan<- string) {
@@ -266,21 +274,7 @@ func TestStatusWatchReprobe(t *testing.T) {
 		code <- execute(c, cmd, streams)
 		_ = pw.Close()
 	}()
-	blocks := make(chan string, 64)
-	go readBlocks(pr, blocks)
-	next := func(what string) string {
-		t.Helper()
-		select {
-		case b, ok := <-blocks:
-			if !ok {
-				t.Fatalf("output ended before %s; stderr %q", what, stderr.String())
-			}
-			return b
-		case <-time.After(time.Minute):
-			t.Fatalf("gave up waiting for %s", what)
-		}
-		return ""
-	}
+	next := nextBlock(t, pr, stderr)
 	if first := next("the first block"); !strings.Contains(first, "healthy: 4 clusters") {
 		t.Fatalf("first block:\n%s", first)
 	}
@@ -290,10 +284,7 @@ func TestStatusWatchReprobe(t *testing.T) {
 		t.Fatalf("next block does not show the spoke down:\n%s", b)
 	}
 	cancel()
-	go func() {
-		for range blocks { // drain until the pipe closes
-		}
-	}()
+	go func() { _, _ = io.Copy(io.Discard, pr) }() // drain until the pipe closes
 	select {
 	case got := <-code:
 		if got != CodeOK {

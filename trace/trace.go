@@ -268,31 +268,11 @@ func groupKind(o fleet.Object) schema.GroupKind {
 	return helmv2.GroupVersion.WithKind(fleet.KindHelmRelease).GroupKind()
 }
 
-func inventory(o fleet.Object) []string {
-	var ids []string
-	switch {
-	case o.Kustomization != nil && o.Kustomization.Status.Inventory != nil:
-		for _, e := range o.Kustomization.Status.Inventory.Entries {
-			ids = append(ids, e.ID)
-		}
-	case o.HelmRelease != nil && o.HelmRelease.Status.Inventory != nil:
-		for _, e := range o.HelmRelease.Status.Inventory.Entries {
-			ids = append(ids, e.ID)
-		}
-	default:
-		return nil
-	}
-	if ids == nil {
-		ids = []string{}
-	}
-	return ids
-}
-
 // byInventory finds the first applier (in fleet order) deploying to the
 // object's cluster whose inventory lists the object.
 func (tr *tracer) byInventory() *located {
 	for _, o := range tr.cluster.Objects {
-		for _, id := range inventory(o) {
+		for _, id := range o.Inventory() {
 			if id == tr.inventoryID {
 				return &located{o, tr.cluster}
 			}
@@ -307,7 +287,7 @@ func (tr *tracer) step(l located, applies, appliesID string) Step {
 	if l.cluster.KubeConfig != nil {
 		st.KubeConfig = l.cluster.KubeConfig.String()
 	}
-	if inv := inventory(l.obj); inv != nil {
+	if inv := l.obj.Inventory(); inv != nil {
 		in := false
 		for _, id := range inv {
 			in = in || id == appliesID
