@@ -244,7 +244,7 @@ func summaryLine(s Summary, o RenderOptions) string {
 		line += fmt.Sprintf(", %d unreachable", s.Unreachable)
 	}
 	if s.AccessFailing > 0 || s.AccessWarnings > 0 {
-		line += fmt.Sprintf("; access checks: %d failing, %d warnings", s.AccessFailing, s.AccessWarnings)
+		line += fmt.Sprintf("; access checks: %d failing, %s", s.AccessFailing, plural(s.AccessWarnings, "warning"))
 	}
 	if s.Healthy {
 		return p.Green("healthy") + ": " + line

@@ -85,7 +85,10 @@ func run(plugin, dir string, once bool) error {
 	for _, args := range [][]string{
 		{"status"},
 		{"trace", "deploy/keystone-api", "-n", "openstack", "--cluster", "control-plane", "--diff", "--repo", s.RepoDir},
-		{"diff", "--repo", s.RepoDir},
+		// The sample's HelmReleases name public chart repositories,
+		// which this offline demo cannot reach: they are diffed as
+		// objects only.
+		{"diff", "--repo", s.RepoDir, "--helm=false"},
 		{"versions", "--repo", s.RepoDir},
 		{"promote", "staging", "production", "--repo", s.RepoDir, "--dry-run"},
 	} {
