@@ -91,7 +91,7 @@ update-golden: k8s-bins flux-bins ## Rewrite the golden files from the current o
 	go test -count=1 $$(grep -rl --include='*_test.go' 'internal/golden"' . | xargs -n1 dirname | sort -u | sed 's|^|./|') -update
 
 .PHONY: demo
-demo: build k8s-bins ## Start a local hub + 3 spokes with the sample gitops repo and show `kubectl c5c3 status` and `diff`
+demo: build k8s-bins ## Start a local hub + 3 spokes with the sample gitops repo and show `kubectl c5c3` status, trace, diff, versions and promote
 	go run ./hack/demo --plugin $(CURDIR)/bin/kubectl-c5c3
 
 ##@ Test fleet binaries

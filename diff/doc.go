@@ -7,7 +7,8 @@
 //
 // Live objects are fetched with one LIST per kind and namespace, so each
 // object costs a single dry-run PATCH. Nested Kustomizations found in a
-// build are diffed themselves, against their own target cluster. Secret
+// build are diffed themselves, against their own target cluster, as the
+// spec.serviceAccountName Flux impersonates (on the hub too). Secret
 // values never leave this package unmasked.
 //
 // Files: run.go (Run: sources and roots), select.go (which Kustomizations

@@ -140,7 +140,7 @@ func (e *engine) diffHelmRelease(ctx context.Context, st *ksState, hr *helmv2.He
 		return fail(err)
 	}
 	r := e.runner(ctx, cluster)
-	cc, err := r.clientsFor(ctx, e.f, hr.Spec.ServiceAccountName)
+	cc, err := r.clientsFor(ctx, e.f, fleet.Object{Kind: helmv2.HelmReleaseKind, HelmRelease: hr})
 	if err != nil {
 		return fail(err)
 	}

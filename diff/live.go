@@ -2,6 +2,7 @@ package diff
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -14,8 +15,14 @@ import (
 // namespace, made on first use and shared by all workers of a cluster.
 // ssa's Diff then costs a single dry-run PATCH per object instead of a GET
 // plus a PATCH. Everything else goes to the server.
+//
+// With a service account (as, "namespace/name") the client impersonates
+// it, as Flux does for spec.serviceAccountName: a refused LIST falls back to
+// a GET per object (Flux needs only get and patch), and a refused request
+// names the service account.
 type liveClient struct {
 	client.Client
+	as    string
 	mu    sync.Mutex
 	lists map[listKey]*liveList
 }
@@ -31,8 +38,21 @@ type liveList struct {
 	err   error
 }
 
-func newLiveClient(c client.Client) *liveClient {
-	return &liveClient{Client: c, lists: map[listKey]*liveList{}}
+func newLiveClient(c client.Client, serviceAccount string) *liveClient {
+	return &liveClient{Client: c, as: serviceAccount, lists: map[listKey]*liveList{}}
+}
+
+// refused names the impersonated service account in a Forbidden error.
+func (c *liveClient) refused(err error) error {
+	if c.as == "" || !apierrors.IsForbidden(err) {
+		return err
+	}
+	return fmt.Errorf("as ServiceAccount %s (spec.serviceAccountName): %w", c.as, err)
+}
+
+// Patch implements client.Writer, naming the service account when refused.
+func (c *liveClient) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
+	return c.refused(c.Client.Patch(ctx, obj, patch, opts...))
 }
 
 // Get implements client.Reader from the cached LIST.
@@ -43,6 +63,9 @@ func (c *liveClient) Get(ctx context.Context, key client.ObjectKey, obj client.O
 	}
 	gvk := u.GroupVersionKind()
 	l := c.list(ctx, gvk, key.Namespace)
+	if l.err != nil && c.as != "" && apierrors.IsForbidden(l.err) {
+		return c.refused(c.Client.Get(ctx, key, obj, opts...))
+	}
 	if l.err != nil {
 		return l.err
 	}

@@ -22,12 +22,15 @@ type runner struct {
 	done    int
 	total   int
 	clients map[string]*clusterClients
+	probed  bool
 }
 
 type clusterClients struct {
 	live *liveClient
 	rm   *ssa.ResourceManager
 	kube *kube.Client
+	// serviceAccount is the impersonated "namespace/name", or "".
+	serviceAccount string
 }
 
 func (e *engine) runner(ctx context.Context, c *fleet.Cluster) *runner {
@@ -41,30 +44,50 @@ func (e *engine) runner(ctx context.Context, c *fleet.Cluster) *runner {
 	return r
 }
 
-func (r *runner) clientsFor(ctx context.Context, f *fleet.Fleet, serviceAccount string) (*clusterClients, error) {
+// clientsFor returns the clients Flux would apply o's objects with on the
+// runner's cluster: impersonating o's spec.serviceAccountName in o's
+// namespace, on the hub as on a spoke (fleet.ClientFor), or the cluster's
+// own client without one. The first use checks the cluster is reachable,
+// with the cluster's own client, so that a service account the hub may not
+// impersonate fails only the objects that name it.
+func (r *runner) clientsFor(ctx context.Context, f *fleet.Fleet, o fleet.Object) (*clusterClients, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if cc := r.clients[serviceAccount]; cc != nil {
+	sa := ""
+	if name := o.ServiceAccountName(); name != "" {
+		sa = o.Meta().GetNamespace() + "/" + name
+	}
+	if cc := r.clients[sa]; cc != nil {
 		return cc, nil
 	}
 	if r.err != nil {
 		return nil, r.err
 	}
-	kc, err := f.Client(ctx, r.cluster, serviceAccount)
-	if err == nil && len(r.clients) == 0 {
+	if !r.probed {
 		// One cheap request tells an unreachable cluster apart before
 		// every object fails on its own.
-		if _, verr := kc.Discovery.ServerVersion(); verr != nil {
-			err = fmt.Errorf("cluster %s is unreachable: %w", r.cluster.Name, verr)
+		kc, err := f.Client(ctx, r.cluster, "")
+		if err == nil {
+			if _, verr := kc.Discovery.ServerVersion(); verr != nil {
+				err = fmt.Errorf("cluster %s is unreachable: %w", r.cluster.Name, verr)
+			}
 		}
+		if err != nil {
+			r.err = err
+			return nil, err
+		}
+		r.probed = true
 	}
+	kc, err := f.ClientFor(ctx, r.cluster, o)
 	if err != nil {
-		r.err = err
+		if sa != "" {
+			return nil, fmt.Errorf("impersonating ServiceAccount %s (spec.serviceAccountName of %s) on cluster %s: %w", sa, o.ID(), r.cluster.Name, err)
+		}
 		return nil, err
 	}
-	live := newLiveClient(kc.Client)
-	cc := &clusterClients{live: live, kube: kc, rm: ssa.NewResourceManager(live, nil, fieldOwner)}
-	r.clients[serviceAccount] = cc
+	live := newLiveClient(kc.Client, sa)
+	cc := &clusterClients{live: live, kube: kc, rm: ssa.NewResourceManager(live, nil, fieldOwner), serviceAccount: sa}
+	r.clients[sa] = cc
 	return cc, nil
 }
 
@@ -83,7 +106,7 @@ func (e *engine) progress(r *runner, done, total int) {
 // and reports pruned inventory entries as deleted.
 func (e *engine) dispatch(ctx context.Context, st *ksState, objects []*unstructured.Unstructured) {
 	r := e.runner(ctx, st.cluster)
-	cc, err := r.clientsFor(ctx, e.f, st.ks.Spec.ServiceAccountName)
+	cc, err := r.clientsFor(ctx, e.f, fleet.Object{Kind: kustomizev1.KustomizationKind, Kustomization: st.ks})
 	if err != nil {
 		e.finish(st, err.Error(), nil)
 		return

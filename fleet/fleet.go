@@ -109,6 +109,26 @@ func (o Object) ServiceAccountName() string {
 	return o.HelmRelease.Spec.ServiceAccountName
 }
 
+// Inventory returns the IDs of status.inventory (cli-utils ObjMetadata
+// strings, "namespace_name_group_kind"): nil when the object has no
+// inventory yet, empty when it is empty.
+func (o Object) Inventory() []string {
+	var entries []string
+	switch {
+	case o.Kustomization != nil && o.Kustomization.Status.Inventory != nil:
+		entries = []string{}
+		for _, e := range o.Kustomization.Status.Inventory.Entries {
+			entries = append(entries, e.ID)
+		}
+	case o.HelmRelease != nil && o.HelmRelease.Status.Inventory != nil:
+		entries = []string{}
+		for _, e := range o.HelmRelease.Status.Inventory.Entries {
+			entries = append(entries, e.ID)
+		}
+	}
+	return entries
+}
+
 // Conditions returns status.conditions.
 func (o Object) Conditions() []metav1.Condition {
 	if o.Kustomization != nil {
@@ -415,7 +435,14 @@ func (f *Fleet) Client(ctx context.Context, c *Cluster, serviceAccount string) (
 	if ref.ConfigMapName != "" {
 		return nil, fmt.Errorf("cluster %s (%s): %w", c.Name, ref, ErrUnsupportedKubeConfig)
 	}
-	key := ref.String() + "|" + serviceAccount
+	return f.cached(ref.String()+"|"+serviceAccount, func() (*kube.Client, error) {
+		return f.buildSpokeClient(ctx, c, serviceAccount)
+	})
+}
+
+// cached builds the client of key once and returns it (or its error) ever
+// after.
+func (f *Fleet) cached(key string, build func() (*kube.Client, error)) (*kube.Client, error) {
 	f.mu.Lock()
 	sc := f.clients[key]
 	if sc == nil {
@@ -423,9 +450,7 @@ func (f *Fleet) Client(ctx context.Context, c *Cluster, serviceAccount string) (
 		f.clients[key] = sc
 	}
 	f.mu.Unlock()
-	sc.once.Do(func() {
-		sc.client, sc.err = f.buildSpokeClient(ctx, c, serviceAccount)
-	})
+	sc.once.Do(func() { sc.client, sc.err = build() })
 	return sc.client, sc.err
 }
 
@@ -438,18 +463,7 @@ func (f *Fleet) ClientFor(ctx context.Context, c *Cluster, o Object) (*kube.Clie
 		return f.Client(ctx, c, sa)
 	}
 	ns := o.Meta().GetNamespace()
-	key := "hub|" + ns + "/" + sa
-	f.mu.Lock()
-	sc := f.clients[key]
-	if sc == nil {
-		sc = &spokeClient{}
-		f.clients[key] = sc
-	}
-	f.mu.Unlock()
-	sc.once.Do(func() {
-		sc.client, sc.err = f.hub.Impersonating(ns, sa)
-	})
-	return sc.client, sc.err
+	return f.cached("hub|"+ns+"/"+sa, func() (*kube.Client, error) { return f.hub.Impersonating(ns, sa) })
 }
 
 func (f *Fleet) buildSpokeClient(ctx context.Context, c *Cluster, serviceAccount string) (*kube.Client, error) {

@@ -38,6 +38,9 @@ type Options struct {
 	Clock func() time.Time
 
 	hub *kube.Client
+	// watchProbeInterval, when set, replaces defaultWatchProbeInterval
+	// (tests; no flag).
+	watchProbeInterval time.Duration
 }
 
 // NewOptions returns Options with the defaults of every shared flag.

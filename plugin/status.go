@@ -164,16 +164,23 @@ func (o *StatusOptions) build(ctx context.Context) (*status.Report, error) {
 	return r, nil
 }
 
-// watchProbeInterval is how often --watch redraws without a change on the
-// hub, which contacts every spoke again (reachability, credentials).
-const watchProbeInterval = 30 * time.Second
+// defaultWatchProbeInterval is how often --watch redraws without a change
+// on the hub, which contacts every spoke again (reachability, credentials).
+const defaultWatchProbeInterval = 30 * time.Second
+
+func (o *Options) probeInterval() time.Duration {
+	if o.watchProbeInterval > 0 {
+		return o.watchProbeInterval
+	}
+	return defaultWatchProbeInterval
+}
 
 // watchSettle is how long --watch waits after a change for more, so that
 // a burst (a source moving on, then its Kustomizations) redraws once.
 const watchSettle = 200 * time.Millisecond
 
 // watch draws the status, then redraws when the hub's Flux objects,
-// sources or FluxReport change and every watchProbeInterval. Only a
+// sources or FluxReport change and every probe interval (30s). Only a
 // changed view is printed again. A failing first draw is an error (exit
 // 2); later failures (the hub gone for a while) are shown in the view.
 // Cancelling ctx (Ctrl-C) ends it with exit code 0.
@@ -206,7 +213,7 @@ func (o *StatusOptions) watch(ctx context.Context) error {
 		switch {
 		case tty:
 			// Home the cursor and clear the screen, like watch(1).
-			fmt.Fprintf(&out, "\x1b[H\x1b[2J%s · every change and %s · Ctrl-C to stop\n\n", stamp, watchProbeInterval)
+			fmt.Fprintf(&out, "\x1b[H\x1b[2J%s · every change and %s · Ctrl-C to stop\n\n", stamp, o.probeInterval())
 		case o.Output == "json":
 		case o.Output == "yaml":
 			out.WriteString("---\n")
@@ -231,7 +238,7 @@ func (o *StatusOptions) watch(ctx context.Context) error {
 		}
 		return &ExitError{Code: CodeError, Err: err}
 	}
-	tick := time.NewTicker(watchProbeInterval)
+	tick := time.NewTicker(o.probeInterval())
 	defer tick.Stop()
 	for {
 		// Changes between the first draw and the watches being in place.

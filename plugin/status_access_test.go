@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -240,5 +241,71 @@ func TestStatusCheckAccessServiceAccount(t *testing.T) {
 	got = accessOf(t, decode(t, r.stdout), "control-plane", status.CheckServiceAccount)
 	if r.code != 0 || len(got) != 1 || got[0].State != status.AccessOK || len(got[0].Denied) != 0 {
 		t.Fatalf("with patch rights: exit %d, %+v", r.code, got)
+	}
+}
+
+// TestStatusCheckAccessHelmRelease: a HelmRelease installed on the
+// control-plane spoke as a service account, with the inventory
+// helm-controller writes: --check-access asks the spoke, impersonating it,
+// for each kind and namespace of that inventory, and names what is denied
+// until RBAC allows all of it.
+func TestStatusCheckAccessHelmRelease(t *testing.T) {
+	s, flags := loadSample(t, testfleet.SampleOptions{})
+	c := ctx(t)
+	hub := s.Fleet.Hub.Client
+	key := client.ObjectKey{Namespace: s.Namespace, Name: "memcached"}
+	hr := &helmv2.HelmRelease{}
+	must(t, hub.Get(c, key, hr))
+	if hr.Spec.KubeConfig == nil || hr.Spec.KubeConfig.SecretRef.Name != "control-plane-kubeconfig" {
+		t.Fatalf("sample HelmRelease memcached does not target control-plane: %+v", hr.Spec.KubeConfig)
+	}
+	hr.Spec.ServiceAccountName = "helm-deployer"
+	must(t, hub.Update(c, hr))
+	// The inventory helm-controller records for the release's objects.
+	hr.Status.Inventory = &helmv2.ResourceInventory{Entries: []helmv2.ResourceRef{
+		{ID: s.Namespace + "_memcached_apps_StatefulSet", Version: "v1"},
+		{ID: s.Namespace + "_memcached__Service", Version: "v1"},
+		{ID: s.Namespace + "_memcached-metrics__Service", Version: "v1"},
+	}}
+	must(t, hub.Status().Update(c, hr))
+
+	sa := s.Namespace + "/helm-deployer"
+	object := "HelmRelease/" + s.Namespace + "/memcached"
+	checkSA := func(step string, wantCode int, wantState string, wantDenied ...string) status.AccessCheck {
+		t.Helper()
+		r := run(t, append([]string{"status", "--cluster", "control-plane", "--check-access", "-o", "json"}, flags...)...)
+		var mine []status.AccessCheck
+		for _, a := range accessOf(t, decode(t, r.stdout), "control-plane", status.CheckServiceAccount) {
+			if a.Object == object {
+				mine = append(mine, a)
+			}
+		}
+		if r.code != wantCode || len(mine) != 1 || mine[0].State != wantState || mine[0].ServiceAccount != sa ||
+			strings.Join(mine[0].Denied, ",") != strings.Join(wantDenied, ",") {
+			t.Fatalf("%s: exit %d (want %d), checks of %s %+v, want %s denied %v\n%s", step, r.code, wantCode, object, mine, wantState, wantDenied, r.stderr)
+		}
+		return mine[0]
+	}
+	got := checkSA("no RBAC", 1, status.AccessFailed, "Service in "+s.Namespace, "StatefulSet.apps in "+s.Namespace)
+	if !strings.Contains(got.Message, "ServiceAccount "+sa+" ("+object+") may not patch") {
+		t.Errorf("message %q", got.Message)
+	}
+
+	spoke := s.Fleet.Spokes["control-plane"].Client
+	must(t, client.IgnoreAlreadyExists(spoke.Create(c, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: s.Namespace}})))
+	allow := func(name, group, resource string) {
+		t.Helper()
+		must(t, spoke.Create(c, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: name},
+			Rules: []rbacv1.PolicyRule{{APIGroups: []string{group}, Resources: []string{resource}, Verbs: []string{"get", "patch"}}}}))
+		must(t, spoke.Create(c, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: name},
+			RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: name},
+			Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Namespace: s.Namespace, Name: "helm-deployer"}}}))
+	}
+	allow("helm-deployer-statefulsets", "apps", "statefulsets")
+	checkSA("StatefulSets allowed", 1, status.AccessFailed, "Service in "+s.Namespace)
+	allow("helm-deployer-services", "", "services")
+	got = checkSA("all allowed", 0, status.AccessOK)
+	if got.Message != "ServiceAccount "+sa+" ("+object+") may patch the 2 kinds of its inventory" {
+		t.Errorf("message %q", got.Message)
 	}
 }

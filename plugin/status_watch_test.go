@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 	"github.com/c5c3/kubectl-c5c3/status"
@@ -110,21 +113,7 @@ func TestStatusWatch(t *testing.T) {
 		must(t, cmd.Start())
 		defer func() { _ = cmd.Process.Kill() }()
 
-		blocks := make(chan string, 64)
-		go readBlocks(stdout, blocks)
-		next := func(what string) string {
-			t.Helper()
-			select {
-			case b, ok := <-blocks:
-				if !ok {
-					t.Fatalf("output ended before %s; stderr %q", what, stderr.String())
-				}
-				return b
-			case <-time.After(time.Minute):
-				t.Fatalf("gave up waiting for %s", what)
-			}
-			return ""
-		}
+		next := nextBlock(t, stdout, stderr)
 		first := next("the first block")
 		if !strings.Contains(first, "healthy: 4 clusters") || strings.Contains(first, "\x1b") {
 			t.Fatalf("first block:\n%q", first)
@@ -219,6 +208,28 @@ func waitExit(cmd *exec.Cmd) error {
 	}
 }
 
+// nextBlock reads watch output from r in blocks (readBlocks) and returns
+// a function that waits for the next one, failing the test when the
+// output ends or after a minute (a bound for a hung process, not a timing
+// assertion).
+func nextBlock(t *testing.T, r io.Reader, stderr *syncBuffer) func(what string) string {
+	blocks := make(chan string, 64)
+	go readBlocks(r, blocks)
+	return func(what string) string {
+		t.Helper()
+		select {
+		case b, ok := <-blocks:
+			if !ok {
+				t.Fatalf("output ended before %s; stderr %q", what, stderr.String())
+			}
+			return b
+		case <-time.After(time.Minute):
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		return ""
+	}
+}
+
 // readBlocks splits watch output into blocks: a "# <time>" line, then the
 // view up to a blank line. A line outside that shape ends the stream.
 func readBlocks(r io.Reader, blocks chan<- string) {
@@ -240,5 +251,49 @@ func readBlocks(r io.Reader, blocks chan<- string) {
 		default:
 			b.WriteString(line + "\n")
 		}
+	}
+}
+
+// TestStatusWatchReprobe: without any change on the hub, --watch contacts
+// the spokes again every probe interval (30 s; 1 s here, set through the
+// options, not a flag): a spoke that goes down — its kubeconfig Secret now
+// names a closed port, which no hub watch sees — shows in the next block.
+func TestStatusWatchReprobe(t *testing.T) {
+	s, flags := loadSample(t, testfleet.SampleOptions{})
+	pr, pw := io.Pipe()
+	stderr := &syncBuffer{}
+	streams := genericiooptions.IOStreams{In: strings.NewReader(""), Out: pw, ErrOut: stderr}
+	o := NewOptions(streams)
+	o.watchProbeInterval = time.Second
+	cmd := NewRootCmd(o)
+	cmd.SetArgs(append([]string{"status", "--watch", "--request-timeout", "10s"}, flags...))
+	c, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	code := make(chan int, 1)
+	go func() {
+		code <- execute(c, cmd, streams)
+		_ = pw.Close()
+	}()
+	next := nextBlock(t, pr, stderr)
+	if first := next("the first block"); !strings.Contains(first, "healthy: 4 clusters") {
+		t.Fatalf("first block:\n%s", first)
+	}
+	must(t, s.BreakKubeconfig(ctx(t), "hypervisor", testfleet.FaultUnreachable))
+	b := next("the block after the spoke went down")
+	if !strings.Contains(b, "cluster hypervisor · unreachable") || !strings.Contains(b, "127.0.0.1:1") || !strings.Contains(b, "needs attention: 4 clusters") {
+		t.Fatalf("next block does not show the spoke down:\n%s", b)
+	}
+	cancel()
+	go func() { _, _ = io.Copy(io.Discard, pr) }() // drain until the pipe closes
+	select {
+	case got := <-code:
+		if got != CodeOK {
+			t.Fatalf("exit %d after cancel; stderr %q", got, stderr.String())
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("--watch did not end after its context was cancelled")
+	}
+	if strings.Contains(stderr.String(), "unreachable-token-must-never-be-printed") {
+		t.Fatal("kubeconfig contents leaked")
 	}
 }

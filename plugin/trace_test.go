@@ -8,6 +8,7 @@ import (
 	"time"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+	sourcev1 "github.com/fluxcd/source-controller/api/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -171,6 +172,28 @@ func TestTraceHelmRelease(t *testing.T) {
 		t.Fatalf("listed in the inventory: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	golden.Assert(t, "trace-helmrelease.tree", r.stdout)
+
+	// Just applied by management-apps, before helm-controller's first
+	// reconcile: no status, no HelmChart yet. The step says where the
+	// chart is to come from instead of a source.
+	must(t, hub.Delete(c, &sourcev1.HelmChart{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: ns + "-memcached"}}))
+	must(t, hub.Get(c, client.ObjectKey{Namespace: ns, Name: "memcached"}, rel))
+	rel.Status = helmv2.HelmReleaseStatus{}
+	must(t, hub.Status().Update(c, rel))
+	r = run(t, traceArgs(s, "configmap/"+name, "-n", "memcached", "--cluster", "control-plane", "-o", "json")...)
+	tr = decodeTrace(t, r.stdout)
+	if r.code != 1 || chainIDs(tr) != want {
+		t.Fatalf("no HelmChart yet: exit %d stderr %q chain %s", r.code, r.stderr, chainIDs(tr))
+	}
+	hr = tr.Chain[0]
+	if hr.Source != "" || hr.SourceStatus == nil || hr.SourceStatus.From != "HelmRepository/"+ns+"/bitnami" || hr.Revision != "" || hr.InInventory != nil {
+		t.Fatalf("HelmRelease step without a HelmChart %+v source %+v", hr, hr.SourceStatus)
+	}
+	r = run(t, traceArgs(s, "configmap/"+name, "-n", "memcached", "--cluster", "control-plane")...)
+	if r.code != 1 || !strings.Contains(r.stdout, "source: no HelmChart yet, chart from HelmRepository/"+ns+"/bitnami") {
+		t.Fatalf("no HelmChart yet: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	golden.Assert(t, "trace-helmrelease-nochart.tree", r.stdout)
 }
 
 // TestTraceUnmanaged: an object nothing in Flux applied says so, exit 1.

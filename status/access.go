@@ -335,17 +335,8 @@ func (t accessTarget) String() string {
 // inventoryTargets returns the distinct kinds and namespaces of an
 // object's inventory, and whether it has one.
 func inventoryTargets(o fleet.Object) ([]accessTarget, bool, error) {
-	var ids []string
-	switch {
-	case o.Kustomization != nil && o.Kustomization.Status.Inventory != nil:
-		for _, e := range o.Kustomization.Status.Inventory.Entries {
-			ids = append(ids, e.ID)
-		}
-	case o.HelmRelease != nil && o.HelmRelease.Status.Inventory != nil:
-		for _, e := range o.HelmRelease.Status.Inventory.Entries {
-			ids = append(ids, e.ID)
-		}
-	default:
+	ids := o.Inventory()
+	if ids == nil {
 		return nil, false, nil
 	}
 	seen := map[accessTarget]bool{}

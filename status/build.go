@@ -49,7 +49,7 @@ func Build(ctx context.Context, f *fleet.Fleet, opts Options) (*Report, error) {
 	hubCluster := f.Clusters[0]
 	r.Hub.Name = hubCluster.Name
 	var err error
-	r.Hub.Flux, r.Hub.Notice, err = readFluxReport(ctx, f.Hub().Client, opts.FluxNamespace)
+	r.Hub.Flux, r.Hub.Notice, err = ReadFluxReport(ctx, f.Hub().Client, opts.FluxNamespace)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +72,7 @@ func Build(ctx context.Context, f *fleet.Fleet, opts Options) (*Report, error) {
 	r.Hub.Access = []AccessCheck{fluxAPICheck(f.Hub().Mapper)}
 	access := fleetAccess(ctx, f, clusters, probes, r.Hub.ServerVersion, opts.CheckAccess, now)
 
-	ready := readiness(f)
+	ready := Readiness(f)
 	for _, c := range clusters {
 		if opts.Cluster != "" && c.Name != opts.Cluster {
 			continue
@@ -90,7 +90,7 @@ func Build(ctx context.Context, f *fleet.Fleet, opts Options) (*Report, error) {
 		}
 		rc.Access = access[c.Name]
 		for _, o := range c.Objects {
-			rc.Objects = append(rc.Objects, objectStatus(f, o, ready))
+			rc.Objects = append(rc.Objects, ObjectStatus(f, o, ready))
 		}
 		r.Clusters = append(r.Clusters, rc)
 	}
@@ -101,9 +101,10 @@ func Build(ctx context.Context, f *fleet.Fleet, opts Options) (*Report, error) {
 	return r, nil
 }
 
-// readFluxReport reads the FluxReport "flux". A missing report or a hub
-// without the Flux Operator CRDs is a notice, not an error.
-func readFluxReport(ctx context.Context, hub client.Reader, ns string) (*Flux, string, error) {
+// ReadFluxReport reads the FluxReport "flux" in namespace ns of the hub.
+// A missing report or a hub without the Flux Operator CRDs is a notice
+// (returned with a nil report), not an error.
+func ReadFluxReport(ctx context.Context, hub client.Reader, ns string) (*Flux, string, error) {
 	u := &unstructured.Unstructured{}
 	u.SetGroupVersionKind(fleet.FluxReportGVK)
 	err := hub.Get(ctx, client.ObjectKey{Namespace: ns, Name: "flux"}, u)
@@ -179,9 +180,9 @@ func n(v any) int64 {
 	return 0
 }
 
-// readiness maps "namespace/name" of every Kustomization to whether it is
-// Ready, for dependsOn.
-func readiness(f *fleet.Fleet) map[string]bool {
+// Readiness maps "namespace/name" of every Kustomization to whether it is
+// Ready, for ObjectStatus's dependsOn.
+func Readiness(f *fleet.Fleet) map[string]bool {
 	out := map[string]bool{}
 	for _, c := range f.Clusters {
 		for _, o := range c.Objects {
@@ -193,7 +194,10 @@ func readiness(f *fleet.Fleet) map[string]bool {
 	return out
 }
 
-func objectStatus(f *fleet.Fleet, o fleet.Object, ready map[string]bool) Object {
+// ObjectStatus is the status of one Flux object as Build reports it:
+// state, Ready condition, applied and source revisions, stale, the
+// dependencies it waits for (ready is Readiness(f)), inventory size.
+func ObjectStatus(f *fleet.Fleet, o fleet.Object, ready map[string]bool) Object {
 	m := o.Meta()
 	out := Object{Kind: o.Kind, Namespace: m.GetNamespace(), Name: m.GetName(), Ready: string(metav1.ConditionUnknown), Created: m.GetCreationTimestamp().UTC()}
 	cond := apimeta.FindStatusCondition(o.Conditions(), meta.ReadyCondition)

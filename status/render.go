@@ -28,8 +28,9 @@ func (o RenderOptions) now() time.Time {
 	return o.Now
 }
 
-// symbol returns the flux CLI's ✔ ✗ ◎ painted, or "" with colour off.
-func (o RenderOptions) symbol(state string) string {
+// Symbol is the mark the tree puts before a state: the flux CLI's ✔ ✗ ◎
+// painted, or "" with colour off.
+func (o RenderOptions) Symbol(state string) string {
 	p := o.Palette
 	if !p.On {
 		return ""
@@ -44,7 +45,8 @@ func (o RenderOptions) symbol(state string) string {
 	}
 }
 
-func (o RenderOptions) word(state string) string {
+// Word paints a state the way the tree does.
+func (o RenderOptions) Word(state string) string {
 	switch state {
 	case StateReady:
 		return o.Palette.Green(state)
@@ -90,7 +92,7 @@ func WriteTree(w io.Writer, r *Report, o RenderOptions) error {
 }
 
 func fluxTree(root *printers.Node, f *Flux, o RenderOptions) {
-	label := o.symbol(boolState(fluxHealthy(f))) + "Flux " + f.Version
+	label := o.Symbol(boolState(fluxHealthy(f))) + "Flux " + f.Version
 	if f.Status != "" {
 		label += " · " + f.Status
 	}
@@ -102,18 +104,18 @@ func fluxTree(root *printers.Node, f *Flux, o RenderOptions) {
 	}
 	fn := root.Add(label)
 	if sy := f.Sync; sy != nil {
-		l := o.symbol(boolState(sy.Ready)) + "sync " + sy.Source
+		l := o.Symbol(boolState(sy.Ready)) + "sync " + sy.Source
 		if sy.Path != "" {
 			l += " path " + sy.Path
 		}
-		l += " · " + o.word(boolState(sy.Ready))
+		l += " · " + o.Word(boolState(sy.Ready))
 		if sy.Status != "" {
 			l += "\n" + o.Palette.Faint(shortRevisions(sy.Status))
 		}
 		fn.Add(l)
 	}
 	for _, c := range f.Components {
-		l := o.symbol(boolState(c.Ready)) + c.Name + " · " + o.word(boolState(c.Ready))
+		l := o.Symbol(boolState(c.Ready)) + c.Name + " · " + o.Word(boolState(c.Ready))
 		if !c.Ready && c.Status != "" {
 			l += " · " + c.Status
 		}
@@ -131,7 +133,7 @@ func fluxTree(root *printers.Node, f *Flux, o RenderOptions) {
 func clusterTree(root *printers.Node, c Cluster, o RenderOptions) {
 	p := o.Palette
 	state := boolState(c.Reachable)
-	label := o.symbol(state) + "cluster " + p.Bold(c.Name)
+	label := o.Symbol(state) + "cluster " + p.Bold(c.Name)
 	if c.Hub {
 		label += " (hub)"
 	}
@@ -184,11 +186,11 @@ func accessLabel(checks []AccessCheck, o RenderOptions) string {
 func (o RenderOptions) accessSymbol(state string) string {
 	switch state {
 	case AccessOK:
-		return o.symbol(StateReady)
+		return o.Symbol(StateReady)
 	case AccessWarning:
-		return o.symbol(StateProgressing)
+		return o.Symbol(StateProgressing)
 	}
-	return o.symbol(StateFailed)
+	return o.Symbol(StateFailed)
 }
 
 func (o RenderOptions) accessWord(state string) string {
@@ -207,12 +209,12 @@ func objectLabel(obj Object, o RenderOptions) string {
 	if obj.Stale && state == StateReady {
 		state = StateProgressing // yellow: something is not applied yet
 	}
-	parts := []string{o.symbol(state) + obj.ID(), o.word(obj.State)}
+	parts := []string{o.Symbol(state) + obj.ID(), o.Word(obj.State)}
 	if obj.Stale {
 		parts = append(parts, p.Yellow("stale"))
 	}
 	if obj.Revision != "" {
-		parts = append(parts, "applied "+shortRevision(obj.Revision))
+		parts = append(parts, "applied "+ShortRevision(obj.Revision))
 	}
 	if obj.Inventory != nil {
 		parts = append(parts, plural(*obj.Inventory, "object"))
@@ -220,7 +222,7 @@ func objectLabel(obj Object, o RenderOptions) string {
 	label := strings.Join(parts, " · ")
 	var detail []string
 	if obj.Stale {
-		detail = append(detail, fmt.Sprintf("source %s has %s", obj.Source, shortRevision(obj.SourceRevision)))
+		detail = append(detail, fmt.Sprintf("source %s has %s", obj.Source, ShortRevision(obj.SourceRevision)))
 	}
 	if len(obj.WaitingFor) > 0 {
 		detail = append(detail, "waiting for "+strings.Join(obj.WaitingFor, ", "))
@@ -242,7 +244,7 @@ func summaryLine(s Summary, o RenderOptions) string {
 		line += fmt.Sprintf(", %d unreachable", s.Unreachable)
 	}
 	if s.AccessFailing > 0 || s.AccessWarnings > 0 {
-		line += fmt.Sprintf("; access checks: %d failing, %d warnings", s.AccessFailing, s.AccessWarnings)
+		line += fmt.Sprintf("; access checks: %d failing, %s", s.AccessFailing, plural(s.AccessWarnings, "warning"))
 	}
 	if s.Healthy {
 		return p.Green("healthy") + ": " + line
@@ -315,8 +317,8 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-// shortRevision shortens "main@sha1:<40 hex>" to "main@sha1:<7 hex>".
-func shortRevision(rev string) string {
+// ShortRevision shortens "main@sha1:<40 hex>" to "main@sha1:<7 hex>".
+func ShortRevision(rev string) string {
 	i := strings.LastIndex(rev, ":")
 	if i < 0 || len(rev)-i-1 < 12 {
 		return rev
@@ -329,7 +331,7 @@ func shortRevisions(msg string) string {
 	fields := strings.Fields(msg)
 	for i, f := range fields {
 		if strings.Contains(f, "@sha") {
-			fields[i] = shortRevision(f)
+			fields[i] = ShortRevision(f)
 		}
 	}
 	return strings.Join(fields, " ")

@@ -147,10 +147,10 @@ func TestObjectStatus(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.want.Kind, tc.want.Namespace, tc.want.Name = fleet.KindKustomization, "flux-system", "apps"
 			tc.want.Source, tc.want.SourceRevision, tc.want.Path = "GitRepository/flux-system/c5c3-gitops", "main@sha1:2", "./clusters/apps"
-			got := objectStatus(f, tc.o, deps)
+			got := ObjectStatus(f, tc.o, deps)
 			got.Created = tc.want.Created
 			if !reflect.DeepEqual(got, tc.want) {
-				t.Errorf("objectStatus:\n got %+v\nwant %+v", got, tc.want)
+				t.Errorf("ObjectStatus:\n got %+v\nwant %+v", got, tc.want)
 			}
 		})
 	}
@@ -159,11 +159,11 @@ func TestObjectStatus(t *testing.T) {
 		hr := &helmv2.HelmRelease{ObjectMeta: metav1.ObjectMeta{Namespace: "flux-system", Name: "memcached"},
 			Spec: helmv2.HelmReleaseSpec{Chart: &helmv2.HelmChartTemplate{Spec: helmv2.HelmChartTemplateSpec{Chart: "memcached", Version: "7.5.0"}}}}
 		o := fleet.Object{Kind: fleet.KindHelmRelease, HelmRelease: hr}
-		if got := objectStatus(f, o, deps); got.Chart != "memcached@7.5.0" || got.Revision != "" {
+		if got := ObjectStatus(f, o, deps); got.Chart != "memcached@7.5.0" || got.Revision != "" {
 			t.Errorf("before install: chart %q revision %q, want memcached@7.5.0 and none", got.Chart, got.Revision)
 		}
 		hr.Status.History = helmv2.Snapshots{{ChartName: "memcached", ChartVersion: "7.4.16"}}
-		if got := objectStatus(f, o, deps); got.Chart != "memcached@7.4.16" || got.Revision != "7.4.16" {
+		if got := ObjectStatus(f, o, deps); got.Chart != "memcached@7.4.16" || got.Revision != "7.4.16" {
 			t.Errorf("installed: chart %q revision %q, want memcached@7.4.16 and 7.4.16", got.Chart, got.Revision)
 		}
 	})

@@ -67,7 +67,7 @@ func Run(ctx context.Context, f *fleet.Fleet, opts Options) (*Trace, error) {
 	if c.KubeConfig != nil {
 		t.Object.KubeConfig = c.KubeConfig.String()
 	}
-	tr := &tracer{f: f, opts: opts, t: t, cluster: c, objects: map[string]located{}}
+	tr := &tracer{f: f, opts: opts, t: t, cluster: c, objects: map[string]located{}, ready: status.Readiness(f)}
 	for _, fc := range f.Clusters {
 		for _, o := range fc.Objects {
 			tr.objects[o.ID()] = located{o, fc}
@@ -148,6 +148,8 @@ type tracer struct {
 	objects map[string]located
 	// inventoryID is the traced object as inventories list it.
 	inventoryID string
+	// ready is status.Readiness of the fleet, for dependsOn.
+	ready map[string]bool
 }
 
 // mapping resolves the resource type on the object's cluster, or on the
@@ -266,31 +268,11 @@ func groupKind(o fleet.Object) schema.GroupKind {
 	return helmv2.GroupVersion.WithKind(fleet.KindHelmRelease).GroupKind()
 }
 
-func inventory(o fleet.Object) []string {
-	var ids []string
-	switch {
-	case o.Kustomization != nil && o.Kustomization.Status.Inventory != nil:
-		for _, e := range o.Kustomization.Status.Inventory.Entries {
-			ids = append(ids, e.ID)
-		}
-	case o.HelmRelease != nil && o.HelmRelease.Status.Inventory != nil:
-		for _, e := range o.HelmRelease.Status.Inventory.Entries {
-			ids = append(ids, e.ID)
-		}
-	default:
-		return nil
-	}
-	if ids == nil {
-		ids = []string{}
-	}
-	return ids
-}
-
 // byInventory finds the first applier (in fleet order) deploying to the
 // object's cluster whose inventory lists the object.
 func (tr *tracer) byInventory() *located {
 	for _, o := range tr.cluster.Objects {
-		for _, id := range inventory(o) {
+		for _, id := range o.Inventory() {
 			if id == tr.inventoryID {
 				return &located{o, tr.cluster}
 			}
@@ -301,11 +283,11 @@ func (tr *tracer) byInventory() *located {
 
 // step describes one applier.
 func (tr *tracer) step(l located, applies, appliesID string) Step {
-	st := Step{Object: status.ObjectStatus(tr.f, l.obj), Found: true, Cluster: l.cluster.Name, Applies: applies}
+	st := Step{Object: status.ObjectStatus(tr.f, l.obj, tr.ready), Found: true, Cluster: l.cluster.Name, Applies: applies}
 	if l.cluster.KubeConfig != nil {
 		st.KubeConfig = l.cluster.KubeConfig.String()
 	}
-	if inv := inventory(l.obj); inv != nil {
+	if inv := l.obj.Inventory(); inv != nil {
 		in := false
 		for _, id := range inv {
 			in = in || id == appliesID

@@ -1,7 +1,10 @@
 // Command demo starts a local fleet — a hub and three spokes, each a real
 // kube-apiserver + etcd — loads the sample gitops repo into it with some
-// drift and one failing Kustomization, prints `kubectl c5c3 status`, and
-// keeps the fleet running until Ctrl-C. Run it with `make demo`.
+// drift, one failing Kustomization and a spoke credential that expires
+// soon, applies its staging and production environments, prints
+// `kubectl c5c3 status`, `trace`, `diff`, `versions` and `promote
+// --dry-run`, and keeps the fleet running until Ctrl-C. Run it with
+// `make demo`.
 package main
 
 import (
@@ -81,14 +84,19 @@ func run(plugin, dir string, once bool) error {
 	}
 	for _, args := range [][]string{
 		{"status"},
-		{"diff", "--repo", s.RepoDir},
+		{"trace", "deploy/keystone-api", "-n", "openstack", "--cluster", "control-plane", "--diff", "--repo", s.RepoDir},
+		// The sample's HelmReleases name public chart repositories,
+		// which this offline demo cannot reach: they are diffed as
+		// objects only.
+		{"diff", "--repo", s.RepoDir, "--helm=false"},
+		{"versions", "--repo", s.RepoDir},
 		{"promote", "staging", "production", "--repo", s.RepoDir, "--dry-run"},
 	} {
-		if args[0] == "promote" {
-			// The staging and production environments promote works
-			// between: their hub Kustomizations, Ready but not applied
-			// (both would target this same demo hub).
-			if err := s.AddEnvironments(ctx); err != nil {
+		if args[0] == "versions" {
+			// The staging and production environments versions and
+			// promote work with, reconciled into hub namespaces of their
+			// own (both stand for hubs of their own, here the demo hub).
+			if err := applyEnvironments(ctx, s); err != nil {
 				return err
 			}
 		}
@@ -108,13 +116,16 @@ func run(plugin, dir string, once bool) error {
   export PATH=%s:$PATH
   kubectl c5c3 status
   kubectl c5c3 status --failing -o table
+  kubectl c5c3 status -w           # redraws on every change; Ctrl-C to stop
+  kubectl c5c3 trace deploy/keystone-api -n openstack --cluster control-plane
   cd %s            # the sample gitops checkout the fleet runs
   kubectl c5c3 diff control-plane
   kubectl c5c3 diff control-plane -o markdown
+  kubectl c5c3 versions -o markdown
   kubectl c5c3 promote staging production --dry-run
 
-(staging-apps and production-apps share this one demo hub, unapplied: a plain
-"kubectl c5c3 diff" lists everything they would create.)
+(staging and production are reconciled into the namespaces
+flux-system-staging and flux-system-production of this one demo hub.)
 
 `, kubeconfig, filepath.Dir(bin), s.RepoDir)
 	if once {
@@ -123,6 +134,19 @@ func run(plugin, dir string, once bool) error {
 	fmt.Println("Press Ctrl-C to stop it; nothing is left running afterwards.")
 	<-ctx.Done()
 	return nil
+}
+
+// applyEnvironments reconciles the sample's staging and production
+// environments into the demo hub and makes the checkout look cloned, as
+// promote wants it.
+func applyEnvironments(ctx context.Context, s *testfleet.Sample) error {
+	fmt.Fprintln(os.Stderr, "applying the staging and production environments...")
+	for _, name := range []string{"staging", "production"} {
+		if _, err := s.ApplyEnvironment(ctx, name); err != nil {
+			return fmt.Errorf("environment %s: %w", name, err)
+		}
+	}
+	return s.LookCloned()
 }
 
 // editCheckout bumps the keystone image tag in the sample checkout, an
@@ -137,9 +161,11 @@ func editCheckout(repo string) error {
 	return os.WriteFile(p, b, 0o644)
 }
 
-// breakThings adds the drift and failure that make the demo interesting:
-// keystone-api scaled by hand on the control-plane spoke, and the
-// hypervisor Kustomization failing its health check.
+// breakThings adds the drift and failures that make the demo interesting:
+// keystone-api scaled by hand on the control-plane spoke, the hypervisor
+// Kustomization failing its health check, and the storage spoke's
+// kubeconfig Secret holding a client certificate that expires in 20 days
+// (an access warning).
 func breakThings(ctx context.Context, f *testfleet.Fleet, s *testfleet.Sample) error {
 	cp := f.Spokes["control-plane"].Client
 	dep := &appsv1.Deployment{}
@@ -151,6 +177,14 @@ func breakThings(ctx context.Context, f *testfleet.Fleet, s *testfleet.Sample) e
 	if err := cp.Patch(ctx, dep, patch, client.FieldOwner("kubectl-edit")); err != nil {
 		return err
 	}
-	return s.Fail(ctx, "Kustomization", "hypervisor-apps", "HealthCheckFailed",
-		"timeout waiting for: [DaemonSet/nova-compute/nova-compute status: 'InProgress']")
+	if err := s.Fail(ctx, "Kustomization", "hypervisor-apps", "HealthCheckFailed",
+		"timeout waiting for: [DaemonSet/nova-compute/nova-compute status: 'InProgress']"); err != nil {
+		return err
+	}
+	now := time.Now()
+	kc, err := f.Spokes["storage"].KubeconfigWithClientCert("storage-deployer", now.Add(-time.Hour), now.Add(20*24*time.Hour))
+	if err != nil {
+		return err
+	}
+	return s.SetKubeconfig(ctx, "storage", kc)
 }

@@ -197,17 +197,11 @@ var EnvironmentKustomizations = map[string]string{"staging-apps": "./clusters/st
 
 // AddEnvironments creates the staging and production hub Kustomizations,
 // Ready at the sample's revision (their objects are not applied, so their
-// inventories are empty; ReconcileEnvironment applies one for real), and makes the checkout
-// look cloned: main tracks origin/main and a committer is configured.
+// inventories are empty; ReconcileEnvironment applies one for real), and
+// makes the checkout look cloned (LookCloned).
 func (s *Sample) AddEnvironments(ctx context.Context) error {
-	for _, args := range [][]string{
-		{"config", "user.name", "c5c3 demo"}, {"config", "user.email", "demo@c5c3.example"},
-		{"update-ref", "refs/remotes/origin/main", "HEAD"},
-		{"config", "branch.main.remote", "origin"}, {"config", "branch.main.merge", "refs/heads/main"},
-	} {
-		if out, err := exec.Command("git", append([]string{"-C", s.RepoDir}, args...)...).CombinedOutput(); err != nil {
-			return fmt.Errorf("git %v: %v: %s", args, err, out)
-		}
+	if err := s.LookCloned(); err != nil {
+		return err
 	}
 	for name, path := range EnvironmentKustomizations {
 		ks := &kustomizev1.Kustomization{
@@ -225,6 +219,21 @@ func (s *Sample) AddEnvironments(ctx context.Context) error {
 			Reason: meta.ReconciliationSucceededReason, Message: "Applied revision: " + s.Revision, ObservedGeneration: ks.Generation})
 		if err := s.Fleet.Hub.Client.Status().Update(ctx, ks); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// LookCloned makes the sample checkout look cloned, as promote wants it:
+// main tracks origin/main and a committer is configured.
+func (s *Sample) LookCloned() error {
+	for _, args := range [][]string{
+		{"config", "user.name", "c5c3 demo"}, {"config", "user.email", "demo@c5c3.example"},
+		{"update-ref", "refs/remotes/origin/main", "HEAD"},
+		{"config", "branch.main.remote", "origin"}, {"config", "branch.main.merge", "refs/heads/main"},
+	} {
+		if out, err := exec.Command("git", append([]string{"-C", s.RepoDir}, args...)...).CombinedOutput(); err != nil {
+			return fmt.Errorf("git %v: %v: %s", args, err, out)
 		}
 	}
 	return nil
