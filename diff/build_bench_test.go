@@ -28,10 +28,10 @@ func BenchmarkBuild(b *testing.B) {
 	}
 }
 
-// BenchmarkBuildFleet builds the four 500-object Kustomizations of the
+// BenchmarkBuildFleet builds the four Kustomizations (-bench.objects/4 objects each) of the
 // BenchmarkDiffFleet tree in process, without any cluster.
 func BenchmarkBuildFleet(b *testing.B) {
-	repo := generateRepo(b, 500)
+	repo := generateRepo(b, *benchObjects/len(benchClusters))
 	bld, err := diff.NewBuilder(repo, nil, false)
 	if err != nil {
 		b.Fatal(err)
