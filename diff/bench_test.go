@@ -3,6 +3,7 @@ package diff_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -23,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/c5c3/kubectl-c5c3/diff"
+	"github.com/c5c3/kubectl-c5c3/fleet"
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 	"github.com/c5c3/kubectl-c5c3/kube"
 )
@@ -338,6 +340,52 @@ func BenchmarkDiffClusters(b *testing.B) {
 		ratio(float64(c4.cpu), float64(c8.cpu)), ratio(float64(c4.requests), float64(c8.requests)))
 	fmt.Printf("  fixed cost per extra cluster: wall %+.0f ms, CPU %+.0f ms, %+.1f requests\n\n",
 		(c8.wall-c4.wall).Seconds()/n/extra*1e3, (c8.cpu-c4.cpu).Seconds()/n/extra*1e3, float64(c8.requests-c4.requests)/extra)
+}
+
+// BenchmarkDiffInProcess runs what `kubectl c5c3 diff -o json` runs on the
+// BenchmarkDiffFleet fleet (-bench.objects objects, hub + 3 spokes, 10 %
+// drifted), in process so that -benchmem and -memprofile see it: fleet
+// discovery, diff.Run and the JSON rendering ("run"), and the builds alone
+// ("build"); "run" minus "build" is the discovery, LIST and dry-run side.
+// Allocations do not depend on the machine's load, unlike time.
+func BenchmarkDiffInProcess(b *testing.B) {
+	f := testfleet.Get(b)
+	ctx := context.Background()
+	src := generateRepo(b, *benchObjects/len(benchClusters))
+	s, err := f.LoadSample(ctx, testfleet.SampleOptions{Namespace: testfleet.Namespace(b), Source: src, NoFluxReport: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	drifted := driftTenPercent(b, s.RepoDir)
+	hub, err := kube.NewClient(f.Hub.Config)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("run", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			fl, err := fleet.Discover(ctx, hub, fleet.Options{Namespace: s.Namespace})
+			if err != nil {
+				b.Fatal(err)
+			}
+			r, err := diff.Run(ctx, fl, diff.Options{RepoDir: s.RepoDir, NoHelm: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := json.MarshalIndent(r, "", "  "); err != nil {
+				b.Fatal(err)
+			}
+			if r.Summary.Drifted != drifted {
+				b.Fatalf("diff found %d drifted objects, want %d", r.Summary.Drifted, drifted)
+			}
+		}
+	})
+	b.Run("build", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			buildManifests(b, f, s)
+		}
+	})
 }
 
 // BenchmarkDiffSelectedSmall diffs Kustomizations of the sample fleet (107
