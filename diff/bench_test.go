@@ -363,6 +363,7 @@ func BenchmarkDiffInProcess(b *testing.B) {
 	}
 	b.Run("run", func(b *testing.B) {
 		b.ReportAllocs()
+		cpu := processCPU()
 		for b.Loop() {
 			fl, err := fleet.Discover(ctx, hub, fleet.Options{Namespace: s.Namespace})
 			if err != nil {
@@ -379,13 +380,25 @@ func BenchmarkDiffInProcess(b *testing.B) {
 				b.Fatalf("diff found %d drifted objects, want %d", r.Summary.Drifted, drifted)
 			}
 		}
+		b.ReportMetric((processCPU()-cpu).Seconds()/float64(b.N), "s-cpu/op")
 	})
 	b.Run("build", func(b *testing.B) {
 		b.ReportAllocs()
+		cpu := processCPU()
 		for b.Loop() {
 			buildManifests(b, f, s)
 		}
+		b.ReportMetric((processCPU()-cpu).Seconds()/float64(b.N), "s-cpu/op")
 	})
+}
+
+// processCPU is the CPU time (user+sys) the test process used so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkDiffSelectedSmall diffs Kustomizations of the sample fleet (107
