@@ -347,6 +347,8 @@ func BenchmarkDiffClusters(b *testing.B) {
 // drifted), in process so that -benchmem and -memprofile see it: fleet
 // discovery, diff.Run and the JSON rendering ("run"), and the builds alone
 // ("build"); "run" minus "build" is the discovery, LIST and dry-run side.
+// "select-name" and "select-path" diff one hub-local Kustomization chosen by
+// NAMESPACE/NAME and by its path.
 // Allocations do not depend on the machine's load, unlike time.
 func BenchmarkDiffInProcess(b *testing.B) {
 	f := testfleet.Get(b)
@@ -390,6 +392,29 @@ func BenchmarkDiffInProcess(b *testing.B) {
 		}
 		b.ReportMetric((processCPU()-cpu).Seconds()/float64(b.N), "s-cpu/op")
 	})
+	// The same hub-local Kustomization selected by name and by its path: a
+	// path argument builds every other Kustomization too, to learn which
+	// files it reads (without contacting its cluster).
+	for _, sel := range []struct{ name, target string }{{"select-name", s.Namespace + "/bench-management"}, {"select-path", "apps/bench-management"}} {
+		b.Run(sel.name, func(b *testing.B) {
+			b.ReportAllocs()
+			cpu := processCPU()
+			for b.Loop() {
+				fl, err := fleet.Discover(ctx, hub, fleet.Options{Namespace: s.Namespace})
+				if err != nil {
+					b.Fatal(err)
+				}
+				r, err := diff.Run(ctx, fl, diff.Options{RepoDir: s.RepoDir, NoHelm: true, Targets: []string{sel.target}})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(r.Kustomizations) != 1 || r.Kustomizations[0].Name != "bench-management" {
+					b.Fatalf("%s selected %v, want only bench-management", sel.target, r.Kustomizations)
+				}
+			}
+			b.ReportMetric((processCPU()-cpu).Seconds()/float64(b.N), "s-cpu/op")
+		})
+	}
 }
 
 // processCPU is the CPU time (user+sys) the test process used so far.
