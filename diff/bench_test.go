@@ -3,10 +3,13 @@ package diff_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/c5c3/kubectl-c5c3/diff"
+	"github.com/c5c3/kubectl-c5c3/fleet"
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 	"github.com/c5c3/kubectl-c5c3/kube"
 )
@@ -29,9 +33,32 @@ func TestMain(m *testing.M) { os.Exit(testfleet.Run(m)) }
 
 var benchClusters = []string{"management", "control-plane", "hypervisor", "storage"}
 
+// benchObjects is the total number of objects of the generated fleets
+// (BenchmarkDiffFleet, BenchmarkDiffClusters, BenchmarkBuildFleet): smaller
+// for a quick run, e.g. -bench.objects=200.
+var benchObjects = flag.Int("bench.objects", 2000, "objects of the generated bench fleets")
+
+// benchEntry is one Kustomization of a generated tree: the cluster it
+// applies to (the hub for "management", else through the kubeconfig Secret
+// "<cluster>-kubeconfig") and its name, which is also its path
+// (./apps/<name>) and the namespace of its objects.
+type benchEntry struct{ cluster, name string }
+
 // generateRepo writes a gitops tree with one Kustomization per cluster and
 // perCluster objects in each path (ConfigMaps, Services, Deployments).
 func generateRepo(tb testing.TB, perCluster int) string {
+	var entries []benchEntry
+	for _, c := range benchClusters {
+		entries = append(entries, benchEntry{cluster: c, name: "bench-" + c})
+	}
+	return generateEntries(tb, entries, perCluster)
+}
+
+// generateEntries writes a gitops tree with one Kustomization per entry,
+// applied by the hub Kustomization of ./clusters/management, and perEntry
+// objects in each path (a Namespace, then ConfigMaps, Services,
+// Deployments).
+func generateEntries(tb testing.TB, entries []benchEntry, perEntry int) string {
 	tb.Helper()
 	dir := tb.TempDir()
 	write := func(rel, content string) {
@@ -44,30 +71,30 @@ func generateRepo(tb testing.TB, perCluster int) string {
 		}
 	}
 	var mgmt []string
-	for _, c := range benchClusters {
+	for _, e := range entries {
 		kc := ""
-		if c != "management" {
-			kc = "  kubeConfig:\n    secretRef:\n      name: " + c + "-kubeconfig\n"
+		if e.cluster != "management" {
+			kc = "  kubeConfig:\n    secretRef:\n      name: " + e.cluster + "-kubeconfig\n"
 		}
-		write("clusters/management/bench-"+c+".yaml", fmt.Sprintf(`apiVersion: kustomize.toolkit.fluxcd.io/v1
+		ns := e.name
+		write("clusters/management/"+ns+".yaml", fmt.Sprintf(`apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
 metadata:
-  name: bench-%s
+  name: %s
   namespace: flux-system
 spec:
   interval: 10m
-  path: ./apps/bench-%s
+  path: ./apps/%s
   prune: true
   sourceRef:
     kind: GitRepository
     name: flux-system
-%s`, c, c, kc))
-		mgmt = append(mgmt, "  - bench-"+c+".yaml")
+%s`, ns, ns, kc))
+		mgmt = append(mgmt, "  - "+ns+".yaml")
 		var res []string
-		ns := "bench-" + c
 		write("apps/"+ns+"/namespace.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: "+ns+"\n")
 		res = append(res, "  - namespace.yaml")
-		for i := 1; i < perCluster; i++ {
+		for i := 1; i < perEntry; i++ {
 			name := fmt.Sprintf("obj-%04d", i)
 			var body string
 			switch i % 5 {
@@ -87,11 +114,14 @@ spec:
 	return dir
 }
 
-// driftTenPercent changes every tenth ConfigMap in the checkout.
+// driftTenPercent changes every tenth object of each generated path in the
+// checkout (the ConfigMap's value, the Deployment's replicas, the Service's
+// port).
 func driftTenPercent(tb testing.TB, repo string) int {
 	n := 0
-	for _, c := range benchClusters {
-		files, _ := filepath.Glob(filepath.Join(repo, "apps", "bench-"+c, "obj-*.yaml"))
+	dirs, _ := filepath.Glob(filepath.Join(repo, "apps", "*"))
+	for _, d := range dirs {
+		files, _ := filepath.Glob(filepath.Join(d, "obj-*.yaml"))
 		for i, p := range files {
 			if i%10 != 0 {
 				continue
@@ -121,8 +151,7 @@ func driftTenPercent(tb testing.TB, repo string) int {
 func BenchmarkDiffFleet(b *testing.B) {
 	f := testfleet.Get(b)
 	ctx := context.Background()
-	const perCluster = 500
-	src := generateRepo(b, perCluster)
+	src := generateRepo(b, *benchObjects/len(benchClusters))
 	s, err := f.LoadSample(ctx, testfleet.SampleOptions{Namespace: testfleet.Namespace(b), Source: src, NoFluxReport: true})
 	if err != nil {
 		b.Fatal(err)
@@ -217,6 +246,184 @@ func BenchmarkDiffFleet(b *testing.B) {
 	fmt.Printf("  (c) kubectl diff --server-side %4.2fs  → (a) is %.2f× kubectl (target < 1×)\n", kubectlWall.Seconds()/n, float64(cliWall)/float64(kubectlWall))
 	fmt.Printf("  (d) the %d hub-local Kustomizations selected %5.2fs, flux diff kustomization of each, summed %.2fs  → %.2f× flux (target ≤ 0.2×)\n\n",
 		len(hubLocal), selWall.Seconds()/n, fluxWall.Seconds()/n, float64(selWall)/float64(fluxWall))
+}
+
+// BenchmarkDiffClusters measures whether the cost is flat in the number of
+// clusters: the same -bench.objects objects (10 % drifted) spread over 4,
+// then over 8 spoke entries — kubeconfig Secrets on the hub, several of them
+// reaching the same spoke apiserver, each entry's Kustomization applying to
+// its own namespace. "Flat" means: for a fixed number of objects, the cost
+// does not grow with the clusters they are spread over, so the ratio 8/4 of
+// wall time, of CPU time (user+sys of the plugin) and of requests is ≈ 1×,
+// the time per object stays the same, and what the 4 extra entries add —
+// the fixed cost per cluster (its Secret, client, probe, one LIST per kind)
+// — is small against the per-object work. The bench prints both.
+func BenchmarkDiffClusters(b *testing.B) {
+	f := testfleet.Get(b)
+	ctx := context.Background()
+	bin := buildPlugin(b)
+	var spokes []string
+	for name := range f.Spokes {
+		spokes = append(spokes, name)
+	}
+	sort.Strings(spokes)
+	type config struct {
+		entries          int
+		s                *testfleet.Sample
+		objects, drifted int
+		wall, cpu        time.Duration
+		requests         int
+	}
+	configs := []*config{{entries: 4}, {entries: 8}}
+	for _, c := range configs {
+		var entries []benchEntry
+		aliases := map[string]string{}
+		for i := range c.entries {
+			name := fmt.Sprintf("spoke-%d", i+1)
+			aliases[name] = spokes[i%len(spokes)]
+			entries = append(entries, benchEntry{cluster: name, name: fmt.Sprintf("c%d-%s", c.entries, name)})
+		}
+		src := generateEntries(b, entries, *benchObjects/c.entries)
+		s, err := f.LoadSample(ctx, testfleet.SampleOptions{Namespace: testfleet.Namespace(b), Source: src, NoFluxReport: true, SpokeAliases: aliases})
+		if err != nil {
+			b.Fatal(err)
+		}
+		c.s, c.drifted = s, driftTenPercent(b, s.RepoDir)
+		c.objects = (*benchObjects / c.entries) * c.entries
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		for _, c := range configs {
+			start := time.Now()
+			cmd := exec.Command(bin, "diff", "--helm=false", "--repo", c.s.RepoDir, "-n", c.s.Namespace, "--kubeconfig", f.HubKubeconfig, "-o", "json")
+			var out, errb bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &errb
+			err := cmd.Run()
+			c.wall += time.Since(start)
+			if code := cmd.ProcessState.ExitCode(); code != 1 {
+				b.Fatalf("diff of %d entries: exit %d (want 1: changes): %v\n%s", c.entries, code, err, errb.String())
+			}
+			c.cpu += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+			if got := strings.Count(out.String(), `"action": "drifted"`); got != c.drifted {
+				b.Fatalf("diff of %d entries found %d drifted objects, want %d", c.entries, got, c.drifted)
+			}
+			if got := strings.Count(out.String(), `"cluster": "spoke-`); got < c.entries {
+				b.Fatalf("diff of %d entries reported %d spoke Kustomizations or objects", c.entries, got)
+			}
+		}
+	}
+	for _, c := range configs {
+		rc := testfleet.NewRequestCounter()
+		fl, err := f.DiscoverCounted(ctx, c.s.Namespace, rc)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := diff.Run(ctx, fl, diff.Options{RepoDir: c.s.RepoDir, NoHelm: true}); err != nil {
+			b.Fatal(err)
+		}
+		c.requests = rc.Total()
+	}
+	n := float64(b.N)
+	c4, c8 := configs[0], configs[1]
+	ratio := func(a, b8 float64) float64 { return b8 / a }
+	b.ReportMetric(ratio(float64(c4.wall), float64(c8.wall)), "x-wall-8/4")
+	b.ReportMetric(ratio(float64(c4.cpu), float64(c8.cpu)), "x-cpu-8/4")
+	b.ReportMetric(ratio(float64(c4.requests), float64(c8.requests)), "x-requests-8/4")
+	fmt.Printf("\nkubectl c5c3 diff of the same objects spread over 4 and 8 spoke entries (%d apiservers), 10 %% drifted:\n", len(spokes))
+	for _, c := range configs {
+		fmt.Printf("  %d entries, %4d objects: wall %5.2fs (%5.0f µs/object)  CPU %5.2fs (%5.0f µs/object)  %4d requests\n",
+			c.entries, c.objects, c.wall.Seconds()/n, c.wall.Seconds()/n/float64(c.objects)*1e6,
+			c.cpu.Seconds()/n, c.cpu.Seconds()/n/float64(c.objects)*1e6, c.requests)
+	}
+	extra := float64(c8.entries - c4.entries)
+	fmt.Printf("  8/4: wall %.2f×, CPU %.2f×, requests %.2f× (flat: ≈ 1×)\n", ratio(float64(c4.wall), float64(c8.wall)),
+		ratio(float64(c4.cpu), float64(c8.cpu)), ratio(float64(c4.requests), float64(c8.requests)))
+	fmt.Printf("  fixed cost per extra cluster: wall %+.0f ms, CPU %+.0f ms, %+.1f requests\n\n",
+		(c8.wall-c4.wall).Seconds()/n/extra*1e3, (c8.cpu-c4.cpu).Seconds()/n/extra*1e3, float64(c8.requests-c4.requests)/extra)
+}
+
+// BenchmarkDiffInProcess runs what `kubectl c5c3 diff -o json` runs on the
+// BenchmarkDiffFleet fleet (-bench.objects objects, hub + 3 spokes, 10 %
+// drifted), in process so that -benchmem and -memprofile see it: fleet
+// discovery, diff.Run and the JSON rendering ("run"), and the builds alone
+// ("build"); "run" minus "build" is the discovery, LIST and dry-run side.
+// "select-name" and "select-path" diff one hub-local Kustomization chosen by
+// NAMESPACE/NAME and by its path.
+// Allocations do not depend on the machine's load, unlike time.
+func BenchmarkDiffInProcess(b *testing.B) {
+	f := testfleet.Get(b)
+	ctx := context.Background()
+	src := generateRepo(b, *benchObjects/len(benchClusters))
+	s, err := f.LoadSample(ctx, testfleet.SampleOptions{Namespace: testfleet.Namespace(b), Source: src, NoFluxReport: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	drifted := driftTenPercent(b, s.RepoDir)
+	hub, err := kube.NewClient(f.Hub.Config)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("run", func(b *testing.B) {
+		b.ReportAllocs()
+		cpu := processCPU()
+		for b.Loop() {
+			fl, err := fleet.Discover(ctx, hub, fleet.Options{Namespace: s.Namespace})
+			if err != nil {
+				b.Fatal(err)
+			}
+			r, err := diff.Run(ctx, fl, diff.Options{RepoDir: s.RepoDir, NoHelm: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := json.MarshalIndent(r, "", "  "); err != nil {
+				b.Fatal(err)
+			}
+			if r.Summary.Drifted != drifted {
+				b.Fatalf("diff found %d drifted objects, want %d", r.Summary.Drifted, drifted)
+			}
+		}
+		b.ReportMetric((processCPU()-cpu).Seconds()/float64(b.N), "s-cpu/op")
+	})
+	b.Run("build", func(b *testing.B) {
+		b.ReportAllocs()
+		cpu := processCPU()
+		for b.Loop() {
+			buildManifests(b, f, s)
+		}
+		b.ReportMetric((processCPU()-cpu).Seconds()/float64(b.N), "s-cpu/op")
+	})
+	// The same hub-local Kustomization selected by name and by its path: a
+	// path argument builds every other Kustomization too, to learn which
+	// files it reads (without contacting its cluster).
+	for _, sel := range []struct{ name, target string }{{"select-name", s.Namespace + "/bench-management"}, {"select-path", "apps/bench-management"}} {
+		b.Run(sel.name, func(b *testing.B) {
+			b.ReportAllocs()
+			cpu := processCPU()
+			for b.Loop() {
+				fl, err := fleet.Discover(ctx, hub, fleet.Options{Namespace: s.Namespace})
+				if err != nil {
+					b.Fatal(err)
+				}
+				r, err := diff.Run(ctx, fl, diff.Options{RepoDir: s.RepoDir, NoHelm: true, Targets: []string{sel.target}})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(r.Kustomizations) != 1 || r.Kustomizations[0].Name != "bench-management" {
+					b.Fatalf("%s selected %v, want only bench-management", sel.target, r.Kustomizations)
+				}
+			}
+			b.ReportMetric((processCPU()-cpu).Seconds()/float64(b.N), "s-cpu/op")
+		})
+	}
+}
+
+// processCPU is the CPU time (user+sys) the test process used so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkDiffSelectedSmall diffs Kustomizations of the sample fleet (107

@@ -12,7 +12,8 @@
 // values never leave this package unmasked.
 //
 // Files: run.go (Run: sources and roots), select.go (which Kustomizations
-// the arguments ask for), engine.go (builds in BFS order, per-Kustomization
+// the arguments ask for; what a build can read, bounded without building),
+// engine.go (builds in BFS order, per-Kustomization
 // state, output order), runner.go (a cluster's clients and bounded
 // dry-runs), dryrun.go (one object's dry-run under Flux's rules),
 // deletions.go (pruned inventory entries), owners.go (other field managers

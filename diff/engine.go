@@ -68,7 +68,7 @@ func (e *engine) run(ctx context.Context, roots []*kustomizev1.Kustomization) {
 		}
 		used[id] = it.ks
 		cluster := e.f.TargetOf(it.ks.Namespace, it.ks.Spec.KubeConfig)
-		if !cluster.Hub && !e.sel.mayWant(cluster.Name, it.ks) {
+		if !cluster.Hub && !e.sel.mayWant(e.builder.repo, cluster.Name, it.ks) {
 			// Not selected, and nothing nested to find: not built, its
 			// cluster not contacted.
 			e.drop(id)

@@ -77,18 +77,18 @@ func (c *liveClient) Get(ctx context.Context, key client.ObjectKey, obj client.O
 	return nil
 }
 
-// Lookup returns the live object, or nil when it does not exist.
+// Lookup returns the live object, or nil when it does not exist. The
+// object is the cached one, shared by every caller (not a copy, unlike Get):
+// it must not be modified.
 func (c *liveClient) Lookup(ctx context.Context, gvk schema.GroupVersionKind, ns, name string) (*unstructured.Unstructured, error) {
-	u := &unstructured.Unstructured{}
-	u.SetGroupVersionKind(gvk)
-	err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, u)
-	if apierrors.IsNotFound(err) {
+	l := c.list(ctx, gvk, ns)
+	if apierrors.IsNotFound(l.err) {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, err
+	if l.err != nil {
+		return nil, l.err
 	}
-	return u, nil
+	return l.items[name], nil
 }
 
 func (c *liveClient) list(ctx context.Context, gvk schema.GroupVersionKind, ns string) *liveList {

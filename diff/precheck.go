@@ -3,6 +3,7 @@ package diff
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
 	"strconv"
 	"strings"
@@ -25,25 +26,48 @@ func unchangedLocally(desired, live *unstructured.Unstructured, manager string) 
 	if live == nil {
 		return false
 	}
+	// The managedFields entries are read from the live object's map as
+	// they are (live.GetManagedFields would convert each entry to a struct
+	// and fieldsV1 back to JSON, only to decode it into the same map).
+	md, _ := live.Object["metadata"].(map[string]any)
+	entries, _ := md["managedFields"].([]any)
 	var owned map[string]any
-	for _, mf := range live.GetManagedFields() {
-		if mf.Manager != manager || mf.Operation != metav1.ManagedFieldsOperationApply || mf.Subresource != "" {
+	for _, it := range entries {
+		mf, ok := it.(map[string]any)
+		if !ok {
+			return false
+		}
+		m, _ := mf["manager"].(string)
+		op, _ := mf["operation"].(string)
+		sub, _ := mf["subresource"].(string)
+		if m != manager || op != string(metav1.ManagedFieldsOperationApply) || sub != "" {
 			continue
 		}
-		if mf.APIVersion != desired.GetAPIVersion() || mf.FieldsV1 == nil || owned != nil {
+		fields, ok := mf["fieldsV1"].(map[string]any)
+		if av, _ := mf["apiVersion"].(string); av != desired.GetAPIVersion() || !ok || owned != nil {
 			return false
 		}
-		if err := json.Unmarshal(mf.FieldsV1.GetRawBytes(), &owned); err != nil {
-			return false
-		}
+		owned = fields
 	}
 	if owned == nil {
 		return false
 	}
-	d := desired.DeepCopy().Object
-	delete(d, "status")
-	// Set by the server; a built object carries "creationTimestamp: null".
-	unstructured.RemoveNestedField(d, "metadata", "creationTimestamp")
+	// Both objects are only read: desired without status and without
+	// metadata.creationTimestamp (set by the server; a built object carries
+	// "creationTimestamp: null") is a shallow copy.
+	d := make(map[string]any, len(desired.Object))
+	for k, v := range desired.Object {
+		if k != "status" {
+			d[k] = v
+		}
+	}
+	if dm, ok := d["metadata"].(map[string]any); ok {
+		if _, has := dm["creationTimestamp"]; has {
+			dm = maps.Clone(dm)
+			delete(dm, "creationTimestamp")
+			d["metadata"] = dm
+		}
+	}
 	return subset(d, live.Object) && covered(owned, desired.Object)
 }
 

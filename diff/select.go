@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
+	"sigs.k8s.io/yaml"
 
 	"github.com/c5c3/kubectl-c5c3/fleet"
 )
@@ -80,7 +82,115 @@ func (s *selector) wants(cluster string, ks *kustomizev1.Kustomization, inputs [
 }
 
 // mayWant reports whether a Kustomization can be selected before it is
-// built: only path arguments need its build inputs to decide.
-func (s *selector) mayWant(cluster string, ks *kustomizev1.Kustomization) bool {
-	return len(s.paths) > 0 || s.wants(cluster, ks, nil)
+// built. A path argument needs its build inputs to decide: those are
+// bounded without building by possibleInputs, and only a Kustomization
+// that may read a file under a path argument is built to find out.
+func (s *selector) mayWant(repo, cluster string, ks *kustomizev1.Kustomization) bool {
+	if s.wants(cluster, ks, nil) {
+		return true
+	}
+	if len(s.paths) == 0 {
+		return false
+	}
+	files, ok := possibleInputs(repo, ks)
+	return !ok || s.wants(cluster, ks, files)
+}
+
+// possibleInputs returns, relative to repo, files and directories of the
+// checkout that include every file a build of ks reads (what
+// Builder.BuildWithInputs reports), found without building: everything
+// under spec.path, and for every kustomization file met, whatever its
+// strings (resources, components, patches, generator files, "key=file"
+// forms) name in the checkout, recursively; spec.components too. It may
+// name more than the build reads, never less. ok is false when the files
+// cannot be bounded that way: a kustomization with generators,
+// transformers, validators or helmCharts, whose own configuration names
+// further files.
+func possibleInputs(repo string, ks *kustomizev1.Kustomization) (files []string, ok bool) {
+	root := filepath.Join(repo, filepath.Clean(strings.TrimPrefix(ks.Spec.Path, "./")))
+	out := map[string]bool{}
+	visited := map[string]bool{}
+	ok = true
+	var add func(p string)
+	kustomizationFile := func(dir string, data []byte) {
+		var doc map[string]any
+		if err := yaml.Unmarshal(data, &doc); err != nil {
+			ok = false
+			return
+		}
+		for _, k := range []string{"generators", "transformers", "validators", "helmCharts", "helmChartInflationGenerator"} {
+			if v, found := doc[k]; found && v != nil {
+				ok = false
+			}
+		}
+		var walk func(v any)
+		walk = func(v any) {
+			switch t := v.(type) {
+			case map[string]any:
+				for _, c := range t {
+					walk(c)
+				}
+			case []any:
+				for _, c := range t {
+					walk(c)
+				}
+			case string:
+				if t == "" || strings.Contains(t, "\n") || strings.Contains(t, "://") {
+					return
+				}
+				add(filepath.Join(dir, t))
+				if _, after, found := strings.Cut(t, "="); found && after != "" {
+					add(filepath.Join(dir, after))
+				}
+			}
+		}
+		walk(doc)
+	}
+	add = func(p string) {
+		p = filepath.Clean(p)
+		rel, err := filepath.Rel(repo, p)
+		if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || visited[p] {
+			return // outside the checkout: the build cannot read it
+		}
+		visited[p] = true
+		fi, err := os.Stat(p)
+		if err != nil {
+			return
+		}
+		out[rel] = true
+		if !fi.IsDir() {
+			return
+		}
+		entries, err := os.ReadDir(p)
+		if err != nil {
+			ok = false
+			return
+		}
+		for _, e := range entries {
+			c := filepath.Join(p, e.Name())
+			if e.IsDir() {
+				add(c)
+				continue
+			}
+			if n := e.Name(); n == "kustomization.yaml" || n == "kustomization.yml" || n == "Kustomization" {
+				data, err := os.ReadFile(c)
+				if err != nil {
+					ok = false
+					continue
+				}
+				kustomizationFile(p, data)
+			}
+			add(c)
+		}
+	}
+	add(root)
+	for _, c := range ks.Spec.Components {
+		add(filepath.Join(root, c))
+	}
+	files = make([]string, 0, len(out))
+	for f := range out {
+		files = append(files, f)
+	}
+	sort.Strings(files)
+	return files, ok
 }

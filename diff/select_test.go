@@ -1,6 +1,7 @@
 package diff
 
 import (
+	"context"
 	"errors"
 	"maps"
 	"os"
@@ -9,7 +10,9 @@ import (
 	"testing"
 
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
+	ssautil "github.com/fluxcd/pkg/ssa/utils"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/c5c3/kubectl-c5c3/fleet"
 )
@@ -119,5 +122,129 @@ func TestSelectorWants(t *testing.T) {
 				t.Errorf("wants = %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestPossibleInputsCoverBuild checks that possibleInputs, which decides
+// without building whether a path argument may select a Kustomization,
+// names every file the build reads (BuildWithInputs, which records the
+// reads of the real kustomize build): on every Kustomization of the sample
+// repo and on a tree whose kustomization files reach outside their
+// directory through resources, components, patches, generator files
+// ("key=file" and envs) and spec.components.
+func TestPossibleInputsCoverBuild(t *testing.T) {
+	sample, err := filepath.Abs("../testdata/gitops")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kss := []*kustomizev1.Kustomization{testKs("flux-system", "flux-system", "./clusters/management")}
+	_ = filepath.WalkDir(sample, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || filepath.Ext(p) != ".yaml" {
+			return nil
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		objs, err := ssautil.ReadObjects(f)
+		if err != nil {
+			return nil // not Kubernetes objects (c5c3.yaml)
+		}
+		for _, o := range objs {
+			if o.GetKind() != kustomizev1.KustomizationKind || o.GroupVersionKind().Group != kustomizev1.GroupVersion.Group {
+				continue
+			}
+			ks := &kustomizev1.Kustomization{}
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, ks); err != nil {
+				t.Fatalf("%s: %v", p, err)
+			}
+			kss = append(kss, ks)
+		}
+		return nil
+	})
+	if len(kss) < 10 {
+		t.Fatalf("found %d Kustomizations in the sample repo", len(kss))
+	}
+	check := func(repo string, ks *kustomizev1.Kustomization) {
+		t.Helper()
+		b, err := NewBuilder(repo, nil, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Substitution reads the hub, not the checkout: left out (there is
+		// no hub here).
+		ks = ks.DeepCopy()
+		ks.Spec.PostBuild = nil
+		_, read, err := b.BuildWithInputs(context.Background(), ks)
+		if err != nil || len(read) == 0 {
+			t.Fatalf("%s: the build read %v: %v", ks.Name, read, err)
+		}
+		got, ok := possibleInputs(b.repo, ks)
+		if !ok {
+			t.Fatalf("%s: possibleInputs gave up", ks.Name)
+		}
+		for _, in := range read {
+			// kustomize also tries kustomization file names that do not
+			// exist; no path argument names those, so their directory is
+			// what must be there.
+			want := in
+			if _, err := os.Stat(filepath.Join(repo, in)); err != nil {
+				want = filepath.Dir(in)
+			}
+			if !slices.Contains(got, want) {
+				t.Errorf("%s (%s): the build reads %s, possibleInputs gives %v", ks.Name, ks.Spec.Path, in, got)
+			}
+		}
+	}
+	for _, ks := range kss {
+		check(sample, ks)
+	}
+
+	tree := t.TempDir()
+	for rel, content := range map[string]string{
+		"base/kustomization.yaml":      "resources: [cm.yaml]\n",
+		"base/cm.yaml":                 "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: base\n",
+		"shared/patch.yaml":            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: base\ndata:\n  patched: \"yes\"\n",
+		"shared/files/app.conf":        "a = 1\n",
+		"shared/app.env":               "KEY=value\n",
+		"comp/kustomization.yaml":      "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources: [../extra/cm.yaml]\n",
+		"extra/cm.yaml":                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n",
+		"speccomp/kustomization.yaml":  "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources: [cm.yaml]\n",
+		"speccomp/cm.yaml":             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: speccomp\n",
+		"overlay/kustomization.yaml":   "resources: [../base]\ncomponents: [../comp]\npatches:\n- path: ../shared/patch.yaml\n- patch: |\n    - op: add\n      path: /data/inline\n      value: x\n  target: {kind: ConfigMap, name: base}\nconfigMapGenerator:\n- name: gen\n  files: [conf=../shared/files/app.conf]\n  envs: [../shared/app.env]\n",
+		"plain/cm.yaml":                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\n",
+		"plain/nested/cm.yaml":         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: nested\n",
+		"unrelated/kustomization.yaml": "resources: [cm.yaml]\n",
+		"unrelated/cm.yaml":            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: unrelated\n",
+	} {
+		p := filepath.Join(tree, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	overlay := testKs("flux-system", "overlay", "./overlay")
+	overlay.Spec.Components = []string{"../speccomp"}
+	check(tree, overlay)
+	check(tree, testKs("flux-system", "plain", "./plain"))
+	got, _ := possibleInputs(tree, overlay)
+	for _, p := range []string{"unrelated", "unrelated/cm.yaml"} {
+		if slices.Contains(got, p) {
+			t.Errorf("possibleInputs of the overlay names %s, which nothing refers to", p)
+		}
+	}
+	// A generator's configuration names further files: not bounded.
+	gen := filepath.Join(tree, "withgen")
+	if err := os.MkdirAll(gen, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(gen, "kustomization.yaml"), []byte("generators: [gen.yaml]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := possibleInputs(tree, testKs("flux-system", "withgen", "./withgen")); ok {
+		t.Error("possibleInputs bounded a kustomization with generators")
 	}
 }

@@ -38,6 +38,8 @@ type Sample struct {
 	Revision string
 	// URL is the GitRepository URL of the sample.
 	URL string
+	// aliases are SampleOptions.SpokeAliases.
+	aliases map[string]string
 }
 
 // SampleOptions for LoadSample.
@@ -48,6 +50,10 @@ type SampleOptions struct {
 	Source string
 	// NoFluxReport leaves the FluxReport out (Flux without the operator).
 	NoFluxReport bool
+	// SpokeAliases adds kubeconfig Secrets "<alias>-kubeconfig" holding the
+	// kubeconfig of an existing spoke (alias → spoke name): more spoke
+	// entries in the hub than there are apiservers.
+	SpokeAliases map[string]string
 }
 
 // SampleURL is the origin URL of the sample repo.
@@ -95,7 +101,7 @@ func (f *Fleet) newSample(ctx context.Context, opts SampleOptions) (*Sample, err
 		}
 		opts.Source = filepath.Join(root, "testdata", "gitops")
 	}
-	s := &Sample{Fleet: f, Namespace: opts.Namespace, URL: SampleURL}
+	s := &Sample{Fleet: f, Namespace: opts.Namespace, URL: SampleURL, aliases: opts.SpokeAliases}
 	var err error
 	if s.RepoDir, err = os.MkdirTemp(f.Dir, "gitops-"+opts.Namespace+"-"); err != nil {
 		return nil, err
@@ -113,7 +119,17 @@ func (f *Fleet) newSample(ctx context.Context, opts SampleOptions) (*Sample, err
 	if err := hub.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: s.Namespace}}); client.IgnoreAlreadyExists(err) != nil {
 		return nil, err
 	}
+	secrets := map[string]*Cluster{}
 	for name, spoke := range f.Spokes {
+		secrets[name] = spoke
+	}
+	for alias, name := range opts.SpokeAliases {
+		if f.Spokes[name] == nil || secrets[alias] != nil {
+			return nil, fmt.Errorf("spoke alias %s: no spoke %q, or the name is taken", alias, name)
+		}
+		secrets[alias] = f.Spokes[name]
+	}
+	for name, spoke := range secrets {
 		sec := &corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{Name: name + "-kubeconfig", Namespace: s.Namespace},
 			Data:       map[string][]byte{"value": spoke.Kubeconfig},
@@ -249,6 +265,9 @@ func (s *Sample) target(ks *kustomizev1.Kustomization) (*Cluster, error) {
 		return s.Fleet.Hub, nil
 	}
 	name := strings.TrimSuffix(ks.Spec.KubeConfig.SecretRef.Name, "-kubeconfig")
+	if spoke, ok := s.aliases[name]; ok {
+		name = spoke
+	}
 	c := s.Fleet.Spokes[name]
 	if c == nil {
 		return nil, fmt.Errorf("Kustomization %s targets unknown spoke %q", ks.Name, name)
