@@ -59,8 +59,9 @@ func editCommit(t *testing.T, dir, file, old, new, msg string) {
 }
 
 // TestPromoteHistoryAndRollbackCommands: three promotions made with the
-// real promote command — the first merged (and amended with the evidence
-// trailers the gates write), the second merged, the third pushed to origin
+// real promote command — the first merged (its evidence trailers, which
+// the gates wrote, replaced by fixed ones: the soak they measured depends
+// on the test's timing), the second merged, the third pushed to origin
 // and open — and production's hub running the second; then history and
 // rollback.
 func TestPromoteHistoryAndRollbackCommands(t *testing.T) {
@@ -69,7 +70,10 @@ func TestPromoteHistoryAndRollbackCommands(t *testing.T) {
 	bare := servePushURL(t, dir)
 
 	promoteMerged(t, dir, flags)
-	promoteGit(t, dir, "commit", "--quiet", "--amend", "--no-edit", "--trailer", "Soaked: 2h13m",
+	if got := promoteGit(t, dir, "log", "-1", "--format=%(trailers:key=Verified,valueonly)"); got != "1 Kustomizations, 0 HelmReleases on management" {
+		t.Fatalf("the gates wrote Verified: %q", got)
+	}
+	promoteGit(t, dir, "-c", "trailer.ifexists=replace", "commit", "--quiet", "--amend", "--no-edit", "--trailer", "Soaked: 2h13m",
 		"--trailer", "Verified: 14 Kustomizations, 9 HelmReleases on management, control-plane, storage")
 	promoteGit(t, dir, "update-ref", "refs/remotes/origin/main", "HEAD")
 	p1 := promoteGit(t, dir, "rev-parse", "HEAD") // amended
