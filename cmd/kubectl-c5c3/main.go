@@ -16,6 +16,10 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first Ctrl-C cancels ctx and the command winds down (promote
+	// removes its worktree and settles a push); after it, signals are no
+	// longer caught, so a second Ctrl-C ends the process at once.
+	go func() { <-ctx.Done(); stop() }()
 	streams := genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
 	code := plugin.Execute(ctx, streams, os.Args[1:])
 	stop()
