@@ -33,13 +33,7 @@ type PromoteOptions struct {
 	DryRun          bool
 	Diff            bool
 	Branch          string
-	Force           bool
-	Signoff         bool
-	Push            bool
-	OpenPR          bool
-	Provider        string
-	GitHubAPIURL    string
-	GitLabAPIURL    string
+	publishFlags
 
 	fleetOpts  fleet.Options
 	minSoakSet bool // --min-soak given: it wins over c5c3.yaml's minSoak
@@ -160,15 +154,8 @@ func NewCmdPromote(common *Options) *cobra.Command {
 	f.BoolVar(&o.DryRun, "dry-run", false, "Print the plan and the file diff; commit nothing")
 	f.BoolVar(&o.Diff, "diff", false, "Preview the edited TO tree against TO's live clusters (kubectl c5c3 diff); added to the pull request")
 	f.StringVar(&o.Branch, "branch", "", "Name of the new branch (default: promote/<from>-to-<to>-<short-sha>)")
-	f.BoolVar(&o.Force, "force", false, "Replace the branch if it exists (locally, and on origin with --push)")
-	f.BoolVar(&o.Signoff, "signoff", false, "Add a Signed-off-by trailer (git commit --signoff)")
-	f.BoolVar(&o.Push, "push", false, "Push the branch to origin (authenticated as git does: credential helpers, ssh-agent)")
-	f.BoolVar(&o.OpenPR, "open-pr", false, "Open a pull request (GitHub, GITHUB_TOKEN) or merge request (GitLab, GITLAB_TOKEN); implies --push")
-	f.Var(newEnum(&o.Provider, "auto", "auto", promote.ProviderGitHub, promote.ProviderGitLab), "git-provider", "Where --open-pr opens it: auto (gitlab when origin's host contains \"gitlab\", else github), github, gitlab")
-	f.StringVar(&o.GitHubAPIURL, "github-api-url", "", "GitHub REST API root, e.g. https://ghe.example.com/api/v3/ (default: api.github.com, or https://HOST/api/v3/)")
-	f.StringVar(&o.GitLabAPIURL, "gitlab-api-url", "", "GitLab REST API root (default: https://HOST/api/v4 of origin)")
-	_ = cmd.RegisterFlagCompletionFunc("git-provider", fixedCompletion([]string{"auto", promote.ProviderGitHub, promote.ProviderGitLab}))
 	_ = cmd.RegisterFlagCompletionFunc("from-revision", fixedCompletion([]string{promote.RevisionLive, promote.RevisionHEAD}))
+	o.publishFlags.add(cmd)
 	cmd.AddCommand(NewCmdPromoteHistory(common), NewCmdPromoteRollback(common))
 	return cmd
 }
@@ -205,10 +192,6 @@ func (o *PromoteOptions) Validate() error {
 
 // Run plans and makes the promotion, and prints the plan and the outcome.
 func (o *PromoteOptions) Run(ctx context.Context) error {
-	provider := o.Provider
-	if provider == "auto" {
-		provider = ""
-	}
 	var minSoak *time.Duration
 	if o.minSoakSet {
 		minSoak = &o.MinSoak
@@ -218,10 +201,7 @@ func (o *PromoteOptions) Run(ctx context.Context) error {
 		Filter:          promote.Filter{Only: o.Only, Exclude: o.Exclude},
 		SkipHealthCheck: o.SkipHealthCheck, MinSoak: minSoak, FailOnDanger: o.FailOnDanger, DryRun: o.DryRun, Diff: o.Diff,
 		Branch: o.Branch, Force: o.Force, Signoff: o.Signoff, Push: o.Push, OpenPR: o.OpenPR,
-		PullRequest: promote.PullRequestOptions{
-			Provider: provider, GitHubAPIURL: o.GitHubAPIURL, GitLabAPIURL: o.GitLabAPIURL,
-			GitHubToken: os.Getenv("GITHUB_TOKEN"), GitLabToken: os.Getenv("GITLAB_TOKEN"),
-		},
+		PullRequest: o.pullRequest(),
 		Fleet: func(ctx context.Context, env *promote.Environment) (*fleet.Fleet, error) {
 			return o.envFleet(ctx, o.fleetOpts, env)
 		},

@@ -2,7 +2,6 @@ package plugin
 
 import (
 	"context"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -13,22 +12,16 @@ import (
 // PromoteRollbackOptions are the options of `kubectl c5c3 promote rollback`.
 type PromoteRollbackOptions struct {
 	*Options
-	Environment  string
-	Output       string
-	Repo         string
-	Base         string
-	To           string
-	Steps        int
-	DryRun       bool
-	Diff         bool
-	Branch       string
-	Force        bool
-	Signoff      bool
-	Push         bool
-	OpenPR       bool
-	Provider     string
-	GitHubAPIURL string
-	GitLabAPIURL string
+	Environment string
+	Output      string
+	Repo        string
+	Base        string
+	To          string
+	Steps       int
+	DryRun      bool
+	Diff        bool
+	Branch      string
+	publishFlags
 
 	fleetOpts fleet.Options
 }
@@ -102,14 +95,7 @@ func NewCmdPromoteRollback(common *Options) *cobra.Command {
 	f.BoolVar(&o.DryRun, "dry-run", false, "Print the plan and the file diff; commit nothing")
 	f.BoolVar(&o.Diff, "diff", false, "Preview the edited ENV tree against ENV's live clusters (kubectl c5c3 diff); added to the pull request")
 	f.StringVar(&o.Branch, "branch", "", "Name of the new branch (default: promote/rollback-<env>-to-<short-sha>)")
-	f.BoolVar(&o.Force, "force", false, "Replace the branch if it exists (locally, and on origin with --push)")
-	f.BoolVar(&o.Signoff, "signoff", false, "Add a Signed-off-by trailer (git commit --signoff)")
-	f.BoolVar(&o.Push, "push", false, "Push the branch to origin (authenticated as git does: credential helpers, ssh-agent)")
-	f.BoolVar(&o.OpenPR, "open-pr", false, "Open a pull request (GitHub, GITHUB_TOKEN) or merge request (GitLab, GITLAB_TOKEN); implies --push")
-	f.Var(newEnum(&o.Provider, "auto", "auto", promote.ProviderGitHub, promote.ProviderGitLab), "git-provider", "Where --open-pr opens it: auto (gitlab when origin's host contains \"gitlab\", else github), github, gitlab")
-	f.StringVar(&o.GitHubAPIURL, "github-api-url", "", "GitHub REST API root (default: api.github.com, or https://HOST/api/v3/)")
-	f.StringVar(&o.GitLabAPIURL, "gitlab-api-url", "", "GitLab REST API root (default: https://HOST/api/v4 of origin)")
-	_ = cmd.RegisterFlagCompletionFunc("git-provider", fixedCompletion([]string{"auto", promote.ProviderGitHub, promote.ProviderGitLab}))
+	o.publishFlags.add(cmd)
 	return cmd
 }
 
@@ -145,17 +131,10 @@ func (o *PromoteRollbackOptions) Validate() error {
 
 // Run plans and makes the rollback, and prints the plan and the outcome.
 func (o *PromoteRollbackOptions) Run(ctx context.Context) error {
-	provider := o.Provider
-	if provider == "auto" {
-		provider = ""
-	}
 	plan, err := promote.Rollback(ctx, promote.RollbackOptions{
 		RepoDir: o.Repo, Environment: o.Environment, Base: o.Base, To: o.To, Steps: o.Steps,
 		DryRun: o.DryRun, Diff: o.Diff, Branch: o.Branch, Force: o.Force, Signoff: o.Signoff, Push: o.Push, OpenPR: o.OpenPR,
-		PullRequest: promote.PullRequestOptions{
-			Provider: provider, GitHubAPIURL: o.GitHubAPIURL, GitLabAPIURL: o.GitLabAPIURL,
-			GitHubToken: os.Getenv("GITHUB_TOKEN"), GitLabToken: os.Getenv("GITLAB_TOKEN"),
-		},
+		PullRequest: o.pullRequest(),
 		Fleet: func(ctx context.Context, env *promote.Environment) (*fleet.Fleet, error) {
 			return o.envFleet(ctx, o.fleetOpts, env)
 		},
