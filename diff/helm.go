@@ -11,6 +11,7 @@ import (
 	"github.com/fluxcd/pkg/ssa"
 	"github.com/fluxcd/pkg/ssa/jsondiff"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/c5c3/kubectl-c5c3/fleet"
 	"github.com/c5c3/kubectl-c5c3/helmrender"
+	"github.com/c5c3/kubectl-c5c3/kube"
 )
 
 // HelmReleaseResult is one rendered HelmRelease: what helm-controller
@@ -341,7 +343,19 @@ func (e *engine) chartSource(ctx context.Context, hr *helmv2.HelmRelease, build 
 		}
 	}
 	if src == nil && !(kind == "GitRepository" && e.sources[id]) {
-		return helmrender.ChartSource{}, fmt.Errorf("source %s not found in the hub or the build", id)
+		// Discovery lists the sources the live objects name; a HelmRelease
+		// that helm-controller reconciled names its HelmChart there, not
+		// the HelmRepository behind it (often applied by another build).
+		u := &unstructured.Unstructured{}
+		u.SetGroupVersionKind(fleet.SourceGroupVersion.WithKind(kind))
+		err := e.f.Hub().Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, u)
+		switch {
+		case apierrors.IsNotFound(err) || kube.IsNoMatch(err):
+			return helmrender.ChartSource{}, fmt.Errorf("source %s not found in the hub or the build", id)
+		case err != nil:
+			return helmrender.ChartSource{}, fmt.Errorf("reading source %s from the hub: %s", id, cleanError(err))
+		}
+		src = u
 	}
 	str := func(f ...string) string {
 		if src == nil {

@@ -23,11 +23,10 @@ import (
 )
 
 // diffArgs are the flags that point `kubectl c5c3 diff` at a loaded sample.
-// The sample's HelmReleases name public chart repositories that cannot be
-// reached from tests, so these tests diff them as objects (--helm=false);
-// rendering is tested on local chart servers in helm_test.go.
+// The sample's HelmReleases are rendered from the test charts the loader
+// serves locally and installed on the spokes.
 func diffArgs(s *testfleet.Sample, flags []string, extra ...string) []string {
-	args := append([]string{"diff", "--helm=false", "--repo", s.RepoDir}, flags...)
+	args := append([]string{"diff", "--repo", s.RepoDir}, flags...)
 	return append(args, extra...)
 }
 
@@ -81,7 +80,7 @@ func TestDiffNoDrift(t *testing.T) {
 	golden.Assert(t, "diff-nodrift.txt", r.stdout)
 	// Without --repo: the git top level of the working directory.
 	t.Chdir(filepath.Join(s.RepoDir, "apps", "keystone"))
-	if r := run(t, append([]string{"diff", "--helm=false", "-o", "json"}, flags...)...); r.code != 0 || decodeDiff(t, r.stdout).Repo != s.RepoDir {
+	if r := run(t, append([]string{"diff", "-o", "json"}, flags...)...); r.code != 0 || decodeDiff(t, r.stdout).Repo != s.RepoDir {
 		t.Fatalf("diff from inside the checkout: exit %d %s", r.code, r.stderr)
 	}
 
@@ -120,7 +119,7 @@ func TestDiffNoDrift(t *testing.T) {
 	other2 := t.TempDir()
 	gitRun(t, other2, "init", "-q")
 	gitRun(t, other2, "remote", "add", "origin", "git@example.org:someone/else.git")
-	r = run(t, append([]string{"diff", "--helm=false", "--repo", other2}, flags...)...)
+	r = run(t, append([]string{"diff", "--repo", other2}, flags...)...)
 	if r.code != 2 || !strings.Contains(r.stderr, "no GitRepository in the hub has the checkout's origin URL git@example.org:someone/else.git") ||
 		!strings.Contains(r.stderr, "--source") {
 		t.Fatalf("unmatched origin: %+v", r)
@@ -373,7 +372,7 @@ func TestDiffBadInput(t *testing.T) {
 			t.Errorf("%s: exit %d stderr %q", bad, r.code, r.stderr)
 		}
 	}
-	r = run(t, append([]string{"diff", "--helm=false", "--repo", t.TempDir()}, flags...)...)
+	r = run(t, append([]string{"diff", "--repo", t.TempDir()}, flags...)...)
 	if r.code != 2 || !strings.Contains(r.stderr, "not inside a git checkout") {
 		t.Errorf("no checkout: exit %d stderr %q", r.code, r.stderr)
 	}

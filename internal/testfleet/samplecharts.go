@@ -227,7 +227,7 @@ func (l originLabeler) Run(in *bytes.Buffer) (*bytes.Buffer, error) {
 	out := &bytes.Buffer{}
 	for _, doc := range strings.Split(in.String(), "\n---") {
 		var obj map[string]any
-		if err := yaml.Unmarshal([]byte(doc), &obj); err != nil {
+		if err := yaml.Unmarshal([]byte(doc+"\n"), &obj); err != nil {
 			return nil, err
 		}
 		if len(obj) == 0 {
