@@ -506,8 +506,8 @@ func TestDiffSelection(t *testing.T) {
 }
 
 // TestDiffSelectionContactsOnlySelected counts every request of narrowed
-// runs: a cluster none of whose Kustomizations is selected is never
-// contacted, and on the hub only the selected Kustomizations' kinds are
+// runs: a cluster none of whose Kustomizations (or their HelmReleases)
+// targets is never contacted, and on the hub only the selected Kustomizations' kinds are
 // listed, and a spoke's Kustomization that is not selected is not built.
 func TestDiffSelectionContactsOnlySelected(t *testing.T) {
 	s, _ := loadSample(t, testfleet.SampleOptions{})
@@ -519,7 +519,9 @@ func TestDiffSelectionContactsOnlySelected(t *testing.T) {
 	}{
 		{[]string{"storage"}, "storage-apps storage-rook-operator", "hub storage", false},
 		{[]string{s.Namespace + "/control-plane-apps"}, "control-plane-apps", "control-plane hub", false},
-		{[]string{s.Namespace + "/management-apps"}, "management-apps", "hub", true},
+		// management-apps' HelmReleases are rendered and dry-run on the
+		// spokes they target.
+		{[]string{s.Namespace + "/management-apps"}, "management-apps", "control-plane hub hypervisor storage", true},
 		{[]string{"apps/keystone/base"}, "control-plane-apps", "control-plane hub", false},
 		{[]string{"hypervisor", "storage"}, "hypervisor-apps storage-apps storage-rook-operator", "hub hypervisor storage", false},
 	} {
