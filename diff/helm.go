@@ -99,9 +99,11 @@ func (e *engine) dispatchHelm(ctx context.Context, st *ksState, objects []*unstr
 			continue
 		}
 		e.wg.Add(1)
+		e.chartProgress(0, 1)
 		go func() {
 			defer e.wg.Done()
 			res, objs := e.diffHelmRelease(ctx, st, hr, objects)
+			e.chartProgress(1, 0)
 			e.mu.Lock()
 			defer e.mu.Unlock()
 			if cur := e.results[fleet.ID(st.ks)]; cur != st {
@@ -113,6 +115,17 @@ func (e *engine) dispatchHelm(ctx context.Context, st *ksState, objects []*unstr
 			st.helm = append(st.helm, res)
 			st.helmObjects = append(st.helmObjects, objs...)
 		}()
+	}
+}
+
+func (e *engine) chartProgress(done, total int) {
+	e.mu.Lock()
+	e.chartsDone += done
+	e.chartsTotal += total
+	d, t := e.chartsDone, e.chartsTotal
+	e.mu.Unlock()
+	if e.opts.ChartProgress != nil {
+		e.opts.ChartProgress(d, t)
 	}
 }
 

@@ -442,8 +442,8 @@ spec:
 }
 
 // TestDiffProgressOnTTY runs the real binary under a pseudo-terminal
-// (script(1)) and checks that the progress line is drawn there, and that
-// it is not when stderr is a pipe.
+// (script(1)) and checks that the progress line is drawn there, with the
+// charts rendered, and that it is not when stderr is a pipe.
 func TestDiffProgressOnTTY(t *testing.T) {
 	s, flags := loadSample(t, testfleet.SampleOptions{})
 	bin := filepath.Join(t.TempDir(), "kubectl-c5c3")
@@ -459,6 +459,10 @@ func TestDiffProgressOnTTY(t *testing.T) {
 	}
 	if !strings.Contains(string(out), "\r\x1b[Kdiff: ") || !strings.Contains(string(out), "control-plane ") {
 		t.Fatalf("no progress line on a terminal:\n%q", out)
+	}
+	// The sample's three HelmReleases: their charts are counted too.
+	if !strings.Contains(string(out), "charts 3/3") {
+		t.Fatalf("no chart count on the progress line:\n%q", out)
 	}
 	piped := exec.Command(bin, diffArgs(s, flags, "-o", "json")...)
 	var stderr strings.Builder
