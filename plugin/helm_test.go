@@ -153,6 +153,25 @@ func TestDiffHelmRelease(t *testing.T) {
 	if !strings.Contains(text.stdout, "► ConfigMap/"+target+"/"+target+"-webapp created via HelmRelease/"+s.Namespace+"/webapp") {
 		t.Errorf("text output lacks the via line:\n%s", text.stdout)
 	}
+	// Markdown: the HelmReleases table and the rendered objects in the
+	// target cluster's block, under their HelmRelease.
+	md := run(t, diffArgs2(s, flags, "-o", "markdown")...)
+	for _, want := range []string{
+		"| HelmRelease | Cluster | Release | Chart | Version | Plan |",
+		"| `" + s.Namespace + "/webapp` | control-plane | " + target + "/" + target + "-webapp | webapp | (none) → 0.1.0 | install (no deployed release in Helm storage on the target), server-side apply | 5 | 0 | 0 | 0 | 0 |",
+		"| `" + s.Namespace + "/broken` | control-plane |",
+		"<details><summary>control-plane:",
+		"**► ConfigMap/" + target + "/" + target + "-webapp created** (HelmRelease `" + s.Namespace + "/webapp`)",
+		"**HelmRelease `" + s.Namespace + "/broken`**: :x: HelmRelease " + s.Namespace + "/broken",
+	} {
+		if !strings.Contains(md.stdout, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md.stdout)
+		}
+	}
+	if strings.Contains(md.stdout, "s3cr3t-do-not-print") {
+		t.Fatal("a Secret value of the render was printed in markdown")
+	}
+
 	// The chart is cached: a second, offline run needs no repository.
 	charts.HTTP.Stop()
 	off := run(t, diffArgs2(s, flags, "-o", "json", "--offline")...)

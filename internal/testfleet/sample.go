@@ -38,13 +38,18 @@ type Sample struct {
 	Revision string
 	// URL is the GitRepository URL of the sample.
 	URL string
+
+	// installCharts: ReconcileAll installs the HelmReleases for real.
+	installCharts bool
 }
 
 // SampleOptions for LoadSample.
 type SampleOptions struct {
 	// Namespace in the hub for the Flux objects; default "flux-system".
 	Namespace string
-	// Source is the gitops tree to load; default testdata/gitops.
+	// Source is the gitops tree to load; default testdata/gitops. Only the
+	// default tree's HelmReleases are installed on the spokes (from
+	// testdata/charts); another tree's get their status only.
 	Source string
 	// NoFluxReport leaves the FluxReport out (Flux without the operator).
 	NoFluxReport bool
@@ -88,6 +93,7 @@ func (f *Fleet) newSample(ctx context.Context, opts SampleOptions) (*Sample, err
 	if opts.Namespace == "" {
 		opts.Namespace = "flux-system"
 	}
+	installCharts := opts.Source == ""
 	if opts.Source == "" {
 		root, err := ModuleRoot()
 		if err != nil {
@@ -95,7 +101,7 @@ func (f *Fleet) newSample(ctx context.Context, opts SampleOptions) (*Sample, err
 		}
 		opts.Source = filepath.Join(root, "testdata", "gitops")
 	}
-	s := &Sample{Fleet: f, Namespace: opts.Namespace, URL: SampleURL}
+	s := &Sample{Fleet: f, Namespace: opts.Namespace, URL: SampleURL, installCharts: installCharts}
 	var err error
 	if s.RepoDir, err = os.MkdirTemp(f.Dir, "gitops-"+opts.Namespace+"-"); err != nil {
 		return nil, err
@@ -181,7 +187,7 @@ func (s *Sample) ReconcileAll(ctx context.Context) error {
 			break
 		}
 	}
-	return s.markHelmReleasesInstalled(ctx, true)
+	return s.markHelmReleasesInstalled(ctx, s.installCharts)
 }
 
 func depsDone(ks *kustomizev1.Kustomization, done map[string]bool) bool {
