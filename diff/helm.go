@@ -181,9 +181,21 @@ func (e *engine) diffHelmRelease(ctx context.Context, st *ksState, hr *helmv2.He
 	if err != nil {
 		return fail(err)
 	}
-	all := append(append([]*unstructured.Unstructured{}, rendered.CRDs...), rendered.Objects...)
-	for _, o := range all {
+	// An object the HelmRelease's own Kustomization also applies to the
+	// same cluster is reported once, under the Kustomization.
+	inBuild := map[string]bool{}
+	if cluster.Name == st.cluster.Name {
+		for _, o := range build {
+			inBuild[objectKey(o)] = true
+		}
+	}
+	var all []*unstructured.Unstructured
+	whole := append(append([]*unstructured.Unstructured{}, rendered.CRDs...), rendered.Objects...)
+	for _, o := range whole {
 		e.defaultNamespace(cc, o, rendered.ReleaseNamespace)
+		if !inBuild[objectKey(o)] {
+			all = append(all, o)
+		}
 	}
 	createOnly := map[*unstructured.Unstructured]bool{}
 	if rendered.CRDPolicy == helmv2.Create {
@@ -212,7 +224,7 @@ func (e *engine) diffHelmRelease(ctx context.Context, st *ksState, hr *helmv2.He
 	}
 	wg.Wait()
 	if cur != nil {
-		out = append(out, e.helmDeletions(ctx, cluster.Name, st, hr, cc, cur, all)...)
+		out = append(out, e.helmDeletions(ctx, cluster.Name, st, hr, cc, cur, whole)...)
 	}
 	return res, out
 }
@@ -301,9 +313,7 @@ func (e *engine) diffHelmObject(ctx context.Context, cluster string, st *ksState
 // render no longer has and that still exist: Helm deletes them on upgrade.
 func (e *engine) helmDeletions(ctx context.Context, cluster string, st *ksState, hr *helmv2.HelmRelease, cc *clusterClients,
 	cur *helmrender.Current, rendered []*unstructured.Unstructured) []ObjectResult {
-	key := func(o *unstructured.Unstructured) string {
-		return o.GroupVersionKind().GroupKind().String() + "/" + o.GetNamespace() + "/" + o.GetName()
-	}
+	key := objectKey
 	keep := map[string]bool{}
 	for _, o := range rendered {
 		keep[key(o)] = true
@@ -328,6 +338,12 @@ func (e *engine) helmDeletions(ctx context.Context, cluster string, st *ksState,
 		out = append(out, or)
 	}
 	return out
+}
+
+// objectKey is "group.Kind/namespace/name", the identity of an object on
+// one cluster whatever its API version.
+func objectKey(o *unstructured.Unstructured) string {
+	return o.GroupVersionKind().GroupKind().String() + "/" + o.GetNamespace() + "/" + o.GetName()
 }
 
 // chartSource finds where hr's chart comes from: its chartRef or
