@@ -25,6 +25,8 @@ type engine struct {
 	results map[string]*ksState
 	wg      sync.WaitGroup
 	helm    *helmState
+	// charts done and known, for ChartProgress (under mu).
+	chartsDone, chartsTotal int
 }
 
 // ksState is one Kustomization's result. When a parent's build gives a

@@ -11,6 +11,7 @@ import (
 	"github.com/fluxcd/pkg/ssa"
 	"github.com/fluxcd/pkg/ssa/jsondiff"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/c5c3/kubectl-c5c3/fleet"
 	"github.com/c5c3/kubectl-c5c3/helmrender"
+	"github.com/c5c3/kubectl-c5c3/kube"
 )
 
 // HelmReleaseResult is one rendered HelmRelease: what helm-controller
@@ -97,9 +99,11 @@ func (e *engine) dispatchHelm(ctx context.Context, st *ksState, objects []*unstr
 			continue
 		}
 		e.wg.Add(1)
+		e.chartProgress(0, 1)
 		go func() {
 			defer e.wg.Done()
 			res, objs := e.diffHelmRelease(ctx, st, hr, objects)
+			e.chartProgress(1, 0)
 			e.mu.Lock()
 			defer e.mu.Unlock()
 			if cur := e.results[fleet.ID(st.ks)]; cur != st {
@@ -111,6 +115,17 @@ func (e *engine) dispatchHelm(ctx context.Context, st *ksState, objects []*unstr
 			st.helm = append(st.helm, res)
 			st.helmObjects = append(st.helmObjects, objs...)
 		}()
+	}
+}
+
+func (e *engine) chartProgress(done, total int) {
+	e.mu.Lock()
+	e.chartsDone += done
+	e.chartsTotal += total
+	d, t := e.chartsDone, e.chartsTotal
+	e.mu.Unlock()
+	if e.opts.ChartProgress != nil {
+		e.opts.ChartProgress(d, t)
 	}
 }
 
@@ -166,9 +181,21 @@ func (e *engine) diffHelmRelease(ctx context.Context, st *ksState, hr *helmv2.He
 	if err != nil {
 		return fail(err)
 	}
-	all := append(append([]*unstructured.Unstructured{}, rendered.CRDs...), rendered.Objects...)
-	for _, o := range all {
+	// An object the HelmRelease's own Kustomization also applies to the
+	// same cluster is reported once, under the Kustomization.
+	inBuild := map[string]bool{}
+	if cluster.Name == st.cluster.Name {
+		for _, o := range build {
+			inBuild[objectKey(o)] = true
+		}
+	}
+	var all []*unstructured.Unstructured
+	whole := append(append([]*unstructured.Unstructured{}, rendered.CRDs...), rendered.Objects...)
+	for _, o := range whole {
 		e.defaultNamespace(cc, o, rendered.ReleaseNamespace)
+		if !inBuild[objectKey(o)] {
+			all = append(all, o)
+		}
 	}
 	createOnly := map[*unstructured.Unstructured]bool{}
 	if rendered.CRDPolicy == helmv2.Create {
@@ -197,7 +224,7 @@ func (e *engine) diffHelmRelease(ctx context.Context, st *ksState, hr *helmv2.He
 	}
 	wg.Wait()
 	if cur != nil {
-		out = append(out, e.helmDeletions(ctx, cluster.Name, st, hr, cc, cur, all)...)
+		out = append(out, e.helmDeletions(ctx, cluster.Name, st, hr, cc, cur, whole)...)
 	}
 	return res, out
 }
@@ -288,9 +315,7 @@ func (e *engine) diffHelmObject(ctx context.Context, cluster string, st *ksState
 // render no longer has and that still exist: Helm deletes them on upgrade.
 func (e *engine) helmDeletions(ctx context.Context, cluster string, st *ksState, hr *helmv2.HelmRelease, cc *clusterClients,
 	cur *helmrender.Current, rendered []*unstructured.Unstructured) []ObjectResult {
-	key := func(o *unstructured.Unstructured) string {
-		return o.GroupVersionKind().GroupKind().String() + "/" + o.GetNamespace() + "/" + o.GetName()
-	}
+	key := objectKey
 	keep := map[string]bool{}
 	for _, o := range rendered {
 		keep[key(o)] = true
@@ -315,6 +340,12 @@ func (e *engine) helmDeletions(ctx context.Context, cluster string, st *ksState,
 		out = append(out, or)
 	}
 	return out
+}
+
+// objectKey is "group.Kind/namespace/name", the identity of an object on
+// one cluster whatever its API version.
+func objectKey(o *unstructured.Unstructured) string {
+	return o.GroupVersionKind().GroupKind().String() + "/" + o.GetNamespace() + "/" + o.GetName()
 }
 
 // chartSource finds where hr's chart comes from: its chartRef or
@@ -343,7 +374,19 @@ func (e *engine) chartSource(ctx context.Context, hr *helmv2.HelmRelease, build 
 		}
 	}
 	if src == nil && !(kind == "GitRepository" && e.sources[id]) {
-		return helmrender.ChartSource{}, fmt.Errorf("source %s not found in the hub or the build", id)
+		// Discovery lists the sources the live objects name; a HelmRelease
+		// that helm-controller reconciled names its HelmChart there, not
+		// the HelmRepository behind it (often applied by another build).
+		u := &unstructured.Unstructured{}
+		u.SetGroupVersionKind(fleet.SourceGroupVersion.WithKind(kind))
+		err := e.f.Hub().Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, u)
+		switch {
+		case apierrors.IsNotFound(err) || kube.IsNoMatch(err):
+			return helmrender.ChartSource{}, fmt.Errorf("source %s not found in the hub or the build", id)
+		case err != nil:
+			return helmrender.ChartSource{}, fmt.Errorf("reading source %s from the hub: %s", id, cleanError(err))
+		}
+		src = u
 	}
 	str := func(f ...string) string {
 		if src == nil {

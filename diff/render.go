@@ -196,6 +196,7 @@ func WriteMarkdown(w io.Writer, r *Result, limit int) error {
 		b.WriteString("| " + strings.Join(row, " | ") + " |\n")
 	}
 	b.WriteString("\n")
+	writeMarkdownHelmReleases(&b, r.HelmReleases)
 
 	clusters := []string{}
 	seen := map[string]bool{}
@@ -205,25 +206,49 @@ func WriteMarkdown(w io.Writer, r *Result, limit int) error {
 			clusters = append(clusters, k.Cluster)
 		}
 	}
+	for _, h := range r.HelmReleases {
+		if !seen[h.Cluster] {
+			seen[h.Cluster] = true
+			clusters = append(clusters, h.Cluster)
+		}
+	}
 	left := 0
 	truncated := false
 	for _, c := range clusters {
 		var block strings.Builder
 		n := 0
+		// The Kustomizations applied to c, then the HelmReleases whose
+		// target c is (their objects are rendered from the chart).
+		type owner struct{ ks, hr, err string }
+		var owners []owner
 		for _, k := range r.Kustomizations {
-			if k.Cluster != c {
-				continue
+			if k.Cluster == c {
+				owners = append(owners, owner{ks: k.ID(), err: k.Error})
 			}
-			if k.Error != "" {
-				fmt.Fprintf(&block, "**Kustomization `%s`**: :x: %s\n\n", k.ID(), mdCell(k.Error))
+		}
+		for _, h := range r.HelmReleases {
+			if h.Cluster == c {
+				owners = append(owners, owner{ks: h.Kustomization, hr: h.ID(), err: h.Error})
+			}
+		}
+		for _, ow := range owners {
+			if ow.err != "" {
+				if ow.hr != "" {
+					fmt.Fprintf(&block, "**HelmRelease `%s`**: :x: %s\n\n", ow.hr, mdCell(ow.err))
+				} else {
+					fmt.Fprintf(&block, "**Kustomization `%s`**: :x: %s\n\n", ow.ks, mdCell(ow.err))
+				}
 				n++
 			}
 			for _, o := range r.Objects {
-				if o.Cluster != c || o.Kustomization != k.ID() {
+				if o.Cluster != c || o.Kustomization != ow.ks || o.HelmRelease != ow.hr {
 					continue
 				}
 				n++
-				entry := fmt.Sprintf("**► %s %s** (Kustomization `%s`)", o.ID(), o.Action, k.ID())
+				entry := fmt.Sprintf("**► %s %s** (Kustomization `%s`)", o.ID(), o.Action, ow.ks)
+				if ow.hr != "" {
+					entry = fmt.Sprintf("**► %s %s** (HelmRelease `%s`)", o.ID(), o.Action, ow.hr)
+				}
 				if o.Reason != "" {
 					entry += " — " + mdCell(o.Reason)
 				}
@@ -252,6 +277,46 @@ func WriteMarkdown(w io.Writer, r *Result, limit int) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeMarkdownHelmReleases is the table of the rendered HelmReleases:
+// target and release, chart old → new version, what helm-controller would
+// do, and the counts of the rendered objects.
+func writeMarkdownHelmReleases(b *strings.Builder, hrs []HelmReleaseResult) {
+	if len(hrs) == 0 {
+		return
+	}
+	b.WriteString("| HelmRelease | Cluster | Release | Chart | Version | Plan | Created | Drifted | Deleted | Unchanged | Errors |\n")
+	b.WriteString(strings.Repeat("|---", 11) + "|\n")
+	for _, h := range hrs {
+		version, plan := "", ":x: "+h.Error
+		if pr := h.Prediction; pr != nil && h.Error == "" {
+			from := pr.FromVersion
+			if from == "" {
+				from = "(none)"
+			}
+			version = from + " → " + pr.ToVersion
+			plan = string(pr.Plan)
+			if pr.Reason != "" {
+				plan += " (" + pr.Reason + ")"
+			}
+			if pr.ServerSideApply {
+				plan += ", server-side apply"
+			}
+		}
+		c, itoa := h.Counts, strconv.Itoa
+		errs := c.Errors
+		if h.Error != "" {
+			errs++
+		}
+		row := []string{"`" + h.ID() + "`", h.Cluster, h.ReleaseNamespace + "/" + h.Release, h.Chart, version, plan,
+			itoa(c.Created), itoa(c.Drifted), itoa(c.Deleted), itoa(c.Unchanged), itoa(errs)}
+		for i := range row {
+			row[i] = mdCell(row[i])
+		}
+		b.WriteString("| " + strings.Join(row, " | ") + " |\n")
+	}
+	b.WriteString("\n")
 }
 
 func titleCase(h []string) []string {

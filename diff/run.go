@@ -43,6 +43,9 @@ type Options struct {
 	// Progress, when set, is called as objects finish (from many
 	// goroutines): cluster, objects done and known so far.
 	Progress func(cluster string, done, total int)
+	// ChartProgress, when set, is called as HelmReleases are found and
+	// rendered (from many goroutines): charts done and known so far.
+	ChartProgress func(done, total int)
 }
 
 // DefaultConcurrency is the default number of dry-runs in flight per cluster.

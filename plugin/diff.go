@@ -146,7 +146,7 @@ func (o *DiffOptions) Run(ctx context.Context) error {
 		RepoDir: o.Repo, Targets: o.Targets, Source: o.Source,
 		Concurrency: o.Concurrency, StrictSubstitute: o.StrictSubstitute, VerifyUnchanged: o.VerifyUnchanged,
 		NoHelm: !o.Helm, Offline: o.Offline,
-		Progress: bar.update,
+		Progress: bar.update, ChartProgress: bar.charts,
 	})
 	bar.done()
 	if err != nil {
@@ -174,13 +174,16 @@ func (o *DiffOptions) print(r *diff.Result) error {
 	return diff.WriteText(o.Out, r, o.Palette())
 }
 
-// progressBar draws "diff: cluster done/total ..." on stderr, only on a TTY.
+// progressBar draws "diff: cluster done/total ... · charts done/total" on
+// stderr, only on a TTY.
 type progressBar struct {
 	out   interface{ Write([]byte) (int, error) }
 	on    bool
 	mu    sync.Mutex
 	state map[string][2]int
-	last  time.Time
+	// chartState is HelmReleases rendered / found.
+	chartState [2]int
+	last       time.Time
 }
 
 func newProgressBar(w interface{ Write([]byte) (int, error) }) *progressBar {
@@ -198,6 +201,22 @@ func (p *progressBar) update(cluster string, done, total int) {
 	if time.Since(p.last) < 100*time.Millisecond {
 		return
 	}
+	p.draw()
+}
+
+// charts records the HelmReleases rendered and found; a change is drawn
+// at once (there are few of them, unlike objects).
+func (p *progressBar) charts(done, total int) {
+	if !p.on {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.chartState = [2]int{done, total}
+	p.draw()
+}
+
+func (p *progressBar) draw() {
 	p.last = time.Now()
 	names := make([]string, 0, len(p.state))
 	for n := range p.state {
@@ -208,6 +227,9 @@ func (p *progressBar) update(cluster string, done, total int) {
 	for _, n := range names {
 		s := p.state[n]
 		parts = append(parts, fmt.Sprintf("%s %d/%d", n, s[0], s[1]))
+	}
+	if c := p.chartState; c[1] > 0 {
+		parts = append(parts, fmt.Sprintf("charts %d/%d", c[0], c[1]))
 	}
 	fmt.Fprintf(p.out, "\r\x1b[Kdiff: %s", strings.Join(parts, " · "))
 }

@@ -23,11 +23,10 @@ import (
 )
 
 // diffArgs are the flags that point `kubectl c5c3 diff` at a loaded sample.
-// The sample's HelmReleases name public chart repositories that cannot be
-// reached from tests, so these tests diff them as objects (--helm=false);
-// rendering is tested on local chart servers in helm_test.go.
+// The sample's HelmReleases are rendered from the test charts the loader
+// serves locally and installed on the spokes.
 func diffArgs(s *testfleet.Sample, flags []string, extra ...string) []string {
-	args := append([]string{"diff", "--helm=false", "--repo", s.RepoDir}, flags...)
+	args := append([]string{"diff", "--repo", s.RepoDir}, flags...)
 	return append(args, extra...)
 }
 
@@ -81,7 +80,7 @@ func TestDiffNoDrift(t *testing.T) {
 	golden.Assert(t, "diff-nodrift.txt", r.stdout)
 	// Without --repo: the git top level of the working directory.
 	t.Chdir(filepath.Join(s.RepoDir, "apps", "keystone"))
-	if r := run(t, append([]string{"diff", "--helm=false", "-o", "json"}, flags...)...); r.code != 0 || decodeDiff(t, r.stdout).Repo != s.RepoDir {
+	if r := run(t, append([]string{"diff", "-o", "json"}, flags...)...); r.code != 0 || decodeDiff(t, r.stdout).Repo != s.RepoDir {
 		t.Fatalf("diff from inside the checkout: exit %d %s", r.code, r.stderr)
 	}
 
@@ -120,7 +119,7 @@ func TestDiffNoDrift(t *testing.T) {
 	other2 := t.TempDir()
 	gitRun(t, other2, "init", "-q")
 	gitRun(t, other2, "remote", "add", "origin", "git@example.org:someone/else.git")
-	r = run(t, append([]string{"diff", "--helm=false", "--repo", other2}, flags...)...)
+	r = run(t, append([]string{"diff", "--repo", other2}, flags...)...)
 	if r.code != 2 || !strings.Contains(r.stderr, "no GitRepository in the hub has the checkout's origin URL git@example.org:someone/else.git") ||
 		!strings.Contains(r.stderr, "--source") {
 		t.Fatalf("unmatched origin: %+v", r)
@@ -373,7 +372,7 @@ func TestDiffBadInput(t *testing.T) {
 			t.Errorf("%s: exit %d stderr %q", bad, r.code, r.stderr)
 		}
 	}
-	r = run(t, append([]string{"diff", "--helm=false", "--repo", t.TempDir()}, flags...)...)
+	r = run(t, append([]string{"diff", "--repo", t.TempDir()}, flags...)...)
 	if r.code != 2 || !strings.Contains(r.stderr, "not inside a git checkout") {
 		t.Errorf("no checkout: exit %d stderr %q", r.code, r.stderr)
 	}
@@ -443,8 +442,8 @@ spec:
 }
 
 // TestDiffProgressOnTTY runs the real binary under a pseudo-terminal
-// (script(1)) and checks that the progress line is drawn there, and that
-// it is not when stderr is a pipe.
+// (script(1)) and checks that the progress line is drawn there, with the
+// charts rendered, and that it is not when stderr is a pipe.
 func TestDiffProgressOnTTY(t *testing.T) {
 	s, flags := loadSample(t, testfleet.SampleOptions{})
 	bin := filepath.Join(t.TempDir(), "kubectl-c5c3")
@@ -460,6 +459,10 @@ func TestDiffProgressOnTTY(t *testing.T) {
 	}
 	if !strings.Contains(string(out), "\r\x1b[Kdiff: ") || !strings.Contains(string(out), "control-plane ") {
 		t.Fatalf("no progress line on a terminal:\n%q", out)
+	}
+	// The sample's three HelmReleases: their charts are counted too.
+	if !strings.Contains(string(out), "charts 3/3") {
+		t.Fatalf("no chart count on the progress line:\n%q", out)
 	}
 	piped := exec.Command(bin, diffArgs(s, flags, "-o", "json")...)
 	var stderr strings.Builder
@@ -507,8 +510,8 @@ func TestDiffSelection(t *testing.T) {
 }
 
 // TestDiffSelectionContactsOnlySelected counts every request of narrowed
-// runs: a cluster none of whose Kustomizations is selected is never
-// contacted, and on the hub only the selected Kustomizations' kinds are
+// runs: a cluster none of whose Kustomizations (or their HelmReleases)
+// targets is never contacted, and on the hub only the selected Kustomizations' kinds are
 // listed, and a spoke's Kustomization that is not selected is not built.
 func TestDiffSelectionContactsOnlySelected(t *testing.T) {
 	s, _ := loadSample(t, testfleet.SampleOptions{})
@@ -520,7 +523,9 @@ func TestDiffSelectionContactsOnlySelected(t *testing.T) {
 	}{
 		{[]string{"storage"}, "storage-apps storage-rook-operator", "hub storage", false},
 		{[]string{s.Namespace + "/control-plane-apps"}, "control-plane-apps", "control-plane hub", false},
-		{[]string{s.Namespace + "/management-apps"}, "management-apps", "hub", true},
+		// management-apps' HelmReleases are rendered and dry-run on the
+		// spokes they target.
+		{[]string{s.Namespace + "/management-apps"}, "management-apps", "control-plane hub hypervisor storage", true},
 		{[]string{"apps/keystone/base"}, "control-plane-apps", "control-plane hub", false},
 		{[]string{"hypervisor", "storage"}, "hypervisor-apps storage-apps storage-rook-operator", "hub hypervisor storage", false},
 	} {

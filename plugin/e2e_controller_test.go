@@ -97,7 +97,7 @@ func TestE2EController(t *testing.T) {
 	scale(t, hub, "c5c3-tenant-api", 3)
 	scale(t, hub, "c5c3-tenant-api-scaled", 5)
 
-	r := run(t, diffArgs(s.Sample, flags, "-o", "json")...)
+	r := run(t, diffArgs(s.Sample, flags, "-o", "json", "--helm=false")...)
 	res := decodeDiff(t, r.stdout)
 	if r.code != 1 || res.HasErrors() {
 		t.Fatalf("diff after edits: exit %d, want 1\nstderr %s\n%s", r.code, r.stderr, r.stdout)
@@ -288,11 +288,15 @@ func checkStatusAgainstController(t *testing.T, s *testfleet.LiveSample, flags [
 
 // assertNoDrift: diff of the checkout against what the controller applied
 // finds nothing to change, and no errors — both with the local check of
-// managed fields and with a server dry-run of every object.
+// managed fields and with a server dry-run of every object. These diffs
+// run with --helm=false (also the one after the edits): no helm-controller
+// runs in this test, so the sample's HelmReleases are not installed and
+// their renders would all be "created"; rendering is checked against the
+// real helm-controller in TestE2EHelmController.
 func assertNoDrift(t *testing.T, s *testfleet.LiveSample, flags []string, when string) {
 	t.Helper()
 	for _, extra := range [][]string{nil, {"--verify-unchanged"}} {
-		r := run(t, diffArgs(s.Sample, flags, append([]string{"-o", "json"}, extra...)...)...)
+		r := run(t, diffArgs(s.Sample, flags, append([]string{"-o", "json", "--helm=false"}, extra...)...)...)
 		res := decodeDiff(t, r.stdout)
 		if r.code != 0 || res.HasChanges() || res.HasErrors() {
 			t.Fatalf("diff %v %s: exit %d, want 0 (the diff engine disagrees with the real controller)\nchanges:\n  %s\nstderr %s\n%s",

@@ -120,7 +120,7 @@ func TestE2EHelmController(t *testing.T) {
 	})
 	waitInstalled(t, hc, hub, client.ObjectKey{Namespace: s.Namespace, Name: "webapp"}, "0.1.0")
 
-	r := run(t, diffArgs2(s, flags, "-o", "json")...)
+	r := run(t, diffArgs(s, flags, "-o", "json")...)
 	res := decodeDiff(t, r.stdout)
 	if r.code != 0 {
 		t.Fatalf("right after helm-controller installed: exit %d, want 0\nstderr: %s\nobjects: %+v\nhelmReleases: %+v", r.code, r.stderr, res.Objects, res.HelmReleases)
@@ -136,7 +136,7 @@ func TestE2EHelmController(t *testing.T) {
 	must(t, spoke.Get(c, client.ObjectKey{Namespace: target, Name: target + "-webapp"}, cm))
 	cm.Data["greeting"] = "hand-edited"
 	must(t, spoke.Update(c, cm))
-	r = run(t, diffArgs2(s, flags, "-o", "json")...)
+	r = run(t, diffArgs(s, flags, "-o", "json")...)
 	res = decodeDiff(t, r.stdout)
 	if r.code != 1 {
 		t.Fatalf("values change and hand edit: exit %d, want 1\nstderr: %s", r.code, r.stderr)
@@ -154,7 +154,7 @@ func TestE2EHelmController(t *testing.T) {
 
 	// A chart bump: 0.2.0 drops the PodDisruptionBudget and adds a key.
 	editFile(t, s.RepoDir, "clusters/management/source.yaml", `tag: "0.1.0"`, `tag: "0.2.0"`)
-	r = run(t, diffArgs2(s, flags, "-o", "json")...)
+	r = run(t, diffArgs(s, flags, "-o", "json")...)
 	res = decodeDiff(t, r.stdout)
 	got = helmObjects(res, s.Namespace+"/webapp")
 	if o := got["PodDisruptionBudget"]; o.Action != diff.ActionDeleted {
@@ -169,10 +169,6 @@ func TestE2EHelmController(t *testing.T) {
 }
 
 // diffArgs2 are diff's arguments with HelmRelease rendering on.
-func diffArgs2(s *testfleet.Sample, flags []string, extra ...string) []string {
-	return append(append([]string{"diff", "--repo", s.RepoDir}, flags...), extra...)
-}
-
 func helmObjects(r *diff.Result, hr string) map[string]diff.ObjectResult {
 	out := map[string]diff.ObjectResult{}
 	for _, o := range r.Objects {

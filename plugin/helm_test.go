@@ -5,6 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/c5c3/kubectl-c5c3/diff"
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 )
@@ -105,7 +108,7 @@ func TestDiffHelmRelease(t *testing.T) {
 	cache := t.TempDir()
 	t.Setenv("XDG_CACHE_HOME", cache)
 
-	r := run(t, diffArgs2(s, flags, "-o", "json")...)
+	r := run(t, diffArgs(s, flags, "-o", "json")...)
 	if r.code != 2 {
 		t.Fatalf("exit %d, want 2 (one HelmRelease's chart does not resolve)\nstderr: %s\nstdout: %s", r.code, r.stderr, r.stdout)
 	}
@@ -149,20 +152,39 @@ func TestDiffHelmRelease(t *testing.T) {
 		t.Errorf("webapp counts %+v, want 5 created", w.Counts)
 	}
 
-	text := run(t, diffArgs2(s, flags)...)
+	text := run(t, diffArgs(s, flags)...)
 	if !strings.Contains(text.stdout, "► ConfigMap/"+target+"/"+target+"-webapp created via HelmRelease/"+s.Namespace+"/webapp") {
 		t.Errorf("text output lacks the via line:\n%s", text.stdout)
 	}
+	// Markdown: the HelmReleases table and the rendered objects in the
+	// target cluster's block, under their HelmRelease.
+	md := run(t, diffArgs(s, flags, "-o", "markdown")...)
+	for _, want := range []string{
+		"| HelmRelease | Cluster | Release | Chart | Version | Plan |",
+		"| `" + s.Namespace + "/webapp` | control-plane | " + target + "/" + target + "-webapp | webapp | (none) → 0.1.0 | install (no deployed release in Helm storage on the target), server-side apply | 5 | 0 | 0 | 0 | 0 |",
+		"| `" + s.Namespace + "/broken` | control-plane |",
+		"<details><summary>control-plane:",
+		"**► ConfigMap/" + target + "/" + target + "-webapp created** (HelmRelease `" + s.Namespace + "/webapp`)",
+		"**HelmRelease `" + s.Namespace + "/broken`**: :x: HelmRelease " + s.Namespace + "/broken",
+	} {
+		if !strings.Contains(md.stdout, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md.stdout)
+		}
+	}
+	if strings.Contains(md.stdout, "s3cr3t-do-not-print") {
+		t.Fatal("a Secret value of the render was printed in markdown")
+	}
+
 	// The chart is cached: a second, offline run needs no repository.
 	charts.HTTP.Stop()
-	off := run(t, diffArgs2(s, flags, "-o", "json", "--offline")...)
+	off := run(t, diffArgs(s, flags, "-o", "json", "--offline")...)
 	if res := decodeDiff(t, off.stdout); len(res.HelmReleases) != 2 {
 		t.Errorf("offline: %d HelmReleases", len(res.HelmReleases))
 	} else if off := hrsOf(res)["webapp"]; off.Error != "" || off.Counts.Created != 5 {
 		t.Errorf("offline webapp from the cache: %+v", off)
 	}
 
-	no := run(t, diffArgs2(s, flags, "-o", "json", "--helm=false")...)
+	no := run(t, diffArgs(s, flags, "-o", "json", "--helm=false")...)
 	if res := decodeDiff(t, no.stdout); len(res.HelmReleases) != 0 || no.code == 2 {
 		t.Errorf("--helm=false: exit %d, %d HelmReleases rendered", no.code, len(res.HelmReleases))
 	}
@@ -174,4 +196,72 @@ func hrsOf(r *diff.Result) map[string]diff.HelmReleaseResult {
 		out[h.Name] = h
 	}
 	return out
+}
+
+// TestDiffHelmReleaseNoDoubleReport: a HelmRelease applied to the hub whose
+// chart renders an object that the same Kustomization's build also applies
+// to the hub (ConfigMap <ns>/webapp) reports that object once, under the
+// Kustomization; the chart's other objects are reported under the
+// HelmRelease.
+func TestDiffHelmReleaseNoDoubleReport(t *testing.T) {
+	charts := testfleet.StartChartServers(t)
+	ns := "dup-" + testfleet.Namespace(t)
+	dir := t.TempDir()
+	files := map[string]string{
+		"clusters/management/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - repo.yaml\n  - configmap.yaml\n  - webapp.yaml\n",
+		"clusters/management/repo.yaml":          fmt.Sprintf("apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n  name: charts\n  namespace: flux-system\nspec:\n  interval: 1h\n  url: %s\n", charts.HTTP.URL()),
+		"clusters/management/configmap.yaml":     fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: webapp\n  namespace: %s\ndata:\n  GREETING: from-the-kustomization\n", ns),
+		"clusters/management/webapp.yaml": fmt.Sprintf(`apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: webapp
+  namespace: flux-system
+spec:
+  interval: 10m
+  releaseName: webapp
+  targetNamespace: %s
+  chart:
+    spec:
+      chart: webapp
+      version: "0.1.0"
+      sourceRef:
+        kind: HelmRepository
+        name: charts
+`, ns),
+	}
+	for rel, content := range files {
+		writeFile(t, dir, rel, content)
+	}
+	must(t, f(t).Hub.Client.Create(ctx(t), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
+	s, flags := loadSample(t, testfleet.SampleOptions{Source: dir, NoFluxReport: true})
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	// An unpushed edit of the Kustomization's ConfigMap: it drifts.
+	editFile(t, s.RepoDir, "clusters/management/configmap.yaml", "from-the-kustomization", "edited")
+
+	r := run(t, diffArgs(s, flags, "-o", "json")...)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\nstderr: %s\n%s", r.code, r.stderr, r.stdout)
+	}
+	res := decodeDiff(t, r.stdout)
+	var cms []diff.ObjectResult
+	kinds := map[string]bool{}
+	for _, o := range res.Objects {
+		if o.Kind == "ConfigMap" && o.Namespace == ns && o.Name == "webapp" {
+			cms = append(cms, o)
+		}
+		if o.HelmRelease == s.Namespace+"/webapp" {
+			kinds[o.Kind] = true
+		}
+	}
+	if len(cms) != 1 || cms[0].HelmRelease != "" || cms[0].Kustomization != s.Namespace+"/flux-system" || cms[0].Action != diff.ActionDrifted {
+		t.Errorf("ConfigMap %s/webapp reported %d times, want once under the Kustomization: %+v", ns, len(cms), cms)
+	}
+	for _, k := range []string{"Deployment", "Secret", "Service", "PodDisruptionBudget"} {
+		if !kinds[k] {
+			t.Errorf("rendered %s missing under the HelmRelease; got %v", k, kinds)
+		}
+	}
+	if h := hrsOf(res)["webapp"]; h.Error != "" || h.Counts.Created != 4 {
+		t.Errorf("webapp HelmRelease %+v, want 4 created (the ConfigMap counted under the Kustomization)", h)
+	}
 }

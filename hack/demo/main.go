@@ -88,7 +88,7 @@ func run(plugin, dir string, once bool) error {
 		// The sample's HelmReleases name public chart repositories,
 		// which this offline demo cannot reach: they are diffed as
 		// objects only.
-		{"diff", "--repo", s.RepoDir, "--helm=false"},
+		{"diff", "--repo", s.RepoDir},
 		{"versions", "--repo", s.RepoDir},
 		{"promote", "staging", "production", "--repo", s.RepoDir, "--dry-run"},
 	} {
@@ -149,16 +149,28 @@ func applyEnvironments(ctx context.Context, s *testfleet.Sample) error {
 	return s.LookCloned()
 }
 
-// editCheckout bumps the keystone image tag in the sample checkout, an
-// unpushed change for `kubectl c5c3 diff` to show.
+// editCheckout makes the unpushed changes for `kubectl c5c3 diff` to show:
+// the keystone image tag, and a chart bump of the memcached HelmRelease
+// (7.4.16 → 7.5.0 of the test chart, which changes the image and adds a
+// PodDisruptionBudget), rendered on the control-plane spoke.
 func editCheckout(repo string) error {
-	p := filepath.Join(repo, "clusters", "control-plane", "apps", "kustomization.yaml")
-	b, err := os.ReadFile(p)
-	if err != nil {
-		return err
+	for _, e := range []struct{ path, old, new string }{
+		{"clusters/control-plane/apps/kustomization.yaml", `newTag: "2025.1-p1"`, `newTag: "2025.1-p2"`},
+		{"apps/management/helmreleases/memcached.yaml", `version: "7.4.16"`, `version: "7.5.0"`},
+	} {
+		p := filepath.Join(repo, filepath.FromSlash(e.path))
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(string(b), e.old) {
+			return fmt.Errorf("%s: %q not found", e.path, e.old)
+		}
+		if err := os.WriteFile(p, []byte(strings.Replace(string(b), e.old, e.new, 1)), 0o644); err != nil {
+			return err
+		}
 	}
-	b = []byte(strings.Replace(string(b), `newTag: "2025.1-p1"`, `newTag: "2025.1-p2"`, 1))
-	return os.WriteFile(p, b, 0o644)
+	return nil
 }
 
 // breakThings adds the drift and failures that make the demo interesting:

@@ -32,7 +32,7 @@ func (s *Sample) Build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*u
 		return nil, err
 	}
 	defer func() { _ = os.RemoveAll(work) }()
-	if err := copyTree(s.RepoDir, work, ""); err != nil {
+	if err := copyTree(s.RepoDir, work, "", nil); err != nil {
 		return nil, fmt.Errorf("extracting the artifact: %w", err)
 	}
 	dir, err := securePath(work, ks.Spec.Path)

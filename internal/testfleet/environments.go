@@ -92,7 +92,7 @@ func (s *Sample) ApplyEnvironment(ctx context.Context, name string) (*Environmen
 			return nil, err
 		}
 	}
-	if err := es.markHelmReleasesInstalled(ctx); err != nil {
+	if err := es.markHelmReleasesInstalled(ctx, false); err != nil {
 		return nil, err
 	}
 	if err := es.markSourcesFetched(ctx); err != nil {

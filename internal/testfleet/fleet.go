@@ -53,6 +53,11 @@ type Fleet struct {
 	Spokes map[string]*Cluster
 	// HubKubeconfig is the path of the hub kubeconfig file for the CLI.
 	HubKubeconfig string
+
+	// The local chart repository of the sample (SampleChartRepo).
+	chartsOnce sync.Once
+	charts     *chartRepo
+	chartsErr  error
 }
 
 // Options for Start.
@@ -184,7 +189,7 @@ func registerNodes(ctx context.Context, c client.Client, prefix string, n int) e
 
 // Stop stops every apiserver and etcd and removes Dir.
 func (f *Fleet) Stop() error {
-	var errs []error
+	errs := []error{f.charts.stop()}
 	for _, c := range f.all() {
 		if c.env != nil {
 			errs = append(errs, c.env.Stop())

@@ -40,13 +40,17 @@ type Sample struct {
 	URL string
 	// aliases are SampleOptions.SpokeAliases.
 	aliases map[string]string
+	// installCharts: ReconcileAll installs the HelmReleases for real.
+	installCharts bool
 }
 
 // SampleOptions for LoadSample.
 type SampleOptions struct {
 	// Namespace in the hub for the Flux objects; default "flux-system".
 	Namespace string
-	// Source is the gitops tree to load; default testdata/gitops.
+	// Source is the gitops tree to load; default testdata/gitops. Only the
+	// default tree's HelmReleases are installed on the spokes (from
+	// testdata/charts); another tree's get their status only.
 	Source string
 	// NoFluxReport leaves the FluxReport out (Flux without the operator).
 	NoFluxReport bool
@@ -94,6 +98,7 @@ func (f *Fleet) newSample(ctx context.Context, opts SampleOptions) (*Sample, err
 	if opts.Namespace == "" {
 		opts.Namespace = "flux-system"
 	}
+	installCharts := opts.Source == ""
 	if opts.Source == "" {
 		root, err := ModuleRoot()
 		if err != nil {
@@ -101,12 +106,16 @@ func (f *Fleet) newSample(ctx context.Context, opts SampleOptions) (*Sample, err
 		}
 		opts.Source = filepath.Join(root, "testdata", "gitops")
 	}
-	s := &Sample{Fleet: f, Namespace: opts.Namespace, URL: SampleURL, aliases: opts.SpokeAliases}
+	s := &Sample{Fleet: f, Namespace: opts.Namespace, URL: SampleURL, aliases: opts.SpokeAliases, installCharts: installCharts}
 	var err error
 	if s.RepoDir, err = os.MkdirTemp(f.Dir, "gitops-"+opts.Namespace+"-"); err != nil {
 		return nil, err
 	}
-	if err := copyTree(opts.Source, s.RepoDir, opts.Namespace); err != nil {
+	charts, err := f.SampleChartRepo()
+	if err != nil {
+		return nil, fmt.Errorf("starting the sample's chart repository: %w", err)
+	}
+	if err := copyTree(opts.Source, s.RepoDir, opts.Namespace, chartURLReplacements(charts)); err != nil {
 		return nil, err
 	}
 	commit, err := commitAll(s.RepoDir, "c5c3-gitops: sample fleet")
@@ -193,7 +202,7 @@ func (s *Sample) ReconcileAll(ctx context.Context) error {
 			break
 		}
 	}
-	return s.markHelmReleasesInstalled(ctx)
+	return s.markHelmReleasesInstalled(ctx, s.installCharts)
 }
 
 func depsDone(ks *kustomizev1.Kustomization, done map[string]bool) bool {
@@ -277,8 +286,11 @@ func (s *Sample) target(ks *kustomizev1.Kustomization) (*Cluster, error) {
 
 // markHelmReleasesInstalled writes, for every HelmRelease of the sample,
 // the HelmChart source-controller would make and the status helm-controller
-// writes after an install. (No Helm runs: spokes get no chart objects.)
-func (s *Sample) markHelmReleasesInstalled(ctx context.Context) error {
+// writes after an install. With install, the chart is installed for real
+// on the HelmRelease's target first (helmInstall: Helm storage and the
+// chart's objects on the spoke) and the history records its values
+// digest; without, no Helm runs and the spokes get no chart objects.
+func (s *Sample) markHelmReleasesInstalled(ctx context.Context, install bool) error {
 	hub := s.Fleet.Hub.Client
 	var list helmv2.HelmReleaseList
 	if err := hub.List(ctx, &list, client.InNamespace(s.Namespace)); err != nil {
@@ -304,7 +316,13 @@ func (s *Sample) markHelmReleasesInstalled(ctx context.Context) error {
 		if err := s.setArtifact(ctx, chart, hr.Spec.Chart.Spec.Version); err != nil {
 			return err
 		}
-		version := hr.Spec.Chart.Spec.Version
+		version, configDigest := hr.Spec.Chart.Spec.Version, digest(hr.Name)
+		if install {
+			var err error
+			if version, configDigest, err = s.helmInstall(ctx, hr); err != nil {
+				return err
+			}
+		}
 		now := metav1.NewTime(time.Now().Truncate(time.Second))
 		target := hr.Spec.TargetNamespace
 		if target == "" {
@@ -318,7 +336,7 @@ func (s *Sample) markHelmReleasesInstalled(ctx context.Context) error {
 		hr.Status.History = helmv2.Snapshots{{
 			Name: hr.Name, Namespace: target, Version: 1, Status: "deployed",
 			ChartName: hr.Spec.Chart.Spec.Chart, ChartVersion: version,
-			Digest: digest(hr.Name + version), ConfigDigest: digest(hr.Name),
+			Digest: digest(hr.Name + version), ConfigDigest: configDigest,
 			FirstDeployed: now, LastDeployed: now,
 		}}
 		apimeta.SetStatusCondition(&hr.Status.Conditions, metav1.Condition{
@@ -390,8 +408,9 @@ func (s *Sample) setArtifact(ctx context.Context, obj artifactSetter, revision s
 
 // copyTree copies src to dst; when ns is set, every "namespace: flux-system"
 // in YAML files becomes "namespace: <ns>" so that a test's Flux objects live
-// in its own hub namespace.
-func copyTree(src, dst, ns string) error {
+// in its own hub namespace. Each key of replace in a YAML file becomes its
+// value (the chart repository URLs).
+func copyTree(src, dst, ns string, replace map[string]string) error {
 	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -409,6 +428,11 @@ func copyTree(src, dst, ns string) error {
 		}
 		if ns != "" && ns != "flux-system" && strings.HasSuffix(p, ".yaml") {
 			b = []byte(strings.ReplaceAll(string(b), "namespace: flux-system", "namespace: "+ns))
+		}
+		if strings.HasSuffix(p, ".yaml") {
+			for old, new := range replace {
+				b = []byte(strings.ReplaceAll(string(b), old, new))
+			}
 		}
 		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
 	})

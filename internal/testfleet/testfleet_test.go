@@ -69,6 +69,26 @@ func TestLoadSample(t *testing.T) {
 	if got := dep.Labels["kustomize.toolkit.fluxcd.io/name"]; got != "control-plane-apps" {
 		t.Errorf("owner label = %q", got)
 	}
+	// The HelmReleases are installed for real from the test charts: the
+	// chart's objects by field manager helm-controller with the origin
+	// labels, the release in Helm storage, its values digest in the history.
+	var mc appsv1.Deployment
+	if err := cp.Get(ctx, client.ObjectKey{Namespace: "memcached", Name: "memcached"}, &mc); err != nil {
+		t.Fatalf("memcached chart not installed on the control-plane spoke: %v", err)
+	}
+	if mc.Labels["helm.toolkit.fluxcd.io/name"] != "memcached" || mc.Labels["app.kubernetes.io/managed-by"] != "Helm" ||
+		*mc.Spec.Replicas != 3 || len(mc.ManagedFields) == 0 || mc.ManagedFields[0].Manager != "helm-controller" {
+		t.Errorf("memcached Deployment: labels %v replicas %d managers %v", mc.Labels, *mc.Spec.Replicas, mc.ManagedFields)
+	}
+	var rel corev1.Secret
+	if err := cp.Get(ctx, client.ObjectKey{Namespace: "memcached", Name: "sh.helm.release.v1.memcached.v1"}, &rel); err != nil {
+		t.Errorf("no Helm storage Secret for release memcached: %v", err)
+	}
+	for _, hr := range hrs.Items {
+		if h := hr.Status.History.Latest(); h == nil || h.ConfigDigest == "" || h.ChartVersion != hr.Spec.Chart.Spec.Version {
+			t.Errorf("HelmRelease %s history %+v", hr.Name, h)
+		}
+	}
 	var cm corev1.ConfigMap
 	if err := cp.Get(ctx, client.ObjectKey{Namespace: "openstack", Name: "keystone-config"}, &cm); err != nil {
 		t.Fatal(err)
