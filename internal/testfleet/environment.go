@@ -37,7 +37,7 @@ func (s *Sample) ReconcileEnvironment(ctx context.Context, name string) error {
 			}
 		}
 	}
-	return s.markHelmReleasesInstalled(ctx)
+	return s.markHelmReleasesInstalled(ctx, false) // two environments would share one release on a spoke
 }
 
 // SetReadySince records that a Kustomization or HelmRelease has run Ready
