@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"io"
 	"log"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -195,5 +197,88 @@ func TestPromoteLedgerBadInput(t *testing.T) {
 	}
 	if r := run(t, "promote", "--help"); !strings.Contains(r.stdout, "history") || !strings.Contains(r.stdout, "rollback") {
 		t.Errorf("promote --help lists no subcommands:\n%s", r.stdout)
+	}
+}
+
+// TestPromoteRollbackPreviewAndPullRequest: `promote rollback --diff
+// --open-pr` against the real fleet previews the edited production on its
+// clusters (the blast radius included, the HelmRelease rendered at the
+// restored chart version), puts the preview into the pull request, and
+// sets c5c3/promotion-evidence to success on the evidence of the restored
+// promotion's Verified trailer.
+func TestPromoteRollbackPreviewAndPullRequest(t *testing.T) {
+	s, _, flags := promoteSample(t)
+	dir := s.RepoDir
+	bare := servePushURL(t, dir)
+	promoteMerged(t, dir, flags)
+	promoteGit(t, dir, "-c", "trailer.ifexists=replace", "commit", "--quiet", "--amend", "--no-edit", "--trailer", "Soaked: 2h13m",
+		"--trailer", "Verified: 14 Kustomizations, 9 HelmReleases on management, control-plane, storage")
+	promoteGit(t, dir, "update-ref", "refs/remotes/origin/main", "HEAD")
+	p1 := promoteGit(t, dir, "rev-parse", "HEAD")
+	editCommit(t, dir, "clusters/staging/keystone-memcached.yaml", `version: "7.5.0"`, `version: "7.6.0"`, "staging: memcached 7.6.0")
+	p2 := promoteMerged(t, dir, flags, "--from-revision", "HEAD")
+
+	var calls []string
+	var prBody string
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		b, _ := io.ReadAll(req.Body)
+		var body map[string]string
+		_ = json.Unmarshal(b, &body)
+		if strings.HasSuffix(req.URL.Path, "/pulls") {
+			prBody = body["body"]
+		}
+		calls = append(calls, req.Method+" "+req.URL.Path+" "+req.Header.Get("Authorization")+" head="+body["head"]+" state="+body["state"]+
+			" context="+body["context"]+" description="+body["description"])
+		w.WriteHeader(http.StatusCreated)
+		_, _ = io.WriteString(w, `{"number": 43, "html_url": "https://github.com/c5c3/c5c3-gitops/pull/43"}`)
+	}))
+	t.Cleanup(api.Close)
+	t.Setenv("GITHUB_TOKEN", "ghp_test")
+	branch := "promote/rollback-production-to-" + p1[:7]
+	before := checkoutState(t, dir)
+
+	r := run(t, append([]string{"promote", "rollback", "production", "--diff", "--open-pr", "--github-api-url", api.URL, "-o", "json"}, flags...)...)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	p := decodePlan(t, r.stdout)
+	if p.Rollback == nil || p.Rollback.Commit != p1 || p.Rollback.Current != p2 || p.Rollback.By != promote.ByVerified || len(p.Changes) != 1 || p.Changes[0].New != "7.5.0" {
+		t.Fatalf("rollback %+v changes %+v", p.Rollback, p.Changes)
+	}
+	if !strings.Contains(r.stderr, "previewing the edited production against its clusters") || p.Preview == nil || p.BlastRadius == nil || p.BlastRadius.Environment != "production" {
+		t.Fatalf("no preview: %+v\n%s", p.BlastRadius, r.stderr)
+	}
+	var memcached string
+	for _, h := range p.Preview.HelmReleases {
+		if h.ID() == s.Namespace+"/keystone-memcached" && h.Error == "" && h.Prediction != nil {
+			memcached = h.Cluster + " " + h.Chart + " " + h.Prediction.ToVersion
+		}
+	}
+	if memcached != "control-plane memcached 7.5.0" {
+		t.Errorf("keystone-memcached rendered as %q, want control-plane memcached 7.5.0", memcached)
+	}
+	pushed := promoteGit(t, bare, "rev-parse", "refs/heads/"+branch)
+	desc := "restores promotion " + p1[:7] + ", verified: 14 Kustomizations, 9 HelmReleases on management, control-plane, storage"
+	res := p.Result
+	if res == nil || res.Commit != pushed || res.PullRequest == nil || res.PullRequest.Number != 43 ||
+		res.Status == nil || *res.Status != (promote.CommitStatus{Context: promote.StatusContext, State: promote.StatusSuccess, Description: desc}) {
+		t.Fatalf("result %+v", res)
+	}
+	want := []string{
+		"POST /repos/c5c3/c5c3-gitops/pulls Bearer ghp_test head=" + branch + " state= context= description=",
+		"POST /repos/c5c3/c5c3-gitops/statuses/" + pushed + " Bearer ghp_test head= state=success context=c5c3/promotion-evidence description=" + desc,
+	}
+	if strings.Join(calls, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("API calls:\n%s\nwant:\n%s", strings.Join(calls, "\n"), strings.Join(want, "\n"))
+	}
+	for _, w := range []string{"Rolls **production** back to the pins of `" + p1[:7] + "`", "**Blast radius** on production:",
+		"<details><summary>Preview: the edited production against its clusters</summary>", "HelmRelease/" + s.Namespace + "/keystone-memcached",
+		"_Opened by `kubectl c5c3 promote rollback production`._"} {
+		if !strings.Contains(prBody, w) {
+			t.Errorf("PR body lacks %q:\n%s", w, prBody)
+		}
+	}
+	if after := checkoutState(t, dir, branch); after != before {
+		t.Errorf("checkout changed beyond the new branch:\n%s\n---\n%s", before, after)
 	}
 }

@@ -40,6 +40,9 @@ The commit goes on promote/rollback-<env>-to-<short-sha> (--branch) with the mes
 "rollback(<env>): back to <short-sha>, <summary>", one "old → new" line per pin and
 the trailers Promoted-To: <env> and Rolled-Back-To: <sha of the restored promotion>.
 --dry-run, --diff, --push, --open-pr, --force and --signoff work as for promote.
+No health gate runs: with --open-pr the commit status c5c3/promotion-evidence is
+success when the restored promotion carries a Verified trailer (that earlier check is
+the evidence), failure when it does not.
 
 Exit codes:
   0  committed, or nothing to roll back (the pins already match)

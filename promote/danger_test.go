@@ -11,8 +11,11 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/c5c3/kubectl-c5c3/diff"
 	"github.com/c5c3/kubectl-c5c3/internal/printers"
 )
 
@@ -99,6 +102,24 @@ spec:
         type: object
         properties:
           spec: {type: object, properties: {size: {type: integer}}}
+` + gizmoCRD
+
+// gizmoCRD is a CustomResourceDefinition that dangerEdits delete, so that
+// prune deletes it.
+const gizmoCRD = `---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: gizmos.gates.c5c3.example}
+spec:
+  group: gates.c5c3.example
+  names: {kind: Gizmo, plural: gizmos, singular: gizmo, listKind: GizmoList}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
 `
 
 // dangerEdits are the changes in git after production was reconciled.
@@ -114,6 +135,7 @@ var dangerEdits = [][2]string{
 	{"---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: gates-old-data, namespace: openstack}\nspec:\n  accessModes: [ReadWriteOnce]\n  resources: {requests: {storage: 1Gi}}\n", ""},
 	{"---\napiVersion: v1\nkind: Namespace\nmetadata: {name: gates-old-ns}\n", ""},
 	{"properties: {size: {type: integer}}}", "properties: {size: {type: integer}, color: {type: string}}}"},
+	{gizmoCRD, ""},
 }
 
 // TestPromoteBlastRadius: the --diff preview of production raises a danger
@@ -179,6 +201,7 @@ func TestPromoteBlastRadius(t *testing.T) {
 		"control-plane prune-pvc PersistentVolumeClaim/openstack/gates-old-data",
 		"control-plane prune-namespace Namespace/gates-old-ns",
 		"control-plane crd CustomResourceDefinition/gadgets.gates.c5c3.example",
+		"control-plane crd CustomResourceDefinition/gizmos.gates.c5c3.example",
 		"control-plane field-manager ConfigMap/openstack/gates-tuning",
 		"control-plane target-suspended Kustomization/" + ns + "/keystone-production",
 		"management target-not-ready Kustomization/" + ns + "/production-apps",
@@ -195,13 +218,18 @@ func TestPromoteBlastRadius(t *testing.T) {
 		sort.Strings(keys)
 		t.Fatalf("flags raised:\n%s", strings.Join(keys, "\n"))
 	}
-	if cp == nil || cp.Deleted != 2 || cp.Changed < 3 || br.Dangers < 12 {
+	if cp == nil || cp.Deleted != 3 || cp.Changed < 3 || br.Dangers < 13 {
 		t.Errorf("counts %+v, %d dangers", cp, br.Dangers)
 	}
 	for _, c := range br.Clusters {
 		for _, d := range c.Dangers {
 			if d.Flag == DangerFieldManager && d.Object == "ConfigMap/openstack/gates-tuning" && d.Message != "overwrites fields another field manager owns: kubectl-edit (.data.workers)" {
 				t.Errorf("field-manager flag %+v does not name the manager and field", d)
+			}
+			want := map[string]string{"CustomResourceDefinition/gadgets.gates.c5c3.example": "changed: every custom resource of it is affected",
+				"CustomResourceDefinition/gizmos.gates.c5c3.example": "deleted: every custom resource of it is deleted too"}[d.Object]
+			if d.Flag == DangerCRD && (d.Message != want || d.Kustomization != ns+"/keystone-production") {
+				t.Errorf("crd flag %+v, want %q from Kustomization %s/keystone-production", d, want, ns)
 			}
 		}
 	}
@@ -241,5 +269,79 @@ func TestPromoteBlastRadius(t *testing.T) {
 	assertUntouched(t, dir, before)
 	if refs := gitT(t, bare, "for-each-ref", "--format=%(refname)"); refs != "refs/heads/main" {
 		t.Errorf("the remote changed: %s", refs)
+	}
+}
+
+// TestPromoteBlastRadiusHelmRelease: what production's HelmRelease
+// keystone-memcached renders after the promotion (chart memcached 7.5.0
+// from the sample's locally served charts, with the Helm SDK) is part of
+// the blast radius: its objects are counted on control-plane, its danger
+// flags name the HelmRelease.
+func TestPromoteBlastRadiusHelmRelease(t *testing.T) {
+	e := loadEnvironments(t)
+	ctx := ctxT(t)
+	must(t, e.s.ReconcileEnvironment(ctx, "production-apps"))
+	// The release's Service was created by hand before (kubectl create),
+	// with another targetPort.
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "keystone-memcached", Namespace: "openstack"}, Spec: corev1.ServiceSpec{
+		Selector: map[string]string{"app.kubernetes.io/name": "memcached", "app.kubernetes.io/instance": "keystone-memcached"},
+		Ports:    []corev1.ServicePort{{Name: "memcache", Port: 11211, TargetPort: intstr.FromInt32(11211)}},
+	}}
+	must(t, e.s.Fleet.Spokes["control-plane"].Client.Create(ctx, svc, client.FieldOwner("kubectl-create")))
+
+	isolateTemp(t)
+	before := snapshot(t, e.repo.Dir)
+	o := e.options()
+	o.Diff = true
+	p, err := Run(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertUntouched(t, e.repo.Dir, before)
+	ns := e.s.Namespace
+	hrID := ns + "/keystone-memcached"
+	if hs := p.Preview.HelmReleases; len(hs) != 1 || hs[0].ID() != hrID || hs[0].Cluster != "control-plane" || hs[0].Chart != "memcached" ||
+		hs[0].Error != "" || hs[0].Prediction == nil || hs[0].Prediction.ToVersion != "7.5.0" {
+		t.Fatalf("rendered HelmReleases %+v", hs)
+	}
+	// The rendered objects, and what the rest of the preview does to
+	// control-plane.
+	var rendered []string
+	var created, changed int
+	for _, obj := range p.Preview.Objects {
+		if obj.HelmRelease != "" {
+			rendered = append(rendered, obj.Cluster+" "+string(obj.Action)+" "+obj.ID())
+			continue
+		}
+		if obj.Cluster == "control-plane" {
+			switch obj.Action {
+			case diff.ActionCreated:
+				created++
+			case diff.ActionDrifted:
+				changed++
+			}
+		}
+	}
+	sort.Strings(rendered)
+	if want := []string{"control-plane created Deployment/openstack/keystone-memcached", "control-plane drifted Service/openstack/keystone-memcached"}; strings.Join(rendered, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("rendered objects:\n%s\nwant:\n%s", strings.Join(rendered, "\n"), strings.Join(want, "\n"))
+	}
+	var cp *ClusterBlast
+	for i := range p.BlastRadius.Clusters {
+		if p.BlastRadius.Clusters[i].Cluster == "control-plane" {
+			cp = &p.BlastRadius.Clusters[i]
+		}
+	}
+	if cp == nil || cp.Created != created+1 || cp.Changed != changed+1 {
+		t.Fatalf("control-plane %+v, want %d created and %d changed: the Kustomizations' and the HelmRelease's", cp, created+1, changed+1)
+	}
+	want := Danger{Flag: DangerFieldManager, Object: "Service/openstack/keystone-memcached", Kustomization: ns + "/production-apps", HelmRelease: hrID,
+		Message: "overwrites fields another field manager owns: kubectl-create (.spec.ports)"}
+	if len(cp.Dangers) != 1 || cp.Dangers[0] != want {
+		t.Fatalf("control-plane dangers %+v, want %+v", cp.Dangers, want)
+	}
+	text := renderText(t, p, false)
+	if line := "DANGER control-plane: field-manager: Service/openstack/keystone-memcached (HelmRelease " + hrID + "): "; !strings.Contains(text, line) {
+		t.Errorf("text lacks %q:\n%s", line, text)
 	}
 }

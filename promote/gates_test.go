@@ -119,6 +119,12 @@ func TestPromoteEvidenceGatesRefuse(t *testing.T) {
 				Reason: helmv2.DriftDetectedReason, Message: "Cluster state of release openstack/keystone-memcached.v1 has drifted from the desired state"})
 			must(t, e.hub.Client.Status().Update(ctxT(t), hr))
 		}, want: []string{"HelmRelease NS/keystone-memcached: Drifted: Cluster state of release openstack/keystone-memcached.v1 has drifted"}},
+		{name: "HelmRelease tests failed", gate: GateDelivery, breakIt: func(t *testing.T, e *envFleet, _ time.Time) {
+			hr := e.hubHelmRelease(t, "keystone-memcached")
+			apimeta.SetStatusCondition(&hr.Status.Conditions, metav1.Condition{Type: helmv2.TestSuccessCondition, Status: metav1.ConditionFalse,
+				Reason: helmv2.TestFailedReason, Message: "Helm test failed for release openstack/keystone-memcached.v1 with chart memcached@7.5.0: pod keystone-memcached-test failed"})
+			must(t, e.hub.Client.Status().Update(ctxT(t), hr))
+		}, want: []string{"HelmRelease NS/keystone-memcached: tests failed: Helm test failed for release openstack/keystone-memcached.v1 with chart memcached@7.5.0: pod keystone-memcached-test failed"}},
 		{name: "spoke down", gate: GateSpokes, breakIt: func(t *testing.T, e *envFleet, _ time.Time) {
 			must(t, e.s.BreakKubeconfig(ctxT(t), "control-plane", testfleet.FaultUnreachable))
 		}, want: []string{"spoke control-plane (kubeconfig Secret/NS/control-plane-kubeconfig) is unreachable", "127.0.0.1:1"}},

@@ -1,6 +1,7 @@
 package promote
 
 import (
+	"net/http"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -295,4 +296,80 @@ func renderRollback(t *testing.T, p *Plan) string {
 		t.Fatal(err)
 	}
 	return b.String()
+}
+
+// TestRollbackOpensPullRequest: rollback --open-pr pushes the branch,
+// opens the pull (merge) request with the rollback's title and body and
+// sets c5c3/promotion-evidence on the pushed commit: success on the
+// evidence of the restored promotion's Verified trailer (GitHub, the
+// default target), failure when it has none (GitLab, --to the first
+// promotion).
+func TestRollbackOpensPullRequest(t *testing.T) {
+	isolateTemp(t)
+	l := newLedger(t)
+	dir := l.repo.Dir
+	api, calls := fakeAPI(t, http.StatusCreated, `{"number": 42, "html_url": "https://github.com/c5c3/c5c3-gitops/pull/42", "iid": 7, "web_url": "https://gitlab.example.com/c5c3/c5c3-gitops/-/merge_requests/7"}`)
+	before := snapshot(t, dir)
+	p, err := Rollback(ctxT(t), RollbackOptions{RepoDir: dir, Environment: "production", OpenPR: true,
+		PullRequest: PullRequestOptions{GitHubAPIURL: api.URL, GitHubToken: "ghp_test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	branch := "promote/rollback-production-to-" + short(l.p2)
+	res := p.Result
+	wantStatus := CommitStatus{Context: StatusContext, State: StatusSuccess,
+		Description: "restores promotion " + short(l.p2) + ", verified: 14 Kustomizations, 9 HelmReleases on management, control-plane, storage"}
+	if res == nil || !res.Pushed || res.PullRequest == nil || res.PullRequest.Number != 42 || res.Status == nil || *res.Status != wantStatus {
+		t.Fatalf("result %+v", res)
+	}
+	if p.Rollback.Verified == nil || p.Rollback.Verified.Text != "14 Kustomizations, 9 HelmReleases on management, control-plane, storage" {
+		t.Errorf("rollback target %+v", p.Rollback)
+	}
+	assertUntouched(t, dir, before, "refs/heads/"+branch, "refs/remotes/origin/"+branch)
+	if got := gitT(t, l.bare, "rev-parse", "refs/heads/"+branch); got != res.Commit {
+		t.Fatalf("origin has %s at %s, want %s", branch, got, res.Commit)
+	}
+	if len(*calls) != 2 {
+		t.Fatalf("%d API calls, want the pull request and the commit status: %+v", len(*calls), *calls)
+	}
+	pr, st := (*calls)[0], (*calls)[1]
+	body, _ := pr.Body["body"].(string)
+	if pr.Method != http.MethodPost || pr.Path != "/repos/c5c3/c5c3-gitops/pulls" || pr.Auth != "Bearer ghp_test" || pr.Body["head"] != branch || pr.Body["base"] != "main" ||
+		pr.Body["title"] != "rollback(production): back to "+short(l.p2)+", HelmRelease/keystone-memcached/memcached → 7.6.0" ||
+		!strings.HasPrefix(body, "Rolls **production** back to the pins of `"+short(l.p2)+"`") || !strings.HasSuffix(body, "_Opened by `kubectl c5c3 promote rollback production`._\n") {
+		t.Fatalf("pull request call %+v", pr)
+	}
+	if st.Method != http.MethodPost || st.Path != "/repos/c5c3/c5c3-gitops/statuses/"+res.Commit || st.Auth != "Bearer ghp_test" ||
+		st.Body["context"] != StatusContext || st.Body["state"] != StatusSuccess || st.Body["description"] != wantStatus.Description {
+		t.Fatalf("status call %+v", st)
+	}
+
+	// GitLab, back to the first promotion, which records no evidence.
+	gitT(t, dir, "remote", "set-url", "origin", "git@gitlab.example.com:c5c3/c5c3-gitops.git")
+	*calls = nil
+	p, err = Rollback(ctxT(t), RollbackOptions{RepoDir: dir, Environment: "production", To: short(l.p1), OpenPR: true,
+		PullRequest: PullRequestOptions{GitLabAPIURL: api.URL + "/api/v4", GitLabToken: "glpat-test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, branch = p.Result, "promote/rollback-production-to-"+short(l.p1)
+	wantStatus = CommitStatus{Context: StatusContext, State: StatusFailure, Description: "no evidence: the restored promotion " + short(l.p1) + " has no Verified trailer"}
+	if res == nil || res.PullRequest == nil || res.PullRequest.Provider != ProviderGitLab || res.PullRequest.Number != 7 || res.Status == nil || *res.Status != wantStatus || p.Rollback.Verified != nil {
+		t.Fatalf("result %+v, rollback %+v", res, p.Rollback)
+	}
+	if len(*calls) != 2 {
+		t.Fatalf("calls %+v", *calls)
+	}
+	mr, st := (*calls)[0], (*calls)[1]
+	if mr.Method != http.MethodPost || mr.Path != "/api/v4/projects/c5c3%2Fc5c3-gitops/merge_requests" || mr.Auth != "glpat-test" ||
+		mr.Body["source_branch"] != branch || mr.Body["target_branch"] != "main" || mr.Body["title"] != "rollback(production): back to "+short(l.p1)+", HelmRelease/keystone-memcached/memcached → 7.5.0" {
+		t.Fatalf("merge request call %+v", mr)
+	}
+	if st.Method != http.MethodPost || st.Path != "/api/v4/projects/c5c3%2Fc5c3-gitops/statuses/"+res.Commit || st.Auth != "glpat-test" ||
+		st.Body["name"] != StatusContext || st.Body["state"] != "failed" || st.Body["description"] != wantStatus.Description {
+		t.Fatalf("status call %+v", st)
+	}
+	if got := gitT(t, l.bare, "rev-parse", "refs/heads/"+branch); got != res.Commit {
+		t.Fatalf("origin has %s at %s, want %s", branch, got, res.Commit)
+	}
 }

@@ -178,7 +178,9 @@ const (
 type CommitStatus struct {
 	// Context is StatusContext.
 	Context string `json:"context"`
-	// State is success (every gate passed, no danger flag) or failure.
+	// State is success — a promotion: every gate passed and no danger
+	// flag; a rollback: the promotion it restores carries a Verified
+	// trailer — or failure.
 	State       string `json:"state"`
 	Description string `json:"description"`
 }
@@ -220,13 +222,21 @@ func setCommitStatus(ctx context.Context, o PullRequestOptions, r gitrepo.Remote
 	return nil
 }
 
-// evidenceStatus sums up the plan's evidence as the commit status: success
-// only when every gate passed on the commit promoted and the preview (if
-// any) raised no danger flag. GitHub allows 140 characters.
+// evidenceStatus sums up the plan's evidence as the commit status. For a
+// promotion: success only when every gate passed on the commit promoted
+// and the preview (if any) raised no danger flag. For a rollback, which
+// runs no gate: success when the promotion it restores carries a Verified
+// trailer (that earlier check is the evidence), else failure. GitHub
+// allows 140 characters.
 func evidenceStatus(p *Plan) CommitStatus {
 	st := CommitStatus{Context: StatusContext, State: StatusFailure}
 	h := p.HealthCheck
-	switch {
+	switch t := p.Rollback; {
+	case t != nil && t.Verified == nil:
+		st.Description = fmt.Sprintf("no evidence: the restored promotion %s has no %s trailer", short(t.Commit), TrailerVerified)
+	case t != nil:
+		st.State = StatusSuccess
+		st.Description = fmt.Sprintf("restores promotion %s, verified: %s", short(t.Commit), t.Verified.Text)
 	case h == nil || len(h.Gates) == 0:
 		st.Description = "no evidence: the health gate was skipped"
 	case !h.Healthy:

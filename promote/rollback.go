@@ -67,6 +67,9 @@ type RollbackTarget struct {
 	By string `json:"by"`
 	// Steps counts promotions from the current one back to it.
 	Steps int `json:"steps"`
+	// Verified is the restored promotion's Verified trailer: the evidence
+	// the commit status of the rollback rests on (absent when it has none).
+	Verified *Verified `json:"verified,omitempty"`
 }
 
 // Rollback plans the rollback and, unless DryRun, commits it on a new
@@ -150,7 +153,7 @@ func (r *run) rollbackTarget(ctx context.Context, o RollbackOptions, base, baseC
 	}
 	t := &RollbackTarget{Current: list[0].Commit}
 	pick := func(i int) *RollbackTarget {
-		t.Commit, t.Subject, t.Time, t.Steps = list[i].Commit, list[i].Subject, list[i].Time, i
+		t.Commit, t.Subject, t.Time, t.Steps, t.Verified = list[i].Commit, list[i].Subject, list[i].Time, i, list[i].Evidence.Verified
 		return t
 	}
 	switch {

@@ -58,6 +58,32 @@ func TestEvidenceStatusAndTrailers(t *testing.T) {
 	}
 }
 
+// TestRollbackEvidenceStatus: a rollback runs no gate; its status rests on
+// the Verified trailer of the promotion it restores, whatever the preview.
+func TestRollbackEvidenceStatus(t *testing.T) {
+	verified := &Verified{Text: "14 Kustomizations, 9 HelmReleases on management, control-plane, storage", Kustomizations: 14, HelmReleases: 9}
+	rollback := func(v *Verified) *Plan {
+		return &Plan{From: FromSide{Environment: "production", Revision: RevisionRollback, Commit: "91d04e2000000000000000000000000000000000"},
+			To:          ToSide{Environment: "production"},
+			Rollback:    &RollbackTarget{Commit: "91d04e2000000000000000000000000000000000", Current: "5be7f10000000000000000000000000000000000", By: ByVerified, Steps: 1, Verified: v},
+			BlastRadius: &BlastRadius{Environment: "production", Dangers: 1}}
+	}
+	for _, tc := range []struct {
+		name        string
+		v           *Verified
+		state, desc string
+	}{
+		{"verified", verified, StatusSuccess, "restores promotion 91d04e2, verified: 14 Kustomizations, 9 HelmReleases on management, control-plane, storage"},
+		{"no Verified trailer", nil, StatusFailure, "no evidence: the restored promotion 91d04e2 has no Verified trailer"},
+		{"long trailer", &Verified{Text: strings.Repeat("x", 200)}, StatusSuccess, "restores promotion 91d04e2, verified: " + strings.Repeat("x", 137-len("restores promotion 91d04e2, verified: ")) + "..."},
+	} {
+		st := evidenceStatus(rollback(tc.v))
+		if st.Context != StatusContext || st.State != tc.state || st.Description != tc.desc {
+			t.Errorf("%s: %+v, want %s %q", tc.name, st, tc.state, tc.desc)
+		}
+	}
+}
+
 // TestCommitStatusRequests checks the requests that set the status on
 // GitHub and GitLab, and that the token reaches only the auth header: not
 // an error, not a log line.
