@@ -44,6 +44,14 @@ export FLUX_BIN
 # built the same way by hack/flux into bin/flux.
 FLUX_CLI_VERSION := v2.9.5
 FLUX_CLI_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/kubectl-c5c3/flux-cli-$(FLUX_CLI_VERSION)
+# The helm CLI, the `helm template` baseline of the chart-heavy benchmark,
+# built by hack/helm from the Go module proxy at the helm.sh/helm/v4
+# version of go.mod (the SDK the plugin renders with) into bin/helm,
+# cached outside the clone like the flux CLI.
+HELM_CLI_VERSION := $(shell awk '$$1 == "helm.sh/helm/v4" { print $$2 }' go.mod)
+HELM_CLI_BIN   := $(CURDIR)/bin/helm
+HELM_CLI_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/kubectl-c5c3/helm-cli-$(HELM_CLI_VERSION)
+export HELM_CLI_BIN
 
 -include hack/make/*.mk
 
@@ -69,7 +77,7 @@ test-short: ## Run only the unit tests (no apiservers)
 	go test -short -count=1 ./...
 
 .PHONY: bench
-bench: k8s-bins flux-cli ## Run the benchmarks on the test fleet (baselines: raw SSA dry-runs, kubectl diff, flux diff kustomization)
+bench: k8s-bins flux-cli helm-cli ## Run the benchmarks on the test fleet (baselines: raw SSA dry-runs, kubectl diff, flux diff kustomization, helm template)
 	go test -run '^$$' -bench . -benchmem -count=1 ./...
 
 # Fuzz targets (Go native fuzzing) are found in the _test.go files; each runs
@@ -129,6 +137,12 @@ flux-cli: $(FLUX_BIN)/flux ## Build the flux CLI $(FLUX_CLI_VERSION) into bin/fl
 
 $(FLUX_BIN)/flux:
 	hack/flux/build-flux-cli.sh $(FLUX_CLI_VERSION) "$(FLUX_CLI_CACHE)" $(FLUX_BIN)
+
+.PHONY: helm-cli
+helm-cli: $(HELM_CLI_BIN)/helm ## Build the helm CLI $(HELM_CLI_VERSION) into bin/helm for the benchmarks (cached outside the clone)
+
+$(HELM_CLI_BIN)/helm:
+	hack/helm/build-helm-cli.sh $(HELM_CLI_VERSION) "$(HELM_CLI_CACHE)" $(HELM_CLI_BIN)
 
 ##@ Development
 

@@ -50,8 +50,15 @@ type SampleOptions struct {
 	Namespace string
 	// Source is the gitops tree to load; default testdata/gitops. Only the
 	// default tree's HelmReleases are installed on the spokes (from
-	// testdata/charts); another tree's get their status only.
+	// testdata/charts); another tree's get their status only, unless
+	// InstallCharts is set.
 	Source string
+	// InstallCharts installs the HelmReleases of Source for real, as for
+	// the default tree: their charts (chart.spec.chart at exactly
+	// chart.spec.version) must be in testdata/charts, and their
+	// HelmRepository's URL one of SampleChartURLs (pointed at the local
+	// chart repository in the checkout).
+	InstallCharts bool
 	// NoFluxReport leaves the FluxReport out (Flux without the operator).
 	NoFluxReport bool
 	// SpokeAliases adds kubeconfig Secrets "<alias>-kubeconfig" holding the
@@ -98,7 +105,7 @@ func (f *Fleet) newSample(ctx context.Context, opts SampleOptions) (*Sample, err
 	if opts.Namespace == "" {
 		opts.Namespace = "flux-system"
 	}
-	installCharts := opts.Source == ""
+	installCharts := opts.Source == "" || opts.InstallCharts
 	if opts.Source == "" {
 		root, err := ModuleRoot()
 		if err != nil {
