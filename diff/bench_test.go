@@ -175,7 +175,7 @@ func BenchmarkDiffFleet(b *testing.B) {
 	for b.Loop() {
 		// (a) the plugin, as users run it.
 		start := time.Now()
-		cmd := exec.Command(bin, "diff", "--helm=false", "--repo", s.RepoDir, "-n", s.Namespace, "--kubeconfig", f.HubKubeconfig, "-o", "json", "--concurrency", fmt.Sprint(diff.DefaultConcurrency))
+		cmd, peakRSS := rssCommand(b, bin, "diff", "--helm=false", "--repo", s.RepoDir, "-n", s.Namespace, "--kubeconfig", f.HubKubeconfig, "-o", "json", "--concurrency", fmt.Sprint(diff.DefaultConcurrency))
 		var out, errb bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &errb
 		err := cmd.Run()
@@ -183,8 +183,8 @@ func BenchmarkDiffFleet(b *testing.B) {
 		if code := cmd.ProcessState.ExitCode(); code != 1 {
 			b.Fatalf("diff exit %d (want 1: changes): %v\n%s", code, err, errb.String())
 		}
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && ru.Maxrss > rssKiB {
-			rssKiB = ru.Maxrss
+		if kib := peakRSS(); kib > rssKiB {
+			rssKiB = kib
 		}
 		if got := strings.Count(out.String(), `"action": "drifted"`); got != drifted {
 			b.Fatalf("diff found %d drifted objects, want %d", got, drifted)
