@@ -173,9 +173,11 @@ func (e *engine) diffHelmRelease(ctx context.Context, st *ksState, hr *helmv2.He
 	}
 	pred := helmrender.Predict(hr, loaded.Version, values, cur)
 	res.Prediction = &pred
-	req := helmrender.Request{HelmRelease: hr, Chart: loaded, Values: values, Upgrade: cur != nil, Capabilities: caps}
-	if cur != nil {
-		req.Revision = cur.Revision + 1
+	// An upgrade renders the revision helm-controller's upgrade makes; with
+	// none due, what stands is the deployed release, rendered as it was.
+	req := helmrender.Request{HelmRelease: hr, Chart: loaded, Values: values, From: cur, Capabilities: caps}
+	if cur != nil && pred.Plan != helmrender.PlanUpgrade {
+		req.Revision = cur.Revision
 	}
 	rendered, err := helmrender.Render(ctx, req)
 	if err != nil {
