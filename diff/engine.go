@@ -7,6 +7,7 @@ import (
 
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/c5c3/kubectl-c5c3/fleet"
 )
@@ -55,6 +56,11 @@ func (e *engine) run(ctx context.Context, roots []*kustomizev1.Kustomization) {
 	}
 	used := map[string]*kustomizev1.Kustomization{} // spec each id was built with
 	rebuilt := map[string]bool{}
+	// Hub builds, by Kustomization (a rebuild replaces the first build):
+	// their HelmReleases are rendered once every build is made, with the
+	// valuesFrom ConfigMaps and Secrets of all of them.
+	var hubOrder []string
+	hubBuilds := map[string]*hubBuild{}
 	for len(queue) > 0 {
 		it := queue[0]
 		queue = queue[1:]
@@ -78,6 +84,12 @@ func (e *engine) run(ctx context.Context, roots []*kustomizev1.Kustomization) {
 		}
 		objects, inputs, err := e.builder.BuildWithInputs(ctx, it.ks)
 		st := e.newState(id, cluster, it.ks, it.isNew)
+		if cluster.Hub {
+			if _, ok := hubBuilds[id]; !ok {
+				hubOrder = append(hubOrder, id)
+			}
+			hubBuilds[id] = &hubBuild{objects: objects}
+		}
 		if err != nil {
 			if e.sel.wants(cluster.Name, it.ks, inputs) {
 				e.finish(st, err.Error(), nil)
@@ -102,11 +114,26 @@ func (e *engine) run(ctx context.Context, roots []*kustomizev1.Kustomization) {
 			continue
 		}
 		e.dispatch(ctx, st, objects)
-		if cluster.Hub && !e.opts.NoHelm {
-			e.dispatchHelm(ctx, st, objects)
+		if cluster.Hub {
+			hubBuilds[id].st = st
+		}
+	}
+	if !e.opts.NoHelm {
+		hub := valuesSources(hubOrder, hubBuilds)
+		for _, id := range hubOrder {
+			if b := hubBuilds[id]; b.st != nil {
+				e.dispatchHelm(ctx, b.st, b.objects, hub)
+			}
 		}
 	}
 	e.wg.Wait()
+}
+
+// hubBuild is the build of a hub Kustomization; st is set when the
+// Kustomization is diffed (selected, built without error).
+type hubBuild struct {
+	objects []*unstructured.Unstructured
+	st      *ksState
 }
 
 func (e *engine) liveKustomization(id string) (*kustomizev1.Kustomization, bool) {

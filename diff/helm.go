@@ -92,8 +92,10 @@ func typedObjects[T any](objects []*unstructured.Unstructured, gk schema.GroupKi
 }
 
 // dispatchHelm renders every HelmRelease of a hub Kustomization's build
-// and diffs the rendered objects on the HelmRelease's target cluster.
-func (e *engine) dispatchHelm(ctx context.Context, st *ksState, objects []*unstructured.Unstructured) {
+// and diffs the rendered objects on the HelmRelease's target cluster;
+// hub holds the ConfigMaps and Secrets all hub builds of the run apply
+// (valuesSources).
+func (e *engine) dispatchHelm(ctx context.Context, st *ksState, objects []*unstructured.Unstructured, hub map[string]*unstructured.Unstructured) {
 	for _, hr := range typedObjects[helmv2.HelmRelease](objects, helmv2.GroupVersion.WithKind(helmv2.HelmReleaseKind).GroupKind()) {
 		if hr.Spec.Suspend {
 			continue
@@ -102,7 +104,7 @@ func (e *engine) dispatchHelm(ctx context.Context, st *ksState, objects []*unstr
 		e.chartProgress(0, 1)
 		go func() {
 			defer e.wg.Done()
-			res, objs := e.diffHelmRelease(ctx, st, hr, objects)
+			res, objs := e.diffHelmRelease(ctx, st, hr, objects, hub)
 			e.chartProgress(1, 0)
 			e.mu.Lock()
 			defer e.mu.Unlock()
@@ -129,7 +131,8 @@ func (e *engine) chartProgress(done, total int) {
 	}
 }
 
-func (e *engine) diffHelmRelease(ctx context.Context, st *ksState, hr *helmv2.HelmRelease, build []*unstructured.Unstructured) (HelmReleaseResult, []ObjectResult) {
+func (e *engine) diffHelmRelease(ctx context.Context, st *ksState, hr *helmv2.HelmRelease, build []*unstructured.Unstructured,
+	hub map[string]*unstructured.Unstructured) (HelmReleaseResult, []ObjectResult) {
 	cluster := e.f.TargetOf(hr.Namespace, hr.Spec.KubeConfig)
 	res := HelmReleaseResult{Cluster: cluster.Name, Kustomization: fleet.ID(st.ks), Namespace: hr.Namespace, Name: hr.Name,
 		Release: helmrender.ReleaseName(hr), ReleaseNamespace: hr.GetReleaseNamespace()}
@@ -150,7 +153,7 @@ func (e *engine) diffHelmRelease(ctx context.Context, st *ksState, hr *helmv2.He
 		return fail(err)
 	}
 	res.Chart = loaded.Chart.Metadata.Name
-	values, err := helmrender.Values(ctx, &overlayReader{Client: e.f.Hub().Client, build: build}, hr)
+	values, err := helmrender.Values(ctx, &overlayReader{Client: e.f.Hub().Client, build: valuesSources(nil, nil, build), hub: hub}, hr)
 	if err != nil {
 		return fail(err)
 	}
@@ -173,9 +176,11 @@ func (e *engine) diffHelmRelease(ctx context.Context, st *ksState, hr *helmv2.He
 	}
 	pred := helmrender.Predict(hr, loaded.Version, values, cur)
 	res.Prediction = &pred
-	req := helmrender.Request{HelmRelease: hr, Chart: loaded, Values: values, Upgrade: cur != nil, Capabilities: caps}
-	if cur != nil {
-		req.Revision = cur.Revision + 1
+	// An upgrade renders the revision helm-controller's upgrade makes; with
+	// none due, what stands is the deployed release, rendered as it was.
+	req := helmrender.Request{HelmRelease: hr, Chart: loaded, Values: values, From: cur, Capabilities: caps}
+	if cur != nil && pred.Plan != helmrender.PlanUpgrade {
+		req.Revision = cur.Revision
 	}
 	rendered, err := helmrender.Render(ctx, req)
 	if err != nil {
@@ -439,11 +444,35 @@ func (e *engine) chartSource(ctx context.Context, hr *helmv2.HelmRelease, build 
 	return cs, nil
 }
 
-// overlayReader reads ConfigMaps and Secrets from the build when it has
-// them (what the hub will hold after the push), else from the live hub.
+// valuesSources collects the ConfigMaps and Secrets (core group) of the
+// hub builds ids (in that order: on a clash the later build wins) and of
+// extra builds, keyed by valuesKey.
+func valuesSources(ids []string, builds map[string]*hubBuild, extra ...[]*unstructured.Unstructured) map[string]*unstructured.Unstructured {
+	out := map[string]*unstructured.Unstructured{}
+	add := func(objects []*unstructured.Unstructured) {
+		for _, o := range objects {
+			if k := o.GetKind(); o.GroupVersionKind().Group == "" && (k == "ConfigMap" || k == "Secret") {
+				out[valuesKey(k, o.GetNamespace(), o.GetName())] = o
+			}
+		}
+	}
+	for _, id := range ids {
+		add(builds[id].objects)
+	}
+	for _, objects := range extra {
+		add(objects)
+	}
+	return out
+}
+
+func valuesKey(kind, namespace, name string) string { return kind + "/" + namespace + "/" + name }
+
+// overlayReader reads valuesFrom ConfigMaps and Secrets as the hub will
+// hold them after the push: from the HelmRelease's own build, else from
+// any hub build of the run, else (made out of band) from the live hub.
 type overlayReader struct {
 	client.Client
-	build []*unstructured.Unstructured
+	build, hub map[string]*unstructured.Unstructured
 }
 
 // Get implements client.Reader.
@@ -455,16 +484,19 @@ func (r *overlayReader) Get(ctx context.Context, key client.ObjectKey, obj clien
 	case *corev1.Secret:
 		kind = "Secret"
 	}
-	for _, o := range r.build {
-		if kind != "" && o.GetKind() == kind && o.GroupVersionKind().Group == "" && o.GetNamespace() == key.Namespace && o.GetName() == key.Name {
-			u := o.DeepCopy()
-			if kind == "Secret" {
-				normalizeStringData(u)
-			}
-			return runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, obj)
-		}
+	k := valuesKey(kind, key.Namespace, key.Name)
+	o := r.build[k]
+	if o == nil {
+		o = r.hub[k]
 	}
-	return r.Client.Get(ctx, key, obj, opts...)
+	if kind == "" || o == nil {
+		return r.Client.Get(ctx, key, obj, opts...)
+	}
+	u := o.DeepCopy()
+	if kind == "Secret" {
+		normalizeStringData(u)
+	}
+	return runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, obj)
 }
 
 // normalizeStringData folds a Secret's stringData into data (base64), as

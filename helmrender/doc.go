@@ -3,7 +3,7 @@
 // (HelmRepository HTTP index or OCI, OCIRepository chartRef, a chart path
 // of a GitRepository checkout), merges the values as helm-controller does
 // (fluxcd/pkg/chartutil), renders the chart with the Helm v4 SDK as a
-// client-side install/upgrade dry run against a target cluster's
+// client-side install or upgrade dry run against a target cluster's
 // capabilities, and applies helm-controller's post-renderers, common
 // metadata and origin labels. It also reads the deployed release from Helm
 // storage on the target and predicts whether helm-controller would

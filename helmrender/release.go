@@ -26,16 +26,25 @@ type Current struct {
 	Revision     int
 	ChartName    string
 	ChartVersion string
+	// LastRevision is the highest revision in storage, whatever its status
+	// (a failed upgrade leaves one above Revision): helm-controller's next
+	// upgrade makes LastRevision+1.
+	LastRevision int
 	// ApplyMethod is "ssa" when it was applied with server-side apply.
 	ApplyMethod string
 	// Objects are the release's manifest objects (no hooks).
 	Objects []*unstructured.Unstructured
+	// release is the decoded storage record an upgrade render starts from.
+	release *helmrelease.Release
 }
 
 // CurrentRelease reads the latest deployed release name from the storage
 // Secrets (of the storage namespace) on the target; nil when there is none.
 func CurrentRelease(secrets corev1client.SecretInterface, name string) (*Current, error) {
-	st := storage.Init(driver.NewSecrets(secrets))
+	return currentRelease(storage.Init(driver.NewSecrets(secrets)), name)
+}
+
+func currentRelease(st *storage.Storage, name string) (*Current, error) {
 	r, err := st.Deployed(name)
 	if err != nil {
 		if errors.Is(err, driver.ErrReleaseNotFound) || strings.Contains(err.Error(), "has no deployed releases") {
@@ -51,7 +60,14 @@ func CurrentRelease(secrets corev1client.SecretInterface, name string) (*Current
 	if err != nil {
 		return nil, fmt.Errorf("reading the manifest of release %s v%d: %w", name, rel.Version, err)
 	}
-	c := &Current{Name: rel.Name, Namespace: rel.Namespace, Revision: rel.Version, ApplyMethod: rel.ApplyMethod, Objects: objs}
+	c := &Current{Name: rel.Name, Namespace: rel.Namespace, Revision: rel.Version, LastRevision: rel.Version, ApplyMethod: rel.ApplyMethod, Objects: objs, release: rel}
+	last, err := st.Last(name)
+	if err != nil {
+		return nil, fmt.Errorf("reading the history of release %s from Helm storage: %w", name, err)
+	}
+	if l, ok := last.(*helmrelease.Release); ok && l.Version > c.LastRevision {
+		c.LastRevision = l.Version
+	}
 	if rel.Chart != nil && rel.Chart.Metadata != nil {
 		c.ChartName, c.ChartVersion = rel.Chart.Metadata.Name, rel.Chart.Metadata.Version
 	}
@@ -100,13 +116,15 @@ type Prediction struct {
 
 // Predict compares the render's chart version and values digest with the
 // latest snapshot in hr.status.history (as helm-controller's release
-// state does) and, for the apply method, the current release in storage.
+// state does) and, for the apply method, the current release in storage:
+// install without a deployed release, upgrade of a deployed release the
+// history does not record.
 func Predict(hr *helmv2.HelmRelease, chartVersion string, values common.Values, cur *Current) Prediction {
 	p := Prediction{ToVersion: chartVersion}
 	latest := hr.Status.History.Latest()
-	if latest == nil || cur == nil {
+	if cur == nil {
 		p.Plan, p.Reason = PlanInstall, "no release in the HelmRelease's history"
-		if cur == nil && latest != nil {
+		if latest != nil {
 			p.Reason = "no deployed release in Helm storage on the target"
 		}
 		p.ServerSideApply = true
@@ -115,7 +133,6 @@ func Predict(hr *helmv2.HelmRelease, chartVersion string, values common.Values, 
 		}
 		return p
 	}
-	p.FromVersion = latest.ChartVersion
 	switch hr.GetUpgrade().ServerSideApply {
 	case helmv2.ServerSideApplyEnabled:
 		p.ServerSideApply = true
@@ -124,6 +141,13 @@ func Predict(hr *helmv2.HelmRelease, chartVersion string, values common.Values, 
 	default:
 		p.ServerSideApply = cur.ApplyMethod == "ssa"
 	}
+	if latest == nil {
+		// helm-controller takes a release it has no history of over with
+		// an upgrade (internal/reconcile: ReleaseStatusUnmanaged).
+		p.Plan, p.Reason = PlanUpgrade, "release in Helm storage not in the HelmRelease's history"
+		return p
+	}
+	p.FromVersion = latest.ChartVersion
 	switch {
 	case latest.ChartVersion != chartVersion:
 		p.Plan, p.Reason = PlanUpgrade, fmt.Sprintf("chart version %s → %s", latest.ChartVersion, chartVersion)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 
@@ -16,7 +17,12 @@ import (
 	"helm.sh/helm/v4/pkg/action"
 	"helm.sh/helm/v4/pkg/chart/common"
 	chart "helm.sh/helm/v4/pkg/chart/v2"
+	kubefake "helm.sh/helm/v4/pkg/kube/fake"
+	ri "helm.sh/helm/v4/pkg/release"
+	rcommon "helm.sh/helm/v4/pkg/release/common"
 	helmrelease "helm.sh/helm/v4/pkg/release/v1"
+	"helm.sh/helm/v4/pkg/storage"
+	"helm.sh/helm/v4/pkg/storage/driver"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	//lint:ignore SA1019 helm-controller's post-renderer (internal/postrender) applies commonMetadata and its origin labels with these same builtin transformers
@@ -75,10 +81,15 @@ type Request struct {
 	HelmRelease *helmv2.HelmRelease
 	Chart       *Loaded
 	Values      common.Values
-	// Upgrade renders as an upgrade of an existing release (.Release.IsUpgrade)
-	// with upgrade.crds; else as an install with install.crds.
-	Upgrade bool
-	// Revision is the release revision the render gets (default 1).
+	// From is the deployed release on the target (CurrentRelease): the
+	// render is then helm-controller's upgrade of it, with upgrade.crds;
+	// nil renders helm-controller's install (revision 1, .Release.IsInstall),
+	// with install.crds.
+	From *Current
+	// Revision is the revision an upgrade of From renders (.Release.Revision):
+	// helm-controller's next upgrade makes From.LastRevision+1, the default
+	// when 0; From.Revision renders the deployed release again as it was
+	// made (revision 1 as the install that made it). Ignored without From.
 	Revision     int
 	Capabilities Capabilities
 }
@@ -115,36 +126,14 @@ func Render(ctx context.Context, req Request) (*Rendered, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server version %q: %w", req.Capabilities.KubeVersion, err)
 	}
-	cfg := &action.Configuration{}
-	inst := action.NewInstall(cfg)
-	inst.DryRunStrategy = action.DryRunClient
-	inst.ReleaseName = out.ReleaseName
-	inst.Namespace = out.ReleaseNamespace
-	inst.KubeVersion = kv
-	inst.APIVersions = req.Capabilities.APIVersions
-	inst.Devel = true
-	inst.SkipCRDs = true // CRDs are handled by policy, as helm-controller does
-	inst.IsUpgrade = req.Upgrade
-	inst.DisableHooks = hr.GetInstall().DisableHooks
-	inst.SkipSchemaValidation = hr.GetInstall().DisableSchemaValidation
-	if req.Upgrade {
-		inst.DisableHooks = hr.GetUpgrade().DisableHooks
-		inst.SkipSchemaValidation = hr.GetUpgrade().DisableSchemaValidation
+	var r *helmrelease.Release
+	if req.From != nil && revision(req) > 1 {
+		r, err = renderUpgrade(ctx, req, out, kv)
+	} else {
+		r, err = renderInstall(ctx, req, out, kv)
 	}
-	inst.PostRenderer = postRenderers(hr)
-	inst.PostRenderStrategy = action.PostRenderStrategyCombined
-	if s := hr.GetPostRenderStrategy(); s != "" {
-		inst.PostRenderStrategy = action.PostRenderStrategy(s)
-	}
-	// Helm's client-only install mutates the chart while rendering:
-	// render a copy so concurrent HelmReleases of one chart are safe.
-	rel, err := inst.RunWithContext(ctx, copyChart(req.Chart.Chart), req.Values.AsMap())
 	if err != nil {
 		return nil, fmt.Errorf("rendering %s-%s: %w", ch.Name, ch.Version, err)
-	}
-	r, ok := rel.(*helmrelease.Release)
-	if !ok {
-		return nil, fmt.Errorf("rendering %s-%s: only the chart API v2 is supported", ch.Name, ch.Version)
 	}
 	out.Hooks = len(r.Hooks)
 	objs, err := ssautil.ReadObjects(strings.NewReader(r.Manifest))
@@ -160,7 +149,7 @@ func Render(ctx context.Context, req Request) (*Rendered, error) {
 	if policy == "" {
 		policy = defaultInstallCRDsPolicy
 	}
-	if req.Upgrade {
+	if req.From != nil {
 		if policy = hr.GetUpgrade().CRDs; policy == "" {
 			policy = defaultUpgradeCRDsPolicy
 		}
@@ -187,6 +176,95 @@ func Render(ctx context.Context, req Request) (*Rendered, error) {
 		}
 	}
 	return out, nil
+}
+
+func revision(req Request) int {
+	if req.Revision > 0 {
+		return req.Revision
+	}
+	return req.From.LastRevision + 1
+}
+
+// renderInstall renders as helm-controller's install (internal/action
+// install.go): Helm's client-only install dry run, revision 1.
+func renderInstall(ctx context.Context, req Request, out *Rendered, kv *common.KubeVersion) (*helmrelease.Release, error) {
+	hr := req.HelmRelease
+	inst := action.NewInstall(&action.Configuration{})
+	inst.DryRunStrategy = action.DryRunClient
+	inst.ReleaseName = out.ReleaseName
+	inst.Namespace = out.ReleaseNamespace
+	inst.KubeVersion = kv
+	inst.APIVersions = req.Capabilities.APIVersions
+	inst.Devel = true
+	inst.SkipCRDs = true // CRDs are handled by policy, as helm-controller does
+	inst.DisableHooks = hr.GetInstall().DisableHooks
+	inst.SkipSchemaValidation = hr.GetInstall().DisableSchemaValidation
+	inst.PostRenderer = postRenderers(hr)
+	inst.PostRenderStrategy = postRenderStrategy(hr)
+	// Helm's client-only install mutates the chart while rendering:
+	// render a copy so concurrent HelmReleases of one chart are safe.
+	rel, err := inst.RunWithContext(ctx, copyChart(req.Chart.Chart), req.Values.AsMap())
+	if err != nil {
+		return nil, err
+	}
+	return v1Release(rel)
+}
+
+// renderUpgrade renders as helm-controller's upgrade (internal/action
+// upgrade.go): Helm's upgrade as a client-side dry run against an
+// in-memory storage holding the deployed release as the one before the
+// revision rendered, so Helm itself sets .Release.Revision,
+// .Release.IsUpgrade and the release namespace, and reuses the deployed
+// values with upgrade.preserveValues.
+func renderUpgrade(ctx context.Context, req Request, out *Rendered, kv *common.KubeVersion) (*helmrelease.Release, error) {
+	hr := req.HelmRelease
+	if req.From.release == nil {
+		return nil, fmt.Errorf("release %s: no storage record to upgrade from (use CurrentRelease)", out.ReleaseName)
+	}
+	prev := *req.From.release
+	info := *prev.Info
+	// Helm's upgrade refuses a pending release, which helm-controller
+	// unlocks first; the copy is the deployed release Helm upgrades from.
+	info.Status = rcommon.StatusDeployed
+	prev.Info, prev.Version = &info, revision(req)-1
+	st := storage.Init(driver.NewMemory())
+	if err := st.Create(&prev); err != nil {
+		return nil, err
+	}
+	caps := common.DefaultCapabilities.Copy()
+	caps.KubeVersion = *kv
+	caps.APIVersions = req.Capabilities.APIVersions
+	cfg := &action.Configuration{Releases: st, KubeClient: &kubefake.PrintingKubeClient{Out: io.Discard}, Capabilities: caps}
+	up := action.NewUpgrade(cfg)
+	up.DryRunStrategy = action.DryRunClient
+	up.Namespace = out.ReleaseNamespace
+	up.ResetValues = !hr.GetUpgrade().PreserveValues
+	up.ReuseValues = hr.GetUpgrade().PreserveValues
+	up.Devel = true
+	up.DisableHooks = hr.GetUpgrade().DisableHooks
+	up.SkipSchemaValidation = hr.GetUpgrade().DisableSchemaValidation
+	up.PostRenderer = postRenderers(hr)
+	up.PostRenderStrategy = postRenderStrategy(hr)
+	rel, err := up.RunWithContext(ctx, out.ReleaseName, copyChart(req.Chart.Chart), req.Values.AsMap())
+	if err != nil {
+		return nil, err
+	}
+	return v1Release(rel)
+}
+
+func postRenderStrategy(hr *helmv2.HelmRelease) action.PostRenderStrategy {
+	if s := hr.GetPostRenderStrategy(); s != "" {
+		return action.PostRenderStrategy(s)
+	}
+	return action.PostRenderStrategyCombined
+}
+
+func v1Release(rel ri.Releaser) (*helmrelease.Release, error) {
+	r, ok := rel.(*helmrelease.Release)
+	if !ok {
+		return nil, fmt.Errorf("only the chart API v2 is supported")
+	}
+	return r, nil
 }
 
 func copyChart(c *chart.Chart) *chart.Chart {

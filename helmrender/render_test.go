@@ -2,6 +2,8 @@ package helmrender_test
 
 import (
 	"context"
+	"errors"
+	"io"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -9,7 +11,11 @@ import (
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	"github.com/fluxcd/pkg/apis/kustomize"
+	"helm.sh/helm/v4/pkg/action"
 	"helm.sh/helm/v4/pkg/chart/common"
+	kubefake "helm.sh/helm/v4/pkg/kube/fake"
+	"helm.sh/helm/v4/pkg/storage"
+	"helm.sh/helm/v4/pkg/storage/driver"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -168,9 +174,14 @@ func TestRenderWebapp(t *testing.T) {
 // so; its Widget is rendered only when the values enable it.
 func TestRenderCRDPolicy(t *testing.T) {
 	ch := loadDir(t, "operator")
+	deployed := install(t, storage.Init(driver.NewMemory()), "apps-op", ch, nil)
 	render := func(h *helmv2.HelmRelease, upgrade bool, vals common.Values) *helmrender.Rendered {
 		t.Helper()
-		r, err := helmrender.Render(context.Background(), helmrender.Request{HelmRelease: h, Chart: ch, Values: vals, Upgrade: upgrade, Capabilities: caps})
+		req := helmrender.Request{HelmRelease: h, Chart: ch, Values: vals, Capabilities: caps}
+		if upgrade {
+			req.From = deployed
+		}
+		r, err := helmrender.Render(context.Background(), req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -190,6 +201,119 @@ func TestRenderCRDPolicy(t *testing.T) {
 	if r := render(up, true, common.Values{"defaultWidget": map[string]any{"enabled": true}}); len(r.CRDs) != 1 ||
 		!strings.Contains(strings.Join(ids(r.Objects), ","), "Widget/default") {
 		t.Errorf("upgrade.crds CreateReplace with the widget: %d CRDs, objects %v", len(r.CRDs), ids(r.Objects))
+	}
+}
+
+// install installs ch as release name in namespace apps with Helm's own
+// install action into st (with Helm's printing kube client: no cluster)
+// and reads the deployed release back as the diff reads it from storage.
+func install(t *testing.T, st *storage.Storage, name string, ch *helmrender.Loaded, vals common.Values) *helmrender.Current {
+	t.Helper()
+	inst := action.NewInstall(helmConfig(st))
+	inst.ReleaseName, inst.Namespace, inst.SkipCRDs = name, "apps", true
+	if _, err := inst.RunWithContext(context.Background(), ch.Chart, vals.AsMap()); err != nil {
+		t.Fatal(err)
+	}
+	return current(t, st, name)
+}
+
+func helmConfig(st *storage.Storage) *action.Configuration {
+	kv, _ := common.ParseKubeVersion(caps.KubeVersion)
+	c := common.DefaultCapabilities.Copy()
+	c.KubeVersion, c.APIVersions = *kv, caps.APIVersions
+	return &action.Configuration{Releases: st, KubeClient: &kubefake.PrintingKubeClient{Out: io.Discard}, Capabilities: c}
+}
+
+func current(t *testing.T, st *storage.Storage, name string) *helmrender.Current {
+	t.Helper()
+	cur, err := helmrender.CurrentFromStorage(st, name)
+	if err != nil || cur == nil {
+		t.Fatalf("release %s in storage: %v, %v", name, cur, err)
+	}
+	return cur
+}
+
+// releaseAnnotations are the webapp ConfigMap's annotations made of
+// .Release.Revision and .Release.IsUpgrade.
+func releaseAnnotations(t *testing.T, objs []*unstructured.Unstructured) string {
+	t.Helper()
+	for _, o := range objs {
+		if o.GetKind() == "ConfigMap" {
+			a := o.GetAnnotations()
+			return "revision " + a["webapp.example.c5c3.io/release-revision"] + ", upgrade " + a["webapp.example.c5c3.io/release-is-upgrade"]
+		}
+	}
+	t.Fatal("no ConfigMap rendered")
+	return ""
+}
+
+// TestRenderUpgradeRevision: Helm's own install and upgrade record
+// revisions 1 and 2 of webapp, and a failed upgrade revision 3. Rendering
+// the deployed revision again gives the annotations its stored manifest
+// has; helm-controller's next upgrade renders revision 4 (the last in
+// storage + 1) as an upgrade; revision 1 renders as the install;
+// upgrade.preserveValues reuses the deployed values.
+func TestRenderUpgradeRevision(t *testing.T) {
+	ctx := context.Background()
+	ch := loadDir(t, "webapp-0.1.0")
+	st := storage.Init(driver.NewMemory())
+	install(t, st, "apps-webapp", ch, common.Values{"greeting": "first"})
+	up := action.NewUpgrade(helmConfig(st))
+	up.Namespace = "apps"
+	if _, err := up.RunWithContext(ctx, "apps-webapp", ch.Chart, map[string]any{"greeting": "second"}); err != nil {
+		t.Fatal(err)
+	}
+	deployed := current(t, st, "apps-webapp")
+	if deployed.Revision != 2 || deployed.LastRevision != 2 {
+		t.Fatalf("after install and upgrade: revision %d, last %d", deployed.Revision, deployed.LastRevision)
+	}
+	if got := releaseAnnotations(t, deployed.Objects); got != "revision 2, upgrade true" {
+		t.Fatalf("stored manifest of revision 2: %s", got)
+	}
+	cfg := helmConfig(st)
+	cfg.KubeClient = &kubefake.FailingKubeClient{UpdateError: errors.New("the apiserver refused the update")}
+	failed := action.NewUpgrade(cfg)
+	failed.Namespace = "apps"
+	if _, err := failed.RunWithContext(ctx, "apps-webapp", ch.Chart, map[string]any{"greeting": "refused"}); err == nil {
+		t.Fatal("an upgrade whose update the cluster refuses succeeded")
+	}
+	cur := current(t, st, "apps-webapp")
+	if cur.Revision != 2 || cur.LastRevision != 3 {
+		t.Fatalf("after a failed upgrade: deployed revision %d, last %d, want 2 and 3", cur.Revision, cur.LastRevision)
+	}
+
+	for _, tc := range []struct {
+		name     string
+		h        *helmv2.HelmRelease
+		revision int
+		vals     common.Values
+		want     string
+		greeting string
+	}{
+		{"the deployed release again", hr("webapp", nil), cur.Revision, common.Values{"greeting": "second"}, "revision 2, upgrade true", "second"},
+		{"helm-controller's next upgrade", hr("webapp", nil), 0, common.Values{"greeting": "third"}, "revision 4, upgrade true", "third"},
+		{"revision 1, as installed", hr("webapp", nil), 1, common.Values{"greeting": "first"}, "revision 1, upgrade false", "first"},
+		{"upgrade.preserveValues", hr("webapp", func(h *helmv2.HelmRelease) { h.Spec.Upgrade = &helmv2.Upgrade{PreserveValues: true} }),
+			0, common.Values{"replicas": 5}, "revision 4, upgrade true", "second"},
+	} {
+		r, err := helmrender.Render(ctx, helmrender.Request{HelmRelease: tc.h, Chart: ch, Values: tc.vals, From: cur, Revision: tc.revision, Capabilities: caps})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if got := releaseAnnotations(t, r.Objects); got != tc.want {
+			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
+		}
+		for _, o := range r.Objects {
+			if o.GetKind() != "ConfigMap" {
+				continue
+			}
+			if g, _, _ := unstructured.NestedString(o.Object, "data", "greeting"); g != tc.greeting {
+				t.Errorf("%s: greeting %q, want %q", tc.name, g, tc.greeting)
+			}
+			if l := o.GetLabels()["helm.toolkit.fluxcd.io/name"]; l != "webapp" {
+				t.Errorf("%s: post-renderers not run on the upgrade: labels %v", tc.name, o.GetLabels())
+			}
+		}
 	}
 }
 
@@ -215,6 +339,7 @@ func TestPredict(t *testing.T) {
 		{withHistory("0.0.9", d, ""), cur, helmrender.PlanUpgrade},
 		{withHistory("0.1.0", "sha256:other", ""), cur, helmrender.PlanUpgrade},
 		{withHistory("0.1.0", d, ""), nil, helmrender.PlanInstall},
+		{hr("x", nil), cur, helmrender.PlanUpgrade}, // helm-controller takes the release over
 	} {
 		p := helmrender.Predict(tc.h, "0.1.0", vals, tc.cur)
 		if p.Plan != tc.want {

@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/c5c3/kubectl-c5c3/diff"
@@ -84,8 +85,10 @@ spec:
 // TestE2EHelmController runs the real helm-controller (built by `make
 // flux-bins`): it installs a HelmRelease from an OCIRepository artifact
 // onto the control-plane spoke, and then diff must find nothing to change;
-// a values change in the checkout, a hand edit on the spoke and a chart
-// bump (whose 0.2.0 drops a template) are exactly what diff reports.
+// a values change in the checkout (rendered as the upgrade to revision 2)
+// and a hand edit on the spoke are what diff reports; after helm-controller
+// made that upgrade there is nothing to change again; a chart bump (whose
+// 0.2.0 drops a template) renders revision 3.
 func TestE2EHelmController(t *testing.T) {
 	if !testing.Short() {
 		if _, err := testfleet.FluxBinDir(); err != nil {
@@ -118,7 +121,8 @@ func TestE2EHelmController(t *testing.T) {
 			t.Errorf("stopping helm-controller: %v", err)
 		}
 	})
-	waitInstalled(t, hc, hub, client.ObjectKey{Namespace: s.Namespace, Name: "webapp"}, "0.1.0")
+	key := client.ObjectKey{Namespace: s.Namespace, Name: "webapp"}
+	waitReleased(t, hc, hub, key, "0.1.0", 1)
 
 	r := run(t, diffArgs(s, flags, "-o", "json")...)
 	res := decodeDiff(t, r.stdout)
@@ -148,8 +152,26 @@ func TestE2EHelmController(t *testing.T) {
 	if o := got["ConfigMap"]; o.Action != diff.ActionDrifted || !strings.Contains(o.Diff, "-  greeting: hand-edited") {
 		t.Errorf("hand edit: ConfigMap %s\n%s", o.Action, o.Diff)
 	}
+	// The upgrade renders revision 2 as helm-controller's upgrade does.
+	if o := got["ConfigMap"]; !strings.Contains(o.Diff, revisionLines(1, false, "-")) || !strings.Contains(o.Diff, revisionLines(2, true, "+")) {
+		t.Errorf("upgrade to revision 2: ConfigMap\n%s", o.Diff)
+	}
 	if p := res.HelmReleases[0].Prediction; p.Plan != "upgrade" || p.Reason != "values changed" {
 		t.Errorf("prediction %+v", p)
+	}
+
+	// helm-controller upgrades to revision 2 (the hand edit undone, the
+	// values change pushed): nothing left to change, the deployed upgrade
+	// rendered again at its own revision.
+	cm.Data["greeting"] = "from-configmap"
+	must(t, spoke.Update(c, cm))
+	live := &helmv2.HelmRelease{ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name}}
+	must(t, hub.Patch(c, live, client.RawPatch(types.MergePatchType, []byte(`{"spec":{"values":{"replicas":4}}}`))))
+	waitReleased(t, hc, hub, key, "0.1.0", 2)
+	r = run(t, diffArgs(s, flags, "-o", "json")...)
+	res = decodeDiff(t, r.stdout)
+	if r.code != 0 || len(res.HelmReleases) != 1 || res.HelmReleases[0].Prediction.Plan != "none" {
+		t.Fatalf("right after helm-controller upgraded: exit %d, want 0\nstderr: %s\nobjects: %+v\nhelmReleases: %+v", r.code, r.stderr, res.Objects, res.HelmReleases)
 	}
 
 	// A chart bump: 0.2.0 drops the PodDisruptionBudget and adds a key.
@@ -160,15 +182,16 @@ func TestE2EHelmController(t *testing.T) {
 	if o := got["PodDisruptionBudget"]; o.Action != diff.ActionDeleted {
 		t.Errorf("removed template: PodDisruptionBudget %q", o.Action)
 	}
-	if o := got["ConfigMap"]; !strings.Contains(o.Diff, "+  logLevel: info") {
-		t.Errorf("chart bump: ConfigMap\n%s", o.Diff)
+	if o := got["ConfigMap"]; !strings.Contains(o.Diff, "+  logLevel: info") ||
+		!strings.Contains(o.Diff, `-    webapp.example.c5c3.io/release-revision: "2"`) || !strings.Contains(o.Diff, `+    webapp.example.c5c3.io/release-revision: "3"`) {
+		t.Errorf("chart bump to revision 3: ConfigMap\n%s", o.Diff)
 	}
 	if p := res.HelmReleases[0].Prediction; p.Plan != "upgrade" || !strings.HasPrefix(p.ToVersion, "0.2.0+") || !strings.HasPrefix(p.FromVersion, "0.1.0+") {
 		t.Errorf("prediction %+v", p)
 	}
 }
 
-// diffArgs2 are diff's arguments with HelmRelease rendering on.
+// helmObjects are the objects rendered from HelmRelease hr, by kind.
 func helmObjects(r *diff.Result, hr string) map[string]diff.ObjectResult {
 	out := map[string]diff.ObjectResult{}
 	for _, o := range r.Objects {
@@ -179,14 +202,22 @@ func helmObjects(r *diff.Result, hr string) map[string]diff.ObjectResult {
 	return out
 }
 
-func waitInstalled(t *testing.T, hc *testfleet.Controller, hub client.Client, key client.ObjectKey, version string) {
+// revisionLines are the webapp ConfigMap's annotation lines of a release
+// revision, as a unified diff shows them with prefix.
+func revisionLines(revision int, upgrade bool, prefix string) string {
+	return fmt.Sprintf("%s    webapp.example.c5c3.io/release-is-upgrade: \"%t\"\n%s    webapp.example.c5c3.io/release-revision: \"%d\"", prefix, upgrade, prefix, revision)
+}
+
+// waitReleased waits until helm-controller reports the HelmRelease Ready
+// with its latest release at the chart version and revision.
+func waitReleased(t *testing.T, hc *testfleet.Controller, hub client.Client, key client.ObjectKey, version string, revision int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	for {
 		hr := &helmv2.HelmRelease{}
 		if err := hub.Get(ctx, key, hr); err == nil {
-			if l := hr.Status.History.Latest(); l != nil && strings.HasPrefix(l.ChartVersion, version) &&
+			if l := hr.Status.History.Latest(); l != nil && strings.HasPrefix(l.ChartVersion, version) && l.Version == revision &&
 				apimeta.IsStatusConditionTrue(hr.Status.Conditions, "Ready") {
 				return
 			}
@@ -198,7 +229,7 @@ func waitInstalled(t *testing.T, hc *testfleet.Controller, hub client.Client, ke
 		case <-ctx.Done():
 			hr := &helmv2.HelmRelease{}
 			_ = hub.Get(context.Background(), key, hr)
-			t.Fatalf("helm-controller did not install %s at %s: %+v", key, version, hr.Status.Conditions)
+			t.Fatalf("helm-controller did not release %s at %s revision %d: %+v", key, version, revision, hr.Status.Conditions)
 		case <-time.After(500 * time.Millisecond):
 		}
 	}

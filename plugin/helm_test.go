@@ -265,3 +265,91 @@ spec:
 		t.Errorf("webapp HelmRelease %+v, want 4 created (the ConfigMap counted under the Kustomization)", h)
 	}
 }
+
+// TestDiffHelmReleaseValuesFromOtherBuild: a HelmRelease's valuesFrom
+// ConfigMap applied to the hub by another Kustomization of the checkout
+// is taken from that Kustomization's build (an unpushed edit shows up in
+// the render), and one made out of band, only live on the hub, is read
+// live.
+func TestDiffHelmReleaseValuesFromOtherBuild(t *testing.T) {
+	charts := testfleet.StartChartServers(t)
+	target := "vf-" + testfleet.Namespace(t)
+	dir := t.TempDir()
+	files := map[string]string{
+		"clusters/management/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - repo.yaml\n  - values-ks.yaml\n  - webapp.yaml\n",
+		"clusters/management/repo.yaml":          fmt.Sprintf("apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n  name: charts\n  namespace: flux-system\nspec:\n  interval: 1h\n  url: %s\n", charts.HTTP.URL()),
+		"clusters/management/values-ks.yaml": `apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: webapp-values
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./values
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+`,
+		"values/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - configmap.yaml\n",
+		"values/configmap.yaml":     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: webapp-values\n  namespace: flux-system\ndata:\n  values.yaml: |\n    greeting: as-pushed\n",
+		"clusters/management/webapp.yaml": fmt.Sprintf(`apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: webapp
+  namespace: flux-system
+spec:
+  interval: 10m
+  targetNamespace: %s
+  kubeConfig:
+    secretRef:
+      name: control-plane-kubeconfig
+  chart:
+    spec:
+      chart: webapp
+      version: "0.1.0"
+      sourceRef:
+        kind: HelmRepository
+        name: charts
+  install:
+    createNamespace: true
+  valuesFrom:
+    - kind: ConfigMap
+      name: webapp-values
+    - kind: ConfigMap
+      name: webapp-out-of-band
+`, target),
+	}
+	for rel, content := range files {
+		writeFile(t, dir, rel, content)
+	}
+	s, flags := loadSample(t, testfleet.SampleOptions{Source: dir, NoFluxReport: true})
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	must(t, f(t).Hub.Client.Create(ctx(t), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "webapp-out-of-band"},
+		Data: map[string]string{"values.yaml": "replicas: 7\n"}}))
+	// An unpushed edit of the other Kustomization's ConfigMap.
+	editFile(t, s.RepoDir, "values/configmap.yaml", "as-pushed", "edited-in-git")
+
+	r := run(t, diffArgs(s, flags, "-o", "json")...)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\nstderr: %s\n%s", r.code, r.stderr, r.stdout)
+	}
+	res := decodeDiff(t, r.stdout)
+	if h := hrsOf(res)["webapp"]; h.Error != "" || h.Kustomization != s.Namespace+"/flux-system" {
+		t.Fatalf("webapp HelmRelease %+v", h)
+	}
+	got := helmObjects(res, s.Namespace+"/webapp")
+	if d := got["ConfigMap"].Diff; !strings.Contains(d, "+  greeting: edited-in-git") {
+		t.Errorf("valuesFrom ConfigMap of the Kustomization webapp-values not taken from its build:\n%s", d)
+	}
+	if d := got["Deployment"].Diff; !strings.Contains(d, "+  replicas: 7") {
+		t.Errorf("valuesFrom ConfigMap made out of band not read from the hub:\n%s", d)
+	}
+	var edited bool
+	for _, o := range res.Objects {
+		edited = edited || (o.Kustomization == s.Namespace+"/webapp-values" && o.Kind == "ConfigMap" && o.Name == "webapp-values" && o.Action == diff.ActionDrifted)
+	}
+	if !edited {
+		t.Errorf("the edit of ConfigMap webapp-values is not reported under Kustomization webapp-values: %+v", res.Objects)
+	}
+}

@@ -85,9 +85,9 @@ func run(plugin, dir string, once bool) error {
 	for _, args := range [][]string{
 		{"status"},
 		{"trace", "deploy/keystone-api", "-n", "openstack", "--cluster", "control-plane", "--diff", "--repo", s.RepoDir},
-		// The sample's HelmReleases name public chart repositories,
-		// which this offline demo cannot reach: they are diffed as
-		// objects only.
+		// The sample's HelmRepositories point at the local chart
+		// repository LoadSample serves testdata/charts from: diff renders
+		// their HelmReleases on the spokes (the memcached bump among them).
 		{"diff", "--repo", s.RepoDir},
 		{"versions", "--repo", s.RepoDir},
 		{"promote", "staging", "production", "--repo", s.RepoDir, "--dry-run"},
