@@ -152,7 +152,11 @@ func startCluster(name, assets string, crdPaths []string) (*Cluster, error) {
 		BinaryAssetsDirectory: assets,
 		CRDInstallOptions:     envtest.CRDInstallOptions{Paths: crdPaths, ErrorIfPathMissing: true},
 	}
-	env.ControlPlane.GetAPIServer().SecureServing.Authn = ca
+	apiserver := env.ControlPlane.GetAPIServer()
+	apiserver.SecureServing.Authn = ca
+	// envtest's default service range (/24) holds 254 ClusterIPs; the
+	// benchmarks put more Services than that on one spoke.
+	apiserver.Configure().Set("service-cluster-ip-range", "10.0.0.0/16")
 	cfg, err := env.Start()
 	if err != nil {
 		return nil, fmt.Errorf("starting %s apiserver: %w", name, err)
