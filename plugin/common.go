@@ -29,6 +29,16 @@ func (o *Options) fleetOptions() (fleet.Options, error) {
 	}, nil
 }
 
+// completeRepo is the Complete of the commands that read a gitops checkout
+// and the fleet: the checkout defaults to the working directory, and the
+// shared flags become discovery options.
+func (o *Options) completeRepo(repo *string) (fleet.Options, error) {
+	if *repo == "" {
+		*repo = "."
+	}
+	return o.fleetOptions()
+}
+
 // discoverFleet reads the fleet from the hub. Its errors (hub unreachable,
 // Flux not installed) are exit code 2.
 func discoverFleet(ctx context.Context, hub *kube.Client, opts fleet.Options) (*fleet.Fleet, error) {

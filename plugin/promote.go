@@ -161,12 +161,8 @@ func NewCmdPromote(common *Options) *cobra.Command {
 }
 
 // Complete fills in the defaults that depend on the environment.
-func (o *PromoteOptions) Complete() error {
-	if o.Repo == "" {
-		o.Repo = "."
-	}
-	var err error
-	o.fleetOpts, err = o.fleetOptions()
+func (o *PromoteOptions) Complete() (err error) {
+	o.fleetOpts, err = o.completeRepo(&o.Repo)
 	return err
 }
 

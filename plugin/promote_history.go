@@ -92,12 +92,8 @@ func NewCmdPromoteHistory(common *Options) *cobra.Command {
 }
 
 // Complete fills in the defaults that depend on the environment.
-func (o *PromoteHistoryOptions) Complete() error {
-	if o.Repo == "" {
-		o.Repo = "."
-	}
-	var err error
-	o.fleetOpts, err = o.fleetOptions()
+func (o *PromoteHistoryOptions) Complete() (err error) {
+	o.fleetOpts, err = o.completeRepo(&o.Repo)
 	return err
 }
 

@@ -103,12 +103,8 @@ func NewCmdPromoteRollback(common *Options) *cobra.Command {
 }
 
 // Complete fills in the defaults that depend on the environment.
-func (o *PromoteRollbackOptions) Complete() error {
-	if o.Repo == "" {
-		o.Repo = "."
-	}
-	var err error
-	o.fleetOpts, err = o.fleetOptions()
+func (o *PromoteRollbackOptions) Complete() (err error) {
+	o.fleetOpts, err = o.completeRepo(&o.Repo)
 	return err
 }
 

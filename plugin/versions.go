@@ -95,12 +95,8 @@ func NewCmdVersions(common *Options) *cobra.Command {
 }
 
 // Complete fills in the defaults that depend on the environment.
-func (o *VersionsOptions) Complete() error {
-	if o.Repo == "" {
-		o.Repo = "."
-	}
-	var err error
-	o.fleetOpts, err = o.fleetOptions()
+func (o *VersionsOptions) Complete() (err error) {
+	o.fleetOpts, err = o.completeRepo(&o.Repo)
 	return err
 }
 
