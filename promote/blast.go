@@ -89,14 +89,19 @@ func (e *DangerError) Error() string {
 
 // String is "flag: object (via ...): message".
 func (d Danger) String() string {
-	via := ""
+	return d.Flag + ": " + d.Object + d.via() + ": " + d.Message
+}
+
+// via is " (HelmRelease ns/name)" or " (Kustomization ns/name)": the
+// applier whose change raises the flag, the HelmRelease when it is one.
+func (d Danger) via() string {
 	switch {
 	case d.HelmRelease != "":
-		via = " (HelmRelease " + d.HelmRelease + ")"
+		return " (HelmRelease " + d.HelmRelease + ")"
 	case d.Kustomization != "":
-		via = " (Kustomization " + d.Kustomization + ")"
+		return " (Kustomization " + d.Kustomization + ")"
 	}
-	return d.Flag + ": " + d.Object + via + ": " + d.Message
+	return ""
 }
 
 // immutableRE matches the API server's (and ssa's) words for a change an

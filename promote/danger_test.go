@@ -344,4 +344,9 @@ func TestPromoteBlastRadiusHelmRelease(t *testing.T) {
 	if line := "DANGER control-plane: field-manager: Service/openstack/keystone-memcached (HelmRelease " + hrID + "): "; !strings.Contains(text, line) {
 		t.Errorf("text lacks %q:\n%s", line, text)
 	}
+	body, err := pullRequestBody(p)
+	must(t, err)
+	if line := "- ⚠️ **field-manager** on control-plane: `Service/openstack/keystone-memcached` (HelmRelease " + hrID + ") — "; !strings.Contains(body, line) {
+		t.Errorf("pull request body lacks %q:\n%s", line, body)
+	}
 }
