@@ -491,17 +491,22 @@ func buildPlugin(b *testing.B) string {
 
 // fluxCLI returns the flux CLI `make flux-cli` builds into $FLUX_BIN
 // (default bin/flux); a missing one fails the benchmark.
-func fluxCLI(b *testing.B) string {
-	dir := os.Getenv("FLUX_BIN")
+func fluxCLI(b *testing.B) string { return baselineCLI(b, "FLUX_BIN", "flux", "flux-cli") }
+
+// baselineCLI returns the baseline binary name that `make target` builds
+// into the directory $env names (default bin/<name>); a missing one fails
+// the benchmark.
+func baselineCLI(b *testing.B, env, name, target string) string {
+	dir := os.Getenv(env)
 	if dir == "" {
-		dir = filepath.Join("..", "bin", "flux")
+		dir = filepath.Join("..", "bin", name)
 	}
-	p, err := filepath.Abs(filepath.Join(dir, "flux"))
+	p, err := filepath.Abs(filepath.Join(dir, name))
 	if err == nil {
 		_, err = os.Stat(p)
 	}
 	if err != nil {
-		b.Fatalf("the flux CLI baseline is missing (%v): run make flux-cli", err)
+		b.Fatalf("the %s CLI baseline is missing (%v): run make %s", name, err, target)
 	}
 	return p
 }

@@ -410,17 +410,4 @@ func rssCommand(tb testing.TB, name string, args ...string) (*exec.Cmd, func() i
 
 // helmCLI returns the helm CLI `make helm-cli` builds into $HELM_CLI_BIN
 // (default bin/helm); a missing one fails the benchmark.
-func helmCLI(b *testing.B) string {
-	dir := os.Getenv("HELM_CLI_BIN")
-	if dir == "" {
-		dir = filepath.Join("..", "bin", "helm")
-	}
-	p, err := filepath.Abs(filepath.Join(dir, "helm"))
-	if err == nil {
-		_, err = os.Stat(p)
-	}
-	if err != nil {
-		b.Fatalf("the helm CLI baseline is missing (%v): run make helm-cli", err)
-	}
-	return p
-}
+func helmCLI(b *testing.B) string { return baselineCLI(b, "HELM_CLI_BIN", "helm", "helm-cli") }
