@@ -20,6 +20,8 @@ import (
 	"helm.sh/helm/v4/pkg/registry"
 	repo "helm.sh/helm/v4/pkg/repo/v1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/c5c3/kubectl-c5c3/internal/gitrepo"
 )
 
 // SourceKind is where a chart comes from.
@@ -58,6 +60,13 @@ type ChartSource struct {
 	Version string
 	// Digest pins an OCIRepository ref (spec.ref.digest).
 	Digest string
+	// GitRef is the spec.ref of a SourceGitRepository (URL is its
+	// spec.url, Chart the chart path in it); BearerToken its Secret's
+	// bearerToken.
+	GitRef      *gitrepo.Ref
+	BearerToken string
+	// Bucket is the Bucket of a SourceBucket (Chart the chart path in it).
+	Bucket *BucketSource
 }
 
 // ID names the source in errors and cache keys; it has no credentials.
@@ -67,6 +76,16 @@ func (s ChartSource) ID() string {
 		return s.Chart
 	case SourceOCIRepository:
 		return s.URL
+	case SourceGitRepository:
+		ref := gitrepo.Ref{}
+		if s.GitRef != nil {
+			ref = *s.GitRef
+		}
+		return strings.TrimSuffix(s.URL, "/") + "@" + ref.String() + "//" + s.Chart
+	case SourceBucket:
+		if s.Bucket != nil {
+			return s.Bucket.id() + "//" + s.Chart
+		}
 	}
 	return strings.TrimSuffix(s.URL, "/") + "/" + s.Chart
 }
@@ -79,6 +98,9 @@ type Loaded struct {
 	// Digest is the sha256 of the archive (or the OCI manifest digest);
 	// empty for chart directories.
 	Digest string
+	// Revision is the source revision of a chart path of a GitRepository
+	// (the commit) or Bucket ("sha256:..." of its listing).
+	Revision string
 }
 
 // Fetcher resolves charts, keeps downloaded archives in CacheDir, and
@@ -165,6 +187,10 @@ func (f *Fetcher) load(ctx context.Context, src ChartSource) (*Loaded, error) {
 		return f.loadOCI(strings.TrimSuffix(strings.TrimPrefix(src.URL, "oci://"), "/")+"/"+src.Chart, src)
 	case src.Kind == SourceHelmRepository:
 		return f.loadHTTP(ctx, src)
+	case src.Kind == SourceGitRepository:
+		return f.loadGit(ctx, src)
+	case src.Kind == SourceBucket:
+		return f.loadBucket(ctx, src)
 	}
 	return nil, fmt.Errorf("unsupported chart source kind %q", src.Kind)
 }
