@@ -422,9 +422,13 @@ func (e *engine) chartSource(ctx context.Context, hr *helmv2.HelmRelease, build 
 	case kind == "HelmRepository" && spec != nil:
 		cs.Kind, cs.Chart, cs.Version = helmrender.SourceHelmRepository, spec.Chart, spec.Version
 		cs.OCI = str("spec", "type") == "oci"
+	case kind == "HelmChart" && spec == nil:
+		return e.helmChartSource(ctx, hr, src, build)
+	case kind == "Bucket" && spec != nil:
+		return e.bucketChartSource(ctx, id, src, spec)
 	case kind == "GitRepository" && spec != nil:
 		if !e.sources[id] {
-			return helmrender.ChartSource{}, fmt.Errorf("chart from %s, which is not this checkout: only charts of the checkout's GitRepository are read", id)
+			return e.gitChartSource(ctx, id, src, spec)
 		}
 		dir := filepath.Join(e.opts.RepoDir, filepath.FromSlash(strings.TrimPrefix(spec.Chart, "./")))
 		if rel, err := filepath.Rel(e.opts.RepoDir, dir); err != nil || strings.HasPrefix(rel, "..") {
@@ -432,7 +436,7 @@ func (e *engine) chartSource(ctx context.Context, hr *helmv2.HelmRelease, build 
 		}
 		return helmrender.ChartSource{Kind: helmrender.SourceDir, Chart: dir}, nil
 	default:
-		return helmrender.ChartSource{}, fmt.Errorf("chart source %s is not supported (HelmRepository, OCIRepository chartRef and GitRepository of this checkout are)", id)
+		return helmrender.ChartSource{}, fmt.Errorf("chart source %s is not supported (spec.chart: HelmRepository, GitRepository, Bucket; spec.chartRef: OCIRepository, HelmChart)", id)
 	}
 	if secret := str("spec", "secretRef", "name"); secret != "" {
 		s := &corev1.Secret{}

@@ -95,7 +95,7 @@ func (f *Fetcher) loadBucket(ctx context.Context, src ChartSource) (*Loaded, err
 	if err != nil {
 		return nil, err
 	}
-	return &Loaded{Chart: ch, Version: ch.Metadata.Version, Revision: rev}, nil
+	return withRevisionVersion(&Loaded{Chart: ch, Version: ch.Metadata.Version, Revision: rev}, src.RevisionVersion)
 }
 
 // bucketClient is source-controller's minio client of a Bucket: static

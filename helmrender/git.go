@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/Masterminds/semver/v3"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
 
 	"github.com/c5c3/kubectl-c5c3/internal/gitrepo"
@@ -64,7 +65,44 @@ func (f *Fetcher) loadGit(ctx context.Context, src ChartSource) (*Loaded, error)
 	if err != nil {
 		return nil, fmt.Errorf("commit %s: %w", commit, err)
 	}
-	return &Loaded{Chart: ch, Version: ch.Metadata.Version, Revision: commit}, nil
+	return withRevisionVersion(&Loaded{Chart: ch, Version: ch.Metadata.Version, Revision: commit}, src.RevisionVersion)
+}
+
+func (s ChartSource) strategy() string {
+	if s.RevisionVersion {
+		return " (reconcileStrategy Revision)"
+	}
+	return ""
+}
+
+// withRevisionVersion sets, with on, the first 12 hex digits of the source
+// revision (a commit, or a Bucket's "sha256:<hex>") as the chart version's
+// metadata ("0.1.0+0123456789ab"), as source-controller builds a chart of
+// a GitRepository or Bucket with reconcileStrategy Revision.
+func withRevisionVersion(l *Loaded, on bool) (*Loaded, error) {
+	if !on {
+		return l, nil
+	}
+	hex := l.Revision
+	if _, h, ok := strings.Cut(hex, ":"); ok {
+		hex = h
+	}
+	if len(hex) < 12 {
+		return nil, fmt.Errorf("invalid source revision %q", l.Revision)
+	}
+	v, err := semver.NewVersion(l.Chart.Metadata.Version)
+	if err != nil {
+		return nil, fmt.Errorf("invalid chart version %s", l.Chart.Metadata.Version)
+	}
+	mv, err := v.SetMetadata(hex[:12])
+	if err != nil {
+		return nil, err
+	}
+	md := *l.Chart.Metadata
+	md.Version = mv.String()
+	ch := *l.Chart
+	ch.Metadata = &md
+	return &Loaded{Chart: &ch, Version: md.Version, Digest: l.Digest, Revision: l.Revision}, nil
 }
 
 // exportTree writes commit's tree to a temporary directory of base and

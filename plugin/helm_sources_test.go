@@ -1,0 +1,242 @@
+package plugin
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	sourcev1 "github.com/fluxcd/source-controller/api/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/c5c3/kubectl-c5c3/diff"
+	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
+)
+
+// sourcesHelmRelease is a HelmRelease for the control-plane spoke with the
+// chart reference chart (YAML at the indentation of spec).
+func sourcesHelmRelease(name, target, chart string) string {
+	return fmt.Sprintf(`apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: %s
+  namespace: flux-system
+spec:
+  interval: 10m
+  releaseName: %s
+  targetNamespace: %s
+  kubeConfig:
+    secretRef:
+      name: control-plane-kubeconfig
+%s`, name, name, target, chart)
+}
+
+// sourcesGitops is a hub sync applying a GitRepository of another
+// repository (gittestserver, basic auth), a Bucket (gofakes3), a
+// HelmRepository, a HelmChart, and HelmReleases using each, plus two
+// broken sources: a GitRepository whose Secret is missing and a Bucket of
+// provider gcp.
+func sourcesGitops(t *testing.T, g *testfleet.ChartGit, b *testfleet.ChartBucket, repoURL, target string) string {
+	dir := t.TempDir()
+	sources := fmt.Sprintf(`apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  name: charts-git
+  namespace: flux-system
+spec:
+  interval: 1h
+  url: %[1]s
+  ref:
+    tag: v0.1.0
+  secretRef:
+    name: git-auth
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  name: broken-git
+  namespace: flux-system
+spec:
+  interval: 1h
+  url: %[1]s
+  ref:
+    branch: main
+  secretRef:
+    name: missing-git-auth
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: Bucket
+metadata:
+  name: charts-bucket
+  namespace: flux-system
+spec:
+  interval: 1h
+  provider: generic
+  endpoint: %[2]s
+  insecure: true
+  bucketName: %[3]s
+  prefix: charts/
+  secretRef:
+    name: bucket-auth
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: Bucket
+metadata:
+  name: gcp-bucket
+  namespace: flux-system
+spec:
+  interval: 1h
+  provider: gcp
+  endpoint: storage.googleapis.com
+  bucketName: charts
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: HelmRepository
+metadata:
+  name: charts
+  namespace: flux-system
+spec:
+  interval: 1h
+  url: %[4]s
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: HelmChart
+metadata:
+  name: webapp-chart
+  namespace: flux-system
+spec:
+  interval: 1h
+  chart: webapp
+  version: "0.2.x"
+  sourceRef:
+    kind: HelmRepository
+    name: charts
+`, g.URL, b.Endpoint, b.Name, repoURL)
+	chartSpec := func(kind, name, chart, extra string) string {
+		return fmt.Sprintf("  chart:\n    spec:\n      chart: %s\n%s      sourceRef:\n        kind: %s\n        name: %s\n", chart, extra, kind, name)
+	}
+	chartRef := func(name string) string {
+		return fmt.Sprintf("  chartRef:\n    kind: HelmChart\n    name: %s\n", name)
+	}
+	files := map[string]string{
+		"clusters/management/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - sources.yaml\n  - releases.yaml\n",
+		"clusters/management/sources.yaml":       sources,
+		"clusters/management/releases.yaml": strings.Join([]string{
+			sourcesHelmRelease("from-git", target, chartSpec("GitRepository", "charts-git", "./charts/webapp", "      reconcileStrategy: Revision\n")),
+			sourcesHelmRelease("from-bucket", target, chartSpec("Bucket", "charts-bucket", "charts/webapp", "")),
+			sourcesHelmRelease("from-helmchart", target, chartRef("webapp-chart")),
+			sourcesHelmRelease("from-hub-helmchart", target, chartRef("hub-chart")),
+			sourcesHelmRelease("broken-git", target, chartSpec("GitRepository", "broken-git", "./charts/webapp", "")),
+			sourcesHelmRelease("broken-bucket", target, chartSpec("Bucket", "gcp-bucket", "charts/webapp", "")),
+			sourcesHelmRelease("broken-helmchart", target, chartRef("no-such-chart")),
+		}, "---\n"),
+	}
+	for rel, content := range files {
+		writeFile(t, dir, rel, content)
+	}
+	return dir
+}
+
+// TestDiffHelmReleaseChartSources renders HelmReleases whose charts come
+// from a GitRepository that is not the checkout (cloned over HTTP with
+// the basic auth of its hub Secret, at its tag; reconcileStrategy
+// Revision puts the commit into the version), from an S3 Bucket (access
+// key of its hub Secret), and through chartRef HelmCharts (one in the
+// build, one only in the hub), and diffs them on the control-plane spoke:
+// created objects, and a drifted ConfigMap made there beforehand. A
+// missing Secret, a gcp Bucket and a missing HelmChart are errors naming
+// them (exit 2) without hiding the others; no credential is printed; a
+// second run offline renders the same from the chart cache.
+func TestDiffHelmReleaseChartSources(t *testing.T) {
+	g := testfleet.StartChartGit(t)
+	b := testfleet.StartChartBucket(t)
+	charts := testfleet.StartChartServers(t)
+	target := "src-" + testfleet.Namespace(t)
+	s, flags := loadSample(t, testfleet.SampleOptions{Source: sourcesGitops(t, g, b, charts.HTTP.URL(), target), NoFluxReport: true})
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	hub := f(t).Hub.Client
+	must(t, hub.Create(ctx(t), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "git-auth"},
+		Data: map[string][]byte{"username": []byte(g.Username), "password": []byte(g.Password)}}))
+	must(t, hub.Create(ctx(t), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "bucket-auth"},
+		Data: map[string][]byte{"accesskey": []byte(b.AccessKey), "secretkey": []byte(b.SecretKey)}}))
+	// A HelmChart made out of band, only in the hub: webapp from the
+	// GitRepository charts-git (at tag v0.1.0).
+	must(t, hub.Create(ctx(t), &sourcev1.HelmChart{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "hub-chart"},
+		Spec: sourcev1.HelmChartSpec{Chart: "./charts/webapp", Version: "*", Interval: metav1.Duration{Duration: time.Hour},
+			SourceRef: sourcev1.LocalHelmChartSourceReference{Kind: sourcev1.GitRepositoryKind, Name: "charts-git"}}}))
+	// The bucket release's ConfigMap exists on the spoke with other data.
+	spoke := f(t).Spokes["control-plane"].Client
+	must(t, spoke.Create(ctx(t), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: target}}))
+	must(t, spoke.Create(ctx(t), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: target, Name: "from-bucket-webapp"},
+		Data: map[string]string{"greeting": "made-by-hand"}}))
+
+	r := run(t, diffArgs(s, flags, "-o", "json")...)
+	if r.code != 2 {
+		t.Fatalf("exit %d, want 2 (three HelmReleases' sources are broken)\nstderr: %s\nstdout: %s", r.code, r.stderr, r.stdout)
+	}
+	for _, secret := range []string{g.Password, b.SecretKey} {
+		if strings.Contains(r.stdout, secret) || strings.Contains(r.stderr, secret) {
+			t.Fatalf("a source credential was printed")
+		}
+	}
+	res := decodeDiff(t, r.stdout)
+	hrs := hrsOf(res)
+	for name, want := range map[string]string{
+		"broken-git":       "credentials of GitRepository/" + s.Namespace + "/broken-git: Secret " + s.Namespace + "/missing-git-auth",
+		"broken-bucket":    `bucket provider "gcp" is not supported (generic and aws are)`,
+		"broken-helmchart": "source HelmChart/" + s.Namespace + "/no-such-chart not found in the hub or the build",
+	} {
+		if h := hrs[name]; !strings.Contains(h.Error, want) || !strings.Contains(h.Error, "HelmRelease "+s.Namespace+"/"+name) {
+			t.Errorf("%s: error %q, want it to name the HelmRelease and say %q", name, h.Error, want)
+		}
+	}
+	for name, version := range map[string]string{
+		"from-git":           "0.1.0+" + g.Tagged[:12],
+		"from-bucket":        "0.1.0",
+		"from-helmchart":     "0.2.0",
+		"from-hub-helmchart": "0.1.0",
+	} {
+		h := hrs[name]
+		if h.Error != "" || h.Chart != "webapp" || h.Cluster != "control-plane" || h.Prediction == nil || h.Prediction.ToVersion != version ||
+			h.Prediction.Plan != "install" {
+			t.Errorf("%s: %+v %+v, want an install of webapp %s", name, h, h.Prediction, version)
+			continue
+		}
+		objs := helmObjects(res, s.Namespace+"/"+name)
+		kinds := []string{"ConfigMap", "Deployment", "Secret", "Service", "PodDisruptionBudget"}
+		if version == "0.2.0" {
+			kinds = kinds[:4] // webapp 0.2.0 has no PodDisruptionBudget
+		}
+		for _, k := range kinds {
+			o, ok := objs[k]
+			want := diff.ActionCreated
+			if name == "from-bucket" && k == "ConfigMap" {
+				want = diff.ActionDrifted
+			}
+			if !ok || o.Action != want || o.Namespace != target {
+				t.Errorf("%s: rendered %s %+v, want %s in %s", name, k, o, want, target)
+			}
+		}
+		if _, ok := objs["PodDisruptionBudget"]; version == "0.2.0" && ok {
+			t.Errorf("%s: webapp 0.2.0 rendered a PodDisruptionBudget", name)
+		}
+	}
+	if d := helmObjects(res, s.Namespace+"/from-bucket")["ConfigMap"].Diff; !strings.Contains(d, "-  greeting: made-by-hand") ||
+		!strings.Contains(d, "+  greeting: hello") {
+		t.Errorf("the hand-made ConfigMap's drift:\n%s", d)
+	}
+	if d := helmObjects(res, s.Namespace+"/from-git")["Deployment"].Diff; !strings.Contains(d, "helm.sh/chart: webapp-0.1.0_"+g.Tagged[:12]) {
+		t.Errorf("reconcileStrategy Revision: the chart label lacks the commit:\n%s", d)
+	}
+
+	// Offline, from the cache: the git tag and the bucket's last listing.
+	g.Server.StopHTTP()
+	off := run(t, diffArgs(s, flags, "-o", "json", "--offline")...)
+	offHRs := hrsOf(decodeDiff(t, off.stdout))
+	for _, name := range []string{"from-git", "from-bucket", "from-helmchart", "from-hub-helmchart"} {
+		if h := offHRs[name]; h.Error != "" || h.Prediction == nil || h.Prediction.ToVersion != hrs[name].Prediction.ToVersion {
+			t.Errorf("offline %s: %+v", name, h)
+		}
+	}
+}
