@@ -1,7 +1,8 @@
 // Package helmrender computes what Flux's helm-controller (v1.6.x, Helm v4)
 // would apply for a HelmRelease: it resolves and caches the chart
 // (HelmRepository HTTP index or OCI, OCIRepository chartRef, a chart path
-// of a GitRepository checkout), merges the values as helm-controller does
+// of the checkout, of another GitRepository cloned at its spec.ref or of
+// an S3 Bucket), merges the values as helm-controller does
 // (fluxcd/pkg/chartutil), renders the chart with the Helm v4 SDK as a
 // client-side install or upgrade dry run against a target cluster's
 // capabilities, and applies helm-controller's post-renderers, common

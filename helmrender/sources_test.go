@@ -57,6 +57,14 @@ func TestFetchGitRepository(t *testing.T) {
 		}
 	}
 
+	// reconcileStrategy Revision: the commit as version metadata, as
+	// source-controller builds the chart (same Fetcher, its own entry).
+	rv := gitSource(g, gitrepo.Ref{Tag: "v0.1.0"})
+	rv.RevisionVersion = true
+	if l, err := f.Load(ctx, rv); err != nil || l.Version != "0.1.0+"+g.Tagged[:12] || l.Chart.Metadata.Version != l.Version {
+		t.Errorf("reconcileStrategy Revision: %v %+v", err, l)
+	}
+
 	// A bearer token instead of basic auth.
 	tok := gitSource(g, gitrepo.Ref{Tag: "v0.1.0"})
 	tok.Username, tok.Password, tok.BearerToken = "", "", g.BearerToken
@@ -194,6 +202,11 @@ func TestFetchBucket(t *testing.T) {
 	}
 	if keys := b.AccessKeys(); len(keys) == 0 || keys[len(keys)-1] != b.AccessKey {
 		t.Errorf("requests not signed with the Secret's access key: %v", keys)
+	}
+	rv := bucketSource(b, "charts/")
+	rv.RevisionVersion = true
+	if l, err := (&helmrender.Fetcher{CacheDir: cache}).Load(ctx, rv); err != nil || l.Version != "0.1.0+"+strings.TrimPrefix(l.Revision, "sha256:")[:12] {
+		t.Errorf("reconcileStrategy Revision: %v %+v", err, l)
 	}
 	gets := objectGets(b)
 	if gets < 7 {

@@ -1,6 +1,7 @@
 // Package gitrepo is the plugin's one git layer: finding the checkout and
 // its remotes, normalising repository URLs, reading trees at a commit,
-// temporary worktrees, commits, branches and pushes.
+// temporary worktrees, commits, branches and pushes, and cloning other
+// repositories at a GitRepository's spec.ref.
 //
 // Each operation uses the tool that gives the user's own behaviour:
 //
@@ -14,6 +15,10 @@
 //     insteadOf rewriting behave exactly as with their own git. Hooks are
 //     off (core.hooksPath=/dev/null) and so are terminal prompts
 //     (GIT_TERMINAL_PROMPT=0).
+//   - Charts of a GitRepository that is not the checkout (ResolveRemote,
+//     ExportCommit) are fetched with go-git into memory, with the
+//     credentials of the GitRepository's Secret, the way source-controller
+//     fetches them: the user's git configuration plays no part there.
 //   - URL handling (NormalizeURL, ParseRemote) is pure string work shared by
 //     both.
 package gitrepo
