@@ -51,7 +51,7 @@ func (e *engine) gitChartSource(ctx context.Context, id string, src *unstructure
 	str := func(f ...string) string { s, _, _ := unstructured.NestedString(src.Object, f...); return s }
 	ref := gitrepo.Ref{Branch: str("spec", "ref", "branch"), Tag: str("spec", "ref", "tag"), SemVer: str("spec", "ref", "semver"),
 		Name: str("spec", "ref", "name"), Commit: str("spec", "ref", "commit")}
-	cs := helmrender.ChartSource{Kind: helmrender.SourceGitRepository, URL: str("spec", "url"), GitRef: &ref, Chart: spec.Chart,
+	cs := helmrender.ChartSource{Kind: helmrender.SourceGitRepository, Object: id, URL: str("spec", "url"), GitRef: &ref, Chart: spec.Chart,
 		RevisionVersion: spec.ReconcileStrategy == sourcev1.ReconcileStrategyRevision}
 	if cs.URL == "" {
 		return helmrender.ChartSource{}, fmt.Errorf("%s has no spec.url", id)
@@ -75,7 +75,7 @@ func (e *engine) bucketChartSource(ctx context.Context, id string, src *unstruct
 	if b.Endpoint == "" || b.BucketName == "" {
 		return helmrender.ChartSource{}, fmt.Errorf("%s: spec.endpoint and spec.bucketName are required", id)
 	}
-	cs := helmrender.ChartSource{Kind: helmrender.SourceBucket, Chart: spec.Chart, Bucket: b,
+	cs := helmrender.ChartSource{Kind: helmrender.SourceBucket, Object: id, Chart: spec.Chart, Bucket: b,
 		RevisionVersion: spec.ReconcileStrategy == sourcev1.ReconcileStrategyRevision}
 	s, err := e.sourceSecret(ctx, id, src)
 	if err != nil || s == nil {

@@ -67,6 +67,9 @@ type ChartSource struct {
 	BearerToken string
 	// Bucket is the Bucket of a SourceBucket (Chart the chart path in it).
 	Bucket *BucketSource
+	// Object names the source object ("GitRepository/ns/name") in errors
+	// of GitRepository and Bucket charts.
+	Object string
 	// RevisionVersion is reconcileStrategy Revision of a GitRepository or
 	// Bucket chart: the version gets the source revision as metadata.
 	RevisionVersion bool
@@ -84,10 +87,10 @@ func (s ChartSource) ID() string {
 		if s.GitRef != nil {
 			ref = *s.GitRef
 		}
-		return strings.TrimSuffix(s.URL, "/") + "@" + ref.String() + "//" + s.Chart + s.strategy()
+		return s.object() + strings.TrimSuffix(s.URL, "/") + "@" + ref.String() + "//" + s.Chart + s.strategy()
 	case SourceBucket:
 		if s.Bucket != nil {
-			return s.Bucket.id() + "//" + s.Chart + s.strategy()
+			return s.object() + s.Bucket.id() + "//" + s.Chart + s.strategy()
 		}
 	}
 	return strings.TrimSuffix(s.URL, "/") + "/" + s.Chart

@@ -68,6 +68,13 @@ func (f *Fetcher) loadGit(ctx context.Context, src ChartSource) (*Loaded, error)
 	return withRevisionVersion(&Loaded{Chart: ch, Version: ch.Metadata.Version, Revision: commit}, src.RevisionVersion)
 }
 
+func (s ChartSource) object() string {
+	if s.Object != "" {
+		return s.Object + " "
+	}
+	return ""
+}
+
 func (s ChartSource) strategy() string {
 	if s.RevisionVersion {
 		return " (reconcileStrategy Revision)"

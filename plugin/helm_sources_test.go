@@ -66,6 +66,19 @@ spec:
     name: missing-git-auth
 ---
 apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  name: badauth-git
+  namespace: flux-system
+spec:
+  interval: 1h
+  url: %[1]s
+  ref:
+    branch: main
+  secretRef:
+    name: bad-git-auth
+---
+apiVersion: source.toolkit.fluxcd.io/v1
 kind: Bucket
 metadata:
   name: charts-bucket
@@ -128,6 +141,7 @@ spec:
 			sourcesHelmRelease("from-helmchart", target, chartRef("webapp-chart")),
 			sourcesHelmRelease("from-hub-helmchart", target, chartRef("hub-chart")),
 			sourcesHelmRelease("broken-git", target, chartSpec("GitRepository", "broken-git", "./charts/webapp", "")),
+			sourcesHelmRelease("broken-auth", target, chartSpec("GitRepository", "badauth-git", "./charts/webapp", "")),
 			sourcesHelmRelease("broken-bucket", target, chartSpec("Bucket", "gcp-bucket", "charts/webapp", "")),
 			sourcesHelmRelease("broken-helmchart", target, chartRef("no-such-chart")),
 		}, "---\n"),
@@ -145,8 +159,8 @@ spec:
 // key of its hub Secret), and through chartRef HelmCharts (one in the
 // build, one only in the hub), and diffs them on the control-plane spoke:
 // created objects, and a drifted ConfigMap made there beforehand. A
-// missing Secret, a gcp Bucket and a missing HelmChart are errors naming
-// them (exit 2) without hiding the others; no credential is printed; a
+// missing Secret, a wrong password, a gcp Bucket and a missing HelmChart
+// are errors naming them (exit 2) without hiding the others; no credential is printed; a
 // second run offline renders the same from the chart cache.
 func TestDiffHelmReleaseChartSources(t *testing.T) {
 	g := testfleet.StartChartGit(t)
@@ -160,6 +174,8 @@ func TestDiffHelmReleaseChartSources(t *testing.T) {
 		Data: map[string][]byte{"username": []byte(g.Username), "password": []byte(g.Password)}}))
 	must(t, hub.Create(ctx(t), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "bucket-auth"},
 		Data: map[string][]byte{"accesskey": []byte(b.AccessKey), "secretkey": []byte(b.SecretKey)}}))
+	must(t, hub.Create(ctx(t), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "bad-git-auth"},
+		Data: map[string][]byte{"username": []byte(g.Username), "password": []byte("wrong-s3cr3t-do-not-print")}}))
 	// A HelmChart made out of band, only in the hub: webapp from the
 	// GitRepository charts-git (at tag v0.1.0).
 	must(t, hub.Create(ctx(t), &sourcev1.HelmChart{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "hub-chart"},
@@ -173,9 +189,9 @@ func TestDiffHelmReleaseChartSources(t *testing.T) {
 
 	r := run(t, diffArgs(s, flags, "-o", "json")...)
 	if r.code != 2 {
-		t.Fatalf("exit %d, want 2 (three HelmReleases' sources are broken)\nstderr: %s\nstdout: %s", r.code, r.stderr, r.stdout)
+		t.Fatalf("exit %d, want 2 (four HelmReleases' sources are broken)\nstderr: %s\nstdout: %s", r.code, r.stderr, r.stdout)
 	}
-	for _, secret := range []string{g.Password, b.SecretKey} {
+	for _, secret := range []string{g.Password, b.SecretKey, "wrong-s3cr3t-do-not-print"} {
 		if strings.Contains(r.stdout, secret) || strings.Contains(r.stderr, secret) {
 			t.Fatalf("a source credential was printed")
 		}
@@ -184,7 +200,8 @@ func TestDiffHelmReleaseChartSources(t *testing.T) {
 	hrs := hrsOf(res)
 	for name, want := range map[string]string{
 		"broken-git":       "credentials of GitRepository/" + s.Namespace + "/broken-git: Secret " + s.Namespace + "/missing-git-auth",
-		"broken-bucket":    `bucket provider "gcp" is not supported (generic and aws are)`,
+		"broken-auth":      "chart GitRepository/" + s.Namespace + "/badauth-git " + g.URL + "@branch main//./charts/webapp@*: listing the refs of " + g.URL + ": authentication required",
+		"broken-bucket":    `chart Bucket/` + s.Namespace + `/gcp-bucket storage.googleapis.com/charts///charts/webapp@*: bucket provider "gcp" is not supported (generic and aws are)`,
 		"broken-helmchart": "source HelmChart/" + s.Namespace + "/no-such-chart not found in the hub or the build",
 	} {
 		if h := hrs[name]; !strings.Contains(h.Error, want) || !strings.Contains(h.Error, "HelmRelease "+s.Namespace+"/"+name) {

@@ -77,7 +77,9 @@ func (a Auth) sanitize(rawURL string, err error) error {
 	if err == nil {
 		return nil
 	}
-	msg := strings.ReplaceAll(err.Error(), rawURL, withoutPassword(rawURL))
+	// go-git's "authentication required: " has an empty detail.
+	msg := strings.TrimSuffix(strings.TrimSpace(err.Error()), ":")
+	msg = strings.ReplaceAll(msg, rawURL, withoutPassword(rawURL))
 	for _, s := range []string{a.Password, a.BearerToken} {
 		if s != "" {
 			msg = strings.ReplaceAll(msg, s, "***")
