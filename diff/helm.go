@@ -177,10 +177,11 @@ func (e *engine) diffHelmRelease(ctx context.Context, st *ksState, hr *helmv2.He
 	pred := helmrender.Predict(hr, loaded.Version, values, cur)
 	res.Prediction = &pred
 	// An upgrade renders the revision helm-controller's upgrade makes; with
-	// none due, what stands is the deployed release, rendered as it was.
+	// none due, what stands is the deployed release, rendered as it was
+	// (a rollback's manifest is the restored revision's).
 	req := helmrender.Request{HelmRelease: hr, Chart: loaded, Values: values, From: cur, Capabilities: caps}
 	if cur != nil && pred.Plan != helmrender.PlanUpgrade {
-		req.Revision = cur.Revision
+		req.Revision = cur.ManifestRevision
 	}
 	rendered, err := helmrender.Render(ctx, req)
 	if err != nil {

@@ -30,6 +30,10 @@ type Current struct {
 	// (a failed upgrade leaves one above Revision): helm-controller's next
 	// upgrade makes LastRevision+1.
 	LastRevision int
+	// ManifestRevision is the revision whose render the deployed manifest
+	// is: Revision, but for a release a rollback made the revision rolled
+	// back to, whose manifest Helm's rollback copied.
+	ManifestRevision int
 	// ApplyMethod is "ssa" when it was applied with server-side apply.
 	ApplyMethod string
 	// Objects are the release's manifest objects (no hooks).
@@ -61,6 +65,7 @@ func currentRelease(st *storage.Storage, name string) (*Current, error) {
 		return nil, fmt.Errorf("reading the manifest of release %s v%d: %w", name, rel.Version, err)
 	}
 	c := &Current{Name: rel.Name, Namespace: rel.Namespace, Revision: rel.Version, LastRevision: rel.Version, ApplyMethod: rel.ApplyMethod, Objects: objs, release: rel}
+	c.ManifestRevision = manifestRevision(st, rel)
 	last, err := st.Last(name)
 	if err != nil {
 		return nil, fmt.Errorf("reading the history of release %s from Helm storage: %w", name, err)
@@ -149,6 +154,11 @@ func Predict(hr *helmv2.HelmRelease, chartVersion string, values common.Values, 
 	}
 	p.FromVersion = latest.ChartVersion
 	switch {
+	case latest.Version != cur.LastRevision:
+		// helm-controller verifies the last release in storage against
+		// the history (internal/action VerifyReleaseObject): one it did not
+		// make, such as a rollback by hand, is taken over with an upgrade.
+		p.Plan, p.Reason = PlanUpgrade, fmt.Sprintf("release v%d in Helm storage is not the history's v%d", cur.LastRevision, latest.Version)
 	case latest.ChartVersion != chartVersion:
 		p.Plan, p.Reason = PlanUpgrade, fmt.Sprintf("chart version %s → %s", latest.ChartVersion, chartVersion)
 	case latest.ConfigDigest != ValuesDigest(values):

@@ -88,8 +88,9 @@ type Request struct {
 	From *Current
 	// Revision is the revision an upgrade of From renders (.Release.Revision):
 	// helm-controller's next upgrade makes From.LastRevision+1, the default
-	// when 0; From.Revision renders the deployed release again as it was
-	// made (revision 1 as the install that made it). Ignored without From.
+	// when 0; From.ManifestRevision renders the deployed release again as
+	// it was made (revision 1 as the install that made it, a rollback's as
+	// the revision it restored). Ignored without From.
 	Revision     int
 	Capabilities Capabilities
 }

@@ -325,7 +325,7 @@ func TestPredict(t *testing.T) {
 			h.Spec.DriftDetection = &helmv2.DriftDetection{Mode: mode}
 		})
 	}
-	cur := &helmrender.Current{ApplyMethod: "ssa"}
+	cur := &helmrender.Current{ApplyMethod: "ssa", LastRevision: 1}
 	d := helmrender.ValuesDigest(vals)
 	for _, tc := range []struct {
 		h    *helmv2.HelmRelease

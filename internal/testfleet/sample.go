@@ -42,6 +42,8 @@ type Sample struct {
 	aliases map[string]string
 	// installCharts: ReconcileAll installs the HelmReleases for real.
 	installCharts bool
+	// helmController: ReconcileAll leaves the HelmReleases alone.
+	helmController bool
 }
 
 // SampleOptions for LoadSample.
@@ -61,6 +63,10 @@ type SampleOptions struct {
 	InstallCharts bool
 	// NoFluxReport leaves the FluxReport out (Flux without the operator).
 	NoFluxReport bool
+	// HelmController leaves the HelmReleases to the real helm-controller
+	// (StartHelmController): no HelmChart, no HelmRelease status, nothing
+	// installed by the fleet.
+	HelmController bool
 	// SpokeAliases adds kubeconfig Secrets "<alias>-kubeconfig" holding the
 	// kubeconfig of an existing spoke (alias → spoke name): more spoke
 	// entries in the hub than there are apiservers.
@@ -113,7 +119,8 @@ func (f *Fleet) newSample(ctx context.Context, opts SampleOptions) (*Sample, err
 		}
 		opts.Source = filepath.Join(root, "testdata", "gitops")
 	}
-	s := &Sample{Fleet: f, Namespace: opts.Namespace, URL: SampleURL, aliases: opts.SpokeAliases, installCharts: installCharts}
+	s := &Sample{Fleet: f, Namespace: opts.Namespace, URL: SampleURL, aliases: opts.SpokeAliases, installCharts: installCharts,
+		helmController: opts.HelmController}
 	var err error
 	if s.RepoDir, err = os.MkdirTemp(f.Dir, "gitops-"+opts.Namespace+"-"); err != nil {
 		return nil, err
@@ -208,6 +215,9 @@ func (s *Sample) ReconcileAll(ctx context.Context) error {
 		if !progressed {
 			break
 		}
+	}
+	if s.helmController {
+		return nil
 	}
 	return s.markHelmReleasesInstalled(ctx, s.installCharts)
 }
