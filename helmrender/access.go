@@ -1,7 +1,7 @@
 package helmrender
 
 import (
-	"crypto/tls"
+	"crypto/sha256"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -37,7 +37,7 @@ func (f *Fetcher) httpClient(src ChartSource) (*http.Client, error) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if c := f.tlsClients[src.TLS]; c != nil {
+	if c := f.tlsClients[src.tlsKey()]; c != nil {
 		return c, nil
 	}
 	rt := base.Transport
@@ -53,10 +53,30 @@ func (f *Fetcher) httpClient(src ChartSource) (*http.Client, error) {
 	c := *base
 	c.Transport = t
 	if f.tlsClients == nil {
-		f.tlsClients = map[*tls.Config]*http.Client{}
+		f.tlsClients = map[string]*http.Client{}
 	}
-	f.tlsClients[src.TLS] = &c
+	f.tlsClients[src.tlsKey()] = &c
 	return &c, nil
+}
+
+// accessKey tells sources with different credentials or TLS apart in
+// the Fetcher's in-memory map, so that one source's access error (or
+// access) is never another's; it holds a hash, never the credentials.
+func (s ChartSource) accessKey() string {
+	h := sha256.Sum256([]byte(s.Username + "\x00" + s.Password))
+	return fmt.Sprintf("|%x|%s|%v|%s", h[:8], s.tlsKey(), s.PassCredentials, s.AuthHint)
+}
+
+// tlsKey identifies src's TLS configuration: by the material WithSecrets
+// read, else by identity.
+func (s ChartSource) tlsKey() string {
+	switch {
+	case s.TLS == nil:
+		return ""
+	case s.tlsID != "":
+		return s.tlsID
+	}
+	return fmt.Sprintf("%p", s.TLS)
 }
 
 // sendCredentials is whether a request to u carries src's basic auth: as

@@ -60,6 +60,9 @@ type ChartSource struct {
 	// AuthHint names the Secrets the credentials and TLS come from (never
 	// their data), for access errors.
 	AuthHint string
+	// tlsID is a hash of the TLS material WithSecrets read, so sources
+	// with the same TLS Secret share a chart load and a client.
+	tlsID string
 	// Chart is the chart name (HelmRepository) or, for SourceDir, the
 	// chart directory.
 	Chart string
@@ -105,7 +108,7 @@ type Fetcher struct {
 
 	mu         sync.Mutex
 	loaded     map[string]*loadOnce
-	tlsClients map[*tls.Config]*http.Client
+	tlsClients map[string]*http.Client
 }
 
 type loadOnce struct {
@@ -125,7 +128,7 @@ func DefaultCacheDir() string {
 
 // Load resolves and loads the chart of src, once per Fetcher and source.
 func (f *Fetcher) Load(ctx context.Context, src ChartSource) (*Loaded, error) {
-	key := fmt.Sprintf("%s|%s|%s|%s|%v", src.Kind, src.ID(), src.Version, src.Digest, src.OCI)
+	key := fmt.Sprintf("%s|%s|%s|%s|%v", src.Kind, src.ID(), src.Version, src.Digest, src.OCI) + src.accessKey()
 	f.mu.Lock()
 	if f.loaded == nil {
 		f.loaded = map[string]*loadOnce{}

@@ -1,6 +1,7 @@
 package helmrender
 
 import (
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
@@ -58,7 +59,7 @@ func WithSecrets(src ChartSource, s SourceSecrets) (ChartSource, error) {
 		if err != nil {
 			return src, fmt.Errorf("TLS of spec.certSecretRef: Secret %s: %w", secretID(s.Cert), err)
 		}
-		src.TLS = cfg
+		src.TLS, src.tlsID = cfg, tlsMaterialID(s.Cert)
 		hints = append(hints, "TLS from Secret "+secretID(s.Cert))
 	}
 	if s.Auth == nil {
@@ -72,7 +73,7 @@ func WithSecrets(src ChartSource, s SourceSecrets) (ChartSource, error) {
 			return src, fmt.Errorf("TLS keys of spec.secretRef: Secret %s: %w", id, err)
 		}
 		if cfg != nil {
-			src.TLS = cfg
+			src.TLS, src.tlsID = cfg, tlsMaterialID(s.Auth)
 			hints = append(hints, "TLS from Secret "+id+" (deprecated: move the keys to a spec.certSecretRef Secret)")
 		}
 	}
@@ -185,6 +186,16 @@ func tlsFromSecret(s *corev1.Secret, lenient bool) (*tls.Config, error) {
 	return cfg, nil
 }
 
+// tlsMaterialID is a hash of the TLS keys of s.
+func tlsMaterialID(s *corev1.Secret) string {
+	h := sha256.New()
+	for _, k := range [][2]string{{keyCA, legacyCA}, {keyCert, legacyCert}, {keyKey, legacyKey}} {
+		v, _ := secretData(s, k[0], k[1])
+		fmt.Fprintf(h, "%d:%s", len(v), v)
+	}
+	return fmt.Sprintf("%x", h.Sum(nil))[:16]
+}
+
 // secretData is the value of key in s, else of its legacy key, and the key
 // it came from.
 func secretData(s *corev1.Secret, key, legacy string) ([]byte, string) {
@@ -277,21 +288,22 @@ func stripScheme(s string) string {
 // kubelet's credential keyring (go-containerregistry's k8schain) does: a
 // key matches when its host (labels may be globs such as *.example.com)
 // and port equal the repository's and its path is a prefix of the
-// repository's path; the longest matching key wins.
+// repository's path; the longest matching key (without scheme) wins.
 func keyringMatch(auths map[string]dockerAuth, repository string) (dockerAuth, bool) {
 	rh, rp, _ := strings.Cut(repository, "/")
-	var best string
+	var best, bestKey string
 	found := false
 	for k := range auths {
-		kh, kp, _ := strings.Cut(stripScheme(k), "/")
-		if !hostGlobMatch(kh, rh) || !pathPrefix(strings.TrimSuffix(kp, "/"), rp) {
+		sk := strings.TrimSuffix(stripScheme(k), "/")
+		kh, kp, _ := strings.Cut(sk, "/")
+		if !hostGlobMatch(kh, rh) || !pathPrefix(kp, rp) {
 			continue
 		}
-		if !found || len(k) > len(best) || (len(k) == len(best) && k < best) {
-			best, found = k, true
+		if !found || len(sk) > len(best) || (len(sk) == len(best) && k < bestKey) {
+			best, bestKey, found = sk, k, true
 		}
 	}
-	return auths[best], found
+	return auths[bestKey], found
 }
 
 func hostGlobMatch(pattern, host string) bool {

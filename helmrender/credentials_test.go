@@ -220,6 +220,87 @@ func TestFetchDockerConfigCredentials(t *testing.T) {
 	}
 }
 
+// TestSharedLoadPerCredentials: on one Fetcher, two sources of the same
+// chart with different credentials are loaded apart (the wrong password
+// fails, the right one loads, in either order), and sources with the same
+// Secret share one load.
+func TestSharedLoadPerCredentials(t *testing.T) {
+	s := testfleet.StartChartServers(t)
+	src := helmrender.ChartSource{Kind: helmrender.SourceHelmRepository, URL: "oci://" + s.OCIHost + "/charts", OCI: true, Insecure: true, Chart: "webapp", Version: "0.1.0"}
+	good := dockerConfig("regcred", s.OCIHost, s.Username, s.Password, true)
+	bad := dockerConfig("regcred", s.OCIHost, s.Username, "wrong-pa55word", true)
+	f := &helmrender.Fetcher{CacheDir: t.TempDir()}
+	get := func(sec *corev1.Secret) (*helmrender.Loaded, error) {
+		c, err := helmrender.WithSecrets(src, helmrender.SourceSecrets{Auth: sec})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f.Load(context.Background(), c)
+	}
+	if _, err := get(bad); err == nil {
+		t.Error("the wrong password loaded the chart")
+	}
+	l1, err := get(good)
+	if err != nil {
+		t.Fatalf("the right password after a wrong one: %v", err)
+	}
+	if _, err := get(bad); err == nil {
+		t.Error("the wrong password got the load of the right one")
+	}
+	if l2, err := get(good); err != nil || l2 != l1 {
+		t.Errorf("the same Secret loaded the chart again: %v", err)
+	}
+}
+
+func TestKeyringMatch(t *testing.T) {
+	auths := map[string]string{
+		"registry.example.com":               "host",
+		"https://registry.example.com/team":  "team",
+		"registry.example.com/team/charts":   "charts",
+		"*.mirror.example.com":               "glob",
+		"registry.example.com:5000":          "port",
+		"other.example.com/registry.example": "other",
+	}
+	for repo, want := range map[string]string{
+		"registry.example.com/app":             "host",
+		"registry.example.com/team/app":        "team",
+		"registry.example.com/team/charts/x":   "charts",
+		"registry.example.com/teamster/app":    "host",
+		"eu.mirror.example.com/app":            "glob",
+		"registry.example.com:5000/app":        "port",
+		"deep.eu.mirror.example.com/app":       "",
+		"registry.example.com:5001/team/app":   "",
+		"unknown.example.com/registry.example": "",
+	} {
+		got, ok := helmrender.KeyringMatch(auths, repo)
+		if got != want || ok != (want != "") {
+			t.Errorf("%s: matched %q (%v), want %q", repo, got, ok, want)
+		}
+	}
+}
+
+func TestSendCredentials(t *testing.T) {
+	src := helmrender.ChartSource{URL: "https://charts.example.com/stable", Username: "u", Password: "p"}
+	pass := src
+	pass.PassCredentials = true
+	for _, tc := range []struct {
+		src  helmrender.ChartSource
+		url  string
+		want bool
+	}{
+		{src, "https://charts.example.com/stable/webapp-0.1.0.tgz", true},
+		{src, "https://cdn.example.com/webapp-0.1.0.tgz", false},
+		{src, "http://charts.example.com/stable/webapp-0.1.0.tgz", false},
+		{src, "https://charts.example.com:8443/webapp-0.1.0.tgz", false},
+		{pass, "https://cdn.example.com/webapp-0.1.0.tgz", true},
+		{helmrender.ChartSource{URL: src.URL, Username: "u"}, src.URL + "/index.yaml", false},
+	} {
+		if got := helmrender.SendCredentials(tc.src, tc.url); got != tc.want {
+			t.Errorf("passCredentials=%v %s: %v, want %v", tc.src.PassCredentials, tc.url, got, tc.want)
+		}
+	}
+}
+
 // TestWithSecretsErrors: malformed Secrets are errors naming the Secret and
 // the key, never a value.
 func TestWithSecretsErrors(t *testing.T) {
