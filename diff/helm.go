@@ -439,14 +439,7 @@ func (e *engine) chartSource(ctx context.Context, hr *helmv2.HelmRelease, build 
 	default:
 		return helmrender.ChartSource{}, fmt.Errorf("chart source %s is not supported (spec.chart: HelmRepository, GitRepository, Bucket; spec.chartRef: OCIRepository, HelmChart)", id)
 	}
-	if secret := str("spec", "secretRef", "name"); secret != "" {
-		s := &corev1.Secret{}
-		if err := e.f.Hub().Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: secret}, s); err != nil {
-			return helmrender.ChartSource{}, fmt.Errorf("credentials of %s: Secret %s/%s: %s", id, ns, secret, cleanError(err))
-		}
-		cs.Username, cs.Password = string(s.Data["username"]), string(s.Data["password"])
-	}
-	return cs, nil
+	return e.withSourceSecrets(ctx, id, ns, src, cs)
 }
 
 // valuesSources collects the ConfigMaps and Secrets (core group) of the

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -51,6 +52,19 @@ type ChartSource struct {
 	// Insecure allows plain HTTP to an OCI registry (spec.insecure).
 	Insecure           bool
 	Username, Password string
+	// PassCredentials sends Username and Password also to chart URLs of
+	// another host than URL (a HelmRepository's spec.passCredentials).
+	PassCredentials bool
+	// TLS is the TLS configuration from the source's certSecretRef (CA
+	// trust, client certificate); nil is the system roots. See
+	// WithSecrets.
+	TLS *tls.Config
+	// AuthHint names the Secrets the credentials and TLS come from (never
+	// their data), for access errors.
+	AuthHint string
+	// tlsID is a hash of the TLS material WithSecrets read, so sources
+	// with the same TLS Secret share a chart load and a client.
+	tlsID string
 	// Chart is the chart name (HelmRepository) or, for SourceDir, the
 	// chart directory.
 	Chart string
@@ -120,8 +134,9 @@ type Fetcher struct {
 	// HTTP is the client for HTTP repositories; default http.DefaultClient.
 	HTTP *http.Client
 
-	mu     sync.Mutex
-	loaded map[string]*loadOnce
+	mu         sync.Mutex
+	loaded     map[string]*loadOnce
+	tlsClients map[string]*http.Client
 }
 
 type loadOnce struct {
@@ -141,7 +156,7 @@ func DefaultCacheDir() string {
 
 // Load resolves and loads the chart of src, once per Fetcher and source.
 func (f *Fetcher) Load(ctx context.Context, src ChartSource) (*Loaded, error) {
-	key := fmt.Sprintf("%s|%s|%s|%s|%v", src.Kind, src.ID(), src.Version, src.Digest, src.OCI)
+	key := fmt.Sprintf("%s|%s|%s|%s|%v", src.Kind, src.ID(), src.Version, src.Digest, src.OCI) + src.accessKey()
 	f.mu.Lock()
 	if f.loaded == nil {
 		f.loaded = map[string]*loadOnce{}
@@ -154,6 +169,7 @@ func (f *Fetcher) Load(ctx context.Context, src ChartSource) (*Loaded, error) {
 	f.mu.Unlock()
 	lo.once.Do(func() {
 		lo.l, lo.err = f.load(ctx, src)
+		lo.err = accessHint(lo.err, src)
 		if lo.err != nil {
 			lo.err = fmt.Errorf("chart %s@%s: %w", src.ID(), orStar(src.Version), lo.err)
 		}
@@ -281,12 +297,12 @@ func (f *Fetcher) get(ctx context.Context, u string, src ChartSource) ([]byte, e
 	if err != nil {
 		return nil, err
 	}
-	if src.Username != "" || src.Password != "" {
+	if sendCredentials(src, u) {
 		req.SetBasicAuth(src.Username, src.Password)
 	}
-	c := f.HTTP
-	if c == nil {
-		c = http.DefaultClient
+	c, err := f.httpClient(src)
+	if err != nil {
+		return nil, err
 	}
 	resp, err := c.Do(req)
 	if err != nil {
@@ -294,7 +310,7 @@ func (f *Fetcher) get(ctx context.Context, u string, src ChartSource) ([]byte, e
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %s", u, resp.Status)
+		return nil, &statusError{URL: u, Code: resp.StatusCode, Status: resp.Status}
 	}
 	return io.ReadAll(resp.Body)
 }
@@ -429,8 +445,12 @@ func (f *Fetcher) registryClient(src ChartSource) (*registry.Client, error) {
 	if src.Insecure {
 		opts = append(opts, registry.ClientOptPlainHTTP())
 	}
-	if f.HTTP != nil {
-		opts = append(opts, registry.ClientOptHTTPClient(f.HTTP))
+	if f.HTTP != nil || src.TLS != nil {
+		c, err := f.httpClient(src)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, registry.ClientOptHTTPClient(c))
 	}
 	return registry.NewClient(opts...)
 }

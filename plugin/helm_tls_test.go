@@ -1,0 +1,208 @@
+package plugin
+
+import (
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/c5c3/kubectl-c5c3/diff"
+	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
+)
+
+// helmRelease is a HelmRelease of the chart webapp 0.1.0 from the source
+// kind/name, rendered onto the control-plane spoke into target.
+func helmRelease(name, target, kind, source string) string {
+	return fmt.Sprintf(`apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: %s
+  namespace: flux-system
+spec:
+  interval: 10m
+  targetNamespace: %s
+  kubeConfig:
+    secretRef:
+      name: control-plane-kubeconfig
+  chart:
+    spec:
+      chart: webapp
+      version: "0.1.0"
+      sourceRef:
+        kind: %s
+        name: %s
+  install:
+    createNamespace: true
+`, name, target, kind, source)
+}
+
+// TestDiffHelmReleaseTLSSources renders HelmReleases onto a spoke from
+// chart servers that require mutual TLS with a private CA: a HTTPS
+// HelmRepository and an OCI HelmRepository (dockerconfigjson
+// credentials), both with a certSecretRef Secret in the hub. A wrong
+// registry password and an OCIRepository with a cloud provider are
+// errors on their HelmRelease naming the source and Secret, and no Secret
+// value (password, client key, docker config) appears in the json or text
+// output.
+func TestDiffHelmReleaseTLSSources(t *testing.T) {
+	plain := testfleet.StartChartServers(t)
+	clientCA := testfleet.NewTestCA(t, "spoke charts client CA")
+	srv := testfleet.StartTLSChartServers(t, plain, clientCA)
+	crt, key := clientCA.Issue(t, "c5c3-diff", false)
+	target := "tls-" + testfleet.Namespace(t)
+	ociURL := "oci://" + srv.OCIHost + "/charts"
+	dir := t.TempDir()
+	files := map[string]string{
+		"clusters/management/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - sources.yaml\n  - releases.yaml\n",
+		"clusters/management/sources.yaml": fmt.Sprintf(`apiVersion: source.toolkit.fluxcd.io/v1
+kind: HelmRepository
+metadata:
+  name: https-charts
+  namespace: flux-system
+spec:
+  interval: 1h
+  url: %[1]s
+  certSecretRef:
+    name: charts-tls
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: HelmRepository
+metadata:
+  name: oci-charts
+  namespace: flux-system
+spec:
+  interval: 1h
+  type: oci
+  url: %[2]s
+  secretRef:
+    name: regcred
+  certSecretRef:
+    name: charts-tls
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: HelmRepository
+metadata:
+  name: oci-wrong-password
+  namespace: flux-system
+spec:
+  interval: 1h
+  type: oci
+  url: %[2]s
+  secretRef:
+    name: regcred-wrong
+  certSecretRef:
+    name: charts-tls
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata:
+  name: cloud
+  namespace: flux-system
+spec:
+  interval: 1h
+  url: oci://%[3]s
+  provider: aws
+  ref:
+    tag: 0.1.0
+`, srv.HTTP.URL(), ociURL, srv.Charts["webapp-0.1.0"].OCIRef),
+		"clusters/management/releases.yaml": helmRelease("webapp", target, "HelmRepository", "https-charts") + "---\n" +
+			helmRelease("webapp-oci", target, "HelmRepository", "oci-charts") + "---\n" +
+			helmRelease("wrong-password", target, "HelmRepository", "oci-wrong-password") + "---\n" +
+			fmt.Sprintf(`apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: cloud
+  namespace: flux-system
+spec:
+  interval: 10m
+  targetNamespace: %s
+  kubeConfig:
+    secretRef:
+      name: control-plane-kubeconfig
+  chartRef:
+    kind: OCIRepository
+    name: cloud
+`, target),
+	}
+	for rel, content := range files {
+		writeFile(t, dir, rel, content)
+	}
+	s, flags := loadSample(t, testfleet.SampleOptions{Source: dir, NoFluxReport: true})
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+
+	const wrongPassword = "wr0ng-registry-pa55"
+	dockerConfig := func(user, pass string) []byte {
+		return fmt.Appendf(nil, `{"auths":{%q:{"auth":%q}}}`, srv.OCIHost, base64.StdEncoding.EncodeToString([]byte(user+":"+pass)))
+	}
+	secrets := []*corev1.Secret{
+		{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "charts-tls"}, Type: corev1.SecretTypeTLS,
+			Data: map[string][]byte{"ca.crt": srv.CA.PEM, "tls.crt": crt, "tls.key": key}},
+		{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "regcred"}, Type: corev1.SecretTypeDockerConfigJson,
+			Data: map[string][]byte{corev1.DockerConfigJsonKey: dockerConfig(srv.Username, srv.Password)}},
+		{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "regcred-wrong"}, Type: corev1.SecretTypeDockerConfigJson,
+			Data: map[string][]byte{corev1.DockerConfigJsonKey: dockerConfig(srv.Username, wrongPassword)}},
+	}
+	for _, sec := range secrets {
+		must(t, f(t).Hub.Client.Create(ctx(t), sec))
+	}
+	secretValues := []string{srv.Password, wrongPassword, strings.TrimSpace(string(key)),
+		base64.StdEncoding.EncodeToString([]byte(srv.Username + ":" + srv.Password)), base64.StdEncoding.EncodeToString(key)}
+	noSecrets := func(what, out string) {
+		t.Helper()
+		for _, v := range secretValues {
+			if strings.Contains(out, v) {
+				t.Errorf("%s shows a Secret value", what)
+			}
+		}
+		// Any PEM private key, whichever encoding the output uses.
+		if strings.Contains(out, "PRIVATE KEY") {
+			t.Errorf("%s shows a private key", what)
+		}
+	}
+
+	r := run(t, diffArgs(s, flags, "-o", "json")...)
+	if r.code != 2 {
+		t.Fatalf("exit %d, want 2 (two HelmReleases cannot fetch their chart)\nstderr: %s\nstdout: %s", r.code, r.stderr, r.stdout)
+	}
+	noSecrets("json stdout", r.stdout)
+	noSecrets("stderr", r.stderr)
+	res := decodeDiff(t, r.stdout)
+	hrs := hrsOf(res)
+	for _, name := range []string{"webapp", "webapp-oci"} {
+		h := hrs[name]
+		if h.Error != "" || h.Cluster != "control-plane" || h.Chart != "webapp" || h.Prediction == nil || h.Prediction.ToVersion != "0.1.0" || h.Counts.Created != 5 {
+			t.Errorf("%s HelmRelease over mutual TLS: %+v %+v", name, h, h.Prediction)
+		}
+	}
+	kinds := map[string]bool{}
+	for _, o := range res.Objects {
+		if o.HelmRelease == s.Namespace+"/webapp-oci" && o.Cluster == "control-plane" && o.Action == diff.ActionCreated {
+			kinds[o.Kind] = true
+		}
+	}
+	for _, k := range []string{"ConfigMap", "Deployment", "Secret", "Service", "PodDisruptionBudget"} {
+		if !kinds[k] {
+			t.Errorf("rendered %s of webapp-oci not created on control-plane; got %v", k, kinds)
+		}
+	}
+	for name, wants := range map[string][]string{
+		"wrong-password": {"HelmRelease " + s.Namespace + "/wrong-password", ociURL, "refused access", "credentials from Secret " + s.Namespace + "/regcred-wrong"},
+		"cloud":          {"OCIRepository/" + s.Namespace + "/cloud", `spec.provider "aws" is not supported`},
+	} {
+		for _, w := range wants {
+			if !strings.Contains(hrs[name].Error, w) {
+				t.Errorf("%s HelmRelease error lacks %q: %q", name, w, hrs[name].Error)
+			}
+		}
+	}
+
+	text := run(t, diffArgs(s, flags)...)
+	if text.code != 2 || !strings.Contains(text.stdout, "created via HelmRelease/"+s.Namespace+"/webapp-oci") {
+		t.Errorf("text: exit %d\n%s\n%s", text.code, text.stdout, text.stderr)
+	}
+	noSecrets("text stdout", text.stdout)
+	noSecrets("text stderr", text.stderr)
+}
