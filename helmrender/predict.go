@@ -38,7 +38,8 @@ type Prediction struct {
 	Plan Plan `json:"plan"`
 	// Reason explains the plan (chart version or values changed, ...).
 	Reason string `json:"reason,omitempty"`
-	// FromVersion is the chart version of status.history[0].
+	// FromVersion is the chart version of status.history[0] when a
+	// release is deployed.
 	FromVersion string `json:"fromVersion,omitempty"`
 	ToVersion   string `json:"toVersion"`
 	// ServerSideApply is whether the action would use server-side apply.
@@ -66,9 +67,6 @@ type Prediction struct {
 func Predict(hr *helmv2.HelmRelease, chartVersion string, values common.Values, cur *Current) Prediction {
 	p := Prediction{ToVersion: chartVersion}
 	latest := hr.Status.History.Latest()
-	if latest != nil {
-		p.FromVersion = latest.ChartVersion
-	}
 	// The controller's reconcileRelease, before the release state: a
 	// changed release target is uninstalled and installed anew, and the
 	// failure counts are reset when the generation, chart version or
@@ -97,6 +95,9 @@ func Predict(hr *helmv2.HelmRelease, chartVersion string, values common.Values, 
 			p.Plan, p.Reason = PlanNone, "install retries exhausted (spec.install.remediation.retries): helm-controller stops"
 		}
 		return p
+	}
+	if latest != nil {
+		p.FromVersion = latest.ChartVersion
 	}
 	switch hr.GetUpgrade().ServerSideApply {
 	case helmv2.ServerSideApplyEnabled:

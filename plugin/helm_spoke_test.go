@@ -10,8 +10,10 @@ import (
 	"github.com/fluxcd/pkg/chartutil"
 	"github.com/go-logr/logr"
 	godigest "github.com/opencontainers/go-digest"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/c5c3/kubectl-c5c3/diff"
@@ -64,6 +66,12 @@ spec:
         name: charts
   install:
     createNamespace: true
+  driftDetection:
+    mode: enabled
+    ignore:
+      - paths: ["/spec/replicas"]
+        target:
+          kind: Deployment
   valuesFrom:
     - kind: ConfigMap
       name: webapp-values
@@ -82,8 +90,10 @@ spec:
 // source from the build, valuesFrom from the build and from the live
 // spoke — and its objects are created there (exit 1). After the release
 // is installed for real with the Helm SDK and the spoke's HelmRelease
-// records it, the diff is clean (exit 0); an unpushed values edit in the
-// spoke build shows as drift and an upgrade.
+// records it, the diff is clean (exit 0); a hand edit on the spoke of a
+// path spec.driftDetection.ignore names is not reported while one
+// elsewhere is; an unpushed values edit in the spoke build shows as drift
+// and an upgrade.
 func TestDiffHelmReleaseInSpokeBuild(t *testing.T) {
 	charts := testfleet.StartChartServers(t)
 	spoke := f(t).Spokes["storage"]
@@ -142,8 +152,33 @@ func TestDiffHelmReleaseInSpokeBuild(t *testing.T) {
 		t.Fatalf("after the install: exit %d, want 0\nstderr: %s\n%s", clean.code, clean.stderr, clean.stdout)
 	}
 	res = decodeDiff(t, clean.stdout)
-	if h := hrsOf(res)["webapp"]; h.Error != "" || h.Prediction == nil || h.Prediction.Plan != "none" || h.Counts.Unchanged != 5 {
+	if h := hrsOf(res)["webapp"]; h.Error != "" || h.Prediction == nil || h.Prediction.Plan != "correct-drift" || h.Counts.Unchanged != 5 {
 		t.Errorf("after the install: %+v %+v", h, h.Prediction)
+	}
+
+	// Hand edits on the spoke: the Deployment's replicas, a path
+	// spec.driftDetection.ignore names, are not reported; the ConfigMap's
+	// greeting is.
+	dep := &appsv1.Deployment{}
+	must(t, spoke.Client.Get(ctx(t), client.ObjectKey{Namespace: target, Name: target + "-webapp"}, dep))
+	before := dep.DeepCopy()
+	dep.Spec.Replicas = ptr.To[int32](9)
+	must(t, spoke.Client.Patch(ctx(t), dep, client.MergeFrom(before), client.FieldOwner("kubectl-edit")))
+	cm := &corev1.ConfigMap{}
+	must(t, spoke.Client.Get(ctx(t), client.ObjectKey{Namespace: target, Name: target + "-webapp"}, cm))
+	beforeCM := cm.DeepCopy()
+	cm.Data["greeting"] = "hand-edited"
+	must(t, spoke.Client.Patch(ctx(t), cm, client.MergeFrom(beforeCM), client.FieldOwner("kubectl-edit")))
+	hand := run(t, diffArgs(s, flags, "-o", "json")...)
+	if hand.code != 1 {
+		t.Fatalf("after hand edits: exit %d, want 1\nstderr: %s\n%s", hand.code, hand.stderr, hand.stdout)
+	}
+	edits := helmObjects(decodeDiff(t, hand.stdout), hrID)
+	if o := edits["ConfigMap"]; o.Action != diff.ActionDrifted || !strings.Contains(o.Diff, "-  greeting: hand-edited") {
+		t.Errorf("hand edit of the ConfigMap: %s\n%s", o.Action, o.Diff)
+	}
+	if o, ok := edits["Deployment"]; ok {
+		t.Errorf("hand edit of the ignored /spec/replicas reported: %s\n%s", o.Action, o.Diff)
 	}
 
 	editFile(t, s.RepoDir, "spoke/values.yaml", "from-the-spoke-build", "edited-in-git")

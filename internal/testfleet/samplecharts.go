@@ -174,18 +174,24 @@ func (s *Sample) helmInstall(ctx context.Context, hr *helmv2.HelmRelease) (versi
 	if storageNS == "" {
 		storageNS = hr.Namespace
 	}
-	name := hr.Spec.ReleaseName
-	if name == "" {
-		name = hr.Name
-		if hr.Spec.TargetNamespace != "" {
-			name = hr.Spec.TargetNamespace + "-" + hr.Name
-		}
-	}
-	if err := s.Fleet.InstallRelease(ctx, Release{Target: target, Name: name, Namespace: releaseNS, StorageNamespace: storageNS,
+	if err := s.Fleet.InstallRelease(ctx, Release{Target: target, Name: releaseName(hr), Namespace: releaseNS, StorageNamespace: storageNS,
 		CreateNamespace: hr.GetInstall().CreateNamespace, Chart: ch, Values: values.AsMap(), OriginNamespace: hr.Namespace, OriginName: hr.Name}); err != nil {
 		return "", "", fmt.Errorf("HelmRelease %s/%s: %w", hr.Namespace, hr.Name, err)
 	}
 	return ch.Metadata.Version, chartutil.DigestValues(godigest.Canonical, values).String(), nil
+}
+
+// releaseName is helm-controller's release name for hr:
+// spec.releaseName, else [targetNamespace-]name (the test charts' names
+// stay under Helm's 53 characters).
+func releaseName(hr *helmv2.HelmRelease) string {
+	if hr.Spec.ReleaseName != "" {
+		return hr.Spec.ReleaseName
+	}
+	if hr.Spec.TargetNamespace != "" {
+		return hr.Spec.TargetNamespace + "-" + hr.Name
+	}
+	return hr.Name
 }
 
 // originLabeler is helm-controller's last post-renderer: the labels naming
