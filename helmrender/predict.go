@@ -237,7 +237,8 @@ func releaseTargetChanged(hr *helmv2.HelmRelease) string {
 	return ""
 }
 
-// mustResetFailures is action.MustResetFailures.
+// mustResetFailures is action.MustResetFailures, without its fallback to
+// the deprecated status.lastAttemptedValuesChecksum.
 func mustResetFailures(hr *helmv2.HelmRelease, chartVersion string, values common.Values) bool {
 	reset := helmv2.ShouldHandleResetRequest(hr)
 	switch {
@@ -245,12 +246,8 @@ func mustResetFailures(hr *helmv2.HelmRelease, chartVersion string, values commo
 		return true
 	case hr.Status.GetLastAttemptedRevision() != chartVersion:
 		return true
-	case hr.Status.LastAttemptedConfigDigest != "" || hr.Status.LastAttemptedValuesChecksum != "":
-		d := hr.Status.LastAttemptedConfigDigest
-		if d == "" {
-			d = "sha1:" + hr.Status.LastAttemptedValuesChecksum
-		}
-		if !chartutil.VerifyValues(digest.Digest(d), values) {
+	case hr.Status.LastAttemptedConfigDigest != "":
+		if !chartutil.VerifyValues(digest.Digest(hr.Status.LastAttemptedConfigDigest), values) {
 			return true
 		}
 	}
