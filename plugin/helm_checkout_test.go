@@ -104,7 +104,9 @@ func TestDiffHelmReleaseCheckoutChart(t *testing.T) {
 	must(t, spoke.Client.Create(ctx(t), crb))
 	t.Cleanup(func() { _ = spoke.Client.Delete(ctx(t), crb) })
 	must(t, spoke.Client.Create(ctx(t), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: s.Namespace}}))
-	t.Cleanup(func() { _ = spoke.Client.Delete(ctx(t), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: s.Namespace}}) })
+	t.Cleanup(func() {
+		_ = spoke.Client.Delete(ctx(t), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: s.Namespace}})
+	})
 
 	ok := run(t, diffArgs(s, flags, "-o", "json")...)
 	if ok.code != 1 {
