@@ -61,6 +61,10 @@ func (e *engine) run(ctx context.Context, roots []*kustomizev1.Kustomization) {
 	// valuesFrom ConfigMaps and Secrets of all of them.
 	var hubOrder []string
 	hubBuilds := map[string]*hubBuild{}
+	// Spoke builds that are diffed: their HelmReleases, reconciled by a
+	// helm-controller on the spoke, are rendered too, with valuesFrom from
+	// the same build, else from the live spoke.
+	var spokeBuilds []*hubBuild
 	for len(queue) > 0 {
 		it := queue[0]
 		queue = queue[1:]
@@ -116,6 +120,8 @@ func (e *engine) run(ctx context.Context, roots []*kustomizev1.Kustomization) {
 		e.dispatch(ctx, st, objects)
 		if cluster.Hub {
 			hubBuilds[id].st = st
+		} else {
+			spokeBuilds = append(spokeBuilds, &hubBuild{objects: objects, st: st})
 		}
 	}
 	if !e.opts.NoHelm {
@@ -125,12 +131,16 @@ func (e *engine) run(ctx context.Context, roots []*kustomizev1.Kustomization) {
 				e.dispatchHelm(ctx, b.st, b.objects, hub)
 			}
 		}
+		for _, b := range spokeBuilds {
+			e.dispatchHelm(ctx, b.st, b.objects, nil)
+		}
 	}
 	e.wg.Wait()
 }
 
-// hubBuild is the build of a hub Kustomization; st is set when the
-// Kustomization is diffed (selected, built without error).
+// hubBuild is the build of a Kustomization (of the hub, unless in
+// spokeBuilds); st is set when the Kustomization is diffed (selected,
+// built without error).
 type hubBuild struct {
 	objects []*unstructured.Unstructured
 	st      *ksState

@@ -91,10 +91,10 @@ func typedObjects[T any](objects []*unstructured.Unstructured, gk schema.GroupKi
 	return out
 }
 
-// dispatchHelm renders every HelmRelease of a hub Kustomization's build
-// and diffs the rendered objects on the HelmRelease's target cluster;
-// hub holds the ConfigMaps and Secrets all hub builds of the run apply
-// (valuesSources).
+// dispatchHelm renders every HelmRelease of a Kustomization's build (of
+// the hub or a spoke) and diffs the rendered objects on the HelmRelease's
+// target cluster; hub holds the ConfigMaps and Secrets all hub builds of
+// the run apply (valuesSources), nil for a spoke build.
 func (e *engine) dispatchHelm(ctx context.Context, st *ksState, objects []*unstructured.Unstructured, hub map[string]*unstructured.Unstructured) {
 	for _, hr := range typedObjects[helmv2.HelmRelease](objects, helmv2.GroupVersion.WithKind(helmv2.HelmReleaseKind).GroupKind()) {
 		if hr.Spec.Suspend {
@@ -133,18 +133,26 @@ func (e *engine) chartProgress(done, total int) {
 
 func (e *engine) diffHelmRelease(ctx context.Context, st *ksState, hr *helmv2.HelmRelease, build []*unstructured.Unstructured,
 	hub map[string]*unstructured.Unstructured) (HelmReleaseResult, []ObjectResult) {
-	cluster := e.f.TargetOf(hr.Namespace, hr.Spec.KubeConfig)
-	res := HelmReleaseResult{Cluster: cluster.Name, Kustomization: fleet.ID(st.ks), Namespace: hr.Namespace, Name: hr.Name,
+	res := HelmReleaseResult{Cluster: st.cluster.Name, Kustomization: fleet.ID(st.ks), Namespace: hr.Namespace, Name: hr.Name,
 		Release: helmrender.ReleaseName(hr), ReleaseNamespace: hr.GetReleaseNamespace()}
 	fail := func(err error) (HelmReleaseResult, []ObjectResult) {
 		res.Error = fmt.Sprintf("HelmRelease %s: %s", res.ID(), cleanError(err))
 		return res, nil
 	}
-	// The live HelmRelease carries the history helm-controller recorded.
-	if live := e.liveHelmRelease(fleet.ID(hr)); live != nil {
-		hr.Status = live.Status
+	home, err := e.home(ctx, st)
+	if err != nil {
+		return fail(err)
 	}
-	src, err := e.chartSource(ctx, hr, build)
+	cluster, err := e.helmTarget(home, hr)
+	if err != nil {
+		return fail(err)
+	}
+	res.Cluster = cluster.Name
+	// The live HelmRelease carries the history helm-controller recorded.
+	if err := e.adoptLive(ctx, home, hr); err != nil {
+		return fail(err)
+	}
+	src, err := e.chartSource(ctx, hr, build, home)
 	if err != nil {
 		return fail(err)
 	}
@@ -153,7 +161,7 @@ func (e *engine) diffHelmRelease(ctx context.Context, st *ksState, hr *helmv2.He
 		return fail(err)
 	}
 	res.Chart = loaded.Chart.Metadata.Name
-	values, err := helmrender.Values(ctx, &overlayReader{Client: e.f.Hub().Client, build: valuesSources(nil, nil, build), hub: hub}, hr)
+	values, err := helmrender.Values(ctx, &overlayReader{Client: home.reader, build: valuesSources(nil, nil, build), hub: hub}, hr)
 	if err != nil {
 		return fail(err)
 	}
@@ -356,8 +364,9 @@ func objectKey(o *unstructured.Unstructured) string {
 
 // chartSource finds where hr's chart comes from: its chartRef or
 // chart.spec.sourceRef, taken from the same build when the build has it,
-// else from the hub; credentials from the source's secretRef in the hub.
-func (e *engine) chartSource(ctx context.Context, hr *helmv2.HelmRelease, build []*unstructured.Unstructured) (helmrender.ChartSource, error) {
+// else from hr's home cluster; credentials from the source's secretRef
+// there.
+func (e *engine) chartSource(ctx context.Context, hr *helmv2.HelmRelease, build []*unstructured.Unstructured, home *helmHome) (helmrender.ChartSource, error) {
 	var kind, ns, name string
 	var spec *helmv2.HelmChartTemplateSpec
 	switch {
@@ -373,24 +382,28 @@ func (e *engine) chartSource(ctx context.Context, hr *helmv2.HelmRelease, build 
 		ns = hr.Namespace
 	}
 	id := kind + "/" + ns + "/" + name
-	src := e.f.Sources[id]
+	var src *unstructured.Unstructured
+	checkout := home.cluster.Hub && kind == "GitRepository" && e.sources[id]
+	if home.cluster.Hub {
+		src = e.f.Sources[id]
+	}
 	for _, o := range build {
 		if o.GetKind() == kind && o.GetNamespace() == ns && o.GetName() == name && o.GroupVersionKind().Group == fleet.SourceGroupVersion.Group {
 			src = o
 		}
 	}
-	if src == nil && !(kind == "GitRepository" && e.sources[id]) {
+	if src == nil && !checkout {
 		// Discovery lists the sources the live objects name; a HelmRelease
 		// that helm-controller reconciled names its HelmChart there, not
 		// the HelmRepository behind it (often applied by another build).
 		u := &unstructured.Unstructured{}
 		u.SetGroupVersionKind(fleet.SourceGroupVersion.WithKind(kind))
-		err := e.f.Hub().Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, u)
+		err := home.reader.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, u)
 		switch {
 		case apierrors.IsNotFound(err) || kube.IsNoMatch(err):
-			return helmrender.ChartSource{}, fmt.Errorf("source %s not found in the hub or the build", id)
+			return helmrender.ChartSource{}, fmt.Errorf("source %s not found in the build or on %s", id, home.cluster.Name)
 		case err != nil:
-			return helmrender.ChartSource{}, fmt.Errorf("reading source %s from the hub: %s", id, cleanError(err))
+			return helmrender.ChartSource{}, fmt.Errorf("reading source %s from %s: %s", id, home.cluster.Name, cleanError(err))
 		}
 		src = u
 	}
@@ -424,12 +437,12 @@ func (e *engine) chartSource(ctx context.Context, hr *helmv2.HelmRelease, build 
 		cs.Kind, cs.Chart, cs.Version = helmrender.SourceHelmRepository, spec.Chart, spec.Version
 		cs.OCI = str("spec", "type") == "oci"
 	case kind == "HelmChart" && spec == nil:
-		return e.helmChartSource(ctx, hr, src, build)
+		return e.helmChartSource(ctx, hr, src, build, home)
 	case kind == "Bucket" && spec != nil:
-		return e.bucketChartSource(ctx, id, src, spec)
+		return e.bucketChartSource(ctx, id, src, spec, home)
 	case kind == "GitRepository" && spec != nil:
-		if !e.sources[id] {
-			return e.gitChartSource(ctx, id, src, spec)
+		if !checkout {
+			return e.gitChartSource(ctx, id, src, spec, home)
 		}
 		dir := filepath.Join(e.opts.RepoDir, filepath.FromSlash(strings.TrimPrefix(spec.Chart, "./")))
 		if rel, err := filepath.Rel(e.opts.RepoDir, dir); err != nil || strings.HasPrefix(rel, "..") {
@@ -439,7 +452,7 @@ func (e *engine) chartSource(ctx context.Context, hr *helmv2.HelmRelease, build 
 	default:
 		return helmrender.ChartSource{}, fmt.Errorf("chart source %s is not supported (spec.chart: HelmRepository, GitRepository, Bucket; spec.chartRef: OCIRepository, HelmChart)", id)
 	}
-	return e.withSourceSecrets(ctx, id, ns, src, cs)
+	return e.withSourceSecrets(ctx, id, ns, src, cs, home)
 }
 
 // valuesSources collects the ConfigMaps and Secrets (core group) of the

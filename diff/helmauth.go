@@ -12,13 +12,13 @@ import (
 )
 
 // withSourceSecrets sets cs's credentials and TLS from the Secrets that
-// the chart source src (id, in namespace ns) names in the hub — its
-// spec.secretRef and spec.certSecretRef, read as source-controller reads
-// them (helmrender.WithSecrets) — and its spec.passCredentials. An OCI
+// the chart source src (id, in namespace ns) names on the HelmRelease's
+// home cluster (the hub, or the spoke it lives on) — its spec.secretRef
+// and spec.certSecretRef, read as source-controller reads them (helmrender.WithSecrets) — and its spec.passCredentials. An OCI
 // source whose spec.provider is a cloud (aws, azure, gcp) and that has no
 // secretRef is an error: cloud credentials are not read. Errors name the
 // Secrets, never their data.
-func (e *engine) withSourceSecrets(ctx context.Context, id, ns string, src *unstructured.Unstructured, cs helmrender.ChartSource) (helmrender.ChartSource, error) {
+func (e *engine) withSourceSecrets(ctx context.Context, id, ns string, src *unstructured.Unstructured, cs helmrender.ChartSource, home *helmHome) (helmrender.ChartSource, error) {
 	str := func(f ...string) string {
 		s, _, _ := unstructured.NestedString(src.Object, f...)
 		return s
@@ -38,7 +38,7 @@ func (e *engine) withSourceSecrets(ctx context.Context, id, ns string, src *unst
 			continue
 		}
 		s := &corev1.Secret{}
-		if err := e.f.Hub().Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: ref.name}, s); err != nil {
+		if err := home.reader.Get(ctx, client.ObjectKey{Namespace: ns, Name: ref.name}, s); err != nil {
 			return cs, fmt.Errorf("%s of %s: Secret %s/%s: %s", ref.field, id, ns, ref.name, cleanError(err))
 		}
 		*ref.into = s

@@ -21,7 +21,7 @@ import (
 // HelmChart's namespace, chart, version, reconcileStrategy), resolved
 // like a spec.chart.spec of the HelmRelease.
 func (e *engine) helmChartSource(ctx context.Context, hr *helmv2.HelmRelease, hc *unstructured.Unstructured,
-	build []*unstructured.Unstructured) (helmrender.ChartSource, error) {
+	build []*unstructured.Unstructured, home *helmHome) (helmrender.ChartSource, error) {
 	id := "HelmChart/" + hc.GetNamespace() + "/" + hc.GetName()
 	m, _, _ := unstructured.NestedMap(hc.Object, "spec")
 	var spec sourcev1.HelmChartSpec
@@ -37,7 +37,7 @@ func (e *engine) helmChartSource(ctx context.Context, hr *helmv2.HelmRelease, hc
 		Chart: spec.Chart, Version: spec.Version, ReconcileStrategy: spec.ReconcileStrategy,
 		SourceRef: helmv2.CrossNamespaceObjectReference{Kind: spec.SourceRef.Kind, Name: spec.SourceRef.Name, Namespace: hc.GetNamespace()},
 	}}
-	cs, err := e.chartSource(ctx, h, build)
+	cs, err := e.chartSource(ctx, h, build, home)
 	if err != nil {
 		return helmrender.ChartSource{}, fmt.Errorf("%s: %w", id, err)
 	}
@@ -46,8 +46,8 @@ func (e *engine) helmChartSource(ctx context.Context, hr *helmv2.HelmRelease, hc
 
 // gitChartSource is a chart path of a GitRepository that is not the
 // checkout: cloned at its spec.ref with the username/password or
-// bearerToken of its secretRef in the hub.
-func (e *engine) gitChartSource(ctx context.Context, id string, src *unstructured.Unstructured, spec *helmv2.HelmChartTemplateSpec) (helmrender.ChartSource, error) {
+// bearerToken of its secretRef on the HelmRelease's home cluster.
+func (e *engine) gitChartSource(ctx context.Context, id string, src *unstructured.Unstructured, spec *helmv2.HelmChartTemplateSpec, home *helmHome) (helmrender.ChartSource, error) {
 	str := func(f ...string) string { s, _, _ := unstructured.NestedString(src.Object, f...); return s }
 	ref := gitrepo.Ref{Branch: str("spec", "ref", "branch"), Tag: str("spec", "ref", "tag"), SemVer: str("spec", "ref", "semver"),
 		Name: str("spec", "ref", "name"), Commit: str("spec", "ref", "commit")}
@@ -56,7 +56,7 @@ func (e *engine) gitChartSource(ctx context.Context, id string, src *unstructure
 	if cs.URL == "" {
 		return helmrender.ChartSource{}, fmt.Errorf("%s has no spec.url", id)
 	}
-	s, err := e.sourceSecret(ctx, id, src)
+	s, err := e.sourceSecret(ctx, id, src, home)
 	if err != nil || s == nil {
 		return cs, err
 	}
@@ -65,9 +65,9 @@ func (e *engine) gitChartSource(ctx context.Context, id string, src *unstructure
 }
 
 // bucketChartSource is a chart path of a Bucket: its endpoint, bucket,
-// prefix and region, and the accesskey/secretkey of its secretRef in the
-// hub.
-func (e *engine) bucketChartSource(ctx context.Context, id string, src *unstructured.Unstructured, spec *helmv2.HelmChartTemplateSpec) (helmrender.ChartSource, error) {
+// prefix and region, and the accesskey/secretkey of its secretRef on the
+// HelmRelease's home cluster.
+func (e *engine) bucketChartSource(ctx context.Context, id string, src *unstructured.Unstructured, spec *helmv2.HelmChartTemplateSpec, home *helmHome) (helmrender.ChartSource, error) {
 	str := func(f ...string) string { s, _, _ := unstructured.NestedString(src.Object, f...); return s }
 	insecure, _, _ := unstructured.NestedBool(src.Object, "spec", "insecure")
 	b := &helmrender.BucketSource{Provider: str("spec", "provider"), Endpoint: str("spec", "endpoint"), BucketName: str("spec", "bucketName"),
@@ -77,7 +77,7 @@ func (e *engine) bucketChartSource(ctx context.Context, id string, src *unstruct
 	}
 	cs := helmrender.ChartSource{Kind: helmrender.SourceBucket, Object: id, Chart: spec.Chart, Bucket: b,
 		RevisionVersion: spec.ReconcileStrategy == sourcev1.ReconcileStrategyRevision}
-	s, err := e.sourceSecret(ctx, id, src)
+	s, err := e.sourceSecret(ctx, id, src, home)
 	if err != nil || s == nil {
 		return cs, err
 	}
@@ -86,14 +86,14 @@ func (e *engine) bucketChartSource(ctx context.Context, id string, src *unstruct
 }
 
 // sourceSecret reads the Secret of a source's spec.secretRef from the
-// hub (nil without one); its data is never printed.
-func (e *engine) sourceSecret(ctx context.Context, id string, src *unstructured.Unstructured) (*corev1.Secret, error) {
+// HelmRelease's home cluster (nil without one); its data is never printed.
+func (e *engine) sourceSecret(ctx context.Context, id string, src *unstructured.Unstructured, home *helmHome) (*corev1.Secret, error) {
 	name, _, _ := unstructured.NestedString(src.Object, "spec", "secretRef", "name")
 	if name == "" {
 		return nil, nil
 	}
 	s := &corev1.Secret{}
-	if err := e.f.Hub().Client.Get(ctx, client.ObjectKey{Namespace: src.GetNamespace(), Name: name}, s); err != nil {
+	if err := home.reader.Get(ctx, client.ObjectKey{Namespace: src.GetNamespace(), Name: name}, s); err != nil {
 		return nil, fmt.Errorf("credentials of %s: Secret %s/%s: %s", id, src.GetNamespace(), name, cleanError(err))
 	}
 	return s, nil

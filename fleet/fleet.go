@@ -431,12 +431,21 @@ func (f *Fleet) Client(ctx context.Context, c *Cluster, serviceAccount string) (
 	if c.Hub {
 		return f.hub, nil
 	}
+	if serviceAccount != "" {
+		serviceAccount = c.KubeConfig.Namespace + "/" + serviceAccount
+	}
+	return f.spokeClient(ctx, c, serviceAccount)
+}
+
+// spokeClient is the client of spoke c impersonating the service account
+// impersonate ("namespace/name", may be empty), built once.
+func (f *Fleet) spokeClient(ctx context.Context, c *Cluster, impersonate string) (*kube.Client, error) {
 	ref := *c.KubeConfig
 	if ref.ConfigMapName != "" {
 		return nil, fmt.Errorf("cluster %s (%s): %w", c.Name, ref, ErrUnsupportedKubeConfig)
 	}
-	return f.cached(ref.String()+"|"+serviceAccount, func() (*kube.Client, error) {
-		return f.buildSpokeClient(ctx, c, serviceAccount)
+	return f.cached(ref.String()+"|"+impersonate, func() (*kube.Client, error) {
+		return f.buildSpokeClient(ctx, c, impersonate)
 	})
 }
 
@@ -457,23 +466,29 @@ func (f *Fleet) cached(key string, build func() (*kube.Client, error)) (*kube.Cl
 // ClientFor returns the client Flux uses for o on cluster c: impersonating
 // o's spec.serviceAccountName in o's namespace, on a spoke (through its
 // kubeconfig Secret) as on the hub; the plain cluster client without one.
+// o's namespace is its kubeconfig Secret's for an object in the hub; a
+// HelmRelease that lives on the spoke impersonates in its own namespace
+// there.
 func (f *Fleet) ClientFor(ctx context.Context, c *Cluster, o Object) (*kube.Client, error) {
 	sa := o.ServiceAccountName()
-	if !c.Hub || sa == "" {
-		return f.Client(ctx, c, sa)
+	if sa == "" {
+		return f.Client(ctx, c, "")
 	}
 	ns := o.Meta().GetNamespace()
+	if !c.Hub {
+		return f.spokeClient(ctx, c, ns+"/"+sa)
+	}
 	return f.cached("hub|"+ns+"/"+sa, func() (*kube.Client, error) { return f.hub.Impersonating(ns, sa) })
 }
 
-func (f *Fleet) buildSpokeClient(ctx context.Context, c *Cluster, serviceAccount string) (*kube.Client, error) {
+func (f *Fleet) buildSpokeClient(ctx context.Context, c *Cluster, impersonate string) (*kube.Client, error) {
 	data, err := ReadKubeConfigSecret(ctx, f.hub.Client, *c.KubeConfig)
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: %w", c.Name, err)
 	}
 	opts := f.opts.Spoke
-	if serviceAccount != "" {
-		opts.Impersonate = c.KubeConfig.Namespace + "/" + serviceAccount
+	if impersonate != "" {
+		opts.Impersonate = impersonate
 	}
 	if opts.Timeout == 0 {
 		opts.Timeout = DefaultSpokeTimeout

@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"strings"
 
-	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	ssautil "github.com/fluxcd/pkg/ssa/utils"
 	"helm.sh/helm/v4/pkg/action"
-	"helm.sh/helm/v4/pkg/chart/common"
 	helmrelease "helm.sh/helm/v4/pkg/release/v1"
 	"helm.sh/helm/v4/pkg/storage"
 	"helm.sh/helm/v4/pkg/storage/driver"
@@ -34,6 +32,10 @@ type Current struct {
 	// is: Revision, but for a release a rollback made the revision rolled
 	// back to, whose manifest Helm's rollback copied.
 	ManifestRevision int
+	// LastStatus is the status of the release at LastRevision (deployed,
+	// failed, pending-upgrade, ...), which helm-controller's release
+	// state reads.
+	LastStatus string
 	// ApplyMethod is "ssa" when it was applied with server-side apply.
 	ApplyMethod string
 	// Objects are the release's manifest objects (no hooks).
@@ -70,8 +72,11 @@ func currentRelease(st *storage.Storage, name string) (*Current, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the history of release %s from Helm storage: %w", name, err)
 	}
-	if l, ok := last.(*helmrelease.Release); ok && l.Version > c.LastRevision {
+	if l, ok := last.(*helmrelease.Release); ok && l.Version >= c.LastRevision {
 		c.LastRevision = l.Version
+		if l.Info != nil {
+			c.LastStatus = l.Info.Status.String()
+		}
 	}
 	if rel.Chart != nil && rel.Chart.Metadata != nil {
 		c.ChartName, c.ChartVersion = rel.Chart.Metadata.Name, rel.Chart.Metadata.Version
@@ -91,82 +96,4 @@ func TargetCapabilities(dc discovery.DiscoveryInterface) (Capabilities, error) {
 		return Capabilities{}, fmt.Errorf("reading API versions: %w", err)
 	}
 	return Capabilities{KubeVersion: v.GitVersion, APIVersions: vs}, nil
-}
-
-// Plan is what helm-controller would do with a HelmRelease.
-type Plan string
-
-// The plans.
-const (
-	PlanInstall Plan = "install"
-	PlanUpgrade Plan = "upgrade"
-	// PlanCorrectDrift: no upgrade, but drift detection is enabled and
-	// would correct drifted objects.
-	PlanCorrectDrift Plan = "correct-drift"
-	PlanNone         Plan = "none"
-)
-
-// Prediction says whether helm-controller would install, upgrade, only
-// correct drift, or do nothing, and with which apply method.
-type Prediction struct {
-	Plan Plan `json:"plan"`
-	// Reason explains the plan (chart version or values changed, ...).
-	Reason string `json:"reason,omitempty"`
-	// FromVersion is the chart version of status.history[0].
-	FromVersion string `json:"fromVersion,omitempty"`
-	ToVersion   string `json:"toVersion"`
-	// ServerSideApply is whether the action would use server-side apply.
-	ServerSideApply bool `json:"serverSideApply"`
-}
-
-// Predict compares the render's chart version and values digest with the
-// latest snapshot in hr.status.history (as helm-controller's release
-// state does) and, for the apply method, the current release in storage:
-// install without a deployed release, upgrade of a deployed release the
-// history does not record.
-func Predict(hr *helmv2.HelmRelease, chartVersion string, values common.Values, cur *Current) Prediction {
-	p := Prediction{ToVersion: chartVersion}
-	latest := hr.Status.History.Latest()
-	if cur == nil {
-		p.Plan, p.Reason = PlanInstall, "no release in the HelmRelease's history"
-		if latest != nil {
-			p.Reason = "no deployed release in Helm storage on the target"
-		}
-		p.ServerSideApply = true
-		if s := hr.GetInstall().ServerSideApply; s != nil {
-			p.ServerSideApply = *s
-		}
-		return p
-	}
-	switch hr.GetUpgrade().ServerSideApply {
-	case helmv2.ServerSideApplyEnabled:
-		p.ServerSideApply = true
-	case helmv2.ServerSideApplyDisabled:
-		p.ServerSideApply = false
-	default:
-		p.ServerSideApply = cur.ApplyMethod == "ssa"
-	}
-	if latest == nil {
-		// helm-controller takes a release it has no history of over with
-		// an upgrade (internal/reconcile: ReleaseStatusUnmanaged).
-		p.Plan, p.Reason = PlanUpgrade, "release in Helm storage not in the HelmRelease's history"
-		return p
-	}
-	p.FromVersion = latest.ChartVersion
-	switch {
-	case latest.Version != cur.LastRevision:
-		// helm-controller verifies the last release in storage against
-		// the history (internal/action VerifyReleaseObject): one it did not
-		// make, such as a rollback by hand, is taken over with an upgrade.
-		p.Plan, p.Reason = PlanUpgrade, fmt.Sprintf("release v%d in Helm storage is not the history's v%d", cur.LastRevision, latest.Version)
-	case latest.ChartVersion != chartVersion:
-		p.Plan, p.Reason = PlanUpgrade, fmt.Sprintf("chart version %s → %s", latest.ChartVersion, chartVersion)
-	case latest.ConfigDigest != ValuesDigest(values):
-		p.Plan, p.Reason = PlanUpgrade, "values changed"
-	case hr.GetDriftDetection().Mode == helmv2.DriftDetectionEnabled:
-		p.Plan, p.Reason = PlanCorrectDrift, "chart and values unchanged; drift detection enabled"
-	default:
-		p.Plan, p.Reason = PlanNone, "chart and values unchanged"
-	}
-	return p
 }

@@ -187,22 +187,28 @@ func revision(req Request) int {
 }
 
 // renderInstall renders as helm-controller's install (internal/action
-// install.go): Helm's client-only install dry run, revision 1.
+// install.go), revision 1, with the target's capabilities only: Helm's
+// client-only dry run would add its built-in API versions to them, so
+// this is Helm's server dry run against a configuration that holds the
+// target's capabilities, an empty in-memory storage and Helm's printing
+// kube client — nothing is sent to any cluster, and without a
+// RESTClientGetter template lookups see none.
 func renderInstall(ctx context.Context, req Request, out *Rendered, kv *common.KubeVersion) (*helmrelease.Release, error) {
 	hr := req.HelmRelease
-	inst := action.NewInstall(&action.Configuration{})
-	inst.DryRunStrategy = action.DryRunClient
+	mem := driver.NewMemory()
+	mem.SetNamespace(out.ReleaseNamespace)
+	inst := action.NewInstall(&action.Configuration{Releases: storage.Init(mem), KubeClient: &kubefake.PrintingKubeClient{Out: io.Discard},
+		Capabilities: targetCapabilities(req, kv)})
+	inst.DryRunStrategy = action.DryRunServer
 	inst.ReleaseName = out.ReleaseName
 	inst.Namespace = out.ReleaseNamespace
-	inst.KubeVersion = kv
-	inst.APIVersions = req.Capabilities.APIVersions
 	inst.Devel = true
 	inst.SkipCRDs = true // CRDs are handled by policy, as helm-controller does
 	inst.DisableHooks = hr.GetInstall().DisableHooks
 	inst.SkipSchemaValidation = hr.GetInstall().DisableSchemaValidation
 	inst.PostRenderer = postRenderers(hr)
 	inst.PostRenderStrategy = postRenderStrategy(hr)
-	// Helm's client-only install mutates the chart while rendering:
+	// Helm's install mutates the chart while rendering:
 	// render a copy so concurrent HelmReleases of one chart are safe.
 	rel, err := inst.RunWithContext(ctx, copyChart(req.Chart.Chart), req.Values.AsMap())
 	if err != nil {
@@ -232,10 +238,7 @@ func renderUpgrade(ctx context.Context, req Request, out *Rendered, kv *common.K
 	if err := st.Create(&prev); err != nil {
 		return nil, err
 	}
-	caps := common.DefaultCapabilities.Copy()
-	caps.KubeVersion = *kv
-	caps.APIVersions = req.Capabilities.APIVersions
-	cfg := &action.Configuration{Releases: st, KubeClient: &kubefake.PrintingKubeClient{Out: io.Discard}, Capabilities: caps}
+	cfg := &action.Configuration{Releases: st, KubeClient: &kubefake.PrintingKubeClient{Out: io.Discard}, Capabilities: targetCapabilities(req, kv)}
 	up := action.NewUpgrade(cfg)
 	up.DryRunStrategy = action.DryRunClient
 	up.Namespace = out.ReleaseNamespace
@@ -251,6 +254,16 @@ func renderUpgrade(ctx context.Context, req Request, out *Rendered, kv *common.K
 		return nil, err
 	}
 	return v1Release(rel)
+}
+
+// targetCapabilities are the target's server version and API versions
+// (Helm's own version from its defaults), as Helm reads them from a
+// cluster it talks to.
+func targetCapabilities(req Request, kv *common.KubeVersion) *common.Capabilities {
+	caps := common.DefaultCapabilities.Copy()
+	caps.KubeVersion = *kv
+	caps.APIVersions = req.Capabilities.APIVersions
+	return caps
 }
 
 func postRenderStrategy(hr *helmv2.HelmRelease) action.PostRenderStrategy {

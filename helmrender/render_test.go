@@ -316,37 +316,3 @@ func TestRenderUpgradeRevision(t *testing.T) {
 		}
 	}
 }
-
-func TestPredict(t *testing.T) {
-	vals := common.Values{"a": 1}
-	withHistory := func(version, digest string, mode helmv2.DriftDetectionMode) *helmv2.HelmRelease {
-		return hr("x", func(h *helmv2.HelmRelease) {
-			h.Status.History = helmv2.Snapshots{{Version: 1, ChartVersion: version, ConfigDigest: digest}}
-			h.Spec.DriftDetection = &helmv2.DriftDetection{Mode: mode}
-		})
-	}
-	cur := &helmrender.Current{ApplyMethod: "ssa", LastRevision: 1}
-	d := helmrender.ValuesDigest(vals)
-	for _, tc := range []struct {
-		h    *helmv2.HelmRelease
-		cur  *helmrender.Current
-		want helmrender.Plan
-	}{
-		{hr("x", nil), nil, helmrender.PlanInstall},
-		{withHistory("0.1.0", d, ""), cur, helmrender.PlanNone},
-		{withHistory("0.1.0", d, helmv2.DriftDetectionEnabled), cur, helmrender.PlanCorrectDrift},
-		{withHistory("0.1.0", d, helmv2.DriftDetectionWarn), cur, helmrender.PlanNone},
-		{withHistory("0.0.9", d, ""), cur, helmrender.PlanUpgrade},
-		{withHistory("0.1.0", "sha256:other", ""), cur, helmrender.PlanUpgrade},
-		{withHistory("0.1.0", d, ""), nil, helmrender.PlanInstall},
-		{hr("x", nil), cur, helmrender.PlanUpgrade}, // helm-controller takes the release over
-	} {
-		p := helmrender.Predict(tc.h, "0.1.0", vals, tc.cur)
-		if p.Plan != tc.want {
-			t.Errorf("history %+v: plan %s (%s), want %s", tc.h.Status.History, p.Plan, p.Reason, tc.want)
-		}
-		if tc.cur != nil && !p.ServerSideApply {
-			t.Errorf("release applied with ssa: ServerSideApply false")
-		}
-	}
-}

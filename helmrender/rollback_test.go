@@ -97,7 +97,8 @@ func TestPredictAfterRollback(t *testing.T) {
 	rollback(t, st, 1)
 	cur := current(t, st, "apps-webapp")
 	snap := func(version int, chart string) helmv2.Snapshots {
-		return helmv2.Snapshots{{Version: version, ChartVersion: chart, ConfigDigest: helmrender.ValuesDigest(vals)}}
+		return helmv2.Snapshots{{APIVersion: helmv2.CurrentSnapshotAPIVersion, Name: "apps-webapp", Namespace: "apps",
+			Version: version, ChartVersion: chart, ConfigDigest: helmrender.ValuesDigest(vals)}}
 	}
 	for _, tc := range []struct {
 		name    string
@@ -108,7 +109,7 @@ func TestPredictAfterRollback(t *testing.T) {
 	}{
 		{"remediated, checkout restored", snap(3, "0.1.0"), "0.1.0", helmrender.PlanNone, "chart and values unchanged"},
 		{"remediated, checkout bumped", snap(3, "0.1.0"), "0.2.0", helmrender.PlanUpgrade, "chart version 0.1.0 → 0.2.0"},
-		{"rolled back by hand", snap(2, "0.2.0"), "0.2.0", helmrender.PlanUpgrade, "release v3 in Helm storage is not the history's v2"},
+		{"rolled back by hand", snap(2, "0.2.0"), "0.2.0", helmrender.PlanUpgrade, "release apps/apps-webapp.v3 in Helm storage not made for the HelmRelease (history has apps/apps-webapp.v2)"},
 	} {
 		h := hr("webapp", func(h *helmv2.HelmRelease) { h.Status.History = tc.history })
 		if p := helmrender.Predict(h, tc.chart, vals, cur); p.Plan != tc.plan || p.Reason != tc.reason {

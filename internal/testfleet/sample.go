@@ -349,9 +349,11 @@ func (s *Sample) markHelmReleasesInstalled(ctx context.Context, install bool) er
 		hr.Status.HelmChart = s.Namespace + "/" + chart.Name
 		hr.Status.LastAttemptedRevision = version
 		hr.Status.LastAttemptedReleaseAction = helmv2.ReleaseActionInstall
-		hr.Status.StorageNamespace = target
+		// As helm-controller records them: the storage namespace and the
+		// release name of the HelmRelease.
+		hr.Status.StorageNamespace = hr.GetStorageNamespace()
 		hr.Status.History = helmv2.Snapshots{{
-			Name: hr.Name, Namespace: target, Version: 1, Status: "deployed",
+			Name: releaseName(hr), Namespace: target, Version: 1, Status: "deployed",
 			ChartName: hr.Spec.Chart.Spec.Chart, ChartVersion: version,
 			Digest: digest(hr.Name + version), ConfigDigest: configDigest,
 			FirstDeployed: now, LastDeployed: now,

@@ -3,10 +3,7 @@ package testfleet
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -19,14 +16,10 @@ import (
 	"github.com/fluxcd/pkg/chartutil"
 	"github.com/go-logr/logr"
 	godigest "github.com/opencontainers/go-digest"
-	"helm.sh/helm/v4/pkg/action"
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
 	helmchartutil "helm.sh/helm/v4/pkg/chart/v2/util"
-	"helm.sh/helm/v4/pkg/kube"
 	repo "helm.sh/helm/v4/pkg/repo/v1"
-	"helm.sh/helm/v4/pkg/storage/driver"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"sigs.k8s.io/yaml"
 )
 
@@ -173,10 +166,6 @@ func (s *Sample) helmInstall(ctx context.Context, hr *helmv2.HelmRelease) (versi
 			return "", "", fmt.Errorf("HelmRelease %s/%s targets unknown spoke %q", hr.Namespace, hr.Name, name)
 		}
 	}
-	kubeconfig := filepath.Join(s.Fleet.Dir, target.Name+".helm.kubeconfig")
-	if err := os.WriteFile(kubeconfig, target.Kubeconfig, 0o600); err != nil {
-		return "", "", err
-	}
 	releaseNS := hr.Spec.TargetNamespace
 	if releaseNS == "" {
 		releaseNS = hr.Namespace
@@ -185,37 +174,24 @@ func (s *Sample) helmInstall(ctx context.Context, hr *helmv2.HelmRelease) (versi
 	if storageNS == "" {
 		storageNS = hr.Namespace
 	}
-	name := hr.Spec.ReleaseName
-	if name == "" {
-		name = hr.Name
-		if hr.Spec.TargetNamespace != "" {
-			name = hr.Spec.TargetNamespace + "-" + hr.Name
-		}
-	}
-	getter := genericclioptions.NewConfigFlags(false)
-	getter.KubeConfig, getter.Namespace = &kubeconfig, &storageNS
-	kube.ManagedFieldsManager = "helm-controller"
-	cfg := action.NewConfiguration()
-	cfg.SetLogger(slog.New(slog.NewTextHandler(io.Discard, nil)).Handler())
-	if err := cfg.Init(getter, storageNS, "secret"); err != nil {
-		return "", "", err
-	}
-	un := action.NewUninstall(cfg)
-	un.WaitStrategy = kube.HookOnlyStrategy
-	if _, err := un.Run(name); err != nil && !errors.Is(err, driver.ErrReleaseNotFound) && !strings.Contains(err.Error(), "not found") {
-		return "", "", fmt.Errorf("uninstalling the earlier release %s/%s on %s: %w", storageNS, name, target.Name, err)
-	}
-	inst := action.NewInstall(cfg)
-	inst.ReleaseName, inst.Namespace = name, releaseNS
-	inst.CreateNamespace = hr.GetInstall().CreateNamespace
-	inst.WaitStrategy = kube.HookOnlyStrategy // no kubelet: nothing becomes ready
-	inst.ServerSideApply, inst.ForceConflicts = true, true
-	inst.Timeout = time.Minute
-	inst.PostRenderer = originLabeler{"helm.toolkit.fluxcd.io/name": hr.Name, "helm.toolkit.fluxcd.io/namespace": hr.Namespace}
-	if _, err := inst.RunWithContext(ctx, ch, values.AsMap()); err != nil {
-		return "", "", fmt.Errorf("installing HelmRelease %s/%s on %s: %w", hr.Namespace, hr.Name, target.Name, err)
+	if err := s.Fleet.InstallRelease(ctx, Release{Target: target, Name: releaseName(hr), Namespace: releaseNS, StorageNamespace: storageNS,
+		CreateNamespace: hr.GetInstall().CreateNamespace, Chart: ch, Values: values.AsMap(), OriginNamespace: hr.Namespace, OriginName: hr.Name}); err != nil {
+		return "", "", fmt.Errorf("HelmRelease %s/%s: %w", hr.Namespace, hr.Name, err)
 	}
 	return ch.Metadata.Version, chartutil.DigestValues(godigest.Canonical, values).String(), nil
+}
+
+// releaseName is helm-controller's release name for hr:
+// spec.releaseName, else [targetNamespace-]name (the test charts' names
+// stay under Helm's 53 characters).
+func releaseName(hr *helmv2.HelmRelease) string {
+	if hr.Spec.ReleaseName != "" {
+		return hr.Spec.ReleaseName
+	}
+	if hr.Spec.TargetNamespace != "" {
+		return hr.Spec.TargetNamespace + "-" + hr.Name
+	}
+	return hr.Name
 }
 
 // originLabeler is helm-controller's last post-renderer: the labels naming

@@ -1,0 +1,83 @@
+package testfleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"helm.sh/helm/v4/pkg/action"
+	chart "helm.sh/helm/v4/pkg/chart/v2"
+	"helm.sh/helm/v4/pkg/kube"
+	"helm.sh/helm/v4/pkg/storage/driver"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+)
+
+// Release is a Helm release to install on a test cluster.
+type Release struct {
+	// Target is the cluster (Fleet.Hub or a spoke).
+	Target *Cluster
+	// Name, Namespace (the release namespace) and StorageNamespace.
+	Name, Namespace, StorageNamespace string
+	// CreateNamespace is install.createNamespace.
+	CreateNamespace bool
+	Chart           *chart.Chart
+	Values          map[string]any
+	// OriginNamespace and OriginName name the HelmRelease whose origin
+	// labels helm-controller puts on every object.
+	OriginNamespace, OriginName string
+}
+
+// SampleChart loads the packaged test chart name at exactly version (from
+// testdata/charts).
+func (f *Fleet) SampleChart(name, version string) (*chart.Chart, error) {
+	repo, err := f.sampleCharts()
+	if err != nil {
+		return nil, err
+	}
+	return repo.load(name, version)
+}
+
+// InstallRelease installs r with the Helm v4 SDK the way helm-controller's
+// install does: field manager helm-controller, server-side apply,
+// install.createNamespace, helm-controller's origin labels added by a
+// post-renderer, no waiting (no kubelet: nothing becomes ready). A
+// release of the same name already there is uninstalled first.
+func (f *Fleet) InstallRelease(ctx context.Context, r Release) error {
+	kubeconfig := filepath.Join(f.Dir, r.Target.Name+".helm.kubeconfig")
+	if err := os.WriteFile(kubeconfig, r.Target.Kubeconfig, 0o600); err != nil {
+		return err
+	}
+	// Like helm-controller: objects without a namespace go to the release
+	// namespace, the release record to the storage namespace.
+	storageNS, releaseNS := r.StorageNamespace, r.Namespace
+	getter := genericclioptions.NewConfigFlags(false)
+	getter.KubeConfig, getter.Namespace = &kubeconfig, &releaseNS
+	kube.ManagedFieldsManager = "helm-controller"
+	cfg := action.NewConfiguration()
+	cfg.SetLogger(slog.New(slog.NewTextHandler(io.Discard, nil)).Handler())
+	if err := cfg.Init(getter, storageNS, "secret"); err != nil {
+		return err
+	}
+	un := action.NewUninstall(cfg)
+	un.WaitStrategy = kube.HookOnlyStrategy
+	if _, err := un.Run(r.Name); err != nil && !errors.Is(err, driver.ErrReleaseNotFound) && !strings.Contains(err.Error(), "not found") {
+		return fmt.Errorf("uninstalling the earlier release %s/%s on %s: %w", storageNS, r.Name, r.Target.Name, err)
+	}
+	inst := action.NewInstall(cfg)
+	inst.ReleaseName, inst.Namespace = r.Name, r.Namespace
+	inst.CreateNamespace = r.CreateNamespace
+	inst.WaitStrategy = kube.HookOnlyStrategy
+	inst.ServerSideApply, inst.ForceConflicts = true, true
+	inst.Timeout = time.Minute
+	inst.PostRenderer = originLabeler{"helm.toolkit.fluxcd.io/name": r.OriginName, "helm.toolkit.fluxcd.io/namespace": r.OriginNamespace}
+	if _, err := inst.RunWithContext(ctx, r.Chart, r.Values); err != nil {
+		return fmt.Errorf("installing release %s/%s on %s: %w", r.Namespace, r.Name, r.Target.Name, err)
+	}
+	return nil
+}

@@ -1,0 +1,118 @@
+package plugin
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/c5c3/kubectl-c5c3/diff"
+	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
+)
+
+// checkoutChartGitops is a gitops tree holding the webapp chart of
+// testdata/charts at charts/webapp and two HelmReleases for the
+// control-plane spoke with that chart from the checkout's own
+// GitRepository: local, and restricted with spec.serviceAccountName.
+func checkoutChartGitops(t *testing.T, targetNS string) string {
+	dir := t.TempDir()
+	root, err := testfleet.ChartsDir()
+	must(t, err)
+	src := filepath.Join(root, "webapp-0.1.0")
+	must(t, filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		writeFile(t, dir, filepath.Join("charts", "webapp", rel), string(b))
+		return nil
+	}))
+	hr := func(name, extra string) string {
+		return fmt.Sprintf(`apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: %s
+  namespace: flux-system
+spec:
+  interval: 10m
+  releaseName: %s
+  targetNamespace: %s
+  kubeConfig:
+    secretRef:
+      name: control-plane-kubeconfig
+  chart:
+    spec:
+      chart: ./charts/webapp
+      sourceRef:
+        kind: GitRepository
+        name: flux-system
+  install:
+    createNamespace: true
+%s`, name, name, targetNS, extra)
+	}
+	writeFile(t, dir, "clusters/management/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - local.yaml\n  - restricted.yaml\n")
+	writeFile(t, dir, "clusters/management/local.yaml", hr("local", ""))
+	writeFile(t, dir, "clusters/management/restricted.yaml", hr("restricted", "  serviceAccountName: helm-deployer\n"))
+	return dir
+}
+
+// TestDiffHelmReleaseCheckoutChart: a chart from the checkout's own
+// GitRepository is read from the checkout, so an unpushed template edit
+// shows in the rendered objects; a HelmRelease with spec.serviceAccountName
+// is rendered and dry-run impersonating that service account on its
+// target — without rights a clear error on that HelmRelease (exit 2, the
+// other still diffed), with them its objects.
+func TestDiffHelmReleaseCheckoutChart(t *testing.T) {
+	target := "chk-" + testfleet.Namespace(t)
+	s, flags := loadSample(t, testfleet.SampleOptions{Source: checkoutChartGitops(t, target), NoFluxReport: true})
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	spoke := f(t).Spokes["control-plane"]
+	sa := "system:serviceaccount:" + s.Namespace + ":helm-deployer"
+
+	editFile(t, s.RepoDir, "charts/webapp/templates/configmap.yaml", "\ndata:\n", "\ndata:\n  edited: in-the-checkout\n")
+	r := run(t, diffArgs(s, flags, "-o", "json")...)
+	if r.code != 2 {
+		t.Fatalf("exit %d, want 2 (restricted's service account has no rights)\nstderr: %s\n%s", r.code, r.stderr, r.stdout)
+	}
+	res := decodeDiff(t, r.stdout)
+	hrs := hrsOf(res)
+	if h := hrs["restricted"]; !strings.Contains(h.Error, "HelmRelease "+s.Namespace+"/restricted") || !strings.Contains(h.Error, sa) ||
+		!strings.Contains(h.Error, "forbidden") {
+		t.Errorf("restricted without rights: error %q, want one naming the HelmRelease and %s", h.Error, sa)
+	}
+	if h := hrs["local"]; h.Error != "" || h.Counts.Created != 5 {
+		t.Errorf("local HelmRelease %+v, want 5 created", h)
+	}
+	got := helmObjects(res, s.Namespace+"/local")
+	if o := got["ConfigMap"]; o.Action != diff.ActionCreated || !strings.Contains(o.Diff, "+  edited: in-the-checkout") {
+		t.Errorf("template edit in the checkout not rendered: %s\n%s", o.Action, o.Diff)
+	}
+
+	// The service account gets rights on the spoke: restricted renders.
+	crb := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "helm-deployer-" + s.Namespace},
+		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "cluster-admin"},
+		Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: s.Namespace, Name: "helm-deployer"}}}
+	must(t, spoke.Client.Create(ctx(t), crb))
+	t.Cleanup(func() { _ = spoke.Client.Delete(ctx(t), crb) })
+	must(t, spoke.Client.Create(ctx(t), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: s.Namespace}}))
+	t.Cleanup(func() {
+		_ = spoke.Client.Delete(ctx(t), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: s.Namespace}})
+	})
+
+	ok := run(t, diffArgs(s, flags, "-o", "json")...)
+	if ok.code != 1 {
+		t.Fatalf("with rights: exit %d, want 1\nstderr: %s\n%s", ok.code, ok.stderr, ok.stdout)
+	}
+	if h := hrsOf(decodeDiff(t, ok.stdout))["restricted"]; h.Error != "" || h.Counts.Created != 5 {
+		t.Errorf("restricted with rights: %+v, want 5 created", h)
+	}
+}

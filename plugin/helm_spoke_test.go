@@ -1,0 +1,196 @@
+package plugin
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+	"github.com/fluxcd/pkg/chartutil"
+	"github.com/go-logr/logr"
+	godigest "github.com/opencontainers/go-digest"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/c5c3/kubectl-c5c3/diff"
+	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
+)
+
+// spokeHelmGitops is a gitops tree whose hub sync applies one Kustomization
+// to the storage spoke; its build carries the Namespace spokeNS, a HelmRepository
+// (helm's repotest server), a values ConfigMap and a HelmRelease that the
+// spoke's own helm-controller reconciles, with valuesFrom that ConfigMap
+// and one made on the live spoke out of band.
+func spokeHelmGitops(t *testing.T, repoURL, spokeNS, targetNS string) string {
+	dir := t.TempDir()
+	files := map[string]string{
+		"clusters/management/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - spoke-apps.yaml\n",
+		"clusters/management/spoke-apps.yaml": `apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: spoke-apps
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./spoke
+  prune: true
+  kubeConfig:
+    secretRef:
+      name: storage-kubeconfig
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+`,
+		"spoke/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - namespace.yaml\n  - repo.yaml\n  - values.yaml\n  - webapp.yaml\n",
+		"spoke/namespace.yaml":     "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + spokeNS + "\n",
+		"spoke/repo.yaml":          fmt.Sprintf("apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n  name: charts\n  namespace: %s\nspec:\n  interval: 1h\n  url: %s\n", spokeNS, repoURL),
+		"spoke/values.yaml":        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: webapp-values\n  namespace: " + spokeNS + "\ndata:\n  values.yaml: |\n    greeting: from-the-spoke-build\n",
+		"spoke/webapp.yaml": fmt.Sprintf(`apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: webapp
+  namespace: %s
+spec:
+  interval: 10m
+  targetNamespace: %s
+  chart:
+    spec:
+      chart: webapp
+      version: "0.1.0"
+      sourceRef:
+        kind: HelmRepository
+        name: charts
+  install:
+    createNamespace: true
+  driftDetection:
+    mode: enabled
+    ignore:
+      - paths: ["/spec/replicas"]
+        target:
+          kind: Deployment
+  valuesFrom:
+    - kind: ConfigMap
+      name: webapp-values
+    - kind: ConfigMap
+      name: webapp-live
+`, spokeNS, targetNS),
+	}
+	for rel, content := range files {
+		writeFile(t, dir, rel, content)
+	}
+	return dir
+}
+
+// TestDiffHelmReleaseInSpokeBuild: a HelmRelease in the build of a
+// Kustomization applied to a spoke is rendered for that spoke — chart
+// source from the build, valuesFrom from the build and from the live
+// spoke — and its objects are created there (exit 1). After the release
+// is installed for real with the Helm SDK and the spoke's HelmRelease
+// records it, the diff is clean (exit 0); a hand edit on the spoke of a
+// path spec.driftDetection.ignore names is not reported while one
+// elsewhere is; an unpushed values edit in the spoke build shows as drift
+// and an upgrade.
+func TestDiffHelmReleaseInSpokeBuild(t *testing.T) {
+	charts := testfleet.StartChartServers(t)
+	spoke := f(t).Spokes["storage"]
+	testfleet.InstallHelmCRDs(t, spoke)
+	target := "spk-" + testfleet.Namespace(t)
+	spokeNS := target + "-flux"
+	s, flags := loadSample(t, testfleet.SampleOptions{Source: spokeHelmGitops(t, charts.HTTP.URL(), spokeNS, target), NoFluxReport: true})
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	must(t, spoke.Client.Create(ctx(t), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: spokeNS, Name: "webapp-live"},
+		Data: map[string]string{"values.yaml": "replicas: 4\n"}}))
+	hrID := spokeNS + "/webapp"
+
+	r := run(t, diffArgs(s, flags, "-o", "json")...)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\nstderr: %s\n%s", r.code, r.stderr, r.stdout)
+	}
+	res := decodeDiff(t, r.stdout)
+	h := hrsOf(res)["webapp"]
+	if h.Error != "" || h.Cluster != "storage" || h.Kustomization != s.Namespace+"/spoke-apps" || h.Release != target+"-webapp" ||
+		h.Prediction == nil || h.Prediction.Plan != "install" {
+		t.Fatalf("webapp HelmRelease %+v %+v", h, h.Prediction)
+	}
+	got := helmObjects(res, hrID)
+	for _, k := range []string{"ConfigMap", "Deployment", "Secret", "Service", "PodDisruptionBudget"} {
+		if o, ok := got[k]; !ok || o.Action != diff.ActionCreated || o.Cluster != "storage" || o.Namespace != target {
+			t.Errorf("rendered %s: %+v, want created on storage in %s", k, o, target)
+		}
+	}
+	if d := got["ConfigMap"].Diff; !strings.Contains(d, "greeting: from-the-spoke-build") {
+		t.Errorf("valuesFrom ConfigMap of the spoke build not applied:\n%s", d)
+	}
+	if d := got["Deployment"].Diff; !strings.Contains(d, "replicas: 4") {
+		t.Errorf("valuesFrom ConfigMap on the live spoke not read:\n%s", d)
+	}
+
+	// Install the release as the spoke's helm-controller would, and record
+	// it in the spoke HelmRelease's status.
+	hr := &helmv2.HelmRelease{}
+	must(t, spoke.Client.Get(ctx(t), client.ObjectKey{Namespace: spokeNS, Name: "webapp"}, hr))
+	values, err := chartutil.ChartValuesFromReferences(ctx(t), logr.Discard(), spoke.Client, hr.Namespace, hr.GetValues(), hr.Spec.ValuesFrom...)
+	must(t, err)
+	ch, err := f(t).SampleChart("webapp", "0.1.0")
+	must(t, err)
+	must(t, f(t).InstallRelease(ctx(t), testfleet.Release{Target: spoke, Name: target + "-webapp", Namespace: target, StorageNamespace: spokeNS,
+		CreateNamespace: true, Chart: ch, Values: values.AsMap(), OriginNamespace: hr.Namespace, OriginName: hr.Name}))
+	now := metav1.NewTime(time.Now().Truncate(time.Second))
+	hr.Status.ObservedGeneration = hr.Generation
+	hr.Status.StorageNamespace = spokeNS
+	hr.Status.History = helmv2.Snapshots{{Name: target + "-webapp", Namespace: target, Version: 1, Status: "deployed",
+		ChartName: "webapp", ChartVersion: "0.1.0", ConfigDigest: chartutil.DigestValues(godigest.Canonical, values).String(),
+		FirstDeployed: now, LastDeployed: now}}
+	must(t, spoke.Client.Status().Update(ctx(t), hr))
+
+	clean := run(t, diffArgs(s, flags, "-o", "json")...)
+	if clean.code != 0 {
+		t.Fatalf("after the install: exit %d, want 0\nstderr: %s\n%s", clean.code, clean.stderr, clean.stdout)
+	}
+	res = decodeDiff(t, clean.stdout)
+	if h := hrsOf(res)["webapp"]; h.Error != "" || h.Prediction == nil || h.Prediction.Plan != "correct-drift" || h.Counts.Unchanged != 5 {
+		t.Errorf("after the install: %+v %+v", h, h.Prediction)
+	}
+
+	// Hand edits on the spoke: the Deployment's replicas, a path
+	// spec.driftDetection.ignore names, are not reported; the ConfigMap's
+	// greeting is.
+	dep := &appsv1.Deployment{}
+	must(t, spoke.Client.Get(ctx(t), client.ObjectKey{Namespace: target, Name: target + "-webapp"}, dep))
+	before := dep.DeepCopy()
+	dep.Spec.Replicas = ptr.To[int32](9)
+	must(t, spoke.Client.Patch(ctx(t), dep, client.MergeFrom(before), client.FieldOwner("kubectl-edit")))
+	cm := &corev1.ConfigMap{}
+	must(t, spoke.Client.Get(ctx(t), client.ObjectKey{Namespace: target, Name: target + "-webapp"}, cm))
+	beforeCM := cm.DeepCopy()
+	cm.Data["greeting"] = "hand-edited"
+	must(t, spoke.Client.Patch(ctx(t), cm, client.MergeFrom(beforeCM), client.FieldOwner("kubectl-edit")))
+	hand := run(t, diffArgs(s, flags, "-o", "json")...)
+	if hand.code != 1 {
+		t.Fatalf("after hand edits: exit %d, want 1\nstderr: %s\n%s", hand.code, hand.stderr, hand.stdout)
+	}
+	edits := helmObjects(decodeDiff(t, hand.stdout), hrID)
+	if o := edits["ConfigMap"]; o.Action != diff.ActionDrifted || !strings.Contains(o.Diff, "-  greeting: hand-edited") {
+		t.Errorf("hand edit of the ConfigMap: %s\n%s", o.Action, o.Diff)
+	}
+	if o, ok := edits["Deployment"]; ok {
+		t.Errorf("hand edit of the ignored /spec/replicas reported: %s\n%s", o.Action, o.Diff)
+	}
+
+	editFile(t, s.RepoDir, "spoke/values.yaml", "from-the-spoke-build", "edited-in-git")
+	ed := run(t, diffArgs(s, flags, "-o", "json")...)
+	if ed.code != 1 {
+		t.Fatalf("after a values edit: exit %d, want 1\nstderr: %s\n%s", ed.code, ed.stderr, ed.stdout)
+	}
+	res = decodeDiff(t, ed.stdout)
+	if h := hrsOf(res)["webapp"]; h.Prediction == nil || h.Prediction.Plan != "upgrade" {
+		t.Errorf("after a values edit: %+v", h.Prediction)
+	}
+	if d := helmObjects(res, hrID)["ConfigMap"]; d.Action != diff.ActionDrifted || !strings.Contains(d.Diff, "+  greeting: edited-in-git") {
+		t.Errorf("values edit in the spoke build: %s\n%s", d.Action, d.Diff)
+	}
+}
