@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"strings"
 	"testing"
@@ -103,8 +104,12 @@ func TestE2EHelmController(t *testing.T) {
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	c := ctx(t)
 	hub := fl.Hub.Client
+	// source-controller reads an OCIRepository's secretRef only as a
+	// docker config.
+	auth := base64.StdEncoding.EncodeToString([]byte(charts.Username + ":" + charts.Password))
 	must(t, hub.Create(c, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "registry-auth"},
-		StringData: map[string]string{"username": charts.Username, "password": charts.Password}}))
+		Type:       corev1.SecretTypeDockerConfigJson,
+		StringData: map[string]string{corev1.DockerConfigJsonKey: `{"auths":{"` + charts.OCIHost + `":{"auth":"` + auth + `"}}}`}}))
 	arts := testfleet.NewArtifactServer()
 	t.Cleanup(arts.Close)
 	must(t, fl.PublishChartArtifact(c, arts, client.ObjectKey{Namespace: s.Namespace, Name: "webapp"}, charts.Charts["webapp-0.1.0"]))

@@ -202,7 +202,7 @@ func TestDiffHelmReleaseChartSources(t *testing.T) {
 		"broken-git":       "credentials of GitRepository/" + s.Namespace + "/broken-git: Secret " + s.Namespace + "/missing-git-auth",
 		"broken-auth":      "chart GitRepository/" + s.Namespace + "/badauth-git " + g.URL + "@branch main//./charts/webapp@*: listing the refs of " + g.URL + ": authentication required",
 		"broken-bucket":    `chart Bucket/` + s.Namespace + `/gcp-bucket storage.googleapis.com/charts///charts/webapp@*: bucket provider "gcp" is not supported (generic and aws are)`,
-		"broken-helmchart": "source HelmChart/" + s.Namespace + "/no-such-chart not found in the hub or the build",
+		"broken-helmchart": "source HelmChart/" + s.Namespace + "/no-such-chart not found in the build or on management",
 	} {
 		if h := hrs[name]; !strings.Contains(h.Error, want) || !strings.Contains(h.Error, "HelmRelease "+s.Namespace+"/"+name) {
 			t.Errorf("%s: error %q, want it to name the HelmRelease and say %q", name, h.Error, want)
