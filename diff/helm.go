@@ -156,7 +156,7 @@ func (e *engine) diffHelmRelease(ctx context.Context, st *ksState, hr *helmv2.He
 	if err != nil {
 		return fail(err)
 	}
-	loaded, err := e.helm.fetcher.Load(ctx, src)
+	loaded, err := e.loadChart(ctx, hr, src, home)
 	if err != nil {
 		return fail(err)
 	}

@@ -7,6 +7,7 @@ import (
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/c5c3/kubectl-c5c3/fleet"
@@ -21,18 +22,20 @@ type helmHome struct {
 	cluster *fleet.Cluster
 	// reader reads that cluster with its plain client.
 	reader client.Client
+	// config is the REST config of reader (for the service proxy).
+	config *rest.Config
 }
 
 // home is the cluster st's build is applied to, as a helmHome.
 func (e *engine) home(ctx context.Context, st *ksState) (*helmHome, error) {
 	if st.cluster.Hub {
-		return &helmHome{cluster: st.cluster, reader: e.f.Hub().Client}, nil
+		return &helmHome{cluster: st.cluster, reader: e.f.Hub().Client, config: e.f.Hub().Config}, nil
 	}
 	kc, err := e.f.Client(ctx, st.cluster, "")
 	if err != nil {
 		return nil, err
 	}
-	return &helmHome{cluster: st.cluster, reader: kc.Client}, nil
+	return &helmHome{cluster: st.cluster, reader: kc.Client, config: kc.Config}, nil
 }
 
 // helmTarget is the cluster hr's objects are applied to: from the hub,

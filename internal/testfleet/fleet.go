@@ -53,6 +53,9 @@ type Fleet struct {
 	Spokes map[string]*Cluster
 	// HubKubeconfig is the path of the hub kubeconfig file for the CLI.
 	HubKubeconfig string
+	// PodNetwork carries the hub API server's proxy subresources to test
+	// servers (ServeInPod).
+	PodNetwork *PodNetwork
 
 	// The local chart repository of the sample (SampleChartRepo).
 	chartsOnce sync.Once
@@ -94,6 +97,11 @@ func Start(ctx context.Context, opts Options) (f *Fleet, err error) {
 			f = nil
 		}
 	}()
+	podNet, egress, err := startPodNetwork(dir)
+	if err != nil {
+		return f, err
+	}
+	f.PodNetwork = podNet
 
 	names := append([]string{"hub"}, opts.Spokes...)
 	clusters := make([]*Cluster, len(names))
@@ -104,10 +112,12 @@ func Start(ctx context.Context, opts Options) (f *Fleet, err error) {
 		go func() {
 			defer wg.Done()
 			var crdPaths []string
+			flags := map[string]string{}
 			if name == "hub" {
 				crdPaths = crds
+				flags["egress-selector-config-file"] = egress
 			}
-			clusters[i], errs[i] = startCluster(name, assets, crdPaths)
+			clusters[i], errs[i] = startCluster(name, assets, crdPaths, flags)
 		}()
 	}
 	wg.Wait()
@@ -143,7 +153,7 @@ func Start(ctx context.Context, opts Options) (f *Fleet, err error) {
 	return f, nil
 }
 
-func startCluster(name, assets string, crdPaths []string) (*Cluster, error) {
+func startCluster(name, assets string, crdPaths []string, flags map[string]string) (*Cluster, error) {
 	ca, err := newClientCA(name)
 	if err != nil {
 		return nil, fmt.Errorf("client CA for %s: %w", name, err)
@@ -157,6 +167,9 @@ func startCluster(name, assets string, crdPaths []string) (*Cluster, error) {
 	// envtest's default service range (/24) holds 254 ClusterIPs; the
 	// benchmarks put more Services than that on one spoke.
 	apiserver.Configure().Set("service-cluster-ip-range", "10.0.0.0/16")
+	for k, v := range flags {
+		apiserver.Configure().Set(k, v)
+	}
 	cfg, err := env.Start()
 	if err != nil {
 		return nil, fmt.Errorf("starting %s apiserver: %w", name, err)
@@ -193,7 +206,7 @@ func registerNodes(ctx context.Context, c client.Client, prefix string, n int) e
 
 // Stop stops every apiserver and etcd and removes Dir.
 func (f *Fleet) Stop() error {
-	errs := []error{f.charts.stop()}
+	errs := []error{f.charts.stop(), f.PodNetwork.close()}
 	for _, c := range f.all() {
 		if c.env != nil {
 			errs = append(errs, c.env.Stop())

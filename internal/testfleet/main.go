@@ -66,3 +66,26 @@ func Namespace(t testing.TB) string {
 	t.Helper()
 	return fmt.Sprintf("fleet-t%04d", nsSeq.Add(1))
 }
+
+// StartForTest starts a fleet of its own for one test of a package without
+// a shared one (no TestMain) and stops it when the test ends. Under -short
+// it skips the test; a fleet that cannot start fails it.
+func StartForTest(t testing.TB, opts Options) *Fleet {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("fleet test: needs real apiservers, skipped with -short")
+	}
+	ctrllog.SetLogger(logr.Discard())
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	f, err := Start(ctx, opts)
+	if err != nil {
+		t.Fatalf("test fleet did not start: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := f.Stop(); err != nil {
+			t.Errorf("stopping the test fleet: %v", err)
+		}
+	})
+	return f
+}
