@@ -4,7 +4,13 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/c5c3/kubectl-c5c3/internal/gitrepo"
 )
+
+// signalGrace is how long settlePush waits for the command's own notice
+// of a signal that already ended git.
+const signalGrace = 2 * time.Second
 
 // settleTimeout bounds asking origin whether an interrupted push landed;
 // it runs after the command's own context was cancelled.
@@ -21,6 +27,14 @@ const settleTimeout = 30 * time.Second
 //   - origin cannot be asked: the local branch is put back too, and the
 //     error says how to check origin by hand.
 func (r *run) settlePush(ctx context.Context, out *Outcome, pushErr error) (next bool, err error) {
+	if ctx.Err() == nil && gitrepo.Signaled(pushErr) {
+		// Ctrl-C ended git; the same signal is on its way to this process
+		// (signal.NotifyContext), and must not read as a plain failure.
+		select {
+		case <-ctx.Done():
+		case <-time.After(signalGrace):
+		}
+	}
 	how := "failed"
 	if ctx.Err() != nil {
 		how = "was interrupted"

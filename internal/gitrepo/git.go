@@ -45,6 +45,13 @@ func (e *CommandError) Error() string {
 
 func (e *CommandError) Unwrap() error { return e.Err }
 
+// Signaled reports whether err is a git command that a signal ended
+// (Ctrl-C reaches git and the plugin together, as one process group).
+func Signaled(err error) bool {
+	var ee *exec.ExitError
+	return errors.As(err, &ee) && ee.ExitCode() == -1
+}
+
 // hooksOff keeps the user's git hooks out of every command: promote's
 // commits are machine edits, checked by CI on the pull request.
 var hooksOff = []string{"-c", "core.hooksPath=" + os.DevNull}
