@@ -383,11 +383,17 @@ func withDigestVersion(l *Loaded) (*Loaded, error) {
 	if !ok || len(hex) < 12 {
 		return nil, fmt.Errorf("invalid artifact digest %q", l.Digest)
 	}
+	return withVersionMetadata(l, hex[:12])
+}
+
+// withVersionMetadata returns l with meta as the chart version's semver
+// metadata ("0.1.0+<meta>"); the loaded chart itself is not changed.
+func withVersionMetadata(l *Loaded, meta string) (*Loaded, error) {
 	v, err := semver.NewVersion(l.Chart.Metadata.Version)
 	if err != nil {
 		return nil, fmt.Errorf("invalid chart version %s", l.Chart.Metadata.Version)
 	}
-	mv, err := v.SetMetadata(hex[:12])
+	mv, err := v.SetMetadata(meta)
 	if err != nil {
 		return nil, err
 	}
@@ -395,7 +401,9 @@ func withDigestVersion(l *Loaded) (*Loaded, error) {
 	md.Version = mv.String()
 	ch := *l.Chart
 	ch.Metadata = &md
-	return &Loaded{Chart: &ch, Version: md.Version, Digest: l.Digest}, nil
+	out := *l
+	out.Chart, out.Version = &ch, md.Version
+	return &out, nil
 }
 
 func loadOCIArchive(data []byte, dgst string) (*Loaded, error) {

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/Masterminds/semver/v3"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
 
 	"github.com/c5c3/kubectl-c5c3/internal/gitrepo"
@@ -97,19 +96,7 @@ func withRevisionVersion(l *Loaded, on bool) (*Loaded, error) {
 	if len(hex) < 12 {
 		return nil, fmt.Errorf("invalid source revision %q", l.Revision)
 	}
-	v, err := semver.NewVersion(l.Chart.Metadata.Version)
-	if err != nil {
-		return nil, fmt.Errorf("invalid chart version %s", l.Chart.Metadata.Version)
-	}
-	mv, err := v.SetMetadata(hex[:12])
-	if err != nil {
-		return nil, err
-	}
-	md := *l.Chart.Metadata
-	md.Version = mv.String()
-	ch := *l.Chart
-	ch.Metadata = &md
-	return &Loaded{Chart: &ch, Version: md.Version, Digest: l.Digest, Revision: l.Revision}, nil
+	return withVersionMetadata(l, hex[:12])
 }
 
 // exportTree writes commit's tree to a temporary directory of base and
