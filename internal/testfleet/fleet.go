@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -153,6 +154,13 @@ func Start(ctx context.Context, opts Options) (f *Fleet, err error) {
 	return f, nil
 }
 
+// startTimeout is how long an etcd or kube-apiserver may take to become
+// ready. envtest's 20 s is too short on a two-core runner that is still
+// compiling other test binaries: the timed-out apiserver keeps its port
+// while it stops, so envtest's retries fail too and the fleet never starts.
+// KUBEBUILDER_CONTROLPLANE_START_TIMEOUT still overrides it.
+const startTimeout = 2 * time.Minute
+
 func startCluster(name, assets string, crdPaths []string, flags map[string]string) (*Cluster, error) {
 	ca, err := newClientCA(name)
 	if err != nil {
@@ -161,6 +169,9 @@ func startCluster(name, assets string, crdPaths []string, flags map[string]strin
 	env := &envtest.Environment{
 		BinaryAssetsDirectory: assets,
 		CRDInstallOptions:     envtest.CRDInstallOptions{Paths: crdPaths, ErrorIfPathMissing: true},
+	}
+	if os.Getenv("KUBEBUILDER_CONTROLPLANE_START_TIMEOUT") == "" {
+		env.ControlPlaneStartTimeout = startTimeout
 	}
 	apiserver := env.ControlPlane.GetAPIServer()
 	apiserver.SecureServing.Authn = ca
