@@ -88,7 +88,8 @@ spec:
 // onto the control-plane spoke, and then diff must find nothing to change;
 // a values change in the checkout (rendered as the upgrade to revision 2)
 // and a hand edit on the spoke are what diff reports; after helm-controller
-// made that upgrade there is nothing to change again; a chart bump (whose
+// made that upgrade there is nothing to change again (and status finds
+// Helm's storage as helm-controller reports it); a chart bump (whose
 // 0.2.0 drops a template) renders revision 3.
 func TestE2EHelmController(t *testing.T) {
 	if !testing.Short() {
@@ -177,6 +178,22 @@ func TestE2EHelmController(t *testing.T) {
 	res = decodeDiff(t, r.stdout)
 	if r.code != 0 || len(res.HelmReleases) != 1 || res.HelmReleases[0].Prediction.Plan != "none" {
 		t.Fatalf("right after helm-controller upgraded: exit %d, want 0\nstderr: %s\nobjects: %+v\nhelmReleases: %+v", r.code, r.stderr, res.Objects, res.HelmReleases)
+	}
+	// status compares Helm's storage with the history helm-controller wrote.
+	st := decode(t, run(t, append([]string{"status", "--cluster", "control-plane", "-o", "json"}, flags...)...).stdout)
+	var compared int
+	for _, o := range st.Clusters[0].Objects {
+		if o.Kind != "HelmRelease" {
+			continue
+		}
+		compared++
+		if o.Release == nil || o.Release.Problem != "" || o.Release.Error != "" || o.Release.Revision != 2 || o.Release.StorageRevision != 2 ||
+			o.Release.Status != "deployed" || o.Release.StorageStatus != "deployed" {
+			t.Errorf("status of %s after helm-controller upgraded: release %+v", o.ID(), o.Release)
+		}
+	}
+	if compared != 1 || st.Summary.ReleaseProblems != 0 {
+		t.Errorf("status after helm-controller upgraded: %d HelmReleases, summary %+v", compared, st.Summary)
 	}
 
 	// A chart bump: 0.2.0 drops the PodDisruptionBudget and adds a key.

@@ -37,6 +37,13 @@ kubeconfig Secret — with its Flux Kustomizations and HelmReleases: Ready or no
 reason and message), suspended, the applied revision, "stale" when that lags the
 source's artifact, the dependencies it waits for, and the size of its inventory.
 
+Helm storage: for every HelmRelease with a status.history, the metadata of Helm's
+storage Secrets on its target cluster (one list per storage namespace, never their
+data) is compared with status.history[0]; a release missing there, another highest
+revision (a helm upgrade, rollback or uninstall by hand) or another status is
+flagged under the HelmRelease. When the Secrets may not be listed the release is not
+compared and the reason is shown.
+
 Access checks, per cluster: the client certificate's and the CA's expiry in each
 kubeconfig Secret and the exp claim of a bearer token that is a JWT (warning under
 30 days, failing under 7 days or when expired; nothing of the credential is
@@ -64,7 +71,8 @@ c5c3.cobaltcore.io/v1alpha1, kind FleetStatus; see the README).
 Exit codes:
   0  everything is Ready (and --watch ended by Ctrl-C)
   1  something is failing, unreachable, or suspended and stale, the hub's
-     Flux (FluxReport, cluster sync, a controller) is not Ready, or an access
+     Flux (FluxReport, cluster sync, a controller) is not Ready, a release in
+     Helm's storage differs from what helm-controller reports, or an access
      check fails: a certificate or token expires within 7 days or has
      expired, a Flux API is not served as the plugin reads it, a service
      account may not patch its inventory
@@ -105,7 +113,7 @@ func NewCmdStatus(common *Options) *cobra.Command {
 	addOutputFlag(cmd, &o.Output, "tree", "table", "json", "yaml")
 	cmd.Flags().StringVar(&o.Cluster, "cluster", "", "Only show this cluster (the hub name or a spoke name such as control-plane)")
 	_ = cmd.RegisterFlagCompletionFunc("cluster", completeClusterNames(common))
-	cmd.Flags().BoolVar(&o.FailingOnly, "failing", false, "Only show what is not Ready, stale or suspended, with its cluster")
+	cmd.Flags().BoolVar(&o.FailingOnly, "failing", false, "Only show what is not Ready, stale, suspended or differs from Helm's storage, with its cluster")
 	cmd.Flags().BoolVar(&o.CheckAccess, "check-access", false, "Also check, impersonating each spec.serviceAccountName, that it may patch the kinds of its inventory")
 	cmd.Flags().BoolVarP(&o.Watch, "watch", "w", false, "Keep watching the hub and redraw on every change (Ctrl-C to stop)")
 	return cmd

@@ -36,7 +36,9 @@ type Options struct {
 }
 
 // Build gathers the fleet's status: the hub's FluxReport, a probe of every
-// target cluster (concurrently) and every Flux object's health.
+// target cluster (concurrently), every Flux object's health and, for
+// HelmReleases, their release in Helm's storage on the target against
+// status.history.
 func Build(ctx context.Context, f *fleet.Fleet, opts Options) (*Report, error) {
 	if opts.Cluster != "" && f.Cluster(opts.Cluster) == nil {
 		var names []string
@@ -72,11 +74,16 @@ func Build(ctx context.Context, f *fleet.Fleet, opts Options) (*Report, error) {
 	r.Hub.Access = []AccessCheck{fluxAPICheck(f.Hub().Mapper)}
 	access := fleetAccess(ctx, f, clusters, probes, r.Hub.ServerVersion, opts.CheckAccess, now)
 
-	ready := Readiness(f)
+	var shown []*fleet.Cluster
 	for _, c := range clusters {
-		if opts.Cluster != "" && c.Name != opts.Cluster {
-			continue
+		if opts.Cluster == "" || c.Name == opts.Cluster {
+			shown = append(shown, c)
 		}
+	}
+	releases := fleetReleases(ctx, f, shown, probes)
+
+	ready := Readiness(f)
+	for _, c := range shown {
 		p := probes[c.Name]
 		rc := Cluster{Name: c.Name, Hub: c.Hub, Reachable: p.Err == nil, ServerVersion: p.ServerVersion, Objects: []Object{}}
 		if c.KubeConfig != nil {
@@ -90,7 +97,9 @@ func Build(ctx context.Context, f *fleet.Fleet, opts Options) (*Report, error) {
 		}
 		rc.Access = access[c.Name]
 		for _, o := range c.Objects {
-			rc.Objects = append(rc.Objects, ObjectStatus(f, o, ready))
+			obj := ObjectStatus(f, o, ready)
+			obj.Release = releases[c.Name][obj.ID()]
+			rc.Objects = append(rc.Objects, obj)
 		}
 		r.Clusters = append(r.Clusters, rc)
 	}
@@ -302,6 +311,10 @@ func summarize(r *Report) Summary {
 				if o.Suspended {
 					sum.Healthy = false
 				}
+			}
+			if o.ReleaseProblem() != "" {
+				sum.ReleaseProblems++
+				sum.Healthy = false
 			}
 		}
 	}

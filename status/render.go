@@ -209,6 +209,9 @@ func objectLabel(obj Object, o RenderOptions) string {
 	if obj.Stale && state == StateReady {
 		state = StateProgressing // yellow: something is not applied yet
 	}
+	if obj.ReleaseProblem() != "" {
+		state = StateFailed // red: Helm's storage is not what Flux reports
+	}
 	parts := []string{o.Symbol(state) + obj.ID(), o.Word(obj.State)}
 	if obj.Stale {
 		parts = append(parts, p.Yellow("stale"))
@@ -230,6 +233,11 @@ func objectLabel(obj Object, o RenderOptions) string {
 	if obj.State != StateReady && obj.State != StateSuspended && (obj.Reason != "" || obj.Message != "") {
 		detail = append(detail, p.Red(obj.Reason)+": "+oneLine(obj.Message))
 	}
+	if rel := obj.Release; rel != nil && rel.Problem != "" {
+		detail = append(detail, p.Red("release")+": "+rel.Problem)
+	} else if rel != nil && rel.Error != "" {
+		detail = append(detail, p.Faint("release not checked: "+rel.Error))
+	}
 	for _, d := range detail {
 		label += "\n" + d
 	}
@@ -242,6 +250,9 @@ func summaryLine(s Summary, o RenderOptions) string {
 		plural(s.Clusters, "cluster"), plural(s.Objects, "Flux object"), s.Ready, s.Failed, s.Progressing, s.Suspended, s.Stale)
 	if s.Unreachable > 0 {
 		line += fmt.Sprintf(", %d unreachable", s.Unreachable)
+	}
+	if s.ReleaseProblems > 0 {
+		line += fmt.Sprintf(", %s differing from Helm storage", plural(s.ReleaseProblems, "release"))
 	}
 	if s.AccessFailing > 0 || s.AccessWarnings > 0 {
 		line += fmt.Sprintf("; access checks: %d failing, %s", s.AccessFailing, plural(s.AccessWarnings, "warning"))
@@ -275,6 +286,9 @@ func WriteTable(w io.Writer, r *Report, o RenderOptions) error {
 			msg := oneLine(obj.Message)
 			if obj.Stale {
 				msg = "stale: source has " + obj.SourceRevision + "; " + msg
+			}
+			if p := obj.ReleaseProblem(); p != "" {
+				msg = "release: " + p + "; " + msg
 			}
 			rows = append(rows, []string{
 				c.Name, obj.Kind, obj.Namespace + "/" + obj.Name, obj.Revision,

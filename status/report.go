@@ -148,12 +148,16 @@ type Object struct {
 	Stale bool `json:"stale"`
 	// Revision is lastAppliedRevision (Kustomization) or the installed
 	// chart version (HelmRelease).
-	Revision       string   `json:"revision,omitempty"`
-	SourceRevision string   `json:"sourceRevision,omitempty"`
-	Source         string   `json:"source,omitempty"`
-	Path           string   `json:"path,omitempty"`
-	Chart          string   `json:"chart,omitempty"`
-	DependsOn      []string `json:"dependsOn,omitempty"`
+	Revision       string `json:"revision,omitempty"`
+	SourceRevision string `json:"sourceRevision,omitempty"`
+	Source         string `json:"source,omitempty"`
+	Path           string `json:"path,omitempty"`
+	Chart          string `json:"chart,omitempty"`
+	// Release compares a HelmRelease's status.history[0] with Helm's
+	// storage on the target; absent without history or when the cluster
+	// is unreachable.
+	Release   *Release `json:"release,omitempty"`
+	DependsOn []string `json:"dependsOn,omitempty"`
 	// WaitingFor lists dependencies that are not Ready.
 	WaitingFor []string  `json:"waitingFor,omitempty"`
 	Inventory  *int      `json:"inventory,omitempty"`
@@ -174,17 +178,30 @@ type Summary struct {
 	AccessWarnings int `json:"accessWarnings"`
 	// AccessFailing counts access checks that are Critical or Failed.
 	AccessFailing int `json:"accessFailing"`
+	// ReleaseProblems counts HelmReleases whose release in Helm's storage
+	// differs from what helm-controller reports.
+	ReleaseProblems int `json:"releaseProblems"`
 	// Healthy is false when anything is failing, unreachable, or suspended
-	// and stale, when an access check is Critical or Failed, or when the hub's Flux (its FluxReport's Ready, cluster
-	// sync or any controller) is not ready; `kubectl c5c3 status` then
-	// exits 1.
+	// and stale, when an access check is Critical or Failed, when a
+	// release in Helm's storage differs from what helm-controller reports,
+	// or when the hub's Flux (its FluxReport's Ready, cluster sync or any
+	// controller) is not ready; `kubectl c5c3 status` then exits 1.
 	Healthy bool `json:"healthy"`
 }
 
 // NeedsAttention reports whether the object is not ready, stale or
-// suspended (what --failing keeps).
+// suspended, or its release in Helm's storage differs from what
+// helm-controller reports (what --failing keeps).
 func (o Object) NeedsAttention() bool {
-	return o.State != StateReady || o.Stale
+	return o.State != StateReady || o.Stale || o.ReleaseProblem() != ""
+}
+
+// ReleaseProblem is Release.Problem, "" without one.
+func (o Object) ReleaseProblem() string {
+	if o.Release == nil {
+		return ""
+	}
+	return o.Release.Problem
 }
 
 // ID is "Kind/namespace/name".

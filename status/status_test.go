@@ -17,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/c5c3/kubectl-c5c3/fleet"
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 	"github.com/c5c3/kubectl-c5c3/kube"
 )
@@ -165,4 +166,59 @@ func BenchmarkStatus200(b *testing.B) {
 	b.ReportMetric(float64(c.Total())/float64(b.N), "requests/op")
 	b.ReportMetric(float64(full)/float64(floor), "x-floor")
 	b.ReportMetric(float64(full.Milliseconds())/float64(b.N), "ms-status/op")
+}
+
+// TestStatusReleaseRequests: HelmReleases cost one metadata-only Secret
+// LIST per storage namespace on their target cluster, whatever their
+// number, and none on a cluster without HelmReleases; a release in none
+// of them is flagged.
+func TestStatusReleaseRequests(t *testing.T) {
+	f := testfleet.Get(t)
+	ns := testfleet.Namespace(t)
+	bigFleet(t, f, ns, 3)
+	ctx := context.Background()
+	hub := f.Hub.Client
+	for i, storageNS := range []string{"a-" + ns, "a-" + ns, "b-" + ns} {
+		hr := &helmv2.HelmRelease{
+			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("web-%d", i), Namespace: ns},
+			Spec: helmv2.HelmReleaseSpec{
+				Interval:         metav1.Duration{Duration: time.Hour},
+				StorageNamespace: storageNS,
+				ChartRef:         &helmv2.CrossNamespaceSourceReference{Kind: "OCIRepository", Name: "web"},
+				KubeConfig:       &meta.KubeConfigReference{SecretRef: &meta.SecretKeyReference{Name: "storage-kubeconfig"}},
+			},
+		}
+		if err := hub.Create(ctx, hr); err != nil {
+			t.Fatal(err)
+		}
+		now := metav1.NewTime(time.Now().Truncate(time.Second))
+		hr.Status.History = helmv2.Snapshots{{Name: hr.Name, Namespace: ns, Version: 1, Status: "deployed", ChartName: "web", ChartVersion: "1.0.0",
+			FirstDeployed: now, LastDeployed: now}}
+		apimeta.SetStatusCondition(&hr.Status.Conditions, metav1.Condition{Type: "Ready", Status: "True", Reason: "InstallSucceeded", Message: "Installed"})
+		if err := hub.Status().Update(ctx, hr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := testfleet.NewRequestCounter()
+	r := statusOnce(t, f, ns, c)
+	calls := c.Calls()
+	lists := 0
+	for k, v := range calls {
+		if strings.HasSuffix(k, "/secrets") {
+			lists += v
+		}
+	}
+	if lists != 2 || calls["storage GET /api/v1/namespaces/a-"+ns+"/secrets"] != 1 || calls["storage GET /api/v1/namespaces/b-"+ns+"/secrets"] != 1 {
+		t.Errorf("%d Secret LISTs, want one per storage namespace on storage: %v", lists, calls)
+	}
+	if r.Summary.ReleaseProblems != 3 || r.Summary.Healthy {
+		t.Errorf("summary %+v", r.Summary)
+	}
+	for _, cl := range r.Clusters {
+		for _, o := range cl.Objects {
+			if o.Kind == fleet.KindHelmRelease && o.ReleaseProblem() != fmt.Sprintf("Helm storage on storage has no release %s/%s; helm-controller reports revision 1 deployed", o.Release.StorageNamespace, o.Name) {
+				t.Errorf("%s: %+v", o.ID(), o.Release)
+			}
+		}
+	}
 }

@@ -49,25 +49,14 @@ func (f *Fleet) SampleChart(name, version string) (*chart.Chart, error) {
 // post-renderer, no waiting (no kubelet: nothing becomes ready). A
 // release of the same name already there is uninstalled first.
 func (f *Fleet) InstallRelease(ctx context.Context, r Release) error {
-	kubeconfig := filepath.Join(f.Dir, r.Target.Name+".helm.kubeconfig")
-	if err := os.WriteFile(kubeconfig, r.Target.Kubeconfig, 0o600); err != nil {
-		return err
-	}
-	// Like helm-controller: objects without a namespace go to the release
-	// namespace, the release record to the storage namespace.
-	storageNS, releaseNS := r.StorageNamespace, r.Namespace
-	getter := genericclioptions.NewConfigFlags(false)
-	getter.KubeConfig, getter.Namespace = &kubeconfig, &releaseNS
-	kube.ManagedFieldsManager = "helm-controller"
-	cfg := action.NewConfiguration()
-	cfg.SetLogger(slog.New(slog.NewTextHandler(io.Discard, nil)).Handler())
-	if err := cfg.Init(getter, storageNS, "secret"); err != nil {
+	cfg, err := f.actionConfig(r, "helm-controller")
+	if err != nil {
 		return err
 	}
 	un := action.NewUninstall(cfg)
 	un.WaitStrategy = kube.HookOnlyStrategy
 	if _, err := un.Run(r.Name); err != nil && !errors.Is(err, driver.ErrReleaseNotFound) && !strings.Contains(err.Error(), "not found") {
-		return fmt.Errorf("uninstalling the earlier release %s/%s on %s: %w", storageNS, r.Name, r.Target.Name, err)
+		return fmt.Errorf("uninstalling the earlier release %s/%s on %s: %w", r.StorageNamespace, r.Name, r.Target.Name, err)
 	}
 	inst := action.NewInstall(cfg)
 	inst.ReleaseName, inst.Namespace = r.Name, r.Namespace
@@ -80,4 +69,45 @@ func (f *Fleet) InstallRelease(ctx context.Context, r Release) error {
 		return fmt.Errorf("installing release %s/%s on %s: %w", r.Namespace, r.Name, r.Target.Name, err)
 	}
 	return nil
+}
+
+// UpgradeRelease upgrades the existing release r with the Helm v4 SDK as
+// `helm upgrade --force-conflicts` run by hand would (field manager helm,
+// the last release's apply method, no waiting): Helm's storage gets the
+// next revision, which the HelmRelease's status.history does not know.
+func (f *Fleet) UpgradeRelease(ctx context.Context, r Release) error {
+	cfg, err := f.actionConfig(r, "helm")
+	if err != nil {
+		return err
+	}
+	up := action.NewUpgrade(cfg)
+	up.Namespace = r.Namespace
+	up.WaitStrategy = kube.HookOnlyStrategy
+	up.ServerSideApply, up.ForceConflicts = "auto", true
+	up.Timeout = time.Minute
+	if _, err := up.RunWithContext(ctx, r.Name, r.Chart, r.Values); err != nil {
+		return fmt.Errorf("upgrading release %s/%s on %s: %w", r.StorageNamespace, r.Name, r.Target.Name, err)
+	}
+	return nil
+}
+
+// actionConfig is the Helm action configuration for r on its target, with
+// fieldManager as the field manager of what Helm applies. Like
+// helm-controller: objects without a namespace go to the release
+// namespace, the release record to the storage namespace.
+func (f *Fleet) actionConfig(r Release, fieldManager string) (*action.Configuration, error) {
+	kubeconfig := filepath.Join(f.Dir, r.Target.Name+".helm.kubeconfig")
+	if err := os.WriteFile(kubeconfig, r.Target.Kubeconfig, 0o600); err != nil {
+		return nil, err
+	}
+	releaseNS := r.Namespace
+	getter := genericclioptions.NewConfigFlags(false)
+	getter.KubeConfig, getter.Namespace = &kubeconfig, &releaseNS
+	kube.ManagedFieldsManager = fieldManager
+	cfg := action.NewConfiguration()
+	cfg.SetLogger(slog.New(slog.NewTextHandler(io.Discard, nil)).Handler())
+	if err := cfg.Init(getter, r.StorageNamespace, "secret"); err != nil {
+		return nil, err
+	}
+	return cfg, nil
 }
