@@ -69,8 +69,10 @@ install: ## Install kubectl-c5c3 into GOBIN so `kubectl c5c3` finds it
 ##@ Test
 
 .PHONY: test
+# -timeout: the plugin package runs ~5 min on a quiet 2-core machine and over
+# go test's default 10 min on a cold one still compiling other packages.
 test: k8s-bins flux-bins ## Run all tests against a real hub + 3 spokes (builds the apiserver and Flux controller binaries once)
-	go test -count=1 ./...
+	go test -count=1 -timeout 45m ./...
 
 .PHONY: test-short
 test-short: ## Run only the unit tests (no apiservers)

@@ -453,6 +453,7 @@ func TestDiffProgressOnTTY(t *testing.T) {
 	args := append([]string{bin}, diffArgs(s, flags, "-o", "json")...)
 	// script gives the command a terminal on stdin, stdout and stderr.
 	cmd := exec.Command("script", "-qec", strings.Join(args, " "), "/dev/null")
+	cmd.Env = terminalEnv()
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("under a terminal: %v\n%s", err, out)

@@ -3,6 +3,7 @@ package plugin
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -40,6 +41,20 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// terminalEnv is the test's environment for a command under script(1),
+// with a TERM that draws and no NO_COLOR: the runner's own TERM may be
+// "dumb" or unset, which turns progress and redraws off on a real terminal
+// too.
+func terminalEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "TERM=") && !strings.HasPrefix(kv, "NO_COLOR=") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, "TERM=xterm")
 }
 
 // decode parses -o json output into a Report and checks the schema header.

@@ -75,6 +75,7 @@ func TestStatusWatch(t *testing.T) {
 		// script gives the command a terminal; what the test writes to
 		// script's stdin is typed into it, so \x03 is a real Ctrl-C.
 		cmd := exec.Command("script", "-qec", strings.Join(args, " "), "/dev/null")
+		cmd.Env = terminalEnv()
 		stdin, err := cmd.StdinPipe()
 		must(t, err)
 		out := &syncBuffer{}
