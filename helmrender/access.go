@@ -120,9 +120,12 @@ func accessHint(err error, src ChartSource) error {
 	case strings.Contains(msg, "tls: certificate required"), strings.Contains(msg, "tls: bad certificate"),
 		strings.Contains(msg, "tls: unknown certificate authority"), strings.Contains(msg, "tls: certificate expired"):
 		hint = "the server requires a client certificate it trusts: put it in tls.crt and tls.key of the spec.certSecretRef Secret"
-	case (errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)) && !src.Insecure && (src.TLS == nil || len(src.TLS.Certificates) == 0):
+	case (errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		strings.Contains(msg, "http2: client conn could not be established")) && !src.Insecure && (src.TLS == nil || len(src.TLS.Certificates) == 0):
 		// With TLS 1.3 the server checks the client certificate after the
-		// client's handshake is done: its alert can come as a reset.
+		// client's handshake is done: its alert can come as a reset, or,
+		// over HTTP/2, as a connection the transport could not set up
+		// (which drops the alert).
 		hint = "the server closed the connection: if it requires a client certificate, put it in tls.crt and tls.key of the spec.certSecretRef Secret"
 	case errors.As(err, &status) && (status.Code == http.StatusUnauthorized || status.Code == http.StatusForbidden),
 		errors.As(err, &registry) && (registry.StatusCode == http.StatusUnauthorized || registry.StatusCode == http.StatusForbidden):
