@@ -173,6 +173,10 @@ tidy: ## go mod tidy (all three modules)
 	cd hack/k8s && go mod tidy
 	cd hack/tools && go mod tidy
 
+.PHONY: docs
+docs: ## Regenerate the command reference docs/commands from the commands' help
+	go run ./hack/docgen -out docs/commands
+
 .PHONY: clean
 clean: ## Remove build output (not the apiserver cache)
 	rm -rf bin/kubectl-c5c3 dist .demo

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
@@ -75,44 +73,4 @@ func TestStatusBadFlags(t *testing.T) {
 			t.Errorf("%v: code %d stderr %q, want exit 2 and %q", tc.args, r.code, r.stderr, tc.want)
 		}
 	}
-}
-
-// TestReadmeDocumentsEveryFlag keeps the README's command reference in sync
-// with --help: every local flag of every command must appear in it.
-func TestReadmeDocumentsEveryFlag(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	streams, _, _, _ := genericiooptions.NewTestIOStreams()
-	root := NewRootCmd(NewOptions(streams))
-	var check func(c *cobra.Command)
-	check = func(c *cobra.Command) {
-		if c.Hidden || c.Name() == "help" {
-			return
-		}
-		if !strings.Contains(string(readme), "kubectl c5c3 "+c.Name()) && c != root && c.Parent() == root {
-			t.Errorf("README has no section for `kubectl c5c3 %s`", c.Name())
-		}
-		c.LocalNonPersistentFlags().VisitAll(func(f *pflag.Flag) {
-			if f.Name == "help" {
-				return
-			}
-			if !strings.Contains(string(readme), "--"+f.Name) {
-				t.Errorf("README does not document `%s --%s`", c.CommandPath(), f.Name)
-			}
-		})
-		for _, sub := range c.Commands() {
-			check(sub)
-		}
-	}
-	check(root)
-	root.PersistentFlags().VisitAll(func(f *pflag.Flag) {
-		switch f.Name {
-		case "flux-namespace", "hub-name", "color", "allow-exec-kubeconfig", "kubeconfig", "context", "namespace", "request-timeout":
-			if !strings.Contains(string(readme), "--"+f.Name) {
-				t.Errorf("README does not document the global flag --%s", f.Name)
-			}
-		}
-	})
 }
