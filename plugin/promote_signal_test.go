@@ -127,7 +127,7 @@ func TestPromoteInterrupted(t *testing.T) {
 				"users: [{name: u, user: {}}]\ncontexts: [{name: hub, context: {cluster: hub, user: u}}]\ncurrent-context: hub\n"), 0o600))
 			// --request-timeout: the hub client's discovery does not follow
 			// the command's context, so without it a hub that never answers
-			// keeps the interrupted command waiting (see the README).
+			// keeps the interrupted command waiting (see docs/promote.md).
 			return closed(arrived), "", []string{"--diff", "--kubeconfig", kubeconfig, "--request-timeout", "3s"}
 		}, code: 2, want: []string{"error: "}, worktree: true},
 		{name: "while signing the commit", setUp: func(t *testing.T, dir string) (func() bool, string, []string) {
