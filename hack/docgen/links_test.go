@@ -89,14 +89,17 @@ func read(t *testing.T, path string) string {
 	return string(b)
 }
 
-var linkRE = regexp.MustCompile(`\]\(([^)\s]+)\)`)
+var (
+	linkRE = regexp.MustCompile(`\]\(([^)\s]+)\)`)
+	codeRE = regexp.MustCompile("`[^`]*`")
+)
 
 // links returns the targets of the Markdown links outside code blocks and
 // inline code.
 func links(md string) []string {
 	var out []string
 	for _, line := range prose(md) {
-		line = regexp.MustCompile("`[^`]*`").ReplaceAllString(line, "")
+		line = codeRE.ReplaceAllString(line, "")
 		for _, m := range linkRE.FindAllStringSubmatch(line, -1) {
 			out = append(out, m[1])
 		}
