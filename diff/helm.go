@@ -20,6 +20,7 @@ import (
 
 	"github.com/c5c3/kubectl-c5c3/fleet"
 	"github.com/c5c3/kubectl-c5c3/helmrender"
+	"github.com/c5c3/kubectl-c5c3/internal/helmname"
 	"github.com/c5c3/kubectl-c5c3/kube"
 )
 
@@ -134,7 +135,7 @@ func (e *engine) chartProgress(done, total int) {
 func (e *engine) diffHelmRelease(ctx context.Context, st *ksState, hr *helmv2.HelmRelease, build []*unstructured.Unstructured,
 	hub map[string]*unstructured.Unstructured) (HelmReleaseResult, []ObjectResult) {
 	res := HelmReleaseResult{Cluster: st.cluster.Name, Kustomization: fleet.ID(st.ks), Namespace: hr.Namespace, Name: hr.Name,
-		Release: helmrender.ReleaseName(hr), ReleaseNamespace: hr.GetReleaseNamespace()}
+		Release: helmname.ReleaseName(hr), ReleaseNamespace: hr.GetReleaseNamespace()}
 	fail := func(err error) (HelmReleaseResult, []ObjectResult) {
 		res.Error = fmt.Sprintf("HelmRelease %s: %s", res.ID(), cleanError(err))
 		return res, nil
