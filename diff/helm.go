@@ -3,23 +3,18 @@ package diff
 import (
 	"context"
 	"fmt"
-	"path/filepath"
-	"strings"
 	"sync"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	"github.com/fluxcd/pkg/ssa"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/c5c3/kubectl-c5c3/fleet"
 	"github.com/c5c3/kubectl-c5c3/helmrender"
 	"github.com/c5c3/kubectl-c5c3/internal/helmname"
-	"github.com/c5c3/kubectl-c5c3/kube"
 )
 
 // HelmReleaseResult is one rendered HelmRelease: what helm-controller
@@ -147,7 +142,7 @@ func (e *engine) diffHelmRelease(ctx context.Context, st *ksState, hr *helmv2.He
 	if err := e.adoptLive(ctx, home, hr); err != nil {
 		return fail(err)
 	}
-	src, err := e.chartSource(ctx, hr, build, home)
+	src, err := helmrender.ResolveSource(ctx, hr, e.sourceInputs(build, home))
 	if err != nil {
 		return fail(err)
 	}
@@ -249,95 +244,26 @@ func (e *engine) liveHelmRelease(id string) *helmv2.HelmRelease {
 	return nil
 }
 
-// chartSource finds where hr's chart comes from: its chartRef or
-// chart.spec.sourceRef, taken from the same build when the build has it,
-// else from hr's home cluster; credentials from the source's secretRef
-// there.
-func (e *engine) chartSource(ctx context.Context, hr *helmv2.HelmRelease, build []*unstructured.Unstructured, home *helmHome) (helmrender.ChartSource, error) {
-	var kind, ns, name string
-	var spec *helmv2.HelmChartTemplateSpec
-	switch {
-	case hr.Spec.ChartRef != nil:
-		kind, name, ns = hr.Spec.ChartRef.Kind, hr.Spec.ChartRef.Name, hr.Spec.ChartRef.Namespace
-	case hr.Spec.Chart != nil:
-		spec = &hr.Spec.Chart.Spec
-		kind, name, ns = spec.SourceRef.Kind, spec.SourceRef.Name, spec.SourceRef.Namespace
-	default:
-		return helmrender.ChartSource{}, fmt.Errorf("neither spec.chart nor spec.chartRef is set")
-	}
-	if ns == "" {
-		ns = hr.Namespace
-	}
-	id := kind + "/" + ns + "/" + name
-	var src *unstructured.Unstructured
-	checkout := home.cluster.Hub && kind == "GitRepository" && e.sources[id]
+// sourceInputs are where hr's chart source is found for a build applied to
+// home: in the build itself (a later object wins), else among the hub's
+// discovered sources for a hub build, else on home; a GitRepository of
+// the checkout is read from the checkout on the hub.
+func (e *engine) sourceInputs(build []*unstructured.Unstructured, home *helmHome) helmrender.SourceInputs {
+	in := helmrender.SourceInputs{Reader: home.reader, Cluster: home.cluster.Name, CheckoutDir: e.opts.RepoDir}
 	if home.cluster.Hub {
-		src = e.f.Sources[id]
+		in.Checkout = e.sources
 	}
-	for _, o := range build {
-		if o.GetKind() == kind && o.GetNamespace() == ns && o.GetName() == name && o.GroupVersionKind().Group == fleet.SourceGroupVersion.Group {
-			src = o
+	in.Lookup = func(kind, ns, name string) *unstructured.Unstructured {
+		var src *unstructured.Unstructured
+		if home.cluster.Hub {
+			src = e.f.Sources[kind+"/"+ns+"/"+name]
 		}
+		for _, o := range build {
+			if o.GetKind() == kind && o.GetNamespace() == ns && o.GetName() == name && o.GroupVersionKind().Group == fleet.SourceGroupVersion.Group {
+				src = o
+			}
+		}
+		return src
 	}
-	if src == nil && !checkout {
-		// Discovery lists the sources the live objects name; a HelmRelease
-		// that helm-controller reconciled names its HelmChart there, not
-		// the HelmRepository behind it (often applied by another build).
-		u := &unstructured.Unstructured{}
-		u.SetGroupVersionKind(fleet.SourceGroupVersion.WithKind(kind))
-		err := home.reader.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, u)
-		switch {
-		case apierrors.IsNotFound(err) || kube.IsNoMatch(err):
-			return helmrender.ChartSource{}, fmt.Errorf("source %s not found in the build or on %s", id, home.cluster.Name)
-		case err != nil:
-			return helmrender.ChartSource{}, fmt.Errorf("reading source %s from %s: %s", id, home.cluster.Name, cleanError(err))
-		}
-		src = u
-	}
-	str := func(f ...string) string {
-		if src == nil {
-			return ""
-		}
-		s, _, _ := unstructured.NestedString(src.Object, f...)
-		return s
-	}
-	bl := func(f ...string) bool {
-		if src == nil {
-			return false
-		}
-		b, _, _ := unstructured.NestedBool(src.Object, f...)
-		return b
-	}
-	cs := helmrender.ChartSource{URL: str("spec", "url"), Insecure: bl("spec", "insecure")}
-	switch {
-	case kind == "OCIRepository" && spec == nil:
-		cs.Kind = helmrender.SourceOCIRepository
-		cs.Digest = str("spec", "ref", "digest")
-		cs.Version = str("spec", "ref", "semver")
-		if cs.Version == "" {
-			cs.Version = str("spec", "ref", "tag")
-		}
-		if cs.Version == "" && cs.Digest == "" {
-			cs.Version = "latest"
-		}
-	case kind == "HelmRepository" && spec != nil:
-		cs.Kind, cs.Chart, cs.Version = helmrender.SourceHelmRepository, spec.Chart, spec.Version
-		cs.OCI = str("spec", "type") == "oci"
-	case kind == "HelmChart" && spec == nil:
-		return e.helmChartSource(ctx, hr, src, build, home)
-	case kind == "Bucket" && spec != nil:
-		return e.bucketChartSource(ctx, id, src, spec, home)
-	case kind == "GitRepository" && spec != nil:
-		if !checkout {
-			return e.gitChartSource(ctx, id, src, spec, home)
-		}
-		dir := filepath.Join(e.opts.RepoDir, filepath.FromSlash(strings.TrimPrefix(spec.Chart, "./")))
-		if rel, err := filepath.Rel(e.opts.RepoDir, dir); err != nil || strings.HasPrefix(rel, "..") {
-			return helmrender.ChartSource{}, fmt.Errorf("chart path %q leaves the checkout", spec.Chart)
-		}
-		return helmrender.ChartSource{Kind: helmrender.SourceDir, Chart: dir}, nil
-	default:
-		return helmrender.ChartSource{}, fmt.Errorf("chart source %s is not supported (spec.chart: HelmRepository, GitRepository, Bucket; spec.chartRef: OCIRepository, HelmChart)", id)
-	}
-	return e.withSourceSecrets(ctx, id, ns, src, cs, home)
+	return in
 }
