@@ -21,5 +21,11 @@
 // objects.go (YAML for the diff, masking), live.go and precheck.go (LIST-backed live objects and the local
 // unchanged check), render.go and unified.go (output).
 //
+// HelmReleases: helm.go (dispatch and render of each HelmRelease of a
+// build; its chart source comes from helmrender.ResolveSource),
+// helmobjects.go (the rendered objects' dry-runs and the release's
+// deletions), helmvalues.go (valuesFrom as the run's builds will leave
+// them), helmhome.go (the cluster a HelmRelease lives on), hubchart.go.
+//
 // It takes typed Options, returns a typed Result and never imports cobra.
 package diff

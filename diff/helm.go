@@ -3,24 +3,18 @@ package diff
 import (
 	"context"
 	"fmt"
-	"path/filepath"
-	"strings"
 	"sync"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	"github.com/fluxcd/pkg/ssa"
-	"github.com/fluxcd/pkg/ssa/jsondiff"
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/c5c3/kubectl-c5c3/fleet"
 	"github.com/c5c3/kubectl-c5c3/helmrender"
-	"github.com/c5c3/kubectl-c5c3/kube"
+	"github.com/c5c3/kubectl-c5c3/internal/helmname"
 )
 
 // HelmReleaseResult is one rendered HelmRelease: what helm-controller
@@ -43,10 +37,6 @@ type HelmReleaseResult struct {
 
 // ID is "namespace/name".
 func (h HelmReleaseResult) ID() string { return h.Namespace + "/" + h.Name }
-
-// helmFieldOwner is helm-controller's field manager, as its drift
-// detection dry-runs with (internal/action/diff.go).
-var helmFieldOwner = ssa.Owner{Field: helmrender.FieldManager, Group: helmv2.GroupVersion.Group}
 
 // helmState is the per-run chart fetcher and each cluster's capabilities.
 type helmState struct {
@@ -134,7 +124,7 @@ func (e *engine) chartProgress(done, total int) {
 func (e *engine) diffHelmRelease(ctx context.Context, st *ksState, hr *helmv2.HelmRelease, build []*unstructured.Unstructured,
 	hub map[string]*unstructured.Unstructured) (HelmReleaseResult, []ObjectResult) {
 	res := HelmReleaseResult{Cluster: st.cluster.Name, Kustomization: fleet.ID(st.ks), Namespace: hr.Namespace, Name: hr.Name,
-		Release: helmrender.ReleaseName(hr), ReleaseNamespace: hr.GetReleaseNamespace()}
+		Release: helmname.ReleaseName(hr), ReleaseNamespace: hr.GetReleaseNamespace()}
 	fail := func(err error) (HelmReleaseResult, []ObjectResult) {
 		res.Error = fmt.Sprintf("HelmRelease %s: %s", res.ID(), cleanError(err))
 		return res, nil
@@ -152,7 +142,7 @@ func (e *engine) diffHelmRelease(ctx context.Context, st *ksState, hr *helmv2.He
 	if err := e.adoptLive(ctx, home, hr); err != nil {
 		return fail(err)
 	}
-	src, err := e.chartSource(ctx, hr, build, home)
+	src, err := helmrender.ResolveSource(ctx, hr, e.sourceInputs(build, home))
 	if err != nil {
 		return fail(err)
 	}
@@ -254,278 +244,26 @@ func (e *engine) liveHelmRelease(id string) *helmv2.HelmRelease {
 	return nil
 }
 
-// defaultNamespace puts namespaced objects without a namespace into the
-// release namespace, as Helm does.
-func (e *engine) defaultNamespace(cc *clusterClients, o *unstructured.Unstructured, ns string) {
-	if o.GetNamespace() != "" {
-		return
-	}
-	m, err := cc.kube.Mapper.RESTMapping(o.GroupVersionKind().GroupKind(), o.GroupVersionKind().Version)
-	if err == nil && m.Scope.Name() == "namespace" {
-		o.SetNamespace(ns)
-		return
-	}
-	if err != nil && o.GetKind() != "CustomResourceDefinition" && o.GetKind() != "Namespace" && o.GetKind() != "ClusterRole" && o.GetKind() != "ClusterRoleBinding" {
-		// Unknown kinds (a CRD of the same chart): namespaced unless known
-		// otherwise, like most custom resources.
-		o.SetNamespace(ns)
-	}
-}
-
-func helmIgnoreRules(hr *helmv2.HelmRelease) []jsondiff.IgnoreRule {
-	var rules []jsondiff.IgnoreRule
-	for _, rule := range hr.GetDriftDetection().Ignore {
-		rules = append(rules, ignoreRule(rule.Paths, rule.Target))
-	}
-	return rules
-}
-
-func (e *engine) diffHelmObject(ctx context.Context, cluster string, st *ksState, hr *helmv2.HelmRelease, cc *clusterClients, rm *ssa.ResourceManager,
-	obj *unstructured.Unstructured, opts ssa.DiffOptions, crds map[schema.GroupKind]bool, createOnly bool) ObjectResult {
-	or := ObjectResult{Cluster: cluster, Kustomization: fleet.ID(st.ks), HelmRelease: fleet.ID(hr),
-		APIVersion: obj.GetAPIVersion(), Kind: obj.GetKind(), Namespace: obj.GetNamespace(), Name: obj.GetName()}
-	if createOnly {
-		live, err := cc.live.Lookup(ctx, obj.GroupVersionKind(), obj.GetNamespace(), obj.GetName())
-		if err == nil && live != nil {
-			or.Action = ActionUnchanged // crds: Create leaves existing CRDs alone
-			return or
-		}
-	}
-	entry, live, merged, err := rm.Diff(ctx, obj, opts)
-	if err != nil {
-		gk := obj.GroupVersionKind().GroupKind()
-		if crds[gk] {
-			or.Action, or.Reason = ActionCreated, "its CustomResourceDefinition is installed by the same chart"
-			or.Diff = Unified("", toYAML(mask(obj)), "live", "merged")
-			return or
-		}
-		if ns := obj.GetNamespace(); ns != "" && hr.GetInstall().CreateNamespace && hr.Spec.TargetNamespace == ns &&
-			strings.Contains(err.Error(), `namespaces "`+ns+`" not found`) {
-			or.Action, or.Reason = ActionCreated, "its Namespace is created by helm-controller (install.createNamespace)"
-			or.Diff = Unified("", toYAML(mask(obj)), "live", "merged")
-			return or
-		}
-		or.Action, or.Error = ActionError, cleanError(err)
-		return or
-	}
-	switch entry.Action {
-	case ssa.CreatedAction:
-		or.Action = ActionCreated
-		or.Diff = Unified("", toYAML(mask(obj)), "live", "merged")
-	case ssa.ConfiguredAction:
-		or.Action = ActionDrifted
-		or.Diff = Unified(toYAML(mask(live)), toYAML(mask(merged)), "live", "merged")
-		cur, _ := cc.live.Lookup(ctx, obj.GroupVersionKind(), obj.GetNamespace(), obj.GetName())
-		or.OtherManagers = otherOwners(cur, live, merged, helmFieldOwner.Field)
-	case ssa.SkippedAction:
-		or.Action, or.Reason = ActionSkipped, helmv2.DriftDetectionMetadataKey+": "+helmv2.DriftDetectionDisabledValue
-	default:
-		or.Action = ActionUnchanged
-	}
-	return or
-}
-
-// helmDeletions reports the objects of the deployed release that the new
-// render no longer has and that still exist: Helm deletes them on upgrade.
-func (e *engine) helmDeletions(ctx context.Context, cluster string, st *ksState, hr *helmv2.HelmRelease, cc *clusterClients,
-	cur *helmrender.Current, rendered []*unstructured.Unstructured) []ObjectResult {
-	key := objectKey
-	keep := map[string]bool{}
-	for _, o := range rendered {
-		keep[key(o)] = true
-	}
-	var out []ObjectResult
-	for _, o := range cur.Objects {
-		e.defaultNamespace(cc, o, cur.Namespace)
-		if keep[key(o)] || o.GetAnnotations()["helm.sh/resource-policy"] == "keep" {
-			continue
-		}
-		or := ObjectResult{Cluster: cluster, Kustomization: fleet.ID(st.ks), HelmRelease: fleet.ID(hr), APIVersion: o.GetAPIVersion(),
-			Kind: o.GetKind(), Namespace: o.GetNamespace(), Name: o.GetName(), Action: ActionDeleted}
-		live, err := cc.live.Lookup(ctx, o.GroupVersionKind(), o.GetNamespace(), o.GetName())
-		switch {
-		case err != nil:
-			or.Action, or.Error = ActionError, cleanError(err)
-		case live == nil:
-			continue
-		default:
-			or.Diff = Unified(toYAML(mask(live)), "", "live", "merged")
-		}
-		out = append(out, or)
-	}
-	return out
-}
-
-// objectKey is "group.Kind/namespace/name", the identity of an object on
-// one cluster whatever its API version.
-func objectKey(o *unstructured.Unstructured) string {
-	return o.GroupVersionKind().GroupKind().String() + "/" + o.GetNamespace() + "/" + o.GetName()
-}
-
-// chartSource finds where hr's chart comes from: its chartRef or
-// chart.spec.sourceRef, taken from the same build when the build has it,
-// else from hr's home cluster; credentials from the source's secretRef
-// there.
-func (e *engine) chartSource(ctx context.Context, hr *helmv2.HelmRelease, build []*unstructured.Unstructured, home *helmHome) (helmrender.ChartSource, error) {
-	var kind, ns, name string
-	var spec *helmv2.HelmChartTemplateSpec
-	switch {
-	case hr.Spec.ChartRef != nil:
-		kind, name, ns = hr.Spec.ChartRef.Kind, hr.Spec.ChartRef.Name, hr.Spec.ChartRef.Namespace
-	case hr.Spec.Chart != nil:
-		spec = &hr.Spec.Chart.Spec
-		kind, name, ns = spec.SourceRef.Kind, spec.SourceRef.Name, spec.SourceRef.Namespace
-	default:
-		return helmrender.ChartSource{}, fmt.Errorf("neither spec.chart nor spec.chartRef is set")
-	}
-	if ns == "" {
-		ns = hr.Namespace
-	}
-	id := kind + "/" + ns + "/" + name
-	var src *unstructured.Unstructured
-	checkout := home.cluster.Hub && kind == "GitRepository" && e.sources[id]
+// sourceInputs are where hr's chart source is found for a build applied to
+// home: in the build itself (a later object wins), else among the hub's
+// discovered sources for a hub build, else on home; a GitRepository of
+// the checkout is read from the checkout on the hub.
+func (e *engine) sourceInputs(build []*unstructured.Unstructured, home *helmHome) helmrender.SourceInputs {
+	in := helmrender.SourceInputs{Reader: home.reader, Cluster: home.cluster.Name, CheckoutDir: e.opts.RepoDir}
 	if home.cluster.Hub {
-		src = e.f.Sources[id]
+		in.Checkout = e.sources
 	}
-	for _, o := range build {
-		if o.GetKind() == kind && o.GetNamespace() == ns && o.GetName() == name && o.GroupVersionKind().Group == fleet.SourceGroupVersion.Group {
-			src = o
+	in.Lookup = func(kind, ns, name string) *unstructured.Unstructured {
+		var src *unstructured.Unstructured
+		if home.cluster.Hub {
+			src = e.f.Sources[kind+"/"+ns+"/"+name]
 		}
-	}
-	if src == nil && !checkout {
-		// Discovery lists the sources the live objects name; a HelmRelease
-		// that helm-controller reconciled names its HelmChart there, not
-		// the HelmRepository behind it (often applied by another build).
-		u := &unstructured.Unstructured{}
-		u.SetGroupVersionKind(fleet.SourceGroupVersion.WithKind(kind))
-		err := home.reader.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, u)
-		switch {
-		case apierrors.IsNotFound(err) || kube.IsNoMatch(err):
-			return helmrender.ChartSource{}, fmt.Errorf("source %s not found in the build or on %s", id, home.cluster.Name)
-		case err != nil:
-			return helmrender.ChartSource{}, fmt.Errorf("reading source %s from %s: %s", id, home.cluster.Name, cleanError(err))
-		}
-		src = u
-	}
-	str := func(f ...string) string {
-		if src == nil {
-			return ""
-		}
-		s, _, _ := unstructured.NestedString(src.Object, f...)
-		return s
-	}
-	bl := func(f ...string) bool {
-		if src == nil {
-			return false
-		}
-		b, _, _ := unstructured.NestedBool(src.Object, f...)
-		return b
-	}
-	cs := helmrender.ChartSource{URL: str("spec", "url"), Insecure: bl("spec", "insecure")}
-	switch {
-	case kind == "OCIRepository" && spec == nil:
-		cs.Kind = helmrender.SourceOCIRepository
-		cs.Digest = str("spec", "ref", "digest")
-		cs.Version = str("spec", "ref", "semver")
-		if cs.Version == "" {
-			cs.Version = str("spec", "ref", "tag")
-		}
-		if cs.Version == "" && cs.Digest == "" {
-			cs.Version = "latest"
-		}
-	case kind == "HelmRepository" && spec != nil:
-		cs.Kind, cs.Chart, cs.Version = helmrender.SourceHelmRepository, spec.Chart, spec.Version
-		cs.OCI = str("spec", "type") == "oci"
-	case kind == "HelmChart" && spec == nil:
-		return e.helmChartSource(ctx, hr, src, build, home)
-	case kind == "Bucket" && spec != nil:
-		return e.bucketChartSource(ctx, id, src, spec, home)
-	case kind == "GitRepository" && spec != nil:
-		if !checkout {
-			return e.gitChartSource(ctx, id, src, spec, home)
-		}
-		dir := filepath.Join(e.opts.RepoDir, filepath.FromSlash(strings.TrimPrefix(spec.Chart, "./")))
-		if rel, err := filepath.Rel(e.opts.RepoDir, dir); err != nil || strings.HasPrefix(rel, "..") {
-			return helmrender.ChartSource{}, fmt.Errorf("chart path %q leaves the checkout", spec.Chart)
-		}
-		return helmrender.ChartSource{Kind: helmrender.SourceDir, Chart: dir}, nil
-	default:
-		return helmrender.ChartSource{}, fmt.Errorf("chart source %s is not supported (spec.chart: HelmRepository, GitRepository, Bucket; spec.chartRef: OCIRepository, HelmChart)", id)
-	}
-	return e.withSourceSecrets(ctx, id, ns, src, cs, home)
-}
-
-// valuesSources collects the ConfigMaps and Secrets (core group) of the
-// hub builds ids (in that order: on a clash the later build wins) and of
-// extra builds, keyed by valuesKey.
-func valuesSources(ids []string, builds map[string]*hubBuild, extra ...[]*unstructured.Unstructured) map[string]*unstructured.Unstructured {
-	out := map[string]*unstructured.Unstructured{}
-	add := func(objects []*unstructured.Unstructured) {
-		for _, o := range objects {
-			if k := o.GetKind(); o.GroupVersionKind().Group == "" && (k == "ConfigMap" || k == "Secret") {
-				out[valuesKey(k, o.GetNamespace(), o.GetName())] = o
+		for _, o := range build {
+			if o.GetKind() == kind && o.GetNamespace() == ns && o.GetName() == name && o.GroupVersionKind().Group == fleet.SourceGroupVersion.Group {
+				src = o
 			}
 		}
+		return src
 	}
-	for _, id := range ids {
-		add(builds[id].objects)
-	}
-	for _, objects := range extra {
-		add(objects)
-	}
-	return out
-}
-
-func valuesKey(kind, namespace, name string) string { return kind + "/" + namespace + "/" + name }
-
-// overlayReader reads valuesFrom ConfigMaps and Secrets as the hub will
-// hold them after the push: from the HelmRelease's own build, else from
-// any hub build of the run, else (made out of band) from the live hub.
-type overlayReader struct {
-	client.Client
-	build, hub map[string]*unstructured.Unstructured
-}
-
-// Get implements client.Reader.
-func (r *overlayReader) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
-	kind := ""
-	switch obj.(type) {
-	case *corev1.ConfigMap:
-		kind = "ConfigMap"
-	case *corev1.Secret:
-		kind = "Secret"
-	}
-	k := valuesKey(kind, key.Namespace, key.Name)
-	o := r.build[k]
-	if o == nil {
-		o = r.hub[k]
-	}
-	if kind == "" || o == nil {
-		return r.Client.Get(ctx, key, obj, opts...)
-	}
-	u := o.DeepCopy()
-	if kind == "Secret" {
-		normalizeStringData(u)
-	}
-	return runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, obj)
-}
-
-// normalizeStringData folds a Secret's stringData into data (base64), as
-// the apiserver does.
-func normalizeStringData(u *unstructured.Unstructured) {
-	sd, _, _ := unstructured.NestedStringMap(u.Object, "stringData")
-	if len(sd) == 0 {
-		return
-	}
-	s := &corev1.Secret{}
-	_ = runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, s)
-	if s.Data == nil {
-		s.Data = map[string][]byte{}
-	}
-	for k, v := range sd {
-		s.Data[k] = []byte(v)
-	}
-	s.StringData = nil
-	m, _ := runtime.DefaultUnstructuredConverter.ToUnstructured(s)
-	u.Object = m
+	return in
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/c5c3/kubectl-c5c3/diff"
 	"github.com/c5c3/kubectl-c5c3/helmrender"
+	"github.com/c5c3/kubectl-c5c3/internal/helmname"
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 )
 
@@ -261,7 +262,7 @@ func benchReleases(tb testing.TB, files []string) []benchRelease {
 			tb.Fatalf("%s: no kubeConfig or values", p)
 		}
 		out = append(out, benchRelease{
-			name: helmrender.ReleaseName(hr), namespace: hr.GetReleaseNamespace(),
+			name: helmname.ReleaseName(hr), namespace: hr.GetReleaseNamespace(),
 			spoke:  strings.TrimSuffix(hr.Spec.KubeConfig.SecretRef.Name, "-kubeconfig"),
 			values: hr.Spec.Values.Raw,
 		})

@@ -10,6 +10,11 @@
 // storage on the target and predicts whether helm-controller would
 // upgrade. It never prints or returns Secret data of the storage.
 //
+// ResolveSource finds where a HelmRelease's chart comes from (source.go:
+// the HelmRepository, OCIRepository, HelmChart, GitRepository or Bucket it
+// names; sourcekinds.go, sourcesecrets.go: the credentials and TLS of the
+// Secrets that source names), as a ChartSource that a Fetcher loads.
+//
 // The rules follow helm-controller's internal/action, internal/postrender
 // and internal/release packages (Apache-2.0, The Flux authors).
 package helmrender

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/c5c3/kubectl-c5c3/internal/helmname"
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	"github.com/fluxcd/pkg/apis/meta"
 	"github.com/fluxcd/pkg/chartutil"
@@ -231,7 +232,7 @@ func releaseTargetChanged(hr *helmv2.HelmRelease) string {
 		return "storage namespace"
 	case hr.GetReleaseNamespace() != latest.Namespace:
 		return "release namespace"
-	case ReleaseName(hr) != latest.Name:
+	case helmname.ReleaseName(hr) != latest.Name:
 		return "release name"
 	}
 	return ""

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/c5c3/kubectl-c5c3/internal/helmname"
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	"github.com/fluxcd/pkg/apis/kustomize"
 	"github.com/fluxcd/pkg/chartutil"
@@ -25,6 +26,7 @@ import (
 	"helm.sh/helm/v4/pkg/storage/driver"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
 	//lint:ignore SA1019 helm-controller's post-renderer (internal/postrender) applies commonMetadata and its origin labels with these same builtin transformers
 	"sigs.k8s.io/kustomize/api/builtins"
 	"sigs.k8s.io/kustomize/api/krusty"
@@ -120,7 +122,7 @@ func Render(ctx context.Context, req Request) (*Rendered, error) {
 	hr := req.HelmRelease
 	ch := req.Chart.Chart.Metadata
 	out := &Rendered{
-		ReleaseName: ReleaseName(hr), ReleaseNamespace: hr.GetReleaseNamespace(), StorageNamespace: hr.GetStorageNamespace(),
+		ReleaseName: helmname.ReleaseName(hr), ReleaseNamespace: hr.GetReleaseNamespace(), StorageNamespace: hr.GetStorageNamespace(),
 		ChartName: ch.Name, ChartVersion: ch.Version,
 	}
 	kv, err := common.ParseKubeVersion(req.Capabilities.KubeVersion)

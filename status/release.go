@@ -13,7 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/c5c3/kubectl-c5c3/fleet"
-	"github.com/c5c3/kubectl-c5c3/helmrender"
+	"github.com/c5c3/kubectl-c5c3/internal/helmname"
 )
 
 // Release is a HelmRelease's release as helm-controller reports it
@@ -71,7 +71,7 @@ func releaseOf(hr *helmv2.HelmRelease) *Release {
 	}
 	r := &Release{Name: h.Name, StorageNamespace: hr.Status.StorageNamespace, Revision: h.Version, Status: h.Status}
 	if r.Name == "" {
-		r.Name = helmrender.ReleaseName(hr)
+		r.Name = helmname.ReleaseName(hr)
 	}
 	if r.StorageNamespace == "" {
 		r.StorageNamespace = hr.GetStorageNamespace()

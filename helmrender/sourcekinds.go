@@ -1,4 +1,4 @@
-package diff
+package helmrender
 
 import (
 	"context"
@@ -11,7 +11,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/c5c3/kubectl-c5c3/helmrender"
 	"github.com/c5c3/kubectl-c5c3/internal/gitrepo"
 )
 
@@ -20,16 +19,16 @@ import (
 // spec (sourceRef HelmRepository, GitRepository or Bucket in the
 // HelmChart's namespace, chart, version, reconcileStrategy), resolved
 // like a spec.chart.spec of the HelmRelease.
-func (e *engine) helmChartSource(ctx context.Context, hr *helmv2.HelmRelease, hc *unstructured.Unstructured,
-	build []*unstructured.Unstructured, home *helmHome) (helmrender.ChartSource, error) {
+func helmChartSource(ctx context.Context, hr *helmv2.HelmRelease, hc *unstructured.Unstructured,
+	in SourceInputs) (ChartSource, error) {
 	id := "HelmChart/" + hc.GetNamespace() + "/" + hc.GetName()
 	m, _, _ := unstructured.NestedMap(hc.Object, "spec")
 	var spec sourcev1.HelmChartSpec
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(m, &spec); err != nil {
-		return helmrender.ChartSource{}, fmt.Errorf("%s: invalid spec: %s", id, err)
+		return ChartSource{}, fmt.Errorf("%s: invalid spec: %s", id, err)
 	}
 	if spec.Chart == "" || spec.SourceRef.Kind == "" || spec.SourceRef.Name == "" {
-		return helmrender.ChartSource{}, fmt.Errorf("%s: spec.chart and spec.sourceRef kind and name are required", id)
+		return ChartSource{}, fmt.Errorf("%s: spec.chart and spec.sourceRef kind and name are required", id)
 	}
 	h := hr.DeepCopy()
 	h.Spec.ChartRef = nil
@@ -37,9 +36,9 @@ func (e *engine) helmChartSource(ctx context.Context, hr *helmv2.HelmRelease, hc
 		Chart: spec.Chart, Version: spec.Version, ReconcileStrategy: spec.ReconcileStrategy,
 		SourceRef: helmv2.CrossNamespaceObjectReference{Kind: spec.SourceRef.Kind, Name: spec.SourceRef.Name, Namespace: hc.GetNamespace()},
 	}}
-	cs, err := e.chartSource(ctx, h, build, home)
+	cs, err := ResolveSource(ctx, h, in)
 	if err != nil {
-		return helmrender.ChartSource{}, fmt.Errorf("%s: %w", id, err)
+		return ChartSource{}, fmt.Errorf("%s: %w", id, err)
 	}
 	return cs, nil
 }
@@ -47,16 +46,16 @@ func (e *engine) helmChartSource(ctx context.Context, hr *helmv2.HelmRelease, hc
 // gitChartSource is a chart path of a GitRepository that is not the
 // checkout: cloned at its spec.ref with the username/password or
 // bearerToken of its secretRef on the HelmRelease's home cluster.
-func (e *engine) gitChartSource(ctx context.Context, id string, src *unstructured.Unstructured, spec *helmv2.HelmChartTemplateSpec, home *helmHome) (helmrender.ChartSource, error) {
+func gitChartSource(ctx context.Context, id string, src *unstructured.Unstructured, spec *helmv2.HelmChartTemplateSpec, in SourceInputs) (ChartSource, error) {
 	str := func(f ...string) string { s, _, _ := unstructured.NestedString(src.Object, f...); return s }
 	ref := gitrepo.Ref{Branch: str("spec", "ref", "branch"), Tag: str("spec", "ref", "tag"), SemVer: str("spec", "ref", "semver"),
 		Name: str("spec", "ref", "name"), Commit: str("spec", "ref", "commit")}
-	cs := helmrender.ChartSource{Kind: helmrender.SourceGitRepository, Object: id, URL: str("spec", "url"), GitRef: &ref, Chart: spec.Chart,
+	cs := ChartSource{Kind: SourceGitRepository, Object: id, URL: str("spec", "url"), GitRef: &ref, Chart: spec.Chart,
 		RevisionVersion: spec.ReconcileStrategy == sourcev1.ReconcileStrategyRevision}
 	if cs.URL == "" {
-		return helmrender.ChartSource{}, fmt.Errorf("%s has no spec.url", id)
+		return ChartSource{}, fmt.Errorf("%s has no spec.url", id)
 	}
-	s, err := e.sourceSecret(ctx, id, src, home)
+	s, err := sourceSecret(ctx, id, src, in)
 	if err != nil || s == nil {
 		return cs, err
 	}
@@ -67,17 +66,17 @@ func (e *engine) gitChartSource(ctx context.Context, id string, src *unstructure
 // bucketChartSource is a chart path of a Bucket: its endpoint, bucket,
 // prefix and region, and the accesskey/secretkey of its secretRef on the
 // HelmRelease's home cluster.
-func (e *engine) bucketChartSource(ctx context.Context, id string, src *unstructured.Unstructured, spec *helmv2.HelmChartTemplateSpec, home *helmHome) (helmrender.ChartSource, error) {
+func bucketChartSource(ctx context.Context, id string, src *unstructured.Unstructured, spec *helmv2.HelmChartTemplateSpec, in SourceInputs) (ChartSource, error) {
 	str := func(f ...string) string { s, _, _ := unstructured.NestedString(src.Object, f...); return s }
 	insecure, _, _ := unstructured.NestedBool(src.Object, "spec", "insecure")
-	b := &helmrender.BucketSource{Provider: str("spec", "provider"), Endpoint: str("spec", "endpoint"), BucketName: str("spec", "bucketName"),
+	b := &BucketSource{Provider: str("spec", "provider"), Endpoint: str("spec", "endpoint"), BucketName: str("spec", "bucketName"),
 		Prefix: str("spec", "prefix"), Region: str("spec", "region"), Insecure: insecure, Ignore: str("spec", "ignore")}
 	if b.Endpoint == "" || b.BucketName == "" {
-		return helmrender.ChartSource{}, fmt.Errorf("%s: spec.endpoint and spec.bucketName are required", id)
+		return ChartSource{}, fmt.Errorf("%s: spec.endpoint and spec.bucketName are required", id)
 	}
-	cs := helmrender.ChartSource{Kind: helmrender.SourceBucket, Object: id, Chart: spec.Chart, Bucket: b,
+	cs := ChartSource{Kind: SourceBucket, Object: id, Chart: spec.Chart, Bucket: b,
 		RevisionVersion: spec.ReconcileStrategy == sourcev1.ReconcileStrategyRevision}
-	s, err := e.sourceSecret(ctx, id, src, home)
+	s, err := sourceSecret(ctx, id, src, in)
 	if err != nil || s == nil {
 		return cs, err
 	}
@@ -87,14 +86,14 @@ func (e *engine) bucketChartSource(ctx context.Context, id string, src *unstruct
 
 // sourceSecret reads the Secret of a source's spec.secretRef from the
 // HelmRelease's home cluster (nil without one); its data is never printed.
-func (e *engine) sourceSecret(ctx context.Context, id string, src *unstructured.Unstructured, home *helmHome) (*corev1.Secret, error) {
+func sourceSecret(ctx context.Context, id string, src *unstructured.Unstructured, in SourceInputs) (*corev1.Secret, error) {
 	name, _, _ := unstructured.NestedString(src.Object, "spec", "secretRef", "name")
 	if name == "" {
 		return nil, nil
 	}
 	s := &corev1.Secret{}
-	if err := home.reader.Get(ctx, client.ObjectKey{Namespace: src.GetNamespace(), Name: name}, s); err != nil {
-		return nil, fmt.Errorf("credentials of %s: Secret %s/%s: %s", id, src.GetNamespace(), name, cleanError(err))
+	if err := in.Reader.Get(ctx, client.ObjectKey{Namespace: src.GetNamespace(), Name: name}, s); err != nil {
+		return nil, fmt.Errorf("credentials of %s: Secret %s/%s: %s", id, src.GetNamespace(), name, errText(err))
 	}
 	return s, nil
 }

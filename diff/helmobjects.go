@@ -1,0 +1,127 @@
+package diff
+
+import (
+	"context"
+	"strings"
+
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+	"github.com/fluxcd/pkg/ssa"
+	"github.com/fluxcd/pkg/ssa/jsondiff"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/c5c3/kubectl-c5c3/fleet"
+	"github.com/c5c3/kubectl-c5c3/helmrender"
+)
+
+// helmFieldOwner is helm-controller's field manager, as its drift
+// detection dry-runs with (internal/action/diff.go).
+var helmFieldOwner = ssa.Owner{Field: helmrender.FieldManager, Group: helmv2.GroupVersion.Group}
+
+// defaultNamespace puts namespaced objects without a namespace into the
+// release namespace, as Helm does.
+func (e *engine) defaultNamespace(cc *clusterClients, o *unstructured.Unstructured, ns string) {
+	if o.GetNamespace() != "" {
+		return
+	}
+	m, err := cc.kube.Mapper.RESTMapping(o.GroupVersionKind().GroupKind(), o.GroupVersionKind().Version)
+	if err == nil && m.Scope.Name() == "namespace" {
+		o.SetNamespace(ns)
+		return
+	}
+	if err != nil && o.GetKind() != "CustomResourceDefinition" && o.GetKind() != "Namespace" && o.GetKind() != "ClusterRole" && o.GetKind() != "ClusterRoleBinding" {
+		// Unknown kinds (a CRD of the same chart): namespaced unless known
+		// otherwise, like most custom resources.
+		o.SetNamespace(ns)
+	}
+}
+
+func helmIgnoreRules(hr *helmv2.HelmRelease) []jsondiff.IgnoreRule {
+	var rules []jsondiff.IgnoreRule
+	for _, rule := range hr.GetDriftDetection().Ignore {
+		rules = append(rules, ignoreRule(rule.Paths, rule.Target))
+	}
+	return rules
+}
+
+func (e *engine) diffHelmObject(ctx context.Context, cluster string, st *ksState, hr *helmv2.HelmRelease, cc *clusterClients, rm *ssa.ResourceManager,
+	obj *unstructured.Unstructured, opts ssa.DiffOptions, crds map[schema.GroupKind]bool, createOnly bool) ObjectResult {
+	or := ObjectResult{Cluster: cluster, Kustomization: fleet.ID(st.ks), HelmRelease: fleet.ID(hr),
+		APIVersion: obj.GetAPIVersion(), Kind: obj.GetKind(), Namespace: obj.GetNamespace(), Name: obj.GetName()}
+	if createOnly {
+		live, err := cc.live.Lookup(ctx, obj.GroupVersionKind(), obj.GetNamespace(), obj.GetName())
+		if err == nil && live != nil {
+			or.Action = ActionUnchanged // crds: Create leaves existing CRDs alone
+			return or
+		}
+	}
+	entry, live, merged, err := rm.Diff(ctx, obj, opts)
+	if err != nil {
+		gk := obj.GroupVersionKind().GroupKind()
+		if crds[gk] {
+			or.Action, or.Reason = ActionCreated, "its CustomResourceDefinition is installed by the same chart"
+			or.Diff = Unified("", toYAML(mask(obj)), "live", "merged")
+			return or
+		}
+		if ns := obj.GetNamespace(); ns != "" && hr.GetInstall().CreateNamespace && hr.Spec.TargetNamespace == ns &&
+			strings.Contains(err.Error(), `namespaces "`+ns+`" not found`) {
+			or.Action, or.Reason = ActionCreated, "its Namespace is created by helm-controller (install.createNamespace)"
+			or.Diff = Unified("", toYAML(mask(obj)), "live", "merged")
+			return or
+		}
+		or.Action, or.Error = ActionError, cleanError(err)
+		return or
+	}
+	switch entry.Action {
+	case ssa.CreatedAction:
+		or.Action = ActionCreated
+		or.Diff = Unified("", toYAML(mask(obj)), "live", "merged")
+	case ssa.ConfiguredAction:
+		or.Action = ActionDrifted
+		or.Diff = Unified(toYAML(mask(live)), toYAML(mask(merged)), "live", "merged")
+		cur, _ := cc.live.Lookup(ctx, obj.GroupVersionKind(), obj.GetNamespace(), obj.GetName())
+		or.OtherManagers = otherOwners(cur, live, merged, helmFieldOwner.Field)
+	case ssa.SkippedAction:
+		or.Action, or.Reason = ActionSkipped, helmv2.DriftDetectionMetadataKey+": "+helmv2.DriftDetectionDisabledValue
+	default:
+		or.Action = ActionUnchanged
+	}
+	return or
+}
+
+// helmDeletions reports the objects of the deployed release that the new
+// render no longer has and that still exist: Helm deletes them on upgrade.
+func (e *engine) helmDeletions(ctx context.Context, cluster string, st *ksState, hr *helmv2.HelmRelease, cc *clusterClients,
+	cur *helmrender.Current, rendered []*unstructured.Unstructured) []ObjectResult {
+	key := objectKey
+	keep := map[string]bool{}
+	for _, o := range rendered {
+		keep[key(o)] = true
+	}
+	var out []ObjectResult
+	for _, o := range cur.Objects {
+		e.defaultNamespace(cc, o, cur.Namespace)
+		if keep[key(o)] || o.GetAnnotations()["helm.sh/resource-policy"] == "keep" {
+			continue
+		}
+		or := ObjectResult{Cluster: cluster, Kustomization: fleet.ID(st.ks), HelmRelease: fleet.ID(hr), APIVersion: o.GetAPIVersion(),
+			Kind: o.GetKind(), Namespace: o.GetNamespace(), Name: o.GetName(), Action: ActionDeleted}
+		live, err := cc.live.Lookup(ctx, o.GroupVersionKind(), o.GetNamespace(), o.GetName())
+		switch {
+		case err != nil:
+			or.Action, or.Error = ActionError, cleanError(err)
+		case live == nil:
+			continue
+		default:
+			or.Diff = Unified(toYAML(mask(live)), "", "live", "merged")
+		}
+		out = append(out, or)
+	}
+	return out
+}
+
+// objectKey is "group.Kind/namespace/name", the identity of an object on
+// one cluster whatever its API version.
+func objectKey(o *unstructured.Unstructured) string {
+	return o.GroupVersionKind().GroupKind().String() + "/" + o.GetNamespace() + "/" + o.GetName()
+}

@@ -1,0 +1,100 @@
+package fleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/c5c3/kubectl-c5c3/kube"
+)
+
+type spokeClient struct {
+	once   sync.Once
+	client *kube.Client
+	err    error
+}
+
+// ErrUnsupportedKubeConfig is returned for spec.kubeConfig.configMapRef.
+var ErrUnsupportedKubeConfig = errors.New("spec.kubeConfig.configMapRef (workload identity) is not supported yet")
+
+// Client returns the client for a cluster, impersonating serviceAccount
+// (namespace/name, may be empty) like Flux does. Spoke clients are built
+// once per Secret and service account from the hub Secret's kubeconfig.
+func (f *Fleet) Client(ctx context.Context, c *Cluster, serviceAccount string) (*kube.Client, error) {
+	if c.Hub {
+		return f.hub, nil
+	}
+	if serviceAccount != "" {
+		serviceAccount = c.KubeConfig.Namespace + "/" + serviceAccount
+	}
+	return f.spokeClient(ctx, c, serviceAccount)
+}
+
+// spokeClient is the client of spoke c impersonating the service account
+// impersonate ("namespace/name", may be empty), built once.
+func (f *Fleet) spokeClient(ctx context.Context, c *Cluster, impersonate string) (*kube.Client, error) {
+	ref := *c.KubeConfig
+	if ref.ConfigMapName != "" {
+		return nil, fmt.Errorf("cluster %s (%s): %w", c.Name, ref, ErrUnsupportedKubeConfig)
+	}
+	return f.cached(ref.String()+"|"+impersonate, func() (*kube.Client, error) {
+		return f.buildSpokeClient(ctx, c, impersonate)
+	})
+}
+
+// cached builds the client of key once and returns it (or its error) ever
+// after.
+func (f *Fleet) cached(key string, build func() (*kube.Client, error)) (*kube.Client, error) {
+	f.mu.Lock()
+	sc := f.clients[key]
+	if sc == nil {
+		sc = &spokeClient{}
+		f.clients[key] = sc
+	}
+	f.mu.Unlock()
+	sc.once.Do(func() { sc.client, sc.err = build() })
+	return sc.client, sc.err
+}
+
+// ClientFor returns the client Flux uses for o on cluster c: impersonating
+// o's spec.serviceAccountName in o's namespace, on a spoke (through its
+// kubeconfig Secret) as on the hub; the plain cluster client without one.
+// o's namespace is its kubeconfig Secret's for an object in the hub; a
+// HelmRelease that lives on the spoke impersonates in its own namespace
+// there.
+func (f *Fleet) ClientFor(ctx context.Context, c *Cluster, o Object) (*kube.Client, error) {
+	sa := o.ServiceAccountName()
+	if sa == "" {
+		return f.Client(ctx, c, "")
+	}
+	ns := o.Meta().GetNamespace()
+	if !c.Hub {
+		return f.spokeClient(ctx, c, ns+"/"+sa)
+	}
+	return f.cached("hub|"+ns+"/"+sa, func() (*kube.Client, error) { return f.hub.Impersonating(ns, sa) })
+}
+
+func (f *Fleet) buildSpokeClient(ctx context.Context, c *Cluster, impersonate string) (*kube.Client, error) {
+	data, err := ReadKubeConfigSecret(ctx, f.hub.Client, *c.KubeConfig)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %s: %w", c.Name, err)
+	}
+	opts := f.opts.Spoke
+	if impersonate != "" {
+		opts.Impersonate = impersonate
+	}
+	if opts.Timeout == 0 {
+		opts.Timeout = DefaultSpokeTimeout
+	}
+	cfg, err := kube.RESTConfigFromKubeconfig(data, opts)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %s: %s: %w", c.Name, c.KubeConfig, err)
+	}
+	return kube.NewClient(cfg)
+}
+
+// DefaultSpokeTimeout bounds each spoke request when --request-timeout is
+// not given, so that one dead spoke cannot hang the whole command.
+const DefaultSpokeTimeout = 30 * time.Second
