@@ -15,6 +15,7 @@ import (
 	"github.com/c5c3/kubectl-c5c3/fleet"
 	"github.com/c5c3/kubectl-c5c3/internal/gitrepo"
 	"github.com/c5c3/kubectl-c5c3/kube"
+	"github.com/c5c3/kubectl-c5c3/pipeline"
 	"github.com/c5c3/kubectl-c5c3/promote"
 )
 
@@ -198,7 +199,7 @@ func (o *PromoteOptions) Run(ctx context.Context) error {
 		SkipHealthCheck: o.SkipHealthCheck, MinSoak: minSoak, FailOnDanger: o.FailOnDanger, DryRun: o.DryRun, Diff: o.Diff,
 		Branch: o.Branch, Force: o.Force, Signoff: o.Signoff, Push: o.Push, OpenPR: o.OpenPR,
 		PullRequest: o.pullRequest(),
-		Fleet: func(ctx context.Context, env *promote.Environment) (*fleet.Fleet, error) {
+		Fleet: func(ctx context.Context, env *pipeline.Environment) (*fleet.Fleet, error) {
 			return o.envFleet(ctx, o.fleetOpts, env)
 		},
 		Log: o.ErrOut,
@@ -238,11 +239,11 @@ func environmentNames(repo, after string) []string {
 	if err != nil {
 		return nil
 	}
-	data, err := os.ReadFile(filepath.Join(top, promote.ConfigFile))
+	data, err := os.ReadFile(filepath.Join(top, pipeline.ConfigFile))
 	if err != nil {
 		return nil
 	}
-	cfg, err := promote.ParseConfig(promote.ConfigFile, data)
+	cfg, err := pipeline.ParseConfig(pipeline.ConfigFile, data)
 	if err != nil {
 		return nil
 	}
@@ -251,7 +252,7 @@ func environmentNames(repo, after string) []string {
 
 // envFleet discovers the hub of an environment of c5c3.yaml: the hub of
 // --kubeconfig and --context, or the environment's own kubeconfig context.
-func (o *Options) envFleet(ctx context.Context, opts fleet.Options, env *promote.Environment) (*fleet.Fleet, error) {
+func (o *Options) envFleet(ctx context.Context, opts fleet.Options, env *pipeline.Environment) (*fleet.Fleet, error) {
 	var (
 		hub *kube.Client
 		err error

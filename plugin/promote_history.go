@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/c5c3/kubectl-c5c3/fleet"
+	"github.com/c5c3/kubectl-c5c3/pipeline"
 	"github.com/c5c3/kubectl-c5c3/promote"
 )
 
@@ -109,7 +110,7 @@ func (o *PromoteHistoryOptions) Validate() error {
 func (o *PromoteHistoryOptions) Run(ctx context.Context) error {
 	opts := promote.HistoryOptions{RepoDir: o.Repo, Environment: o.Environment, Base: o.Base, Offline: o.Offline, Log: o.ErrOut}
 	if !o.Offline {
-		opts.Fleet = func(ctx context.Context, env *promote.Environment) (*fleet.Fleet, error) {
+		opts.Fleet = func(ctx context.Context, env *pipeline.Environment) (*fleet.Fleet, error) {
 			return o.envFleet(ctx, o.fleetOpts, env)
 		}
 	}

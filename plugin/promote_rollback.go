@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/c5c3/kubectl-c5c3/fleet"
+	"github.com/c5c3/kubectl-c5c3/pipeline"
 	"github.com/c5c3/kubectl-c5c3/promote"
 )
 
@@ -134,7 +135,7 @@ func (o *PromoteRollbackOptions) Run(ctx context.Context) error {
 		RepoDir: o.Repo, Environment: o.Environment, Base: o.Base, To: o.To, Steps: o.Steps,
 		DryRun: o.DryRun, Diff: o.Diff, Branch: o.Branch, Force: o.Force, Signoff: o.Signoff, Push: o.Push, OpenPR: o.OpenPR,
 		PullRequest: o.pullRequest(),
-		Fleet: func(ctx context.Context, env *promote.Environment) (*fleet.Fleet, error) {
+		Fleet: func(ctx context.Context, env *pipeline.Environment) (*fleet.Fleet, error) {
 			return o.envFleet(ctx, o.fleetOpts, env)
 		},
 		Log: o.ErrOut,

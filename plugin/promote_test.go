@@ -17,6 +17,7 @@ import (
 
 	"github.com/c5c3/kubectl-c5c3/internal/golden"
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
+	"github.com/c5c3/kubectl-c5c3/pipeline"
 	"github.com/c5c3/kubectl-c5c3/promote"
 )
 
@@ -88,7 +89,7 @@ func decodePlan(t *testing.T, out string) *promote.Plan {
 	if err := dec.Decode(&p); err != nil {
 		t.Fatalf("promote -o json is not a PromotionPlan: %v\n%s", err, out)
 	}
-	if p.APIVersion != promote.APIVersion || p.Kind != promote.PlanKind {
+	if p.APIVersion != pipeline.APIVersion || p.Kind != promote.PlanKind {
 		t.Fatalf("schema header %s/%s", p.APIVersion, p.Kind)
 	}
 	return &p

@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/c5c3/kubectl-c5c3/fleet"
-	"github.com/c5c3/kubectl-c5c3/promote"
+	"github.com/c5c3/kubectl-c5c3/pipeline"
 	"github.com/c5c3/kubectl-c5c3/versions"
 )
 
@@ -118,7 +118,7 @@ func (o *VersionsOptions) Validate() error {
 func (o *VersionsOptions) Run(ctx context.Context) error {
 	m, err := versions.Build(ctx, versions.Options{
 		RepoDir: o.Repo, Revision: o.Revision, Environments: o.Environments,
-		Fleet: func(ctx context.Context, env *promote.Environment) (*fleet.Fleet, error) {
+		Fleet: func(ctx context.Context, env *pipeline.Environment) (*fleet.Fleet, error) {
 			return o.envFleet(ctx, o.fleetOpts, env)
 		},
 	})

@@ -6,20 +6,21 @@ import (
 	"github.com/Masterminds/semver/v3"
 
 	"github.com/c5c3/kubectl-c5c3/fleet"
+	"github.com/c5c3/kubectl-c5c3/pipeline"
 )
 
 // checkCharts completes the delivery gate once From's pins are read: each
 // HelmRelease must run the chart version From's git pins for it
 // (HelmRelease/<name>/<chart>; a version constraint must be satisfied).
 // It returns a *HealthError when that makes the gate refuse.
-func (r *run) checkCharts(pins []Pin) error {
+func (r *run) checkCharts(pins []pipeline.Pin) error {
 	h := r.plan.HealthCheck
 	if h == nil || len(h.Gates) == 0 {
 		return nil
 	}
 	values := map[string]map[string]bool{}
 	for _, p := range pins {
-		if p.Kind == KindHelmRelease {
+		if p.Kind == pipeline.KindHelmRelease {
 			if values[p.Key] == nil {
 				values[p.Key] = map[string]bool{}
 			}
@@ -33,7 +34,7 @@ func (r *run) checkCharts(pins []Pin) error {
 		if o.Kind != fleet.KindHelmRelease || o.Chart == "" {
 			continue
 		}
-		vs := values[KindHelmRelease+"/"+o.Name+"/"+o.Chart]
+		vs := values[pipeline.KindHelmRelease+"/"+o.Name+"/"+o.Chart]
 		if len(vs) != 1 {
 			continue // not pinned in From's files, or conflicting (reported as such)
 		}

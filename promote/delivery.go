@@ -163,7 +163,7 @@ func nestedKustomizationHealth(f *fleet.Fleet, ks *kustomizev1.Kustomization, co
 	case oh.SourceRevision != "" && oh.Revision != oh.SourceRevision:
 		oh.Problems = append(oh.Problems, fmt.Sprintf("applied revision %s, but its source is at %s: not reconciled to the latest revision", oh.Revision, oh.SourceRevision))
 	case commit != "" && envSources[fleet.KustomizationSource(ks).String()]:
-		if c, err := CommitOf(oh.Revision); err != nil || c != commit {
+		if c, err := fleet.CommitOf(oh.Revision); err != nil || c != commit {
 			oh.Problems = append(oh.Problems, fmt.Sprintf("applied revision %s, not commit %s that the environment's hub Kustomizations applied", oh.Revision, short(commit)))
 		}
 	}

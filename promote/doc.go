@@ -2,11 +2,13 @@
 // revisions ("pins" — HelmRelease chart versions, source refs, kustomize
 // image tags, the FluxInstance version and values marked with a
 // `# {"$c5c3": "<key>"}` setter comment) from one environment of the gitops
-// repo to the next, as declared in c5c3.yaml.
+// repo to the next, as declared in c5c3.yaml (read, scanned for pins and
+// spliced by package pipeline).
 //
 // The source environment's pins are read at the commit its hub
 // Kustomizations applied — only when the health gate passes (gate.go,
-// evidence.go): they are Ready, not suspended, current; everything their
+// evidence.go; delivery.go, soak.go, spokes.go, charts.go one gate each):
+// they are Ready, not suspended, current; everything their
 // inventories deliver is too, HelmReleases at the pinned chart; all of it
 // has soaked for the minimum; their spokes are reachable — matched by
 // identity with the target's, and
@@ -24,7 +26,7 @@
 // ReadHistory lists past promotions — commits with a Promoted-To trailer on
 // the base and the promote/... branches — with the pins each moved, its
 // evidence trailers and whether the target's hub runs it (history.go,
-// history_text.go). Rollback restores an environment's pins to those of an
+// history_log.go, history_live.go, history_text.go). Rollback restores an environment's pins to those of an
 // earlier promotion through the same edit, commit and push path
 // (rollback.go).
 //

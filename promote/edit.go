@@ -11,11 +11,12 @@ import (
 	"github.com/fluxcd/pkg/kustomize"
 
 	"github.com/c5c3/kubectl-c5c3/diff"
+	"github.com/c5c3/kubectl-c5c3/pipeline"
 )
 
 // readEnvFiles reads the YAML files of env from a checkout on disk.
-func readEnvFiles(root string, env *Environment) ([]File, error) {
-	var files []File
+func readEnvFiles(root string, env *pipeline.Environment) ([]pipeline.File, error) {
+	var files []pipeline.File
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -28,14 +29,14 @@ func readEnvFiles(root string, env *Environment) ([]File, error) {
 			}
 			return nil
 		}
-		if !d.Type().IsRegular() || !IsYAML(rel) || !env.Under(rel) {
+		if !d.Type().IsRegular() || !pipeline.IsYAML(rel) || !env.Under(rel) {
 			return nil
 		}
 		data, err := os.ReadFile(p)
 		if err != nil {
 			return err
 		}
-		files = append(files, File{Path: rel, Data: data})
+		files = append(files, pipeline.File{Path: rel, Data: data})
 		return nil
 	})
 	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
@@ -52,7 +53,7 @@ func (r *run) edit() error {
 	}
 	sort.Strings(files)
 	for _, f := range files {
-		out, err := applyEdits(r.toFiles[f], byFile[f])
+		out, err := pipeline.ApplyEdits(r.toFiles[f], byFile[f])
 		if err != nil {
 			return err
 		}
@@ -72,7 +73,7 @@ func (r *run) verify() error {
 	if err != nil {
 		return err
 	}
-	after, err := Scan(files)
+	after, err := pipeline.Scan(files)
 	if err != nil {
 		return fmt.Errorf("after the edit: %w", err)
 	}

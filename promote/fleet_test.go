@@ -15,6 +15,7 @@ import (
 	"github.com/c5c3/kubectl-c5c3/fleet"
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 	"github.com/c5c3/kubectl-c5c3/kube"
+	"github.com/c5c3/kubectl-c5c3/pipeline"
 )
 
 // envFleet is the sample loaded into a fresh hub namespace, with hub
@@ -79,7 +80,7 @@ func (e *envFleet) addKustomization(t *testing.T, name, path, revision string) {
 // options promote staging → production from what runs, reading the hub.
 func (e *envFleet) options() Options {
 	return Options{RepoDir: e.repo.Dir, From: "staging", To: "production", DryRun: true,
-		Fleet: func(ctx context.Context, _ *Environment) (*fleet.Fleet, error) {
+		Fleet: func(ctx context.Context, _ *pipeline.Environment) (*fleet.Fleet, error) {
 			return fleet.Discover(ctx, e.hub, fleet.Options{Namespace: e.s.Namespace})
 		}}
 }

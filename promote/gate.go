@@ -2,8 +2,6 @@ package promote
 
 import (
 	"fmt"
-	"path"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -11,10 +9,9 @@ import (
 	"github.com/fluxcd/pkg/apis/meta"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/c5c3/kubectl-c5c3/fleet"
-	"github.com/c5c3/kubectl-c5c3/internal/gitrepo"
+	"github.com/c5c3/kubectl-c5c3/pipeline"
 )
 
 // KustomizationHealth is what the health gate saw of one hub Kustomization.
@@ -96,63 +93,11 @@ func (e *HealthError) Error() string {
 		e.Check.Environment, strings.Join(e.Check.AllProblems(), "\n  "))
 }
 
-// SelectKustomizations returns the hub Kustomizations that deploy env:
-// those named in env.Kustomizations (missing ones are an error), else
-// those whose spec.path is under env.Paths and whose source is a
-// GitRepository of this repository (originURL, compared ignoring ssh/https
-// spelling; a source the hub does not have is not excluded).
-func SelectKustomizations(f *fleet.Fleet, env *Environment, originURL string) ([]*kustomizev1.Kustomization, error) {
-	all := map[string]*kustomizev1.Kustomization{}
-	for _, c := range f.Clusters {
-		for _, o := range c.Objects {
-			if ks := o.Kustomization; ks != nil {
-				all[fleet.ID(ks)] = ks
-			}
-		}
-	}
-	var out []*kustomizev1.Kustomization
-	if len(env.Kustomizations) > 0 {
-		for _, id := range env.Kustomizations {
-			ks := all[id]
-			if ks == nil {
-				return nil, fmt.Errorf("environment %s: Kustomization %s (from %s) not found on its hub", env.Name, id, ConfigFile)
-			}
-			out = append(out, ks)
-		}
-		return out, nil
-	}
-	for _, ks := range all {
-		p := path.Clean(strings.TrimPrefix(ks.Spec.Path, "./"))
-		if ks.Spec.Path == "" || p == "." || !env.Under(p) {
-			continue
-		}
-		ref := fleet.KustomizationSource(ks)
-		if ref.Kind != "GitRepository" {
-			continue
-		}
-		if src := f.Sources[ref.String()]; src != nil && originURL != "" {
-			url, _, _ := unstructured.NestedString(src.Object, "spec", "url")
-			if gitrepo.NormalizeURL(url) != gitrepo.NormalizeURL(originURL) {
-				continue
-			}
-		}
-		out = append(out, ks)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("environment %s: no Kustomization on its hub deploys %s from this repository; list them under kustomizations: in %s",
-			env.Name, strings.Join(env.Paths, ", "), ConfigFile)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		return fleet.ID(out[i]) < fleet.ID(out[j])
-	})
-	return out, nil
-}
-
 // checkHealth is the health gate: every Kustomization must be Ready for its
 // current generation and not suspended. With live set (promoting what runs)
 // each must also have applied its source's current revision, and all the
 // same commit — that commit is HealthCheck.Commit.
-func checkHealth(f *fleet.Fleet, env *Environment, kss []*kustomizev1.Kustomization, live bool) *HealthCheck {
+func checkHealth(f *fleet.Fleet, env *pipeline.Environment, kss []*kustomizev1.Kustomization, live bool) *HealthCheck {
 	h := &HealthCheck{Environment: env.Name, Kustomizations: []KustomizationHealth{}}
 	commits := map[string][]string{}
 	for _, ks := range kss {
@@ -180,7 +125,7 @@ func checkHealth(f *fleet.Fleet, env *Environment, kss []*kustomizev1.Kustomizat
 			if live {
 				k.Problems = append(k.Problems, "has applied no revision yet")
 			}
-		} else if c, err := CommitOf(k.AppliedRevision); err != nil {
+		} else if c, err := fleet.CommitOf(k.AppliedRevision); err != nil {
 			if live {
 				k.Problems = append(k.Problems, err.Error())
 			}
@@ -207,28 +152,6 @@ func checkHealth(f *fleet.Fleet, env *Environment, kss []*kustomizev1.Kustomizat
 	}
 	h.Healthy = len(h.AllProblems()) == 0
 	return h
-}
-
-var hexRE = regexp.MustCompile(`^[0-9a-f]{7,64}$`)
-
-// CommitOf extracts the git commit from a Flux revision:
-// "main@sha1:<hash>", "sha1:<hash>", "refs/tags/v1@sha256:<hash>" or the
-// legacy "main/<hash>".
-func CommitOf(revision string) (string, error) {
-	r := revision
-	if i := strings.LastIndex(r, "@"); i >= 0 {
-		r = r[i+1:]
-	}
-	if algo, h, ok := strings.Cut(r, ":"); ok && (algo == "sha1" || algo == "sha256") && hexRE.MatchString(h) {
-		return h, nil
-	}
-	if i := strings.LastIndex(r, "/"); i >= 0 && hexRE.MatchString(r[i+1:]) {
-		return r[i+1:], nil
-	}
-	if hexRE.MatchString(r) {
-		return r, nil
-	}
-	return "", fmt.Errorf("applied revision %q names no git commit", revision)
 }
 
 func short(sha string) string {

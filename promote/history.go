@@ -7,6 +7,7 @@ import (
 
 	"github.com/c5c3/kubectl-c5c3/fleet"
 	"github.com/c5c3/kubectl-c5c3/internal/gitrepo"
+	"github.com/c5c3/kubectl-c5c3/pipeline"
 )
 
 // The trailers of promotion and rollback commits. Promoted-To marks a
@@ -41,7 +42,7 @@ type HistoryOptions struct {
 	Offline bool
 	// Fleet discovers an environment's hub, for whether it runs a
 	// promotion; nil leaves the live state out.
-	Fleet func(ctx context.Context, env *Environment) (*fleet.Fleet, error)
+	Fleet func(ctx context.Context, env *pipeline.Environment) (*fleet.Fleet, error)
 	// Log receives progress lines; nil discards them.
 	Log io.Writer
 }
@@ -184,7 +185,7 @@ func ReadHistory(ctx context.Context, o HistoryOptions) (*History, error) {
 			return nil, err
 		}
 	}
-	h := &History{APIVersion: APIVersion, Kind: HistoryKind, Base: base, BaseCommit: baseCommit, Environment: o.Environment,
+	h := &History{APIVersion: pipeline.APIVersion, Kind: HistoryKind, Base: base, BaseCommit: baseCommit, Environment: o.Environment,
 		Promotions: []Promotion{}, Unfetched: []RemoteBranch{}, Problems: []string{}}
 	branches, err := r.promoteBranches(ctx, h, o.Offline)
 	if err != nil {

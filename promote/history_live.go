@@ -3,6 +3,8 @@ package promote
 import (
 	"context"
 	"fmt"
+
+	"github.com/c5c3/kubectl-c5c3/pipeline"
 )
 
 // liveStates reads the hub of every environment promoted to and marks the
@@ -52,14 +54,14 @@ type envLive struct {
 	applied []string
 }
 
-func (r *run) liveState(ctx context.Context, env *Environment) envLive {
+func (r *run) liveState(ctx context.Context, env *pipeline.Environment) envLive {
 	st := envLive{EnvironmentState: EnvironmentState{Name: env.Name, Kustomizations: []KustomizationHealth{}}}
 	f, err := r.fleetOf(ctx, env)
 	if err != nil {
 		st.Problems = append(st.Problems, err.Error())
 		return st
 	}
-	kss, err := SelectKustomizations(f, env, r.origin)
+	kss, err := pipeline.SelectKustomizations(f, env, r.origin)
 	if err != nil {
 		st.Problems = append(st.Problems, err.Error())
 		return st

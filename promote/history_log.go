@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/c5c3/kubectl-c5c3/internal/gitrepo"
+	"github.com/c5c3/kubectl-c5c3/pipeline"
 )
 
 // promoteBranches returns the promote/... branches by label (promote/x for
@@ -16,7 +17,7 @@ import (
 // current branches (ls-remote) replace stale remote-tracking ones; those
 // whose commit the checkout lacks are listed as unfetched.
 func (r *run) promoteBranches(ctx context.Context, h *History, offline bool) (map[string]string, error) {
-	refs, err := r.git.Refs(ctx, "refs/heads/"+BranchPrefix, "refs/remotes/"+PushRemote+"/"+BranchPrefix)
+	refs, err := r.git.Refs(ctx, "refs/heads/"+BranchPrefix, "refs/remotes/"+pipeline.PushRemote+"/"+BranchPrefix)
 	if err != nil {
 		return nil, err
 	}
@@ -29,11 +30,11 @@ func (r *run) promoteBranches(ctx context.Context, h *History, offline bool) (ma
 	}
 	remote, err := r.remoteBranches(ctx, BranchPrefix+"*")
 	if err != nil {
-		h.Problems = append(h.Problems, fmt.Sprintf("could not ask %s for its %s branches (listed from local refs only): %v", PushRemote, BranchPrefix, err))
+		h.Problems = append(h.Problems, fmt.Sprintf("could not ask %s for its %s branches (listed from local refs only): %v", pipeline.PushRemote, BranchPrefix, err))
 		return out, nil
 	}
 	for label := range out {
-		if strings.HasPrefix(label, PushRemote+"/") {
+		if strings.HasPrefix(label, pipeline.PushRemote+"/") {
 			delete(out, label) // origin's answer is current
 		}
 	}
@@ -48,7 +49,7 @@ func (r *run) promoteBranches(ctx context.Context, h *History, offline bool) (ma
 			h.Unfetched = append(h.Unfetched, RemoteBranch{Branch: name, Commit: sha})
 			continue
 		}
-		out[PushRemote+"/"+name] = sha
+		out[pipeline.PushRemote+"/"+name] = sha
 	}
 	return out, nil
 }
@@ -56,7 +57,7 @@ func (r *run) promoteBranches(ctx context.Context, h *History, offline bool) (ma
 // remoteBranches asks origin (where promote pushes: its push URL) for its
 // branches matching pattern.
 func (r *run) remoteBranches(ctx context.Context, pattern string) (map[string]string, error) {
-	url, err := r.git.PushURL(ctx, PushRemote)
+	url, err := r.git.PushURL(ctx, pipeline.PushRemote)
 	if err != nil {
 		return nil, err
 	}
@@ -161,16 +162,16 @@ func (r *run) pinMoves(ctx context.Context, parent, commit string) ([]PinMove, [
 	}
 	keep := map[string]bool{}
 	for _, f := range changed {
-		if IsYAML(f) {
+		if pipeline.IsYAML(f) {
 			keep[f] = true
 		}
 	}
-	read := func(c string) ([]Pin, error) {
+	read := func(c string) ([]pipeline.Pin, error) {
 		files, err := r.git.ReadTree(ctx, c, func(p string) bool { return keep[p] })
 		if err != nil {
 			return nil, err
 		}
-		return Scan(files)
+		return pipeline.Scan(files)
 	}
 	before, err := read(parent)
 	if err != nil {
@@ -180,7 +181,7 @@ func (r *run) pinMoves(ctx context.Context, parent, commit string) ([]PinMove, [
 	if err != nil {
 		return moves, []string{fmt.Sprintf("reading the pins of %s: %v", short(commit), err)}
 	}
-	old := map[string][]Pin{}
+	old := map[string][]pipeline.Pin{}
 	for _, p := range before {
 		old[p.File+"\x00"+p.Key] = append(old[p.File+"\x00"+p.Key], p)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/c5c3/kubectl-c5c3/internal/printers"
+	"github.com/c5c3/kubectl-c5c3/pipeline"
 )
 
 // historyHeader is the `promote history` table.
@@ -45,7 +46,7 @@ func WriteHistoryTable(w io.Writer, h *History, pal printers.Palette) error {
 		}
 	}
 	if len(h.Unfetched) > 0 {
-		fmt.Fprintf(&b, "\nOn %s, not fetched (git fetch %s to list them):\n", PushRemote, PushRemote)
+		fmt.Fprintf(&b, "\nOn %s, not fetched (git fetch %s to list them):\n", pipeline.PushRemote, pipeline.PushRemote)
 		for _, u := range h.Unfetched {
 			fmt.Fprintf(&b, "  %s at %s\n", u.Branch, short(u.Commit))
 		}

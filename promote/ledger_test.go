@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/c5c3/kubectl-c5c3/internal/printers"
+	"github.com/c5c3/kubectl-c5c3/pipeline"
 )
 
 const memcachedFile = "clusters/production/keystone-memcached.yaml"
@@ -114,7 +115,7 @@ func TestHistoryFromGit(t *testing.T) {
 	if first.Merged != true || first.From == nil || first.From.Environment != "staging" || first.From.Commit != l.repo.Commit || first.To != "production" || len(first.Pins) != 5 {
 		t.Errorf("first promotion %+v", first)
 	}
-	if len(second.Pins) != 1 || second.Pins[0] != (PinMove{Key: "HelmRelease/keystone-memcached/memcached", Kind: KindHelmRelease, Field: "spec.chart.spec.version",
+	if len(second.Pins) != 1 || second.Pins[0] != (PinMove{Key: "HelmRelease/keystone-memcached/memcached", Kind: pipeline.KindHelmRelease, Field: "spec.chart.spec.version",
 		File: memcachedFile, Line: 18, Old: "7.5.0", New: "7.6.0"}) {
 		t.Errorf("second promotion's pins %+v", second.Pins)
 	}

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/c5c3/kubectl-c5c3/pipeline"
 )
 
 // Change is one value of the target environment that the promotion sets.
@@ -19,16 +21,16 @@ type Change struct {
 	Current string `json:"current"`
 	New     string `json:"new"`
 
-	pin Pin
+	pin pipeline.Pin
 	tag string
 }
 
 // Conflict is a key with different values inside one environment; it is
 // not promoted.
 type Conflict struct {
-	Key         string `json:"key"`
-	Environment string `json:"environment"`
-	Pins        []Pin  `json:"pins"`
+	Key         string         `json:"key"`
+	Environment string         `json:"environment"`
+	Pins        []pipeline.Pin `json:"pins"`
 }
 
 // Filter selects pins by key. Patterns are matched case-insensitively
@@ -69,8 +71,8 @@ func (f Filter) Keep(key string) bool {
 type planSets struct {
 	Changes    []Change
 	Unchanged  []Change
-	OnlyInFrom []Pin
-	OnlyInTo   []Pin
+	OnlyInFrom []pipeline.Pin
+	OnlyInTo   []pipeline.Pin
 	Conflicts  []Conflict
 	Excluded   []string
 }
@@ -79,7 +81,7 @@ type planSets struct {
 // are reported, never invented; a key with different values within FROM
 // is a conflict and not promoted. Every TO occurrence of a key gets FROM's
 // value. An --only pattern that matches no key is an error.
-func compare(fromEnv, toEnv string, from, to []Pin, f Filter) (*planSets, error) {
+func compare(fromEnv, toEnv string, from, to []pipeline.Pin, f Filter) (*planSets, error) {
 	all := map[string]bool{}
 	for _, p := range from {
 		all[p.Key] = true
@@ -109,7 +111,7 @@ func compare(fromEnv, toEnv string, from, to []Pin, f Filter) (*planSets, error)
 		return false
 	}
 
-	fromByKey := map[string][]Pin{}
+	fromByKey := map[string][]pipeline.Pin{}
 	for _, p := range from {
 		if keep(p.Key) {
 			fromByKey[p.Key] = append(fromByKey[p.Key], p)
@@ -121,7 +123,7 @@ func compare(fromEnv, toEnv string, from, to []Pin, f Filter) (*planSets, error)
 			toKeys[p.Key] = true
 		}
 	}
-	source := map[string]Pin{}
+	source := map[string]pipeline.Pin{}
 	for k, pins := range fromByKey {
 		conflict := false
 		for _, p := range pins[1:] {
@@ -149,7 +151,7 @@ func compare(fromEnv, toEnv string, from, to []Pin, f Filter) (*planSets, error)
 			}
 			continue
 		}
-		c := Change{Key: p.Key, Kind: p.Kind, Field: p.Field, File: p.File, Line: p.Line, Current: p.Value, New: src.Value, pin: p, tag: src.tag}
+		c := Change{Key: p.Key, Kind: p.Kind, Field: p.Field, File: p.File, Line: p.Line, Current: p.Value, New: src.Value, pin: p, tag: src.Tag()}
 		if p.Value == src.Value {
 			ps.Unchanged = append(ps.Unchanged, c)
 		} else {
@@ -161,16 +163,16 @@ func compare(fromEnv, toEnv string, from, to []Pin, f Filter) (*planSets, error)
 	}
 	sort.Strings(ps.Excluded)
 	sort.Slice(ps.Conflicts, func(i, j int) bool { return ps.Conflicts[i].Key < ps.Conflicts[j].Key })
-	sortPins(ps.OnlyInFrom)
-	sortPins(ps.OnlyInTo)
+	pipeline.SortPins(ps.OnlyInFrom)
+	pipeline.SortPins(ps.OnlyInTo)
 	return ps, nil
 }
 
-// editsByFile groups the changes by file, as edits for applyEdits.
-func editsByFile(changes []Change) map[string][]pinEdit {
-	out := map[string][]pinEdit{}
+// editsByFile groups the changes by file, as edits for pipeline.ApplyEdits.
+func editsByFile(changes []Change) map[string][]pipeline.Edit {
+	out := map[string][]pipeline.Edit{}
 	for _, c := range changes {
-		out[c.File] = append(out[c.File], pinEdit{Pin: c.pin, Value: c.New, Tag: c.tag})
+		out[c.File] = append(out[c.File], pipeline.Edit{Pin: c.pin, Value: c.New, Tag: c.tag})
 	}
 	return out
 }

@@ -3,15 +3,17 @@ package promote
 import (
 	"strings"
 	"testing"
+
+	"github.com/c5c3/kubectl-c5c3/pipeline"
 )
 
-func pin(key, file, value string, line int) Pin {
+func pin(key, file, value string, line int) pipeline.Pin {
 	kind, _, _ := strings.Cut(key, "/")
-	return Pin{Key: key, Kind: kind, File: file, Line: line, Value: value, tag: "!!str"}
+	return pipeline.Pin{Key: key, Kind: kind, File: file, Line: line, Value: value}
 }
 
 func TestCompare(t *testing.T) {
-	from := []Pin{
+	from := []pipeline.Pin{
 		pin("HelmRelease/keystone/keystone", "apps/keystone/staging/hr.yaml", "1.3.0", 10),
 		pin("image/ghcr.io/c5c3/keystone/newTag", "apps/keystone/staging/kustomization.yaml", "2025.1-p2", 8),
 		pin("image/ghcr.io/c5c3/keystone/newTag", "clusters/staging/kustomization.yaml", "2025.1-p2", 4), // same value twice: fine
@@ -21,7 +23,7 @@ func TestCompare(t *testing.T) {
 		pin("OCIRepository/m/tag", "clusters/staging/other.yaml", "v0.6.0", 5),
 		pin("FluxInstance/flux", "clusters/staging/flux.yaml", "2.7.x", 9),
 	}
-	to := []Pin{
+	to := []pipeline.Pin{
 		pin("HelmRelease/keystone/keystone", "apps/keystone/production/hr.yaml", "1.2.0", 10),
 		pin("HelmRelease/keystone/keystone", "apps/keystone/production/hr2.yaml", "1.1.0", 3), // every occurrence moves
 		pin("image/ghcr.io/c5c3/keystone/newTag", "apps/keystone/production/kustomization.yaml", "2025.1-p2", 8),
@@ -41,7 +43,7 @@ func TestCompare(t *testing.T) {
 		}
 		return strings.Join(s, "\n")
 	}
-	keys := func(ps []Pin) string {
+	keys := func(ps []pipeline.Pin) string {
 		var s []string
 		for _, p := range ps {
 			s = append(s, p.Key)
@@ -83,37 +85,16 @@ func TestCompare(t *testing.T) {
 	}
 }
 
-func TestCommitOf(t *testing.T) {
-	sha := "0123456789abcdef0123456789abcdef01234567"
-	for rev, want := range map[string]string{
-		"main@sha1:" + sha:                sha,
-		"sha1:" + sha:                     sha,
-		"refs/tags/v1@sha1:" + sha:        sha,
-		"main/" + sha:                     sha,
-		"v1.0.0@sha256:" + sha + sha[:24]: sha + sha[:24],
-	} {
-		got, err := CommitOf(rev)
-		if err != nil || got != want {
-			t.Errorf("CommitOf(%q) = %q, %v", rev, got, err)
-		}
-	}
-	for _, bad := range []string{"", "main", "6.5.0", "sha256:xyz"} {
-		if _, err := CommitOf(bad); err == nil {
-			t.Errorf("CommitOf(%q) did not fail", bad)
-		}
-	}
-}
-
 func TestCommitMessageAndBody(t *testing.T) {
 	p := &Plan{
 		From: FromSide{Environment: "staging", Revision: "live", Commit: "0123456789abcdef0123456789abcdef01234567"},
 		To:   ToSide{Environment: "production", Base: "origin/main"},
 		Changes: []Change{
-			{Key: "HelmRelease/keystone/keystone", Kind: KindHelmRelease, File: "a.yaml", Line: 3, Current: "1.2.0", New: "1.3.0"},
-			{Key: "image/ghcr.io/c5c3/keystone/newTag", Kind: KindImage, File: "k.yaml", Line: 8, Current: "p1", New: "p2"},
-			{Key: "image/ghcr.io/c5c3/keystone/newTag", Kind: KindImage, File: "k2.yaml", Line: 8, Current: "p1", New: "p2"},
+			{Key: "HelmRelease/keystone/keystone", Kind: pipeline.KindHelmRelease, File: "a.yaml", Line: 3, Current: "1.2.0", New: "1.3.0"},
+			{Key: "image/ghcr.io/c5c3/keystone/newTag", Kind: pipeline.KindImage, File: "k.yaml", Line: 8, Current: "p1", New: "p2"},
+			{Key: "image/ghcr.io/c5c3/keystone/newTag", Kind: pipeline.KindImage, File: "k2.yaml", Line: 8, Current: "p1", New: "p2"},
 		},
-		OnlyInFrom: []Pin{{Key: "setter/debug"}},
+		OnlyInFrom: []pipeline.Pin{{Key: "setter/debug"}},
 	}
 	want := `promote(staging → production): 2 pins (1 HelmRelease, 1 image)
 

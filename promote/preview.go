@@ -6,6 +6,7 @@ import (
 
 	"github.com/c5c3/kubectl-c5c3/diff"
 	"github.com/c5c3/kubectl-c5c3/fleet"
+	"github.com/c5c3/kubectl-c5c3/pipeline"
 )
 
 // preview runs the diff engine on the edited worktree against To's hub
@@ -16,7 +17,7 @@ func (r *run) preview(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	kss, err := SelectKustomizations(f, r.toEnv, r.origin)
+	kss, err := pipeline.SelectKustomizations(f, r.toEnv, r.origin)
 	if err != nil {
 		return fmt.Errorf("--diff: %w", err)
 	}

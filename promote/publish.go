@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/c5c3/kubectl-c5c3/internal/gitrepo"
+	"github.com/c5c3/kubectl-c5c3/pipeline"
 )
 
 // commit commits the edit in the worktree, points the branch at it and
@@ -45,24 +46,24 @@ func (r *run) commit(ctx context.Context) error {
 	if !r.o.Push {
 		return nil
 	}
-	r.logf("pushing %s to %s", r.branch, PushRemote)
-	if err := r.git.PushBranch(ctx, PushRemote, r.branch, r.o.Force); err != nil {
+	r.logf("pushing %s to %s", r.branch, pipeline.PushRemote)
+	if err := r.git.PushBranch(ctx, pipeline.PushRemote, r.branch, r.o.Force); err != nil {
 		if next, err := r.settlePush(ctx, out, err); !next {
 			return err
 		}
 	}
-	out.Pushed, out.Remote = true, PushRemote
+	out.Pushed, out.Remote = true, pipeline.PushRemote
 	if !r.o.OpenPR {
 		return nil
 	}
 	body, err := r.requestBody()
 	if err != nil {
-		return fmt.Errorf("branch %s is pushed to %s, but writing the pull request body failed: %w", r.branch, PushRemote, err)
+		return fmt.Errorf("branch %s is pushed to %s, but writing the pull request body failed: %w", r.branch, pipeline.PushRemote, err)
 	}
 	pr, err := openPullRequest(ctx, r.o.PullRequest, r.remote, r.branch, baseBranch(ctx, r.git, r.plan.To.Base),
 		strings.SplitN(msg, "\n", 2)[0], body)
 	if err != nil {
-		return fmt.Errorf("branch %s is pushed to %s, but %w", r.branch, PushRemote, err)
+		return fmt.Errorf("branch %s is pushed to %s, but %w", r.branch, pipeline.PushRemote, err)
 	}
 	out.PullRequest = pr
 	st := evidenceStatus(r.plan)

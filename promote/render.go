@@ -9,6 +9,7 @@ import (
 
 	"github.com/c5c3/kubectl-c5c3/diff"
 	"github.com/c5c3/kubectl-c5c3/internal/printers"
+	"github.com/c5c3/kubectl-c5c3/pipeline"
 )
 
 // commitMessage is the promotion commit's message: a subject
@@ -116,7 +117,7 @@ func WriteText(w io.Writer, p *Plan, files bool, pal printers.Palette) error {
 	} else {
 		fmt.Fprintf(&b, "nothing to promote: %s already has the values of %s\n\n", p.To.Environment, p.From.Environment)
 	}
-	oneSide := func(title string, pins []Pin) {
+	oneSide := func(title string, pins []pipeline.Pin) {
 		if len(pins) == 0 {
 			return
 		}
@@ -210,7 +211,7 @@ func pullRequestBody(p *Plan) (string, error) {
 		fmt.Fprintf(&b, "| `%s` | %s | `%s:%d` | `%s` | `%s` |\n", mdCell(c.Key), c.Kind, mdCell(c.File), c.Line, mdCell(c.Current), mdCell(c.New))
 	}
 	b.WriteString("\n")
-	list := func(title string, pins []Pin) {
+	list := func(title string, pins []pipeline.Pin) {
 		if len(pins) == 0 {
 			return
 		}

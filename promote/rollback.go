@@ -10,6 +10,7 @@ import (
 	"github.com/c5c3/kubectl-c5c3/fleet"
 	"github.com/c5c3/kubectl-c5c3/internal/gitrepo"
 	"github.com/c5c3/kubectl-c5c3/internal/printers"
+	"github.com/c5c3/kubectl-c5c3/pipeline"
 )
 
 // RevisionRollback is the plan's from.revision for a rollback.
@@ -49,7 +50,7 @@ type RollbackOptions struct {
 	Branch                                     string
 	PullRequest                                PullRequestOptions
 	// Fleet discovers the environment's hub, for --diff.
-	Fleet func(ctx context.Context, env *Environment) (*fleet.Fleet, error)
+	Fleet func(ctx context.Context, env *pipeline.Environment) (*fleet.Fleet, error)
 	// Log receives progress lines; nil discards them.
 	Log io.Writer
 }

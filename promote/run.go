@@ -8,6 +8,7 @@ import (
 
 	"github.com/c5c3/kubectl-c5c3/fleet"
 	"github.com/c5c3/kubectl-c5c3/internal/gitrepo"
+	"github.com/c5c3/kubectl-c5c3/pipeline"
 )
 
 // Run plans the promotion and, unless DryRun, commits it on a new branch,
@@ -39,8 +40,8 @@ type run struct {
 	log  io.Writer
 	plan *Plan
 
-	cfg            *Config
-	fromEnv, toEnv *Environment
+	cfg            *pipeline.Config
+	fromEnv, toEnv *pipeline.Environment
 	origin         string
 	remote         gitrepo.Remote
 	branch         string
@@ -120,7 +121,7 @@ func (r *run) loadConfig(ctx context.Context) (base, baseCommit string, err erro
 	if base, baseCommit, err = r.readConfig(ctx); err != nil {
 		return "", "", err
 	}
-	if err := r.cfg.checkPromotion(r.o.From, r.o.To); err != nil {
+	if err := r.cfg.CheckPromotion(r.o.From, r.o.To); err != nil {
 		return "", "", err
 	}
 	r.fromEnv, _ = r.cfg.Environment(r.o.From)
@@ -145,17 +146,17 @@ func (r *run) readConfig(ctx context.Context) (base, baseCommit string, err erro
 	if baseCommit, err = r.git.Commit(ctx, base); err != nil {
 		return "", "", fmt.Errorf("--base: %w", err)
 	}
-	data, ok, err := r.git.Show(ctx, baseCommit, ConfigFile)
+	data, ok, err := r.git.Show(ctx, baseCommit, pipeline.ConfigFile)
 	if err != nil {
 		return "", "", err
 	}
 	if !ok {
-		return "", "", fmt.Errorf("no %s at the root of %s (%s): declare the environments there (see the README)", ConfigFile, base, short(baseCommit))
+		return "", "", fmt.Errorf("no %s at the root of %s (%s): declare the environments there (see the README)", pipeline.ConfigFile, base, short(baseCommit))
 	}
-	if r.cfg, err = ParseConfig(ConfigFile+" (at "+base+")", data); err != nil {
+	if r.cfg, err = pipeline.ParseConfig(pipeline.ConfigFile+" (at "+base+")", data); err != nil {
 		return "", "", err
 	}
-	if r.origin, err = gitrepo.RemoteURL(top, PushRemote); err != nil {
+	if r.origin, err = gitrepo.RemoteURL(top, pipeline.PushRemote); err != nil {
 		return "", "", err
 	}
 	return base, baseCommit, nil
@@ -164,10 +165,10 @@ func (r *run) readConfig(ctx context.Context) (base, baseCommit string, err erro
 // newPlan starts the plan with empty (never null) lists.
 func (r *run) newPlan(base, baseCommit string) {
 	r.plan = &Plan{
-		APIVersion: APIVersion, Kind: PlanKind, DryRun: r.o.DryRun,
+		APIVersion: pipeline.APIVersion, Kind: PlanKind, DryRun: r.o.DryRun,
 		From:    FromSide{Environment: r.fromEnv.Name, Revision: r.o.FromRevision},
 		To:      ToSide{Environment: r.toEnv.Name, Base: base, BaseCommit: baseCommit},
-		Changes: []Change{}, Unchanged: []Change{}, OnlyInFrom: []Pin{}, OnlyInTo: []Pin{},
+		Changes: []Change{}, Unchanged: []Change{}, OnlyInFrom: []pipeline.Pin{}, OnlyInTo: []pipeline.Pin{},
 		Conflicts: []Conflict{}, Excluded: []string{}, Files: []FileDiff{},
 	}
 	if r.plan.From.Revision == "" {
@@ -181,7 +182,7 @@ func (r *run) checkPublishing() error {
 		return nil
 	}
 	if r.o.Push && r.origin == "" {
-		return fmt.Errorf("--push: the checkout %s has no %q remote", r.git.Dir, PushRemote)
+		return fmt.Errorf("--push: the checkout %s has no %q remote", r.git.Dir, pipeline.PushRemote)
 	}
 	if r.o.OpenPR {
 		var err error
@@ -208,15 +209,15 @@ func (r *run) chooseBranch(ctx context.Context, fromCommit string) error {
 }
 
 // fromPins reads From's pins at its commit, from git.
-func (r *run) fromPins(ctx context.Context, commit string) ([]Pin, error) {
-	files, err := r.git.ReadTree(ctx, commit, func(p string) bool { return IsYAML(p) && r.fromEnv.Under(p) })
+func (r *run) fromPins(ctx context.Context, commit string) ([]pipeline.Pin, error) {
+	files, err := r.git.ReadTree(ctx, commit, func(p string) bool { return pipeline.IsYAML(p) && r.fromEnv.Under(p) })
 	if err != nil {
 		return nil, err
 	}
 	if len(files) == 0 {
 		return nil, noFilesError(r.fromEnv, commit)
 	}
-	pins, err := Scan(files)
+	pins, err := pipeline.Scan(files)
 	if err != nil {
 		return nil, fmt.Errorf("%s at %s: %w", r.fromEnv.Name, short(commit), err)
 	}
@@ -225,7 +226,7 @@ func (r *run) fromPins(ctx context.Context, commit string) ([]Pin, error) {
 
 // toPins checks the base out into a temporary worktree and reads To's pins
 // there (the files are edited in place later).
-func (r *run) toPins(ctx context.Context, baseCommit string) ([]Pin, error) {
+func (r *run) toPins(ctx context.Context, baseCommit string) ([]pipeline.Pin, error) {
 	var err error
 	if r.wt, err = r.git.AddWorktree(ctx, baseCommit); err != nil {
 		return nil, err
@@ -241,19 +242,19 @@ func (r *run) toPins(ctx context.Context, baseCommit string) ([]Pin, error) {
 	for _, f := range files {
 		r.toFiles[f.Path] = f.Data
 	}
-	pins, err := Scan(files)
+	pins, err := pipeline.Scan(files)
 	if err != nil {
 		return nil, fmt.Errorf("%s at %s: %w", r.toEnv.Name, short(baseCommit), err)
 	}
 	return pins, nil
 }
 
-func noFilesError(env *Environment, commit string) error {
-	return fmt.Errorf("%s at %s has no YAML file under its paths (%s): check them in %s", env.Name, short(commit), strings.Join(env.Paths, ", "), ConfigFile)
+func noFilesError(env *pipeline.Environment, commit string) error {
+	return fmt.Errorf("%s at %s has no YAML file under its paths (%s): check them in %s", env.Name, short(commit), strings.Join(env.Paths, ", "), pipeline.ConfigFile)
 }
 
 // compare fills the plan's sets and summary.
-func (r *run) compare(fromPins, toPins []Pin) error {
+func (r *run) compare(fromPins, toPins []pipeline.Pin) error {
 	sets, err := compare(r.fromEnv.Name, r.toEnv.Name, fromPins, toPins, r.o.Filter)
 	if err != nil {
 		return err
@@ -274,7 +275,7 @@ func nonNil[T any](s []T) []T {
 }
 
 // fleetOf discovers an environment's hub once.
-func (r *run) fleetOf(ctx context.Context, env *Environment) (*fleet.Fleet, error) {
+func (r *run) fleetOf(ctx context.Context, env *pipeline.Environment) (*fleet.Fleet, error) {
 	if f := r.fleets[env.Context]; f != nil {
 		return f, nil
 	}
@@ -303,7 +304,7 @@ func (r *run) sourceCommit(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	kss, err := SelectKustomizations(f, r.fromEnv, r.origin)
+	kss, err := pipeline.SelectKustomizations(f, r.fromEnv, r.origin)
 	if err != nil {
 		return "", err
 	}

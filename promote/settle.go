@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/c5c3/kubectl-c5c3/internal/gitrepo"
+	"github.com/c5c3/kubectl-c5c3/pipeline"
 )
 
 // signalGrace is how long settlePush waits for the command's own notice
@@ -42,9 +43,9 @@ func (r *run) settlePush(ctx context.Context, out *Outcome, pushErr error) (next
 	landed, askErr := r.pushLanded(out.Commit)
 	switch {
 	case askErr == nil && landed:
-		out.Pushed, out.Remote = true, PushRemote
+		out.Pushed, out.Remote = true, pipeline.PushRemote
 		out.Note = fmt.Sprintf("pushing %s to %s %s after the push landed: %s has %s at %s; the local branch stays",
-			r.branch, PushRemote, how, PushRemote, r.branch, short(out.Commit))
+			r.branch, pipeline.PushRemote, how, pipeline.PushRemote, r.branch, short(out.Commit))
 		r.logf("%s", out.Note)
 		if ctx.Err() == nil {
 			return true, nil
@@ -57,11 +58,11 @@ func (r *run) settlePush(ctx context.Context, out *Outcome, pushErr error) (next
 		restored := r.restoreBranch()
 		r.plan.Result = nil
 		return false, fmt.Errorf("pushing %s to %s %s, %s; asking %s whether the branch arrived failed too (%v): check with `git ls-remote %s refs/heads/%s`, and if it is at %s there, delete it with `git push %s --delete %s`: %w",
-			r.branch, PushRemote, how, restored, PushRemote, askErr, PushRemote, r.branch, short(out.Commit), PushRemote, r.branch, pushErr)
+			r.branch, pipeline.PushRemote, how, restored, pipeline.PushRemote, askErr, pipeline.PushRemote, r.branch, short(out.Commit), pipeline.PushRemote, r.branch, pushErr)
 	default:
 		restored := r.restoreBranch()
 		r.plan.Result = nil
-		return false, fmt.Errorf("pushing %s to %s %s (%s does not have it), %s: %w", r.branch, PushRemote, how, PushRemote, restored, pushErr)
+		return false, fmt.Errorf("pushing %s to %s %s (%s does not have it), %s: %w", r.branch, pipeline.PushRemote, how, pipeline.PushRemote, restored, pushErr)
 	}
 }
 

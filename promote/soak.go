@@ -8,6 +8,8 @@ import (
 	"github.com/fluxcd/pkg/apis/meta"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/c5c3/kubectl-c5c3/pipeline"
 )
 
 // checkSoak is the soak gate: every hub Kustomization and delivered object
@@ -57,7 +59,7 @@ func checkSoak(h *HealthCheck, kss []*kustomizev1.Kustomization, now time.Time, 
 	case least < 0:
 		g.Evidence = "nothing runs Ready at its revision"
 	case minSoak == 0:
-		g.Evidence = fmt.Sprintf("no minimum (--min-soak, minSoak in %s); least soaked: %s, Ready at its revision since %s", ConfigFile, h.LeastSoaked, leastSince)
+		g.Evidence = fmt.Sprintf("no minimum (--min-soak, minSoak in %s); least soaked: %s, Ready at its revision since %s", pipeline.ConfigFile, h.LeastSoaked, leastSince)
 	default:
 		g.Evidence = fmt.Sprintf("least soaked: %s, Ready at its revision for %s (since %s); --min-soak %s", h.LeastSoaked, h.Soaked, leastSince, h.MinSoak)
 	}

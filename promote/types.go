@@ -8,6 +8,7 @@ import (
 
 	"github.com/c5c3/kubectl-c5c3/diff"
 	"github.com/c5c3/kubectl-c5c3/fleet"
+	"github.com/c5c3/kubectl-c5c3/pipeline"
 )
 
 // Where the pins of the source environment are read (--from-revision).
@@ -18,8 +19,9 @@ const (
 	RevisionHEAD = "HEAD"
 )
 
-// PushRemote is the git remote promote pushes to.
-const PushRemote = "origin"
+// PlanKind is the kind of `promote -o json` (apiVersion
+// pipeline.APIVersion).
+const PlanKind = "PromotionPlan"
 
 // Options describe one promotion.
 type Options struct {
@@ -64,7 +66,7 @@ type Options struct {
 	Diff bool
 	// Fleet discovers the hub of an environment (its kubeconfig context).
 	// It is called only when a health check or --diff needs a hub.
-	Fleet func(ctx context.Context, env *Environment) (*fleet.Fleet, error)
+	Fleet func(ctx context.Context, env *pipeline.Environment) (*fleet.Fleet, error)
 	// Log receives progress lines; nil discards them.
 	Log io.Writer
 }
@@ -82,9 +84,9 @@ type Plan struct {
 	// Unchanged are the values of To that already match.
 	Unchanged []Change `json:"unchanged"`
 	// OnlyInFrom are keys From has and To lacks: reported, not added.
-	OnlyInFrom []Pin `json:"onlyInFrom"`
+	OnlyInFrom []pipeline.Pin `json:"onlyInFrom"`
 	// OnlyInTo are keys To has and From lacks: kept as they are.
-	OnlyInTo []Pin `json:"onlyInTo"`
+	OnlyInTo []pipeline.Pin `json:"onlyInTo"`
 	// Conflicts are keys with several values within From: not promoted.
 	Conflicts []Conflict `json:"conflicts"`
 	// Excluded are keys left out by --only/--exclude.

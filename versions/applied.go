@@ -12,17 +12,17 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/c5c3/kubectl-c5c3/promote"
+	"github.com/c5c3/kubectl-c5c3/pipeline"
 )
 
 // objectGroups are the API groups of the pin kinds whose objects report
 // what they applied in their status.
 var objectGroups = map[string]string{
-	promote.KindHelmRelease:   "helm.toolkit.fluxcd.io",
-	promote.KindOCIRepository: "source.toolkit.fluxcd.io",
-	promote.KindGitRepository: "source.toolkit.fluxcd.io",
-	promote.KindHelmChart:     "source.toolkit.fluxcd.io",
-	promote.KindFluxInstance:  "fluxcd.controlplane.io",
+	pipeline.KindHelmRelease:   "helm.toolkit.fluxcd.io",
+	pipeline.KindOCIRepository: "source.toolkit.fluxcd.io",
+	pipeline.KindGitRepository: "source.toolkit.fluxcd.io",
+	pipeline.KindHelmChart:     "source.toolkit.fluxcd.io",
+	pipeline.KindFluxInstance:  "fluxcd.controlplane.io",
 }
 
 // workloadKinds are the kinds whose containers say which images run.
@@ -67,7 +67,7 @@ func (b *builder) cell(ctx context.Context, ed *envData, key string) Cell {
 
 // objectTargets reads the status of the objects named like the pin that
 // the environment's appliers list in their inventories.
-func (b *builder) objectTargets(ctx context.Context, ed *envData, key string, pins []promote.Pin, c *Cell) {
+func (b *builder) objectTargets(ctx context.Context, ed *envData, key string, pins []pipeline.Pin, c *Cell) {
 	kind := pins[0].Kind
 	name := strings.Split(key, "/")[1]
 	field := strings.TrimPrefix(pins[0].Field, "spec.ref.")
@@ -87,7 +87,7 @@ func (b *builder) objectTargets(ctx context.Context, ed *envData, key string, pi
 				if t.Applied == "" {
 					t.Error = t.Object + " reports nothing applied yet"
 				}
-				if kind == promote.KindHelmRelease && a.cluster.Hub {
+				if kind == pipeline.KindHelmRelease && a.cluster.Hub {
 					t.Cluster = b.helmTarget(ed, u)
 				}
 				if !anyMatch(values, t.Applied) {
@@ -130,7 +130,7 @@ func (b *builder) get(ctx context.Context, ed *envData, a *applier, gvk schema.G
 // of the pin's field.
 func appliedValue(kind, field string, u *unstructured.Unstructured) string {
 	switch kind {
-	case promote.KindHelmRelease:
+	case pipeline.KindHelmRelease:
 		history, _, _ := unstructured.NestedSlice(u.Object, "status", "history")
 		if len(history) > 0 {
 			if h, ok := history[0].(map[string]any); ok {
@@ -139,11 +139,11 @@ func appliedValue(kind, field string, u *unstructured.Unstructured) string {
 			}
 		}
 		return ""
-	case promote.KindFluxInstance:
+	case pipeline.KindFluxInstance:
 		rev, _, _ := unstructured.NestedString(u.Object, "status", "lastAppliedRevision")
 		name, _ := revisionParts(rev)
 		return name
-	case promote.KindHelmChart:
+	case pipeline.KindHelmChart:
 		rev, _, _ := unstructured.NestedString(u.Object, "status", "artifact", "revision")
 		name, _ := revisionParts(rev)
 		return name
@@ -155,7 +155,7 @@ func appliedValue(kind, field string, u *unstructured.Unstructured) string {
 // attemptedValue is status.lastAttemptedRevision of a HelmRelease (a chart
 // version) or FluxInstance (a version@digest), as a version.
 func attemptedValue(kind string, u *unstructured.Unstructured) string {
-	if kind != promote.KindHelmRelease && kind != promote.KindFluxInstance {
+	if kind != pipeline.KindHelmRelease && kind != pipeline.KindFluxInstance {
 		return ""
 	}
 	rev, _, _ := unstructured.NestedString(u.Object, "status", "lastAttemptedRevision")
@@ -179,9 +179,9 @@ func (b *builder) helmTarget(ed *envData, u *unstructured.Unstructured) string {
 // fileTargets compares image and setter pins with the same pins at the
 // commit each applier whose path holds their files applied, and reads the
 // running images of its workloads.
-func (b *builder) fileTargets(ctx context.Context, ed *envData, key string, pins []promote.Pin, c *Cell) {
+func (b *builder) fileTargets(ctx context.Context, ed *envData, key string, pins []pipeline.Pin, c *Cell) {
 	for _, a := range ed.appliers {
-		var mine []promote.Pin
+		var mine []pipeline.Pin
 		for _, p := range pins {
 			if under(p.File, a.path) {
 				mine = append(mine, p)
@@ -206,7 +206,7 @@ func (b *builder) fileTargets(ctx context.Context, ed *envData, key string, pins
 		if len(applied) == 0 || !allMatch(want, applied) {
 			t.Skew = addSkew(t.Skew, SkewGitApplied)
 		}
-		if pins[0].Kind == promote.KindImage {
+		if pins[0].Kind == pipeline.KindImage {
 			b.running(ctx, ed, a, key, applied, &t)
 		}
 		c.Targets = append(c.Targets, t)
@@ -295,7 +295,7 @@ func (b *builder) pipeline(ctx context.Context, cell, prev *Cell, prevName strin
 	}
 }
 
-func pinValues(pins []promote.Pin) []string {
+func pinValues(pins []pipeline.Pin) []string {
 	out := make([]string, 0, len(pins))
 	for _, p := range pins {
 		out = append(out, p.Value)
@@ -303,8 +303,8 @@ func pinValues(pins []promote.Pin) []string {
 	return out
 }
 
-func underPins(pins []promote.Pin, dir string) []promote.Pin {
-	var out []promote.Pin
+func underPins(pins []pipeline.Pin, dir string) []pipeline.Pin {
+	var out []pipeline.Pin
 	for _, p := range pins {
 		if under(p.File, dir) {
 			out = append(out, p)

@@ -13,7 +13,7 @@ import (
 
 	"github.com/c5c3/kubectl-c5c3/fleet"
 	"github.com/c5c3/kubectl-c5c3/internal/gitrepo"
-	"github.com/c5c3/kubectl-c5c3/promote"
+	"github.com/c5c3/kubectl-c5c3/pipeline"
 )
 
 // Build reads the checkout and every environment's hub and returns the
@@ -22,7 +22,7 @@ import (
 // that cannot be read is recorded in its Environment (Summary.Errors) and a
 // spoke that cannot be reached in the targets it concerns.
 func Build(ctx context.Context, o Options) (*Matrix, error) {
-	b := &builder{o: o, pins: map[string]map[string][]promote.Pin{}, fleets: map[string]*fleetResult{}}
+	b := &builder{o: o, pins: map[string]map[string][]pipeline.Pin{}, fleets: map[string]*fleetResult{}}
 	return b.build(ctx)
 }
 
@@ -30,8 +30,8 @@ type builder struct {
 	o      Options
 	git    *gitrepo.Git
 	commit string
-	pins   map[string]map[string][]promote.Pin // by commit and environment, then key
-	fleets map[string]*fleetResult             // by kubeconfig context
+	pins   map[string]map[string][]pipeline.Pin // by commit and environment, then key
+	fleets map[string]*fleetResult              // by kubeconfig context
 }
 
 type fleetResult struct {
@@ -41,9 +41,9 @@ type fleetResult struct {
 
 // envData is one environment being read.
 type envData struct {
-	cfg      *promote.Environment
+	cfg      *pipeline.Environment
 	out      *Environment
-	pins     map[string][]promote.Pin // at the read commit, by key
+	pins     map[string][]pipeline.Pin // at the read commit, by key
 	fleet    *fleet.Fleet
 	appliers []*applier
 	probes   map[string]fleet.ProbeResult
@@ -54,9 +54,9 @@ type envData struct {
 type applier struct {
 	ks      *kustomizev1.Kustomization
 	cluster *fleet.Cluster
-	path    string                   // spec.path, cleaned ("" = the root)
-	pins    map[string][]promote.Pin // at the applied commit
-	err     string                   // why pins is nil
+	path    string                    // spec.path, cleaned ("" = the root)
+	pins    map[string][]pipeline.Pin // at the applied commit
+	err     string                    // why pins is nil
 	inv     []invEntry
 }
 
@@ -84,15 +84,15 @@ func (b *builder) build(ctx context.Context) (*Matrix, error) {
 	if b.commit, err = b.git.Commit(ctx, rev); err != nil {
 		return nil, fmt.Errorf("--revision: %w", err)
 	}
-	cfgFile := filepath.Join(top, promote.ConfigFile)
-	data, ok, err := b.git.Show(ctx, b.commit, promote.ConfigFile)
+	cfgFile := filepath.Join(top, pipeline.ConfigFile)
+	data, ok, err := b.git.Show(ctx, b.commit, pipeline.ConfigFile)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		return nil, fmt.Errorf("no %s at %s (%s): declare the environments there (see the README)", promote.ConfigFile, rev, cfgFile)
+		return nil, fmt.Errorf("no %s at %s (%s): declare the environments there (see the README)", pipeline.ConfigFile, rev, cfgFile)
 	}
-	cfg, err := promote.ParseConfig(cfgFile+" (at "+rev+")", data)
+	cfg, err := pipeline.ParseConfig(cfgFile+" (at "+rev+")", data)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +116,7 @@ func (b *builder) build(ctx context.Context) (*Matrix, error) {
 			read[p] = true
 		}
 	}
-	origin, _ := gitrepo.RemoteURL(top, promote.PushRemote)
+	origin, _ := gitrepo.RemoteURL(top, pipeline.PushRemote)
 
 	envs := map[string]*envData{}
 	for _, e := range order {
@@ -134,7 +134,7 @@ func (b *builder) build(ctx context.Context) (*Matrix, error) {
 	}
 
 	m := &Matrix{APIVersion: APIVersion, Kind: Kind, Revision: rev, Commit: b.commit, Environments: []Environment{}, Components: []Component{}}
-	keys := map[string]promote.Pin{}
+	keys := map[string]pipeline.Pin{}
 	for n, ed := range envs {
 		for k, p := range ed.pins {
 			if shown[n] {
@@ -213,9 +213,9 @@ func (s *Summary) count(c *Cell) {
 // pipelineOrder lists the environments in pipeline order — the pipeline's
 // entries, then the others as declared — and names the one before each:
 // its predecessor in the pipeline, or in declaration order without one.
-func pipelineOrder(cfg *promote.Config) ([]*promote.Environment, map[string]string) {
+func pipelineOrder(cfg *pipeline.Config) ([]*pipeline.Environment, map[string]string) {
 	prev := map[string]string{}
-	var order []*promote.Environment
+	var order []*pipeline.Environment
 	in := map[string]bool{}
 	for i, n := range cfg.Pipeline {
 		e, _ := cfg.Environment(n)
@@ -239,20 +239,20 @@ func pipelineOrder(cfg *promote.Config) ([]*promote.Environment, map[string]stri
 }
 
 // pinsAt scans an environment's files at commit (cached).
-func (b *builder) pinsAt(ctx context.Context, commit string, env *promote.Environment) (map[string][]promote.Pin, error) {
+func (b *builder) pinsAt(ctx context.Context, commit string, env *pipeline.Environment) (map[string][]pipeline.Pin, error) {
 	key := commit + "\x00" + env.Name
 	if p, ok := b.pins[key]; ok {
 		return p, nil
 	}
-	files, err := b.git.ReadTree(ctx, commit, func(p string) bool { return promote.IsYAML(p) && env.Under(p) })
+	files, err := b.git.ReadTree(ctx, commit, func(p string) bool { return pipeline.IsYAML(p) && env.Under(p) })
 	if err != nil {
 		return nil, err
 	}
-	pins, err := promote.Scan(files)
+	pins, err := pipeline.Scan(files)
 	if err != nil {
 		return nil, fmt.Errorf("%s at %s: %w", env.Name, short(commit), err)
 	}
-	byKey := map[string][]promote.Pin{}
+	byKey := map[string][]pipeline.Pin{}
 	for _, p := range pins {
 		byKey[p.Key] = append(byKey[p.Key], p)
 	}
@@ -261,7 +261,7 @@ func (b *builder) pinsAt(ctx context.Context, commit string, env *promote.Enviro
 }
 
 // fleetOf discovers an environment's hub, once per kubeconfig context.
-func (b *builder) fleetOf(ctx context.Context, env *promote.Environment) (*fleet.Fleet, error) {
+func (b *builder) fleetOf(ctx context.Context, env *pipeline.Environment) (*fleet.Fleet, error) {
 	if r := b.fleets[env.Context]; r != nil {
 		return r.f, r.err
 	}
@@ -285,7 +285,7 @@ func (b *builder) readHub(ctx context.Context, ed *envData, origin string) {
 		return
 	}
 	ed.fleet = f
-	kss, err := promote.SelectKustomizations(f, ed.cfg, origin)
+	kss, err := pipeline.SelectKustomizations(f, ed.cfg, origin)
 	if err != nil {
 		ed.out.Error = err.Error()
 		return
@@ -362,7 +362,7 @@ func (b *builder) newApplier(ctx context.Context, ed *envData, ks *kustomizev1.K
 		a.err = a.id() + " has applied no revision yet"
 		return a
 	}
-	commit, err := promote.CommitOf(rev)
+	commit, err := fleet.CommitOf(rev)
 	if err != nil {
 		a.err = a.id() + ": " + err.Error()
 		return a
@@ -380,7 +380,7 @@ func (b *builder) newApplier(ctx context.Context, ed *envData, ks *kustomizev1.K
 func (a *applier) summary() Applier {
 	out := Applier{Namespace: a.ks.Namespace, Name: a.ks.Name, Path: a.ks.Spec.Path, Cluster: a.cluster.Name,
 		AppliedRevision: a.ks.Status.LastAppliedRevision, Error: a.err}
-	if c, err := promote.CommitOf(out.AppliedRevision); err == nil {
+	if c, err := fleet.CommitOf(out.AppliedRevision); err == nil {
 		out.Commit = c
 	}
 	return out

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/c5c3/kubectl-c5c3/fleet"
-	"github.com/c5c3/kubectl-c5c3/promote"
+	"github.com/c5c3/kubectl-c5c3/pipeline"
 )
 
 const testConfig = `apiVersion: c5c3.cobaltcore.io/v1alpha1
@@ -68,7 +68,7 @@ func repo(t *testing.T, steps ...map[string]string) string {
 	return dir
 }
 
-var noHub = func(context.Context, *promote.Environment) (*fleet.Fleet, error) {
+var noHub = func(context.Context, *pipeline.Environment) (*fleet.Fleet, error) {
 	return nil, errors.New("no hub in this test")
 }
 

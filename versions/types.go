@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/c5c3/kubectl-c5c3/fleet"
-	"github.com/c5c3/kubectl-c5c3/promote"
+	"github.com/c5c3/kubectl-c5c3/pipeline"
 )
 
 // APIVersion and Kind of the `versions -o json|yaml` schema.
@@ -38,7 +38,7 @@ type Options struct {
 	// pipeline check, but not shown.
 	Environments []string
 	// Fleet discovers the hub of an environment (its kubeconfig context).
-	Fleet func(ctx context.Context, env *promote.Environment) (*fleet.Fleet, error)
+	Fleet func(ctx context.Context, env *pipeline.Environment) (*fleet.Fleet, error)
 }
 
 // Matrix is the result. Its JSON form is the documented schema of

@@ -1,4 +1,4 @@
-package promote
+package pipeline
 
 import (
 	"bytes"
@@ -16,13 +16,12 @@ import (
 // ConfigFile is the name of the promotion config at the gitops repo root.
 const ConfigFile = "c5c3.yaml"
 
-// APIVersion and the kinds of the promote schemas.
+// APIVersion of c5c3.yaml and of the promote schemas, and the kind of
+// c5c3.yaml.
 const (
 	APIVersion = "c5c3.cobaltcore.io/v1alpha1"
 	// ConfigKind is the kind of c5c3.yaml.
 	ConfigKind = "Promotion"
-	// PlanKind is the kind of `promote -o json`.
-	PlanKind = "PromotionPlan"
 )
 
 // Config is c5c3.yaml: the environments of the repo and the order in which
@@ -66,7 +65,7 @@ func (e *Environment) SoakMinimum() time.Duration {
 var (
 	envNameRE  = regexp.MustCompile(`^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$`)
 	dns1123RE  = regexp.MustCompile(`^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$`)
-	notFoundRE = regexp.MustCompile(`^(line \d+): field (\S+) not found in type promote\.(\w+)$`)
+	notFoundRE = regexp.MustCompile(`^(line \d+): field (\S+) not found in type pipeline\.(\w+)$`)
 )
 
 // knownFields names the fields each config type accepts, for errors.
@@ -197,10 +196,10 @@ func (c *Config) Environment(name string) (*Environment, error) {
 	return nil, fmt.Errorf("no environment %q in %s (declared: %s)", name, ConfigFile, strings.Join(names, ", "))
 }
 
-// checkPromotion returns an error unless from → to is allowed by the
+// CheckPromotion returns an error unless from → to is allowed by the
 // pipeline: to must directly follow from. Without a pipeline any two
 // different environments may be promoted.
-func (c *Config) checkPromotion(from, to string) error {
+func (c *Config) CheckPromotion(from, to string) error {
 	if _, err := c.Environment(from); err != nil {
 		return err
 	}
@@ -232,7 +231,7 @@ func (c *Config) checkPromotion(from, to string) error {
 func (c *Config) Names(after string) []string {
 	var out []string
 	for _, e := range c.Environments {
-		if after == "" || (e.Name != after && c.checkPromotion(after, e.Name) == nil) {
+		if after == "" || (e.Name != after && c.CheckPromotion(after, e.Name) == nil) {
 			out = append(out, e.Name)
 		}
 	}

@@ -1,4 +1,4 @@
-package promote
+package pipeline
 
 import (
 	"bytes"
@@ -17,16 +17,16 @@ func editAll(t *testing.T, f File, values map[string][2]string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var edits []pinEdit
+	var edits []Edit
 	for _, p := range pins {
 		if v, ok := values[p.Key]; ok {
-			edits = append(edits, pinEdit{Pin: p, Value: v[0], Tag: v[1]})
+			edits = append(edits, Edit{Pin: p, Value: v[0], Tag: v[1]})
 		}
 	}
 	if len(edits) != len(values) {
 		t.Fatalf("%d of %d keys found in %s", len(edits), len(values), f.Path)
 	}
-	out, err := applyEdits(f.Data, edits)
+	out, err := ApplyEdits(f.Data, edits)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestApplyEditsRefused(t *testing.T) {
 		t.Fatalf("pins %+v", pins)
 	}
 	for _, p := range pins {
-		_, err := applyEdits(f.Data, []pinEdit{{Pin: p, Value: "x", Tag: "!!str"}})
+		_, err := ApplyEdits(f.Data, []Edit{{Pin: p, Value: "x", Tag: "!!str"}})
 		if err == nil || !strings.Contains(err.Error(), want[p.Key]) || !strings.Contains(err.Error(), f.Path) {
 			t.Errorf("%s: error %v, want %q naming the file", p.Key, err, want[p.Key])
 		}
@@ -170,7 +170,7 @@ func TestApplyEditsAnchorAndTag(t *testing.T) {
 	if err != nil || len(pins) != 1 {
 		t.Fatalf("%v %+v", err, pins)
 	}
-	out, err := applyEdits(src, []pinEdit{{Pin: pins[0], Value: "2.0", Tag: "!!str"}})
+	out, err := ApplyEdits(src, []Edit{{Pin: pins[0], Value: "2.0", Tag: "!!str"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package promote
+package pipeline
 
 import (
 	"bytes"
@@ -69,7 +69,7 @@ func FuzzSplice(f *testing.F) {
 			if i == 4 {
 				break
 			}
-			out, err := applyEdits(data, []pinEdit{{Pin: p, Value: value, Tag: "!!str"}})
+			out, err := ApplyEdits(data, []Edit{{Pin: p, Value: value, Tag: "!!str"}})
 			if err != nil {
 				continue // refusing an edit is allowed; a wrong edit is not
 			}

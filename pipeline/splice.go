@@ -1,4 +1,4 @@
-package promote
+package pipeline
 
 import (
 	"bytes"
@@ -10,8 +10,8 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 )
 
-// pinEdit sets the value of one pin of a file.
-type pinEdit struct {
+// Edit sets the value of one pin of a file.
+type Edit struct {
 	// Pin is the pin as scanned from the file being edited.
 	Pin Pin
 	// Value is the new value.
@@ -21,12 +21,12 @@ type pinEdit struct {
 	Tag string
 }
 
-// applyEdits replaces the scalars of edits in src and returns the new
+// ApplyEdits replaces the scalars of edits in src and returns the new
 // bytes. Only the bytes of each scalar token change: comments (also on the
 // same line), blank lines, document markers, key order, indentation and
 // the quoting style of the scalar are kept. Block scalars and multi-line
 // plain scalars are refused.
-func applyEdits(src []byte, edits []pinEdit) ([]byte, error) {
+func ApplyEdits(src []byte, edits []Edit) ([]byte, error) {
 	type span struct {
 		start, end int
 		text       string

@@ -1,4 +1,4 @@
-package promote
+package pipeline
 
 import (
 	"bytes"
@@ -54,6 +54,10 @@ type Pin struct {
 	flow   bool       // inside a flow collection
 }
 
+// Tag is the YAML tag the pin's value resolved to (e.g. !!str), which an
+// Edit of the same key elsewhere keeps.
+func (p Pin) Tag() string { return p.tag }
+
 // File is one file of the repo: a slash-separated path from the root and
 // its bytes.
 type File = gitrepo.File
@@ -75,12 +79,12 @@ func Scan(files []File) ([]Pin, error) {
 		}
 		pins = append(pins, p...)
 	}
-	sortPins(pins)
+	SortPins(pins)
 	return pins, nil
 }
 
-// sortPins orders pins by key, then file and line.
-func sortPins(pins []Pin) {
+// SortPins orders pins by key, then file and line.
+func SortPins(pins []Pin) {
 	sort.SliceStable(pins, func(i, j int) bool {
 		a, b := pins[i], pins[j]
 		if a.Key != b.Key {

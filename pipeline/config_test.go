@@ -1,4 +1,4 @@
-package promote
+package pipeline
 
 import (
 	"strings"
@@ -25,7 +25,7 @@ func TestParseConfig(t *testing.T) {
 	if len(c.Environments) != 2 || c.Environments[0].Context != "c5c3-staging" || c.Environments[0].Kustomizations[0] != "flux-system/staging-apps" {
 		t.Fatalf("%+v", c)
 	}
-	if err := c.checkPromotion("staging", "production"); err != nil {
+	if err := c.CheckPromotion("staging", "production"); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct{ from, to, want string }{
@@ -33,7 +33,7 @@ func TestParseConfig(t *testing.T) {
 		{"staging", "staging", "cannot promote staging to itself"},
 		{"staging", "qa", `no environment "qa" in c5c3.yaml (declared: staging, production)`},
 	} {
-		if err := c.checkPromotion(tc.from, tc.to); err == nil || err.Error() != tc.want {
+		if err := c.CheckPromotion(tc.from, tc.to); err == nil || err.Error() != tc.want {
 			t.Errorf("%s → %s: %v, want %q", tc.from, tc.to, err, tc.want)
 		}
 	}
