@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/c5c3/kubectl-c5c3/fleet"
+	"github.com/c5c3/kubectl-c5c3/health"
 )
 
 // checkDelivery walks the inventories of the hub Kustomizations (and of the
@@ -126,120 +127,42 @@ func parseInventoryID(id string) (ns, name, group, kind string, ok bool) {
 	return parts[0], parts[1], parts[2], parts[3], true
 }
 
-// readiness fills Ready, Reason and Message and returns the problems of
-// the Ready condition and the observed generation.
-func readiness(oh *ObjectHealth, conds []metav1.Condition, generation, observed int64) []string {
-	c := apimeta.FindStatusCondition(conds, meta.ReadyCondition)
-	if c != nil {
-		oh.Ready = c.Status == metav1.ConditionTrue
-		oh.Reason, oh.Message = c.Reason, c.Message
-	}
-	switch {
-	case c == nil:
-		return []string{"has no Ready condition yet"}
-	case !oh.Ready:
-		return []string{fmt.Sprintf("not Ready: %s: %s", c.Reason, c.Message)}
-	case observed < generation:
-		return []string{fmt.Sprintf("not reconciled since its last change (observed generation %d < %d)", observed, generation)}
-	}
-	return nil
-}
-
 // nestedKustomizationHealth checks a Kustomization delivered by another:
 // Ready, not suspended, at its source's revision and — when its source is
 // the environment's — at the environment's commit.
 func nestedKustomizationHealth(f *fleet.Fleet, ks *kustomizev1.Kustomization, commit string, envSources map[string]bool) ObjectHealth {
 	o := fleet.Object{Kind: fleet.KindKustomization, Kustomization: ks}
-	oh := ObjectHealth{Kind: fleet.KindKustomization, Namespace: ks.Namespace, Name: ks.Name,
-		Cluster: f.TargetOf(ks.Namespace, ks.Spec.KubeConfig).Name, Suspended: ks.Spec.Suspend,
-		Revision: ks.Status.LastAppliedRevision, SourceRevision: f.SourceRevision(o)}
-	oh.Problems = readiness(&oh, ks.Status.Conditions, ks.Generation, ks.Status.ObservedGeneration)
-	if oh.Suspended {
-		oh.Problems = append(oh.Problems, "suspended")
-	}
-	switch {
-	case oh.Revision == "":
-		oh.Problems = append(oh.Problems, "has applied no revision yet")
-	case oh.SourceRevision != "" && oh.Revision != oh.SourceRevision:
-		oh.Problems = append(oh.Problems, fmt.Sprintf("applied revision %s, but its source is at %s: not reconciled to the latest revision", oh.Revision, oh.SourceRevision))
-	case commit != "" && envSources[fleet.KustomizationSource(ks).String()]:
+	h := health.Evaluate(o, f.SourceRevision(o), nil)
+	oh := objectHealth(o, h, f.TargetOf(ks.Namespace, ks.Spec.KubeConfig).Name)
+	oh.Revision = h.Revision
+	if len(h.RevisionProblems) == 0 && commit != "" && envSources[fleet.KustomizationSource(ks).String()] {
 		if c, err := fleet.CommitOf(oh.Revision); err != nil || c != commit {
 			oh.Problems = append(oh.Problems, fmt.Sprintf("applied revision %s, not commit %s that the environment's hub Kustomizations applied", oh.Revision, short(commit)))
 		}
 	}
-	if oh.Ready {
-		since := kustomizationSince(ks)
-		oh.ReadySince = &since
-	}
 	return oh
-}
-
-// kustomizationSince is when a Ready Kustomization started running its
-// applied revision: the later of the Ready condition's transition and the
-// first reconciliation of that revision in status.history (what
-// kustomize-controller ≥ 1.7 records; without it the Ready transition
-// alone is used).
-func kustomizationSince(ks *kustomizev1.Kustomization) metav1.Time {
-	var since metav1.Time
-	if c := apimeta.FindStatusCondition(ks.Status.Conditions, meta.ReadyCondition); c != nil {
-		since = c.LastTransitionTime
-	}
-	for _, s := range ks.Status.History {
-		if s.LastReconciledStatus == meta.ReconciliationSucceededReason && s.Metadata["revision"] == ks.Status.LastAppliedRevision {
-			if s.FirstReconciled.After(since.Time) {
-				since = s.FirstReconciled
-			}
-			break
-		}
-	}
-	return since
 }
 
 // helmReleaseHealth checks a HelmRelease: Ready, not suspended, a deployed
 // release at its source's chart version, not Drifted, tests not failed.
 func helmReleaseHealth(f *fleet.Fleet, o fleet.Object) ObjectHealth {
 	hr := o.HelmRelease
-	oh := ObjectHealth{Kind: fleet.KindHelmRelease, Namespace: hr.Namespace, Name: hr.Name,
-		Cluster: f.TargetOf(hr.Namespace, hr.Spec.KubeConfig).Name, Suspended: hr.Spec.Suspend, SourceRevision: f.SourceRevision(o)}
+	h := health.Evaluate(o, f.SourceRevision(o), nil)
+	oh := objectHealth(o, h, f.TargetOf(hr.Namespace, hr.Spec.KubeConfig).Name)
 	if hr.Spec.Chart != nil {
 		oh.Chart = hr.Spec.Chart.Spec.Chart
 	}
-	oh.Problems = readiness(&oh, hr.Status.Conditions, hr.Generation, hr.Status.ObservedGeneration)
-	if oh.Suspended {
-		oh.Problems = append(oh.Problems, "suspended")
-	}
-	latest := hr.Status.History.Latest()
-	if latest == nil || latest.Status != "deployed" {
-		oh.Problems = append(oh.Problems, "has no deployed release in status.history")
-	} else {
-		oh.Revision = latest.ChartVersion
-		if a := hr.Status.LastAttemptedRevision; a != "" && a != latest.ChartVersion {
-			oh.Problems = append(oh.Problems, fmt.Sprintf("last attempted chart version %s, but %s is deployed", a, latest.ChartVersion))
-		}
-		src := fleet.SourceOf(o)
-		switch {
-		case oh.SourceRevision == "":
-		case src.Kind == "HelmChart" && oh.SourceRevision != latest.ChartVersion:
-			oh.Problems = append(oh.Problems, fmt.Sprintf("runs chart version %s, but its %s is at %s", latest.ChartVersion, src, oh.SourceRevision))
-		case src.Kind == "OCIRepository" && latest.OCIDigest != "" && strings.Contains(oh.SourceRevision, "@") && !strings.HasSuffix(oh.SourceRevision, "@"+latest.OCIDigest):
-			oh.Problems = append(oh.Problems, fmt.Sprintf("runs %s, but its %s is at %s", latest.OCIDigest, src, oh.SourceRevision))
-		}
-	}
-	if c := apimeta.FindStatusCondition(hr.Status.Conditions, helmv2.DriftedCondition); c != nil && c.Status == metav1.ConditionTrue {
-		oh.Problems = append(oh.Problems, "Drifted: "+c.Message)
-	}
-	if c := apimeta.FindStatusCondition(hr.Status.Conditions, helmv2.TestSuccessCondition); c != nil && c.Status == metav1.ConditionFalse {
-		oh.Problems = append(oh.Problems, "tests failed: "+c.Message)
-	}
-	if oh.Ready && latest != nil {
-		since := metav1.Time{}
-		if c := apimeta.FindStatusCondition(hr.Status.Conditions, meta.ReadyCondition); c != nil {
-			since = c.LastTransitionTime
-		}
-		if latest.LastDeployed.After(since.Time) {
-			since = latest.LastDeployed
-		}
-		oh.ReadySince = &since
+	if h.Deployed {
+		oh.Revision = h.Revision
 	}
 	return oh
+}
+
+// objectHealth is what the delivery gate reports of o on cluster from its
+// health h.
+func objectHealth(o fleet.Object, h health.Health, cluster string) ObjectHealth {
+	m := o.Meta()
+	return ObjectHealth{Kind: o.Kind, Namespace: m.GetNamespace(), Name: m.GetName(), Cluster: cluster,
+		Ready: h.IsReady(), Reason: h.Reason, Message: h.Message, Suspended: h.Suspended, SourceRevision: h.SourceRevision,
+		ReadySince: h.ReadySince, Problems: h.Problems()}
 }

@@ -6,11 +6,10 @@ import (
 	"strings"
 
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
-	"github.com/fluxcd/pkg/apis/meta"
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/c5c3/kubectl-c5c3/fleet"
+	"github.com/c5c3/kubectl-c5c3/health"
 	"github.com/c5c3/kubectl-c5c3/pipeline"
 )
 
@@ -101,29 +100,19 @@ func checkHealth(f *fleet.Fleet, env *pipeline.Environment, kss []*kustomizev1.K
 	h := &HealthCheck{Environment: env.Name, Kustomizations: []KustomizationHealth{}}
 	commits := map[string][]string{}
 	for _, ks := range kss {
+		o := fleet.Object{Kind: fleet.KindKustomization, Kustomization: ks}
+		oh := health.Evaluate(o, f.SourceRevision(o), nil)
 		k := KustomizationHealth{
-			Namespace: ks.Namespace, Name: ks.Name, Path: ks.Spec.Path, Suspended: ks.Spec.Suspend,
-			AppliedRevision: ks.Status.LastAppliedRevision,
-			SourceRevision:  f.SourceRevision(fleet.Object{Kind: fleet.KindKustomization, Kustomization: ks}),
+			Namespace: ks.Namespace, Name: ks.Name, Path: ks.Spec.Path, Suspended: oh.Suspended,
+			AppliedRevision: oh.Revision, SourceRevision: oh.SourceRevision,
+			Ready: oh.IsReady(), Reason: oh.Reason, Message: oh.Message,
+			Problems: oh.StateProblems,
 		}
-		if c := apimeta.FindStatusCondition(ks.Status.Conditions, meta.ReadyCondition); c != nil {
-			k.Ready = c.Status == "True"
-			k.Reason, k.Message = c.Reason, c.Message
-		}
-		switch {
-		case k.Reason == "" && !k.Ready:
-			k.Problems = append(k.Problems, "has no Ready condition yet")
-		case !k.Ready:
-			k.Problems = append(k.Problems, fmt.Sprintf("not Ready: %s: %s", k.Reason, k.Message))
-		case ks.Status.ObservedGeneration < ks.Generation:
-			k.Problems = append(k.Problems, fmt.Sprintf("not reconciled since its last change (observed generation %d < %d)", ks.Status.ObservedGeneration, ks.Generation))
-		}
-		if k.Suspended {
-			k.Problems = append(k.Problems, "suspended")
-		}
+		// Only a live promotion needs what runs to be current and at one
+		// commit.
 		if k.AppliedRevision == "" {
 			if live {
-				k.Problems = append(k.Problems, "has applied no revision yet")
+				k.Problems = append(k.Problems, oh.RevisionProblems...)
 			}
 		} else if c, err := fleet.CommitOf(k.AppliedRevision); err != nil {
 			if live {
@@ -133,8 +122,8 @@ func checkHealth(f *fleet.Fleet, env *pipeline.Environment, kss []*kustomizev1.K
 			k.Commit = c
 			commits[c] = append(commits[c], k.ID())
 		}
-		if live && k.SourceRevision != "" && k.AppliedRevision != "" && k.AppliedRevision != k.SourceRevision {
-			k.Problems = append(k.Problems, fmt.Sprintf("applied revision %s, but its source is at %s: not reconciled to the latest revision", k.AppliedRevision, k.SourceRevision))
+		if live && k.AppliedRevision != "" {
+			k.Problems = append(k.Problems, oh.RevisionProblems...)
 		}
 		h.Kustomizations = append(h.Kustomizations, k)
 	}

@@ -5,10 +5,10 @@ import (
 	"time"
 
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
-	"github.com/fluxcd/pkg/apis/meta"
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/c5c3/kubectl-c5c3/fleet"
+	"github.com/c5c3/kubectl-c5c3/health"
 	"github.com/c5c3/kubectl-c5c3/pipeline"
 )
 
@@ -26,10 +26,7 @@ func checkSoak(h *HealthCheck, kss []*kustomizev1.Kustomization, now time.Time, 
 	var entries []entry
 	for i, ks := range kss {
 		k := &h.Kustomizations[i]
-		if c := apimeta.FindStatusCondition(ks.Status.Conditions, meta.ReadyCondition); c != nil && c.Status == metav1.ConditionTrue {
-			since := kustomizationSince(ks)
-			k.ReadySince = &since
-		}
+		k.ReadySince = health.Evaluate(fleet.Object{Kind: fleet.KindKustomization, Kustomization: ks}, "", nil).ReadySince
 		entries = append(entries, entry{"Kustomization " + k.ID(), k.ReadySince, &k.Soaked})
 	}
 	for i := range h.Objects {

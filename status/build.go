@@ -8,12 +8,12 @@ import (
 
 	"github.com/fluxcd/pkg/apis/meta"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/c5c3/kubectl-c5c3/fleet"
+	"github.com/c5c3/kubectl-c5c3/health"
 	"github.com/c5c3/kubectl-c5c3/kube"
 )
 
@@ -82,7 +82,7 @@ func Build(ctx context.Context, f *fleet.Fleet, opts Options) (*Report, error) {
 	}
 	releases := fleetReleases(ctx, f, shown, probes)
 
-	ready := Readiness(f)
+	ready := health.Readiness(f)
 	for _, c := range shown {
 		p := probes[c.Name]
 		rc := Cluster{Name: c.Name, Hub: c.Hub, Reachable: p.Err == nil, ServerVersion: p.ServerVersion, Objects: []Object{}}
@@ -189,86 +189,42 @@ func n(v any) int64 {
 	return 0
 }
 
-// Readiness maps "namespace/name" of every Kustomization to whether it is
-// Ready, for ObjectStatus's dependsOn.
-func Readiness(f *fleet.Fleet) map[string]bool {
-	out := map[string]bool{}
-	for _, c := range f.Clusters {
-		for _, o := range c.Objects {
-			if o.Kustomization != nil {
-				out[o.Meta().GetNamespace()+"/"+o.Meta().GetName()] = apimeta.IsStatusConditionTrue(o.Conditions(), meta.ReadyCondition)
-			}
-		}
-	}
-	return out
-}
-
 // ObjectStatus is the status of one Flux object as Build reports it:
 // state, Ready condition, applied and source revisions, stale, the
-// dependencies it waits for (ready is Readiness(f)), inventory size.
+// dependencies it waits for (ready is health.Readiness(f)), inventory size.
 func ObjectStatus(f *fleet.Fleet, o fleet.Object, ready map[string]bool) Object {
 	m := o.Meta()
-	out := Object{Kind: o.Kind, Namespace: m.GetNamespace(), Name: m.GetName(), Ready: string(metav1.ConditionUnknown), Created: m.GetCreationTimestamp().UTC()}
-	cond := apimeta.FindStatusCondition(o.Conditions(), meta.ReadyCondition)
-	if cond != nil {
-		out.Ready, out.Reason, out.Message = string(cond.Status), cond.Reason, cond.Message
-	}
+	h := health.Evaluate(o, f.SourceRevision(o), ready)
+	out := Object{Kind: o.Kind, Namespace: m.GetNamespace(), Name: m.GetName(), Created: m.GetCreationTimestamp().UTC(),
+		Ready: string(h.Ready), Reason: h.Reason, Message: h.Message, Suspended: h.Suspended,
+		Revision: h.Revision, SourceRevision: h.SourceRevision, Stale: h.Stale, DependsOn: h.DependsOn, WaitingFor: h.WaitingFor}
 	if ref := fleet.SourceOf(o); !ref.IsZero() {
 		out.Source = ref.String()
 	}
-	out.SourceRevision = f.SourceRevision(o)
-	var deps []string
 	if ks := o.Kustomization; ks != nil {
-		out.Suspended = ks.Spec.Suspend
-		out.Revision = ks.Status.LastAppliedRevision
 		out.Path = ks.Spec.Path
 		if ks.Status.Inventory != nil {
 			n := len(ks.Status.Inventory.Entries)
 			out.Inventory = &n
 		}
-		for _, d := range ks.Spec.DependsOn {
-			ns := d.Namespace
-			if ns == "" {
-				ns = ks.Namespace
-			}
-			deps = append(deps, ns+"/"+d.Name)
-		}
 	} else if hr := o.HelmRelease; hr != nil {
-		out.Suspended = hr.Spec.Suspend
-		if h := hr.Status.History.Latest(); h != nil {
-			out.Revision = h.ChartVersion
-			out.Chart = h.ChartName + "@" + h.ChartVersion
+		if l := hr.Status.History.Latest(); l != nil {
+			out.Chart = l.ChartName + "@" + l.ChartVersion
 		} else if hr.Spec.Chart != nil {
 			out.Chart = hr.Spec.Chart.Spec.Chart + "@" + hr.Spec.Chart.Spec.Version
 		}
-		for _, d := range hr.Spec.DependsOn {
-			ns := d.Namespace
-			if ns == "" {
-				ns = hr.Namespace
-			}
-			deps = append(deps, ns+"/"+d.Name)
-		}
 	}
-	out.DependsOn = deps
-	out.Stale = isStale(o, out.Revision, out.SourceRevision)
 	switch {
-	case out.Suspended:
+	case h.Suspended:
 		out.State = StateSuspended
-	case out.Ready == string(metav1.ConditionTrue):
+	case h.Ready == metav1.ConditionTrue:
 		out.State = StateReady
-	case out.Ready == string(metav1.ConditionFalse):
+	case h.Ready == metav1.ConditionFalse:
 		out.State = StateFailed
-	case cond != nil:
+	case h.Reported:
 		out.State = StateProgressing
 	default:
 		out.State = StateUnknown
-	}
-	if out.State != StateReady {
-		for _, d := range deps {
-			if r, known := ready[d]; known && !r {
-				out.WaitingFor = append(out.WaitingFor, d)
-			}
-		}
 	}
 	return out
 }
@@ -374,24 +330,4 @@ func fluxHealthy(f *Flux) bool {
 		}
 	}
 	return true
-}
-
-// isStale reports whether the applied revision lags the source artifact.
-// Kustomizations and HelmReleases from a HelmChart compare revisions
-// directly; a HelmRelease whose chartRef is an OCIRepository compares the
-// digest of the artifact ("<tag>@sha256:<hex>") with the installed
-// release's OCI digest, since its chart version carries no digest.
-func isStale(o fleet.Object, applied, source string) bool {
-	if applied == "" || source == "" {
-		return false
-	}
-	if hr := o.HelmRelease; hr != nil && hr.Spec.ChartRef != nil && hr.Spec.ChartRef.Kind == "OCIRepository" {
-		h := hr.Status.History.Latest()
-		_, digest, ok := strings.Cut(source, "@")
-		if h == nil || h.OCIDigest == "" || !ok {
-			return false
-		}
-		return h.OCIDigest != digest
-	}
-	return applied != source
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/c5c3/kubectl-c5c3/diff"
 	"github.com/c5c3/kubectl-c5c3/fleet"
+	"github.com/c5c3/kubectl-c5c3/health"
 	"github.com/c5c3/kubectl-c5c3/kube"
 	"github.com/c5c3/kubectl-c5c3/status"
 )
@@ -67,7 +68,7 @@ func Run(ctx context.Context, f *fleet.Fleet, opts Options) (*Trace, error) {
 	if c.KubeConfig != nil {
 		t.Object.KubeConfig = c.KubeConfig.String()
 	}
-	tr := &tracer{f: f, opts: opts, t: t, cluster: c, objects: map[string]located{}, ready: status.Readiness(f)}
+	tr := &tracer{f: f, opts: opts, t: t, cluster: c, objects: map[string]located{}, ready: health.Readiness(f)}
 	for _, fc := range f.Clusters {
 		for _, o := range fc.Objects {
 			tr.objects[o.ID()] = located{o, fc}
@@ -148,7 +149,7 @@ type tracer struct {
 	objects map[string]located
 	// inventoryID is the traced object as inventories list it.
 	inventoryID string
-	// ready is status.Readiness of the fleet, for dependsOn.
+	// ready is health.Readiness of the fleet, for dependsOn.
 	ready map[string]bool
 }
 
