@@ -40,8 +40,10 @@ HELM_CONTROLLER_VERSION      := $(call fluxapi,helm-controller)
 FLUX_BIN        := $(CURDIR)/bin/flux
 FLUX_CACHE_ROOT ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/kubectl-c5c3
 export FLUX_BIN
-# The flux CLI, the `flux diff kustomization` baseline of `make bench`,
-# built the same way by hack/flux into bin/flux.
+# The flux CLI, the `flux diff kustomization` baseline of `make bench` and
+# the plugin system `make flux-plugin-test` installs kubectl-c5c3 with
+# (`flux plugin`, in flux since v2.9.0), built the same way by hack/flux
+# into bin/flux.
 FLUX_CLI_VERSION := v2.9.5
 FLUX_CLI_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/kubectl-c5c3/flux-cli-$(FLUX_CLI_VERSION)
 # The helm CLI, the `helm template` baseline of the chart-heavy benchmark,
@@ -135,7 +137,7 @@ $(FLUX_BIN)/helm-controller:
 	hack/flux/build-controller.sh helm-controller $(HELM_CONTROLLER_VERSION) "$(FLUX_CACHE_ROOT)" $(FLUX_BIN)
 
 .PHONY: flux-cli
-flux-cli: $(FLUX_BIN)/flux ## Build the flux CLI $(FLUX_CLI_VERSION) into bin/flux for the benchmarks (cached outside the clone)
+flux-cli: $(FLUX_BIN)/flux ## Build the flux CLI $(FLUX_CLI_VERSION) into bin/flux for the benchmarks and flux-plugin-test (cached outside the clone)
 
 $(FLUX_BIN)/flux:
 	hack/flux/build-flux-cli.sh $(FLUX_CLI_VERSION) "$(FLUX_CLI_CACHE)" $(FLUX_BIN)

@@ -68,6 +68,15 @@ the plugin binary itself, for when you run it as kubectl-c5c3.`,
 			return cmd.Help()
 		},
 	}
+	if invokedByFlux(o.DisplayName) {
+		cmd.Long = `Run as a flux CLI plugin, "` + o.DisplayName + ` <TAB>" needs no setup: with flux's
+own completion loaded (source <(flux completion bash), or zsh, fish,
+powershell), flux asks this plugin through its __complete command.
+
+What follows is about running the same binary as kubectl c5c3.
+
+` + cmd.Long
+	}
 	cmd.AddCommand(
 		newCmdCompletionScript("bash", `  source <(kubectl c5c3 completion bash)
   kubectl c5c3 completion bash > /etc/bash_completion.d/kubectl-c5c3`,

@@ -16,7 +16,8 @@ import (
 	"github.com/c5c3/kubectl-c5c3/kube"
 )
 
-// DisplayName is how the plugin is invoked; help text uses it.
+// DisplayName is how the plugin is invoked through kubectl; help text uses
+// it unless Options.DisplayName says otherwise (DisplayNameFor).
 const DisplayName = "kubectl c5c3"
 
 // Options are the flags and streams shared by every command. Each Execute
@@ -34,6 +35,9 @@ type Options struct {
 	Color printers.ColorMode
 	// AllowExecKubeconfig lets spoke kubeconfigs run exec plugins or read files.
 	AllowExecKubeconfig bool
+	// DisplayName is how the user invoked the plugin, for the help text:
+	// DisplayName, or "flux c5c3" when the flux CLI runs it (DisplayNameFor).
+	DisplayName string
 	// Clock, when set, replaces time.Now for ages (tests).
 	Clock func() time.Time
 
@@ -53,6 +57,7 @@ func NewOptions(streams genericiooptions.IOStreams) *Options {
 	return &Options{
 		IOStreams:     streams,
 		ConfigFlags:   cf,
+		DisplayName:   DisplayName,
 		FluxNamespace: "flux-system",
 		HubName:       "management",
 		Color:         printers.ColorAuto,
@@ -104,7 +109,8 @@ func (o *Options) Palette() printers.Palette {
 	return printers.Palette{On: o.Color.Enabled(o.Out)}
 }
 
-// NewRootCmd builds the `kubectl c5c3` command tree.
+// NewRootCmd builds the `kubectl c5c3` command tree, its help naming
+// o.DisplayName.
 func NewRootCmd(o *Options) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "c5c3",
@@ -120,7 +126,7 @@ deploy to through kubeconfig Secrets. Only the hub needs to be in your kubeconfi
 
   # Which Kustomization, source and revision put a Deployment on a spoke
   kubectl c5c3 trace deploy/keystone-api -n openstack --cluster control-plane`,
-		Annotations:   map[string]string{cobra.CommandDisplayNameAnnotation: DisplayName},
+		Annotations:   map[string]string{cobra.CommandDisplayNameAnnotation: o.DisplayName},
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -147,16 +153,26 @@ deploy to through kubeconfig Secrets. Only the hub needs to be in your kubeconfi
 		NewCmdVersions(o),
 		NewCmdVersion(o),
 	)
+	renameHelp(cmd, o.DisplayName)
 	return cmd
 }
 
 // Execute runs `kubectl c5c3` with args and returns the exit code. Errors are
 // printed once, as "error: <msg>" on stderr.
 func Execute(ctx context.Context, streams genericiooptions.IOStreams, args []string) int {
+	return ExecuteAs(ctx, streams, DisplayName, args)
+}
+
+// ExecuteAs is Execute with help text that names the command displayName:
+// main passes DisplayNameFor(os.Args[0]), so that run by the flux CLI as
+// its plugin flux-c5c3 the help says `flux c5c3`.
+func ExecuteAs(ctx context.Context, streams genericiooptions.IOStreams, displayName string, args []string) int {
 	// controller-runtime warns on stderr when no logger is set; the plugin
 	// reports errors itself.
 	ctrllog.SetLogger(logr.Discard())
-	cmd := NewRootCmd(NewOptions(streams))
+	o := NewOptions(streams)
+	o.DisplayName = displayName
+	cmd := NewRootCmd(o)
 	cmd.SetArgs(args)
 	return execute(ctx, cmd, streams)
 }

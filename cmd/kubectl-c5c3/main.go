@@ -1,5 +1,6 @@
 // Command kubectl-c5c3 is the kubectl plugin for CobaltCore fleets run with
-// FluxCD. kubectl finds it on the PATH and runs it as `kubectl c5c3`.
+// FluxCD. kubectl finds it on the PATH and runs it as `kubectl c5c3`; the
+// flux CLI runs the same binary, installed as flux-c5c3, as `flux c5c3`.
 package main
 
 import (
@@ -21,7 +22,7 @@ func main() {
 	// longer caught, so a second Ctrl-C ends the process at once.
 	go func() { <-ctx.Done(); stop() }()
 	streams := genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
-	code := plugin.Execute(ctx, streams, os.Args[1:])
+	code := plugin.ExecuteAs(ctx, streams, plugin.DisplayNameFor(os.Args[0]), os.Args[1:])
 	stop()
 	os.Exit(code)
 }

@@ -1,12 +1,16 @@
 // Command dist packs the release archives of kubectl-c5c3, renders the krew
-// manifest and tests both with krew. The Makefile (hack/make/dist.mk) runs it:
+// manifest and the flux CLI plugin manifest and catalog, and tests them with
+// krew and flux. The Makefile (hack/make/dist.mk) runs it:
 //
-//	go run ./hack/dist pack      -version v0.1.0 -bin-dir dist/bin -dist dist -mtime 1700000000
-//	go run ./hack/dist manifest  -version v0.1.0 -dist dist -o dist/c5c3.yaml [-base-url URL]
-//	go run ./hack/dist validate  -version v0.1.0 -dist dist -validator bin/.../validate-krew-manifest -krew bin/.../kubectl-krew
-//	go run ./hack/dist krew-test -version v0.1.0 -dist dist -manifest dist/c5c3.yaml -krew bin/.../kubectl-krew
+//	go run ./hack/dist pack          -version v0.1.0 -bin-dir dist/bin -dist dist -mtime 1700000000
+//	go run ./hack/dist manifest      -version v0.1.0 -dist dist -o dist/c5c3.yaml [-base-url URL]
+//	go run ./hack/dist validate      -version v0.1.0 -dist dist -validator bin/.../validate-krew-manifest -krew bin/.../kubectl-krew
+//	go run ./hack/dist krew-test     -version v0.1.0 -dist dist -manifest dist/c5c3.yaml -krew bin/.../kubectl-krew
+//	go run ./hack/dist flux-manifest -version v0.1.0 -dist dist -o dist/flux-catalog [-base-url URL]
+//	go run ./hack/dist flux-test     -version v0.1.0 -dist dist -catalog dist/flux-catalog -flux bin/flux/flux
 //
-// The work is done by package krew; this file only parses flags.
+// The work is done by packages krew and fluxplugin; this file only parses
+// flags.
 package main
 
 import (
@@ -22,6 +26,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/c5c3/kubectl-c5c3/fluxplugin"
 	"github.com/c5c3/kubectl-c5c3/krew"
 )
 
@@ -35,7 +40,7 @@ func main() {
 	}
 }
 
-const usage = `usage: dist <pack|manifest|validate|krew-test|host> [flags]; dist <command> -h for the flags`
+const usage = `usage: dist <pack|manifest|validate|krew-test|flux-manifest|flux-test|host> [flags]; dist <command> -h for the flags`
 
 func run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
@@ -84,6 +89,26 @@ func run(ctx context.Context, args []string) error {
 		return krewTest(ctx, krewTestOptions{
 			Version: *version, DistDir: *distDir, Manifest: *manifestPath, Krew: *krewBin,
 		})
+	case "flux-manifest":
+		out := fs.String("o", "", "directory to write c5c3.yaml and catalog.yaml to (default: <dist>/flux-catalog)")
+		baseURL := fs.String("base-url", "", "base URL of the archives (default: the GitHub release URL of -version)")
+		if err := parse(fs, args[1:], version); err != nil {
+			return err
+		}
+		if *out == "" {
+			*out = filepath.Join(*distDir, fluxplugin.Dir)
+		}
+		return fluxManifest(*version, *distDir, *baseURL, *out)
+	case "flux-test":
+		catalog := fs.String("catalog", "", "directory with the rendered c5c3.yaml and catalog.yaml (default: <dist>/flux-catalog)")
+		fluxBin := fs.String("flux", "", "flux CLI binary")
+		if err := parse(fs, args[1:], version); err != nil {
+			return err
+		}
+		if *catalog == "" {
+			*catalog = filepath.Join(*distDir, fluxplugin.Dir)
+		}
+		return fluxTest(ctx, fluxTestOptions{Version: *version, DistDir: *distDir, Catalog: *catalog, Flux: *fluxBin})
 	case "host":
 		// Prints this machine's archive name, for scripts.
 		if err := parse(fs, args[1:], version); err != nil {
@@ -147,6 +172,19 @@ func manifest(version, distDir, template, baseURL, out string) error {
 		return err
 	}
 	fmt.Printf("  wrote %s (%d platforms, version %s)\n", out, len(res.URIs), version)
+	return nil
+}
+
+func fluxManifest(version, distDir, baseURL, out string) error {
+	res, err := fluxplugin.RenderDist(fluxplugin.RenderDistOptions{DistDir: distDir, Version: version, BaseURL: baseURL})
+	if err != nil {
+		return err
+	}
+	if err := res.Write(out); err != nil {
+		return err
+	}
+	fmt.Printf("  wrote %s and %s (%d platforms, version %s)\n", filepath.Join(out, fluxplugin.ManifestFile), fluxplugin.CatalogFile,
+		len(res.Manifest.Versions[0].Platforms), res.Manifest.Versions[0].Version)
 	return nil
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Flux CLI (github.com/fluxcd/flux2/v2) from the Go module proxy
-# as the baseline `flux diff kustomization` of the diff benchmarks.
+# as the baseline `flux diff kustomization` of the diff benchmarks and for
+# `make flux-plugin-test` (`flux plugin install c5c3`).
 #
 #   hack/flux/build-flux-cli.sh VERSION CACHE_DIR OUT_DIR
 #
@@ -9,8 +10,8 @@
 # into a temporary directory. cmd/flux embeds the install manifests, which
 # flux's release build generates and module zips leave out: an empty
 # placeholder stands in, so `flux install`/`bootstrap` of this binary have no
-# manifests; `flux diff kustomization`, all the benchmark runs, does not use
-# them.
+# manifests; `flux diff kustomization`, all the benchmark runs, and `flux
+# plugin` do not use them.
 set -euo pipefail
 
 version=${1:?usage: $0 VERSION CACHE_DIR OUT_DIR}

@@ -1,4 +1,5 @@
-# Release archives, the krew manifest and the krew install test.
+# Release archives, the krew manifest, the flux CLI plugin manifest and
+# catalog, and the krew and flux plugin install tests.
 # Included by the top-level Makefile; uses its MODULE, COMMIT and DATE.
 
 # The release version: the tag on HEAD (v0.1.0), else `git describe` from
@@ -29,6 +30,10 @@ DIST_ONE_ARCH_PER_OS ?=
 # KREW_BASE_URL overrides the archive URIs of dist/c5c3.yaml (default: the
 # GitHub release download URL in .krew.yaml).
 KREW_BASE_URL  ?=
+# FLUX_PLUGIN_BASE_URL does the same for the archive URLs of the flux plugin
+# manifest, dist/flux-catalog/c5c3.yaml.
+FLUX_PLUGIN_BASE_URL ?=
+FLUX_CATALOG_DIR     := $(DIST_DIR)/flux-catalog
 
 # krew and its manifest validator, built from the Go module proxy into bin/.
 # They are never added to go.mod: krew <= v0.4.4 requires
@@ -41,7 +46,7 @@ VALIDATE_KREW_MANIFEST := $(KREW_TOOLS)/validate-krew-manifest
 ##@ Distribution
 
 .PHONY: dist
-dist: ## Build the release archives, dist/checksums.txt and dist/c5c3.yaml for DIST_VERSION
+dist: ## Build the release archives, dist/checksums.txt, dist/c5c3.yaml (krew) and dist/flux-catalog/ (flux plugin) for DIST_VERSION
 	@echo "==> dist $(DIST_VERSION) (commit $(COMMIT), entries dated $(SOURCE_DATE_EPOCH))"
 	@rm -rf $(DIST_DIR) && mkdir -p $(DIST_DIR)/bin
 	@built=; for p in $(DIST_PLATFORMS); do \
@@ -61,6 +66,8 @@ dist: ## Build the release archives, dist/checksums.txt and dist/c5c3.yaml for D
 	@$(DIST_TOOL) pack -version $(DIST_VERSION) -bin-dir $(DIST_DIR)/bin -dist $(DIST_DIR) -mtime $(SOURCE_DATE_EPOCH)
 	@echo "==> render the krew manifest"
 	@$(DIST_TOOL) manifest -version $(DIST_VERSION) -dist $(DIST_DIR) -base-url '$(KREW_BASE_URL)' -o $(DIST_DIR)/c5c3.yaml
+	@echo "==> render the flux plugin manifest and catalog"
+	@$(DIST_TOOL) flux-manifest -version $(DIST_VERSION) -dist $(DIST_DIR) -base-url '$(FLUX_PLUGIN_BASE_URL)' -o $(FLUX_CATALOG_DIR)
 
 .PHONY: krew-manifest
 krew-manifest: ## Render dist/c5c3.yaml from .krew.yaml and dist/checksums.txt (KREW_BASE_URL=... for other URIs)
@@ -75,6 +82,17 @@ krew-validate: krew-tools ## Validate the manifest with krew's validate-krew-man
 krew-test: krew-validate krew-manifest ## Validate the manifest, then krew install/uninstall this machine's archive in a throwaway KREW_ROOT (offline)
 	@echo "==> krew install $(DIST_VERSION) in a throwaway KREW_ROOT"
 	@$(DIST_TOOL) krew-test -version $(DIST_VERSION) -dist $(DIST_DIR) -manifest $(DIST_DIR)/c5c3.yaml -krew $(KREW)
+
+.PHONY: flux-plugin-manifest
+flux-plugin-manifest: ## Render dist/flux-catalog/c5c3.yaml and catalog.yaml from dist/checksums.txt (FLUX_PLUGIN_BASE_URL=... for other URLs)
+	@$(DIST_TOOL) flux-manifest -version $(DIST_VERSION) -dist $(DIST_DIR) -base-url '$(FLUX_PLUGIN_BASE_URL)' -o $(FLUX_CATALOG_DIR)
+
+# The flux CLI of `make flux-cli` (FLUX_CLI_VERSION, from the Go module
+# proxy; cached outside the clone) installs the plugin.
+.PHONY: flux-plugin-test
+flux-plugin-test: flux-cli flux-plugin-manifest ## `flux plugin install c5c3` from a 127.0.0.1 catalog of dist/, then run, complete and uninstall it (offline)
+	@echo "==> flux plugin install $(DIST_VERSION) in a throwaway FLUXCD_PLUGINS"
+	@$(DIST_TOOL) flux-test -version $(DIST_VERSION) -dist $(DIST_DIR) -catalog $(FLUX_CATALOG_DIR) -flux $(FLUX_BIN)/flux
 
 .PHONY: krew-tools
 krew-tools: $(KREW) $(VALIDATE_KREW_MANIFEST) ## Build the pinned krew and validate-krew-manifest into bin/
