@@ -87,11 +87,11 @@ bench: k8s-bins flux-cli helm-cli ## Run the benchmarks on the test fleet (basel
 # Fuzz targets (Go native fuzzing) are found in the _test.go files; each runs
 # for FUZZTIME: a duration (30s) or a number of inputs (300x). Seeds come from
 # testdata; a failing input is written under the package's testdata/fuzz and
-# replayed by every later `go test`. CI uses a count: with a duration Go's
-# fuzzing coordinator can fail a target with a bare "context deadline
-# exceeded" (no input written) when the deadline passes while a worker is
-# still gathering baseline coverage or running an input on a loaded machine;
-# a count has no deadline, so a slow machine is only slower.
+# replayed by every later `go test` (CI does not fuzz; its make test replays
+# them). On a loaded machine prefer a count: with a duration Go's fuzzing
+# coordinator can fail a target with a bare "context deadline exceeded" (no
+# input written) when the deadline passes while a worker is still gathering
+# baseline coverage; a count has no deadline, so a slow machine is only slower.
 FUZZTIME ?= 30s
 
 .PHONY: fuzz
