@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/c5c3/kubectl-c5c3/kube"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 type spokeClient struct {
@@ -40,7 +41,7 @@ func (f *Fleet) spokeClient(ctx context.Context, c *Cluster, impersonate string)
 		return nil, fmt.Errorf("cluster %s (%s): %w", c.Name, ref, ErrUnsupportedKubeConfig)
 	}
 	return f.cached(ref.String()+"|"+impersonate, func() (*kube.Client, error) {
-		return f.buildSpokeClient(ctx, c, impersonate)
+		return f.opts.Dialer.Dial(ctx, c, impersonate)
 	})
 }
 
@@ -76,12 +77,32 @@ func (f *Fleet) ClientFor(ctx context.Context, c *Cluster, o Object) (*kube.Clie
 	return f.cached("hub|"+ns+"/"+sa, func() (*kube.Client, error) { return f.hub.Impersonating(ns, sa) })
 }
 
-func (f *Fleet) buildSpokeClient(ctx context.Context, c *Cluster, impersonate string) (*kube.Client, error) {
-	data, err := ReadKubeConfigSecret(ctx, f.hub.Client, *c.KubeConfig)
+// Dialer builds the clients of spoke clusters. A Fleet asks it once per
+// kubeconfig Secret and impersonated service account and caches the
+// result (or the error).
+type Dialer interface {
+	// Dial returns a client of spoke c impersonating impersonate
+	// ("namespace/name" of a service account; empty for none). Errors
+	// name the cluster and never carry credentials.
+	Dial(ctx context.Context, c *Cluster, impersonate string) (*kube.Client, error)
+}
+
+// SecretDialer dials a spoke as Flux does: with the kubeconfig in the hub
+// Secret that c.KubeConfig names. It is the Fleet's default Dialer.
+type SecretDialer struct {
+	// Hub reads the kubeconfig Secrets.
+	Hub client.Reader
+	// Spoke says how the clients are built (timeout, impersonation).
+	Spoke kube.SpokeOptions
+}
+
+// Dial implements Dialer.
+func (d SecretDialer) Dial(ctx context.Context, c *Cluster, impersonate string) (*kube.Client, error) {
+	data, err := ReadKubeConfigSecret(ctx, d.Hub, *c.KubeConfig)
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: %w", c.Name, err)
 	}
-	opts := f.opts.Spoke
+	opts := d.Spoke
 	if impersonate != "" {
 		opts.Impersonate = impersonate
 	}

@@ -5,5 +5,11 @@
 // LIST per kind, never a GET per object, and reaches spokes concurrently
 // through clients built from the hub's Secrets (cached per Secret).
 //
+// Files: object.go (Object and its accessors), cluster.go (Cluster,
+// KubeConfigRef), fleet.go (Discover, TargetOf), sources.go (the sources
+// objects refer to and their revisions), revision.go (CommitOf), probe.go,
+// clients.go (the spoke client cache and its Dialer seam: SecretDialer by
+// default, a fake in engine tests — see internal/fakefleet), secret.go.
+//
 // status, diff and promote all start from a Fleet.
 package fleet

@@ -24,6 +24,9 @@ type Options struct {
 	HubName string
 	// Spoke says how spoke clients are built from kubeconfig Secrets.
 	Spoke kube.SpokeOptions
+	// Dialer builds spoke clients; nil dials the kubeconfig Secrets in the
+	// hub (SecretDialer with Spoke).
+	Dialer Dialer
 }
 
 // Fleet is what the hub knows about the fleet.
@@ -50,6 +53,9 @@ var ErrFluxNotInstalled = errors.New("the Flux CRDs are not installed on the hub
 func Discover(ctx context.Context, hub *kube.Client, opts Options) (*Fleet, error) {
 	if opts.HubName == "" {
 		opts.HubName = "management"
+	}
+	if opts.Dialer == nil {
+		opts.Dialer = SecretDialer{Hub: hub.Client, Spoke: opts.Spoke}
 	}
 	var listOpts []client.ListOption
 	if opts.Namespace != "" {

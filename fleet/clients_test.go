@@ -1,0 +1,74 @@
+package fleet_test
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"testing"
+
+	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
+	"github.com/fluxcd/pkg/apis/meta"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/c5c3/kubectl-c5c3/fleet"
+	"github.com/c5c3/kubectl-c5c3/internal/fakefleet"
+	"github.com/c5c3/kubectl-c5c3/kube"
+)
+
+func spokeKs(name, secret, sa string) *kustomizev1.Kustomization {
+	ks := &kustomizev1.Kustomization{ObjectMeta: metav1.ObjectMeta{Namespace: "flux-system", Name: name},
+		Spec: kustomizev1.KustomizationSpec{ServiceAccountName: sa,
+			SourceRef: kustomizev1.CrossNamespaceSourceReference{Kind: "GitRepository", Name: "flux-system"}}}
+	if secret != "" {
+		ks.Spec.KubeConfig = &meta.KubeConfigReference{SecretRef: &meta.SecretKeyReference{Name: secret}}
+	}
+	return ks
+}
+
+// TestDialerSeam: spoke clients come from the Fleet's Dialer, once per
+// Secret and service account; a workload-identity kubeconfig is refused
+// without dialing; Probe reports each spoke's version or why it is
+// unreachable.
+func TestDialerSeam(t *testing.T) {
+	ctx := context.Background()
+	hub := fakefleet.Client("v1.37.2",
+		spokeKs("cp", "control-plane-kubeconfig", ""), spokeKs("cp-sa", "control-plane-kubeconfig", "deployer"),
+		spokeKs("hv", "hypervisor-kubeconfig", ""),
+		&kustomizev1.Kustomization{ObjectMeta: metav1.ObjectMeta{Namespace: "flux-system", Name: "wi"},
+			Spec: kustomizev1.KustomizationSpec{KubeConfig: &meta.KubeConfigReference{ConfigMapRef: &meta.LocalObjectReference{Name: "gke-kubeconfig"}}}})
+	cp := fakefleet.Client("v1.36.4", &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n1"}}, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n2"}})
+	d := &fakefleet.Dialer{Spokes: map[string]*kube.Client{"control-plane": cp}, Errors: map[string]error{"hypervisor": errors.New("connection refused")}}
+	f, err := fakefleet.Discover(ctx, hub, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := f.Cluster("control-plane")
+	for range 2 {
+		if got, err := f.Client(ctx, c, ""); err != nil || got != cp {
+			t.Fatalf("Client(control-plane) = %v, %v; want the dialed client", got, err)
+		}
+	}
+	sa := c.Objects[1]
+	if sa.Meta().GetName() != "cp-sa" {
+		t.Fatalf("objects of control-plane: %v", c.Objects)
+	}
+	if _, err := f.ClientFor(ctx, c, sa); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Client(ctx, f.Cluster("gke"), ""); !errors.Is(err, fleet.ErrUnsupportedKubeConfig) {
+		t.Fatalf("Client(gke) error %v, want ErrUnsupportedKubeConfig", err)
+	}
+	probes := f.Probe(ctx, []*fleet.Cluster{c, f.Cluster("hypervisor")})
+	if p := probes["control-plane"]; p.Err != nil || p.ServerVersion != "v1.36.4" || p.Nodes != 2 {
+		t.Errorf("probe of control-plane = %+v, want v1.36.4 with 2 nodes", p)
+	}
+	if p := probes["hypervisor"]; p.Err == nil || p.Err.Error() != "cluster hypervisor: connection refused" {
+		t.Errorf("probe of hypervisor error %v, want the dial error", p.Err)
+	}
+	dialed := d.Dialed()
+	want := []string{"control-plane|", "control-plane|flux-system/deployer", "hypervisor|"}
+	if !reflect.DeepEqual(dialed, want) {
+		t.Errorf("dialed %v, want %v (once per Secret and service account, never for gke)", dialed, want)
+	}
+}
