@@ -59,7 +59,8 @@ Exit codes (like kubectl diff):
   0  no changes
   1  changes
   2  error: on some object, Kustomization or cluster (everything else is still
-     reported), or bad arguments, no checkout, hub unreachable`
+     reported), or bad arguments, no checkout, hub unreachable
+  130  interrupted (Ctrl-C, SIGTERM): every request ends at once`
 
 // NewCmdDiff builds `kubectl c5c3 diff`.
 func NewCmdDiff(common *Options) *cobra.Command {

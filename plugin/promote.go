@@ -92,7 +92,9 @@ Exit codes:
   1  refused by the health gate (a failed gate names the object; the soak gate
      also the time left), or by --fail-on-danger
   2  error: bad arguments or c5c3.yaml, the hub unreachable, an existing branch
-     without --force, a failed edit check, commit, push or pull request`
+     without --force, a failed edit check, commit, push or pull request
+  130  interrupted (Ctrl-C, SIGTERM): nothing is left half-made; a push that
+       landed first is kept (stderr says which)`
 
 // NewCmdPromote builds `kubectl c5c3 promote`.
 func NewCmdPromote(common *Options) *cobra.Command {
@@ -286,5 +288,6 @@ func (o *Options) contextClient(name string) (*kube.Client, error) {
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = "kubectl-c5c3/" + rest.DefaultKubernetesUserAgent()
 	}
+	cfg.Wrap(kube.Interruptible(o.interrupt))
 	return kube.NewClient(cfg)
 }

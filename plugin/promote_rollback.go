@@ -48,7 +48,8 @@ Exit codes:
   0  committed, or nothing to roll back (the pins already match)
   2  error: bad arguments or c5c3.yaml, a --to that is not a promotion of ENV, too
      many --steps, no verified promotion to go back to, an existing branch without
-     --force, a failed edit check, commit, push or pull request`
+     --force, a failed edit check, commit, push or pull request
+  130  interrupted (Ctrl-C, SIGTERM): every request ends at once`
 
 // NewCmdPromoteRollback builds `kubectl c5c3 promote rollback`.
 func NewCmdPromoteRollback(common *Options) *cobra.Command {

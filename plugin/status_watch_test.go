@@ -288,8 +288,8 @@ func TestStatusWatchReprobe(t *testing.T) {
 	go func() { _, _ = io.Copy(io.Discard, pr) }() // drain until the pipe closes
 	select {
 	case got := <-code:
-		if got != CodeOK {
-			t.Fatalf("exit %d after cancel; stderr %q", got, stderr.String())
+		if got != CodeInterrupted {
+			t.Fatalf("exit %d after cancel, want %d (Ctrl-C); stderr %q", got, CodeInterrupted, stderr.String())
 		}
 	case <-time.After(time.Minute):
 		t.Fatal("--watch did not end after its context was cancelled")
