@@ -232,6 +232,8 @@ func evidenceStatus(p *Plan) CommitStatus {
 	st := CommitStatus{Context: StatusContext, State: StatusFailure}
 	h := p.HealthCheck
 	switch t := p.Rollback; {
+	case t != nil && t.Before != "":
+		st.Description = fmt.Sprintf("no evidence: restores the pins before promotion %s", short(t.Before))
 	case t != nil && t.Verified == nil:
 		st.Description = fmt.Sprintf("no evidence: the restored promotion %s has no %s trailer", short(t.Commit), TrailerVerified)
 	case t != nil:
