@@ -38,6 +38,26 @@ type HelmReleaseResult struct {
 // ID is "namespace/name".
 func (h HelmReleaseResult) ID() string { return h.Namespace + "/" + h.Name }
 
+// Unchanged reports whether the HelmRelease rendered, changes no object
+// and helm-controller would do nothing with it.
+func (h HelmReleaseResult) Unchanged() bool {
+	return h.Error == "" && h.Counts.Changes() == 0 && h.Counts.Errors == 0 &&
+		(h.Prediction == nil || h.Prediction.Plan == helmrender.PlanNone)
+}
+
+// specChart names a HelmRelease's chart from its spec, for the summary of
+// one whose chart could not be loaded: spec.chart.spec.chart, or the
+// chartRef's Kind/name.
+func specChart(hr *helmv2.HelmRelease) string {
+	switch {
+	case hr.Spec.Chart != nil:
+		return hr.Spec.Chart.Spec.Chart
+	case hr.Spec.ChartRef != nil:
+		return hr.Spec.ChartRef.Kind + "/" + hr.Spec.ChartRef.Name
+	}
+	return ""
+}
+
 // helmState is the per-run chart fetcher and each cluster's capabilities.
 type helmState struct {
 	fetcher *helmrender.Fetcher
@@ -124,7 +144,7 @@ func (e *engine) chartProgress(done, total int) {
 func (e *engine) diffHelmRelease(ctx context.Context, st *ksState, hr *helmv2.HelmRelease, build []*unstructured.Unstructured,
 	hub map[string]*unstructured.Unstructured) (HelmReleaseResult, []ObjectResult) {
 	res := HelmReleaseResult{Cluster: st.cluster.Name, Kustomization: fleet.ID(st.ks), Namespace: hr.Namespace, Name: hr.Name,
-		Release: helmname.ReleaseName(hr), ReleaseNamespace: hr.GetReleaseNamespace()}
+		Release: helmname.ReleaseName(hr), ReleaseNamespace: hr.GetReleaseNamespace(), Chart: specChart(hr)}
 	fail := func(err error) (HelmReleaseResult, []ObjectResult) {
 		res.Error = fmt.Sprintf("HelmRelease %s: %s", res.ID(), cleanError(err))
 		return res, nil

@@ -26,6 +26,11 @@ func WriteText(w io.Writer, r *Result, p printers.Palette) error {
 	}
 	hrByKS := map[string][]HelmReleaseResult{}
 	for _, h := range r.HelmReleases {
+		if h.Unchanged() {
+			// Counted in the summary; a line each would bury the
+			// HelmReleases that change.
+			continue
+		}
 		key := hubName(r, h.Kustomization) + "|" + h.Kustomization
 		hrByKS[key] = append(hrByKS[key], h)
 	}
@@ -59,6 +64,13 @@ func WriteText(w io.Writer, r *Result, p printers.Palette) error {
 		fmt.Fprintf(&b, "%s\n", p.Faint("Kustomizations not diffed:"))
 		for _, s := range r.Skipped {
 			fmt.Fprintf(&b, "%s\n", p.Faint(fmt.Sprintf("  %s/%s: %s", s.Namespace, s.Name, s.Reason)))
+		}
+		b.WriteString("\n")
+	}
+	if len(r.Incomplete) > 0 {
+		fmt.Fprintf(&b, "%s\n", p.Red(strings.ToUpper(IncompleteNote(r.Incomplete)[:1])+IncompleteNote(r.Incomplete)[1:]+":"))
+		for _, g := range r.Incomplete {
+			fmt.Fprintf(&b, "  %s\n", g)
 		}
 		b.WriteString("\n")
 	}
@@ -187,6 +199,7 @@ func WriteMarkdown(w io.Writer, r *Result, limit int) error {
 		fmt.Fprintf(&b, " — source `%s`", r.Source)
 	}
 	b.WriteString("\n\n")
+	writeMarkdownGaps(&b, r.Incomplete)
 	b.WriteString("| " + strings.Join(titleCase(summaryHeader), " | ") + " |\n")
 	b.WriteString(strings.Repeat("|---", len(summaryHeader)) + "|\n")
 	for _, row := range summaryRows(r) {
@@ -315,6 +328,19 @@ func writeMarkdownHelmReleases(b *strings.Builder, hrs []HelmReleaseResult) {
 			row[i] = mdCell(row[i])
 		}
 		b.WriteString("| " + strings.Join(row, " | ") + " |\n")
+	}
+	b.WriteString("\n")
+}
+
+// writeMarkdownGaps is the warning of an incomplete plan, naming each gap.
+func writeMarkdownGaps(b *strings.Builder, gaps []Gap) {
+	if len(gaps) == 0 {
+		return
+	}
+	note := IncompleteNote(gaps)
+	fmt.Fprintf(b, "> :warning: **%s**\n>\n", strings.ToUpper(note[:1])+note[1:])
+	for _, g := range gaps {
+		fmt.Fprintf(b, "> - %s\n", mdCell(g.String()))
 	}
 	b.WriteString("\n")
 }

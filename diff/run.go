@@ -107,6 +107,7 @@ func Run(ctx context.Context, f *fleet.Fleet, opts Options) (*Result, error) {
 		helm: &helmState{fetcher: &helmrender.Fetcher{CacheDir: opts.ChartCacheDir, Offline: opts.Offline}, caps: map[string]*capsOnce{}}}
 	e.run(ctx, roots)
 	e.collect(res)
+	res.markGaps()
 	return res, nil
 }
 

@@ -40,6 +40,11 @@ type Result struct {
 	// (their objects are in Objects with helmRelease set).
 	HelmReleases []HelmReleaseResult `json:"helmReleases"`
 	Summary      Counts              `json:"summary"`
+	// Complete is false when a Kustomization or HelmRelease could not be
+	// built, rendered or diffed: what it would change is unknown, and
+	// Incomplete says which and why.
+	Complete   bool  `json:"complete"`
+	Incomplete []Gap `json:"incomplete"`
 }
 
 // KustomizationResult is one Kustomization's row of the summary.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"sigs.k8s.io/yaml"
 
@@ -25,8 +26,14 @@ func (o *Options) fleetOptions() (fleet.Options, error) {
 	return fleet.Options{
 		Namespace: ns,
 		HubName:   o.HubName,
-		Spoke:     kube.SpokeOptions{AllowExec: o.AllowExecKubeconfig, Timeout: timeout},
+		Spoke:     o.spokeOptions(timeout),
 	}, nil
+}
+
+// spokeOptions say how spoke clients are built: --allow-exec-kubeconfig,
+// --request-timeout, and requests that end with the command's context.
+func (o *Options) spokeOptions(timeout time.Duration) kube.SpokeOptions {
+	return kube.SpokeOptions{AllowExec: o.AllowExecKubeconfig, Timeout: timeout, WrapTransport: kube.Interruptible(o.interrupt)}
 }
 
 // completeRepo is the Complete of the commands that read a gitops checkout

@@ -51,6 +51,11 @@ Arguments narrow the run: a cluster name (management, control-plane, ...), a
 NAMESPACE/KUSTOMIZATION, or a path in the checkout. The checkout is never written to.
 Secret values are never shown: changed keys are marked "*** (before)"/"*** (after)".
 
+When a Kustomization or HelmRelease could not be built, rendered or diffed, the plan
+is incomplete: every format says so and names each with the reason (json:
+"complete": false and "incomplete"), and the exit code is 2. HelmReleases that
+change nothing get no line of their own in text output, only their summary row.
+
 Output: text (default; a unified diff per changed object and a summary table),
 json (schema c5c3.cobaltcore.io/v1alpha1 FleetDiff, see the README) or markdown
 (a PR-comment-ready report, capped at 60,000 characters).
@@ -59,7 +64,8 @@ Exit codes (like kubectl diff):
   0  no changes
   1  changes
   2  error: on some object, Kustomization or cluster (everything else is still
-     reported), or bad arguments, no checkout, hub unreachable`
+     reported), or bad arguments, no checkout, hub unreachable
+  130  interrupted (Ctrl-C, SIGTERM): every request ends at once`
 
 // NewCmdDiff builds `kubectl c5c3 diff`.
 func NewCmdDiff(common *Options) *cobra.Command {

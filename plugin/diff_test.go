@@ -73,9 +73,16 @@ func TestDiffNoDrift(t *testing.T) {
 	if len(res.Kustomizations) != 9 || res.Summary.Unchanged < 45 {
 		t.Fatalf("want 9 Kustomizations and every object unchanged: %+v", res.Summary)
 	}
+	if !res.Complete || len(res.Incomplete) != 0 || len(res.HelmReleases) == 0 {
+		t.Fatalf("want a complete plan with the sample's HelmReleases: complete %v, incomplete %+v, %d HelmReleases", res.Complete, res.Incomplete, len(res.HelmReleases))
+	}
 	r = run(t, diffArgs(s, flags)...)
 	if r.code != 0 {
 		t.Fatalf("exit %d", r.code)
+	}
+	// Unchanged HelmReleases get no header line, only their summary row.
+	if strings.Contains(r.stdout, "→ cluster") || !strings.Contains(r.stdout, "HelmRelease/"+s.Namespace+"/") {
+		t.Errorf("text output shows unchanged HelmReleases, or not in the summary:\n%s", r.stdout)
 	}
 	golden.Assert(t, "diff-nodrift.txt", r.stdout)
 	// Without --repo: the git top level of the working directory.

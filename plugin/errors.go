@@ -15,6 +15,10 @@ const (
 	// CodeError means the command could not do its job: bad input, an
 	// unreachable hub, missing CRDs.
 	CodeError = 2
+	// CodeInterrupted means the command was interrupted (Ctrl-C, SIGTERM)
+	// and ended early: 128 + SIGINT, as a shell reports a process killed
+	// by it.
+	CodeInterrupted = 130
 )
 
 // ExitError carries an exit code. Err, when not nil, is printed once by

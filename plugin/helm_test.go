@@ -120,6 +120,12 @@ func TestDiffHelmRelease(t *testing.T) {
 	if b := hrs["broken"]; b.Error == "" || !strings.Contains(b.Error, ">=9") || !strings.Contains(b.Error, s.Namespace+"/broken") {
 		t.Errorf("broken HelmRelease: %+v", b)
 	}
+	// The plan says it is incomplete, naming the HelmRelease, its chart
+	// (from the spec: it never loaded) and why.
+	if res.Complete || len(res.Incomplete) != 1 || res.Incomplete[0].Kind != "HelmRelease" || res.Incomplete[0].Name != "broken" ||
+		res.Incomplete[0].Chart != "webapp" || !strings.Contains(res.Incomplete[0].Reason, ">=9") {
+		t.Errorf("json: complete %v, incomplete %+v; want false and HelmRelease broken (chart webapp)", res.Complete, res.Incomplete)
+	}
 	w := hrs["webapp"]
 	if w.Error != "" || w.Cluster != "control-plane" || w.Release != target+"-webapp" || w.Prediction == nil ||
 		w.Prediction.ToVersion != "0.1.0" || w.Prediction.Plan != "install" {
@@ -156,6 +162,18 @@ func TestDiffHelmRelease(t *testing.T) {
 	if !strings.Contains(text.stdout, "► ConfigMap/"+target+"/"+target+"-webapp created via HelmRelease/"+s.Namespace+"/webapp") {
 		t.Errorf("text output lacks the via line:\n%s", text.stdout)
 	}
+	for _, want := range []string{
+		"Plan incomplete: 1 Kustomization or HelmRelease could not be rendered or diffed; what it would change is unknown:\n" +
+			"  HelmRelease/" + s.Namespace + "/broken on cluster control-plane (chart webapp): HelmRelease " + s.Namespace + "/broken",
+		"HelmRelease/" + s.Namespace + "/broken", "(chart webapp)",
+	} {
+		if !strings.Contains(text.stdout, want) {
+			t.Errorf("text output lacks %q:\n%s", want, text.stdout)
+		}
+	}
+	if strings.Contains(text.stdout, "(chart )") {
+		t.Errorf("the summary names no chart:\n%s", text.stdout)
+	}
 	// Markdown: the HelmReleases table and the rendered objects in the
 	// target cluster's block, under their HelmRelease.
 	md := run(t, diffArgs(s, flags, "-o", "markdown")...)
@@ -166,6 +184,8 @@ func TestDiffHelmRelease(t *testing.T) {
 		"<details><summary>control-plane:",
 		"**► ConfigMap/" + target + "/" + target + "-webapp created** (HelmRelease `" + s.Namespace + "/webapp`)",
 		"**HelmRelease `" + s.Namespace + "/broken`**: :x: HelmRelease " + s.Namespace + "/broken",
+		"> :warning: **Plan incomplete: 1 Kustomization or HelmRelease could not be rendered or diffed; what it would change is unknown**",
+		"> - HelmRelease/" + s.Namespace + "/broken on cluster control-plane (chart webapp): ",
 	} {
 		if !strings.Contains(md.stdout, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md.stdout)

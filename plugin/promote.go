@@ -86,14 +86,19 @@ danger flag).
 and danger flags: immutable-field (the dry run refuses the change), recreate
 (force deletes and recreates), prune-pvc, prune-namespace, crd (changed or
 deleted), target-suspended, target-not-ready, field-manager (fields another
-manager owns are overwritten). --fail-on-danger refuses on any flag.
+manager owns are overwritten). A preview in which a Kustomization or HelmRelease
+could not be rendered or diffed is incomplete and says which and why (text, json
+"complete": false, the pull request body). --fail-on-danger refuses on any flag and
+on an incomplete preview.
 
 Exit codes:
   0  promoted, or nothing to promote (the target already matches)
   1  refused by the health gate (a failed gate names the object; the soak gate
      also the time left), or by --fail-on-danger
   2  error: bad arguments or c5c3.yaml, the hub unreachable, an existing branch
-     without --force, a failed edit check, commit, push or pull request`
+     without --force, a failed edit check, commit, push or pull request
+  130  interrupted (Ctrl-C, SIGTERM): nothing is left half-made; a push that
+       landed first is kept (stderr says which)`
 
 // NewCmdPromote builds `kubectl c5c3 promote`.
 func NewCmdPromote(common *Options) *cobra.Command {
@@ -151,7 +156,7 @@ func NewCmdPromote(common *Options) *cobra.Command {
 	f.StringSliceVar(&o.Exclude, "exclude", nil, "Do not promote these keys (comma-separated; * matches anything, case-insensitive)")
 	f.BoolVar(&o.SkipHealthCheck, "skip-health-check", false, "Promote even when FROM's Kustomizations are not Ready, suspended or behind their source")
 	f.DurationVar(&o.MinSoak, "min-soak", 0, "How long FROM's revision must have run Ready, e.g. 2h (default: minSoak of FROM in c5c3.yaml, else 0)")
-	f.BoolVar(&o.FailOnDanger, "fail-on-danger", false, "Refuse when the --diff preview raises a danger flag (implies --diff)")
+	f.BoolVar(&o.FailOnDanger, "fail-on-danger", false, "Refuse when the --diff preview raises a danger flag or is incomplete (implies --diff)")
 	f.BoolVar(&o.DryRun, "dry-run", false, "Print the plan and the file diff; commit nothing")
 	f.BoolVar(&o.Diff, "diff", false, "Preview the edited TO tree against TO's live clusters (kubectl c5c3 diff); added to the pull request")
 	f.StringVar(&o.Branch, "branch", "", "Name of the new branch (default: promote/<from>-to-<to>-<short-sha>)")
@@ -287,5 +292,6 @@ func (o *Options) contextClient(name string) (*kube.Client, error) {
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = "kubectl-c5c3/" + rest.DefaultKubernetesUserAgent()
 	}
+	cfg.Wrap(kube.Interruptible(o.interrupt))
 	return kube.NewClient(cfg)
 }

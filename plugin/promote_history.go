@@ -41,7 +41,8 @@ c5c3.cobaltcore.io/v1alpha1 PromotionHistory; see the README).
 Exit codes:
   0  listed
   2  error: bad arguments or c5c3.yaml, git failed; or origin or a hub could not be
-     read (the list is still printed, the problems are in it and on stderr)`
+     read (the list is still printed, the problems are in it and on stderr)
+  130  interrupted (Ctrl-C, SIGTERM): every request ends at once`
 
 // NewCmdPromoteHistory builds `kubectl c5c3 promote history`.
 func NewCmdPromoteHistory(common *Options) *cobra.Command {

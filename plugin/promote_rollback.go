@@ -33,9 +33,12 @@ a new branch, ready for review — the same way promote does it: only the values
 change, byte for byte, in a temporary worktree; your checkout is never touched.
 
 Which promotion: by default the newest one before the current one (the newest on the
-base) whose Verified trailer records the evidence gates' check; --steps N the one N
-before the current one (rollbacks count too); --to COMMIT that promotion commit.
-kubectl c5c3 promote history ENV lists them.
+base) whose Verified trailer records the evidence gates' check, and when none has,
+the pins as they were before the newest promotion (its first parent), which carry no
+evidence — an environment's first promotion can be rolled back too; --steps N the one
+N before the current one (rollbacks count too; one more than there are promotions is
+the state before the first); --to COMMIT that promotion commit, or the commit before
+one. kubectl c5c3 promote history ENV lists them.
 
 The commit goes on promote/rollback-<env>-to-<short-sha> (--branch) with the message
 "rollback(<env>): back to <short-sha>, <summary>", one "old → new" line per pin and
@@ -43,13 +46,15 @@ the trailers Promoted-To: <env> and Rolled-Back-To: <sha of the restored promoti
 --dry-run, --diff, --push, --open-pr, --force and --signoff work as for promote.
 No health gate runs: with --open-pr the commit status c5c3/promotion-evidence is
 success when the restored promotion carries a Verified trailer (that earlier check is
-the evidence), failure when it does not.
+the evidence), failure when it does not or the pins restored are those before a
+promotion.
 
 Exit codes:
   0  committed, or nothing to roll back (the pins already match)
-  2  error: bad arguments or c5c3.yaml, a --to that is not a promotion of ENV, too
-     many --steps, no verified promotion to go back to, an existing branch without
-     --force, a failed edit check, commit, push or pull request`
+  2  error: bad arguments or c5c3.yaml, a --to that is neither a promotion of ENV nor
+     the commit before one, too many --steps, an existing branch without --force, a
+     failed edit check, commit, push or pull request
+  130  interrupted (Ctrl-C, SIGTERM): every request ends at once`
 
 // NewCmdPromoteRollback builds `kubectl c5c3 promote rollback`.
 func NewCmdPromoteRollback(common *Options) *cobra.Command {

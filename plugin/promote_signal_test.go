@@ -125,11 +125,9 @@ func TestPromoteInterrupted(t *testing.T) {
 			kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
 			must(t, os.WriteFile(kubeconfig, []byte("apiVersion: v1\nkind: Config\nclusters: [{name: hub, cluster: {server: "+hub.URL+"}}]\n"+
 				"users: [{name: u, user: {}}]\ncontexts: [{name: hub, context: {cluster: hub, user: u}}]\ncurrent-context: hub\n"), 0o600))
-			// --request-timeout: the hub client's discovery does not follow
-			// the command's context, so without it a hub that never answers
-			// keeps the interrupted command waiting (see docs/promote.md).
-			return closed(arrived), "", []string{"--diff", "--kubeconfig", kubeconfig, "--request-timeout", "3s"}
-		}, code: 2, want: []string{"error: "}, worktree: true},
+			// No --request-timeout: the interrupt alone ends the wait.
+			return closed(arrived), "", []string{"--diff", "--kubeconfig", kubeconfig, "--request-timeout", "0"}
+		}, code: 130, want: []string{"error: "}, worktree: true},
 		{name: "while signing the commit", setUp: func(t *testing.T, dir string) (func() bool, string, []string) {
 			marker := filepath.Join(t.TempDir(), "signing")
 			gpg := filepath.Join(t.TempDir(), "gpg")
@@ -137,19 +135,19 @@ func TestPromoteInterrupted(t *testing.T) {
 			promoteGit(t, dir, "config", "commit.gpgsign", "true")
 			promoteGit(t, dir, "config", "gpg.program", gpg)
 			return func() bool { _, err := os.Stat(marker); return err == nil }, "", nil
-		}, code: 2, want: []string{"error: committing: "}, worktree: true},
+		}, code: 130, want: []string{"error: committing: "}, worktree: true},
 		{name: "during the push, before it landed", setUp: func(t *testing.T, dir string) (func() bool, string, []string) {
 			h := &holdPush{arrived: make(chan struct{}), release: make(chan struct{})}
 			bare := servePushURL(t, dir, h.middleware)
 			t.Cleanup(func() { close(h.release) })
 			return closed(h.arrived), bare, []string{"--push"}
-		}, code: 2, want: []string{"was interrupted (origin does not have it), so the local branch ", " was removed again; your checkout is as before"}},
+		}, code: 130, want: []string{"was interrupted (origin does not have it), so the local branch ", " was removed again; your checkout is as before"}},
 		{name: "during the push, after it landed", setUp: func(t *testing.T, dir string) (func() bool, string, []string) {
 			h := &holdPush{landed: true, arrived: make(chan struct{}), release: make(chan struct{})}
 			bare := servePushURL(t, dir, h.middleware)
 			t.Cleanup(func() { close(h.release) })
 			return closed(h.arrived), bare, []string{"--push"}
-		}, code: 0, onOrigin: true, want: []string{"was interrupted after the push landed: origin has ", "; the local branch stays"}, stdoutWant: "Pushed "},
+		}, code: 130, onOrigin: true, want: []string{"was interrupted after the push landed: origin has ", "; the local branch stays"}, stdoutWant: "Pushed "},
 		{name: "after the push, opening the pull request", setUp: func(t *testing.T, dir string) (func() bool, string, []string) {
 			bare := servePushURL(t, dir)
 			arrived, release := make(chan struct{}), make(chan struct{})
@@ -165,7 +163,7 @@ func TestPromoteInterrupted(t *testing.T) {
 			t.Cleanup(func() { close(release) })
 			t.Setenv("GITHUB_TOKEN", "ghp_test")
 			return closed(arrived), bare, []string{"--open-pr", "--github-api-url", api.URL}
-		}, code: 2, onOrigin: true, want: []string{" is pushed to origin, but "}},
+		}, code: 130, onOrigin: true, want: []string{" is pushed to origin, but "}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := gitopsCheckout(t)

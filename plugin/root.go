@@ -42,6 +42,9 @@ type Options struct {
 	Clock func() time.Time
 
 	hub *kube.Client
+	// interrupt is the command's context (ended by Ctrl-C): every client
+	// ends its requests with it (kube.Interruptible).
+	interrupt context.Context
 	// watchProbeInterval, when set, replaces defaultWatchProbeInterval
 	// (tests; no flag).
 	watchProbeInterval time.Duration
@@ -96,6 +99,7 @@ func (o *Options) HubClient() (*kube.Client, error) {
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = "kubectl-c5c3/" + rest.DefaultKubernetesUserAgent()
 	}
+	cfg.Wrap(kube.Interruptible(o.interrupt))
 	c, err := kube.NewClient(cfg)
 	if err != nil {
 		return nil, err
@@ -129,6 +133,9 @@ deploy to through kubeconfig Secrets. Only the hub needs to be in your kubeconfi
 		Annotations:   map[string]string{cobra.CommandDisplayNameAnnotation: o.DisplayName},
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Clients built later (in Complete) end their requests when the
+		// command's context ends.
+		PersistentPreRun: func(cmd *cobra.Command, _ []string) { o.interrupt = cmd.Context() },
 	}
 	cmd.SetFlagErrorFunc(flagError)
 	cmd.SetIn(o.In)
@@ -177,15 +184,16 @@ func ExecuteAs(ctx context.Context, streams genericiooptions.IOStreams, displayN
 	return execute(ctx, cmd, streams)
 }
 
-// execute runs a built root command and turns its error into an exit code.
+// execute runs a built root command and turns its error into an exit code:
+// CodeInterrupted whenever ctx ended (Ctrl-C) before the command did.
 func execute(ctx context.Context, cmd *cobra.Command, streams genericiooptions.IOStreams) int {
 	err := cmd.ExecuteContext(ctx)
-	if err == nil {
-		return CodeOK
-	}
 	var ee *ExitError
-	if !asExitError(err, &ee) || ee.Err != nil {
+	if err != nil && (!asExitError(err, &ee) || ee.Err != nil) {
 		fmt.Fprintf(streams.ErrOut, "error: %v\n", err)
+	}
+	if ctx.Err() != nil {
+		return CodeInterrupted
 	}
 	return exitCode(err)
 }

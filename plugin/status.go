@@ -58,7 +58,7 @@ Flux source or the FluxReport changes on the hub (watches that reconnect when th
 drop) and every 30s, which probes the spokes again. On a terminal the screen is
 redrawn; otherwise each change prints a new block after a "# <time>" line (-o json
 prints one document per change, -o yaml separates them with "---"). Ctrl-C ends it
-with exit code 0.
+with exit code 130.
 
 Flux objects are read from all namespaces of the hub unless -n is given. Spokes are
 contacted concurrently; one that is down or whose Secret is broken shows its error
@@ -69,14 +69,15 @@ reconciler stats), json and yaml (a stable schema: apiVersion
 c5c3.cobaltcore.io/v1alpha1, kind FleetStatus; see the README).
 
 Exit codes:
-  0  everything is Ready (and --watch ended by Ctrl-C)
+  0  everything is Ready
   1  something is failing, unreachable, or suspended and stale, the hub's
      Flux (FluxReport, cluster sync, a controller) is not Ready, a release in
      Helm's storage differs from what helm-controller reports, or an access
      check fails: a certificate or token expires within 7 days or has
      expired, a Flux API is not served as the plugin reads it, a service
      account may not patch its inventory
-  2  error: the hub is unreachable, the Flux CRDs are missing, bad flags`
+  2  error: the hub is unreachable, the Flux CRDs are missing, bad flags
+  130  interrupted (Ctrl-C, SIGTERM): every request ends at once`
 
 // NewCmdStatus builds `kubectl c5c3 status`.
 func NewCmdStatus(common *Options) *cobra.Command {
@@ -191,7 +192,7 @@ const watchSettle = 200 * time.Millisecond
 // sources or FluxReport change and every probe interval (30s). Only a
 // changed view is printed again. A failing first draw is an error (exit
 // 2); later failures (the hub gone for a while) are shown in the view.
-// Cancelling ctx (Ctrl-C) ends it with exit code 0.
+// Cancelling ctx (Ctrl-C) ends it (exit code 130, set by execute).
 func (o *StatusOptions) watch(ctx context.Context) error {
 	// client-go's reflector logs dropped watches through klog on stderr;
 	// it reconnects by itself.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -195,13 +196,21 @@ func TestStatusWatchFirstReadFails(t *testing.T) {
 	}
 }
 
-// waitExit waits for cmd to end, and kills it after a minute (a bound for
-// a process that ignored the interrupt, not a timing assertion).
+// waitExit waits for cmd to end after an interrupt, which must be with
+// exit code 130, and kills it after a minute (a bound for a process that
+// ignored the interrupt, not a timing assertion).
 func waitExit(cmd *exec.Cmd) error {
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {
 	case err := <-done:
+		var ee *exec.ExitError
+		switch {
+		case errors.As(err, &ee) && ee.ExitCode() == CodeInterrupted:
+			return nil
+		case err == nil:
+			return fmt.Errorf("exit 0 after the interrupt, want %d", CodeInterrupted)
+		}
 		return err
 	case <-time.After(time.Minute):
 		_ = cmd.Process.Kill()
@@ -288,8 +297,8 @@ func TestStatusWatchReprobe(t *testing.T) {
 	go func() { _, _ = io.Copy(io.Discard, pr) }() // drain until the pipe closes
 	select {
 	case got := <-code:
-		if got != CodeOK {
-			t.Fatalf("exit %d after cancel; stderr %q", got, stderr.String())
+		if got != CodeInterrupted {
+			t.Fatalf("exit %d after cancel, want %d (Ctrl-C); stderr %q", got, CodeInterrupted, stderr.String())
 		}
 	case <-time.After(time.Minute):
 		t.Fatal("--watch did not end after its context was cancelled")

@@ -64,7 +64,8 @@ Exit codes:
      object drifted from git (--diff), or no Flux applier manages it
   2  error: the object cannot be read (missing, cluster unreachable, broken
      kubeconfig Secret; the chain is still shown when the hub knows it), an
-     unknown kind or cluster, the diff failed, bad arguments`
+     unknown kind or cluster, the diff failed, bad arguments
+  130  interrupted (Ctrl-C, SIGTERM): every request ends at once`
 
 // NewCmdTrace builds `kubectl c5c3 trace`.
 func NewCmdTrace(common *Options) *cobra.Command {
@@ -134,7 +135,7 @@ func (o *TraceOptions) Complete() error {
 		return err
 	}
 	o.fleetOpts = fleet.Options{Namespace: o.HubNamespace, HubName: o.HubName,
-		Spoke: kube.SpokeOptions{AllowExec: o.AllowExecKubeconfig, Timeout: timeout}}
+		Spoke: o.spokeOptions(timeout)}
 	if o.namespace, _, err = o.ConfigFlags.ToRawKubeConfigLoader().Namespace(); err != nil {
 		return &ExitError{Code: CodeError, Err: fmt.Errorf("the default namespace: %w", err)}
 	}

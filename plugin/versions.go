@@ -51,7 +51,8 @@ Exit codes:
   1  skew, or a cluster could not be reached (its cells say unreachable; the
      rest is shown)
   2  error: no checkout, a missing or bad c5c3.yaml, an unknown environment, an
-     environment's hub that cannot be read (the matrix is still printed), bad flags`
+     environment's hub that cannot be read (the matrix is still printed), bad flags
+  130  interrupted (Ctrl-C, SIGTERM): every request ends at once`
 
 // NewCmdVersions builds `kubectl c5c3 versions`.
 func NewCmdVersions(common *Options) *cobra.Command {

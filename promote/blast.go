@@ -48,6 +48,11 @@ type BlastRadius struct {
 	Clusters    []ClusterBlast `json:"clusters"`
 	// Dangers counts the danger flags over all clusters.
 	Dangers int `json:"dangers"`
+	// Complete is false when a Kustomization or HelmRelease of the
+	// preview could not be rendered or diffed (Incomplete says which and
+	// why): the counts and flags cover only the rest.
+	Complete   bool       `json:"complete"`
+	Incomplete []diff.Gap `json:"incomplete"`
 }
 
 // ClusterBlast is one target cluster's share.
@@ -83,9 +88,25 @@ func (e *DangerError) Error() string {
 			lines = append(lines, c.Cluster+": "+d.String())
 		}
 	}
-	return fmt.Sprintf("the preview of %s raised %d danger %s, refusing to promote (--fail-on-danger):\n  %s",
-		e.Blast.Environment, e.Blast.Dangers, plural(e.Blast.Dangers, "flag", "flags"), strings.Join(lines, "\n  "))
+	for _, g := range e.Blast.Incomplete {
+		lines = append(lines, "incomplete: "+g.String())
+	}
+	what := fmt.Sprintf("raised %d danger %s", e.Blast.Dangers, plural(e.Blast.Dangers, "flag", "flags"))
+	if n := len(e.Blast.Incomplete); n > 0 {
+		gaps := fmt.Sprintf("is incomplete (%d %s could not be rendered or diffed)", n, plural(n, "Kustomization or HelmRelease", "Kustomizations or HelmReleases"))
+		if e.Blast.Dangers == 0 {
+			what = gaps
+		} else {
+			what = gaps + " and " + what
+		}
+	}
+	return fmt.Sprintf("the preview of %s %s, refusing to promote (--fail-on-danger):\n  %s",
+		e.Blast.Environment, what, strings.Join(lines, "\n  "))
 }
+
+// Refused reports whether --fail-on-danger refuses the promotion: a
+// danger flag, or a preview that could not be completed.
+func (b *BlastRadius) Refused() bool { return b.Dangers > 0 || len(b.Incomplete) > 0 }
 
 // String is "flag: object (via ...): message".
 func (d Danger) String() string {
@@ -111,7 +132,7 @@ var immutableRE = regexp.MustCompile(`(?i)is immutable|immutable field|may not c
 // blastRadius summarises a preview per cluster and raises the danger
 // flags; f is the target environment's fleet, for its objects' state.
 func blastRadius(env string, res *diff.Result, f *fleet.Fleet) *BlastRadius {
-	b := &BlastRadius{Environment: env, Clusters: []ClusterBlast{}}
+	b := &BlastRadius{Environment: env, Clusters: []ClusterBlast{}, Complete: len(res.Incomplete) == 0, Incomplete: append([]diff.Gap{}, res.Incomplete...)}
 	index := map[string]int{}
 	cluster := func(name string) *ClusterBlast {
 		i, ok := index[name]

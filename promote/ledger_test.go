@@ -199,13 +199,21 @@ func TestRollback(t *testing.T) {
 	}
 	assertUntouched(t, dir, before)
 
+	// --steps 3: before the first promotion, its first parent's pins.
+	p, err = Rollback(ctxT(t), RollbackOptions{RepoDir: dir, Environment: "production", Steps: 3, DryRun: true})
+	parent := gitT(t, dir, "rev-parse", l.p1+"^1")
+	if err != nil || p.Rollback.Commit != parent || p.Rollback.Before != l.p1 || p.Rollback.By != BySteps || p.Rollback.Steps != 3 ||
+		len(p.Changes) == 0 || p.Rollback.Verified != nil {
+		t.Fatalf("--steps 3: %v %+v", err, p.Rollback)
+	}
+
 	for _, tc := range []struct {
 		o    RollbackOptions
 		want string
 	}{
 		{RollbackOptions{To: "nope"}, `--to nope: "nope" is not a commit`},
-		{RollbackOptions{To: l.repo.Commit}, "--to " + l.repo.Commit + " (" + short(l.repo.Commit) + ") is not a promotion of production on origin/main"},
-		{RollbackOptions{Steps: 3}, "--steps 3: production has only 2 promotion(s) on origin/main before the current one"},
+		{RollbackOptions{To: l.head}, "--to " + l.head + " (" + short(l.head) + ") is neither a promotion of production on origin/main nor the commit before one: pick one from `kubectl c5c3 promote history production`"},
+		{RollbackOptions{Steps: 4}, "--steps 4: production has 3 promotion(s) on origin/main, the current one " + short(l.p3) + ": `kubectl c5c3 promote rollback production --steps 3` goes back to the pins before the first"},
 		{RollbackOptions{Environment: "qa"}, `no environment "qa"`},
 	} {
 		tc.o.RepoDir = dir
@@ -220,25 +228,74 @@ func TestRollback(t *testing.T) {
 	}
 }
 
-// TestRollbackNeedsVerified: without Verified evidence the default has no
-// target and says what to pass instead.
-func TestRollbackNeedsVerified(t *testing.T) {
+// TestRollbackFirstPromotion: an environment's first promotion, which
+// records no evidence, is rolled back by default to the pins before it
+// (its first parent), and says so; --steps 1 and --to that commit pick the
+// same state; the rollback commit restores the files the promotion changed
+// byte for byte; errors name a command that works.
+func TestRollbackFirstPromotion(t *testing.T) {
 	isolateTemp(t)
 	r := newRepo(t)
 	p1, err := Run(ctxT(t), headOptions(r.Dir))
 	if err != nil {
 		t.Fatal(err)
 	}
-	gitT(t, r.Dir, "merge", "--quiet", "--ff-only", p1.Result.Commit)
+	promotion := p1.Result.Commit
+	gitT(t, r.Dir, "merge", "--quiet", "--ff-only", promotion)
 	setUpstream(t, r.Dir)
+	parent := gitT(t, r.Dir, "rev-parse", promotion+"^1")
+
 	before := snapshot(t, r.Dir)
-	_, err = Rollback(ctxT(t), RollbackOptions{RepoDir: r.Dir, Environment: "production"})
-	if err == nil || !strings.Contains(err.Error(), "records Verified evidence: pass --steps 1 for the previous one, or --to COMMIT") {
-		t.Fatalf("%v", err)
+	p, err := Rollback(ctxT(t), RollbackOptions{RepoDir: r.Dir, Environment: "production", DryRun: true})
+	if err != nil {
+		t.Fatal(err)
 	}
 	assertUntouched(t, r.Dir, before)
-	if _, err := Rollback(ctxT(t), RollbackOptions{RepoDir: r.Dir, Environment: "staging"}); err == nil || !strings.Contains(err.Error(), "staging has no promotion on origin/main") {
-		t.Fatalf("staging: %v", err)
+	if p.Rollback.Commit != parent || p.Rollback.By != ByBeforeNewest || p.Rollback.Before != promotion || p.Rollback.Current != promotion ||
+		p.Rollback.Steps != 1 || p.Rollback.Verified != nil || len(p.Changes) == 0 {
+		t.Fatalf("default: %+v, changes %+v", p.Rollback, p.Changes)
+	}
+	var text strings.Builder
+	must(t, WriteRollbackText(&text, p, false, printers.Palette{}))
+	if want := "no earlier verified promotion: restoring the pins before " + short(promotion) + ", which carry no evidence"; !strings.Contains(text.String(), want) {
+		t.Errorf("text lacks %q:\n%s", want, text.String())
+	}
+	if st := evidenceStatus(p); st.State == StatusSuccess || !strings.Contains(st.Description, "no evidence: restores the pins before promotion "+short(promotion)) {
+		t.Errorf("commit status %+v", st)
+	}
+	for _, o := range []RollbackOptions{{Steps: 1}, {To: short(parent)}} {
+		o.RepoDir, o.Environment, o.DryRun = r.Dir, "production", true
+		q, err := Rollback(ctxT(t), o)
+		if err != nil || q.Rollback.Commit != parent || q.Rollback.Before != promotion || q.Rollback.Steps != 1 {
+			t.Errorf("%+v: %v %+v", o, err, q.Rollback)
+		}
+	}
+
+	// Committed: every file the promotion changed is as before it.
+	p, err = Rollback(ctxT(t), RollbackOptions{RepoDir: r.Dir, Environment: "production"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, file := range strings.Fields(gitT(t, r.Dir, "diff", "--name-only", parent, promotion)) {
+		if got, want := fileAt(t, r.Dir, p.Result.Commit, file), fileAt(t, r.Dir, parent, file); got != want {
+			t.Errorf("%s after the rollback:\n%s\nwant, as before the promotion:\n%s", file, got, want)
+		}
+	}
+	if msg := gitT(t, r.Dir, "log", "-1", "--format=%B", p.Result.Commit); !strings.Contains(msg, "Rolled-Back-To: "+parent) {
+		t.Errorf("message:\n%s", msg)
+	}
+
+	for _, tc := range []struct {
+		o    RollbackOptions
+		want string
+	}{
+		{RollbackOptions{Environment: "production", Steps: 2}, "`kubectl c5c3 promote rollback production --steps 1` goes back to the pins before the first"},
+		{RollbackOptions{Environment: "staging"}, "staging has no promotion on origin/main"},
+	} {
+		tc.o.RepoDir, tc.o.DryRun = r.Dir, true
+		if _, err := Rollback(ctxT(t), tc.o); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: %v, want %q", tc.o, err, tc.want)
+		}
 	}
 }
 

@@ -232,6 +232,8 @@ func evidenceStatus(p *Plan) CommitStatus {
 	st := CommitStatus{Context: StatusContext, State: StatusFailure}
 	h := p.HealthCheck
 	switch t := p.Rollback; {
+	case t != nil && t.Before != "":
+		st.Description = fmt.Sprintf("no evidence: restores the pins before promotion %s", short(t.Before))
 	case t != nil && t.Verified == nil:
 		st.Description = fmt.Sprintf("no evidence: the restored promotion %s has no %s trailer", short(t.Commit), TrailerVerified)
 	case t != nil:
@@ -243,6 +245,9 @@ func evidenceStatus(p *Plan) CommitStatus {
 		st.Description = fmt.Sprintf("health gate failed (%d problems), overridden with --skip-health-check", len(h.AllProblems()))
 	case h.Commit != p.From.Commit:
 		st.Description = fmt.Sprintf("%s runs %s, not the promoted %s", p.From.Environment, short(h.Commit), short(p.From.Commit))
+	case p.BlastRadius != nil && len(p.BlastRadius.Incomplete) > 0:
+		st.Description = fmt.Sprintf("the preview of %s is incomplete: %d %s could not be rendered or diffed", p.To.Environment,
+			len(p.BlastRadius.Incomplete), plural(len(p.BlastRadius.Incomplete), "Kustomization or HelmRelease", "Kustomizations or HelmReleases"))
 	case p.BlastRadius != nil && p.BlastRadius.Dangers > 0:
 		st.Description = fmt.Sprintf("%d danger %s in the preview of %s", p.BlastRadius.Dangers, plural(p.BlastRadius.Dangers, "flag", "flags"), p.To.Environment)
 	default:

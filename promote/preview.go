@@ -11,7 +11,8 @@ import (
 
 // preview runs the diff engine on the edited worktree against To's hub
 // Kustomizations and their clusters, and sums it up as the blast radius;
-// with FailOnDanger a danger flag is a *DangerError.
+// with FailOnDanger a danger flag, or a preview that could not be
+// completed, is a *DangerError.
 func (r *run) preview(ctx context.Context) error {
 	f, err := r.fleetOf(ctx, r.toEnv)
 	if err != nil {
@@ -39,7 +40,7 @@ func (r *run) preview(ctx context.Context) error {
 	res.Repo = "" // a temporary worktree: meaningless to the reader
 	r.plan.Preview = res
 	r.plan.BlastRadius = blastRadius(r.toEnv.Name, res, f)
-	if r.o.FailOnDanger && r.plan.BlastRadius.Dangers > 0 {
+	if r.o.FailOnDanger && r.plan.BlastRadius.Refused() {
 		return &DangerError{Blast: r.plan.BlastRadius}
 	}
 	return nil

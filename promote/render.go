@@ -279,7 +279,13 @@ func writeBlastText(w io.Writer, br *BlastRadius, pal printers.Palette) error {
 			fmt.Fprintf(&b, "%s %s: %s\n", pal.Red("DANGER"), c.Cluster, d.String())
 		}
 	}
-	if br.Dangers == 0 {
+	for _, g := range br.Incomplete {
+		fmt.Fprintf(&b, "%s %s\n", pal.Red("INCOMPLETE"), g)
+	}
+	switch {
+	case len(br.Incomplete) > 0:
+		fmt.Fprintf(&b, "%s\n", pal.Red(diff.IncompleteNote(br.Incomplete)+": the counts and danger flags cover only the rest"))
+	case br.Dangers == 0:
 		b.WriteString("no danger flags\n")
 	}
 	_, err := io.WriteString(w, b.String())
@@ -320,7 +326,14 @@ func writeEvidenceMarkdown(b *strings.Builder, p *Plan) {
 			fmt.Fprintf(b, "- ⚠️ **%s** on %s: `%s`%s — %s\n", d.Flag, mdCell(c.Cluster), mdCell(d.Object), mdCell(d.via()), mdCell(d.Message))
 		}
 	}
-	if br.Dangers == 0 {
+	for _, g := range br.Incomplete {
+		fmt.Fprintf(b, "- ❌ **incomplete**: %s\n", mdCell(g.String()))
+	}
+	switch {
+	case len(br.Incomplete) > 0:
+		note := diff.IncompleteNote(br.Incomplete)
+		fmt.Fprintf(b, "\n**%s**: the counts and danger flags cover only the rest.\n", strings.ToUpper(note[:1])+note[1:])
+	case br.Dangers == 0:
 		b.WriteString("No danger flags.\n")
 	}
 	b.WriteString("\n")

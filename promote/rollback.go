@@ -25,6 +25,10 @@ const (
 	BySteps = "steps"
 	// ByCommit is --to COMMIT.
 	ByCommit = "commit"
+	// ByBeforeNewest is the default when no earlier promotion records
+	// Verified evidence: the pins as they were before the newest
+	// promotion (its first parent), which carry no evidence.
+	ByBeforeNewest = "before-newest"
 )
 
 // RollbackOptions describe one rollback: a commit on a new branch that
@@ -71,6 +75,10 @@ type RollbackTarget struct {
 	// Verified is the restored promotion's Verified trailer: the evidence
 	// the commit status of the rollback rests on (absent when it has none).
 	Verified *Verified `json:"verified,omitempty"`
+	// Before is set when Commit is no promotion but the state before one:
+	// the promotion whose first parent Commit is (the environment's first
+	// promotion, or the newest when none earlier is verified).
+	Before string `json:"before,omitempty"`
 }
 
 // Rollback plans the rollback and, unless DryRun, commits it on a new
@@ -150,32 +158,58 @@ func (r *run) rollbackTarget(ctx context.Context, o RollbackOptions, base, baseC
 	}
 	env := r.toEnv.Name
 	if len(list) == 0 {
-		return nil, fmt.Errorf("%s has no promotion on %s (commits with a %s: %s trailer): nothing to roll back to", env, base, TrailerPromotedTo, env)
+		return nil, fmt.Errorf("%s has no promotion on %s (commits with a %s: %s trailer): nothing to roll back to; `kubectl c5c3 promote history %s` lists what there is", env, base, TrailerPromotedTo, env, env)
 	}
 	t := &RollbackTarget{Current: list[0].Commit}
 	pick := func(i int) *RollbackTarget {
 		t.Commit, t.Subject, t.Time, t.Steps, t.Verified = list[i].Commit, list[i].Subject, list[i].Time, i, list[i].Evidence.Verified
 		return t
 	}
+	// before picks the state before promotion i: its first parent, which
+	// is no promotion of env (or an older one) and carries no evidence;
+	// steps counts it one past promotion i.
+	before := func(i int) (*RollbackTarget, error) {
+		p := list[i]
+		if p.Parent == "" {
+			return nil, fmt.Errorf("promotion %s of %s is the repository's first commit: there are no pins before it to restore", short(p.Commit), env)
+		}
+		subject, when, err := r.commitInfo(ctx, p.Parent)
+		if err != nil {
+			return nil, err
+		}
+		t.Commit, t.Subject, t.Time, t.Steps, t.Verified, t.Before = p.Parent, subject, when, i+1, nil, p.Commit
+		return t, nil
+	}
+	oldest := len(list) - 1
 	switch {
 	case o.To != "":
 		t.By = ByCommit
 		c, err := r.git.Commit(ctx, o.To)
 		if err != nil {
-			return nil, fmt.Errorf("--to %s: %w", o.To, err)
+			return nil, fmt.Errorf("--to %s: %w; `kubectl c5c3 promote history %s` lists the promotions to go back to", o.To, err, env)
 		}
 		for i, p := range list {
 			if p.Commit == c {
 				return pick(i), nil
 			}
 		}
-		return nil, fmt.Errorf("--to %s (%s) is not a promotion of %s on %s: pick one from `kubectl c5c3 promote history %s`", o.To, short(c), env, base, env)
+		for i, p := range list {
+			if p.Parent == c {
+				return before(i)
+			}
+		}
+		return nil, fmt.Errorf("--to %s (%s) is neither a promotion of %s on %s nor the commit before one: pick one from `kubectl c5c3 promote history %s`, or go back before the first with `kubectl c5c3 promote rollback %s --steps %d`",
+			o.To, short(c), env, base, env, env, len(list))
 	case o.Steps > 0:
 		t.By = BySteps
-		if o.Steps >= len(list) {
-			return nil, fmt.Errorf("--steps %d: %s has only %d promotion(s) on %s before the current one (%s)", o.Steps, env, len(list)-1, base, short(list[0].Commit))
+		switch {
+		case o.Steps < len(list):
+			return pick(o.Steps), nil
+		case o.Steps == len(list):
+			return before(oldest)
 		}
-		return pick(o.Steps), nil
+		return nil, fmt.Errorf("--steps %d: %s has %d promotion(s) on %s, the current one %s: `kubectl c5c3 promote rollback %s --steps %d` goes back to the pins before the first",
+			o.Steps, env, len(list), base, short(list[0].Commit), env, len(list))
 	default:
 		t.By = ByVerified
 		for i := 1; i < len(list); i++ {
@@ -183,8 +217,23 @@ func (r *run) rollbackTarget(ctx context.Context, o RollbackOptions, base, baseC
 				return pick(i), nil
 			}
 		}
-		return nil, fmt.Errorf("no promotion of %s on %s before the current one (%s) records %s evidence: pass --steps 1 for the previous one, or --to COMMIT", env, base, short(list[0].Commit), TrailerVerified)
+		t.By = ByBeforeNewest
+		return before(0)
 	}
+}
+
+// commitInfo is a commit's subject and committer date.
+func (r *run) commitInfo(ctx context.Context, commit string) (string, time.Time, error) {
+	out, err := r.git.Run(ctx, "log", "-1", "--format=%s%x1f%cI", commit, "--")
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	subject, date, _ := strings.Cut(strings.TrimSpace(out), "\x1f")
+	when, err := time.Parse(time.RFC3339, date)
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("the date of commit %s: %w", short(commit), err)
+	}
+	return subject, when.UTC(), nil
 }
 
 // message is the commit message: a promotion's, or a rollback's.
@@ -236,7 +285,11 @@ func (r *run) requestBody() (string, error) {
 // to roll back).
 func WriteRollbackText(w io.Writer, p *Plan, files bool, pal printers.Palette) error {
 	if t := p.Rollback; t != nil {
-		how := map[string]string{ByVerified: "the last promotion recorded as verified", BySteps: fmt.Sprintf("%d step(s) back", t.Steps), ByCommit: "--to"}[t.By]
+		how := map[string]string{ByVerified: "the last promotion recorded as verified", BySteps: fmt.Sprintf("%d step(s) back", t.Steps), ByCommit: "--to",
+			ByBeforeNewest: fmt.Sprintf("no earlier verified promotion: restoring the pins before %s, which carry no evidence", short(t.Before))}[t.By]
+		if t.Before != "" && t.By != ByBeforeNewest {
+			how += fmt.Sprintf(", the pins before promotion %s, which carry no evidence", short(t.Before))
+		}
 		if _, err := fmt.Fprintf(w, "%s\n", pal.Bold(fmt.Sprintf("Roll back %s to %s (%s, %s; %s), from the current %s",
 			p.To.Environment, short(t.Commit), t.Subject, t.Time.Format(time.RFC3339), how, short(t.Current)))); err != nil {
 			return err

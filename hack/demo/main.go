@@ -38,7 +38,11 @@ func main() {
 }
 
 func run(plugin, dir string, once bool) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	// SIGPIPE too: after Ctrl-C on `make demo | tee demo.log` the reader
+	// is gone, and a write to the closed pipe would otherwise kill the demo
+	// in the middle of stopping the fleet (a caught SIGPIPE turns into a
+	// write error instead). SIGHUP for a closed terminal.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
 	defer stop()
 
 	fmt.Fprintln(os.Stderr, "starting a hub and 3 spokes (kube-apiserver + etcd each)...")

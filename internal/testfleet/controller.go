@@ -99,7 +99,8 @@ func (f *Fleet) startController(name, namespace string, args ...string) (*Contro
 	)
 	c.cmd.Stdout, c.cmd.Stderr = c.log, c.log
 	c.cmd.SysProcAttr = procAttr()
-	if err := c.cmd.Start(); err != nil {
+	f.Hub.thread.run(func() { err = c.cmd.Start() })
+	if err != nil {
 		c.log.Close()
 		return nil, fmt.Errorf("starting %s: %w", name, err)
 	}

@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -42,6 +44,8 @@ type Cluster struct {
 
 	env *envtest.Environment
 	ca  *clientCA
+	// thread started the cluster's processes and lives until they stop.
+	thread *ownerThread
 }
 
 // Fleet is a running hub and its spokes.
@@ -98,6 +102,9 @@ func Start(ctx context.Context, opts Options) (f *Fleet, err error) {
 			f = nil
 		}
 	}()
+	if assets, err = ownedAssets(assets, dir); err != nil {
+		return f, err
+	}
 	podNet, egress, err := startPodNetwork(dir)
 	if err != nil {
 		return f, err
@@ -173,7 +180,11 @@ func startCluster(name, assets string, crdPaths []string, flags map[string]strin
 	if os.Getenv("KUBEBUILDER_CONTROLPLANE_START_TIMEOUT") == "" {
 		env.ControlPlaneStartTimeout = startTimeout
 	}
+	// The paths are set, not left to BinaryAssetsDirectory, which
+	// $KUBEBUILDER_ASSETS overrides: they are ownedAssets' wrappers.
+	env.ControlPlane.Etcd = &envtest.Etcd{Path: filepath.Join(assets, "etcd")}
 	apiserver := env.ControlPlane.GetAPIServer()
+	apiserver.Path = filepath.Join(assets, "kube-apiserver")
 	apiserver.SecureServing.Authn = ca
 	// envtest's default service range (/24) holds 254 ClusterIPs; the
 	// benchmarks put more Services than that on one spoke.
@@ -181,28 +192,48 @@ func startCluster(name, assets string, crdPaths []string, flags map[string]strin
 	for k, v := range flags {
 		apiserver.Configure().Set(k, v)
 	}
-	cfg, err := env.Start()
+	thread := startOwnerThread()
+	var cfg *rest.Config
+	thread.run(func() { cfg, err = env.Start() })
 	if err != nil {
+		thread.stop()
 		return nil, fmt.Errorf("starting %s apiserver: %w", name, err)
 	}
-	c := &Cluster{Name: name, Config: cfg, env: env, ca: ca}
-	user, err := env.AddUser(envtest.User{Name: "fleet-admin", Groups: []string{"system:masters"}}, nil)
+	c := &Cluster{Name: name, Config: cfg, env: env, ca: ca, thread: thread}
+	if err := c.setUp(); err != nil {
+		_ = c.stop()
+		return nil, err
+	}
+	return c, nil
+}
+
+// setUp adds the admin user and the cluster's client.
+func (c *Cluster) setUp() error {
+	user, err := c.env.AddUser(envtest.User{Name: "fleet-admin", Groups: []string{"system:masters"}}, nil)
 	if err != nil {
-		_ = env.Stop()
-		return nil, fmt.Errorf("adding %s admin user: %w", name, err)
+		return fmt.Errorf("adding %s admin user: %w", c.Name, err)
 	}
 	if c.Kubeconfig, err = user.KubeConfig(); err != nil {
-		_ = env.Stop()
-		return nil, err
+		return err
 	}
-	c.Kubeconfig = []byte(strings.ReplaceAll(string(c.Kubeconfig), "envtest", name))
-	kc, err := kube.NewClient(cfg)
+	c.Kubeconfig = []byte(strings.ReplaceAll(string(c.Kubeconfig), "envtest", c.Name))
+	kc, err := kube.NewClient(c.Config)
 	if err != nil {
-		_ = env.Stop()
-		return nil, err
+		return err
 	}
 	c.Client = kc.Client
-	return c, nil
+	return nil
+}
+
+// stop stops the cluster's apiserver and etcd, then its owner thread.
+func (c *Cluster) stop() error {
+	if c.env == nil {
+		return nil
+	}
+	err := c.env.Stop()
+	c.env = nil
+	c.thread.stop()
+	return err
 }
 
 func registerNodes(ctx context.Context, c client.Client, prefix string, n int) error {
@@ -219,9 +250,7 @@ func registerNodes(ctx context.Context, c client.Client, prefix string, n int) e
 func (f *Fleet) Stop() error {
 	errs := []error{f.charts.stop(), f.PodNetwork.close()}
 	for _, c := range f.all() {
-		if c.env != nil {
-			errs = append(errs, c.env.Stop())
-		}
+		errs = append(errs, c.stop())
 	}
 	if f.Dir != "" {
 		errs = append(errs, os.RemoveAll(f.Dir))
@@ -234,10 +263,8 @@ func (f *Fleet) all() []*Cluster {
 	if f.Hub != nil {
 		out = append(out, f.Hub)
 	}
-	for _, n := range SpokeNames {
-		if s := f.Spokes[n]; s != nil {
-			out = append(out, s)
-		}
+	for _, n := range slices.Sorted(maps.Keys(f.Spokes)) {
+		out = append(out, f.Spokes[n])
 	}
 	return out
 }
@@ -249,9 +276,7 @@ func (f *Fleet) StopSpoke(name string) error {
 	if s == nil || s.env == nil {
 		return fmt.Errorf("no running spoke %q", name)
 	}
-	err := s.env.Stop()
-	s.env = nil
-	return err
+	return s.stop()
 }
 
 // AssetsDir finds the kube-apiserver and etcd binaries: $KUBEBUILDER_ASSETS,

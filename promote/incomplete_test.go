@@ -1,0 +1,80 @@
+package promote
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestPromotePreviewIncomplete: a HelmRelease of the target whose values
+// cannot be read (valuesFrom a ConfigMap that does not exist) is not
+// rendered: the preview says the plan is incomplete, naming it with its
+// chart, in the blast radius, the text and the pull request body; with
+// --fail-on-danger the promotion is refused although no danger flag is
+// raised.
+func TestPromotePreviewIncomplete(t *testing.T) {
+	e := loadEnvironments(t)
+	ctx := ctxT(t)
+	file := "clusters/production/keystone-memcached.yaml"
+	b, err := os.ReadFile(filepath.Join(e.repo.Dir, file))
+	must(t, err)
+	broken := strings.Replace(string(b), "  values:\n", "  valuesFrom:\n    - kind: ConfigMap\n      name: no-such-values\n  values:\n", 1)
+	if broken == string(b) {
+		t.Fatalf("%s has no values: to put valuesFrom before", file)
+	}
+	commitFile(t, e.repo.Dir, file, broken, "production: keystone-memcached values from a missing ConfigMap")
+	setUpstream(t, e.repo.Dir)
+
+	isolateTemp(t)
+	o := e.options()
+	o.Diff = true
+	p, err := Run(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hrID := e.s.Namespace + "/keystone-memcached"
+	br := p.BlastRadius
+	if br == nil || br.Complete || len(br.Incomplete) != 1 || br.Incomplete[0].Kind != "HelmRelease" ||
+		br.Incomplete[0].Namespace+"/"+br.Incomplete[0].Name != hrID || br.Incomplete[0].Chart != "memcached" ||
+		!strings.Contains(br.Incomplete[0].Reason, "no-such-values") {
+		t.Fatalf("blast radius %+v, want incomplete: HelmRelease %s (chart memcached)", br, hrID)
+	}
+	if p.Preview.Complete || len(p.Preview.Incomplete) != 1 {
+		t.Errorf("preview: complete %v, incomplete %+v", p.Preview.Complete, p.Preview.Incomplete)
+	}
+	text := renderText(t, p, false)
+	for _, want := range []string{
+		"INCOMPLETE HelmRelease/" + hrID + " on cluster control-plane (chart memcached): ",
+		"plan incomplete: 1 Kustomization or HelmRelease could not be rendered or diffed; what it would change is unknown: the counts and danger flags cover only the rest",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("text lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "no danger flags") {
+		t.Errorf("an incomplete preview reads as clean:\n%s", text)
+	}
+	body, err := pullRequestBody(p)
+	must(t, err)
+	for _, want := range []string{
+		"- ❌ **incomplete**: HelmRelease/" + hrID + " on cluster control-plane (chart memcached): ",
+		"**Plan incomplete: 1 Kustomization or HelmRelease could not be rendered or diffed",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("pull request body lacks %q:\n%s", want, body)
+		}
+	}
+	if st := evidenceStatus(p); st.State == StatusSuccess || !strings.Contains(st.Description, "incomplete") {
+		t.Errorf("commit status %+v, want not success and incomplete", st)
+	}
+
+	o.FailOnDanger = true
+	_, err = Run(ctx, o)
+	var de *DangerError
+	if !errors.As(err, &de) || !strings.Contains(err.Error(), "the preview of production is incomplete (1 Kustomization or HelmRelease could not be rendered or diffed), refusing to promote (--fail-on-danger)") ||
+		!strings.Contains(err.Error(), "incomplete: HelmRelease/"+hrID) {
+		t.Fatalf("--fail-on-danger: %v", err)
+	}
+}
