@@ -23,6 +23,8 @@ import (
 	"sigs.k8s.io/kustomize/api/resource"
 	kfilesys "sigs.k8s.io/kustomize/kyaml/filesys"
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/c5c3/kubectl-c5c3/fleet"
 )
 
 // Builder builds Kustomization paths straight from the checkout through an
@@ -58,8 +60,8 @@ func NewBuilder(repoDir string, hub client.Client, strictSubstitute bool) (*Buil
 
 // Build returns the objects kustomize-controller would apply for ks:
 // generator (spec.patches, images, components, targetNamespace,
-// namePrefix/Suffix), kustomize build, postBuild substitution, common
-// metadata and owner labels, normalised like the controller does.
+// namePrefix/Suffix), kustomize build, postBuild substitution, then owner
+// labels, normalisation and common metadata in the controller's order.
 func (b *Builder) Build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*unstructured.Unstructured, error) {
 	objects, _, err := b.BuildWithInputs(ctx, ks)
 	return objects, err
@@ -82,11 +84,9 @@ func (b *Builder) build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*
 		return nil, nil, err
 	}
 	u := unstructured.Unstructured{Object: raw}
-	rel := filepath.Clean(strings.TrimPrefix(ks.Spec.Path, "./"))
-	if rel == "" || strings.HasPrefix(rel, "..") || filepath.IsAbs(rel) {
-		return nil, nil, fmt.Errorf("spec.path %q must be a path inside the repository", ks.Spec.Path)
-	}
-	dir := filepath.Join(b.repo, rel)
+	// "/apps", ".//apps//" and "../apps" all name apps/: the controller
+	// resolves spec.path inside the artifact root, whatever its form.
+	dir := filepath.Join(b.repo, filepath.FromSlash(fleet.ArtifactPath(ks.Spec.Path)))
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return nil, nil, fmt.Errorf("spec.path %q not found in the checkout %s", ks.Spec.Path, b.repo)
 	}
@@ -141,12 +141,9 @@ func (b *Builder) build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*
 			o.SetAnnotations(a)
 		}
 	}
-	if err := normalize.UnstructuredList(objects); err != nil {
-		return nil, fs, err
-	}
-	if cm := ks.Spec.CommonMetadata; cm != nil {
-		ssautil.SetCommonMetadata(objects, cm.Labels, cm.Annotations)
-	}
+	// kustomize-controller's order (reconcile, then apply): owner labels,
+	// normalisation, spec.commonMetadata — a commonMetadata label named
+	// like an owner label wins.
 	owner := map[string]string{
 		kustomizev1.GroupVersion.Group + "/name":      ks.Name,
 		kustomizev1.GroupVersion.Group + "/namespace": ks.Namespace,
@@ -160,6 +157,12 @@ func (b *Builder) build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*
 			labels[k] = v
 		}
 		o.SetLabels(labels)
+	}
+	if err := normalize.UnstructuredList(objects); err != nil {
+		return nil, fs, err
+	}
+	if cm := ks.Spec.CommonMetadata; cm != nil {
+		ssautil.SetCommonMetadata(objects, cm.Labels, cm.Annotations)
 	}
 	return objects, fs, nil
 }

@@ -2,6 +2,7 @@ package diff_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -37,9 +38,10 @@ func TestBuilderMatchesController(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	kss := append(list.Items, variants(t, list.Items)...)
 	seen := map[string]bool{}
-	for i := range list.Items {
-		ks := &list.Items[i]
+	for i := range kss {
+		ks := &kss[i]
 		got, err := b.Build(ctx, ks)
 		if err != nil {
 			t.Errorf("Builder, %s: %v", ks.Name, err)
@@ -53,6 +55,13 @@ func TestBuilderMatchesController(t *testing.T) {
 		if g, w := render(t, got), render(t, want); g != w {
 			t.Errorf("%s: the Builder's output differs from the controller's\n--- Builder\n%s\n--- controller\n%s", ks.Name, g, w)
 		}
+		if ks.Name == "label-clash" {
+			for _, o := range got {
+				if v := o.GetLabels()["kustomize.toolkit.fluxcd.io/name"]; v != "from-common-metadata" {
+					t.Errorf("label-clash: %s/%s has owner label %q, want the commonMetadata value", o.GetKind(), o.GetName(), v)
+				}
+			}
+		}
 		for _, k := range []string{"commonMetadata", "targetNamespace", "namePrefix", "images", "patches", "components", "ignore", "force", "postBuild"} {
 			if strings.Contains(toYAML(t, ks.Spec), k+":") {
 				seen[k] = true
@@ -64,6 +73,39 @@ func TestBuilderMatchesController(t *testing.T) {
 			t.Errorf("no sample Kustomization uses spec.%s: the comparison does not cover it", k)
 		}
 	}
+}
+
+// variants are Kustomizations derived from the sample's, not applied to
+// the hub, for the rules the sample does not exercise: every spec.path form
+// kustomize-controller resolves inside the artifact root ("/x", ".//x//",
+// "../x", "", "/"), and commonMetadata labels named like the owner labels,
+// which the controller sets after them.
+func variants(t *testing.T, items []kustomizev1.Kustomization) []kustomizev1.Kustomization {
+	t.Helper()
+	var base *kustomizev1.Kustomization
+	for i := range items {
+		if items[i].Name == "management-tenants" {
+			base = &items[i]
+		}
+	}
+	if base == nil {
+		t.Fatal("no management-tenants in the sample")
+	}
+	var out []kustomizev1.Kustomization
+	for i, p := range []string{"/apps/tenants/base", ".//apps//tenants/base//", "../apps/tenants/base", "../../apps/./tenants/../tenants/base/"} {
+		v := base.DeepCopy()
+		v.Name = fmt.Sprintf("path-form-%d", i)
+		v.Spec.Path = p
+		out = append(out, *v)
+	}
+	clash := base.DeepCopy()
+	clash.Name = "label-clash"
+	clash.Spec.CommonMetadata.Labels = map[string]string{
+		"kustomize.toolkit.fluxcd.io/name": "from-common-metadata",
+		"app.kubernetes.io/part-of":        "c5c3",
+	}
+	out = append(out, *clash)
+	return out
 }
 
 func render(t *testing.T, objs []*unstructured.Unstructured) string {

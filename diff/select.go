@@ -67,7 +67,7 @@ func (s *selector) wants(cluster string, ks *kustomizev1.Kustomization, inputs [
 		return true
 	}
 	sep := string(filepath.Separator)
-	p := filepath.Clean(strings.TrimPrefix(ks.Spec.Path, "./"))
+	p := filepath.FromSlash(fleet.ArtifactPath(ks.Spec.Path))
 	for _, want := range s.paths {
 		if want == "." || p == want || strings.HasPrefix(p, want+sep) || strings.HasPrefix(want, p+sep) {
 			return true
@@ -107,7 +107,7 @@ func (s *selector) mayWant(repo, cluster string, ks *kustomizev1.Kustomization) 
 // transformers, validators or helmCharts, whose own configuration names
 // further files.
 func possibleInputs(repo string, ks *kustomizev1.Kustomization) (files []string, ok bool) {
-	root := filepath.Join(repo, filepath.Clean(strings.TrimPrefix(ks.Spec.Path, "./")))
+	root := filepath.Join(repo, filepath.FromSlash(fleet.ArtifactPath(ks.Spec.Path)))
 	out := map[string]bool{}
 	visited := map[string]bool{}
 	ok = true

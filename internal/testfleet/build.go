@@ -5,9 +5,8 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strings"
 
+	securejoin "github.com/cyphar/filepath-securejoin"
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
 	generator "github.com/fluxcd/pkg/kustomize"
 	"github.com/fluxcd/pkg/ssa"
@@ -87,15 +86,15 @@ func (s *Sample) Build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*u
 	return objects, nil
 }
 
-// securePath is spec.path inside the artifact root.
+// securePath is spec.path inside the artifact root, as
+// kustomize-controller finds it: securejoin.SecureJoin, then a stat.
 func securePath(root, path string) (string, error) {
-	rel := filepath.Clean(strings.TrimPrefix(path, "./"))
-	if rel == ".." || strings.HasPrefix(rel, "../") || filepath.IsAbs(rel) {
-		return "", fmt.Errorf("spec.path %q is outside the artifact", path)
+	dir, err := securejoin.SecureJoin(root, path)
+	if err != nil {
+		return "", err
 	}
-	dir := filepath.Join(root, rel)
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		return "", fmt.Errorf("spec.path %q not found in the artifact", path)
+	if _, err := os.Stat(dir); err != nil {
+		return "", fmt.Errorf("kustomization path not found: %w", err)
 	}
 	return dir, nil
 }
