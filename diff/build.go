@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
+	sourcev1 "github.com/fluxcd/source-controller/api/v1"
 	"github.com/fluxcd/pkg/kustomize"
 	fluxfs "github.com/fluxcd/pkg/kustomize/filesys"
 	"github.com/fluxcd/pkg/ssa/normalize"
@@ -25,37 +26,101 @@ import (
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/c5c3/kubectl-c5c3/fleet"
+	"github.com/c5c3/kubectl-c5c3/internal/sourceview"
 )
 
 // Builder builds Kustomization paths straight from the checkout through an
 // in-memory overlay: the generator's kustomization.yaml (for directories
 // without one, or to add spec.patches/images/...) is written to memory only,
-// so the checkout is never written to and nothing is copied.
+// so the checkout is never written to and nothing is copied. Builds see the
+// checkout as source-controller's artifact of it (sourceview): what the
+// source's .sourceignore files, spec.ignore and default exclusions leave out
+// does not exist for them.
 type Builder struct {
 	repo   string
 	disk   kfilesys.FileSystem
 	hub    client.Client
 	strict bool
+	// ignore returns the spec.ignore of a Kustomization's source.
+	ignore SourceIgnoreFunc
+
+	mu    sync.Mutex
+	views map[string]*sourceview.View // by spec.ignore ("\x00" for unset)
 }
+
+// SourceIgnoreFunc returns the spec.ignore (nil when unset) of the
+// GitRepository a Kustomization builds from.
+type SourceIgnoreFunc func(ctx context.Context, ks *kustomizev1.Kustomization) (*string, error)
 
 // NewBuilder returns a Builder for the checkout at repoDir. Reads are
 // confined to repoDir, like kustomize-controller confines them to the
 // artifact. hub is where postBuild.substituteFrom ConfigMaps and Secrets are
-// read.
+// read, and, unless WithSourceIgnore says otherwise, the spec.ignore of each
+// Kustomization's GitRepository.
 func NewBuilder(repoDir string, hub client.Client, strictSubstitute bool) (*Builder, error) {
 	// The overlay holds the generated kustomization.yaml under the absolute
 	// path kustomize reads it from: a relative repoDir would let the build
 	// read the checkout's own file instead, without spec.patches, images,
-	// namePrefix or targetNamespace.
-	repoDir, err := filepath.Abs(repoDir)
+	// namePrefix or targetNamespace. Symlinks are resolved so that the
+	// paths kustomize reads are the artifact view's.
+	abs, err := filepath.Abs(repoDir)
+	if err == nil {
+		abs, err = filepath.EvalSymlinks(abs)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("opening checkout %s: %w", repoDir, err)
 	}
-	disk, err := fluxfs.MakeFsOnDiskSecure(repoDir)
+	disk, err := fluxfs.MakeFsOnDiskSecure(abs)
 	if err != nil {
 		return nil, fmt.Errorf("opening checkout %s: %w", repoDir, err)
 	}
-	return &Builder{repo: repoDir, disk: disk, hub: hub, strict: strictSubstitute}, nil
+	b := &Builder{repo: abs, disk: disk, hub: hub, strict: strictSubstitute, views: map[string]*sourceview.View{}}
+	b.ignore = b.hubSourceIgnore
+	return b, nil
+}
+
+// WithSourceIgnore makes the Builder take each source's spec.ignore from
+// fn instead of the hub's GitRepository.
+func (b *Builder) WithSourceIgnore(fn SourceIgnoreFunc) *Builder {
+	b.ignore = fn
+	return b
+}
+
+// hubSourceIgnore reads spec.ignore of the Kustomization's GitRepository
+// in the hub; a source that is not there (or no hub) counts as unset.
+func (b *Builder) hubSourceIgnore(ctx context.Context, ks *kustomizev1.Kustomization) (*string, error) {
+	if b.hub == nil {
+		return nil, nil
+	}
+	ref := fleet.KustomizationSource(ks)
+	if ref.Kind != sourcev1.GitRepositoryKind {
+		return nil, nil
+	}
+	var repo sourcev1.GitRepository
+	if err := b.hub.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}, &repo); err != nil {
+		return nil, client.IgnoreNotFound(err)
+	}
+	return repo.Spec.Ignore, nil
+}
+
+// View returns the checkout as the artifact of a source whose spec.ignore
+// is ignore (nil: unset), made once per distinct spec.ignore.
+func (b *Builder) View(ignore *string) (*sourceview.View, error) {
+	key := "\x00"
+	if ignore != nil {
+		key = *ignore
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if v := b.views[key]; v != nil {
+		return v, nil
+	}
+	v, err := sourceview.New(b.repo, ignore)
+	if err != nil {
+		return nil, err
+	}
+	b.views[key] = v
+	return v, nil
 }
 
 // Build returns the objects kustomize-controller would apply for ks:
@@ -84,17 +149,30 @@ func (b *Builder) build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*
 		return nil, nil, err
 	}
 	u := unstructured.Unstructured{Object: raw}
+	ignore, err := b.ignore(ctx, ks)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading spec.ignore of %s: %w", fleet.KustomizationSource(ks), err)
+	}
+	view, err := b.View(ignore)
+	if err != nil {
+		return nil, nil, err
+	}
+	vfs := view.FileSystem(b.disk)
 	// "/apps", ".//apps//" and "../apps" all name apps/: the controller
 	// resolves spec.path inside the artifact root, whatever its form.
-	dir := filepath.Join(b.repo, filepath.FromSlash(fleet.ArtifactPath(ks.Spec.Path)))
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+	rel := fleet.ArtifactPath(ks.Spec.Path)
+	dir := filepath.Join(b.repo, filepath.FromSlash(rel))
+	if !view.HasDir(rel) {
+		if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
+			return nil, nil, fmt.Errorf("spec.path %q is not in the artifact source-controller makes of the checkout %s: excluded by .sourceignore, the source's spec.ignore or the default exclusions", ks.Spec.Path, b.repo)
+		}
 		return nil, nil, fmt.Errorf("spec.path %q not found in the checkout %s", ks.Spec.Path, b.repo)
 	}
-	data, kfile, _, err := kustomize.NewGenerator(b.repo, u).GenerateManifest(dir)
+	data, kfile, err := generate(view, vfs, u, dir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("generating kustomization for %s: %w", ks.Spec.Path, err)
 	}
-	fs := &recordingFS{FileSystem: fluxfs.MakeFsInMemory(b.disk), read: map[string]bool{}}
+	fs := &recordingFS{FileSystem: fluxfs.MakeFsInMemory(vfs), read: map[string]bool{}}
 	if err := fs.WriteFile(kfile, data); err != nil {
 		return nil, fs, err
 	}

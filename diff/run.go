@@ -93,12 +93,13 @@ func Run(ctx context.Context, f *fleet.Fleet, opts Options) (*Result, error) {
 	sort.Slice(res.Skipped, func(i, j int) bool {
 		return res.Skipped[i].Namespace+"/"+res.Skipped[i].Name < res.Skipped[j].Namespace+"/"+res.Skipped[j].Name
 	})
-	sel, err := newSelector(f, opts, roots)
+	b, err := NewBuilder(opts.RepoDir, f.Hub().Client, opts.StrictSubstitute)
 	if err != nil {
 		return nil, err
 	}
-
-	b, err := NewBuilder(opts.RepoDir, f.Hub().Client, opts.StrictSubstitute)
+	ignores := newSourceIgnores(b, f)
+	b.WithSourceIgnore(checkoutSourceIgnore(ignores))
+	sel, err := newSelector(f, opts, roots, func(rel string) (bool, error) { return ignores.inArtifact(sources, rel) })
 	if err != nil {
 		return nil, err
 	}

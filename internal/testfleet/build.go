@@ -14,6 +14,7 @@ import (
 	ssautil "github.com/fluxcd/pkg/ssa/utils"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // Build makes the objects kustomize-controller applies for ks, the way
@@ -21,7 +22,9 @@ import (
 // kustomization_controller.go: generate, build, apply) — written against
 // fluxcd/pkg directly, not with the plugin's diff.Builder, so that the
 // sample's live state is an oracle independent of the code under test: the
-// artifact is a fresh copy of the checkout, the generator writes its
+// artifact is the checkout packed like source-controller packs it
+// (ArchiveDir, with the source's spec.ignore) and extracted into a
+// temporary directory, the generator writes its
 // kustomization.yaml into it, kustomize builds it from disk, postBuild
 // substitutes from the hub, then owner labels, normalisation and
 // commonMetadata in the controller's order.
@@ -31,7 +34,21 @@ func (s *Sample) Build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*u
 		return nil, err
 	}
 	defer func() { _ = os.RemoveAll(work) }()
-	if err := copyTree(s.RepoDir, work, "", nil); err != nil {
+	// The artifact source-controller makes of the checkout for the
+	// Kustomization's GitRepository, extracted as the controller does.
+	ref := ks.Spec.SourceRef
+	if ref.Namespace == "" {
+		ref.Namespace = ks.Namespace
+	}
+	ignore, err := s.Fleet.sourceIgnore(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name})
+	if client.IgnoreNotFound(err) != nil {
+		return nil, err
+	}
+	art, err := ArchiveDir(s.RepoDir, ignore)
+	if err != nil {
+		return nil, fmt.Errorf("archiving the checkout: %w", err)
+	}
+	if err := extractArchive(art, work); err != nil {
 		return nil, fmt.Errorf("extracting the artifact: %w", err)
 	}
 	dir, err := securePath(work, ks.Spec.Path)
