@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,11 +13,11 @@ import (
 	"sync"
 
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
-	sourcev1 "github.com/fluxcd/source-controller/api/v1"
 	"github.com/fluxcd/pkg/kustomize"
 	fluxfs "github.com/fluxcd/pkg/kustomize/filesys"
 	"github.com/fluxcd/pkg/ssa/normalize"
 	ssautil "github.com/fluxcd/pkg/ssa/utils"
+	sourcev1 "github.com/fluxcd/source-controller/api/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -43,6 +44,8 @@ type Builder struct {
 	strict bool
 	// ignore returns the spec.ignore of a Kustomization's source.
 	ignore SourceIgnoreFunc
+	// decrypt: decrypt SOPS data (WithDecrypt).
+	decrypt bool
 
 	mu    sync.Mutex
 	views map[string]*sourceview.View // by spec.ignore ("\x00" for unset)
@@ -77,6 +80,34 @@ func NewBuilder(repoDir string, hub client.Client, strictSubstitute bool) (*Buil
 	b := &Builder{repo: abs, disk: disk, hub: hub, strict: strictSubstitute, views: map[string]*sourceview.View{}}
 	b.ignore = b.hubSourceIgnore
 	return b, nil
+}
+
+// WithDecrypt makes the Builder decrypt SOPS data like kustomize-controller
+// for Kustomizations with spec.decryption, with the keys of its decryption
+// Secret in the hub, in memory (diff --decrypt).
+func (b *Builder) WithDecrypt() *Builder {
+	b.decrypt = true
+	return b
+}
+
+// decryptor returns the decryptor for ks, or nil and why its SOPS data is
+// not decrypted. Bad decryption settings and keys are errors; a Secret the
+// user may not read leaves the data skipped, saying so.
+func (b *Builder) decryptor(ctx context.Context, ks *kustomizev1.Kustomization) (*decryptor, string, error) {
+	if ks.Spec.Decryption == nil {
+		return nil, "kustomize-controller refuses to apply it, the Kustomization has no spec.decryption", nil
+	}
+	if !b.decrypt {
+		return nil, "not decrypted (pass --decrypt to decrypt it with the keys of spec.decryption)", nil
+	}
+	dec, err := newDecryptor(ctx, b.hub, ks)
+	if errors.Is(err, ErrCannotReadDecryptionSecret) {
+		return nil, "not decrypted: " + err.Error(), nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	return dec, "", nil
 }
 
 // WithSourceIgnore makes the Builder take each source's spec.ignore from
@@ -176,6 +207,18 @@ func (b *Builder) build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*
 	if err := fs.WriteFile(kfile, data); err != nil {
 		return nil, fs, err
 	}
+	// SOPS: with --decrypt and spec.decryption, decrypt like the
+	// controller, in memory; otherwise what it would decrypt is skipped.
+	dec, notDecrypted, err := b.decryptor(ctx, ks)
+	if err != nil {
+		return nil, fs, err
+	}
+	if dec != nil {
+		defer dec.cleanup()
+		if err := dec.decryptSources(fs, dir); err != nil {
+			return nil, fs, fmt.Errorf("error decrypting sources of %s: %w", ks.Spec.Path, err)
+		}
+	}
 	resMap, err := kustomizeBuild(fs, dir)
 	if err != nil {
 		return nil, fs, fmt.Errorf("kustomize build of %s failed: %w", ks.Spec.Path, err)
@@ -186,9 +229,19 @@ func (b *Builder) build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*
 	if ks.GetSubstituteStrategy() == kustomizev1.SubstituteStrategyAlways {
 		opts = append(opts, kustomize.SubstituteWithAlways(true))
 	}
+	decrypted := map[string]bool{}
 	for _, res := range resMap.Resources() {
 		if res.GetName() == "" || res.GetKind() == "" || res.GetApiVersion() == "" {
 			return nil, fs, fmt.Errorf("%s: an object without apiVersion, kind or name", ks.Spec.Path)
+		}
+		if dec != nil {
+			ok, err := dec.decryptResource(res)
+			if err != nil {
+				return nil, fs, fmt.Errorf("decryption failed in %s: %w", ks.Spec.Path, err)
+			}
+			if ok || (dec.sources && res.GetKind() == "Secret") || dec.patches {
+				decrypted[res.GetKind()+"/"+res.GetNamespace()+"/"+res.GetName()] = true
+			}
 		}
 		if ks.Spec.PostBuild == nil {
 			continue
@@ -208,14 +261,15 @@ func (b *Builder) build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*
 		return nil, fs, fmt.Errorf("%s: %w", ks.Spec.Path, err)
 	}
 	// Normalising drops the top-level "sops" field and turns stringData
-	// into data: recognise SOPS-encrypted Secrets first.
+	// into data: recognise SOPS-encrypted objects first.
+	markSOPS(objects, ks, notDecrypted)
 	for _, o := range objects {
-		if isSOPS(o) {
+		if decrypted[o.GetKind()+"/"+o.GetNamespace()+"/"+o.GetName()] {
 			a := o.GetAnnotations()
 			if a == nil {
 				a = map[string]string{}
 			}
-			a[sopsMarker] = "true"
+			a[decryptedMarker] = "true"
 			o.SetAnnotations(a)
 		}
 	}

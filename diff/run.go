@@ -37,6 +37,9 @@ type Options struct {
 	NoHelm bool
 	// Offline takes charts only from the chart cache and the checkout.
 	Offline bool
+	// Decrypt decrypts SOPS data in memory with the keys of each
+	// Kustomization's spec.decryption Secret (Builder.WithDecrypt).
+	Decrypt bool
 	// ChartCacheDir holds downloaded charts; default
 	// helmrender.DefaultCacheDir() (~/.cache/kubectl-c5c3/charts).
 	ChartCacheDir string
@@ -99,6 +102,9 @@ func Run(ctx context.Context, f *fleet.Fleet, opts Options) (*Result, error) {
 	}
 	ignores := newSourceIgnores(b, f)
 	b.WithSourceIgnore(checkoutSourceIgnore(ignores))
+	if opts.Decrypt {
+		b.WithDecrypt()
+	}
 	sel, err := newSelector(f, opts, roots, func(rel string) (bool, error) { return ignores.inArtifact(sources, rel) })
 	if err != nil {
 		return nil, err

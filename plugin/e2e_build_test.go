@@ -9,6 +9,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/c5c3/kubectl-c5c3/diff"
@@ -46,8 +47,8 @@ func TestE2EBuildRules(t *testing.T) {
 		{tree: "ignore", ignore: &ignore, names: []string{"flux-system", "rules-filtered"}},
 	} {
 		t.Run(tc.tree, func(t *testing.T) {
-			s := loadLiveSample(t, testfleet.SampleOptions{Source: filepath.Join(root, "testdata", "buildrules", tc.tree), SourceIgnore: tc.ignore}, tc.names)
-			checkInventoryIsBuild(t, s)
+			s := loadLiveSample(t, testfleet.SampleOptions{Source: filepath.Join(root, "testdata", "buildrules", tc.tree), SourceIgnore: tc.ignore}, tc.names, nil)
+			checkInventoryIsBuild(t, s, false)
 			fl := s.Fleet
 			flags := []string{"--kubeconfig", fl.HubKubeconfig, "-n", s.Namespace, "--flux-namespace", s.Namespace, "--color", "never"}
 			r := run(t, diffArgs(s.Sample, flags, "-o", "json", "--helm=false")...)
@@ -79,13 +80,18 @@ func TestE2EBuildRules(t *testing.T) {
 
 // loadLiveSample loads opts into the fleet with the real
 // kustomize-controller and waits until names are Ready.
-func loadLiveSample(t *testing.T, opts testfleet.SampleOptions, names []string) *testfleet.LiveSample {
+// before, when set, runs first with the sample's namespace (created).
+func loadLiveSample(t *testing.T, opts testfleet.SampleOptions, names []string, before func(ns string)) *testfleet.LiveSample {
 	t.Helper()
 	fl := testfleet.Get(t)
 	setup, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	opts.Namespace = testfleet.Namespace(t)
 	opts.NoFluxReport = true
+	if before != nil {
+		must(t, fl.Hub.Client.Create(setup, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: opts.Namespace}}))
+		before(opts.Namespace)
+	}
 	s, err := fl.LoadSampleWithController(setup, opts)
 	if err != nil {
 		t.Fatalf("real kustomize-controller: %v", err)
@@ -106,13 +112,16 @@ func loadLiveSample(t *testing.T, opts testfleet.SampleOptions, names []string) 
 
 // checkInventoryIsBuild compares, for every Kustomization of the sample,
 // the inventory the real controller wrote with the objects the diff
-// Builder builds for it.
-func checkInventoryIsBuild(t *testing.T, s *testfleet.LiveSample) {
+// Builder builds for it (decrypting SOPS data when decrypt is set).
+func checkInventoryIsBuild(t *testing.T, s *testfleet.LiveSample, decrypt bool) {
 	t.Helper()
 	c := ctx(t)
 	hub := s.Fleet.Hub.Client
 	b, err := diff.NewBuilder(s.RepoDir, hub, false)
 	must(t, err)
+	if decrypt {
+		b.WithDecrypt()
+	}
 	kss, err := s.WaitReady(c, s.Revision)
 	must(t, err)
 	for i := range kss {
