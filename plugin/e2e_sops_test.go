@@ -207,4 +207,11 @@ func TestE2ESOPS(t *testing.T) {
 	if out := r.stdout + r.stderr; strings.Contains(out, strings.TrimSpace(other.Identity)) || strings.Contains(out, strings.TrimSpace(key.Identity)) {
 		t.Error("an age identity appears in diff's output")
 	}
+
+	// An unknown decryption provider is named.
+	editFile(t, s.RepoDir, "clusters/management/sops.yaml", "provider: sops", "provider: vault-transit")
+	r = run(t, diffArgs(s.Sample, flags, "--decrypt")...)
+	if out := r.stdout + r.stderr; r.code != 2 || !strings.Contains(out, `spec.decryption.provider "vault-transit"`) {
+		t.Errorf("unknown provider: exit %d, want 2 naming it\n%s\n%s", r.code, r.stderr, r.stdout)
+	}
 }
