@@ -77,7 +77,7 @@ func sopsForm(obj *unstructured.Unstructured) string {
 	}
 	for _, k := range keys {
 		b, _ := base64.StdEncoding.DecodeString(data[k])
-		if strings.HasPrefix(k, "sops_") || encryptedValue.Match(bytes.TrimSpace(b)) {
+		if k == "sops_mac" || encryptedValue.Match(bytes.TrimSpace(b)) {
 			return fmt.Sprintf("generated from a SOPS-encrypted env file (data key %q)", k)
 		}
 	}
