@@ -29,7 +29,8 @@ var sopsPlaintexts = map[string]string{
 // decrypts, encrypted with SOPS for key: a Secret with SOPS metadata,
 // secretGenerator files (YAML, INI) and envs (dotenv) that are SOPS
 // documents, and a Secret whose data value is a whole SOPS JSON document.
-// The Kustomization rules-sops decrypts with the Secret sops-age.
+// The Kustomization rules-sops applies them to the control-plane spoke and
+// decrypts with the hub Secret sops-age.
 func sopsGitops(t *testing.T, key *testfleet.AgeKey, p map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -53,6 +54,9 @@ spec:
   sourceRef:
     kind: GitRepository
     name: flux-system
+  kubeConfig:
+    secretRef:
+      name: control-plane-kubeconfig
   decryption:
     provider: sops
     secretRef:
@@ -62,6 +66,7 @@ spec:
 kind: Kustomization
 namespace: flux-system
 resources:
+  - namespace.yaml
   - secret.yaml
   - document-secret.yaml
 secretGenerator:
@@ -73,10 +78,11 @@ secretGenerator:
     envs:
       - app.env
 `,
-		"apps/sops/secret.yaml": enc("apiVersion: v1\nkind: Secret\nmetadata:\n  name: sops-resource\n  namespace: flux-system\nstringData:\n  password: "+p["resource"]+"\n", "yaml", "^(data|stringData)$"),
-		"apps/sops/config.yaml": enc("token: "+p["files"]+"\n", "yaml", ""),
-		"apps/sops/db.ini":      enc("[db]\npassword = "+p["ini"]+"\n", "ini", ""),
-		"apps/sops/app.env":     enc("API_KEY="+p["env"]+"\n", "dotenv", ""),
+		"apps/sops/secret.yaml":    enc("apiVersion: v1\nkind: Secret\nmetadata:\n  name: sops-resource\n  namespace: flux-system\nstringData:\n  password: "+p["resource"]+"\n", "yaml", "^(data|stringData)$"),
+		"apps/sops/namespace.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: flux-system\n",
+		"apps/sops/config.yaml":    enc("token: "+p["files"]+"\n", "yaml", ""),
+		"apps/sops/db.ini":         enc("[db]\npassword = "+p["ini"]+"\n", "ini", ""),
+		"apps/sops/app.env":        enc("API_KEY="+p["env"]+"\n", "dotenv", ""),
 		"apps/sops/document-secret.yaml": "apiVersion: v1\nkind: Secret\nmetadata:\n  name: sops-document\n  namespace: flux-system\ndata:\n  settings.json: " +
 			base64.StdEncoding.EncodeToString([]byte(document)) + "\n",
 	}
@@ -87,7 +93,8 @@ secretGenerator:
 }
 
 // TestE2ESOPS checks SOPS handling against the real kustomize-controller,
-// which decrypts the fixture with a real age key: without --decrypt every
+// which decrypts the fixture with a real age key and applies it to a
+// spoke: without --decrypt every
 // encrypted object is skipped, naming its form, and no generated Secret
 // is reported deleted; with --decrypt the Builder's objects are the
 // controller's inventory (generated names hashed from the plaintext) and
@@ -111,7 +118,7 @@ func TestE2ESOPS(t *testing.T) {
 	})
 	hub := s.Fleet.Hub.Client
 	live := &corev1.Secret{}
-	must(t, hub.Get(ctx(t), client.ObjectKey{Namespace: s.Namespace, Name: "sops-resource"}, live))
+	must(t, s.Fleet.Spokes["control-plane"].Client.Get(ctx(t), client.ObjectKey{Namespace: s.Namespace, Name: "sops-resource"}, live))
 	if string(live.Data["password"]) != sopsPlaintexts["resource"] {
 		t.Fatal("the controller did not decrypt the fixture") // value not printed
 	}
