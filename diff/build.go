@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	fluxfs "github.com/fluxcd/pkg/kustomize/filesys"
 	"github.com/fluxcd/pkg/ssa/normalize"
 	ssautil "github.com/fluxcd/pkg/ssa/utils"
+	sourcev1 "github.com/fluxcd/source-controller/api/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -23,43 +25,139 @@ import (
 	"sigs.k8s.io/kustomize/api/resource"
 	kfilesys "sigs.k8s.io/kustomize/kyaml/filesys"
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/c5c3/kubectl-c5c3/fleet"
+	"github.com/c5c3/kubectl-c5c3/internal/sourceview"
 )
 
 // Builder builds Kustomization paths straight from the checkout through an
 // in-memory overlay: the generator's kustomization.yaml (for directories
 // without one, or to add spec.patches/images/...) is written to memory only,
-// so the checkout is never written to and nothing is copied.
+// so the checkout is never written to and nothing is copied. Builds see the
+// checkout as source-controller's artifact of it (sourceview): what the
+// source's .sourceignore files, spec.ignore and default exclusions leave out
+// does not exist for them.
 type Builder struct {
 	repo   string
 	disk   kfilesys.FileSystem
 	hub    client.Client
 	strict bool
+	// ignore returns the spec.ignore of a Kustomization's source.
+	ignore SourceIgnoreFunc
+	// decrypt: decrypt SOPS data (WithDecrypt).
+	decrypt bool
+
+	mu    sync.Mutex
+	views map[string]*sourceview.View // by spec.ignore ("\x00" for unset)
 }
+
+// SourceIgnoreFunc returns the spec.ignore (nil when unset) of the
+// GitRepository a Kustomization builds from.
+type SourceIgnoreFunc func(ctx context.Context, ks *kustomizev1.Kustomization) (*string, error)
 
 // NewBuilder returns a Builder for the checkout at repoDir. Reads are
 // confined to repoDir, like kustomize-controller confines them to the
 // artifact. hub is where postBuild.substituteFrom ConfigMaps and Secrets are
-// read.
+// read, and, unless WithSourceIgnore says otherwise, the spec.ignore of each
+// Kustomization's GitRepository.
 func NewBuilder(repoDir string, hub client.Client, strictSubstitute bool) (*Builder, error) {
 	// The overlay holds the generated kustomization.yaml under the absolute
 	// path kustomize reads it from: a relative repoDir would let the build
 	// read the checkout's own file instead, without spec.patches, images,
-	// namePrefix or targetNamespace.
-	repoDir, err := filepath.Abs(repoDir)
+	// namePrefix or targetNamespace. Symlinks are resolved so that the
+	// paths kustomize reads are the artifact view's.
+	abs, err := filepath.Abs(repoDir)
+	if err == nil {
+		abs, err = filepath.EvalSymlinks(abs)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("opening checkout %s: %w", repoDir, err)
 	}
-	disk, err := fluxfs.MakeFsOnDiskSecure(repoDir)
+	disk, err := fluxfs.MakeFsOnDiskSecure(abs)
 	if err != nil {
 		return nil, fmt.Errorf("opening checkout %s: %w", repoDir, err)
 	}
-	return &Builder{repo: repoDir, disk: disk, hub: hub, strict: strictSubstitute}, nil
+	b := &Builder{repo: abs, disk: disk, hub: hub, strict: strictSubstitute, views: map[string]*sourceview.View{}}
+	b.ignore = b.hubSourceIgnore
+	return b, nil
+}
+
+// WithDecrypt makes the Builder decrypt SOPS data like kustomize-controller
+// for Kustomizations with spec.decryption, with the keys of its decryption
+// Secret in the hub, in memory (diff --decrypt).
+func (b *Builder) WithDecrypt() *Builder {
+	b.decrypt = true
+	return b
+}
+
+// decryptor returns the decryptor for ks, or nil and why its SOPS data is
+// not decrypted. Bad decryption settings and keys are errors; a Secret the
+// user may not read leaves the data skipped, saying so.
+func (b *Builder) decryptor(ctx context.Context, ks *kustomizev1.Kustomization) (*decryptor, string, error) {
+	if ks.Spec.Decryption == nil {
+		return nil, "kustomize-controller refuses to apply it, the Kustomization has no spec.decryption", nil
+	}
+	if !b.decrypt {
+		return nil, "not decrypted (pass --decrypt to decrypt it with the keys of spec.decryption)", nil
+	}
+	dec, err := newDecryptor(ctx, b.hub, ks)
+	if errors.Is(err, ErrCannotReadDecryptionSecret) {
+		return nil, "not decrypted: " + err.Error(), nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	return dec, "", nil
+}
+
+// WithSourceIgnore makes the Builder take each source's spec.ignore from
+// fn instead of the hub's GitRepository.
+func (b *Builder) WithSourceIgnore(fn SourceIgnoreFunc) *Builder {
+	b.ignore = fn
+	return b
+}
+
+// hubSourceIgnore reads spec.ignore of the Kustomization's GitRepository
+// in the hub; a source that is not there (or no hub) counts as unset.
+func (b *Builder) hubSourceIgnore(ctx context.Context, ks *kustomizev1.Kustomization) (*string, error) {
+	if b.hub == nil {
+		return nil, nil
+	}
+	ref := fleet.KustomizationSource(ks)
+	if ref.Kind != sourcev1.GitRepositoryKind {
+		return nil, nil
+	}
+	var repo sourcev1.GitRepository
+	if err := b.hub.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}, &repo); err != nil {
+		return nil, client.IgnoreNotFound(err)
+	}
+	return repo.Spec.Ignore, nil
+}
+
+// View returns the checkout as the artifact of a source whose spec.ignore
+// is ignore (nil: unset), made once per distinct spec.ignore.
+func (b *Builder) View(ignore *string) (*sourceview.View, error) {
+	key := "\x00"
+	if ignore != nil {
+		key = *ignore
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if v := b.views[key]; v != nil {
+		return v, nil
+	}
+	v, err := sourceview.New(b.repo, ignore)
+	if err != nil {
+		return nil, err
+	}
+	b.views[key] = v
+	return v, nil
 }
 
 // Build returns the objects kustomize-controller would apply for ks:
 // generator (spec.patches, images, components, targetNamespace,
-// namePrefix/Suffix), kustomize build, postBuild substitution, common
-// metadata and owner labels, normalised like the controller does.
+// namePrefix/Suffix), kustomize build, postBuild substitution, then owner
+// labels, normalisation and common metadata in the controller's order.
 func (b *Builder) Build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*unstructured.Unstructured, error) {
 	objects, _, err := b.BuildWithInputs(ctx, ks)
 	return objects, err
@@ -82,21 +180,44 @@ func (b *Builder) build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*
 		return nil, nil, err
 	}
 	u := unstructured.Unstructured{Object: raw}
-	rel := filepath.Clean(strings.TrimPrefix(ks.Spec.Path, "./"))
-	if rel == "" || strings.HasPrefix(rel, "..") || filepath.IsAbs(rel) {
-		return nil, nil, fmt.Errorf("spec.path %q must be a path inside the repository", ks.Spec.Path)
+	ignore, err := b.ignore(ctx, ks)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading spec.ignore of %s: %w", fleet.KustomizationSource(ks), err)
 	}
-	dir := filepath.Join(b.repo, rel)
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+	view, err := b.View(ignore)
+	if err != nil {
+		return nil, nil, err
+	}
+	vfs := view.FileSystem(b.disk)
+	// "/apps", ".//apps//" and "../apps" all name apps/: the controller
+	// resolves spec.path inside the artifact root, whatever its form.
+	rel := fleet.ArtifactPath(ks.Spec.Path)
+	dir := filepath.Join(b.repo, filepath.FromSlash(rel))
+	if !view.HasDir(rel) {
+		if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
+			return nil, nil, fmt.Errorf("spec.path %q is not in the artifact source-controller makes of the checkout %s: excluded by .sourceignore, the source's spec.ignore or the default exclusions", ks.Spec.Path, b.repo)
+		}
 		return nil, nil, fmt.Errorf("spec.path %q not found in the checkout %s", ks.Spec.Path, b.repo)
 	}
-	data, kfile, _, err := kustomize.NewGenerator(b.repo, u).GenerateManifest(dir)
+	data, kfile, err := generate(view, vfs, u, dir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("generating kustomization for %s: %w", ks.Spec.Path, err)
 	}
-	fs := &recordingFS{FileSystem: fluxfs.MakeFsInMemory(b.disk), read: map[string]bool{}}
+	fs := &recordingFS{FileSystem: fluxfs.MakeFsInMemory(vfs), read: map[string]bool{}}
 	if err := fs.WriteFile(kfile, data); err != nil {
 		return nil, fs, err
+	}
+	// SOPS: with --decrypt and spec.decryption, decrypt like the
+	// controller, in memory; otherwise what it would decrypt is skipped.
+	dec, notDecrypted, err := b.decryptor(ctx, ks)
+	if err != nil {
+		return nil, fs, err
+	}
+	if dec != nil {
+		defer dec.cleanup()
+		if err := dec.decryptSources(fs, dir); err != nil {
+			return nil, fs, fmt.Errorf("error decrypting sources of %s: %w", ks.Spec.Path, err)
+		}
 	}
 	resMap, err := kustomizeBuild(fs, dir)
 	if err != nil {
@@ -108,9 +229,19 @@ func (b *Builder) build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*
 	if ks.GetSubstituteStrategy() == kustomizev1.SubstituteStrategyAlways {
 		opts = append(opts, kustomize.SubstituteWithAlways(true))
 	}
+	decrypted := map[string]bool{}
 	for _, res := range resMap.Resources() {
 		if res.GetName() == "" || res.GetKind() == "" || res.GetApiVersion() == "" {
 			return nil, fs, fmt.Errorf("%s: an object without apiVersion, kind or name", ks.Spec.Path)
+		}
+		if dec != nil {
+			ok, err := dec.decryptResource(res)
+			if err != nil {
+				return nil, fs, fmt.Errorf("decryption failed in %s: %w", ks.Spec.Path, err)
+			}
+			if ok || (dec.sources && res.GetKind() == "Secret") || dec.patches {
+				decrypted[res.GetKind()+"/"+res.GetNamespace()+"/"+res.GetName()] = true
+			}
 		}
 		if ks.Spec.PostBuild == nil {
 			continue
@@ -130,23 +261,21 @@ func (b *Builder) build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*
 		return nil, fs, fmt.Errorf("%s: %w", ks.Spec.Path, err)
 	}
 	// Normalising drops the top-level "sops" field and turns stringData
-	// into data: recognise SOPS-encrypted Secrets first.
+	// into data: recognise SOPS-encrypted objects first.
+	markSOPS(objects, ks, notDecrypted)
 	for _, o := range objects {
-		if isSOPS(o) {
+		if decrypted[o.GetKind()+"/"+o.GetNamespace()+"/"+o.GetName()] {
 			a := o.GetAnnotations()
 			if a == nil {
 				a = map[string]string{}
 			}
-			a[sopsMarker] = "true"
+			a[decryptedMarker] = "true"
 			o.SetAnnotations(a)
 		}
 	}
-	if err := normalize.UnstructuredList(objects); err != nil {
-		return nil, fs, err
-	}
-	if cm := ks.Spec.CommonMetadata; cm != nil {
-		ssautil.SetCommonMetadata(objects, cm.Labels, cm.Annotations)
-	}
+	// kustomize-controller's order (reconcile, then apply): owner labels,
+	// normalisation, spec.commonMetadata — a commonMetadata label named
+	// like an owner label wins.
 	owner := map[string]string{
 		kustomizev1.GroupVersion.Group + "/name":      ks.Name,
 		kustomizev1.GroupVersion.Group + "/namespace": ks.Namespace,
@@ -160,6 +289,12 @@ func (b *Builder) build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*
 			labels[k] = v
 		}
 		o.SetLabels(labels)
+	}
+	if err := normalize.UnstructuredList(objects); err != nil {
+		return nil, fs, err
+	}
+	if cm := ks.Spec.CommonMetadata; cm != nil {
+		ssautil.SetCommonMetadata(objects, cm.Labels, cm.Annotations)
 	}
 	return objects, fs, nil
 }

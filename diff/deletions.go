@@ -22,6 +22,7 @@ func (e *engine) deletions(ctx context.Context, st *ksState, cc *clusterClients,
 	for _, o := range objects {
 		keep[object.UnstructuredToObjMetadata(o).String()] = true
 	}
+	renamed := sopsGenerated(objects)
 	var out []ObjectResult
 	for _, entry := range live.Status.Inventory.Entries {
 		if keep[entry.ID] {
@@ -30,6 +31,9 @@ func (e *engine) deletions(ctx context.Context, st *ksState, cc *clusterClients,
 		om, err := object.ParseObjMetadata(entry.ID)
 		if err != nil {
 			continue
+		}
+		if m := generatedName.FindStringSubmatch(om.Name); m != nil && renamed[om.GroupKind.Kind+"/"+om.Namespace+"/"+m[1]] {
+			continue // built from SOPS ciphertext under another hash: reported skipped
 		}
 		gvk := schema.GroupVersionKind{Group: om.GroupKind.Group, Version: entry.Version, Kind: om.GroupKind.Kind}
 		or := ObjectResult{Cluster: st.cluster.Name, Kustomization: fleet.ID(st.ks), APIVersion: gvk.GroupVersion().String(),

@@ -59,14 +59,28 @@ func crdKinds(objects []*unstructured.Unstructured) map[schema.GroupKind]bool {
 	return out
 }
 
-func (e *engine) diffObject(ctx context.Context, st *ksState, cc *clusterClients, obj *unstructured.Unstructured, opts ssa.DiffOptions, crds map[schema.GroupKind]bool, namespaces map[string]bool) ObjectResult {
-	or := ObjectResult{
+func (e *engine) diffObject(ctx context.Context, st *ksState, cc *clusterClients, obj *unstructured.Unstructured, opts ssa.DiffOptions, crds map[schema.GroupKind]bool, namespaces map[string]bool) (or ObjectResult) {
+	or = ObjectResult{
 		Cluster: st.cluster.Name, Kustomization: fleet.ID(st.ks),
 		APIVersion: obj.GetAPIVersion(), Kind: obj.GetKind(), Namespace: obj.GetNamespace(), Name: obj.GetName(),
 	}
-	if obj.GetAnnotations()[sopsMarker] != "" {
-		or.Action, or.Reason = ActionSkipped, "SOPS-encrypted Secret: not decrypted"
+	if form := obj.GetAnnotations()[sopsMarker]; form != "" {
+		or.Action, or.Reason = ActionSkipped, form
 		return or
+	}
+	if obj.GetAnnotations()[decryptedMarker] != "" {
+		// Decrypted in memory: the server sees it without the marker, the
+		// report never shows its content (Secrets are masked as always).
+		obj = obj.DeepCopy()
+		a := obj.GetAnnotations()
+		delete(a, decryptedMarker)
+		obj.SetAnnotations(a)
+		defer func() {
+			if obj.GetKind() != "Secret" && or.Diff != "" {
+				or.Diff = ""
+				or.Reason = strings.TrimPrefix(or.Reason+"; decrypted SOPS data: diff not shown", "; ")
+			}
+		}()
 	}
 	if !e.opts.VerifyUnchanged && !hasFluxAnnotations(obj) && !opts.Force {
 		live, err := cc.live.Lookup(ctx, obj.GroupVersionKind(), obj.GetNamespace(), obj.GetName())

@@ -69,30 +69,6 @@ func mask(u *unstructured.Unstructured) *unstructured.Unstructured {
 	return c
 }
 
-// sopsMarker is set by the Builder on SOPS-encrypted Secrets, which the
-// engine then skips; such objects never reach a server.
-const sopsMarker = "diff.c5c3.cobaltcore.io/sops-encrypted"
-
-// isSOPS reports whether obj is a SOPS-encrypted Secret (before
-// normalisation).
-func isSOPS(obj *unstructured.Unstructured) bool {
-	if obj.GetKind() != "Secret" {
-		return false
-	}
-	if _, ok := obj.Object["sops"]; ok {
-		return true
-	}
-	for _, field := range []string{"data", "stringData"} {
-		m, _, _ := unstructured.NestedMap(obj.Object, field)
-		for _, v := range m {
-			if s, _ := v.(string); strings.HasPrefix(s, "ENC[") {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // cleanError is an error's message as reported on an object: the server's
 // message as client-go and ssa wrap it, without surrounding whitespace.
 func cleanError(err error) string {

@@ -37,6 +37,9 @@ type Options struct {
 	NoHelm bool
 	// Offline takes charts only from the chart cache and the checkout.
 	Offline bool
+	// Decrypt decrypts SOPS data in memory with the keys of each
+	// Kustomization's spec.decryption Secret (Builder.WithDecrypt).
+	Decrypt bool
 	// ChartCacheDir holds downloaded charts; default
 	// helmrender.DefaultCacheDir() (~/.cache/kubectl-c5c3/charts).
 	ChartCacheDir string
@@ -93,12 +96,16 @@ func Run(ctx context.Context, f *fleet.Fleet, opts Options) (*Result, error) {
 	sort.Slice(res.Skipped, func(i, j int) bool {
 		return res.Skipped[i].Namespace+"/"+res.Skipped[i].Name < res.Skipped[j].Namespace+"/"+res.Skipped[j].Name
 	})
-	sel, err := newSelector(f, opts, roots)
+	b, err := NewBuilder(opts.RepoDir, f.Hub().Client, opts.StrictSubstitute)
 	if err != nil {
 		return nil, err
 	}
-
-	b, err := NewBuilder(opts.RepoDir, f.Hub().Client, opts.StrictSubstitute)
+	ignores := newSourceIgnores(b, f)
+	b.WithSourceIgnore(checkoutSourceIgnore(ignores))
+	if opts.Decrypt {
+		b.WithDecrypt()
+	}
+	sel, err := newSelector(f, opts, roots, func(rel string) (bool, error) { return ignores.inArtifact(sources, rel) })
 	if err != nil {
 		return nil, err
 	}

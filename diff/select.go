@@ -24,8 +24,10 @@ type selector struct {
 }
 
 // newSelector sorts the arguments into clusters, Kustomizations (of roots)
-// and paths inside the checkout; anything else is ErrBadTarget.
-func newSelector(f *fleet.Fleet, opts Options, roots []*kustomizev1.Kustomization) (*selector, error) {
+// and paths inside the checkout; anything else is ErrBadTarget, and so is a
+// path of the checkout that inArtifact (nil: everything is) says the
+// source artifact leaves out — Flux never builds from it.
+func newSelector(f *fleet.Fleet, opts Options, roots []*kustomizev1.Kustomization, inArtifact func(rel string) (bool, error)) (*selector, error) {
 	s := &selector{clusters: map[string]bool{}, ks: map[string]bool{}}
 	if len(opts.Targets) == 0 {
 		s.all = true
@@ -53,7 +55,17 @@ func newSelector(f *fleet.Fleet, opts Options, roots []*kustomizev1.Kustomizatio
 			if _, serr := os.Stat(abs); serr != nil || err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 				return nil, fmt.Errorf("%w: %q is neither a cluster, a NAMESPACE/KUSTOMIZATION of this checkout, nor a path in %s", ErrBadTarget, t, opts.RepoDir)
 			}
-			s.paths = append(s.paths, filepath.Clean(rel))
+			rel = filepath.Clean(rel)
+			if inArtifact != nil {
+				in, err := inArtifact(filepath.ToSlash(rel))
+				if err != nil {
+					return nil, err
+				}
+				if !in {
+					return nil, fmt.Errorf("%w: %q is not in the artifact source-controller makes of %s: .sourceignore, the source's spec.ignore or the default exclusions leave it out", ErrBadTarget, t, opts.RepoDir)
+				}
+			}
+			s.paths = append(s.paths, rel)
 		}
 	}
 	return s, nil
@@ -67,7 +79,7 @@ func (s *selector) wants(cluster string, ks *kustomizev1.Kustomization, inputs [
 		return true
 	}
 	sep := string(filepath.Separator)
-	p := filepath.Clean(strings.TrimPrefix(ks.Spec.Path, "./"))
+	p := filepath.FromSlash(fleet.ArtifactPath(ks.Spec.Path))
 	for _, want := range s.paths {
 		if want == "." || p == want || strings.HasPrefix(p, want+sep) || strings.HasPrefix(want, p+sep) {
 			return true
@@ -107,7 +119,7 @@ func (s *selector) mayWant(repo, cluster string, ks *kustomizev1.Kustomization) 
 // transformers, validators or helmCharts, whose own configuration names
 // further files.
 func possibleInputs(repo string, ks *kustomizev1.Kustomization) (files []string, ok bool) {
-	root := filepath.Join(repo, filepath.Clean(strings.TrimPrefix(ks.Spec.Path, "./")))
+	root := filepath.Join(repo, filepath.FromSlash(fleet.ArtifactPath(ks.Spec.Path)))
 	out := map[string]bool{}
 	visited := map[string]bool{}
 	ok = true

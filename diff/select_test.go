@@ -64,7 +64,7 @@ func TestNewSelector(t *testing.T) {
 		{"missing path", []string{"apps/glance"}, selector{}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := newSelector(f, Options{Targets: tc.targets, RepoDir: repo}, roots)
+			got, err := newSelector(f, Options{Targets: tc.targets, RepoDir: repo}, roots, nil)
 			if tc.bad {
 				if !errors.Is(err, ErrBadTarget) {
 					t.Fatalf("got %v, want ErrBadTarget", err)

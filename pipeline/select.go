@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"fmt"
-	"path"
 	"sort"
 	"strings"
 
@@ -39,8 +38,8 @@ func SelectKustomizations(f *fleet.Fleet, env *Environment, originURL string) ([
 		return out, nil
 	}
 	for _, ks := range all {
-		p := path.Clean(strings.TrimPrefix(ks.Spec.Path, "./"))
-		if ks.Spec.Path == "" || p == "." || !env.Under(p) {
+		p := fleet.ArtifactPath(ks.Spec.Path)
+		if p == "." || !env.Under(p) {
 			continue
 		}
 		ref := fleet.KustomizationSource(ks)

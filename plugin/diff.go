@@ -29,6 +29,7 @@ type DiffOptions struct {
 	VerifyUnchanged  bool
 	Helm             bool
 	Offline          bool
+	Decrypt          bool
 	Targets          []string
 
 	fleetOpts fleet.Options
@@ -47,9 +48,28 @@ spokes' Kustomizations in clusters/management) are diffed too, with their spec f
 git. With spec.prune, objects in the live inventory that the build no longer has are
 reported as deleted.
 
+The checkout is read as the artifact source-controller makes of it: what its
+.sourceignore files (at any level), the GitRepository's spec.ignore (from its
+definition in the checkout, else the hub's) and, when neither gives a pattern,
+source-controller's default exclusions (VCS and CI files, .sops.yaml, .flux.yaml,
+images, archives) leave out does not exist for the build. spec.path is resolved
+inside the checkout whatever its form ("/apps", "../apps", ".//apps//").
+
 Arguments narrow the run: a cluster name (management, control-plane, ...), a
-NAMESPACE/KUSTOMIZATION, or a path in the checkout. The checkout is never written to.
-Secret values are never shown: changed keys are marked "*** (before)"/"*** (after)".
+NAMESPACE/KUSTOMIZATION, or a path in the checkout's artifact. The checkout is never
+written to. Secret values are never shown: changed keys are marked
+"*** (before)"/"*** (after)".
+
+SOPS: what kustomize-controller decrypts for a Kustomization with spec.decryption
+(resources with SOPS metadata, Secret data values holding a SOPS document, Secrets
+generated from SOPS-encrypted secretGenerator files or envs, encrypted patch files)
+is reported skipped, naming the form. With --decrypt it is decrypted in memory as the
+controller does, with the age (*.agekey) and PGP (*.asc) keys of the decryption
+Secret in the hub (reading it takes the right Flux has; without it the objects stay
+skipped and say why); KMS and Vault keys are tried with your own credentials.
+Decrypted data is never written, printed or logged: Secrets are masked as always,
+other decrypted objects are reported without their diff. A corrupt SOPS document,
+a missing or wrong key or an unknown provider is an error on the Kustomization.
 
 When a Kustomization or HelmRelease could not be built, rendered or diffed, the plan
 is incomplete: every format says so and names each with the reason (json:
@@ -83,7 +103,10 @@ func NewCmdDiff(common *Options) *cobra.Command {
   kubectl c5c3 diff apps/keystone
 
   # A PR comment
-  kubectl c5c3 diff --repo ~/src/c5c3-gitops -o markdown > diff.md`,
+  kubectl c5c3 diff --repo ~/src/c5c3-gitops -o markdown > diff.md
+
+  # Decrypt SOPS Secrets with the keys of spec.decryption, for a real (masked) diff
+  kubectl c5c3 diff --decrypt`,
 		ValidArgsFunction: func(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 			// Cluster and Kustomization names from the hub; paths from the shell.
 			f := discoverForCompletion(cmd.Context(), common)
@@ -109,6 +132,7 @@ func NewCmdDiff(common *Options) *cobra.Command {
 	cmd.Flags().IntVar(&o.Concurrency, "concurrency", diff.DefaultConcurrency, "Dry-runs in flight per cluster")
 	cmd.Flags().BoolVar(&o.VerifyUnchanged, "verify-unchanged", false, "Dry-run every object on the server, also those a local check of the live object's managed fields finds unchanged")
 	cmd.Flags().BoolVar(&o.Helm, "helm", true, "Render the HelmReleases of the builds and diff what helm-controller would apply on their target clusters")
+	cmd.Flags().BoolVar(&o.Decrypt, "decrypt", false, "Decrypt SOPS data in memory like kustomize-controller, with the keys of each Kustomization's spec.decryption Secret in the hub")
 	cmd.Flags().BoolVar(&o.Offline, "offline", false, "Take charts only from the chart cache (~/.cache/kubectl-c5c3/charts) and the checkout; download nothing")
 	cmd.Flags().BoolVar(&o.StrictSubstitute, "strict-substitute", false, "Fail on postBuild variables without a value, like kustomize-controller --feature-gates=StrictPostBuildSubstitutions")
 	return cmd
@@ -151,7 +175,7 @@ func (o *DiffOptions) Run(ctx context.Context) error {
 	r, err := diff.Run(ctx, f, diff.Options{
 		RepoDir: o.Repo, Targets: o.Targets, Source: o.Source,
 		Concurrency: o.Concurrency, StrictSubstitute: o.StrictSubstitute, VerifyUnchanged: o.VerifyUnchanged,
-		NoHelm: !o.Helm, Offline: o.Offline,
+		NoHelm: !o.Helm, Offline: o.Offline, Decrypt: o.Decrypt,
 		Progress: bar.update, ChartProgress: bar.charts,
 	})
 	bar.done()

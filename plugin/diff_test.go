@@ -432,7 +432,7 @@ spec:
 		"Deployment/rook-ceph/ceph-toolbox":                       "skipped: kustomize.toolkit.fluxcd.io/ssa: IfNotPresent and the object exists",
 		"CustomResourceDefinition/hypervisors.c5c3.cobaltcore.io": "created: ",
 		"Hypervisor/nova-compute/node-1":                          "created: its CustomResourceDefinition is created by the same build",
-		"Secret/nova-compute/nova-sops":                           "skipped: SOPS-encrypted Secret: not decrypted",
+		"Secret/nova-compute/nova-sops":                           "skipped: SOPS-encrypted Secret (sops metadata): kustomize-controller refuses to apply it, the Kustomization has no spec.decryption",
 	} {
 		if got[id] != want {
 			t.Errorf("%s: got %q, want %q", id, got[id], want)

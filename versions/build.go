@@ -3,7 +3,6 @@ package versions
 import (
 	"context"
 	"fmt"
-	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -389,11 +388,10 @@ func (a *applier) summary() Applier {
 // cleanPath turns a Kustomization's spec.path into a repo path: "" for the
 // root.
 func cleanPath(p string) string {
-	p = path.Clean(strings.TrimPrefix(p, "./"))
-	if p == "." || p == "/" {
+	if p = fleet.ArtifactPath(p); p == "." {
 		return ""
 	}
-	return strings.TrimPrefix(p, "/")
+	return p
 }
 
 // under reports whether the repo file f is inside dir ("" is the root).

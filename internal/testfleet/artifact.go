@@ -10,11 +10,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/fluxcd/pkg/apis/meta"
+	"github.com/fluxcd/pkg/sourceignore"
 	sourcev1 "github.com/fluxcd/source-controller/api/v1"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -78,10 +81,11 @@ type Artifact struct {
 }
 
 // ArchiveCommit builds the artifact source-controller would store for
-// commit of the git repository at repoDir on branch main: the committed
-// tree as a tar.gz, without .git. Uncommitted changes in the work tree are
-// not part of it.
-func ArchiveCommit(repoDir, commit string) (*Artifact, error) {
+// commit of the git repository at repoDir on branch main, for a
+// GitRepository whose spec.ignore is ignore (nil: unset): the committed
+// tree checked out (as source-controller clones it, uncommitted changes
+// left out) and packed by ArchiveDir.
+func ArchiveCommit(repoDir, commit string, ignore *string) (*Artifact, error) {
 	repo, err := git.PlainOpen(repoDir)
 	if err != nil {
 		return nil, err
@@ -90,35 +94,109 @@ func ArchiveCommit(repoDir, commit string) (*Artifact, error) {
 	if err != nil {
 		return nil, fmt.Errorf("commit %s: %w", commit, err)
 	}
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	mtime := c.Committer.When.UTC()
+	checkout, err := os.MkdirTemp("", "c5c3-clone-")
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = os.RemoveAll(checkout) }()
 	files, err := c.Files()
 	if err != nil {
 		return nil, err
 	}
 	err = files.ForEach(func(f *object.File) error {
-		if f.Mode != filemode.Regular && f.Mode != filemode.Executable {
-			return nil // symlinks and submodules: source-controller skips them too
+		p := filepath.Join(checkout, filepath.FromSlash(f.Name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
 		}
-		r, err := f.Reader()
+		content, err := f.Contents()
 		if err != nil {
 			return err
 		}
-		defer r.Close()
-		mode := int64(0o644)
-		if f.Mode == filemode.Executable {
-			mode = 0o755
+		switch f.Mode {
+		case filemode.Symlink:
+			return os.Symlink(content, p)
+		case filemode.Executable:
+			return os.WriteFile(p, []byte(content), 0o755)
+		case filemode.Regular, filemode.Deprecated:
+			return os.WriteFile(p, []byte(content), 0o644)
 		}
-		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: f.Name, Size: f.Size, Mode: mode, ModTime: mtime}); err != nil {
+		return nil // submodules
+	})
+	if err != nil {
+		return nil, fmt.Errorf("checking out commit %s: %w", commit, err)
+	}
+	data, err := ArchiveDir(checkout, ignore)
+	if err != nil {
+		return nil, fmt.Errorf("archiving commit %s: %w", commit, err)
+	}
+	return &Artifact{
+		Revision: "main@sha1:" + commit,
+		Data:     data,
+		Digest:   fmt.Sprintf("sha256:%x", sha256.Sum256(data)),
+	}, nil
+}
+
+// ArchiveDir packs dir the way source-controller packs a GitRepository's
+// checkout (gitrepository_controller.go reconcileArtifact, with
+// fluxcd/pkg/artifact/storage's SourceIgnoreFilter and Storage.Archive),
+// written here against fluxcd/pkg/sourceignore, independently of the
+// plugin: the patterns of every .sourceignore in the tree plus spec.ignore
+// (ignore); with none at all, the VCS and default exclusions, otherwise the
+// VCS exclusions and those patterns; a filepath.Walk that keeps regular
+// files and directories not matched, symlinks never.
+func ArchiveDir(dir string, ignore *string) ([]byte, error) {
+	domain := strings.Split(dir, string(filepath.Separator))
+	ps, err := sourceignore.LoadIgnorePatterns(dir, domain)
+	if err != nil {
+		return nil, err
+	}
+	if ignore != nil {
+		ps = append(ps, sourceignore.ReadPatterns(strings.NewReader(*ignore), domain)...)
+	}
+	matcher := sourceignore.NewDefaultMatcher(ps, domain)
+	if len(ps) > 0 {
+		matcher = sourceignore.NewMatcher(append(sourceignore.VCSPatterns(domain), ps...))
+	}
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(gz)
+	err = filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
 			return err
 		}
-		_, err = io.Copy(tw, r)
+		if m := fi.Mode(); !m.IsRegular() && !m.IsDir() {
+			return nil
+		}
+		if matcher.Match(strings.Split(p, string(filepath.Separator)), fi.IsDir()) {
+			return nil
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		h := &tar.Header{Name: filepath.ToSlash(rel), Typeflag: tar.TypeDir, Mode: 0o750}
+		if fi.Mode().IsRegular() {
+			h.Typeflag, h.Mode, h.Size = tar.TypeReg, 0o600, fi.Size()
+			if fi.Mode()&0o111 != 0 {
+				h.Mode = 0o700
+			}
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			return err
+		}
+		if !fi.Mode().IsRegular() {
+			return nil
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		_, err = io.Copy(tw, f)
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("archiving commit %s: %w", commit, err)
+		return nil, err
 	}
 	if err := tw.Close(); err != nil {
 		return nil, err
@@ -126,11 +204,53 @@ func ArchiveCommit(repoDir, commit string) (*Artifact, error) {
 	if err := gz.Close(); err != nil {
 		return nil, err
 	}
-	return &Artifact{
-		Revision: "main@sha1:" + commit,
-		Data:     buf.Bytes(),
-		Digest:   fmt.Sprintf("sha256:%x", sha256.Sum256(buf.Bytes())),
-	}, nil
+	return buf.Bytes(), nil
+}
+
+// extractArchive unpacks an ArchiveDir tarball into dst, as
+// kustomize-controller's fetcher does with the artifact it downloads.
+func extractArchive(data []byte, dst string) error {
+	gz, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return err
+	}
+	tr := tar.NewReader(gz)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		p := filepath.Join(dst, filepath.FromSlash(h.Name))
+		if h.Typeflag == tar.TypeDir {
+			if err := os.MkdirAll(p, 0o755); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		b, err := io.ReadAll(tr)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			return err
+		}
+	}
+}
+
+// sourceIgnore is spec.ignore of the GitRepository key in the hub, as
+// source-controller reads it when it packs the next artifact.
+func (f *Fleet) sourceIgnore(ctx context.Context, key client.ObjectKey) (*string, error) {
+	repo := &sourcev1.GitRepository{}
+	if err := f.Hub.Client.Get(ctx, key, repo); err != nil {
+		return nil, err
+	}
+	return repo.Spec.Ignore, nil
 }
 
 // PublishArtifact serves art and writes the status source-controller

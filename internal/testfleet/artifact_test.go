@@ -31,7 +31,7 @@ func TestArchiveCommit(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "uncommitted.yaml"), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	art, err := ArchiveCommit(dir, commit)
+	art, err := ArchiveCommit(dir, commit, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,6 +51,9 @@ func TestArchiveCommit(t *testing.T) {
 		}
 		if err != nil {
 			t.Fatal(err)
+		}
+		if h.Typeflag != tar.TypeReg {
+			continue
 		}
 		b, _ := io.ReadAll(tr)
 		files[h.Name] = string(b)

@@ -5,9 +5,8 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strings"
 
+	securejoin "github.com/cyphar/filepath-securejoin"
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
 	generator "github.com/fluxcd/pkg/kustomize"
 	"github.com/fluxcd/pkg/ssa"
@@ -15,6 +14,7 @@ import (
 	ssautil "github.com/fluxcd/pkg/ssa/utils"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // Build makes the objects kustomize-controller applies for ks, the way
@@ -22,7 +22,9 @@ import (
 // kustomization_controller.go: generate, build, apply) — written against
 // fluxcd/pkg directly, not with the plugin's diff.Builder, so that the
 // sample's live state is an oracle independent of the code under test: the
-// artifact is a fresh copy of the checkout, the generator writes its
+// artifact is the checkout packed like source-controller packs it
+// (ArchiveDir, with the source's spec.ignore) and extracted into a
+// temporary directory, the generator writes its
 // kustomization.yaml into it, kustomize builds it from disk, postBuild
 // substitutes from the hub, then owner labels, normalisation and
 // commonMetadata in the controller's order.
@@ -32,7 +34,21 @@ func (s *Sample) Build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*u
 		return nil, err
 	}
 	defer func() { _ = os.RemoveAll(work) }()
-	if err := copyTree(s.RepoDir, work, "", nil); err != nil {
+	// The artifact source-controller makes of the checkout for the
+	// Kustomization's GitRepository, extracted as the controller does.
+	ref := ks.Spec.SourceRef
+	if ref.Namespace == "" {
+		ref.Namespace = ks.Namespace
+	}
+	ignore, err := s.Fleet.sourceIgnore(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name})
+	if client.IgnoreNotFound(err) != nil {
+		return nil, err
+	}
+	art, err := ArchiveDir(s.RepoDir, ignore)
+	if err != nil {
+		return nil, fmt.Errorf("archiving the checkout: %w", err)
+	}
+	if err := extractArchive(art, work); err != nil {
 		return nil, fmt.Errorf("extracting the artifact: %w", err)
 	}
 	dir, err := securePath(work, ks.Spec.Path)
@@ -87,15 +103,15 @@ func (s *Sample) Build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*u
 	return objects, nil
 }
 
-// securePath is spec.path inside the artifact root.
+// securePath is spec.path inside the artifact root, as
+// kustomize-controller finds it: securejoin.SecureJoin, then a stat.
 func securePath(root, path string) (string, error) {
-	rel := filepath.Clean(strings.TrimPrefix(path, "./"))
-	if rel == ".." || strings.HasPrefix(rel, "../") || filepath.IsAbs(rel) {
-		return "", fmt.Errorf("spec.path %q is outside the artifact", path)
+	dir, err := securejoin.SecureJoin(root, path)
+	if err != nil {
+		return "", err
 	}
-	dir := filepath.Join(root, rel)
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		return "", fmt.Errorf("spec.path %q not found in the artifact", path)
+	if _, err := os.Stat(dir); err != nil {
+		return "", fmt.Errorf("kustomization path not found: %w", err)
 	}
 	return dir, nil
 }

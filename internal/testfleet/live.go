@@ -57,11 +57,15 @@ func (f *Fleet) LoadSampleWithController(ctx context.Context, opts SampleOptions
 		}
 	}()
 	s.Artifacts = NewArtifactServer()
-	art, err := ArchiveCommit(s.RepoDir, strings.TrimPrefix(s.Revision, "main@sha1:"))
+	repo := client.ObjectKey{Namespace: s.Namespace, Name: "flux-system"}
+	ignore, err := f.sourceIgnore(ctx, repo)
 	if err != nil {
 		return nil, err
 	}
-	repo := client.ObjectKey{Namespace: s.Namespace, Name: "flux-system"}
+	art, err := ArchiveCommit(s.RepoDir, strings.TrimPrefix(s.Revision, "main@sha1:"), ignore)
+	if err != nil {
+		return nil, err
+	}
 	if err := f.PublishArtifact(ctx, s.Artifacts, repo, art); err != nil {
 		return nil, fmt.Errorf("publishing the source artifact: %w", err)
 	}
@@ -98,11 +102,15 @@ func (s *LiveSample) Publish(ctx context.Context, message string) (string, error
 	if err != nil {
 		return "", err
 	}
-	art, err := ArchiveCommit(s.RepoDir, h.String())
+	key := client.ObjectKey{Namespace: s.Namespace, Name: "flux-system"}
+	ignore, err := s.Fleet.sourceIgnore(ctx, key)
 	if err != nil {
 		return "", err
 	}
-	key := client.ObjectKey{Namespace: s.Namespace, Name: "flux-system"}
+	art, err := ArchiveCommit(s.RepoDir, h.String(), ignore)
+	if err != nil {
+		return "", err
+	}
 	if err := s.Fleet.PublishArtifact(ctx, s.Artifacts, key, art); err != nil {
 		return "", err
 	}

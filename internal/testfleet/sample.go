@@ -67,6 +67,9 @@ type SampleOptions struct {
 	// (StartHelmController): no HelmChart, no HelmRelease status, nothing
 	// installed by the fleet.
 	HelmController bool
+	// SourceIgnore is the spec.ignore of the GitRepository flux-system
+	// (nil: unset), which the artifacts are packed with.
+	SourceIgnore *string
 	// SpokeAliases adds kubeconfig Secrets "<alias>-kubeconfig" holding the
 	// kubeconfig of an existing spoke (alias → spoke name): more spoke
 	// entries in the hub than there are apiservers.
@@ -167,6 +170,7 @@ func (f *Fleet) newSample(ctx context.Context, opts SampleOptions) (*Sample, err
 			URL:       SampleURL,
 			Interval:  metav1.Duration{Duration: time.Minute},
 			Reference: &sourcev1.GitRepositoryRef{Branch: "main"},
+			Ignore:    opts.SourceIgnore,
 		},
 	}
 	if err := hub.Create(ctx, repo); err != nil {
@@ -426,7 +430,7 @@ func (s *Sample) setArtifact(ctx context.Context, obj artifactSetter, revision s
 }
 
 // copyTree copies src to dst; when ns is set, every "namespace: flux-system"
-// in YAML files becomes "namespace: <ns>" so that a test's Flux objects live
+// in YAML files (.yaml, .yml) becomes "namespace: <ns>" so that a test's Flux objects live
 // in its own hub namespace. Each key of replace in a YAML file becomes its
 // value (the chart repository URLs).
 func copyTree(src, dst, ns string, replace map[string]string) error {
@@ -445,10 +449,11 @@ func copyTree(src, dst, ns string, replace map[string]string) error {
 		if err != nil {
 			return err
 		}
-		if ns != "" && ns != "flux-system" && strings.HasSuffix(p, ".yaml") {
+		yml := strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml")
+		if ns != "" && ns != "flux-system" && yml {
 			b = []byte(strings.ReplaceAll(string(b), "namespace: flux-system", "namespace: "+ns))
 		}
-		if strings.HasSuffix(p, ".yaml") {
+		if yml {
 			for old, new := range replace {
 				b = []byte(strings.ReplaceAll(string(b), old, new))
 			}

@@ -1,0 +1,148 @@
+package sourceview
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/fluxcd/pkg/sourceignore"
+	"github.com/fluxcd/pkg/sourceignore/gitignore"
+)
+
+// View is the set of files and directories of a directory that its source
+// artifact holds. Paths are slash-separated and relative to the root; the
+// root is ".".
+type View struct {
+	root  string
+	files map[string]bool
+	dirs  map[string]bool
+}
+
+// New reads the tree at root and returns the view source-controller's
+// archive of it has for a source whose spec.ignore is ignore (nil: unset).
+//
+// source-controller (gitrepository_controller.go, then
+// artifact/storage.SourceIgnoreFilter and Storage.Archive) reads the
+// patterns of every .sourceignore in the tree (sourceignore.
+// LoadIgnorePatterns, each relative to its own directory) and appends
+// spec.ignore's. When that list is empty it filters with the VCS patterns
+// and the default exclusions; otherwise with the VCS patterns and the list
+// only — so a .sourceignore anywhere, like a spec.ignore with a pattern,
+// turns the default exclusions off. The archive walks the tree without
+// following symlinks and keeps regular files and directories only; a file
+// is kept when its own path does not match, wherever its parents are.
+func New(root string, ignore *string) (*View, error) {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, err
+	}
+	if abs, err = filepath.EvalSymlinks(abs); err != nil {
+		return nil, err
+	}
+	domain := strings.Split(abs, string(filepath.Separator))
+	ps, err := sourceignore.LoadIgnorePatterns(abs, domain)
+	if err != nil {
+		return nil, fmt.Errorf("reading the .sourceignore files of %s: %w", abs, err)
+	}
+	if ignore != nil {
+		ps = append(ps, sourceignore.ReadPatterns(strings.NewReader(*ignore), domain)...)
+	}
+	var matcher gitignore.Matcher
+	if len(ps) == 0 {
+		matcher = sourceignore.NewDefaultMatcher(nil, domain)
+	} else {
+		matcher = sourceignore.NewMatcher(append(sourceignore.VCSPatterns(domain), ps...))
+	}
+	v := &View{root: abs, files: map[string]bool{}, dirs: map[string]bool{".": true}}
+	err = filepath.WalkDir(abs, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p == abs {
+			return nil
+		}
+		t := d.Type()
+		if !t.IsRegular() && !t.IsDir() {
+			return nil // symlinks, devices, sockets: not archived
+		}
+		rel := filepath.ToSlash(strings.TrimPrefix(p, abs+string(filepath.Separator)))
+		if d.IsDir() && d.Name() == ".git" {
+			// Matched by the VCS patterns, which always apply, and so is
+			// everything under it.
+			return filepath.SkipDir
+		}
+		if matcher.Match(strings.Split(p, string(filepath.Separator)), d.IsDir()) {
+			return nil // excluded, but its children are matched on their own
+		}
+		if d.IsDir() {
+			v.dirs[rel] = true
+			return nil
+		}
+		v.files[rel] = true
+		// Extracting the archive creates a kept file's directories.
+		for dir := path.Dir(rel); dir != "."; dir = path.Dir(dir) {
+			v.dirs[dir] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", abs, err)
+	}
+	return v, nil
+}
+
+// Root is the absolute path of the directory, symlinks resolved.
+func (v *View) Root() string { return v.root }
+
+// HasFile reports whether the artifact holds the file rel.
+func (v *View) HasFile(rel string) bool { return v.files[clean(rel)] }
+
+// HasDir reports whether the artifact holds the directory rel.
+func (v *View) HasDir(rel string) bool { return v.dirs[clean(rel)] }
+
+// Has reports whether the artifact holds rel, file or directory.
+func (v *View) Has(rel string) bool { rel = clean(rel); return v.files[rel] || v.dirs[rel] }
+
+// Files returns the files of the artifact, sorted.
+func (v *View) Files() []string {
+	out := make([]string, 0, len(v.files))
+	for f := range v.files {
+		out = append(out, f)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Rel returns the path of the absolute (or root-relative) path p relative
+// to the root, slash-separated, and false when p is outside the root.
+func (v *View) Rel(p string) (string, bool) {
+	if !filepath.IsAbs(p) {
+		return clean(p), !strings.HasPrefix(clean(p), "../") && clean(p) != ".."
+	}
+	if p == v.root {
+		return ".", true
+	}
+	rel, err := filepath.Rel(v.root, p)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", false
+	}
+	return filepath.ToSlash(rel), true
+}
+
+// HasPath is Has for an absolute path; paths outside the root are not in
+// the view.
+func (v *View) HasPath(p string) bool {
+	rel, ok := v.Rel(p)
+	return ok && v.Has(rel)
+}
+
+func clean(rel string) string { return path.Clean(filepath.ToSlash(rel)) }
+
+// errNotInArtifact is returned for paths the view hides.
+func notExist(op, p string) error {
+	return &os.PathError{Op: op, Path: p, Err: fs.ErrNotExist}
+}

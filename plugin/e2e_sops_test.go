@@ -1,0 +1,224 @@
+package plugin
+
+import (
+	"encoding/base64"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/c5c3/kubectl-c5c3/diff"
+	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
+)
+
+// sopsPlaintexts are the secret values of the SOPS fixture; none may ever
+// appear in diff's output.
+var sopsPlaintexts = map[string]string{
+	"resource": "c5c3-resource-pw-7f3a91",
+	"files":    "c5c3-files-token-2b8e44",
+	"ini":      "c5c3-ini-pw-91c0d2",
+	"env":      "c5c3-env-key-5e17a3",
+	"document": "c5c3-document-key-c4d9b0",
+}
+
+// sopsGitops writes a gitops tree with every form kustomize-controller
+// decrypts, encrypted with SOPS for key: a Secret with SOPS metadata,
+// secretGenerator files (YAML, INI) and envs (dotenv) that are SOPS
+// documents, and a Secret whose data value is a whole SOPS JSON document.
+// The Kustomization rules-sops applies them to the control-plane spoke and
+// decrypts with the hub Secret sops-age.
+func sopsGitops(t *testing.T, key *testfleet.AgeKey, p map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	enc := func(plain, format, regex string) string {
+		b, err := testfleet.EncryptSOPS([]byte(plain), format, key.Recipient, regex)
+		must(t, err)
+		return string(b)
+	}
+	document := enc(`{"key": "`+p["document"]+`"}`, "json", "")
+	files := map[string]string{
+		"clusters/management/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - sops.yaml\n",
+		"clusters/management/sops.yaml": `apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: rules-sops
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./apps/sops
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+  kubeConfig:
+    secretRef:
+      name: control-plane-kubeconfig
+  decryption:
+    provider: sops
+    secretRef:
+      name: sops-age
+`,
+		"apps/sops/kustomization.yaml": `apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+namespace: flux-system
+resources:
+  - namespace.yaml
+  - secret.yaml
+  - document-secret.yaml
+secretGenerator:
+  - name: from-files
+    files:
+      - config.yaml
+      - db.ini
+  - name: from-env
+    envs:
+      - app.env
+`,
+		"apps/sops/secret.yaml":    enc("apiVersion: v1\nkind: Secret\nmetadata:\n  name: sops-resource\n  namespace: flux-system\nstringData:\n  password: "+p["resource"]+"\n", "yaml", "^(data|stringData)$"),
+		"apps/sops/namespace.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: flux-system\n",
+		"apps/sops/config.yaml":    enc("token: "+p["files"]+"\n", "yaml", ""),
+		"apps/sops/db.ini":         enc("[db]\npassword = "+p["ini"]+"\n", "ini", ""),
+		"apps/sops/app.env":        enc("API_KEY="+p["env"]+"\n", "dotenv", ""),
+		"apps/sops/document-secret.yaml": "apiVersion: v1\nkind: Secret\nmetadata:\n  name: sops-document\n  namespace: flux-system\ndata:\n  settings.json: " +
+			base64.StdEncoding.EncodeToString([]byte(document)) + "\n",
+	}
+	for name, content := range files {
+		writeFile(t, dir, name, content)
+	}
+	return dir
+}
+
+// TestE2ESOPS checks SOPS handling against the real kustomize-controller,
+// which decrypts the fixture with a real age key and applies it to a
+// spoke: without --decrypt every
+// encrypted object is skipped, naming its form, and no generated Secret
+// is reported deleted; with --decrypt the Builder's objects are the
+// controller's inventory (generated names hashed from the plaintext) and
+// diff is clean; a changed SOPS Secret gives a masked diff, and no
+// plaintext appears in any output format; a wrong key and a corrupt SOPS
+// file are errors naming the Secret and the file.
+func TestE2ESOPS(t *testing.T) {
+	if !testing.Short() {
+		if _, err := testfleet.FluxBinDir(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	key, err := testfleet.NewAgeKey()
+	must(t, err)
+	source := sopsGitops(t, key, sopsPlaintexts)
+	s := loadLiveSample(t, testfleet.SampleOptions{Source: source}, []string{"flux-system", "rules-sops"}, func(ns string) {
+		must(t, testfleet.Get(t).Hub.Client.Create(ctx(t), &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Name: "sops-age", Namespace: ns},
+			Data:       map[string][]byte{"identity.agekey": []byte(key.Identity)},
+		}))
+	})
+	hub := s.Fleet.Hub.Client
+	live := &corev1.Secret{}
+	must(t, s.Fleet.Spokes["control-plane"].Client.Get(ctx(t), client.ObjectKey{Namespace: s.Namespace, Name: "sops-resource"}, live))
+	if string(live.Data["password"]) != sopsPlaintexts["resource"] {
+		t.Fatal("the controller did not decrypt the fixture") // value not printed
+	}
+	checkInventoryIsBuild(t, s, true)
+	flags := []string{"--kubeconfig", s.Fleet.HubKubeconfig, "-n", s.Namespace, "--flux-namespace", s.Namespace, "--color", "never", "--helm=false"}
+
+	// Without --decrypt: skipped, each with its form; nothing deleted.
+	r := run(t, diffArgs(s.Sample, flags, "-o", "json")...)
+	res := decodeDiff(t, r.stdout)
+	if r.code != 0 || res.Summary.Skipped != 4 || res.Summary.Deleted != 0 {
+		t.Fatalf("diff without --decrypt: exit %d, %+v, want 0 and 4 skipped\n%s\n%s", r.code, res.Summary, r.stderr, objectDiffs(res))
+	}
+	forms := map[string]string{"sops-resource": "SOPS-encrypted Secret (sops metadata)", "sops-document": `data key "settings.json" holds a SOPS-encrypted JSON document`,
+		"from-files": "holds a SOPS-encrypted", "from-env": "generated from a SOPS-encrypted env file"}
+	for _, o := range res.Objects {
+		base := o.Name
+		if i := strings.LastIndex(base, "-"); strings.HasPrefix(base, "from-") && i > 0 {
+			base = base[:i]
+		}
+		if o.Action != diff.ActionSkipped || !strings.Contains(o.Reason, forms[base]) || !strings.Contains(o.Reason, "--decrypt") {
+			t.Errorf("%s: %s (%s), want skipped for %q", o.ID(), o.Action, o.Reason, forms[base])
+		}
+	}
+
+	// With --decrypt: what the controller applied, nothing to change.
+	r = run(t, diffArgs(s.Sample, flags, "-o", "json", "--decrypt")...)
+	res = decodeDiff(t, r.stdout)
+	if r.code != 0 || res.Summary.Skipped != 0 || res.Summary.Unchanged < 4 {
+		t.Fatalf("diff --decrypt: exit %d, %+v\n%s\n%s", r.code, res.Summary, r.stderr, objectDiffs(res))
+	}
+
+	// A changed SOPS Secret and env file: a real, masked diff.
+	changed := map[string]string{}
+	for k, v := range sopsPlaintexts {
+		changed[k] = v
+	}
+	changed["resource"], changed["env"] = "c5c3-resource-pw-new-0a1b2c", "c5c3-env-key-new-3d4e5f"
+	next := sopsGitops(t, key, changed)
+	for _, f := range []string{"apps/sops/secret.yaml", "apps/sops/app.env"} {
+		b, err := os.ReadFile(filepath.Join(next, f))
+		must(t, err)
+		writeFile(t, s.RepoDir, f, strings.ReplaceAll(string(b), "namespace: flux-system", "namespace: "+s.Namespace))
+	}
+	var outputs []string
+	for _, o := range []string{"text", "json", "markdown"} {
+		r = run(t, diffArgs(s.Sample, flags, "-o", o, "--decrypt")...)
+		if r.code != 1 {
+			t.Errorf("diff --decrypt -o %s after the change: exit %d, want 1\n%s\n%s", o, r.code, r.stderr, r.stdout)
+		}
+		outputs = append(outputs, r.stdout, r.stderr)
+	}
+	res = decodeDiff(t, outputs[2])
+	got := strings.Join(changes(res), "\n")
+	for _, want := range []string{"Secret/" + s.Namespace + "/sops-resource drifted", "Secret/" + s.Namespace + "/from-env-"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("changes after the edit:\n%s\nwant %s", got, want)
+		}
+	}
+	for _, o := range res.Objects {
+		if o.Name == "sops-resource" && !strings.Contains(o.Diff, "*** (after)") {
+			t.Errorf("sops-resource: no masked change in the diff:\n%s", o.Diff)
+		}
+	}
+	for _, values := range []map[string]string{sopsPlaintexts, changed} {
+		for k, v := range values {
+			for _, out := range outputs {
+				if strings.Contains(out, v) || strings.Contains(out, base64.StdEncoding.EncodeToString([]byte(v))) {
+					t.Errorf("the %s plaintext appears in diff's output", k)
+				}
+			}
+		}
+	}
+
+	// Bad input: a corrupt SOPS file names the file; a wrong key names the Secret.
+	writeFile(t, s.RepoDir, "apps/sops/config.yaml", "token: ENC[AES256_GCM,data:broken]\nsops:\n  mac: ENC[AES256_GCM,data:x]\n")
+	r = run(t, diffArgs(s.Sample, flags, "--decrypt")...)
+	if r.code != 2 || !strings.Contains(r.stdout+r.stderr, "config.yaml") {
+		t.Errorf("corrupt SOPS file: exit %d, want 2 naming config.yaml\n%s\n%s", r.code, r.stderr, r.stdout)
+	}
+	b, err := os.ReadFile(filepath.Join(source, "apps/sops/config.yaml"))
+	must(t, err)
+	writeFile(t, s.RepoDir, "apps/sops/config.yaml", string(b))
+	other, err := testfleet.NewAgeKey()
+	must(t, err)
+	sec := &corev1.Secret{}
+	must(t, hub.Get(ctx(t), client.ObjectKey{Namespace: s.Namespace, Name: "sops-age"}, sec))
+	sec.Data = map[string][]byte{"identity.agekey": []byte(other.Identity)}
+	must(t, hub.Update(ctx(t), sec))
+	r = run(t, diffArgs(s.Sample, flags, "--decrypt")...)
+	if out := r.stdout + r.stderr; r.code != 2 || !strings.Contains(out, s.Namespace+"/sops-age") || !strings.Contains(out, "age key") {
+		t.Errorf("wrong key: exit %d, want 2 naming the Secret and the key type\n%s\n%s", r.code, r.stderr, r.stdout)
+	}
+	if out := r.stdout + r.stderr; strings.Contains(out, strings.TrimSpace(other.Identity)) || strings.Contains(out, strings.TrimSpace(key.Identity)) {
+		t.Error("an age identity appears in diff's output")
+	}
+
+	// An unknown decryption provider is named.
+	editFile(t, s.RepoDir, "clusters/management/sops.yaml", "provider: sops", "provider: vault-transit")
+	r = run(t, diffArgs(s.Sample, flags, "--decrypt")...)
+	if out := r.stdout + r.stderr; r.code != 2 || !strings.Contains(out, `spec.decryption.provider "vault-transit"`) {
+		t.Errorf("unknown provider: exit %d, want 2 naming it\n%s\n%s", r.code, r.stderr, r.stdout)
+	}
+}
