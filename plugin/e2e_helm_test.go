@@ -50,32 +50,15 @@ data:
   values.yaml: |
     greeting: from-configmap
 `,
-		"clusters/management/webapp.yaml": fmt.Sprintf(`apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata:
-  name: webapp
-  namespace: flux-system
-spec:
-  interval: 10m
-  targetNamespace: %s
-  storageNamespace: %s
-  kubeConfig:
-    secretRef:
-      name: control-plane-kubeconfig
-  chartRef:
-    kind: OCIRepository
-    name: webapp
-  install:
-    createNamespace: true
-    disableWait: true   # envtest has no kubelet: nothing ever becomes ready
-  upgrade:
-    disableWait: true
-  valuesFrom:
-    - kind: ConfigMap
-      name: webapp-values
-  values:
-    replicas: 2
-`, targetNS, targetNS),
+		// envtest has no kubelet: nothing ever becomes ready, so no waiting.
+		"clusters/management/webapp.yaml": newHelmRelease("webapp").Target(targetNS).Spoke("control-plane").
+			ChartRef("OCIRepository", "webapp").CreateNamespace().
+			With(func(hr *helmv2.HelmRelease) {
+				hr.Spec.StorageNamespace = targetNS
+				hr.Spec.Install.DisableWait = true
+				hr.Spec.Upgrade = &helmv2.Upgrade{DisableWait: true}
+			}).
+			ValuesFrom("webapp-values").Values(map[string]any{"replicas": 2}).YAML(),
 	}
 	for rel, content := range files {
 		writeFile(t, dir, rel, content)

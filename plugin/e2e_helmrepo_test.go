@@ -13,6 +13,7 @@ import (
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/c5c3/kubectl-c5c3/diff"
@@ -46,41 +47,16 @@ data:
   values.yaml: |
     greeting: from-configmap
 `,
-		"clusters/management/webapp.yaml": fmt.Sprintf(`apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata:
-  name: webapp
-  namespace: flux-system
-spec:
-  interval: 10m
-  targetNamespace: %s
-  storageNamespace: %s
-  kubeConfig:
-    secretRef:
-      name: control-plane-kubeconfig
-  chart:
-    spec:
-      chart: webapp
-      version: "0.1.0"
-      sourceRef:
-        kind: HelmRepository
-        name: charts
-  install:
-    createNamespace: true
-    disableWait: true   # envtest has no kubelet: nothing ever becomes ready
-  upgrade:
-    disableWait: true
-    remediation:
-      retries: 0
-      remediateLastFailure: true
-  rollback:
-    disableWait: true
-  valuesFrom:
-    - kind: ConfigMap
-      name: webapp-values
-  values:
-    replicas: 2
-`, targetNS, targetNS),
+		// envtest has no kubelet: nothing ever becomes ready, so no waiting.
+		"clusters/management/webapp.yaml": newHelmRelease("webapp").Target(targetNS).Spoke("control-plane").
+			Chart("webapp", "0.1.0", "HelmRepository", "charts").CreateNamespace().
+			With(func(hr *helmv2.HelmRelease) {
+				hr.Spec.StorageNamespace = targetNS
+				hr.Spec.Install.DisableWait = true
+				hr.Spec.Upgrade = &helmv2.Upgrade{DisableWait: true, Remediation: &helmv2.UpgradeRemediation{Retries: 0, RemediateLastFailure: ptr.To(true)}}
+				hr.Spec.Rollback = &helmv2.Rollback{DisableWait: true}
+			}).
+			ValuesFrom("webapp-values").Values(map[string]any{"replicas": 2}).YAML(),
 	}
 	for rel, content := range files {
 		writeFile(t, dir, rel, content)
@@ -145,7 +121,7 @@ func TestE2EHelmControllerHelmRepository(t *testing.T) {
 	}
 
 	// A chart version bump in the checkout.
-	editFile(t, s.RepoDir, "clusters/management/webapp.yaml", `version: "0.1.0"`, `version: "0.2.0"`)
+	editFile(t, s.RepoDir, "clusters/management/webapp.yaml", `version: 0.1.0`, `version: 0.2.0`)
 	r = run(t, diffArgs(s, flags, "-o", "json")...)
 	res = decodeDiff(t, r.stdout)
 	if r.code != 1 {
@@ -165,7 +141,7 @@ func TestE2EHelmControllerHelmRepository(t *testing.T) {
 	if p := res.HelmReleases[0].Prediction; p == nil || p.Plan != "upgrade" || p.Reason != "chart version 0.1.0 → 0.2.0" {
 		t.Errorf("chart bump: prediction %+v", p)
 	}
-	editFile(t, s.RepoDir, "clusters/management/webapp.yaml", `version: "0.2.0"`, `version: "0.1.0"`)
+	editFile(t, s.RepoDir, "clusters/management/webapp.yaml", `version: 0.2.0`, `version: 0.1.0`)
 
 	// A values change in the checkout: spec.values and the valuesFrom
 	// ConfigMap the same build applies to the hub.
@@ -236,7 +212,7 @@ func TestE2EHelmControllerHelmRepository(t *testing.T) {
 	}
 
 	// A bump after the rollback: revision 4, from revision 3 (= 1).
-	editFile(t, s.RepoDir, "clusters/management/webapp.yaml", `version: "0.1.0"`, `version: "0.2.0"`)
+	editFile(t, s.RepoDir, "clusters/management/webapp.yaml", `version: 0.1.0`, `version: 0.2.0`)
 	r = run(t, diffArgs(s, flags, "-o", "json")...)
 	res = decodeDiff(t, r.stdout)
 	got = helmObjects(res, s.Namespace+"/webapp")

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+	"github.com/fluxcd/pkg/apis/kustomize"
 	"github.com/fluxcd/pkg/chartutil"
 	"github.com/go-logr/logr"
 	godigest "github.com/opencontainers/go-digest"
@@ -49,35 +50,13 @@ spec:
 		"spoke/namespace.yaml":     "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + spokeNS + "\n",
 		"spoke/repo.yaml":          fmt.Sprintf("apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n  name: charts\n  namespace: %s\nspec:\n  interval: 1h\n  url: %s\n", spokeNS, repoURL),
 		"spoke/values.yaml":        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: webapp-values\n  namespace: " + spokeNS + "\ndata:\n  values.yaml: |\n    greeting: from-the-spoke-build\n",
-		"spoke/webapp.yaml": fmt.Sprintf(`apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata:
-  name: webapp
-  namespace: %s
-spec:
-  interval: 10m
-  targetNamespace: %s
-  chart:
-    spec:
-      chart: webapp
-      version: "0.1.0"
-      sourceRef:
-        kind: HelmRepository
-        name: charts
-  install:
-    createNamespace: true
-  driftDetection:
-    mode: enabled
-    ignore:
-      - paths: ["/spec/replicas"]
-        target:
-          kind: Deployment
-  valuesFrom:
-    - kind: ConfigMap
-      name: webapp-values
-    - kind: ConfigMap
-      name: webapp-live
-`, spokeNS, targetNS),
+		"spoke/webapp.yaml": newHelmRelease("webapp").Namespace(spokeNS).Target(targetNS).
+			Chart("webapp", "0.1.0", "HelmRepository", "charts").CreateNamespace().
+			With(func(hr *helmv2.HelmRelease) {
+				hr.Spec.DriftDetection = &helmv2.DriftDetection{Mode: helmv2.DriftDetectionEnabled, Ignore: []helmv2.IgnoreRule{
+					{Paths: []string{"/spec/replicas"}, Target: &kustomize.Selector{Kind: "Deployment"}}}}
+			}).
+			ValuesFrom("webapp-values", "webapp-live").YAML(),
 	}
 	for rel, content := range files {
 		writeFile(t, dir, rel, content)

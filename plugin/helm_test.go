@@ -39,53 +39,11 @@ data:
     greeting: from-configmap
     replicas: 2
 `,
-		"clusters/management/webapp.yaml": fmt.Sprintf(`apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata:
-  name: webapp
-  namespace: flux-system
-spec:
-  interval: 10m
-  targetNamespace: %s
-  kubeConfig:
-    secretRef:
-      name: control-plane-kubeconfig
-  chart:
-    spec:
-      chart: webapp
-      version: "0.1.x"
-      sourceRef:
-        kind: HelmRepository
-        name: charts
-  install:
-    createNamespace: true
-  valuesFrom:
-    - kind: ConfigMap
-      name: webapp-values
-  values:
-    replicas: 3
-    auth:
-      password: s3cr3t-do-not-print
-`, targetNS),
-		"clusters/management/broken.yaml": fmt.Sprintf(`apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata:
-  name: broken
-  namespace: flux-system
-spec:
-  interval: 10m
-  targetNamespace: %s
-  kubeConfig:
-    secretRef:
-      name: control-plane-kubeconfig
-  chart:
-    spec:
-      chart: webapp
-      version: ">=9"
-      sourceRef:
-        kind: HelmRepository
-        name: charts
-`, targetNS),
+		"clusters/management/webapp.yaml": newHelmRelease("webapp").Target(targetNS).Spoke("control-plane").
+			Chart("webapp", "0.1.x", "HelmRepository", "charts").CreateNamespace().ValuesFrom("webapp-values").
+			Values(map[string]any{"replicas": 3, "auth": map[string]any{"password": "s3cr3t-do-not-print"}}).YAML(),
+		"clusters/management/broken.yaml": newHelmRelease("broken").Target(targetNS).Spoke("control-plane").
+			Chart("webapp", ">=9", "HelmRepository", "charts").YAML(),
 	}
 	for rel, content := range files {
 		writeFile(t, dir, rel, content)
@@ -211,23 +169,8 @@ func TestDiffHelmReleaseNoDoubleReport(t *testing.T) {
 		"clusters/management/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - repo.yaml\n  - configmap.yaml\n  - webapp.yaml\n",
 		"clusters/management/repo.yaml":          fmt.Sprintf("apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n  name: charts\n  namespace: flux-system\nspec:\n  interval: 1h\n  url: %s\n", charts.HTTP.URL()),
 		"clusters/management/configmap.yaml":     fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: webapp\n  namespace: %s\ndata:\n  GREETING: from-the-kustomization\n", ns),
-		"clusters/management/webapp.yaml": fmt.Sprintf(`apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata:
-  name: webapp
-  namespace: flux-system
-spec:
-  interval: 10m
-  releaseName: webapp
-  targetNamespace: %s
-  chart:
-    spec:
-      chart: webapp
-      version: "0.1.0"
-      sourceRef:
-        kind: HelmRepository
-        name: charts
-`, ns),
+		"clusters/management/webapp.yaml": newHelmRelease("webapp").ReleaseName("webapp").Target(ns).
+			Chart("webapp", "0.1.0", "HelmRepository", "charts").YAML(),
 	}
 	for rel, content := range files {
 		writeFile(t, dir, rel, content)
@@ -293,32 +236,8 @@ spec:
 `,
 		"values/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - configmap.yaml\n",
 		"values/configmap.yaml":     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: webapp-values\n  namespace: flux-system\ndata:\n  values.yaml: |\n    greeting: as-pushed\n",
-		"clusters/management/webapp.yaml": fmt.Sprintf(`apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata:
-  name: webapp
-  namespace: flux-system
-spec:
-  interval: 10m
-  targetNamespace: %s
-  kubeConfig:
-    secretRef:
-      name: control-plane-kubeconfig
-  chart:
-    spec:
-      chart: webapp
-      version: "0.1.0"
-      sourceRef:
-        kind: HelmRepository
-        name: charts
-  install:
-    createNamespace: true
-  valuesFrom:
-    - kind: ConfigMap
-      name: webapp-values
-    - kind: ConfigMap
-      name: webapp-out-of-band
-`, target),
+		"clusters/management/webapp.yaml": newHelmRelease("webapp").Target(target).Spoke("control-plane").
+			Chart("webapp", "0.1.0", "HelmRepository", "charts").CreateNamespace().ValuesFrom("webapp-values", "webapp-out-of-band").YAML(),
 	}
 	for rel, content := range files {
 		writeFile(t, dir, rel, content)

@@ -16,27 +16,7 @@ import (
 // helmRelease is a HelmRelease of the chart webapp 0.1.0 from the source
 // kind/name, rendered onto the control-plane spoke into target.
 func helmRelease(name, target, kind, source string) string {
-	return fmt.Sprintf(`apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata:
-  name: %s
-  namespace: flux-system
-spec:
-  interval: 10m
-  targetNamespace: %s
-  kubeConfig:
-    secretRef:
-      name: control-plane-kubeconfig
-  chart:
-    spec:
-      chart: webapp
-      version: "0.1.0"
-      sourceRef:
-        kind: %s
-        name: %s
-  install:
-    createNamespace: true
-`, name, target, kind, source)
+	return newHelmRelease(name).Target(target).Spoke("control-plane").Chart("webapp", "0.1.0", kind, source).CreateNamespace().YAML()
 }
 
 // TestDiffHelmReleaseTLSSources renders HelmReleases onto a spoke from
@@ -111,21 +91,7 @@ spec:
 		"clusters/management/releases.yaml": helmRelease("webapp", target, "HelmRepository", "https-charts") + "---\n" +
 			helmRelease("webapp-oci", target, "HelmRepository", "oci-charts") + "---\n" +
 			helmRelease("wrong-password", target, "HelmRepository", "oci-wrong-password") + "---\n" +
-			fmt.Sprintf(`apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata:
-  name: cloud
-  namespace: flux-system
-spec:
-  interval: 10m
-  targetNamespace: %s
-  kubeConfig:
-    secretRef:
-      name: control-plane-kubeconfig
-  chartRef:
-    kind: OCIRepository
-    name: cloud
-`, target),
+			newHelmRelease("cloud").Target(target).Spoke("control-plane").ChartRef("OCIRepository", "cloud").YAML(),
 	}
 	for rel, content := range files {
 		writeFile(t, dir, rel, content)
