@@ -170,9 +170,19 @@ func TestE2EHelmController(t *testing.T) {
 			continue
 		}
 		compared++
-		if o.Release == nil || o.Release.Problem != "" || o.Release.Error != "" || o.Release.Revision != 2 || o.Release.StorageRevision != 2 ||
-			o.Release.Status != "deployed" || o.Release.StorageStatus != "deployed" {
-			t.Errorf("status of %s after helm-controller upgraded: release %+v", o.ID(), o.Release)
+		rel := o.Release
+		if rel == nil {
+			t.Errorf("status of %s after helm-controller upgraded: no release", o.ID())
+			continue
+		}
+		if rel.Problem != "" || rel.Error != "" {
+			t.Errorf("status of %s after helm-controller upgraded: problem %q, error %q", o.ID(), rel.Problem, rel.Error)
+		}
+		if rel.Revision != 2 || rel.StorageRevision != 2 {
+			t.Errorf("status of %s after helm-controller upgraded: revision %d, in storage %d; want 2 and 2", o.ID(), rel.Revision, rel.StorageRevision)
+		}
+		if rel.Status != "deployed" || rel.StorageStatus != "deployed" {
+			t.Errorf("status of %s after helm-controller upgraded: status %q, in storage %q; want deployed", o.ID(), rel.Status, rel.StorageStatus)
 		}
 	}
 	if compared != 1 || st.Summary.ReleaseProblems != 0 {

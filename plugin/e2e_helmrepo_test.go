@@ -109,15 +109,26 @@ func TestE2EHelmControllerHelmRepository(t *testing.T) {
 	waitReleased(t, hc, hub, key, "0.1.0", 1)
 	chart := &sourcev1.HelmChart{}
 	must(t, hub.Get(c, client.ObjectKey{Namespace: s.Namespace, Name: s.Namespace + "-webapp"}, chart))
-	if chart.Spec.Chart != "webapp" || chart.Spec.Version != "0.1.0" || chart.Spec.SourceRef.Name != "charts" || chart.Status.Artifact.Revision != "0.1.0" {
-		t.Fatalf("helm-controller's HelmChart: spec %+v, artifact %+v", chart.Spec, chart.Status.Artifact)
+	if chart.Spec.Chart != "webapp" || chart.Spec.Version != "0.1.0" || chart.Spec.SourceRef.Name != "charts" {
+		t.Fatalf("helm-controller's HelmChart: spec %+v, want webapp 0.1.0 from charts", chart.Spec)
+	}
+	if chart.Status.Artifact.Revision != "0.1.0" {
+		t.Fatalf("helm-controller's HelmChart: artifact %+v, want revision 0.1.0", chart.Status.Artifact)
 	}
 
 	r := run(t, diffArgs(s, flags, "-o", "json")...)
 	res := decodeDiff(t, r.stdout)
-	if r.code != 0 || len(res.HelmReleases) != 1 || res.HelmReleases[0].Prediction == nil || res.HelmReleases[0].Prediction.Plan != "none" ||
-		res.HelmReleases[0].Counts.Unchanged < 5 {
-		t.Fatalf("right after helm-controller installed: exit %d, want 0\nstderr: %s\nobjects: %+v\nhelmReleases: %+v", r.code, r.stderr, res.Objects, res.HelmReleases)
+	if r.code != 0 {
+		t.Fatalf("right after helm-controller installed: exit %d, want 0\nstderr: %s\nobjects: %+v", r.code, r.stderr, res.Objects)
+	}
+	if len(res.HelmReleases) != 1 {
+		t.Fatalf("right after helm-controller installed: %d HelmReleases, want 1: %+v", len(res.HelmReleases), res.HelmReleases)
+	}
+	if p := res.HelmReleases[0].Prediction; p == nil || p.Plan != "none" {
+		t.Fatalf("right after helm-controller installed: prediction %+v, want none", p)
+	}
+	if c := res.HelmReleases[0].Counts; c.Unchanged < 5 {
+		t.Fatalf("right after helm-controller installed: %d objects unchanged, want at least 5: %+v", c.Unchanged, c)
 	}
 
 	// A chart version bump in the checkout.
@@ -175,8 +186,13 @@ func TestE2EHelmControllerHelmRepository(t *testing.T) {
 	r = run(t, diffArgs(s, flags, "-o", "json")...)
 	res = decodeDiff(t, r.stdout)
 	got = helmObjects(res, s.Namespace+"/webapp")
-	if o := got["ConfigMap"]; r.code != 1 || o.Action != diff.ActionDrifted || !strings.Contains(o.Diff, "-  greeting: hand-edited") || !strings.Contains(o.Diff, "+  greeting: from-configmap") {
-		t.Errorf("hand edit: exit %d, ConfigMap %s\n%s", r.code, o.Action, o.Diff)
+	if r.code != 1 {
+		t.Errorf("hand edit: exit %d, want 1", r.code)
+	}
+	if o := got["ConfigMap"]; o.Action != diff.ActionDrifted {
+		t.Errorf("hand edit: ConfigMap %s, want drifted", o.Action)
+	} else if !strings.Contains(o.Diff, "-  greeting: hand-edited") || !strings.Contains(o.Diff, "+  greeting: from-configmap") {
+		t.Errorf("hand edit: the ConfigMap's diff does not take hand-edited back to from-configmap:\n%s", o.Diff)
 	}
 	if p := res.HelmReleases[0].Prediction; p == nil || p.Plan != "none" {
 		t.Errorf("hand edit: prediction %+v, want none (drift detection is off)", p)
@@ -207,8 +223,14 @@ func TestE2EHelmControllerHelmRepository(t *testing.T) {
 	// The checkout is the spec the release was rolled back to: clean.
 	r = run(t, diffArgs(s, flags, "-o", "json")...)
 	res = decodeDiff(t, r.stdout)
-	if r.code != 0 || len(res.HelmReleases) != 1 || res.HelmReleases[0].Prediction == nil || res.HelmReleases[0].Prediction.Plan != "none" {
-		t.Fatalf("after the rollback: exit %d, want 0\nstderr: %s\nobjects: %+v\nhelmReleases: %+v", r.code, r.stderr, res.Objects, res.HelmReleases)
+	if r.code != 0 {
+		t.Fatalf("after the rollback: exit %d, want 0\nstderr: %s\nobjects: %+v", r.code, r.stderr, res.Objects)
+	}
+	if len(res.HelmReleases) != 1 {
+		t.Fatalf("after the rollback: %d HelmReleases, want 1: %+v", len(res.HelmReleases), res.HelmReleases)
+	}
+	if p := res.HelmReleases[0].Prediction; p == nil || p.Plan != "none" {
+		t.Fatalf("after the rollback: prediction %+v, want none", p)
 	}
 
 	// A bump after the rollback: revision 4, from revision 3 (= 1).

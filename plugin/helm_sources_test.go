@@ -199,9 +199,16 @@ func TestDiffHelmReleaseChartSources(t *testing.T) {
 		"from-hub-helmchart": "0.1.0",
 	} {
 		h := hrs[name]
-		if h.Error != "" || h.Chart != "webapp" || h.Cluster != "control-plane" || h.Prediction == nil || h.Prediction.ToVersion != version ||
-			h.Prediction.Plan != "install" {
-			t.Errorf("%s: %+v %+v, want an install of webapp %s", name, h, h.Prediction, version)
+		if h.Error != "" {
+			t.Errorf("%s: error %q, want an install of webapp %s", name, h.Error, version)
+			continue
+		}
+		if h.Chart != "webapp" || h.Cluster != "control-plane" {
+			t.Errorf("%s: chart %q on %q, want webapp on control-plane", name, h.Chart, h.Cluster)
+			continue
+		}
+		if h.Prediction == nil || h.Prediction.ToVersion != version || h.Prediction.Plan != "install" {
+			t.Errorf("%s: prediction %+v, want an install of webapp %s", name, h.Prediction, version)
 			continue
 		}
 		objs := helmObjects(res, s.Namespace+"/"+name)

@@ -91,14 +91,33 @@ func TestDiffHelmReleaseInSpokeBuild(t *testing.T) {
 	}
 	res := decodeDiff(t, r.stdout)
 	h := hrsOf(res)["webapp"]
-	if h.Error != "" || h.Cluster != "storage" || h.Kustomization != s.Namespace+"/spoke-apps" || h.Release != target+"-webapp" ||
-		h.Prediction == nil || h.Prediction.Plan != "install" {
-		t.Fatalf("webapp HelmRelease %+v %+v", h, h.Prediction)
+	if h.Error != "" {
+		t.Fatalf("webapp HelmRelease: error %q", h.Error)
+	}
+	if h.Cluster != "storage" {
+		t.Fatalf("webapp HelmRelease: cluster %q, want storage", h.Cluster)
+	}
+	if h.Kustomization != s.Namespace+"/spoke-apps" {
+		t.Fatalf("webapp HelmRelease: Kustomization %q, want %s/spoke-apps", h.Kustomization, s.Namespace)
+	}
+	if h.Release != target+"-webapp" {
+		t.Fatalf("webapp HelmRelease: release %q, want %s-webapp", h.Release, target)
+	}
+	if h.Prediction == nil || h.Prediction.Plan != "install" {
+		t.Fatalf("webapp HelmRelease: prediction %+v, want install", h.Prediction)
 	}
 	got := helmObjects(res, hrID)
 	for _, k := range []string{"ConfigMap", "Deployment", "Secret", "Service", "PodDisruptionBudget"} {
-		if o, ok := got[k]; !ok || o.Action != diff.ActionCreated || o.Cluster != "storage" || o.Namespace != target {
-			t.Errorf("rendered %s: %+v, want created on storage in %s", k, o, target)
+		o, ok := got[k]
+		if !ok {
+			t.Errorf("rendered %s: missing", k)
+			continue
+		}
+		if o.Action != diff.ActionCreated {
+			t.Errorf("rendered %s: %s, want created", k, o.Action)
+		}
+		if o.Cluster != "storage" || o.Namespace != target {
+			t.Errorf("rendered %s: on %s in %s, want on storage in %s", k, o.Cluster, o.Namespace, target)
 		}
 	}
 	if d := got["ConfigMap"].Diff; !strings.Contains(d, "greeting: from-the-spoke-build") {
@@ -131,8 +150,15 @@ func TestDiffHelmReleaseInSpokeBuild(t *testing.T) {
 		t.Fatalf("after the install: exit %d, want 0\nstderr: %s\n%s", clean.code, clean.stderr, clean.stdout)
 	}
 	res = decodeDiff(t, clean.stdout)
-	if h := hrsOf(res)["webapp"]; h.Error != "" || h.Prediction == nil || h.Prediction.Plan != "correct-drift" || h.Counts.Unchanged != 5 {
-		t.Errorf("after the install: %+v %+v", h, h.Prediction)
+	h = hrsOf(res)["webapp"]
+	if h.Error != "" {
+		t.Errorf("after the install: error %q", h.Error)
+	}
+	if h.Prediction == nil || h.Prediction.Plan != "correct-drift" {
+		t.Errorf("after the install: prediction %+v, want correct-drift", h.Prediction)
+	}
+	if h.Counts.Unchanged != 5 {
+		t.Errorf("after the install: %d objects unchanged, want 5: %+v", h.Counts.Unchanged, h.Counts)
 	}
 
 	// Hand edits on the spoke: the Deployment's replicas, a path

@@ -79,9 +79,20 @@ func TestDiffHelmRelease(t *testing.T) {
 		t.Errorf("broken HelmRelease: %+v", b)
 	}
 	w := hrs["webapp"]
-	if w.Error != "" || w.Cluster != "control-plane" || w.Release != target+"-webapp" || w.Prediction == nil ||
-		w.Prediction.ToVersion != "0.1.0" || w.Prediction.Plan != "install" {
-		t.Fatalf("webapp HelmRelease: %+v %+v", w, w.Prediction)
+	if w.Error != "" {
+		t.Fatalf("webapp HelmRelease: error %q", w.Error)
+	}
+	if w.Cluster != "control-plane" {
+		t.Fatalf("webapp HelmRelease: cluster %q, want control-plane", w.Cluster)
+	}
+	if w.Release != target+"-webapp" {
+		t.Fatalf("webapp HelmRelease: release %q, want %s-webapp", w.Release, target)
+	}
+	if w.Prediction == nil {
+		t.Fatalf("webapp HelmRelease: no prediction: %+v", w)
+	}
+	if w.Prediction.ToVersion != "0.1.0" || w.Prediction.Plan != "install" {
+		t.Fatalf("webapp HelmRelease: prediction %s of %s, want install of 0.1.0", w.Prediction.Plan, w.Prediction.ToVersion)
 	}
 	got := map[string]diff.ObjectResult{}
 	for _, o := range res.Objects {
@@ -196,8 +207,16 @@ func TestDiffHelmReleaseNoDoubleReport(t *testing.T) {
 			kinds[o.Kind] = true
 		}
 	}
-	if len(cms) != 1 || cms[0].HelmRelease != "" || cms[0].Kustomization != s.Namespace+"/flux-system" || cms[0].Action != diff.ActionDrifted {
-		t.Errorf("ConfigMap %s/webapp reported %d times, want once under the Kustomization: %+v", ns, len(cms), cms)
+	if len(cms) != 1 {
+		t.Errorf("ConfigMap %s/webapp reported %d times, want once: %+v", ns, len(cms), cms)
+	} else {
+		if cms[0].HelmRelease != "" || cms[0].Kustomization != s.Namespace+"/flux-system" {
+			t.Errorf("ConfigMap %s/webapp reported under HelmRelease %q, Kustomization %q; want under the Kustomization %s/flux-system only",
+				ns, cms[0].HelmRelease, cms[0].Kustomization, s.Namespace)
+		}
+		if cms[0].Action != diff.ActionDrifted {
+			t.Errorf("ConfigMap %s/webapp: %s, want drifted", ns, cms[0].Action)
+		}
 	}
 	for _, k := range []string{"Deployment", "Secret", "Service", "PodDisruptionBudget"} {
 		if !kinds[k] {

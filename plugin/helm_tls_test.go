@@ -139,8 +139,18 @@ spec:
 	hrs := hrsOf(res)
 	for _, name := range []string{"webapp", "webapp-oci"} {
 		h := hrs[name]
-		if h.Error != "" || h.Cluster != "control-plane" || h.Chart != "webapp" || h.Prediction == nil || h.Prediction.ToVersion != "0.1.0" || h.Counts.Created != 5 {
-			t.Errorf("%s HelmRelease over mutual TLS: %+v %+v", name, h, h.Prediction)
+		if h.Error != "" {
+			t.Errorf("%s HelmRelease over mutual TLS: error %q", name, h.Error)
+			continue
+		}
+		if h.Cluster != "control-plane" || h.Chart != "webapp" {
+			t.Errorf("%s HelmRelease over mutual TLS: chart %q on %q, want webapp on control-plane", name, h.Chart, h.Cluster)
+		}
+		if h.Prediction == nil || h.Prediction.ToVersion != "0.1.0" {
+			t.Errorf("%s HelmRelease over mutual TLS: prediction %+v, want version 0.1.0", name, h.Prediction)
+		}
+		if h.Counts.Created != 5 {
+			t.Errorf("%s HelmRelease over mutual TLS: %d objects created, want 5: %+v", name, h.Counts.Created, h.Counts)
 		}
 	}
 	kinds := map[string]bool{}

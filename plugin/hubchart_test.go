@@ -104,8 +104,14 @@ spec:
 	}
 	hrs := hrsOf(decodeDiff(t, r.stdout))
 	w := hrs["webapp"]
-	if w.Error != "" || w.Prediction == nil || w.Prediction.ToVersion != "0.1.0" || w.Counts.Created != 5 {
-		t.Fatalf("webapp from the hub's HelmChart: %+v %+v", w, w.Prediction)
+	if w.Error != "" {
+		t.Fatalf("webapp from the hub's HelmChart: error %q", w.Error)
+	}
+	if w.Prediction == nil || w.Prediction.ToVersion != "0.1.0" {
+		t.Fatalf("webapp from the hub's HelmChart: prediction %+v, want version 0.1.0", w.Prediction)
+	}
+	if w.Counts.Created != 5 {
+		t.Fatalf("webapp from the hub's HelmChart: %d objects created, want 5: %+v", w.Counts.Created, w.Counts)
 	}
 	if n := served.Load() - before; n != 1 {
 		t.Errorf("artifact served %d times through the proxy, want 1", n)
