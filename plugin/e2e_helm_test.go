@@ -80,7 +80,7 @@ func TestE2EHelmController(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	charts := testfleet.StartChartServers(t)
+	charts := chartServers(t)
 	fl := testfleet.Get(t)
 	ns := testfleet.Namespace(t)
 	target := "hc-" + ns

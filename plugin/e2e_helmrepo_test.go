@@ -81,7 +81,7 @@ func TestE2EHelmControllerHelmRepository(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	charts := testfleet.StartChartServers(t)
+	charts := chartServers(t)
 	fl := testfleet.Get(t)
 	ns := testfleet.Namespace(t)
 	target := "hr-" + ns

@@ -149,7 +149,7 @@ spec:
 func TestDiffHelmReleaseChartSources(t *testing.T) {
 	g := testfleet.StartChartGit(t)
 	b := testfleet.StartChartBucket(t)
-	charts := testfleet.StartChartServers(t)
+	charts := chartServers(t)
 	target := "src-" + testfleet.Namespace(t)
 	s, flags := loadSample(t, testfleet.SampleOptions{Source: sourcesGitops(t, g, b, charts.HTTP.URL(), target), NoFluxReport: true})
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())

@@ -74,7 +74,7 @@ spec:
 // elsewhere is; an unpushed values edit in the spoke build shows as drift
 // and an upgrade.
 func TestDiffHelmReleaseInSpokeBuild(t *testing.T) {
-	charts := testfleet.StartChartServers(t)
+	charts := chartServers(t)
 	spoke := f(t).Spokes["storage"]
 	testfleet.InstallHelmCRDs(t, spoke)
 	target := "spk-" + testfleet.Namespace(t)

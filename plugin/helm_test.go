@@ -12,6 +12,15 @@ import (
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 )
 
+// chartServers starts helm's test chart servers for a fleet test. The
+// fleet comes first, so under -short the test skips before the charts are
+// packaged and served (10-20 s a test on a loaded machine).
+func chartServers(t *testing.T) *testfleet.ChartServers {
+	t.Helper()
+	testfleet.Get(t)
+	return testfleet.StartChartServers(t)
+}
+
 // helmGitops writes a small gitops tree whose hub sync applies a
 // HelmRepository (helm's repotest server), a values ConfigMap and two
 // HelmReleases for the control-plane spoke: webapp (renders) and broken
@@ -59,7 +68,7 @@ data:
 // not resolve is an error (exit 2) without hiding the other; --helm=false
 // shows no rendered objects.
 func TestDiffHelmRelease(t *testing.T) {
-	charts := testfleet.StartChartServers(t)
+	charts := chartServers(t)
 	ns := testfleet.Namespace(t)
 	target := "helm-" + ns
 	s, flags := loadSample(t, testfleet.SampleOptions{Source: helmGitops(t, charts.HTTP.URL(), target), NoFluxReport: true})
@@ -173,7 +182,7 @@ func hrsOf(r *diff.Result) map[string]diff.HelmReleaseResult {
 // Kustomization; the chart's other objects are reported under the
 // HelmRelease.
 func TestDiffHelmReleaseNoDoubleReport(t *testing.T) {
-	charts := testfleet.StartChartServers(t)
+	charts := chartServers(t)
 	ns := "dup-" + testfleet.Namespace(t)
 	dir := t.TempDir()
 	files := map[string]string{
@@ -234,7 +243,7 @@ func TestDiffHelmReleaseNoDoubleReport(t *testing.T) {
 // the render), and one made out of band, only live on the hub, is read
 // live.
 func TestDiffHelmReleaseValuesFromOtherBuild(t *testing.T) {
-	charts := testfleet.StartChartServers(t)
+	charts := chartServers(t)
 	target := "vf-" + testfleet.Namespace(t)
 	dir := t.TempDir()
 	files := map[string]string{

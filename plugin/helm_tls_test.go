@@ -28,7 +28,7 @@ func helmRelease(name, target, kind, source string) string {
 // value (password, client key, docker config) appears in the json or text
 // output.
 func TestDiffHelmReleaseTLSSources(t *testing.T) {
-	plain := testfleet.StartChartServers(t)
+	plain := chartServers(t)
 	clientCA := testfleet.NewTestCA(t, "spoke charts client CA")
 	srv := testfleet.StartTLSChartServers(t, plain, clientCA)
 	crt, key := clientCA.Issue(t, "c5c3-diff", false)
