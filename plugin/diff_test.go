@@ -453,10 +453,7 @@ spec:
 // charts rendered, and that it is not when stderr is a pipe.
 func TestDiffProgressOnTTY(t *testing.T) {
 	s, flags := loadSample(t, testfleet.SampleOptions{})
-	bin := filepath.Join(t.TempDir(), "kubectl-c5c3")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/c5c3/kubectl-c5c3/cmd/kubectl-c5c3").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildPlugin(t)
 	args := append([]string{bin}, diffArgs(s, flags, "-o", "json")...)
 	// script gives the command a terminal on stdin, stdout and stderr.
 	cmd := exec.Command("script", "-qec", strings.Join(args, " "), "/dev/null")

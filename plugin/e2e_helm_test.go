@@ -50,32 +50,15 @@ data:
   values.yaml: |
     greeting: from-configmap
 `,
-		"clusters/management/webapp.yaml": fmt.Sprintf(`apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata:
-  name: webapp
-  namespace: flux-system
-spec:
-  interval: 10m
-  targetNamespace: %s
-  storageNamespace: %s
-  kubeConfig:
-    secretRef:
-      name: control-plane-kubeconfig
-  chartRef:
-    kind: OCIRepository
-    name: webapp
-  install:
-    createNamespace: true
-    disableWait: true   # envtest has no kubelet: nothing ever becomes ready
-  upgrade:
-    disableWait: true
-  valuesFrom:
-    - kind: ConfigMap
-      name: webapp-values
-  values:
-    replicas: 2
-`, targetNS, targetNS),
+		// envtest has no kubelet: nothing ever becomes ready, so no waiting.
+		"clusters/management/webapp.yaml": newHelmRelease("webapp").Target(targetNS).Spoke("control-plane").
+			ChartRef("OCIRepository", "webapp").CreateNamespace().
+			With(func(hr *helmv2.HelmRelease) {
+				hr.Spec.StorageNamespace = targetNS
+				hr.Spec.Install.DisableWait = true
+				hr.Spec.Upgrade = &helmv2.Upgrade{DisableWait: true}
+			}).
+			ValuesFrom("webapp-values").Values(map[string]any{"replicas": 2}).YAML(),
 	}
 	for rel, content := range files {
 		writeFile(t, dir, rel, content)
@@ -97,7 +80,7 @@ func TestE2EHelmController(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	charts := testfleet.StartChartServers(t)
+	charts := chartServers(t)
 	fl := testfleet.Get(t)
 	ns := testfleet.Namespace(t)
 	target := "hc-" + ns
@@ -187,9 +170,19 @@ func TestE2EHelmController(t *testing.T) {
 			continue
 		}
 		compared++
-		if o.Release == nil || o.Release.Problem != "" || o.Release.Error != "" || o.Release.Revision != 2 || o.Release.StorageRevision != 2 ||
-			o.Release.Status != "deployed" || o.Release.StorageStatus != "deployed" {
-			t.Errorf("status of %s after helm-controller upgraded: release %+v", o.ID(), o.Release)
+		rel := o.Release
+		if rel == nil {
+			t.Errorf("status of %s after helm-controller upgraded: no release", o.ID())
+			continue
+		}
+		if rel.Problem != "" || rel.Error != "" {
+			t.Errorf("status of %s after helm-controller upgraded: problem %q, error %q", o.ID(), rel.Problem, rel.Error)
+		}
+		if rel.Revision != 2 || rel.StorageRevision != 2 {
+			t.Errorf("status of %s after helm-controller upgraded: revision %d, in storage %d; want 2 and 2", o.ID(), rel.Revision, rel.StorageRevision)
+		}
+		if rel.Status != "deployed" || rel.StorageStatus != "deployed" {
+			t.Errorf("status of %s after helm-controller upgraded: status %q, in storage %q; want deployed", o.ID(), rel.Status, rel.StorageStatus)
 		}
 	}
 	if compared != 1 || st.Summary.ReleaseProblems != 0 {

@@ -13,6 +13,7 @@ import (
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/c5c3/kubectl-c5c3/diff"
@@ -46,41 +47,16 @@ data:
   values.yaml: |
     greeting: from-configmap
 `,
-		"clusters/management/webapp.yaml": fmt.Sprintf(`apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata:
-  name: webapp
-  namespace: flux-system
-spec:
-  interval: 10m
-  targetNamespace: %s
-  storageNamespace: %s
-  kubeConfig:
-    secretRef:
-      name: control-plane-kubeconfig
-  chart:
-    spec:
-      chart: webapp
-      version: "0.1.0"
-      sourceRef:
-        kind: HelmRepository
-        name: charts
-  install:
-    createNamespace: true
-    disableWait: true   # envtest has no kubelet: nothing ever becomes ready
-  upgrade:
-    disableWait: true
-    remediation:
-      retries: 0
-      remediateLastFailure: true
-  rollback:
-    disableWait: true
-  valuesFrom:
-    - kind: ConfigMap
-      name: webapp-values
-  values:
-    replicas: 2
-`, targetNS, targetNS),
+		// envtest has no kubelet: nothing ever becomes ready, so no waiting.
+		"clusters/management/webapp.yaml": newHelmRelease("webapp").Target(targetNS).Spoke("control-plane").
+			Chart("webapp", "0.1.0", "HelmRepository", "charts").CreateNamespace().
+			With(func(hr *helmv2.HelmRelease) {
+				hr.Spec.StorageNamespace = targetNS
+				hr.Spec.Install.DisableWait = true
+				hr.Spec.Upgrade = &helmv2.Upgrade{DisableWait: true, Remediation: &helmv2.UpgradeRemediation{Retries: 0, RemediateLastFailure: ptr.To(true)}}
+				hr.Spec.Rollback = &helmv2.Rollback{DisableWait: true}
+			}).
+			ValuesFrom("webapp-values").Values(map[string]any{"replicas": 2}).YAML(),
 	}
 	for rel, content := range files {
 		writeFile(t, dir, rel, content)
@@ -105,7 +81,7 @@ func TestE2EHelmControllerHelmRepository(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	charts := testfleet.StartChartServers(t)
+	charts := chartServers(t)
 	fl := testfleet.Get(t)
 	ns := testfleet.Namespace(t)
 	target := "hr-" + ns
@@ -133,19 +109,30 @@ func TestE2EHelmControllerHelmRepository(t *testing.T) {
 	waitReleased(t, hc, hub, key, "0.1.0", 1)
 	chart := &sourcev1.HelmChart{}
 	must(t, hub.Get(c, client.ObjectKey{Namespace: s.Namespace, Name: s.Namespace + "-webapp"}, chart))
-	if chart.Spec.Chart != "webapp" || chart.Spec.Version != "0.1.0" || chart.Spec.SourceRef.Name != "charts" || chart.Status.Artifact.Revision != "0.1.0" {
-		t.Fatalf("helm-controller's HelmChart: spec %+v, artifact %+v", chart.Spec, chart.Status.Artifact)
+	if chart.Spec.Chart != "webapp" || chart.Spec.Version != "0.1.0" || chart.Spec.SourceRef.Name != "charts" {
+		t.Fatalf("helm-controller's HelmChart: spec %+v, want webapp 0.1.0 from charts", chart.Spec)
+	}
+	if chart.Status.Artifact.Revision != "0.1.0" {
+		t.Fatalf("helm-controller's HelmChart: artifact %+v, want revision 0.1.0", chart.Status.Artifact)
 	}
 
 	r := run(t, diffArgs(s, flags, "-o", "json")...)
 	res := decodeDiff(t, r.stdout)
-	if r.code != 0 || len(res.HelmReleases) != 1 || res.HelmReleases[0].Prediction == nil || res.HelmReleases[0].Prediction.Plan != "none" ||
-		res.HelmReleases[0].Counts.Unchanged < 5 {
-		t.Fatalf("right after helm-controller installed: exit %d, want 0\nstderr: %s\nobjects: %+v\nhelmReleases: %+v", r.code, r.stderr, res.Objects, res.HelmReleases)
+	if r.code != 0 {
+		t.Fatalf("right after helm-controller installed: exit %d, want 0\nstderr: %s\nobjects: %+v", r.code, r.stderr, res.Objects)
+	}
+	if len(res.HelmReleases) != 1 {
+		t.Fatalf("right after helm-controller installed: %d HelmReleases, want 1: %+v", len(res.HelmReleases), res.HelmReleases)
+	}
+	if p := res.HelmReleases[0].Prediction; p == nil || p.Plan != "none" {
+		t.Fatalf("right after helm-controller installed: prediction %+v, want none", p)
+	}
+	if c := res.HelmReleases[0].Counts; c.Unchanged < 5 {
+		t.Fatalf("right after helm-controller installed: %d objects unchanged, want at least 5: %+v", c.Unchanged, c)
 	}
 
 	// A chart version bump in the checkout.
-	editFile(t, s.RepoDir, "clusters/management/webapp.yaml", `version: "0.1.0"`, `version: "0.2.0"`)
+	editFile(t, s.RepoDir, "clusters/management/webapp.yaml", `version: 0.1.0`, `version: 0.2.0`)
 	r = run(t, diffArgs(s, flags, "-o", "json")...)
 	res = decodeDiff(t, r.stdout)
 	if r.code != 1 {
@@ -165,7 +152,7 @@ func TestE2EHelmControllerHelmRepository(t *testing.T) {
 	if p := res.HelmReleases[0].Prediction; p == nil || p.Plan != "upgrade" || p.Reason != "chart version 0.1.0 → 0.2.0" {
 		t.Errorf("chart bump: prediction %+v", p)
 	}
-	editFile(t, s.RepoDir, "clusters/management/webapp.yaml", `version: "0.2.0"`, `version: "0.1.0"`)
+	editFile(t, s.RepoDir, "clusters/management/webapp.yaml", `version: 0.2.0`, `version: 0.1.0`)
 
 	// A values change in the checkout: spec.values and the valuesFrom
 	// ConfigMap the same build applies to the hub.
@@ -199,8 +186,13 @@ func TestE2EHelmControllerHelmRepository(t *testing.T) {
 	r = run(t, diffArgs(s, flags, "-o", "json")...)
 	res = decodeDiff(t, r.stdout)
 	got = helmObjects(res, s.Namespace+"/webapp")
-	if o := got["ConfigMap"]; r.code != 1 || o.Action != diff.ActionDrifted || !strings.Contains(o.Diff, "-  greeting: hand-edited") || !strings.Contains(o.Diff, "+  greeting: from-configmap") {
-		t.Errorf("hand edit: exit %d, ConfigMap %s\n%s", r.code, o.Action, o.Diff)
+	if r.code != 1 {
+		t.Errorf("hand edit: exit %d, want 1", r.code)
+	}
+	if o := got["ConfigMap"]; o.Action != diff.ActionDrifted {
+		t.Errorf("hand edit: ConfigMap %s, want drifted", o.Action)
+	} else if !strings.Contains(o.Diff, "-  greeting: hand-edited") || !strings.Contains(o.Diff, "+  greeting: from-configmap") {
+		t.Errorf("hand edit: the ConfigMap's diff does not take hand-edited back to from-configmap:\n%s", o.Diff)
 	}
 	if p := res.HelmReleases[0].Prediction; p == nil || p.Plan != "none" {
 		t.Errorf("hand edit: prediction %+v, want none (drift detection is off)", p)
@@ -231,12 +223,18 @@ func TestE2EHelmControllerHelmRepository(t *testing.T) {
 	// The checkout is the spec the release was rolled back to: clean.
 	r = run(t, diffArgs(s, flags, "-o", "json")...)
 	res = decodeDiff(t, r.stdout)
-	if r.code != 0 || len(res.HelmReleases) != 1 || res.HelmReleases[0].Prediction == nil || res.HelmReleases[0].Prediction.Plan != "none" {
-		t.Fatalf("after the rollback: exit %d, want 0\nstderr: %s\nobjects: %+v\nhelmReleases: %+v", r.code, r.stderr, res.Objects, res.HelmReleases)
+	if r.code != 0 {
+		t.Fatalf("after the rollback: exit %d, want 0\nstderr: %s\nobjects: %+v", r.code, r.stderr, res.Objects)
+	}
+	if len(res.HelmReleases) != 1 {
+		t.Fatalf("after the rollback: %d HelmReleases, want 1: %+v", len(res.HelmReleases), res.HelmReleases)
+	}
+	if p := res.HelmReleases[0].Prediction; p == nil || p.Plan != "none" {
+		t.Fatalf("after the rollback: prediction %+v, want none", p)
 	}
 
 	// A bump after the rollback: revision 4, from revision 3 (= 1).
-	editFile(t, s.RepoDir, "clusters/management/webapp.yaml", `version: "0.1.0"`, `version: "0.2.0"`)
+	editFile(t, s.RepoDir, "clusters/management/webapp.yaml", `version: 0.1.0`, `version: 0.2.0`)
 	r = run(t, diffArgs(s, flags, "-o", "json")...)
 	res = decodeDiff(t, r.stdout)
 	got = helmObjects(res, s.Namespace+"/webapp")

@@ -1,12 +1,12 @@
 package plugin
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -36,32 +36,13 @@ func checkoutChartGitops(t *testing.T, targetNS string) string {
 		writeFile(t, dir, filepath.Join("charts", "webapp", rel), string(b))
 		return nil
 	}))
-	hr := func(name, extra string) string {
-		return fmt.Sprintf(`apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata:
-  name: %s
-  namespace: flux-system
-spec:
-  interval: 10m
-  releaseName: %s
-  targetNamespace: %s
-  kubeConfig:
-    secretRef:
-      name: control-plane-kubeconfig
-  chart:
-    spec:
-      chart: ./charts/webapp
-      sourceRef:
-        kind: GitRepository
-        name: flux-system
-  install:
-    createNamespace: true
-%s`, name, name, targetNS, extra)
+	hr := func(name string) *helmReleaseFixture {
+		return newHelmRelease(name).ReleaseName(name).Target(targetNS).Spoke("control-plane").
+			Chart("./charts/webapp", "", "GitRepository", "flux-system").CreateNamespace()
 	}
 	writeFile(t, dir, "clusters/management/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - local.yaml\n  - restricted.yaml\n")
-	writeFile(t, dir, "clusters/management/local.yaml", hr("local", ""))
-	writeFile(t, dir, "clusters/management/restricted.yaml", hr("restricted", "  serviceAccountName: helm-deployer\n"))
+	writeFile(t, dir, "clusters/management/local.yaml", hr("local").YAML())
+	writeFile(t, dir, "clusters/management/restricted.yaml", hr("restricted").With(func(hr *helmv2.HelmRelease) { hr.Spec.ServiceAccountName = "helm-deployer" }).YAML())
 	return dir
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	sourcev1 "github.com/fluxcd/source-controller/api/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -14,22 +15,10 @@ import (
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 )
 
-// sourcesHelmRelease is a HelmRelease for the control-plane spoke with the
-// chart reference chart (YAML at the indentation of spec).
-func sourcesHelmRelease(name, target, chart string) string {
-	return fmt.Sprintf(`apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata:
-  name: %s
-  namespace: flux-system
-spec:
-  interval: 10m
-  releaseName: %s
-  targetNamespace: %s
-  kubeConfig:
-    secretRef:
-      name: control-plane-kubeconfig
-%s`, name, name, target, chart)
+// sourcesHelmRelease is a HelmRelease for the control-plane spoke, to be
+// given its chart reference (spec.chart or spec.chartRef).
+func sourcesHelmRelease(name, target string) *helmReleaseFixture {
+	return newHelmRelease(name).ReleaseName(name).Target(target).Spoke("control-plane")
 }
 
 // sourcesGitops is a hub sync applying a GitRepository of another
@@ -126,24 +115,19 @@ spec:
     kind: HelmRepository
     name: charts
 `, g.URL, b.Endpoint, b.Name, repoURL)
-	chartSpec := func(kind, name, chart, extra string) string {
-		return fmt.Sprintf("  chart:\n    spec:\n      chart: %s\n%s      sourceRef:\n        kind: %s\n        name: %s\n", chart, extra, kind, name)
-	}
-	chartRef := func(name string) string {
-		return fmt.Sprintf("  chartRef:\n    kind: HelmChart\n    name: %s\n", name)
-	}
 	files := map[string]string{
 		"clusters/management/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - sources.yaml\n  - releases.yaml\n",
 		"clusters/management/sources.yaml":       sources,
 		"clusters/management/releases.yaml": strings.Join([]string{
-			sourcesHelmRelease("from-git", target, chartSpec("GitRepository", "charts-git", "./charts/webapp", "      reconcileStrategy: Revision\n")),
-			sourcesHelmRelease("from-bucket", target, chartSpec("Bucket", "charts-bucket", "charts/webapp", "")),
-			sourcesHelmRelease("from-helmchart", target, chartRef("webapp-chart")),
-			sourcesHelmRelease("from-hub-helmchart", target, chartRef("hub-chart")),
-			sourcesHelmRelease("broken-git", target, chartSpec("GitRepository", "broken-git", "./charts/webapp", "")),
-			sourcesHelmRelease("broken-auth", target, chartSpec("GitRepository", "badauth-git", "./charts/webapp", "")),
-			sourcesHelmRelease("broken-bucket", target, chartSpec("Bucket", "gcp-bucket", "charts/webapp", "")),
-			sourcesHelmRelease("broken-helmchart", target, chartRef("no-such-chart")),
+			sourcesHelmRelease("from-git", target).Chart("./charts/webapp", "", "GitRepository", "charts-git").
+				With(func(hr *helmv2.HelmRelease) { hr.Spec.Chart.Spec.ReconcileStrategy = "Revision" }).YAML(),
+			sourcesHelmRelease("from-bucket", target).Chart("charts/webapp", "", "Bucket", "charts-bucket").YAML(),
+			sourcesHelmRelease("from-helmchart", target).ChartRef("HelmChart", "webapp-chart").YAML(),
+			sourcesHelmRelease("from-hub-helmchart", target).ChartRef("HelmChart", "hub-chart").YAML(),
+			sourcesHelmRelease("broken-git", target).Chart("./charts/webapp", "", "GitRepository", "broken-git").YAML(),
+			sourcesHelmRelease("broken-auth", target).Chart("./charts/webapp", "", "GitRepository", "badauth-git").YAML(),
+			sourcesHelmRelease("broken-bucket", target).Chart("charts/webapp", "", "Bucket", "gcp-bucket").YAML(),
+			sourcesHelmRelease("broken-helmchart", target).ChartRef("HelmChart", "no-such-chart").YAML(),
 		}, "---\n"),
 	}
 	for rel, content := range files {
@@ -165,7 +149,7 @@ spec:
 func TestDiffHelmReleaseChartSources(t *testing.T) {
 	g := testfleet.StartChartGit(t)
 	b := testfleet.StartChartBucket(t)
-	charts := testfleet.StartChartServers(t)
+	charts := chartServers(t)
 	target := "src-" + testfleet.Namespace(t)
 	s, flags := loadSample(t, testfleet.SampleOptions{Source: sourcesGitops(t, g, b, charts.HTTP.URL(), target), NoFluxReport: true})
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
@@ -215,9 +199,16 @@ func TestDiffHelmReleaseChartSources(t *testing.T) {
 		"from-hub-helmchart": "0.1.0",
 	} {
 		h := hrs[name]
-		if h.Error != "" || h.Chart != "webapp" || h.Cluster != "control-plane" || h.Prediction == nil || h.Prediction.ToVersion != version ||
-			h.Prediction.Plan != "install" {
-			t.Errorf("%s: %+v %+v, want an install of webapp %s", name, h, h.Prediction, version)
+		if h.Error != "" {
+			t.Errorf("%s: error %q, want an install of webapp %s", name, h.Error, version)
+			continue
+		}
+		if h.Chart != "webapp" || h.Cluster != "control-plane" {
+			t.Errorf("%s: chart %q on %q, want webapp on control-plane", name, h.Chart, h.Cluster)
+			continue
+		}
+		if h.Prediction == nil || h.Prediction.ToVersion != version || h.Prediction.Plan != "install" {
+			t.Errorf("%s: prediction %+v, want an install of webapp %s", name, h.Prediction, version)
 			continue
 		}
 		objs := helmObjects(res, s.Namespace+"/"+name)

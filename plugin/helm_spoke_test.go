@@ -7,6 +7,7 @@ import (
 	"time"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+	"github.com/fluxcd/pkg/apis/kustomize"
 	"github.com/fluxcd/pkg/chartutil"
 	"github.com/go-logr/logr"
 	godigest "github.com/opencontainers/go-digest"
@@ -49,35 +50,13 @@ spec:
 		"spoke/namespace.yaml":     "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + spokeNS + "\n",
 		"spoke/repo.yaml":          fmt.Sprintf("apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n  name: charts\n  namespace: %s\nspec:\n  interval: 1h\n  url: %s\n", spokeNS, repoURL),
 		"spoke/values.yaml":        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: webapp-values\n  namespace: " + spokeNS + "\ndata:\n  values.yaml: |\n    greeting: from-the-spoke-build\n",
-		"spoke/webapp.yaml": fmt.Sprintf(`apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata:
-  name: webapp
-  namespace: %s
-spec:
-  interval: 10m
-  targetNamespace: %s
-  chart:
-    spec:
-      chart: webapp
-      version: "0.1.0"
-      sourceRef:
-        kind: HelmRepository
-        name: charts
-  install:
-    createNamespace: true
-  driftDetection:
-    mode: enabled
-    ignore:
-      - paths: ["/spec/replicas"]
-        target:
-          kind: Deployment
-  valuesFrom:
-    - kind: ConfigMap
-      name: webapp-values
-    - kind: ConfigMap
-      name: webapp-live
-`, spokeNS, targetNS),
+		"spoke/webapp.yaml": newHelmRelease("webapp").Namespace(spokeNS).Target(targetNS).
+			Chart("webapp", "0.1.0", "HelmRepository", "charts").CreateNamespace().
+			With(func(hr *helmv2.HelmRelease) {
+				hr.Spec.DriftDetection = &helmv2.DriftDetection{Mode: helmv2.DriftDetectionEnabled, Ignore: []helmv2.IgnoreRule{
+					{Paths: []string{"/spec/replicas"}, Target: &kustomize.Selector{Kind: "Deployment"}}}}
+			}).
+			ValuesFrom("webapp-values", "webapp-live").YAML(),
 	}
 	for rel, content := range files {
 		writeFile(t, dir, rel, content)
@@ -95,7 +74,7 @@ spec:
 // elsewhere is; an unpushed values edit in the spoke build shows as drift
 // and an upgrade.
 func TestDiffHelmReleaseInSpokeBuild(t *testing.T) {
-	charts := testfleet.StartChartServers(t)
+	charts := chartServers(t)
 	spoke := f(t).Spokes["storage"]
 	testfleet.InstallHelmCRDs(t, spoke)
 	target := "spk-" + testfleet.Namespace(t)
@@ -112,14 +91,33 @@ func TestDiffHelmReleaseInSpokeBuild(t *testing.T) {
 	}
 	res := decodeDiff(t, r.stdout)
 	h := hrsOf(res)["webapp"]
-	if h.Error != "" || h.Cluster != "storage" || h.Kustomization != s.Namespace+"/spoke-apps" || h.Release != target+"-webapp" ||
-		h.Prediction == nil || h.Prediction.Plan != "install" {
-		t.Fatalf("webapp HelmRelease %+v %+v", h, h.Prediction)
+	if h.Error != "" {
+		t.Fatalf("webapp HelmRelease: error %q", h.Error)
+	}
+	if h.Cluster != "storage" {
+		t.Fatalf("webapp HelmRelease: cluster %q, want storage", h.Cluster)
+	}
+	if h.Kustomization != s.Namespace+"/spoke-apps" {
+		t.Fatalf("webapp HelmRelease: Kustomization %q, want %s/spoke-apps", h.Kustomization, s.Namespace)
+	}
+	if h.Release != target+"-webapp" {
+		t.Fatalf("webapp HelmRelease: release %q, want %s-webapp", h.Release, target)
+	}
+	if h.Prediction == nil || h.Prediction.Plan != "install" {
+		t.Fatalf("webapp HelmRelease: prediction %+v, want install", h.Prediction)
 	}
 	got := helmObjects(res, hrID)
 	for _, k := range []string{"ConfigMap", "Deployment", "Secret", "Service", "PodDisruptionBudget"} {
-		if o, ok := got[k]; !ok || o.Action != diff.ActionCreated || o.Cluster != "storage" || o.Namespace != target {
-			t.Errorf("rendered %s: %+v, want created on storage in %s", k, o, target)
+		o, ok := got[k]
+		if !ok {
+			t.Errorf("rendered %s: missing", k)
+			continue
+		}
+		if o.Action != diff.ActionCreated {
+			t.Errorf("rendered %s: %s, want created", k, o.Action)
+		}
+		if o.Cluster != "storage" || o.Namespace != target {
+			t.Errorf("rendered %s: on %s in %s, want on storage in %s", k, o.Cluster, o.Namespace, target)
 		}
 	}
 	if d := got["ConfigMap"].Diff; !strings.Contains(d, "greeting: from-the-spoke-build") {
@@ -152,8 +150,15 @@ func TestDiffHelmReleaseInSpokeBuild(t *testing.T) {
 		t.Fatalf("after the install: exit %d, want 0\nstderr: %s\n%s", clean.code, clean.stderr, clean.stdout)
 	}
 	res = decodeDiff(t, clean.stdout)
-	if h := hrsOf(res)["webapp"]; h.Error != "" || h.Prediction == nil || h.Prediction.Plan != "correct-drift" || h.Counts.Unchanged != 5 {
-		t.Errorf("after the install: %+v %+v", h, h.Prediction)
+	h = hrsOf(res)["webapp"]
+	if h.Error != "" {
+		t.Errorf("after the install: error %q", h.Error)
+	}
+	if h.Prediction == nil || h.Prediction.Plan != "correct-drift" {
+		t.Errorf("after the install: prediction %+v, want correct-drift", h.Prediction)
+	}
+	if h.Counts.Unchanged != 5 {
+		t.Errorf("after the install: %d objects unchanged, want 5: %+v", h.Counts.Unchanged, h.Counts)
 	}
 
 	// Hand edits on the spoke: the Deployment's replicas, a path

@@ -12,6 +12,15 @@ import (
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 )
 
+// chartServers starts helm's test chart servers for a fleet test. The
+// fleet comes first, so under -short the test skips before the charts are
+// packaged and served (10-20 s a test on a loaded machine).
+func chartServers(t *testing.T) *testfleet.ChartServers {
+	t.Helper()
+	testfleet.Get(t)
+	return testfleet.StartChartServers(t)
+}
+
 // helmGitops writes a small gitops tree whose hub sync applies a
 // HelmRepository (helm's repotest server), a values ConfigMap and two
 // HelmReleases for the control-plane spoke: webapp (renders) and broken
@@ -39,53 +48,11 @@ data:
     greeting: from-configmap
     replicas: 2
 `,
-		"clusters/management/webapp.yaml": fmt.Sprintf(`apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata:
-  name: webapp
-  namespace: flux-system
-spec:
-  interval: 10m
-  targetNamespace: %s
-  kubeConfig:
-    secretRef:
-      name: control-plane-kubeconfig
-  chart:
-    spec:
-      chart: webapp
-      version: "0.1.x"
-      sourceRef:
-        kind: HelmRepository
-        name: charts
-  install:
-    createNamespace: true
-  valuesFrom:
-    - kind: ConfigMap
-      name: webapp-values
-  values:
-    replicas: 3
-    auth:
-      password: s3cr3t-do-not-print
-`, targetNS),
-		"clusters/management/broken.yaml": fmt.Sprintf(`apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata:
-  name: broken
-  namespace: flux-system
-spec:
-  interval: 10m
-  targetNamespace: %s
-  kubeConfig:
-    secretRef:
-      name: control-plane-kubeconfig
-  chart:
-    spec:
-      chart: webapp
-      version: ">=9"
-      sourceRef:
-        kind: HelmRepository
-        name: charts
-`, targetNS),
+		"clusters/management/webapp.yaml": newHelmRelease("webapp").Target(targetNS).Spoke("control-plane").
+			Chart("webapp", "0.1.x", "HelmRepository", "charts").CreateNamespace().ValuesFrom("webapp-values").
+			Values(map[string]any{"replicas": 3, "auth": map[string]any{"password": "s3cr3t-do-not-print"}}).YAML(),
+		"clusters/management/broken.yaml": newHelmRelease("broken").Target(targetNS).Spoke("control-plane").
+			Chart("webapp", ">=9", "HelmRepository", "charts").YAML(),
 	}
 	for rel, content := range files {
 		writeFile(t, dir, rel, content)
@@ -101,7 +68,7 @@ spec:
 // not resolve is an error (exit 2) without hiding the other; --helm=false
 // shows no rendered objects.
 func TestDiffHelmRelease(t *testing.T) {
-	charts := testfleet.StartChartServers(t)
+	charts := chartServers(t)
 	ns := testfleet.Namespace(t)
 	target := "helm-" + ns
 	s, flags := loadSample(t, testfleet.SampleOptions{Source: helmGitops(t, charts.HTTP.URL(), target), NoFluxReport: true})
@@ -127,9 +94,20 @@ func TestDiffHelmRelease(t *testing.T) {
 		t.Errorf("json: complete %v, incomplete %+v; want false and HelmRelease broken (chart webapp)", res.Complete, res.Incomplete)
 	}
 	w := hrs["webapp"]
-	if w.Error != "" || w.Cluster != "control-plane" || w.Release != target+"-webapp" || w.Prediction == nil ||
-		w.Prediction.ToVersion != "0.1.0" || w.Prediction.Plan != "install" {
-		t.Fatalf("webapp HelmRelease: %+v %+v", w, w.Prediction)
+	if w.Error != "" {
+		t.Fatalf("webapp HelmRelease: error %q", w.Error)
+	}
+	if w.Cluster != "control-plane" {
+		t.Fatalf("webapp HelmRelease: cluster %q, want control-plane", w.Cluster)
+	}
+	if w.Release != target+"-webapp" {
+		t.Fatalf("webapp HelmRelease: release %q, want %s-webapp", w.Release, target)
+	}
+	if w.Prediction == nil {
+		t.Fatalf("webapp HelmRelease: no prediction: %+v", w)
+	}
+	if w.Prediction.ToVersion != "0.1.0" || w.Prediction.Plan != "install" {
+		t.Fatalf("webapp HelmRelease: prediction %s of %s, want install of 0.1.0", w.Prediction.Plan, w.Prediction.ToVersion)
 	}
 	got := map[string]diff.ObjectResult{}
 	for _, o := range res.Objects {
@@ -224,30 +202,15 @@ func hrsOf(r *diff.Result) map[string]diff.HelmReleaseResult {
 // Kustomization; the chart's other objects are reported under the
 // HelmRelease.
 func TestDiffHelmReleaseNoDoubleReport(t *testing.T) {
-	charts := testfleet.StartChartServers(t)
+	charts := chartServers(t)
 	ns := "dup-" + testfleet.Namespace(t)
 	dir := t.TempDir()
 	files := map[string]string{
 		"clusters/management/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - repo.yaml\n  - configmap.yaml\n  - webapp.yaml\n",
 		"clusters/management/repo.yaml":          fmt.Sprintf("apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n  name: charts\n  namespace: flux-system\nspec:\n  interval: 1h\n  url: %s\n", charts.HTTP.URL()),
 		"clusters/management/configmap.yaml":     fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: webapp\n  namespace: %s\ndata:\n  GREETING: from-the-kustomization\n", ns),
-		"clusters/management/webapp.yaml": fmt.Sprintf(`apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata:
-  name: webapp
-  namespace: flux-system
-spec:
-  interval: 10m
-  releaseName: webapp
-  targetNamespace: %s
-  chart:
-    spec:
-      chart: webapp
-      version: "0.1.0"
-      sourceRef:
-        kind: HelmRepository
-        name: charts
-`, ns),
+		"clusters/management/webapp.yaml": newHelmRelease("webapp").ReleaseName("webapp").Target(ns).
+			Chart("webapp", "0.1.0", "HelmRepository", "charts").YAML(),
 	}
 	for rel, content := range files {
 		writeFile(t, dir, rel, content)
@@ -273,8 +236,16 @@ spec:
 			kinds[o.Kind] = true
 		}
 	}
-	if len(cms) != 1 || cms[0].HelmRelease != "" || cms[0].Kustomization != s.Namespace+"/flux-system" || cms[0].Action != diff.ActionDrifted {
-		t.Errorf("ConfigMap %s/webapp reported %d times, want once under the Kustomization: %+v", ns, len(cms), cms)
+	if len(cms) != 1 {
+		t.Errorf("ConfigMap %s/webapp reported %d times, want once: %+v", ns, len(cms), cms)
+	} else {
+		if cms[0].HelmRelease != "" || cms[0].Kustomization != s.Namespace+"/flux-system" {
+			t.Errorf("ConfigMap %s/webapp reported under HelmRelease %q, Kustomization %q; want under the Kustomization %s/flux-system only",
+				ns, cms[0].HelmRelease, cms[0].Kustomization, s.Namespace)
+		}
+		if cms[0].Action != diff.ActionDrifted {
+			t.Errorf("ConfigMap %s/webapp: %s, want drifted", ns, cms[0].Action)
+		}
 	}
 	for _, k := range []string{"Deployment", "Secret", "Service", "PodDisruptionBudget"} {
 		if !kinds[k] {
@@ -292,7 +263,7 @@ spec:
 // the render), and one made out of band, only live on the hub, is read
 // live.
 func TestDiffHelmReleaseValuesFromOtherBuild(t *testing.T) {
-	charts := testfleet.StartChartServers(t)
+	charts := chartServers(t)
 	target := "vf-" + testfleet.Namespace(t)
 	dir := t.TempDir()
 	files := map[string]string{
@@ -313,32 +284,8 @@ spec:
 `,
 		"values/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - configmap.yaml\n",
 		"values/configmap.yaml":     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: webapp-values\n  namespace: flux-system\ndata:\n  values.yaml: |\n    greeting: as-pushed\n",
-		"clusters/management/webapp.yaml": fmt.Sprintf(`apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata:
-  name: webapp
-  namespace: flux-system
-spec:
-  interval: 10m
-  targetNamespace: %s
-  kubeConfig:
-    secretRef:
-      name: control-plane-kubeconfig
-  chart:
-    spec:
-      chart: webapp
-      version: "0.1.0"
-      sourceRef:
-        kind: HelmRepository
-        name: charts
-  install:
-    createNamespace: true
-  valuesFrom:
-    - kind: ConfigMap
-      name: webapp-values
-    - kind: ConfigMap
-      name: webapp-out-of-band
-`, target),
+		"clusters/management/webapp.yaml": newHelmRelease("webapp").Target(target).Spoke("control-plane").
+			Chart("webapp", "0.1.0", "HelmRepository", "charts").CreateNamespace().ValuesFrom("webapp-values", "webapp-out-of-band").YAML(),
 	}
 	for rel, content := range files {
 		writeFile(t, dir, rel, content)

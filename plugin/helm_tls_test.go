@@ -16,27 +16,7 @@ import (
 // helmRelease is a HelmRelease of the chart webapp 0.1.0 from the source
 // kind/name, rendered onto the control-plane spoke into target.
 func helmRelease(name, target, kind, source string) string {
-	return fmt.Sprintf(`apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata:
-  name: %s
-  namespace: flux-system
-spec:
-  interval: 10m
-  targetNamespace: %s
-  kubeConfig:
-    secretRef:
-      name: control-plane-kubeconfig
-  chart:
-    spec:
-      chart: webapp
-      version: "0.1.0"
-      sourceRef:
-        kind: %s
-        name: %s
-  install:
-    createNamespace: true
-`, name, target, kind, source)
+	return newHelmRelease(name).Target(target).Spoke("control-plane").Chart("webapp", "0.1.0", kind, source).CreateNamespace().YAML()
 }
 
 // TestDiffHelmReleaseTLSSources renders HelmReleases onto a spoke from
@@ -48,7 +28,7 @@ spec:
 // value (password, client key, docker config) appears in the json or text
 // output.
 func TestDiffHelmReleaseTLSSources(t *testing.T) {
-	plain := testfleet.StartChartServers(t)
+	plain := chartServers(t)
 	clientCA := testfleet.NewTestCA(t, "spoke charts client CA")
 	srv := testfleet.StartTLSChartServers(t, plain, clientCA)
 	crt, key := clientCA.Issue(t, "c5c3-diff", false)
@@ -111,21 +91,7 @@ spec:
 		"clusters/management/releases.yaml": helmRelease("webapp", target, "HelmRepository", "https-charts") + "---\n" +
 			helmRelease("webapp-oci", target, "HelmRepository", "oci-charts") + "---\n" +
 			helmRelease("wrong-password", target, "HelmRepository", "oci-wrong-password") + "---\n" +
-			fmt.Sprintf(`apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata:
-  name: cloud
-  namespace: flux-system
-spec:
-  interval: 10m
-  targetNamespace: %s
-  kubeConfig:
-    secretRef:
-      name: control-plane-kubeconfig
-  chartRef:
-    kind: OCIRepository
-    name: cloud
-`, target),
+			newHelmRelease("cloud").Target(target).Spoke("control-plane").ChartRef("OCIRepository", "cloud").YAML(),
 	}
 	for rel, content := range files {
 		writeFile(t, dir, rel, content)
@@ -173,8 +139,18 @@ spec:
 	hrs := hrsOf(res)
 	for _, name := range []string{"webapp", "webapp-oci"} {
 		h := hrs[name]
-		if h.Error != "" || h.Cluster != "control-plane" || h.Chart != "webapp" || h.Prediction == nil || h.Prediction.ToVersion != "0.1.0" || h.Counts.Created != 5 {
-			t.Errorf("%s HelmRelease over mutual TLS: %+v %+v", name, h, h.Prediction)
+		if h.Error != "" {
+			t.Errorf("%s HelmRelease over mutual TLS: error %q", name, h.Error)
+			continue
+		}
+		if h.Cluster != "control-plane" || h.Chart != "webapp" {
+			t.Errorf("%s HelmRelease over mutual TLS: chart %q on %q, want webapp on control-plane", name, h.Chart, h.Cluster)
+		}
+		if h.Prediction == nil || h.Prediction.ToVersion != "0.1.0" {
+			t.Errorf("%s HelmRelease over mutual TLS: prediction %+v, want version 0.1.0", name, h.Prediction)
+		}
+		if h.Counts.Created != 5 {
+			t.Errorf("%s HelmRelease over mutual TLS: %d objects created, want 5: %+v", name, h.Counts.Created, h.Counts)
 		}
 	}
 	kinds := map[string]bool{}

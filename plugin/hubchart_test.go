@@ -38,27 +38,7 @@ func TestDiffHelmReleaseFromHubChart(t *testing.T) {
 	target := "hub-" + testfleet.Namespace(t)
 	dir := t.TempDir()
 	hr := func(name, version string) string {
-		return fmt.Sprintf(`apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata:
-  name: %s
-  namespace: flux-system
-spec:
-  interval: 10m
-  targetNamespace: %s
-  kubeConfig:
-    secretRef:
-      name: control-plane-kubeconfig
-  chart:
-    spec:
-      chart: webapp
-      version: %q
-      sourceRef:
-        kind: HelmRepository
-        name: private
-  install:
-    createNamespace: true
-`, name, target, version)
+		return newHelmRelease(name).Target(target).Spoke("control-plane").Chart("webapp", version, "HelmRepository", "private").CreateNamespace().YAML()
 	}
 	writeFile(t, dir, "clusters/management/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - repo.yaml\n  - webapp.yaml\n  - bumped.yaml\n")
 	writeFile(t, dir, "clusters/management/repo.yaml", `apiVersion: source.toolkit.fluxcd.io/v1
@@ -124,8 +104,14 @@ spec:
 	}
 	hrs := hrsOf(decodeDiff(t, r.stdout))
 	w := hrs["webapp"]
-	if w.Error != "" || w.Prediction == nil || w.Prediction.ToVersion != "0.1.0" || w.Counts.Created != 5 {
-		t.Fatalf("webapp from the hub's HelmChart: %+v %+v", w, w.Prediction)
+	if w.Error != "" {
+		t.Fatalf("webapp from the hub's HelmChart: error %q", w.Error)
+	}
+	if w.Prediction == nil || w.Prediction.ToVersion != "0.1.0" {
+		t.Fatalf("webapp from the hub's HelmChart: prediction %+v, want version 0.1.0", w.Prediction)
+	}
+	if w.Counts.Created != 5 {
+		t.Fatalf("webapp from the hub's HelmChart: %d objects created, want 5: %+v", w.Counts.Created, w.Counts)
 	}
 	if n := served.Load() - before; n != 1 {
 		t.Errorf("artifact served %d times through the proxy, want 1", n)

@@ -12,7 +12,11 @@ import (
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 )
 
-func TestMain(m *testing.M) { os.Exit(testfleet.Run(m)) }
+func TestMain(m *testing.M) {
+	code := testfleet.Run(m)
+	removePluginBinary()
+	os.Exit(code)
+}
 
 // result is what one CLI run printed and returned.
 type result struct {

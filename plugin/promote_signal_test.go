@@ -16,16 +16,6 @@ import (
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 )
 
-// buildPlugin builds the kubectl-c5c3 binary into the test's directory.
-func buildPlugin(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "kubectl-c5c3")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/c5c3/kubectl-c5c3/cmd/kubectl-c5c3").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // gitopsCheckout is a user's checkout of the sample gitops repo: main with
 // origin/main as upstream and an author in its config.
 func gitopsCheckout(t *testing.T) string {

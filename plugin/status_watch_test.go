@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -65,10 +64,7 @@ var stampLine = regexp.MustCompile(`^# \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`)
 // SIGINT.
 func TestStatusWatch(t *testing.T) {
 	testfleet.Get(t)
-	bin := filepath.Join(t.TempDir(), "kubectl-c5c3")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/c5c3/kubectl-c5c3/cmd/kubectl-c5c3").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildPlugin(t)
 
 	t.Run("terminal", func(t *testing.T) {
 		s, flags := loadSample(t, testfleet.SampleOptions{})

@@ -81,18 +81,51 @@ func TestTraceSpokeDeployment(t *testing.T) {
 		t.Fatalf("chain %s, want %s", chainIDs(tr), want)
 	}
 	o := tr.Object
-	if !tr.Managed || !tr.Summary.Healthy || !o.Found || o.Cluster != "control-plane" || o.APIVersion != "apps/v1" ||
-		o.KubeConfig != "Secret/"+ns+"/control-plane-kubeconfig" || o.Owner != "Kustomization/"+ns+"/control-plane-apps" {
-		t.Fatalf("object %+v managed %v summary %+v", o, tr.Managed, tr.Summary)
+	if !tr.Managed || !tr.Summary.Healthy {
+		t.Fatalf("managed %v, summary %+v; want managed and healthy", tr.Managed, tr.Summary)
+	}
+	if !o.Found || o.Cluster != "control-plane" || o.APIVersion != "apps/v1" {
+		t.Fatalf("object found %v on %q as %q, want found on control-plane as apps/v1", o.Found, o.Cluster, o.APIVersion)
+	}
+	if o.KubeConfig != "Secret/"+ns+"/control-plane-kubeconfig" {
+		t.Fatalf("object's kubeconfig %q, want Secret/%s/control-plane-kubeconfig", o.KubeConfig, ns)
+	}
+	if o.Owner != "Kustomization/"+ns+"/control-plane-apps" {
+		t.Fatalf("object's owner %q, want Kustomization/%s/control-plane-apps", o.Owner, ns)
 	}
 	app, root := tr.Chain[0], tr.Chain[1]
-	if app.Cluster != "control-plane" || app.KubeConfig != "Secret/"+ns+"/control-plane-kubeconfig" || app.InInventory == nil || !*app.InInventory ||
-		app.Revision != s.Revision || app.SourceRevision != s.Revision || app.Source != "GitRepository/"+ns+"/flux-system" ||
-		app.SourceStatus == nil || app.SourceStatus.URL != testfleet.SampleURL || app.SourceStatus.Ready != "True" || app.Root || app.Applies != "Deployment/openstack/keystone-api" {
-		t.Errorf("applier step %+v source %+v", app, app.SourceStatus)
+	if app.Cluster != "control-plane" || app.KubeConfig != "Secret/"+ns+"/control-plane-kubeconfig" {
+		t.Errorf("applier step on %q through %q, want control-plane through Secret/%s/control-plane-kubeconfig", app.Cluster, app.KubeConfig, ns)
 	}
-	if !root.Root || root.Cluster != "management" || root.InInventory == nil || !*root.InInventory || root.Applies != app.ID() || tr.Sync != root.ID() {
-		t.Errorf("root step %+v, sync %q", root, tr.Sync)
+	if app.InInventory == nil || !*app.InInventory {
+		t.Errorf("applier step: inInventory %v, want true", app.InInventory)
+	}
+	if app.Revision != s.Revision || app.SourceRevision != s.Revision {
+		t.Errorf("applier step: revision %q, source revision %q; want %s for both", app.Revision, app.SourceRevision, s.Revision)
+	}
+	if app.Source != "GitRepository/"+ns+"/flux-system" {
+		t.Errorf("applier step: source %q, want GitRepository/%s/flux-system", app.Source, ns)
+	}
+	if app.SourceStatus == nil || app.SourceStatus.URL != testfleet.SampleURL || app.SourceStatus.Ready != "True" {
+		t.Errorf("applier step: source status %+v, want Ready at %s", app.SourceStatus, testfleet.SampleURL)
+	}
+	if app.Root {
+		t.Errorf("applier step is the root")
+	}
+	if app.Applies != "Deployment/openstack/keystone-api" {
+		t.Errorf("applier step applies %q, want Deployment/openstack/keystone-api", app.Applies)
+	}
+	if !root.Root || root.Cluster != "management" {
+		t.Errorf("root step: root %v on %q, want the root on management", root.Root, root.Cluster)
+	}
+	if root.InInventory == nil || !*root.InInventory {
+		t.Errorf("root step: inInventory %v, want true", root.InInventory)
+	}
+	if root.Applies != app.ID() {
+		t.Errorf("root step applies %q, want %s", root.Applies, app.ID())
+	}
+	if tr.Sync != root.ID() {
+		t.Errorf("sync %q, want the root step %s", tr.Sync, root.ID())
 	}
 	r = run(t, traceArgs(s, "deploy/keystone-api", "-n", "openstack", "--cluster", "control-plane", "-o", "yaml")...)
 	var y trace.Trace
@@ -146,9 +179,20 @@ func TestTraceHelmRelease(t *testing.T) {
 		t.Fatalf("exit %d stderr %q chain %s, want %s", r.code, r.stderr, chainIDs(tr), want)
 	}
 	hr := tr.Chain[0]
-	if hr.Cluster != "control-plane" || hr.Source != "HelmChart/"+ns+"/"+ns+"-memcached" || hr.SourceRevision != "7.4.16" || hr.Revision != "7.4.16" ||
-		hr.SourceStatus == nil || hr.SourceStatus.From != "HelmRepository/"+ns+"/bitnami" || hr.InInventory != nil || hr.Chart != "memcached@7.4.16" {
-		t.Fatalf("HelmRelease step %+v source %+v", hr, hr.SourceStatus)
+	if hr.Cluster != "control-plane" {
+		t.Fatalf("HelmRelease step on %q, want control-plane", hr.Cluster)
+	}
+	if hr.Source != "HelmChart/"+ns+"/"+ns+"-memcached" {
+		t.Fatalf("HelmRelease step: source %q, want HelmChart/%s/%s-memcached", hr.Source, ns, ns)
+	}
+	if hr.SourceRevision != "7.4.16" || hr.Revision != "7.4.16" || hr.Chart != "memcached@7.4.16" {
+		t.Fatalf("HelmRelease step: revision %q, source revision %q, chart %q; want 7.4.16, 7.4.16, memcached@7.4.16", hr.Revision, hr.SourceRevision, hr.Chart)
+	}
+	if hr.SourceStatus == nil || hr.SourceStatus.From != "HelmRepository/"+ns+"/bitnami" {
+		t.Fatalf("HelmRelease step: source status %+v, want from HelmRepository/%s/bitnami", hr.SourceStatus, ns)
+	}
+	if hr.InInventory != nil {
+		t.Fatalf("HelmRelease step: inInventory %v, want unset", *hr.InInventory)
 	}
 	if mgmt := tr.Chain[1]; mgmt.InInventory == nil || !*mgmt.InInventory || mgmt.Applies != hr.ID() {
 		t.Fatalf("management-apps must list the HelmRelease: %+v", mgmt)
@@ -394,7 +438,7 @@ func TestTraceRealController(t *testing.T) {
 // of the Kustomization that applies the HelmRelease, and dry-runs it on
 // the spoke: a hand edit of the live ConfigMap is drift.
 func TestTraceHelmReleaseDiff(t *testing.T) {
-	charts := testfleet.StartChartServers(t)
+	charts := chartServers(t)
 	target := "helm-" + testfleet.Namespace(t)
 	s, _ := loadSample(t, testfleet.SampleOptions{Source: helmGitops(t, charts.HTTP.URL(), target)})
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
