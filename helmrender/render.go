@@ -111,7 +111,8 @@ type Rendered struct {
 	// have none (the caller knows the RESTMapper: use ReleaseNamespace).
 	Objects []*unstructured.Unstructured
 	// CRDs of the chart's crds/ directory that the CRD policy applies,
-	// and the policy (Create: only missing ones are created).
+	// and the policy (Create: only missing ones are created, unless the
+	// action uses server-side apply — see diff).
 	CRDs      []*unstructured.Unstructured
 	CRDPolicy helmv2.CRDsPolicy
 	// Hooks are not applied as objects; counted only.
