@@ -221,8 +221,12 @@ func (e *engine) diffHelmRelease(ctx context.Context, st *ksState, hr *helmv2.He
 			all = append(all, o)
 		}
 	}
+	// crds: Create leaves an existing CRD alone only with a client-side
+	// create: helm-controller creates with server-side apply when the
+	// action uses it (internal/action/crds.go), and an apply updates an
+	// existing CRD as CreateReplace does.
 	createOnly := map[*unstructured.Unstructured]bool{}
-	if rendered.CRDPolicy == helmv2.Create {
+	if rendered.CRDPolicy == helmv2.Create && !pred.ServerSideApply {
 		for _, c := range rendered.CRDs {
 			createOnly[c] = true
 		}

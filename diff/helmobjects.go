@@ -51,7 +51,7 @@ func (e *engine) diffHelmObject(ctx context.Context, cluster string, st *ksState
 	if createOnly {
 		live, err := cc.live.Lookup(ctx, obj.GroupVersionKind(), obj.GetNamespace(), obj.GetName())
 		if err == nil && live != nil {
-			or.Action = ActionUnchanged // crds: Create leaves existing CRDs alone
+			or.Action = ActionUnchanged // crds: Create without SSA leaves existing CRDs alone
 			return or
 		}
 	}

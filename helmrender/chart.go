@@ -68,6 +68,13 @@ type ChartSource struct {
 	// Chart is the chart name (HelmRepository) or, for SourceDir, the
 	// chart directory.
 	Chart string
+	// Root, for a SourceDir that is a chart path of a GitRepository (the
+	// checkout), is the root of the source tree: the chart is read from
+	// the artifact source-controller makes of it (loadArtifactChart).
+	// Empty reads the directory as it is.
+	Root string
+	// Ignore is the spec.ignore of a GitRepository source (nil: unset).
+	Ignore *string
 	// Version is a semver constraint ("*", ">=1.2 <2", "1.2.3"; empty is
 	// "*") for HelmRepository and OCIRepository semver refs, or the tag of
 	// an OCIRepository ref.
@@ -108,6 +115,14 @@ func (s ChartSource) ID() string {
 		}
 	}
 	return strings.TrimSuffix(s.URL, "/") + "/" + s.Chart
+}
+
+// ignoreKey tells an unset spec.ignore from each set one in cache keys.
+func ignoreKey(ignore *string) string {
+	if ignore == nil {
+		return "-"
+	}
+	return "+" + *ignore
 }
 
 // Loaded is a resolved, loaded chart.
@@ -156,7 +171,7 @@ func DefaultCacheDir() string {
 
 // Load resolves and loads the chart of src, once per Fetcher and source.
 func (f *Fetcher) Load(ctx context.Context, src ChartSource) (*Loaded, error) {
-	key := fmt.Sprintf("%s|%s|%s|%s|%v", src.Kind, src.ID(), src.Version, src.Digest, src.OCI) + src.accessKey()
+	key := fmt.Sprintf("%s|%s|%s|%s|%v|%s", src.Kind, src.ID(), src.Version, src.Digest, src.OCI, ignoreKey(src.Ignore)) + src.accessKey()
 	f.mu.Lock()
 	if f.loaded == nil {
 		f.loaded = map[string]*loadOnce{}
@@ -193,6 +208,12 @@ func (f *Fetcher) cacheDir() string {
 
 func (f *Fetcher) load(ctx context.Context, src ChartSource) (*Loaded, error) {
 	switch {
+	case src.Kind == SourceDir && src.Root != "":
+		ch, err := loadArtifactChart(src.Root, src.Chart, src.Ignore)
+		if err != nil {
+			return nil, err
+		}
+		return &Loaded{Chart: ch, Version: ch.Metadata.Version}, nil
 	case src.Kind == SourceDir:
 		ch, err := loader.LoadDir(src.Chart)
 		if err != nil {

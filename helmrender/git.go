@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"helm.sh/helm/v4/pkg/chart/v2/loader"
-
 	"github.com/c5c3/kubectl-c5c3/internal/gitrepo"
 )
 
@@ -20,7 +18,8 @@ const SourceGitRepository SourceKind = "GitRepository"
 // loadGit resolves src.GitRef to a commit (no request for a pinned
 // commit; offline, the commit the ref last resolved to), exports that
 // commit's tree into the cache once (git/<url key>/<commit>/), and loads
-// the chart directory src.Chart from it.
+// the chart directory src.Chart from the artifact source-controller makes
+// of that tree (.sourceignore files, src.Ignore, default exclusions).
 func (f *Fetcher) loadGit(ctx context.Context, src ChartSource) (*Loaded, error) {
 	ref := gitrepo.Ref{}
 	if src.GitRef != nil {
@@ -60,7 +59,7 @@ func (f *Fetcher) loadGit(ctx context.Context, src ChartSource) (*Loaded, error)
 	if err != nil {
 		return nil, err
 	}
-	ch, err := loader.LoadDir(dir)
+	ch, err := loadArtifactChart(tree, dir, src.Ignore)
 	if err != nil {
 		return nil, fmt.Errorf("commit %s: %w", commit, err)
 	}

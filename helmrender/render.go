@@ -46,8 +46,10 @@ const (
 	ReleaseNameAnnotation      = "meta.helm.sh/release-name"
 	ReleaseNamespaceAnnotation = "meta.helm.sh/release-namespace"
 	originLabelPrefix          = "helm.toolkit.fluxcd.io"
-	defaultInstallCRDsPolicy   = helmv2.Create
-	defaultUpgradeCRDsPolicy   = helmv2.Skip
+	// defaultCRDsPolicy is helm-controller's policy for an unset
+	// install.crds and upgrade.crds alike (internal/action/crds.go
+	// crdPolicyOrDefault): Create, whatever the API docs say of upgrade.
+	defaultCRDsPolicy = helmv2.Create
 	// FieldManager is helm-controller's server-side apply field manager.
 	FieldManager = "helm-controller"
 )
@@ -109,7 +111,8 @@ type Rendered struct {
 	// have none (the caller knows the RESTMapper: use ReleaseNamespace).
 	Objects []*unstructured.Unstructured
 	// CRDs of the chart's crds/ directory that the CRD policy applies,
-	// and the policy (Create: only missing ones are created).
+	// and the policy (Create: only missing ones are created, unless the
+	// action uses server-side apply — see diff).
 	CRDs      []*unstructured.Unstructured
 	CRDPolicy helmv2.CRDsPolicy
 	// Hooks are not applied as objects; counted only.
@@ -149,13 +152,11 @@ func Render(ctx context.Context, req Request) (*Rendered, error) {
 	out.Objects = objs
 
 	policy := hr.GetInstall().CRDs
-	if policy == "" {
-		policy = defaultInstallCRDsPolicy
-	}
 	if req.From != nil {
-		if policy = hr.GetUpgrade().CRDs; policy == "" {
-			policy = defaultUpgradeCRDsPolicy
-		}
+		policy = hr.GetUpgrade().CRDs
+	}
+	if policy == "" {
+		policy = defaultCRDsPolicy
 	}
 	out.CRDPolicy = policy
 	if policy != helmv2.Skip {

@@ -169,9 +169,9 @@ func TestRenderWebapp(t *testing.T) {
 	}
 }
 
-// TestRenderCRDPolicy: the operator chart's crds/ apply on install
-// (default Create), not on upgrade (default Skip) unless upgrade.crds says
-// so; its Widget is rendered only when the values enable it.
+// TestRenderCRDPolicy: the operator chart's crds/ apply on install and on
+// upgrade (both default Create, as helm-controller's crdPolicyOrDefault),
+// not with Skip; its Widget is rendered only when the values enable it.
 func TestRenderCRDPolicy(t *testing.T) {
 	ch := loadDir(t, "operator")
 	deployed := install(t, storage.Init(driver.NewMemory()), "apps-op", ch, nil)
@@ -194,8 +194,12 @@ func TestRenderCRDPolicy(t *testing.T) {
 		r.CRDs[0].GetLabels()["helm.toolkit.fluxcd.io/name"] != "op" {
 		t.Errorf("CRD %s %v", r.CRDs[0].GetName(), r.CRDs[0].GetLabels())
 	}
-	if r := render(hr("op", nil), true, nil); len(r.CRDs) != 0 || r.CRDPolicy != helmv2.Skip {
-		t.Errorf("upgrade: %d CRDs (%s), want none (Skip)", len(r.CRDs), r.CRDPolicy)
+	if r := render(hr("op", nil), true, nil); len(r.CRDs) != 1 || r.CRDPolicy != helmv2.Create {
+		t.Errorf("upgrade: %d CRDs (%s), want 1 (Create)", len(r.CRDs), r.CRDPolicy)
+	}
+	skip := hr("op", func(h *helmv2.HelmRelease) { h.Spec.Upgrade = &helmv2.Upgrade{CRDs: helmv2.Skip} })
+	if r := render(skip, true, nil); len(r.CRDs) != 0 || r.CRDPolicy != helmv2.Skip {
+		t.Errorf("upgrade.crds Skip: %d CRDs (%s), want none", len(r.CRDs), r.CRDPolicy)
 	}
 	up := hr("op", func(h *helmv2.HelmRelease) { h.Spec.Upgrade = &helmv2.Upgrade{CRDs: helmv2.CreateReplace} })
 	if r := render(up, true, common.Values{"defaultWidget": map[string]any{"enabled": true}}); len(r.CRDs) != 1 ||

@@ -117,11 +117,24 @@ func ResolveSource(ctx context.Context, hr *helmv2.HelmRelease, in SourceInputs)
 		if rel, err := filepath.Rel(in.CheckoutDir, dir); err != nil || strings.HasPrefix(rel, "..") {
 			return ChartSource{}, fmt.Errorf("chart path %q leaves the checkout", spec.Chart)
 		}
-		return ChartSource{Kind: SourceDir, Chart: dir}, nil
+		return ChartSource{Kind: SourceDir, Chart: dir, Root: in.CheckoutDir, Ignore: specIgnore(src)}, nil
 	default:
 		return ChartSource{}, fmt.Errorf("chart source %s is not supported (spec.chart: HelmRepository, GitRepository, Bucket; spec.chartRef: OCIRepository, HelmChart)", id)
 	}
 	return withSourceSecrets(ctx, id, ns, src, cs, in)
+}
+
+// specIgnore is the spec.ignore of a source object; nil when unset or
+// when the object is not known (a checkout without a definition).
+func specIgnore(src *unstructured.Unstructured) *string {
+	if src == nil {
+		return nil
+	}
+	s, ok, _ := unstructured.NestedString(src.Object, "spec", "ignore")
+	if !ok {
+		return nil
+	}
+	return &s
 }
 
 // errText is an error's text without surrounding space, for errors that

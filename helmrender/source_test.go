@@ -136,7 +136,13 @@ func TestResolveSource(t *testing.T) {
 	}, {
 		name: "GitRepository of the checkout is read from it",
 		hr:   chartFrom("GitRepository", "flux-system", "./charts/webapp", "", ""),
-		want: ChartSource{Kind: SourceDir, Chart: filepath.Join(checkout, "charts", "webapp")},
+		want: ChartSource{Kind: SourceDir, Chart: filepath.Join(checkout, "charts", "webapp"), Root: checkout},
+	}, {
+		name: "GitRepository of the checkout keeps its spec.ignore for the artifact view",
+		hr:   chartFrom("GitRepository", "flux-system", "./charts/webapp", "", ""),
+		build: []*unstructured.Unstructured{source("GitRepository", "apps", "flux-system", map[string]any{
+			"url": "https://git.example.com/fleet.git", "ignore": "/charts/webapp/ci/\n"})},
+		want: ChartSource{Kind: SourceDir, Chart: filepath.Join(checkout, "charts", "webapp"), Root: checkout, Ignore: ptr("/charts/webapp/ci/\n")},
 	}, {
 		name:    "a chart path that leaves the checkout",
 		hr:      chartFrom("GitRepository", "flux-system", "../outside", "", ""),
@@ -197,3 +203,5 @@ func TestResolveSource(t *testing.T) {
 		})
 	}
 }
+
+func ptr(s string) *string { return &s }

@@ -50,7 +50,7 @@ func gitChartSource(ctx context.Context, id string, src *unstructured.Unstructur
 	str := func(f ...string) string { s, _, _ := unstructured.NestedString(src.Object, f...); return s }
 	ref := gitrepo.Ref{Branch: str("spec", "ref", "branch"), Tag: str("spec", "ref", "tag"), SemVer: str("spec", "ref", "semver"),
 		Name: str("spec", "ref", "name"), Commit: str("spec", "ref", "commit")}
-	cs := ChartSource{Kind: SourceGitRepository, Object: id, URL: str("spec", "url"), GitRef: &ref, Chart: spec.Chart,
+	cs := ChartSource{Kind: SourceGitRepository, Object: id, URL: str("spec", "url"), GitRef: &ref, Chart: spec.Chart, Ignore: specIgnore(src),
 		RevisionVersion: spec.ReconcileStrategy == sourcev1.ReconcileStrategyRevision}
 	if cs.URL == "" {
 		return ChartSource{}, fmt.Errorf("%s has no spec.url", id)
