@@ -23,12 +23,15 @@ var sopsPlaintexts = map[string]string{
 	"ini":      "c5c3-ini-pw-91c0d2",
 	"env":      "c5c3-env-key-5e17a3",
 	"document": "c5c3-document-key-c4d9b0",
+	"binary":   "c5c3-binary-cert-8d2f61",
 }
 
 // sopsGitops writes a gitops tree with every form kustomize-controller
 // decrypts, encrypted with SOPS for key: a Secret with SOPS metadata,
 // secretGenerator files (YAML, INI) and envs (dotenv) that are SOPS
-// documents, and a Secret whose data value is a whole SOPS JSON document.
+// documents, a secretGenerator files entry that is a SOPS binary file
+// (tls.key: any other extension is binary to the controller), and a
+// Secret whose data value is a whole SOPS JSON document.
 // The Kustomization rules-sops applies them to the control-plane spoke and
 // decrypts with the hub Secret sops-age.
 func sopsGitops(t *testing.T, key *testfleet.AgeKey, p map[string]string) string {
@@ -77,12 +80,16 @@ secretGenerator:
   - name: from-env
     envs:
       - app.env
+  - name: from-binary
+    files:
+      - tls.key
 `,
 		"apps/sops/secret.yaml":    enc("apiVersion: v1\nkind: Secret\nmetadata:\n  name: sops-resource\n  namespace: flux-system\nstringData:\n  password: "+p["resource"]+"\n", "yaml", "^(data|stringData)$"),
 		"apps/sops/namespace.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: flux-system\n",
 		"apps/sops/config.yaml":    enc("token: "+p["files"]+"\n", "yaml", ""),
 		"apps/sops/db.ini":         enc("[db]\npassword = "+p["ini"]+"\n", "ini", ""),
 		"apps/sops/app.env":        enc("API_KEY="+p["env"]+"\n", "dotenv", ""),
+		"apps/sops/tls.key":        enc("-----BEGIN KEY-----\n"+p["binary"]+"\n-----END KEY-----\n", "binary", ""),
 		"apps/sops/document-secret.yaml": "apiVersion: v1\nkind: Secret\nmetadata:\n  name: sops-document\n  namespace: flux-system\ndata:\n  settings.json: " +
 			base64.StdEncoding.EncodeToString([]byte(document)) + "\n",
 	}
@@ -128,11 +135,12 @@ func TestE2ESOPS(t *testing.T) {
 	// Without --decrypt: skipped, each with its form; nothing deleted.
 	r := run(t, diffArgs(s.Sample, flags, "-o", "json")...)
 	res := decodeDiff(t, r.stdout)
-	if r.code != 0 || res.Summary.Skipped != 4 || res.Summary.Deleted != 0 {
-		t.Fatalf("diff without --decrypt: exit %d, %+v, want 0 and 4 skipped\n%s\n%s", r.code, res.Summary, r.stderr, objectDiffs(res))
+	if r.code != 0 || res.Summary.Skipped != 5 || res.Summary.Deleted != 0 {
+		t.Fatalf("diff without --decrypt: exit %d, %+v, want 0 and 5 skipped\n%s\n%s", r.code, res.Summary, r.stderr, objectDiffs(res))
 	}
 	forms := map[string]string{"sops-resource": "SOPS-encrypted Secret (sops metadata)", "sops-document": `data key "settings.json" holds a SOPS-encrypted JSON document`,
-		"from-files": "holds a SOPS-encrypted", "from-env": "generated from a SOPS-encrypted env file"}
+		"from-files": "holds a SOPS-encrypted", "from-env": "generated from a SOPS-encrypted env file",
+		"from-binary": `data key "tls.key" holds a SOPS-encrypted binary document`}
 	for _, o := range res.Objects {
 		base := o.Name
 		if i := strings.LastIndex(base, "-"); strings.HasPrefix(base, "from-") && i > 0 {
@@ -146,7 +154,7 @@ func TestE2ESOPS(t *testing.T) {
 	// With --decrypt: what the controller applied, nothing to change.
 	r = run(t, diffArgs(s.Sample, flags, "-o", "json", "--decrypt")...)
 	res = decodeDiff(t, r.stdout)
-	if r.code != 0 || res.Summary.Skipped != 0 || res.Summary.Unchanged < 4 {
+	if r.code != 0 || res.Summary.Skipped != 0 || res.Summary.Unchanged < 5 {
 		t.Fatalf("diff --decrypt: exit %d, %+v\n%s\n%s", r.code, res.Summary, r.stderr, objectDiffs(res))
 	}
 
