@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
+	"github.com/getsops/sops/v3/cmd/sops/formats"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
@@ -72,6 +73,11 @@ func sopsForm(obj *unstructured.Unstructured) string {
 			continue
 		}
 		if f := sopsDocument(b); f != "" {
+			if f == "JSON" && formatForPath(k) == formats.Binary {
+				// The binary store's documents are JSON; the controller
+				// decrypts by the key's extension.
+				f = "binary"
+			}
 			return fmt.Sprintf("data key %q holds a SOPS-encrypted %s document", k, f)
 		}
 	}

@@ -23,15 +23,20 @@ var sopsPlaintexts = map[string]string{
 	"ini":      "c5c3-ini-pw-91c0d2",
 	"env":      "c5c3-env-key-5e17a3",
 	"document": "c5c3-document-key-c4d9b0",
+	"binary":   "c5c3-binary-cert-8d2f61",
+	"pgp":      "c5c3-pgp-pw-6a0e3b",
 }
 
 // sopsGitops writes a gitops tree with every form kustomize-controller
 // decrypts, encrypted with SOPS for key: a Secret with SOPS metadata,
 // secretGenerator files (YAML, INI) and envs (dotenv) that are SOPS
-// documents, and a Secret whose data value is a whole SOPS JSON document.
+// documents, a secretGenerator files entry that is a SOPS binary file
+// (tls.key: any other extension is binary to the controller), and a
+// Secret whose data value is a whole SOPS JSON document, all for the age
+// key; and a Secret with SOPS metadata for the PGP key pgpKey.
 // The Kustomization rules-sops applies them to the control-plane spoke and
-// decrypts with the hub Secret sops-age.
-func sopsGitops(t *testing.T, key *testfleet.AgeKey, p map[string]string) string {
+// decrypts with the hub Secret sops-age (both keys).
+func sopsGitops(t *testing.T, key *testfleet.AgeKey, pgpKey *testfleet.PGPKey, p map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	enc := func(plain, format, regex string) string {
@@ -39,6 +44,8 @@ func sopsGitops(t *testing.T, key *testfleet.AgeKey, p map[string]string) string
 		must(t, err)
 		return string(b)
 	}
+	pgpSecret, err := pgpKey.EncryptSOPS([]byte("apiVersion: v1\nkind: Secret\nmetadata:\n  name: sops-pgp\n  namespace: flux-system\nstringData:\n  password: "+p["pgp"]+"\n"), "yaml", "^(data|stringData)$")
+	must(t, err)
 	document := enc(`{"key": "`+p["document"]+`"}`, "json", "")
 	files := map[string]string{
 		"clusters/management/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - sops.yaml\n",
@@ -69,6 +76,7 @@ resources:
   - namespace.yaml
   - secret.yaml
   - document-secret.yaml
+  - pgp-secret.yaml
 secretGenerator:
   - name: from-files
     files:
@@ -77,12 +85,17 @@ secretGenerator:
   - name: from-env
     envs:
       - app.env
+  - name: from-binary
+    files:
+      - tls.key
 `,
-		"apps/sops/secret.yaml":    enc("apiVersion: v1\nkind: Secret\nmetadata:\n  name: sops-resource\n  namespace: flux-system\nstringData:\n  password: "+p["resource"]+"\n", "yaml", "^(data|stringData)$"),
-		"apps/sops/namespace.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: flux-system\n",
-		"apps/sops/config.yaml":    enc("token: "+p["files"]+"\n", "yaml", ""),
-		"apps/sops/db.ini":         enc("[db]\npassword = "+p["ini"]+"\n", "ini", ""),
-		"apps/sops/app.env":        enc("API_KEY="+p["env"]+"\n", "dotenv", ""),
+		"apps/sops/secret.yaml":     enc("apiVersion: v1\nkind: Secret\nmetadata:\n  name: sops-resource\n  namespace: flux-system\nstringData:\n  password: "+p["resource"]+"\n", "yaml", "^(data|stringData)$"),
+		"apps/sops/pgp-secret.yaml": string(pgpSecret),
+		"apps/sops/namespace.yaml":  "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: flux-system\n",
+		"apps/sops/config.yaml":     enc("token: "+p["files"]+"\n", "yaml", ""),
+		"apps/sops/db.ini":          enc("[db]\npassword = "+p["ini"]+"\n", "ini", ""),
+		"apps/sops/app.env":         enc("API_KEY="+p["env"]+"\n", "dotenv", ""),
+		"apps/sops/tls.key":         enc("-----BEGIN KEY-----\n"+p["binary"]+"\n-----END KEY-----\n", "binary", ""),
 		"apps/sops/document-secret.yaml": "apiVersion: v1\nkind: Secret\nmetadata:\n  name: sops-document\n  namespace: flux-system\ndata:\n  settings.json: " +
 			base64.StdEncoding.EncodeToString([]byte(document)) + "\n",
 	}
@@ -109,11 +122,14 @@ func TestE2ESOPS(t *testing.T) {
 	}
 	key, err := testfleet.NewAgeKey()
 	must(t, err)
-	source := sopsGitops(t, key, sopsPlaintexts)
+	pgpKey, err := testfleet.NewPGPKey()
+	must(t, err)
+	t.Cleanup(pgpKey.Close)
+	source := sopsGitops(t, key, pgpKey, sopsPlaintexts)
 	s := loadLiveSample(t, testfleet.SampleOptions{Source: source}, []string{"flux-system", "rules-sops"}, func(ns string) {
 		must(t, testfleet.Get(t).Hub.Client.Create(ctx(t), &corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{Name: "sops-age", Namespace: ns},
-			Data:       map[string][]byte{"identity.agekey": []byte(key.Identity)},
+			Data:       map[string][]byte{"identity.agekey": []byte(key.Identity), "pgp.asc": []byte(pgpKey.Armored)},
 		}))
 	})
 	hub := s.Fleet.Hub.Client
@@ -122,17 +138,22 @@ func TestE2ESOPS(t *testing.T) {
 	if string(live.Data["password"]) != sopsPlaintexts["resource"] {
 		t.Fatal("the controller did not decrypt the fixture") // value not printed
 	}
+	must(t, s.Fleet.Spokes["control-plane"].Client.Get(ctx(t), client.ObjectKey{Namespace: s.Namespace, Name: "sops-pgp"}, live))
+	if string(live.Data["password"]) != sopsPlaintexts["pgp"] {
+		t.Fatal("the controller did not decrypt the PGP-encrypted Secret") // value not printed
+	}
 	checkInventoryIsBuild(t, s, true)
 	flags := []string{"--kubeconfig", s.Fleet.HubKubeconfig, "-n", s.Namespace, "--flux-namespace", s.Namespace, "--color", "never", "--helm=false"}
 
 	// Without --decrypt: skipped, each with its form; nothing deleted.
 	r := run(t, diffArgs(s.Sample, flags, "-o", "json")...)
 	res := decodeDiff(t, r.stdout)
-	if r.code != 0 || res.Summary.Skipped != 4 || res.Summary.Deleted != 0 {
-		t.Fatalf("diff without --decrypt: exit %d, %+v, want 0 and 4 skipped\n%s\n%s", r.code, res.Summary, r.stderr, objectDiffs(res))
+	if r.code != 0 || res.Summary.Skipped != 6 || res.Summary.Deleted != 0 {
+		t.Fatalf("diff without --decrypt: exit %d, %+v, want 0 and 6 skipped\n%s\n%s", r.code, res.Summary, r.stderr, objectDiffs(res))
 	}
-	forms := map[string]string{"sops-resource": "SOPS-encrypted Secret (sops metadata)", "sops-document": `data key "settings.json" holds a SOPS-encrypted JSON document`,
-		"from-files": "holds a SOPS-encrypted", "from-env": "generated from a SOPS-encrypted env file"}
+	forms := map[string]string{"sops-resource": "SOPS-encrypted Secret (sops metadata)", "sops-pgp": "SOPS-encrypted Secret (sops metadata)", "sops-document": `data key "settings.json" holds a SOPS-encrypted JSON document`,
+		"from-files": "holds a SOPS-encrypted", "from-env": "generated from a SOPS-encrypted env file",
+		"from-binary": `data key "tls.key" holds a SOPS-encrypted binary document`}
 	for _, o := range res.Objects {
 		base := o.Name
 		if i := strings.LastIndex(base, "-"); strings.HasPrefix(base, "from-") && i > 0 {
@@ -146,7 +167,7 @@ func TestE2ESOPS(t *testing.T) {
 	// With --decrypt: what the controller applied, nothing to change.
 	r = run(t, diffArgs(s.Sample, flags, "-o", "json", "--decrypt")...)
 	res = decodeDiff(t, r.stdout)
-	if r.code != 0 || res.Summary.Skipped != 0 || res.Summary.Unchanged < 4 {
+	if r.code != 0 || res.Summary.Skipped != 0 || res.Summary.Unchanged < 6 {
 		t.Fatalf("diff --decrypt: exit %d, %+v\n%s\n%s", r.code, res.Summary, r.stderr, objectDiffs(res))
 	}
 
@@ -156,7 +177,7 @@ func TestE2ESOPS(t *testing.T) {
 		changed[k] = v
 	}
 	changed["resource"], changed["env"] = "c5c3-resource-pw-new-0a1b2c", "c5c3-env-key-new-3d4e5f"
-	next := sopsGitops(t, key, changed)
+	next := sopsGitops(t, key, pgpKey, changed)
 	for _, f := range []string{"apps/sops/secret.yaml", "apps/sops/app.env"} {
 		b, err := os.ReadFile(filepath.Join(next, f))
 		must(t, err)
@@ -205,7 +226,7 @@ func TestE2ESOPS(t *testing.T) {
 	must(t, err)
 	sec := &corev1.Secret{}
 	must(t, hub.Get(ctx(t), client.ObjectKey{Namespace: s.Namespace, Name: "sops-age"}, sec))
-	sec.Data = map[string][]byte{"identity.agekey": []byte(other.Identity)}
+	sec.Data = map[string][]byte{"identity.agekey": []byte(other.Identity), "pgp.asc": []byte(pgpKey.Armored)}
 	must(t, hub.Update(ctx(t), sec))
 	r = run(t, diffArgs(s.Sample, flags, "--decrypt")...)
 	if out := r.stdout + r.stderr; r.code != 2 || !strings.Contains(out, s.Namespace+"/sops-age") || !strings.Contains(out, "age key") {

@@ -27,7 +27,8 @@ import (
 // temporary directory, the generator writes its
 // kustomization.yaml into it, kustomize builds it from disk, postBuild
 // substitutes from the hub, then owner labels, normalisation and
-// commonMetadata in the controller's order.
+// commonMetadata in the controller's order. With spec.decryption (SOPS)
+// it decrypts as the controller does (oracleDecryptor).
 func (s *Sample) Build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*unstructured.Unstructured, error) {
 	work, err := os.MkdirTemp("", "c5c3-artifact-")
 	if err != nil {
@@ -63,6 +64,16 @@ func (s *Sample) Build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*u
 	if _, err := generator.NewGenerator(work, u).WriteFile(dir); err != nil {
 		return nil, fmt.Errorf("generating kustomization.yaml: %w", err)
 	}
+	var dec *oracleDecryptor
+	if dd := ks.Spec.Decryption; dd != nil && dd.Provider == "sops" {
+		if dec, err = newOracleDecryptor(ctx, s.Fleet.Hub.Client, ks); err != nil {
+			return nil, fmt.Errorf("decryption keys: %w", err)
+		}
+		defer dec.close()
+		if err := dec.decryptSources(work, dir, map[string]bool{}); err != nil {
+			return nil, fmt.Errorf("decrypting sources: %w", err)
+		}
+	}
 	m, err := generator.SecureBuild(work, dir, false)
 	if err != nil {
 		return nil, fmt.Errorf("kustomize build failed: %w", err)
@@ -88,6 +99,21 @@ func (s *Sample) Build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*u
 	resources, err := m.AsYaml()
 	if err != nil {
 		return nil, fmt.Errorf("kustomize build failed: %w", err)
+	}
+	if dec != nil {
+		var out bytes.Buffer
+		for _, res := range m.Resources() {
+			y, err := res.AsYAML()
+			if err != nil {
+				return nil, err
+			}
+			if y, err = dec.decryptResource(y); err != nil {
+				return nil, fmt.Errorf("decrypting %w", err)
+			}
+			out.WriteString("---\n")
+			out.Write(y)
+		}
+		resources = out.Bytes()
 	}
 	objects, err := ssautil.ReadObjects(bytes.NewReader(resources))
 	if err != nil {
