@@ -146,13 +146,14 @@ func gitRun(t *testing.T, dir string, args ...string) {
 // json and markdown, with Secret values masked everywhere.
 func TestDiffChanges(t *testing.T) {
 	s, flags := loadSample(t, testfleet.SampleOptions{})
+	sns := s.SpokeNamespace
 	c := ctx(t)
 	repo := s.RepoDir
 	const secretValue = "s3cr3t-v4lue-never-printed"
 	const newSecretValue = "n3w-s3cr3t-never-printed"
 
 	// A Secret that exists live, applied by a reconcile of hypervisor-apps.
-	writeFile(t, repo, "clusters/hypervisor/secret.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: nova-db\n  namespace: nova-compute\nstringData:\n  password: "+secretValue+"\n  user: nova\n")
+	writeFile(t, repo, "clusters/hypervisor/secret.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: nova-db\n  namespace: "+sns("nova-compute")+"\nstringData:\n  password: "+secretValue+"\n  user: nova\n")
 	editFile(t, repo, "clusters/hypervisor/kustomization.yaml", "  - daemonset.yaml\n", "  - daemonset.yaml\n  - secret.yaml\n")
 	must(t, s.Reconcile(c, "hypervisor-apps"))
 
@@ -161,11 +162,11 @@ func TestDiffChanges(t *testing.T) {
 	// 2. a live object edited by hand on a spoke.
 	hv := f(t).Spokes["hypervisor"].Client
 	cm := &corev1.ConfigMap{}
-	must(t, hv.Get(c, client.ObjectKey{Namespace: "nova-compute", Name: "nova-compute-config"}, cm))
+	must(t, hv.Get(c, client.ObjectKey{Namespace: sns("nova-compute"), Name: "nova-compute-config"}, cm))
 	cm.Data["cluster"] = "edited-by-hand"
 	must(t, hv.Update(c, cm, client.FieldOwner("kubectl-edit")))
 	// 3. a new object.
-	writeFile(t, repo, "clusters/storage/apps/extra.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ceph-extra\n  namespace: rook-ceph\ndata:\n  pools: \"3\"\n")
+	writeFile(t, repo, "clusters/storage/apps/extra.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ceph-extra\n  namespace: "+sns("rook-ceph")+"\ndata:\n  pools: \"3\"\n")
 	editFile(t, repo, "clusters/storage/apps/kustomization.yaml", "  - deployment.yaml\n", "  - deployment.yaml\n  - extra.yaml\n")
 	// 4. a removed object with prune (control-plane-apps prunes) ...
 	editFile(t, repo, "apps/glance/base/kustomization.yaml", "  - pdb.yaml\n", "")
@@ -199,7 +200,7 @@ spec:
 	must(t, f(t).Hub.Client.Update(c, vars))
 	// 7. a Secret change and a new Secret.
 	editFile(t, repo, "clusters/hypervisor/secret.yaml", secretValue, newSecretValue)
-	writeFile(t, repo, "clusters/storage/apps/secret.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: ceph-admin\n  namespace: rook-ceph\nstringData:\n  key: "+newSecretValue+"\n")
+	writeFile(t, repo, "clusters/storage/apps/secret.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: ceph-admin\n  namespace: "+sns("rook-ceph")+"\nstringData:\n  key: "+newSecretValue+"\n")
 	editFile(t, repo, "clusters/storage/apps/kustomization.yaml", "  - extra.yaml\n", "  - extra.yaml\n  - secret.yaml\n")
 
 	r := run(t, diffArgs(s, flags, "-o", "json")...)
@@ -212,18 +213,18 @@ spec:
 		got[o.Cluster+" "+o.ID()] = o.Action
 	}
 	want := map[string]diff.Action{
-		"control-plane Deployment/openstack/keystone-api":        diff.ActionDrifted,
-		"hypervisor ConfigMap/nova-compute/nova-compute-config":  diff.ActionDrifted,
-		"storage ConfigMap/rook-ceph/ceph-extra":                 diff.ActionCreated,
-		"control-plane PodDisruptionBudget/openstack/glance-api": diff.ActionDeleted,
-		"storage Namespace/ceph-monitoring":                      diff.ActionCreated,
-		"storage ConfigMap/ceph-monitoring/ceph-exporter":        diff.ActionCreated,
-		"control-plane ConfigMap/openstack/keystone-config":      diff.ActionDrifted,
-		"control-plane ConfigMap/openstack/glance-config":        diff.ActionDrifted,
+		"control-plane Deployment/" + sns("openstack") + "/keystone-api":        diff.ActionDrifted,
+		"hypervisor ConfigMap/" + sns("nova-compute") + "/nova-compute-config":  diff.ActionDrifted,
+		"storage ConfigMap/" + sns("rook-ceph") + "/ceph-extra":                 diff.ActionCreated,
+		"control-plane PodDisruptionBudget/" + sns("openstack") + "/glance-api": diff.ActionDeleted,
+		"storage Namespace/ceph-monitoring":                                     diff.ActionCreated,
+		"storage ConfigMap/ceph-monitoring/ceph-exporter":                       diff.ActionCreated,
+		"control-plane ConfigMap/" + sns("openstack") + "/keystone-config":      diff.ActionDrifted,
+		"control-plane ConfigMap/" + sns("openstack") + "/glance-config":        diff.ActionDrifted,
 		// git still has the old domain: the hand edit in the hub drifts too
 		"management ConfigMap/" + s.Namespace + "/cluster-vars":              diff.ActionDrifted,
-		"hypervisor Secret/nova-compute/nova-db":                             diff.ActionDrifted,
-		"storage Secret/rook-ceph/ceph-admin":                                diff.ActionCreated,
+		"hypervisor Secret/" + sns("nova-compute") + "/nova-db":              diff.ActionDrifted,
+		"storage Secret/" + sns("rook-ceph") + "/ceph-admin":                 diff.ActionCreated,
 		"management Kustomization/" + s.Namespace + "/storage-monitoring":    diff.ActionCreated,
 		"management Kustomization/" + s.Namespace + "/storage-rook-operator": diff.ActionDrifted,
 	}
@@ -250,10 +251,10 @@ spec:
 		t.Errorf("nested new Kustomization: %+v", newKS)
 	}
 	for _, o := range res.Objects {
-		if o.ID() == "Deployment/openstack/keystone-api" && !strings.Contains(o.Diff, "+        image: ghcr.io/c5c3/keystone:2025.1-p2") {
+		if o.ID() == "Deployment/"+sns("openstack")+"/keystone-api" && !strings.Contains(o.Diff, "+        image: ghcr.io/c5c3/keystone:2025.1-p2") {
 			t.Errorf("keystone diff lacks the new image:\n%s", o.Diff)
 		}
-		if o.ID() == "Secret/nova-compute/nova-db" && (!strings.Contains(o.Diff, "*** (before)") || !strings.Contains(o.Diff, "*** (after)")) {
+		if o.ID() == "Secret/"+sns("nova-compute")+"/nova-db" && (!strings.Contains(o.Diff, "*** (before)") || !strings.Contains(o.Diff, "*** (after)")) {
 			t.Errorf("secret diff must mark the changed key:\n%s", o.Diff)
 		}
 	}
@@ -282,7 +283,7 @@ spec:
 	if text.stderr != "error: exit code 1\n" && text.stderr != "" {
 		t.Errorf("stderr must stay quiet when it is not a terminal (no progress): %q", text.stderr)
 	}
-	if !strings.Contains(text.stdout, "► Deployment/openstack/keystone-api drifted") {
+	if !strings.Contains(text.stdout, "► Deployment/"+sns("openstack")+"/keystone-api drifted") {
 		t.Errorf("text lacks the drift header")
 	}
 	if !strings.Contains(md.stdout, "<details><summary>control-plane") {
@@ -328,14 +329,15 @@ func TestDiffSpokeDown(t *testing.T) {
 // Kustomization or object, the rest still diffed, exit 2.
 func TestDiffBadInput(t *testing.T) {
 	s, flags := loadSample(t, testfleet.SampleOptions{})
+	sns := s.SpokeNamespace
 	repo := s.RepoDir
 	// invalid YAML in the hypervisor path
-	writeFile(t, repo, "clusters/hypervisor/broken.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: broken\n  namespace: nova-compute\ndata:\n  a: [unclosed\n")
+	writeFile(t, repo, "clusters/hypervisor/broken.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: broken\n  namespace: "+sns("nova-compute")+"\ndata:\n  a: [unclosed\n")
 	editFile(t, repo, "clusters/hypervisor/kustomization.yaml", "  - daemonset.yaml\n", "  - daemonset.yaml\n  - broken.yaml\n")
 	// a path missing from the checkout
 	must(t, os.RemoveAll(filepath.Join(repo, "clusters", "storage", "rook-operator")))
 	// an unknown kind (no CRD on the target)
-	writeFile(t, repo, "clusters/storage/apps/cephcluster.yaml", "apiVersion: ceph.rook.io/v1\nkind: CephCluster\nmetadata:\n  name: ceph\n  namespace: rook-ceph\nspec:\n  mon: {count: 3}\n")
+	writeFile(t, repo, "clusters/storage/apps/cephcluster.yaml", "apiVersion: ceph.rook.io/v1\nkind: CephCluster\nmetadata:\n  name: ceph\n  namespace: "+sns("rook-ceph")+"\nspec:\n  mon: {count: 3}\n")
 	editFile(t, repo, "clusters/storage/apps/kustomization.yaml", "  - deployment.yaml\n", "  - deployment.yaml\n  - cephcluster.yaml\n")
 	// RBAC: the Kustomization impersonates a service account with no rights
 	// on the spoke, like Flux does for spec.serviceAccountName
@@ -358,10 +360,10 @@ func TestDiffBadInput(t *testing.T) {
 		}
 	}
 	for name, want := range map[string]string{
-		"hypervisor-apps":            "broken.yaml",
-		"storage-rook-operator":      `spec.path "./clusters/storage/rook-operator" not found in the checkout`,
-		"CephCluster/rook-ceph/ceph": "no kind CephCluster in ceph.rook.io/v1 on cluster storage: install its CRD first",
-		"control-plane-apps":         "availability_zone",
+		"hypervisor-apps":                           "broken.yaml",
+		"storage-rook-operator":                     `spec.path "./clusters/storage/rook-operator" not found in the checkout`,
+		"CephCluster/" + sns("rook-ceph") + "/ceph": "no kind CephCluster in ceph.rook.io/v1 on cluster storage: install its CRD first",
+		"control-plane-apps":                        "availability_zone",
 	} {
 		if !strings.Contains(errs[name], want) {
 			t.Errorf("%s: error %q, want it to mention %q", name, errs[name], want)
@@ -390,6 +392,7 @@ func TestDiffBadInput(t *testing.T) {
 // output order whatever the concurrency.
 func TestDiffFluxRules(t *testing.T) {
 	s, flags := loadSample(t, testfleet.SampleOptions{})
+	sns := s.SpokeNamespace
 	repo := s.RepoDir
 	// reconcile: disabled on a changed object → skipped, not drifted
 	editFile(t, repo, "clusters/storage/apps/configmap.yaml", "metadata:\n", "metadata:\n  annotations:\n    kustomize.toolkit.fluxcd.io/reconcile: disabled\n")
@@ -413,9 +416,9 @@ spec:
         type: object
         x-kubernetes-preserve-unknown-fields: true
 `)
-	writeFile(t, repo, "clusters/hypervisor/hv.yaml", "apiVersion: c5c3.cobaltcore.io/v1alpha1\nkind: Hypervisor\nmetadata:\n  name: node-1\n  namespace: nova-compute\nspec:\n  cpus: 64\n")
+	writeFile(t, repo, "clusters/hypervisor/hv.yaml", "apiVersion: c5c3.cobaltcore.io/v1alpha1\nkind: Hypervisor\nmetadata:\n  name: node-1\n  namespace: "+sns("nova-compute")+"\nspec:\n  cpus: 64\n")
 	// a SOPS-encrypted Secret
-	writeFile(t, repo, "clusters/hypervisor/sops.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: nova-sops\n  namespace: nova-compute\nstringData:\n  password: ENC[AES256_GCM,data:Zm9vYmFy,iv:abc,tag:def,type:str]\nsops:\n  version: 3.9.0\n")
+	writeFile(t, repo, "clusters/hypervisor/sops.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: nova-sops\n  namespace: "+sns("nova-compute")+"\nstringData:\n  password: ENC[AES256_GCM,data:Zm9vYmFy,iv:abc,tag:def,type:str]\nsops:\n  version: 3.9.0\n")
 	editFile(t, repo, "clusters/hypervisor/kustomization.yaml", "  - daemonset.yaml\n", "  - daemonset.yaml\n  - crd.yaml\n  - hv.yaml\n  - sops.yaml\n")
 
 	r := run(t, diffArgs(s, flags, "-o", "json", "--concurrency", "1")...)
@@ -428,11 +431,11 @@ spec:
 		got[o.ID()] = string(o.Action) + ": " + o.Reason
 	}
 	for id, want := range map[string]string{
-		"ConfigMap/rook-ceph/ceph-cluster-config":                 "skipped: kustomize.toolkit.fluxcd.io/reconcile: disabled",
-		"Deployment/rook-ceph/ceph-toolbox":                       "skipped: kustomize.toolkit.fluxcd.io/ssa: IfNotPresent and the object exists",
+		"ConfigMap/" + sns("rook-ceph") + "/ceph-cluster-config":  "skipped: kustomize.toolkit.fluxcd.io/reconcile: disabled",
+		"Deployment/" + sns("rook-ceph") + "/ceph-toolbox":        "skipped: kustomize.toolkit.fluxcd.io/ssa: IfNotPresent and the object exists",
 		"CustomResourceDefinition/hypervisors.c5c3.cobaltcore.io": "created: ",
-		"Hypervisor/nova-compute/node-1":                          "created: its CustomResourceDefinition is created by the same build",
-		"Secret/nova-compute/nova-sops":                           "skipped: SOPS-encrypted Secret (sops metadata): kustomize-controller refuses to apply it, the Kustomization has no spec.decryption",
+		"Hypervisor/" + sns("nova-compute") + "/node-1":           "created: its CustomResourceDefinition is created by the same build",
+		"Secret/" + sns("nova-compute") + "/nova-sops":            "skipped: SOPS-encrypted Secret (sops metadata): kustomize-controller refuses to apply it, the Kustomization has no spec.decryption",
 	} {
 		if got[id] != want {
 			t.Errorf("%s: got %q, want %q", id, got[id], want)

@@ -40,10 +40,11 @@ func TestE2EController(t *testing.T) {
 	setup, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	start := time.Now()
-	s, err := fl.LoadSampleWithController(setup, testfleet.SampleOptions{Namespace: testfleet.Namespace(t)})
+	s, err := fl.LoadSampleWithController(setup, testfleet.SampleOptions{Namespace: testfleet.Namespace(t), OwnNamespaces: true})
 	if err != nil {
 		t.Fatalf("real kustomize-controller: %v", err)
 	}
+	sns := s.SpokeNamespace
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("kustomize-controller log %s (tail):\n%s", s.Controller.LogFile, s.Controller.LogTail(60))
@@ -67,7 +68,7 @@ func TestE2EController(t *testing.T) {
 	// applied is what diff just found unchanged. Check a few of its effects.
 	hub := fl.Hub.Client
 	tenantAPI := &appsv1.Deployment{}
-	must(t, hub.Get(ctx(t), client.ObjectKey{Namespace: "c5c3-tenants", Name: "c5c3-tenant-api"}, tenantAPI))
+	must(t, hub.Get(ctx(t), client.ObjectKey{Namespace: sns("c5c3-tenants"), Name: "c5c3-tenant-api"}, tenantAPI))
 	if img := tenantAPI.Spec.Template.Spec.Containers[0].Image; img != "ghcr.io/c5c3/tenant-api:1.4.2" || *tenantAPI.Spec.Replicas != 2 ||
 		tenantAPI.Labels["app.kubernetes.io/part-of"] != "c5c3" || tenantAPI.Annotations["c5c3.cobaltcore.io/owner"] != "platform-team" {
 		t.Fatalf("management-tenants not applied as specified: image %s, replicas %d, labels %v, annotations %v", img, *tenantAPI.Spec.Replicas, tenantAPI.Labels, tenantAPI.Annotations)
@@ -82,20 +83,20 @@ func TestE2EController(t *testing.T) {
 	editFile(t, repo, "clusters/control-plane/apps/kustomization.yaml", `newTag: "2025.1-p1"`, `newTag: "2025.1-p3"`)
 	editFile(t, repo, "apps/glance/base/kustomization.yaml", "  - pdb.yaml\n", "")
 	added := "e2e-" + s.Namespace // other tests share the spokes
-	writeFile(t, repo, "clusters/hypervisor/e2e.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: "+added+"\n  namespace: nova-compute\ndata:\n  cluster: \"${cluster_name}\"\n")
+	writeFile(t, repo, "clusters/hypervisor/e2e.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: "+added+"\n  namespace: "+sns("nova-compute")+"\ndata:\n  cluster: \"${cluster_name}\"\n")
 	editFile(t, repo, "clusters/hypervisor/kustomization.yaml", "  - daemonset.yaml\n", "  - daemonset.yaml\n  - e2e.yaml\n")
 	c := ctx(t)
 	storage := fl.Spokes["storage"].Client
 	cm := &corev1.ConfigMap{}
-	must(t, storage.Get(c, client.ObjectKey{Namespace: "rook-ceph", Name: "ceph-cluster-config"}, cm))
+	must(t, storage.Get(c, client.ObjectKey{Namespace: sns("rook-ceph"), Name: "ceph-cluster-config"}, cm))
 	cm.Data["pools"] = "images\n"
 	must(t, storage.Update(c, cm, client.FieldOwner("e2e-hand-edit")))
 	// On the hub: a component's ConfigMap changes in git; one Deployment is
 	// scaled by hand (drift), another where spec.ignore covers replicas (no
 	// drift).
 	editFile(t, repo, "apps/tenants/components/audit/configmap.yaml", "level: Metadata", "level: RequestResponse")
-	scale(t, hub, "c5c3-tenant-api", 3)
-	scale(t, hub, "c5c3-tenant-api-scaled", 5)
+	scale(t, hub, sns("c5c3-tenants"), "c5c3-tenant-api", 3)
+	scale(t, hub, sns("c5c3-tenants"), "c5c3-tenant-api-scaled", 5)
 
 	r := run(t, diffArgs(s.Sample, flags, "-o", "json", "--helm=false")...)
 	res := decodeDiff(t, r.stdout)
@@ -104,12 +105,12 @@ func TestE2EController(t *testing.T) {
 	}
 	got := changes(res)
 	want := []string{
-		"control-plane control-plane-apps Deployment/openstack/keystone-api drifted",
-		"control-plane control-plane-apps PodDisruptionBudget/openstack/glance-api deleted",
-		"hypervisor hypervisor-apps ConfigMap/nova-compute/" + added + " created",
-		"management management-tenants ConfigMap/c5c3-tenants/c5c3-audit-policy drifted",
-		"management management-tenants Deployment/c5c3-tenants/c5c3-tenant-api drifted",
-		"storage storage-apps ConfigMap/rook-ceph/ceph-cluster-config drifted",
+		"control-plane control-plane-apps Deployment/" + sns("openstack") + "/keystone-api drifted",
+		"control-plane control-plane-apps PodDisruptionBudget/" + sns("openstack") + "/glance-api deleted",
+		"hypervisor hypervisor-apps ConfigMap/" + sns("nova-compute") + "/" + added + " created",
+		"management management-tenants ConfigMap/" + sns("c5c3-tenants") + "/c5c3-audit-policy drifted",
+		"management management-tenants Deployment/" + sns("c5c3-tenants") + "/c5c3-tenant-api drifted",
+		"storage storage-apps ConfigMap/" + sns("rook-ceph") + "/ceph-cluster-config drifted",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("diff reports\n  %s\nwant exactly\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
@@ -148,24 +149,24 @@ func TestE2EController(t *testing.T) {
 	// What the controller did on the spokes.
 	cp := fl.Spokes["control-plane"].Client
 	dep := &appsv1.Deployment{}
-	must(t, cp.Get(c, client.ObjectKey{Namespace: "openstack", Name: "keystone-api"}, dep))
+	must(t, cp.Get(c, client.ObjectKey{Namespace: sns("openstack"), Name: "keystone-api"}, dep))
 	if img := dep.Spec.Template.Spec.Containers[0].Image; img != "ghcr.io/c5c3/keystone:2025.1-p3" {
 		t.Errorf("keystone image %q", img)
 	}
-	if err := cp.Get(c, client.ObjectKey{Namespace: "openstack", Name: "glance-api"}, &policyv1.PodDisruptionBudget{}); !apierrors.IsNotFound(err) {
+	if err := cp.Get(c, client.ObjectKey{Namespace: sns("openstack"), Name: "glance-api"}, &policyv1.PodDisruptionBudget{}); !apierrors.IsNotFound(err) {
 		t.Errorf("glance-api PDB not pruned: %v", err)
 	}
 	hv := fl.Spokes["hypervisor"].Client
 	addedCM := &corev1.ConfigMap{}
-	must(t, hv.Get(c, client.ObjectKey{Namespace: "nova-compute", Name: added}, addedCM))
+	must(t, hv.Get(c, client.ObjectKey{Namespace: sns("nova-compute"), Name: added}, addedCM))
 	if addedCM.Data["cluster"] != "hypervisor" {
 		t.Errorf("%s: postBuild not substituted: %v", added, addedCM.Data)
 	}
-	must(t, storage.Get(c, client.ObjectKey{Namespace: "rook-ceph", Name: "ceph-cluster-config"}, cm))
+	must(t, storage.Get(c, client.ObjectKey{Namespace: sns("rook-ceph"), Name: "ceph-cluster-config"}, cm))
 	if !strings.Contains(cm.Data["pools"], "vms") {
 		t.Errorf("hand edit not reverted by the controller: %q", cm.Data["pools"])
 	}
-	must(t, hub.Get(c, client.ObjectKey{Namespace: "c5c3-tenants", Name: "c5c3-tenant-api"}, tenantAPI))
+	must(t, hub.Get(c, client.ObjectKey{Namespace: sns("c5c3-tenants"), Name: "c5c3-tenant-api"}, tenantAPI))
 	if *tenantAPI.Spec.Replicas != 2 {
 		t.Errorf("hand-scaled c5c3-tenant-api not taken back to the patched 2 replicas: %d", *tenantAPI.Spec.Replicas)
 	}
@@ -176,7 +177,7 @@ func TestE2EController(t *testing.T) {
 	editFile(t, repo, "apps/glance/base/kustomization.yaml", "  - service.yaml\n", "  - service.yaml\n  - pdb.yaml\n")
 	editFile(t, repo, "clusters/hypervisor/kustomization.yaml", "  - e2e.yaml\n", "")
 	editFile(t, repo, "apps/tenants/components/audit/configmap.yaml", "level: RequestResponse", "level: Metadata")
-	scale(t, hub, "c5c3-tenant-api-scaled", 1)
+	scale(t, hub, sns("c5c3-tenants"), "c5c3-tenant-api-scaled", 1)
 	must(t, os.Remove(filepath.Join(repo, "clusters/hypervisor/e2e.yaml")))
 	rev, err = s.Publish(c, "e2e: revert")
 	must(t, err)
@@ -187,18 +188,18 @@ func TestE2EController(t *testing.T) {
 	}
 	checkStatusAgainstController(t, s, flags, rev)
 	assertNoDrift(t, s, flags, "after reconciling the revert")
-	if err := hv.Get(c, client.ObjectKey{Namespace: "nova-compute", Name: added}, &corev1.ConfigMap{}); !apierrors.IsNotFound(err) {
+	if err := hv.Get(c, client.ObjectKey{Namespace: sns("nova-compute"), Name: added}, &corev1.ConfigMap{}); !apierrors.IsNotFound(err) {
 		t.Errorf("%s not pruned after the revert: %v", added, err)
 	}
-	must(t, cp.Get(c, client.ObjectKey{Namespace: "openstack", Name: "glance-api"}, &policyv1.PodDisruptionBudget{}))
+	must(t, cp.Get(c, client.ObjectKey{Namespace: sns("openstack"), Name: "glance-api"}, &policyv1.PodDisruptionBudget{}))
 }
 
-// scale sets a hub Deployment of management-tenants to n replicas, as a
-// hand edit (its own field manager).
-func scale(t *testing.T, hub client.Client, name string, n int32) {
+// scale sets a hub Deployment of management-tenants (in namespace ns) to n
+// replicas, as a hand edit (its own field manager).
+func scale(t *testing.T, hub client.Client, ns, name string, n int32) {
 	t.Helper()
 	d := &appsv1.Deployment{}
-	must(t, hub.Get(ctx(t), client.ObjectKey{Namespace: "c5c3-tenants", Name: name}, d))
+	must(t, hub.Get(ctx(t), client.ObjectKey{Namespace: ns, Name: name}, d))
 	d.Spec.Replicas = &n
 	must(t, hub.Update(ctx(t), d, client.FieldOwner("e2e-hand-edit")))
 }

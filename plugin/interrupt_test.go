@@ -153,13 +153,14 @@ func TestInterruptBlackHoledHub(t *testing.T) {
 // never answers.
 func TestInterruptBlackHoledSpoke(t *testing.T) {
 	s, envs, flags, _ := versionsSample(t)
+	sns := s.SpokeNamespace
 	must(t, s.LookCloned())
 	hub := s.Fleet.Hub.Client
 	repo := []string{"--repo", s.RepoDir}
 	for _, args := range [][]string{
 		{"status", "-n", s.Namespace},
 		append([]string{"diff", "-n", s.Namespace}, repo...),
-		append([]string{"trace", "deploy/keystone-api", "-n", "openstack", "--cluster", "control-plane", "--hub-namespace", s.Namespace, "--diff"}, repo...),
+		append([]string{"trace", "deploy/keystone-api", "-n", sns("openstack"), "--cluster", "control-plane", "--hub-namespace", s.Namespace, "--diff"}, repo...),
 		append([]string{"versions"}, repo...),
 		append([]string{"promote", "staging", "production", "--dry-run", "--diff"}, repo...),
 	} {

@@ -123,8 +123,9 @@ func TestPromoteDryRunCommand(t *testing.T) {
 
 func TestPromoteHealthGateCommand(t *testing.T) {
 	s, _, flags := promoteSample(t)
+	sns := s.SpokeNamespace
 	must(t, s.Suspend(ctx(t), "Kustomization", "staging-apps"))
-	must(t, s.Fail(ctx(t), "Kustomization", "staging-apps", "HealthCheckFailed", "timeout waiting for: [Deployment/openstack/keystone-api status: 'InProgress']"))
+	must(t, s.Fail(ctx(t), "Kustomization", "staging-apps", "HealthCheckFailed", "timeout waiting for: [Deployment/"+sns("openstack")+"/keystone-api status: 'InProgress']"))
 	before := checkoutState(t, s.RepoDir)
 
 	r := run(t, append([]string{"promote", "staging", "production"}, flags...)...)

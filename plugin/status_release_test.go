@@ -29,6 +29,7 @@ import (
 // spoke leaves it out (its error says why).
 func TestStatusHelmStorage(t *testing.T) {
 	s, flags := loadSample(t, testfleet.SampleOptions{})
+	sns := s.SpokeNamespace
 	c := ctx(t)
 	spoke := s.Fleet.Spokes["control-plane"]
 	hrID := "HelmRelease/" + s.Namespace + "/memcached"
@@ -64,7 +65,7 @@ func TestStatusHelmStorage(t *testing.T) {
 	}
 
 	r, o, sum := statusOf("-o", "json")
-	clean := status.Release{Name: "memcached", StorageNamespace: "memcached", Revision: 1, Status: "deployed", StorageRevision: 1, StorageStatus: "deployed"}
+	clean := status.Release{Name: "memcached", StorageNamespace: sns("memcached"), Revision: 1, Status: "deployed", StorageRevision: 1, StorageStatus: "deployed"}
 	if r.code != 0 || o.Release == nil || *o.Release != clean || sum.ReleaseProblems != 0 {
 		t.Fatalf("installed release: exit %d, release %+v, summary %+v\n%s", r.code, o.Release, sum, r.stderr)
 	}
@@ -76,14 +77,14 @@ func TestStatusHelmStorage(t *testing.T) {
 	// storage, history says 1.
 	ch, err := s.Fleet.SampleChart("memcached", "7.4.16")
 	must(t, err)
-	must(t, s.Fleet.UpgradeRelease(c, testfleet.Release{Target: spoke, Name: "memcached", Namespace: "memcached", StorageNamespace: "memcached",
+	must(t, s.Fleet.UpgradeRelease(c, testfleet.Release{Target: spoke, Name: "memcached", Namespace: sns("memcached"), StorageNamespace: sns("memcached"),
 		Chart: ch, Values: map[string]any{"replicaCount": 1}}))
 	flagged("after helm upgrade by hand",
-		"Helm storage on control-plane has release memcached/memcached at revision 2 deployed; helm-controller reports revision 1 deployed", 2, "deployed")
+		"Helm storage on control-plane has release "+sns("memcached")+"/memcached at revision 2 deployed; helm-controller reports revision 1 deployed", 2, "deployed")
 	tree, _, _ := statusOf()
 	golden.Assert(t, "status-release-upgraded.tree", tree.stdout)
 	table, _, _ := statusOf("--failing", "-o", "table")
-	if !strings.Contains(table.stdout, "release: Helm storage on control-plane has release memcached/memcached at revision 2 deployed; helm-controller reports revision 1 deployed; Helm install succeeded") {
+	if !strings.Contains(table.stdout, "release: Helm storage on control-plane has release "+sns("memcached")+"/memcached at revision 2 deployed; helm-controller reports revision 1 deployed; Helm install succeeded") {
 		t.Errorf("--failing table:\n%s", table.stdout)
 	}
 
@@ -104,17 +105,17 @@ func TestStatusHelmStorage(t *testing.T) {
 	// on its metadata only.
 	sec := &metav1.PartialObjectMetadata{}
 	sec.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
-	must(t, spoke.Client.Get(c, client.ObjectKey{Namespace: "memcached", Name: "sh.helm.release.v1.memcached.v2"}, sec))
+	must(t, spoke.Client.Get(c, client.ObjectKey{Namespace: sns("memcached"), Name: "sh.helm.release.v1.memcached.v2"}, sec))
 	before := sec.DeepCopy()
 	sec.Labels["status"] = "failed"
 	must(t, spoke.Client.Patch(c, sec, client.MergeFrom(before)))
 	flagged("after revision 2's status changed",
-		"Helm storage on control-plane has release memcached/memcached at revision 2 failed; helm-controller reports revision 2 deployed", 2, "failed")
+		"Helm storage on control-plane has release "+sns("memcached")+"/memcached at revision 2 failed; helm-controller reports revision 2 deployed", 2, "failed")
 
 	// (a) the storage Secrets deleted.
-	must(t, spoke.Client.DeleteAllOf(c, &corev1.Secret{}, client.InNamespace("memcached"), client.MatchingLabels{"owner": "helm", "name": "memcached"}))
+	must(t, spoke.Client.DeleteAllOf(c, &corev1.Secret{}, client.InNamespace(sns("memcached")), client.MatchingLabels{"owner": "helm", "name": "memcached"}))
 	flagged("after the storage Secrets were deleted",
-		"Helm storage on control-plane has no release memcached/memcached; helm-controller reports revision 2 deployed", 0, "")
+		"Helm storage on control-plane has no release "+sns("memcached")+"/memcached; helm-controller reports revision 2 deployed", 0, "")
 
 	// A user who may not list Secrets: not compared, not flagged.
 	token, err := spoke.ServiceAccountToken(c, "c5c3-release", "reader-"+s.Namespace, 90*24*time.Hour)
@@ -123,11 +124,11 @@ func TestStatusHelmStorage(t *testing.T) {
 	must(t, err)
 	must(t, s.SetKubeconfig(c, "control-plane", kc))
 	r, o, sum = statusOf("-o", "json")
-	if r.code != 0 || o.Release == nil || o.Release.Problem != "" || o.Release.Error != "not allowed to list Secrets in memcached on control-plane" || sum.ReleaseProblems != 0 {
+	if r.code != 0 || o.Release == nil || o.Release.Problem != "" || o.Release.Error != "not allowed to list Secrets in "+sns("memcached")+" on control-plane" || sum.ReleaseProblems != 0 {
 		t.Fatalf("forbidden: exit %d, release %+v, summary %+v", r.code, o.Release, sum)
 	}
 	tree, _, _ = statusOf()
-	if got := detailOf(tree.stdout, hrID+" · Ready · "); !slices.Contains(got, "release not checked: not allowed to list Secrets in memcached on control-plane") {
+	if got := detailOf(tree.stdout, hrID+" · Ready · "); !slices.Contains(got, "release not checked: not allowed to list Secrets in "+sns("memcached")+" on control-plane") {
 		t.Errorf("forbidden: tree\n%s", tree.stdout)
 	}
 	if failing, _, _ := statusOf("--failing"); strings.Contains(failing.stdout, "memcached") {

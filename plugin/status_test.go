@@ -15,14 +15,17 @@ import (
 	"github.com/c5c3/kubectl-c5c3/status"
 )
 
-// loadSample loads the sample gitops repo into a fresh hub namespace and
-// returns it with the flags that point the CLI at it.
+// loadSample loads the sample gitops repo into a fresh hub namespace, with
+// workload namespaces of its own (openstack → s.SpokeNamespace("openstack"),
+// see testfleet.SampleOptions.OwnNamespaces), and returns it with the flags
+// that point the CLI at it.
 func loadSample(t *testing.T, opts testfleet.SampleOptions) (*testfleet.Sample, []string) {
 	t.Helper()
 	f := testfleet.Get(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	opts.Namespace = testfleet.Namespace(t)
+	opts.OwnNamespaces = true
 	s, err := f.LoadSample(ctx, opts)
 	if err != nil {
 		t.Fatalf("loading sample: %v", err)

@@ -58,7 +58,8 @@ func chainIDs(tr *trace.Trace) string {
 // trace; --diff finds it clean, then a hand edit on the spoke as drift.
 func TestTraceSpokeDeployment(t *testing.T) {
 	s, _ := loadSample(t, testfleet.SampleOptions{})
-	r := run(t, traceArgs(s, "deploy/keystone-api", "-n", "openstack", "--cluster", "control-plane")...)
+	sns := s.SpokeNamespace
+	r := run(t, traceArgs(s, "deploy/keystone-api", "-n", sns("openstack"), "--cluster", "control-plane")...)
 	if r.code != 0 || r.stderr != "" {
 		t.Fatalf("healthy chain: exit %d, stderr %q\n%s", r.code, r.stderr, r.stdout)
 	}
@@ -67,13 +68,13 @@ func TestTraceSpokeDeployment(t *testing.T) {
 	for _, args := range [][]string{
 		{"deployment", "keystone-api"}, {"deployments.apps/keystone-api"}, {"Deployment/keystone-api"}, {"deployments.v1.apps", "keystone-api"},
 	} {
-		r := run(t, traceArgs(s, append(args, "-n", "openstack", "--cluster", "control-plane")...)...)
+		r := run(t, traceArgs(s, append(args, "-n", sns("openstack"), "--cluster", "control-plane")...)...)
 		if r.code != 0 || r.stdout != tree {
 			t.Errorf("trace %v: exit %d, stderr %q, output differs from deploy/keystone-api:\n%s", args, r.code, r.stderr, r.stdout)
 		}
 	}
 
-	r = run(t, traceArgs(s, "deploy/keystone-api", "-n", "openstack", "--cluster", "control-plane", "-o", "json")...)
+	r = run(t, traceArgs(s, "deploy/keystone-api", "-n", sns("openstack"), "--cluster", "control-plane", "-o", "json")...)
 	golden.Assert(t, "trace-spoke.json", r.stdout) // the documented schema
 	tr := decodeTrace(t, r.stdout)
 	ns := s.Namespace
@@ -112,8 +113,8 @@ func TestTraceSpokeDeployment(t *testing.T) {
 	if app.Root {
 		t.Errorf("applier step is the root")
 	}
-	if app.Applies != "Deployment/openstack/keystone-api" {
-		t.Errorf("applier step applies %q, want Deployment/openstack/keystone-api", app.Applies)
+	if app.Applies != "Deployment/"+sns("openstack")+"/keystone-api" {
+		t.Errorf("applier step applies %q, want Deployment/"+sns("openstack")+"/keystone-api", app.Applies)
 	}
 	if !root.Root || root.Cluster != "management" {
 		t.Errorf("root step: root %v on %q, want the root on management", root.Root, root.Cluster)
@@ -127,14 +128,14 @@ func TestTraceSpokeDeployment(t *testing.T) {
 	if tr.Sync != root.ID() {
 		t.Errorf("sync %q, want the root step %s", tr.Sync, root.ID())
 	}
-	r = run(t, traceArgs(s, "deploy/keystone-api", "-n", "openstack", "--cluster", "control-plane", "-o", "yaml")...)
+	r = run(t, traceArgs(s, "deploy/keystone-api", "-n", sns("openstack"), "--cluster", "control-plane", "-o", "yaml")...)
 	var y trace.Trace
 	if err := yaml.UnmarshalStrict([]byte(r.stdout), &y); err != nil || chainIDs(&y) != chainIDs(tr) || !y.Summary.Healthy {
 		t.Fatalf("yaml: %v\n%s", err, r.stdout)
 	}
 
 	// --diff: nothing changed since the reconcile.
-	r = run(t, traceArgs(s, "deploy/keystone-api", "-n", "openstack", "--cluster", "control-plane", "--diff", "--repo", s.RepoDir, "-o", "json")...)
+	r = run(t, traceArgs(s, "deploy/keystone-api", "-n", sns("openstack"), "--cluster", "control-plane", "--diff", "--repo", s.RepoDir, "-o", "json")...)
 	tr = decodeTrace(t, r.stdout)
 	if r.code != 0 || tr.Object.Drift == nil || tr.Object.Drift.Action != "unchanged" || tr.Object.Drift.Kustomization != ns+"/control-plane-apps" {
 		t.Fatalf("--diff on a clean fleet: exit %d stderr %q drift %+v", r.code, r.stderr, tr.Object.Drift)
@@ -143,14 +144,14 @@ func TestTraceSpokeDeployment(t *testing.T) {
 	c := ctx(t)
 	cp := f(t).Spokes["control-plane"].Client
 	dep := &appsv1.Deployment{}
-	must(t, cp.Get(c, client.ObjectKey{Namespace: "openstack", Name: "keystone-api"}, dep))
+	must(t, cp.Get(c, client.ObjectKey{Namespace: sns("openstack"), Name: "keystone-api"}, dep))
 	five := int32(5)
 	dep.Spec.Replicas = &five
 	must(t, cp.Update(c, dep, client.FieldOwner("kubectl-scale")))
-	r = run(t, traceArgs(s, "deploy/keystone-api", "-n", "openstack", "--cluster", "control-plane", "--diff", "--repo", s.RepoDir)...)
+	r = run(t, traceArgs(s, "deploy/keystone-api", "-n", sns("openstack"), "--cluster", "control-plane", "--diff", "--repo", s.RepoDir)...)
 	if r.code != 1 || !strings.Contains(r.stdout, "git: drifted (Kustomization "+ns+"/control-plane-apps)") ||
 		!strings.Contains(r.stdout, "-  replicas: 5") || !strings.Contains(r.stdout, "+  replicas: 2") ||
-		!strings.Contains(r.stdout, "Deployment/openstack/keystone-api drifted from git") {
+		!strings.Contains(r.stdout, "Deployment/"+sns("openstack")+"/keystone-api drifted from git") {
 		t.Fatalf("hand-scaled Deployment: exit %d stderr %q\n%s", r.code, r.stderr, r.stdout)
 	}
 	golden.Assert(t, "trace-drift.tree", r.stdout)
@@ -164,15 +165,16 @@ func TestTraceSpokeDeployment(t *testing.T) {
 // status.inventory once helm-controller records one.
 func TestTraceHelmRelease(t *testing.T) {
 	s, _ := loadSample(t, testfleet.SampleOptions{})
+	sns := s.SpokeNamespace
 	c := ctx(t)
 	ns := s.Namespace
 	cp := f(t).Spokes["control-plane"].Client
-	must(t, client.IgnoreAlreadyExists(cp.Create(c, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "memcached"}})))
+	must(t, client.IgnoreAlreadyExists(cp.Create(c, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: sns("memcached")}})))
 	name := "memcached-config-" + ns // the spokes are shared between tests
-	must(t, cp.Create(c, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "memcached",
+	must(t, cp.Create(c, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: sns("memcached"),
 		Labels: map[string]string{"helm.toolkit.fluxcd.io/name": "memcached", "helm.toolkit.fluxcd.io/namespace": ns}}}))
 
-	r := run(t, traceArgs(s, "cm", name, "-n", "memcached", "--cluster", "control-plane", "-o", "json")...)
+	r := run(t, traceArgs(s, "cm", name, "-n", sns("memcached"), "--cluster", "control-plane", "-o", "json")...)
 	tr := decodeTrace(t, r.stdout)
 	want := "HelmRelease/" + ns + "/memcached ← Kustomization/" + ns + "/management-apps ← Kustomization/" + ns + "/flux-system"
 	if r.code != 0 || chainIDs(tr) != want || !tr.Chain[2].Root {
@@ -202,16 +204,16 @@ func TestTraceHelmRelease(t *testing.T) {
 	hub := f(t).Hub.Client
 	rel := &helmv2.HelmRelease{}
 	must(t, hub.Get(c, client.ObjectKey{Namespace: ns, Name: "memcached"}, rel))
-	rel.Status.Inventory = &helmv2.ResourceInventory{Entries: []helmv2.ResourceRef{{ID: "memcached_memcached_apps_StatefulSet", Version: "v1"}}}
+	rel.Status.Inventory = &helmv2.ResourceInventory{Entries: []helmv2.ResourceRef{{ID: sns("memcached") + "_memcached_apps_StatefulSet", Version: "v1"}}}
 	must(t, hub.Status().Update(c, rel))
-	r = run(t, traceArgs(s, "configmap/"+name, "-n", "memcached", "--cluster", "control-plane")...)
+	r = run(t, traceArgs(s, "configmap/"+name, "-n", sns("memcached"), "--cluster", "control-plane")...)
 	if r.code != 1 || !strings.Contains(r.stdout, "HelmRelease/"+ns+"/memcached · Ready · applied 7.4.16 · not in inventory") ||
-		!strings.Contains(r.stdout, "ConfigMap/memcached/"+name+" is not in the inventory of HelmRelease/"+ns+"/memcached") {
+		!strings.Contains(r.stdout, "ConfigMap/"+sns("memcached")+"/"+name+" is not in the inventory of HelmRelease/"+ns+"/memcached") {
 		t.Fatalf("object missing from the HelmRelease's inventory: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	rel.Status.Inventory.Entries = append(rel.Status.Inventory.Entries, helmv2.ResourceRef{ID: "memcached_" + name + "__ConfigMap", Version: "v1"})
+	rel.Status.Inventory.Entries = append(rel.Status.Inventory.Entries, helmv2.ResourceRef{ID: sns("memcached") + "_" + name + "__ConfigMap", Version: "v1"})
 	must(t, hub.Status().Update(c, rel))
-	r = run(t, traceArgs(s, "configmap/"+name, "-n", "memcached", "--cluster", "control-plane")...)
+	r = run(t, traceArgs(s, "configmap/"+name, "-n", sns("memcached"), "--cluster", "control-plane")...)
 	if r.code != 0 {
 		t.Fatalf("listed in the inventory: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
@@ -224,7 +226,7 @@ func TestTraceHelmRelease(t *testing.T) {
 	must(t, hub.Get(c, client.ObjectKey{Namespace: ns, Name: "memcached"}, rel))
 	rel.Status = helmv2.HelmReleaseStatus{}
 	must(t, hub.Status().Update(c, rel))
-	r = run(t, traceArgs(s, "configmap/"+name, "-n", "memcached", "--cluster", "control-plane", "-o", "json")...)
+	r = run(t, traceArgs(s, "configmap/"+name, "-n", sns("memcached"), "--cluster", "control-plane", "-o", "json")...)
 	tr = decodeTrace(t, r.stdout)
 	if r.code != 1 || chainIDs(tr) != want {
 		t.Fatalf("no HelmChart yet: exit %d stderr %q chain %s", r.code, r.stderr, chainIDs(tr))
@@ -233,7 +235,7 @@ func TestTraceHelmRelease(t *testing.T) {
 	if hr.Source != "" || hr.SourceStatus == nil || hr.SourceStatus.From != "HelmRepository/"+ns+"/bitnami" || hr.Revision != "" || hr.InInventory != nil {
 		t.Fatalf("HelmRelease step without a HelmChart %+v source %+v", hr, hr.SourceStatus)
 	}
-	r = run(t, traceArgs(s, "configmap/"+name, "-n", "memcached", "--cluster", "control-plane")...)
+	r = run(t, traceArgs(s, "configmap/"+name, "-n", sns("memcached"), "--cluster", "control-plane")...)
 	if r.code != 1 || !strings.Contains(r.stdout, "source: no HelmChart yet, chart from HelmRepository/"+ns+"/bitnami") {
 		t.Fatalf("no HelmChart yet: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
@@ -243,22 +245,23 @@ func TestTraceHelmRelease(t *testing.T) {
 // TestTraceUnmanaged: an object nothing in Flux applied says so, exit 1.
 func TestTraceUnmanaged(t *testing.T) {
 	s, _ := loadSample(t, testfleet.SampleOptions{})
+	sns := s.SpokeNamespace
 	name := "by-hand-" + s.Namespace
-	must(t, f(t).Spokes["control-plane"].Client.Create(ctx(t), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "openstack"}}))
-	r := run(t, traceArgs(s, "configmap/"+name, "-n", "openstack", "--cluster", "control-plane", "-o", "json")...)
+	must(t, f(t).Spokes["control-plane"].Client.Create(ctx(t), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: sns("openstack")}}))
+	r := run(t, traceArgs(s, "configmap/"+name, "-n", sns("openstack"), "--cluster", "control-plane", "-o", "json")...)
 	tr := decodeTrace(t, r.stdout)
 	if r.code != 1 || tr.Managed || len(tr.Chain) != 0 || !tr.Object.Found || tr.Summary.Healthy ||
-		len(tr.Summary.Problems) != 1 || tr.Summary.Problems[0] != "ConfigMap/openstack/"+name+" is not managed by Flux" {
+		len(tr.Summary.Problems) != 1 || tr.Summary.Problems[0] != "ConfigMap/"+sns("openstack")+"/"+name+" is not managed by Flux" {
 		t.Fatalf("unmanaged: exit %d %+v", r.code, tr)
 	}
-	r = run(t, traceArgs(s, "configmap/"+name, "-n", "openstack", "--cluster", "control-plane")...)
+	r = run(t, traceArgs(s, "configmap/"+name, "-n", sns("openstack"), "--cluster", "control-plane")...)
 	if r.code != 1 || !strings.Contains(r.stdout, "is not managed by Flux: it has no kustomize.toolkit.fluxcd.io/name or helm.toolkit.fluxcd.io/name labels") {
 		t.Fatalf("tree: exit %d\n%s", r.code, r.stdout)
 	}
 	// Labels naming an applier the hub does not have: not managed either.
-	must(t, f(t).Spokes["control-plane"].Client.Create(ctx(t), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name + "-orphan", Namespace: "openstack",
+	must(t, f(t).Spokes["control-plane"].Client.Create(ctx(t), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name + "-orphan", Namespace: sns("openstack"),
 		Labels: map[string]string{"kustomize.toolkit.fluxcd.io/name": "gone", "kustomize.toolkit.fluxcd.io/namespace": s.Namespace}}}))
-	r = run(t, traceArgs(s, "configmap/"+name+"-orphan", "-n", "openstack", "--cluster", "control-plane", "-o", "json")...)
+	r = run(t, traceArgs(s, "configmap/"+name+"-orphan", "-n", sns("openstack"), "--cluster", "control-plane", "-o", "json")...)
 	tr = decodeTrace(t, r.stdout)
 	if r.code != 1 || tr.Managed || len(tr.Chain) != 1 || tr.Chain[0].Found || !strings.Contains(tr.Chain[0].Error, "which the hub does not have") {
 		t.Fatalf("orphan: exit %d %+v", r.code, tr)
@@ -290,14 +293,15 @@ func TestTraceUnmanaged(t *testing.T) {
 // not apply the new revision: stale, exit 1.
 func TestTraceStale(t *testing.T) {
 	s, _ := loadSample(t, testfleet.SampleOptions{})
+	sns := s.SpokeNamespace
 	const newRev = "main@sha1:1111111111111111111111111111111111111111"
 	must(t, s.AdvanceSource(ctx(t), newRev, "control-plane-apps"))
-	r := run(t, traceArgs(s, "deploy/keystone-api", "-n", "openstack", "--cluster", "control-plane")...)
+	r := run(t, traceArgs(s, "deploy/keystone-api", "-n", sns("openstack"), "--cluster", "control-plane")...)
 	if r.code != 1 {
 		t.Fatalf("stale: exit %d, want 1\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	golden.Assert(t, "trace-stale.tree", r.stdout)
-	r = run(t, traceArgs(s, "deploy/keystone-api", "-n", "openstack", "--cluster", "control-plane", "-o", "json")...)
+	r = run(t, traceArgs(s, "deploy/keystone-api", "-n", sns("openstack"), "--cluster", "control-plane", "-o", "json")...)
 	tr := decodeTrace(t, r.stdout)
 	app := tr.Chain[0]
 	if !app.Stale || app.Revision != s.Revision || app.SourceRevision != newRev || tr.Chain[1].Stale || tr.Summary.Healthy ||
@@ -311,10 +315,11 @@ func TestTraceStale(t *testing.T) {
 // the hub (control-plane-apps lists the Deployment in its inventory).
 func TestTraceSpokeDown(t *testing.T) {
 	s, _ := loadSample(t, testfleet.SampleOptions{})
+	sns := s.SpokeNamespace
 	ns := s.Namespace
 	must(t, s.BreakKubeconfig(ctx(t), "control-plane", testfleet.FaultUnreachable))
-	r := run(t, traceArgs(s, "deploy/keystone-api", "-n", "openstack", "--cluster", "control-plane", "--request-timeout", "5s")...)
-	if r.code != 2 || !strings.HasPrefix(r.stderr, "error: cannot read Deployment/openstack/keystone-api on cluster control-plane (through Secret/"+ns+"/control-plane-kubeconfig)") ||
+	r := run(t, traceArgs(s, "deploy/keystone-api", "-n", sns("openstack"), "--cluster", "control-plane", "--request-timeout", "5s")...)
+	if r.code != 2 || !strings.HasPrefix(r.stderr, "error: cannot read Deployment/"+sns("openstack")+"/keystone-api on cluster control-plane (through Secret/"+ns+"/control-plane-kubeconfig)") ||
 		!strings.Contains(r.stderr, "127.0.0.1:1") {
 		t.Fatalf("spoke down: exit %d stderr %q", r.code, r.stderr)
 	}
@@ -322,7 +327,7 @@ func TestTraceSpokeDown(t *testing.T) {
 	if strings.Contains(r.stdout+r.stderr, "unreachable-token-must-never-be-printed") {
 		t.Fatal("output leaks the kubeconfig's token")
 	}
-	r = run(t, traceArgs(s, "deploy/keystone-api", "-n", "openstack", "--cluster", "control-plane", "-o", "json")...)
+	r = run(t, traceArgs(s, "deploy/keystone-api", "-n", sns("openstack"), "--cluster", "control-plane", "-o", "json")...)
 	tr := decodeTrace(t, r.stdout)
 	if r.code != 2 || tr.Object.Found || !tr.Managed || chainIDs(tr) != "Kustomization/"+ns+"/control-plane-apps ← Kustomization/"+ns+"/flux-system" ||
 		tr.Summary.Error == "" || tr.Summary.Healthy {
@@ -330,7 +335,7 @@ func TestTraceSpokeDown(t *testing.T) {
 	}
 
 	must(t, s.BreakKubeconfig(ctx(t), "control-plane", testfleet.FaultMissing))
-	r = run(t, traceArgs(s, "deploy/keystone-api", "-n", "openstack", "--cluster", "control-plane")...)
+	r = run(t, traceArgs(s, "deploy/keystone-api", "-n", sns("openstack"), "--cluster", "control-plane")...)
 	if r.code != 2 || !strings.Contains(r.stderr, "kubeconfig Secret "+ns+"/control-plane-kubeconfig not found in the hub") ||
 		!strings.Contains(r.stdout, "Kustomization/"+ns+"/control-plane-apps") {
 		t.Fatalf("Secret missing: exit %d stderr %q\n%s", r.code, r.stderr, r.stdout)
@@ -365,8 +370,9 @@ func TestTraceBadInput(t *testing.T) {
 // from the objects of that kind in -n, clusters from the hub.
 func TestTraceCompletion(t *testing.T) {
 	s, _ := loadSample(t, testfleet.SampleOptions{})
+	sns := s.SpokeNamespace
 	comp := func(words ...string) string {
-		args := append([]string{"__complete"}, traceArgs(s, "--cluster", "control-plane", "-n", "openstack")...)
+		args := append([]string{"__complete"}, traceArgs(s, "--cluster", "control-plane", "-n", sns("openstack"))...)
 		return run(t, append(args, words...)...).stdout
 	}
 	if out := comp("deployments.a"); !strings.Contains(out, "deployments.apps\n") || strings.Contains(out, "pods") {
@@ -396,10 +402,11 @@ func TestTraceRealController(t *testing.T) {
 	fl := testfleet.Get(t)
 	setup, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	s, err := fl.LoadSampleWithController(setup, testfleet.SampleOptions{Namespace: testfleet.Namespace(t)})
+	s, err := fl.LoadSampleWithController(setup, testfleet.SampleOptions{Namespace: testfleet.Namespace(t), OwnNamespaces: true})
 	if err != nil {
 		t.Fatalf("real kustomize-controller: %v", err)
 	}
+	sns := s.SpokeNamespace
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("kustomize-controller log %s (tail):\n%s", s.Controller.LogFile, s.Controller.LogTail(60))
@@ -411,7 +418,7 @@ func TestTraceRealController(t *testing.T) {
 	must(t, s.WriteFluxReport(ctx(t)))
 	ns := s.Namespace
 
-	r := run(t, traceArgs(s.Sample, "deploy/keystone-api", "-n", "openstack", "--cluster", "control-plane", "-o", "json")...)
+	r := run(t, traceArgs(s.Sample, "deploy/keystone-api", "-n", sns("openstack"), "--cluster", "control-plane", "-o", "json")...)
 	tr := decodeTrace(t, r.stdout)
 	if want := "Kustomization/" + ns + "/control-plane-apps ← Kustomization/" + ns + "/flux-system"; r.code != 0 || chainIDs(tr) != want {
 		t.Fatalf("exit %d stderr %q chain %s, want %s", r.code, r.stderr, chainIDs(tr), want)

@@ -1,7 +1,8 @@
 // Package golden compares test output with files under testdata/golden and
 // rewrites them with `go test ./... -update` (or `make update-golden`).
-// Output is normalised first — test namespaces, git revisions, ports,
-// timestamps — so that -update always produces stable files.
+// Output is normalised first — test namespaces, the sample's namespaces a
+// test renamed, git revisions, ports, timestamps — so that -update always
+// produces stable files.
 package golden
 
 import (
@@ -19,6 +20,9 @@ var normalisers = []struct {
 	repl string
 }{
 	{regexp.MustCompile(`fleet-t\d{4}`), "fleet-tNNNN"},
+	// testfleet.SampleNamespaces renamed by SampleOptions.OwnNamespaces
+	// (openstack-t0042) back to the sample's own names.
+	{regexp.MustCompile(`\b(openstack|memcached|nova-compute|rook-ceph|c5c3-system|c5c3-tenants)-t\d{4}\b`), "$1"},
 	{regexp.MustCompile(`[^\s"]*/gitops-fleet-tNNNN-\d+`), "<repo>"},
 	{regexp.MustCompile(`sha1:[0-9a-f]{40}`), "sha1:0000000000000000000000000000000000000000"},
 	{regexp.MustCompile(`sha1:[0-9a-f]{7}\b`), "sha1:0000000"},

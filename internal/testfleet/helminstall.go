@@ -26,8 +26,12 @@ type Release struct {
 	Name, Namespace, StorageNamespace string
 	// CreateNamespace is install.createNamespace.
 	CreateNamespace bool
-	Chart           *chart.Chart
-	Values          map[string]any
+	// DisableTakeOwnership is install.disableTakeOwnership: unset, the
+	// install takes over objects that exist already (a cluster-scoped CRD
+	// another sample's release installed), as helm-controller's does.
+	DisableTakeOwnership bool
+	Chart                *chart.Chart
+	Values               map[string]any
 	// OriginNamespace and OriginName name the HelmRelease whose origin
 	// labels helm-controller puts on every object.
 	OriginNamespace, OriginName string
@@ -46,7 +50,8 @@ func (f *Fleet) SampleChart(name, version string) (*chart.Chart, error) {
 // InstallRelease installs r with the Helm v4 SDK the way helm-controller's
 // install does: field manager helm-controller, server-side apply,
 // install.createNamespace, helm-controller's origin labels added by a
-// post-renderer, no waiting (no kubelet: nothing becomes ready). A
+// post-renderer, taking ownership of existing objects unless
+// r.DisableTakeOwnership, no waiting (no kubelet: nothing becomes ready). A
 // release of the same name already there is uninstalled first.
 func (f *Fleet) InstallRelease(ctx context.Context, r Release) error {
 	cfg, err := f.actionConfig(r, "helm-controller")
@@ -61,6 +66,7 @@ func (f *Fleet) InstallRelease(ctx context.Context, r Release) error {
 	inst := action.NewInstall(cfg)
 	inst.ReleaseName, inst.Namespace = r.Name, r.Namespace
 	inst.CreateNamespace = r.CreateNamespace
+	inst.TakeOwnership = !r.DisableTakeOwnership
 	inst.WaitStrategy = kube.HookOnlyStrategy
 	inst.ServerSideApply, inst.ForceConflicts = true, true
 	inst.Timeout = time.Minute

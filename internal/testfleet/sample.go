@@ -44,6 +44,9 @@ type Sample struct {
 	installCharts bool
 	// helmController: ReconcileAll leaves the HelmReleases alone.
 	helmController bool
+	// namespaces maps the sample's workload namespaces to this sample's
+	// own (SampleOptions.OwnNamespaces); nil keeps them.
+	namespaces map[string]string
 }
 
 // SampleOptions for LoadSample.
@@ -74,6 +77,44 @@ type SampleOptions struct {
 	// kubeconfig of an existing spoke (alias → spoke name): more spoke
 	// entries in the hub than there are apiservers.
 	SpokeAliases map[string]string
+	// OwnNamespaces gives the sample's workload namespaces (SampleNamespaces:
+	// openstack, memcached, nova-compute, ... on the spokes and the hub)
+	// names of this sample's own, "<name>-<suffix of Namespace>" (openstack
+	// → openstack-t0042 for fleet-t0042), so that two samples in one fleet
+	// share no object and their tests can run in parallel. The checkout
+	// carries the new names; Sample.SpokeNamespace maps a sample name to
+	// its new one, and golden.Normalize maps them back.
+	OwnNamespaces bool
+}
+
+// SampleNamespaces are the namespaces the sample's objects live in, on the
+// spokes (openstack, memcached, nova-compute, rook-ceph) and the hub
+// (c5c3-system, c5c3-tenants), which SampleOptions.OwnNamespaces renames.
+var SampleNamespaces = []string{"openstack", "memcached", "nova-compute", "rook-ceph", "c5c3-system", "c5c3-tenants"}
+
+// SpokeNamespace is the name the sample's namespace name has in this
+// sample: its own with SampleOptions.OwnNamespaces, else name itself. Any
+// other name is returned as it is.
+func (s *Sample) SpokeNamespace(name string) string {
+	if n, ok := s.namespaces[name]; ok {
+		return n
+	}
+	return name
+}
+
+// ownNamespaces maps each of SampleNamespaces to its name for the hub
+// namespace ns: the suffix of a test namespace (fleet-t0042 → "-t0042"),
+// else "-" + ns.
+func ownNamespaces(ns string) map[string]string {
+	suffix := "-" + ns
+	if rest, ok := strings.CutPrefix(ns, "fleet-"); ok {
+		suffix = "-" + rest
+	}
+	m := map[string]string{}
+	for _, n := range SampleNamespaces {
+		m[n] = n + suffix
+	}
+	return m
 }
 
 // SampleURL is the origin URL of the sample repo.
@@ -124,6 +165,9 @@ func (f *Fleet) newSample(ctx context.Context, opts SampleOptions) (*Sample, err
 	}
 	s := &Sample{Fleet: f, Namespace: opts.Namespace, URL: SampleURL, aliases: opts.SpokeAliases, installCharts: installCharts,
 		helmController: opts.HelmController}
+	if opts.OwnNamespaces {
+		s.namespaces = ownNamespaces(opts.Namespace)
+	}
 	var err error
 	if s.RepoDir, err = os.MkdirTemp(f.Dir, "gitops-"+opts.Namespace+"-"); err != nil {
 		return nil, err
@@ -132,7 +176,7 @@ func (f *Fleet) newSample(ctx context.Context, opts SampleOptions) (*Sample, err
 	if err != nil {
 		return nil, fmt.Errorf("starting the sample's chart repository: %w", err)
 	}
-	if err := copyTree(opts.Source, s.RepoDir, opts.Namespace, chartURLReplacements(charts)); err != nil {
+	if err := copyTree(opts.Source, s.RepoDir, opts.Namespace, chartURLReplacements(charts), s.namespaces); err != nil {
 		return nil, err
 	}
 	commit, err := commitAll(s.RepoDir, "c5c3-gitops: sample fleet")
@@ -432,8 +476,9 @@ func (s *Sample) setArtifact(ctx context.Context, obj artifactSetter, revision s
 // copyTree copies src to dst; when ns is set, every "namespace: flux-system"
 // in YAML files (.yaml, .yml) becomes "namespace: <ns>" so that a test's Flux objects live
 // in its own hub namespace. Each key of replace in a YAML file becomes its
-// value (the chart repository URLs).
-func copyTree(src, dst, ns string, replace map[string]string) error {
+// value (the chart repository URLs). Each namespace named by a key of
+// namespaces becomes its value (renameNamespaces).
+func copyTree(src, dst, ns string, replace, namespaces map[string]string) error {
 	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -457,6 +502,7 @@ func copyTree(src, dst, ns string, replace map[string]string) error {
 			for old, new := range replace {
 				b = []byte(strings.ReplaceAll(string(b), old, new))
 			}
+			b = renameNamespaces(b, namespaces)
 		}
 		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
 	})

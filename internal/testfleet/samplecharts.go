@@ -175,7 +175,7 @@ func (s *Sample) helmInstall(ctx context.Context, hr *helmv2.HelmRelease) (versi
 		storageNS = hr.Namespace
 	}
 	if err := s.Fleet.InstallRelease(ctx, Release{Target: target, Name: releaseName(hr), Namespace: releaseNS, StorageNamespace: storageNS,
-		CreateNamespace: hr.GetInstall().CreateNamespace, Chart: ch, Values: values.AsMap(), OriginNamespace: hr.Namespace, OriginName: hr.Name}); err != nil {
+		CreateNamespace: hr.GetInstall().CreateNamespace, DisableTakeOwnership: hr.GetInstall().DisableTakeOwnership, Chart: ch, Values: values.AsMap(), OriginNamespace: hr.Namespace, OriginName: hr.Name}); err != nil {
 		return "", "", fmt.Errorf("HelmRelease %s/%s: %w", hr.Namespace, hr.Name, err)
 	}
 	return ch.Metadata.Version, chartutil.DigestValues(godigest.Canonical, values).String(), nil
