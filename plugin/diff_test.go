@@ -455,7 +455,8 @@ spec:
 // (script(1)) and checks that the progress line is drawn there, with the
 // charts rendered, and that it is not when stderr is a pipe.
 func TestDiffProgressOnTTY(t *testing.T) {
-	s, flags := loadSample(t, testfleet.SampleOptions{})
+	t.Parallel()
+	s, flags := sharedSample(t)
 	bin := buildPlugin(t)
 	args := append([]string{bin}, diffArgs(s, flags, "-o", "json")...)
 	// script gives the command a terminal on stdin, stdout and stderr.
@@ -522,7 +523,8 @@ func TestDiffSelection(t *testing.T) {
 // targets is never contacted, and on the hub only the selected Kustomizations' kinds are
 // listed, and a spoke's Kustomization that is not selected is not built.
 func TestDiffSelectionContactsOnlySelected(t *testing.T) {
-	s, _ := loadSample(t, testfleet.SampleOptions{})
+	t.Parallel()
+	s, _ := sharedSample(t)
 	for _, tc := range []struct {
 		args     []string
 		ks       string // the Kustomizations diffed

@@ -39,7 +39,8 @@ func accessOf(t *testing.T, rep *status.Report, cluster, check string) []status.
 // versions pass every default check, and the hub's Flux APIs are the ones
 // the plugin reads.
 func TestStatusAccessHealthy(t *testing.T) {
-	_, flags := loadSample(t, testfleet.SampleOptions{})
+	t.Parallel()
+	_, flags := sharedSample(t)
 	r := run(t, append([]string{"status", "-o", "json"}, flags...)...)
 	rep := decode(t, r.stdout)
 	if r.code != 0 || rep.Summary.AccessFailing != 0 || rep.Summary.AccessWarnings != 0 {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -30,7 +31,43 @@ func loadSample(t *testing.T, opts testfleet.SampleOptions) (*testfleet.Sample, 
 	if err != nil {
 		t.Fatalf("loading sample: %v", err)
 	}
-	return s, []string{"--kubeconfig", f.HubKubeconfig, "-n", s.Namespace, "--flux-namespace", s.Namespace, "--color", "never"}
+	return s, sampleFlags(f, s)
+}
+
+// sampleFlags point the CLI at the sample s.
+func sampleFlags(f *testfleet.Fleet, s *testfleet.Sample) []string {
+	return []string{"--kubeconfig", f.HubKubeconfig, "-n", s.Namespace, "--flux-namespace", s.Namespace, "--color", "never"}
+}
+
+// shared is the sample of sharedSample, loaded once per run of the package.
+var shared struct {
+	once  sync.Once
+	s     *testfleet.Sample
+	flags []string
+	err   error
+}
+
+// sharedSample is one sample, loaded (as loadSample does) by the first
+// test that asks for it, for the tests that only read it: they never edit
+// its checkout, its objects in the hub or on the spokes, or the fleet.
+// Such a test calls t.Parallel first: parallel tests start after the
+// others have finished, so no later sample takes over what this one
+// installed (the rook-ceph chart's cluster-scoped CRD).
+func sharedSample(t *testing.T) (*testfleet.Sample, []string) {
+	t.Helper()
+	f := testfleet.Get(t)
+	shared.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		ns := testfleet.Namespace(t)
+		if shared.s, shared.err = f.LoadSample(ctx, testfleet.SampleOptions{Namespace: ns, OwnNamespaces: true}); shared.err == nil {
+			shared.flags = sampleFlags(f, shared.s)
+		}
+	})
+	if shared.err != nil {
+		t.Fatalf("loading the shared sample: %v", shared.err)
+	}
+	return shared.s, shared.flags
 }
 
 func ctx(t *testing.T) context.Context {
@@ -76,7 +113,8 @@ func decode(t *testing.T, out string) *status.Report {
 }
 
 func TestStatusHealthy(t *testing.T) {
-	_, flags := loadSample(t, testfleet.SampleOptions{})
+	t.Parallel()
+	_, flags := sharedSample(t)
 
 	r := run(t, append([]string{"status"}, flags...)...)
 	if r.code != 0 || r.stderr != "" {
@@ -255,7 +293,8 @@ func TestStatusHubErrors(t *testing.T) {
 // TestCompletionFromHub: cluster and Kustomization names complete from the
 // real hub, for status --cluster and diff's arguments.
 func TestCompletionFromHub(t *testing.T) {
-	s, flags := loadSample(t, testfleet.SampleOptions{})
+	t.Parallel()
+	s, flags := sharedSample(t)
 	r := run(t, append(append([]string{"__complete", "status"}, flags...), "--cluster", "c")...)
 	if r.code != 0 || !strings.Contains(r.stdout, "control-plane\n") || strings.Contains(r.stdout, "storage") {
 		t.Fatalf("status --cluster c<TAB>: %+v", r)

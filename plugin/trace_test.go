@@ -345,7 +345,8 @@ func TestTraceSpokeDown(t *testing.T) {
 // TestTraceBadInput: what cannot be traced is exit 2 with an error that
 // says what to do; nothing goes to stdout.
 func TestTraceBadInput(t *testing.T) {
-	s, _ := loadSample(t, testfleet.SampleOptions{})
+	t.Parallel()
+	s, _ := sharedSample(t)
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -369,7 +370,8 @@ func TestTraceBadInput(t *testing.T) {
 // TestTraceCompletion: kinds complete from the cluster's discovery, names
 // from the objects of that kind in -n, clusters from the hub.
 func TestTraceCompletion(t *testing.T) {
-	s, _ := loadSample(t, testfleet.SampleOptions{})
+	t.Parallel()
+	s, _ := sharedSample(t)
 	sns := s.SpokeNamespace
 	comp := func(words ...string) string {
 		args := append([]string{"__complete"}, traceArgs(s, "--cluster", "control-plane", "-n", sns("openstack"))...)
