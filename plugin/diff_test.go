@@ -66,14 +66,27 @@ func TestDiffNoDrift(t *testing.T) {
 	s, flags := loadSample(t, testfleet.SampleOptions{})
 	r := run(t, diffArgs(s, flags, "-o", "json")...)
 	res := decodeDiff(t, r.stdout)
-	if r.code != 0 || res.HasChanges() || res.HasErrors() {
-		t.Fatalf("freshly reconciled fleet must not drift: exit %d\nstderr %s\n%s", r.code, r.stderr, r.stdout)
+	wantExit(t, "diff of a freshly reconciled fleet", r, 0)
+	if res.HasChanges() {
+		t.Fatalf("freshly reconciled fleet must not drift: summary %+v\n%s", res.Summary, r.stdout)
 	}
-	if len(res.Kustomizations) != 9 || res.Summary.Unchanged < 45 {
-		t.Fatalf("want 9 Kustomizations and every object unchanged: %+v", res.Summary)
+	if res.HasErrors() {
+		t.Fatalf("freshly reconciled fleet: errors\nstderr %s\n%s", r.stderr, r.stdout)
 	}
-	if !res.Complete || len(res.Incomplete) != 0 || len(res.HelmReleases) == 0 {
-		t.Fatalf("want a complete plan with the sample's HelmReleases: complete %v, incomplete %+v, %d HelmReleases", res.Complete, res.Incomplete, len(res.HelmReleases))
+	if len(res.Kustomizations) != 9 {
+		t.Errorf("%d Kustomizations, want 9", len(res.Kustomizations))
+	}
+	if res.Summary.Unchanged < 45 {
+		t.Errorf("%d objects unchanged, want every object (at least 45)", res.Summary.Unchanged)
+	}
+	if !res.Complete {
+		t.Errorf("plan not complete, want complete")
+	}
+	if len(res.Incomplete) != 0 {
+		t.Errorf("incomplete %+v, want none", res.Incomplete)
+	}
+	if len(res.HelmReleases) == 0 {
+		t.Errorf("no HelmReleases in the plan, want the sample's")
 	}
 	r = run(t, diffArgs(s, flags)...)
 	if r.code != 0 {
@@ -106,30 +119,32 @@ func TestDiffNoDrift(t *testing.T) {
 	must(t, hub.Create(c, tenant))
 	r = run(t, diffArgs(s, flags, "-o", "json")...)
 	res = decodeDiff(t, r.stdout)
-	if r.code != 0 || len(res.Skipped) != 1 || res.Skipped[0].Name != "tenant-apps" ||
-		res.Skipped[0].Reason != "source GitRepository/"+s.Namespace+"/tenant-repo is not this checkout" {
-		t.Fatalf("other source: exit %d skipped %+v", r.code, res.Skipped)
+	wantExit(t, "other source", r, 0)
+	if len(res.Skipped) != 1 || res.Skipped[0].Name != "tenant-apps" {
+		t.Fatalf("other source: skipped %+v, want tenant-apps only", res.Skipped)
+	}
+	if want := "source GitRepository/" + s.Namespace + "/tenant-repo is not this checkout"; res.Skipped[0].Reason != want {
+		t.Fatalf("other source: tenant-apps skipped for %q, want %q", res.Skipped[0].Reason, want)
 	}
 	// --source picks the other repository explicitly: only tenant-apps, which
 	// fails to build from this checkout (no ./tenants here).
 	r = run(t, diffArgs(s, flags, "-o", "json", "--source", "GitRepository/"+s.Namespace+"/tenant-repo")...)
 	res = decodeDiff(t, r.stdout)
-	if r.code != 2 || len(res.Kustomizations) != 1 || !strings.Contains(res.Kustomizations[0].Error, `spec.path "./tenants" not found`) {
-		t.Fatalf("--source: exit %d %+v", r.code, res.Kustomizations)
+	wantExit(t, "--source", r, 2)
+	if len(res.Kustomizations) != 1 {
+		t.Fatalf("--source: Kustomizations %+v, want tenant-apps only", res.Kustomizations)
 	}
+	wantContains(t, "--source: tenant-apps error", res.Kustomizations[0].Error, `spec.path "./tenants" not found`)
 	r = run(t, diffArgs(s, flags, "--source", "tenant-repo")...)
-	if r.code != 2 || !strings.Contains(r.stderr, "must be GitRepository/NAMESPACE/NAME") {
-		t.Fatalf("bad --source: %+v", r)
-	}
+	wantExit(t, "bad --source", r, 2)
+	wantContains(t, "bad --source: stderr", r.stderr, "must be GitRepository/NAMESPACE/NAME")
 	// A checkout whose origin matches no GitRepository says so, with a hint.
 	other2 := t.TempDir()
 	gitRun(t, other2, "init", "-q")
 	gitRun(t, other2, "remote", "add", "origin", "git@example.org:someone/else.git")
 	r = run(t, append([]string{"diff", "--repo", other2}, flags...)...)
-	if r.code != 2 || !strings.Contains(r.stderr, "no GitRepository in the hub has the checkout's origin URL git@example.org:someone/else.git") ||
-		!strings.Contains(r.stderr, "--source") {
-		t.Fatalf("unmatched origin: %+v", r)
-	}
+	wantExit(t, "unmatched origin", r, 2)
+	wantContains(t, "unmatched origin: stderr", r.stderr, "no GitRepository in the hub has the checkout's origin URL git@example.org:someone/else.git", "--source")
 }
 
 func gitRun(t *testing.T, dir string, args ...string) {
@@ -246,8 +261,17 @@ spec:
 			newKS = &res.Kustomizations[i]
 		}
 	}
-	if newKS == nil || !newKS.New || newKS.Cluster != "storage" || newKS.Counts.Created != 2 {
-		t.Errorf("nested new Kustomization: %+v", newKS)
+	if newKS == nil {
+		t.Fatalf("nested new Kustomization storage-monitoring not in the result")
+	}
+	if !newKS.New {
+		t.Errorf("nested new Kustomization: new false, want true")
+	}
+	if newKS.Cluster != "storage" {
+		t.Errorf("nested new Kustomization on cluster %q, want storage", newKS.Cluster)
+	}
+	if newKS.Counts.Created != 2 {
+		t.Errorf("nested new Kustomization: %d created, want 2", newKS.Counts.Created)
 	}
 	for _, o := range res.Objects {
 		if o.ID() == "Deployment/"+sns("openstack")+"/keystone-api" && !strings.Contains(o.Diff, "+        image: ghcr.io/c5c3/keystone:2025.1-p2") {

@@ -115,8 +115,14 @@ func TestE2EController(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("diff reports\n  %s\nwant exactly\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 	}
-	if s := res.Summary; s.Created != 1 || s.Drifted != 4 || s.Deleted != 1 {
-		t.Fatalf("summary %+v", s)
+	if s := res.Summary; s.Created != 1 {
+		t.Errorf("summary: %d created, want 1", s.Created)
+	}
+	if s := res.Summary; s.Drifted != 4 {
+		t.Errorf("summary: %d drifted, want 4", s.Drifted)
+	}
+	if s := res.Summary; s.Deleted != 1 {
+		t.Errorf("summary: %d deleted, want 1", s.Deleted)
 	}
 	for _, o := range res.Objects {
 		switch o.Name {
@@ -282,8 +288,20 @@ func checkStatusAgainstController(t *testing.T, s *testfleet.LiveSample, flags [
 		t.Errorf("status shows %d Kustomizations, the hub has %d", len(seen), len(list.Items))
 	}
 	sum := rep.Summary
-	if helmReleases != 3 || sum.Ready != len(list.Items) || sum.Objects != len(list.Items)+helmReleases || sum.Healthy || r.code != 1 {
-		t.Errorf("status: exit %d, summary %+v, %d HelmReleases (want 3, Unknown, exit 1)", r.code, sum, helmReleases)
+	if r.code != 1 {
+		t.Errorf("status: exit %d, want 1 (the HelmReleases Unknown)", r.code)
+	}
+	if helmReleases != 3 {
+		t.Errorf("status: %d HelmReleases, want 3", helmReleases)
+	}
+	if sum.Ready != len(list.Items) {
+		t.Errorf("status: %d ready, want the %d Kustomizations", sum.Ready, len(list.Items))
+	}
+	if sum.Objects != len(list.Items)+helmReleases {
+		t.Errorf("status: %d objects, want %d Kustomizations + %d HelmReleases", sum.Objects, len(list.Items), helmReleases)
+	}
+	if sum.Healthy {
+		t.Errorf("status: summary healthy, want not (the HelmReleases Unknown)")
 	}
 }
 

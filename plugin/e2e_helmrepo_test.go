@@ -109,8 +109,14 @@ func TestE2EHelmControllerHelmRepository(t *testing.T) {
 	waitReleased(t, hc, hub, key, "0.1.0", 1)
 	chart := &sourcev1.HelmChart{}
 	must(t, hub.Get(c, client.ObjectKey{Namespace: s.Namespace, Name: s.Namespace + "-webapp"}, chart))
-	if chart.Spec.Chart != "webapp" || chart.Spec.Version != "0.1.0" || chart.Spec.SourceRef.Name != "charts" {
-		t.Fatalf("helm-controller's HelmChart: spec %+v, want webapp 0.1.0 from charts", chart.Spec)
+	if chart.Spec.Chart != "webapp" {
+		t.Errorf("helm-controller's HelmChart: chart %q, want webapp", chart.Spec.Chart)
+	}
+	if chart.Spec.Version != "0.1.0" {
+		t.Errorf("helm-controller's HelmChart: version %q, want 0.1.0", chart.Spec.Version)
+	}
+	if chart.Spec.SourceRef.Name != "charts" {
+		t.Errorf("helm-controller's HelmChart: source %q, want charts", chart.Spec.SourceRef.Name)
 	}
 	if chart.Status.Artifact.Revision != "0.1.0" {
 		t.Fatalf("helm-controller's HelmChart: artifact %+v, want revision 0.1.0", chart.Status.Artifact)
@@ -139,19 +145,17 @@ func TestE2EHelmControllerHelmRepository(t *testing.T) {
 		t.Fatalf("chart bump: exit %d, want 1\nstderr: %s", r.code, r.stderr)
 	}
 	got := helmObjects(res, s.Namespace+"/webapp")
-	if o := got["ConfigMap"]; o.Action != diff.ActionDrifted || !strings.Contains(o.Diff, "+  logLevel: info") ||
-		!strings.Contains(o.Diff, revisionLines(1, false, "-")) || !strings.Contains(o.Diff, revisionLines(2, true, "+")) {
-		t.Errorf("chart bump: ConfigMap %s\n%s", o.Action, o.Diff)
+	if o := got["ConfigMap"]; o.Action != diff.ActionDrifted {
+		t.Errorf("chart bump: ConfigMap %s, want %s", o.Action, diff.ActionDrifted)
 	}
+	wantContains(t, "chart bump: ConfigMap diff", got["ConfigMap"].Diff, "+  logLevel: info", revisionLines(1, false, "-"), revisionLines(2, true, "+"))
 	if o := got["Deployment"]; o.Action != diff.ActionDrifted || !strings.Contains(o.Diff, "+        image: registry.example.com/webapp:1.27.0") {
 		t.Errorf("chart bump: Deployment %s\n%s", o.Action, o.Diff)
 	}
 	if o := got["PodDisruptionBudget"]; o.Action != diff.ActionDeleted {
 		t.Errorf("chart bump: PodDisruptionBudget %q, want deleted", o.Action)
 	}
-	if p := res.HelmReleases[0].Prediction; p == nil || p.Plan != "upgrade" || p.Reason != "chart version 0.1.0 → 0.2.0" {
-		t.Errorf("chart bump: prediction %+v", p)
-	}
+	wantPrediction(t, "chart bump", res.HelmReleases[0].Prediction, "upgrade", "chart version 0.1.0 → 0.2.0")
 	editFile(t, s.RepoDir, "clusters/management/webapp.yaml", `version: 0.2.0`, `version: 0.1.0`)
 
 	// A values change in the checkout: spec.values and the valuesFrom
@@ -164,15 +168,14 @@ func TestE2EHelmControllerHelmRepository(t *testing.T) {
 		t.Fatalf("values change: exit %d, want 1\nstderr: %s", r.code, r.stderr)
 	}
 	got = helmObjects(res, s.Namespace+"/webapp")
-	if o := got["Deployment"]; o.Action != diff.ActionDrifted || !strings.Contains(o.Diff, "-  replicas: 2") || !strings.Contains(o.Diff, "+  replicas: 3") {
-		t.Errorf("values change: Deployment %s\n%s", o.Action, o.Diff)
+	if o := got["Deployment"]; o.Action != diff.ActionDrifted {
+		t.Errorf("values change: Deployment %s, want %s", o.Action, diff.ActionDrifted)
 	}
+	wantContains(t, "values change: Deployment diff", got["Deployment"].Diff, "-  replicas: 2", "+  replicas: 3")
 	if o := got["ConfigMap"]; o.Action != diff.ActionDrifted || !strings.Contains(o.Diff, "+  greeting: from-checkout") {
 		t.Errorf("values change: ConfigMap %s\n%s", o.Action, o.Diff)
 	}
-	if p := res.HelmReleases[0].Prediction; p == nil || p.Plan != "upgrade" || p.Reason != "values changed" {
-		t.Errorf("values change: prediction %+v", p)
-	}
+	wantPrediction(t, "values change", res.HelmReleases[0].Prediction, "upgrade", "values changed")
 	editFile(t, s.RepoDir, "clusters/management/webapp.yaml", "replicas: 3", "replicas: 2")
 	editFile(t, s.RepoDir, "clusters/management/values.yaml", "greeting: from-checkout", "greeting: from-configmap")
 
@@ -238,15 +241,14 @@ func TestE2EHelmControllerHelmRepository(t *testing.T) {
 	r = run(t, diffArgs(s, flags, "-o", "json")...)
 	res = decodeDiff(t, r.stdout)
 	got = helmObjects(res, s.Namespace+"/webapp")
-	if o := got["ConfigMap"]; r.code != 1 || !strings.Contains(o.Diff, revisionLines(1, false, "-")) || !strings.Contains(o.Diff, revisionLines(4, true, "+")) {
-		t.Errorf("bump after the rollback: exit %d, ConfigMap\n%s", r.code, o.Diff)
+	if r.code != 1 {
+		t.Errorf("bump after the rollback: exit %d, want 1", r.code)
 	}
+	wantContains(t, "bump after the rollback: ConfigMap diff", got["ConfigMap"].Diff, revisionLines(1, false, "-"), revisionLines(4, true, "+"))
 	if o := got["PodDisruptionBudget"]; o.Action != diff.ActionDeleted {
 		t.Errorf("bump after the rollback: PodDisruptionBudget %q, want deleted from the rolled-back release", o.Action)
 	}
-	if p := res.HelmReleases[0].Prediction; p == nil || p.Plan != "upgrade" || p.Reason != "chart version 0.1.0 → 0.2.0" {
-		t.Errorf("bump after the rollback: prediction %+v", p)
-	}
+	wantPrediction(t, "bump after the rollback", res.HelmReleases[0].Prediction, "upgrade", "chart version 0.1.0 → 0.2.0")
 }
 
 // waitHelmRelease waits until ok holds for the HelmRelease key in the hub.

@@ -84,14 +84,27 @@ func TestDiffHelmRelease(t *testing.T) {
 	}
 	res := decodeDiff(t, r.stdout)
 	hrs := hrsOf(res)
-	if b := hrs["broken"]; b.Error == "" || !strings.Contains(b.Error, ">=9") || !strings.Contains(b.Error, s.Namespace+"/broken") {
-		t.Errorf("broken HelmRelease: %+v", b)
+	for _, part := range []string{">=9", s.Namespace + "/broken"} {
+		if !strings.Contains(hrs["broken"].Error, part) {
+			t.Errorf("broken HelmRelease: error %q lacks %q", hrs["broken"].Error, part)
+		}
 	}
 	// The plan says it is incomplete, naming the HelmRelease, its chart
 	// (from the spec: it never loaded) and why.
-	if res.Complete || len(res.Incomplete) != 1 || res.Incomplete[0].Kind != "HelmRelease" || res.Incomplete[0].Name != "broken" ||
-		res.Incomplete[0].Chart != "webapp" || !strings.Contains(res.Incomplete[0].Reason, ">=9") {
-		t.Errorf("json: complete %v, incomplete %+v; want false and HelmRelease broken (chart webapp)", res.Complete, res.Incomplete)
+	if res.Complete {
+		t.Errorf("json: complete, want not")
+	}
+	if len(res.Incomplete) != 1 {
+		t.Fatalf("json: incomplete %+v, want HelmRelease broken only", res.Incomplete)
+	}
+	if in := res.Incomplete[0]; in.Kind != "HelmRelease" || in.Name != "broken" {
+		t.Errorf("json: incomplete %s %s, want HelmRelease broken", in.Kind, in.Name)
+	}
+	if in := res.Incomplete[0]; in.Chart != "webapp" {
+		t.Errorf("json: incomplete chart %q, want webapp", in.Chart)
+	}
+	if in := res.Incomplete[0]; !strings.Contains(in.Reason, ">=9") {
+		t.Errorf("json: incomplete reason %q, want it to name >=9", in.Reason)
 	}
 	w := hrs["webapp"]
 	if w.Error != "" {
@@ -113,8 +126,14 @@ func TestDiffHelmRelease(t *testing.T) {
 	for _, o := range res.Objects {
 		if o.HelmRelease == s.Namespace+"/webapp" {
 			got[o.Kind] = o
-			if o.Cluster != "control-plane" || o.Namespace != target || o.Action != diff.ActionCreated {
-				t.Errorf("%s: %s on %s in %s, want created on control-plane in %s", o.ID(), o.Action, o.Cluster, o.Namespace, target)
+			if o.Cluster != "control-plane" {
+				t.Errorf("%s: on cluster %s, want control-plane", o.ID(), o.Cluster)
+			}
+			if o.Namespace != target {
+				t.Errorf("%s: in namespace %s, want %s", o.ID(), o.Namespace, target)
+			}
+			if o.Action != diff.ActionCreated {
+				t.Errorf("%s: %s, want created", o.ID(), o.Action)
 			}
 		}
 	}

@@ -40,12 +40,16 @@ func run(t *testing.T, args ...string) result {
 
 func TestVersion(t *testing.T) {
 	r := run(t, "version", "-o", "json")
-	if r.code != 0 || !strings.Contains(r.stdout, `"version": "dev"`) || r.stderr != "" {
-		t.Fatalf("version: %+v", r)
+	wantExit(t, "version", r, 0)
+	wantContains(t, "version", r.stdout, `"version": "dev"`)
+	if r.stderr != "" {
+		t.Fatalf("version: stderr %q, want nothing", r.stderr)
 	}
 	r = run(t, "version", "-o", "xml")
-	if r.code != 2 || !strings.Contains(r.stderr, "must be one of text|json|yaml") || r.stdout != "" {
-		t.Fatalf("bad -o: %+v", r)
+	wantExit(t, "version -o xml", r, 2)
+	wantContains(t, "version -o xml: stderr", r.stderr, "must be one of text|json|yaml")
+	if r.stdout != "" {
+		t.Fatalf("version -o xml: stdout %q, want nothing", r.stdout)
 	}
 }
 
@@ -73,8 +77,11 @@ func TestStatusBadFlags(t *testing.T) {
 		{[]string{"status", "--request-timeout", "soon"}, "invalid --request-timeout"},
 	} {
 		r := run(t, tc.args...)
-		if r.code != 2 || !strings.Contains(r.stderr, tc.want) || !strings.HasPrefix(r.stderr, "error: ") {
-			t.Errorf("%v: code %d stderr %q, want exit 2 and %q", tc.args, r.code, r.stderr, tc.want)
+		if r.code != 2 {
+			t.Errorf("%v: exit %d, want 2", tc.args, r.code)
+		}
+		if !strings.HasPrefix(r.stderr, "error: ") || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%v: stderr %q, want \"error: \" and %q", tc.args, r.stderr, tc.want)
 		}
 	}
 }

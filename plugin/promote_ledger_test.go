@@ -138,9 +138,24 @@ func TestPromoteHistoryAndRollbackCommands(t *testing.T) {
 	// Rollback: by default to the last verified promotion, the first.
 	r = run(t, append([]string{"promote", "rollback", "production", "--dry-run", "-o", "json"}, flags...)...)
 	rb := decodePlan(t, r.stdout)
-	if r.code != 0 || rb.Rollback == nil || rb.Rollback.Commit != p1 || rb.Rollback.By != promote.ByVerified || len(rb.Changes) != 1 ||
-		rb.Changes[0].Current != "7.6.0" || rb.Changes[0].New != "7.5.0" || rb.Result != nil {
-		t.Fatalf("rollback --dry-run: exit %d %+v\n%s", r.code, rb, r.stderr)
+	wantExit(t, "rollback --dry-run", r, 0)
+	if rb.Rollback == nil {
+		t.Fatalf("rollback --dry-run: no rollback in the plan")
+	}
+	if rb.Rollback.Commit != p1 {
+		t.Errorf("rollback --dry-run: to commit %q, want %s", rb.Rollback.Commit, p1)
+	}
+	if rb.Rollback.By != promote.ByVerified {
+		t.Errorf("rollback --dry-run: by %q, want %s", rb.Rollback.By, promote.ByVerified)
+	}
+	if len(rb.Changes) != 1 {
+		t.Fatalf("rollback --dry-run: changes %+v, want one", rb.Changes)
+	}
+	if rb.Changes[0].Current != "7.6.0" || rb.Changes[0].New != "7.5.0" {
+		t.Errorf("rollback --dry-run: change %s → %s, want 7.6.0 → 7.5.0", rb.Changes[0].Current, rb.Changes[0].New)
+	}
+	if rb.Result != nil {
+		t.Errorf("rollback --dry-run: result %+v, want none", rb.Result)
 	}
 	r = run(t, append([]string{"promote", "rollback", "production", "--to", "bogus"}, flags...)...)
 	if r.code != 2 || !strings.Contains(r.stderr, "error: --to bogus: ") {
@@ -185,15 +200,20 @@ func TestPromoteLedgerBadInput(t *testing.T) {
 		{[]string{"promote", "rollback", "production", "--repo", notARepo}, "is not inside a git checkout: pass --repo DIR"},
 	} {
 		r := run(t, tc.args...)
-		if r.code != 2 || !strings.HasPrefix(r.stderr, "error: ") || !strings.Contains(r.stderr, tc.want) || r.stdout != "" {
-			t.Errorf("%v: exit %d stderr %q, want exit 2 and %q", tc.args, r.code, r.stderr, tc.want)
+		if r.code != 2 {
+			t.Errorf("%v: exit %d, want 2", tc.args, r.code)
+		}
+		if !strings.HasPrefix(r.stderr, "error: ") || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%v: stderr %q, want \"error: \" and %q", tc.args, r.stderr, tc.want)
+		}
+		if r.stdout != "" {
+			t.Errorf("%v: stdout %q, want nothing", tc.args, r.stdout)
 		}
 	}
 	for _, sub := range []string{"history", "rollback"} {
 		r := run(t, "promote", sub, "--help")
-		if r.code != 0 || !strings.Contains(r.stdout, "kubectl c5c3 promote "+sub) || !strings.Contains(r.stdout, "Exit codes:") {
-			t.Errorf("%s --help: %+v", sub, r)
-		}
+		wantExit(t, sub+" --help", r, 0)
+		wantContains(t, sub+" --help", r.stdout, "kubectl c5c3 promote "+sub, "Exit codes:")
 	}
 	if r := run(t, "promote", "--help"); !strings.Contains(r.stdout, "history") || !strings.Contains(r.stdout, "rollback") {
 		t.Errorf("promote --help lists no subcommands:\n%s", r.stdout)
@@ -242,8 +262,20 @@ func TestPromoteRollbackPreviewAndPullRequest(t *testing.T) {
 		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	p := decodePlan(t, r.stdout)
-	if p.Rollback == nil || p.Rollback.Commit != p1 || p.Rollback.Current != p2 || p.Rollback.By != promote.ByVerified || len(p.Changes) != 1 || p.Changes[0].New != "7.5.0" {
-		t.Fatalf("rollback %+v changes %+v", p.Rollback, p.Changes)
+	if p.Rollback == nil {
+		t.Fatalf("no rollback in the plan")
+	}
+	if p.Rollback.Commit != p1 {
+		t.Errorf("rollback to commit %q, want %s", p.Rollback.Commit, p1)
+	}
+	if p.Rollback.Current != p2 {
+		t.Errorf("rollback from commit %q, want %s", p.Rollback.Current, p2)
+	}
+	if p.Rollback.By != promote.ByVerified {
+		t.Errorf("rollback by %q, want %s", p.Rollback.By, promote.ByVerified)
+	}
+	if len(p.Changes) != 1 || p.Changes[0].New != "7.5.0" {
+		t.Fatalf("changes %+v, want one to 7.5.0", p.Changes)
 	}
 	if !strings.Contains(r.stderr, "previewing the edited production against its clusters") || p.Preview == nil || p.BlastRadius == nil || p.BlastRadius.Environment != "production" {
 		t.Fatalf("no preview: %+v\n%s", p.BlastRadius, r.stderr)

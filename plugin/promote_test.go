@@ -109,12 +109,41 @@ func TestPromoteDryRunCommand(t *testing.T) {
 
 	r = run(t, append([]string{"promote", "staging", "production", "--dry-run", "-o", "json", "--only", "HelmRelease/*,image/*"}, flags...)...)
 	p := decodePlan(t, r.stdout)
-	if r.code != 0 || p.From.Revision != "live" || p.From.Commit != commit || len(p.Changes) != 2 || len(p.Excluded) != 6 ||
-		!p.HealthCheck.Healthy || p.Result != nil || !p.DryRun || len(p.Files) != 2 {
-		t.Fatalf("exit %d plan %+v", r.code, p)
+	wantExit(t, "promote --dry-run -o json", r, 0)
+	if p.From.Revision != "live" {
+		t.Errorf("from revision %q, want live", p.From.Revision)
 	}
-	if c := p.Changes[0]; c.Key != "HelmRelease/keystone-memcached/memcached" || c.Current != "7.4.16" || c.New != "7.5.0" || c.File != "clusters/production/keystone-memcached.yaml" || c.Line != 18 {
-		t.Errorf("change %+v", c)
+	if p.From.Commit != commit {
+		t.Errorf("from commit %q, want %s", p.From.Commit, commit)
+	}
+	if len(p.Changes) != 2 {
+		t.Fatalf("changes %+v, want 2", p.Changes)
+	}
+	if len(p.Excluded) != 6 {
+		t.Errorf("excluded %+v, want 6", p.Excluded)
+	}
+	if p.HealthCheck == nil || !p.HealthCheck.Healthy {
+		t.Errorf("health check %+v, want healthy", p.HealthCheck)
+	}
+	if p.Result != nil {
+		t.Errorf("result %+v of a dry run, want none", p.Result)
+	}
+	if !p.DryRun {
+		t.Errorf("dryRun false, want true")
+	}
+	if len(p.Files) != 2 {
+		t.Errorf("files %q, want 2", p.Files)
+	}
+	want := promote.Change{Key: "HelmRelease/keystone-memcached/memcached", Current: "7.4.16", New: "7.5.0", File: "clusters/production/keystone-memcached.yaml", Line: 18}
+	for _, f := range []struct{ field, got, want string }{
+		{"key", p.Changes[0].Key, want.Key}, {"current", p.Changes[0].Current, want.Current}, {"new", p.Changes[0].New, want.New}, {"file", p.Changes[0].File, want.File},
+	} {
+		if f.got != f.want {
+			t.Errorf("first change: %s %q, want %q", f.field, f.got, f.want)
+		}
+	}
+	if p.Changes[0].Line != want.Line {
+		t.Errorf("first change: line %d, want %d", p.Changes[0].Line, want.Line)
 	}
 	if after := checkoutState(t, s.RepoDir); after != before {
 		t.Errorf("checkout changed:\n%s\n---\n%s", before, after)
@@ -142,8 +171,11 @@ func TestPromoteHealthGateCommand(t *testing.T) {
 		}
 	}
 	r = run(t, append([]string{"promote", "staging", "production", "-o", "json"}, flags...)...)
-	if p := decodePlan(t, r.stdout); r.code != 1 || p.HealthCheck == nil || p.HealthCheck.Healthy || len(p.HealthCheck.Kustomizations[0].Problems) != 2 {
-		t.Fatalf("json on refusal: exit %d %+v", r.code, p.HealthCheck)
+	wantExit(t, "json on refusal", r, 1)
+	if p := decodePlan(t, r.stdout); p.HealthCheck == nil || p.HealthCheck.Healthy {
+		t.Fatalf("json on refusal: health check %+v, want unhealthy", p.HealthCheck)
+	} else if problems := p.HealthCheck.Kustomizations[0].Problems; len(problems) != 2 {
+		t.Fatalf("json on refusal: problems %q of %s, want 2", problems, p.HealthCheck.Kustomizations[0].Name)
 	}
 	if after := checkoutState(t, s.RepoDir); after != before {
 		t.Errorf("checkout changed:\n%s\n---\n%s", before, after)
@@ -290,14 +322,19 @@ func TestPromoteBadInput(t *testing.T) {
 		{[]string{"promote", "staging", "production", "--repo", notARepo}, "is not inside a git checkout: pass --repo DIR"},
 	} {
 		r := run(t, tc.args...)
-		if r.code != 2 || !strings.HasPrefix(r.stderr, "error: ") || !strings.Contains(r.stderr, tc.want) || r.stdout != "" {
-			t.Errorf("%v: exit %d stderr %q, want exit 2 and %q", tc.args, r.code, r.stderr, tc.want)
+		if r.code != 2 {
+			t.Errorf("%v: exit %d, want 2", tc.args, r.code)
+		}
+		if !strings.HasPrefix(r.stderr, "error: ") || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%v: stderr %q, want \"error: \" and %q", tc.args, r.stderr, tc.want)
+		}
+		if r.stdout != "" {
+			t.Errorf("%v: stdout %q, want nothing", tc.args, r.stdout)
 		}
 	}
 	r := run(t, "promote", "--help")
-	if r.code != 0 || !strings.Contains(r.stdout, "kubectl c5c3 promote staging production --dry-run") || !strings.Contains(r.stdout, "Exit codes:") {
-		t.Errorf("help: %+v", r)
-	}
+	wantExit(t, "promote --help", r, 0)
+	wantContains(t, "promote --help", r.stdout, "kubectl c5c3 promote staging production --dry-run", "Exit codes:")
 }
 
 func TestPromoteCompletesEnvironments(t *testing.T) {

@@ -43,13 +43,23 @@ func TestStatusAccessHealthy(t *testing.T) {
 	_, flags := sharedSample(t)
 	r := run(t, append([]string{"status", "-o", "json"}, flags...)...)
 	rep := decode(t, r.stdout)
-	if r.code != 0 || rep.Summary.AccessFailing != 0 || rep.Summary.AccessWarnings != 0 {
-		t.Fatalf("exit %d, summary %+v", r.code, rep.Summary)
+	wantExit(t, "status of a healthy fleet", r, 0)
+	if rep.Summary.AccessFailing != 0 {
+		t.Errorf("summary: %d access checks failing, want 0", rep.Summary.AccessFailing)
 	}
-	if len(rep.Hub.Access) != 1 || rep.Hub.Access[0].Check != status.CheckFluxAPI || rep.Hub.Access[0].State != status.AccessOK ||
-		!strings.Contains(rep.Hub.Access[0].Message, "Kustomization v1, HelmRelease v2, GitRepository v1, OCIRepository v1, HelmChart v1, FluxReport v1") {
-		t.Fatalf("hub access %+v", rep.Hub.Access)
+	if rep.Summary.AccessWarnings != 0 {
+		t.Errorf("summary: %d access warnings, want 0", rep.Summary.AccessWarnings)
 	}
+	if len(rep.Hub.Access) != 1 {
+		t.Fatalf("hub access checks %+v, want the Flux API check only", rep.Hub.Access)
+	}
+	if a := rep.Hub.Access[0]; a.Check != status.CheckFluxAPI {
+		t.Errorf("hub access check %q, want %s", a.Check, status.CheckFluxAPI)
+	}
+	if a := rep.Hub.Access[0]; a.State != status.AccessOK {
+		t.Errorf("hub access state %q, want %s", a.State, status.AccessOK)
+	}
+	wantContains(t, "hub access message", rep.Hub.Access[0].Message, "Kustomization v1, HelmRelease v2, GitRepository v1, OCIRepository v1, HelmChart v1, FluxReport v1")
 	for _, spoke := range testfleet.SpokeNames {
 		for _, check := range []string{status.CheckClientCertificate, status.CheckCertificateAuthority, status.CheckVersionSkew} {
 			got := accessOf(t, rep, spoke, check)
@@ -84,11 +94,21 @@ func TestStatusCredentialExpiry(t *testing.T) {
 		must(t, s.SetKubeconfig(c, "control-plane", kc))
 		r, rep := statusOf("control-plane")
 		got := accessOf(t, rep, "control-plane", status.CheckClientCertificate)
-		if r.code != 0 || len(got) != 1 || got[0].State != status.AccessWarning || !rep.Clusters[0].Reachable {
-			t.Fatalf("exit %d, %+v, reachable %v", r.code, got, rep.Clusters[0].Reachable)
+		wantExit(t, "20 days", r, 0)
+		if len(got) != 1 || got[0].State != status.AccessWarning {
+			t.Fatalf("client certificate checks %+v, want one %s", got, status.AccessWarning)
 		}
-		if rep.Summary.AccessWarnings != 1 || rep.Summary.AccessFailing != 0 || !rep.Summary.Healthy {
-			t.Errorf("summary %+v", rep.Summary)
+		if !rep.Clusters[0].Reachable {
+			t.Fatalf("control-plane not reachable: %s", rep.Clusters[0].Error)
+		}
+		if rep.Summary.AccessWarnings != 1 {
+			t.Errorf("summary: %d access warnings, want 1", rep.Summary.AccessWarnings)
+		}
+		if rep.Summary.AccessFailing != 0 {
+			t.Errorf("summary: %d access checks failing, want 0", rep.Summary.AccessFailing)
+		}
+		if !rep.Summary.Healthy {
+			t.Errorf("summary %+v, want healthy", rep.Summary)
 		}
 	})
 
@@ -98,17 +118,28 @@ func TestStatusCredentialExpiry(t *testing.T) {
 		must(t, s.SetKubeconfig(c, "control-plane", kc))
 		r, rep := statusOf("control-plane")
 		got := accessOf(t, rep, "control-plane", status.CheckClientCertificate)
-		if r.code != 1 || len(got) != 1 || got[0].State != status.AccessCritical || !rep.Clusters[0].Reachable || rep.Summary.AccessFailing != 1 {
-			t.Fatalf("exit %d, %+v, reachable %v, summary %+v", r.code, got, rep.Clusters[0].Reachable, rep.Summary)
+		wantExit(t, "5 days", r, 1)
+		if len(got) != 1 || got[0].State != status.AccessCritical {
+			t.Fatalf("client certificate checks %+v, want one %s", got, status.AccessCritical)
+		}
+		if !rep.Clusters[0].Reachable {
+			t.Fatalf("control-plane not reachable: %s", rep.Clusters[0].Error)
+		}
+		if rep.Summary.AccessFailing != 1 {
+			t.Fatalf("summary: %d access checks failing, want 1", rep.Summary.AccessFailing)
 		}
 		want := "client certificate of Secret/" + s.Namespace + "/control-plane-kubeconfig expires in"
 		if !strings.Contains(got[0].Message, want) {
 			t.Errorf("message %q lacks %q", got[0].Message, want)
 		}
 		tree := run(t, append([]string{"status", "--cluster", "control-plane"}, flags...)...)
-		if tree.code != 1 || !strings.Contains(tree.stdout, "access · Critical") || !strings.Contains(tree.stdout, "Critical: "+want) ||
-			!strings.Contains(tree.stdout, "access checks: 1 failing, 0 warnings") {
-			t.Errorf("tree:\n%s", tree.stdout)
+		if tree.code != 1 {
+			t.Errorf("tree: exit %d, want 1", tree.code)
+		}
+		for _, line := range []string{"access · Critical", "Critical: " + want, "access checks: 1 failing, 0 warnings"} {
+			if !strings.Contains(tree.stdout, line) {
+				t.Errorf("tree lacks %q:\n%s", line, tree.stdout)
+			}
 		}
 	})
 
@@ -139,8 +170,12 @@ func TestStatusCredentialExpiry(t *testing.T) {
 		must(t, s.SetKubeconfig(c, "storage", kc))
 		r, rep := statusOf("storage")
 		got := accessOf(t, rep, "storage", status.CheckToken)
-		if r.code != 1 || len(got) != 1 || got[0].State != status.AccessCritical || got[0].Expires == nil {
-			t.Fatalf("exit %d, %+v", r.code, got)
+		wantExit(t, "JWT expiring in 3 days", r, 1)
+		if len(got) != 1 || got[0].State != status.AccessCritical {
+			t.Fatalf("token checks %+v, want one %s", got, status.AccessCritical)
+		}
+		if got[0].Expires == nil {
+			t.Fatalf("token check without an expiry, want one")
 		}
 		if !rep.Clusters[0].Reachable {
 			t.Errorf("the token is valid for the apiserver, yet: %s", rep.Clusters[0].Error)
@@ -215,9 +250,13 @@ func TestStatusCheckAccessServiceAccount(t *testing.T) {
 	if parts[2] != "" {
 		kind += "." + parts[2]
 	}
-	if len(got[0].Denied) == 0 || !strings.Contains(strings.Join(got[0].Denied, ","), kind) ||
-		!strings.Contains(got[0].Message, "ServiceAccount "+sa) || !strings.Contains(got[0].Message, "may not patch") {
-		t.Errorf("denial %+v lacks the service account or %s", got[0], kind)
+	if !strings.Contains(strings.Join(got[0].Denied, ","), kind) {
+		t.Errorf("denied %q, want %s among them", got[0].Denied, kind)
+	}
+	for _, part := range []string{"ServiceAccount " + sa, "may not patch"} {
+		if !strings.Contains(got[0].Message, part) {
+			t.Errorf("denial message %q lacks %q", got[0].Message, part)
+		}
 	}
 	tree := run(t, append([]string{"status", "--cluster", "control-plane", "--check-access"}, flags...)...)
 	if !strings.Contains(tree.stdout, "Failed: ServiceAccount "+sa) {
@@ -232,16 +271,26 @@ func TestStatusCheckAccessServiceAccount(t *testing.T) {
 	must(t, hub.Update(c, mgmt))
 	r = run(t, append([]string{"status", "--cluster", "management", "--check-access", "-o", "json"}, flags...)...)
 	got = accessOf(t, decode(t, r.stdout), "management", status.CheckServiceAccount)
-	if r.code != 1 || len(got) != 1 || got[0].State != status.AccessFailed || len(got[0].Denied) == 0 ||
-		got[0].Object != "Kustomization/"+s.Namespace+"/management-apps" {
-		t.Fatalf("hub service account: exit %d, %+v", r.code, got)
+	wantExit(t, "hub service account", r, 1)
+	if len(got) != 1 || got[0].State != status.AccessFailed {
+		t.Fatalf("hub service account checks %+v, want one %s", got, status.AccessFailed)
+	}
+	if len(got[0].Denied) == 0 {
+		t.Errorf("hub service account: nothing denied, want the inventory's kinds")
+	}
+	if want := "Kustomization/" + s.Namespace + "/management-apps"; got[0].Object != want {
+		t.Errorf("hub service account check of %q, want %s", got[0].Object, want)
 	}
 
 	bind(s.Namespace+"-deployer-patch", "patch")
 	r = run(t, append([]string{"status", "--cluster", "control-plane", "--check-access", "-o", "json"}, flags...)...)
 	got = accessOf(t, decode(t, r.stdout), "control-plane", status.CheckServiceAccount)
-	if r.code != 0 || len(got) != 1 || got[0].State != status.AccessOK || len(got[0].Denied) != 0 {
-		t.Fatalf("with patch rights: exit %d, %+v", r.code, got)
+	wantExit(t, "with patch rights", r, 0)
+	if len(got) != 1 || got[0].State != status.AccessOK {
+		t.Fatalf("with patch rights: checks %+v, want one %s", got, status.AccessOK)
+	}
+	if len(got[0].Denied) != 0 {
+		t.Fatalf("with patch rights: denied %q, want nothing", got[0].Denied)
 	}
 }
 

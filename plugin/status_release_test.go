@@ -53,21 +53,44 @@ func TestStatusHelmStorage(t *testing.T) {
 	flagged := func(what, problem string, storageRevision int, storageStatus string) {
 		t.Helper()
 		r, o, sum := statusOf("-o", "json")
-		if r.code != 1 || o.Release == nil || o.Release.Problem != problem || o.Release.StorageRevision != storageRevision ||
-			o.Release.StorageStatus != storageStatus || o.State != status.StateReady || sum.ReleaseProblems != 1 || sum.Healthy {
-			t.Fatalf("%s: exit %d, release %+v, summary %+v, want problem %q", what, r.code, o.Release, sum, problem)
+		wantExit(t, what, r, 1)
+		if o.Release == nil {
+			t.Fatalf("%s: no release, want problem %q", what, problem)
+		}
+		if o.Release.Problem != problem {
+			t.Errorf("%s: release problem %q, want %q", what, o.Release.Problem, problem)
+		}
+		if o.Release.StorageRevision != storageRevision {
+			t.Errorf("%s: storage revision %d, want %d", what, o.Release.StorageRevision, storageRevision)
+		}
+		if o.Release.StorageStatus != storageStatus {
+			t.Errorf("%s: storage status %q, want %q", what, o.Release.StorageStatus, storageStatus)
+		}
+		if o.State != status.StateReady {
+			t.Errorf("%s: state %q, want %s", what, o.State, status.StateReady)
+		}
+		if sum.ReleaseProblems != 1 {
+			t.Errorf("%s: summary: %d release problems, want 1", what, sum.ReleaseProblems)
+		}
+		if sum.Healthy {
+			t.Errorf("%s: summary healthy, want not", what)
 		}
 		tree, _, _ := statusOf("--failing")
-		if tree.code != 1 || !slices.Contains(detailOf(tree.stdout, hrID+" · Ready · "), "release: "+problem) ||
-			!strings.Contains(tree.stdout, ", 1 release differing from Helm storage") {
-			t.Fatalf("%s: --failing tree (exit %d):\n%s", what, tree.code, tree.stdout)
+		wantExit(t, what+": --failing tree", tree, 1)
+		if !slices.Contains(detailOf(tree.stdout, hrID+" · Ready · "), "release: "+problem) {
+			t.Errorf("%s: --failing tree lacks the detail %q under %s", what, "release: "+problem, hrID)
 		}
+		wantContains(t, what+": --failing tree", tree.stdout, ", 1 release differing from Helm storage")
 	}
 
 	r, o, sum := statusOf("-o", "json")
 	clean := status.Release{Name: "memcached", StorageNamespace: sns("memcached"), Revision: 1, Status: "deployed", StorageRevision: 1, StorageStatus: "deployed"}
-	if r.code != 0 || o.Release == nil || *o.Release != clean || sum.ReleaseProblems != 0 {
-		t.Fatalf("installed release: exit %d, release %+v, summary %+v\n%s", r.code, o.Release, sum, r.stderr)
+	wantExit(t, "installed release", r, 0)
+	if o.Release == nil || *o.Release != clean {
+		t.Fatalf("installed release: release %+v, want %+v", o.Release, clean)
+	}
+	if sum.ReleaseProblems != 0 {
+		t.Fatalf("installed release: summary: %d release problems, want 0", sum.ReleaseProblems)
 	}
 	if tree, _, _ := statusOf(); tree.code != 0 || strings.Contains(tree.stdout, "release") {
 		t.Fatalf("installed release: exit %d\n%s", tree.code, tree.stdout)

@@ -131,15 +131,39 @@ func TestStatusHealthy(t *testing.T) {
 	r = run(t, append([]string{"status", "-o", "json"}, flags...)...)
 	golden.Assert(t, "status-healthy.json", r.stdout) // the documented schema
 	rep := decode(t, r.stdout)
-	if !rep.Summary.Healthy || rep.Summary.Objects != 12 || rep.Summary.Ready != 12 || len(rep.Clusters) != 4 {
-		t.Fatalf("summary %+v, %d clusters", rep.Summary, len(rep.Clusters))
+	if !rep.Summary.Healthy {
+		t.Errorf("summary %+v, want healthy", rep.Summary)
 	}
-	if rep.Hub.Flux == nil || rep.Hub.Flux.Version != testfleet.FluxVersion || rep.Hub.Flux.Operator.Version != testfleet.FluxOperatorVersion || len(rep.Hub.Flux.Components) != 4 {
-		t.Fatalf("flux: %+v", rep.Hub.Flux)
+	if rep.Summary.Objects != 12 {
+		t.Errorf("summary: %d objects, want 12", rep.Summary.Objects)
+	}
+	if rep.Summary.Ready != 12 {
+		t.Errorf("summary: %d ready, want 12", rep.Summary.Ready)
+	}
+	if len(rep.Clusters) != 4 {
+		t.Fatalf("%d clusters, want 4", len(rep.Clusters))
+	}
+	if rep.Hub.Flux == nil {
+		t.Fatalf("no Flux on the hub, want %s", testfleet.FluxVersion)
+	}
+	if rep.Hub.Flux.Version != testfleet.FluxVersion {
+		t.Errorf("Flux version %q, want %s", rep.Hub.Flux.Version, testfleet.FluxVersion)
+	}
+	if rep.Hub.Flux.Operator.Version != testfleet.FluxOperatorVersion {
+		t.Errorf("Flux Operator version %q, want %s", rep.Hub.Flux.Operator.Version, testfleet.FluxOperatorVersion)
+	}
+	if len(rep.Hub.Flux.Components) != 4 {
+		t.Errorf("Flux components %+v, want 4", rep.Hub.Flux.Components)
 	}
 	for _, c := range rep.Clusters {
-		if !c.Reachable || c.ServerVersion != "v1.37.2" || c.Nodes == nil {
-			t.Errorf("cluster %s: reachable=%v version=%q nodes=%v", c.Name, c.Reachable, c.ServerVersion, c.Nodes)
+		if !c.Reachable {
+			t.Errorf("cluster %s not reachable", c.Name)
+		}
+		if c.ServerVersion != "v1.37.2" {
+			t.Errorf("cluster %s: version %q, want v1.37.2", c.Name, c.ServerVersion)
+		}
+		if c.Nodes == nil {
+			t.Fatalf("cluster %s: no node count", c.Name)
 		}
 		if !c.Hub && *c.Nodes != 3 {
 			t.Errorf("cluster %s: %d nodes, want 3", c.Name, *c.Nodes)
@@ -148,8 +172,14 @@ func TestStatusHealthy(t *testing.T) {
 
 	r = run(t, append([]string{"status", "-o", "yaml"}, flags...)...)
 	var y status.Report
-	if err := yaml.UnmarshalStrict([]byte(r.stdout), &y); err != nil || y.Kind != status.Kind || y.Summary != rep.Summary {
-		t.Fatalf("yaml: %v %+v", err, y.Summary)
+	if err := yaml.UnmarshalStrict([]byte(r.stdout), &y); err != nil {
+		t.Fatalf("yaml: %v\n%s", err, r.stdout)
+	}
+	if y.Kind != status.Kind {
+		t.Errorf("yaml kind %q, want %s", y.Kind, status.Kind)
+	}
+	if y.Summary != rep.Summary {
+		t.Errorf("yaml summary %+v, want the json's %+v", y.Summary, rep.Summary)
 	}
 }
 
@@ -185,8 +215,17 @@ func TestStatusFailingSuspendedStale(t *testing.T) {
 	r = run(t, append([]string{"status", "-o", "json"}, flags...)...)
 	golden.Assert(t, "status-failing.json", r.stdout)
 	rep := decode(t, r.stdout)
-	if rep.Summary.Healthy || rep.Summary.Failed != 3 || rep.Summary.Suspended != 1 || rep.Summary.Stale != 1 {
-		t.Fatalf("summary %+v", rep.Summary)
+	if rep.Summary.Healthy {
+		t.Errorf("summary healthy, want not")
+	}
+	if rep.Summary.Failed != 3 {
+		t.Errorf("summary: %d failed, want 3", rep.Summary.Failed)
+	}
+	if rep.Summary.Suspended != 1 {
+		t.Errorf("summary: %d suspended, want 1", rep.Summary.Suspended)
+	}
+	if rep.Summary.Stale != 1 {
+		t.Errorf("summary: %d stale, want 1", rep.Summary.Stale)
 	}
 }
 
@@ -195,8 +234,12 @@ func TestStatusSuspendedButCurrentIsHealthy(t *testing.T) {
 	must(t, s.Suspend(ctx(t), "HelmRelease", "memcached"))
 	r := run(t, append([]string{"status", "-o", "json"}, flags...)...)
 	rep := decode(t, r.stdout)
-	if r.code != 0 || !rep.Summary.Healthy || rep.Summary.Suspended != 1 {
-		t.Fatalf("suspended but not stale must be healthy: exit %d %+v", r.code, rep.Summary)
+	wantExit(t, "suspended but not stale", r, 0)
+	if !rep.Summary.Healthy {
+		t.Errorf("suspended but not stale: summary %+v, want healthy", rep.Summary)
+	}
+	if rep.Summary.Suspended != 1 {
+		t.Errorf("suspended but not stale: %d suspended, want 1", rep.Summary.Suspended)
 	}
 }
 
@@ -222,17 +265,32 @@ func TestStatusBrokenSpokes(t *testing.T) {
 	for _, cl := range rep.Clusters {
 		byName[cl.Name] = cl
 	}
-	if cp := byName["control-plane"]; !cp.Reachable || len(cp.Objects) != 3 {
-		t.Errorf("control-plane must still render: %+v", cp)
+	if cp := byName["control-plane"]; !cp.Reachable {
+		t.Errorf("control-plane must still render: not reachable: %s", cp.Error)
 	}
-	if hv := byName["hypervisor"]; hv.Reachable || !strings.Contains(hv.Error, "127.0.0.1:1") {
-		t.Errorf("hypervisor: %+v", hv)
+	if cp := byName["control-plane"]; len(cp.Objects) != 3 {
+		t.Errorf("control-plane must still render: %d objects, want 3", len(cp.Objects))
 	}
-	if st := byName["storage"]; st.Reachable || !strings.Contains(st.Error, "not a kubeconfig") || len(st.Objects) != 3 {
-		t.Errorf("storage: %+v", st)
+	if hv := byName["hypervisor"]; hv.Reachable {
+		t.Errorf("hypervisor reachable, want not")
 	}
-	if rep.Summary.Unreachable != 2 || rep.Summary.Healthy {
-		t.Errorf("summary %+v", rep.Summary)
+	if hv := byName["hypervisor"]; !strings.Contains(hv.Error, "127.0.0.1:1") {
+		t.Errorf("hypervisor error %q, want it to name 127.0.0.1:1", hv.Error)
+	}
+	if st := byName["storage"]; st.Reachable {
+		t.Errorf("storage reachable, want not")
+	}
+	if st := byName["storage"]; !strings.Contains(st.Error, "not a kubeconfig") {
+		t.Errorf("storage error %q, want it to say not a kubeconfig", st.Error)
+	}
+	if st := byName["storage"]; len(st.Objects) != 3 {
+		t.Errorf("storage: %d objects, want 3 (read from the hub)", len(st.Objects))
+	}
+	if rep.Summary.Unreachable != 2 {
+		t.Errorf("summary: %d unreachable, want 2", rep.Summary.Unreachable)
+	}
+	if rep.Summary.Healthy {
+		t.Errorf("summary healthy, want not")
 	}
 }
 
@@ -250,8 +308,12 @@ func TestStatusKubeconfigSecretFaults(t *testing.T) {
 			must(t, s.BreakKubeconfig(ctx(t), "control-plane", tc.fault))
 			r := run(t, append([]string{"status", "--cluster", "control-plane", "-o", "json"}, flags...)...)
 			rep := decode(t, r.stdout)
-			if r.code != 1 || len(rep.Clusters) != 1 || rep.Clusters[0].Reachable {
-				t.Fatalf("exit %d clusters %+v", r.code, rep.Clusters)
+			wantExit(t, "status of a cluster with a broken Secret", r, 1)
+			if len(rep.Clusters) != 1 {
+				t.Fatalf("clusters %+v, want control-plane only", rep.Clusters)
+			}
+			if rep.Clusters[0].Reachable {
+				t.Fatalf("cluster %s reachable, want not", rep.Clusters[0].Name)
 			}
 			if got := golden.Normalize(rep.Clusters[0].Error); !strings.Contains(got, tc.want) {
 				t.Fatalf("error %q, want %q", got, tc.want)
@@ -277,17 +339,17 @@ func TestStatusHubErrors(t *testing.T) {
 	// A spoke has no Flux CRDs: pointing the CLI at it is a hub without Flux.
 	spokeKubeconfig := f.Dir + "/control-plane.kubeconfig"
 	r := run(t, "status", "--kubeconfig", spokeKubeconfig, "--color", "never")
-	if r.code != 2 || !strings.Contains(r.stderr, "the Flux CRDs are not installed on the hub") || r.stdout != "" {
-		t.Fatalf("no Flux CRDs: %+v", r)
+	wantExit(t, "no Flux CRDs", r, 2)
+	wantContains(t, "no Flux CRDs: stderr", r.stderr, "the Flux CRDs are not installed on the hub")
+	if r.stdout != "" {
+		t.Fatalf("no Flux CRDs: stdout %q, want nothing", r.stdout)
 	}
 	r = run(t, "status", "--kubeconfig", f.HubKubeconfig, "--server", "https://127.0.0.1:1", "--request-timeout", "5s")
-	if r.code != 2 || !strings.Contains(r.stderr, "cannot read the fleet from the hub https://127.0.0.1:1") {
-		t.Fatalf("hub down: %+v", r)
-	}
+	wantExit(t, "hub down", r, 2)
+	wantContains(t, "hub down: stderr", r.stderr, "cannot read the fleet from the hub https://127.0.0.1:1")
 	r = run(t, "status", "--kubeconfig", f.HubKubeconfig, "--cluster", "nowhere")
-	if r.code != 2 || !strings.Contains(r.stderr, `no cluster "nowhere"`) {
-		t.Fatalf("unknown cluster: %+v", r)
-	}
+	wantExit(t, "unknown cluster", r, 2)
+	wantContains(t, "unknown cluster: stderr", r.stderr, `no cluster "nowhere"`)
 }
 
 // TestCompletionFromHub: cluster and Kustomization names complete from the
@@ -296,8 +358,10 @@ func TestCompletionFromHub(t *testing.T) {
 	t.Parallel()
 	s, flags := sharedSample(t)
 	r := run(t, append(append([]string{"__complete", "status"}, flags...), "--cluster", "c")...)
-	if r.code != 0 || !strings.Contains(r.stdout, "control-plane\n") || strings.Contains(r.stdout, "storage") {
-		t.Fatalf("status --cluster c<TAB>: %+v", r)
+	wantExit(t, "status --cluster c<TAB>", r, 0)
+	wantContains(t, "status --cluster c<TAB>", r.stdout, "control-plane\n")
+	if strings.Contains(r.stdout, "storage") {
+		t.Fatalf("status --cluster c<TAB> offers storage:\n%s", r.stdout)
 	}
 	r = run(t, append(append([]string{"__complete", "diff"}, flags...), "")...)
 	for _, want := range []string{"management\n", "hypervisor\n", s.Namespace + "/control-plane-apps\n", s.Namespace + "/storage-rook-operator\n"} {

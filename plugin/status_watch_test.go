@@ -168,8 +168,15 @@ func TestStatusWatch(t *testing.T) {
 			}
 			return status.Report{}
 		}
-		if r := next("the first document"); r.Kind != status.Kind || !r.Summary.Healthy || r.Summary.Objects != 12 {
-			t.Fatalf("first document: %s %+v", r.Kind, r.Summary)
+		r := next("the first document")
+		if r.Kind != status.Kind {
+			t.Fatalf("first document: kind %q, want %s", r.Kind, status.Kind)
+		}
+		if !r.Summary.Healthy {
+			t.Fatalf("first document: summary %+v, want healthy", r.Summary)
+		}
+		if r.Summary.Objects != 12 {
+			t.Fatalf("first document: %d objects, want 12", r.Summary.Objects)
 		}
 		must(t, s.Fail(ctx(t), "HelmRelease", "memcached", "UpgradeFailed", "watch-test"))
 		for r := next("a document after the change"); r.Summary.Failed != 1; {
@@ -187,8 +194,10 @@ func TestStatusWatch(t *testing.T) {
 func TestStatusWatchFirstReadFails(t *testing.T) {
 	f := testfleet.Get(t)
 	r := run(t, "status", "--watch", "--kubeconfig", f.Dir+"/control-plane.kubeconfig", "--color", "never")
-	if r.code != 2 || !strings.Contains(r.stderr, "the Flux CRDs are not installed on the hub") || r.stdout != "" {
-		t.Fatalf("--watch against a hub without Flux: %+v", r)
+	wantExit(t, "--watch against a hub without Flux", r, 2)
+	wantContains(t, "--watch against a hub without Flux: stderr", r.stderr, "the Flux CRDs are not installed on the hub")
+	if r.stdout != "" {
+		t.Fatalf("--watch against a hub without Flux: stdout %q, want nothing", r.stdout)
 	}
 }
 
@@ -286,9 +295,7 @@ func TestStatusWatchReprobe(t *testing.T) {
 	}
 	must(t, s.BreakKubeconfig(ctx(t), "hypervisor", testfleet.FaultUnreachable))
 	b := next("the block after the spoke went down")
-	if !strings.Contains(b, "cluster hypervisor · unreachable") || !strings.Contains(b, "127.0.0.1:1") || !strings.Contains(b, "needs attention: 4 clusters") {
-		t.Fatalf("next block does not show the spoke down:\n%s", b)
-	}
+	wantContains(t, "next block, with the spoke down", b, "cluster hypervisor · unreachable", "127.0.0.1:1", "needs attention: 4 clusters")
 	cancel()
 	go func() { _, _ = io.Copy(io.Discard, pr) }() // drain until the pipe closes
 	select {

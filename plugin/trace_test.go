@@ -3,6 +3,7 @@ package plugin
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -82,11 +83,20 @@ func TestTraceSpokeDeployment(t *testing.T) {
 		t.Fatalf("chain %s, want %s", chainIDs(tr), want)
 	}
 	o := tr.Object
-	if !tr.Managed || !tr.Summary.Healthy {
-		t.Fatalf("managed %v, summary %+v; want managed and healthy", tr.Managed, tr.Summary)
+	if !tr.Managed {
+		t.Fatalf("managed false, want true")
 	}
-	if !o.Found || o.Cluster != "control-plane" || o.APIVersion != "apps/v1" {
-		t.Fatalf("object found %v on %q as %q, want found on control-plane as apps/v1", o.Found, o.Cluster, o.APIVersion)
+	if !tr.Summary.Healthy {
+		t.Fatalf("summary %+v, want healthy", tr.Summary)
+	}
+	if !o.Found {
+		t.Fatalf("object not found, want found")
+	}
+	if o.Cluster != "control-plane" {
+		t.Fatalf("object on cluster %q, want control-plane", o.Cluster)
+	}
+	if o.APIVersion != "apps/v1" {
+		t.Fatalf("object's apiVersion %q, want apps/v1", o.APIVersion)
 	}
 	if o.KubeConfig != "Secret/"+ns+"/control-plane-kubeconfig" {
 		t.Fatalf("object's kubeconfig %q, want Secret/%s/control-plane-kubeconfig", o.KubeConfig, ns)
@@ -95,29 +105,44 @@ func TestTraceSpokeDeployment(t *testing.T) {
 		t.Fatalf("object's owner %q, want Kustomization/%s/control-plane-apps", o.Owner, ns)
 	}
 	app, root := tr.Chain[0], tr.Chain[1]
-	if app.Cluster != "control-plane" || app.KubeConfig != "Secret/"+ns+"/control-plane-kubeconfig" {
-		t.Errorf("applier step on %q through %q, want control-plane through Secret/%s/control-plane-kubeconfig", app.Cluster, app.KubeConfig, ns)
+	if app.Cluster != "control-plane" {
+		t.Errorf("applier step on cluster %q, want control-plane", app.Cluster)
+	}
+	if app.KubeConfig != "Secret/"+ns+"/control-plane-kubeconfig" {
+		t.Errorf("applier step through %q, want Secret/%s/control-plane-kubeconfig", app.KubeConfig, ns)
 	}
 	if app.InInventory == nil || !*app.InInventory {
 		t.Errorf("applier step: inInventory %v, want true", app.InInventory)
 	}
-	if app.Revision != s.Revision || app.SourceRevision != s.Revision {
-		t.Errorf("applier step: revision %q, source revision %q; want %s for both", app.Revision, app.SourceRevision, s.Revision)
+	if app.Revision != s.Revision {
+		t.Errorf("applier step: revision %q, want %s", app.Revision, s.Revision)
+	}
+	if app.SourceRevision != s.Revision {
+		t.Errorf("applier step: source revision %q, want %s", app.SourceRevision, s.Revision)
 	}
 	if app.Source != "GitRepository/"+ns+"/flux-system" {
 		t.Errorf("applier step: source %q, want GitRepository/%s/flux-system", app.Source, ns)
 	}
-	if app.SourceStatus == nil || app.SourceStatus.URL != testfleet.SampleURL || app.SourceStatus.Ready != "True" {
-		t.Errorf("applier step: source status %+v, want Ready at %s", app.SourceStatus, testfleet.SampleURL)
+	if app.SourceStatus == nil {
+		t.Fatalf("applier step: no source status, want Ready at %s", testfleet.SampleURL)
+	}
+	if app.SourceStatus.URL != testfleet.SampleURL {
+		t.Errorf("applier step: source URL %q, want %s", app.SourceStatus.URL, testfleet.SampleURL)
+	}
+	if app.SourceStatus.Ready != "True" {
+		t.Errorf("applier step: source Ready %q, want True", app.SourceStatus.Ready)
 	}
 	if app.Root {
 		t.Errorf("applier step is the root")
 	}
-	if app.Applies != "Deployment/"+sns("openstack")+"/keystone-api" {
-		t.Errorf("applier step applies %q, want Deployment/"+sns("openstack")+"/keystone-api", app.Applies)
+	if want := "Deployment/" + sns("openstack") + "/keystone-api"; app.Applies != want {
+		t.Errorf("applier step applies %q, want %s", app.Applies, want)
 	}
-	if !root.Root || root.Cluster != "management" {
-		t.Errorf("root step: root %v on %q, want the root on management", root.Root, root.Cluster)
+	if !root.Root {
+		t.Errorf("root step: root false, want true")
+	}
+	if root.Cluster != "management" {
+		t.Errorf("root step on cluster %q, want management", root.Cluster)
 	}
 	if root.InInventory == nil || !*root.InInventory {
 		t.Errorf("root step: inInventory %v, want true", root.InInventory)
@@ -130,15 +155,28 @@ func TestTraceSpokeDeployment(t *testing.T) {
 	}
 	r = run(t, traceArgs(s, "deploy/keystone-api", "-n", sns("openstack"), "--cluster", "control-plane", "-o", "yaml")...)
 	var y trace.Trace
-	if err := yaml.UnmarshalStrict([]byte(r.stdout), &y); err != nil || chainIDs(&y) != chainIDs(tr) || !y.Summary.Healthy {
+	if err := yaml.UnmarshalStrict([]byte(r.stdout), &y); err != nil {
 		t.Fatalf("yaml: %v\n%s", err, r.stdout)
+	}
+	if chainIDs(&y) != chainIDs(tr) {
+		t.Errorf("yaml chain %s, want the json's %s", chainIDs(&y), chainIDs(tr))
+	}
+	if !y.Summary.Healthy {
+		t.Errorf("yaml summary %+v, want healthy", y.Summary)
 	}
 
 	// --diff: nothing changed since the reconcile.
 	r = run(t, traceArgs(s, "deploy/keystone-api", "-n", sns("openstack"), "--cluster", "control-plane", "--diff", "--repo", s.RepoDir, "-o", "json")...)
 	tr = decodeTrace(t, r.stdout)
-	if r.code != 0 || tr.Object.Drift == nil || tr.Object.Drift.Action != "unchanged" || tr.Object.Drift.Kustomization != ns+"/control-plane-apps" {
-		t.Fatalf("--diff on a clean fleet: exit %d stderr %q drift %+v", r.code, r.stderr, tr.Object.Drift)
+	wantExit(t, "--diff on a clean fleet", r, 0)
+	if tr.Object.Drift == nil {
+		t.Fatalf("--diff on a clean fleet: no drift result, want unchanged")
+	}
+	if tr.Object.Drift.Action != "unchanged" {
+		t.Errorf("--diff on a clean fleet: action %q, want unchanged", tr.Object.Drift.Action)
+	}
+	if tr.Object.Drift.Kustomization != ns+"/control-plane-apps" {
+		t.Errorf("--diff on a clean fleet: Kustomization %q, want %s/control-plane-apps", tr.Object.Drift.Kustomization, ns)
 	}
 	// Scaled by hand on the spoke: drifted, exit 1, the diff shows it.
 	c := ctx(t)
@@ -149,11 +187,9 @@ func TestTraceSpokeDeployment(t *testing.T) {
 	dep.Spec.Replicas = &five
 	must(t, cp.Update(c, dep, client.FieldOwner("kubectl-scale")))
 	r = run(t, traceArgs(s, "deploy/keystone-api", "-n", sns("openstack"), "--cluster", "control-plane", "--diff", "--repo", s.RepoDir)...)
-	if r.code != 1 || !strings.Contains(r.stdout, "git: drifted (Kustomization "+ns+"/control-plane-apps)") ||
-		!strings.Contains(r.stdout, "-  replicas: 5") || !strings.Contains(r.stdout, "+  replicas: 2") ||
-		!strings.Contains(r.stdout, "Deployment/"+sns("openstack")+"/keystone-api drifted from git") {
-		t.Fatalf("hand-scaled Deployment: exit %d stderr %q\n%s", r.code, r.stderr, r.stdout)
-	}
+	wantExit(t, "hand-scaled Deployment", r, 1)
+	wantContains(t, "hand-scaled Deployment", r.stdout, "git: drifted (Kustomization "+ns+"/control-plane-apps)",
+		"-  replicas: 5", "+  replicas: 2", "Deployment/"+sns("openstack")+"/keystone-api drifted from git")
 	golden.Assert(t, "trace-drift.tree", r.stdout)
 }
 
@@ -177,8 +213,12 @@ func TestTraceHelmRelease(t *testing.T) {
 	r := run(t, traceArgs(s, "cm", name, "-n", sns("memcached"), "--cluster", "control-plane", "-o", "json")...)
 	tr := decodeTrace(t, r.stdout)
 	want := "HelmRelease/" + ns + "/memcached ← Kustomization/" + ns + "/management-apps ← Kustomization/" + ns + "/flux-system"
-	if r.code != 0 || chainIDs(tr) != want || !tr.Chain[2].Root {
-		t.Fatalf("exit %d stderr %q chain %s, want %s", r.code, r.stderr, chainIDs(tr), want)
+	wantExit(t, "trace of a HelmRelease's ConfigMap", r, 0)
+	if chainIDs(tr) != want {
+		t.Fatalf("chain %s, want %s", chainIDs(tr), want)
+	}
+	if !tr.Chain[2].Root {
+		t.Fatalf("last step %s is not the root", tr.Chain[2].ID())
 	}
 	hr := tr.Chain[0]
 	if hr.Cluster != "control-plane" {
@@ -187,8 +227,14 @@ func TestTraceHelmRelease(t *testing.T) {
 	if hr.Source != "HelmChart/"+ns+"/"+ns+"-memcached" {
 		t.Fatalf("HelmRelease step: source %q, want HelmChart/%s/%s-memcached", hr.Source, ns, ns)
 	}
-	if hr.SourceRevision != "7.4.16" || hr.Revision != "7.4.16" || hr.Chart != "memcached@7.4.16" {
-		t.Fatalf("HelmRelease step: revision %q, source revision %q, chart %q; want 7.4.16, 7.4.16, memcached@7.4.16", hr.Revision, hr.SourceRevision, hr.Chart)
+	if hr.SourceRevision != "7.4.16" {
+		t.Errorf("HelmRelease step: source revision %q, want 7.4.16", hr.SourceRevision)
+	}
+	if hr.Revision != "7.4.16" {
+		t.Errorf("HelmRelease step: revision %q, want 7.4.16", hr.Revision)
+	}
+	if hr.Chart != "memcached@7.4.16" {
+		t.Errorf("HelmRelease step: chart %q, want memcached@7.4.16", hr.Chart)
 	}
 	if hr.SourceStatus == nil || hr.SourceStatus.From != "HelmRepository/"+ns+"/bitnami" {
 		t.Fatalf("HelmRelease step: source status %+v, want from HelmRepository/%s/bitnami", hr.SourceStatus, ns)
@@ -196,8 +242,11 @@ func TestTraceHelmRelease(t *testing.T) {
 	if hr.InInventory != nil {
 		t.Fatalf("HelmRelease step: inInventory %v, want unset", *hr.InInventory)
 	}
-	if mgmt := tr.Chain[1]; mgmt.InInventory == nil || !*mgmt.InInventory || mgmt.Applies != hr.ID() {
-		t.Fatalf("management-apps must list the HelmRelease: %+v", mgmt)
+	if mgmt := tr.Chain[1]; mgmt.InInventory == nil || !*mgmt.InInventory {
+		t.Errorf("management-apps step: inInventory %v, want true", mgmt.InInventory)
+	}
+	if mgmt := tr.Chain[1]; mgmt.Applies != hr.ID() {
+		t.Errorf("management-apps step applies %q, want %s", mgmt.Applies, hr.ID())
 	}
 
 	// helm-controller v1.6 records what it applied in status.inventory.
@@ -207,10 +256,9 @@ func TestTraceHelmRelease(t *testing.T) {
 	rel.Status.Inventory = &helmv2.ResourceInventory{Entries: []helmv2.ResourceRef{{ID: sns("memcached") + "_memcached_apps_StatefulSet", Version: "v1"}}}
 	must(t, hub.Status().Update(c, rel))
 	r = run(t, traceArgs(s, "configmap/"+name, "-n", sns("memcached"), "--cluster", "control-plane")...)
-	if r.code != 1 || !strings.Contains(r.stdout, "HelmRelease/"+ns+"/memcached · Ready · applied 7.4.16 · not in inventory") ||
-		!strings.Contains(r.stdout, "ConfigMap/"+sns("memcached")+"/"+name+" is not in the inventory of HelmRelease/"+ns+"/memcached") {
-		t.Fatalf("object missing from the HelmRelease's inventory: exit %d\n%s%s", r.code, r.stdout, r.stderr)
-	}
+	wantExit(t, "object missing from the HelmRelease's inventory", r, 1)
+	wantContains(t, "object missing from the HelmRelease's inventory", r.stdout, "HelmRelease/"+ns+"/memcached · Ready · applied 7.4.16 · not in inventory",
+		"ConfigMap/"+sns("memcached")+"/"+name+" is not in the inventory of HelmRelease/"+ns+"/memcached")
 	rel.Status.Inventory.Entries = append(rel.Status.Inventory.Entries, helmv2.ResourceRef{ID: sns("memcached") + "_" + name + "__ConfigMap", Version: "v1"})
 	must(t, hub.Status().Update(c, rel))
 	r = run(t, traceArgs(s, "configmap/"+name, "-n", sns("memcached"), "--cluster", "control-plane")...)
@@ -228,17 +276,26 @@ func TestTraceHelmRelease(t *testing.T) {
 	must(t, hub.Status().Update(c, rel))
 	r = run(t, traceArgs(s, "configmap/"+name, "-n", sns("memcached"), "--cluster", "control-plane", "-o", "json")...)
 	tr = decodeTrace(t, r.stdout)
-	if r.code != 1 || chainIDs(tr) != want {
-		t.Fatalf("no HelmChart yet: exit %d stderr %q chain %s", r.code, r.stderr, chainIDs(tr))
+	wantExit(t, "no HelmChart yet", r, 1)
+	if chainIDs(tr) != want {
+		t.Fatalf("no HelmChart yet: chain %s, want %s", chainIDs(tr), want)
 	}
 	hr = tr.Chain[0]
-	if hr.Source != "" || hr.SourceStatus == nil || hr.SourceStatus.From != "HelmRepository/"+ns+"/bitnami" || hr.Revision != "" || hr.InInventory != nil {
-		t.Fatalf("HelmRelease step without a HelmChart %+v source %+v", hr, hr.SourceStatus)
+	if hr.Source != "" {
+		t.Errorf("HelmRelease step without a HelmChart: source %q, want none", hr.Source)
+	}
+	if hr.SourceStatus == nil || hr.SourceStatus.From != "HelmRepository/"+ns+"/bitnami" {
+		t.Errorf("HelmRelease step without a HelmChart: source status %+v, want from HelmRepository/%s/bitnami", hr.SourceStatus, ns)
+	}
+	if hr.Revision != "" {
+		t.Errorf("HelmRelease step without a HelmChart: revision %q, want none", hr.Revision)
+	}
+	if hr.InInventory != nil {
+		t.Errorf("HelmRelease step without a HelmChart: inInventory %v, want unset", *hr.InInventory)
 	}
 	r = run(t, traceArgs(s, "configmap/"+name, "-n", sns("memcached"), "--cluster", "control-plane")...)
-	if r.code != 1 || !strings.Contains(r.stdout, "source: no HelmChart yet, chart from HelmRepository/"+ns+"/bitnami") {
-		t.Fatalf("no HelmChart yet: exit %d\n%s%s", r.code, r.stdout, r.stderr)
-	}
+	wantExit(t, "no HelmChart yet (tree)", r, 1)
+	wantContains(t, "no HelmChart yet (tree)", r.stdout, "source: no HelmChart yet, chart from HelmRepository/"+ns+"/bitnami")
 	golden.Assert(t, "trace-helmrelease-nochart.tree", r.stdout)
 }
 
@@ -250,37 +307,64 @@ func TestTraceUnmanaged(t *testing.T) {
 	must(t, f(t).Spokes["control-plane"].Client.Create(ctx(t), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: sns("openstack")}}))
 	r := run(t, traceArgs(s, "configmap/"+name, "-n", sns("openstack"), "--cluster", "control-plane", "-o", "json")...)
 	tr := decodeTrace(t, r.stdout)
-	if r.code != 1 || tr.Managed || len(tr.Chain) != 0 || !tr.Object.Found || tr.Summary.Healthy ||
-		len(tr.Summary.Problems) != 1 || tr.Summary.Problems[0] != "ConfigMap/"+sns("openstack")+"/"+name+" is not managed by Flux" {
-		t.Fatalf("unmanaged: exit %d %+v", r.code, tr)
+	wantExit(t, "unmanaged", r, 1)
+	if tr.Managed {
+		t.Errorf("unmanaged: managed true, want false")
+	}
+	if len(tr.Chain) != 0 {
+		t.Errorf("unmanaged: chain %s, want none", chainIDs(tr))
+	}
+	if !tr.Object.Found {
+		t.Errorf("unmanaged: object not found, want found")
+	}
+	if tr.Summary.Healthy {
+		t.Errorf("unmanaged: summary healthy, want not")
+	}
+	if want := []string{"ConfigMap/" + sns("openstack") + "/" + name + " is not managed by Flux"}; !slices.Equal(tr.Summary.Problems, want) {
+		t.Errorf("unmanaged: problems %q, want %q", tr.Summary.Problems, want)
 	}
 	r = run(t, traceArgs(s, "configmap/"+name, "-n", sns("openstack"), "--cluster", "control-plane")...)
-	if r.code != 1 || !strings.Contains(r.stdout, "is not managed by Flux: it has no kustomize.toolkit.fluxcd.io/name or helm.toolkit.fluxcd.io/name labels") {
-		t.Fatalf("tree: exit %d\n%s", r.code, r.stdout)
-	}
+	wantExit(t, "unmanaged (tree)", r, 1)
+	wantContains(t, "unmanaged (tree)", r.stdout, "is not managed by Flux: it has no kustomize.toolkit.fluxcd.io/name or helm.toolkit.fluxcd.io/name labels")
 	// Labels naming an applier the hub does not have: not managed either.
 	must(t, f(t).Spokes["control-plane"].Client.Create(ctx(t), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name + "-orphan", Namespace: sns("openstack"),
 		Labels: map[string]string{"kustomize.toolkit.fluxcd.io/name": "gone", "kustomize.toolkit.fluxcd.io/namespace": s.Namespace}}}))
 	r = run(t, traceArgs(s, "configmap/"+name+"-orphan", "-n", sns("openstack"), "--cluster", "control-plane", "-o", "json")...)
 	tr = decodeTrace(t, r.stdout)
-	if r.code != 1 || tr.Managed || len(tr.Chain) != 1 || tr.Chain[0].Found || !strings.Contains(tr.Chain[0].Error, "which the hub does not have") {
-		t.Fatalf("orphan: exit %d %+v", r.code, tr)
+	wantExit(t, "orphan", r, 1)
+	if tr.Managed {
+		t.Errorf("orphan: managed true, want false")
+	}
+	if len(tr.Chain) != 1 {
+		t.Fatalf("orphan: chain %s, want one step", chainIDs(tr))
+	}
+	if tr.Chain[0].Found {
+		t.Errorf("orphan: applier %s found, want not", tr.Chain[0].ID())
+	}
+	if !strings.Contains(tr.Chain[0].Error, "which the hub does not have") {
+		t.Errorf("orphan: applier error %q, want it to say the hub does not have it", tr.Chain[0].Error)
 	}
 	// Labels naming an applier that deploys to another cluster.
 	must(t, f(t).Spokes["hypervisor"].Client.Create(ctx(t), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name + "-elsewhere", Namespace: "default",
 		Labels: map[string]string{"kustomize.toolkit.fluxcd.io/name": "control-plane-apps", "kustomize.toolkit.fluxcd.io/namespace": s.Namespace}}}))
 	r = run(t, traceArgs(s, "configmap/"+name+"-elsewhere", "-n", "default", "--cluster", "hypervisor", "-o", "json")...)
 	tr = decodeTrace(t, r.stdout)
-	if r.code != 1 || tr.Managed || len(tr.Chain) != 2 || tr.Chain[0].Error != "Kustomization/"+s.Namespace+"/control-plane-apps deploys to cluster control-plane, not to cluster hypervisor where ConfigMap/default/"+name+"-elsewhere is" {
-		t.Fatalf("applier of another cluster: exit %d %+v", r.code, tr)
+	wantExit(t, "applier of another cluster", r, 1)
+	if tr.Managed {
+		t.Errorf("applier of another cluster: managed true, want false")
+	}
+	if len(tr.Chain) != 2 {
+		t.Fatalf("applier of another cluster: chain %s, want two steps", chainIDs(tr))
+	}
+	if want := "Kustomization/" + s.Namespace + "/control-plane-apps deploys to cluster control-plane, not to cluster hypervisor where ConfigMap/default/" + name + "-elsewhere is"; tr.Chain[0].Error != want {
+		t.Errorf("applier of another cluster: error %q, want %q", tr.Chain[0].Error, want)
 	}
 	// A Secret is traced by its metadata only: the kubeconfig Secret the
 	// test made by hand is unmanaged, and nothing of it is printed.
 	for _, o := range []string{"json", "tree"} {
 		r = run(t, traceArgs(s, "secret/control-plane-kubeconfig", "-n", s.Namespace, "-o", o)...)
-		if r.code != 1 || !strings.Contains(r.stdout, "Secret/"+s.Namespace+"/control-plane-kubeconfig") {
-			t.Fatalf("Secret -o %s: exit %d\n%s%s", o, r.code, r.stdout, r.stderr)
-		}
+		wantExit(t, "Secret -o "+o, r, 1)
+		wantContains(t, "Secret -o "+o, r.stdout, "Secret/"+s.Namespace+"/control-plane-kubeconfig")
 		for _, leak := range []string{"BEGIN CERTIFICATE", "client-key-data", "certificate-authority-data", "LS0t"} {
 			if strings.Contains(r.stdout+r.stderr, leak) {
 				t.Fatalf("trace of a kubeconfig Secret prints its contents (%q)", leak)
@@ -304,9 +388,23 @@ func TestTraceStale(t *testing.T) {
 	r = run(t, traceArgs(s, "deploy/keystone-api", "-n", sns("openstack"), "--cluster", "control-plane", "-o", "json")...)
 	tr := decodeTrace(t, r.stdout)
 	app := tr.Chain[0]
-	if !app.Stale || app.Revision != s.Revision || app.SourceRevision != newRev || tr.Chain[1].Stale || tr.Summary.Healthy ||
-		len(tr.Summary.Problems) != 1 || !strings.Contains(tr.Summary.Problems[0], "control-plane-apps is stale") {
-		t.Fatalf("stale step %+v summary %+v", app, tr.Summary)
+	if !app.Stale {
+		t.Errorf("applier step not stale, want stale")
+	}
+	if app.Revision != s.Revision {
+		t.Errorf("applier step: revision %q, want %s", app.Revision, s.Revision)
+	}
+	if app.SourceRevision != newRev {
+		t.Errorf("applier step: source revision %q, want %s", app.SourceRevision, newRev)
+	}
+	if tr.Chain[1].Stale {
+		t.Errorf("root step stale, want not")
+	}
+	if tr.Summary.Healthy {
+		t.Errorf("summary healthy, want not")
+	}
+	if len(tr.Summary.Problems) != 1 || !strings.Contains(tr.Summary.Problems[0], "control-plane-apps is stale") {
+		t.Errorf("problems %q, want one saying control-plane-apps is stale", tr.Summary.Problems)
 	}
 }
 
@@ -319,27 +417,39 @@ func TestTraceSpokeDown(t *testing.T) {
 	ns := s.Namespace
 	must(t, s.BreakKubeconfig(ctx(t), "control-plane", testfleet.FaultUnreachable))
 	r := run(t, traceArgs(s, "deploy/keystone-api", "-n", sns("openstack"), "--cluster", "control-plane", "--request-timeout", "5s")...)
-	if r.code != 2 || !strings.HasPrefix(r.stderr, "error: cannot read Deployment/"+sns("openstack")+"/keystone-api on cluster control-plane (through Secret/"+ns+"/control-plane-kubeconfig)") ||
-		!strings.Contains(r.stderr, "127.0.0.1:1") {
-		t.Fatalf("spoke down: exit %d stderr %q", r.code, r.stderr)
+	wantExit(t, "spoke down", r, 2)
+	if want := "error: cannot read Deployment/" + sns("openstack") + "/keystone-api on cluster control-plane (through Secret/" + ns + "/control-plane-kubeconfig)"; !strings.HasPrefix(r.stderr, want) {
+		t.Errorf("spoke down: stderr %q, want it to start with %q", r.stderr, want)
 	}
+	wantContains(t, "spoke down: stderr", r.stderr, "127.0.0.1:1")
 	golden.Assert(t, "trace-spoke-down.tree", r.stdout)
 	if strings.Contains(r.stdout+r.stderr, "unreachable-token-must-never-be-printed") {
 		t.Fatal("output leaks the kubeconfig's token")
 	}
 	r = run(t, traceArgs(s, "deploy/keystone-api", "-n", sns("openstack"), "--cluster", "control-plane", "-o", "json")...)
 	tr := decodeTrace(t, r.stdout)
-	if r.code != 2 || tr.Object.Found || !tr.Managed || chainIDs(tr) != "Kustomization/"+ns+"/control-plane-apps ← Kustomization/"+ns+"/flux-system" ||
-		tr.Summary.Error == "" || tr.Summary.Healthy {
-		t.Fatalf("spoke down json: exit %d %+v", r.code, tr)
+	wantExit(t, "spoke down json", r, 2)
+	if tr.Object.Found {
+		t.Errorf("spoke down json: object found, want not")
+	}
+	if !tr.Managed {
+		t.Errorf("spoke down json: managed false, want true")
+	}
+	if want := "Kustomization/" + ns + "/control-plane-apps ← Kustomization/" + ns + "/flux-system"; chainIDs(tr) != want {
+		t.Errorf("spoke down json: chain %s, want %s", chainIDs(tr), want)
+	}
+	if tr.Summary.Error == "" {
+		t.Errorf("spoke down json: no summary error, want one")
+	}
+	if tr.Summary.Healthy {
+		t.Errorf("spoke down json: summary healthy, want not")
 	}
 
 	must(t, s.BreakKubeconfig(ctx(t), "control-plane", testfleet.FaultMissing))
 	r = run(t, traceArgs(s, "deploy/keystone-api", "-n", sns("openstack"), "--cluster", "control-plane")...)
-	if r.code != 2 || !strings.Contains(r.stderr, "kubeconfig Secret "+ns+"/control-plane-kubeconfig not found in the hub") ||
-		!strings.Contains(r.stdout, "Kustomization/"+ns+"/control-plane-apps") {
-		t.Fatalf("Secret missing: exit %d stderr %q\n%s", r.code, r.stderr, r.stdout)
-	}
+	wantExit(t, "Secret missing", r, 2)
+	wantContains(t, "Secret missing: stderr", r.stderr, "kubeconfig Secret "+ns+"/control-plane-kubeconfig not found in the hub")
+	wantContains(t, "Secret missing: stdout", r.stdout, "Kustomization/"+ns+"/control-plane-apps")
 }
 
 // TestTraceBadInput: what cannot be traced is exit 2 with an error that
@@ -361,8 +471,14 @@ func TestTraceBadInput(t *testing.T) {
 		{[]string{"deploy/keystone-api", "-o", "table"}, "must be one of tree|json|yaml"},
 	} {
 		r := run(t, traceArgs(s, tc.args...)...)
-		if r.code != 2 || !strings.HasPrefix(r.stderr, "error: ") || !strings.Contains(r.stderr, tc.want) || r.stdout != "" {
-			t.Errorf("%v: exit %d stderr %q stdout %q, want exit 2 and %q", tc.args, r.code, r.stderr, r.stdout, tc.want)
+		if r.code != 2 {
+			t.Errorf("%v: exit %d, want 2", tc.args, r.code)
+		}
+		if !strings.HasPrefix(r.stderr, "error: ") || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%v: stderr %q, want \"error: \" and %q", tc.args, r.stderr, tc.want)
+		}
+		if r.stdout != "" {
+			t.Errorf("%v: stdout %q, want nothing", tc.args, r.stdout)
 		}
 	}
 }
@@ -422,23 +538,46 @@ func TestTraceRealController(t *testing.T) {
 
 	r := run(t, traceArgs(s.Sample, "deploy/keystone-api", "-n", sns("openstack"), "--cluster", "control-plane", "-o", "json")...)
 	tr := decodeTrace(t, r.stdout)
-	if want := "Kustomization/" + ns + "/control-plane-apps ← Kustomization/" + ns + "/flux-system"; r.code != 0 || chainIDs(tr) != want {
-		t.Fatalf("exit %d stderr %q chain %s, want %s", r.code, r.stderr, chainIDs(tr), want)
+	wantExit(t, "trace after the real controller", r, 0)
+	if want := "Kustomization/" + ns + "/control-plane-apps ← Kustomization/" + ns + "/flux-system"; chainIDs(tr) != want {
+		t.Fatalf("chain %s, want %s", chainIDs(tr), want)
 	}
 	for _, st := range tr.Chain {
-		if st.Revision != s.Revision || st.InInventory == nil || !*st.InInventory || st.State != "Ready" || st.Stale {
-			t.Errorf("step %s as the controller left it: %+v", st.ID(), st)
+		if st.Revision != s.Revision {
+			t.Errorf("step %s: revision %q, want %s", st.ID(), st.Revision, s.Revision)
+		}
+		if st.InInventory == nil || !*st.InInventory {
+			t.Errorf("step %s: inInventory %v, want true", st.ID(), st.InInventory)
+		}
+		if st.State != "Ready" {
+			t.Errorf("step %s: state %q, want Ready", st.ID(), st.State)
+		}
+		if st.Stale {
+			t.Errorf("step %s: stale, want not", st.ID())
 		}
 	}
-	if tr.Object.Owner != "Kustomization/"+ns+"/control-plane-apps" || !tr.Chain[1].Root {
-		t.Errorf("owner %q, root %v", tr.Object.Owner, tr.Chain[1].Root)
+	if want := "Kustomization/" + ns + "/control-plane-apps"; tr.Object.Owner != want {
+		t.Errorf("owner %q, want %s", tr.Object.Owner, want)
+	}
+	if !tr.Chain[1].Root {
+		t.Errorf("step %s is not the root", tr.Chain[1].ID())
 	}
 
 	// A hub object: the Kustomization control-plane-apps itself.
 	r = run(t, traceArgs(s.Sample, "kustomizations.kustomize.toolkit.fluxcd.io/control-plane-apps", "-n", ns, "-o", "json")...)
 	tr = decodeTrace(t, r.stdout)
-	if r.code != 0 || chainIDs(tr) != "Kustomization/"+ns+"/flux-system" || !tr.Object.Hub || !tr.Chain[0].Root || tr.Chain[0].Cluster != "management" {
-		t.Fatalf("hub Kustomization: exit %d stderr %q %+v", r.code, r.stderr, tr)
+	wantExit(t, "hub Kustomization", r, 0)
+	if want := "Kustomization/" + ns + "/flux-system"; chainIDs(tr) != want {
+		t.Fatalf("hub Kustomization: chain %s, want %s", chainIDs(tr), want)
+	}
+	if !tr.Object.Hub {
+		t.Errorf("hub Kustomization: object not on the hub")
+	}
+	if !tr.Chain[0].Root {
+		t.Errorf("hub Kustomization: step %s is not the root", tr.Chain[0].ID())
+	}
+	if tr.Chain[0].Cluster != "management" {
+		t.Errorf("hub Kustomization: root on cluster %q, want management", tr.Chain[0].Cluster)
 	}
 }
 
@@ -465,9 +604,19 @@ func TestTraceHelmReleaseDiff(t *testing.T) {
 	if want := "HelmRelease/" + ns + "/webapp ← Kustomization/" + ns + "/flux-system"; chainIDs(tr) != want {
 		t.Fatalf("exit %d stderr %q chain %s, want %s", r.code, r.stderr, chainIDs(tr), want)
 	}
+	wantExit(t, "--diff of a chart's ConfigMap edited by hand", r, 1)
 	d := tr.Object.Drift
-	if r.code != 1 || d == nil || d.Action != "drifted" || d.HelmRelease != ns+"/webapp" || d.Kustomization != ns+"/flux-system" ||
-		!strings.Contains(d.Diff, "-  greeting: edited-by-hand") || !strings.Contains(d.Diff, "+  greeting: from-configmap") {
-		t.Fatalf("exit %d stderr %q drift %+v", r.code, r.stderr, d)
+	if d == nil {
+		t.Fatalf("no drift result, want drifted")
 	}
+	if d.Action != "drifted" {
+		t.Errorf("drift action %q, want drifted", d.Action)
+	}
+	if d.HelmRelease != ns+"/webapp" {
+		t.Errorf("drift HelmRelease %q, want %s/webapp", d.HelmRelease, ns)
+	}
+	if d.Kustomization != ns+"/flux-system" {
+		t.Errorf("drift Kustomization %q, want %s/flux-system", d.Kustomization, ns)
+	}
+	wantContains(t, "drift diff", d.Diff, "-  greeting: edited-by-hand", "+  greeting: from-configmap")
 }

@@ -118,18 +118,45 @@ func TestVersionsSkew(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q\n%s", r.code, r.stderr, r.stdout)
 	}
 	m := decodeMatrix(t, r.stdout)
-	if m.Summary.GitApplied != 0 || m.Summary.AppliedRunning != 0 || m.Summary.Pipeline != 5 || m.Summary.Unreachable != 0 || m.Summary.Errors != 0 {
-		t.Fatalf("summary %+v", m.Summary)
+	for _, c := range []struct {
+		what      string
+		got, want int
+	}{
+		{"git≠applied", m.Summary.GitApplied, 0}, {"applied≠running", m.Summary.AppliedRunning, 0}, {"pipeline", m.Summary.Pipeline, 5},
+		{"unreachable", m.Summary.Unreachable, 0}, {"errors", m.Summary.Errors, 0},
+	} {
+		if c.got != c.want {
+			t.Errorf("summary: %s %d, want %d", c.what, c.got, c.want)
+		}
 	}
 	img := cellOf(t, m, "image/ghcr.io/c5c3/keystone/newTag", "staging")
-	if len(img.Targets) != 1 || img.Targets[0].Applied != "2025.1-p2" || !reflect.DeepEqual(img.Targets[0].Running, []string{"2025.1-p2"}) ||
-		img.Targets[0].Applier != "Kustomization/"+envs["staging"].Namespace+"/keystone-staging" {
-		t.Fatalf("staging image %+v", img)
+	if len(img.Targets) != 1 {
+		t.Fatalf("staging image: targets %+v, want one", img.Targets)
+	}
+	if img.Targets[0].Applied != "2025.1-p2" {
+		t.Errorf("staging image: applied %q, want 2025.1-p2", img.Targets[0].Applied)
+	}
+	if !reflect.DeepEqual(img.Targets[0].Running, []string{"2025.1-p2"}) {
+		t.Errorf("staging image: running %q, want [2025.1-p2]", img.Targets[0].Running)
+	}
+	if want := "Kustomization/" + envs["staging"].Namespace + "/keystone-staging"; img.Targets[0].Applier != want {
+		t.Errorf("staging image: applier %q, want %s", img.Targets[0].Applier, want)
 	}
 	hr := cellOf(t, m, "HelmRelease/keystone-memcached/memcached", "production")
-	if hr.Git != "7.4.16" || len(hr.Targets) != 1 || hr.Targets[0].Applied != "7.4.16" || hr.Previous != "7.5.0" ||
-		!reflect.DeepEqual(hr.Skew, []string{versions.SkewPipeline}) {
-		t.Fatalf("production HelmRelease %+v", hr)
+	if hr.Git != "7.4.16" {
+		t.Errorf("production HelmRelease: git %q, want 7.4.16", hr.Git)
+	}
+	if len(hr.Targets) != 1 {
+		t.Fatalf("production HelmRelease: targets %+v, want one", hr.Targets)
+	}
+	if hr.Targets[0].Applied != "7.4.16" {
+		t.Errorf("production HelmRelease: applied %q, want 7.4.16", hr.Targets[0].Applied)
+	}
+	if hr.Previous != "7.5.0" {
+		t.Errorf("production HelmRelease: previous %q, want 7.5.0 (staging)", hr.Previous)
+	}
+	if !reflect.DeepEqual(hr.Skew, []string{versions.SkewPipeline}) {
+		t.Errorf("production HelmRelease: skew %q, want [%s]", hr.Skew, versions.SkewPipeline)
 	}
 
 	// Staging moves on in git only, and someone sets another image by hand.
@@ -152,17 +179,34 @@ func TestVersionsSkew(t *testing.T) {
 	r = run(t, append([]string{"versions", "-o", "json"}, flags...)...)
 	golden.Assert(t, "versions-skew.json", normalize(r.stdout)) // the documented schema
 	m = decodeMatrix(t, r.stdout)
-	if m.Summary.GitApplied != 1 || m.Summary.AppliedRunning != 1 || m.Summary.Pipeline != 5 {
-		t.Fatalf("summary %+v", m.Summary)
+	if m.Summary.GitApplied != 1 {
+		t.Errorf("summary: git≠applied %d, want 1", m.Summary.GitApplied)
+	}
+	if m.Summary.AppliedRunning != 1 {
+		t.Errorf("summary: applied≠running %d, want 1", m.Summary.AppliedRunning)
+	}
+	if m.Summary.Pipeline != 5 {
+		t.Errorf("summary: pipeline %d, want 5", m.Summary.Pipeline)
 	}
 	hr = cellOf(t, m, "HelmRelease/keystone-memcached/memcached", "staging")
-	if hr.Git != "7.6.0" || hr.Targets[0].Applied != "7.5.0" || !reflect.DeepEqual(hr.Skew, []string{versions.SkewGitApplied}) {
-		t.Fatalf("staging HelmRelease after the bump %+v", hr)
+	if hr.Git != "7.6.0" {
+		t.Errorf("staging HelmRelease after the bump: git %q, want 7.6.0", hr.Git)
+	}
+	if hr.Targets[0].Applied != "7.5.0" {
+		t.Errorf("staging HelmRelease after the bump: applied %q, want 7.5.0", hr.Targets[0].Applied)
+	}
+	if !reflect.DeepEqual(hr.Skew, []string{versions.SkewGitApplied}) {
+		t.Errorf("staging HelmRelease after the bump: skew %q, want [%s]", hr.Skew, versions.SkewGitApplied)
 	}
 	img = cellOf(t, m, "image/ghcr.io/c5c3/keystone/newTag", "staging")
-	if !reflect.DeepEqual(img.Targets[0].Running, []string{"2025.1-p3-hotfix"}) || !reflect.DeepEqual(img.Skew, []string{versions.SkewAppliedRunning}) ||
-		!reflect.DeepEqual(img.Targets[0].Workloads, []string{"Deployment/" + envs["staging"].Namespace + "/keystone-api"}) {
-		t.Fatalf("staging image after the hand edit %+v", img)
+	if !reflect.DeepEqual(img.Targets[0].Running, []string{"2025.1-p3-hotfix"}) {
+		t.Errorf("staging image after the hand edit: running %q, want [2025.1-p3-hotfix]", img.Targets[0].Running)
+	}
+	if !reflect.DeepEqual(img.Skew, []string{versions.SkewAppliedRunning}) {
+		t.Errorf("staging image after the hand edit: skew %q, want [%s]", img.Skew, versions.SkewAppliedRunning)
+	}
+	if want := []string{"Deployment/" + envs["staging"].Namespace + "/keystone-api"}; !reflect.DeepEqual(img.Targets[0].Workloads, want) {
+		t.Errorf("staging image after the hand edit: workloads %q, want %q", img.Targets[0].Workloads, want)
 	}
 
 	r = run(t, append([]string{"versions", "-o", "yaml"}, flags...)...)
@@ -173,8 +217,10 @@ func TestVersionsSkew(t *testing.T) {
 	}
 
 	r = run(t, append([]string{"versions", "-o", "markdown", "--environment", "staging"}, flags...)...)
-	if r.code != 1 || !strings.Contains(r.stdout, "| `7.6.0` | `7.5.0` | - | **git≠applied** |") || strings.Contains(r.stdout, "| production |") {
-		t.Fatalf("markdown, staging only: exit %d\n%s", r.code, r.stdout)
+	wantExit(t, "markdown, staging only", r, 1)
+	wantContains(t, "markdown, staging only", r.stdout, "| `7.6.0` | `7.5.0` | - | **git≠applied** |")
+	if strings.Contains(r.stdout, "| production |") {
+		t.Fatalf("markdown, staging only, shows production:\n%s", r.stdout)
 	}
 }
 
@@ -204,11 +250,27 @@ func TestVersionsSpokeDown(t *testing.T) {
 	}
 	m := decodeMatrix(t, r.stdout)
 	img := cellOf(t, m, "image/ghcr.io/c5c3/keystone/newTag", "production")
-	if len(img.Targets) != 1 || img.Targets[0].Reachable || !strings.Contains(img.Targets[0].Error, "unreachable") || img.Targets[0].Applied != "2025.1-p1" {
-		t.Fatalf("production image on the dead spoke %+v", img)
+	if len(img.Targets) != 1 {
+		t.Fatalf("production image on the dead spoke: targets %+v, want one", img.Targets)
 	}
-	if hr := cellOf(t, m, "HelmRelease/keystone-memcached/memcached", "production"); hr.Targets[0].Applied != "7.4.16" || hr.Targets[0].Attempted != "7.5.0" || !hr.Targets[0].Reachable {
-		t.Fatalf("production HelmRelease, read from the hub %+v", hr)
+	if img.Targets[0].Reachable {
+		t.Errorf("production image on the dead spoke: reachable, want not")
+	}
+	if !strings.Contains(img.Targets[0].Error, "unreachable") {
+		t.Errorf("production image on the dead spoke: error %q, want it to say unreachable", img.Targets[0].Error)
+	}
+	if img.Targets[0].Applied != "2025.1-p1" {
+		t.Errorf("production image on the dead spoke: applied %q, want 2025.1-p1 (read from the hub)", img.Targets[0].Applied)
+	}
+	prod := cellOf(t, m, "HelmRelease/keystone-memcached/memcached", "production")
+	if prod.Targets[0].Applied != "7.4.16" {
+		t.Errorf("production HelmRelease, read from the hub: applied %q, want 7.4.16", prod.Targets[0].Applied)
+	}
+	if prod.Targets[0].Attempted != "7.5.0" {
+		t.Errorf("production HelmRelease, read from the hub: attempted %q, want 7.5.0", prod.Targets[0].Attempted)
+	}
+	if !prod.Targets[0].Reachable {
+		t.Errorf("production HelmRelease, read from the hub: not reachable, want reachable")
 	}
 	if st := cellOf(t, m, "image/ghcr.io/c5c3/keystone/newTag", "staging"); !reflect.DeepEqual(st.Targets[0].Running, []string{"2025.1-p2"}) {
 		t.Fatalf("staging image %+v", st)
@@ -218,10 +280,11 @@ func TestVersionsSpokeDown(t *testing.T) {
 	}
 
 	r = run(t, append([]string{"versions"}, flags...)...)
-	if r.code != 1 || !regexp.MustCompile(`2025\.1-p1 +unreachable`).MatchString(r.stdout) || !strings.Contains(r.stdout, "1 unreachable") ||
-		!strings.Contains(r.stdout, "7.4.16 (attempted 7.5.0)") {
-		t.Fatalf("table: exit %d\n%s", r.code, r.stdout)
+	wantExit(t, "table with a dead spoke", r, 1)
+	if !regexp.MustCompile(`2025\.1-p1 +unreachable`).MatchString(r.stdout) {
+		t.Errorf("table lacks the image row 2025.1-p1 unreachable:\n%s", r.stdout)
 	}
+	wantContains(t, "table with a dead spoke", r.stdout, "1 unreachable", "7.4.16 (attempted 7.5.0)")
 }
 
 // TestVersionsErrors: a broken c5c3.yaml is exit 2 naming the file, before
@@ -232,9 +295,11 @@ func TestVersionsErrors(t *testing.T) {
 	promoteGit(t, dir, "init", "-q", "-b", "main")
 	commitFile(t, dir, "c5c3.yaml", "apiVersion: c5c3.cobaltcore.io/v1alpha1\nkind: Promotion\nenvironments:\n  - name: Staging\n    paths: [x]\n", "bad")
 	r := run(t, "versions", "--repo", dir, "--kubeconfig", "/does/not/exist")
-	if r.code != 2 || r.stdout != "" || !strings.Contains(r.stderr, filepath.Join(dir, "c5c3.yaml")) || !strings.Contains(r.stderr, "environments[0] (Staging).name") {
-		t.Fatalf("bad c5c3.yaml: %+v", r)
+	wantExit(t, "bad c5c3.yaml", r, 2)
+	if r.stdout != "" {
+		t.Errorf("bad c5c3.yaml: stdout %q, want nothing", r.stdout)
 	}
+	wantContains(t, "bad c5c3.yaml: stderr", r.stderr, filepath.Join(dir, "c5c3.yaml"), "environments[0] (Staging).name")
 	r = run(t, "versions", "--repo", dir, "-o", "wide")
 	if r.code != 2 || !strings.Contains(r.stderr, "must be one of table|json|yaml|markdown") {
 		t.Fatalf("bad -o: %+v", r)
@@ -249,11 +314,12 @@ func TestVersionsErrors(t *testing.T) {
 	must(t, os.MkdirAll(filepath.Join(dir, "clusters", "staging"), 0o755))
 	commitFile(t, dir, "clusters/staging/sources.yaml", "apiVersion: source.toolkit.fluxcd.io/v1\nkind: OCIRepository\nmetadata: {name: manifests}\nspec: {ref: {tag: v1.0.0}}\n", "pin")
 	r = run(t, "versions", "--repo", dir, "--kubeconfig", "/does/not/exist", "--color", "never")
-	if r.code != 2 || !strings.Contains(r.stderr, "error: could not read the hub of staging, production") ||
-		!regexp.MustCompile(`OCIRepository/manifests/tag +staging +- +v1\.0\.0 +\? +\? +hub not read`).MatchString(r.stdout) ||
-		!strings.Contains(r.stdout, "environment staging: loading the hub's kubeconfig") {
-		t.Fatalf("hub not readable: %+v", r)
+	wantExit(t, "hub not readable", r, 2)
+	wantContains(t, "hub not readable: stderr", r.stderr, "error: could not read the hub of staging, production")
+	if !regexp.MustCompile(`OCIRepository/manifests/tag +staging +- +v1\.0\.0 +\? +\? +hub not read`).MatchString(r.stdout) {
+		t.Errorf("hub not readable: no row OCIRepository/manifests/tag staging ... hub not read:\n%s", r.stdout)
 	}
+	wantContains(t, "hub not readable", r.stdout, "environment staging: loading the hub's kubeconfig")
 }
 
 // TestVersionsCompletesEnvironments: --environment completes the names in
