@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"encoding/base64"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -344,7 +345,10 @@ func TestE2ESOPSForms(t *testing.T) {
 		}
 	}
 
-	// With --decrypt: what the controller applied.
+	// With --decrypt: what the controller applied; nothing written to a
+	// temporary directory or the checkout holds a plaintext.
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
 	for _, o := range []string{"json", "text"} {
 		r = run(t, diffArgs(s.Sample, flags, "-o", o, "--decrypt")...)
 		outputs = append(outputs, r.stdout, r.stderr)
@@ -354,6 +358,24 @@ func TestE2ESOPSForms(t *testing.T) {
 	}
 	if res = decodeDiff(t, outputs[2]); res.Summary.Skipped != 0 || res.Summary.Unchanged < 5 {
 		t.Errorf("diff --decrypt: %+v, want nothing skipped\n%s", res.Summary, objectDiffs(res))
+	}
+
+	for _, dir := range []string{tmp, s.RepoDir} {
+		must(t, filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+			if err != nil || !e.Type().IsRegular() {
+				return err
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			for k, v := range plain {
+				if strings.Contains(string(b), v) {
+					t.Errorf("%s holds the %s plaintext after diff --decrypt", p, k)
+				}
+			}
+			return nil
+		}))
 	}
 
 	// A decryption Secret without the PGP key the patch file needs.
