@@ -215,6 +215,7 @@ func (b *Builder) build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*
 	}
 	if dec != nil {
 		defer dec.cleanup()
+		dec.root = b.repo
 		if err := dec.decryptSources(fs, dir); err != nil {
 			return nil, fs, fmt.Errorf("error decrypting sources of %s: %w", ks.Spec.Path, err)
 		}

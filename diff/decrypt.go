@@ -58,6 +58,12 @@ type decryptor struct {
 	hasPGP  bool
 	svcs    []keyservice.KeyServiceClient
 	cleanup func()
+	// root is the checkout: files are named relative to it.
+	root string
+	// keyErrs are why each key of the current document failed, in the
+	// order SOPS tried them: the error says that, not SOPS' own
+	// line-wrapped report.
+	keyErrs []string
 	// sources and patches: a generator input or a patch file was
 	// decrypted; what the build makes from them holds plaintext.
 	sources, patches bool
@@ -122,6 +128,14 @@ func (keyServer) Encrypt(context.Context, *keyservice.EncryptRequest) (*keyservi
 // Secret's keys only (never the user's own), anything else through SOPS'
 // default server with the user's credentials.
 func (s keyServer) Decrypt(ctx context.Context, req *keyservice.DecryptRequest) (*keyservice.DecryptResponse, error) {
+	resp, err := s.decrypt(ctx, req)
+	if err != nil {
+		s.d.keyErrs = append(s.d.keyErrs, err.Error())
+	}
+	return resp, err
+}
+
+func (s keyServer) decrypt(ctx context.Context, req *keyservice.DecryptRequest) (*keyservice.DecryptResponse, error) {
 	d := s.d
 	switch k := req.GetKey().GetKeyType().(type) {
 	case *keyservice.Key_AgeKey:
@@ -189,8 +203,12 @@ func (d *decryptor) decrypt(data []byte, in, out formats.Format) (_ []byte, err 
 	if err != nil {
 		return nil, fmt.Errorf("not a valid SOPS %s document: %s", formatNames[in], userError(err))
 	}
+	d.keyErrs = nil
 	key, err := tree.Metadata.GetDataKeyWithKeyServices(d.svcs, sops.DefaultDecryptionOrder)
 	if err != nil {
+		if len(d.keyErrs) > 0 {
+			return nil, fmt.Errorf("cannot get the SOPS data key: %s", strings.Join(d.keyErrs, "; "))
+		}
 		return nil, fmt.Errorf("cannot get the SOPS data key: %s", userError(err))
 	}
 	if _, err := tree.Decrypt(key, aes.NewCipher()); err != nil {
@@ -295,7 +313,11 @@ func (d *decryptor) decryptSources(fs kfilesys.FileSystem, dir string) error {
 			}
 			plain, err := d.decrypt(b, f, f)
 			if err != nil {
-				return fmt.Errorf("decrypting %s: %w", p, err)
+				name := p
+				if rel, err := filepath.Rel(d.root, p); d.root != "" && err == nil && !strings.HasPrefix(rel, "..") {
+					name = filepath.ToSlash(rel)
+				}
+				return fmt.Errorf("decrypting %s: %w", name, err)
 			}
 			done[p] = true
 			if f == formats.Yaml || f == formats.Json {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/fluxcd/cli-utils/pkg/object"
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	"github.com/fluxcd/pkg/ssa"
 	"github.com/fluxcd/pkg/ssa/jsondiff"
@@ -91,6 +92,10 @@ func (e *engine) diffHelmObject(ctx context.Context, cluster string, st *ksState
 
 // helmDeletions reports the objects of the deployed release that the new
 // render no longer has and that still exist: Helm deletes them on upgrade.
+// The deployed objects are the live HelmRelease's status.inventory when
+// helm-controller wrote one (v1.5+, Flux 2.8: the release manifest's
+// objects with their namespaces complemented, plus the chart's crds/
+// CRDs, which Helm never deletes), else the manifest in Helm storage.
 func (e *engine) helmDeletions(ctx context.Context, cluster string, st *ksState, hr *helmv2.HelmRelease, cc *clusterClients,
 	cur *helmrender.Current, rendered []*unstructured.Unstructured) []ObjectResult {
 	key := objectKey
@@ -98,9 +103,17 @@ func (e *engine) helmDeletions(ctx context.Context, cluster string, st *ksState,
 	for _, o := range rendered {
 		keep[key(o)] = true
 	}
-	var out []ObjectResult
+	manifest := map[string]*unstructured.Unstructured{}
 	for _, o := range cur.Objects {
 		e.defaultNamespace(cc, o, cur.Namespace)
+		manifest[key(o)] = o
+	}
+	deployed := cur.Objects
+	if hr.Status.Inventory != nil {
+		deployed = inventoryObjects(hr.Status.Inventory, manifest)
+	}
+	var out []ObjectResult
+	for _, o := range deployed {
 		if keep[key(o)] || o.GetAnnotations()["helm.sh/resource-policy"] == "keep" {
 			continue
 		}
@@ -116,6 +129,35 @@ func (e *engine) helmDeletions(ctx context.Context, cluster string, st *ksState,
 			or.Diff = Unified(toYAML(mask(live)), "", "live", "merged")
 		}
 		out = append(out, or)
+	}
+	return out
+}
+
+// inventoryObjects are the objects a HelmRelease's status.inventory lists,
+// as references (apiVersion, kind, namespace, name); the manifest's own
+// object where the release manifest has it (for its annotations). A CRD
+// the manifest does not have came from the chart's crds/ directory, which
+// Helm never deletes: it is left out. Entries that do not parse are
+// skipped.
+func inventoryObjects(inv *helmv2.ResourceInventory, manifest map[string]*unstructured.Unstructured) []*unstructured.Unstructured {
+	var out []*unstructured.Unstructured
+	for _, e := range inv.Entries {
+		id, err := object.ParseObjMetadata(e.ID)
+		if err != nil {
+			continue
+		}
+		o := &unstructured.Unstructured{}
+		o.SetGroupVersionKind(id.GroupKind.WithVersion(e.Version))
+		o.SetNamespace(id.Namespace)
+		o.SetName(id.Name)
+		if m := manifest[objectKey(o)]; m != nil {
+			out = append(out, m)
+			continue
+		}
+		if id.GroupKind == (schema.GroupKind{Group: "apiextensions.k8s.io", Kind: "CustomResourceDefinition"}) {
+			continue
+		}
+		out = append(out, o)
 	}
 	return out
 }

@@ -98,21 +98,23 @@ func sopsForm(obj *unstructured.Unstructured) string {
 // controller applies such objects as they are, and so are they diffed,
 // except a v1 Secret with SOPS metadata, which it refuses to apply.
 // Objects annotated kustomize.toolkit.fluxcd.io/decrypt: disabled are
-// never decrypted.
+// never decrypted nor refused: the controller applies their ciphertext,
+// and so are they diffed.
 func markSOPS(objects []*unstructured.Unstructured, ks *kustomizev1.Kustomization, why string) {
 	for _, o := range objects {
 		form := sopsForm(o)
 		if form == "" {
 			continue
 		}
-		disabled := strings.EqualFold(o.GetAnnotations()[kustomizev1.GroupVersion.Group+"/decrypt"], kustomizev1.DisabledValue)
-		_, hasMetadata := o.Object["sops"]
-		refused := hasMetadata && o.GetKind() == "Secret" && o.GetAPIVersion() == "v1"
-		if (ks.Spec.Decryption == nil || disabled) && !refused {
+		if strings.EqualFold(o.GetAnnotations()[kustomizev1.GroupVersion.Group+"/decrypt"], kustomizev1.DisabledValue) {
+			// Neither decrypted nor refused (decryptor.IsDecryptionDisabled
+			// in DecryptResource and apply): applied as it is.
 			continue
 		}
-		if disabled {
-			why = "kustomize-controller refuses to apply it, decryption is disabled by its annotation"
+		_, hasMetadata := o.Object["sops"]
+		refused := hasMetadata && o.GetKind() == "Secret" && o.GetAPIVersion() == "v1"
+		if ks.Spec.Decryption == nil && !refused {
+			continue
 		}
 		a := o.GetAnnotations()
 		if a == nil {

@@ -46,7 +46,8 @@ kustomize-controller, on its target cluster — the hub, or the spoke reached th
 the Kustomization's kubeConfig Secret. Kustomizations found in a build (such as the
 spokes' Kustomizations in clusters/management) are diffed too, with their spec from
 git. With spec.prune, objects in the live inventory that the build no longer has are
-reported as deleted.
+reported as deleted; for a HelmRelease, the objects of its live status.inventory
+(else of its deployed release in Helm storage) that the new render no longer has.
 
 The checkout is read as the artifact source-controller makes of it: what its
 .sourceignore files (at any level), the GitRepository's spec.ignore (from its

@@ -189,13 +189,74 @@ func TestE2EHelmController(t *testing.T) {
 		t.Errorf("status after helm-controller upgraded: %d HelmReleases, summary %+v", compared, st.Summary)
 	}
 
+	// helm-controller v1.5+ records the release's objects in
+	// status.inventory: status shows its size, trace finds an object
+	// without owner labels through it, and through Helm storage once the
+	// inventory is gone (an older helm-controller's HelmRelease).
+	liveHR := &helmv2.HelmRelease{}
+	must(t, hub.Get(c, key, liveHR))
+	if liveHR.Status.Inventory == nil || len(liveHR.Status.Inventory.Entries) < 5 {
+		t.Fatalf("helm-controller wrote no status.inventory: %+v", liveHR.Status.Inventory)
+	}
+	inventory := liveHR.Status.Inventory.DeepCopy()
+	for _, o := range st.Clusters[0].Objects {
+		if o.Kind == "HelmRelease" && (o.Inventory == nil || *o.Inventory != len(inventory.Entries)) {
+			t.Errorf("status of %s: inventory %v, want %d", o.ID(), o.Inventory, len(inventory.Entries))
+		}
+	}
+	cmKey := client.ObjectKey{Namespace: target, Name: target + "-webapp"}
+	must(t, spoke.Get(c, cmKey, cm))
+	delete(cm.Labels, "helm.toolkit.fluxcd.io/name")
+	delete(cm.Labels, "helm.toolkit.fluxcd.io/namespace")
+	must(t, spoke.Update(c, cm))
+	traceCM := func(how string) {
+		t.Helper()
+		r := run(t, traceArgs(s, "configmap/"+cmKey.Name, "-n", target, "--cluster", "control-plane", "-o", "json")...)
+		tr := decodeTrace(t, r.stdout)
+		if len(tr.Chain) == 0 || tr.Chain[0].ID() != "HelmRelease/"+key.String() || !tr.Managed || !strings.Contains(strings.Join(tr.Notices, "\n"), how) {
+			t.Errorf("trace of the unlabelled ConfigMap: exit %d, chain %v, notices %q; want HelmRelease/%s found: %s\n%s", r.code, tr.Chain, tr.Notices, key, how, r.stderr)
+		}
+	}
+	traceCM("HelmRelease/" + key.String() + " lists it in its inventory")
+	setInventory := func(inv *helmv2.ResourceInventory) {
+		t.Helper()
+		must(t, hub.Get(c, key, liveHR))
+		liveHR.Status.Inventory = inv
+		must(t, hub.Status().Update(c, liveHR))
+	}
+	setInventory(nil)
+	traceCM("HelmRelease/" + key.String() + " has no status.inventory; its release in Helm storage holds it")
+
 	// A chart bump: 0.2.0 drops the PodDisruptionBudget and adds a key.
 	editFile(t, s.RepoDir, "clusters/management/source.yaml", `tag: "0.1.0"`, `tag: "0.2.0"`)
 	r = run(t, diffArgs(s, flags, "-o", "json")...)
 	res = decodeDiff(t, r.stdout)
 	got = helmObjects(res, s.Namespace+"/webapp")
 	if o := got["PodDisruptionBudget"]; o.Action != diff.ActionDeleted {
-		t.Errorf("removed template: PodDisruptionBudget %q", o.Action)
+		t.Errorf("removed template, no status.inventory (Helm storage): PodDisruptionBudget %q", o.Action)
+	}
+	// With status.inventory, deletions come from it: an inventory without
+	// the PodDisruptionBudget deletes nothing; the inventory helm-controller
+	// wrote deletes it.
+	var withoutPDB helmv2.ResourceInventory
+	for _, e := range inventory.Entries {
+		if !strings.HasSuffix(e.ID, "_policy_PodDisruptionBudget") {
+			withoutPDB.Entries = append(withoutPDB.Entries, e)
+		}
+	}
+	if len(withoutPDB.Entries) != len(inventory.Entries)-1 {
+		t.Fatalf("the inventory helm-controller wrote has no PodDisruptionBudget: %+v", inventory.Entries)
+	}
+	setInventory(&withoutPDB)
+	res = decodeDiff(t, run(t, diffArgs(s, flags, "-o", "json")...).stdout)
+	if o, ok := helmObjects(res, s.Namespace+"/webapp")["PodDisruptionBudget"]; ok {
+		t.Errorf("removed template, not in status.inventory: PodDisruptionBudget %q, want no deletion", o.Action)
+	}
+	setInventory(inventory)
+	res = decodeDiff(t, run(t, diffArgs(s, flags, "-o", "json")...).stdout)
+	got = helmObjects(res, s.Namespace+"/webapp")
+	if o := got["PodDisruptionBudget"]; o.Action != diff.ActionDeleted {
+		t.Errorf("removed template, in status.inventory: PodDisruptionBudget %q", o.Action)
 	}
 	if o := got["ConfigMap"]; !strings.Contains(o.Diff, "+  logLevel: info") ||
 		!strings.Contains(o.Diff, `-    webapp.example.c5c3.io/release-revision: "2"`) || !strings.Contains(o.Diff, `+    webapp.example.c5c3.io/release-revision: "3"`) {

@@ -2,12 +2,17 @@ package plugin
 
 import (
 	"encoding/base64"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
+	"github.com/fluxcd/pkg/apis/meta"
 	corev1 "k8s.io/api/core/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -259,5 +264,179 @@ func TestE2ESOPS(t *testing.T) {
 	r = run(t, diffArgs(s.Sample, flags, "--decrypt")...)
 	if out := r.stdout + r.stderr; r.code != 2 || !strings.Contains(out, `spec.decryption.provider "vault-transit"`) {
 		t.Errorf("unknown provider: exit %d, want 2 naming it\n%s\n%s", r.code, r.stderr, r.stdout)
+	}
+}
+
+// TestE2ESOPSForms checks, against the real kustomize-controller, the SOPS
+// forms that meet kustomize and postBuild (testfleet.SOPSFormsTree): a
+// SOPS patch file (PGP) of a Secret and one (age) of a ConfigMap are
+// decrypted before the build; a SOPS Secret whose plaintext holds
+// ${cluster_name} is decrypted, then substituted; SOPS data annotated
+// kustomize.toolkit.fluxcd.io/decrypt: disabled is applied as ciphertext.
+// The Builder's objects are the controller's inventory; without --decrypt
+// the patched and encrypted objects are skipped and the disabled ones are
+// unchanged; with --decrypt nothing changes. A decryption Secret without
+// the PGP key is an error naming the Secret and the key type (exit 2,
+// no key or plaintext printed), as the controller's own reconcile fails.
+func TestE2ESOPSForms(t *testing.T) {
+	if !testing.Short() {
+		if _, err := testfleet.FluxBinDir(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	key, err := testfleet.NewAgeKey()
+	must(t, err)
+	pgpKey, err := testfleet.NewPGPKey()
+	must(t, err)
+	t.Cleanup(pgpKey.Close)
+	plain := map[string]string{}
+	for _, k := range testfleet.SOPSFormsPlaintexts {
+		plain[k] = "c5c3-forms-" + k + "-9d1e7a"
+	}
+	source := t.TempDir()
+	must(t, testfleet.SOPSFormsTree(source, key, pgpKey, plain))
+	s := loadLiveSample(t, testfleet.SampleOptions{Source: source}, []string{"flux-system", "rules-sops-forms"}, func(ns string) {
+		must(t, testfleet.Get(t).Hub.Client.Create(ctx(t), &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Name: "sops-age", Namespace: ns},
+			Data:       map[string][]byte{"identity.agekey": []byte(key.Identity), "pgp.asc": []byte(pgpKey.Armored)},
+		}))
+	})
+	spoke := s.Fleet.Spokes["control-plane"].Client
+	// What the controller applied (values compared, never printed).
+	secret := func(name, k string) string {
+		sec := &corev1.Secret{}
+		must(t, spoke.Get(ctx(t), client.ObjectKey{Namespace: s.Namespace, Name: name}, sec))
+		return string(sec.Data[k])
+	}
+	cm := &corev1.ConfigMap{}
+	must(t, spoke.Get(ctx(t), client.ObjectKey{Namespace: s.Namespace, Name: "settings"}, cm))
+	for what, ok := range map[string]bool{
+		"the PGP-encrypted patch file decrypted into Secret app-credentials":             secret("app-credentials", "password") == plain["patch"] && secret("app-credentials", "user") == "admin",
+		"the age-encrypted patch file decrypted and substituted into ConfigMap settings": cm.Data["endpoint"] == "https://control-plane.example/"+plain["config"] && cm.Data["mode"] == "plain",
+		"Secret sops-subst decrypted, then ${cluster_name} substituted":                  secret("sops-subst", "url") == "https://control-plane.db.example/"+plain["subst"],
+		"Secret sops-disabled applied as ciphertext":                                     strings.HasPrefix(secret("sops-disabled", "password"), "ENC[AES256_GCM,"),
+		"Secret sops-disabled-document applied with its SOPS document":                   strings.Contains(secret("sops-disabled-document", "settings.json"), `"mac": "ENC[`),
+	} {
+		if !ok {
+			t.Errorf("the controller did not apply %s", what)
+		}
+	}
+	checkInventoryIsBuild(t, s, true)
+	flags := []string{"--kubeconfig", s.Fleet.HubKubeconfig, "-n", s.Namespace, "--flux-namespace", s.Namespace, "--color", "never", "--helm=false"}
+	var outputs []string
+
+	// Without --decrypt: what the controller decrypts is skipped, what it
+	// applies as ciphertext is diffed (unchanged).
+	r := run(t, diffArgs(s.Sample, flags, "-o", "json")...)
+	outputs = append(outputs, r.stdout, r.stderr)
+	res := decodeDiff(t, r.stdout)
+	if r.code != 0 || res.Summary.Skipped != 3 || res.Summary.Deleted != 0 {
+		t.Fatalf("diff without --decrypt: exit %d, %+v, want 0 and 3 skipped\n%s\n%s", r.code, res.Summary, r.stderr, objectDiffs(res))
+	}
+	want := map[string]string{
+		"Secret/app-credentials": "SOPS-encrypted Secret (sops metadata)", "ConfigMap/settings": "SOPS-encrypted ConfigMap (sops metadata)",
+		"Secret/sops-subst": "SOPS-encrypted Secret (sops metadata)", "Secret/sops-disabled": "", "Secret/sops-disabled-document": "",
+	}
+	for _, o := range res.Objects {
+		form, ok := want[o.Kind+"/"+o.Name]
+		if !ok {
+			continue
+		}
+		delete(want, o.Kind+"/"+o.Name)
+		switch {
+		case form == "":
+			t.Errorf("%s: %s (%s), want unchanged: the controller applies it as it is", o.ID(), o.Action, o.Reason)
+		case o.Action != diff.ActionSkipped || !strings.Contains(o.Reason, form):
+			t.Errorf("%s: %s (%s), want skipped for %q", o.ID(), o.Action, o.Reason, form)
+		}
+	}
+	// Unchanged objects are only counted: the Namespace and the two
+	// disabled Secrets.
+	for id, form := range want {
+		if form != "" {
+			t.Errorf("%s: not in diff's result, want skipped for %q", id, form)
+		}
+	}
+	for _, k := range res.Kustomizations {
+		if k.Name == "rules-sops-forms" && k.Counts.Unchanged != 3 {
+			t.Errorf("diff without --decrypt: rules-sops-forms %+v, want 3 unchanged (the Namespace and the two Secrets with decryption disabled)", k.Counts)
+		}
+	}
+
+	// With --decrypt: what the controller applied; nothing written to a
+	// temporary directory or the checkout holds a plaintext.
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	for _, o := range []string{"json", "text"} {
+		r = run(t, diffArgs(s.Sample, flags, "-o", o, "--decrypt")...)
+		outputs = append(outputs, r.stdout, r.stderr)
+		if r.code != 0 {
+			t.Errorf("diff --decrypt -o %s: exit %d, want 0\n%s\n%s", o, r.code, r.stderr, r.stdout)
+		}
+	}
+	if res = decodeDiff(t, outputs[2]); res.Summary.Skipped != 0 || res.Summary.Unchanged < 5 {
+		t.Errorf("diff --decrypt: %+v, want nothing skipped\n%s", res.Summary, objectDiffs(res))
+	}
+
+	for _, dir := range []string{tmp, s.RepoDir} {
+		must(t, filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+			if err != nil || !e.Type().IsRegular() {
+				return err
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			for k, v := range plain {
+				if strings.Contains(string(b), v) {
+					t.Errorf("%s holds the %s plaintext after diff --decrypt", p, k)
+				}
+			}
+			return nil
+		}))
+	}
+
+	// A decryption Secret without the PGP key the patch file needs.
+	hub := s.Fleet.Hub.Client
+	sec := &corev1.Secret{}
+	must(t, hub.Get(ctx(t), client.ObjectKey{Namespace: s.Namespace, Name: "sops-age"}, sec))
+	sec.Data = map[string][]byte{"identity.agekey": []byte(key.Identity)}
+	must(t, hub.Update(ctx(t), sec))
+	r = run(t, diffArgs(s.Sample, flags, "--decrypt")...)
+	outputs = append(outputs, r.stdout, r.stderr)
+	out := r.stdout + r.stderr
+	if r.code != 2 || !strings.Contains(out, s.Namespace+"/sops-age") || !strings.Contains(out, "PGP key (*.asc)") ||
+		!strings.Contains(out, pgpKey.Fingerprint) || !strings.Contains(out, "credentials-patch.yaml") {
+		t.Errorf("decryption Secret without the PGP key: exit %d, want 2 naming the Secret, the key type and fingerprint and the file\n%s\n%s", r.code, r.stderr, r.stdout)
+	}
+	if strings.Contains(out, strings.TrimSpace(key.Identity)) || strings.Contains(out, "PGP PRIVATE KEY") {
+		t.Error("a key of the decryption Secret appears in diff's output")
+	}
+	// The controller fails the same reconcile.
+	rev, err := s.Publish(ctx(t), "reconcile without the PGP key")
+	must(t, err)
+	deadline := time.Now().Add(time.Minute)
+	for {
+		ks := &kustomizev1.Kustomization{}
+		must(t, hub.Get(ctx(t), client.ObjectKey{Namespace: s.Namespace, Name: "rules-sops-forms"}, ks))
+		ready := apimeta.FindStatusCondition(ks.Status.Conditions, meta.ReadyCondition)
+		if ks.Status.LastAttemptedRevision == rev && ready != nil && ready.Status == metav1.ConditionFalse {
+			if !strings.Contains(ready.Message, "sops data key") {
+				t.Errorf("the controller failed with %q, want a SOPS data key error", ready.Message)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the controller did not fail rules-sops-forms at %s without the PGP key: %+v", rev, ready)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+
+	for k, v := range plain {
+		for _, o := range outputs {
+			if strings.Contains(o, v) || strings.Contains(o, base64.StdEncoding.EncodeToString([]byte(v))) {
+				t.Errorf("the %s plaintext appears in diff's output", k)
+			}
+		}
 	}
 }

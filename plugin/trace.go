@@ -45,11 +45,13 @@ Flux Operator's FluxReport.
 Each step shows Ready with reason and message, suspended, the applied revision
 against the source's artifact revision ("stale" when it lags), and whether the step
 below it is in its inventory. An object without owner labels is looked up in the
-inventories of the Kustomizations and HelmReleases deploying to its cluster; that is
-also how the chain is found when the cluster cannot be reached. An object no Flux
-applier manages says so. With --diff the object is compared with git by the diff
-engine (the build of its Kustomization from the local checkout, see "kubectl c5c3
-diff"). Secret contents are never read or printed: only object metadata is fetched.
+inventories of the Kustomizations and HelmReleases deploying to its cluster (for a
+HelmRelease without status.inventory, written since helm-controller v1.5, in its
+deployed release in Helm storage); the inventories are also how the chain is found
+when the cluster cannot be reached. An object no Flux applier manages says so. With
+--diff the object is compared with git by the diff engine (the build of its
+Kustomization from the local checkout, see "kubectl c5c3 diff"). The traced
+object's contents are never read or printed: only its metadata is fetched.
 
 KIND is a resource type as kubectl takes it: deploy, deployment, deployments.apps,
 Deployment. -n is the object's namespace (default: the context's); Flux objects

@@ -208,6 +208,12 @@ func ObjectStatus(f *fleet.Fleet, o fleet.Object, ready map[string]bool) Object 
 			out.Inventory = &n
 		}
 	} else if hr := o.HelmRelease; hr != nil {
+		// helm-controller v1.5+ (Flux 2.8) records what the release
+		// applied in status.inventory.
+		if hr.Status.Inventory != nil {
+			n := len(hr.Status.Inventory.Entries)
+			out.Inventory = &n
+		}
 		if l := hr.Status.History.Latest(); l != nil {
 			out.Chart = l.ChartName + "@" + l.ChartVersion
 		} else if hr.Spec.Chart != nil {

@@ -104,7 +104,10 @@ func Run(ctx context.Context, f *fleet.Fleet, opts Options) (*Trace, error) {
 	}
 	t.Summary.Error = t.Object.Error
 
-	tr.chain(ctx, labels)
+	if clientErr != nil {
+		cl = nil
+	}
+	tr.chain(ctx, cl, labels)
 	if opts.Diff != nil && t.Object.Found && t.Managed {
 		t.Object.Drift = tr.drift(ctx)
 	}
@@ -182,8 +185,11 @@ func (tr *tracer) mapping(ctx context.Context, cl *kube.Client, clientErr error)
 	return m, nil
 }
 
-// chain finds the applier of the object and walks up its parents.
-func (tr *tracer) chain(ctx context.Context, labels map[string]string) {
+// chain finds the applier of the object — by its owner labels, else by
+// the inventories, else by the Helm storage of HelmReleases without one
+// (cl: the object's cluster, nil when unreachable) — and walks up its
+// parents.
+func (tr *tracer) chain(ctx context.Context, cl *kube.Client, labels map[string]string) {
 	t := tr.t
 	kind, id := ownerOf(labels)
 	var first *located
@@ -200,13 +206,19 @@ func (tr *tracer) chain(ctx context.Context, labels map[string]string) {
 		return
 	default:
 		first = tr.byInventory()
+		lists := "lists it in its inventory"
+		if first == nil && t.Object.Found {
+			if first = tr.byHelmStorage(ctx, cl); first != nil {
+				lists = "has no status.inventory; its release in Helm storage holds it"
+			}
+		}
 		switch {
 		case first != nil && t.Object.Found:
-			t.Notices = append(t.Notices, fmt.Sprintf("%s has no Flux owner labels; %s lists it in its inventory", t.Object.ID(), first.obj.ID()))
+			t.Notices = append(t.Notices, fmt.Sprintf("%s has no Flux owner labels; %s %s", t.Object.ID(), first.obj.ID(), lists))
 		case first != nil:
 			t.Notices = append(t.Notices, fmt.Sprintf("the applier was found on the hub: %s lists %s in its inventory", first.obj.ID(), t.Object.ID()))
 		case t.Object.Found:
-			t.Notices = append(t.Notices, fmt.Sprintf("%s is not managed by Flux: it has no %s or %s labels, and no Kustomization or HelmRelease deploying to cluster %s lists it in its inventory",
+			t.Notices = append(t.Notices, fmt.Sprintf("%s is not managed by Flux: it has no %s or %s labels, and no Kustomization or HelmRelease deploying to cluster %s lists it in its inventory (or, without one, in its release in Helm storage)",
 				t.Object.ID(), kustomizeNameLabel, helmNameLabel, tr.cluster.Name))
 			return
 		default:

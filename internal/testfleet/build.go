@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 )
 
 // Build makes the objects kustomize-controller applies for ks, the way
@@ -26,9 +27,12 @@ import (
 // (ArchiveDir, with the source's spec.ignore) and extracted into a
 // temporary directory, the generator writes its
 // kustomization.yaml into it, kustomize builds it from disk, postBuild
-// substitutes from the hub, then owner labels, normalisation and
+// substitutes from the hub (each resource decrypted first, then
+// substituted, as the controller does), then owner labels, normalisation and
 // commonMetadata in the controller's order. With spec.decryption (SOPS)
-// it decrypts as the controller does (oracleDecryptor).
+// it decrypts as the controller does (oracleDecryptor): generator inputs
+// and patch files before the build, each resource before its
+// substitution.
 func (s *Sample) Build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*unstructured.Unstructured, error) {
 	work, err := os.MkdirTemp("", "c5c3-artifact-")
 	if err != nil {
@@ -82,6 +86,31 @@ func (s *Sample) Build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*u
 		if res.GetName() == "" || res.GetKind() == "" || res.GetApiVersion() == "" {
 			return nil, fmt.Errorf("failed to decode Kubernetes apiVersion, kind and name from: %v", res.String())
 		}
+		// The controller decrypts each resource before it substitutes
+		// postBuild variables in it: a SOPS value holding ${var} is
+		// substituted in its plaintext.
+		if dec != nil {
+			y, err := res.AsYAML()
+			if err != nil {
+				return nil, err
+			}
+			plain, err := dec.decryptResource(y)
+			if err != nil {
+				return nil, fmt.Errorf("decrypting %w", err)
+			}
+			if !bytes.Equal(plain, y) {
+				j, err := yaml.YAMLToJSON(plain)
+				if err != nil {
+					return nil, err
+				}
+				if err := res.UnmarshalJSON(j); err != nil {
+					return nil, err
+				}
+				if _, err := m.Replace(res); err != nil {
+					return nil, err
+				}
+			}
+		}
 		if ks.Spec.PostBuild != nil {
 			always := ks.GetSubstituteStrategy() == kustomizev1.SubstituteStrategyAlways
 			out, err := generator.SubstituteVariables(ctx, s.Fleet.Hub.Client, u, res,
@@ -99,21 +128,6 @@ func (s *Sample) Build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*u
 	resources, err := m.AsYaml()
 	if err != nil {
 		return nil, fmt.Errorf("kustomize build failed: %w", err)
-	}
-	if dec != nil {
-		var out bytes.Buffer
-		for _, res := range m.Resources() {
-			y, err := res.AsYAML()
-			if err != nil {
-				return nil, err
-			}
-			if y, err = dec.decryptResource(y); err != nil {
-				return nil, fmt.Errorf("decrypting %w", err)
-			}
-			out.WriteString("---\n")
-			out.Write(y)
-		}
-		resources = out.Bytes()
 	}
 	objects, err := ssautil.ReadObjects(bytes.NewReader(resources))
 	if err != nil {

@@ -155,7 +155,10 @@ func (d *oracleDecryptor) decryptSources(root, dir string, visited map[string]bo
 	if !found {
 		return nil
 	}
-	file := func(p string) error {
+	// file decrypts p in format f: a generator file's format is its key's
+	// (kustomize-controller's formatForPath(key)), an env file's its own,
+	// dotenv when that is binary, a patch's its own.
+	file := func(p string, f formats.Format) error {
 		full := filepath.Join(dir, p)
 		if !strings.HasPrefix(full, root) {
 			return nil
@@ -164,7 +167,6 @@ func (d *oracleDecryptor) decryptSources(root, dir string, visited map[string]bo
 		if err != nil {
 			return nil
 		}
-		f := pathFormat(p)
 		if !bytes.Contains(b, markers[f]) {
 			return nil
 		}
@@ -176,10 +178,11 @@ func (d *oracleDecryptor) decryptSources(root, dir string, visited map[string]bo
 	}
 	for _, g := range k.SecretGenerator {
 		for _, f := range g.FileSources {
-			if i := strings.Index(f, "="); i >= 0 {
-				f = f[i+1:]
+			key, path, found := strings.Cut(f, "=")
+			if !found {
+				path = key
 			}
-			if err := file(f); err != nil {
+			if err := file(path, pathFormat(key)); err != nil {
 				return err
 			}
 		}
@@ -187,14 +190,18 @@ func (d *oracleDecryptor) decryptSources(root, dir string, visited map[string]bo
 			if e == "" {
 				continue
 			}
-			if err := file(e); err != nil {
+			f := pathFormat(e)
+			if f == formats.Binary {
+				f = formats.Dotenv
+			}
+			if err := file(e, f); err != nil {
 				return err
 			}
 		}
 	}
 	for _, p := range k.Patches {
 		if p.Path != "" {
-			if err := file(p.Path); err != nil {
+			if err := file(p.Path, pathFormat(p.Path)); err != nil {
 				return err
 			}
 		}
