@@ -189,7 +189,7 @@ func RESTConfigFromWorkloadIdentity(ctx context.Context, hub client.Client, w Wo
 		return nil, nil, fmt.Errorf("workload identity of ConfigMap %s (provider %s): %w%s", w.ConfigMap, w.Provider, err, hint)
 	}
 	info.ExpiresAt = conf.ExpiresAt
-	info.Lifetime = conf.ExpiresAt.Sub(src.issued).Round(time.Second)
+	info.Lifetime = conf.ExpiresAt.Sub(src.issued).Round(time.Minute)
 	rc := &rest.Config{Host: conf.Host, TLSClientConfig: rest.TLSClientConfig{CAData: conf.CAData}}
 	rc.Wrap(func(base http.RoundTripper) http.RoundTripper {
 		return &bearerRoundTripper{base: base, src: src, cm: w.ConfigMap}

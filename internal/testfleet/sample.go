@@ -74,6 +74,9 @@ type SampleOptions struct {
 	// kubeconfig of an existing spoke (alias → spoke name): more spoke
 	// entries in the hub than there are apiservers.
 	SpokeAliases map[string]string
+	// ControllerArgs are extra kustomize-controller flags
+	// (LoadSampleWithController).
+	ControllerArgs []string
 }
 
 // SampleURL is the origin URL of the sample repo.
