@@ -169,6 +169,9 @@ func RESTConfigFromWorkloadIdentity(ctx context.Context, hub client.Client, w Wo
 		// A missing service account is the common mistake: say so plainly.
 		var sa corev1.ServiceAccount
 		if err := hub.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &sa); err != nil {
+			if apierrors.IsNotFound(err) && w.ServiceAccountName == "" {
+				return nil, nil, fmt.Errorf("ServiceAccount %s/%s (the Flux controller's own identity, used as ConfigMap %s names no serviceAccountName) not found in the hub: set serviceAccountName, or --flux-namespace", ns, name, w.ConfigMap)
+			}
 			if apierrors.IsNotFound(err) {
 				return nil, nil, fmt.Errorf("ServiceAccount %s/%s (serviceAccountName of ConfigMap %s) not found in the hub", ns, name, w.ConfigMap)
 			}

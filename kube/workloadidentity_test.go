@@ -46,7 +46,7 @@ func TestWorkloadIdentityRefused(t *testing.T) {
 		}, "ServiceAccount flux-system/absent (serviceAccountName of ConfigMap flux-system/edge-kubeconfig) not found in the hub"},
 		{"missing controller service account", func(w *WorkloadIdentity) {
 			w.Provider, w.Address, w.ControllerServiceAccount = ProviderGeneric, "https://10.0.0.1:6443", "flux-system/kustomize-controller"
-		}, "ServiceAccount flux-system/kustomize-controller (serviceAccountName of ConfigMap flux-system/edge-kubeconfig) not found in the hub"},
+		}, "ServiceAccount flux-system/kustomize-controller (the Flux controller's own identity, used as ConfigMap flux-system/edge-kubeconfig names no serviceAccountName) not found in the hub"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := base

@@ -125,6 +125,39 @@ func TestE2EWorkloadIdentity(t *testing.T) {
 		t.Fatalf("trace: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 
+	// Without serviceAccountName Flux uses its controller's own service
+	// account; the plugin requests the token for kustomize-controller in
+	// --flux-namespace.
+	t.Run("controller identity", func(t *testing.T) {
+		cm := &corev1.ConfigMap{}
+		must(t, hub.Get(c, client.ObjectKey{Namespace: ns, Name: "edge-kubeconfig"}, cm))
+		delete(cm.Data, "serviceAccountName")
+		must(t, hub.Update(c, cm))
+		defer func() {
+			must(t, hub.Get(c, client.ObjectKey{Namespace: ns, Name: "edge-kubeconfig"}, cm))
+			cm.Data = cmData()
+			must(t, hub.Update(c, cm))
+		}()
+		r := run(t, append([]string{"status", "--cluster", "edge", "-o", "json"}, flags...)...)
+		rep := decode(t, r.stdout)
+		want := "ServiceAccount " + ns + "/kustomize-controller (the Flux controller's own identity, used as ConfigMap " + ns + "/edge-kubeconfig names no serviceAccountName) not found in the hub"
+		if r.code != 1 || len(rep.Clusters) != 1 || !strings.Contains(rep.Clusters[0].Error, want) {
+			t.Fatalf("status without the controller's service account: exit %d %+v\nwant %q", r.code, rep.Clusters, want)
+		}
+		must(t, hub.Create(c, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "kustomize-controller"}}))
+		ctrl := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "wi-ctrl-" + ns},
+			RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "cluster-admin"},
+			Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Namespace: ns, Name: "kustomize-controller"}}}
+		must(t, hub.Create(c, ctrl))
+		defer func() { _ = hub.Delete(context.Background(), ctrl) }()
+		r = run(t, append([]string{"status", "--cluster", "edge", "-o", "json"}, flags...)...)
+		rep = decode(t, r.stdout)
+		if r.code != 0 || len(rep.Clusters) != 1 || !rep.Clusters[0].Reachable ||
+			!strings.Contains(r.stdout, "workload identity token (generic, ServiceAccount "+ns+"/kustomize-controller)") {
+			t.Fatalf("status as the controller: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+	})
+
 	// Faults: each names what is wrong.
 	for _, tc := range []struct {
 		name string
