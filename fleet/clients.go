@@ -2,7 +2,6 @@ package fleet
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -16,9 +15,6 @@ type spokeClient struct {
 	client *kube.Client
 	err    error
 }
-
-// ErrUnsupportedKubeConfig is returned for spec.kubeConfig.configMapRef.
-var ErrUnsupportedKubeConfig = errors.New("spec.kubeConfig.configMapRef (workload identity) is not supported yet")
 
 // Client returns the client for a cluster, impersonating serviceAccount
 // (namespace/name, may be empty) like Flux does. Spoke clients are built
@@ -37,9 +33,6 @@ func (f *Fleet) Client(ctx context.Context, c *Cluster, serviceAccount string) (
 // impersonate ("namespace/name", may be empty), built once.
 func (f *Fleet) spokeClient(ctx context.Context, c *Cluster, impersonate string) (*kube.Client, error) {
 	ref := *c.KubeConfig
-	if ref.ConfigMapName != "" {
-		return nil, fmt.Errorf("cluster %s (%s): %w", c.Name, ref, ErrUnsupportedKubeConfig)
-	}
 	return f.cached(ref.String()+"|"+impersonate, func() (*kube.Client, error) {
 		return f.opts.Dialer.Dial(ctx, c, impersonate)
 	})
@@ -88,20 +81,23 @@ type Dialer interface {
 }
 
 // SecretDialer dials a spoke as Flux does: with the kubeconfig in the hub
-// Secret that c.KubeConfig names. It is the Fleet's default Dialer.
+// Secret that c.KubeConfig names, or by workload identity for a
+// configMapRef (a token from the hub's TokenRequest API or the cloud, see
+// kube.RESTConfigFromWorkloadIdentity). It is the Fleet's default Dialer.
 type SecretDialer struct {
-	// Hub reads the kubeconfig Secrets.
-	Hub client.Reader
+	// Hub reads the kubeconfig Secrets and ConfigMaps and requests
+	// service account tokens.
+	Hub client.Client
 	// Spoke says how the clients are built (timeout, impersonation).
 	Spoke kube.SpokeOptions
+	// FluxNamespace is where the Flux controllers run: a generic
+	// workload-identity ConfigMap without serviceAccountName uses
+	// kustomize-controller's service account there, as Flux uses its own.
+	FluxNamespace string
 }
 
 // Dial implements Dialer.
 func (d SecretDialer) Dial(ctx context.Context, c *Cluster, impersonate string) (*kube.Client, error) {
-	data, err := ReadKubeConfigSecret(ctx, d.Hub, *c.KubeConfig)
-	if err != nil {
-		return nil, fmt.Errorf("cluster %s: %w", c.Name, err)
-	}
 	opts := d.Spoke
 	if impersonate != "" {
 		opts.Impersonate = impersonate
@@ -109,12 +105,49 @@ func (d SecretDialer) Dial(ctx context.Context, c *Cluster, impersonate string) 
 	if opts.Timeout == 0 {
 		opts.Timeout = DefaultSpokeTimeout
 	}
+	if c.KubeConfig.ConfigMapName != "" {
+		return d.dialWorkloadIdentity(ctx, c, opts)
+	}
+	data, err := ReadKubeConfigSecret(ctx, d.Hub, *c.KubeConfig)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %s: %w", c.Name, err)
+	}
 	cfg, err := kube.RESTConfigFromKubeconfig(data, opts)
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: %s: %w", c.Name, c.KubeConfig, err)
 	}
 	return kube.NewClient(cfg)
 }
+
+// dialWorkloadIdentity dials a spoke of a spec.kubeConfig.configMapRef.
+func (d SecretDialer) dialWorkloadIdentity(ctx context.Context, c *Cluster, opts kube.SpokeOptions) (*kube.Client, error) {
+	w, err := ReadWorkloadIdentity(ctx, d.Hub, *c.KubeConfig)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %s: %w", c.Name, err)
+	}
+	ns := d.FluxNamespace
+	if ns == "" {
+		ns = DefaultFluxNamespace
+	}
+	w.ControllerServiceAccount = ns + "/" + KustomizeControllerServiceAccount
+	cfg, token, err := kube.RESTConfigFromWorkloadIdentity(ctx, d.Hub, w, opts)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %s: %w", c.Name, err)
+	}
+	cl, err := kube.NewClient(cfg)
+	if err != nil {
+		return nil, err
+	}
+	cl.Token = token
+	return cl, nil
+}
+
+// DefaultFluxNamespace is where Flux runs unless told otherwise.
+const DefaultFluxNamespace = "flux-system"
+
+// KustomizeControllerServiceAccount is the service account of Flux's
+// kustomize-controller (its install manifests' name).
+const KustomizeControllerServiceAccount = "kustomize-controller"
 
 // DefaultSpokeTimeout bounds each spoke request when --request-timeout is
 // not given, so that one dead spoke cannot hang the whole command.

@@ -27,8 +27,7 @@ func spokeKs(name, secret, sa string) *kustomizev1.Kustomization {
 }
 
 // TestDialerSeam: spoke clients come from the Fleet's Dialer, once per
-// Secret and service account; a workload-identity kubeconfig is refused
-// without dialing; Probe reports each spoke's version or why it is
+// Secret (or workload-identity ConfigMap) and service account; Probe reports each spoke's version or why it is
 // unreachable.
 func TestDialerSeam(t *testing.T) {
 	ctx := context.Background()
@@ -56,8 +55,10 @@ func TestDialerSeam(t *testing.T) {
 	if _, err := f.ClientFor(ctx, c, sa); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.Client(ctx, f.Cluster("gke"), ""); !errors.Is(err, fleet.ErrUnsupportedKubeConfig) {
-		t.Fatalf("Client(gke) error %v, want ErrUnsupportedKubeConfig", err)
+	for range 2 {
+		if _, err := f.Client(ctx, f.Cluster("gke"), ""); err == nil || err.Error() != "cluster gke: no fake client" {
+			t.Fatalf("Client(gke) error %v, want the dial error", err)
+		}
 	}
 	probes := f.Probe(ctx, []*fleet.Cluster{c, f.Cluster("hypervisor")})
 	if p := probes["control-plane"]; p.Err != nil || p.ServerVersion != "v1.36.4" || p.Nodes != 2 {
@@ -67,8 +68,8 @@ func TestDialerSeam(t *testing.T) {
 		t.Errorf("probe of hypervisor error %v, want the dial error", p.Err)
 	}
 	dialed := d.Dialed()
-	want := []string{"control-plane|", "control-plane|flux-system/deployer", "hypervisor|"}
+	want := []string{"control-plane|", "control-plane|flux-system/deployer", "gke|", "hypervisor|"}
 	if !reflect.DeepEqual(dialed, want) {
-		t.Errorf("dialed %v, want %v (once per Secret and service account, never for gke)", dialed, want)
+		t.Errorf("dialed %v, want %v (once per Secret or ConfigMap and service account)", dialed, want)
 	}
 }

@@ -14,7 +14,8 @@ type KubeConfigRef struct {
 	// Flux's default: "value", else "value.yaml".
 	Key string `json:"key,omitempty"`
 	// ConfigMapName is set for workload-identity kubeconfigs
-	// (spec.kubeConfig.configMapRef), which the plugin does not support yet.
+	// (spec.kubeConfig.configMapRef): the ConfigMap that says how to get
+	// a token for the cluster.
 	ConfigMapName string `json:"configMapName,omitempty"`
 }
 

@@ -24,9 +24,11 @@ type Options struct {
 	HubName string
 	// Spoke says how spoke clients are built from kubeconfig Secrets.
 	Spoke kube.SpokeOptions
-	// Dialer builds spoke clients; nil dials the kubeconfig Secrets in the
-	// hub (SecretDialer with Spoke).
+	// Dialer builds spoke clients; nil dials the kubeconfig Secrets and
+	// workload-identity ConfigMaps in the hub (SecretDialer with Spoke).
 	Dialer Dialer
+	// FluxNamespace is where the Flux controllers run (SecretDialer's).
+	FluxNamespace string
 }
 
 // Fleet is what the hub knows about the fleet.
@@ -55,7 +57,7 @@ func Discover(ctx context.Context, hub *kube.Client, opts Options) (*Fleet, erro
 		opts.HubName = "management"
 	}
 	if opts.Dialer == nil {
-		opts.Dialer = SecretDialer{Hub: hub.Client, Spoke: opts.Spoke}
+		opts.Dialer = SecretDialer{Hub: hub.Client, Spoke: opts.Spoke, FluxNamespace: opts.FluxNamespace}
 	}
 	var listOpts []client.ListOption
 	if opts.Namespace != "" {

@@ -2,7 +2,6 @@ package fleet
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"testing"
 
@@ -59,8 +58,8 @@ func TestDiscoverGroupsByTarget(t *testing.T) {
 		t.Fatalf("clusters:\n got %s\nwant %s", strings.Join(got, "|"), want)
 	}
 	_, err = f.Client(context.Background(), f.Cluster("gke"), "")
-	if !errors.Is(err, ErrUnsupportedKubeConfig) {
-		t.Fatalf("configMapRef: %v", err)
+	if err == nil || err.Error() != "cluster gke: ConfigMap flux-system/gke-kubeconfig (spec.kubeConfig.configMapRef) not found in the hub" {
+		t.Fatalf("configMapRef without its ConfigMap: %v", err)
 	}
 	if f.TargetOf("flux-system", secretRef("control-plane-kubeconfig", "")) != f.Cluster("control-plane") {
 		t.Fatal("TargetOf must reuse the live cluster")

@@ -50,6 +50,9 @@ type Client struct {
 	Discovery discovery.DiscoveryInterface
 	// Metadata reads and watches objects' metadata only (status --watch).
 	Metadata metadata.Interface
+	// Token describes the workload-identity token the client sends and
+	// renews (spec.kubeConfig.configMapRef); nil otherwise.
+	Token *TokenInfo
 }
 
 // NewClient builds a Client from cfg, raising QPS and Burst to at least

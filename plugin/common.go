@@ -24,9 +24,10 @@ func (o *Options) fleetOptions() (fleet.Options, error) {
 	}
 	ns, _ := o.Namespace()
 	return fleet.Options{
-		Namespace: ns,
-		HubName:   o.HubName,
-		Spoke:     o.spokeOptions(timeout),
+		Namespace:     ns,
+		HubName:       o.HubName,
+		Spoke:         o.spokeOptions(timeout),
+		FluxNamespace: o.FluxNamespace,
 	}, nil
 }
 

@@ -147,7 +147,7 @@ deploy to through kubeconfig Secrets. Only the hub needs to be in your kubeconfi
 	flags.StringVar(&o.FluxNamespace, "flux-namespace", o.FluxNamespace, "Namespace where Flux and its FluxReport live")
 	flags.StringVar(&o.HubName, "hub-name", o.HubName, "Cluster name shown for the hub")
 	flags.Var(&o.Color, "color", "Colour output: auto|always|never (auto honours NO_COLOR and uses colour on a terminal only)")
-	flags.BoolVar(&o.AllowExecKubeconfig, "allow-exec-kubeconfig", false, "Allow spoke kubeconfigs that run exec plugins or read local files (refused by default, as in Flux)")
+	flags.BoolVar(&o.AllowExecKubeconfig, "allow-exec-kubeconfig", false, "Allow spoke kubeconfigs that run exec plugins or read local files, and workload-identity spokes (provider azure) to use the az CLI (refused by default, as in Flux)")
 	_ = cmd.RegisterFlagCompletionFunc("color", fixedCompletion(printers.ColorModes))
 
 	cmd.CompletionOptions.DisableDefaultCmd = true // kubectl c5c3 completion replaces cobra's

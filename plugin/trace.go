@@ -137,7 +137,7 @@ func (o *TraceOptions) Complete() error {
 		return err
 	}
 	o.fleetOpts = fleet.Options{Namespace: o.HubNamespace, HubName: o.HubName,
-		Spoke: o.spokeOptions(timeout)}
+		Spoke: o.spokeOptions(timeout), FluxNamespace: o.FluxNamespace}
 	if o.namespace, _, err = o.ConfigFlags.ToRawKubeConfigLoader().Namespace(); err != nil {
 		return &ExitError{Code: CodeError, Err: fmt.Errorf("the default namespace: %w", err)}
 	}

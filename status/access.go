@@ -73,6 +73,9 @@ func clusterAccess(ctx context.Context, f *fleet.Fleet, c *fleet.Cluster, p flee
 			return nil // the Secret cannot be read or used: Cluster.Error says why
 		}
 		out = append(out, credentialChecks(c.KubeConfig.String(), cl.Config, now)...)
+		if cl.Token != nil {
+			out = append(out, workloadTokenCheck(c.KubeConfig.String(), cl.Token))
+		}
 		if p.Err == nil && hubVersion != "" {
 			if sk, ok := skewCheck(hubVersion, p.ServerVersion); ok {
 				out = append(out, sk)

@@ -12,6 +12,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/duration"
 	"k8s.io/client-go/rest"
+
+	"github.com/c5c3/kubectl-c5c3/kube"
 )
 
 // credentialChecks inspects the credentials of a spoke's REST config, made
@@ -32,6 +34,27 @@ func credentialChecks(ref string, cfg *rest.Config, now time.Time) []AccessCheck
 		}
 	}
 	return out
+}
+
+// workloadTokenCheck reports the lifetime of a workload-identity token
+// (spec.kubeConfig.configMapRef). Such tokens live an hour or so by
+// design and are renewed before they expire, by Flux and by the plugin:
+// a short lifetime is not a warning. The check fails only when the token
+// came already expired (a clock skew between the user's machine and the
+// token issuer).
+func workloadTokenCheck(ref string, t *kube.TokenInfo) AccessCheck {
+	exp := t.ExpiresAt.UTC()
+	c := AccessCheck{Check: CheckToken, State: AccessOK, Expires: &exp}
+	what := fmt.Sprintf("workload identity token (%s, %s)", t.Provider, t.Identity)
+	if t.Lifetime <= 0 {
+		c.State = AccessFailed
+		c.Message = fmt.Sprintf("%s of %s expired when issued (%s): check the clock of this machine", what, ref, exp.Format(time.RFC3339))
+		c.short = "token expired when issued"
+		return c
+	}
+	c.Message = fmt.Sprintf("%s of %s lives %s, until %s; renewed before it expires", what, ref, duration.HumanDuration(t.Lifetime), exp.Format(time.RFC3339))
+	c.short = "workload identity token lives " + duration.HumanDuration(t.Lifetime)
+	return c
 }
 
 // certCheck checks the earliest NotAfter of the PEM certificates in data

@@ -42,9 +42,10 @@ type Controller struct {
 // ports of 127.0.0.1, no remote bases, dependencies re-checked every 2 s
 // (instead of 30 s) so that dependsOn chains settle quickly. Remote spokes
 // are reached through the kubeconfig Secrets in the namespace. Its logs go
-// to a file in the fleet's directory; Stop ends it.
-func (f *Fleet) StartController(namespace string) (*Controller, error) {
-	return f.startController("kustomize-controller", namespace,
+// to a file in the fleet's directory; Stop ends it. extra flags are
+// appended (e.g. --feature-gates=ObjectLevelWorkloadIdentity=true).
+func (f *Fleet) StartController(namespace string, extra ...string) (*Controller, error) {
+	return f.startController("kustomize-controller", namespace, append([]string{
 		"--watch-all-namespaces=false",
 		"--enable-leader-election=false",
 		"--metrics-addr=127.0.0.1:0",
@@ -55,7 +56,7 @@ func (f *Fleet) StartController(namespace string) (*Controller, error) {
 		"--max-retry-delay=10s",
 		"--log-encoding=console",
 		"--log-level=info",
-	)
+	}, extra...)...)
 }
 
 // StartHelmController starts the real helm-controller against the hub,

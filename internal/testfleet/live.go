@@ -72,7 +72,7 @@ func (f *Fleet) LoadSampleWithController(ctx context.Context, opts SampleOptions
 	if err := s.createSync(ctx); err != nil {
 		return nil, err
 	}
-	if s.Controller, err = f.StartController(s.Namespace); err != nil {
+	if s.Controller, err = f.StartController(s.Namespace, opts.ControllerArgs...); err != nil {
 		return nil, err
 	}
 	if _, err := s.WaitReady(ctx, s.Revision); err != nil {

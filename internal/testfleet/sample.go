@@ -85,6 +85,9 @@ type SampleOptions struct {
 	// carries the new names; Sample.SpokeNamespace maps a sample name to
 	// its new one, and golden.Normalize maps them back.
 	OwnNamespaces bool
+	// ControllerArgs are extra kustomize-controller flags
+	// (LoadSampleWithController).
+	ControllerArgs []string
 }
 
 // SampleNamespaces are the namespaces the sample's objects live in, on the

@@ -1,0 +1,219 @@
+package plugin
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
+	"github.com/c5c3/kubectl-c5c3/status"
+)
+
+// TestE2EWorkloadIdentity: a spoke reached through
+// spec.kubeConfig.configMapRef with provider generic, as Flux 2.6+ does.
+// The ConfigMap points at the test fleet's hub apiserver (the only one
+// that trusts the hub's service account tokens) with the address written
+// with a trailing slash: Flux's default audience is the address as
+// written, which is then the apiserver's issuer and API audience. The
+// real kustomize-controller (with its ObjectLevelWorkloadIdentity feature
+// gate) reconciles edge-apps through a real TokenRequest for the hub
+// ServiceAccount edge-deployer; then status reaches the cluster the same
+// way and reports the token's lifetime, diff finds nothing to change and
+// then exactly a checkout edit, trace walks back to edge-apps. A
+// ConfigMap without provider, a missing ServiceAccount, a missing
+// ConfigMap and a wrong audience are errors naming what is wrong, the
+// other commands' exit code 2.
+func TestE2EWorkloadIdentity(t *testing.T) {
+	if !testing.Short() {
+		if _, err := testfleet.FluxBinDir(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	root, err := testfleet.ModuleRoot()
+	must(t, err)
+	fl := testfleet.Get(t)
+	hub := fl.Hub.Client
+	// The issuer (and API audience) envtest gives the hub apiserver.
+	issuer := strings.TrimSuffix(fl.Hub.Config.Host, "/") + "/"
+	var ns string
+	cmData := func() map[string]string {
+		return map[string]string{
+			"provider":           "generic",
+			"address":            issuer,
+			"ca.crt":             string(fl.Hub.Config.CAData),
+			"serviceAccountName": "edge-deployer",
+		}
+	}
+	crb := &rbacv1.ClusterRoleBinding{}
+	s := loadLiveSample(t, testfleet.SampleOptions{
+		Source:         filepath.Join(root, "testdata", "gitops-wi"),
+		ControllerArgs: []string{"--feature-gates=ObjectLevelWorkloadIdentity=true"},
+	}, []string{"flux-system", "edge-apps"}, func(n string) {
+		ns = n
+		c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		must(t, hub.Create(c, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "edge-deployer"}}))
+		*crb = rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "wi-" + ns},
+			RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "cluster-admin"},
+			Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Namespace: ns, Name: "edge-deployer"}}}
+		must(t, hub.Create(c, crb))
+		must(t, hub.Create(c, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "edge-kubeconfig"}, Data: cmData()}))
+	})
+	t.Cleanup(func() { _ = hub.Delete(context.Background(), crb) })
+	c := ctx(t)
+
+	// The real controller applied edge-apps as the service account.
+	applied := &corev1.ConfigMap{}
+	must(t, hub.Get(c, client.ObjectKey{Namespace: ns, Name: "edge-settings"}, applied))
+	if applied.Data["tier"] != "edge" {
+		t.Fatalf("edge-settings not applied by the controller: %v", applied.Data)
+	}
+	flags := []string{"--kubeconfig", fl.HubKubeconfig, "-n", ns, "--flux-namespace", ns, "--color", "never"}
+
+	// status: reachable through the token, whose lifetime is reported.
+	r := run(t, append([]string{"status", "--cluster", "edge", "-o", "json"}, flags...)...)
+	rep := decode(t, r.stdout)
+	if r.code != 0 || len(rep.Clusters) != 1 {
+		t.Fatalf("status: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	edge := rep.Clusters[0]
+	if !edge.Reachable || edge.KubeConfig != "ConfigMap/"+ns+"/edge-kubeconfig" || len(edge.Objects) != 1 {
+		t.Fatalf("edge: %+v", edge)
+	}
+	var token *status.AccessCheck
+	for i := range edge.Access {
+		if edge.Access[i].Check == status.CheckToken {
+			token = &edge.Access[i]
+		}
+	}
+	want := "workload identity token (generic, ServiceAccount " + ns + "/edge-deployer) of ConfigMap/" + ns + "/edge-kubeconfig lives 60m"
+	if token == nil || token.State != status.AccessOK || !strings.HasPrefix(token.Message, want) || token.Expires == nil {
+		t.Fatalf("token check %+v, want OK %q", token, want)
+	}
+	r = run(t, append([]string{"status", "--cluster", "edge"}, flags...)...)
+	if r.code != 0 || !strings.Contains(r.stdout, "workload identity token lives 60m") || !strings.Contains(r.stdout, "via ConfigMap/"+ns+"/edge-kubeconfig") {
+		t.Fatalf("status tree: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	noToken(t, r)
+
+	// diff: the controller's result is what the checkout gives; an edit
+	// is exactly what diff reports, through the same token.
+	r = run(t, diffArgs(s.Sample, flags, "-o", "json", "--helm=false")...)
+	res := decodeDiff(t, r.stdout)
+	if r.code != 0 || res.HasChanges() || res.HasErrors() || len(res.Kustomizations) != 2 {
+		t.Fatalf("diff: exit %d, %d Kustomizations\nchanges:\n  %s\nstderr %s", r.code, len(res.Kustomizations), strings.Join(changes(res), "\n  "), r.stderr)
+	}
+	editFile(t, s.RepoDir, "clusters/edge/configmap.yaml", "tier: edge", "tier: core")
+	r = run(t, diffArgs(s.Sample, flags, "-o", "json", "--helm=false")...)
+	res = decodeDiff(t, r.stdout)
+	if got := strings.Join(changes(res), "\n"); r.code != 1 || got != "edge edge-apps ConfigMap/"+ns+"/edge-settings drifted" {
+		t.Fatalf("diff after an edit: exit %d, changes\n%s\nstderr %s", r.code, got, r.stderr)
+	}
+	noToken(t, r)
+	editFile(t, s.RepoDir, "clusters/edge/configmap.yaml", "tier: core", "tier: edge")
+
+	// trace: the object on the cluster back to the hub Kustomization.
+	r = run(t, traceArgs(s.Sample, "configmap/edge-settings", "-n", ns, "--cluster", "edge")...)
+	if r.code != 0 || !strings.Contains(r.stdout, "Kustomization/"+ns+"/edge-apps") {
+		t.Fatalf("trace: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+	// Without serviceAccountName Flux uses its controller's own service
+	// account; the plugin requests the token for kustomize-controller in
+	// --flux-namespace.
+	t.Run("controller identity", func(t *testing.T) {
+		cm := &corev1.ConfigMap{}
+		must(t, hub.Get(c, client.ObjectKey{Namespace: ns, Name: "edge-kubeconfig"}, cm))
+		delete(cm.Data, "serviceAccountName")
+		must(t, hub.Update(c, cm))
+		defer func() {
+			must(t, hub.Get(c, client.ObjectKey{Namespace: ns, Name: "edge-kubeconfig"}, cm))
+			cm.Data = cmData()
+			must(t, hub.Update(c, cm))
+		}()
+		r := run(t, append([]string{"status", "--cluster", "edge", "-o", "json"}, flags...)...)
+		rep := decode(t, r.stdout)
+		want := "ServiceAccount " + ns + "/kustomize-controller (the Flux controller's own identity, used as ConfigMap " + ns + "/edge-kubeconfig names no serviceAccountName) not found in the hub"
+		if r.code != 1 || len(rep.Clusters) != 1 || !strings.Contains(rep.Clusters[0].Error, want) {
+			t.Fatalf("status without the controller's service account: exit %d %+v\nwant %q", r.code, rep.Clusters, want)
+		}
+		must(t, hub.Create(c, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "kustomize-controller"}}))
+		ctrl := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "wi-ctrl-" + ns},
+			RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "cluster-admin"},
+			Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Namespace: ns, Name: "kustomize-controller"}}}
+		must(t, hub.Create(c, ctrl))
+		defer func() { _ = hub.Delete(context.Background(), ctrl) }()
+		r = run(t, append([]string{"status", "--cluster", "edge", "-o", "json"}, flags...)...)
+		rep = decode(t, r.stdout)
+		if r.code != 0 || len(rep.Clusters) != 1 || !rep.Clusters[0].Reachable ||
+			!strings.Contains(r.stdout, "workload identity token (generic, ServiceAccount "+ns+"/kustomize-controller)") {
+			t.Fatalf("status as the controller: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+	})
+
+	// Faults: each names what is wrong.
+	for _, tc := range []struct {
+		name string
+		edit func(map[string]string)
+		want string
+	}{
+		{"no provider", func(d map[string]string) { delete(d, "provider") },
+			"ConfigMap " + ns + "/edge-kubeconfig (spec.kubeConfig.configMapRef) has no provider key"},
+		{"missing service account", func(d map[string]string) { d["serviceAccountName"] = "absent" },
+			"ServiceAccount " + ns + "/absent (serviceAccountName of ConfigMap " + ns + "/edge-kubeconfig) not found in the hub"},
+		{"wrong audience", func(d map[string]string) { d["audiences"] = "https://elsewhere.example\n" },
+			"the server has asked for the client to provide credentials"},
+		{"default audience without the issuer's slash", func(d map[string]string) { d["address"] = strings.TrimSuffix(issuer, "/") },
+			"the server has asked for the client to provide credentials"},
+		{"missing ConfigMap", nil,
+			"ConfigMap " + ns + "/edge-kubeconfig (spec.kubeConfig.configMapRef) not found in the hub"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cm := &corev1.ConfigMap{}
+			must(t, hub.Get(c, client.ObjectKey{Namespace: ns, Name: "edge-kubeconfig"}, cm))
+			if tc.edit == nil {
+				must(t, hub.Delete(c, cm))
+				defer func() {
+					must(t, hub.Create(c, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "edge-kubeconfig"}, Data: cmData()}))
+				}()
+			} else {
+				tc.edit(cm.Data)
+				must(t, hub.Update(c, cm))
+				defer func() {
+					must(t, hub.Get(c, client.ObjectKey{Namespace: ns, Name: "edge-kubeconfig"}, cm))
+					cm.Data = cmData()
+					must(t, hub.Update(c, cm))
+				}()
+			}
+			r := run(t, append([]string{"status", "--cluster", "edge", "-o", "json"}, flags...)...)
+			rep := decode(t, r.stdout)
+			if r.code != 1 || len(rep.Clusters) != 1 || rep.Clusters[0].Reachable || !strings.Contains(rep.Clusters[0].Error, tc.want) {
+				t.Fatalf("status: exit %d, clusters %+v\nwant the error %q", r.code, rep.Clusters, tc.want)
+			}
+			r = run(t, traceArgs(s.Sample, "configmap/edge-settings", "-n", ns, "--cluster", "edge")...)
+			if r.code != 2 || !strings.Contains(r.stderr, tc.want) {
+				t.Fatalf("trace: exit %d, want 2 and %q\n%s%s", r.code, tc.want, r.stdout, r.stderr)
+			}
+			r = run(t, diffArgs(s.Sample, flags, "--helm=false")...)
+			if r.code != 2 || !strings.Contains(r.stdout+r.stderr, tc.want) {
+				t.Fatalf("diff: exit %d, want 2 and %q\n%s%s", r.code, tc.want, r.stdout, r.stderr)
+			}
+			noToken(t, r)
+		})
+	}
+}
+
+// noToken fails when a service account token (a JWT) is in the output.
+func noToken(t *testing.T, r result) {
+	t.Helper()
+	if strings.Contains(r.stdout+r.stderr, "eyJ") {
+		t.Fatalf("output holds a JWT:\n%s%s", r.stdout, r.stderr)
+	}
+}
