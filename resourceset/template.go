@@ -20,12 +20,14 @@ const (
 )
 
 // render executes one template text for one input set: `inputs` is a
-// function giving the set, the functions are slim-sprig's and slugify,
+// function giving the set, the functions are slim-sprig's, slugify and
+// toYaml (slim-sprig has none; the documentation's examples use it),
 // and a field the set lacks is an error (get + default reads an optional
 // one).
 func render(name, text string, inputs map[string]any) (string, error) {
 	funcs := sprig.TxtFuncMap()
 	funcs["slugify"] = Slugify
+	funcs["toYaml"] = toYaml
 	funcs["inputs"] = func() map[string]any { return inputs }
 	t, err := template.New(name).Delims(LeftDelim, RightDelim).Funcs(funcs).Option("missingkey=error").Parse(text)
 	if err != nil {
@@ -91,4 +93,13 @@ func Slugify(s string) string {
 		s = strings.TrimRight(s[:63], "-")
 	}
 	return s
+}
+
+// toYaml is Helm's: the YAML of v without its final newline.
+func toYaml(v any) (string, error) {
+	b, err := k8syaml.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSuffix(string(b), "\n"), nil
 }
