@@ -129,6 +129,9 @@ func writeObject(b *strings.Builder, o ObjectResult, p printers.Palette) {
 	if o.HelmRelease != "" {
 		fmt.Fprintf(b, " via HelmRelease/%s", o.HelmRelease)
 	}
+	if o.ResourceSet != "" {
+		fmt.Fprintf(b, " via ResourceSet/%s", o.ResourceSet)
+	}
 	if o.Reason != "" {
 		fmt.Fprintf(b, " (%s)", o.Reason)
 	}

@@ -1,0 +1,178 @@
+package plugin
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/c5c3/kubectl-c5c3/diff"
+	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
+)
+
+// resourceSetGitops copies testdata/resourceset (a hub build with two
+// Static ResourceSetInputProviders, one per spoke, and a ResourceSet that
+// generates a ConfigMap, a HelmRelease and a Kustomization per spoke) with the chart
+// repository URL and the HelmReleases' target namespace filled in.
+func resourceSetGitops(t *testing.T, chartsURL, target string) string {
+	t.Helper()
+	dir := t.TempDir()
+	src := filepath.Join("testdata", "resourceset")
+	must(t, filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		writeFile(t, dir, rel, strings.NewReplacer("CHARTS_URL", chartsURL, "TARGET_NS", target).Replace(string(b)))
+		return nil
+	}))
+	return dir
+}
+
+// generatedConfigMap is the ConfigMap the ResourceSet generates for a
+// spoke, written by hand from the ResourceSet's template.
+func generatedConfigMap(ns, cluster, replicas string) *unstructured.Unstructured {
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "v1", "kind": "ConfigMap",
+		"metadata": map[string]any{"name": "spoke-" + cluster, "namespace": ns,
+			"labels": map[string]any{"app.kubernetes.io/part-of": "spoke-apps"}},
+		"data": map[string]any{"cluster": cluster, "replicas": replicas},
+	}}
+}
+
+// TestDiffResourceSet expands a ResourceSet of the hub build with its
+// providers' exported inputs from the live hub: the generated ConfigMaps
+// and HelmReleases are diffed on the hub under the ResourceSet, and each
+// HelmRelease is rendered onto its spoke; once the operator has applied a
+// ConfigMap it is unchanged, and an object of the ResourceSet's
+// status.inventory it no longer generates is deleted. A provider that does
+// not exist and a template error exit 2 naming the ResourceSet.
+func TestDiffResourceSet(t *testing.T) {
+	charts := chartServers(t)
+	ns := testfleet.Namespace(t)
+	target := "rs-" + ns
+	s, flags := loadSample(t, testfleet.SampleOptions{Source: resourceSetGitops(t, charts.HTTP.URL(), target), NoFluxReport: true})
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, p := range []string{"spoke-control-plane", "spoke-storage"} {
+		must(t, s.WriteStaticProviderStatus(ctx, p))
+	}
+	rsID := s.Namespace + "/spoke-apps"
+
+	// Nothing generated yet: everything is created.
+	r := run(t, diffArgs(s, flags, "-o", "json")...)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\nstderr: %s\nstdout: %s", r.code, r.stderr, r.stdout)
+	}
+	res := decodeDiff(t, r.stdout)
+	if len(res.ResourceSets) != 1 {
+		t.Fatalf("resourceSets: %+v, want spoke-apps", res.ResourceSets)
+	}
+	if rs := res.ResourceSets[0]; rs.ID() != rsID || rs.Cluster != "management" || rs.Error != "" || rs.Inputs != 2 || rs.Generated != 6 ||
+		strings.Join(rs.Providers, ",") != s.Namespace+"/spoke-control-plane,"+s.Namespace+"/spoke-storage" {
+		t.Errorf("resourceSet: %+v; want %s on management, 2 inputs from both providers, 6 objects", rs, rsID)
+	}
+	hub := map[string]diff.ObjectResult{}
+	spokes := map[string]int{}
+	for _, o := range res.Objects {
+		switch {
+		case o.ResourceSet == rsID:
+			hub[o.ID()] = o
+		case o.HelmRelease != "":
+			if o.Action != diff.ActionCreated || o.Namespace != target {
+				t.Errorf("%s via %s on %s: %s in %s, want created in %s", o.ID(), o.HelmRelease, o.Cluster, o.Action, o.Namespace, target)
+			}
+			spokes[o.Cluster+" "+o.HelmRelease]++
+		}
+	}
+	for _, id := range []string{
+		"ConfigMap/" + s.Namespace + "/spoke-control-plane", "ConfigMap/" + s.Namespace + "/spoke-storage",
+		"HelmRelease/" + s.Namespace + "/webapp-control-plane", "HelmRelease/" + s.Namespace + "/webapp-storage",
+		"Kustomization/" + s.Namespace + "/config-control-plane", "Kustomization/" + s.Namespace + "/config-storage",
+	} {
+		if o, ok := hub[id]; !ok || o.Action != diff.ActionCreated || o.Cluster != "management" {
+			t.Errorf("%s: %+v, want created on management via ResourceSet %s", id, o, rsID)
+		}
+	}
+	if o := hub["ConfigMap/"+s.Namespace+"/spoke-control-plane"]; !strings.Contains(o.Diff, "resourceset.fluxcd.controlplane.io/name: spoke-apps") ||
+		!strings.Contains(o.Diff, `replicas: "2"`) || !strings.Contains(o.Diff, "app.kubernetes.io/part-of: spoke-apps") {
+		t.Errorf("ConfigMap spoke-control-plane diff lacks the ownership label, commonMetadata or the input:\n%s", o.Diff)
+	}
+	for _, spoke := range []string{"control-plane", "storage"} {
+		hr := s.Namespace + "/webapp-" + spoke
+		if spokes[spoke+" "+hr] == 0 {
+			t.Errorf("no objects of %s rendered onto %s (got %v)", hr, spoke, spokes)
+		}
+		if h := hrsOf(res)["webapp-"+spoke]; h.Cluster != spoke || h.Error != "" || h.Prediction == nil || h.Prediction.Plan != "install" {
+			t.Errorf("HelmRelease webapp-%s: %+v, want an install on %s", spoke, h, spoke)
+		}
+	}
+	// The generated Kustomizations are built from the checkout and diffed
+	// on their spokes, with the ResourceSet's postBuild values.
+	for _, spoke := range []string{"control-plane", "storage"} {
+		var ks *diff.KustomizationResult
+		for i, k := range res.Kustomizations {
+			if k.Name == "config-"+spoke {
+				ks = &res.Kustomizations[i]
+			}
+		}
+		if ks == nil || ks.Cluster != spoke || !ks.New || ks.Error != "" || ks.Counts.Created != 2 {
+			t.Errorf("Kustomization config-%s: %+v, want new, diffed on %s with 2 objects created", spoke, ks, spoke)
+			continue
+		}
+		for _, o := range res.Objects {
+			if o.Kustomization == s.Namespace+"/config-"+spoke && o.Kind == "ConfigMap" && !strings.Contains(o.Diff, "cluster: "+spoke) {
+				t.Errorf("ConfigMap spoke-info on %s lacks its substituted cluster:\n%s", spoke, o.Diff)
+			}
+		}
+	}
+	text := run(t, diffArgs(s, flags)...)
+	if !strings.Contains(text.stdout, "► ConfigMap/"+s.Namespace+"/spoke-storage created via ResourceSet/"+rsID) {
+		t.Errorf("text output lacks the generated ConfigMap under its ResourceSet:\n%s", text.stdout)
+	}
+
+	// The operator applied the control-plane ConfigMap and, earlier, one
+	// for a spoke no provider exports any more.
+	must(t, s.ApplyAsResourceSet(ctx, "spoke-apps",
+		generatedConfigMap(s.Namespace, "control-plane", "2"), generatedConfigMap(s.Namespace, "retired", "1")))
+	res = decodeDiff(t, run(t, diffArgs(s, flags, "-o", "json")...).stdout)
+	got := map[string]diff.Action{}
+	for _, o := range res.Objects {
+		if o.ResourceSet == rsID {
+			got[o.Kind+"/"+o.Name] = o.Action
+		}
+	}
+	if a, ok := got["ConfigMap/spoke-control-plane"]; ok {
+		t.Errorf("ConfigMap spoke-control-plane: %s, want unchanged", a)
+	}
+	if got["ConfigMap/spoke-retired"] != diff.ActionDeleted {
+		t.Errorf("ConfigMap spoke-retired (in the inventory, no longer generated): %q, want deleted", got["ConfigMap/spoke-retired"])
+	}
+
+	// A provider that does not exist, then a template error: exit 2, the
+	// ResourceSet named, the plan incomplete.
+	editFile(t, s.RepoDir, "clusters/management/resourceset.yaml", "  inputsFrom:\n", "  inputsFrom:\n    - name: absent\n")
+	r = run(t, diffArgs(s, flags, "-o", "json")...)
+	res = decodeDiff(t, r.stdout)
+	if r.code != 2 || res.Complete || len(res.Incomplete) != 1 || res.Incomplete[0].Kind != "ResourceSet" ||
+		!strings.Contains(res.Incomplete[0].Reason, "ResourceSetInputProvider "+s.Namespace+"/absent not found") {
+		t.Errorf("missing provider: exit %d, incomplete %+v; want 2 and ResourceSet %s naming the provider", r.code, res.Incomplete, rsID)
+	}
+	editFile(t, s.RepoDir, "clusters/management/resourceset.yaml", "    - name: absent\n", "")
+	editFile(t, s.RepoDir, "clusters/management/resourceset.yaml", "<< inputs.replicas | quote >>", "<< inputs.replica | quote >>")
+	r = run(t, diffArgs(s, flags)...)
+	if r.code != 2 || !strings.Contains(r.stdout, "ResourceSet/"+s.Namespace+"/spoke-apps on cluster management: ResourceSet "+rsID) ||
+		!strings.Contains(r.stdout, `"replica"`) {
+		t.Errorf("template error: exit %d, want 2 naming the ResourceSet and the input\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+}
