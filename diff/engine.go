@@ -129,7 +129,7 @@ func (e *engine) run(ctx context.Context, roots []*kustomizev1.Kustomization) {
 			continue
 		}
 		e.dispatch(ctx, st, objects)
-		e.dispatchResourceSets(ctx, st, expansions)
+		e.dispatchResourceSets(ctx, st, objects, expansions)
 		if cluster.Hub {
 			hubBuilds[id].st = st
 		} else {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/fluxcd/cli-utils/pkg/object"
@@ -14,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/c5c3/kubectl-c5c3/fleet"
+	"github.com/c5c3/kubectl-c5c3/internal/printers"
 	"github.com/c5c3/kubectl-c5c3/kube"
 	"github.com/c5c3/kubectl-c5c3/resourceset"
 )
@@ -32,9 +34,12 @@ type ResourceSetResult struct {
 	// Providers are the ResourceSetInputProviders it reads ("ns/name").
 	Providers []string `json:"providers,omitempty"`
 	// Inputs is the number of input sets; Generated the objects they give.
-	Inputs    int    `json:"inputs"`
-	Generated int    `json:"generated"`
-	Error     string `json:"error,omitempty"`
+	Inputs    int `json:"inputs"`
+	Generated int `json:"generated"`
+	// Waiting lists the spec.dependsOn entries the hub does not satisfy
+	// yet: the operator applies nothing until they are.
+	Waiting []string `json:"waiting,omitempty"`
+	Error   string   `json:"error,omitempty"`
 }
 
 // ID is "namespace/name".
@@ -99,6 +104,7 @@ func (e *engine) expandResourceSets(ctx context.Context, st *ksState, objects []
 			}
 		}
 		x.result.Inputs, x.result.Generated = res.Inputs, len(res.Objects)
+		x.result.Waiting = unmetDependencies(ctx, cc, rs, res.DependsOn)
 		x.objects = res.Objects
 		generated = append(generated, res.Objects...)
 	}
@@ -144,9 +150,20 @@ func mapperScope(kc *kube.Client) resourceset.Scope {
 // Flux Operator applies them (field manager flux-operator, impersonating
 // the ResourceSet's spec.serviceAccountName when set) and reports the
 // entries of the ResourceSet's live status.inventory it no longer
-// generates as deleted.
-func (e *engine) dispatchResourceSets(ctx context.Context, st *ksState, exps []*expansion) {
+// generates as deleted; a ResourceSet the build prunes takes everything
+// of its inventory with it (the operator's garbage collection).
+func (e *engine) dispatchResourceSets(ctx context.Context, st *ksState, objects []*unstructured.Unstructured, exps []*expansion) {
 	r := e.runner(ctx, st.cluster)
+	if st.cluster.Hub {
+		e.wg.Add(1)
+		go func() {
+			defer e.wg.Done()
+			deleted := e.prunedResourceSets(ctx, st, objects)
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			st.rsObjects = append(st.rsObjects, deleted...)
+		}()
+	}
 	e.mu.Lock()
 	for _, x := range exps {
 		st.resourceSets = append(st.resourceSets, x.result)
@@ -230,6 +247,38 @@ func (e *engine) diffGenerated(ctx context.Context, st *ksState, cc *clusterClie
 	return or
 }
 
+// prunedResourceSets: a ResourceSet of the Kustomization's live inventory
+// that the build no longer has is pruned by kustomize-controller (when the
+// Kustomization prunes), and the operator then deletes everything of the
+// ResourceSet's own inventory.
+func (e *engine) prunedResourceSets(ctx context.Context, st *ksState, objects []*unstructured.Unstructured) []ObjectResult {
+	live, ok := e.liveKustomization(fleet.ID(st.ks))
+	if !ok || !st.ks.Spec.Prune || live.Status.Inventory == nil {
+		return nil
+	}
+	keep := map[string]bool{}
+	for _, o := range objects {
+		keep[object.UnstructuredToObjMetadata(o).String()] = true
+	}
+	var out []ObjectResult
+	for _, entry := range live.Status.Inventory.Entries {
+		om, err := object.ParseObjMetadata(entry.ID)
+		if err != nil || keep[entry.ID] || om.GroupKind != resourceSetGVK.GroupKind() {
+			continue
+		}
+		cc, err := e.runner(ctx, st.cluster).clientsFor(ctx, e.f, fleet.Object{Kind: kustomizev1.KustomizationKind, Kustomization: &kustomizev1.Kustomization{}})
+		if err != nil {
+			return nil // the Kustomization's own dispatch reports the cluster
+		}
+		rs, err := cc.live.Lookup(ctx, resourceSetGVK, om.Namespace, om.Name)
+		if err != nil || rs == nil {
+			continue
+		}
+		out = append(out, e.inventoryDeletions(ctx, st, cc, rs, nil)...)
+	}
+	return out
+}
+
 // resourceSetDeletions reports the live ResourceSet's inventory entries it
 // no longer generates; the operator deletes them unless annotated
 // fluxcd.controlplane.io/prune: disabled.
@@ -238,9 +287,16 @@ func (e *engine) resourceSetDeletions(ctx context.Context, st *ksState, cc *clus
 	if err != nil || live == nil {
 		return nil
 	}
+	return e.inventoryDeletions(ctx, st, cc, live, x.objects)
+}
+
+// inventoryDeletions reports the entries of a live ResourceSet's
+// status.inventory that are not among objects, and still exist.
+func (e *engine) inventoryDeletions(ctx context.Context, st *ksState, cc *clusterClients, live *unstructured.Unstructured, objects []*unstructured.Unstructured) []ObjectResult {
+	rsID := live.GetNamespace() + "/" + live.GetName()
 	entries, _, _ := unstructured.NestedSlice(live.Object, "status", "inventory", "entries")
 	keep := map[string]bool{}
-	for _, o := range x.objects {
+	for _, o := range objects {
 		keep[object.UnstructuredToObjMetadata(o).String()] = true
 	}
 	var out []ObjectResult
@@ -256,7 +312,7 @@ func (e *engine) resourceSetDeletions(ctx context.Context, st *ksState, cc *clus
 			continue
 		}
 		gvk := schema.GroupVersionKind{Group: om.GroupKind.Group, Version: version, Kind: om.GroupKind.Kind}
-		or := ObjectResult{Cluster: st.cluster.Name, Kustomization: fleet.ID(st.ks), ResourceSet: x.result.ID(),
+		or := ObjectResult{Cluster: st.cluster.Name, Kustomization: fleet.ID(st.ks), ResourceSet: rsID,
 			APIVersion: gvk.GroupVersion().String(), Kind: gvk.Kind, Namespace: om.Namespace, Name: om.Name, Action: ActionDeleted}
 		obj, err := cc.live.Lookup(ctx, gvk, om.Namespace, om.Name)
 		switch {
@@ -272,4 +328,86 @@ func (e *engine) resourceSetDeletions(ctx context.Context, st *ksState, cc *clus
 		out = append(out, or)
 	}
 	return out
+}
+
+// unmetDependencies checks spec.dependsOn against the live hub as the
+// operator does: the object must exist and, with ready: true, have a Ready
+// condition True (a readyExpr is not evaluated: the entry says so). A
+// namespaced kind without a namespace is looked up in the ResourceSet's.
+func unmetDependencies(ctx context.Context, cc *clusterClients, rs *unstructured.Unstructured, deps []resourceset.Dependency) []string {
+	var out []string
+	scope := mapperScope(cc.kube)
+	for _, d := range deps {
+		ns := d.Namespace
+		gv, err := schema.ParseGroupVersion(d.APIVersion)
+		if err != nil {
+			out = append(out, fmt.Sprintf("%s %s: bad apiVersion %q", d.Kind, d.Name, d.APIVersion))
+			continue
+		}
+		if namespaced, _ := scope(gv.WithKind(d.Kind)); ns == "" && namespaced {
+			ns = rs.GetNamespace()
+		}
+		ref := d.Kind + "/" + d.Name
+		if ns != "" {
+			ref = d.Kind + "/" + ns + "/" + d.Name
+		}
+		obj, err := cc.live.Lookup(ctx, gv.WithKind(d.Kind), ns, d.Name)
+		switch {
+		case err != nil && kube.IsNoMatch(err):
+			out = append(out, ref+": no such kind in the hub")
+		case err != nil:
+			out = append(out, ref+": "+cleanError(err))
+		case obj == nil:
+			out = append(out, ref+": not found")
+		case d.Ready && d.ReadyExpr != "":
+			out = append(out, ref+": readyExpr not evaluated by kubectl c5c3")
+		case d.Ready && !readyTrue(obj):
+			out = append(out, ref+": not Ready")
+		}
+	}
+	return out
+}
+
+func readyTrue(obj *unstructured.Unstructured) bool {
+	conds, _, _ := unstructured.NestedSlice(obj.Object, "status", "conditions")
+	for _, c := range conds {
+		m, _ := c.(map[string]any)
+		if m["type"] == "Ready" {
+			return m["status"] == "True"
+		}
+	}
+	return false
+}
+
+// hasResourceSet reports whether the Kustomization's build has a
+// ResourceSet (its block is printed even when nothing changes).
+func hasResourceSet(r *Result, k KustomizationResult) bool {
+	for _, s := range r.ResourceSets {
+		if s.Cluster == k.Cluster && s.Kustomization == k.ID() {
+			return true
+		}
+	}
+	return false
+}
+
+// writeResourceSet prints a ResourceSet's line: its inputs, providers and
+// generated objects, what it waits for, or why it could not be expanded.
+func writeResourceSet(b *strings.Builder, s ResourceSetResult, p printers.Palette) {
+	fmt.Fprintf(b, "%s", p.Bold("ResourceSet "+s.ID()))
+	if s.Error != "" {
+		fmt.Fprintf(b, " %s %s\n", p.Red("✗ error:"), s.Error)
+		return
+	}
+	fmt.Fprintf(b, ": %d input sets", s.Inputs)
+	if len(s.Providers) > 0 {
+		fmt.Fprintf(b, " (providers %s)", strings.Join(s.Providers, ", "))
+	}
+	fmt.Fprintf(b, " → %d objects", s.Generated)
+	if s.New {
+		b.WriteString(", new")
+	}
+	b.WriteString("\n")
+	for _, w := range s.Waiting {
+		fmt.Fprintf(b, "  %s %s\n", p.Yellow("waits for"), w)
+	}
 }

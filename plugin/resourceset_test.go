@@ -82,6 +82,10 @@ func TestDiffResourceSet(t *testing.T) {
 		strings.Join(rs.Providers, ",") != s.Namespace+"/spoke-control-plane,"+s.Namespace+"/spoke-storage" {
 		t.Errorf("resourceSet: %+v; want %s on management, 2 inputs from both providers, 6 objects", rs, rsID)
 	}
+	// dependsOn: the CRD exists, the ConfigMap gate does not.
+	if w := res.ResourceSets[0].Waiting; len(w) != 1 || w[0] != "ConfigMap/"+s.Namespace+"/gate: not found" {
+		t.Errorf("waiting: %q, want only the ConfigMap gate, not found", w)
+	}
 	hub := map[string]diff.ObjectResult{}
 	spokes := map[string]int{}
 	for _, o := range res.Objects {
@@ -137,7 +141,8 @@ func TestDiffResourceSet(t *testing.T) {
 		}
 	}
 	text := run(t, diffArgs(s, flags)...)
-	if !strings.Contains(text.stdout, "► ConfigMap/"+s.Namespace+"/spoke-storage created via ResourceSet/"+rsID) {
+	if !strings.Contains(text.stdout, "ResourceSet "+rsID+": 2 input sets (providers "+s.Namespace+"/spoke-control-plane, "+s.Namespace+"/spoke-storage) → 6 objects\n  waits for ConfigMap/"+s.Namespace+"/gate: not found\n") ||
+		!strings.Contains(text.stdout, "► ConfigMap/"+s.Namespace+"/spoke-storage created via ResourceSet/"+rsID) {
 		t.Errorf("text output lacks the generated ConfigMap under its ResourceSet:\n%s", text.stdout)
 	}
 
@@ -158,6 +163,20 @@ func TestDiffResourceSet(t *testing.T) {
 	if got["ConfigMap/spoke-retired"] != diff.ActionDeleted {
 		t.Errorf("ConfigMap spoke-retired (in the inventory, no longer generated): %q, want deleted", got["ConfigMap/spoke-retired"])
 	}
+
+	// The ResourceSet removed from the build: kustomize-controller prunes
+	// it, and the operator deletes what it applied.
+	editFile(t, s.RepoDir, "clusters/management/kustomization.yaml", "  - resourceset.yaml\n", "")
+	res = decodeDiff(t, run(t, diffArgs(s, flags, "-o", "json")...).stdout)
+	got = map[string]diff.Action{}
+	for _, o := range res.Objects {
+		got[o.Kind+"/"+o.Name+" "+o.ResourceSet] = o.Action
+	}
+	if got["ResourceSet/spoke-apps "] != diff.ActionDeleted || got["ConfigMap/spoke-control-plane "+rsID] != diff.ActionDeleted ||
+		got["ConfigMap/spoke-retired "+rsID] != diff.ActionDeleted || len(res.ResourceSets) != 0 {
+		t.Errorf("ResourceSet pruned: %v, resourceSets %+v; want it and both ConfigMaps of its inventory deleted", got, res.ResourceSets)
+	}
+	editFile(t, s.RepoDir, "clusters/management/kustomization.yaml", "  - providers.yaml\n", "  - providers.yaml\n  - resourceset.yaml\n")
 
 	// A provider that does not exist, then a template error: exit 2, the
 	// ResourceSet named, the plan incomplete.
