@@ -54,8 +54,9 @@ func generatedConfigMap(ns, cluster, replicas string) *unstructured.Unstructured
 // and HelmReleases are diffed on the hub under the ResourceSet, and each
 // HelmRelease is rendered onto its spoke; once the operator has applied a
 // ConfigMap it is unchanged, and an object of the ResourceSet's
-// status.inventory it no longer generates is deleted. A provider that does
-// not exist and a template error exit 2 naming the ResourceSet.
+// status.inventory it no longer generates is deleted. status shows the
+// ResourceSet and its providers. A provider that does not exist and a
+// template error exit 2 naming the ResourceSet.
 func TestDiffResourceSet(t *testing.T) {
 	charts := chartServers(t)
 	ns := testfleet.Namespace(t)
@@ -162,6 +163,25 @@ func TestDiffResourceSet(t *testing.T) {
 	}
 	if got["ConfigMap/spoke-retired"] != diff.ActionDeleted {
 		t.Errorf("ConfigMap spoke-retired (in the inventory, no longer generated): %q, want deleted", got["ConfigMap/spoke-retired"])
+	}
+
+	// status: the ResourceSet Ready with the 2 objects of its inventory, its
+	// two providers Ready with what they exported.
+	st := decode(t, run(t, append([]string{"status", "-o", "json"}, flags...)...).stdout)
+	if len(st.Hub.ResourceSets) != 1 {
+		t.Fatalf("status hub.resourceSets: %+v, want spoke-apps", st.Hub.ResourceSets)
+	}
+	srs := st.Hub.ResourceSets[0]
+	if srs.ID() != rsID || srs.State != "Ready" || srs.Generated != 2 || len(srs.Providers) != 2 || len(srs.Problems) != 0 {
+		t.Errorf("status of %s: %+v, want Ready, 2 objects, 2 providers, no problem", rsID, srs)
+	} else if p := srs.Providers[0]; p.Name != "spoke-control-plane" || p.Type != "Static" || p.State != "Ready" ||
+		len(p.ExportedInputs) != 1 || p.ExportedInputs[0]["cluster"] != "control-plane" {
+		t.Errorf("provider: %+v, want spoke-control-plane, Static, Ready, exporting cluster control-plane", p)
+	}
+	tree := run(t, append([]string{"status"}, flags...)...).stdout
+	if !strings.Contains(tree, "ResourceSet "+rsID+" · Ready · 2 objects") ||
+		!strings.Contains(tree, "ResourceSetInputProvider "+s.Namespace+"/spoke-storage (Static) · Ready · 1 input set") {
+		t.Errorf("status tree lacks the ResourceSet and its provider:\n%s", tree)
 	}
 
 	// The ResourceSet removed from the build: kustomize-controller prunes
