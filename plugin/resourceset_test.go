@@ -9,7 +9,10 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/c5c3/kubectl-c5c3/diff"
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
@@ -49,13 +52,32 @@ func generatedConfigMap(ns, cluster, replicas string) *unstructured.Unstructured
 	}}
 }
 
+// generatedHelmRelease is the HelmRelease the ResourceSet generates for
+// the control-plane spoke, written by hand from its template.
+func generatedHelmRelease(ns, target string) *unstructured.Unstructured {
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+		"metadata": map[string]any{"name": "webapp-control-plane", "namespace": ns,
+			"labels": map[string]any{"app.kubernetes.io/part-of": "spoke-apps"}},
+		"spec": map[string]any{
+			"interval": "10m", "targetNamespace": target, "releaseName": "webapp",
+			"install":    map[string]any{"createNamespace": true},
+			"kubeConfig": map[string]any{"secretRef": map[string]any{"name": "control-plane-kubeconfig"}},
+			"chart": map[string]any{"spec": map[string]any{"chart": "webapp", "version": "0.1.x",
+				"sourceRef": map[string]any{"kind": "HelmRepository", "name": "charts"}}},
+			"values": map[string]any{"replicas": int64(2)},
+		},
+	}}
+}
+
 // TestDiffResourceSet expands a ResourceSet of the hub build with its
 // providers' exported inputs from the live hub: the generated ConfigMaps
 // and HelmReleases are diffed on the hub under the ResourceSet, and each
 // HelmRelease is rendered onto its spoke; once the operator has applied a
 // ConfigMap it is unchanged, and an object of the ResourceSet's
 // status.inventory it no longer generates is deleted. status shows the
-// ResourceSet and its providers. A provider that does not exist and a
+// ResourceSet and its providers; trace walks from a spoke object through
+// the generated HelmRelease and the ResourceSet to its Kustomization. A provider that does not exist and a
 // template error exit 2 naming the ResourceSet.
 func TestDiffResourceSet(t *testing.T) {
 	charts := chartServers(t)
@@ -150,7 +172,7 @@ func TestDiffResourceSet(t *testing.T) {
 	// The operator applied the control-plane ConfigMap and, earlier, one
 	// for a spoke no provider exports any more.
 	must(t, s.ApplyAsResourceSet(ctx, "spoke-apps",
-		generatedConfigMap(s.Namespace, "control-plane", "2"), generatedConfigMap(s.Namespace, "retired", "1")))
+		generatedConfigMap(s.Namespace, "control-plane", "2"), generatedConfigMap(s.Namespace, "retired", "1"), generatedHelmRelease(s.Namespace, target)))
 	res = decodeDiff(t, run(t, diffArgs(s, flags, "-o", "json")...).stdout)
 	got := map[string]diff.Action{}
 	for _, o := range res.Objects {
@@ -165,23 +187,54 @@ func TestDiffResourceSet(t *testing.T) {
 		t.Errorf("ConfigMap spoke-retired (in the inventory, no longer generated): %q, want deleted", got["ConfigMap/spoke-retired"])
 	}
 
-	// status: the ResourceSet Ready with the 2 objects of its inventory, its
+	// status: the ResourceSet Ready with the 3 objects of its inventory, its
 	// two providers Ready with what they exported.
 	st := decode(t, run(t, append([]string{"status", "-o", "json"}, flags...)...).stdout)
 	if len(st.Hub.ResourceSets) != 1 {
 		t.Fatalf("status hub.resourceSets: %+v, want spoke-apps", st.Hub.ResourceSets)
 	}
 	srs := st.Hub.ResourceSets[0]
-	if srs.ID() != rsID || srs.State != "Ready" || srs.Generated != 2 || len(srs.Providers) != 2 || len(srs.Problems) != 0 {
-		t.Errorf("status of %s: %+v, want Ready, 2 objects, 2 providers, no problem", rsID, srs)
+	if srs.ID() != rsID || srs.State != "Ready" || srs.Generated != 3 || len(srs.Providers) != 2 || len(srs.Problems) != 0 {
+		t.Errorf("status of %s: %+v, want Ready, 3 objects, 2 providers, no problem", rsID, srs)
 	} else if p := srs.Providers[0]; p.Name != "spoke-control-plane" || p.Type != "Static" || p.State != "Ready" ||
 		len(p.ExportedInputs) != 1 || p.ExportedInputs[0]["cluster"] != "control-plane" {
 		t.Errorf("provider: %+v, want spoke-control-plane, Static, Ready, exporting cluster control-plane", p)
 	}
 	tree := run(t, append([]string{"status"}, flags...)...).stdout
-	if !strings.Contains(tree, "ResourceSet "+rsID+" · Ready · 2 objects") ||
+	if !strings.Contains(tree, "ResourceSet "+rsID+" · Ready · 3 objects") ||
 		!strings.Contains(tree, "ResourceSetInputProvider "+s.Namespace+"/spoke-storage (Static) · Ready · 1 input set") {
 		t.Errorf("status tree lacks the ResourceSet and its provider:\n%s", tree)
+	}
+
+	// trace: a spoke object of the generated HelmRelease → the HelmRelease
+	// → the ResourceSet (its ownership labels) with its providers → the
+	// Kustomization that applied the ResourceSet.
+	spoke := s.Fleet.Spokes["control-plane"].Client
+	must(t, client.IgnoreAlreadyExists(spoke.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: target}})))
+	must(t, spoke.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "webapp-probe", Namespace: target, Labels: map[string]string{
+		"helm.toolkit.fluxcd.io/name": "webapp-control-plane", "helm.toolkit.fluxcd.io/namespace": s.Namespace}}}))
+	tr := decodeTrace(t, run(t, traceArgs(s, "configmap/webapp-probe", "-n", target, "--cluster", "control-plane", "-o", "json")...).stdout)
+	var chain []string
+	for _, st := range tr.Chain {
+		chain = append(chain, st.ID())
+	}
+	if want := "HelmRelease/" + s.Namespace + "/webapp-control-plane ResourceSet/" + rsID + " Kustomization/" + s.Namespace + "/flux-system"; strings.Join(chain, " ") != want {
+		t.Fatalf("trace chain %v, want %s", chain, want)
+	}
+	if st := tr.Chain[1]; !st.Found || st.State != "Ready" || st.InInventory == nil || !*st.InInventory || len(st.Providers) != 2 || st.Error != "" {
+		t.Errorf("ResourceSet step: %+v, want found, Ready, the HelmRelease in its inventory, 2 providers", st)
+	}
+	if !tr.Managed {
+		t.Errorf("trace: not managed")
+	}
+	// An object the ResourceSet applied to the hub itself.
+	tr = decodeTrace(t, run(t, traceArgs(s, "configmap/spoke-control-plane", "-n", s.Namespace, "--cluster", "management", "-o", "json")...).stdout)
+	if len(tr.Chain) != 2 || tr.Object.Owner != "ResourceSet/"+rsID || tr.Chain[0].ID() != "ResourceSet/"+rsID || !tr.Managed {
+		t.Errorf("trace of the generated ConfigMap: owner %q, chain %+v; want ResourceSet %s then its Kustomization", tr.Object.Owner, tr.Chain, rsID)
+	}
+	ttree := run(t, traceArgs(s, "configmap/spoke-control-plane", "-n", s.Namespace, "--cluster", "management")...).stdout
+	if !strings.Contains(ttree, "inputs from ResourceSetInputProvider/"+s.Namespace+"/spoke-storage (Static) · Ready · 1 input set") {
+		t.Errorf("trace tree lacks the ResourceSet's providers:\n%s", ttree)
 	}
 
 	// The ResourceSet removed from the build: kustomize-controller prunes

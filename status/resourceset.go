@@ -75,6 +75,16 @@ func ReadResourceSets(ctx context.Context, hub client.Reader, ns string) ([]Reso
 	return out, nil
 }
 
+// ReadResourceSet is one ResourceSet's status with the providers of its
+// namespace.
+func ReadResourceSet(ctx context.Context, hub client.Reader, rs *unstructured.Unstructured) (ResourceSet, error) {
+	providers, err := listOperator(ctx, hub, providerList, rs.GetNamespace())
+	if err != nil {
+		return ResourceSet{}, err
+	}
+	return resourceSetStatus(rs, providers), nil
+}
+
 func listOperator(ctx context.Context, hub client.Reader, kind, ns string) ([]*unstructured.Unstructured, error) {
 	list := &unstructured.UnstructuredList{}
 	list.SetAPIVersion(resourceset.APIVersion)
