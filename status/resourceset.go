@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -94,7 +95,9 @@ func listOperator(ctx context.Context, hub client.Reader, kind, ns string) ([]*u
 		opts = append(opts, client.InNamespace(ns))
 	}
 	if err := hub.List(ctx, list, opts...); err != nil {
-		if apimeta.IsNoMatchError(err) {
+		if apimeta.IsNoMatchError(err) || apierrors.IsForbidden(err) {
+			// No Flux Operator CRDs, or not allowed to read them: no
+			// ResourceSets to show, the rest of the status still is.
 			return nil, nil
 		}
 		return nil, fmt.Errorf("listing %ss of the hub: %w", kind[:len(kind)-4], err)
