@@ -21,6 +21,11 @@
 // objects.go (YAML for the diff, masking), live.go and precheck.go (LIST-backed live objects and the local
 // unchanged check), render.go and unified.go (output).
 //
+// ResourceSets: resourceset.go (each ResourceSet of a hub build expanded by
+// package resourceset with its providers from the live hub, the generated
+// objects dry-run as the Flux Operator applies them, its inventory's
+// deletions, dependsOn).
+//
 // HelmReleases: helm.go (dispatch and render of each HelmRelease of a
 // build; its chart source comes from helmrender.ResolveSource),
 // helmobjects.go (the rendered objects' dry-runs and the release's

@@ -84,7 +84,7 @@ func (e *engine) diffObject(ctx context.Context, st *ksState, cc *clusterClients
 	}
 	if !e.opts.VerifyUnchanged && !hasFluxAnnotations(obj) && !opts.Force {
 		live, err := cc.live.Lookup(ctx, obj.GroupVersionKind(), obj.GetNamespace(), obj.GetName())
-		if err == nil && unchangedLocally(obj, live, fieldOwner.Field) {
+		if err == nil && unchangedLocally(obj, live, cc.fieldManager()) {
 			or.Action = ActionUnchanged
 			return or
 		}
@@ -121,7 +121,7 @@ func (e *engine) diffObject(ctx context.Context, st *ksState, cc *clusterClients
 		or.Action = ActionDrifted
 		or.Diff = objectDiff(live, merged)
 		cur, _ := cc.live.Lookup(ctx, obj.GroupVersionKind(), obj.GetNamespace(), obj.GetName())
-		or.OtherManagers = otherOwners(cur, live, merged, fieldOwner.Field)
+		or.OtherManagers = otherOwners(cur, live, merged, cc.fieldManager())
 	case ssa.SkippedAction:
 		or.Action, or.Reason = ActionSkipped, skipReason(obj)
 	default:

@@ -43,6 +43,10 @@ type ksState struct {
 	// helm and helmObjects are the HelmReleases of the build, rendered.
 	helm        []HelmReleaseResult
 	helmObjects []ObjectResult
+	// resourceSets are the ResourceSets of a hub build, expanded, and
+	// rsObjects the generated objects' results (resourceset.go).
+	resourceSets []ResourceSetResult
+	rsObjects    []ObjectResult
 }
 
 func (e *engine) run(ctx context.Context, roots []*kustomizev1.Kustomization) {
@@ -88,11 +92,18 @@ func (e *engine) run(ctx context.Context, roots []*kustomizev1.Kustomization) {
 		}
 		objects, inputs, err := e.builder.BuildWithInputs(ctx, it.ks)
 		st := e.newState(id, cluster, it.ks, it.isNew)
+		// The objects the build's ResourceSets generate, applied to the
+		// hub by the Flux Operator, count as hub objects of this build.
+		var generated []*unstructured.Unstructured
+		var expansions []*expansion
+		if cluster.Hub && err == nil {
+			generated, expansions = e.expandResourceSets(ctx, st, objects)
+		}
 		if cluster.Hub {
 			if _, ok := hubBuilds[id]; !ok {
 				hubOrder = append(hubOrder, id)
 			}
-			hubBuilds[id] = &hubBuild{objects: objects}
+			hubBuilds[id] = &hubBuild{objects: append(objects[:len(objects):len(objects)], generated...)}
 		}
 		if err != nil {
 			if e.sel.wants(cluster.Name, it.ks, inputs) {
@@ -105,7 +116,7 @@ func (e *engine) run(ctx context.Context, roots []*kustomizev1.Kustomization) {
 		// Nested Kustomizations from this checkout, applied to the hub, are
 		// diffed themselves with the spec from git.
 		if cluster.Hub {
-			for _, child := range typedObjects[kustomizev1.Kustomization](objects, kustomizev1.GroupVersion.WithKind(kustomizev1.KustomizationKind).GroupKind()) {
+			for _, child := range typedObjects[kustomizev1.Kustomization](hubBuilds[id].objects, kustomizev1.GroupVersion.WithKind(kustomizev1.KustomizationKind).GroupKind()) {
 				if !e.sources[fleet.KustomizationSource(child).String()] {
 					continue
 				}
@@ -118,6 +129,7 @@ func (e *engine) run(ctx context.Context, roots []*kustomizev1.Kustomization) {
 			continue
 		}
 		e.dispatch(ctx, st, objects)
+		e.dispatchResourceSets(ctx, st, objects, expansions)
 		if cluster.Hub {
 			hubBuilds[id].st = st
 		} else {
@@ -217,7 +229,10 @@ func (e *engine) collect(res *Result) {
 			}
 			return helm[i].ID() < helm[j].ID()
 		})
+		objs = append(objs, st.rsObjects...)
+		sort.SliceStable(objs, func(i, j int) bool { return objs[i].ID() < objs[j].ID() })
 		objs = append(objs, helm...)
+		res.ResourceSets = append(res.ResourceSets, st.resourceSets...)
 		hrs := append([]HelmReleaseResult(nil), st.helm...)
 		sort.Slice(hrs, func(i, j int) bool { return hrs[i].ID() < hrs[j].ID() })
 		res.HelmReleases = append(res.HelmReleases, hrs...)

@@ -5,7 +5,7 @@ import "fmt"
 // Gap is a Kustomization or HelmRelease of a plan that could not be built,
 // rendered or diffed: what applying it would change is unknown.
 type Gap struct {
-	// Kind is Kustomization or HelmRelease.
+	// Kind is Kustomization, HelmRelease or ResourceSet.
 	Kind      string `json:"kind"`
 	Cluster   string `json:"cluster"`
 	Namespace string `json:"namespace"`
@@ -36,6 +36,11 @@ func (r *Result) markGaps() {
 	for _, h := range r.HelmReleases {
 		if h.Error != "" {
 			r.Incomplete = append(r.Incomplete, Gap{Kind: "HelmRelease", Cluster: h.Cluster, Namespace: h.Namespace, Name: h.Name, Chart: h.Chart, Reason: h.Error})
+		}
+	}
+	for _, s := range r.ResourceSets {
+		if s.Error != "" {
+			r.Incomplete = append(r.Incomplete, Gap{Kind: "ResourceSet", Cluster: s.Cluster, Namespace: s.Namespace, Name: s.Name, Reason: s.Error})
 		}
 	}
 	r.Complete = len(r.Incomplete) == 0

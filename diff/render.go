@@ -37,7 +37,7 @@ func WriteText(w io.Writer, r *Result, p printers.Palette) error {
 	cluster := ""
 	for _, k := range r.Kustomizations {
 		objs := byKS[k.Cluster+"|"+k.ID()]
-		if len(objs) == 0 && k.Error == "" && len(hrByKS[k.Cluster+"|"+k.ID()]) == 0 {
+		if len(objs) == 0 && k.Error == "" && len(hrByKS[k.Cluster+"|"+k.ID()]) == 0 && !hasResourceSet(r, k) {
 			continue
 		}
 		if k.Cluster != cluster {
@@ -54,6 +54,11 @@ func WriteText(w io.Writer, r *Result, p printers.Palette) error {
 		}
 		for _, h := range hrByKS[k.Cluster+"|"+k.ID()] {
 			writeHelmRelease(&b, h, p)
+		}
+		for _, s := range r.ResourceSets {
+			if s.Cluster == k.Cluster && s.Kustomization == k.ID() {
+				writeResourceSet(&b, s, p)
+			}
 		}
 		for _, o := range objs {
 			writeObject(&b, o, p)
@@ -128,6 +133,9 @@ func writeObject(b *strings.Builder, o ObjectResult, p printers.Palette) {
 	fmt.Fprintf(b, "► %s %s", o.ID(), action)
 	if o.HelmRelease != "" {
 		fmt.Fprintf(b, " via HelmRelease/%s", o.HelmRelease)
+	}
+	if o.ResourceSet != "" {
+		fmt.Fprintf(b, " via ResourceSet/%s", o.ResourceSet)
 	}
 	if o.Reason != "" {
 		fmt.Fprintf(b, " (%s)", o.Reason)

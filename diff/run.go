@@ -65,7 +65,7 @@ func Run(ctx context.Context, f *fleet.Fleet, opts Options) (*Result, error) {
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = DefaultConcurrency
 	}
-	res := &Result{APIVersion: APIVersion, Kind: Kind, Repo: opts.RepoDir, Kustomizations: []KustomizationResult{}, Objects: []ObjectResult{}, Skipped: []SkippedKustomization{}, HelmReleases: []HelmReleaseResult{}}
+	res := &Result{APIVersion: APIVersion, Kind: Kind, Repo: opts.RepoDir, Kustomizations: []KustomizationResult{}, Objects: []ObjectResult{}, Skipped: []SkippedKustomization{}, HelmReleases: []HelmReleaseResult{}, ResourceSets: []ResourceSetResult{}}
 	sources, err := selectSources(f, opts)
 	if err != nil {
 		return nil, err

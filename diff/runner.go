@@ -31,6 +31,17 @@ type clusterClients struct {
 	kube *kube.Client
 	// serviceAccount is the impersonated "namespace/name", or "".
 	serviceAccount string
+	// owner is the field manager of rm when not kustomize-controller's
+	// (the Flux Operator's, for objects a ResourceSet generates).
+	owner string
+}
+
+// fieldManager is the field manager the objects are applied with.
+func (cc *clusterClients) fieldManager() string {
+	if cc.owner != "" {
+		return cc.owner
+	}
+	return fieldOwner.Field
 }
 
 func (e *engine) runner(ctx context.Context, c *fleet.Cluster) *runner {

@@ -39,6 +39,9 @@ type Result struct {
 	// HelmReleases are the rendered HelmReleases of the diffed builds
 	// (their objects are in Objects with helmRelease set).
 	HelmReleases []HelmReleaseResult `json:"helmReleases"`
+	// ResourceSets are the ResourceSets of the diffed hub builds, expanded
+	// (their objects are in Objects with resourceSet set).
+	ResourceSets []ResourceSetResult `json:"resourceSets"`
 	Summary      Counts              `json:"summary"`
 	// Complete is false when a Kustomization or HelmRelease could not be
 	// built, rendered or diffed: what it would change is unknown, and
@@ -70,6 +73,9 @@ type ObjectResult struct {
 	// HelmRelease ("ns/name") is set on objects rendered from a
 	// HelmRelease's chart; they are applied by helm-controller.
 	HelmRelease string `json:"helmRelease,omitempty"`
+	// ResourceSet ("ns/name") is set on objects a ResourceSet of the
+	// Kustomization's build generates; the Flux Operator applies them.
+	ResourceSet string `json:"resourceSet,omitempty"`
 	APIVersion  string `json:"apiVersion"`
 	Kind        string `json:"kind"`
 	Namespace   string `json:"namespace,omitempty"`
@@ -147,6 +153,11 @@ func (r *Result) HasErrors() bool {
 	}
 	for _, h := range r.HelmReleases {
 		if h.Error != "" {
+			return true
+		}
+	}
+	for _, s := range r.ResourceSets {
+		if s.Error != "" {
 			return true
 		}
 	}

@@ -102,17 +102,7 @@ func Evaluate(o fleet.Object, sourceRevision string, ready map[string]bool) Heal
 		}
 	}
 
-	switch {
-	case cond == nil:
-		h.StateProblems = append(h.StateProblems, "has no Ready condition yet")
-	case !h.IsReady():
-		h.StateProblems = append(h.StateProblems, fmt.Sprintf("not Ready: %s: %s", cond.Reason, cond.Message))
-	case observed < m.GetGeneration():
-		h.StateProblems = append(h.StateProblems, fmt.Sprintf("not reconciled since its last change (observed generation %d < %d)", observed, m.GetGeneration()))
-	}
-	if h.Suspended {
-		h.StateProblems = append(h.StateProblems, "suspended")
-	}
+	h.state(cond, observed, m.GetGeneration())
 	if o.Kustomization != nil {
 		h.kustomization(o.Kustomization)
 	} else if o.HelmRelease != nil {
@@ -207,4 +197,20 @@ func Readiness(f *fleet.Fleet) map[string]bool {
 		}
 	}
 	return out
+}
+
+// state adds the problems of the Ready condition, the observed generation
+// and spec.suspend.
+func (h *Health) state(cond *metav1.Condition, observed, generation int64) {
+	switch {
+	case cond == nil:
+		h.StateProblems = append(h.StateProblems, "has no Ready condition yet")
+	case !h.IsReady():
+		h.StateProblems = append(h.StateProblems, fmt.Sprintf("not Ready: %s: %s", cond.Reason, cond.Message))
+	case observed < generation:
+		h.StateProblems = append(h.StateProblems, fmt.Sprintf("not reconciled since its last change (observed generation %d < %d)", observed, generation))
+	}
+	if h.Suspended {
+		h.StateProblems = append(h.StateProblems, "suspended")
+	}
 }

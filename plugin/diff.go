@@ -72,6 +72,13 @@ Decrypted data is never written, printed or logged: Secrets are masked as always
 other decrypted objects are reported without their diff. A corrupt SOPS document,
 a missing or wrong key or an unknown provider is an error on the Kustomization.
 
+ResourceSets (Flux Operator) in a hub build are expanded as the operator documents
+it, with their ResourceSetInputProviders' exported inputs from the live hub; what
+they generate is diffed on the hub ("via ResourceSet/ns/name"), generated
+Kustomizations and HelmReleases are built and rendered onto their clusters, and
+objects of the ResourceSet's inventory it no longer generates are deleted. A
+template error, a missing input or a missing provider is an error on the ResourceSet.
+
 When a Kustomization or HelmRelease could not be built, rendered or diffed, the plan
 is incomplete: every format says so and names each with the reason (json:
 "complete": false and "incomplete"), and the exit code is 2. HelmReleases that

@@ -55,6 +55,9 @@ func Build(ctx context.Context, f *fleet.Fleet, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	if r.Hub.ResourceSets, err = ReadResourceSets(ctx, f.Hub().Client, f.Namespace()); err != nil {
+		return nil, err
+	}
 
 	var clusters []*fleet.Cluster
 	for _, c := range f.Clusters {
@@ -283,6 +286,9 @@ func summarize(r *Report) Summary {
 	if f := r.Hub.Flux; f != nil && !fluxHealthy(f) {
 		sum.Healthy = false
 	}
+	if len(failingResourceSets(r.Hub.ResourceSets)) > 0 {
+		sum.Healthy = false
+	}
 	return sum
 }
 
@@ -306,6 +312,7 @@ func filterFailing(r *Report) {
 		}
 	}
 	r.Hub.Access = failingAccess(r.Hub.Access)
+	r.Hub.ResourceSets = failingResourceSets(r.Hub.ResourceSets)
 	r.Clusters = append([]Cluster{}, keep...)
 	if f := r.Hub.Flux; f != nil && fluxHealthy(f) {
 		r.Hub.Flux = nil

@@ -81,6 +81,7 @@ func WriteTree(w io.Writer, r *Report, o RenderOptions) error {
 	if len(r.Hub.Access) > 0 {
 		root.Add(accessLabel(r.Hub.Access, o))
 	}
+	resourceSetTree(root, r.Hub.ResourceSets, o)
 	for _, c := range r.Clusters {
 		clusterTree(root, c, o)
 	}

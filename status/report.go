@@ -40,6 +40,9 @@ type Hub struct {
 	// Access holds the hub's own access checks: the Flux API versions it
 	// serves against the ones the plugin reads.
 	Access []AccessCheck `json:"access,omitempty"`
+	// ResourceSets are the Flux Operator's ResourceSets of the hub with
+	// their providers (resourceset.go).
+	ResourceSets []ResourceSet `json:"resourceSets,omitempty"`
 }
 
 // Flux is the hub's FluxReport, reduced to what operators look at.

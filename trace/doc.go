@@ -14,8 +14,15 @@
 // which also gives the chain when the cluster cannot be reached. With
 // diff options, the object is compared with git through the diff engine.
 //
+// An applier (or the object) that a Flux Operator ResourceSet generated
+// carries its ownership labels instead (resourceset.fluxcd.controlplane.io/
+// name|namespace): the chain goes through the ResourceSet (judged by
+// package health, with its providers and their exported inputs) to the
+// Kustomization that applied it.
+//
 // Files: types.go (Trace, the JSON schema), trace.go (Run: object, chain,
-// drift, summary), render.go (the tree).
+// drift, summary), resourceset.go (the ResourceSet step), render.go (the
+// tree).
 //
 // It takes typed Options, returns a typed Trace and never imports cobra.
 package trace

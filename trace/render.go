@@ -26,6 +26,9 @@ func WriteTree(w io.Writer, t *Trace, o status.RenderOptions) error {
 		if st.SourceStatus != nil {
 			n.Add(sourceLabel(st, o))
 		}
+		for _, p := range st.Providers {
+			n.Add(providerLabel(p, o))
+		}
 		parent = n
 	}
 	if err := printers.WriteTree(w, root); err != nil {

@@ -193,7 +193,20 @@ func (tr *tracer) chain(ctx context.Context, cl *kube.Client, labels map[string]
 	t := tr.t
 	kind, id := ownerOf(labels)
 	var first *located
+	applies, appliesID := t.Object.ID(), tr.inventoryID
+	wantCluster := tr.cluster
+	rsNS, rsName := resourceSetOwner(labels)
 	switch {
+	case id == "" && rsName != "":
+		// Applied by the Flux Operator for a ResourceSet.
+		t.Object.Owner = resourceSetKind + "/" + rsNS + "/" + rsName
+		first, applies, appliesID = tr.viaResourceSet(ctx, rsNS, rsName, applies, appliesID, wantCluster)
+		t.Managed = len(t.Chain) > 0 && t.Chain[0].Found && t.Chain[0].Error == ""
+		wantCluster = tr.f.Clusters[0]
+		if first == nil {
+			tr.root(ctx)
+			return
+		}
 	case id != "":
 		t.Object.Owner = kind + "/" + id
 		if l, ok := tr.objects[t.Object.Owner]; ok {
@@ -226,8 +239,6 @@ func (tr *tracer) chain(ctx context.Context, cl *kube.Client, labels map[string]
 		}
 	}
 
-	applies, appliesID := t.Object.ID(), tr.inventoryID
-	wantCluster := tr.cluster
 	seen := map[string]bool{}
 	for l := first; l != nil; {
 		st := tr.step(*l, applies, appliesID)
@@ -244,12 +255,21 @@ func (tr *tracer) chain(ctx context.Context, cl *kube.Client, labels map[string]
 		// (or the HelmRelease, for one a chart rendered) whose labels it
 		// carries.
 		pkind, pid := ownerOf(l.obj.Meta().GetLabels())
-		if pid == "" || seen[pkind+"/"+pid] {
-			break // the root (a bootstrap Kustomization labels itself)
-		}
 		applies = l.obj.ID()
 		appliesID = object.ObjMetadata{Namespace: l.obj.Meta().GetNamespace(), Name: l.obj.Meta().GetName(), GroupKind: groupKind(l.obj)}.String()
 		wantCluster = tr.f.Clusters[0]
+		if ns, name := resourceSetOwner(l.obj.Meta().GetLabels()); pid == "" && name != "" {
+			// A ResourceSet generated the applier: its step, then the
+			// Kustomization that applied the ResourceSet.
+			l, applies, appliesID = tr.viaResourceSet(ctx, ns, name, applies, appliesID, wantCluster)
+			if l == nil || seen[l.obj.ID()] {
+				break
+			}
+			continue
+		}
+		if pid == "" || seen[pkind+"/"+pid] {
+			break // the root (a bootstrap Kustomization labels itself)
+		}
 		parent, ok := tr.objects[pkind+"/"+pid]
 		if !ok {
 			ns, name, _ := strings.Cut(pid, "/")

@@ -88,6 +88,9 @@ type Step struct {
 	InInventory *bool `json:"inInventory,omitempty"`
 	// Root is true for the FluxReport's sync.
 	Root bool `json:"root"`
+	// Providers are a ResourceSet step's ResourceSetInputProviders, with
+	// their state and last exported inputs (its sources).
+	Providers []status.Provider `json:"providers,omitempty"`
 	// Error explains a step that is not Found, or one that deploys to
 	// another cluster than Applies lives on.
 	Error string `json:"error,omitempty"`
