@@ -196,6 +196,13 @@ const MarkdownLimit = 60000
 // collapsible <details> block per cluster with the diffs. Past limit
 // characters the remaining diffs are left out with a note.
 func WriteMarkdown(w io.Writer, r *Result, limit int) error {
+	return WriteMarkdownReport(w, r, limit, "")
+}
+
+// WriteMarkdownReport is WriteMarkdown whose note on left-out objects says
+// that the full report is at fullReport (a URL or a file name), when set.
+// Objects are left out whole, never cut in the middle.
+func WriteMarkdownReport(w io.Writer, r *Result, limit int, fullReport string) error {
 	if limit <= 0 {
 		limit = MarkdownLimit
 	}
@@ -294,7 +301,11 @@ func WriteMarkdown(w io.Writer, r *Result, limit int) error {
 		fmt.Fprintf(&b, "<details><summary>%s: %d changed or failed</summary>\n\n%s</details>\n\n", c, n, block.String())
 	}
 	if truncated {
-		fmt.Fprintf(&b, "_Report truncated: %d more objects not shown. Run `kubectl c5c3 diff` locally for the full diff._\n", left)
+		where := "Run `kubectl c5c3 diff` locally for the full diff."
+		if fullReport != "" {
+			where = "The full report: " + fullReport + "."
+		}
+		fmt.Fprintf(&b, "_Report truncated: %d more objects not shown. %s_\n", left, where)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -31,6 +31,7 @@ type DiffOptions struct {
 	Offline          bool
 	Decrypt          bool
 	Targets          []string
+	diffPublishFlags
 
 	fleetOpts fleet.Options
 	hub       *kube.Client
@@ -88,6 +89,19 @@ Output: text (default; a unified diff per changed object and a summary table),
 json (schema c5c3.cobaltcore.io/v1alpha1 FleetDiff, see the README) or markdown
 (a PR-comment-ready report, capped at 60,000 characters).
 
+Publish (--publish github|gitlab, in CI): after the report is written, the markdown
+report is posted as ONE comment on the pull (merge) request, found again by a hidden
+marker and edited in place on every later run, and the commit status c5c3/diff is
+set on the head commit: success for no changes or changes, failure when the plan is
+incomplete. The context comes from the CI environment: GitHub GITHUB_TOKEN,
+GITHUB_REPOSITORY, GITHUB_API_URL, the pull request and head commit from the event
+in GITHUB_EVENT_PATH (else --pr and GITHUB_SHA); GitLab GITLAB_TOKEN (else
+CI_JOB_TOKEN), CI_API_V4_URL, CI_PROJECT_ID, CI_MERGE_REQUEST_IID (or --pr),
+CI_COMMIT_SHA. A comment over 60,000 characters is cut between objects and says how
+many were left out and where the full report is (--report-url, default the CI run's
+page). Tokens are never printed. A failed call is exit 2 naming it and its HTTP
+status; nothing is retried.
+
 Exit codes (like kubectl diff):
   0  no changes
   1  changes
@@ -112,6 +126,10 @@ func NewCmdDiff(common *Options) *cobra.Command {
 
   # A PR comment
   kubectl c5c3 diff --repo ~/src/c5c3-gitops -o markdown > diff.md
+
+  # In a GitHub Actions pull_request job: the report as the PR's sticky comment,
+  # plus the commit status c5c3/diff
+  kubectl c5c3 diff --publish github
 
   # Decrypt SOPS Secrets with the keys of spec.decryption, for a real (masked) diff
   kubectl c5c3 diff --decrypt`,
@@ -142,6 +160,7 @@ func NewCmdDiff(common *Options) *cobra.Command {
 	cmd.Flags().BoolVar(&o.Helm, "helm", true, "Render the HelmReleases of the builds and diff what helm-controller would apply on their target clusters")
 	cmd.Flags().BoolVar(&o.Decrypt, "decrypt", false, "Decrypt SOPS data in memory like kustomize-controller, with the keys of each Kustomization's spec.decryption Secret in the hub")
 	cmd.Flags().BoolVar(&o.Offline, "offline", false, "Take charts only from the chart cache (~/.cache/kubectl-c5c3/charts) and the checkout; download nothing")
+	o.diffPublishFlags.add(cmd)
 	cmd.Flags().BoolVar(&o.StrictSubstitute, "strict-substitute", false, "Fail on postBuild variables without a value, like kustomize-controller --feature-gates=StrictPostBuildSubstitutions")
 	return cmd
 }
@@ -158,6 +177,9 @@ func (o *DiffOptions) Complete() error {
 	}
 	if o.Repo, err = gitrepo.TopLevel(dir); err != nil {
 		return usageErrorf("%v", err)
+	}
+	if err := o.diffPublishFlags.complete(); err != nil {
+		return err
 	}
 	if o.hub, err = o.HubClient(); err != nil {
 		return &ExitError{Code: CodeError, Err: err}
@@ -191,6 +213,9 @@ func (o *DiffOptions) Run(ctx context.Context) error {
 		return &ExitError{Code: CodeError, Err: err}
 	}
 	if err := o.print(r); err != nil {
+		return err
+	}
+	if err := o.publish(ctx, r, func(format string, a ...any) { fmt.Fprintf(o.ErrOut, format+"\n", a...) }); err != nil {
 		return err
 	}
 	switch {

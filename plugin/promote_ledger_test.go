@@ -14,6 +14,7 @@ import (
 
 	"github.com/fluxcd/pkg/gittestserver"
 
+	"github.com/c5c3/kubectl-c5c3/internal/forge"
 	"github.com/c5c3/kubectl-c5c3/internal/golden"
 	"github.com/c5c3/kubectl-c5c3/promote"
 )
@@ -293,7 +294,7 @@ func TestPromoteRollbackPreviewAndPullRequest(t *testing.T) {
 	desc := "restores promotion " + p1[:7] + ", verified: 14 Kustomizations, 9 HelmReleases on management, control-plane, storage"
 	res := p.Result
 	if res == nil || res.Commit != pushed || res.PullRequest == nil || res.PullRequest.Number != 43 ||
-		res.Status == nil || *res.Status != (promote.CommitStatus{Context: promote.StatusContext, State: promote.StatusSuccess, Description: desc}) {
+		res.Status == nil || *res.Status != (forge.CommitStatus{Context: promote.StatusContext, State: forge.StatusSuccess, Description: desc}) {
 		t.Fatalf("result %+v", res)
 	}
 	want := []string{

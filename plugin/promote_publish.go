@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/c5c3/kubectl-c5c3/promote"
+	"github.com/c5c3/kubectl-c5c3/internal/forge"
 )
 
 // publishFlags are the flags promote and promote rollback share for what
@@ -27,20 +27,20 @@ func (o *publishFlags) add(cmd *cobra.Command) {
 	f.BoolVar(&o.Signoff, "signoff", false, "Add a Signed-off-by trailer (git commit --signoff)")
 	f.BoolVar(&o.Push, "push", false, "Push the branch to origin (authenticated as git does: credential helpers, ssh-agent)")
 	f.BoolVar(&o.OpenPR, "open-pr", false, "Open a pull request (GitHub, GITHUB_TOKEN) or merge request (GitLab, GITLAB_TOKEN); implies --push")
-	f.Var(newEnum(&o.Provider, "auto", "auto", promote.ProviderGitHub, promote.ProviderGitLab), "git-provider", "Where --open-pr opens it: auto (gitlab when origin's host contains \"gitlab\", else github), github, gitlab")
+	f.Var(newEnum(&o.Provider, "auto", "auto", forge.GitHub, forge.GitLab), "git-provider", "Where --open-pr opens it: auto (gitlab when origin's host contains \"gitlab\", else github), github, gitlab")
 	f.StringVar(&o.GitHubAPIURL, "github-api-url", "", "GitHub REST API root, e.g. https://ghe.example.com/api/v3/ (default: api.github.com, or https://HOST/api/v3/)")
 	f.StringVar(&o.GitLabAPIURL, "gitlab-api-url", "", "GitLab REST API root (default: https://HOST/api/v4 of origin)")
-	_ = cmd.RegisterFlagCompletionFunc("git-provider", fixedCompletion([]string{"auto", promote.ProviderGitHub, promote.ProviderGitLab}))
+	_ = cmd.RegisterFlagCompletionFunc("git-provider", fixedCompletion([]string{"auto", forge.GitHub, forge.GitLab}))
 }
 
 // pullRequest is what --open-pr needs, with the tokens from GITHUB_TOKEN
 // and GITLAB_TOKEN.
-func (o *publishFlags) pullRequest() promote.PullRequestOptions {
+func (o *publishFlags) pullRequest() forge.Options {
 	provider := o.Provider
 	if provider == "auto" {
 		provider = ""
 	}
-	return promote.PullRequestOptions{
+	return forge.Options{
 		Provider: provider, GitHubAPIURL: o.GitHubAPIURL, GitLabAPIURL: o.GitLabAPIURL,
 		GitHubToken: os.Getenv("GITHUB_TOKEN"), GitLabToken: os.Getenv("GITLAB_TOKEN"),
 	}

@@ -158,6 +158,7 @@ deploy to through kubeconfig Secrets. Only the hub needs to be in your kubeconfi
 		NewCmdPromote(o),
 		NewCmdTrace(o),
 		NewCmdVersions(o),
+		NewCmdRBAC(o),
 		NewCmdVersion(o),
 	)
 	renameHelp(cmd, o.DisplayName)

@@ -17,7 +17,7 @@
 // re-scan and a kustomize build, committed on a new branch with the user's
 // git with the evidence as trailers, and optionally pushed and opened as a
 // GitHub pull request or GitLab merge request with the commit status
-// c5c3/promotion-evidence (pr.go). The --diff preview is summed up per
+// c5c3/promotion-evidence (status.go; the API calls: internal/forge). The --diff preview is summed up per
 // target cluster with danger flags (blast.go). The user's checkout is never
 // modified.
 // A push that fails or is interrupted is settled with origin before it is

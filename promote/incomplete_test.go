@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/c5c3/kubectl-c5c3/internal/forge"
 )
 
 // TestPromotePreviewIncomplete: a HelmRelease of the target whose values
@@ -66,7 +68,7 @@ func TestPromotePreviewIncomplete(t *testing.T) {
 			t.Errorf("pull request body lacks %q:\n%s", want, body)
 		}
 	}
-	if st := evidenceStatus(p); st.State == StatusSuccess || !strings.Contains(st.Description, "incomplete") {
+	if st := evidenceStatus(p); st.State == forge.StatusSuccess || !strings.Contains(st.Description, "incomplete") {
 		t.Errorf("commit status %+v, want not success and incomplete", st)
 	}
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/c5c3/kubectl-c5c3/internal/forge"
 	"github.com/c5c3/kubectl-c5c3/internal/printers"
 	"github.com/c5c3/kubectl-c5c3/pipeline"
 )
@@ -260,7 +261,7 @@ func TestRollbackFirstPromotion(t *testing.T) {
 	if want := "no earlier verified promotion: restoring the pins before " + short(promotion) + ", which carry no evidence"; !strings.Contains(text.String(), want) {
 		t.Errorf("text lacks %q:\n%s", want, text.String())
 	}
-	if st := evidenceStatus(p); st.State == StatusSuccess || !strings.Contains(st.Description, "no evidence: restores the pins before promotion "+short(promotion)) {
+	if st := evidenceStatus(p); st.State == forge.StatusSuccess || !strings.Contains(st.Description, "no evidence: restores the pins before promotion "+short(promotion)) {
 		t.Errorf("commit status %+v", st)
 	}
 	for _, o := range []RollbackOptions{{Steps: 1}, {To: short(parent)}} {
@@ -369,13 +370,13 @@ func TestRollbackOpensPullRequest(t *testing.T) {
 	api, calls := fakeAPI(t, http.StatusCreated, `{"number": 42, "html_url": "https://github.com/c5c3/c5c3-gitops/pull/42", "iid": 7, "web_url": "https://gitlab.example.com/c5c3/c5c3-gitops/-/merge_requests/7"}`)
 	before := snapshot(t, dir)
 	p, err := Rollback(ctxT(t), RollbackOptions{RepoDir: dir, Environment: "production", OpenPR: true,
-		PullRequest: PullRequestOptions{GitHubAPIURL: api.URL, GitHubToken: "ghp_test"}})
+		PullRequest: forge.Options{GitHubAPIURL: api.URL, GitHubToken: "ghp_test"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	branch := "promote/rollback-production-to-" + short(l.p2)
 	res := p.Result
-	wantStatus := CommitStatus{Context: StatusContext, State: StatusSuccess,
+	wantStatus := forge.CommitStatus{Context: StatusContext, State: forge.StatusSuccess,
 		Description: "restores promotion " + short(l.p2) + ", verified: 14 Kustomizations, 9 HelmReleases on management, control-plane, storage"}
 	if res == nil || !res.Pushed || res.PullRequest == nil || res.PullRequest.Number != 42 || res.Status == nil || *res.Status != wantStatus {
 		t.Fatalf("result %+v", res)
@@ -398,7 +399,7 @@ func TestRollbackOpensPullRequest(t *testing.T) {
 		t.Fatalf("pull request call %+v", pr)
 	}
 	if st.Method != http.MethodPost || st.Path != "/repos/c5c3/c5c3-gitops/statuses/"+res.Commit || st.Auth != "Bearer ghp_test" ||
-		st.Body["context"] != StatusContext || st.Body["state"] != StatusSuccess || st.Body["description"] != wantStatus.Description {
+		st.Body["context"] != StatusContext || st.Body["state"] != forge.StatusSuccess || st.Body["description"] != wantStatus.Description {
 		t.Fatalf("status call %+v", st)
 	}
 
@@ -406,13 +407,13 @@ func TestRollbackOpensPullRequest(t *testing.T) {
 	gitT(t, dir, "remote", "set-url", "origin", "git@gitlab.example.com:c5c3/c5c3-gitops.git")
 	*calls = nil
 	p, err = Rollback(ctxT(t), RollbackOptions{RepoDir: dir, Environment: "production", To: short(l.p1), OpenPR: true,
-		PullRequest: PullRequestOptions{GitLabAPIURL: api.URL + "/api/v4", GitLabToken: "glpat-test"}})
+		PullRequest: forge.Options{GitLabAPIURL: api.URL + "/api/v4", GitLabToken: "glpat-test"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	res, branch = p.Result, "promote/rollback-production-to-"+short(l.p1)
-	wantStatus = CommitStatus{Context: StatusContext, State: StatusFailure, Description: "no evidence: the restored promotion " + short(l.p1) + " has no Verified trailer"}
-	if res == nil || res.PullRequest == nil || res.PullRequest.Provider != ProviderGitLab || res.PullRequest.Number != 7 || res.Status == nil || *res.Status != wantStatus || p.Rollback.Verified != nil {
+	wantStatus = forge.CommitStatus{Context: StatusContext, State: forge.StatusFailure, Description: "no evidence: the restored promotion " + short(l.p1) + " has no Verified trailer"}
+	if res == nil || res.PullRequest == nil || res.PullRequest.Provider != forge.GitLab || res.PullRequest.Number != 7 || res.Status == nil || *res.Status != wantStatus || p.Rollback.Verified != nil {
 		t.Fatalf("result %+v, rollback %+v", res, p.Rollback)
 	}
 	if len(*calls) != 2 {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/fluxcd/pkg/gittestserver"
 
+	"github.com/c5c3/kubectl-c5c3/internal/forge"
 	"github.com/c5c3/kubectl-c5c3/internal/golden"
 	"github.com/c5c3/kubectl-c5c3/internal/printers"
 )
@@ -372,7 +373,7 @@ func TestPromoteOpensGitHubPullRequest(t *testing.T) {
 	api, calls := fakeAPI(t, http.StatusCreated, `{"number": 42, "html_url": "https://github.com/c5c3/c5c3-gitops/pull/42"}`)
 	o := headOptions(r.Dir)
 	o.OpenPR = true
-	o.PullRequest = PullRequestOptions{GitHubAPIURL: api.URL, GitHubToken: "ghp_test"}
+	o.PullRequest = forge.Options{GitHubAPIURL: api.URL, GitHubToken: "ghp_test"}
 	p, err := Run(ctxT(t), o)
 	if err != nil {
 		t.Fatal(err)
@@ -385,7 +386,7 @@ func TestPromoteOpensGitHubPullRequest(t *testing.T) {
 		t.Fatalf("%d API calls, want the pull request and the commit status: %+v", len(*calls), *calls)
 	}
 	if st := (*calls)[1]; st.Method != http.MethodPost || st.Path != "/repos/c5c3/c5c3-gitops/statuses/"+p.Result.Commit || st.Auth != "Bearer ghp_test" ||
-		st.Body["context"] != StatusContext || st.Body["state"] != StatusFailure || st.Body["description"] != "no evidence: the health gate was skipped" {
+		st.Body["context"] != StatusContext || st.Body["state"] != forge.StatusFailure || st.Body["description"] != "no evidence: the health gate was skipped" {
 		t.Fatalf("status call %+v", st)
 	}
 	c := (*calls)[0]
@@ -411,12 +412,12 @@ func TestPromoteOpensGitLabMergeRequest(t *testing.T) {
 	api, calls := fakeAPI(t, http.StatusCreated, `{"iid": 7, "web_url": "https://gitlab.example.com/c5c3/platform/c5c3-gitops/-/merge_requests/7"}`)
 	o := headOptions(r.Dir)
 	o.OpenPR = true
-	o.PullRequest = PullRequestOptions{GitLabAPIURL: api.URL + "/api/v4", GitLabToken: "glpat-test"}
+	o.PullRequest = forge.Options{GitLabAPIURL: api.URL + "/api/v4", GitLabToken: "glpat-test"}
 	p, err := Run(ctxT(t), o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pr := p.Result.PullRequest; pr == nil || pr.Provider != ProviderGitLab || pr.Number != 7 || !strings.HasSuffix(pr.URL, "/merge_requests/7") {
+	if pr := p.Result.PullRequest; pr == nil || pr.Provider != forge.GitLab || pr.Number != 7 || !strings.HasSuffix(pr.URL, "/merge_requests/7") {
 		t.Fatalf("result %+v", p.Result)
 	}
 	c := (*calls)[0]
@@ -440,11 +441,11 @@ func TestPromotePullRequestRefused(t *testing.T) {
 	api, _ := fakeAPI(t, http.StatusUnprocessableEntity, `{"message": "Validation Failed"}`)
 	o := headOptions(r.Dir)
 	o.OpenPR = true
-	o.PullRequest = PullRequestOptions{GitHubAPIURL: api.URL, GitHubToken: "ghp_test"}
+	o.PullRequest = forge.Options{GitHubAPIURL: api.URL, GitHubToken: "ghp_test"}
 	_, err := Run(ctxT(t), o)
 	branch := "promote/staging-to-production-" + r.Commit[:7]
 	if err == nil || !strings.Contains(err.Error(), "branch "+branch+" is pushed to origin, but opening a GitHub pull request on c5c3/c5c3-gitops") ||
-		!strings.Contains(err.Error(), "422 Validation Failed") {
+		!strings.Contains(err.Error(), "HTTP 422 Unprocessable Entity: Validation Failed") {
 		t.Fatalf("error %v", err)
 	}
 	// The pushed branch stays, so that the pull request can be opened by hand.

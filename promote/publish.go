@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/c5c3/kubectl-c5c3/internal/forge"
 	"github.com/c5c3/kubectl-c5c3/internal/gitrepo"
 	"github.com/c5c3/kubectl-c5c3/pipeline"
 )
@@ -60,14 +61,14 @@ func (r *run) commit(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("branch %s is pushed to %s, but writing the pull request body failed: %w", r.branch, pipeline.PushRemote, err)
 	}
-	pr, err := openPullRequest(ctx, r.o.PullRequest, r.remote, r.branch, baseBranch(ctx, r.git, r.plan.To.Base),
+	pr, err := forge.OpenPullRequest(ctx, r.o.PullRequest, r.remote, r.branch, baseBranch(ctx, r.git, r.plan.To.Base),
 		strings.SplitN(msg, "\n", 2)[0], body)
 	if err != nil {
 		return fmt.Errorf("branch %s is pushed to %s, but %w", r.branch, pipeline.PushRemote, err)
 	}
 	out.PullRequest = pr
 	st := evidenceStatus(r.plan)
-	if err := setCommitStatus(ctx, r.o.PullRequest, r.remote, commit, st); err != nil {
+	if err := forge.SetCommitStatus(ctx, r.o.PullRequest, r.remote, commit, st); err != nil {
 		return fmt.Errorf("branch %s is pushed and %s is open, but %w", r.branch, pr.URL, err)
 	}
 	out.Status = &st

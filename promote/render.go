@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/c5c3/kubectl-c5c3/diff"
+	"github.com/c5c3/kubectl-c5c3/internal/forge"
 	"github.com/c5c3/kubectl-c5c3/internal/printers"
 	"github.com/c5c3/kubectl-c5c3/pipeline"
 )
@@ -186,7 +187,7 @@ func WriteText(w io.Writer, p *Plan, files bool, pal printers.Palette) error {
 		}
 		if pr := p.Result.PullRequest; pr != nil {
 			kind := "pull request"
-			if pr.Provider == ProviderGitLab {
+			if pr.Provider == forge.GitLab {
 				kind = "merge request"
 			}
 			fmt.Fprintf(&b, "Opened %s #%d: %s\n", kind, pr.Number, pr.URL)

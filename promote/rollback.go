@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/c5c3/kubectl-c5c3/fleet"
+	"github.com/c5c3/kubectl-c5c3/internal/forge"
 	"github.com/c5c3/kubectl-c5c3/internal/gitrepo"
 	"github.com/c5c3/kubectl-c5c3/internal/printers"
 	"github.com/c5c3/kubectl-c5c3/pipeline"
@@ -52,7 +53,7 @@ type RollbackOptions struct {
 	// promote/rollback-<env>-to-<short-sha>.
 	DryRun, Diff, Force, Signoff, Push, OpenPR bool
 	Branch                                     string
-	PullRequest                                PullRequestOptions
+	PullRequest                                forge.Options
 	// Fleet discovers the environment's hub, for --diff.
 	Fleet func(ctx context.Context, env *pipeline.Environment) (*fleet.Fleet, error)
 	// Log receives progress lines; nil discards them.

@@ -189,8 +189,8 @@ func (r *run) checkPublishing() error {
 		if r.remote, err = gitrepo.ParseRemote(r.origin); err != nil {
 			return fmt.Errorf("--open-pr: %w", err)
 		}
-		if _, err := r.o.PullRequest.resolve(r.remote); err != nil {
-			return err
+		if _, err := r.o.PullRequest.Resolve(r.remote); err != nil {
+			return fmt.Errorf("--open-pr on %w", err)
 		}
 	}
 	return nil

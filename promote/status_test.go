@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/c5c3/kubectl-c5c3/internal/forge"
 	"github.com/c5c3/kubectl-c5c3/internal/gitrepo"
 )
 
@@ -31,7 +32,7 @@ func healthyPlan() *Plan {
 
 func TestEvidenceStatusAndTrailers(t *testing.T) {
 	p := healthyPlan()
-	if st := evidenceStatus(p); st.State != StatusSuccess || st.Context != "c5c3/promotion-evidence" ||
+	if st := evidenceStatus(p); st.State != forge.StatusSuccess || st.Context != "c5c3/promotion-evidence" ||
 		st.Description != "4 gates passed: 2 Kustomizations, 1 HelmReleases Ready, soaked 2h13m" {
 		t.Errorf("healthy: %+v", st)
 	}
@@ -49,7 +50,7 @@ func TestEvidenceStatusAndTrailers(t *testing.T) {
 	} {
 		p := healthyPlan()
 		tc.change(p)
-		if st := evidenceStatus(p); st.State != StatusFailure || st.Description != tc.want {
+		if st := evidenceStatus(p); st.State != forge.StatusFailure || st.Description != tc.want {
 			t.Errorf("%s: %+v, want failure %q", name, st, tc.want)
 		}
 		if name != "danger" && verifiedTrailers(p) != nil {
@@ -73,9 +74,9 @@ func TestRollbackEvidenceStatus(t *testing.T) {
 		v           *Verified
 		state, desc string
 	}{
-		{"verified", verified, StatusSuccess, "restores promotion 91d04e2, verified: 14 Kustomizations, 9 HelmReleases on management, control-plane, storage"},
-		{"no Verified trailer", nil, StatusFailure, "no evidence: the restored promotion 91d04e2 has no Verified trailer"},
-		{"long trailer", &Verified{Text: strings.Repeat("x", 200)}, StatusSuccess, "restores promotion 91d04e2, verified: " + strings.Repeat("x", 137-len("restores promotion 91d04e2, verified: ")) + "..."},
+		{"verified", verified, forge.StatusSuccess, "restores promotion 91d04e2, verified: 14 Kustomizations, 9 HelmReleases on management, control-plane, storage"},
+		{"no Verified trailer", nil, forge.StatusFailure, "no evidence: the restored promotion 91d04e2 has no Verified trailer"},
+		{"long trailer", &Verified{Text: strings.Repeat("x", 200)}, forge.StatusSuccess, "restores promotion 91d04e2, verified: " + strings.Repeat("x", 137-len("restores promotion 91d04e2, verified: ")) + "..."},
 	} {
 		st := evidenceStatus(rollback(tc.v))
 		if st.Context != StatusContext || st.State != tc.state || st.Description != tc.desc {
@@ -96,15 +97,15 @@ func TestCommitStatusRequests(t *testing.T) {
 	slog.SetDefault(slog.New(slog.NewTextHandler(&logs, nil)))
 	defer slog.SetDefault(prev)
 	sha := "7c0e000000000000000000000000000000000001"
-	st := CommitStatus{Context: StatusContext, State: StatusSuccess, Description: "4 gates passed"}
+	st := forge.CommitStatus{Context: StatusContext, State: forge.StatusSuccess, Description: "4 gates passed"}
 
 	api, calls := fakeAPI(t, http.StatusCreated, `{"id": 1}`)
 	gh := gitrepo.Remote{Host: "github.com", Path: "c5c3/c5c3-gitops"}
-	if err := setCommitStatus(context.Background(), PullRequestOptions{GitHubAPIURL: api.URL, GitHubToken: "ghp_secret"}, gh, sha, st); err != nil {
+	if err := forge.SetCommitStatus(context.Background(), forge.Options{GitHubAPIURL: api.URL, GitHubToken: "ghp_secret"}, gh, sha, st); err != nil {
 		t.Fatal(err)
 	}
 	gl := gitrepo.Remote{Host: "gitlab.example.com", Path: "c5c3/platform/c5c3-gitops"}
-	if err := setCommitStatus(context.Background(), PullRequestOptions{GitLabAPIURL: api.URL + "/api/v4", GitLabToken: "glpat-secret"}, gl, sha, st); err != nil {
+	if err := forge.SetCommitStatus(context.Background(), forge.Options{GitLabAPIURL: api.URL + "/api/v4", GitLabToken: "glpat-secret"}, gl, sha, st); err != nil {
 		t.Fatal(err)
 	}
 	if len(*calls) != 2 {
@@ -124,13 +125,13 @@ func TestCommitStatusRequests(t *testing.T) {
 	// Refused: the error names the status and the commit, never the token.
 	bad, _ := fakeAPI(t, http.StatusForbidden, `{"message": "403 Forbidden"}`)
 	for _, tc := range []struct {
-		o PullRequestOptions
+		o forge.Options
 		r gitrepo.Remote
 	}{
-		{PullRequestOptions{GitHubAPIURL: bad.URL, GitHubToken: "ghp_secret"}, gh},
-		{PullRequestOptions{GitLabAPIURL: bad.URL, GitLabToken: "glpat-secret"}, gl},
+		{forge.Options{GitHubAPIURL: bad.URL, GitHubToken: "ghp_secret"}, gh},
+		{forge.Options{GitLabAPIURL: bad.URL, GitLabToken: "glpat-secret"}, gl},
 	} {
-		err := setCommitStatus(context.Background(), tc.o, tc.r, sha, st)
+		err := forge.SetCommitStatus(context.Background(), tc.o, tc.r, sha, st)
 		if err == nil || !strings.Contains(err.Error(), "commit status c5c3/promotion-evidence on 7c0e000") || !strings.Contains(err.Error(), "403") {
 			t.Errorf("%s: error %v", tc.r.Host, err)
 		}
@@ -198,7 +199,7 @@ func TestPromoteStatusRefused(t *testing.T) {
 	t.Cleanup(api.Close)
 	o := headOptions(r.Dir)
 	o.OpenPR = true
-	o.PullRequest = PullRequestOptions{GitHubAPIURL: api.URL, GitHubToken: "ghp_secret"}
+	o.PullRequest = forge.Options{GitHubAPIURL: api.URL, GitHubToken: "ghp_secret"}
 	_, err := Run(ctxT(t), o)
 	branch := "promote/staging-to-production-" + r.Commit[:7]
 	if err == nil || !strings.Contains(err.Error(), "branch "+branch+" is pushed and https://github.com/c5c3/c5c3-gitops/pull/42 is open, but setting the GitHub commit status c5c3/promotion-evidence on ") ||

@@ -8,6 +8,7 @@ import (
 
 	"github.com/c5c3/kubectl-c5c3/diff"
 	"github.com/c5c3/kubectl-c5c3/fleet"
+	"github.com/c5c3/kubectl-c5c3/internal/forge"
 	"github.com/c5c3/kubectl-c5c3/pipeline"
 )
 
@@ -60,7 +61,7 @@ type Options struct {
 	// OpenPR opens a pull/merge request (implies Push).
 	OpenPR bool
 	// PullRequest says where and how to open it.
-	PullRequest PullRequestOptions
+	PullRequest forge.Options
 	// Diff previews the edited target tree against the target's live
 	// clusters with the diff engine.
 	Diff bool
@@ -137,12 +138,12 @@ type Outcome struct {
 	Commit  string `json:"commit"`
 	Message string `json:"message"`
 	// Replaced is the commit the branch pointed to before --force.
-	Replaced    string       `json:"replaced,omitempty"`
-	Pushed      bool         `json:"pushed"`
-	Remote      string       `json:"remote,omitempty"`
-	PullRequest *PullRequest `json:"pullRequest,omitempty"`
+	Replaced    string             `json:"replaced,omitempty"`
+	Pushed      bool               `json:"pushed"`
+	Remote      string             `json:"remote,omitempty"`
+	PullRequest *forge.PullRequest `json:"pullRequest,omitempty"`
 	// Status is the commit status set on the pushed commit with --open-pr.
-	Status *CommitStatus `json:"status,omitempty"`
+	Status *forge.CommitStatus `json:"status,omitempty"`
 	// Note says how an interrupted or failed push was settled.
 	Note string `json:"note,omitempty"`
 }

@@ -1,4 +1,4 @@
-package promote
+package forge
 
 import (
 	"context"
@@ -28,26 +28,26 @@ func TestPullRequestDefaults(t *testing.T) {
 		{"https://github.com/c5c3/c5c3-gitops.git", "", "POST https://api.github.com/repos/c5c3/c5c3-gitops/pulls"},
 		{"git@ghe.example.com:c5c3/c5c3-gitops.git", "", "POST https://ghe.example.com/api/v3/repos/c5c3/c5c3-gitops/pulls"},
 		{"https://gitlab.com/c5c3/platform/c5c3-gitops.git", "", "POST https://gitlab.com/api/v4/projects/c5c3%2Fplatform%2Fc5c3-gitops/merge_requests"},
-		{"https://git.example.com/c5c3/c5c3-gitops.git", ProviderGitLab, "POST https://git.example.com/api/v4/projects/c5c3%2Fc5c3-gitops/merge_requests"},
+		{"https://git.example.com/c5c3/c5c3-gitops.git", GitLab, "POST https://git.example.com/api/v4/projects/c5c3%2Fc5c3-gitops/merge_requests"},
 	} {
 		rt := &captureTransport{}
 		r, err := gitrepo.ParseRemote(tc.origin)
 		if err != nil {
 			t.Fatal(err)
 		}
-		o := PullRequestOptions{Provider: tc.provider, GitHubToken: "gh", GitLabToken: "gl", HTTPClient: &http.Client{Transport: rt}}
-		if _, err := openPullRequest(context.Background(), o, r, "head", "main", "title", "body"); err != nil {
+		o := Options{Provider: tc.provider, GitHubToken: "gh", GitLabToken: "gl", HTTPClient: &http.Client{Transport: rt}}
+		if _, err := OpenPullRequest(context.Background(), o, r, "head", "main", "title", "body"); err != nil {
 			t.Fatalf("%s: %v", tc.origin, err)
 		}
 		if len(rt.urls) != 1 || rt.urls[0] != tc.want {
 			t.Errorf("%s: requests %v, want %s", tc.origin, rt.urls, tc.want)
 		}
 	}
-	if _, err := openPullRequest(context.Background(), PullRequestOptions{GitHubToken: "gh"}, gitrepo.Remote{Host: "github.com", Path: "a/b/c"}, "h", "b", "t", "b"); err == nil ||
+	if _, err := OpenPullRequest(context.Background(), Options{GitHubToken: "gh"}, gitrepo.Remote{Host: "github.com", Path: "a/b/c"}, "h", "b", "t", "b"); err == nil ||
 		!strings.Contains(err.Error(), "is not a GitHub OWNER/REPO") {
 		t.Errorf("nested path on GitHub: %v", err)
 	}
-	if _, err := openPullRequest(context.Background(), PullRequestOptions{Provider: "bitbucket"}, gitrepo.Remote{Host: "x", Path: "a/b"}, "h", "b", "t", "b"); err == nil {
+	if _, err := OpenPullRequest(context.Background(), Options{Provider: "bitbucket"}, gitrepo.Remote{Host: "x", Path: "a/b"}, "h", "b", "t", "b"); err == nil {
 		t.Error("unknown provider accepted")
 	}
 }

@@ -1,0 +1,148 @@
+package plugin
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/c5c3/kubectl-c5c3/fleet"
+	"github.com/c5c3/kubectl-c5c3/kube"
+	"github.com/c5c3/kubectl-c5c3/rbac"
+)
+
+// NewCmdRBAC builds `kubectl c5c3 rbac`, the parent of `rbac diff`.
+func NewCmdRBAC(common *Options) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "rbac",
+		Short: "The least-privilege RBAC of a CI identity",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(NewCmdRBACDiff(common))
+	return cmd
+}
+
+// RBACDiffOptions are the options of `kubectl c5c3 rbac diff`.
+type RBACDiffOptions struct {
+	*Options
+	ServiceAccount string
+	Cluster        string
+
+	sa        types.NamespacedName
+	fleetOpts fleet.Options
+	hub       *kube.Client
+}
+
+const rbacDiffLong = `Print, as YAML manifests to apply on the hub, the RBAC a CI identity (a
+service account) needs to run "kubectl c5c3 diff" on this fleet, and nothing more:
+
+  ClusterRole + ClusterRoleBinding  get, list, watch on the Flux objects and sources
+                                    (Kustomizations, HelmReleases, GitRepositories,
+                                    OCIRepositories, HelmRepositories, Buckets,
+                                    HelmCharts, FluxInstances, FluxReports); get, list,
+                                    patch on cluster-scoped kinds that Kustomizations
+                                    applied to the hub hold (the server-side dry-run)
+  Role + RoleBinding per namespace  get on exactly the Secrets and ConfigMaps the fleet
+                                    names: the spokes' kubeconfigs, postBuild
+                                    substituteFrom, valuesFrom, the credentials of the
+                                    HelmReleases' chart sources; get on services/proxy
+                                    of the source-controller serving HelmChart
+                                    artifacts; get, list, patch on the namespaced kinds
+                                    in the inventories of Kustomizations applied to the
+                                    hub; get, list on Helm's storage Secrets of
+                                    HelmReleases installed on the hub; impersonate on
+                                    their spec.serviceAccountName
+
+The rules come from the live fleet (inventories, specs and status of the hub's
+objects): run it again after a change brings new kinds, Secrets or clusters. A
+dry-run needs the patch verb: Kubernetes authorises a dry-run like the write. The
+decryption keys of --decrypt are not included.
+
+With --cluster NAME, print instead the ClusterRole that the user of that spoke's
+kubeconfig Secret needs on the spoke (the dry-runs of what is applied there, Helm's
+storage, impersonation), to bind to that user.
+
+Exit codes: 0 printed, 2 error (hub unreachable, unknown cluster, bad flags).`
+
+// NewCmdRBACDiff builds `kubectl c5c3 rbac diff`.
+func NewCmdRBACDiff(common *Options) *cobra.Command {
+	o := &RBACDiffOptions{Options: common}
+	cmd := &cobra.Command{
+		Use:   "diff --service-account NAMESPACE/NAME [--cluster NAME]",
+		Short: "Print the RBAC a CI identity needs to run kubectl c5c3 diff",
+		Long:  rbacDiffLong,
+		Example: `  # What a CI service account needs on the hub, applied at once
+  kubectl c5c3 rbac diff --service-account ci/pr-check | kubectl apply -f -
+
+  # What the kubeconfig user of the control-plane spoke needs there
+  kubectl c5c3 rbac diff --service-account ci/pr-check --cluster control-plane`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.Complete(); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	cmd.Flags().StringVar(&o.ServiceAccount, "service-account", "", "The CI identity, as NAMESPACE/NAME of a service account in the hub")
+	cmd.Flags().StringVar(&o.Cluster, "cluster", "", "Print what that spoke's kubeconfig user needs on the spoke instead")
+	_ = cmd.RegisterFlagCompletionFunc("cluster", func(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		f := discoverForCompletion(cmd.Context(), common)
+		if f == nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return clusterNames(f, toComplete), cobra.ShellCompDirectiveNoFileComp
+	})
+	return cmd
+}
+
+// Validate checks --service-account.
+func (o *RBACDiffOptions) Validate() error {
+	ns, name, ok := strings.Cut(o.ServiceAccount, "/")
+	if !ok || ns == "" || name == "" || strings.Contains(name, "/") {
+		return usageErrorf("--service-account %q: want NAMESPACE/NAME", o.ServiceAccount)
+	}
+	o.sa = types.NamespacedName{Namespace: ns, Name: name}
+	return nil
+}
+
+// Complete builds the hub client.
+func (o *RBACDiffOptions) Complete() error {
+	var err error
+	if o.fleetOpts, err = o.fleetOptions(); err != nil {
+		return err
+	}
+	if o.hub, err = o.HubClient(); err != nil {
+		return &ExitError{Code: CodeError, Err: err}
+	}
+	return nil
+}
+
+// Run discovers the fleet and prints the roles.
+func (o *RBACDiffOptions) Run(ctx context.Context) error {
+	f, err := discoverFleet(ctx, o.hub, o.fleetOpts)
+	if err != nil {
+		return err
+	}
+	var objs []client.Object
+	if o.Cluster != "" {
+		c := f.Cluster(o.Cluster)
+		if c == nil {
+			return usageErrorf("--cluster %s: no such cluster in the fleet (%s)", o.Cluster, strings.Join(clusterNames(f, ""), ", "))
+		}
+		objs, err = rbac.Spoke(ctx, f, c)
+	} else {
+		objs, err = rbac.Hub(ctx, f, o.sa)
+	}
+	if err != nil {
+		return &ExitError{Code: CodeError, Err: fmt.Errorf("rbac diff: %w", err)}
+	}
+	return rbac.WriteYAML(o.Out, objs)
+}

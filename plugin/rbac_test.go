@@ -1,0 +1,125 @@
+package plugin
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	authv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
+)
+
+// TestRBACDiffIsEnough proves rbac diff on the real test fleet: a service
+// account bound to exactly its output runs diff, through its own token,
+// to a complete plan — and cannot get a Secret the fleet does not name.
+func TestRBACDiffIsEnough(t *testing.T) {
+	s, flags := loadSample(t, testfleet.SampleOptions{})
+	c := ctx(t)
+	hub := f(t).Hub
+	sa := "pr-check"
+
+	r := run(t, append([]string{"rbac", "diff", "--service-account", s.Namespace + "/" + sa}, flags...)...)
+	if r.code != 0 {
+		t.Fatalf("rbac diff: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	kinds := map[string]int{}
+	for _, doc := range strings.Split(r.stdout, "\n---\n") {
+		u := &unstructured.Unstructured{}
+		must(t, yaml.Unmarshal([]byte(doc), &u.Object))
+		kinds[u.GetKind()]++
+		if err := hub.Client.Create(c, u); err != nil {
+			t.Fatalf("%v\n%s", err, r.stdout)
+		}
+	}
+	if kinds["ClusterRole"] != 1 || kinds["ClusterRoleBinding"] != 1 || kinds["Role"] == 0 || kinds["Role"] != kinds["RoleBinding"] {
+		t.Fatalf("objects %v:\n%s", kinds, r.stdout)
+	}
+	// Exactly the Secrets named: the spokes' kubeconfig Secrets, never all.
+	for _, doc := range strings.Split(r.stdout, "\n---\n") {
+		var role rbacv1.Role
+		must(t, yaml.Unmarshal([]byte(doc), &role))
+		for _, rule := range role.Rules {
+			if role.Kind == "Role" && rule.Resources[0] == "secrets" && len(rule.ResourceNames) == 0 && !strings.Contains(strings.Join(rule.Verbs, ","), "list") {
+				t.Errorf("a get on every Secret of %s: %+v", role.Namespace, rule)
+			}
+		}
+	}
+	if !strings.Contains(r.stdout, "control-plane-kubeconfig") {
+		t.Fatalf("the spokes' kubeconfig Secrets are not named:\n%s", r.stdout)
+	}
+
+	must(t, hub.Client.Create(c, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: sa}}))
+	unrelated := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "unrelated"}, StringData: map[string]string{"k": "v"}}
+	must(t, hub.Client.Create(c, unrelated))
+	cs, err := kubernetes.NewForConfig(hub.Config)
+	must(t, err)
+	tr, err := cs.CoreV1().ServiceAccounts(s.Namespace).CreateToken(c, sa, &authv1.TokenRequest{}, metav1.CreateOptions{})
+	must(t, err)
+	token := tr.Status.Token
+
+	kc := clientcmdapi.NewConfig()
+	kc.Clusters["hub"] = &clientcmdapi.Cluster{Server: hub.Config.Host, CertificateAuthorityData: hub.Config.CAData}
+	kc.AuthInfos["ci"] = &clientcmdapi.AuthInfo{Token: token}
+	kc.Contexts["ci"] = &clientcmdapi.Context{Cluster: "hub", AuthInfo: "ci", Namespace: s.Namespace}
+	kc.CurrentContext = "ci"
+	path := filepath.Join(t.TempDir(), "ci.kubeconfig")
+	must(t, clientcmd.WriteToFile(*kc, path))
+
+	ciFlags := append([]string{}, flags...)
+	for i := range ciFlags {
+		if ciFlags[i] == "--kubeconfig" {
+			ciFlags[i+1] = path
+		}
+	}
+	r = run(t, diffArgs(s, ciFlags, "-o", "json")...)
+	if strings.Contains(r.stdout+r.stderr, token) {
+		t.Fatal("the token is printed")
+	}
+	res := decodeDiff(t, r.stdout)
+	if r.code != 0 || !res.Complete || res.HasErrors() || len(res.Kustomizations) != 9 || len(res.HelmReleases) == 0 {
+		t.Fatalf("diff as %s: exit %d, complete %v, incomplete %+v\nstderr %s\n%s", sa, r.code, res.Complete, res.Incomplete, r.stderr, r.stdout)
+	}
+
+	ci, err := client.New(&rest.Config{Host: hub.Config.Host, BearerToken: token, TLSClientConfig: rest.TLSClientConfig{CAData: hub.Config.CAData}}, client.Options{})
+	must(t, err)
+	if err := ci.Get(c, client.ObjectKeyFromObject(unrelated), &corev1.Secret{}); !apierrors.IsForbidden(err) {
+		t.Fatalf("the CI identity reads an unrelated Secret: %v", err)
+	}
+	if err := ci.Get(c, client.ObjectKey{Namespace: s.Namespace, Name: "control-plane-kubeconfig"}, &corev1.Secret{}); err != nil {
+		t.Fatalf("the CI identity cannot read a kubeconfig Secret it needs: %v", err)
+	}
+
+	// The spoke's kubeconfig user: one ClusterRole with the dry-run of the
+	// kinds applied there.
+	r = run(t, append([]string{"rbac", "diff", "--service-account", s.Namespace + "/" + sa, "--cluster", "control-plane"}, flags...)...)
+	var role rbacv1.ClusterRole
+	must(t, yaml.Unmarshal([]byte(r.stdout), &role))
+	dryRun := false
+	for _, rule := range role.Rules {
+		if rule.APIGroups[0] == "apps" && rule.Resources[0] == "deployments" && strings.Join(rule.Verbs, ",") == "get,list,patch" {
+			dryRun = true
+		}
+	}
+	if r.code != 0 || role.Kind != "ClusterRole" || strings.Contains(r.stdout, "\n---\n") || !dryRun {
+		t.Fatalf("rbac diff --cluster control-plane: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	r = run(t, append([]string{"rbac", "diff", "--service-account", s.Namespace + "/" + sa, "--cluster", "nowhere"}, flags...)...)
+	if r.code != 2 || !strings.Contains(r.stderr, "--cluster nowhere: no such cluster in the fleet") {
+		t.Fatalf("unknown cluster: exit %d %s", r.code, r.stderr)
+	}
+	if r = run(t, "rbac", "diff", "--service-account", "pr-check"); r.code != 2 || !strings.Contains(r.stderr, "want NAMESPACE/NAME") {
+		t.Fatalf("bad --service-account: exit %d %s", r.code, r.stderr)
+	}
+}
