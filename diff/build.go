@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -46,6 +47,12 @@ type Builder struct {
 	ignore SourceIgnoreFunc
 	// decrypt: decrypt SOPS data (WithDecrypt).
 	decrypt bool
+	// tree, when set, is the commit's tree disk holds in memory
+	// (NewTreeBuilder): the checkout on disk is not read.
+	tree fs.FS
+	// unresolved records, in a run without a hub, the substituteFrom
+	// references left out (offline.go).
+	unresolved *unresolvedInputs
 
 	mu    sync.Mutex
 	views map[string]*sourceview.View // by spec.ignore ("\x00" for unset)
@@ -146,7 +153,13 @@ func (b *Builder) View(ignore *string) (*sourceview.View, error) {
 	if v := b.views[key]; v != nil {
 		return v, nil
 	}
-	v, err := sourceview.New(b.repo, ignore)
+	var v *sourceview.View
+	var err error
+	if b.tree != nil {
+		v, err = sourceview.NewFS(b.repo, b.tree, ignore)
+	} else {
+		v, err = sourceview.New(b.repo, ignore)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -175,6 +188,7 @@ func (b *Builder) BuildWithInputs(ctx context.Context, ks *kustomizev1.Kustomiza
 }
 
 func (b *Builder) build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*unstructured.Unstructured, *recordingFS, error) {
+	ks = b.withoutHubInputs(ks)
 	raw, err := runtime.DefaultUnstructuredConverter.ToUnstructured(ks)
 	if err != nil {
 		return nil, nil, err
@@ -199,7 +213,7 @@ func (b *Builder) build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*
 		}
 		return nil, nil, fmt.Errorf("spec.path %q not found in the checkout %s", ks.Spec.Path, b.repo)
 	}
-	data, kfile, err := generate(view, vfs, u, dir)
+	data, kfile, err := generate(view, vfs, b.tree == nil, u, dir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("generating kustomization for %s: %w", ks.Spec.Path, err)
 	}

@@ -30,6 +30,7 @@ type DiffOptions struct {
 	Helm             bool
 	Offline          bool
 	Decrypt          bool
+	Base             string
 	Targets          []string
 
 	fleetOpts fleet.Options
@@ -105,6 +106,9 @@ func NewCmdDiff(common *Options) *cobra.Command {
   # A PR comment
   kubectl c5c3 diff --repo ~/src/c5c3-gitops -o markdown > diff.md
 
+  # A pull request: only what it changes against its base
+  kubectl c5c3 diff --base origin/main
+
   # Decrypt SOPS Secrets with the keys of spec.decryption, for a real (masked) diff
   kubectl c5c3 diff --decrypt`,
 		ValidArgsFunction: func(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
@@ -134,6 +138,7 @@ func NewCmdDiff(common *Options) *cobra.Command {
 	cmd.Flags().BoolVar(&o.Helm, "helm", true, "Render the HelmReleases of the builds and diff what helm-controller would apply on their target clusters")
 	cmd.Flags().BoolVar(&o.Decrypt, "decrypt", false, "Decrypt SOPS data in memory like kustomize-controller, with the keys of each Kustomization's spec.decryption Secret in the hub")
 	cmd.Flags().BoolVar(&o.Offline, "offline", false, "Take charts only from the chart cache (~/.cache/kubectl-c5c3/charts) and the checkout; download nothing")
+	cmd.Flags().StringVar(&o.Base, "base", "", "Diff only what differs from this revision of the checkout (branch, tag or commit, e.g. the merge-base with origin/main): Kustomizations whose build or spec, and HelmReleases whose spec, values or chart, changed; the rest is listed as unchanged by this change")
 	cmd.Flags().BoolVar(&o.StrictSubstitute, "strict-substitute", false, "Fail on postBuild variables without a value, like kustomize-controller --feature-gates=StrictPostBuildSubstitutions")
 	return cmd
 }
@@ -175,7 +180,7 @@ func (o *DiffOptions) Run(ctx context.Context) error {
 	r, err := diff.Run(ctx, f, diff.Options{
 		RepoDir: o.Repo, Targets: o.Targets, Source: o.Source,
 		Concurrency: o.Concurrency, StrictSubstitute: o.StrictSubstitute, VerifyUnchanged: o.VerifyUnchanged,
-		NoHelm: !o.Helm, Offline: o.Offline, Decrypt: o.Decrypt,
+		NoHelm: !o.Helm, Offline: o.Offline, Decrypt: o.Decrypt, Base: o.Base,
 		Progress: bar.update, ChartProgress: bar.charts,
 	})
 	bar.done()
