@@ -92,6 +92,9 @@ func buildSide(ctx context.Context, f *fleet.Fleet, b *Builder, sources map[stri
 		if sb.err != nil || !sb.cluster.Hub {
 			continue
 		}
+		if r, ok := b.hub.(*buildsReader); ok {
+			r.add(sb.objects)
+		}
 		for _, child := range typedObjects[kustomizev1.Kustomization](sb.objects, kustomizev1.GroupVersion.WithKind(kustomizev1.KustomizationKind).GroupKind()) {
 			if sources[fleet.KustomizationSource(child).String()] {
 				queue = append(queue, child)
@@ -250,7 +253,6 @@ func newBaseScope(ctx context.Context, f *fleet.Fleet, opts Options, head *Build
 	if err != nil {
 		return nil, err
 	}
-	bb.unresolved = head.unresolved
 	configure(bb)
 	sc := &baseScope{info: BaseInfo{Ref: opts.Base, Commit: c.Hash}, unchanged: map[string]UnchangedItem{}}
 	var wg sync.WaitGroup

@@ -50,9 +50,6 @@ type Builder struct {
 	// tree, when set, is the commit's tree disk holds in memory
 	// (NewTreeBuilder): the checkout on disk is not read.
 	tree fs.FS
-	// unresolved records, in a run without a hub, the substituteFrom
-	// references left out (offline.go).
-	unresolved *unresolvedInputs
 
 	mu    sync.Mutex
 	views map[string]*sourceview.View // by spec.ignore ("\x00" for unset)
@@ -188,7 +185,6 @@ func (b *Builder) BuildWithInputs(ctx context.Context, ks *kustomizev1.Kustomiza
 }
 
 func (b *Builder) build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*unstructured.Unstructured, *recordingFS, error) {
-	ks = b.withoutHubInputs(ks)
 	raw, err := runtime.DefaultUnstructuredConverter.ToUnstructured(ks)
 	if err != nil {
 		return nil, nil, err

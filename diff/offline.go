@@ -12,9 +12,14 @@ import (
 	"sync"
 
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/c5c3/kubectl-c5c3/fleet"
 )
@@ -46,20 +51,54 @@ func (u *unresolvedInputs) list() []string {
 	return out
 }
 
-// withoutHubInputs returns ks as a Builder without a hub builds it: its
-// postBuild.substituteFrom ConfigMaps and Secrets (only the hub holds
-// them) are left out and recorded, so their variables take the same
-// placeholder — their ${VAR:=default}, else empty — on both sides.
-func (b *Builder) withoutHubInputs(ks *kustomizev1.Kustomization) *kustomizev1.Kustomization {
-	if b.unresolved == nil || ks.Spec.PostBuild == nil || len(ks.Spec.PostBuild.SubstituteFrom) == 0 {
-		return ks
+// buildsReader stands for the hub in a run without one (--no-live): it
+// answers Gets of ConfigMaps and Secrets (postBuild.substituteFrom) with
+// what the side's hub builds so far apply — the hub will hold that once
+// they are applied — and anything else as an empty object, the same
+// placeholder on both sides, recorded as not resolved offline. Other
+// kinds are not found. Only Get is implemented: the Builder calls nothing
+// else on its hub.
+type buildsReader struct {
+	client.Client
+	unresolved *unresolvedInputs
+	mu         sync.Mutex
+	objects    map[string]*unstructured.Unstructured
+}
+
+func newBuildsReader(u *unresolvedInputs) *buildsReader {
+	return &buildsReader{unresolved: u, objects: map[string]*unstructured.Unstructured{}}
+}
+
+// add records the ConfigMaps and Secrets of a hub build.
+func (r *buildsReader) add(objects []*unstructured.Unstructured) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for k, o := range valuesSources(nil, nil, objects) {
+		r.objects[k] = o
 	}
-	for _, r := range ks.Spec.PostBuild.SubstituteFrom {
-		b.unresolved.add(r.Kind + "/" + ks.Namespace + "/" + r.Name + " (postBuild.substituteFrom of Kustomization " + fleet.ID(ks) + ")")
+}
+
+// Get implements client.Reader.
+func (r *buildsReader) Get(_ context.Context, key client.ObjectKey, obj client.Object, _ ...client.GetOption) error {
+	var kind string
+	switch obj.(type) {
+	case *corev1.ConfigMap:
+		kind = "ConfigMap"
+	case *corev1.Secret:
+		kind = "Secret"
+	default:
+		return apierrors.NewNotFound(schema.GroupResource{}, key.Name)
 	}
-	c := ks.DeepCopy()
-	c.Spec.PostBuild.SubstituteFrom = nil
-	return c
+	r.mu.Lock()
+	u := r.objects[valuesKey(kind, key.Namespace, key.Name)]
+	r.mu.Unlock()
+	if u == nil {
+		r.unresolved.add(kind + "/" + key.Namespace + "/" + key.Name + " (postBuild.substituteFrom)")
+		obj.SetNamespace(key.Namespace)
+		obj.SetName(key.Name)
+		return nil
+	}
+	return runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, obj)
 }
 
 // ErrNoLiveRoot is wrapped when a --no-live run finds no sync to start
@@ -81,11 +120,11 @@ func RunOffline(ctx context.Context, f *fleet.Fleet, opts Options) (*Result, err
 	}
 	res := &Result{APIVersion: APIVersion, Kind: Kind, Repo: opts.RepoDir, Kustomizations: []KustomizationResult{}, Objects: []ObjectResult{},
 		Skipped: []SkippedKustomization{}, HelmReleases: []HelmReleaseResult{}, NoLive: true}
-	head, err := NewBuilder(opts.RepoDir, nil, opts.StrictSubstitute)
+	unresolved := &unresolvedInputs{}
+	head, err := NewBuilder(opts.RepoDir, newBuildsReader(unresolved), opts.StrictSubstitute)
 	if err != nil {
 		return nil, err
 	}
-	head.unresolved = &unresolvedInputs{}
 	view, err := head.View(nil)
 	if err != nil {
 		return nil, err
@@ -98,6 +137,9 @@ func RunOffline(ctx context.Context, f *fleet.Fleet, opts Options) (*Result, err
 	res.Source = strings.TrimPrefix(source, "GitRepository/")
 	sources := map[string]bool{source: true}
 	configure := func(b *Builder) {
+		if b != head {
+			b.hub = newBuildsReader(unresolved)
+		}
 		b.WithSourceIgnore(checkoutSourceIgnore(newSourceIgnores(b, f)))
 	}
 	configure(head)
@@ -131,7 +173,7 @@ func RunOffline(ctx context.Context, f *fleet.Fleet, opts Options) (*Result, err
 	for _, k := range res.Kustomizations {
 		res.Summary.Unchanged += k.Counts.Unchanged
 	}
-	res.NotResolvedOffline = head.unresolved.list()
+	res.NotResolvedOffline = unresolved.list()
 	res.markGaps()
 	return res, nil
 }
@@ -159,9 +201,13 @@ func (r *Result) addOffline(hb, bb *sideBuild) {
 		}
 	}
 	prune := hb == nil || hb.ks.Spec.Prune
+	reason := ""
+	if bb != nil && bb.err != nil {
+		reason = "the base does not build, compared with nothing: " + bb.err.Error()
+	}
 	obj := func(o *unstructured.Unstructured, a Action, d string) ObjectResult {
 		return ObjectResult{Cluster: kr.Cluster, Kustomization: kr.ID(), APIVersion: o.GetAPIVersion(), Kind: o.GetKind(),
-			Namespace: o.GetNamespace(), Name: o.GetName(), Action: a, Diff: d}
+			Namespace: o.GetNamespace(), Name: o.GetName(), Action: a, Diff: d, Reason: reason}
 	}
 	var out []ObjectResult
 	if hb != nil {

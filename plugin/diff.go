@@ -161,6 +161,12 @@ func (o *DiffOptions) Complete() error {
 	if o.Repo, err = gitrepo.TopLevel(dir); err != nil {
 		return usageErrorf("%v", err)
 	}
+	if o.Base != "" {
+		// A bad base is named before anything is contacted.
+		if _, err := gitrepo.ResolveRevision(o.Repo, o.Base); err != nil {
+			return usageErrorf("--base: %v", err)
+		}
+	}
 	if o.NoLive {
 		return nil // no cluster is contacted: no kubeconfig is read
 	}

@@ -30,23 +30,11 @@ type Commit struct {
 // the index or any ref. An unknown revision, and a commit that a shallow
 // clone does not hold, are ErrBadRevision, saying which.
 func ReadCommit(dir, rev string) (*Commit, error) {
-	repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
+	repo, c, hint, err := resolve(dir, rev)
 	if err != nil {
-		return nil, fmt.Errorf("%s is not a git checkout: %w", dir, err)
+		return nil, err
 	}
-	shallow, _ := repo.Storer.Shallow()
-	hint := ""
-	if len(shallow) > 0 {
-		hint = " — the checkout is a shallow clone: fetch the base too (git fetch --unshallow, or fetch-depth: 0 in actions/checkout)"
-	}
-	h, err := repo.ResolveRevision(plumbing.Revision(rev))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %q is not a branch, tag or commit of the checkout %s%s", ErrBadRevision, rev, dir, hint)
-	}
-	c, err := repo.CommitObject(*h)
-	if err != nil {
-		return nil, fmt.Errorf("%w: commit %s (%q) is not in the checkout %s%s", ErrBadRevision, h, rev, dir, hint)
-	}
+	h := c.Hash
 	tree, err := c.Tree()
 	if err != nil {
 		return nil, fmt.Errorf("%w: the tree of commit %s (%q) is not in the checkout %s%s", ErrBadRevision, h, rev, dir, hint)
@@ -76,6 +64,37 @@ func ReadCommit(dir, rev string) (*Commit, error) {
 		out.Files = append(out.Files, File{Path: name, Data: data})
 	}
 	return out, nil
+}
+
+// ResolveRevision returns the commit rev names in the checkout holding
+// dir, checking that the commit is there; errors as ReadCommit's.
+func ResolveRevision(dir, rev string) (string, error) {
+	_, c, _, err := resolve(dir, rev)
+	if err != nil {
+		return "", err
+	}
+	return c.Hash.String(), nil
+}
+
+func resolve(dir, rev string) (*git.Repository, *object.Commit, string, error) {
+	repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("%s is not a git checkout: %w", dir, err)
+	}
+	shallow, _ := repo.Storer.Shallow()
+	hint := ""
+	if len(shallow) > 0 {
+		hint = " — the checkout is a shallow clone: fetch the base too (git fetch --unshallow, or fetch-depth: 0 in actions/checkout)"
+	}
+	h, err := repo.ResolveRevision(plumbing.Revision(rev))
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("%w: %q is not a branch, tag or commit of the checkout %s%s", ErrBadRevision, rev, dir, hint)
+	}
+	c, err := repo.CommitObject(*h)
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("%w: commit %s (%q) is not in the checkout %s%s", ErrBadRevision, h, rev, dir, hint)
+	}
+	return repo, c, hint, nil
 }
 
 func readBlob(b *object.Blob) ([]byte, error) {
