@@ -8,6 +8,7 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"os"
 	"strings"
 	"sync"
 
@@ -60,6 +61,11 @@ type sideBuild struct {
 // engine: roots with their live spec, nested Kustomizations with their
 // spec from the tree (each rebuilt at most once).
 type side struct {
+	// same, when set, reports that a Kustomization's build cannot differ
+	// between the sides (no file it may read changed): a spoke's is then
+	// not built at all, a hub's is taken from the other side (from).
+	same func(ks *kustomizev1.Kustomization) bool
+	from *side
 	b      *Builder
 	builds []*sideBuild
 	byID   map[string][]*sideBuild
@@ -67,8 +73,8 @@ type side struct {
 }
 
 // buildSide builds every Kustomization reachable from roots with b.
-func buildSide(ctx context.Context, f *fleet.Fleet, b *Builder, sources map[string]bool, roots []*kustomizev1.Kustomization) *side {
-	s := &side{b: b, byID: map[string][]*sideBuild{}, final: map[string]*sideBuild{}}
+func buildSide(ctx context.Context, f *fleet.Fleet, b *Builder, sources map[string]bool, roots []*kustomizev1.Kustomization, same func(*kustomizev1.Kustomization) bool, from *side) *side {
+	s := &side{b: b, byID: map[string][]*sideBuild{}, final: map[string]*sideBuild{}, same: same, from: from}
 	queue := append([]*kustomizev1.Kustomization(nil), roots...)
 	used := map[string]*kustomizev1.Kustomization{}
 	rebuilt := map[string]bool{}
@@ -84,8 +90,15 @@ func buildSide(ctx context.Context, f *fleet.Fleet, b *Builder, sources map[stri
 		}
 		used[id] = ks
 		sb := &sideBuild{id: id, cluster: f.TargetOf(ks.Namespace, ks.Spec.KubeConfig), ks: ks, specHash: hashJSON(ks.Spec)}
-		sb.objects, sb.inputs, sb.err = b.BuildWithInputs(ctx, ks)
-		sb.hash = buildHash(sb.objects, sb.err)
+		switch prev := s.other(id, sb.specHash); {
+		case s.same != nil && !sb.cluster.Hub && s.same(ks):
+			sb.hash = "same" // not built: the engine's build of it is dropped too
+		case prev != nil && s.same(ks):
+			sb.objects, sb.inputs, sb.err, sb.hash = prev.objects, prev.inputs, prev.err, prev.hash
+		default:
+			sb.objects, sb.inputs, sb.err = b.BuildWithInputs(ctx, ks)
+			sb.hash = buildHash(sb.objects, sb.err)
+		}
 		s.builds = append(s.builds, sb)
 		s.byID[id] = append(s.byID[id], sb)
 		s.final[id] = sb
@@ -103,6 +116,15 @@ func buildSide(ctx context.Context, f *fleet.Fleet, b *Builder, sources map[stri
 	}
 	s.helmFingerprints(sources)
 	return s
+}
+
+// other is the other side's build of id with spec hash h, when this side
+// may take it.
+func (s *side) other(id, h string) *sideBuild {
+	if s.from == nil || s.same == nil {
+		return nil
+	}
+	return s.from.find(id, h)
 }
 
 // find returns the build of id with spec hash h, or nil.
@@ -255,14 +277,9 @@ func newBaseScope(ctx context.Context, f *fleet.Fleet, opts Options, head *Build
 	}
 	configure(bb)
 	sc := &baseScope{info: BaseInfo{Ref: opts.Base, Commit: c.Hash}, unchanged: map[string]UnchangedItem{}}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		sc.base = buildSide(ctx, f, bb, sources, roots)
-	}()
-	sc.head = buildSide(ctx, f, head, sources, roots)
-	wg.Wait()
+	same := unchangedInputs(head, c.Files)
+	sc.head = buildSide(ctx, f, head, sources, roots, same, nil)
+	sc.base = buildSide(ctx, f, bb, sources, roots, same, sc.head)
 	return sc, ctx.Err()
 }
 
@@ -348,4 +365,53 @@ func (e *engine) build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*u
 		}
 	}
 	return e.builder.BuildWithInputs(ctx, ks)
+}
+
+// unchangedInputs returns whether a Kustomization's build reads no file
+// that differs between the checkout (its artifact view) and the base
+// tree: possibleInputs bounds what it may read. nil (always build) when
+// a .sourceignore changed, which changes every view.
+func unchangedInputs(head *Builder, base []gitrepo.File) func(*kustomizev1.Kustomization) bool {
+	view, err := head.View(nil)
+	if err != nil {
+		return nil
+	}
+	var changed []string
+	baseFiles := map[string][]byte{}
+	for _, f := range base {
+		baseFiles[f.Path] = f.Data
+	}
+	for _, p := range view.Files() {
+		data, err := os.ReadFile(filepath.Join(head.repo, filepath.FromSlash(p)))
+		if old, ok := baseFiles[p]; err != nil || !ok || string(old) != string(data) {
+			changed = append(changed, p)
+		}
+		delete(baseFiles, p)
+	}
+	for p := range baseFiles {
+		changed = append(changed, p)
+	}
+	for _, p := range changed {
+		if path.Base(p) == ".sourceignore" {
+			return nil
+		}
+	}
+	return func(ks *kustomizev1.Kustomization) bool {
+		if ks.Spec.PostBuild != nil && len(ks.Spec.PostBuild.SubstituteFrom) > 0 {
+			return false // hub inputs may come from other builds
+		}
+		inputs, ok := possibleInputs(head.repo, ks)
+		if !ok {
+			return false
+		}
+		for _, c := range changed {
+			for _, in := range inputs {
+				in = filepath.ToSlash(in)
+				if c == in || strings.HasPrefix(c, in+"/") {
+					return false
+				}
+			}
+		}
+		return true
+	}
 }
