@@ -5,10 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"os"
 	"path"
 	"path/filepath"
 	"sort"
-	"os"
 	"strings"
 	"sync"
 
@@ -64,8 +64,8 @@ type side struct {
 	// same, when set, reports that a Kustomization's build cannot differ
 	// between the sides (no file it may read changed): a spoke's is then
 	// not built at all, a hub's is taken from the other side (from).
-	same func(ks *kustomizev1.Kustomization) bool
-	from *side
+	same   func(ks *kustomizev1.Kustomization) bool
+	from   *side
 	b      *Builder
 	builds []*sideBuild
 	byID   map[string][]*sideBuild
