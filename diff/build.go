@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -46,6 +47,9 @@ type Builder struct {
 	ignore SourceIgnoreFunc
 	// decrypt: decrypt SOPS data (WithDecrypt).
 	decrypt bool
+	// tree, when set, is the commit's tree disk holds in memory
+	// (NewTreeBuilder): the checkout on disk is not read.
+	tree fs.FS
 
 	mu    sync.Mutex
 	views map[string]*sourceview.View // by spec.ignore ("\x00" for unset)
@@ -146,7 +150,13 @@ func (b *Builder) View(ignore *string) (*sourceview.View, error) {
 	if v := b.views[key]; v != nil {
 		return v, nil
 	}
-	v, err := sourceview.New(b.repo, ignore)
+	var v *sourceview.View
+	var err error
+	if b.tree != nil {
+		v, err = sourceview.NewFS(b.repo, b.tree, ignore)
+	} else {
+		v, err = sourceview.New(b.repo, ignore)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -199,7 +209,7 @@ func (b *Builder) build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*
 		}
 		return nil, nil, fmt.Errorf("spec.path %q not found in the checkout %s", ks.Spec.Path, b.repo)
 	}
-	data, kfile, err := generate(view, vfs, u, dir)
+	data, kfile, err := generate(view, vfs, b.tree == nil, u, dir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("generating kustomization for %s: %w", ks.Spec.Path, err)
 	}

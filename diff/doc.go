@@ -34,5 +34,11 @@
 // deletions), helmvalues.go (valuesFrom as the run's builds will leave
 // them), helmhome.go (the cluster a HelmRelease lives on), hubchart.go.
 //
+// Pull requests: base.go (--base: both sides built before the engine
+// runs, what differs is diffed, the rest listed unchanged), treebuild.go
+// (a Builder over a commit's tree read with go-git, through
+// sourceview.NewFS), offline.go (--no-live: base and head compared with
+// each other, no cluster contacted), render_scope.go (their report lines).
+//
 // It takes typed Options, returns a typed Result and never imports cobra.
 package diff

@@ -20,6 +20,8 @@ type engine struct {
 	sources map[string]bool
 	sel     *selector
 	builder *Builder
+	// scope, with --base, decides what is diffed and holds the builds.
+	scope *baseScope
 
 	mu      sync.Mutex
 	runners map[string]*runner
@@ -90,7 +92,7 @@ func (e *engine) run(ctx context.Context, roots []*kustomizev1.Kustomization) {
 			e.drop(id)
 			continue
 		}
-		objects, inputs, err := e.builder.BuildWithInputs(ctx, it.ks)
+		objects, inputs, err := e.build(ctx, it.ks)
 		st := e.newState(id, cluster, it.ks, it.isNew)
 		// The objects the build's ResourceSets generate, applied to the
 		// hub by the Flux Operator, count as hub objects of this build.
@@ -124,7 +126,7 @@ func (e *engine) run(ctx context.Context, roots []*kustomizev1.Kustomization) {
 				queue = append(queue, item{ks: child, isNew: !live})
 			}
 		}
-		if !e.sel.wants(cluster.Name, it.ks, inputs) {
+		if !e.sel.wants(cluster.Name, it.ks, inputs) || (e.scope != nil && !e.scope.ksChanged(it.ks)) {
 			e.drop(id)
 			continue
 		}

@@ -29,7 +29,11 @@ import (
 //     artifact, and the generator completes a kustomization.yaml listing
 //     what it found, from a temporary directory holding that file alone
 //     (file names, nothing of the checkout's content).
-func generate(view *sourceview.View, vfs kfilesys.FileSystem, u unstructured.Unstructured, dir string) ([]byte, string, error) {
+//
+// onDisk is false when the view is of a tree that is not on disk (a base
+// commit): a kustomization file in the view is then handed to the
+// generator from a temporary directory holding that file alone.
+func generate(view *sourceview.View, vfs kfilesys.FileSystem, onDisk bool, u unstructured.Unstructured, dir string) ([]byte, string, error) {
 	u = *u.DeepCopy()
 	if ignoreMissing, _, _ := unstructured.NestedBool(u.Object, "spec", "ignoreMissingComponents"); ignoreMissing {
 		comps, _, _ := unstructured.NestedStringSlice(u.Object, "spec", "components")
@@ -42,9 +46,12 @@ func generate(view *sourceview.View, vfs kfilesys.FileSystem, u unstructured.Uns
 		_ = unstructured.SetNestedSlice(u.Object, keep, "spec", "components")
 		unstructured.RemoveNestedField(u.Object, "spec", "ignoreMissingComponents")
 	}
-	if kustomizationFile(vfs, dir) != "" && kustomizationFile(vfs, dir) == kustomizationFile(osFS, dir) {
+	if kustomizationFile(vfs, dir) != "" && onDisk && kustomizationFile(vfs, dir) == kustomizationFile(osFS, dir) {
 		data, kfile, _, err := kustomize.NewGenerator(view.Root(), u).GenerateManifest(dir)
 		return data, kfile, err
+	}
+	if name := kustomizationFile(vfs, dir); name != "" && !onDisk {
+		return generateFrom(vfs, u, dir, name)
 	}
 
 	resources, err := scanManifests(vfs, dir)
@@ -85,6 +92,25 @@ func generate(view *sourceview.View, vfs kfilesys.FileSystem, u unstructured.Uns
 		}
 	}
 	return data, filepath.Join(dir, konfig.DefaultKustomizationFileName()), nil
+}
+
+// generateFrom runs the generator on dir's kustomization file name, read
+// from vfs, in a temporary directory holding that file alone.
+func generateFrom(vfs kfilesys.FileSystem, u unstructured.Unstructured, dir, name string) ([]byte, string, error) {
+	content, err := vfs.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		return nil, "", err
+	}
+	tmp, err := os.MkdirTemp("", "c5c3-kustomization-")
+	if err != nil {
+		return nil, "", err
+	}
+	defer func() { _ = os.RemoveAll(tmp) }()
+	if err := os.WriteFile(filepath.Join(tmp, name), content, 0o600); err != nil {
+		return nil, "", err
+	}
+	data, _, _, err := kustomize.NewGenerator(tmp, u).GenerateManifest(tmp)
+	return data, filepath.Join(dir, name), err
 }
 
 var osFS = kfilesys.MakeFsOnDisk()

@@ -107,7 +107,7 @@ func typedObjects[T any](objects []*unstructured.Unstructured, gk schema.GroupKi
 // the run apply (valuesSources), nil for a spoke build.
 func (e *engine) dispatchHelm(ctx context.Context, st *ksState, objects []*unstructured.Unstructured, hub map[string]*unstructured.Unstructured) {
 	for _, hr := range typedObjects[helmv2.HelmRelease](objects, helmv2.GroupVersion.WithKind(helmv2.HelmReleaseKind).GroupKind()) {
-		if hr.Spec.Suspend {
+		if hr.Spec.Suspend || (e.scope != nil && !e.scope.hrChanged(st.cluster.Name, hr)) {
 			continue
 		}
 		e.wg.Add(1)

@@ -14,6 +14,7 @@ import (
 // unified diff, then skipped Kustomizations, errors and a summary table.
 func WriteText(w io.Writer, r *Result, p printers.Palette) error {
 	var b strings.Builder
+	writeTextScope(&b, r, p)
 	byKS := map[string][]ObjectResult{}
 	for _, o := range r.Objects {
 		key := o.Cluster + "|" + o.Kustomization
@@ -72,6 +73,7 @@ func WriteText(w io.Writer, r *Result, p printers.Palette) error {
 		}
 		b.WriteString("\n")
 	}
+	writeTextUnchanged(&b, r, p)
 	if len(r.Incomplete) > 0 {
 		fmt.Fprintf(&b, "%s\n", p.Red(strings.ToUpper(IncompleteNote(r.Incomplete)[:1])+IncompleteNote(r.Incomplete)[1:]+":"))
 		for _, g := range r.Incomplete {
@@ -214,6 +216,7 @@ func WriteMarkdownReport(w io.Writer, r *Result, limit int, fullReport string) e
 		fmt.Fprintf(&b, " — source `%s`", r.Source)
 	}
 	b.WriteString("\n\n")
+	writeMarkdownScope(&b, r)
 	writeMarkdownGaps(&b, r.Incomplete)
 	b.WriteString("| " + strings.Join(titleCase(summaryHeader), " | ") + " |\n")
 	b.WriteString(strings.Repeat("|---", len(summaryHeader)) + "|\n")

@@ -40,6 +40,13 @@ type Options struct {
 	// Decrypt decrypts SOPS data in memory with the keys of each
 	// Kustomization's spec.decryption Secret (Builder.WithDecrypt).
 	Decrypt bool
+	// Base, when set, is a revision of the checkout (branch, tag or
+	// commit): only the Kustomizations and HelmReleases whose build, spec,
+	// values or chart differ from it are diffed (base.go).
+	Base string
+	// NoLive compares base and head with each other and contacts no
+	// cluster (RunOffline); needs Base.
+	NoLive bool
 	// ChartCacheDir holds downloaded charts; default
 	// helmrender.DefaultCacheDir() (~/.cache/kubectl-c5c3/charts).
 	ChartCacheDir string
@@ -112,8 +119,21 @@ func Run(ctx context.Context, f *fleet.Fleet, opts Options) (*Result, error) {
 
 	e := &engine{f: f, opts: opts, sources: sources, sel: sel, builder: b, runners: map[string]*runner{}, results: map[string]*ksState{},
 		helm: &helmState{fetcher: &helmrender.Fetcher{CacheDir: opts.ChartCacheDir, Offline: opts.Offline}, caps: map[string]*capsOnce{}}}
+	if opts.Base != "" {
+		if e.scope, err = newBaseScope(ctx, f, opts, b, sources, roots, func(bb *Builder) {
+			bb.WithSourceIgnore(checkoutSourceIgnore(newSourceIgnores(bb, f)))
+			if opts.Decrypt {
+				bb.WithDecrypt()
+			}
+		}); err != nil {
+			return nil, err
+		}
+	}
 	e.run(ctx, roots)
 	e.collect(res)
+	if e.scope != nil {
+		e.scope.collect(res)
+	}
 	res.markGaps()
 	return res, nil
 }

@@ -48,6 +48,19 @@ type Result struct {
 	// Incomplete says which and why.
 	Complete   bool  `json:"complete"`
 	Incomplete []Gap `json:"incomplete"`
+	// Base is set with --base: the revision the checkout was compared
+	// with; only what differs from it was diffed (base.go).
+	Base *BaseInfo `json:"base,omitempty"`
+	// Unchanged lists, with --base, the Kustomizations and HelmReleases
+	// the change leaves as they are: not diffed.
+	Unchanged []UnchangedItem `json:"unchanged,omitempty"`
+	// NoLive is true with --no-live: no cluster was contacted, live state
+	// was not read, and base and head were compared with each other.
+	NoLive bool `json:"noLive,omitempty"`
+	// NotResolvedOffline lists, with --no-live, the inputs only the hub
+	// holds (substituteFrom, valuesFrom outside every build): the same
+	// placeholder on both sides.
+	NotResolvedOffline []string `json:"notResolvedOffline,omitempty"`
 }
 
 // KustomizationResult is one Kustomization's row of the summary.

@@ -30,6 +30,8 @@ type DiffOptions struct {
 	Helm             bool
 	Offline          bool
 	Decrypt          bool
+	Base             string
+	NoLive           bool
 	Targets          []string
 	diffPublishFlags
 
@@ -131,6 +133,12 @@ func NewCmdDiff(common *Options) *cobra.Command {
   # plus the commit status c5c3/diff
   kubectl c5c3 diff --publish github
 
+  # A pull request: only what it changes against its base
+  kubectl c5c3 diff --base origin/main
+
+  # A fork or CI runner without hub access: base and head compared offline
+  kubectl c5c3 diff --base origin/main --no-live
+
   # Decrypt SOPS Secrets with the keys of spec.decryption, for a real (masked) diff
   kubectl c5c3 diff --decrypt`,
 		ValidArgsFunction: func(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
@@ -161,6 +169,8 @@ func NewCmdDiff(common *Options) *cobra.Command {
 	cmd.Flags().BoolVar(&o.Decrypt, "decrypt", false, "Decrypt SOPS data in memory like kustomize-controller, with the keys of each Kustomization's spec.decryption Secret in the hub")
 	cmd.Flags().BoolVar(&o.Offline, "offline", false, "Take charts only from the chart cache (~/.cache/kubectl-c5c3/charts) and the checkout; download nothing")
 	o.diffPublishFlags.add(cmd)
+	cmd.Flags().StringVar(&o.Base, "base", "", "Diff only what differs from this revision of the checkout (branch, tag or commit, e.g. the merge-base with origin/main): Kustomizations whose build or spec, and HelmReleases whose spec, values or chart, changed; the rest is listed as unchanged by this change")
+	cmd.Flags().BoolVar(&o.NoLive, "no-live", false, "With --base: contact no cluster (no kubeconfig needed); render the base and the checkout and compare them with each other, per target cluster")
 	cmd.Flags().BoolVar(&o.StrictSubstitute, "strict-substitute", false, "Fail on postBuild variables without a value, like kustomize-controller --feature-gates=StrictPostBuildSubstitutions")
 	return cmd
 }
@@ -178,8 +188,17 @@ func (o *DiffOptions) Complete() error {
 	if o.Repo, err = gitrepo.TopLevel(dir); err != nil {
 		return usageErrorf("%v", err)
 	}
+	if o.Base != "" {
+		// A bad base is named before anything is contacted.
+		if _, err := gitrepo.ResolveRevision(o.Repo, o.Base); err != nil {
+			return usageErrorf("--base: %v", err)
+		}
+	}
 	if err := o.diffPublishFlags.complete(); err != nil {
 		return err
+	}
+	if o.NoLive {
+		return nil // no cluster is contacted: no kubeconfig is read
 	}
 	if o.hub, err = o.HubClient(); err != nil {
 		return &ExitError{Code: CodeError, Err: err}
@@ -192,22 +211,35 @@ func (o *DiffOptions) Validate() error {
 	if o.Concurrency < 1 {
 		return usageErrorf("--concurrency must be at least 1")
 	}
+	if o.NoLive && o.Base == "" {
+		return usageErrorf("--no-live compares the checkout with a base revision: pass --base REF too (e.g. --base origin/main)")
+	}
+	if o.NoLive && o.Decrypt {
+		return usageErrorf("--decrypt reads the keys from the hub: it cannot be used with --no-live")
+	}
 	return nil
 }
 
 // Run diffs and prints; the exit code says whether anything changes.
 func (o *DiffOptions) Run(ctx context.Context) error {
-	f, err := discoverFleet(ctx, o.hub, o.fleetOpts)
-	if err != nil {
-		return err
-	}
 	bar := newProgressBar(o.ErrOut)
-	r, err := diff.Run(ctx, f, diff.Options{
+	opts := diff.Options{
 		RepoDir: o.Repo, Targets: o.Targets, Source: o.Source,
 		Concurrency: o.Concurrency, StrictSubstitute: o.StrictSubstitute, VerifyUnchanged: o.VerifyUnchanged,
-		NoHelm: !o.Helm, Offline: o.Offline, Decrypt: o.Decrypt,
+		NoHelm: !o.Helm, Offline: o.Offline, Decrypt: o.Decrypt, Base: o.Base, NoLive: o.NoLive,
 		Progress: bar.update, ChartProgress: bar.charts,
-	})
+	}
+	var r *diff.Result
+	var err error
+	if o.NoLive {
+		r, err = diff.RunOffline(ctx, fleet.Offline(o.HubName), opts)
+	} else {
+		var f *fleet.Fleet
+		if f, err = discoverFleet(ctx, o.hub, o.fleetOpts); err != nil {
+			return err
+		}
+		r, err = diff.Run(ctx, f, opts)
+	}
 	bar.done()
 	if err != nil {
 		return &ExitError{Code: CodeError, Err: err}

@@ -1,6 +1,8 @@
 package sourceview
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -43,8 +45,17 @@ func New(root string, ignore *string) (*View, error) {
 	if abs, err = filepath.EvalSymlinks(abs); err != nil {
 		return nil, err
 	}
+	return NewFS(abs, os.DirFS(abs), ignore)
+}
+
+// NewFS is New for a tree that is not (or not as it is) on disk, such as
+// a commit's tree read from git objects: fsys holds the tree, root is the
+// absolute path it stands for (the domain of the ignore patterns, and what
+// Rel and FileSystem resolve paths against). Entries that fsys reports as
+// neither regular files nor directories (symlinks) are not in the view.
+func NewFS(abs string, fsys fs.FS, ignore *string) (*View, error) {
 	domain := strings.Split(abs, string(filepath.Separator))
-	ps, err := sourceignore.LoadIgnorePatterns(abs, domain)
+	ps, err := loadIgnorePatterns(fsys, ".", domain)
 	if err != nil {
 		return nil, fmt.Errorf("reading the .sourceignore files of %s: %w", abs, err)
 	}
@@ -58,24 +69,23 @@ func New(root string, ignore *string) (*View, error) {
 		matcher = sourceignore.NewMatcher(append(sourceignore.VCSPatterns(domain), ps...))
 	}
 	v := &View{root: abs, files: map[string]bool{}, dirs: map[string]bool{".": true}}
-	err = filepath.WalkDir(abs, func(p string, d fs.DirEntry, err error) error {
+	err = fs.WalkDir(fsys, ".", func(rel string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if p == abs {
+		if rel == "." {
 			return nil
 		}
 		t := d.Type()
 		if !t.IsRegular() && !t.IsDir() {
 			return nil // symlinks, devices, sockets: not archived
 		}
-		rel := filepath.ToSlash(strings.TrimPrefix(p, abs+string(filepath.Separator)))
 		if d.IsDir() && d.Name() == ".git" {
 			// Matched by the VCS patterns, which always apply, and so is
 			// everything under it.
-			return filepath.SkipDir
+			return fs.SkipDir
 		}
-		if matcher.Match(strings.Split(p, string(filepath.Separator)), d.IsDir()) {
+		if matcher.Match(append(append([]string(nil), domain...), strings.Split(rel, "/")...), d.IsDir()) {
 			return nil // excluded, but its children are matched on their own
 		}
 		if d.IsDir() {
@@ -93,6 +103,35 @@ func New(root string, ignore *string) (*View, error) {
 		return nil, fmt.Errorf("reading %s: %w", abs, err)
 	}
 	return v, nil
+}
+
+// loadIgnorePatterns is sourceignore.LoadIgnorePatterns over fsys: the
+// patterns of dir's .sourceignore, then those of its subdirectories (but
+// .git) in name order, each relative to its own directory.
+func loadIgnorePatterns(fsys fs.FS, dir string, domain []string) ([]gitignore.Pattern, error) {
+	dom := append([]string(nil), domain...)
+	var ps []gitignore.Pattern
+	data, err := fs.ReadFile(fsys, path.Join(dir, sourceignore.IgnoreFile))
+	switch {
+	case err == nil:
+		ps = sourceignore.ReadPatterns(bytes.NewReader(data), dom)
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, err
+	}
+	entries, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		if e.IsDir() && e.Name() != ".git" {
+			sub, err := loadIgnorePatterns(fsys, path.Join(dir, e.Name()), append(dom, e.Name()))
+			if err != nil {
+				return nil, err
+			}
+			ps = append(ps, sub...)
+		}
+	}
+	return ps, nil
 }
 
 // Root is the absolute path of the directory, symlinks resolved.

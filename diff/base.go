@@ -1,0 +1,417 @@
+package diff
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/c5c3/kubectl-c5c3/fleet"
+	"github.com/c5c3/kubectl-c5c3/internal/gitrepo"
+)
+
+// BaseInfo names the revision a --base run compared the checkout with.
+type BaseInfo struct {
+	// Ref is the revision as given (branch, tag or commit).
+	Ref string `json:"ref"`
+	// Commit is the commit it resolved to.
+	Commit string `json:"commit"`
+}
+
+// UnchangedItem is a Kustomization or HelmRelease whose build (or spec,
+// values and chart) is the same at the base and in the checkout.
+type UnchangedItem struct {
+	// Kind is Kustomization or HelmRelease.
+	Kind      string `json:"kind"`
+	Cluster   string `json:"cluster"`
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+}
+
+// ID is "Kind/namespace/name".
+func (u UnchangedItem) ID() string { return u.Kind + "/" + u.Namespace + "/" + u.Name }
+
+// sideBuild is one build of a Kustomization on one side (base or head).
+type sideBuild struct {
+	id       string
+	cluster  *fleet.Cluster
+	ks       *kustomizev1.Kustomization
+	specHash string
+	objects  []*unstructured.Unstructured
+	inputs   []string
+	err      error
+	// hash is the build's output (or error) fingerprint.
+	hash string
+	// hrs are the fingerprints of its HelmReleases, by helmKey.
+	hrs map[string]string
+}
+
+// side is every build a run makes from one tree, in BFS order like the
+// engine: roots with their live spec, nested Kustomizations with their
+// spec from the tree (each rebuilt at most once).
+type side struct {
+	// same, when set, reports that a Kustomization's build cannot differ
+	// between the sides (no file it may read changed): a spoke's is then
+	// not built at all, a hub's is taken from the other side (from).
+	same   func(ks *kustomizev1.Kustomization) bool
+	from   *side
+	b      *Builder
+	builds []*sideBuild
+	byID   map[string][]*sideBuild
+	final  map[string]*sideBuild
+}
+
+// buildSide builds every Kustomization reachable from roots with b.
+func buildSide(ctx context.Context, f *fleet.Fleet, b *Builder, sources map[string]bool, roots []*kustomizev1.Kustomization, same func(*kustomizev1.Kustomization) bool, from *side) *side {
+	s := &side{b: b, byID: map[string][]*sideBuild{}, final: map[string]*sideBuild{}, same: same, from: from}
+	queue := append([]*kustomizev1.Kustomization(nil), roots...)
+	used := map[string]*kustomizev1.Kustomization{}
+	rebuilt := map[string]bool{}
+	for len(queue) > 0 && ctx.Err() == nil {
+		ks := queue[0]
+		queue = queue[1:]
+		id := fleet.ID(ks)
+		if prev, ok := used[id]; ok {
+			if apiequality.Semantic.DeepEqual(prev.Spec, ks.Spec) || rebuilt[id] {
+				continue
+			}
+			rebuilt[id] = true
+		}
+		used[id] = ks
+		sb := &sideBuild{id: id, cluster: f.TargetOf(ks.Namespace, ks.Spec.KubeConfig), ks: ks, specHash: hashJSON(ks.Spec)}
+		switch prev := s.other(id, sb.specHash); {
+		case s.same != nil && !sb.cluster.Hub && s.same(ks):
+			sb.hash = "same" // not built: the engine's build of it is dropped too
+		case prev != nil && s.same(ks):
+			sb.objects, sb.inputs, sb.err, sb.hash = prev.objects, prev.inputs, prev.err, prev.hash
+		default:
+			sb.objects, sb.inputs, sb.err = b.BuildWithInputs(ctx, ks)
+			sb.hash = buildHash(sb.objects, sb.err)
+		}
+		s.builds = append(s.builds, sb)
+		s.byID[id] = append(s.byID[id], sb)
+		s.final[id] = sb
+		if sb.err != nil || !sb.cluster.Hub {
+			continue
+		}
+		if r, ok := b.hub.(*buildsReader); ok {
+			r.add(sb.objects)
+		}
+		for _, child := range typedObjects[kustomizev1.Kustomization](sb.objects, kustomizev1.GroupVersion.WithKind(kustomizev1.KustomizationKind).GroupKind()) {
+			if sources[fleet.KustomizationSource(child).String()] {
+				queue = append(queue, child)
+			}
+		}
+	}
+	s.helmFingerprints(sources)
+	return s
+}
+
+// other is the other side's build of id with spec hash h, when this side
+// may take it.
+func (s *side) other(id, h string) *sideBuild {
+	if s.from == nil || s.same == nil {
+		return nil
+	}
+	return s.from.find(id, h)
+}
+
+// find returns the build of id with spec hash h, or nil.
+func (s *side) find(id, h string) *sideBuild {
+	for _, sb := range s.byID[id] {
+		if sb.specHash == h {
+			return sb
+		}
+	}
+	return nil
+}
+
+// hubValues are the ConfigMaps and Secrets the side's final hub builds
+// apply (valuesSources' rules).
+func (s *side) hubValues() map[string]*unstructured.Unstructured {
+	var ids []string
+	builds := map[string]*hubBuild{}
+	for _, sb := range s.builds {
+		if sb.cluster.Hub && sb.err == nil && s.final[sb.id] == sb {
+			ids = append(ids, sb.id)
+			builds[sb.id] = &hubBuild{objects: sb.objects}
+		}
+	}
+	return valuesSources(ids, builds)
+}
+
+// helmFingerprints sets each build's HelmRelease fingerprints: its spec
+// (chart, version, values, ...), the content of each valuesFrom object
+// found in its own build or a hub build of the side ("live" otherwise,
+// the same on both sides), and the files of a chart that is a path of
+// this checkout.
+func (s *side) helmFingerprints(sources map[string]bool) {
+	hub := s.hubValues()
+	charts := map[string]string{}
+	for _, sb := range s.builds {
+		if sb.err != nil {
+			continue
+		}
+		own := valuesSources(nil, nil, sb.objects)
+		sb.hrs = map[string]string{}
+		for _, hr := range typedObjects[helmv2.HelmRelease](sb.objects, helmv2.GroupVersion.WithKind(helmv2.HelmReleaseKind).GroupKind()) {
+			parts := []string{hashJSON(hr.Spec)}
+			for _, ref := range hr.Spec.ValuesFrom {
+				k := valuesKey(ref.Kind, hr.Namespace, ref.Name)
+				v := own[k]
+				if v == nil && sb.cluster.Hub {
+					v = hub[k]
+				}
+				if v == nil {
+					parts = append(parts, k+"=live")
+					continue
+				}
+				parts = append(parts, k+"="+hashJSON(v.Object))
+			}
+			if dir := checkoutChartPath(hr, sources); dir != "" {
+				if _, ok := charts[dir]; !ok {
+					charts[dir] = s.treeHash(dir)
+				}
+				parts = append(parts, "chart="+charts[dir])
+			}
+			sb.hrs[helmKey(sb.cluster.Name, hr.Namespace, hr.Name)] = strings.Join(parts, ",")
+		}
+	}
+}
+
+// checkoutChartPath is the chart directory (relative to the checkout) of a
+// HelmRelease whose chart is a path of a GitRepository that is this
+// checkout, or "".
+func checkoutChartPath(hr *helmv2.HelmRelease, sources map[string]bool) string {
+	if hr.Spec.Chart == nil {
+		return ""
+	}
+	ref := hr.Spec.Chart.Spec.SourceRef
+	ns := ref.Namespace
+	if ns == "" {
+		ns = hr.Namespace
+	}
+	if ref.Kind != "GitRepository" || !sources["GitRepository/"+ns+"/"+ref.Name] {
+		return ""
+	}
+	return fleet.ArtifactPath(hr.Spec.Chart.Spec.Chart)
+}
+
+// treeHash fingerprints the files of the side's tree under dir.
+func (s *side) treeHash(dir string) string {
+	view, err := s.b.View(nil)
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	h := sha256.New()
+	for _, f := range view.Files() {
+		if dir != "." && f != dir && !strings.HasPrefix(f, dir+"/") {
+			continue
+		}
+		data, err := s.b.disk.ReadFile(filepath.Join(s.b.repo, filepath.FromSlash(f)))
+		if err != nil {
+			data = []byte("error: " + err.Error())
+		}
+		h.Write([]byte(path.Clean(f) + "\x00"))
+		h.Write(data)
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func helmKey(cluster, namespace, name string) string { return cluster + "|" + namespace + "/" + name }
+
+func hashJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+func buildHash(objects []*unstructured.Unstructured, err error) string {
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	h := sha256.New()
+	for _, o := range objects {
+		b, _ := json.Marshal(o.Object)
+		h.Write(b)
+		h.Write([]byte{'\n'})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// baseScope is what a --base run diffs: the builds of both sides, made
+// before the engine runs (which takes the head's from here instead of
+// building again), and the decisions drawn from them.
+type baseScope struct {
+	info       BaseInfo
+	head, base *side
+
+	mu        sync.Mutex
+	unchanged map[string]UnchangedItem
+}
+
+// newBaseScope reads the base commit with go-git and builds both sides.
+func newBaseScope(ctx context.Context, f *fleet.Fleet, opts Options, head *Builder, sources map[string]bool, roots []*kustomizev1.Kustomization, configure func(*Builder)) (*baseScope, error) {
+	c, err := gitrepo.ReadCommit(opts.RepoDir, opts.Base)
+	if err != nil {
+		return nil, err
+	}
+	bb, err := NewTreeBuilder(opts.RepoDir, c.Files, head.hub, head.strict)
+	if err != nil {
+		return nil, err
+	}
+	configure(bb)
+	sc := &baseScope{info: BaseInfo{Ref: opts.Base, Commit: c.Hash}, unchanged: map[string]UnchangedItem{}}
+	same := unchangedInputs(head, c.Files)
+	sc.head = buildSide(ctx, f, head, sources, roots, same, nil)
+	sc.base = buildSide(ctx, f, bb, sources, roots, same, sc.head)
+	return sc, ctx.Err()
+}
+
+// prebuilt returns the head's build of ks (by its spec), if made.
+func (sc *baseScope) prebuilt(ks *kustomizev1.Kustomization) (*sideBuild, bool) {
+	sb := sc.head.find(fleet.ID(ks), hashJSON(ks.Spec))
+	return sb, sb != nil
+}
+
+// ksChanged reports whether the head's build of ks differs from the
+// base's build of the same Kustomization with the same spec (none at the
+// base: a new Kustomization or a changed spec), or holds a HelmRelease
+// that changed.
+func (sc *baseScope) ksChanged(ks *kustomizev1.Kustomization) bool {
+	id, h := fleet.ID(ks), hashJSON(ks.Spec)
+	hb, bb := sc.head.find(id, h), sc.base.find(id, h)
+	if hb == nil || bb == nil || hb.hash != bb.hash {
+		return true
+	}
+	for k, fp := range hb.hrs {
+		if sc.hrFingerprint(k) != fp {
+			return true
+		}
+	}
+	return false
+}
+
+// hrFingerprint is the base's final fingerprint of a HelmRelease key.
+func (sc *baseScope) hrFingerprint(key string) string {
+	for _, sb := range sc.base.final {
+		if fp, ok := sb.hrs[key]; ok {
+			return fp
+		}
+	}
+	return ""
+}
+
+// hrChanged reports whether a HelmRelease of the head differs from the
+// base's: spec, values (also through valuesFrom objects of the builds) or
+// a checkout chart's files.
+func (sc *baseScope) hrChanged(cluster string, hr *helmv2.HelmRelease) bool {
+	key := helmKey(cluster, hr.Namespace, hr.Name)
+	var head string
+	for _, sb := range sc.head.final {
+		if fp, ok := sb.hrs[key]; ok {
+			head = fp
+		}
+	}
+	return head == "" || head != sc.hrFingerprint(key)
+}
+
+// collect lists what the change leaves as it is: the head's final
+// Kustomizations that were not diffed for that reason, and their
+// HelmReleases that did not change.
+func (sc *baseScope) collect(res *Result) {
+	res.Base = &sc.info
+	var out []UnchangedItem
+	for _, sb := range sc.head.final {
+		if !sc.ksChanged(sb.ks) {
+			out = append(out, UnchangedItem{Kind: kustomizev1.KustomizationKind, Cluster: sb.cluster.Name, Namespace: sb.ks.Namespace, Name: sb.ks.Name})
+		}
+		for _, hr := range typedObjects[helmv2.HelmRelease](sb.objects, helmv2.GroupVersion.WithKind(helmv2.HelmReleaseKind).GroupKind()) {
+			if !sc.hrChanged(sb.cluster.Name, hr) {
+				out = append(out, UnchangedItem{Kind: helmv2.HelmReleaseKind, Cluster: sb.cluster.Name, Namespace: hr.Namespace, Name: hr.Name})
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Cluster != out[j].Cluster {
+			return out[i].Cluster < out[j].Cluster
+		}
+		return out[i].ID() < out[j].ID()
+	})
+	res.Unchanged = out
+}
+
+// build is the Builder's BuildWithInputs, taken from the scope's head
+// builds when --base made them already.
+func (e *engine) build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*unstructured.Unstructured, []string, error) {
+	if e.scope != nil {
+		if sb, ok := e.scope.prebuilt(ks); ok {
+			return sb.objects, sb.inputs, sb.err
+		}
+	}
+	return e.builder.BuildWithInputs(ctx, ks)
+}
+
+// unchangedInputs returns whether a Kustomization's build reads no file
+// that differs between the checkout (its artifact view) and the base
+// tree: possibleInputs bounds what it may read. nil (always build) when
+// a .sourceignore changed, which changes every view.
+func unchangedInputs(head *Builder, base []gitrepo.File) func(*kustomizev1.Kustomization) bool {
+	view, err := head.View(nil)
+	if err != nil {
+		return nil
+	}
+	var changed []string
+	baseFiles := map[string][]byte{}
+	for _, f := range base {
+		baseFiles[f.Path] = f.Data
+	}
+	for _, p := range view.Files() {
+		data, err := os.ReadFile(filepath.Join(head.repo, filepath.FromSlash(p)))
+		if old, ok := baseFiles[p]; err != nil || !ok || string(old) != string(data) {
+			changed = append(changed, p)
+		}
+		delete(baseFiles, p)
+	}
+	for p := range baseFiles {
+		changed = append(changed, p)
+	}
+	for _, p := range changed {
+		if path.Base(p) == ".sourceignore" {
+			return nil
+		}
+	}
+	return func(ks *kustomizev1.Kustomization) bool {
+		if ks.Spec.PostBuild != nil && len(ks.Spec.PostBuild.SubstituteFrom) > 0 {
+			return false // hub inputs may come from other builds
+		}
+		inputs, ok := possibleInputs(head.repo, ks)
+		if !ok {
+			return false
+		}
+		for _, c := range changed {
+			for _, in := range inputs {
+				in = filepath.ToSlash(in)
+				if c == in || strings.HasPrefix(c, in+"/") {
+					return false
+				}
+			}
+		}
+		return true
+	}
+}
