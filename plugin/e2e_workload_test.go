@@ -101,7 +101,7 @@ func TestE2EWorkloadIdentity(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "workload identity token lives 60m") || !strings.Contains(r.stdout, "via ConfigMap/"+ns+"/edge-kubeconfig") {
 		t.Fatalf("status tree: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	noToken(t, r)
+	noJWT(t, r)
 
 	// diff: the controller's result is what the checkout gives; an edit
 	// is exactly what diff reports, through the same token.
@@ -116,7 +116,7 @@ func TestE2EWorkloadIdentity(t *testing.T) {
 	if got := strings.Join(changes(res), "\n"); r.code != 1 || got != "edge edge-apps ConfigMap/"+ns+"/edge-settings drifted" {
 		t.Fatalf("diff after an edit: exit %d, changes\n%s\nstderr %s", r.code, got, r.stderr)
 	}
-	noToken(t, r)
+	noJWT(t, r)
 	editFile(t, s.RepoDir, "clusters/edge/configmap.yaml", "tier: core", "tier: edge")
 
 	// trace: the object on the cluster back to the hub Kustomization.
@@ -205,13 +205,13 @@ func TestE2EWorkloadIdentity(t *testing.T) {
 			if r.code != 2 || !strings.Contains(r.stdout+r.stderr, tc.want) {
 				t.Fatalf("diff: exit %d, want 2 and %q\n%s%s", r.code, tc.want, r.stdout, r.stderr)
 			}
-			noToken(t, r)
+			noJWT(t, r)
 		})
 	}
 }
 
-// noToken fails when a service account token (a JWT) is in the output.
-func noToken(t *testing.T, r result) {
+// noJWT fails when a service account token (a JWT) is in the output.
+func noJWT(t *testing.T, r result) {
 	t.Helper()
 	if strings.Contains(r.stdout+r.stderr, "eyJ") {
 		t.Fatalf("output holds a JWT:\n%s%s", r.stdout, r.stderr)
