@@ -19,7 +19,8 @@
 // deletions.go (pruned inventory entries), owners.go (other field managers
 // whose fields a change sets), build.go (the Flux build),
 // objects.go (YAML for the diff, masking), live.go and precheck.go (LIST-backed live objects and the local
-// unchanged check), render.go and unified.go (output).
+// unchanged check), render.go and unified.go (output), danger.go (the
+// danger flags of a plan, shared with promote's blast radius).
 //
 // HelmReleases: helm.go (dispatch and render of each HelmRelease of a
 // build; its chart source comes from helmrender.ResolveSource),

@@ -323,7 +323,7 @@ func writeEvidenceMarkdown(b *strings.Builder, p *Plan) {
 	b.WriteString("\n")
 	for _, c := range br.Clusters {
 		for _, d := range c.Dangers {
-			fmt.Fprintf(b, "- ⚠️ **%s** on %s: `%s`%s — %s\n", d.Flag, mdCell(c.Cluster), mdCell(d.Object), mdCell(d.via()), mdCell(d.Message))
+			fmt.Fprintf(b, "- ⚠️ **%s** on %s: `%s`%s — %s\n", d.Flag, mdCell(c.Cluster), mdCell(d.Object), mdCell(d.Via()), mdCell(d.Message))
 		}
 	}
 	for _, g := range br.Incomplete {
