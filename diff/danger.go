@@ -12,7 +12,8 @@ import (
 )
 
 // The danger flags of a plan: changes a reviewer should look at twice.
-// diff reports them on every run; promote's blast radius is made of them.
+// diff reports them on every run (Result.Dangers); promote's blast radius
+// is made of them.
 const (
 	// DangerImmutable: the dry run refuses a change to an immutable field
 	// (a Deployment's or StatefulSet's selector, a Service's clusterIP, a
@@ -38,6 +39,13 @@ const (
 	// manager owns (live managedFields), e.g. a kubectl edit or an
 	// autoscaler.
 	DangerFieldManager = "field-manager"
+	// DangerSelector: a selector changes (a Service's or workload's
+	// spec.selector, a NetworkPolicy's podSelector): traffic, pods or
+	// policies move to other objects.
+	DangerSelector = "selector"
+	// DangerIncomplete: a Kustomization or HelmRelease could not be
+	// built, rendered or diffed, so what it would change is unknown.
+	DangerIncomplete = "incomplete"
 )
 
 // Danger is one danger flag.
@@ -73,10 +81,11 @@ func (d Danger) Via() string {
 // object does not allow.
 var immutableRE = regexp.MustCompile(`(?i)is immutable|immutable field|may not change once set|updates to statefulset spec for fields other than`)
 
-// Lint raises the danger flags of a result, in its order: the targets
-// (Kustomizations, then HelmReleases) first, then the objects. f is the
-// fleet the result was diffed against, for the targets' state.
-func Lint(r *Result, f *fleet.Fleet) []Danger {
+// lint raises the danger flags of a result, in its order: the targets
+// (Kustomizations, then HelmReleases) first, then the objects, then the
+// gaps of an incomplete plan. f is the fleet the result was diffed
+// against, for the targets' state. Run sets Result.Dangers with it.
+func lint(r *Result, f *fleet.Fleet) []Danger {
 	out := []Danger{}
 	for _, k := range r.Kustomizations {
 		if d, ok := targetDanger(f, fleet.KindKustomization, k.Namespace, k.Name); ok {
@@ -92,6 +101,10 @@ func Lint(r *Result, f *fleet.Fleet) []Danger {
 	}
 	for _, o := range r.Objects {
 		out = append(out, objectDangers(o)...)
+	}
+	for _, g := range r.Incomplete {
+		out = append(out, Danger{Flag: DangerIncomplete, Cluster: g.Cluster, Object: g.Kind + "/" + g.Namespace + "/" + g.Name,
+			Message: "could not be rendered or diffed, what it would change is unknown: " + g.Reason})
 	}
 	return out
 }
@@ -123,6 +136,9 @@ func objectDangers(o ObjectResult) []Danger {
 		case o.Action == ActionDrifted || o.Recreate:
 			flag(DangerCRD, "changed: every custom resource of it is affected")
 		}
+	}
+	if len(o.selectors) > 0 {
+		flag(DangerSelector, "changes "+strings.Join(o.selectors, ", ")+": it selects other pods or objects from now on")
 	}
 	if len(o.OtherManagers) > 0 {
 		var parts []string

@@ -115,6 +115,7 @@ func Run(ctx context.Context, f *fleet.Fleet, opts Options) (*Result, error) {
 	e.run(ctx, roots)
 	e.collect(res)
 	res.markGaps()
+	res.Dangers, res.Images = lint(res, f), summariseImages(res.Objects)
 	return res, nil
 }
 

@@ -30,6 +30,7 @@ type DiffOptions struct {
 	Helm             bool
 	Offline          bool
 	Decrypt          bool
+	FailOnDanger     bool
 	Targets          []string
 
 	fleetOpts fleet.Options
@@ -76,13 +77,22 @@ is incomplete: every format says so and names each with the reason (json:
 "complete": false and "incomplete"), and the exit code is 2. HelmReleases that
 change nothing get no line of their own in text output, only their summary row.
 
+Danger flags are raised on every run: an immutable field the dry run refuses to
+change, an object force recreates, prune of a PersistentVolumeClaim or Namespace,
+a changed or deleted CustomResourceDefinition, a changed selector, a target
+Kustomization or HelmRelease that is suspended or not Ready, a field another field
+manager owns that the change overwrites, and an incomplete plan. With
+--fail-on-danger any flag exits 1, also when nothing else changes. The images
+summary lists per cluster the container image references the plan adds, changes
+and removes, from the Kustomizations' objects and the rendered charts.
+
 Output: text (default; a unified diff per changed object and a summary table),
 json (schema c5c3.cobaltcore.io/v1alpha1 FleetDiff, see the README) or markdown
 (a PR-comment-ready report, capped at 60,000 characters).
 
 Exit codes (like kubectl diff):
   0  no changes
-  1  changes
+  1  changes, or with --fail-on-danger a danger flag
   2  error: on some object, Kustomization or cluster (everything else is still
      reported), or bad arguments, no checkout, hub unreachable
   130  interrupted (Ctrl-C, SIGTERM): every request ends at once`
@@ -102,8 +112,8 @@ func NewCmdDiff(common *Options) *cobra.Command {
   kubectl c5c3 diff flux-system/control-plane-apps
   kubectl c5c3 diff apps/keystone
 
-  # A PR comment
-  kubectl c5c3 diff --repo ~/src/c5c3-gitops -o markdown > diff.md
+  # A PR comment; exit 1 on a danger flag
+  kubectl c5c3 diff --repo ~/src/c5c3-gitops --fail-on-danger -o markdown > diff.md
 
   # Decrypt SOPS Secrets with the keys of spec.decryption, for a real (masked) diff
   kubectl c5c3 diff --decrypt`,
@@ -134,6 +144,7 @@ func NewCmdDiff(common *Options) *cobra.Command {
 	cmd.Flags().BoolVar(&o.Helm, "helm", true, "Render the HelmReleases of the builds and diff what helm-controller would apply on their target clusters")
 	cmd.Flags().BoolVar(&o.Decrypt, "decrypt", false, "Decrypt SOPS data in memory like kustomize-controller, with the keys of each Kustomization's spec.decryption Secret in the hub")
 	cmd.Flags().BoolVar(&o.Offline, "offline", false, "Take charts only from the chart cache (~/.cache/kubectl-c5c3/charts) and the checkout; download nothing")
+	cmd.Flags().BoolVar(&o.FailOnDanger, "fail-on-danger", false, "Exit 1 when the plan raises a danger flag, also when nothing else changes")
 	cmd.Flags().BoolVar(&o.StrictSubstitute, "strict-substitute", false, "Fail on postBuild variables without a value, like kustomize-controller --feature-gates=StrictPostBuildSubstitutions")
 	return cmd
 }
@@ -188,6 +199,8 @@ func (o *DiffOptions) Run(ctx context.Context) error {
 	switch {
 	case r.HasErrors():
 		return &ExitError{Code: CodeError, Err: fmt.Errorf("some objects or clusters could not be diffed (see above); everything else is reported")}
+	case o.FailOnDanger && len(r.Dangers) > 0:
+		return &ExitError{Code: CodeAttention, Err: fmt.Errorf("danger flags raised: %d (--fail-on-danger; see above)", len(r.Dangers))}
 	case r.HasChanges():
 		return &ExitError{Code: CodeAttention}
 	}

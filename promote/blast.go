@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/c5c3/kubectl-c5c3/diff"
-	"github.com/c5c3/kubectl-c5c3/fleet"
 )
 
 // BlastRadius is what the promotion does to each target cluster, from the
@@ -65,10 +64,9 @@ func (e *DangerError) Error() string {
 // danger flag, or a preview that could not be completed.
 func (b *BlastRadius) Refused() bool { return b.Dangers > 0 || len(b.Incomplete) > 0 }
 
-// blastRadius summarises a preview per cluster with diff's danger
-// flags (diff.Lint); f is the target environment's fleet, for its
-// objects' state.
-func blastRadius(env string, res *diff.Result, f *fleet.Fleet) *BlastRadius {
+// blastRadius summarises a preview per cluster with the danger flags diff
+// raised on it.
+func blastRadius(env string, res *diff.Result) *BlastRadius {
 	b := &BlastRadius{Environment: env, Clusters: []ClusterBlast{}, Complete: len(res.Incomplete) == 0, Incomplete: append([]diff.Gap{}, res.Incomplete...)}
 	index := map[string]int{}
 	cluster := func(name string) *ClusterBlast {
@@ -99,7 +97,10 @@ func blastRadius(env string, res *diff.Result, f *fleet.Fleet) *BlastRadius {
 			c.Deleted++
 		}
 	}
-	for _, d := range diff.Lint(res, f) {
+	for _, d := range res.Dangers {
+		if d.Flag == diff.DangerIncomplete {
+			continue // Incomplete names them
+		}
 		c := cluster(d.Cluster)
 		c.Dangers = append(c.Dangers, d)
 		b.Dangers++
