@@ -88,7 +88,9 @@ and removes, from the Kustomizations' objects and the rendered charts.
 
 Output: text (default; a unified diff per changed object and a summary table),
 json (schema c5c3.cobaltcore.io/v1alpha1 FleetDiff, see the README) or markdown
-(a PR-comment-ready report, capped at 60,000 characters).
+(a PR-comment-ready report, capped at 60,000 characters) or html (one self-contained
+page for a CI artifact: summary, danger flags, images and a collapsible section per
+cluster, Kustomization and HelmRelease with coloured diffs; nothing is fetched).
 
 Exit codes (like kubectl diff):
   0  no changes
@@ -112,8 +114,9 @@ func NewCmdDiff(common *Options) *cobra.Command {
   kubectl c5c3 diff flux-system/control-plane-apps
   kubectl c5c3 diff apps/keystone
 
-  # A PR comment; exit 1 on a danger flag
-  kubectl c5c3 diff --repo ~/src/c5c3-gitops --fail-on-danger -o markdown > diff.md
+  # A PR comment, and the full report as a CI artifact
+  kubectl c5c3 diff --repo ~/src/c5c3-gitops -o markdown > diff.md
+  kubectl c5c3 diff --fail-on-danger -o html > diff.html
 
   # Decrypt SOPS Secrets with the keys of spec.decryption, for a real (masked) diff
   kubectl c5c3 diff --decrypt`,
@@ -136,7 +139,7 @@ func NewCmdDiff(common *Options) *cobra.Command {
 			return o.Run(cmd.Context())
 		},
 	}
-	addOutputFlag(cmd, &o.Output, "text", "json", "markdown")
+	addOutputFlag(cmd, &o.Output, "text", "json", "markdown", "html")
 	cmd.Flags().StringVar(&o.Repo, "repo", "", "The gitops checkout (default: the git top level of the working directory)")
 	cmd.Flags().StringVar(&o.Source, "source", "", "The hub source the checkout stands for, as GitRepository/NAMESPACE/NAME (default: the one matching the origin remote)")
 	cmd.Flags().IntVar(&o.Concurrency, "concurrency", diff.DefaultConcurrency, "Dry-runs in flight per cluster")
@@ -213,6 +216,8 @@ func (o *DiffOptions) print(r *diff.Result) error {
 		return printStructured(o.Out, r, o.Output)
 	case "markdown":
 		return diff.WriteMarkdown(o.Out, r, diff.MarkdownLimit)
+	case "html":
+		return diff.WriteHTML(o.Out, r)
 	}
 	return diff.WriteText(o.Out, r, o.Palette())
 }
