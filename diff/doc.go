@@ -20,7 +20,9 @@
 // whose fields a change sets), build.go (the Flux build),
 // objects.go (YAML for the diff, masking), live.go and precheck.go (LIST-backed live objects and the local
 // unchanged check), render.go and unified.go (output), danger.go (the
-// danger flags of a plan, shared with promote's blast radius).
+// danger flags of a plan, shared with promote's blast radius), images.go
+// (the images summary; setDiff notes images and selectors per object),
+// lintrender.go (flags and images in text and markdown), html.go (-o html).
 //
 // HelmReleases: helm.go (dispatch and render of each HelmRelease of a
 // build; its chart source comes from helmrender.ResolveSource),
