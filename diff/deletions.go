@@ -47,7 +47,7 @@ func (e *engine) deletions(ctx context.Context, st *ksState, cc *clusterClients,
 		case obj.GetAnnotations()[pruneKey] == kustomizev1.DisabledValue || obj.GetLabels()[pruneKey] == kustomizev1.DisabledValue:
 			continue // kustomize-controller keeps it
 		default:
-			or.Diff = objectDiff(obj, nil)
+			or.setDiff(obj, nil)
 		}
 		out = append(out, or)
 	}

@@ -19,9 +19,12 @@
 // deletions.go (pruned inventory entries), owners.go (other field managers
 // whose fields a change sets), build.go (the Flux build),
 // objects.go (YAML for the diff, masking), live.go and precheck.go (LIST-backed live objects and the local
-// unchanged check), render.go and unified.go (output), publish.go (the
-// sticky pull request comment and the c5c3/diff commit status, through
-// internal/forge).
+// unchanged check), render.go and unified.go (output), danger.go (the
+// danger flags of a plan, shared with promote's blast radius), images.go
+// (the images summary; setDiff notes images and selectors per object),
+// lintrender.go (flags and images in text and markdown), html.go (-o html),
+// publish.go (the sticky pull request comment and the c5c3/diff commit
+// status, through internal/forge).
 //
 // ResourceSets: resourceset.go (each ResourceSet of a hub build expanded by
 // package resourceset with its providers from the live hub, the generated

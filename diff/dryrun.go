@@ -77,7 +77,7 @@ func (e *engine) diffObject(ctx context.Context, st *ksState, cc *clusterClients
 		obj.SetAnnotations(a)
 		defer func() {
 			if obj.GetKind() != "Secret" && or.Diff != "" {
-				or.Diff = ""
+				or.Diff, or.images = "", nil
 				or.Reason = strings.TrimPrefix(or.Reason+"; decrypted SOPS data: diff not shown", "; ")
 			}
 		}()
@@ -94,12 +94,12 @@ func (e *engine) diffObject(ctx context.Context, st *ksState, cc *clusterClients
 		gk := obj.GroupVersionKind().GroupKind()
 		if kube.IsNoMatch(err) && crds[gk] {
 			or.Action, or.Reason = ActionCreated, "its CustomResourceDefinition is created by the same build"
-			or.Diff = objectDiff(nil, obj)
+			or.setDiff(nil, obj)
 			return or
 		}
 		if ns := obj.GetNamespace(); ns != "" && namespaces[ns] && strings.Contains(err.Error(), `namespaces "`+ns+`" not found`) {
 			or.Action, or.Reason = ActionCreated, "its Namespace is created by the same build"
-			or.Diff = objectDiff(nil, obj)
+			or.setDiff(nil, obj)
 			return or
 		}
 		or.Action = ActionError
@@ -113,13 +113,14 @@ func (e *engine) diffObject(ctx context.Context, st *ksState, cc *clusterClients
 	switch entry.Action {
 	case ssa.CreatedAction:
 		or.Action = ActionCreated
-		or.Diff = objectDiff(nil, obj)
+		or.setDiff(nil, obj)
 		if cur, _ := cc.live.Lookup(ctx, obj.GroupVersionKind(), obj.GetNamespace(), obj.GetName()); cur != nil {
 			or.Recreate, or.Reason = true, recreateReason
+			or.observe(cur, obj)
 		}
 	case ssa.ConfiguredAction:
 		or.Action = ActionDrifted
-		or.Diff = objectDiff(live, merged)
+		or.setDiff(live, merged)
 		cur, _ := cc.live.Lookup(ctx, obj.GroupVersionKind(), obj.GetNamespace(), obj.GetName())
 		or.OtherManagers = otherOwners(cur, live, merged, cc.fieldManager())
 	case ssa.SkippedAction:

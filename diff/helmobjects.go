@@ -61,13 +61,13 @@ func (e *engine) diffHelmObject(ctx context.Context, cluster string, st *ksState
 		gk := obj.GroupVersionKind().GroupKind()
 		if crds[gk] {
 			or.Action, or.Reason = ActionCreated, "its CustomResourceDefinition is installed by the same chart"
-			or.Diff = Unified("", toYAML(mask(obj)), "live", "merged")
+			or.setDiff(nil, obj)
 			return or
 		}
 		if ns := obj.GetNamespace(); ns != "" && hr.GetInstall().CreateNamespace && hr.Spec.TargetNamespace == ns &&
 			strings.Contains(err.Error(), `namespaces "`+ns+`" not found`) {
 			or.Action, or.Reason = ActionCreated, "its Namespace is created by helm-controller (install.createNamespace)"
-			or.Diff = Unified("", toYAML(mask(obj)), "live", "merged")
+			or.setDiff(nil, obj)
 			return or
 		}
 		or.Action, or.Error = ActionError, cleanError(err)
@@ -76,10 +76,10 @@ func (e *engine) diffHelmObject(ctx context.Context, cluster string, st *ksState
 	switch entry.Action {
 	case ssa.CreatedAction:
 		or.Action = ActionCreated
-		or.Diff = Unified("", toYAML(mask(obj)), "live", "merged")
+		or.setDiff(nil, obj)
 	case ssa.ConfiguredAction:
 		or.Action = ActionDrifted
-		or.Diff = Unified(toYAML(mask(live)), toYAML(mask(merged)), "live", "merged")
+		or.setDiff(live, merged)
 		cur, _ := cc.live.Lookup(ctx, obj.GroupVersionKind(), obj.GetNamespace(), obj.GetName())
 		or.OtherManagers = otherOwners(cur, live, merged, helmFieldOwner.Field)
 	case ssa.SkippedAction:
@@ -126,7 +126,7 @@ func (e *engine) helmDeletions(ctx context.Context, cluster string, st *ksState,
 		case live == nil:
 			continue
 		default:
-			or.Diff = Unified(toYAML(mask(live)), "", "live", "merged")
+			or.setDiff(live, nil)
 		}
 		out = append(out, or)
 	}

@@ -26,9 +26,7 @@ type PublishOptions struct {
 	FullReport string
 	// Limit caps the comment (default MarkdownLimit).
 	Limit int
-	// Dangers is the number of danger flags; FailOnDanger makes any of them
-	// fail the status.
-	Dangers      int
+	// FailOnDanger makes any of the result's danger flags fail the status.
 	FailOnDanger bool
 }
 
@@ -58,7 +56,7 @@ func Publish(ctx context.Context, r *Result, o PublishOptions) (*Published, erro
 	if err != nil {
 		return nil, err
 	}
-	p := &Published{Comment: c, Status: CommitStatus(r, o.Dangers, o.FailOnDanger)}
+	p := &Published{Comment: c, Status: CommitStatus(r, len(r.Dangers), o.FailOnDanger)}
 	if err := forge.SetCommitStatus(ctx, t.Options, t.Repo, t.SHA, p.Status); err != nil {
 		return p, err
 	}

@@ -11,7 +11,8 @@ import (
 
 // WriteText renders the result for a terminal: per cluster and
 // Kustomization, a "► Kind/ns/name action" line per changed object with its
-// unified diff, then skipped Kustomizations, errors and a summary table.
+// unified diff, then skipped Kustomizations, danger flags, images, errors
+// and a summary table.
 func WriteText(w io.Writer, r *Result, p printers.Palette) error {
 	var b strings.Builder
 	writeTextScope(&b, r, p)
@@ -74,6 +75,8 @@ func WriteText(w io.Writer, r *Result, p printers.Palette) error {
 		b.WriteString("\n")
 	}
 	writeTextUnchanged(&b, r, p)
+	writeDangersText(&b, r, p)
+	writeImagesText(&b, r, p)
 	if len(r.Incomplete) > 0 {
 		fmt.Fprintf(&b, "%s\n", p.Red(strings.ToUpper(IncompleteNote(r.Incomplete)[:1])+IncompleteNote(r.Incomplete)[1:]+":"))
 		for _, g := range r.Incomplete {
@@ -218,6 +221,7 @@ func WriteMarkdownReport(w io.Writer, r *Result, limit int, fullReport string) e
 	b.WriteString("\n\n")
 	writeMarkdownScope(&b, r)
 	writeMarkdownGaps(&b, r.Incomplete)
+	writeMarkdownDangers(&b, r)
 	b.WriteString("| " + strings.Join(titleCase(summaryHeader), " | ") + " |\n")
 	b.WriteString(strings.Repeat("|---", len(summaryHeader)) + "|\n")
 	for _, row := range summaryRows(r) {
@@ -228,6 +232,7 @@ func WriteMarkdownReport(w io.Writer, r *Result, limit int, fullReport string) e
 	}
 	b.WriteString("\n")
 	writeMarkdownHelmReleases(&b, r.HelmReleases)
+	writeMarkdownImages(&b, r)
 
 	clusters := []string{}
 	seen := map[string]bool{}

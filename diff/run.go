@@ -135,6 +135,7 @@ func Run(ctx context.Context, f *fleet.Fleet, opts Options) (*Result, error) {
 		e.scope.collect(res)
 	}
 	res.markGaps()
+	res.Dangers, res.Images = lint(res, f), summariseImages(res.Objects)
 	return res, nil
 }
 

@@ -61,6 +61,12 @@ type Result struct {
 	// holds (substituteFrom, valuesFrom outside every build): the same
 	// placeholder on both sides.
 	NotResolvedOffline []string `json:"notResolvedOffline,omitempty"`
+	// Dangers are the plan's danger flags (danger.go), an incomplete plan's
+	// gaps included.
+	Dangers []Danger `json:"dangers"`
+	// Images are the image references the plan adds, changes and removes,
+	// per cluster.
+	Images []ClusterImages `json:"images"`
 }
 
 // KustomizationResult is one Kustomization's row of the summary.
@@ -104,6 +110,12 @@ type ObjectResult struct {
 	Recreate bool `json:"recreate,omitempty"`
 	// OtherManagers own (live managedFields) fields this change sets.
 	OtherManagers []FieldOwner `json:"otherManagers,omitempty"`
+
+	// images are the containers' image references the change sets
+	// (from → to), selectors the selector fields it changes: for the
+	// images summary and the danger flags (observe).
+	images    []imageDelta
+	selectors []string
 }
 
 // ID is "Kind/namespace/name" (or "Kind/name" when cluster-scoped).

@@ -32,6 +32,7 @@ type DiffOptions struct {
 	Decrypt          bool
 	Base             string
 	NoLive           bool
+	FailOnDanger     bool
 	Targets          []string
 	diffPublishFlags
 
@@ -87,15 +88,26 @@ is incomplete: every format says so and names each with the reason (json:
 "complete": false and "incomplete"), and the exit code is 2. HelmReleases that
 change nothing get no line of their own in text output, only their summary row.
 
+Danger flags are raised on every run: an immutable field the dry run refuses to
+change, an object force recreates, prune of a PersistentVolumeClaim or Namespace,
+a changed or deleted CustomResourceDefinition, a changed selector, a target
+Kustomization or HelmRelease that is suspended or not Ready, a field another field
+manager owns that the change overwrites, and an incomplete plan. With
+--fail-on-danger any flag exits 1, also when nothing else changes. The images
+summary lists per cluster the container image references the plan adds, changes
+and removes, from the Kustomizations' objects and the rendered charts.
+
 Output: text (default; a unified diff per changed object and a summary table),
 json (schema c5c3.cobaltcore.io/v1alpha1 FleetDiff, see the README) or markdown
-(a PR-comment-ready report, capped at 60,000 characters).
+(a PR-comment-ready report, capped at 60,000 characters) or html (one self-contained
+page for a CI artifact: summary, danger flags, images and a collapsible section per
+cluster, Kustomization and HelmRelease with coloured diffs; nothing is fetched).
 
 Publish (--publish github|gitlab, in CI): after the report is written, the markdown
 report is posted as ONE comment on the pull (merge) request, found again by a hidden
 marker and edited in place on every later run, and the commit status c5c3/diff is
 set on the head commit: success for no changes or changes, failure when the plan is
-incomplete. The context comes from the CI environment: GitHub GITHUB_TOKEN,
+incomplete or, with --fail-on-danger, raises a danger flag. The context comes from the CI environment: GitHub GITHUB_TOKEN,
 GITHUB_REPOSITORY, GITHUB_API_URL, the pull request and head commit from the event
 in GITHUB_EVENT_PATH (else --pr and GITHUB_SHA); GitLab GITLAB_TOKEN (else
 CI_JOB_TOKEN), CI_API_V4_URL, CI_PROJECT_ID, CI_MERGE_REQUEST_IID (or --pr),
@@ -106,7 +118,7 @@ status; nothing is retried.
 
 Exit codes (like kubectl diff):
   0  no changes
-  1  changes
+  1  changes, or with --fail-on-danger a danger flag
   2  error: on some object, Kustomization or cluster (everything else is still
      reported), or bad arguments, no checkout, hub unreachable
   130  interrupted (Ctrl-C, SIGTERM): every request ends at once`
@@ -126,8 +138,9 @@ func NewCmdDiff(common *Options) *cobra.Command {
   kubectl c5c3 diff flux-system/control-plane-apps
   kubectl c5c3 diff apps/keystone
 
-  # A PR comment
+  # A PR comment, and the full report as a CI artifact
   kubectl c5c3 diff --repo ~/src/c5c3-gitops -o markdown > diff.md
+  kubectl c5c3 diff --fail-on-danger -o html > diff.html
 
   # In a GitHub Actions pull_request job: the report as the PR's sticky comment,
   # plus the commit status c5c3/diff
@@ -160,7 +173,7 @@ func NewCmdDiff(common *Options) *cobra.Command {
 			return o.Run(cmd.Context())
 		},
 	}
-	addOutputFlag(cmd, &o.Output, "text", "json", "markdown")
+	addOutputFlag(cmd, &o.Output, "text", "json", "markdown", "html")
 	cmd.Flags().StringVar(&o.Repo, "repo", "", "The gitops checkout (default: the git top level of the working directory)")
 	cmd.Flags().StringVar(&o.Source, "source", "", "The hub source the checkout stands for, as GitRepository/NAMESPACE/NAME (default: the one matching the origin remote)")
 	cmd.Flags().IntVar(&o.Concurrency, "concurrency", diff.DefaultConcurrency, "Dry-runs in flight per cluster")
@@ -171,6 +184,7 @@ func NewCmdDiff(common *Options) *cobra.Command {
 	o.diffPublishFlags.add(cmd)
 	cmd.Flags().StringVar(&o.Base, "base", "", "Diff only what differs from this revision of the checkout (branch, tag or commit, e.g. the merge-base with origin/main): Kustomizations whose build or spec, and HelmReleases whose spec, values or chart, changed; the rest is listed as unchanged by this change")
 	cmd.Flags().BoolVar(&o.NoLive, "no-live", false, "With --base: contact no cluster (no kubeconfig needed); render the base and the checkout and compare them with each other, per target cluster")
+	cmd.Flags().BoolVar(&o.FailOnDanger, "fail-on-danger", false, "Exit 1 when the plan raises a danger flag, also when nothing else changes")
 	cmd.Flags().BoolVar(&o.StrictSubstitute, "strict-substitute", false, "Fail on postBuild variables without a value, like kustomize-controller --feature-gates=StrictPostBuildSubstitutions")
 	return cmd
 }
@@ -247,12 +261,14 @@ func (o *DiffOptions) Run(ctx context.Context) error {
 	if err := o.print(r); err != nil {
 		return err
 	}
-	if err := o.publish(ctx, r, func(format string, a ...any) { fmt.Fprintf(o.ErrOut, format+"\n", a...) }); err != nil {
+	if err := o.publish(ctx, r, o.FailOnDanger, func(format string, a ...any) { fmt.Fprintf(o.ErrOut, format+"\n", a...) }); err != nil {
 		return err
 	}
 	switch {
 	case r.HasErrors():
 		return &ExitError{Code: CodeError, Err: fmt.Errorf("some objects or clusters could not be diffed (see above); everything else is reported")}
+	case o.FailOnDanger && len(r.Dangers) > 0:
+		return &ExitError{Code: CodeAttention, Err: fmt.Errorf("danger flags raised: %d (--fail-on-danger; see above)", len(r.Dangers))}
 	case r.HasChanges():
 		return &ExitError{Code: CodeAttention}
 	}
@@ -265,6 +281,8 @@ func (o *DiffOptions) print(r *diff.Result) error {
 		return printStructured(o.Out, r, o.Output)
 	case "markdown":
 		return diff.WriteMarkdown(o.Out, r, diff.MarkdownLimit)
+	case "html":
+		return diff.WriteHTML(o.Out, r)
 	}
 	return diff.WriteText(o.Out, r, o.Palette())
 }

@@ -55,11 +55,11 @@ func (o *diffPublishFlags) complete() error {
 
 // publish posts r; the report itself has been written already. A failure
 // is exit 2, naming the API call and its status.
-func (o *diffPublishFlags) publish(ctx context.Context, r *diff.Result, log func(format string, a ...any)) error {
+func (o *diffPublishFlags) publish(ctx context.Context, r *diff.Result, failOnDanger bool, log func(format string, a ...any)) error {
 	if o.target == nil {
 		return nil
 	}
-	p, err := diff.Publish(ctx, r, diff.PublishOptions{Target: o.target, FullReport: o.ReportURL})
+	p, err := diff.Publish(ctx, r, diff.PublishOptions{Target: o.target, FullReport: o.ReportURL, FailOnDanger: failOnDanger})
 	if p != nil && p.Comment != nil {
 		verb := "created"
 		if p.Comment.Updated {

@@ -291,12 +291,17 @@ spec:
 
 	text := run(t, diffArgs(s, flags)...)
 	md := run(t, diffArgs(s, flags, "-o", "markdown")...)
-	if text.code != 1 || md.code != 1 {
-		t.Fatalf("text exit %d, markdown exit %d", text.code, md.code)
+	page := run(t, diffArgs(s, flags, "-o", "html")...)
+	if text.code != 1 || md.code != 1 || page.code != 1 {
+		t.Fatalf("text exit %d, markdown exit %d, html exit %d", text.code, md.code, page.code)
+	}
+	if !strings.Contains(page.stdout, `id="cluster-hypervisor"`) || !strings.Contains(page.stdout, "ghcr.io/c5c3/keystone:2025.1-p1 → ghcr.io/c5c3/keystone:2025.1-p2") ||
+		!strings.Contains(page.stdout, "*** (after)") {
+		t.Errorf("html lacks a cluster section, the image change or the masked Secret:\n%s", page.stdout)
 	}
 	golden.Assert(t, "diff-changes.txt", text.stdout)
 	golden.Assert(t, "diff-changes.md", md.stdout)
-	for _, out := range []string{r.stdout, text.stdout, md.stdout, text.stderr} {
+	for _, out := range []string{r.stdout, text.stdout, md.stdout, page.stdout, text.stderr} {
 		for _, secret := range []string{secretValue, newSecretValue, "czNjcjN0", "bjN3LXMzY3Iz"} {
 			if strings.Contains(out, secret) {
 				t.Fatalf("Secret value %q leaked into the output", secret)

@@ -223,12 +223,12 @@ func TestPromoteBlastRadius(t *testing.T) {
 	}
 	for _, c := range br.Clusters {
 		for _, d := range c.Dangers {
-			if d.Flag == DangerFieldManager && d.Object == "ConfigMap/openstack/gates-tuning" && d.Message != "overwrites fields another field manager owns: kubectl-edit (.data.workers)" {
+			if d.Flag == diff.DangerFieldManager && d.Object == "ConfigMap/openstack/gates-tuning" && d.Message != "overwrites fields another field manager owns: kubectl-edit (.data.workers)" {
 				t.Errorf("field-manager flag %+v does not name the manager and field", d)
 			}
 			want := map[string]string{"CustomResourceDefinition/gadgets.gates.c5c3.example": "changed: every custom resource of it is affected",
 				"CustomResourceDefinition/gizmos.gates.c5c3.example": "deleted: every custom resource of it is deleted too"}[d.Object]
-			if d.Flag == DangerCRD && (d.Message != want || d.Kustomization != ns+"/keystone-production") {
+			if d.Flag == diff.DangerCRD && (d.Message != want || d.Kustomization != ns+"/keystone-production") {
 				t.Errorf("crd flag %+v, want %q from Kustomization %s/keystone-production", d, want, ns)
 			}
 		}
@@ -335,7 +335,7 @@ func TestPromoteBlastRadiusHelmRelease(t *testing.T) {
 	if cp == nil || cp.Created != created+1 || cp.Changed != changed+1 {
 		t.Fatalf("control-plane %+v, want %d created and %d changed: the Kustomizations' and the HelmRelease's", cp, created+1, changed+1)
 	}
-	want := Danger{Flag: DangerFieldManager, Object: "Service/openstack/keystone-memcached", Kustomization: ns + "/production-apps", HelmRelease: hrID,
+	want := diff.Danger{Flag: diff.DangerFieldManager, Cluster: "control-plane", Object: "Service/openstack/keystone-memcached", Kustomization: ns + "/production-apps", HelmRelease: hrID,
 		Message: "overwrites fields another field manager owns: kubectl-create (.spec.ports)"}
 	if len(cp.Dangers) != 1 || cp.Dangers[0] != want {
 		t.Fatalf("control-plane dangers %+v, want %+v", cp.Dangers, want)

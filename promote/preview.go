@@ -39,7 +39,7 @@ func (r *run) preview(ctx context.Context) error {
 	}
 	res.Repo = "" // a temporary worktree: meaningless to the reader
 	r.plan.Preview = res
-	r.plan.BlastRadius = blastRadius(r.toEnv.Name, res, f)
+	r.plan.BlastRadius = blastRadius(r.toEnv.Name, res)
 	if r.o.FailOnDanger && r.plan.BlastRadius.Refused() {
 		return &DangerError{Blast: r.plan.BlastRadius}
 	}

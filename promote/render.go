@@ -166,7 +166,7 @@ func WriteText(w io.Writer, p *Plan, files bool, pal printers.Palette) error {
 	b.Reset()
 	if p.Preview != nil {
 		fmt.Fprintf(w, "\n%s\n", pal.Bold("Preview (kubectl c5c3 diff of the edited "+p.To.Environment+"):"))
-		if err := diff.WriteText(w, p.Preview, pal); err != nil {
+		if err := diff.WriteText(w, previewShown(p.Preview), pal); err != nil {
 			return err
 		}
 	}
@@ -241,13 +241,21 @@ func pullRequestBody(p *Plan) (string, error) {
 			budget = previewMinimum
 		}
 		var md strings.Builder
-		if err := diff.WriteMarkdown(&md, p.Preview, budget); err != nil {
+		if err := diff.WriteMarkdown(&md, previewShown(p.Preview), budget); err != nil {
 			return "", fmt.Errorf("rendering the --diff preview: %w", err)
 		}
 		b.WriteString(open + md.String() + closing)
 	}
 	b.WriteString(footer)
 	return b.String(), nil
+}
+
+// previewShown is the preview as rendered next to the blast radius, which
+// lists its danger flags: without them, so they are not listed twice.
+func previewShown(r *diff.Result) *diff.Result {
+	c := *r
+	c.Dangers = nil
+	return &c
 }
 
 // previewMinimum is the least room the preview gets in the body, however
@@ -324,7 +332,7 @@ func writeEvidenceMarkdown(b *strings.Builder, p *Plan) {
 	b.WriteString("\n")
 	for _, c := range br.Clusters {
 		for _, d := range c.Dangers {
-			fmt.Fprintf(b, "- ⚠️ **%s** on %s: `%s`%s — %s\n", d.Flag, mdCell(c.Cluster), mdCell(d.Object), mdCell(d.via()), mdCell(d.Message))
+			fmt.Fprintf(b, "- ⚠️ **%s** on %s: `%s`%s — %s\n", d.Flag, mdCell(c.Cluster), mdCell(d.Object), mdCell(d.Via()), mdCell(d.Message))
 		}
 	}
 	for _, g := range br.Incomplete {
