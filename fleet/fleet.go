@@ -41,6 +41,7 @@ type Fleet struct {
 	opts    Options
 	mu      sync.Mutex
 	clients map[string]*spokeClient
+	probes  map[*kube.Client]*probeOnce
 	extra   map[KubeConfigRef]*Cluster
 }
 
@@ -55,7 +56,7 @@ func Discover(ctx context.Context, hub *kube.Client, opts Options) (*Fleet, erro
 		opts.HubName = "management"
 	}
 	if opts.Dialer == nil {
-		opts.Dialer = SecretDialer{Hub: hub.Client, Spoke: opts.Spoke}
+		opts.Dialer = SecretDialer{Hub: hub.Client, Spoke: opts.Spoke, shared: newSharedClients()}
 	}
 	var listOpts []client.ListOption
 	if opts.Namespace != "" {
