@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -248,16 +249,22 @@ func BenchmarkDiffFleet(b *testing.B) {
 		len(hubLocal), selWall.Seconds()/n, fluxWall.Seconds()/n, float64(selWall)/float64(fluxWall))
 }
 
+// benchEntries are the spoke entry counts BenchmarkDiffClusters compares:
+// the smaller first.
+var benchEntries = flag.String("bench.entries", "4,100", "spoke entries of BenchmarkDiffClusters: the smaller and the larger count, comma-separated")
+
 // BenchmarkDiffClusters measures whether the cost is flat in the number of
 // clusters: the same -bench.objects objects (10 % drifted) spread over 4,
-// then over 8 spoke entries — kubeconfig Secrets on the hub, several of them
-// reaching the same spoke apiserver, each entry's Kustomization applying to
-// its own namespace. "Flat" means: for a fixed number of objects, the cost
-// does not grow with the clusters they are spread over, so the ratio 8/4 of
-// wall time, of CPU time (user+sys of the plugin) and of requests is ≈ 1×,
-// the time per object stays the same, and what the 4 extra entries add —
-// the fixed cost per cluster (its Secret, client, probe, one LIST per kind)
-// — is small against the per-object work. The bench prints both.
+// then over 100 spoke entries (-bench.entries) — kubeconfig Secrets on the
+// hub, many of them reaching the same spoke apiserver, each entry's
+// Kustomization applying to its own namespace. "Flat" means: for a fixed
+// number of objects, the cost does not grow with the clusters they are
+// spread over; what the extra entries add — the fixed cost per cluster
+// (its Secret, client, probe, one LIST per kind) — is small against the
+// per-object work. For `diff`, `status` and `trace` (the real binary, each
+// run one after the other) it prints wall time, CPU time and peak RSS of
+// both counts, the ratio and the wall time per extra spoke (target ≤ 10
+// ms), and the requests of diff.
 func BenchmarkDiffClusters(b *testing.B) {
 	f := testfleet.Get(b)
 	ctx := context.Background()
@@ -267,15 +274,35 @@ func BenchmarkDiffClusters(b *testing.B) {
 		spokes = append(spokes, name)
 	}
 	sort.Strings(spokes)
+	var counts []int
+	for _, c := range strings.Split(*benchEntries, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(c))
+		if err != nil || n < 1 {
+			b.Fatalf("-bench.entries %q: want two counts such as 4,100", *benchEntries)
+		}
+		counts = append(counts, n)
+	}
+	if len(counts) != 2 || counts[0] >= counts[1] {
+		b.Fatalf("-bench.entries %q: want two increasing counts such as 4,100", *benchEntries)
+	}
+	type measure struct {
+		wall, cpu time.Duration
+		rssKiB    int64
+	}
 	type config struct {
 		entries          int
 		s                *testfleet.Sample
 		objects, drifted int
-		wall, cpu        time.Duration
+		cmds             map[string]*measure
 		requests         int
 	}
-	configs := []*config{{entries: 4}, {entries: 8}}
-	for _, c := range configs {
+	commands := []string{"diff", "status", "trace"}
+	var configs []*config
+	for _, n := range counts {
+		c := &config{entries: n, cmds: map[string]*measure{}}
+		for _, cmd := range commands {
+			c.cmds[cmd] = &measure{}
+		}
 		var entries []benchEntry
 		aliases := map[string]string{}
 		for i := range c.entries {
@@ -284,34 +311,66 @@ func BenchmarkDiffClusters(b *testing.B) {
 			entries = append(entries, benchEntry{cluster: name, name: fmt.Sprintf("c%d-%s", c.entries, name)})
 		}
 		src := generateEntries(b, entries, *benchObjects/c.entries)
+		setup := time.Now()
 		s, err := f.LoadSample(ctx, testfleet.SampleOptions{Namespace: testfleet.Namespace(b), Source: src, NoFluxReport: true, SpokeAliases: aliases})
 		if err != nil {
 			b.Fatal(err)
 		}
+		b.Logf("%d entries: loaded %d objects in %s", n, (*benchObjects/n)*n, time.Since(setup).Round(time.Second))
 		c.s, c.drifted = s, driftTenPercent(b, s.RepoDir)
 		c.objects = (*benchObjects / c.entries) * c.entries
+		configs = append(configs, c)
+	}
+	args := func(c *config, cmd string) []string {
+		common := []string{"-n", c.s.Namespace, "--kubeconfig", f.HubKubeconfig}
+		switch cmd {
+		case "diff":
+			return append([]string{"diff", "--helm=false", "--repo", c.s.RepoDir, "-o", "json"}, common...)
+		case "status":
+			return append([]string{"status", "--flux-namespace", c.s.Namespace, "-o", "json"}, common...)
+		}
+		// A Deployment of the first entry, on its spoke.
+		return []string{"trace", "deployment/obj-0005", "-n", fmt.Sprintf("c%d-spoke-1", c.entries), "--cluster", "spoke-1",
+			"--hub-namespace", c.s.Namespace, "--kubeconfig", f.HubKubeconfig, "-o", "json"}
 	}
 	b.ResetTimer()
 	for b.Loop() {
 		for _, c := range configs {
-			start := time.Now()
-			cmd := exec.Command(bin, "diff", "--helm=false", "--repo", c.s.RepoDir, "-n", c.s.Namespace, "--kubeconfig", f.HubKubeconfig, "-o", "json")
-			var out, errb bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &out, &errb
-			err := cmd.Run()
-			c.wall += time.Since(start)
-			if code := cmd.ProcessState.ExitCode(); code != 1 {
-				b.Fatalf("diff of %d entries: exit %d (want 1: changes): %v\n%s", c.entries, code, err, errb.String())
-			}
-			c.cpu += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
-			if got := strings.Count(out.String(), `"action": "drifted"`); got != c.drifted {
-				b.Fatalf("diff of %d entries found %d drifted objects, want %d", c.entries, got, c.drifted)
-			}
-			if got := strings.Count(out.String(), `"cluster": "spoke-`); got < c.entries {
-				b.Fatalf("diff of %d entries reported %d spoke Kustomizations or objects", c.entries, got)
+			for _, name := range commands {
+				m := c.cmds[name]
+				cmd, rssOf := rssCommand(b, bin, args(c, name)...)
+				var out, errb bytes.Buffer
+				cmd.Stdout, cmd.Stderr = &out, &errb
+				start := time.Now()
+				err := cmd.Run()
+				m.wall += time.Since(start)
+				m.cpu += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+				m.rssKiB = max(m.rssKiB, rssOf())
+				code := cmd.ProcessState.ExitCode()
+				switch name {
+				case "diff":
+					if code != 1 {
+						b.Fatalf("diff of %d entries: exit %d (want 1: changes): %v\n%s", c.entries, code, err, errb.String())
+					}
+					if got := strings.Count(out.String(), `"action": "drifted"`); got != c.drifted {
+						b.Fatalf("diff of %d entries found %d drifted objects, want %d", c.entries, got, c.drifted)
+					}
+					if got := strings.Count(out.String(), `"cluster": "spoke-`); got < c.entries {
+						b.Fatalf("diff of %d entries reported %d spoke Kustomizations or objects", c.entries, got)
+					}
+				case "status":
+					if code > 1 || strings.Count(out.String(), `"spoke-`) < c.entries {
+						b.Fatalf("status of %d entries: exit %d, %d spoke mentions: %v\n%s", c.entries, code, strings.Count(out.String(), `"spoke-`), err, errb.String())
+					}
+				case "trace":
+					if code != 0 || !strings.Contains(out.String(), "obj-0005") {
+						b.Fatalf("trace on %d entries: exit %d: %v\n%s\n%s", c.entries, code, err, out.String(), errb.String())
+					}
+				}
 			}
 		}
 	}
+	b.StopTimer()
 	for _, c := range configs {
 		rc := testfleet.NewRequestCounter()
 		fl, err := f.DiscoverCounted(ctx, c.s.Namespace, rc)
@@ -324,22 +383,21 @@ func BenchmarkDiffClusters(b *testing.B) {
 		c.requests = rc.Total()
 	}
 	n := float64(b.N)
-	c4, c8 := configs[0], configs[1]
-	ratio := func(a, b8 float64) float64 { return b8 / a }
-	b.ReportMetric(ratio(float64(c4.wall), float64(c8.wall)), "x-wall-8/4")
-	b.ReportMetric(ratio(float64(c4.cpu), float64(c8.cpu)), "x-cpu-8/4")
-	b.ReportMetric(ratio(float64(c4.requests), float64(c8.requests)), "x-requests-8/4")
-	fmt.Printf("\nkubectl c5c3 diff of the same objects spread over 4 and 8 spoke entries (%d apiservers), 10 %% drifted:\n", len(spokes))
-	for _, c := range configs {
-		fmt.Printf("  %d entries, %4d objects: wall %5.2fs (%5.0f µs/object)  CPU %5.2fs (%5.0f µs/object)  %4d requests\n",
-			c.entries, c.objects, c.wall.Seconds()/n, c.wall.Seconds()/n/float64(c.objects)*1e6,
-			c.cpu.Seconds()/n, c.cpu.Seconds()/n/float64(c.objects)*1e6, c.requests)
+	lo, hi := configs[0], configs[1]
+	extra := float64(hi.entries - lo.entries)
+	fmt.Printf("\nthe same objects spread over %d and %d spoke entries (%d apiservers), 10 %% drifted:\n", lo.entries, hi.entries, len(spokes))
+	for _, name := range commands {
+		l, h := lo.cmds[name], hi.cmds[name]
+		perSpoke := (h.wall - l.wall).Seconds() / n / extra * 1e3
+		fmt.Printf("  %-6s %d entries: wall %5.2fs  CPU %5.2fs  peak RSS %4.0f MiB | %d entries: wall %5.2fs  CPU %5.2fs  peak RSS %4.0f MiB | %d/%d wall %.2f×, %+.1f ms wall per extra spoke (target ≤ 10)\n",
+			name, lo.entries, l.wall.Seconds()/n, l.cpu.Seconds()/n, float64(l.rssKiB)/1024,
+			hi.entries, h.wall.Seconds()/n, h.cpu.Seconds()/n, float64(h.rssKiB)/1024,
+			hi.entries, lo.entries, float64(h.wall)/float64(l.wall), perSpoke)
+		b.ReportMetric(perSpoke, "ms-per-spoke-"+name)
+		b.ReportMetric(float64(h.rssKiB)/1024, "MiB-peak-rss-"+name)
 	}
-	extra := float64(c8.entries - c4.entries)
-	fmt.Printf("  8/4: wall %.2f×, CPU %.2f×, requests %.2f× (flat: ≈ 1×)\n", ratio(float64(c4.wall), float64(c8.wall)),
-		ratio(float64(c4.cpu), float64(c8.cpu)), ratio(float64(c4.requests), float64(c8.requests)))
-	fmt.Printf("  fixed cost per extra cluster: wall %+.0f ms, CPU %+.0f ms, %+.1f requests\n\n",
-		(c8.wall-c4.wall).Seconds()/n/extra*1e3, (c8.cpu-c4.cpu).Seconds()/n/extra*1e3, float64(c8.requests-c4.requests)/extra)
+	fmt.Printf("  diff: %d objects, %d requests at %d entries, %d at %d entries (%+.1f requests per extra spoke)\n\n",
+		lo.objects, lo.requests, lo.entries, hi.requests, hi.entries, float64(hi.requests-lo.requests)/extra)
 }
 
 // BenchmarkDiffInProcess runs what `kubectl c5c3 diff -o json` runs on the

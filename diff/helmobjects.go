@@ -56,6 +56,10 @@ func (e *engine) diffHelmObject(ctx context.Context, cluster string, st *ksState
 			return or
 		}
 	}
+	if e.helmUnchangedLocally(ctx, cc, obj) {
+		or.Action = ActionUnchanged
+		return or
+	}
 	entry, live, merged, err := rm.Diff(ctx, obj, opts)
 	if err != nil {
 		gk := obj.GroupVersionKind().GroupKind()

@@ -23,6 +23,14 @@ import (
 // managedFields entry, an Apply at the same apiVersion) is still set by
 // desired, so nothing would be removed.
 func unchangedLocally(desired, live *unstructured.Unstructured, manager string) bool {
+	return unchangedLocallyAs(desired, desired.Object, live, manager)
+}
+
+// unchangedLocallyAs is unchangedLocally where the fields the manager
+// owns are looked up in applied — the apply configuration as sent, when
+// desired is a normalized copy of it (a Secret's stringData, which the
+// managed fields record, is data in desired).
+func unchangedLocallyAs(desired *unstructured.Unstructured, applied map[string]any, live *unstructured.Unstructured, manager string) bool {
 	if live == nil {
 		return false
 	}
@@ -68,7 +76,7 @@ func unchangedLocally(desired, live *unstructured.Unstructured, manager string) 
 			d["metadata"] = dm
 		}
 	}
-	return subset(d, live.Object) && covered(owned, desired.Object)
+	return subset(d, live.Object) && covered(owned, applied)
 }
 
 // subset reports whether every value in d is present and equal in l.

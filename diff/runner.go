@@ -77,13 +77,7 @@ func (r *runner) clientsFor(ctx context.Context, f *fleet.Fleet, o fleet.Object)
 	if !r.probed {
 		// One cheap request tells an unreachable cluster apart before
 		// every object fails on its own.
-		kc, err := f.Client(ctx, r.cluster, "")
-		if err == nil {
-			if _, verr := kc.Discovery.ServerVersion(); verr != nil {
-				err = fmt.Errorf("cluster %s is unreachable: %w", r.cluster.Name, verr)
-			}
-		}
-		if err != nil {
+		if err := f.Reachable(ctx, r.cluster); err != nil {
 			r.err = err
 			return nil, err
 		}

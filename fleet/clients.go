@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"sync"
 	"time"
@@ -94,6 +95,9 @@ type SecretDialer struct {
 	// workload-identity ConfigMap without serviceAccountName uses
 	// kustomize-controller's service account there, as Flux uses its own.
 	FluxNamespace string
+	// shared, when set (Discover sets it), lets entries with the same
+	// kubeconfig share one client.
+	shared *sharedClients
 }
 
 // Dial implements Dialer.
@@ -116,7 +120,38 @@ func (d SecretDialer) Dial(ctx context.Context, c *Cluster, impersonate string) 
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: %s: %w", c.Name, c.KubeConfig, err)
 	}
-	return kube.NewClient(cfg)
+	if d.shared == nil {
+		return kube.NewClient(cfg)
+	}
+	return d.shared.get(data, opts.Impersonate, func() (*kube.Client, error) { return kube.NewClient(cfg) })
+}
+
+// sharedClients are the spoke clients of one SecretDialer by identity:
+// spoke entries whose Secrets hold the same kubeconfig (the same
+// apiserver, CA and credentials) and that impersonate the same user share
+// one client — its connections, its discovery and its RESTMapper — so an
+// extra entry for a cluster costs its Secret, not another TLS handshake
+// and discovery. The key is a hash of the kubeconfig, never the data.
+type sharedClients struct {
+	mu      sync.Mutex
+	clients map[[sha256.Size]byte]*spokeClient
+}
+
+func newSharedClients() *sharedClients {
+	return &sharedClients{clients: map[[sha256.Size]byte]*spokeClient{}}
+}
+
+func (s *sharedClients) get(kubeconfig []byte, impersonate string, build func() (*kube.Client, error)) (*kube.Client, error) {
+	key := sha256.Sum256(append(append(append([]byte{}, kubeconfig...), 0), impersonate...))
+	s.mu.Lock()
+	sc := s.clients[key]
+	if sc == nil {
+		sc = &spokeClient{}
+		s.clients[key] = sc
+	}
+	s.mu.Unlock()
+	sc.once.Do(func() { sc.client, sc.err = build() })
+	return sc.client, sc.err
 }
 
 // dialWorkloadIdentity dials a spoke of a spec.kubeConfig.configMapRef.

@@ -43,6 +43,7 @@ type Fleet struct {
 	opts    Options
 	mu      sync.Mutex
 	clients map[string]*spokeClient
+	probes  map[*kube.Client]*probeOnce
 	extra   map[KubeConfigRef]*Cluster
 }
 
@@ -57,7 +58,7 @@ func Discover(ctx context.Context, hub *kube.Client, opts Options) (*Fleet, erro
 		opts.HubName = "management"
 	}
 	if opts.Dialer == nil {
-		opts.Dialer = SecretDialer{Hub: hub.Client, Spoke: opts.Spoke, FluxNamespace: opts.FluxNamespace}
+		opts.Dialer = SecretDialer{Hub: hub.Client, Spoke: opts.Spoke, FluxNamespace: opts.FluxNamespace, shared: newSharedClients()}
 	}
 	var listOpts []client.ListOption
 	if opts.Namespace != "" {

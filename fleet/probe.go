@@ -7,6 +7,8 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/c5c3/kubectl-c5c3/kube"
 )
 
 // ProbeResult is what Probe learns about a cluster.
@@ -41,17 +43,52 @@ func (f *Fleet) probe(ctx context.Context, c *Cluster) ProbeResult {
 	if err != nil {
 		return ProbeResult{Err: err}
 	}
-	v, err := cl.Discovery.ServerVersion()
-	if err != nil {
-		return ProbeResult{Err: fmt.Errorf("cluster %s is unreachable: %w", c.Name, err)}
+	r := f.probeClient(ctx, cl)
+	if r.Err != nil {
+		r.Err = fmt.Errorf("cluster %s is unreachable: %w", c.Name, r.Err)
 	}
-	nodes := &metav1.PartialObjectMetadataList{}
-	nodes.SetGroupVersionKind(schema.GroupVersionKind{Version: "v1", Kind: "NodeList"})
-	n := 0
-	if err := cl.Client.List(ctx, nodes); err == nil {
-		n = len(nodes.Items)
-	} else {
-		n = -1 // not allowed to list nodes: unknown
+	return r
+}
+
+// Reachable tells an unreachable cluster apart with the probe's one cheap
+// request, before every object fails on its own.
+func (f *Fleet) Reachable(ctx context.Context, c *Cluster) error {
+	return f.probe(ctx, c).Err
+}
+
+// probeClient probes the cluster of cl once per client: spoke entries
+// that share a client (the same kubeconfig) share the probe.
+func (f *Fleet) probeClient(ctx context.Context, cl *kube.Client) ProbeResult {
+	f.mu.Lock()
+	if f.probes == nil {
+		f.probes = map[*kube.Client]*probeOnce{}
 	}
-	return ProbeResult{ServerVersion: v.GitVersion, Nodes: n}
+	p := f.probes[cl]
+	if p == nil {
+		p = &probeOnce{}
+		f.probes[cl] = p
+	}
+	f.mu.Unlock()
+	p.once.Do(func() {
+		v, err := cl.Discovery.ServerVersion()
+		if err != nil {
+			p.r = ProbeResult{Err: err}
+			return
+		}
+		nodes := &metav1.PartialObjectMetadataList{}
+		nodes.SetGroupVersionKind(schema.GroupVersionKind{Version: "v1", Kind: "NodeList"})
+		n := 0
+		if err := cl.Client.List(ctx, nodes); err == nil {
+			n = len(nodes.Items)
+		} else {
+			n = -1 // not allowed to list nodes: unknown
+		}
+		p.r = ProbeResult{ServerVersion: v.GitVersion, Nodes: n}
+	})
+	return p.r
+}
+
+type probeOnce struct {
+	once sync.Once
+	r    ProbeResult
 }

@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/c5c3/kubectl-c5c3/internal/gitrepo"
+	"github.com/c5c3/kubectl-c5c3/kube"
 )
 
 // SourceKind is where a chart comes from.
@@ -221,13 +222,13 @@ func (f *Fetcher) load(ctx context.Context, src ChartSource) (*Loaded, error) {
 		}
 		return &Loaded{Chart: ch, Version: ch.Metadata.Version}, nil
 	case src.Kind == SourceOCIRepository:
-		l, err := f.loadOCI(strings.TrimPrefix(src.URL, "oci://"), src)
+		l, err := f.loadOCI(ctx, strings.TrimPrefix(src.URL, "oci://"), src)
 		if err != nil {
 			return nil, err
 		}
 		return withDigestVersion(l)
 	case src.Kind == SourceHelmRepository && (src.OCI || strings.HasPrefix(src.URL, "oci://")):
-		return f.loadOCI(strings.TrimSuffix(strings.TrimPrefix(src.URL, "oci://"), "/")+"/"+src.Chart, src)
+		return f.loadOCI(ctx, strings.TrimSuffix(strings.TrimPrefix(src.URL, "oci://"), "/")+"/"+src.Chart, src)
 	case src.Kind == SourceHelmRepository:
 		return f.loadHTTP(ctx, src)
 	case src.Kind == SourceGitRepository:
@@ -336,11 +337,11 @@ func (f *Fetcher) get(ctx context.Context, u string, src ChartSource) ([]byte, e
 	return io.ReadAll(resp.Body)
 }
 
-func (f *Fetcher) loadOCI(ref string, src ChartSource) (*Loaded, error) {
+func (f *Fetcher) loadOCI(ctx context.Context, ref string, src ChartSource) (*Loaded, error) {
 	dir := filepath.Join(f.cacheDir(), "oci", keyOf(ref))
 	version := src.Version
 	if src.Digest == "" && !f.Offline {
-		rc, err := f.registryClient(src)
+		rc, err := f.registryClient(ctx, src)
 		if err != nil {
 			return nil, err
 		}
@@ -379,7 +380,7 @@ func (f *Fetcher) loadOCI(ref string, src ChartSource) (*Loaded, error) {
 		if f.Offline {
 			return nil, fmt.Errorf("offline and %s@%s is not cached", ref, dgst)
 		}
-		rc, err := f.registryClient(src)
+		rc, err := f.registryClient(ctx, src)
 		if err != nil {
 			return nil, err
 		}
@@ -463,7 +464,7 @@ func bestTag(tags []string, constraint string) (string, error) {
 	return bestTag, nil
 }
 
-func (f *Fetcher) registryClient(src ChartSource) (*registry.Client, error) {
+func (f *Fetcher) registryClient(ctx context.Context, src ChartSource) (*registry.Client, error) {
 	opts := []registry.ClientOption{registry.ClientOptWriter(io.Discard),
 		// Credentials only from the source's Secret, never from the
 		// user's docker config.
@@ -474,13 +475,23 @@ func (f *Fetcher) registryClient(src ChartSource) (*registry.Client, error) {
 	if src.Insecure {
 		opts = append(opts, registry.ClientOptPlainHTTP())
 	}
+	// Helm's registry client makes its requests without a context (Tags,
+	// Pull): its transport ends them when ctx is done, so that a registry
+	// that never answers cannot keep a cancelled command (Ctrl-C) waiting.
+	c := &http.Client{Transport: registry.NewTransport(false)}
 	if f.HTTP != nil || src.TLS != nil {
-		c, err := f.httpClient(src)
-		if err != nil {
+		var err error
+		if c, err = f.httpClient(src); err != nil {
 			return nil, err
 		}
-		opts = append(opts, registry.ClientOptHTTPClient(c))
 	}
+	rt := c.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	interruptible := *c
+	interruptible.Transport = kube.Interruptible(ctx)(rt)
+	opts = append(opts, registry.ClientOptHTTPClient(&interruptible))
 	return registry.NewClient(opts...)
 }
 

@@ -122,6 +122,15 @@ func TestE2EHelmController(t *testing.T) {
 		t.Fatalf("installed release: %+v", res.HelmReleases)
 	}
 
+	// Every rendered object is unchanged: the local pre-check skips each
+	// dry-run (no PATCH to the spoke); --verify-unchanged sends them all.
+	if n := helmDryRuns(t, fl, s, false); n != 0 {
+		t.Errorf("unchanged release: %d dry-runs on control-plane, want 0 (the local pre-check)", n)
+	}
+	if n := helmDryRuns(t, fl, s, true); n < res.HelmReleases[0].Counts.Unchanged {
+		t.Errorf("unchanged release with --verify-unchanged: %d dry-runs on control-plane, want one per rendered object (%d)", n, res.HelmReleases[0].Counts.Unchanged)
+	}
+
 	// A values change in the checkout and a hand edit on the spoke.
 	editFile(t, s.RepoDir, "clusters/management/webapp.yaml", "replicas: 2", "replicas: 4")
 	spoke := fl.Spokes["control-plane"].Client
@@ -140,6 +149,11 @@ func TestE2EHelmController(t *testing.T) {
 	}
 	if o := got["ConfigMap"]; o.Action != diff.ActionDrifted || !strings.Contains(o.Diff, "-  greeting: hand-edited") {
 		t.Errorf("hand edit: ConfigMap %s\n%s", o.Action, o.Diff)
+	}
+	// The pre-check only ever skips the server for unchanged objects:
+	// dry-running every object gives the same result.
+	if all := run(t, diffArgs(s, flags, "-o", "json", "--verify-unchanged")...); all.code != 1 || all.stdout != r.stdout {
+		t.Errorf("values change and hand edit: --verify-unchanged gives another result (exit %d):\n%s\nwithout it:\n%s", all.code, all.stdout, r.stdout)
 	}
 	// The upgrade renders revision 2 as helm-controller's upgrade does.
 	if o := got["ConfigMap"]; !strings.Contains(o.Diff, revisionLines(1, false, "-")) || !strings.Contains(o.Diff, revisionLines(2, true, "+")) {
@@ -309,4 +323,24 @@ func waitReleased(t *testing.T, hc *testfleet.Controller, hub client.Client, key
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
+}
+
+// helmDryRuns runs the diff engine in process on the sample with every
+// request counted and returns the PATCH requests (server-side apply dry
+// runs) sent to the control-plane spoke.
+func helmDryRuns(t *testing.T, fl *testfleet.Fleet, s *testfleet.Sample, verifyUnchanged bool) int {
+	t.Helper()
+	rc := testfleet.NewRequestCounter()
+	fleet, err := fl.DiscoverCounted(ctx(t), s.Namespace, rc)
+	must(t, err)
+	if _, err := diff.Run(ctx(t), fleet, diff.Options{RepoDir: s.RepoDir, VerifyUnchanged: verifyUnchanged}); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for k, v := range rc.Calls() {
+		if strings.HasPrefix(k, "control-plane PATCH ") {
+			n += v
+		}
+	}
+	return n
 }
