@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
@@ -260,9 +259,6 @@ func buildHash(objects []*unstructured.Unstructured, err error) string {
 type baseScope struct {
 	info       BaseInfo
 	head, base *side
-
-	mu        sync.Mutex
-	unchanged map[string]UnchangedItem
 }
 
 // newBaseScope reads the base commit with go-git and builds both sides.
@@ -276,7 +272,7 @@ func newBaseScope(ctx context.Context, f *fleet.Fleet, opts Options, head *Build
 		return nil, err
 	}
 	configure(bb)
-	sc := &baseScope{info: BaseInfo{Ref: opts.Base, Commit: c.Hash}, unchanged: map[string]UnchangedItem{}}
+	sc := &baseScope{info: BaseInfo{Ref: opts.Base, Commit: c.Hash}}
 	same := unchangedInputs(head, c.Files)
 	sc.head = buildSide(ctx, f, head, sources, roots, same, nil)
 	sc.base = buildSide(ctx, f, bb, sources, roots, same, sc.head)
