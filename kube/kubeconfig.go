@@ -29,6 +29,22 @@ type SpokeOptions struct {
 	WrapTransport func(http.RoundTripper) http.RoundTripper
 }
 
+// apply sets what the options say on a spoke's REST config, however its
+// credentials were found: impersonation, the request timeout and the
+// transport wrapper.
+func (opts SpokeOptions) apply(rc *rest.Config) {
+	if opts.Impersonate != "" {
+		ns, name, _ := strings.Cut(opts.Impersonate, "/")
+		rc.Impersonate.UserName = ServiceAccountUser(ns, name)
+	}
+	if opts.Timeout > 0 {
+		rc.Timeout = opts.Timeout
+	}
+	if opts.WrapTransport != nil {
+		rc.Wrap(opts.WrapTransport)
+	}
+}
+
 // ErrUnsafeKubeconfig is wrapped by RESTConfigFromKubeconfig when the
 // kubeconfig needs exec plugins or local files and AllowExec is off.
 var ErrUnsafeKubeconfig = errors.New("kubeconfig needs exec plugins or local files")
@@ -62,16 +78,7 @@ func RESTConfigFromKubeconfig(data []byte, opts SpokeOptions) (*rest.Config, err
 	if err != nil {
 		return nil, fmt.Errorf("kubeconfig is incomplete: %s", redact(err))
 	}
-	if opts.Impersonate != "" {
-		ns, name, _ := strings.Cut(opts.Impersonate, "/")
-		rc.Impersonate.UserName = ServiceAccountUser(ns, name)
-	}
-	if opts.Timeout > 0 {
-		rc.Timeout = opts.Timeout
-	}
-	if opts.WrapTransport != nil {
-		rc.Wrap(opts.WrapTransport)
-	}
+	opts.apply(rc)
 	return rc, nil
 }
 

@@ -197,16 +197,7 @@ func RESTConfigFromWorkloadIdentity(ctx context.Context, hub client.Client, w Wo
 	rc.Wrap(func(base http.RoundTripper) http.RoundTripper {
 		return &bearerRoundTripper{base: base, src: src, cm: w.ConfigMap}
 	})
-	if opts.Impersonate != "" {
-		ns, name, _ := strings.Cut(opts.Impersonate, "/")
-		rc.Impersonate.UserName = ServiceAccountUser(ns, name)
-	}
-	if opts.Timeout > 0 {
-		rc.Timeout = opts.Timeout
-	}
-	if opts.WrapTransport != nil {
-		rc.Wrap(opts.WrapTransport)
-	}
+	opts.apply(rc)
 	return rc, info, nil
 }
 
