@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/fluxcd/cli-utils/pkg/object"
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
@@ -187,37 +186,16 @@ func (e *engine) dispatchResourceSets(ctx context.Context, st *ksState, objects 
 			Exclusions:    map[string]string{resourceset.ReconcileAnnotation: "disabled"},
 			ForceSelector: map[string]string{operatorForce: "enabled"},
 		}
-		crds := crdKinds(x.objects)
-		namespaces := map[string]bool{}
-		for _, o := range x.objects {
-			if o.GetKind() == "Namespace" && o.GroupVersionKind().Group == "" {
-				namespaces[o.GetName()] = true
-			}
-		}
+		crds, namespaces := crdKinds(x.objects), namespaceNames(x.objects)
 		e.progress(r, 0, len(x.objects))
-		out := make([]ObjectResult, len(x.objects))
-		var wg sync.WaitGroup
-		for i, obj := range x.objects {
-			wg.Add(1)
-			e.wg.Add(1)
-			go func() {
-				defer e.wg.Done()
-				defer wg.Done()
-				r.sem <- struct{}{}
-				defer func() { <-r.sem }()
-				out[i] = e.diffGenerated(ctx, st, &cc, x, obj, diffOpts, crds, namespaces)
-				e.progress(r, 1, 0)
-			}()
-		}
-		e.wg.Add(1)
-		go func() {
-			defer e.wg.Done()
-			wg.Wait()
+		e.diffEach(r, x.objects, func(obj *unstructured.Unstructured) ObjectResult {
+			return e.diffGenerated(ctx, st, &cc, x, obj, diffOpts, crds, namespaces)
+		}, func(out []ObjectResult) {
 			deleted := e.resourceSetDeletions(ctx, st, &cc, x)
 			e.mu.Lock()
 			defer e.mu.Unlock()
 			st.rsObjects = append(st.rsObjects, append(out, deleted...)...)
-		}()
+		})
 	}
 }
 

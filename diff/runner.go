@@ -117,13 +117,7 @@ func (e *engine) dispatch(ctx context.Context, st *ksState, objects []*unstructu
 		return
 	}
 	e.progress(r, 0, len(objects))
-	crds := crdKinds(objects)
-	namespaces := map[string]bool{}
-	for _, o := range objects {
-		if o.GetKind() == "Namespace" && o.GroupVersionKind().Group == "" {
-			namespaces[o.GetName()] = true
-		}
-	}
+	crds, namespaces := crdKinds(objects), namespaceNames(objects)
 	diffOpts := ssa.DiffOptions{
 		Exclusions:           map[string]string{reconcileKey: kustomizev1.DisabledValue, ssaKey: kustomizev1.IgnoreValue},
 		IfNotPresentSelector: map[string]string{ssaKey: kustomizev1.IfNotPresentValue},
@@ -131,6 +125,23 @@ func (e *engine) dispatch(ctx context.Context, st *ksState, objects []*unstructu
 		Force:                st.ks.Spec.Force,
 		DriftIgnoreRules:     ignoreRules(st.ks),
 	}
+	e.diffEach(r, objects, func(obj *unstructured.Unstructured) ObjectResult {
+		return e.diffObject(ctx, st, cc, obj, diffOpts, crds, namespaces)
+	}, func(out []ObjectResult) {
+		deleted := e.deletions(ctx, st, cc, objects)
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if cur := e.results[fleet.ID(st.ks)]; cur != st {
+			return // superseded by a rebuild with the spec from git
+		}
+		st.objects = append(out, deleted...)
+	})
+}
+
+// diffEach diffs every object on the runner's semaphore, counting progress,
+// and then hands the results, in the objects' order, to done; all of it on
+// the engine's wait group.
+func (e *engine) diffEach(r *runner, objects []*unstructured.Unstructured, one func(*unstructured.Unstructured) ObjectResult, done func([]ObjectResult)) {
 	out := make([]ObjectResult, len(objects))
 	var wg sync.WaitGroup
 	for i, obj := range objects {
@@ -141,7 +152,7 @@ func (e *engine) dispatch(ctx context.Context, st *ksState, objects []*unstructu
 			defer wg.Done()
 			r.sem <- struct{}{}
 			defer func() { <-r.sem }()
-			out[i] = e.diffObject(ctx, st, cc, obj, diffOpts, crds, namespaces)
+			out[i] = one(obj)
 			e.progress(r, 1, 0)
 		}()
 	}
@@ -149,12 +160,17 @@ func (e *engine) dispatch(ctx context.Context, st *ksState, objects []*unstructu
 	go func() {
 		defer e.wg.Done()
 		wg.Wait()
-		deleted := e.deletions(ctx, st, cc, objects)
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		if cur := e.results[fleet.ID(st.ks)]; cur != st {
-			return // superseded by a rebuild with the spec from git
-		}
-		st.objects = append(out, deleted...)
+		done(out)
 	}()
+}
+
+// namespaceNames are the Namespaces a build creates.
+func namespaceNames(objects []*unstructured.Unstructured) map[string]bool {
+	namespaces := map[string]bool{}
+	for _, o := range objects {
+		if o.GetKind() == "Namespace" && o.GroupVersionKind().Group == "" {
+			namespaces[o.GetName()] = true
+		}
+	}
+	return namespaces
 }
