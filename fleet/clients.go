@@ -34,7 +34,11 @@ func (f *Fleet) Client(ctx context.Context, c *Cluster, serviceAccount string) (
 // impersonate ("namespace/name", may be empty), built once.
 func (f *Fleet) spokeClient(ctx context.Context, c *Cluster, impersonate string) (*kube.Client, error) {
 	ref := *c.KubeConfig
-	return f.cached(ref.String()+"|"+impersonate, func() (*kube.Client, error) {
+	key := ref.String() + "|" + impersonate
+	if ref.ConfigMapName != "" {
+		key += "|" + c.controller()
+	}
+	return f.cached(key, func() (*kube.Client, error) {
 		return f.opts.Dialer.Dial(ctx, c, impersonate)
 	})
 }
@@ -53,13 +57,21 @@ func (f *Fleet) cached(key string, build func() (*kube.Client, error)) (*kube.Cl
 	return sc.client, sc.err
 }
 
-// ClientFor returns the client Flux uses for o on cluster c: impersonating
+// ClientFor returns the client Flux uses for o on cluster c: as o's
+// controller (for a workload-identity token without serviceAccountName,
+// see Cluster.Controller), impersonating
 // o's spec.serviceAccountName in o's namespace, on a spoke (through its
 // kubeconfig Secret) as on the hub; the plain cluster client without one.
 // o's namespace is its kubeconfig Secret's for an object in the hub; a
 // HelmRelease that lives on the spoke impersonates in its own namespace
 // there.
 func (f *Fleet) ClientFor(ctx context.Context, c *Cluster, o Object) (*kube.Client, error) {
+	if !c.Hub && c.KubeConfig.ConfigMapName != "" && c.controller() != o.Controller() {
+		// A workload-identity token may be the applying controller's own.
+		as := *c
+		as.Controller = o.Controller()
+		c = &as
+	}
 	sa := o.ServiceAccountName()
 	if sa == "" {
 		return f.Client(ctx, c, "")
@@ -92,8 +104,9 @@ type SecretDialer struct {
 	// Spoke says how the clients are built (timeout, impersonation).
 	Spoke kube.SpokeOptions
 	// FluxNamespace is where the Flux controllers run: a generic
-	// workload-identity ConfigMap without serviceAccountName uses
-	// kustomize-controller's service account there, as Flux uses its own.
+	// workload-identity ConfigMap without serviceAccountName uses the
+	// service account of the cluster's controller (Cluster.Controller:
+	// kustomize-controller or helm-controller) there, as Flux uses its own.
 	FluxNamespace string
 	// shared, when set (Discover sets it), lets entries with the same
 	// kubeconfig share one client.
@@ -164,7 +177,7 @@ func (d SecretDialer) dialWorkloadIdentity(ctx context.Context, c *Cluster, opts
 	if ns == "" {
 		ns = DefaultFluxNamespace
 	}
-	w.ControllerServiceAccount = ns + "/" + KustomizeControllerServiceAccount
+	w.ControllerServiceAccount = ns + "/" + c.controller()
 	cfg, token, err := kube.RESTConfigFromWorkloadIdentity(ctx, d.Hub, w, opts)
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: %w", c.Name, err)
@@ -183,6 +196,10 @@ const DefaultFluxNamespace = "flux-system"
 // KustomizeControllerServiceAccount is the service account of Flux's
 // kustomize-controller (its install manifests' name).
 const KustomizeControllerServiceAccount = "kustomize-controller"
+
+// HelmControllerServiceAccount is the service account of Flux's
+// helm-controller (its install manifests' name).
+const HelmControllerServiceAccount = "helm-controller"
 
 // DefaultSpokeTimeout bounds each spoke request when --request-timeout is
 // not given, so that one dead spoke cannot hang the whole command.

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"testing"
 
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
 	"github.com/fluxcd/pkg/apis/meta"
 	corev1 "k8s.io/api/core/v1"
@@ -71,5 +72,46 @@ func TestDialerSeam(t *testing.T) {
 	want := []string{"control-plane|", "control-plane|flux-system/deployer", "gke|", "hypervisor|"}
 	if !reflect.DeepEqual(dialed, want) {
 		t.Errorf("dialed %v, want %v (once per Secret or ConfigMap and service account)", dialed, want)
+	}
+}
+
+// TestDialerControllerIdentity: a workload-identity cluster is dialed as
+// the Flux controller that reaches it, whose own token Flux uses when the
+// ConfigMap names no serviceAccountName — helm-controller for a cluster
+// only HelmReleases target, and for a HelmRelease on a cluster a
+// Kustomization targets too (a client of its own).
+func TestDialerControllerIdentity(t *testing.T) {
+	ctx := context.Background()
+	wi := func(cm string) *meta.KubeConfigReference {
+		return &meta.KubeConfigReference{ConfigMapRef: &meta.LocalObjectReference{Name: cm}}
+	}
+	hr := func(name, cm string) *helmv2.HelmRelease {
+		return &helmv2.HelmRelease{ObjectMeta: metav1.ObjectMeta{Namespace: "flux-system", Name: name},
+			Spec: helmv2.HelmReleaseSpec{KubeConfig: wi(cm)}}
+	}
+	hub := fakefleet.Client("v1.37.2",
+		&kustomizev1.Kustomization{ObjectMeta: metav1.ObjectMeta{Namespace: "flux-system", Name: "edge-apps"},
+			Spec: kustomizev1.KustomizationSpec{KubeConfig: wi("edge-kubeconfig")}},
+		hr("edge-chart", "edge-kubeconfig"), hr("cache", "cache-kubeconfig"))
+	d := &fakefleet.Dialer{}
+	f, err := fakefleet.Discover(ctx, hub, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edge, cache := f.Cluster("edge"), f.Cluster("cache")
+	if edge.Controller != "" || cache.Controller != fleet.HelmControllerServiceAccount {
+		t.Fatalf("controllers: edge %q, cache %q; want kustomize-controller's (empty) and helm-controller", edge.Controller, cache.Controller)
+	}
+	for range 2 {
+		_, _ = f.Client(ctx, edge, "")
+		for _, o := range edge.Objects {
+			_, _ = f.ClientFor(ctx, edge, o)
+		}
+		_, _ = f.Client(ctx, cache, "")
+		_, _ = f.ClientFor(ctx, cache, cache.Objects[0])
+	}
+	want := []string{"edge|", "edge| as helm-controller", "cache| as helm-controller"}
+	if got := d.Dialed(); !reflect.DeepEqual(got, want) {
+		t.Errorf("dialed %v, want %v (once per ConfigMap and controller)", got, want)
 	}
 }

@@ -51,4 +51,20 @@ type Cluster struct {
 	KubeConfig *KubeConfigRef
 	// Objects are the Flux objects deploying to this cluster, sorted by ID.
 	Objects []Object
+	// Controller is the service account of the Flux controller that
+	// reaches the cluster (kustomize-controller or helm-controller; empty
+	// means kustomize-controller). Only a workload-identity ConfigMap
+	// without serviceAccountName depends on it: Flux then requests the
+	// token as that controller. Discover sets helm-controller when only
+	// HelmReleases target the cluster; Fleet.ClientFor dials as the
+	// controller of the object it is given.
+	Controller string
+}
+
+// controller is c.Controller, defaulting to kustomize-controller.
+func (c *Cluster) controller() string {
+	if c.Controller == "" {
+		return KustomizeControllerServiceAccount
+	}
+	return c.Controller
 }

@@ -108,6 +108,9 @@ func Discover(ctx context.Context, hub *kube.Client, opts Options) (*Fleet, erro
 	f.Clusters = append(f.Clusters, hubCluster)
 	spokes := make([]*Cluster, 0, len(byRef))
 	for _, c := range byRef {
+		if c.KubeConfig.ConfigMapName != "" && onlyHelmReleases(c.Objects) {
+			c.Controller = HelmControllerServiceAccount
+		}
 		spokes = append(spokes, c)
 	}
 	sort.Slice(spokes, func(i, j int) bool {
@@ -135,6 +138,17 @@ func Discover(ctx context.Context, hub *kube.Client, opts Options) (*Fleet, erro
 		return nil, err
 	}
 	return f, nil
+}
+
+// onlyHelmReleases is true when every object is a HelmRelease: then
+// helm-controller alone reaches their cluster.
+func onlyHelmReleases(objs []Object) bool {
+	for _, o := range objs {
+		if o.Kind != KindHelmRelease {
+			return false
+		}
+	}
+	return len(objs) > 0
 }
 
 // Hub returns the hub client the fleet was discovered with.

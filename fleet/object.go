@@ -28,6 +28,15 @@ func (o Object) Meta() metav1.Object {
 	return o.HelmRelease
 }
 
+// Controller is the service account of the Flux controller that applies
+// o: helm-controller for a HelmRelease, else kustomize-controller.
+func (o Object) Controller() string {
+	if o.Kind == KindHelmRelease {
+		return HelmControllerServiceAccount
+	}
+	return KustomizeControllerServiceAccount
+}
+
 // ID is "Kind/namespace/name".
 func (o Object) ID() string {
 	m := o.Meta()

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+	"github.com/fluxcd/pkg/apis/meta"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -155,6 +157,32 @@ func TestE2EWorkloadIdentity(t *testing.T) {
 		if r.code != 0 || len(rep.Clusters) != 1 || !rep.Clusters[0].Reachable ||
 			!strings.Contains(r.stdout, "workload identity token (generic, ServiceAccount "+ns+"/kustomize-controller)") {
 			t.Fatalf("status as the controller: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+
+		// A cluster only a HelmRelease reaches is reached as
+		// helm-controller, whose own identity Flux uses there.
+		hcm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "charts-kubeconfig"}, Data: cmData()}
+		delete(hcm.Data, "serviceAccountName")
+		must(t, hub.Create(c, hcm))
+		hr := &helmv2.HelmRelease{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "charts"},
+			Spec: helmv2.HelmReleaseSpec{Interval: metav1.Duration{Duration: time.Hour}, Suspend: true,
+				KubeConfig: &meta.KubeConfigReference{ConfigMapRef: &meta.LocalObjectReference{Name: "charts-kubeconfig"}},
+				Chart: &helmv2.HelmChartTemplate{Spec: helmv2.HelmChartTemplateSpec{Chart: "podinfo",
+					SourceRef: helmv2.CrossNamespaceObjectReference{Kind: "HelmRepository", Name: "absent"}}}}}
+		must(t, hub.Create(c, hr))
+		defer func() { _ = hub.Delete(context.Background(), hr); _ = hub.Delete(context.Background(), hcm) }()
+		r = run(t, append([]string{"status", "--cluster", "charts", "-o", "json"}, flags...)...)
+		rep = decode(t, r.stdout)
+		want = "ServiceAccount " + ns + "/helm-controller (the Flux controller's own identity, used as ConfigMap " + ns + "/charts-kubeconfig names no serviceAccountName) not found in the hub"
+		if len(rep.Clusters) != 1 || !strings.Contains(rep.Clusters[0].Error, want) {
+			t.Fatalf("status without helm-controller's service account: exit %d %+v\nwant %q", r.code, rep.Clusters, want)
+		}
+		must(t, hub.Create(c, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "helm-controller"}}))
+		r = run(t, append([]string{"status", "--cluster", "charts", "-o", "json"}, flags...)...)
+		rep = decode(t, r.stdout)
+		if len(rep.Clusters) != 1 || !rep.Clusters[0].Reachable ||
+			!strings.Contains(r.stdout, "workload identity token (generic, ServiceAccount "+ns+"/helm-controller)") {
+			t.Fatalf("status as helm-controller: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 		}
 	})
 

@@ -43,6 +43,11 @@ Kustomizations their inventories list. SKEW says git≠applied, applied≠runnin
 "not in <env>": the environment pins a value the environment before it in the
 pipeline neither pins, nor has applied, nor ever pinned in its files' git history.
 
+Under the matrix, the Flux Operator ResourceSets the environment's hub Kustomizations
+apply are listed with their input values that pin versions (keys version, tag,
+digest, *Version, *Tag), from their inline inputs and their providers' exported
+inputs on the hub (an OCIArtifactTag provider's latest tag, for example).
+
 Output formats: table (default), markdown (for pull requests), json and yaml (a stable
 schema: apiVersion c5c3.cobaltcore.io/v1alpha1, kind VersionMatrix; see the README).
 

@@ -12,6 +12,7 @@ import (
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -336,5 +337,110 @@ func TestVersionsCompletesEnvironments(t *testing.T) {
 	r := run(t, "__complete", "versions", "--repo", dir, "--environment", "")
 	if got := completions(t, r.stdout); !reflect.DeepEqual(got, []string{"staging", "production"}) {
 		t.Fatalf("completions %q", r.stdout)
+	}
+}
+
+// TestVersionsResourceSets: a ResourceSet the staging environment applies
+// (in its root Kustomization's inventory) pins versions per input set —
+// inline (a nested chart.version) and through an OCIArtifactTag provider
+// whose exported tag and digest the test writes as the Flux Operator
+// would. versions lists exactly those values per ResourceSet in staging,
+// none in production, and names a provider that is gone.
+func TestVersionsResourceSets(t *testing.T) {
+	s, envs, flags, _ := versionsSample(t)
+	c := ctx(t)
+	stagingNS := envs["staging"].Namespace
+	commitFile(t, s.RepoDir, "clusters/staging/keystone-set.yaml", `apiVersion: fluxcd.controlplane.io/v1
+kind: ResourceSetInputProvider
+metadata:
+  name: keystone-tags
+spec:
+  type: OCIArtifactTag
+  url: oci://ghcr.io/c5c3/charts/keystone
+---
+apiVersion: fluxcd.controlplane.io/v1
+kind: ResourceSet
+metadata:
+  name: keystone-regions
+spec:
+  inputs:
+    - region: eu-de-1
+      replicas: 3
+      chart:
+        version: 1.2.3
+  inputsFrom:
+    - kind: ResourceSetInputProvider
+      name: keystone-tags
+  resources:
+    - apiVersion: v1
+      kind: ConfigMap
+      metadata:
+        name: keystone-<< inputs.id >>
+`, "staging: keystone ResourceSet")
+	kz, err := os.ReadFile(filepath.Join(s.RepoDir, "clusters", "staging", "kustomization.yaml"))
+	must(t, err)
+	commitFile(t, s.RepoDir, "clusters/staging/kustomization.yaml", string(kz)+"  - keystone-set.yaml\n", "staging: apply the ResourceSet")
+	es := &testfleet.Sample{Fleet: s.Fleet, Namespace: stagingNS, RepoDir: s.RepoDir, Revision: s.Revision, URL: s.URL}
+	must(t, es.Reconcile(c, "staging-apps"))
+	const digest = "sha256:9d2b6e5f0c1a4e8b7a3f2d1c0b9a8e7f6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b1a"
+	must(t, es.WriteProviderStatus(c, "keystone-tags", map[string]any{"id": "48955639", "tag": "v1.4.0", "digest": digest}))
+
+	r := run(t, append([]string{"versions", "-o", "json"}, flags...)...)
+	m := decodeMatrix(t, r.stdout)
+	if r.code == 2 || len(m.Environments) != 2 {
+		t.Fatalf("versions: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	var staging, production versions.Environment
+	for _, e := range m.Environments {
+		switch e.Name {
+		case "staging":
+			staging = e
+		case "production":
+			production = e
+		}
+	}
+	if len(production.ResourceSets) != 0 || len(staging.ResourceSets) != 1 {
+		t.Fatalf("ResourceSets: staging %+v, production %+v", staging.ResourceSets, production.ResourceSets)
+	}
+	got := staging.ResourceSets[0]
+	if got.Namespace != stagingNS || got.Name != "keystone-regions" || got.Applier != "Kustomization/"+stagingNS+"/staging-apps" || got.Error != "" || len(got.Inputs) != 3 {
+		t.Fatalf("staging ResourceSet %+v", got)
+	}
+	inline := got.Inputs[0]
+	if inline.Source != "ResourceSet/"+stagingNS+"/keystone-regions" || inline.Type != "" || inline.ID == "" || inline.Key != "chart.version" || inline.Value != "1.2.3" {
+		t.Errorf("inline input %+v, want chart.version 1.2.3", inline)
+	}
+	provider := "ResourceSetInputProvider/" + stagingNS + "/keystone-tags"
+	want := []versions.VersionInput{
+		{Source: provider, Type: "OCIArtifactTag", ID: "48955639", Key: "digest", Value: digest},
+		{Source: provider, Type: "OCIArtifactTag", ID: "48955639", Key: "tag", Value: "v1.4.0"},
+	}
+	if !reflect.DeepEqual(got.Inputs[1:], want) {
+		t.Errorf("provider inputs %+v\nwant %+v", got.Inputs[1:], want)
+	}
+
+	r = run(t, append([]string{"versions", "--environment", "staging"}, flags...)...)
+	for _, line := range []*regexp.Regexp{
+		regexp.MustCompile(`(?m)^RESOURCESET\s+ENVIRONMENT\s+SOURCE\s+ID\s+KEY\s+VALUE\s*$`),
+		regexp.MustCompile(`(?m)^` + stagingNS + `/keystone-regions\s+staging\s+ResourceSet/` + stagingNS + `/keystone-regions\s+\S+\s+chart\.version\s+1\.2\.3\s*$`),
+		regexp.MustCompile(`(?m)^\s+staging\s+` + provider + ` \(OCIArtifactTag\)\s+48955639\s+tag\s+v1\.4\.0\s*$`),
+	} {
+		if !line.MatchString(r.stdout) {
+			t.Errorf("versions table has no line %s\n%s", line, r.stdout)
+		}
+	}
+
+	// A provider that is gone: the ResourceSet's error is a note, the
+	// matrix is still complete.
+	p := &unstructured.Unstructured{}
+	p.SetAPIVersion("fluxcd.controlplane.io/v1")
+	p.SetKind("ResourceSetInputProvider")
+	p.SetNamespace(stagingNS)
+	p.SetName("keystone-tags")
+	must(t, s.Fleet.Hub.Client.Delete(c, p))
+	r = run(t, append([]string{"versions", "--environment", "staging"}, flags...)...)
+	note := "environment staging: ResourceSet " + stagingNS + "/keystone-regions: spec.inputsFrom[0]: ResourceSetInputProvider " + stagingNS + "/keystone-tags not found"
+	if r.code == 2 || !strings.Contains(r.stdout, note) || !strings.Contains(r.stdout, "HelmRelease/keystone-memcached/memcached") {
+		t.Fatalf("versions without the provider: exit %d, want the note %q\n%s%s", r.code, note, r.stdout, r.stderr)
 	}
 }

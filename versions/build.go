@@ -333,6 +333,7 @@ func (b *builder) readHub(ctx context.Context, ed *envData, origin string) {
 			clusters = append(clusters, a.cluster)
 		}
 	}
+	b.readResourceSets(ctx, ed)
 	ed.probes = f.Probe(ctx, clusters)
 	sort.Slice(clusters, func(i, j int) bool { return clusters[i].Name < clusters[j].Name })
 	for _, c := range clusters {

@@ -136,6 +136,14 @@ func WriteTable(w io.Writer, m *Matrix, o RenderOptions) error {
 	if err := printers.Table(w, []string{"COMPONENT", "ENVIRONMENT", "CLUSTER", "GIT", "APPLIED", "RUNNING", "SKEW"}, data); err != nil {
 		return err
 	}
+	if in := inputRows(m); len(in) > 0 {
+		if _, err := fmt.Fprintln(w); err != nil {
+			return err
+		}
+		if err := printers.Table(w, inputHeader, in); err != nil {
+			return err
+		}
+	}
 	for _, n := range notes(m) {
 		if _, err := fmt.Fprintln(w, n); err != nil {
 			return err
@@ -156,6 +164,11 @@ func notes(m *Matrix) []string {
 		for _, c := range e.Clusters {
 			if !c.Reachable {
 				out = append(out, fmt.Sprintf("environment %s: %s", e.Name, oneLine(c.Error)))
+			}
+		}
+		for _, rs := range e.ResourceSets {
+			if rs.Error != "" {
+				out = append(out, fmt.Sprintf("environment %s: %s", e.Name, oneLine(rs.Error)))
 			}
 		}
 	}
@@ -211,6 +224,18 @@ func WriteMarkdown(w io.Writer, m *Matrix) error {
 			cells[i] = strings.ReplaceAll(c, "|", `\|`)
 		}
 		b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
+	}
+	if in := inputRows(m); len(in) > 0 {
+		b.WriteString("\n| " + strings.ToLower(strings.Join(inputHeader, " | ")) + " |\n|---|---|---|---|---|---|\n")
+		for _, cells := range in {
+			for i, c := range cells {
+				if i == 5 && c != "-" {
+					c = "`" + c + "`"
+				}
+				cells[i] = strings.ReplaceAll(c, "|", `\|`)
+			}
+			b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
+		}
 	}
 	for _, n := range notes(m) {
 		if n != "" {

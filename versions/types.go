@@ -70,6 +70,9 @@ type Environment struct {
 	Appliers []Applier `json:"appliers"`
 	// Clusters are the clusters its appliers target, with reachability.
 	Clusters []Cluster `json:"clusters"`
+	// ResourceSets are the Flux Operator ResourceSets its hub appliers
+	// apply, with their inputs that pin versions.
+	ResourceSets []ResourceSet `json:"resourceSets,omitempty"`
 	// Error says why the environment's hub could not be read.
 	Error string `json:"error,omitempty"`
 }

@@ -50,7 +50,11 @@ type Dialer struct {
 // Dial implements fleet.Dialer.
 func (d *Dialer) Dial(_ context.Context, c *fleet.Cluster, impersonate string) (*kube.Client, error) {
 	d.mu.Lock()
-	d.dialed = append(d.dialed, c.Name+"|"+impersonate)
+	dialed := c.Name + "|" + impersonate
+	if c.Controller != "" {
+		dialed += " as " + c.Controller
+	}
+	d.dialed = append(d.dialed, dialed)
 	d.mu.Unlock()
 	if err := d.Errors[c.Name]; err != nil {
 		return nil, fmt.Errorf("cluster %s: %w", c.Name, err)
@@ -61,7 +65,8 @@ func (d *Dialer) Dial(_ context.Context, c *fleet.Cluster, impersonate string) (
 	return nil, fmt.Errorf("cluster %s: no fake client", c.Name)
 }
 
-// Dialed lists the "cluster|impersonate" of every Dial call, in order.
+// Dialed lists the "cluster|impersonate" of every Dial call, in order,
+// with " as CONTROLLER" when the cluster names its controller.
 func (d *Dialer) Dialed() []string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
