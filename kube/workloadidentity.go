@@ -77,9 +77,9 @@ func (w WorkloadIdentity) Validate() error {
 	return nil
 }
 
-// serviceAccount is the hub service account (namespace, name) whose token
+// ServiceAccount is the hub service account (namespace, name) whose token
 // is requested; empty name for the user's own cloud credentials.
-func (w WorkloadIdentity) serviceAccount() (string, string) {
+func (w WorkloadIdentity) ServiceAccount() (string, string) {
 	if w.ServiceAccountName != "" {
 		return w.Namespace, w.ServiceAccountName
 	}
@@ -103,7 +103,7 @@ func (w WorkloadIdentity) options(hub client.Client, allowShellOut bool) []auth.
 	if w.CAData != "" {
 		opts = append(opts, auth.WithCAData(w.CAData))
 	}
-	if ns, name := w.serviceAccount(); name != "" {
+	if ns, name := w.ServiceAccount(); name != "" {
 		opts = append(opts, auth.WithServiceAccountNamespace(ns), auth.WithServiceAccountName(name))
 	}
 	if len(w.Audiences) > 0 {
@@ -164,7 +164,7 @@ func RESTConfigFromWorkloadIdentity(ctx context.Context, hub client.Client, w Wo
 		return nil, nil, fmt.Errorf("ConfigMap %s: %w", w.ConfigMap, err)
 	}
 	info := &TokenInfo{Provider: w.Provider, Identity: "your " + w.Provider + " credentials"}
-	if ns, name := w.serviceAccount(); name != "" {
+	if ns, name := w.ServiceAccount(); name != "" {
 		info.Identity = "ServiceAccount " + ns + "/" + name
 		// A missing service account is the common mistake: say so plainly.
 		var sa corev1.ServiceAccount

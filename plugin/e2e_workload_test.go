@@ -127,6 +127,23 @@ func TestE2EWorkloadIdentity(t *testing.T) {
 		t.Fatalf("trace: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 
+	// A least-privilege CI identity made of exactly rbac diff's output
+	// reaches the spoke too: it may read the ConfigMap and the service
+	// account and request that account's token, and nothing more.
+	r, ciFlags, ciToken := ciIdentity(t, flags, ns, "pr-check")
+	if !strings.Contains(r.stdout, "serviceaccounts/token") || !strings.Contains(r.stdout, "edge-deployer") || !strings.Contains(r.stdout, "edge-kubeconfig") {
+		t.Fatalf("rbac diff names no token request for edge-deployer or no ConfigMap edge-kubeconfig:\n%s", r.stdout)
+	}
+	r = run(t, diffArgs(s.Sample, ciFlags, "-o", "json", "--helm=false")...)
+	res = decodeDiff(t, r.stdout)
+	if r.code != 0 || res.HasErrors() || !res.Complete || len(res.Kustomizations) != 2 {
+		t.Fatalf("diff as the CI identity: exit %d, complete %v, incomplete %+v\nstderr %s", r.code, res.Complete, res.Incomplete, r.stderr)
+	}
+	if strings.Contains(r.stdout+r.stderr, ciToken) {
+		t.Fatal("the CI identity's token is printed")
+	}
+	noJWT(t, r)
+
 	// Without serviceAccountName Flux uses its controller's own service
 	// account; the plugin requests the token for kustomize-controller in
 	// --flux-namespace.

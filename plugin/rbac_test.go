@@ -30,59 +30,12 @@ func TestRBACDiffIsEnough(t *testing.T) {
 	hub := f(t).Hub
 	sa := "pr-check"
 
-	r := run(t, append([]string{"rbac", "diff", "--service-account", s.Namespace + "/" + sa}, flags...)...)
-	if r.code != 0 {
-		t.Fatalf("rbac diff: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
-	}
-	kinds := map[string]int{}
-	for _, doc := range strings.Split(r.stdout, "\n---\n") {
-		u := &unstructured.Unstructured{}
-		must(t, yaml.Unmarshal([]byte(doc), &u.Object))
-		kinds[u.GetKind()]++
-		if err := hub.Client.Create(c, u); err != nil {
-			t.Fatalf("%v\n%s", err, r.stdout)
-		}
-	}
-	if kinds["ClusterRole"] != 1 || kinds["ClusterRoleBinding"] != 1 || kinds["Role"] == 0 || kinds["Role"] != kinds["RoleBinding"] {
-		t.Fatalf("objects %v:\n%s", kinds, r.stdout)
-	}
-	// Exactly the Secrets named: the spokes' kubeconfig Secrets, never all.
-	for _, doc := range strings.Split(r.stdout, "\n---\n") {
-		var role rbacv1.Role
-		must(t, yaml.Unmarshal([]byte(doc), &role))
-		for _, rule := range role.Rules {
-			if role.Kind == "Role" && rule.Resources[0] == "secrets" && len(rule.ResourceNames) == 0 && !strings.Contains(strings.Join(rule.Verbs, ","), "list") {
-				t.Errorf("a get on every Secret of %s: %+v", role.Namespace, rule)
-			}
-		}
-	}
+	r, ciFlags, token := ciIdentity(t, flags, s.Namespace, sa)
 	if !strings.Contains(r.stdout, "control-plane-kubeconfig") {
 		t.Fatalf("the spokes' kubeconfig Secrets are not named:\n%s", r.stdout)
 	}
-
-	must(t, hub.Client.Create(c, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: sa}}))
 	unrelated := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "unrelated"}, StringData: map[string]string{"k": "v"}}
 	must(t, hub.Client.Create(c, unrelated))
-	cs, err := kubernetes.NewForConfig(hub.Config)
-	must(t, err)
-	tr, err := cs.CoreV1().ServiceAccounts(s.Namespace).CreateToken(c, sa, &authv1.TokenRequest{}, metav1.CreateOptions{})
-	must(t, err)
-	token := tr.Status.Token
-
-	kc := clientcmdapi.NewConfig()
-	kc.Clusters["hub"] = &clientcmdapi.Cluster{Server: hub.Config.Host, CertificateAuthorityData: hub.Config.CAData}
-	kc.AuthInfos["ci"] = &clientcmdapi.AuthInfo{Token: token}
-	kc.Contexts["ci"] = &clientcmdapi.Context{Cluster: "hub", AuthInfo: "ci", Namespace: s.Namespace}
-	kc.CurrentContext = "ci"
-	path := filepath.Join(t.TempDir(), "ci.kubeconfig")
-	must(t, clientcmd.WriteToFile(*kc, path))
-
-	ciFlags := append([]string{}, flags...)
-	for i := range ciFlags {
-		if ciFlags[i] == "--kubeconfig" {
-			ciFlags[i+1] = path
-		}
-	}
 	r = run(t, diffArgs(s, ciFlags, "-o", "json")...)
 	if strings.Contains(r.stdout+r.stderr, token) {
 		t.Fatal("the token is printed")
@@ -122,4 +75,63 @@ func TestRBACDiffIsEnough(t *testing.T) {
 	if r = run(t, "rbac", "diff", "--service-account", "pr-check"); r.code != 2 || !strings.Contains(r.stderr, "want NAMESPACE/NAME") {
 		t.Fatalf("bad --service-account: exit %d %s", r.code, r.stderr)
 	}
+}
+
+// ciIdentity runs rbac diff for the service account ns/sa, applies exactly
+// its output to the hub, creates the service account and returns the
+// output, the flags that run the plugin as it (a kubeconfig with its
+// TokenRequest token) and the token.
+func ciIdentity(t *testing.T, flags []string, ns, sa string) (result, []string, string) {
+	t.Helper()
+	c := ctx(t)
+	hub := f(t).Hub
+	r := run(t, append([]string{"rbac", "diff", "--service-account", ns + "/" + sa}, flags...)...)
+	if r.code != 0 {
+		t.Fatalf("rbac diff: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	kinds := map[string]int{}
+	for _, doc := range strings.Split(r.stdout, "\n---\n") {
+		u := &unstructured.Unstructured{}
+		must(t, yaml.Unmarshal([]byte(doc), &u.Object))
+		kinds[u.GetKind()]++
+		if err := hub.Client.Create(c, u); err != nil {
+			t.Fatalf("%v\n%s", err, r.stdout)
+		}
+	}
+	if kinds["ClusterRole"] != 1 || kinds["ClusterRoleBinding"] != 1 || kinds["Role"] == 0 || kinds["Role"] != kinds["RoleBinding"] {
+		t.Fatalf("objects %v:\n%s", kinds, r.stdout)
+	}
+	// Exactly the Secrets named: the spokes' kubeconfig Secrets, never all.
+	for _, doc := range strings.Split(r.stdout, "\n---\n") {
+		var role rbacv1.Role
+		must(t, yaml.Unmarshal([]byte(doc), &role))
+		for _, rule := range role.Rules {
+			if role.Kind == "Role" && rule.Resources[0] == "secrets" && len(rule.ResourceNames) == 0 && !strings.Contains(strings.Join(rule.Verbs, ","), "list") {
+				t.Errorf("a get on every Secret of %s: %+v", role.Namespace, rule)
+			}
+		}
+	}
+
+	must(t, hub.Client.Create(c, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: sa}}))
+	cs, err := kubernetes.NewForConfig(hub.Config)
+	must(t, err)
+	tr, err := cs.CoreV1().ServiceAccounts(ns).CreateToken(c, sa, &authv1.TokenRequest{}, metav1.CreateOptions{})
+	must(t, err)
+	token := tr.Status.Token
+
+	kc := clientcmdapi.NewConfig()
+	kc.Clusters["hub"] = &clientcmdapi.Cluster{Server: hub.Config.Host, CertificateAuthorityData: hub.Config.CAData}
+	kc.AuthInfos["ci"] = &clientcmdapi.AuthInfo{Token: token}
+	kc.Contexts["ci"] = &clientcmdapi.Context{Cluster: "hub", AuthInfo: "ci", Namespace: ns}
+	kc.CurrentContext = "ci"
+	path := filepath.Join(t.TempDir(), "ci.kubeconfig")
+	must(t, clientcmd.WriteToFile(*kc, path))
+
+	ciFlags := append([]string{}, flags...)
+	for i := range ciFlags {
+		if ciFlags[i] == "--kubeconfig" {
+			ciFlags[i+1] = path
+		}
+	}
+	return r, ciFlags, token
 }
