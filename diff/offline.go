@@ -191,50 +191,24 @@ func (r *Result) addOffline(hb, bb *sideBuild) {
 		r.Kustomizations = append(r.Kustomizations, kr)
 		return
 	}
-	key := func(o *unstructured.Unstructured) string {
-		return o.GroupVersionKind().GroupKind().String() + "/" + o.GetNamespace() + "/" + o.GetName()
-	}
-	before := map[string]*unstructured.Unstructured{}
+	var base, head []*unstructured.Unstructured
 	if bb != nil && bb.err == nil {
-		for _, o := range bb.objects {
-			before[key(o)] = o
-		}
+		base = bb.objects
+	}
+	if hb != nil {
+		head = hb.objects
 	}
 	prune := hb == nil || hb.ks.Spec.Prune
 	reason := ""
 	if bb != nil && bb.err != nil {
 		reason = "the base does not build, compared with nothing: " + bb.err.Error()
 	}
-	obj := func(o *unstructured.Unstructured, a Action, d string) ObjectResult {
+	out := compareSides(base, head, func(o *unstructured.Unstructured) bool {
+		return prune && o.GetAnnotations()[kustomizev1.GroupVersion.Group+"/prune"] != kustomizev1.DisabledValue
+	}, func(o *unstructured.Unstructured, a Action) ObjectResult {
 		return ObjectResult{Cluster: kr.Cluster, Kustomization: kr.ID(), APIVersion: o.GetAPIVersion(), Kind: o.GetKind(),
-			Namespace: o.GetNamespace(), Name: o.GetName(), Action: a, Diff: d, Reason: reason}
-	}
-	var out []ObjectResult
-	if hb != nil {
-		for _, o := range hb.objects {
-			k := key(o)
-			old := before[k]
-			delete(before, k)
-			from, to := toYAML(mask(old)), toYAML(mask(o))
-			switch {
-			case old == nil:
-				out = append(out, obj(o, ActionCreated, Unified("", to, "base", "head")))
-			case from != to:
-				out = append(out, obj(o, ActionDrifted, Unified(from, to, "base", "head")))
-			default:
-				kr.Counts.add(ActionUnchanged)
-			}
-		}
-	}
-	for _, o := range before {
-		if prune && o.GetAnnotations()[kustomizev1.GroupVersion.Group+"/prune"] != kustomizev1.DisabledValue {
-			out = append(out, obj(o, ActionDeleted, Unified(toYAML(mask(o)), "", "base", "head")))
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].ID() < out[j].ID() })
-	for _, o := range out {
-		kr.Counts.add(o.Action)
-	}
+			Namespace: o.GetNamespace(), Name: o.GetName(), Action: a, Reason: reason}
+	}, &kr.Counts)
 	r.Objects = append(r.Objects, out...)
 	r.Kustomizations = append(r.Kustomizations, kr)
 }
