@@ -22,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/c5c3/kubectl-c5c3/fleet"
+	"github.com/c5c3/kubectl-c5c3/helmrender"
 )
 
 // unresolvedInputs records the inputs a run without a hub leaves out:
@@ -166,12 +167,21 @@ func RunOffline(ctx context.Context, f *fleet.Fleet, opts Options) (*Result, err
 		}
 		res.addOffline(hb, bb)
 	}
+	if !opts.NoHelm {
+		h := &offlineHelm{f: f, sources: sources, repo: opts.RepoDir, unresolved: unresolved,
+			fetcher: &helmrender.Fetcher{CacheDir: opts.ChartCacheDir, Offline: opts.Offline}}
+		res.addOfflineHelm(ctx, h, sc, opts)
+		h.close()
+	}
 	sortOffline(f, res)
 	for _, o := range res.Objects {
 		res.Summary.add(o.Action)
 	}
 	for _, k := range res.Kustomizations {
 		res.Summary.Unchanged += k.Counts.Unchanged
+	}
+	for _, h := range res.HelmReleases {
+		res.Summary.Unchanged += h.Counts.Unchanged
 	}
 	res.NotResolvedOffline = unresolved.list()
 	res.markGaps()
@@ -224,6 +234,13 @@ func sortOffline(f *fleet.Fleet, r *Result) {
 	}
 	sort.SliceStable(r.Kustomizations, func(i, j int) bool {
 		a, b := r.Kustomizations[i], r.Kustomizations[j]
+		if rank(a.Cluster) != rank(b.Cluster) {
+			return rank(a.Cluster) < rank(b.Cluster)
+		}
+		return a.ID() < b.ID()
+	})
+	sort.SliceStable(r.HelmReleases, func(i, j int) bool {
+		a, b := r.HelmReleases[i], r.HelmReleases[j]
 		if rank(a.Cluster) != rank(b.Cluster) {
 			return rank(a.Cluster) < rank(b.Cluster)
 		}
