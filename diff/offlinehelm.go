@@ -52,6 +52,7 @@ type sideHelmRelease struct {
 // sideRender is one side's render of a HelmRelease.
 type sideRender struct {
 	target  *fleet.Cluster
+	chart   string
 	version string
 	objects []*unstructured.Unstructured
 	err     error
@@ -152,6 +153,9 @@ func compareRenders(x sideHelmRelease, head, base *sideRender) (HelmReleaseResul
 		if s != nil && s.target != nil {
 			res.Cluster = s.target.Name
 		}
+		if s != nil && s.chart != "" {
+			res.Chart = s.chart
+		}
 	}
 	if head != nil && head.err != nil {
 		res.Error = fmt.Sprintf("HelmRelease %s: %s", res.ID(), cleanError(head.err))
@@ -247,7 +251,7 @@ func (h *offlineHelm) render(ctx context.Context, s *side, x sideHelmRelease, hu
 	if err != nil {
 		return fail(err)
 	}
-	out.version = loaded.Version
+	out.chart, out.version = loaded.Chart.Metadata.Name, loaded.Version
 	own := valuesSources(nil, nil, x.sb.objects)
 	if !home.Hub {
 		hubValues = nil

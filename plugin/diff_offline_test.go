@@ -240,6 +240,16 @@ func TestDiffNoLiveHelm(t *testing.T) {
 		return res
 	}
 	check()
+	for _, format := range []string{"text", "markdown"} {
+		r := run(t, "diff", "--repo", dir, "--color", "never", "--base", base, "--no-live", "-o", format)
+		if r.code != 1 || !strings.Contains(r.stdout, "0.1.0 → 0.2.0") || !strings.Contains(r.stdout, "hub-values") ||
+			!strings.Contains(r.stdout, "+  color: blue") || strings.Contains(r.stdout, "s3cr3t-") {
+			t.Errorf("-o %s: exit %d\n%s\n%s", format, r.code, r.stdout, r.stderr)
+		}
+		if os.Getenv("SHOW") != "" {
+			t.Log(r.stdout)
+		}
+	}
 	// The cache the first run filled serves --offline.
 	check("--offline")
 
