@@ -222,7 +222,15 @@ func (h *offlineHelm) render(ctx context.Context, s *side, x sideHelmRelease, hu
 		return fail(err)
 	}
 	out.target = target
-	in := helmrender.SourceInputs{Reader: noCluster{}, Cluster: home.Name + " (--no-live: read from the builds only)", CheckoutDir: dir}
+	own := valuesSources(nil, nil, x.sb.objects)
+	if !home.Hub {
+		hubValues = nil
+	}
+	// ConfigMaps and Secrets (source credentials, valuesFrom) come from
+	// the HelmRelease's own build, else the side's hub builds; nothing
+	// else is read.
+	reader := &overlayReader{Client: noCluster{}, build: own, hub: hubValues}
+	in := helmrender.SourceInputs{Reader: reader, Cluster: home.Name + " (--no-live: read from the builds only)", CheckoutDir: dir}
 	if home.Hub {
 		in.Checkout = h.sources
 		if p := checkoutChartPath(hr, h.sources); p != "" && dir == "" {
@@ -252,10 +260,6 @@ func (h *offlineHelm) render(ctx context.Context, s *side, x sideHelmRelease, hu
 		return fail(err)
 	}
 	out.chart, out.version = loaded.Chart.Metadata.Name, loaded.Version
-	own := valuesSources(nil, nil, x.sb.objects)
-	if !home.Hub {
-		hubValues = nil
-	}
 	// A valuesFrom object no build holds is only on the cluster: it adds
 	// nothing on either side and is listed as not resolved offline.
 	var refs []meta.ValuesReference
@@ -268,7 +272,7 @@ func (h *offlineHelm) render(ctx context.Context, s *side, x sideHelmRelease, hu
 		refs = append(refs, ref)
 	}
 	hr.Spec.ValuesFrom = refs
-	values, err := helmrender.Values(ctx, &overlayReader{Client: noCluster{}, build: own, hub: hubValues}, hr)
+	values, err := helmrender.Values(ctx, reader, hr)
 	if err != nil {
 		return fail(err)
 	}
