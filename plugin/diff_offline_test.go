@@ -185,6 +185,9 @@ func TestDiffNoLiveHelm(t *testing.T) {
 	editFile(t, dir, "clusters/management/webapp.yaml", "replicas: 2", "replicas: 3")
 	editFile(t, dir, "clusters/management/secret.yaml", "s3cr3t-base-value", "s3cr3t-head-value")
 	editFile(t, dir, "charts/local/values.yaml", "red", "blue")
+	// A new HelmRelease of the checkout chart; "local" itself stays.
+	writeFile(t, dir, "clusters/management/extra.yaml", newHelmRelease("extra").Target("extra").Chart("./charts/local", "", "GitRepository", "flux-system").YAML())
+	editFile(t, dir, "clusters/management/kustomization.yaml", "  - local.yaml\n", "  - local.yaml\n  - extra.yaml\n")
 	gitOut(t, dir, "add", "-A")
 	gitOut(t, dir, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "pr")
 
@@ -208,6 +211,9 @@ func TestDiffNoLiveHelm(t *testing.T) {
 		if l := hrs["local"]; l.Error != "" || l.Cluster != "management" || l.Counts.Drifted != 1 {
 			t.Errorf("%v: local %+v", args, l)
 		}
+		if x := hrs["extra"]; x.Error != "" || x.Prediction == nil || x.Prediction.Plan != "install" || x.Counts.Created != 1 {
+			t.Errorf("%v: extra %+v", args, x)
+		}
 		got := map[string]diff.ObjectResult{}
 		for _, o := range res.Objects {
 			if o.HelmRelease != "" {
@@ -220,6 +226,7 @@ func TestDiffNoLiveHelm(t *testing.T) {
 			"flux-system/webapp control-plane drifted ConfigMap/webapp/webapp-webapp",
 			"flux-system/webapp control-plane deleted PodDisruptionBudget/webapp/webapp-webapp",
 			"flux-system/local management drifted ConfigMap/local/local-settings",
+			"flux-system/extra management created ConfigMap/extra/local-settings",
 		} {
 			if _, ok := got[k]; !ok {
 				t.Errorf("%v: no %s in %v", args, k, keysOf(got))
@@ -264,6 +271,17 @@ func TestDiffNoLiveHelm(t *testing.T) {
 	}
 	if got := gitOut(t, dir, "status", "--porcelain"); got != "" {
 		t.Fatalf("checkout changed: %q", got)
+	}
+
+	// Against the PR, a working tree that drops HelmRelease extra from a
+	// pruning Kustomization: it is uninstalled, its objects deleted; the
+	// others did not change and are not rendered.
+	editFile(t, dir, "clusters/management/kustomization.yaml", "  - extra.yaml\n", "")
+	r = run(t, "diff", "--repo", dir, "--base", "pr", "--no-live", "-o", "json")
+	res = decodeDiff(t, r.stdout)
+	hrs = hrsOf(res)
+	if r.code != 1 || len(hrs) != 1 || hrs["extra"].Counts.Deleted != 1 || hrs["extra"].Error != "" {
+		t.Fatalf("removed HelmRelease: exit %d %+v\n%s", r.code, hrs, r.stderr)
 	}
 }
 
