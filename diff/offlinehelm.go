@@ -106,7 +106,7 @@ func (r *Result) addOfflineHelm(ctx context.Context, h *offlineHelm, sc *baseSco
 	done := 0
 	var mu sync.Mutex
 	progress := func(d int) {
-		if opts.ChartProgress == nil {
+		if opts.ChartProgress == nil || len(keys) == 0 {
 			return
 		}
 		mu.Lock()
