@@ -41,7 +41,11 @@
 // runs, what differs is diffed, the rest listed unchanged), treebuild.go
 // (a Builder over a commit's tree read with go-git, through
 // sourceview.NewFS), offline.go (--no-live: base and head compared with
-// each other, no cluster contacted), render_scope.go (their report lines).
+// each other, no cluster contacted), offlinecompare.go (the comparison of
+// one side's objects with the other's, Secrets masked), offlinehelm.go
+// (--no-live: each changed HelmRelease rendered on both sides through
+// helmrender, nothing read from a cluster), render_scope.go (their report
+// lines).
 //
 // It takes typed Options, returns a typed Result and never imports cobra.
 package diff

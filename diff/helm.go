@@ -153,7 +153,7 @@ func (e *engine) diffHelmRelease(ctx context.Context, st *ksState, hr *helmv2.He
 	if err != nil {
 		return fail(err)
 	}
-	cluster, err := e.helmTarget(home, hr)
+	cluster, err := helmTarget(e.f, home.cluster, hr)
 	if err != nil {
 		return fail(err)
 	}
@@ -216,7 +216,7 @@ func (e *engine) diffHelmRelease(ctx context.Context, st *ksState, hr *helmv2.He
 	var all []*unstructured.Unstructured
 	whole := append(append([]*unstructured.Unstructured{}, rendered.CRDs...), rendered.Objects...)
 	for _, o := range whole {
-		e.defaultNamespace(cc, o, rendered.ReleaseNamespace)
+		defaultNamespace(cc.kube.Mapper, o, rendered.ReleaseNamespace)
 		if !inBuild[objectKey(o)] {
 			all = append(all, o)
 		}

@@ -42,14 +42,14 @@ func (e *engine) home(ctx context.Context, st *ksState) (*helmHome, error) {
 // spec.kubeConfig's spoke (through the hub Secret), else the hub; from a
 // spoke, that spoke. A spoke's HelmRelease with its own spec.kubeConfig
 // (a Secret on the spoke) is not followed.
-func (e *engine) helmTarget(home *helmHome, hr *helmv2.HelmRelease) (*fleet.Cluster, error) {
-	if home.cluster.Hub {
-		return e.f.TargetOf(hr.Namespace, hr.Spec.KubeConfig), nil
+func helmTarget(f *fleet.Fleet, home *fleet.Cluster, hr *helmv2.HelmRelease) (*fleet.Cluster, error) {
+	if home.Hub {
+		return f.TargetOf(hr.Namespace, hr.Spec.KubeConfig), nil
 	}
 	if kc := hr.Spec.KubeConfig; kc != nil && (kc.SecretRef != nil || kc.ConfigMapRef != nil) {
-		return nil, fmt.Errorf("it lives on spoke %s and has spec.kubeConfig: a target reached through a Secret on a spoke is not supported", home.cluster.Name)
+		return nil, fmt.Errorf("it lives on spoke %s and has spec.kubeConfig: a target reached through a Secret on a spoke is not supported", home.Name)
 	}
-	return home.cluster, nil
+	return home, nil
 }
 
 // adoptLive gives hr, built from the checkout, the status helm-controller

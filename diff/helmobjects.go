@@ -2,12 +2,14 @@ package diff
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/fluxcd/cli-utils/pkg/object"
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	"github.com/fluxcd/pkg/ssa"
 	"github.com/fluxcd/pkg/ssa/jsondiff"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -20,21 +22,46 @@ import (
 var helmFieldOwner = ssa.Owner{Field: helmrender.FieldManager, Group: helmv2.GroupVersion.Group}
 
 // defaultNamespace puts namespaced objects without a namespace into the
-// release namespace, as Helm does.
-func (e *engine) defaultNamespace(cc *clusterClients, o *unstructured.Unstructured, ns string) {
+// release namespace, as Helm does. The scope is the mapper's (the target's
+// discovery); a kind it does not know (a CRD of the same chart), or every
+// kind without a mapper (--no-live), is namespaced unless it is one of
+// the built-in cluster-scoped kinds, like most custom resources.
+func defaultNamespace(mapper meta.RESTMapper, o *unstructured.Unstructured, ns string) {
 	if o.GetNamespace() != "" {
 		return
 	}
-	m, err := cc.kube.Mapper.RESTMapping(o.GroupVersionKind().GroupKind(), o.GroupVersionKind().Version)
-	if err == nil && m.Scope.Name() == "namespace" {
+	var m *meta.RESTMapping
+	err := errNoMapper
+	if mapper != nil {
+		m, err = mapper.RESTMapping(o.GroupVersionKind().GroupKind(), o.GroupVersionKind().Version)
+	}
+	if err == nil && m.Scope.Name() == meta.RESTScopeNameNamespace {
 		o.SetNamespace(ns)
 		return
 	}
-	if err != nil && o.GetKind() != "CustomResourceDefinition" && o.GetKind() != "Namespace" && o.GetKind() != "ClusterRole" && o.GetKind() != "ClusterRoleBinding" {
-		// Unknown kinds (a CRD of the same chart): namespaced unless known
-		// otherwise, like most custom resources.
+	if err != nil && !clusterScoped[o.GroupVersionKind().GroupKind()] {
 		o.SetNamespace(ns)
 	}
+}
+
+var errNoMapper = errors.New("no RESTMapper")
+
+// clusterScoped are the built-in cluster-scoped kinds a chart commonly
+// renders.
+var clusterScoped = map[schema.GroupKind]bool{
+	{Group: "apiextensions.k8s.io", Kind: "CustomResourceDefinition"}: true,
+	{Kind: "Namespace"}:        true,
+	{Kind: "PersistentVolume"}: true,
+	{Group: "rbac.authorization.k8s.io", Kind: "ClusterRole"}:                       true,
+	{Group: "rbac.authorization.k8s.io", Kind: "ClusterRoleBinding"}:                true,
+	{Group: "storage.k8s.io", Kind: "StorageClass"}:                                 true,
+	{Group: "storage.k8s.io", Kind: "CSIDriver"}:                                    true,
+	{Group: "scheduling.k8s.io", Kind: "PriorityClass"}:                             true,
+	{Group: "admissionregistration.k8s.io", Kind: "ValidatingWebhookConfiguration"}: true,
+	{Group: "admissionregistration.k8s.io", Kind: "MutatingWebhookConfiguration"}:   true,
+	{Group: "apiregistration.k8s.io", Kind: "APIService"}:                           true,
+	{Group: "networking.k8s.io", Kind: "IngressClass"}:                              true,
+	{Group: "node.k8s.io", Kind: "RuntimeClass"}:                                    true,
 }
 
 func helmIgnoreRules(hr *helmv2.HelmRelease) []jsondiff.IgnoreRule {
@@ -109,7 +136,7 @@ func (e *engine) helmDeletions(ctx context.Context, cluster string, st *ksState,
 	}
 	manifest := map[string]*unstructured.Unstructured{}
 	for _, o := range cur.Objects {
-		e.defaultNamespace(cc, o, cur.Namespace)
+		defaultNamespace(cc.kube.Mapper, o, cur.Namespace)
 		manifest[key(o)] = o
 	}
 	deployed := cur.Objects

@@ -22,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/c5c3/kubectl-c5c3/fleet"
+	"github.com/c5c3/kubectl-c5c3/helmrender"
 )
 
 // unresolvedInputs records the inputs a run without a hub leaves out:
@@ -166,12 +167,21 @@ func RunOffline(ctx context.Context, f *fleet.Fleet, opts Options) (*Result, err
 		}
 		res.addOffline(hb, bb)
 	}
+	if !opts.NoHelm {
+		h := &offlineHelm{f: f, sources: sources, repo: opts.RepoDir, unresolved: unresolved,
+			fetcher: &helmrender.Fetcher{CacheDir: opts.ChartCacheDir, Offline: opts.Offline}}
+		res.addOfflineHelm(ctx, h, sc, opts)
+		h.close()
+	}
 	sortOffline(f, res)
 	for _, o := range res.Objects {
 		res.Summary.add(o.Action)
 	}
 	for _, k := range res.Kustomizations {
 		res.Summary.Unchanged += k.Counts.Unchanged
+	}
+	for _, h := range res.HelmReleases {
+		res.Summary.Unchanged += h.Counts.Unchanged
 	}
 	res.NotResolvedOffline = unresolved.list()
 	res.markGaps()
@@ -191,50 +201,24 @@ func (r *Result) addOffline(hb, bb *sideBuild) {
 		r.Kustomizations = append(r.Kustomizations, kr)
 		return
 	}
-	key := func(o *unstructured.Unstructured) string {
-		return o.GroupVersionKind().GroupKind().String() + "/" + o.GetNamespace() + "/" + o.GetName()
-	}
-	before := map[string]*unstructured.Unstructured{}
+	var base, head []*unstructured.Unstructured
 	if bb != nil && bb.err == nil {
-		for _, o := range bb.objects {
-			before[key(o)] = o
-		}
+		base = bb.objects
+	}
+	if hb != nil {
+		head = hb.objects
 	}
 	prune := hb == nil || hb.ks.Spec.Prune
 	reason := ""
 	if bb != nil && bb.err != nil {
 		reason = "the base does not build, compared with nothing: " + bb.err.Error()
 	}
-	obj := func(o *unstructured.Unstructured, a Action, d string) ObjectResult {
+	out := compareSides(base, head, func(o *unstructured.Unstructured) bool {
+		return prune && o.GetAnnotations()[kustomizev1.GroupVersion.Group+"/prune"] != kustomizev1.DisabledValue
+	}, func(o *unstructured.Unstructured, a Action) ObjectResult {
 		return ObjectResult{Cluster: kr.Cluster, Kustomization: kr.ID(), APIVersion: o.GetAPIVersion(), Kind: o.GetKind(),
-			Namespace: o.GetNamespace(), Name: o.GetName(), Action: a, Diff: d, Reason: reason}
-	}
-	var out []ObjectResult
-	if hb != nil {
-		for _, o := range hb.objects {
-			k := key(o)
-			old := before[k]
-			delete(before, k)
-			from, to := toYAML(mask(old)), toYAML(mask(o))
-			switch {
-			case old == nil:
-				out = append(out, obj(o, ActionCreated, Unified("", to, "base", "head")))
-			case from != to:
-				out = append(out, obj(o, ActionDrifted, Unified(from, to, "base", "head")))
-			default:
-				kr.Counts.add(ActionUnchanged)
-			}
-		}
-	}
-	for _, o := range before {
-		if prune && o.GetAnnotations()[kustomizev1.GroupVersion.Group+"/prune"] != kustomizev1.DisabledValue {
-			out = append(out, obj(o, ActionDeleted, Unified(toYAML(mask(o)), "", "base", "head")))
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].ID() < out[j].ID() })
-	for _, o := range out {
-		kr.Counts.add(o.Action)
-	}
+			Namespace: o.GetNamespace(), Name: o.GetName(), Action: a, Reason: reason}
+	}, &kr.Counts)
 	r.Objects = append(r.Objects, out...)
 	r.Kustomizations = append(r.Kustomizations, kr)
 }
@@ -250,6 +234,13 @@ func sortOffline(f *fleet.Fleet, r *Result) {
 	}
 	sort.SliceStable(r.Kustomizations, func(i, j int) bool {
 		a, b := r.Kustomizations[i], r.Kustomizations[j]
+		if rank(a.Cluster) != rank(b.Cluster) {
+			return rank(a.Cluster) < rank(b.Cluster)
+		}
+		return a.ID() < b.ID()
+	})
+	sort.SliceStable(r.HelmReleases, func(i, j int) bool {
+		a, b := r.HelmReleases[i], r.HelmReleases[j]
 		if rank(a.Cluster) != rank(b.Cluster) {
 			return rank(a.Cluster) < rank(b.Cluster)
 		}

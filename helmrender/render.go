@@ -422,3 +422,10 @@ func kustomizeRender(b *bytes.Buffer, patches []kustomize.Patch, images []kustom
 	}
 	return bytes.NewBuffer(y), nil
 }
+
+// OfflineCapabilities are Helm's built-in capabilities — what `helm
+// template` renders with — for a render that reads no cluster (diff
+// --no-live renders both sides with them).
+func OfflineCapabilities() Capabilities {
+	return Capabilities{KubeVersion: common.DefaultCapabilities.KubeVersion.Version, APIVersions: common.DefaultVersionSet}
+}

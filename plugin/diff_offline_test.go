@@ -4,8 +4,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
+
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+
+	"github.com/c5c3/kubectl-c5c3/diff"
+	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 )
 
 // gitopsRepo is a real git repository holding testdata/gitops, committed
@@ -117,4 +123,173 @@ func TestDiffNoLive(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(shallow, ".git", "shallow")); err != nil {
 		t.Fatalf("not a shallow clone: %v", err)
 	}
+}
+
+// helmOfflineRepo is a real git repository whose hub sync (FluxInstance
+// clusters/management) applies a HelmRepository (url), a values
+// ConfigMap and Secret, HelmRelease webapp (chart of that repository,
+// for the control-plane spoke, values from both and from a Secret no
+// build holds) and
+// HelmRelease local (a chart path of the checkout itself, on the hub),
+// committed on main, with branch "pr" checked out.
+func helmOfflineRepo(t *testing.T, url string) (dir, base string) {
+	t.Helper()
+	dir = filepath.Join(t.TempDir(), "gitops")
+	webapp := newHelmRelease("webapp").Target("webapp").Spoke("control-plane").
+		Chart("webapp", "0.1.x", "HelmRepository", "charts").ValuesFrom("webapp-values").
+		With(func(hr *helmv2.HelmRelease) {
+			hr.Spec.ValuesFrom = append(hr.Spec.ValuesFrom, helmv2.ValuesReference{Kind: "Secret", Name: "webapp-secrets"},
+				helmv2.ValuesReference{Kind: "Secret", Name: "hub-values"})
+		}).
+		Values(map[string]any{"replicas": 2}).YAML()
+	local := newHelmRelease("local").Target("local").Chart("./charts/local", "", "GitRepository", "flux-system").YAML()
+	for rel, content := range map[string]string{
+		"clusters/management/flux-system/flux-instance.yaml": "apiVersion: fluxcd.controlplane.io/v1\nkind: FluxInstance\nmetadata:\n  name: flux\n  namespace: flux-system\nspec:\n  distribution:\n    version: 2.7.x\n  sync:\n    kind: GitRepository\n    url: https://example.com/gitops.git\n    ref: refs/heads/main\n    path: clusters/management\n",
+		"clusters/management/kustomization.yaml":             "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - repo.yaml\n  - values.yaml\n  - secret.yaml\n  - webapp.yaml\n  - local.yaml\n",
+		"clusters/management/repo.yaml":                      "apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n  name: charts\n  namespace: flux-system\nspec:\n  interval: 1h\n  url: " + url + "\n",
+		"clusters/management/values.yaml":                    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: webapp-values\n  namespace: flux-system\ndata:\n  values.yaml: |\n    greeting: from-configmap\n",
+		"clusters/management/secret.yaml":                    "apiVersion: v1\nkind: Secret\nmetadata:\n  name: webapp-secrets\n  namespace: flux-system\nstringData:\n  values.yaml: |\n    auth:\n      password: s3cr3t-base-value\n",
+		"clusters/management/webapp.yaml":                    webapp,
+		"clusters/management/local.yaml":                     local,
+		"charts/local/Chart.yaml":                            "apiVersion: v2\nname: local\nversion: 0.1.0\n",
+		"charts/local/values.yaml":                           "color: red\n",
+		"charts/local/templates/configmap.yaml":              "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: local-settings\ndata:\n  color: {{ .Values.color | quote }}\n",
+	} {
+		writeFile(t, dir, rel, content)
+	}
+	gitOut(t, dir, "init", "-q", "-b", "main")
+	gitOut(t, dir, "add", "-A")
+	gitOut(t, dir, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "base")
+	gitOut(t, dir, "checkout", "-q", "-b", "pr")
+	return dir, gitOut(t, dir, "rev-parse", "HEAD")
+}
+
+// TestDiffNoLiveHelm: offline, a PR that bumps a HelmRepository chart's
+// version and values and changes a checkout chart's values shows the
+// rendered objects that change (the chart's removed PodDisruptionBudget
+// deleted, a Secret value changed but masked), rendered at the base (its
+// tree, not the working copy) and the head; a valuesFrom Secret only the
+// hub holds is listed as not resolved offline; --offline renders from the
+// chart cache, and with an empty cache the HelmRepository chart is an
+// error (exit 2) that does not hide the checkout chart's changes.
+func TestDiffNoLiveHelm(t *testing.T) {
+	if testing.Short() {
+		t.Skip("packages and serves charts")
+	}
+	charts := testfleet.StartChartServers(t)
+	dir, base := helmOfflineRepo(t, charts.HTTP.URL())
+	t.Setenv("KUBECONFIG", filepath.Join(t.TempDir(), "missing"))
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	editFile(t, dir, "clusters/management/webapp.yaml", "version: 0.1.x", "version: 0.2.x")
+	editFile(t, dir, "clusters/management/webapp.yaml", "replicas: 2", "replicas: 3")
+	editFile(t, dir, "clusters/management/secret.yaml", "s3cr3t-base-value", "s3cr3t-head-value")
+	editFile(t, dir, "charts/local/values.yaml", "red", "blue")
+	// A new HelmRelease of the checkout chart; "local" itself stays.
+	writeFile(t, dir, "clusters/management/extra.yaml", newHelmRelease("extra").Target("extra").Chart("./charts/local", "", "GitRepository", "flux-system").YAML())
+	editFile(t, dir, "clusters/management/kustomization.yaml", "  - local.yaml\n", "  - local.yaml\n  - extra.yaml\n")
+	gitOut(t, dir, "add", "-A")
+	gitOut(t, dir, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "pr")
+
+	check := func(args ...string) *diff.Result {
+		t.Helper()
+		r := run(t, append([]string{"diff", "--repo", dir, "--color", "never", "--base", base, "--no-live", "-o", "json"}, args...)...)
+		for _, v := range []string{"s3cr3t-base-value", "s3cr3t-head-value"} {
+			if strings.Contains(r.stdout, v) || strings.Contains(r.stderr, v) {
+				t.Fatalf("%v: Secret value printed:\n%s\n%s", args, r.stdout, r.stderr)
+			}
+		}
+		res := decodeDiff(t, r.stdout)
+		if r.code != 1 {
+			t.Fatalf("%v: exit %d, want 1\nstderr %s\n%s", args, r.code, r.stderr, r.stdout)
+		}
+		hrs := hrsOf(res)
+		if w := hrs["webapp"]; w.Error != "" || w.Cluster != "control-plane" || w.Prediction == nil ||
+			w.Prediction.FromVersion != "0.1.0" || w.Prediction.ToVersion != "0.2.0" || w.Prediction.Plan != "upgrade" {
+			t.Errorf("%v: webapp %+v %+v", args, w, w.Prediction)
+		}
+		if l := hrs["local"]; l.Error != "" || l.Cluster != "management" || l.Counts.Drifted != 1 {
+			t.Errorf("%v: local %+v", args, l)
+		}
+		if x := hrs["extra"]; x.Error != "" || x.Prediction == nil || x.Prediction.Plan != "install" || x.Counts.Created != 1 {
+			t.Errorf("%v: extra %+v", args, x)
+		}
+		got := map[string]diff.ObjectResult{}
+		for _, o := range res.Objects {
+			if o.HelmRelease != "" {
+				got[o.HelmRelease+" "+o.Cluster+" "+string(o.Action)+" "+o.ID()] = o
+			}
+		}
+		for _, k := range []string{
+			"flux-system/webapp control-plane drifted Deployment/webapp/webapp-webapp",
+			"flux-system/webapp control-plane drifted Secret/webapp/webapp-webapp",
+			"flux-system/webapp control-plane drifted ConfigMap/webapp/webapp-webapp",
+			"flux-system/webapp control-plane deleted PodDisruptionBudget/webapp/webapp-webapp",
+			"flux-system/local management drifted ConfigMap/local/local-settings",
+			"flux-system/extra management created ConfigMap/extra/local-settings",
+		} {
+			if _, ok := got[k]; !ok {
+				t.Errorf("%v: no %s in %v", args, k, keysOf(got))
+			}
+		}
+		if d := got["flux-system/webapp control-plane drifted Deployment/webapp/webapp-webapp"].Diff; !strings.Contains(d, "-  replicas: 2") || !strings.Contains(d, "+  replicas: 3") {
+			t.Errorf("%v: Deployment diff:\n%s", args, d)
+		}
+		if d := got["flux-system/webapp control-plane drifted Secret/webapp/webapp-webapp"].Diff; !strings.Contains(d, "*** (before)") || !strings.Contains(d, "*** (after)") {
+			t.Errorf("%v: Secret diff:\n%s", args, d)
+		}
+		if d := got["flux-system/local management drifted ConfigMap/local/local-settings"].Diff; !strings.Contains(d, "-  color: red") || !strings.Contains(d, "+  color: blue") {
+			t.Errorf("%v: checkout chart diff (base from the base tree):\n%s", args, d)
+		}
+		if len(res.NotResolvedOffline) != 1 || res.NotResolvedOffline[0] != "Secret/flux-system/hub-values (valuesFrom of HelmRelease flux-system/webapp)" {
+			t.Errorf("%v: notResolvedOffline %v", args, res.NotResolvedOffline)
+		}
+		return res
+	}
+	check()
+	for _, format := range []string{"text", "markdown"} {
+		r := run(t, "diff", "--repo", dir, "--color", "never", "--base", base, "--no-live", "-o", format)
+		if r.code != 1 || !strings.Contains(r.stdout, "0.1.0 → 0.2.0") || !strings.Contains(r.stdout, "hub-values") ||
+			!strings.Contains(r.stdout, "+  color: blue") || strings.Contains(r.stdout, "s3cr3t-") {
+			t.Errorf("-o %s: exit %d\n%s\n%s", format, r.code, r.stdout, r.stderr)
+		}
+		if os.Getenv("SHOW") != "" {
+			t.Log(r.stdout)
+		}
+	}
+	// The cache the first run filled serves --offline.
+	check("--offline")
+
+	// With an empty cache, --offline cannot load the repository's chart:
+	// that HelmRelease is an error, the checkout chart still renders.
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	r := run(t, "diff", "--repo", dir, "--base", base, "--no-live", "--offline", "-o", "json")
+	res := decodeDiff(t, r.stdout)
+	hrs := hrsOf(res)
+	if r.code != 2 || res.Complete || hrs["webapp"].Error == "" || hrs["local"].Error != "" || hrs["local"].Counts.Drifted != 1 {
+		t.Fatalf("--offline, empty cache: exit %d complete %v %+v\n%s", r.code, res.Complete, hrs, r.stderr)
+	}
+	if got := gitOut(t, dir, "status", "--porcelain"); got != "" {
+		t.Fatalf("checkout changed: %q", got)
+	}
+
+	// Against the PR, a working tree that drops HelmRelease extra from a
+	// pruning Kustomization: it is uninstalled, its objects deleted; the
+	// others did not change and are not rendered.
+	editFile(t, dir, "clusters/management/kustomization.yaml", "  - extra.yaml\n", "")
+	r = run(t, "diff", "--repo", dir, "--base", "pr", "--no-live", "-o", "json")
+	res = decodeDiff(t, r.stdout)
+	hrs = hrsOf(res)
+	if r.code != 1 || len(hrs) != 1 || hrs["extra"].Counts.Deleted != 1 || hrs["extra"].Error != "" {
+		t.Fatalf("removed HelmRelease: exit %d %+v\n%s", r.code, hrs, r.stderr)
+	}
+}
+
+func keysOf[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
