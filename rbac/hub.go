@@ -52,6 +52,9 @@ func Hub(ctx context.Context, f *fleet.Fleet, sa types.NamespacedName) ([]client
 			ref := c.KubeConfig
 			if ref.ConfigMapName != "" {
 				rules.in(ref.Namespace).add("", "configmaps", []string{"get"}, ref.ConfigMapName)
+				if err := workloadIdentityRules(ctx, f, c, rules); err != nil {
+					return nil, err
+				}
 			} else {
 				rules.in(ref.Namespace).add("", "secrets", []string{"get"}, ref.SecretName)
 			}
@@ -73,6 +76,35 @@ func Hub(ctx context.Context, f *fleet.Fleet, sa types.NamespacedName) ([]client
 		}
 	}
 	return objects(rules, sa), nil
+}
+
+// workloadIdentityRules adds what reaching the spoke c through its
+// workload-identity ConfigMap needs: reading the service account whose
+// token is used and requesting that token (TokenRequest). Without
+// serviceAccountName a generic ConfigMap uses the applying Flux
+// controller's own service account in the Flux namespace; a cloud provider
+// without one uses the user's own cloud credentials, which need nothing on
+// the hub.
+func workloadIdentityRules(ctx context.Context, f *fleet.Fleet, c *fleet.Cluster, rules byNamespace) error {
+	w, err := fleet.ReadWorkloadIdentity(ctx, f.Hub().Client, *c.KubeConfig)
+	if err != nil {
+		return fmt.Errorf("cluster %s: %w", c.Name, err)
+	}
+	controllers := map[string]bool{}
+	for _, o := range c.Objects {
+		controllers[o.Controller()] = true
+	}
+	if len(controllers) == 0 {
+		controllers[fleet.KustomizeControllerServiceAccount] = true
+	}
+	for ctl := range controllers {
+		w.ControllerServiceAccount = f.FluxNamespace() + "/" + ctl
+		if ns, name := w.ServiceAccount(); name != "" {
+			rules.in(ns).add("", "serviceaccounts", []string{"get"}, name)
+			rules.in(ns).add("", "serviceaccounts/token", []string{"create"}, name)
+		}
+	}
+	return nil
 }
 
 // objectRules adds what diffing the Kustomization or HelmRelease o, applied
