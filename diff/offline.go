@@ -185,6 +185,9 @@ func RunOffline(ctx context.Context, f *fleet.Fleet, opts Options) (*Result, err
 	}
 	res.NotResolvedOffline = unresolved.list()
 	res.markGaps()
+	// The same lint as a live run: the objects' flags (no live state, so
+	// no target or field-manager flags) and the images summary.
+	res.Dangers, res.Images = lint(res, f), summariseImages(res.Objects)
 	return res, nil
 }
 

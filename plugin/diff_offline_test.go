@@ -42,6 +42,7 @@ func TestDiffNoLive(t *testing.T) {
 	writeFile(t, dir, "clusters/hypervisor/secret.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: nova-db\n  namespace: nova-compute\nstringData:\n  password: "+secretValue+"\n")
 	editFile(t, dir, "clusters/hypervisor/kustomization.yaml", "  - daemonset.yaml\n", "  - daemonset.yaml\n  - secret.yaml\n")
 	editFile(t, dir, "clusters/storage/rook-operator/kustomization.yaml", "  - configmap.yaml\n", "")
+	editFile(t, dir, "clusters/hypervisor/daemonset.yaml", "nova-compute:2025.1", "nova-compute:2025.2")
 	editFile(t, dir, "clusters/management/control-plane-apps.yaml", "        name: cluster-vars\n", "        name: cluster-vars\n      - kind: Secret\n        name: hub-only-vars\n        optional: true\n")
 	gitOut(t, dir, "add", "-A")
 	gitOut(t, dir, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "pr")
@@ -63,6 +64,7 @@ func TestDiffNoLive(t *testing.T) {
 		"hypervisor Secret/nova-compute/nova-db":                  "created",
 		"storage ConfigMap/rook-ceph/rook-site-settings":          "deleted",
 		"management Kustomization/flux-system/control-plane-apps": "drifted",
+		"hypervisor DaemonSet/nova-compute/nova-compute":          "drifted",
 	}
 	for k, v := range want {
 		if got[k] != v {
@@ -71,6 +73,19 @@ func TestDiffNoLive(t *testing.T) {
 	}
 	if len(got) != len(want) {
 		t.Errorf("want exactly %d changes, got %v", len(want), got)
+	}
+	// The images summary is made offline too, from base and head.
+	var hvImages *diff.ClusterImages
+	for i := range res.Images {
+		if res.Images[i].Cluster == "hypervisor" {
+			hvImages = &res.Images[i]
+		}
+	}
+	if hvImages == nil || len(hvImages.Changed) != 1 || hvImages.Changed[0].From != "ghcr.io/c5c3/nova-compute:2025.1" || hvImages.Changed[0].To != "ghcr.io/c5c3/nova-compute:2025.2" {
+		t.Errorf("images summary offline: %+v", res.Images)
+	}
+	if res.Dangers == nil {
+		t.Errorf("no danger list offline (want an empty one at least)")
 	}
 	un := unchangedIDs(res)
 	if !un["Kustomization/flux-system/control-plane-infrastructure"] || un["Kustomization/flux-system/storage-apps"] {
