@@ -213,8 +213,14 @@ func (e *engine) diffHelmRelease(ctx context.Context, st *ksState, hr *helmv2.He
 			inBuild[objectKey(o)] = true
 		}
 	}
-	var all []*unstructured.Unstructured
-	whole := append(append([]*unstructured.Unstructured{}, rendered.CRDs...), rendered.Objects...)
+	// A chart's crds/ are applied only by an install or an upgrade (by
+	// policy); with neither due helm-controller leaves them as they are,
+	// and drift detection covers only the release manifest.
+	var all, whole []*unstructured.Unstructured
+	if pred.Plan == helmrender.PlanInstall || pred.Plan == helmrender.PlanUpgrade {
+		whole = append(whole, rendered.CRDs...)
+	}
+	whole = append(whole, rendered.Objects...)
 	for _, o := range whole {
 		defaultNamespace(cc.kube.Mapper, o, rendered.ReleaseNamespace)
 		if !inBuild[objectKey(o)] {

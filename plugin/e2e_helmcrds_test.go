@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+	"github.com/fluxcd/pkg/apis/meta"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -232,4 +235,30 @@ func TestE2EHelmCRDPolicy(t *testing.T) {
 		}
 	}
 	check("after upgrade", crdActions(), nil)
+
+	// No upgrade due: helm-controller applies a chart's crds/ only when it
+	// installs or upgrades, whatever the policy. A CRD deleted on the
+	// CreateReplace spoke stays deleted through a reconcile, and diff
+	// predicts nothing for it.
+	spoke := crdPolicySpokes["CreateReplace"]
+	must(t, clusterClient(spoke).Delete(c, crd(spoke, sprockets)))
+	check("no upgrade due, a CRD deleted on the spoke", crdActions(), nil)
+	key := client.ObjectKey{Namespace: s.Namespace, Name: "crdpol-createreplace"}
+	hr := &helmv2.HelmRelease{}
+	must(t, hub.Get(c, key, hr))
+	requested := time.Now().Format(time.RFC3339Nano)
+	patch := client.MergeFrom(hr.DeepCopy())
+	hr.SetAnnotations(map[string]string{meta.ReconcileRequestAnnotation: requested})
+	must(t, hub.Patch(c, hr, patch))
+	deadline := time.Now().Add(2 * time.Minute)
+	for hr.Status.LastHandledReconcileAt != requested {
+		if time.Now().After(deadline) {
+			t.Fatalf("helm-controller did not handle the reconcile request of %s", key)
+		}
+		time.Sleep(200 * time.Millisecond)
+		must(t, hub.Get(c, key, hr))
+	}
+	if crd(spoke, sprockets) != nil {
+		t.Errorf("helm-controller recreated CRD %s without an upgrade; diff predicted nothing", sprockets)
+	}
 }
