@@ -98,7 +98,7 @@ summary lists per cluster the container image references the plan adds, changes
 and removes, from the Kustomizations' objects and the rendered charts.
 
 Output: text (default; a unified diff per changed object and a summary table),
-json (schema c5c3.cobaltcore.io/v1alpha1 FleetDiff, see the README) or markdown
+json (schema c5c3.cobaltcore.io/v1alpha1 FleetDiff, see docs/schemas.md) or markdown
 (a PR-comment-ready report, capped at 60,000 characters) or html (one self-contained
 page for a CI artifact: summary, danger flags, images and a collapsible section per
 cluster, Kustomization and HelmRelease with coloured diffs; nothing is fetched).

@@ -36,7 +36,7 @@ With ENV only promotions to that environment are listed. --offline reads git onl
 neither origin nor a hub is asked. The checkout is only read.
 
 Output formats: table (default; then each promotion's pins), json and yaml (schema
-c5c3.cobaltcore.io/v1alpha1 PromotionHistory; see the README).
+c5c3.cobaltcore.io/v1alpha1 PromotionHistory; see docs/schemas.md).
 
 Exit codes:
   0  listed

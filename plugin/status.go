@@ -66,7 +66,7 @@ and the others still render. Secret contents are never printed.
 
 Output formats: tree (default), table (one row per object, plus the FluxReport's
 reconciler stats), json and yaml (a stable schema: apiVersion
-c5c3.cobaltcore.io/v1alpha1, kind FleetStatus; see the README).
+c5c3.cobaltcore.io/v1alpha1, kind FleetStatus; see docs/schemas.md).
 
 Exit codes:
   0  everything is Ready

@@ -58,7 +58,7 @@ Deployment. -n is the object's namespace (default: the context's); Flux objects
 are read from all hub namespaces unless --hub-namespace is given.
 
 Output formats: tree (default), json and yaml (a stable schema: apiVersion
-c5c3.cobaltcore.io/v1alpha1, kind ObjectTrace; see the README).
+c5c3.cobaltcore.io/v1alpha1, kind ObjectTrace; see docs/schemas.md).
 
 Exit codes:
   0  a Flux applier manages the object and the chain is healthy

@@ -49,7 +49,7 @@ digest, *Version, *Tag), from their inline inputs and their providers' exported
 inputs on the hub (an OCIArtifactTag provider's latest tag, for example).
 
 Output formats: table (default), markdown (for pull requests), json and yaml (a stable
-schema: apiVersion c5c3.cobaltcore.io/v1alpha1, kind VersionMatrix; see the README).
+schema: apiVersion c5c3.cobaltcore.io/v1alpha1, kind VersionMatrix; see docs/schemas.md).
 
 Exit codes:
   0  no skew
