@@ -163,7 +163,6 @@ Remove the shim when you uninstall the plugin; krew does not know about it.`,
 			if err := o.Complete(); err != nil {
 				return err
 			}
-			cmd.SilenceUsage = true
 			return o.Run()
 		},
 	}

@@ -137,14 +137,7 @@ func NewCmdPromote(common *Options) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.From, o.To = args[0], args[1]
 			o.minSoakSet = cmd.Flags().Changed("min-soak")
-			if err := o.Complete(); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			cmd.SilenceUsage = true
-			return o.Run(cmd.Context())
+			return runOptions(cmd.Context(), o)
 		},
 	}
 	addOutputFlag(cmd, &o.Output, "text", "json")

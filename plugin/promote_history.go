@@ -75,14 +75,7 @@ func NewCmdPromoteHistory(common *Options) *cobra.Command {
 			if len(args) == 1 {
 				o.Environment = args[0]
 			}
-			if err := o.Complete(); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			cmd.SilenceUsage = true
-			return o.Run(cmd.Context())
+			return runOptions(cmd.Context(), o)
 		},
 	}
 	addOutputFlag(cmd, &o.Output, "table", "json", "yaml")

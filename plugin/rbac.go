@@ -82,13 +82,7 @@ func NewCmdRBACDiff(common *Options) *cobra.Command {
   kubectl c5c3 rbac diff --service-account ci/pr-check --cluster control-plane`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.Complete(); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
+			return runOptions(cmd.Context(), o)
 		},
 	}
 	cmd.Flags().StringVar(&o.ServiceAccount, "service-account", "", "The CI identity, as NAMESPACE/NAME of a service account in the hub")

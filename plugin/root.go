@@ -204,3 +204,23 @@ func fixedCompletion(values []string) func(*cobra.Command, []string, string) ([]
 		return values, cobra.ShellCompDirectiveNoFileComp
 	}
 }
+
+// commandOptions are a command's options, built by its constructor: kubectl's
+// Complete (fill in from flags, args and the environment), Validate (check
+// them) and Run.
+type commandOptions interface {
+	Complete() error
+	Validate() error
+	Run(ctx context.Context) error
+}
+
+// runOptions is every command's RunE: Complete, Validate, then Run.
+func runOptions(ctx context.Context, o commandOptions) error {
+	if err := o.Complete(); err != nil {
+		return err
+	}
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	return o.Run(ctx)
+}

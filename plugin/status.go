@@ -102,13 +102,7 @@ func NewCmdStatus(common *Options) *cobra.Command {
   kubectl c5c3 status -w`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.Complete(); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
+			return runOptions(cmd.Context(), o)
 		},
 	}
 	addOutputFlag(cmd, &o.Output, "tree", "table", "json", "yaml")

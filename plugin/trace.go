@@ -89,14 +89,7 @@ func NewCmdTrace(common *Options) *cobra.Command {
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Args = args
-			if err := o.Complete(); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			cmd.SilenceUsage = true
-			return o.Run(cmd.Context())
+			return runOptions(cmd.Context(), o)
 		},
 	}
 	addOutputFlag(cmd, &o.Output, "tree", "json", "yaml")
