@@ -392,22 +392,36 @@ func unchangedInputs(head *Builder, base []gitrepo.File) func(*kustomizev1.Kusto
 			return nil
 		}
 	}
+	// Both sides ask about each Kustomization: the answer (which reads
+	// and parses its kustomization files) is kept by ID and spec.
+	memo := map[string]bool{}
 	return func(ks *kustomizev1.Kustomization) bool {
-		if ks.Spec.PostBuild != nil && len(ks.Spec.PostBuild.SubstituteFrom) > 0 {
-			return false // hub inputs may come from other builds
+		key := fleet.ID(ks) + "|" + hashJSON(ks.Spec)
+		if v, ok := memo[key]; ok {
+			return v
 		}
-		inputs, ok := possibleInputs(head.repo, ks)
-		if !ok {
-			return false
-		}
-		for _, c := range changed {
-			for _, in := range inputs {
-				in = filepath.ToSlash(in)
-				if c == in || strings.HasPrefix(c, in+"/") {
-					return false
-				}
+		v := inputsUnchanged(head.repo, ks, changed)
+		memo[key] = v
+		return v
+	}
+}
+
+// inputsUnchanged reports whether no changed path is one ks may read.
+func inputsUnchanged(repo string, ks *kustomizev1.Kustomization, changed []string) bool {
+	if ks.Spec.PostBuild != nil && len(ks.Spec.PostBuild.SubstituteFrom) > 0 {
+		return false // hub inputs may come from other builds
+	}
+	inputs, ok := possibleInputs(repo, ks)
+	if !ok {
+		return false
+	}
+	for _, c := range changed {
+		for _, in := range inputs {
+			in = filepath.ToSlash(in)
+			if c == in || strings.HasPrefix(c, in+"/") {
+				return false
 			}
 		}
-		return true
 	}
+	return true
 }
