@@ -98,18 +98,7 @@ func TestE2EHelmController(t *testing.T) {
 	t.Cleanup(arts.Close)
 	must(t, fl.PublishChartArtifact(c, arts, client.ObjectKey{Namespace: s.Namespace, Name: "webapp"}, charts.Charts["webapp-0.1.0"]))
 
-	hc, err := fl.StartHelmController(s.Namespace)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("helm-controller log (tail):\n%s", hc.LogTail(80))
-		}
-		if err := hc.Stop(); err != nil {
-			t.Errorf("stopping helm-controller: %v", err)
-		}
-	})
+	hc := startHelmController(t, fl, s.Namespace)
 	key := client.ObjectKey{Namespace: s.Namespace, Name: "webapp"}
 	waitReleased(t, hc, hub, key, "0.1.0", 1)
 
@@ -343,4 +332,24 @@ func helmDryRuns(t *testing.T, fl *testfleet.Fleet, s *testfleet.Sample, verifyU
 		}
 	}
 	return n
+}
+
+// startHelmController starts the real helm-controller for the namespace
+// ns and stops it when the test ends, showing its log's tail if the test
+// failed.
+func startHelmController(t *testing.T, fl *testfleet.Fleet, ns string) *testfleet.Controller {
+	t.Helper()
+	hc, err := fl.StartHelmController(ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("helm-controller log (tail):\n%s", hc.LogTail(80))
+		}
+		if err := hc.Stop(); err != nil {
+			t.Errorf("stopping helm-controller: %v", err)
+		}
+	})
+	return hc
 }

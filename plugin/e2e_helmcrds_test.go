@@ -184,18 +184,7 @@ func TestE2EHelmCRDPolicy(t *testing.T) {
 	check("before install", crdActions(), map[string]map[string]diff.Action{
 		"Create": {gadgets: diff.ActionCreated}, "CreateReplace": {gadgets: diff.ActionCreated}, "CreateCSA": {gadgets: diff.ActionCreated}})
 
-	hc, err := fl.StartHelmController(s.Namespace)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("helm-controller log (tail):\n%s", hc.LogTail(80))
-		}
-		if err := hc.Stop(); err != nil {
-			t.Errorf("stopping helm-controller: %v", err)
-		}
-	})
+	hc := startHelmController(t, fl, s.Namespace)
 	for policy := range crdPolicySpokes {
 		waitReleased(t, hc, hub, client.ObjectKey{Namespace: s.Namespace, Name: "crdpol-" + strings.ToLower(policy)}, "1.0.0", 1)
 	}

@@ -93,18 +93,7 @@ func TestE2EHelmControllerHelmRepository(t *testing.T) {
 	t.Cleanup(arts.Close)
 	fl.ServeHelmCharts(t, arts, s.Namespace, charts)
 
-	hc, err := fl.StartHelmController(s.Namespace)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("helm-controller log (tail):\n%s", hc.LogTail(80))
-		}
-		if err := hc.Stop(); err != nil {
-			t.Errorf("stopping helm-controller: %v", err)
-		}
-	})
+	hc := startHelmController(t, fl, s.Namespace)
 	key := client.ObjectKey{Namespace: s.Namespace, Name: "webapp"}
 	waitReleased(t, hc, hub, key, "0.1.0", 1)
 	chart := &sourcev1.HelmChart{}
