@@ -20,7 +20,7 @@ var builtPlugin struct {
 
 // buildPlugin returns the path of the kubectl-c5c3 binary, building it on
 // the first call of the run; later calls (and their tests) reuse it.
-func buildPlugin(t *testing.T) string {
+func buildPlugin(t testing.TB) string {
 	t.Helper()
 	b := &builtPlugin
 	b.once.Do(func() {

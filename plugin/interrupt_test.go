@@ -15,6 +15,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 )
 
 // blackHole is a cluster behind a firewall that drops packets: it takes
@@ -27,7 +29,7 @@ type blackHole struct {
 	reached chan struct{}
 }
 
-func newBlackHole(t *testing.T, tlsUp bool) *blackHole {
+func newBlackHole(t testing.TB, tlsUp bool) *blackHole {
 	t.Helper()
 	h := &blackHole{reached: make(chan struct{})}
 	var once sync.Once
@@ -85,6 +87,15 @@ current-context: c
 `
 }
 
+// kubeconfigFile writes kubeconfig() to a file of the test's and returns
+// its path.
+func (h *blackHole) kubeconfigFile(t testing.TB) string {
+	t.Helper()
+	kc := filepath.Join(t.TempDir(), "kubeconfig")
+	must(t, os.WriteFile(kc, []byte(h.kubeconfig()), 0o600))
+	return kc
+}
+
 // interrupted runs `kubectl c5c3 args...` in-process until it reaches the
 // black hole, then cancels its context as Ctrl-C does, and checks that it
 // ends with exit code 130. --request-timeout is ten minutes, so only the
@@ -121,6 +132,50 @@ func interrupted(t *testing.T, h *blackHole, args ...string) {
 	}
 }
 
+// hubInterruptCommands are the commands interrupted while the hub is a
+// black hole, with repo the user's gitops checkout; the caller adds
+// --kubeconfig.
+func hubInterruptCommands(repo string) [][]string {
+	return [][]string{
+		{"status"},
+		{"diff", "--repo", repo},
+		{"trace", "deploy/keystone-api", "-n", "openstack"},
+		{"versions", "--repo", repo},
+		{"promote", "staging", "production", "--from-revision", "HEAD", "--dry-run", "--diff", "--repo", repo},
+	}
+}
+
+// spokeInterruptCommands are the commands interrupted while the sample's
+// control-plane spoke is a black hole (blackHoleSpoke); the caller adds
+// the hub's flags from versionsSample.
+func spokeInterruptCommands(s *testfleet.Sample) [][]string {
+	repo := []string{"--repo", s.RepoDir}
+	return [][]string{
+		{"status", "-n", s.Namespace},
+		append([]string{"diff", "-n", s.Namespace}, repo...),
+		append([]string{"trace", "deploy/keystone-api", "-n", s.SpokeNamespace("openstack"), "--cluster", "control-plane", "--hub-namespace", s.Namespace, "--diff"}, repo...),
+		append([]string{"versions"}, repo...),
+		append([]string{"promote", "staging", "production", "--dry-run", "--diff"}, repo...),
+	}
+}
+
+// holeModes names the two black holes: silent (the TLS handshake hangs)
+// and tls up (the request hangs).
+var holeModes = map[bool]string{false: "silent", true: "tls up"}
+
+// blackHoleSpoke points the control-plane spoke's kubeconfig Secrets in
+// the sample's and the environments' namespaces at the black hole.
+func blackHoleSpoke(t testing.TB, s *testfleet.Sample, envs map[string]*testfleet.Environment, h *blackHole) {
+	t.Helper()
+	hub := s.Fleet.Hub.Client
+	for _, ns := range []string{s.Namespace, envs["staging"].Namespace, envs["production"].Namespace} {
+		sec := &corev1.Secret{}
+		must(t, hub.Get(ctx(t), client.ObjectKey{Namespace: ns, Name: "control-plane-kubeconfig"}, sec))
+		sec.Data = map[string][]byte{"value": []byte(h.kubeconfig())}
+		must(t, hub.Update(ctx(t), sec))
+	}
+}
+
 // TestInterruptBlackHoledHub interrupts every command while the hub takes
 // the connection and never answers (hub discovery, the TLS handshake).
 func TestInterruptBlackHoledHub(t *testing.T) {
@@ -129,19 +184,11 @@ func TestInterruptBlackHoledHub(t *testing.T) {
 	}
 	isolateGit(t)
 	repo := gitopsCheckout(t)
-	for _, args := range [][]string{
-		{"status"},
-		{"diff", "--repo", repo},
-		{"trace", "deploy/keystone-api", "-n", "openstack"},
-		{"versions", "--repo", repo},
-		{"promote", "staging", "production", "--from-revision", "HEAD", "--dry-run", "--diff", "--repo", repo},
-	} {
+	for _, args := range hubInterruptCommands(repo) {
 		for _, tlsUp := range []bool{false, true} {
-			t.Run(args[0]+map[bool]string{false: " silent", true: " tls up"}[tlsUp], func(t *testing.T) {
+			t.Run(args[0]+" "+holeModes[tlsUp], func(t *testing.T) {
 				h := newBlackHole(t, tlsUp)
-				kc := filepath.Join(t.TempDir(), "kubeconfig")
-				must(t, os.WriteFile(kc, []byte(h.kubeconfig()), 0o600))
-				interrupted(t, h, append(args, "--kubeconfig", kc)...)
+				interrupted(t, h, append(args, "--kubeconfig", h.kubeconfigFile(t))...)
 			})
 		}
 	}
@@ -153,26 +200,12 @@ func TestInterruptBlackHoledHub(t *testing.T) {
 // never answers.
 func TestInterruptBlackHoledSpoke(t *testing.T) {
 	s, envs, flags, _ := versionsSample(t)
-	sns := s.SpokeNamespace
 	must(t, s.LookCloned())
-	hub := s.Fleet.Hub.Client
-	repo := []string{"--repo", s.RepoDir}
-	for _, args := range [][]string{
-		{"status", "-n", s.Namespace},
-		append([]string{"diff", "-n", s.Namespace}, repo...),
-		append([]string{"trace", "deploy/keystone-api", "-n", sns("openstack"), "--cluster", "control-plane", "--hub-namespace", s.Namespace, "--diff"}, repo...),
-		append([]string{"versions"}, repo...),
-		append([]string{"promote", "staging", "production", "--dry-run", "--diff"}, repo...),
-	} {
+	for _, args := range spokeInterruptCommands(s) {
 		for _, tlsUp := range []bool{false, true} {
-			t.Run(args[0]+map[bool]string{false: " silent", true: " tls up"}[tlsUp], func(t *testing.T) {
+			t.Run(args[0]+" "+holeModes[tlsUp], func(t *testing.T) {
 				h := newBlackHole(t, tlsUp)
-				for _, ns := range []string{s.Namespace, envs["staging"].Namespace, envs["production"].Namespace} {
-					sec := &corev1.Secret{}
-					must(t, hub.Get(ctx(t), client.ObjectKey{Namespace: ns, Name: "control-plane-kubeconfig"}, sec))
-					sec.Data = map[string][]byte{"value": []byte(h.kubeconfig())}
-					must(t, hub.Update(ctx(t), sec))
-				}
+				blackHoleSpoke(t, s, envs, h)
 				interrupted(t, h, append(args, flags[:len(flags)-2]...)...)
 			})
 		}

@@ -18,7 +18,7 @@ import (
 
 // gitopsCheckout is a user's checkout of the sample gitops repo: main with
 // origin/main as upstream and an author in its config.
-func gitopsCheckout(t *testing.T) string {
+func gitopsCheckout(t testing.TB) string {
 	t.Helper()
 	root, err := testfleet.ModuleRoot()
 	must(t, err)

@@ -23,7 +23,7 @@ import (
 
 // promoteGit runs git in dir with a fixed identity for set-up commits and
 // returns its trimmed output.
-func promoteGit(t *testing.T, dir string, args ...string) string {
+func promoteGit(t testing.TB, dir string, args ...string) string {
 	t.Helper()
 	c := exec.Command("git", args...)
 	c.Dir = dir
@@ -38,7 +38,7 @@ func promoteGit(t *testing.T, dir string, args ...string) string {
 
 // isolateGit keeps the developer's git configuration out of the test (CI
 // has none).
-func isolateGit(t *testing.T) {
+func isolateGit(t testing.TB) {
 	t.Setenv("GIT_CONFIG_GLOBAL", os.DevNull)
 	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
 }

@@ -20,7 +20,7 @@ import (
 // workload namespaces of its own (openstack → s.SpokeNamespace("openstack"),
 // see testfleet.SampleOptions.OwnNamespaces), and returns it with the flags
 // that point the CLI at it.
-func loadSample(t *testing.T, opts testfleet.SampleOptions) (*testfleet.Sample, []string) {
+func loadSample(t testing.TB, opts testfleet.SampleOptions) (*testfleet.Sample, []string) {
 	t.Helper()
 	f := testfleet.Get(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -70,13 +70,13 @@ func sharedSample(t *testing.T) (*testfleet.Sample, []string) {
 	return shared.s, shared.flags
 }
 
-func ctx(t *testing.T) context.Context {
+func ctx(t testing.TB) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
 	return c
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)

@@ -27,7 +27,7 @@ import (
 // c5c3.yaml (committed): the shared test hub holds other tests'
 // environments too. The flags point the CLI at the hub (all namespaces)
 // and the checkout; normalize replaces the run's commit hashes.
-func versionsSample(t *testing.T) (s *testfleet.Sample, envs map[string]*testfleet.Environment, flags []string, normalize func(string) string) {
+func versionsSample(t testing.TB) (s *testfleet.Sample, envs map[string]*testfleet.Environment, flags []string, normalize func(string) string) {
 	t.Helper()
 	isolateGit(t)
 	s, _ = loadSample(t, testfleet.SampleOptions{})
@@ -66,7 +66,7 @@ pipeline: [staging, production]
 }
 
 // commitFile writes a file of the checkout and commits it.
-func commitFile(t *testing.T, dir, file, content, msg string) {
+func commitFile(t testing.TB, dir, file, content, msg string) {
 	t.Helper()
 	if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(file)), []byte(content), 0o644); err != nil {
 		t.Fatal(err)
