@@ -81,7 +81,7 @@ test-short: ## Run only the unit tests (no apiservers)
 	go test -short -count=1 ./...
 
 .PHONY: bench
-bench: k8s-bins flux-cli helm-cli ## Run the benchmarks on the test fleet (baselines: raw SSA dry-runs, kubectl diff, flux diff kustomization, helm template)
+bench: k8s-bins flux-cli helm-cli ## Run the benchmarks on the test fleet (baselines: raw SSA dry-runs, kubectl diff, flux diff kustomization, helm template; kubectl c5c3 version for the Ctrl-C figures)
 	go test -run '^$$' -bench . -benchmem -count=1 ./...
 
 # Fuzz targets (Go native fuzzing) are found in the _test.go files; each runs
