@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -53,11 +52,11 @@ func TestNoOrphans(t *testing.T) {
 			break
 		}
 	}
-	children := processes(t, func(p proc) bool { return p.ppid == owner.Process.Pid })
+	children := Children(owner.Process.Pid)
 	t.Cleanup(func() {
 		for _, p := range children {
-			if p.alive() {
-				_ = syscall.Kill(p.pid, syscall.SIGKILL)
+			if p.Alive() {
+				_ = syscall.Kill(p.PID, syscall.SIGKILL)
 			}
 		}
 	})
@@ -69,7 +68,7 @@ func TestNoOrphans(t *testing.T) {
 
 	var names []string
 	for _, p := range children {
-		names = append(names, p.name)
+		names = append(names, p.Name)
 	}
 	slices.Sort(names)
 	want := []string{"etcd", "etcd", "kube-apiserver", "kube-apiserver", "kustomize-controller"}
@@ -81,8 +80,8 @@ func TestNoOrphans(t *testing.T) {
 	for {
 		var alive []string
 		for _, p := range children {
-			if p.alive() {
-				alive = append(alive, fmt.Sprintf("%s (pid %d)", p.name, p.pid))
+			if p.Alive() {
+				alive = append(alive, fmt.Sprintf("%s (pid %d)", p.Name, p.PID))
 			}
 		}
 		if len(alive) == 0 {
@@ -109,67 +108,4 @@ func ownFleet(t *testing.T) {
 	}
 	fmt.Println("fleet owner ready")
 	time.Sleep(time.Hour)
-}
-
-// proc is a process as /proc shows it; start tells a reused pid apart.
-type proc struct {
-	pid, ppid int
-	name      string
-	start     string
-}
-
-// processes lists the processes that match keep.
-func processes(t *testing.T, keep func(proc) bool) []proc {
-	t.Helper()
-	dirs, err := filepath.Glob("/proc/[0-9]*")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []proc
-	for _, d := range dirs {
-		var pid int
-		if _, err := fmt.Sscan(filepath.Base(d), &pid); err != nil {
-			continue
-		}
-		p, state, ok := readProc(pid)
-		if !ok || state == "Z" || !keep(p) {
-			continue
-		}
-		cmdline, _ := os.ReadFile(filepath.Join(d, "cmdline"))
-		if argv0, _, _ := strings.Cut(string(cmdline), "\x00"); argv0 != "" {
-			p.name = filepath.Base(argv0)
-		}
-		out = append(out, p)
-	}
-	return out
-}
-
-// alive reports whether p still runs: the same process (start time), not
-// a zombie nobody reaped.
-func (p proc) alive() bool {
-	now, state, ok := readProc(p.pid)
-	return ok && now.start == p.start && state != "Z"
-}
-
-// readProc parses /proc/PID/stat: the fields after the parenthesised
-// command name are state, ppid, ... and, 22nd of the line, the start time.
-func readProc(pid int) (proc, string, bool) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return proc{}, "", false
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return proc{}, "", false
-	}
-	fields := strings.Fields(s[i+1:])
-	if len(fields) < 20 {
-		return proc{}, "", false
-	}
-	p := proc{pid: pid, name: s[strings.IndexByte(s, '(')+1 : i], start: fields[19]}
-	if _, err := fmt.Sscan(fields[1], &p.ppid); err != nil {
-		return proc{}, "", false
-	}
-	return p, fields[0], true
 }
