@@ -2,7 +2,9 @@ package plugin
 
 import (
 	"bytes"
+	"maps"
 	"os/exec"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -14,7 +16,8 @@ import (
 // against a black-holed hub and, with the hub answering, a black-holed
 // control-plane spoke (real listeners that take the connection and never
 // answer: silent, so the TLS handshake hangs, or tls up, so the request
-// hangs; --request-timeout is ten minutes). Once the command reaches the
+// hangs; and for the spoke a proxy to the real one that never answers a
+// LIST; --request-timeout is ten minutes). Once the command reaches the
 // black hole it gets SIGINT, as Ctrl-C sends it (to its process group), and
 // the benchmark reports the milliseconds from the signal until the process
 // has exited and its output is closed (ms-to-exit), the exit code (exit,
@@ -41,11 +44,12 @@ func BenchmarkInterrupt(b *testing.B) {
 	b.Run("spoke", func(b *testing.B) {
 		s, envs, flags, _ := versionsSample(b)
 		must(b, s.LookCloned())
+		holes := spokeHoles(s)
 		for _, args := range spokeInterruptCommands(s) {
-			for _, tlsUp := range []bool{false, true} {
-				b.Run(args[0]+" "+holeModes[tlsUp], func(b *testing.B) {
+			for _, mode := range slices.Sorted(maps.Keys(holes)) {
+				b.Run(args[0]+" "+mode, func(b *testing.B) {
 					benchInterrupt(b, bin, version, func() (*blackHole, []string) {
-						h := newBlackHole(b, tlsUp)
+						h := holes[mode](b)
 						blackHoleSpoke(b, s, envs, h)
 						return h, append(args, flags[:len(flags)-2]...)
 					})

@@ -2,18 +2,25 @@ package plugin
 
 import (
 	"context"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/sets"
+	"k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
@@ -73,6 +80,41 @@ func newBlackHole(t testing.TB, tlsUp bool) *blackHole {
 			_ = c.Close()
 		}
 	})
+	return h
+}
+
+// newListHole is a spoke that answers everything — discovery, the
+// version, GETs, access reviews — as the real cluster behind cfg does,
+// through a proxy with cfg's credentials, but takes every LIST (as the
+// apiserver's own request parser classifies it) and never answers it.
+// reached is closed at the first LIST.
+func newListHole(t testing.TB, cfg *rest.Config) *blackHole {
+	t.Helper()
+	transport, err := rest.TransportFor(cfg)
+	must(t, err)
+	target, err := url.Parse(cfg.Host)
+	must(t, err)
+	proxy := &httputil.ReverseProxy{Transport: transport, Rewrite: func(r *httputil.ProxyRequest) {
+		r.SetURL(target)
+		r.Out.Header.Del("Authorization") // the proxy's transport authenticates
+	}}
+	parser := &request.RequestInfoFactory{APIPrefixes: sets.NewString("api", "apis"), GrouplessAPIPrefixes: sets.NewString("api")}
+	h := &blackHole{reached: make(chan struct{})}
+	var once sync.Once
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if info, err := parser.NewRequestInfo(r); err == nil && info.IsResourceRequest && info.Verb == "list" {
+			once.Do(func() { close(h.reached) })
+			<-r.Context().Done()
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	srv.StartTLS()
+	t.Cleanup(func() {
+		srv.CloseClientConnections()
+		srv.Close()
+	})
+	h.addr = srv.Listener.Addr().String()
 	return h
 }
 
@@ -163,6 +205,16 @@ func spokeInterruptCommands(s *testfleet.Sample) [][]string {
 // and tls up (the request hangs).
 var holeModes = map[bool]string{false: "silent", true: "tls up"}
 
+// spokeHoles are the black holes a spoke is made into: silent and tls up
+// (newBlackHole), and a LIST that hangs on the real spoke (newListHole).
+func spokeHoles(s *testfleet.Sample) map[string]func(testing.TB) *blackHole {
+	return map[string]func(testing.TB) *blackHole{
+		"silent":     func(t testing.TB) *blackHole { return newBlackHole(t, false) },
+		"tls up":     func(t testing.TB) *blackHole { return newBlackHole(t, true) },
+		"list hangs": func(t testing.TB) *blackHole { return newListHole(t, s.Fleet.Spokes["control-plane"].Config) },
+	}
+}
+
 // blackHoleSpoke points the control-plane spoke's kubeconfig Secrets in
 // the sample's and the environments' namespaces at the black hole.
 func blackHoleSpoke(t testing.TB, s *testfleet.Sample, envs map[string]*testfleet.Environment, h *blackHole) {
@@ -197,14 +249,15 @@ func TestInterruptBlackHoledHub(t *testing.T) {
 // TestInterruptBlackHoledSpoke interrupts every command while the hub
 // answers and the control-plane spoke (its kubeconfig Secrets in the
 // sample's and the environments' namespaces) takes the connection and
-// never answers.
+// never answers — or answers everything but a LIST.
 func TestInterruptBlackHoledSpoke(t *testing.T) {
 	s, envs, flags, _ := versionsSample(t)
 	must(t, s.LookCloned())
+	holes := spokeHoles(s)
 	for _, args := range spokeInterruptCommands(s) {
-		for _, tlsUp := range []bool{false, true} {
-			t.Run(args[0]+" "+holeModes[tlsUp], func(t *testing.T) {
-				h := newBlackHole(t, tlsUp)
+		for _, mode := range slices.Sorted(maps.Keys(holes)) {
+			t.Run(args[0]+" "+mode, func(t *testing.T) {
+				h := holes[mode](t)
 				blackHoleSpoke(t, s, envs, h)
 				interrupted(t, h, append(args, flags[:len(flags)-2]...)...)
 			})
