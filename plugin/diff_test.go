@@ -92,9 +92,16 @@ func TestDiffNoDrift(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d", r.code)
 	}
-	// Unchanged HelmReleases get no header line, only their summary row.
-	if strings.Contains(r.stdout, "→ cluster") || !strings.Contains(r.stdout, "HelmRelease/"+s.Namespace+"/") {
-		t.Errorf("text output shows unchanged HelmReleases, or not in the summary:\n%s", r.stdout)
+	// Unchanged HelmReleases get no header line, only their summary row
+	// in text, and stay in the markdown table with their counts.
+	if strings.Contains(r.stdout, "→ cluster") {
+		t.Errorf("text output shows a header line for an unchanged HelmRelease:\n%s", r.stdout)
+	}
+	md := run(t, diffArgs(s, flags, "-o", "markdown")...)
+	wantExit(t, "diff -o markdown of a freshly reconciled fleet", md, 0)
+	for _, h := range res.HelmReleases {
+		wantContains(t, "text summary of unchanged HelmRelease "+h.ID(), r.stdout, "HelmRelease/"+h.ID())
+		wantContains(t, "markdown row of unchanged HelmRelease "+h.ID(), md.stdout, "| `"+h.ID()+"` | "+h.Cluster+" | ")
 	}
 	golden.Assert(t, "diff-nodrift.txt", r.stdout)
 	// Without --repo: the git top level of the working directory.
