@@ -413,4 +413,21 @@ func TestDiffNoLiveSkippedHub(t *testing.T) {
 	if un := unchangedIDs(res); !un["Kustomization/flux-system/hub-values"] || !un["Kustomization/flux-system/hub-nested"] {
 		t.Errorf("unchanged list: %+v", res.Unchanged)
 	}
+
+	// The child's spec changes in hub-nested's build, its files do not:
+	// both sides of the child are built and compared (its ConfigMap moves
+	// to the new targetNamespace: created there, pruned from the old one).
+	gitOut(t, dir, "checkout", "-q", "--", ".")
+	editFile(t, dir, "apps/hub-nested/child.yaml", "  prune: true\n", "  prune: true\n  targetNamespace: ceph\n")
+	r = run(t, "diff", "--repo", dir, "--color", "never", "--base", "HEAD", "--no-live", "-o", "json")
+	res = decodeDiff(t, r.stdout)
+	objects = map[string]diff.ObjectResult{}
+	for _, o := range res.Objects {
+		objects[o.Cluster+" "+o.Kustomization+" "+string(o.Action)+" "+o.ID()] = o
+	}
+	for _, k := range []string{"storage flux-system/child created ConfigMap/ceph/pools", "storage flux-system/child deleted ConfigMap/rook-ceph/pools"} {
+		if _, ok := objects[k]; r.code != 1 || !ok {
+			t.Errorf("child's spec changed: exit %d, no %s in %v\n%s", r.code, k, keysOf(objects), r.stderr)
+		}
+	}
 }
