@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -47,33 +48,54 @@ type sideBuild struct {
 	cluster  *fleet.Cluster
 	ks       *kustomizev1.Kustomization
 	specHash string
-	objects  []*unstructured.Unstructured
-	inputs   []string
-	err      error
+	// skipped: not built, its build is the same on both sides (no file it
+	// may read changed) and holds nothing the run needs (a spoke's, or a
+	// hub's without Flux objects: hubOutputOf).
+	skipped bool
+	objects []*unstructured.Unstructured
+	inputs  []string
+	err     error
 	// hash is the build's output (or error) fingerprint.
 	hash string
 	// hrs are the fingerprints of its HelmReleases, by helmKey.
 	hrs map[string]string
 }
 
+// made is a build's result, kept by ID and spec for another pass.
+type made struct {
+	objects []*unstructured.Unstructured
+	inputs  []string
+	err     error
+	hash    string
+}
+
 // side is every build a run makes from one tree, in BFS order like the
 // engine: roots with their live spec, nested Kustomizations with their
 // spec from the tree (each rebuilt at most once).
 type side struct {
-	// same, when set, reports that a Kustomization's build cannot differ
+	// in, when set, tells whether a Kustomization's build cannot differ
 	// between the sides (no file it may read changed): a spoke's is then
-	// not built at all, a hub's is taken from the other side (from).
-	same   func(ks *kustomizev1.Kustomization) bool
-	from   *side
-	b      *Builder
-	builds []*sideBuild
-	byID   map[string][]*sideBuild
-	final  map[string]*sideBuild
+	// not built at all, nor a hub's whose output holds nothing the run
+	// needs (when skipHub), and any other hub's is taken from the other
+	// side (from).
+	in      *inputCheck
+	skipHub bool
+	from    *side
+	b       *Builder
+	builds  []*sideBuild
+	byID    map[string][]*sideBuild
+	final   map[string]*sideBuild
+	// made are the builds b made, by ID and spec, shared with a later
+	// pass over the same tree.
+	made map[string]*made
 }
 
 // buildSide builds every Kustomization reachable from roots with b.
-func buildSide(ctx context.Context, f *fleet.Fleet, b *Builder, sources map[string]bool, roots []*kustomizev1.Kustomization, same func(*kustomizev1.Kustomization) bool, from *side) *side {
-	s := &side{b: b, byID: map[string][]*sideBuild{}, final: map[string]*sideBuild{}, same: same, from: from}
+func buildSide(ctx context.Context, f *fleet.Fleet, b *Builder, sources map[string]bool, roots []*kustomizev1.Kustomization, in *inputCheck, skipHub bool, from *side, done map[string]*made) *side {
+	s := &side{b: b, byID: map[string][]*sideBuild{}, final: map[string]*sideBuild{}, in: in, skipHub: skipHub, from: from, made: done}
+	if s.made == nil {
+		s.made = map[string]*made{}
+	}
 	queue := append([]*kustomizev1.Kustomization(nil), roots...)
 	used := map[string]*kustomizev1.Kustomization{}
 	rebuilt := map[string]bool{}
@@ -90,13 +112,12 @@ func buildSide(ctx context.Context, f *fleet.Fleet, b *Builder, sources map[stri
 		used[id] = ks
 		sb := &sideBuild{id: id, cluster: f.TargetOf(ks.Namespace, ks.Spec.KubeConfig), ks: ks, specHash: hashJSON(ks.Spec)}
 		switch prev := s.other(id, sb.specHash); {
-		case s.same != nil && !sb.cluster.Hub && s.same(ks):
-			sb.hash = "same" // not built: the engine's build of it is dropped too
-		case prev != nil && s.same(ks):
+		case s.in != nil && s.in.same(ks) && (!sb.cluster.Hub || (s.skipHub && !s.in.output(ks).build)):
+			sb.skipped, sb.hash = true, "same" // not built: the engine's build of it is dropped too
+		case prev != nil && !prev.skipped && s.in.same(ks):
 			sb.objects, sb.inputs, sb.err, sb.hash = prev.objects, prev.inputs, prev.err, prev.hash
 		default:
-			sb.objects, sb.inputs, sb.err = b.BuildWithInputs(ctx, ks)
-			sb.hash = buildHash(sb.objects, sb.err)
+			s.make(ctx, sb)
 		}
 		s.builds = append(s.builds, sb)
 		s.byID[id] = append(s.byID[id], sb)
@@ -113,14 +134,42 @@ func buildSide(ctx context.Context, f *fleet.Fleet, b *Builder, sources map[stri
 			}
 		}
 	}
-	s.helmFingerprints(sources)
 	return s
+}
+
+// make builds sb, or takes the build of the same Kustomization and spec
+// an earlier pass made — unless its postBuild.substituteFrom reads what
+// the builds so far apply (--no-live).
+func (s *side) make(ctx context.Context, sb *sideBuild) {
+	key := sb.id + "|" + sb.specHash
+	_, offline := s.b.hub.(*buildsReader)
+	pb := sb.ks.Spec.PostBuild
+	if m := s.made[key]; m != nil && !(offline && pb != nil && len(pb.SubstituteFrom) > 0) {
+		sb.objects, sb.inputs, sb.err, sb.hash = m.objects, m.inputs, m.err, m.hash
+		return
+	}
+	sb.objects, sb.inputs, sb.err = s.b.BuildWithInputs(ctx, sb.ks)
+	sb.hash = buildHash(sb.objects, sb.err)
+	s.made[key] = &made{objects: sb.objects, inputs: sb.inputs, err: sb.err, hash: sb.hash}
+}
+
+// fill builds what the side skipped but the other side has no build of
+// with the same spec (a parent's build changed the spec): the two are
+// compared, so both must be made. A hub build made here holds no Flux
+// objects (hubOutputOf), so nothing nested is missed.
+func (s *side) fill(ctx context.Context, other *side) {
+	for _, sb := range s.builds {
+		if sb.skipped && other.find(sb.id, sb.specHash) == nil {
+			sb.skipped = false
+			s.make(ctx, sb)
+		}
+	}
 }
 
 // other is the other side's build of id with spec hash h, when this side
 // may take it.
 func (s *side) other(id, h string) *sideBuild {
-	if s.from == nil || s.same == nil {
+	if s.from == nil || s.in == nil {
 		return nil
 	}
 	return s.from.find(id, h)
@@ -262,6 +311,10 @@ type baseScope struct {
 }
 
 // newBaseScope reads the base commit with go-git and builds both sides.
+// Hub Kustomizations whose output holds nothing the run needs are skipped
+// first; when a skipped one may apply a ConfigMap or Secret that a changed
+// HelmRelease or a substituteFrom reads (skippedHubNeeded), both sides
+// are built again without skipping them, every other build reused.
 func newBaseScope(ctx context.Context, f *fleet.Fleet, opts Options, head *Builder, sources map[string]bool, roots []*kustomizev1.Kustomization, configure func(*Builder)) (*baseScope, error) {
 	c, err := gitrepo.ReadCommit(opts.RepoDir, opts.Base)
 	if err != nil {
@@ -273,10 +326,100 @@ func newBaseScope(ctx context.Context, f *fleet.Fleet, opts Options, head *Build
 	}
 	configure(bb)
 	sc := &baseScope{info: BaseInfo{Ref: opts.Base, Commit: c.Hash}}
-	same := unchangedInputs(head, c.Files)
-	sc.head = buildSide(ctx, f, head, sources, roots, same, nil)
-	sc.base = buildSide(ctx, f, bb, sources, roots, same, sc.head)
+	in := unchangedInputs(head, c.Files)
+	sc.buildSides(ctx, f, head, bb, sources, roots, in, true, nil, nil)
+	if in != nil && ctx.Err() == nil && sc.skippedHubNeeded() {
+		for _, b := range []*Builder{head, bb} {
+			if r, ok := b.hub.(*buildsReader); ok {
+				r.reset()
+			}
+		}
+		sc.buildSides(ctx, f, head, bb, sources, roots, in, false, sc.head.made, sc.base.made)
+	}
 	return sc, ctx.Err()
+}
+
+// buildSides builds the head, then the base (taking the head's builds
+// that cannot differ), makes what one skipped and the other cannot match,
+// and fingerprints their HelmReleases.
+func (sc *baseScope) buildSides(ctx context.Context, f *fleet.Fleet, head, base *Builder, sources map[string]bool, roots []*kustomizev1.Kustomization, in *inputCheck, skipHub bool, headMade, baseMade map[string]*made) {
+	sc.head = buildSide(ctx, f, head, sources, roots, in, skipHub, nil, headMade)
+	sc.base = buildSide(ctx, f, base, sources, roots, in, skipHub, sc.head, baseMade)
+	sc.head.fill(ctx, sc.base)
+	sc.base.fill(ctx, sc.head)
+	sc.head.helmFingerprints(sources)
+	sc.base.helmFingerprints(sources)
+}
+
+// skippedHubNeeded reports whether the hub builds skipped for their
+// output must be made after all. Only their ConfigMaps and Secrets can
+// matter (hubOutputOf rules out Flux objects), and only when one of them
+// may hold some and they may be read: offline by a
+// postBuild.substituteFrom (the placeholder hub answers from the builds
+// so far); by a hub HelmRelease that changed (it is rendered, with
+// valuesFrom and source credentials from the hub builds); or by the
+// valuesFrom of an unchanged one, unless the builds that apply (or may
+// apply) each of its objects are the same, in the same order, on both
+// sides — then it resolves alike on both sides with or without them.
+func (sc *baseScope) skippedHubNeeded() bool {
+	sides := []*side{sc.head, sc.base}
+	values := false
+	for _, s := range sides {
+		for _, sb := range s.builds {
+			values = values || (sb.skipped && sb.cluster.Hub && s.in.output(sb.ks).values)
+		}
+	}
+	if !values {
+		return false
+	}
+	_, offline := sc.head.b.hub.(*buildsReader)
+	keys := map[string]bool{}
+	for _, s := range sides {
+		for _, sb := range s.builds {
+			if pb := sb.ks.Spec.PostBuild; offline && pb != nil && len(pb.SubstituteFrom) > 0 {
+				return true
+			}
+			if !sb.cluster.Hub || s.final[sb.id] != sb {
+				continue
+			}
+			for _, hr := range typedObjects[helmv2.HelmRelease](sb.objects, helmv2.GroupVersion.WithKind(helmv2.HelmReleaseKind).GroupKind()) {
+				key := helmKey(sb.cluster.Name, hr.Namespace, hr.Name)
+				if sc.head.hrFingerprint(key) != sc.base.hrFingerprint(key) {
+					return true
+				}
+				for _, ref := range hr.Spec.ValuesFrom {
+					keys[valuesKey(ref.Kind, hr.Namespace, ref.Name)] = true
+				}
+			}
+		}
+	}
+	for k := range keys {
+		if !slices.Equal(sc.head.valuesProviders(k), sc.base.valuesProviders(k)) {
+			return true
+		}
+	}
+	return false
+}
+
+// valuesProviders lists, in build order, the side's final hub builds that
+// apply the ConfigMap or Secret k (ID and content) and the skipped ones
+// that may (ID and spec).
+func (s *side) valuesProviders(k string) []string {
+	var out []string
+	for _, sb := range s.builds {
+		switch {
+		case !sb.cluster.Hub || s.final[sb.id] != sb || sb.err != nil:
+		case sb.skipped:
+			if s.in.output(sb.ks).values {
+				out = append(out, sb.id+"@"+sb.specHash)
+			}
+		default:
+			if v := valuesSources(nil, nil, sb.objects)[k]; v != nil {
+				out = append(out, sb.id+"="+hashJSON(v.Object))
+			}
+		}
+	}
+	return out
 }
 
 // prebuilt returns the head's build of ks (by its spec), if made.
@@ -296,16 +439,17 @@ func (sc *baseScope) ksChanged(ks *kustomizev1.Kustomization) bool {
 		return true
 	}
 	for k, fp := range hb.hrs {
-		if sc.hrFingerprint(k) != fp {
+		if sc.base.hrFingerprint(k) != fp {
 			return true
 		}
 	}
 	return false
 }
 
-// hrFingerprint is the base's final fingerprint of a HelmRelease key.
-func (sc *baseScope) hrFingerprint(key string) string {
-	for _, sb := range sc.base.final {
+// hrFingerprint is the side's final fingerprint of a HelmRelease key, ""
+// when it has none.
+func (s *side) hrFingerprint(key string) string {
+	for _, sb := range s.final {
 		if fp, ok := sb.hrs[key]; ok {
 			return fp
 		}
@@ -318,13 +462,8 @@ func (sc *baseScope) hrFingerprint(key string) string {
 // a checkout chart's files.
 func (sc *baseScope) hrChanged(cluster string, hr *helmv2.HelmRelease) bool {
 	key := helmKey(cluster, hr.Namespace, hr.Name)
-	var head string
-	for _, sb := range sc.head.final {
-		if fp, ok := sb.hrs[key]; ok {
-			head = fp
-		}
-	}
-	return head == "" || head != sc.hrFingerprint(key)
+	head := sc.head.hrFingerprint(key)
+	return head == "" || head != sc.base.hrFingerprint(key)
 }
 
 // collect lists what the change leaves as it is: the head's final
@@ -363,11 +502,27 @@ func (e *engine) build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*u
 	return e.builder.BuildWithInputs(ctx, ks)
 }
 
-// unchangedInputs returns whether a Kustomization's build reads no file
-// that differs between the checkout (its artifact view) and the base
-// tree: possibleInputs bounds what it may read. nil (always build) when
-// a .sourceignore changed, which changes every view.
-func unchangedInputs(head *Builder, base []gitrepo.File) func(*kustomizev1.Kustomization) bool {
+// inputCheck answers, per Kustomization and spec, whether its build reads
+// no file that differs between the checkout (its artifact view) and the
+// base tree — possibleInputs bounds what it may read — and what such a
+// build may hold (hubOutputOf). Both sides ask about each Kustomization:
+// the answers (which read and parse its files) are kept by ID and spec.
+type inputCheck struct {
+	repo    string
+	changed []string
+	memo    map[string]*inputFacts
+}
+
+type inputFacts struct {
+	same   bool
+	out    *hubOutput
+	inputs []string
+	ok     bool
+}
+
+// unchangedInputs compares the checkout with the base tree. nil (always
+// build) when a .sourceignore changed, which changes every view.
+func unchangedInputs(head *Builder, base []gitrepo.File) *inputCheck {
 	view, err := head.View(nil)
 	if err != nil {
 		return nil
@@ -392,26 +547,41 @@ func unchangedInputs(head *Builder, base []gitrepo.File) func(*kustomizev1.Kusto
 			return nil
 		}
 	}
-	// Both sides ask about each Kustomization: the answer (which reads
-	// and parses its kustomization files) is kept by ID and spec.
-	memo := map[string]bool{}
-	return func(ks *kustomizev1.Kustomization) bool {
-		key := fleet.ID(ks) + "|" + hashJSON(ks.Spec)
-		if v, ok := memo[key]; ok {
-			return v
-		}
-		v := inputsUnchanged(head.repo, ks, changed)
-		memo[key] = v
-		return v
-	}
+	return &inputCheck{repo: head.repo, changed: changed, memo: map[string]*inputFacts{}}
 }
 
-// inputsUnchanged reports whether no changed path is one ks may read.
-func inputsUnchanged(repo string, ks *kustomizev1.Kustomization, changed []string) bool {
+func (c *inputCheck) facts(ks *kustomizev1.Kustomization) *inputFacts {
+	key := fleet.ID(ks) + "|" + hashJSON(ks.Spec)
+	if v, ok := c.memo[key]; ok {
+		return v
+	}
+	v := &inputFacts{}
+	v.inputs, v.ok = possibleInputs(c.repo, ks)
+	v.same = inputsUnchanged(ks, v.inputs, v.ok, c.changed)
+	c.memo[key] = v
+	return v
+}
+
+// same reports whether no file ks may read changed.
+func (c *inputCheck) same(ks *kustomizev1.Kustomization) bool { return c.facts(ks).same }
+
+// output is what a build of ks may hold (hubOutputOf); ask it only of a
+// Kustomization whose inputs are the same.
+func (c *inputCheck) output(ks *kustomizev1.Kustomization) hubOutput {
+	v := c.facts(ks)
+	if v.out == nil {
+		out := hubOutputOf(c.repo, ks, v.inputs, v.ok)
+		v.out = &out
+	}
+	return *v.out
+}
+
+// inputsUnchanged reports whether no changed path is one ks may read
+// (inputs and ok from possibleInputs).
+func inputsUnchanged(ks *kustomizev1.Kustomization, inputs []string, ok bool, changed []string) bool {
 	if ks.Spec.PostBuild != nil && len(ks.Spec.PostBuild.SubstituteFrom) > 0 {
 		return false // hub inputs may come from other builds
 	}
-	inputs, ok := possibleInputs(repo, ks)
 	if !ok {
 		return false
 	}

@@ -38,7 +38,8 @@
 // them), helmhome.go (the cluster a HelmRelease lives on), hubchart.go.
 //
 // Pull requests: base.go (--base: both sides built before the engine
-// runs, what differs is diffed, the rest listed unchanged), treebuild.go
+// runs, what differs is diffed, the rest listed unchanged), hubskip.go
+// (which unchanged hub Kustomizations may be left unbuilt), treebuild.go
 // (a Builder over a commit's tree read with go-git, through
 // sourceview.NewFS), offline.go (--no-live: base and head compared with
 // each other, no cluster contacted), offlinecompare.go (the comparison of

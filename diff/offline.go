@@ -41,6 +41,12 @@ func (u *unresolvedInputs) add(s string) {
 	u.seen[s] = true
 }
 
+func (u *unresolvedInputs) reset() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.seen = nil
+}
+
 func (u *unresolvedInputs) list() []string {
 	u.mu.Lock()
 	defer u.mu.Unlock()
@@ -77,6 +83,15 @@ func (r *buildsReader) add(objects []*unstructured.Unstructured) {
 	for k, o := range valuesSources(nil, nil, objects) {
 		r.objects[k] = o
 	}
+}
+
+// reset forgets what the builds applied and what was not resolved, for
+// another pass over the builds.
+func (r *buildsReader) reset() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.objects = map[string]*unstructured.Unstructured{}
+	r.unresolved.reset()
 }
 
 // Get implements client.Reader.

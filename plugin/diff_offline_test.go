@@ -308,3 +308,126 @@ func keysOf[V any](m map[string]V) []string {
 	sort.Strings(out)
 	return out
 }
+
+// skippedHubRepo is a real git repository whose hub sync applies
+// hub-values (a hub Kustomization applying only a ConfigMap),
+// hub-nested (a hub Kustomization applying only a nested Kustomization
+// "child" for the storage spoke) and HelmRelease local (a chart of the
+// checkout, values from hub-values' ConfigMap), committed on main, with
+// branch "pr" checked out.
+func skippedHubRepo(t *testing.T) (dir, base string) {
+	t.Helper()
+	dir = filepath.Join(t.TempDir(), "gitops")
+	ks := func(name, path, spoke string) string {
+		s := "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: " + name + "\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: " + path + "\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n    namespace: flux-system\n"
+		if spoke != "" {
+			s += "  kubeConfig:\n    secretRef:\n      name: " + spoke + "-kubeconfig\n"
+		}
+		return s
+	}
+	local := newHelmRelease("local").Target("local").Chart("./charts/local", "", "GitRepository", "flux-system").ValuesFrom("local-values").
+		Values(map[string]any{"size": "small"}).YAML()
+	for rel, content := range map[string]string{
+		"clusters/management/flux-system/flux-instance.yaml": "apiVersion: fluxcd.controlplane.io/v1\nkind: FluxInstance\nmetadata:\n  name: flux\n  namespace: flux-system\nspec:\n  distribution:\n    version: 2.7.x\n  sync:\n    kind: GitRepository\n    url: https://example.com/gitops.git\n    ref: refs/heads/main\n    path: clusters/management\n",
+		"clusters/management/kustomization.yaml":             "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - hub-values.yaml\n  - hub-nested.yaml\n  - local.yaml\n",
+		"clusters/management/hub-values.yaml":                ks("hub-values", "./apps/hub-values", ""),
+		"clusters/management/hub-nested.yaml":                ks("hub-nested", "./apps/hub-nested", ""),
+		"clusters/management/local.yaml":                     local,
+		"apps/hub-values/values.yaml":                        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: local-values\n  namespace: flux-system\ndata:\n  values.yaml: |\n    color: green\n",
+		"apps/hub-nested/child.yaml":                         ks("child", "./apps/child", "storage"),
+		"apps/child/pools.yaml":                              "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: pools\n  namespace: rook-ceph\ndata:\n  pools: |\n    vms\n",
+		"charts/local/Chart.yaml":                            "apiVersion: v2\nname: local\nversion: 0.1.0\n",
+		"charts/local/values.yaml":                           "color: red\nsize: tiny\n",
+		"charts/local/templates/configmap.yaml":              "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: local-settings\ndata:\n  color: {{ .Values.color | quote }}\n  size: {{ .Values.size | quote }}\n",
+	} {
+		writeFile(t, dir, rel, content)
+	}
+	gitOut(t, dir, "init", "-q", "-b", "main")
+	gitOut(t, dir, "add", "-A")
+	gitOut(t, dir, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "base")
+	gitOut(t, dir, "checkout", "-q", "-b", "pr")
+	return dir, gitOut(t, dir, "rev-parse", "HEAD")
+}
+
+// TestDiffNoLiveSkippedHub: a --base run leaves unbuilt the unchanged hub
+// Kustomizations whose builds hold no Flux objects — but not when their
+// output is needed. An unchanged hub Kustomization holding a nested
+// Kustomization whose own path changed is built (the child is diffed), and
+// a changed HelmRelease whose valuesFrom ConfigMap an otherwise unchanged
+// hub Kustomization applies renders with that ConfigMap's values on both
+// sides, as a run that builds everything does (the oracle: the values
+// written in the fixture). Both stay listed unchanged.
+func TestDiffNoLiveSkippedHub(t *testing.T) {
+	if testing.Short() {
+		t.Skip("renders a chart")
+	}
+	dir, base := skippedHubRepo(t)
+	t.Setenv("KUBECONFIG", filepath.Join(t.TempDir(), "missing"))
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+
+	// Only the child's path changes: the nested Kustomization is found in
+	// the (unchanged) build of hub-nested and diffed; hub-values is left
+	// unbuilt (nothing reads its ConfigMap: HelmRelease local is unchanged).
+	editFile(t, dir, "apps/child/pools.yaml", "    vms\n", "    vms\n    backups\n")
+	gitOut(t, dir, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qam", "pr: pools")
+	r := run(t, "diff", "--repo", dir, "--color", "never", "--base", base, "--no-live", "-o", "json")
+	res := decodeDiff(t, r.stdout)
+	if r.code != 1 {
+		t.Fatalf("nested change: exit %d\n%s\n%s", r.code, r.stderr, r.stdout)
+	}
+	objects := map[string]diff.ObjectResult{}
+	for _, o := range res.Objects {
+		objects[o.Cluster+" "+o.Kustomization+" "+string(o.Action)+" "+o.ID()] = o
+	}
+	pools, ok := objects["storage flux-system/child drifted ConfigMap/rook-ceph/pools"]
+	if !ok || !strings.Contains(pools.Diff, "+    backups") || len(objects) != 1 || len(res.HelmReleases) != 0 {
+		t.Fatalf("want only the child's ConfigMap drifted, got %v %+v", keysOf(objects), res.HelmReleases)
+	}
+	un := unchangedIDs(res)
+	for _, id := range []string{"Kustomization/flux-system/hub-values", "Kustomization/flux-system/hub-nested", "Kustomization/flux-system/flux-system", "HelmRelease/flux-system/local"} {
+		if !un[id] {
+			t.Errorf("%s not listed unchanged: %+v", id, res.Unchanged)
+		}
+	}
+
+	// HelmRelease local changes (inline values): rendered on both sides
+	// with color from hub-values' ConfigMap (green, not the chart's red),
+	// nothing left unresolved; hub-values itself stays unchanged.
+	editFile(t, dir, "clusters/management/local.yaml", "size: small", "size: big")
+	r = run(t, "diff", "--repo", dir, "--color", "never", "--base", "HEAD", "--no-live", "-o", "json")
+	res = decodeDiff(t, r.stdout)
+	if r.code != 1 || len(res.NotResolvedOffline) != 0 {
+		t.Fatalf("changed HelmRelease: exit %d, not resolved %v\n%s\n%s", r.code, res.NotResolvedOffline, r.stderr, r.stdout)
+	}
+	var settings *diff.ObjectResult
+	for i, o := range res.Objects {
+		if o.HelmRelease == "flux-system/local" && o.ID() == "ConfigMap/local/local-settings" {
+			settings = &res.Objects[i]
+		}
+	}
+	if settings == nil || settings.Action != diff.ActionDrifted || !strings.Contains(settings.Diff, "color: green") || strings.Contains(settings.Diff, "red") ||
+		!strings.Contains(settings.Diff, "-  size: small") || !strings.Contains(settings.Diff, "+  size: big") {
+		t.Fatalf("want local-settings drifted size small → big with color green on both sides, got %+v", settings)
+	}
+	if un := unchangedIDs(res); !un["Kustomization/flux-system/hub-values"] || !un["Kustomization/flux-system/hub-nested"] {
+		t.Errorf("unchanged list: %+v", res.Unchanged)
+	}
+
+	// The child's spec changes in hub-nested's build, its files do not:
+	// both sides of the child are built and compared (its ConfigMap moves
+	// to the new targetNamespace: created there, pruned from the old one).
+	gitOut(t, dir, "checkout", "-q", "--", ".")
+	editFile(t, dir, "apps/hub-nested/child.yaml", "  prune: true\n", "  prune: true\n  targetNamespace: ceph\n")
+	r = run(t, "diff", "--repo", dir, "--color", "never", "--base", "HEAD", "--no-live", "-o", "json")
+	res = decodeDiff(t, r.stdout)
+	objects = map[string]diff.ObjectResult{}
+	for _, o := range res.Objects {
+		objects[o.Cluster+" "+o.Kustomization+" "+string(o.Action)+" "+o.ID()] = o
+	}
+	for _, k := range []string{"storage flux-system/child created ConfigMap/ceph/pools", "storage flux-system/child deleted ConfigMap/rook-ceph/pools"} {
+		if _, ok := objects[k]; r.code != 1 || !ok {
+			t.Errorf("child's spec changed: exit %d, no %s in %v\n%s", r.code, k, keysOf(objects), r.stderr)
+		}
+	}
+}
