@@ -63,6 +63,21 @@ type helmState struct {
 	fetcher *helmrender.Fetcher
 	mu      sync.Mutex
 	caps    map[string]*capsOnce
+	// renders bounds the charts rendered at once to the CPUs: a render
+	// is CPU-bound and a large chart's (CRDs of megabytes through Helm
+	// and the post-renderers) holds hundreds of MB while it runs.
+	renders chan struct{}
+}
+
+// render renders req when a render slot is free (or ctx ends).
+func (e *engine) render(ctx context.Context, req helmrender.Request) (*helmrender.Rendered, error) {
+	select {
+	case e.helm.renders <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-e.helm.renders }()
+	return helmrender.Render(ctx, req)
 }
 
 type capsOnce struct {
@@ -195,15 +210,21 @@ func (e *engine) diffHelmRelease(ctx context.Context, st *ksState, hr *helmv2.He
 	pred := helmrender.Predict(hr, loaded.Version, values, cur)
 	res.Prediction = &pred
 	// An upgrade renders the revision helm-controller's upgrade makes; with
-	// none due, what stands is the deployed release, rendered as it was
-	// (a rollback's manifest is the restored revision's).
-	req := helmrender.Request{HelmRelease: hr, Chart: loaded, Values: values, From: cur, Capabilities: caps}
-	if cur != nil && pred.Plan != helmrender.PlanUpgrade {
-		req.Revision = cur.ManifestRevision
-	}
-	rendered, err := helmrender.Render(ctx, req)
-	if err != nil {
-		return fail(err)
+	// none due, what stands is the deployed release: its stored manifest
+	// when it is in sync with the checkout (what drift detection reads),
+	// else rendered as it was (a rollback's manifest is the restored
+	// revision's).
+	var rendered *helmrender.Rendered
+	if cur != nil && pred.InSync && pred.Plan != helmrender.PlanUpgrade {
+		rendered = helmrender.Deployed(hr, cur)
+	} else {
+		req := helmrender.Request{HelmRelease: hr, Chart: loaded, Values: values, From: cur, Capabilities: caps}
+		if cur != nil && pred.Plan != helmrender.PlanUpgrade {
+			req.Revision = cur.ManifestRevision
+		}
+		if rendered, err = e.render(ctx, req); err != nil {
+			return fail(err)
+		}
 	}
 	// An object the HelmRelease's own Kustomization also applies to the
 	// same cluster is reported once, under the Kustomization.

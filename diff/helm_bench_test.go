@@ -243,6 +243,7 @@ func BenchmarkDiffHelmFleet(b *testing.B) {
 // needs it: release name and namespace, its values and its spoke.
 type benchRelease struct {
 	name, namespace, spoke string
+	chart, version         string
 	values                 []byte
 }
 
@@ -258,13 +259,18 @@ func benchReleases(tb testing.TB, files []string) []benchRelease {
 		if err := yaml.Unmarshal(b, hr); err != nil {
 			tb.Fatalf("%s: %v", p, err)
 		}
-		if hr.Spec.KubeConfig == nil || hr.Spec.Values == nil {
-			tb.Fatalf("%s: no kubeConfig or values", p)
+		if hr.Spec.KubeConfig == nil || hr.Spec.Chart == nil {
+			tb.Fatalf("%s: no kubeConfig or chart", p)
+		}
+		var values []byte
+		if hr.Spec.Values != nil {
+			values = hr.Spec.Values.Raw
 		}
 		out = append(out, benchRelease{
 			name: helmname.ReleaseName(hr), namespace: hr.GetReleaseNamespace(),
-			spoke:  strings.TrimSuffix(hr.Spec.KubeConfig.SecretRef.Name, "-kubeconfig"),
-			values: hr.Spec.Values.Raw,
+			spoke: strings.TrimSuffix(hr.Spec.KubeConfig.SecretRef.Name, "-kubeconfig"),
+			chart: hr.Spec.Chart.Spec.Chart, version: hr.Spec.Chart.Spec.Version,
+			values: values,
 		})
 	}
 	return out
@@ -331,7 +337,7 @@ func helmTemplateDiff(tb testing.TB, f *testfleet.Fleet, helm, repoURL string, r
 					fail(err)
 					return
 				}
-				tmpl, tmplRSS := rssCommand(tb, helm, "template", r.name, benchChart, "--repo", repoURL, "--version", benchChartVersion,
+				tmpl, tmplRSS := rssCommand(tb, helm, "template", r.name, r.chart, "--repo", repoURL, "--version", r.version,
 					"--namespace", r.namespace, "-f", values)
 				tmpl.Env = helmEnv
 				var manifests, errb bytes.Buffer

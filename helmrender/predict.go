@@ -45,6 +45,10 @@ type Prediction struct {
 	ToVersion   string `json:"toVersion"`
 	// ServerSideApply is whether the action would use server-side apply.
 	ServerSideApply bool `json:"serverSideApply"`
+	// InSync: the deployed release is the one helm-controller made with
+	// this chart version, values and post-renderers (neither pending,
+	// failed nor taken over); what stands is its stored manifest.
+	InSync bool `json:"-"`
 }
 
 // Predict decides as helm-controller v1.6's release reconciler does
@@ -145,6 +149,7 @@ func Predict(hr *helmv2.HelmRelease, chartVersion string, values common.Values, 
 		}
 		return upgrade(p, outOfSync)
 	}
+	p.InSync = true
 	switch {
 	case forceRequested(hr):
 		return upgrade(p, "chart and values unchanged; force requested ("+meta.ForceRequestAnnotation+")")

@@ -182,6 +182,27 @@ func Render(ctx context.Context, req Request) (*Rendered, error) {
 	return out, nil
 }
 
+// Deployed is what stands of hr's deployed release cur when no install or
+// upgrade is due (Prediction.InSync): its stored manifest, which
+// helm-controller's drift detection reads (internal/action Diff), with
+// Helm's ownership metadata, as Render returns a render. The objects are
+// copies; the chart's crds/ are not applied without an install or upgrade.
+func Deployed(hr *helmv2.HelmRelease, cur *Current) *Rendered {
+	out := &Rendered{
+		ReleaseName: helmname.ReleaseName(hr), ReleaseNamespace: hr.GetReleaseNamespace(), StorageNamespace: hr.GetStorageNamespace(),
+		ChartName: cur.ChartName, ChartVersion: cur.ChartVersion,
+	}
+	if cur.release != nil {
+		out.Hooks = len(cur.release.Hooks)
+	}
+	for _, o := range cur.Objects {
+		c := o.DeepCopy()
+		setHelmMetadata(c, out.ReleaseName, out.ReleaseNamespace)
+		out.Objects = append(out.Objects, c)
+	}
+	return out
+}
+
 func revision(req Request) int {
 	if req.Revision > 0 {
 		return req.Revision

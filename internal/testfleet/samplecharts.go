@@ -87,6 +87,9 @@ func startChartRepo(dir string) (*chartRepo, error) {
 		}
 		r.charts[ch.Metadata.Name+"-"+ch.Metadata.Version] = archive
 	}
+	if err := r.addPackaged(); err != nil {
+		return nil, err
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -106,6 +109,45 @@ func startChartRepo(dir string) (*chartRepo, error) {
 	return r, nil
 }
 
+// OperatorChartsDir is testdata/operator-charts in the module root: real
+// operator charts, packaged (see its README).
+func OperatorChartsDir() (string, error) {
+	root, err := ModuleRoot()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(root, "testdata", "operator-charts"), nil
+}
+
+// addPackaged copies the packaged charts of testdata/operator-charts into
+// the repository as they are.
+func (r *chartRepo) addPackaged() error {
+	src, err := OperatorChartsDir()
+	if err != nil {
+		return err
+	}
+	archives, err := filepath.Glob(filepath.Join(src, "*.tgz"))
+	if err != nil {
+		return err
+	}
+	for _, a := range archives {
+		data, err := os.ReadFile(a)
+		if err != nil {
+			return err
+		}
+		ch, err := loader.LoadArchive(bytes.NewReader(data))
+		if err != nil {
+			return fmt.Errorf("loading chart testdata/operator-charts/%s: %w", filepath.Base(a), err)
+		}
+		dst := filepath.Join(r.dir, filepath.Base(a))
+		if err := os.WriteFile(dst, data, 0o644); err != nil {
+			return err
+		}
+		r.charts[ch.Metadata.Name+"-"+ch.Metadata.Version] = dst
+	}
+	return nil
+}
+
 func (r *chartRepo) stop() error {
 	if r == nil {
 		return nil
@@ -122,7 +164,7 @@ func (r *chartRepo) load(name, version string) (*chart.Chart, error) {
 			have = append(have, k)
 		}
 		sort.Strings(have)
-		return nil, fmt.Errorf("no test chart %s-%s in testdata/charts (have %s)", name, version, strings.Join(have, ", "))
+		return nil, fmt.Errorf("no test chart %s-%s in testdata/charts or testdata/operator-charts (have %s)", name, version, strings.Join(have, ", "))
 	}
 	return loader.Load(archive)
 }
