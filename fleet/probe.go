@@ -75,10 +75,12 @@ func (f *Fleet) probeClient(ctx context.Context, cl *kube.Client) ProbeResult {
 			p.r = ProbeResult{Err: err}
 			return
 		}
-		nodes := &metav1.PartialObjectMetadataList{}
-		nodes.SetGroupVersionKind(schema.GroupVersionKind{Version: "v1", Kind: "NodeList"})
+		// The metadata client with the nodes' fixed resource, not the
+		// controller-runtime client: its RESTMapper would first read the
+		// cluster's whole discovery (the largest part of a probe's CPU
+		// time at 100 spokes), which status never needs otherwise.
 		n := 0
-		if err := cl.Client.List(ctx, nodes); err == nil {
+		if nodes, err := cl.Metadata.Resource(schema.GroupVersionResource{Version: "v1", Resource: "nodes"}).List(ctx, metav1.ListOptions{}); err == nil {
 			n = len(nodes.Items)
 		} else {
 			n = -1 // not allowed to list nodes: unknown

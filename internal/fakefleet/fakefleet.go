@@ -6,11 +6,15 @@ import (
 	"sync"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/version"
 	fakediscovery "k8s.io/client-go/discovery/fake"
+	"k8s.io/client-go/metadata"
+	metadatafake "k8s.io/client-go/metadata/fake"
 	"k8s.io/client-go/rest"
 	k8stesting "k8s.io/client-go/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	"github.com/c5c3/kubectl-c5c3/fleet"
@@ -24,7 +28,25 @@ import (
 func Client(gitVersion string, objs ...client.Object) *kube.Client {
 	c := fake.NewClientBuilder().WithScheme(kube.Scheme).WithObjects(objs...).Build()
 	d := &fakediscovery.FakeDiscovery{Fake: &k8stesting.Fake{Resources: Resources}, FakedServerVersion: &version.Info{GitVersion: gitVersion}}
-	return &kube.Client{Config: &rest.Config{Host: "https://fake"}, Client: c, Mapper: c.RESTMapper(), Discovery: d}
+	return &kube.Client{Config: &rest.Config{Host: "https://fake"}, Client: c, Mapper: c.RESTMapper(), Discovery: d, Metadata: metadataOf(objs)}
+}
+
+// metadataOf is a fake metadata client holding the metadata of objs.
+func metadataOf(objs []client.Object) metadata.Interface {
+	s := runtime.NewScheme()
+	metav1.AddMetaToScheme(s)
+	var partial []runtime.Object
+	for _, o := range objs {
+		gvk, err := apiutil.GVKForObject(o, kube.Scheme)
+		if err != nil {
+			continue
+		}
+		m := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: o.GetName(), Namespace: o.GetNamespace(),
+			Labels: o.GetLabels(), Annotations: o.GetAnnotations(), UID: o.GetUID(), ResourceVersion: o.GetResourceVersion()}}
+		m.SetGroupVersionKind(gvk)
+		partial = append(partial, m)
+	}
+	return metadatafake.NewSimpleMetadataClient(s, partial...)
 }
 
 // Resources are the API resources fake discovery serves (for kubectl-style

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
@@ -34,27 +35,20 @@ import (
 // and patch files before the build, each resource before its
 // substitution.
 func (s *Sample) Build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*unstructured.Unstructured, error) {
-	work, err := os.MkdirTemp("", "c5c3-artifact-")
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = os.RemoveAll(work) }()
 	// The artifact source-controller makes of the checkout for the
 	// Kustomization's GitRepository, extracted as the controller does.
 	ref := ks.Spec.SourceRef
 	if ref.Namespace == "" {
 		ref.Namespace = ks.Namespace
 	}
-	ignore, err := s.Fleet.sourceIgnore(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name})
-	if client.IgnoreNotFound(err) != nil {
-		return nil, err
-	}
-	art, err := ArchiveDir(s.RepoDir, ignore)
-	if err != nil {
-		return nil, fmt.Errorf("archiving the checkout: %w", err)
-	}
-	if err := extractArchive(art, work); err != nil {
-		return nil, fmt.Errorf("extracting the artifact: %w", err)
+	key := client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}
+	work := s.shared[key]
+	if work == "" || ks.Spec.Decryption != nil {
+		var err error
+		if work, err = s.extractArtifact(ctx, key); err != nil {
+			return nil, err
+		}
+		defer func() { _ = os.RemoveAll(work) }()
 	}
 	dir, err := securePath(work, ks.Spec.Path)
 	if err != nil {
@@ -65,6 +59,11 @@ func (s *Sample) Build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*u
 		return nil, err
 	}
 	u := unstructured.Unstructured{Object: raw}
+	restore, err := keepKustomizationFile(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer restore()
 	if _, err := generator.NewGenerator(work, u).WriteFile(dir); err != nil {
 		return nil, fmt.Errorf("generating kustomization.yaml: %w", err)
 	}
@@ -141,6 +140,57 @@ func (s *Sample) Build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*u
 		ssautil.SetCommonMetadata(objects, cm.Labels, cm.Annotations)
 	}
 	return objects, nil
+}
+
+// extractArtifact packs the checkout as source-controller packs it for
+// the GitRepository key (ArchiveDir, with its spec.ignore) and extracts it
+// into a new temporary directory, which the caller removes.
+func (s *Sample) extractArtifact(ctx context.Context, key client.ObjectKey) (string, error) {
+	ignore, err := s.Fleet.sourceIgnore(ctx, key)
+	if client.IgnoreNotFound(err) != nil {
+		return "", err
+	}
+	art, err := ArchiveDir(s.RepoDir, ignore)
+	if err != nil {
+		return "", fmt.Errorf("archiving the checkout: %w", err)
+	}
+	work, err := os.MkdirTemp("", "c5c3-artifact-")
+	if err != nil {
+		return "", err
+	}
+	if err := extractArchive(art, work); err != nil {
+		_ = os.RemoveAll(work)
+		return "", fmt.Errorf("extracting the artifact: %w", err)
+	}
+	return work, nil
+}
+
+// keepKustomizationFile notes the kustomization file of dir as it is (the
+// generator rewrites or creates it) and returns a function that puts it
+// back, so that an artifact extracted once serves several Kustomizations.
+func keepKustomizationFile(dir string) (func(), error) {
+	type file struct {
+		path    string
+		content []byte
+	}
+	var kept []file
+	for _, name := range []string{"kustomization.yaml", "kustomization.yml", "Kustomization"} {
+		p := filepath.Join(dir, name)
+		b, err := os.ReadFile(p)
+		if err != nil && !os.IsNotExist(err) {
+			return nil, err
+		}
+		kept = append(kept, file{p, b})
+	}
+	return func() {
+		for _, f := range kept {
+			if f.content == nil {
+				_ = os.Remove(f.path)
+			} else {
+				_ = os.WriteFile(f.path, f.content, 0o644)
+			}
+		}
+	}, nil
 }
 
 // securePath is spec.path inside the artifact root, as

@@ -17,6 +17,7 @@ import (
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -184,4 +185,24 @@ func (c *Cluster) rewriteUser(edit func(*clientcmdapi.AuthInfo)) ([]byte, error)
 	}
 	edit(cfg.AuthInfos[kctx.AuthInfo])
 	return clientcmd.Write(*cfg)
+}
+
+// serviceAccountKubeconfig returns a kubeconfig of the cluster whose only
+// credential is a token of the service account default/name, which it
+// creates and binds to cluster-admin (a ClusterRoleBinding of the same
+// name): credentials of their own for one spoke entry.
+func (c *Cluster) serviceAccountKubeconfig(ctx context.Context, name string) ([]byte, error) {
+	crb := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cluster-admin"},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: metav1.NamespaceDefault, Name: name}},
+	}
+	if err := c.Client.Create(ctx, crb); client.IgnoreAlreadyExists(err) != nil {
+		return nil, fmt.Errorf("binding %s to cluster-admin on %s: %w", name, c.Name, err)
+	}
+	token, err := c.ServiceAccountToken(ctx, metav1.NamespaceDefault, name, 24*time.Hour)
+	if err != nil {
+		return nil, err
+	}
+	return c.KubeconfigWithToken(token)
 }

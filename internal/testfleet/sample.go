@@ -22,6 +22,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -47,6 +48,12 @@ type Sample struct {
 	// namespaces maps the sample's workload namespaces to this sample's
 	// own (SampleOptions.OwnNamespaces); nil keeps them.
 	namespaces map[string]string
+	// applyConcurrency is SampleOptions.ApplyConcurrency.
+	applyConcurrency int
+	// shared holds, while ReconcileAll runs with applyConcurrency, the
+	// artifact of the sample's GitRepository, extracted once for all its
+	// Kustomizations (Build).
+	shared map[client.ObjectKey]string
 }
 
 // SampleOptions for LoadSample.
@@ -73,10 +80,17 @@ type SampleOptions struct {
 	// SourceIgnore is the spec.ignore of the GitRepository flux-system
 	// (nil: unset), which the artifacts are packed with.
 	SourceIgnore *string
-	// SpokeAliases adds kubeconfig Secrets "<alias>-kubeconfig" holding the
-	// kubeconfig of an existing spoke (alias → spoke name): more spoke
-	// entries in the hub than there are apiservers.
+	// SpokeAliases adds kubeconfig Secrets "<alias>-kubeconfig" for an
+	// existing spoke (alias → spoke name): more spoke entries in the hub
+	// than there are apiservers. Each holds credentials of its own — a
+	// token of the service account <hub namespace>-<alias> in the spoke's
+	// namespace "default", bound to cluster-admin — so that no two entries
+	// have the same kubeconfig, as no two clusters of a real fleet do.
 	SpokeAliases map[string]string
+	// ApplyConcurrency, when positive, applies each Kustomization's objects
+	// that many at a time without ssa's read and dry-run of each object
+	// first (applyConcurrently): for loading large benchmark fleets fast.
+	ApplyConcurrency int
 	// OwnNamespaces gives the sample's workload namespaces (SampleNamespaces:
 	// openstack, memcached, nova-compute, ... on the spokes and the hub)
 	// names of this sample's own, "<name>-<suffix of Namespace>" (openstack
@@ -167,7 +181,7 @@ func (f *Fleet) newSample(ctx context.Context, opts SampleOptions) (*Sample, err
 		opts.Source = filepath.Join(root, "testdata", "gitops")
 	}
 	s := &Sample{Fleet: f, Namespace: opts.Namespace, URL: SampleURL, aliases: opts.SpokeAliases, installCharts: installCharts,
-		helmController: opts.HelmController}
+		helmController: opts.HelmController, applyConcurrency: opts.ApplyConcurrency}
 	if opts.OwnNamespaces {
 		s.namespaces = ownNamespaces(opts.Namespace)
 	}
@@ -192,20 +206,24 @@ func (f *Fleet) newSample(ctx context.Context, opts SampleOptions) (*Sample, err
 	if err := hub.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: s.Namespace}}); client.IgnoreAlreadyExists(err) != nil {
 		return nil, err
 	}
-	secrets := map[string]*Cluster{}
+	secrets := map[string][]byte{}
 	for name, spoke := range f.Spokes {
-		secrets[name] = spoke
+		secrets[name] = spoke.Kubeconfig
 	}
 	for alias, name := range opts.SpokeAliases {
 		if f.Spokes[name] == nil || secrets[alias] != nil {
 			return nil, fmt.Errorf("spoke alias %s: no spoke %q, or the name is taken", alias, name)
 		}
-		secrets[alias] = f.Spokes[name]
+		kc, err := f.Spokes[name].serviceAccountKubeconfig(ctx, s.Namespace+"-"+alias)
+		if err != nil {
+			return nil, fmt.Errorf("spoke alias %s: %w", alias, err)
+		}
+		secrets[alias] = kc
 	}
-	for name, spoke := range secrets {
+	for name, kc := range secrets {
 		sec := &corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{Name: name + "-kubeconfig", Namespace: s.Namespace},
-			Data:       map[string][]byte{"value": spoke.Kubeconfig},
+			Data:       map[string][]byte{"value": kc},
 		}
 		if err := hub.Create(ctx, sec); err != nil {
 			return nil, fmt.Errorf("creating kubeconfig Secret for %s: %w", name, err)
@@ -244,7 +262,25 @@ func (s *Sample) createSync(ctx context.Context) error {
 // ReconcileAll reconciles every Kustomization of the sample in dependsOn
 // order (the flux-system sync first: it creates the others), then marks the
 // HelmReleases installed.
+//
+// With SampleOptions.ApplyConcurrency the artifact of the sample's
+// GitRepository is extracted once for all the Kustomizations (each build
+// puts back the kustomization file the generator rewrites) rather than
+// once per Kustomization: a checkout of 20,000 files is not packed 100
+// times.
 func (s *Sample) ReconcileAll(ctx context.Context) error {
+	if s.applyConcurrency > 0 {
+		key := client.ObjectKey{Namespace: s.Namespace, Name: "flux-system"}
+		work, err := s.extractArtifact(ctx, key)
+		if err != nil {
+			return err
+		}
+		s.shared = map[client.ObjectKey]string{key: work}
+		defer func() {
+			s.shared = nil
+			_ = os.RemoveAll(work)
+		}()
+	}
 	done := map[string]bool{}
 	for range 10 { // new Kustomizations appear as their parents apply
 		var list kustomizev1.KustomizationList
@@ -299,15 +335,9 @@ func (s *Sample) Reconcile(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	poller := polling.NewStatusPoller(target.Client, target.Client.RESTMapper(), polling.Options{})
-	rm := ssa.NewResourceManager(target.Client, poller, kustomizeOwner)
-	cs, err := rm.ApplyAllStaged(ctx, objects, ssa.DefaultApplyOptions())
+	inv, err := s.apply(ctx, target, objects)
 	if err != nil {
 		return fmt.Errorf("applying Kustomization %s to %s: %w", name, target.Name, err)
-	}
-	inv := &kustomizev1.ResourceInventory{}
-	for _, e := range cs.Entries {
-		inv.Entries = append(inv.Entries, kustomizev1.ResourceRef{ID: e.ObjMetadata.String(), Version: versionOf(e.GroupVersion)})
 	}
 	sort.Slice(inv.Entries, func(i, j int) bool { return inv.Entries[i].ID < inv.Entries[j].ID })
 
@@ -327,6 +357,26 @@ func (s *Sample) Reconcile(ctx context.Context, name string) error {
 		Message: "Health check passed", ObservedGeneration: ks.Generation,
 	})
 	return hub.Status().Update(ctx, ks)
+}
+
+// apply applies the objects of a Kustomization to target and returns the
+// inventory: as kustomize-controller does (ssa.ApplyAllStaged), or
+// concurrently with SampleOptions.ApplyConcurrency.
+func (s *Sample) apply(ctx context.Context, target *Cluster, objects []*unstructured.Unstructured) (*kustomizev1.ResourceInventory, error) {
+	if s.applyConcurrency > 0 {
+		return applyConcurrently(ctx, target, objects, s.applyConcurrency)
+	}
+	poller := polling.NewStatusPoller(target.Client, target.Client.RESTMapper(), polling.Options{})
+	rm := ssa.NewResourceManager(target.Client, poller, kustomizeOwner)
+	cs, err := rm.ApplyAllStaged(ctx, objects, ssa.DefaultApplyOptions())
+	if err != nil {
+		return nil, err
+	}
+	inv := &kustomizev1.ResourceInventory{}
+	for _, e := range cs.Entries {
+		inv.Entries = append(inv.Entries, kustomizev1.ResourceRef{ID: e.ObjMetadata.String(), Version: versionOf(e.GroupVersion)})
+	}
+	return inv, nil
 }
 
 func versionOf(gv string) string {
