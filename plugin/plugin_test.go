@@ -64,24 +64,3 @@ func TestHelpSaysKubectlC5c3(t *testing.T) {
 		}
 	}
 }
-
-func TestStatusBadFlags(t *testing.T) {
-	for _, tc := range []struct {
-		args []string
-		want string
-	}{
-		{[]string{"status", "-o", "wide"}, "must be one of tree|table|json|yaml"},
-		{[]string{"status", "--color", "sometimes"}, "must be one of auto|always|never"},
-		{[]string{"status", "extra-arg"}, "unknown command"},
-		{[]string{"status", "--kubeconfig", "/does/not/exist"}, "does/not/exist"},
-		{[]string{"status", "--request-timeout", "soon"}, "invalid --request-timeout"},
-	} {
-		r := run(t, tc.args...)
-		if r.code != 2 {
-			t.Errorf("%v: exit %d, want 2", tc.args, r.code)
-		}
-		if !strings.HasPrefix(r.stderr, "error: ") || !strings.Contains(r.stderr, tc.want) {
-			t.Errorf("%v: stderr %q, want \"error: \" and %q", tc.args, r.stderr, tc.want)
-		}
-	}
-}
