@@ -207,10 +207,12 @@ func TestDiffHelmReleaseChartSources(t *testing.T) {
 			t.Errorf("%s: chart %q on %q, want webapp on control-plane", name, h.Chart, h.Cluster)
 			continue
 		}
-		if h.Prediction == nil || h.Prediction.ToVersion != version || h.Prediction.Plan != "install" {
-			t.Errorf("%s: prediction %+v, want an install of webapp %s", name, h.Prediction, version)
+		if h.Prediction == nil {
+			t.Errorf("%s: no prediction, want an install of webapp %s", name, version)
 			continue
 		}
+		wantEqual(t, name+": predicted version", h.Prediction.ToVersion, version)
+		wantEqual(t, name+": plan", h.Prediction.Plan, "install")
 		objs := helmObjects(res, s.Namespace+"/"+name)
 		kinds := []string{"ConfigMap", "Deployment", "Secret", "Service", "PodDisruptionBudget"}
 		if version == "0.2.0" {
@@ -222,9 +224,12 @@ func TestDiffHelmReleaseChartSources(t *testing.T) {
 			if name == "from-bucket" && k == "ConfigMap" {
 				want = diff.ActionDrifted
 			}
-			if !ok || o.Action != want || o.Namespace != target {
-				t.Errorf("%s: rendered %s %+v, want %s in %s", name, k, o, want, target)
+			if !ok {
+				t.Errorf("%s: no %s rendered, want %s in %s", name, k, want, target)
+				continue
 			}
+			wantEqual(t, name+": "+k+" action", o.Action, want)
+			wantEqual(t, name+": "+k+" namespace", o.Namespace, target)
 		}
 		if _, ok := objs["PodDisruptionBudget"]; version == "0.2.0" && ok {
 			t.Errorf("%s: webapp 0.2.0 rendered a PodDisruptionBudget", name)
@@ -243,8 +248,12 @@ func TestDiffHelmReleaseChartSources(t *testing.T) {
 	off := run(t, diffArgs(s, flags, "-o", "json", "--offline")...)
 	offHRs := hrsOf(decodeDiff(t, off.stdout))
 	for _, name := range []string{"from-git", "from-bucket", "from-helmchart", "from-hub-helmchart"} {
-		if h := offHRs[name]; h.Error != "" || h.Prediction == nil || h.Prediction.ToVersion != hrs[name].Prediction.ToVersion {
-			t.Errorf("offline %s: %+v", name, h)
+		h := offHRs[name]
+		wantEqual(t, "offline "+name+": error", h.Error, "")
+		if h.Prediction == nil {
+			t.Errorf("offline %s: no prediction, want %s as live", name, hrs[name].Prediction.ToVersion)
+			continue
 		}
+		wantEqual(t, "offline "+name+": predicted version", h.Prediction.ToVersion, hrs[name].Prediction.ToVersion)
 	}
 }
