@@ -332,9 +332,8 @@ func TestDiffSpokeDown(t *testing.T) {
 	must(t, s.BreakKubeconfig(ctx(t), "hypervisor", testfleet.FaultUnreachable))
 	editFile(t, s.RepoDir, "clusters/control-plane/apps/kustomization.yaml", `newTag: "2025.1-p1"`, `newTag: "2025.1-p3"`)
 	r := run(t, diffArgs(s, flags, "-o", "json", "--request-timeout", "10s")...)
-	if r.code != 2 || !strings.Contains(r.stderr, "error: ") {
-		t.Fatalf("exit %d, want 2; stderr %q", r.code, r.stderr)
-	}
+	wantExit(t, "hypervisor unreachable", r, 2)
+	wantContains(t, "hypervisor unreachable: stderr", r.stderr, "error: ")
 	res := decodeDiff(t, r.stdout)
 	var sawHV, sawCP bool
 	for _, k := range res.Kustomizations {
@@ -405,14 +404,12 @@ func TestDiffBadInput(t *testing.T) {
 	}
 	for _, bad := range []string{"nowhere-cluster", "ns/no-such-ks"} {
 		r := run(t, diffArgs(s, flags, bad)...)
-		if r.code != 2 || !strings.Contains(r.stderr, "neither a cluster") {
-			t.Errorf("%s: exit %d stderr %q", bad, r.code, r.stderr)
-		}
+		wantExit(t, bad, r, 2)
+		wantContains(t, bad+": stderr", r.stderr, "neither a cluster")
 	}
 	r = run(t, append([]string{"diff", "--repo", t.TempDir()}, flags...)...)
-	if r.code != 2 || !strings.Contains(r.stderr, "not inside a git checkout") {
-		t.Errorf("no checkout: exit %d stderr %q", r.code, r.stderr)
-	}
+	wantExit(t, "no checkout", r, 2)
+	wantContains(t, "no checkout: stderr", r.stderr, "not inside a git checkout")
 }
 
 // TestDiffFluxRules: kustomize-controller's per-object annotations, a CRD

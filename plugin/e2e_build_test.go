@@ -61,9 +61,8 @@ func TestE2EBuildRules(t *testing.T) {
 				// Path arguments see the artifact: a directory the default
 				// exclusions leave out is no target.
 				r := run(t, diffArgs(s.Sample, flags, "apps/generated/.github")...)
-				if r.code != 2 || !strings.Contains(r.stderr, "not in the artifact") {
-					t.Errorf("diff apps/generated/.github: exit %d, stderr %s", r.code, r.stderr)
-				}
+				wantExit(t, "diff apps/generated/.github", r, 2)
+				wantContains(t, "diff apps/generated/.github: stderr", r.stderr, "not in the artifact")
 				r = run(t, diffArgs(s.Sample, flags, "-o", "json", "--helm=false", "apps/generated")...)
 				if res := decodeDiff(t, r.stdout); r.code != 0 || len(res.Kustomizations) != 1 || res.Summary.Unchanged != 2 {
 					t.Errorf("diff apps/generated: exit %d, %+v, stderr %s", r.code, res.Summary, r.stderr)

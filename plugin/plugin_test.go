@@ -56,9 +56,9 @@ func TestVersion(t *testing.T) {
 func TestHelpSaysKubectlC5c3(t *testing.T) {
 	for _, args := range [][]string{{"--help"}, {"status", "--help"}, {"version", "--help"}} {
 		r := run(t, args...)
-		if r.code != 0 || !strings.Contains(r.stdout, "kubectl c5c3 ") {
-			t.Errorf("%v: help does not say `kubectl c5c3`: %+v", args, r)
-		}
+		what := strings.Join(args, " ")
+		wantExit(t, what, r, 0)
+		wantContains(t, what+": help", r.stdout, "kubectl c5c3 ")
 		if strings.Contains(r.stdout, "\n  c5c3 ") {
 			t.Errorf("%v: help shows bare `c5c3`", args)
 		}

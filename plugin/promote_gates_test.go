@@ -41,9 +41,8 @@ func TestPromoteSoakGateCommand(t *testing.T) {
 		t.Errorf("checkout changed:\n%s\n---\n%s", before, after)
 	}
 	r = run(t, append([]string{"promote", "staging", "production", "--min-soak", "-1h"}, flags...)...)
-	if r.code != 2 || !strings.Contains(r.stderr, "--min-soak -1h0m0s must not be negative") {
-		t.Errorf("negative --min-soak: exit %d %s", r.code, r.stderr)
-	}
+	wantExit(t, "negative --min-soak", r, 2)
+	wantContains(t, "negative --min-soak: stderr", r.stderr, "--min-soak -1h0m0s must not be negative")
 }
 
 // TestPromoteFailOnDangerCommand: --fail-on-danger refuses with exit 1 when

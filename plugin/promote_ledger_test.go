@@ -159,13 +159,11 @@ func TestPromoteHistoryAndRollbackCommands(t *testing.T) {
 		t.Errorf("rollback --dry-run: result %+v, want none", rb.Result)
 	}
 	r = run(t, append([]string{"promote", "rollback", "production", "--to", "bogus"}, flags...)...)
-	if r.code != 2 || !strings.Contains(r.stderr, "error: --to bogus: ") {
-		t.Errorf("bad --to: exit %d\n%s", r.code, r.stderr)
-	}
+	wantExit(t, "bad --to", r, 2)
+	wantContains(t, "bad --to: stderr", r.stderr, "error: --to bogus: ")
 	r = run(t, append([]string{"promote", "rollback", "production", "--to", "x", "--steps", "1"}, flags...)...)
-	if r.code != 2 || !strings.Contains(r.stderr, "--to and --steps") {
-		t.Errorf("--to and --steps: exit %d\n%s", r.code, r.stderr)
-	}
+	wantExit(t, "--to and --steps", r, 2)
+	wantContains(t, "--to and --steps: stderr", r.stderr, "--to and --steps")
 	if after := checkoutState(t, dir); after != before {
 		t.Errorf("checkout changed:\n%s\n---\n%s", before, after)
 	}

@@ -82,9 +82,8 @@ func TestRBACDiffIsEnough(t *testing.T) {
 		t.Errorf("rbac diff --cluster control-plane: no rule get,list,patch on apps deployments (the dry-run):\n%s", r.stdout)
 	}
 	r = run(t, append([]string{"rbac", "diff", "--service-account", s.Namespace + "/" + sa, "--cluster", "nowhere"}, flags...)...)
-	if r.code != 2 || !strings.Contains(r.stderr, "--cluster nowhere: no such cluster in the fleet") {
-		t.Fatalf("unknown cluster: exit %d %s", r.code, r.stderr)
-	}
+	wantExit(t, "unknown cluster", r, 2)
+	wantContains(t, "unknown cluster: stderr", r.stderr, "--cluster nowhere: no such cluster in the fleet")
 	if r = run(t, "rbac", "diff", "--service-account", "pr-check"); r.code != 2 || !strings.Contains(r.stderr, "want NAMESPACE/NAME") {
 		t.Fatalf("bad --service-account: exit %d %s", r.code, r.stderr)
 	}

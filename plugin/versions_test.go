@@ -302,9 +302,8 @@ func TestVersionsErrors(t *testing.T) {
 	}
 	wantContains(t, "bad c5c3.yaml: stderr", r.stderr, filepath.Join(dir, "c5c3.yaml"), "environments[0] (Staging).name")
 	r = run(t, "versions", "--repo", dir, "-o", "wide")
-	if r.code != 2 || !strings.Contains(r.stderr, "must be one of table|json|yaml|markdown") {
-		t.Fatalf("bad -o: %+v", r)
-	}
+	wantExit(t, "bad -o", r, 2)
+	wantContains(t, "bad -o: stderr", r.stderr, "must be one of table|json|yaml|markdown")
 
 	// A hub that cannot be read: exit 2, and the matrix with git's values.
 	root, err := testfleet.ModuleRoot()
