@@ -292,13 +292,11 @@ spec:
 	text := run(t, diffArgs(s, flags)...)
 	md := run(t, diffArgs(s, flags, "-o", "markdown")...)
 	page := run(t, diffArgs(s, flags, "-o", "html")...)
-	if text.code != 1 || md.code != 1 || page.code != 1 {
-		t.Fatalf("text exit %d, markdown exit %d, html exit %d", text.code, md.code, page.code)
-	}
-	if !strings.Contains(page.stdout, `id="cluster-hypervisor"`) || !strings.Contains(page.stdout, "ghcr.io/c5c3/keystone:2025.1-p1 → ghcr.io/c5c3/keystone:2025.1-p2") ||
-		!strings.Contains(page.stdout, "*** (after)") {
-		t.Errorf("html lacks a cluster section, the image change or the masked Secret:\n%s", page.stdout)
-	}
+	wantExit(t, "-o text", text, 1)
+	wantExit(t, "-o markdown", md, 1)
+	wantExit(t, "-o html", page, 1)
+	wantContains(t, "html (a cluster section, the image change, the masked Secret)", page.stdout,
+		`id="cluster-hypervisor"`, "ghcr.io/c5c3/keystone:2025.1-p1 → ghcr.io/c5c3/keystone:2025.1-p2", "*** (after)")
 	golden.Assert(t, "diff-changes.txt", text.stdout)
 	golden.Assert(t, "diff-changes.md", md.stdout)
 	for _, out := range []string{r.stdout, text.stdout, md.stdout, page.stdout, text.stderr} {

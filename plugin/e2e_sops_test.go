@@ -330,8 +330,11 @@ func TestE2ESOPSForms(t *testing.T) {
 	r := run(t, diffArgs(s.Sample, flags, "-o", "json")...)
 	outputs = append(outputs, r.stdout, r.stderr)
 	res := decodeDiff(t, r.stdout)
-	if r.code != 0 || res.Summary.Skipped != 3 || res.Summary.Deleted != 0 {
-		t.Fatalf("diff without --decrypt: exit %d, %+v, want 0 and 3 skipped\n%s\n%s", r.code, res.Summary, r.stderr, objectDiffs(res))
+	wantExit(t, "diff without --decrypt", r, 0)
+	wantEqual(t, "diff without --decrypt: objects skipped", res.Summary.Skipped, 3)
+	wantEqual(t, "diff without --decrypt: objects deleted", res.Summary.Deleted, 0)
+	if t.Failed() {
+		t.Fatalf("diff without --decrypt:\n%s", objectDiffs(res))
 	}
 	want := map[string]string{
 		"Secret/app-credentials": "SOPS-encrypted Secret (sops metadata)", "ConfigMap/settings": "SOPS-encrypted ConfigMap (sops metadata)",
@@ -405,10 +408,9 @@ func TestE2ESOPSForms(t *testing.T) {
 	r = run(t, diffArgs(s.Sample, flags, "--decrypt")...)
 	outputs = append(outputs, r.stdout, r.stderr)
 	out := r.stdout + r.stderr
-	if r.code != 2 || !strings.Contains(out, s.Namespace+"/sops-age") || !strings.Contains(out, "PGP key (*.asc)") ||
-		!strings.Contains(out, pgpKey.Fingerprint) || !strings.Contains(out, "credentials-patch.yaml") {
-		t.Errorf("decryption Secret without the PGP key: exit %d, want 2 naming the Secret, the key type and fingerprint and the file\n%s\n%s", r.code, r.stderr, r.stdout)
-	}
+	wantExit(t, "decryption Secret without the PGP key", r, 2)
+	wantContains(t, "decryption Secret without the PGP key (the Secret, the key type and fingerprint, the file)", out,
+		s.Namespace+"/sops-age", "PGP key (*.asc)", pgpKey.Fingerprint, "credentials-patch.yaml")
 	if strings.Contains(out, strings.TrimSpace(key.Identity)) || strings.Contains(out, "PGP PRIVATE KEY") {
 		t.Error("a key of the decryption Secret appears in diff's output")
 	}

@@ -66,10 +66,7 @@ func TestDiffHelmReleaseCheckoutChart(t *testing.T) {
 	}
 	res := decodeDiff(t, r.stdout)
 	hrs := hrsOf(res)
-	if h := hrs["restricted"]; !strings.Contains(h.Error, "HelmRelease "+s.Namespace+"/restricted") || !strings.Contains(h.Error, sa) ||
-		!strings.Contains(h.Error, "forbidden") {
-		t.Errorf("restricted without rights: error %q, want one naming the HelmRelease and %s", h.Error, sa)
-	}
+	wantContains(t, "restricted without rights: error", hrs["restricted"].Error, "HelmRelease "+s.Namespace+"/restricted", sa, "forbidden")
 	if h := hrs["local"]; h.Error != "" || h.Counts.Created != 5 {
 		t.Errorf("local HelmRelease %+v, want 5 created", h)
 	}

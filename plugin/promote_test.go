@@ -239,9 +239,10 @@ func TestPromotePushPullRequestAndPreview(t *testing.T) {
 		}
 	}
 	pushed := promoteGit(t, bare, "rev-parse", "refs/heads/"+branch)
-	if len(calls) != 2 || calls[0] != "POST /repos/c5c3/c5c3-gitops/pulls Bearer ghp_test head="+branch+" base=main" ||
-		calls[1] != "POST /repos/c5c3/c5c3-gitops/statuses/"+pushed+" Bearer ghp_test head= base=" {
-		t.Fatalf("API calls %q", calls)
+	wantEqual(t, "API calls", strings.Join(calls, "\n"), "POST /repos/c5c3/c5c3-gitops/pulls Bearer ghp_test head="+branch+" base=main\n"+
+		"POST /repos/c5c3/c5c3-gitops/statuses/"+pushed+" Bearer ghp_test head= base=")
+	if t.Failed() {
+		t.FailNow()
 	}
 	for _, want := range []string{"| `HelmRelease/keystone-memcached/memcached` | HelmRelease |", "<details><summary>Preview: the edited production against its clusters</summary>", "### kubectl c5c3 diff"} {
 		if !strings.Contains(prBody, want) {
