@@ -234,9 +234,7 @@ func TestCompletionScripts(t *testing.T) {
 	}
 	// cobra's own completion command is replaced, and help says kubectl c5c3.
 	out, _, _ := completionRun(t, nil, "completion", "--help")
-	if !strings.Contains(out, "kubectl c5c3 completion install-shim") || !strings.Contains(out, "install-shim") {
-		t.Errorf("completion help:\n%s", out)
-	}
+	wantContains(t, "completion help", out, "kubectl c5c3 completion install-shim", "install-shim")
 	out, _, _ = completionRun(t, nil, "__complete", "completion", "")
 	if got := completions(t, out); !slices.Equal(got, []string{"bash", "fish", "install-shim", "powershell", "zsh"}) {
 		t.Errorf("completion subcommands: %q", got)

@@ -489,9 +489,7 @@ func TestDiffProgressOnTTY(t *testing.T) {
 	if err != nil {
 		t.Fatalf("under a terminal: %v\n%s", err, out)
 	}
-	if !strings.Contains(string(out), "\r\x1b[Kdiff: ") || !strings.Contains(string(out), "control-plane ") {
-		t.Fatalf("no progress line on a terminal:\n%q", out)
-	}
+	wantContains(t, "progress on a terminal", string(out), "\r\x1b[Kdiff: ", "control-plane ")
 	// The sample's three HelmReleases: their charts are counted too.
 	if !strings.Contains(string(out), "charts 3/3") {
 		t.Fatalf("no chart count on the progress line:\n%q", out)

@@ -51,9 +51,7 @@ func TestE2EPullRequestCheck(t *testing.T) {
 		}
 		html, err := os.ReadFile(report)
 		must(t, err)
-		if !strings.Contains(string(html), "<html") || !strings.Contains(string(html), "keystone") {
-			t.Fatalf("the HTML report lacks the change:\n%.2000s", html)
-		}
+		wantContains(t, "the HTML report", string(html), "<html", "keystone")
 		return string(html), stderr.String()
 	}
 

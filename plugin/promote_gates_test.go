@@ -65,9 +65,7 @@ func TestPromoteFailOnDangerCommand(t *testing.T) {
 		t.Errorf("result %+v, want none (nothing promoted)", p.Result)
 	}
 	want := "management: target-not-ready: Kustomization/" + s.Namespace + "/production-apps: not Ready: ReconciliationFailed: kustomize build failed"
-	if !strings.Contains(r.stderr, "refusing to promote (--fail-on-danger)") || !strings.Contains(r.stderr, want) {
-		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
-	}
+	wantContains(t, "--fail-on-danger: stderr", r.stderr, "refusing to promote (--fail-on-danger)", want)
 	if after := checkoutState(t, s.RepoDir); after != before {
 		t.Errorf("checkout changed:\n%s\n---\n%s", before, after)
 	}
