@@ -139,21 +139,17 @@ func TestE2EHelmController(t *testing.T) {
 		t.Fatalf("values change and hand edit: exit %d, want 1\nstderr: %s", r.code, r.stderr)
 	}
 	got := helmObjects(res, s.Namespace+"/webapp")
-	if o := got["Deployment"]; o.Action != diff.ActionDrifted || !strings.Contains(o.Diff, "+  replicas: 4") {
-		t.Errorf("values change: Deployment %s\n%s", o.Action, o.Diff)
-	}
-	if o := got["ConfigMap"]; o.Action != diff.ActionDrifted || !strings.Contains(o.Diff, "-  greeting: hand-edited") {
-		t.Errorf("hand edit: ConfigMap %s\n%s", o.Action, o.Diff)
-	}
+	wantEqual(t, "values change: Deployment: action", got["Deployment"].Action, diff.ActionDrifted)
+	wantContains(t, "values change: Deployment: diff", got["Deployment"].Diff, "+  replicas: 4")
+	wantEqual(t, "hand edit: ConfigMap: action", got["ConfigMap"].Action, diff.ActionDrifted)
+	wantContains(t, "hand edit: ConfigMap: diff", got["ConfigMap"].Diff, "-  greeting: hand-edited")
 	// The pre-check only ever skips the server for unchanged objects:
 	// dry-running every object gives the same result.
 	if all := run(t, diffArgs(s, flags, "-o", "json", "--verify-unchanged")...); all.code != 1 || all.stdout != r.stdout {
 		t.Errorf("values change and hand edit: --verify-unchanged gives another result (exit %d):\n%s\nwithout it:\n%s", all.code, all.stdout, r.stdout)
 	}
 	// The upgrade renders revision 2 as helm-controller's upgrade does.
-	if o := got["ConfigMap"]; !strings.Contains(o.Diff, revisionLines(1, false, "-")) || !strings.Contains(o.Diff, revisionLines(2, true, "+")) {
-		t.Errorf("upgrade to revision 2: ConfigMap\n%s", o.Diff)
-	}
+	wantContains(t, "upgrade to revision 2: ConfigMap diff", got["ConfigMap"].Diff, revisionLines(1, false, "-"), revisionLines(2, true, "+"))
 	if p := res.HelmReleases[0].Prediction; p.Plan != "upgrade" || p.Reason != "values changed" {
 		t.Errorf("prediction %+v", p)
 	}

@@ -234,9 +234,8 @@ func TestE2ESOPS(t *testing.T) {
 	// Bad input: a corrupt SOPS file names the file; a wrong key names the Secret.
 	writeFile(t, s.RepoDir, "apps/sops/config.yaml", "token: ENC[AES256_GCM,data:broken]\nsops:\n  mac: ENC[AES256_GCM,data:x]\n")
 	r = run(t, diffArgs(s.Sample, flags, "--decrypt")...)
-	if r.code != 2 || !strings.Contains(r.stdout+r.stderr, "config.yaml") {
-		t.Errorf("corrupt SOPS file: exit %d, want 2 naming config.yaml\n%s\n%s", r.code, r.stderr, r.stdout)
-	}
+	wantExit(t, "corrupt SOPS file", r, 2)
+	wantContains(t, "corrupt SOPS file: output", r.stdout+r.stderr, "config.yaml")
 	b, err := os.ReadFile(filepath.Join(source, "apps/sops/config.yaml"))
 	must(t, err)
 	writeFile(t, s.RepoDir, "apps/sops/config.yaml", string(b))
@@ -262,9 +261,8 @@ func TestE2ESOPS(t *testing.T) {
 	// An unknown decryption provider is named.
 	editFile(t, s.RepoDir, "clusters/management/sops.yaml", "provider: sops", "provider: vault-transit")
 	r = run(t, diffArgs(s.Sample, flags, "--decrypt")...)
-	if out := r.stdout + r.stderr; r.code != 2 || !strings.Contains(out, `spec.decryption.provider "vault-transit"`) {
-		t.Errorf("unknown provider: exit %d, want 2 naming it\n%s\n%s", r.code, r.stderr, r.stdout)
-	}
+	wantExit(t, "unknown provider", r, 2)
+	wantContains(t, "unknown provider: output", r.stdout+r.stderr, `spec.decryption.provider "vault-transit"`)
 }
 
 // TestE2ESOPSForms checks, against the real kustomize-controller, the SOPS

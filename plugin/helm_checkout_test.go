@@ -3,7 +3,6 @@ package plugin
 import (
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
@@ -71,9 +70,8 @@ func TestDiffHelmReleaseCheckoutChart(t *testing.T) {
 		t.Errorf("local HelmRelease %+v, want 5 created", h)
 	}
 	got := helmObjects(res, s.Namespace+"/local")
-	if o := got["ConfigMap"]; o.Action != diff.ActionCreated || !strings.Contains(o.Diff, "+  edited: in-the-checkout") {
-		t.Errorf("template edit in the checkout not rendered: %s\n%s", o.Action, o.Diff)
-	}
+	wantEqual(t, "template edit in the checkout: action", got["ConfigMap"].Action, diff.ActionCreated)
+	wantContains(t, "template edit in the checkout: diff", got["ConfigMap"].Diff, "+  edited: in-the-checkout")
 
 	// The service account gets rights on the spoke: restricted renders.
 	crb := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "helm-deployer-" + s.Namespace},

@@ -188,9 +188,7 @@ func TestDiffHelmReleaseChartSources(t *testing.T) {
 		"broken-bucket":    `chart Bucket/` + s.Namespace + `/gcp-bucket storage.googleapis.com/charts///charts/webapp@*: bucket provider "gcp" is not supported (generic and aws are)`,
 		"broken-helmchart": "source HelmChart/" + s.Namespace + "/no-such-chart not found in the build or on management",
 	} {
-		if h := hrs[name]; !strings.Contains(h.Error, want) || !strings.Contains(h.Error, "HelmRelease "+s.Namespace+"/"+name) {
-			t.Errorf("%s: error %q, want it to name the HelmRelease and say %q", name, h.Error, want)
-		}
+		wantContains(t, name+": error", hrs[name].Error, want, "HelmRelease "+s.Namespace+"/"+name)
 	}
 	for name, version := range map[string]string{
 		"from-git":           "0.1.0+" + g.Tagged[:12],

@@ -84,9 +84,9 @@ func TestRBACDiffIsEnough(t *testing.T) {
 	r = run(t, append([]string{"rbac", "diff", "--service-account", s.Namespace + "/" + sa, "--cluster", "nowhere"}, flags...)...)
 	wantExit(t, "unknown cluster", r, 2)
 	wantContains(t, "unknown cluster: stderr", r.stderr, "--cluster nowhere: no such cluster in the fleet")
-	if r = run(t, "rbac", "diff", "--service-account", "pr-check"); r.code != 2 || !strings.Contains(r.stderr, "want NAMESPACE/NAME") {
-		t.Fatalf("bad --service-account: exit %d %s", r.code, r.stderr)
-	}
+	r = run(t, "rbac", "diff", "--service-account", "pr-check")
+	wantExit(t, "bad --service-account", r, 2)
+	wantContains(t, "bad --service-account: stderr", r.stderr, "want NAMESPACE/NAME")
 }
 
 // ciIdentity runs rbac diff for the service account ns/sa, applies exactly

@@ -158,9 +158,8 @@ func TestStatusCredentialExpiry(t *testing.T) {
 			t.Errorf("message %q lacks %q", got[0].Message, want)
 		}
 		// The apiserver itself refuses the expired certificate.
-		if hv := rep.Clusters[0]; hv.Reachable || !strings.Contains(hv.Error, "the server has asked for the client to provide credentials") {
-			t.Errorf("hypervisor with an expired certificate: reachable %v, error %q", hv.Reachable, hv.Error)
-		}
+		wantEqual(t, "hypervisor with an expired certificate: reachable", rep.Clusters[0].Reachable, false)
+		wantContains(t, "hypervisor with an expired certificate: error", rep.Clusters[0].Error, "the server has asked for the client to provide credentials")
 	})
 
 	t.Run("JWT expiring in 3 days: exit 1, never printed", func(t *testing.T) {
