@@ -270,10 +270,8 @@ func TestE2EHelmController(t *testing.T) {
 	if o := got["PodDisruptionBudget"]; o.Action != diff.ActionDeleted {
 		t.Errorf("removed template, in status.inventory: PodDisruptionBudget %q", o.Action)
 	}
-	if o := got["ConfigMap"]; !strings.Contains(o.Diff, "+  logLevel: info") ||
-		!strings.Contains(o.Diff, `-    webapp.example.c5c3.io/release-revision: "2"`) || !strings.Contains(o.Diff, `+    webapp.example.c5c3.io/release-revision: "3"`) {
-		t.Errorf("chart bump to revision 3: ConfigMap\n%s", o.Diff)
-	}
+	wantContains(t, "chart bump to revision 3: ConfigMap diff", got["ConfigMap"].Diff, "+  logLevel: info",
+		`-    webapp.example.c5c3.io/release-revision: "2"`, `+    webapp.example.c5c3.io/release-revision: "3"`)
 	p := res.HelmReleases[0].Prediction
 	if p == nil {
 		t.Fatalf("no prediction, want an upgrade 0.1.0+ → 0.2.0+")

@@ -3,7 +3,6 @@ package plugin
 import (
 	"context"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -181,8 +180,8 @@ func TestE2EHelmControllerHelmRepository(t *testing.T) {
 	}
 	if o := got["ConfigMap"]; o.Action != diff.ActionDrifted {
 		t.Errorf("hand edit: ConfigMap %s, want drifted", o.Action)
-	} else if !strings.Contains(o.Diff, "-  greeting: hand-edited") || !strings.Contains(o.Diff, "+  greeting: from-configmap") {
-		t.Errorf("hand edit: the ConfigMap's diff does not take hand-edited back to from-configmap:\n%s", o.Diff)
+	} else {
+		wantContains(t, "hand edit: the ConfigMap's diff (hand-edited back to from-configmap)", o.Diff, "-  greeting: hand-edited", "+  greeting: from-configmap")
 	}
 	if p := res.HelmReleases[0].Prediction; p == nil || p.Plan != "none" {
 		t.Errorf("hand edit: prediction %+v, want none (drift detection is off)", p)
