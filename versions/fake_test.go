@@ -12,6 +12,7 @@ import (
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
 	"github.com/fluxcd/pkg/apis/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/c5c3/kubectl-c5c3/fleet"
 	"github.com/c5c3/kubectl-c5c3/internal/fakefleet"
@@ -22,7 +23,9 @@ import (
 // TestAppliedOnFakes reads what staging's spoke applied through the
 // Dialer seam, without apiservers: the HelmRelease memcached that the hub
 // Kustomization staging applies to control-plane, at the chart version git
-// pins, at another, or on a spoke that cannot be reached.
+// pins, at another, with an upgrade under way, or on a spoke that cannot be
+// reached; and a HelmRelease kept on the hub (deploying to control-plane
+// through its kubeConfig), read from the hub while its spoke is down.
 func TestAppliedOnFakes(t *testing.T) {
 	dir := repo(t, map[string]string{"c5c3.yaml": testConfig, "staging/hr.yaml": release("7.5.0"), "production/hr.yaml": release("7.4.16")})
 	out, err := exec.Command("git", "-C", dir, "rev-parse", "HEAD").Output()
@@ -31,10 +34,12 @@ func TestAppliedOnFakes(t *testing.T) {
 	}
 	head := strings.TrimSpace(string(out))
 	for _, tc := range []struct {
-		name    string
-		running string
-		down    error
-		want    string
+		name      string
+		running   string
+		attempted string
+		onHub     bool // the Kustomization applies the HelmRelease to the hub
+		down      error
+		want      string
 	}{{
 		name:    "applied as pinned",
 		running: "7.5.0",
@@ -44,25 +49,43 @@ func TestAppliedOnFakes(t *testing.T) {
 		running: "7.4.16",
 		want:    "control-plane HelmRelease/apps/memcached applied 7.4.16 reachable skew [" + SkewGitApplied + "]",
 	}, {
+		name:      "an upgrade under way",
+		running:   "7.5.0",
+		attempted: "7.6.0",
+		want:      "control-plane HelmRelease/apps/memcached applied 7.5.0 (attempted 7.6.0) reachable skew []",
+	}, {
 		name: "spoke unreachable",
 		down: errors.New("connection refused"),
 		want: "control-plane HelmRelease/apps/memcached applied  unreachable: cluster control-plane: connection refused skew []",
+	}, {
+		name:      "a HelmRelease on the hub is read there while its spoke is down",
+		running:   "7.5.0",
+		attempted: "7.6.0",
+		onHub:     true,
+		down:      errors.New("connection refused"),
+		want:      "control-plane HelmRelease/apps/memcached applied 7.5.0 (attempted 7.6.0) reachable skew []",
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
+			toControlPlane := &meta.KubeConfigReference{SecretRef: &meta.SecretKeyReference{Name: "control-plane-kubeconfig"}}
 			ks := &kustomizev1.Kustomization{ObjectMeta: metav1.ObjectMeta{Namespace: "flux-system", Name: "staging"},
-				Spec: kustomizev1.KustomizationSpec{Path: "./staging",
-					KubeConfig: &meta.KubeConfigReference{SecretRef: &meta.SecretKeyReference{Name: "control-plane-kubeconfig"}},
-					SourceRef:  kustomizev1.CrossNamespaceSourceReference{Kind: "GitRepository", Name: "flux-system"}}}
+				Spec: kustomizev1.KustomizationSpec{Path: "./staging", KubeConfig: toControlPlane,
+					SourceRef: kustomizev1.CrossNamespaceSourceReference{Kind: "GitRepository", Name: "flux-system"}}}
 			ks.Status.LastAppliedRevision = "main@sha1:" + head
 			ks.Status.Conditions = []metav1.Condition{{Type: meta.ReadyCondition, Status: metav1.ConditionTrue, Reason: "ReconciliationSucceeded"}}
 			ks.Status.Inventory = &kustomizev1.ResourceInventory{Entries: []kustomizev1.ResourceRef{{ID: "apps_memcached_helm.toolkit.fluxcd.io_HelmRelease", Version: "v2"}}}
 			hr := &helmv2.HelmRelease{ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: "memcached"}}
 			hr.Status.History = helmv2.Snapshots{{ChartName: "memcached", ChartVersion: tc.running, Status: "deployed"}}
-			d := &fakefleet.Dialer{Spokes: map[string]*kube.Client{"control-plane": fakefleet.Client("v1.37.2", hr)}}
+			hr.Status.LastAttemptedRevision = tc.attempted
+			hubObjs, spokeObjs := []client.Object{ks}, []client.Object{hr}
+			if tc.onHub {
+				ks.Spec.KubeConfig, hr.Spec.KubeConfig = nil, toControlPlane
+				hubObjs, spokeObjs = append(hubObjs, hr), nil
+			}
+			d := &fakefleet.Dialer{Spokes: map[string]*kube.Client{"control-plane": fakefleet.Client("v1.37.2", spokeObjs...)}}
 			if tc.down != nil {
 				d.Errors = map[string]error{"control-plane": tc.down}
 			}
-			hub := fakefleet.Client("v1.37.2", ks)
+			hub := fakefleet.Client("v1.37.2", hubObjs...)
 			m, err := Build(context.Background(), Options{RepoDir: dir, Environments: []string{"staging"},
 				Fleet: func(ctx context.Context, _ *pipeline.Environment) (*fleet.Fleet, error) {
 					return fakefleet.Discover(ctx, hub, d)
@@ -78,7 +101,11 @@ func TestAppliedOnFakes(t *testing.T) {
 			if !tg.Reachable {
 				reach = "unreachable: " + tg.Error
 			}
-			if got := fmt.Sprintf("%s %s applied %s %s skew %v", tg.Cluster, tg.Object, tg.Applied, reach, tg.Skew); got != tc.want {
+			applied := tg.Applied
+			if tg.Attempted != "" {
+				applied += " (attempted " + tg.Attempted + ")"
+			}
+			if got := fmt.Sprintf("%s %s applied %s %s skew %v", tg.Cluster, tg.Object, applied, reach, tg.Skew); got != tc.want {
 				t.Fatalf("target:\n got %s\nwant %s", got, tc.want)
 			}
 		})
