@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
@@ -11,6 +12,7 @@ import (
 	"github.com/fluxcd/pkg/apis/meta"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/c5c3/kubectl-c5c3/fleet"
 	"github.com/c5c3/kubectl-c5c3/internal/fakefleet"
@@ -113,5 +115,57 @@ func TestDialerControllerIdentity(t *testing.T) {
 	want := []string{"edge|", "edge| as helm-controller", "cache| as helm-controller"}
 	if got := d.Dialed(); !reflect.DeepEqual(got, want) {
 		t.Errorf("dialed %v, want %v (once per ConfigMap and controller)", got, want)
+	}
+}
+
+// TestSecretDialerFaults: the default dialer reads a spoke's kubeconfig
+// from its Secret in the hub; a Secret that is missing, keeps the
+// kubeconfig under a key Flux does not read, holds no kubeconfig or one
+// that runs an exec plugin makes the spoke unreachable with an error
+// naming the Secret and what is wrong — and never its contents.
+func TestSecretDialerFaults(t *testing.T) {
+	const token = "spoke-token-must-never-be-printed"
+	kubeconfig := func(user string) []byte {
+		return []byte("apiVersion: v1\nkind: Config\nclusters:\n- name: spoke\n  cluster: {server: \"https://127.0.0.1:1\"}\n" +
+			"contexts:\n- name: spoke\n  context: {cluster: spoke, user: spoke}\ncurrent-context: spoke\nusers:\n- name: spoke\n  user: " + user + "\n")
+	}
+	for _, tc := range []struct {
+		name string
+		data map[string][]byte // nil: no Secret
+		want string
+	}{
+		{"missing", nil, "cluster control-plane: kubeconfig Secret flux-system/control-plane-kubeconfig not found in the hub"},
+		{"wrong key", map[string][]byte{"kubeconfig": kubeconfig("{token: " + token + "}")}, `has neither key "value" nor "value.yaml"`},
+		{"exec plugin", map[string][]byte{"value": kubeconfig("{exec: {apiVersion: client.authentication.k8s.io/v1, command: /bin/false}}")}, "user.exec plugin"},
+		{"garbage", map[string][]byte{"value": []byte(token + ": [unterminated")}, "not a kubeconfig"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			objs := []client.Object{spokeKs("cp", "control-plane-kubeconfig", "")}
+			if tc.data != nil {
+				objs = append(objs, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "flux-system", Name: "control-plane-kubeconfig"}, Data: tc.data})
+			}
+			f, err := fleet.Discover(ctx, fakefleet.Client("v1.37.2", objs...), fleet.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := f.Cluster("control-plane")
+			if c == nil {
+				t.Fatalf("no cluster control-plane in %v", f.Clusters)
+			}
+			_, err = f.Client(ctx, c, "")
+			if err == nil {
+				t.Fatalf("dialing control-plane: no error, want %q", tc.want)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q, want %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), token) {
+				t.Errorf("error %q prints the Secret's contents", err)
+			}
+			if p := f.Probe(ctx, []*fleet.Cluster{c})["control-plane"]; p.Err == nil {
+				t.Errorf("probe of control-plane: no error, want the dial error")
+			}
+		})
 	}
 }

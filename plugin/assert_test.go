@@ -50,3 +50,11 @@ func wantPrediction(t *testing.T, what string, p *helmrender.Prediction, plan he
 		t.Errorf("%s: prediction reason %q, want %q", what, p.Reason, reason)
 	}
 }
+
+// wantEqual reports got (what names it) other than want.
+func wantEqual[T comparable](t *testing.T, what string, got, want T) {
+	t.Helper()
+	if got != want {
+		t.Errorf("%s %v, want %v", what, got, want)
+	}
+}

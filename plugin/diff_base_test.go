@@ -35,14 +35,25 @@ func TestDiffBase(t *testing.T) {
 	// Nothing changed since HEAD: nothing is diffed, everything is listed.
 	r := run(t, diffArgs(s, flags, "-o", "json", "--base", "HEAD")...)
 	res := decodeDiff(t, r.stdout)
-	if r.code != 0 || res.Base == nil || res.Base.Ref != "HEAD" || res.Base.Commit != head {
-		t.Fatalf("--base HEAD on a clean checkout: exit %d base %+v\n%s", r.code, res.Base, r.stderr)
+	wantExit(t, "--base HEAD on a clean checkout", r, 0)
+	if res.Base == nil {
+		t.Fatalf("--base HEAD on a clean checkout: no base, want HEAD at %s", head)
 	}
-	if len(res.Kustomizations) != 0 || len(res.HelmReleases) != 0 || len(res.Unchanged) < 9 {
-		t.Fatalf("clean checkout: want nothing diffed and every Kustomization unchanged: %+v %+v unchanged %+v", res.Kustomizations, res.HelmReleases, res.Unchanged)
+	wantEqual(t, "--base HEAD on a clean checkout: base ref", res.Base.Ref, "HEAD")
+	wantEqual(t, "--base HEAD on a clean checkout: base commit", res.Base.Commit, head)
+	if len(res.Kustomizations) != 0 {
+		t.Errorf("clean checkout: Kustomizations diffed %+v, want none", res.Kustomizations)
 	}
-	if !unchangedIDs(res)["HelmRelease/"+ns+"/memcached"] || !unchangedIDs(res)["Kustomization/"+ns+"/storage-apps"] {
-		t.Fatalf("unchanged list lacks memcached or storage-apps: %+v", res.Unchanged)
+	if len(res.HelmReleases) != 0 {
+		t.Errorf("clean checkout: HelmReleases rendered %+v, want none", res.HelmReleases)
+	}
+	if len(res.Unchanged) < 9 {
+		t.Errorf("clean checkout: unchanged %+v, want every Kustomization (at least 9)", res.Unchanged)
+	}
+	for _, id := range []string{"HelmRelease/" + ns + "/memcached", "Kustomization/" + ns + "/storage-apps"} {
+		if !unchangedIDs(res)[id] {
+			t.Errorf("clean checkout: unchanged list %+v lacks %s", res.Unchanged, id)
+		}
 	}
 
 	// A change to one spoke's path and to one HelmRelease's values, made
@@ -55,47 +66,49 @@ func TestDiffBase(t *testing.T) {
 
 	r = run(t, diffArgs(s, flags, "-o", "json", "--base", head[:10])...)
 	res = decodeDiff(t, r.stdout)
-	if r.code != 1 || res.Base.Commit != head {
-		t.Fatalf("--base with a change: exit %d base %+v\n%s\n%s", r.code, res.Base, r.stderr, r.stdout)
+	wantExit(t, "--base with a change", r, 1)
+	if res.Base == nil {
+		t.Fatalf("--base with a change: no base, want %s", head)
 	}
+	wantEqual(t, "--base with a change: base commit", res.Base.Commit, head)
 	diffed := map[string]bool{}
 	for _, k := range res.Kustomizations {
 		diffed[k.ID()] = true
 	}
-	if !diffed[ns+"/storage-apps"] || diffed[ns+"/hypervisor-apps"] || diffed[ns+"/control-plane-infrastructure"] {
-		t.Fatalf("want storage-apps diffed and the untouched spokes not: %+v", res.Kustomizations)
-	}
+	wantEqual(t, "storage-apps (changed) diffed", diffed[ns+"/storage-apps"], true)
+	wantEqual(t, "hypervisor-apps (untouched) diffed", diffed[ns+"/hypervisor-apps"], false)
+	wantEqual(t, "control-plane-infrastructure (untouched) diffed", diffed[ns+"/control-plane-infrastructure"], false)
 	var hrs []string
 	for _, h := range res.HelmReleases {
 		hrs = append(hrs, h.ID())
 	}
-	if len(hrs) != 1 || hrs[0] != ns+"/memcached" {
-		t.Fatalf("want only memcached rendered, got %v", hrs)
-	}
+	wantEqual(t, "HelmReleases rendered", strings.Join(hrs, ","), ns+"/memcached")
 	un := unchangedIDs(res)
-	if !un["Kustomization/"+ns+"/hypervisor-apps"] || un["Kustomization/"+ns+"/storage-apps"] || un["HelmRelease/"+ns+"/memcached"] || !un["HelmRelease/"+ns+"/rook-ceph"] {
-		t.Fatalf("unchanged list: %+v", res.Unchanged)
+	for id, want := range map[string]bool{"Kustomization/" + ns + "/hypervisor-apps": true, "Kustomization/" + ns + "/storage-apps": false,
+		"HelmRelease/" + ns + "/memcached": false, "HelmRelease/" + ns + "/rook-ceph": true} {
+		wantEqual(t, "unchanged "+id, un[id], want)
 	}
 	var sawPools, sawReplicas bool
 	for _, o := range res.Objects {
 		sawPools = sawPools || (o.Name == "ceph-cluster-config" && strings.Contains(o.Diff, "+    backups"))
 		sawReplicas = sawReplicas || (o.HelmRelease == ns+"/memcached" && o.Action == diff.ActionDrifted)
 	}
-	if !sawPools || !sawReplicas {
-		t.Fatalf("want the ConfigMap and memcached's objects live-diffed (pools %v, replicas %v):\n%s", sawPools, sawReplicas, r.stdout)
+	if !sawPools {
+		t.Errorf("ConfigMap ceph-cluster-config not live-diffed with the new pool:\n%s", r.stdout)
+	}
+	if !sawReplicas {
+		t.Errorf("no object of memcached live-diffed as drifted:\n%s", r.stdout)
 	}
 	for _, format := range []string{"text", "markdown"} {
 		r = run(t, diffArgs(s, flags, "-o", format, "--base", head)...)
-		if r.code != 1 || !strings.Contains(r.stdout, head[:12]) || !strings.Contains(r.stdout, "unchanged by this change") {
-			t.Fatalf("-o %s: exit %d, want the base commit and the unchanged list:\n%s", format, r.code, r.stdout)
-		}
+		wantExit(t, "-o "+format, r, 1)
+		wantContains(t, "-o "+format, r.stdout, head[:12], "unchanged by this change")
 	}
 
 	// An unknown base: exit 2 naming it; the checkout is untouched.
 	r = run(t, diffArgs(s, flags, "--base", "no-such-ref")...)
-	if r.code != 2 || !strings.Contains(r.stderr, `"no-such-ref" is not a branch, tag or commit`) {
-		t.Fatalf("unknown base: exit %d\n%s", r.code, r.stderr)
-	}
+	wantExit(t, "unknown base", r, 2)
+	wantContains(t, "unknown base: stderr", r.stderr, `"no-such-ref" is not a branch, tag or commit`)
 	if got := gitOut(t, s.RepoDir, "status", "--porcelain"); got != status {
 		t.Fatalf("the checkout changed: %q, was %q", got, status)
 	}

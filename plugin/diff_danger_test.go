@@ -1,7 +1,6 @@
 package plugin
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/c5c3/kubectl-c5c3/diff"
@@ -18,23 +17,26 @@ func TestDiffFailOnDanger(t *testing.T) {
 
 	r := run(t, diffArgs(s, flags, "-o", "json")...)
 	res := decodeDiff(t, r.stdout)
-	if r.code != 0 || res.HasChanges() {
-		t.Fatalf("no changes: exit %d\n%s\n%s", r.code, r.stderr, r.stdout)
+	wantExit(t, "no changes", r, 0)
+	if res.HasChanges() {
+		t.Fatalf("no changes: changes in the plan\n%s", r.stdout)
 	}
 	want := diff.Danger{Flag: diff.DangerTargetNotReady, Cluster: "hypervisor", Object: "Kustomization/" + s.Namespace + "/hypervisor-apps",
 		Message: "not Ready: HealthCheckFailed: timeout waiting for: [DaemonSet/nova-compute/nova-compute]"}
-	if len(res.Dangers) != 1 || res.Dangers[0] != want || len(res.Images) != 0 {
-		t.Fatalf("dangers %+v images %+v, want only %+v", res.Dangers, res.Images, want)
+	if len(res.Dangers) != 1 {
+		t.Fatalf("dangers %+v, want only %+v", res.Dangers, want)
+	}
+	wantEqual(t, "danger", res.Dangers[0], want)
+	if len(res.Images) != 0 {
+		t.Errorf("images %+v, want none", res.Images)
 	}
 	fail := run(t, diffArgs(s, flags, "--fail-on-danger")...)
-	if fail.code != 1 || !strings.Contains(fail.stderr, "danger flags raised: 1 (--fail-on-danger") ||
-		!strings.Contains(fail.stdout, "DANGER hypervisor: target-not-ready: Kustomization/"+s.Namespace+"/hypervisor-apps") {
-		t.Fatalf("--fail-on-danger: exit %d\n%s\n%s", fail.code, fail.stderr, fail.stdout)
-	}
+	wantExit(t, "--fail-on-danger", fail, 1)
+	wantContains(t, "--fail-on-danger: stderr", fail.stderr, "danger flags raised: 1 (--fail-on-danger")
+	wantContains(t, "--fail-on-danger: stdout", fail.stdout, "DANGER hypervisor: target-not-ready: Kustomization/"+s.Namespace+"/hypervisor-apps")
 	for _, format := range []string{"markdown", "html"} {
 		out := run(t, diffArgs(s, flags, "-o", format, "--fail-on-danger")...)
-		if out.code != 1 || !strings.Contains(out.stdout, "target-not-ready") || !strings.Contains(out.stdout, "hypervisor-apps") {
-			t.Errorf("-o %s: exit %d\n%s", format, out.code, out.stdout)
-		}
+		wantExit(t, "-o "+format, out, 1)
+		wantContains(t, "-o "+format, out.stdout, "target-not-ready", "hypervisor-apps")
 	}
 }

@@ -1,7 +1,6 @@
 package plugin
 
 import (
-	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -63,13 +62,12 @@ func TestDiffServiceAccount(t *testing.T) {
 			}
 			switch {
 			case denied[k.Name]:
-				if k.Error != "" || k.Counts.Errors != b.Unchanged || k.Counts.Unchanged != 0 {
-					t.Errorf("%s: %s counts %+v error %q, want all %d objects refused", step, k.Name, k.Counts, k.Error, b.Unchanged)
-				}
+				what := step + ": " + k.Name
+				wantEqual(t, what+": error", k.Error, "")
+				wantEqual(t, what+": objects refused", k.Counts.Errors, b.Unchanged)
+				wantEqual(t, what+": objects unchanged", k.Counts.Unchanged, 0)
 				for _, e := range errs[k.ID()] {
-					if !strings.Contains(e, "as ServiceAccount "+sa+" (spec.serviceAccountName)") || !strings.Contains(e, user) || !strings.Contains(e, "forbidden") {
-						t.Errorf("%s: %s: error does not name the service account: %q", step, k.Name, e)
-					}
+					wantContains(t, what+": object error", e, "as ServiceAccount "+sa+" (spec.serviceAccountName)", user, "forbidden")
 				}
 			case k.Error != "" || k.Counts != b:
 				t.Errorf("%s: %s counts %+v error %q, want %+v as before", step, k.Name, k.Counts, k.Error, b)

@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -49,9 +50,14 @@ func TestDiffNoLive(t *testing.T) {
 
 	r := run(t, "diff", "--repo", dir, "--color", "never", "--base", "main", "--no-live", "-o", "json")
 	res := decodeDiff(t, r.stdout)
-	if r.code != 1 || !res.NoLive || res.Base == nil || res.Base.Commit != base {
-		t.Fatalf("--no-live: exit %d noLive %v base %+v\nstderr %s\n%s", r.code, res.NoLive, res.Base, r.stderr, r.stdout)
+	wantExit(t, "--no-live", r, 1)
+	if !res.NoLive {
+		t.Errorf("--no-live: noLive false, want true")
 	}
+	if res.Base == nil {
+		t.Fatalf("--no-live: no base, want commit %s", base)
+	}
+	wantEqual(t, "--no-live: base commit", res.Base.Commit, base)
 	if strings.Contains(r.stdout, secretValue) {
 		t.Fatalf("Secret value printed:\n%s", r.stdout)
 	}
@@ -81,29 +87,44 @@ func TestDiffNoLive(t *testing.T) {
 			hvImages = &res.Images[i]
 		}
 	}
-	if hvImages == nil || len(hvImages.Changed) != 1 || hvImages.Changed[0].From != "ghcr.io/c5c3/nova-compute:2025.1" || hvImages.Changed[0].To != "ghcr.io/c5c3/nova-compute:2025.2" {
-		t.Errorf("images summary offline: %+v", res.Images)
+	switch {
+	case hvImages == nil:
+		t.Errorf("images summary offline: no hypervisor entry in %+v", res.Images)
+	case len(hvImages.Changed) != 1:
+		t.Errorf("images summary offline: hypervisor changed %+v, want one image", hvImages.Changed)
+	default:
+		wantEqual(t, "images summary offline: hypervisor image from", hvImages.Changed[0].From, "ghcr.io/c5c3/nova-compute:2025.1")
+		wantEqual(t, "images summary offline: hypervisor image to", hvImages.Changed[0].To, "ghcr.io/c5c3/nova-compute:2025.2")
 	}
 	if res.Dangers == nil {
 		t.Errorf("no danger list offline (want an empty one at least)")
 	}
 	un := unchangedIDs(res)
-	if !un["Kustomization/flux-system/control-plane-infrastructure"] || un["Kustomization/flux-system/storage-apps"] {
-		t.Errorf("unchanged list: %+v", res.Unchanged)
+	if !un["Kustomization/flux-system/control-plane-infrastructure"] {
+		t.Errorf("unchanged list %+v lacks control-plane-infrastructure", res.Unchanged)
 	}
-	if len(res.NotResolvedOffline) != 1 || !strings.HasPrefix(res.NotResolvedOffline[0], "Secret/flux-system/hub-only-vars") {
-		t.Errorf("notResolvedOffline: %v", res.NotResolvedOffline)
+	if un["Kustomization/flux-system/storage-apps"] {
+		t.Errorf("unchanged list %+v holds storage-apps, which changed", res.Unchanged)
+	}
+	if len(res.NotResolvedOffline) != 1 {
+		t.Fatalf("notResolvedOffline %v, want one entry", res.NotResolvedOffline)
+	}
+	if !strings.HasPrefix(res.NotResolvedOffline[0], "Secret/flux-system/hub-only-vars") {
+		t.Errorf("notResolvedOffline %q, want Secret/flux-system/hub-only-vars", res.NotResolvedOffline[0])
 	}
 	for _, format := range []string{"text", "markdown"} {
 		r := run(t, "diff", "--repo", dir, "--color", "never", "--base", "main", "--no-live", "-o", format)
-		if r.code != 1 || !strings.Contains(r.stdout, "Live state was not read") || !strings.Contains(r.stdout, "hub-only-vars") ||
-			!strings.Contains(r.stdout, "+    backups") || strings.Contains(r.stdout, secretValue) {
-			t.Fatalf("-o %s: exit %d\n%s\n%s", format, r.code, r.stdout, r.stderr)
+		wantExit(t, "-o "+format, r, 1)
+		wantContains(t, "-o "+format, r.stdout, "Live state was not read", "hub-only-vars", "+    backups")
+		if strings.Contains(r.stdout, secretValue) {
+			t.Fatalf("-o %s: Secret value printed:\n%s", format, r.stdout)
 		}
 	}
 	// No change against the PR itself.
-	if r := run(t, "diff", "--repo", dir, "--base", "pr", "--no-live", "-o", "json"); r.code != 0 || len(decodeDiff(t, r.stdout).Objects) != 0 {
-		t.Fatalf("--base pr: exit %d %+v %+v", r.code, decodeDiff(t, r.stdout).Objects, decodeDiff(t, r.stdout).Kustomizations)
+	r = run(t, "diff", "--repo", dir, "--base", "pr", "--no-live", "-o", "json")
+	wantExit(t, "--base pr", r, 0)
+	if objs := decodeDiff(t, r.stdout).Objects; len(objs) != 0 {
+		t.Fatalf("--base pr: objects %+v, want none", objs)
 	}
 
 	// Bad input: exit 2 naming it, the checkout untouched.
@@ -117,9 +138,10 @@ func TestDiffNoLive(t *testing.T) {
 		{[]string{"--base", "v9.9.9"}, `"v9.9.9" is not a branch, tag or commit`},
 	} {
 		r := run(t, append([]string{"diff", "--repo", dir}, c.args...)...)
-		if r.code != 2 || !strings.Contains(r.stderr, c.want) || r.stdout != "" {
-			t.Errorf("%v: exit %d, want 2 and %q\n%s", c.args, r.code, c.want, r.stderr)
-		}
+		what := fmt.Sprint(c.args)
+		wantExit(t, what, r, 2)
+		wantContains(t, what+": stderr", r.stderr, c.want)
+		wantEqual(t, what+": stdout", r.stdout, "")
 	}
 	if got := gitOut(t, dir, "status", "--porcelain"); got != status || got != "" {
 		t.Fatalf("checkout changed: %q", got)
@@ -129,9 +151,8 @@ func TestDiffNoLive(t *testing.T) {
 	shallow := filepath.Join(t.TempDir(), "shallow")
 	gitOut(t, dir, "clone", "-q", "--depth", "1", "--branch", "pr", "file://"+dir, shallow)
 	r = run(t, "diff", "--repo", shallow, "--base", base, "--no-live")
-	if r.code != 2 || !strings.Contains(r.stderr, "shallow clone") || !strings.Contains(r.stderr, base[:7]) {
-		t.Fatalf("shallow clone: exit %d\n%s", r.code, r.stderr)
-	}
+	wantExit(t, "shallow clone", r, 2)
+	wantContains(t, "shallow clone: stderr", r.stderr, "shallow clone", base[:7])
 	if got := gitOut(t, shallow, "status", "--porcelain"); got != "" {
 		t.Fatalf("shallow checkout changed: %q", got)
 	}
@@ -219,16 +240,29 @@ func TestDiffNoLiveHelm(t *testing.T) {
 			t.Fatalf("%v: exit %d, want 1\nstderr %s\n%s", args, r.code, r.stderr, r.stdout)
 		}
 		hrs := hrsOf(res)
-		if w := hrs["webapp"]; w.Error != "" || w.Cluster != "control-plane" || w.Prediction == nil ||
-			w.Prediction.FromVersion != "0.1.0" || w.Prediction.ToVersion != "0.2.0" || w.Prediction.Plan != "upgrade" {
-			t.Errorf("%v: webapp %+v %+v", args, w, w.Prediction)
+		what := fmt.Sprint(args)
+		w := hrs["webapp"]
+		wantEqual(t, what+": webapp error", w.Error, "")
+		wantEqual(t, what+": webapp cluster", w.Cluster, "control-plane")
+		if w.Prediction == nil {
+			t.Errorf("%v: webapp has no prediction, want upgrade 0.1.0 → 0.2.0", args)
+		} else {
+			wantEqual(t, what+": webapp predicted from", w.Prediction.FromVersion, "0.1.0")
+			wantEqual(t, what+": webapp predicted to", w.Prediction.ToVersion, "0.2.0")
+			wantEqual(t, what+": webapp plan", w.Prediction.Plan, "upgrade")
 		}
-		if l := hrs["local"]; l.Error != "" || l.Cluster != "management" || l.Counts.Drifted != 1 {
-			t.Errorf("%v: local %+v", args, l)
+		l := hrs["local"]
+		wantEqual(t, what+": local error", l.Error, "")
+		wantEqual(t, what+": local cluster", l.Cluster, "management")
+		wantEqual(t, what+": local drifted", l.Counts.Drifted, 1)
+		x := hrs["extra"]
+		wantEqual(t, what+": extra error", x.Error, "")
+		if x.Prediction == nil {
+			t.Errorf("%v: extra has no prediction, want install", args)
+		} else {
+			wantEqual(t, what+": extra plan", x.Prediction.Plan, "install")
 		}
-		if x := hrs["extra"]; x.Error != "" || x.Prediction == nil || x.Prediction.Plan != "install" || x.Counts.Created != 1 {
-			t.Errorf("%v: extra %+v", args, x)
-		}
+		wantEqual(t, what+": extra created", x.Counts.Created, 1)
 		got := map[string]diff.ObjectResult{}
 		for _, o := range res.Objects {
 			if o.HelmRelease != "" {
@@ -247,26 +281,25 @@ func TestDiffNoLiveHelm(t *testing.T) {
 				t.Errorf("%v: no %s in %v", args, k, keysOf(got))
 			}
 		}
-		if d := got["flux-system/webapp control-plane drifted Deployment/webapp/webapp-webapp"].Diff; !strings.Contains(d, "-  replicas: 2") || !strings.Contains(d, "+  replicas: 3") {
-			t.Errorf("%v: Deployment diff:\n%s", args, d)
+		wantContains(t, what+": Deployment diff", got["flux-system/webapp control-plane drifted Deployment/webapp/webapp-webapp"].Diff,
+			"-  replicas: 2", "+  replicas: 3")
+		wantContains(t, what+": Secret diff", got["flux-system/webapp control-plane drifted Secret/webapp/webapp-webapp"].Diff,
+			"*** (before)", "*** (after)")
+		wantContains(t, what+": checkout chart diff (base from the base tree)", got["flux-system/local management drifted ConfigMap/local/local-settings"].Diff,
+			"-  color: red", "+  color: blue")
+		if len(res.NotResolvedOffline) != 1 {
+			t.Fatalf("%v: notResolvedOffline %v, want one entry", args, res.NotResolvedOffline)
 		}
-		if d := got["flux-system/webapp control-plane drifted Secret/webapp/webapp-webapp"].Diff; !strings.Contains(d, "*** (before)") || !strings.Contains(d, "*** (after)") {
-			t.Errorf("%v: Secret diff:\n%s", args, d)
-		}
-		if d := got["flux-system/local management drifted ConfigMap/local/local-settings"].Diff; !strings.Contains(d, "-  color: red") || !strings.Contains(d, "+  color: blue") {
-			t.Errorf("%v: checkout chart diff (base from the base tree):\n%s", args, d)
-		}
-		if len(res.NotResolvedOffline) != 1 || res.NotResolvedOffline[0] != "Secret/flux-system/hub-values (valuesFrom of HelmRelease flux-system/webapp)" {
-			t.Errorf("%v: notResolvedOffline %v", args, res.NotResolvedOffline)
-		}
+		wantEqual(t, what+": notResolvedOffline", res.NotResolvedOffline[0], "Secret/flux-system/hub-values (valuesFrom of HelmRelease flux-system/webapp)")
 		return res
 	}
 	check()
 	for _, format := range []string{"text", "markdown"} {
 		r := run(t, "diff", "--repo", dir, "--color", "never", "--base", base, "--no-live", "-o", format)
-		if r.code != 1 || !strings.Contains(r.stdout, "0.1.0 → 0.2.0") || !strings.Contains(r.stdout, "hub-values") ||
-			!strings.Contains(r.stdout, "+  color: blue") || strings.Contains(r.stdout, "s3cr3t-") {
-			t.Errorf("-o %s: exit %d\n%s\n%s", format, r.code, r.stdout, r.stderr)
+		wantExit(t, "-o "+format, r, 1)
+		wantContains(t, "-o "+format, r.stdout, "0.1.0 → 0.2.0", "hub-values", "+  color: blue")
+		if strings.Contains(r.stdout, "s3cr3t-") {
+			t.Errorf("-o %s: Secret value printed:\n%s", format, r.stdout)
 		}
 		if os.Getenv("SHOW") != "" {
 			t.Log(r.stdout)
@@ -281,9 +314,15 @@ func TestDiffNoLiveHelm(t *testing.T) {
 	r := run(t, "diff", "--repo", dir, "--base", base, "--no-live", "--offline", "-o", "json")
 	res := decodeDiff(t, r.stdout)
 	hrs := hrsOf(res)
-	if r.code != 2 || res.Complete || hrs["webapp"].Error == "" || hrs["local"].Error != "" || hrs["local"].Counts.Drifted != 1 {
-		t.Fatalf("--offline, empty cache: exit %d complete %v %+v\n%s", r.code, res.Complete, hrs, r.stderr)
+	wantExit(t, "--offline, empty cache", r, 2)
+	if res.Complete {
+		t.Errorf("--offline, empty cache: complete, want incomplete")
 	}
+	if hrs["webapp"].Error == "" {
+		t.Errorf("--offline, empty cache: webapp has no error, want one (its chart is not cached)")
+	}
+	wantEqual(t, "--offline, empty cache: local error", hrs["local"].Error, "")
+	wantEqual(t, "--offline, empty cache: local drifted", hrs["local"].Counts.Drifted, 1)
 	if got := gitOut(t, dir, "status", "--porcelain"); got != "" {
 		t.Fatalf("checkout changed: %q", got)
 	}
@@ -295,9 +334,12 @@ func TestDiffNoLiveHelm(t *testing.T) {
 	r = run(t, "diff", "--repo", dir, "--base", "pr", "--no-live", "-o", "json")
 	res = decodeDiff(t, r.stdout)
 	hrs = hrsOf(res)
-	if r.code != 1 || len(hrs) != 1 || hrs["extra"].Counts.Deleted != 1 || hrs["extra"].Error != "" {
-		t.Fatalf("removed HelmRelease: exit %d %+v\n%s", r.code, hrs, r.stderr)
+	wantExit(t, "removed HelmRelease", r, 1)
+	if len(hrs) != 1 {
+		t.Errorf("removed HelmRelease: HelmReleases %v, want only extra", keysOf(hrs))
 	}
+	wantEqual(t, "removed HelmRelease: extra deleted", hrs["extra"].Counts.Deleted, 1)
+	wantEqual(t, "removed HelmRelease: extra error", hrs["extra"].Error, "")
 }
 
 func keysOf[V any](m map[string]V) []string {

@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -66,14 +67,13 @@ func TestDiffPublish(t *testing.T) {
 			before := len(api.Calls())
 			r := run(t, diffArgs(s, flags, "--publish", "github")...)
 			noToken(t, r)
-			if r.code != 1 || !strings.Contains(r.stdout, "keystone") || !strings.Contains(r.stderr, "published: commit status c5c3/diff success on 0123456") {
-				t.Fatalf("run %d: exit %d\nstdout %s\nstderr %s", i+1, r.code, r.stdout, r.stderr)
-			}
+			what := fmt.Sprintf("run %d", i+1)
+			wantExit(t, what, r, 1)
+			wantContains(t, what+": stdout", r.stdout, "keystone")
+			wantContains(t, what+": stderr", r.stderr, "published: commit status c5c3/diff success on 0123456")
 			calls := api.Calls()[before:]
-			if len(calls) != 3 || calls[0].Method+" "+calls[0].Path != "GET /repos/c5c3/c5c3-gitops/issues/7/comments" ||
-				calls[1].Method+" "+calls[1].Path != want || calls[2].Method+" "+calls[2].Path != "POST /repos/c5c3/c5c3-gitops/statuses/"+headSHA {
-				t.Fatalf("run %d: calls %+v", i+1, calls)
-			}
+			wantEqual(t, what+": calls", callList(calls),
+				"GET /repos/c5c3/c5c3-gitops/issues/7/comments\n"+want+"\nPOST /repos/c5c3/c5c3-gitops/statuses/"+headSHA)
 			for _, c := range calls {
 				if c.Auth != "Bearer "+ghToken {
 					t.Fatalf("run %d: %s %s sent %q", i+1, c.Method, c.Path, c.Auth)
@@ -81,14 +81,19 @@ func TestDiffPublish(t *testing.T) {
 			}
 		}
 		cs := api.Comments(7)
-		if len(cs) != 1 || !strings.HasPrefix(cs[0].Body, diff.CommentMarker+"\n### kubectl c5c3 diff") || !strings.Contains(cs[0].Body, "keystone") {
-			t.Fatalf("want one sticky comment with the report, got %+v", cs)
+		if len(cs) != 1 {
+			t.Fatalf("comments %+v, want one sticky comment with the report", cs)
 		}
+		if !strings.HasPrefix(cs[0].Body, diff.CommentMarker+"\n### kubectl c5c3 diff") {
+			t.Errorf("comment %q, want it to start with the marker and the report's heading", cs[0].Body)
+		}
+		wantContains(t, "comment", cs[0].Body, "keystone")
 		st := api.Statuses()
-		if len(st) != 2 || st[1] != (forgetest.Status{SHA: headSHA, Context: "c5c3/diff", State: "success", Description: st[1].Description}) ||
-			!strings.Contains(st[1].Description, "drifted") {
-			t.Fatalf("statuses %+v", st)
+		if len(st) != 2 {
+			t.Fatalf("statuses %+v, want one per run", st)
 		}
+		wantEqual(t, "second status", st[1], forgetest.Status{SHA: headSHA, Context: "c5c3/diff", State: "success", Description: st[1].Description})
+		wantContains(t, "second status: description", st[1].Description, "drifted")
 	})
 
 	t.Run("gitlab", func(t *testing.T) {
@@ -102,20 +107,25 @@ func TestDiffPublish(t *testing.T) {
 			before := len(api.Calls())
 			r := run(t, diffArgs(s, flags, "--publish", "gitlab", "-o", "markdown")...)
 			noToken(t, r)
-			if r.code != 1 || !strings.Contains(r.stdout, "### kubectl c5c3 diff") || !strings.Contains(r.stderr, "on merge request !3") {
-				t.Fatalf("run %d: exit %d\nstdout %s\nstderr %s", i+1, r.code, r.stdout, r.stderr)
-			}
+			what := fmt.Sprintf("run %d", i+1)
+			wantExit(t, what, r, 1)
+			wantContains(t, what+": stdout", r.stdout, "### kubectl c5c3 diff")
+			wantContains(t, what+": stderr", r.stderr, "on merge request !3")
 			calls := api.Calls()[before:]
-			if len(calls) != 3 || calls[0].Method+" "+calls[0].Path != "GET /api/v4/projects/99/merge_requests/3/notes" ||
-				calls[1].Method+" "+calls[1].Path != tc.want || calls[2].Method+" "+calls[2].Path != "POST /api/v4/projects/99/statuses/"+headSHA {
-				t.Fatalf("run %d: calls %+v", i+1, calls)
+			want := "GET /api/v4/projects/99/merge_requests/3/notes\n" + tc.want + "\nPOST /api/v4/projects/99/statuses/" + headSHA
+			if callList(calls) != want {
+				t.Fatalf("%s: calls\n%s\nwant\n%s", what, callList(calls), want)
 			}
-			if calls[1].Auth != tc.auth || calls[2].Body["name"] != "c5c3/diff" || calls[2].Body["state"] != "success" {
-				t.Fatalf("run %d: %+v", i+1, calls[1:])
-			}
+			wantEqual(t, what+": note's auth", calls[1].Auth, tc.auth)
+			wantEqual(t, what+": status name", fmt.Sprint(calls[2].Body["name"]), "c5c3/diff")
+			wantEqual(t, what+": status state", fmt.Sprint(calls[2].Body["state"]), "success")
 		}
-		if cs := api.Comments(3); len(cs) != 1 || !strings.HasPrefix(cs[0].Body, diff.CommentMarker) {
-			t.Fatalf("want one sticky note, got %+v", cs)
+		cs := api.Comments(3)
+		if len(cs) != 1 {
+			t.Fatalf("notes %+v, want one sticky note", cs)
+		}
+		if !strings.HasPrefix(cs[0].Body, diff.CommentMarker) {
+			t.Errorf("note %q, want it to start with the marker", cs[0].Body)
 		}
 	})
 }
@@ -145,9 +155,12 @@ func TestDiffPublishRefused(t *testing.T) {
 			}
 			r := run(t, append(diffArgs(s, flags, "--publish", "github"), tc.args...)...)
 			noToken(t, r)
-			if r.code != 2 || !strings.HasPrefix(r.stderr, "error: --publish github: ") || !strings.Contains(r.stderr, tc.want) || !strings.Contains(r.stdout, "KUSTOMIZATION") {
-				t.Fatalf("exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+			wantExit(t, tc.name, r, 2)
+			if !strings.HasPrefix(r.stderr, "error: --publish github: ") {
+				t.Errorf("stderr %q, want it to start with \"error: --publish github: \"", r.stderr)
 			}
+			wantContains(t, "stderr", r.stderr, tc.want)
+			wantContains(t, "stdout (the report, written before publishing)", r.stdout, "KUSTOMIZATION")
 			if w := api.Writes(); len(w) != 0 {
 				t.Fatalf("posted after a failure: %+v", w)
 			}
@@ -162,8 +175,18 @@ func TestDiffPublishRefused(t *testing.T) {
 		{"gitlab", "error: --publish gitlab: neither GITLAB_TOKEN nor CI_JOB_TOKEN is set"},
 	} {
 		r := run(t, diffArgs(s, flags, "--publish", tc.provider)...)
-		if r.code != 2 || !strings.Contains(r.stderr, tc.want) || r.stdout != "" {
-			t.Fatalf("%s without a token: exit %d\nstdout %s\nstderr %s", tc.provider, r.code, r.stdout, r.stderr)
-		}
+		what := tc.provider + " without a token"
+		wantExit(t, what, r, 2)
+		wantContains(t, what+": stderr", r.stderr, tc.want)
+		wantEqual(t, what+": stdout", r.stdout, "")
 	}
+}
+
+// callList is "METHOD path" of each call, one a line.
+func callList(calls []forgetest.Call) string {
+	var out []string
+	for _, c := range calls {
+		out = append(out, c.Method+" "+c.Path)
+	}
+	return strings.Join(out, "\n")
 }

@@ -103,6 +103,7 @@ func TestDiffNoDrift(t *testing.T) {
 		wantContains(t, "text summary of unchanged HelmRelease "+h.ID(), r.stdout, "HelmRelease/"+h.ID())
 		wantContains(t, "markdown row of unchanged HelmRelease "+h.ID(), md.stdout, "| `"+h.ID()+"` | "+h.Cluster+" | ")
 	}
+	wantContains(t, "text output's summary", r.stdout, "HelmRelease/"+s.Namespace+"/")
 	golden.Assert(t, "diff-nodrift.txt", r.stdout)
 	// Without --repo: the git top level of the working directory.
 	t.Chdir(filepath.Join(s.RepoDir, "apps", "keystone"))
@@ -284,8 +285,8 @@ spec:
 		if o.ID() == "Deployment/"+sns("openstack")+"/keystone-api" && !strings.Contains(o.Diff, "+        image: ghcr.io/c5c3/keystone:2025.1-p2") {
 			t.Errorf("keystone diff lacks the new image:\n%s", o.Diff)
 		}
-		if o.ID() == "Secret/"+sns("nova-compute")+"/nova-db" && (!strings.Contains(o.Diff, "*** (before)") || !strings.Contains(o.Diff, "*** (after)")) {
-			t.Errorf("secret diff must mark the changed key:\n%s", o.Diff)
+		if o.ID() == "Secret/"+sns("nova-compute")+"/nova-db" {
+			wantContains(t, "Secret diff (the changed key marked)", o.Diff, "*** (before)", "*** (after)")
 		}
 	}
 	golden.Assert(t, "diff-changes.json", r.stdout)
@@ -299,13 +300,11 @@ spec:
 	text := run(t, diffArgs(s, flags)...)
 	md := run(t, diffArgs(s, flags, "-o", "markdown")...)
 	page := run(t, diffArgs(s, flags, "-o", "html")...)
-	if text.code != 1 || md.code != 1 || page.code != 1 {
-		t.Fatalf("text exit %d, markdown exit %d, html exit %d", text.code, md.code, page.code)
-	}
-	if !strings.Contains(page.stdout, `id="cluster-hypervisor"`) || !strings.Contains(page.stdout, "ghcr.io/c5c3/keystone:2025.1-p1 → ghcr.io/c5c3/keystone:2025.1-p2") ||
-		!strings.Contains(page.stdout, "*** (after)") {
-		t.Errorf("html lacks a cluster section, the image change or the masked Secret:\n%s", page.stdout)
-	}
+	wantExit(t, "-o text", text, 1)
+	wantExit(t, "-o markdown", md, 1)
+	wantExit(t, "-o html", page, 1)
+	wantContains(t, "html (a cluster section, the image change, the masked Secret)", page.stdout,
+		`id="cluster-hypervisor"`, "ghcr.io/c5c3/keystone:2025.1-p1 → ghcr.io/c5c3/keystone:2025.1-p2", "*** (after)")
 	golden.Assert(t, "diff-changes.txt", text.stdout)
 	golden.Assert(t, "diff-changes.md", md.stdout)
 	for _, out := range []string{r.stdout, text.stdout, md.stdout, page.stdout, text.stderr} {
@@ -339,9 +338,8 @@ func TestDiffSpokeDown(t *testing.T) {
 	must(t, s.BreakKubeconfig(ctx(t), "hypervisor", testfleet.FaultUnreachable))
 	editFile(t, s.RepoDir, "clusters/control-plane/apps/kustomization.yaml", `newTag: "2025.1-p1"`, `newTag: "2025.1-p3"`)
 	r := run(t, diffArgs(s, flags, "-o", "json", "--request-timeout", "10s")...)
-	if r.code != 2 || !strings.Contains(r.stderr, "error: ") {
-		t.Fatalf("exit %d, want 2; stderr %q", r.code, r.stderr)
-	}
+	wantExit(t, "hypervisor unreachable", r, 2)
+	wantContains(t, "hypervisor unreachable: stderr", r.stderr, "error: ")
 	res := decodeDiff(t, r.stdout)
 	var sawHV, sawCP bool
 	for _, k := range res.Kustomizations {
@@ -412,14 +410,12 @@ func TestDiffBadInput(t *testing.T) {
 	}
 	for _, bad := range []string{"nowhere-cluster", "ns/no-such-ks"} {
 		r := run(t, diffArgs(s, flags, bad)...)
-		if r.code != 2 || !strings.Contains(r.stderr, "neither a cluster") {
-			t.Errorf("%s: exit %d stderr %q", bad, r.code, r.stderr)
-		}
+		wantExit(t, bad, r, 2)
+		wantContains(t, bad+": stderr", r.stderr, "neither a cluster")
 	}
 	r = run(t, append([]string{"diff", "--repo", t.TempDir()}, flags...)...)
-	if r.code != 2 || !strings.Contains(r.stderr, "not inside a git checkout") {
-		t.Errorf("no checkout: exit %d stderr %q", r.code, r.stderr)
-	}
+	wantExit(t, "no checkout", r, 2)
+	wantContains(t, "no checkout: stderr", r.stderr, "not inside a git checkout")
 }
 
 // TestDiffFluxRules: kustomize-controller's per-object annotations, a CRD
@@ -501,9 +497,7 @@ func TestDiffProgressOnTTY(t *testing.T) {
 	if err != nil {
 		t.Fatalf("under a terminal: %v\n%s", err, out)
 	}
-	if !strings.Contains(string(out), "\r\x1b[Kdiff: ") || !strings.Contains(string(out), "control-plane ") {
-		t.Fatalf("no progress line on a terminal:\n%q", out)
-	}
+	wantContains(t, "progress on a terminal", string(out), "\r\x1b[Kdiff: ", "control-plane ")
 	// The sample's three HelmReleases: their charts are counted too.
 	if !strings.Contains(string(out), "charts 3/3") {
 		t.Fatalf("no chart count on the progress line:\n%q", out)

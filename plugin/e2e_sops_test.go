@@ -234,9 +234,8 @@ func TestE2ESOPS(t *testing.T) {
 	// Bad input: a corrupt SOPS file names the file; a wrong key names the Secret.
 	writeFile(t, s.RepoDir, "apps/sops/config.yaml", "token: ENC[AES256_GCM,data:broken]\nsops:\n  mac: ENC[AES256_GCM,data:x]\n")
 	r = run(t, diffArgs(s.Sample, flags, "--decrypt")...)
-	if r.code != 2 || !strings.Contains(r.stdout+r.stderr, "config.yaml") {
-		t.Errorf("corrupt SOPS file: exit %d, want 2 naming config.yaml\n%s\n%s", r.code, r.stderr, r.stdout)
-	}
+	wantExit(t, "corrupt SOPS file", r, 2)
+	wantContains(t, "corrupt SOPS file: output", r.stdout+r.stderr, "config.yaml")
 	b, err := os.ReadFile(filepath.Join(source, "apps/sops/config.yaml"))
 	must(t, err)
 	writeFile(t, s.RepoDir, "apps/sops/config.yaml", string(b))
@@ -262,9 +261,8 @@ func TestE2ESOPS(t *testing.T) {
 	// An unknown decryption provider is named.
 	editFile(t, s.RepoDir, "clusters/management/sops.yaml", "provider: sops", "provider: vault-transit")
 	r = run(t, diffArgs(s.Sample, flags, "--decrypt")...)
-	if out := r.stdout + r.stderr; r.code != 2 || !strings.Contains(out, `spec.decryption.provider "vault-transit"`) {
-		t.Errorf("unknown provider: exit %d, want 2 naming it\n%s\n%s", r.code, r.stderr, r.stdout)
-	}
+	wantExit(t, "unknown provider", r, 2)
+	wantContains(t, "unknown provider: output", r.stdout+r.stderr, `spec.decryption.provider "vault-transit"`)
 }
 
 // TestE2ESOPSForms checks, against the real kustomize-controller, the SOPS
@@ -330,8 +328,11 @@ func TestE2ESOPSForms(t *testing.T) {
 	r := run(t, diffArgs(s.Sample, flags, "-o", "json")...)
 	outputs = append(outputs, r.stdout, r.stderr)
 	res := decodeDiff(t, r.stdout)
-	if r.code != 0 || res.Summary.Skipped != 3 || res.Summary.Deleted != 0 {
-		t.Fatalf("diff without --decrypt: exit %d, %+v, want 0 and 3 skipped\n%s\n%s", r.code, res.Summary, r.stderr, objectDiffs(res))
+	wantExit(t, "diff without --decrypt", r, 0)
+	wantEqual(t, "diff without --decrypt: objects skipped", res.Summary.Skipped, 3)
+	wantEqual(t, "diff without --decrypt: objects deleted", res.Summary.Deleted, 0)
+	if t.Failed() {
+		t.Fatalf("diff without --decrypt:\n%s", objectDiffs(res))
 	}
 	want := map[string]string{
 		"Secret/app-credentials": "SOPS-encrypted Secret (sops metadata)", "ConfigMap/settings": "SOPS-encrypted ConfigMap (sops metadata)",
@@ -405,10 +406,9 @@ func TestE2ESOPSForms(t *testing.T) {
 	r = run(t, diffArgs(s.Sample, flags, "--decrypt")...)
 	outputs = append(outputs, r.stdout, r.stderr)
 	out := r.stdout + r.stderr
-	if r.code != 2 || !strings.Contains(out, s.Namespace+"/sops-age") || !strings.Contains(out, "PGP key (*.asc)") ||
-		!strings.Contains(out, pgpKey.Fingerprint) || !strings.Contains(out, "credentials-patch.yaml") {
-		t.Errorf("decryption Secret without the PGP key: exit %d, want 2 naming the Secret, the key type and fingerprint and the file\n%s\n%s", r.code, r.stderr, r.stdout)
-	}
+	wantExit(t, "decryption Secret without the PGP key", r, 2)
+	wantContains(t, "decryption Secret without the PGP key (the Secret, the key type and fingerprint, the file)", out,
+		s.Namespace+"/sops-age", "PGP key (*.asc)", pgpKey.Fingerprint, "credentials-patch.yaml")
 	if strings.Contains(out, strings.TrimSpace(key.Identity)) || strings.Contains(out, "PGP PRIVATE KEY") {
 		t.Error("a key of the decryption Secret appears in diff's output")
 	}

@@ -82,13 +82,14 @@ func TestE2EWorkloadIdentity(t *testing.T) {
 	// status: reachable through the token, whose lifetime is reported.
 	r := run(t, append([]string{"status", "--cluster", "edge", "-o", "json"}, flags...)...)
 	rep := decode(t, r.stdout)
-	if r.code != 0 || len(rep.Clusters) != 1 {
-		t.Fatalf("status: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	wantExit(t, "status", r, 0)
+	if len(rep.Clusters) != 1 {
+		t.Fatalf("status: clusters %+v, want edge only", rep.Clusters)
 	}
 	edge := rep.Clusters[0]
-	if !edge.Reachable || edge.KubeConfig != "ConfigMap/"+ns+"/edge-kubeconfig" || len(edge.Objects) != 1 {
-		t.Fatalf("edge: %+v", edge)
-	}
+	wantEqual(t, "edge: reachable", edge.Reachable, true)
+	wantEqual(t, "edge: kubeConfig", edge.KubeConfig, "ConfigMap/"+ns+"/edge-kubeconfig")
+	wantEqual(t, "edge: objects", len(edge.Objects), 1)
 	var token *status.AccessCheck
 	for i := range edge.Access {
 		if edge.Access[i].Check == status.CheckToken {
@@ -96,49 +97,61 @@ func TestE2EWorkloadIdentity(t *testing.T) {
 		}
 	}
 	want := "workload identity token (generic, ServiceAccount " + ns + "/edge-deployer) of ConfigMap/" + ns + "/edge-kubeconfig lives 60m"
-	if token == nil || token.State != status.AccessOK || !strings.HasPrefix(token.Message, want) || token.Expires == nil {
-		t.Fatalf("token check %+v, want OK %q", token, want)
+	if token == nil {
+		t.Fatalf("no token check in %+v, want OK %q", edge.Access, want)
+	}
+	wantEqual(t, "token check: state", token.State, status.AccessOK)
+	if !strings.HasPrefix(token.Message, want) {
+		t.Errorf("token check: message %q, want it to start with %q", token.Message, want)
+	}
+	if token.Expires == nil {
+		t.Errorf("token check: no expiry, want one")
 	}
 	r = run(t, append([]string{"status", "--cluster", "edge"}, flags...)...)
-	if r.code != 0 || !strings.Contains(r.stdout, "workload identity token lives 60m") || !strings.Contains(r.stdout, "via ConfigMap/"+ns+"/edge-kubeconfig") {
-		t.Fatalf("status tree: exit %d\n%s%s", r.code, r.stdout, r.stderr)
-	}
+	wantExit(t, "status tree", r, 0)
+	wantContains(t, "status tree", r.stdout, "workload identity token lives 60m", "via ConfigMap/"+ns+"/edge-kubeconfig")
 	noJWT(t, r)
 
 	// diff: the controller's result is what the checkout gives; an edit
 	// is exactly what diff reports, through the same token.
 	r = run(t, diffArgs(s.Sample, flags, "-o", "json", "--helm=false")...)
 	res := decodeDiff(t, r.stdout)
-	if r.code != 0 || res.HasChanges() || res.HasErrors() || len(res.Kustomizations) != 2 {
-		t.Fatalf("diff: exit %d, %d Kustomizations\nchanges:\n  %s\nstderr %s", r.code, len(res.Kustomizations), strings.Join(changes(res), "\n  "), r.stderr)
+	wantExit(t, "diff", r, 0)
+	if res.HasChanges() {
+		t.Errorf("diff: changes\n  %s\nwant none", strings.Join(changes(res), "\n  "))
 	}
+	if res.HasErrors() {
+		t.Errorf("diff: errors, want none\n%s", r.stdout)
+	}
+	wantEqual(t, "diff: Kustomizations", len(res.Kustomizations), 2)
 	editFile(t, s.RepoDir, "clusters/edge/configmap.yaml", "tier: edge", "tier: core")
 	r = run(t, diffArgs(s.Sample, flags, "-o", "json", "--helm=false")...)
 	res = decodeDiff(t, r.stdout)
-	if got := strings.Join(changes(res), "\n"); r.code != 1 || got != "edge edge-apps ConfigMap/"+ns+"/edge-settings drifted" {
-		t.Fatalf("diff after an edit: exit %d, changes\n%s\nstderr %s", r.code, got, r.stderr)
-	}
+	wantExit(t, "diff after an edit", r, 1)
+	wantEqual(t, "diff after an edit: changes", strings.Join(changes(res), "\n"), "edge edge-apps ConfigMap/"+ns+"/edge-settings drifted")
 	noJWT(t, r)
 	editFile(t, s.RepoDir, "clusters/edge/configmap.yaml", "tier: core", "tier: edge")
 
 	// trace: the object on the cluster back to the hub Kustomization.
 	r = run(t, traceArgs(s.Sample, "configmap/edge-settings", "-n", ns, "--cluster", "edge")...)
-	if r.code != 0 || !strings.Contains(r.stdout, "Kustomization/"+ns+"/edge-apps") {
-		t.Fatalf("trace: exit %d\n%s%s", r.code, r.stdout, r.stderr)
-	}
+	wantExit(t, "trace", r, 0)
+	wantContains(t, "trace", r.stdout, "Kustomization/"+ns+"/edge-apps")
 
 	// A least-privilege CI identity made of exactly rbac diff's output
 	// reaches the spoke too: it may read the ConfigMap and the service
 	// account and request that account's token, and nothing more.
 	r, ciFlags, ciToken := ciIdentity(t, flags, ns, "pr-check")
-	if !strings.Contains(r.stdout, "serviceaccounts/token") || !strings.Contains(r.stdout, "edge-deployer") || !strings.Contains(r.stdout, "edge-kubeconfig") {
-		t.Fatalf("rbac diff names no token request for edge-deployer or no ConfigMap edge-kubeconfig:\n%s", r.stdout)
-	}
+	wantContains(t, "rbac diff", r.stdout, "serviceaccounts/token", "edge-deployer", "edge-kubeconfig")
 	r = run(t, diffArgs(s.Sample, ciFlags, "-o", "json", "--helm=false")...)
 	res = decodeDiff(t, r.stdout)
-	if r.code != 0 || res.HasErrors() || !res.Complete || len(res.Kustomizations) != 2 {
-		t.Fatalf("diff as the CI identity: exit %d, complete %v, incomplete %+v\nstderr %s", r.code, res.Complete, res.Incomplete, r.stderr)
+	wantExit(t, "diff as the CI identity", r, 0)
+	if res.HasErrors() {
+		t.Errorf("diff as the CI identity: errors, want none\n%s", r.stdout)
 	}
+	if !res.Complete {
+		t.Errorf("diff as the CI identity: incomplete %+v, want complete", res.Incomplete)
+	}
+	wantEqual(t, "diff as the CI identity: Kustomizations", len(res.Kustomizations), 2)
 	if strings.Contains(r.stdout+r.stderr, ciToken) {
 		t.Fatal("the CI identity's token is printed")
 	}
@@ -160,9 +173,11 @@ func TestE2EWorkloadIdentity(t *testing.T) {
 		r := run(t, append([]string{"status", "--cluster", "edge", "-o", "json"}, flags...)...)
 		rep := decode(t, r.stdout)
 		want := "ServiceAccount " + ns + "/kustomize-controller (the Flux controller's own identity, used as ConfigMap " + ns + "/edge-kubeconfig names no serviceAccountName) not found in the hub"
-		if r.code != 1 || len(rep.Clusters) != 1 || !strings.Contains(rep.Clusters[0].Error, want) {
-			t.Fatalf("status without the controller's service account: exit %d %+v\nwant %q", r.code, rep.Clusters, want)
+		wantExit(t, "status without the controller's service account", r, 1)
+		if len(rep.Clusters) != 1 {
+			t.Fatalf("status without the controller's service account: clusters %+v, want edge only", rep.Clusters)
 		}
+		wantContains(t, "status without the controller's service account: error", rep.Clusters[0].Error, want)
 		must(t, hub.Create(c, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "kustomize-controller"}}))
 		ctrl := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "wi-ctrl-" + ns},
 			RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "cluster-admin"},
@@ -171,10 +186,12 @@ func TestE2EWorkloadIdentity(t *testing.T) {
 		defer func() { _ = hub.Delete(context.Background(), ctrl) }()
 		r = run(t, append([]string{"status", "--cluster", "edge", "-o", "json"}, flags...)...)
 		rep = decode(t, r.stdout)
-		if r.code != 0 || len(rep.Clusters) != 1 || !rep.Clusters[0].Reachable ||
-			!strings.Contains(r.stdout, "workload identity token (generic, ServiceAccount "+ns+"/kustomize-controller)") {
-			t.Fatalf("status as the controller: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		wantExit(t, "status as the controller", r, 0)
+		if len(rep.Clusters) != 1 {
+			t.Fatalf("status as the controller: clusters %+v, want edge only", rep.Clusters)
 		}
+		wantEqual(t, "status as the controller: reachable", rep.Clusters[0].Reachable, true)
+		wantContains(t, "status as the controller", r.stdout, "workload identity token (generic, ServiceAccount "+ns+"/kustomize-controller)")
 
 		// A cluster only a HelmRelease reaches is reached as
 		// helm-controller, whose own identity Flux uses there.
@@ -191,16 +208,18 @@ func TestE2EWorkloadIdentity(t *testing.T) {
 		r = run(t, append([]string{"status", "--cluster", "charts", "-o", "json"}, flags...)...)
 		rep = decode(t, r.stdout)
 		want = "ServiceAccount " + ns + "/helm-controller (the Flux controller's own identity, used as ConfigMap " + ns + "/charts-kubeconfig names no serviceAccountName) not found in the hub"
-		if len(rep.Clusters) != 1 || !strings.Contains(rep.Clusters[0].Error, want) {
-			t.Fatalf("status without helm-controller's service account: exit %d %+v\nwant %q", r.code, rep.Clusters, want)
+		if len(rep.Clusters) != 1 {
+			t.Fatalf("status without helm-controller's service account: clusters %+v, want charts only", rep.Clusters)
 		}
+		wantContains(t, "status without helm-controller's service account: error", rep.Clusters[0].Error, want)
 		must(t, hub.Create(c, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "helm-controller"}}))
 		r = run(t, append([]string{"status", "--cluster", "charts", "-o", "json"}, flags...)...)
 		rep = decode(t, r.stdout)
-		if len(rep.Clusters) != 1 || !rep.Clusters[0].Reachable ||
-			!strings.Contains(r.stdout, "workload identity token (generic, ServiceAccount "+ns+"/helm-controller)") {
-			t.Fatalf("status as helm-controller: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		if len(rep.Clusters) != 1 {
+			t.Fatalf("status as helm-controller: clusters %+v, want charts only", rep.Clusters)
 		}
+		wantEqual(t, "status as helm-controller: reachable", rep.Clusters[0].Reachable, true)
+		wantContains(t, "status as helm-controller", r.stdout, "workload identity token (generic, ServiceAccount "+ns+"/helm-controller)")
 	})
 
 	// Faults: each names what is wrong.
@@ -239,17 +258,18 @@ func TestE2EWorkloadIdentity(t *testing.T) {
 			}
 			r := run(t, append([]string{"status", "--cluster", "edge", "-o", "json"}, flags...)...)
 			rep := decode(t, r.stdout)
-			if r.code != 1 || len(rep.Clusters) != 1 || rep.Clusters[0].Reachable || !strings.Contains(rep.Clusters[0].Error, tc.want) {
-				t.Fatalf("status: exit %d, clusters %+v\nwant the error %q", r.code, rep.Clusters, tc.want)
+			wantExit(t, "status", r, 1)
+			if len(rep.Clusters) != 1 {
+				t.Fatalf("status: clusters %+v, want edge only", rep.Clusters)
 			}
+			wantEqual(t, "status: reachable", rep.Clusters[0].Reachable, false)
+			wantContains(t, "status: error", rep.Clusters[0].Error, tc.want)
 			r = run(t, traceArgs(s.Sample, "configmap/edge-settings", "-n", ns, "--cluster", "edge")...)
-			if r.code != 2 || !strings.Contains(r.stderr, tc.want) {
-				t.Fatalf("trace: exit %d, want 2 and %q\n%s%s", r.code, tc.want, r.stdout, r.stderr)
-			}
+			wantExit(t, "trace", r, 2)
+			wantContains(t, "trace: stderr", r.stderr, tc.want)
 			r = run(t, diffArgs(s.Sample, flags, "--helm=false")...)
-			if r.code != 2 || !strings.Contains(r.stdout+r.stderr, tc.want) {
-				t.Fatalf("diff: exit %d, want 2 and %q\n%s%s", r.code, tc.want, r.stdout, r.stderr)
-			}
+			wantExit(t, "diff", r, 2)
+			wantContains(t, "diff: output", r.stdout+r.stderr, tc.want)
 			noJWT(t, r)
 		})
 	}

@@ -3,7 +3,6 @@ package plugin
 import (
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
@@ -66,17 +65,13 @@ func TestDiffHelmReleaseCheckoutChart(t *testing.T) {
 	}
 	res := decodeDiff(t, r.stdout)
 	hrs := hrsOf(res)
-	if h := hrs["restricted"]; !strings.Contains(h.Error, "HelmRelease "+s.Namespace+"/restricted") || !strings.Contains(h.Error, sa) ||
-		!strings.Contains(h.Error, "forbidden") {
-		t.Errorf("restricted without rights: error %q, want one naming the HelmRelease and %s", h.Error, sa)
-	}
+	wantContains(t, "restricted without rights: error", hrs["restricted"].Error, "HelmRelease "+s.Namespace+"/restricted", sa, "forbidden")
 	if h := hrs["local"]; h.Error != "" || h.Counts.Created != 5 {
 		t.Errorf("local HelmRelease %+v, want 5 created", h)
 	}
 	got := helmObjects(res, s.Namespace+"/local")
-	if o := got["ConfigMap"]; o.Action != diff.ActionCreated || !strings.Contains(o.Diff, "+  edited: in-the-checkout") {
-		t.Errorf("template edit in the checkout not rendered: %s\n%s", o.Action, o.Diff)
-	}
+	wantEqual(t, "template edit in the checkout: action", got["ConfigMap"].Action, diff.ActionCreated)
+	wantContains(t, "template edit in the checkout: diff", got["ConfigMap"].Diff, "+  edited: in-the-checkout")
 
 	// The service account gets rights on the spoke: restricted renders.
 	crb := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "helm-deployer-" + s.Namespace},

@@ -188,9 +188,7 @@ func TestDiffHelmReleaseChartSources(t *testing.T) {
 		"broken-bucket":    `chart Bucket/` + s.Namespace + `/gcp-bucket storage.googleapis.com/charts///charts/webapp@*: bucket provider "gcp" is not supported (generic and aws are)`,
 		"broken-helmchart": "source HelmChart/" + s.Namespace + "/no-such-chart not found in the build or on management",
 	} {
-		if h := hrs[name]; !strings.Contains(h.Error, want) || !strings.Contains(h.Error, "HelmRelease "+s.Namespace+"/"+name) {
-			t.Errorf("%s: error %q, want it to name the HelmRelease and say %q", name, h.Error, want)
-		}
+		wantContains(t, name+": error", hrs[name].Error, want, "HelmRelease "+s.Namespace+"/"+name)
 	}
 	for name, version := range map[string]string{
 		"from-git":           "0.1.0+" + g.Tagged[:12],
@@ -207,10 +205,12 @@ func TestDiffHelmReleaseChartSources(t *testing.T) {
 			t.Errorf("%s: chart %q on %q, want webapp on control-plane", name, h.Chart, h.Cluster)
 			continue
 		}
-		if h.Prediction == nil || h.Prediction.ToVersion != version || h.Prediction.Plan != "install" {
-			t.Errorf("%s: prediction %+v, want an install of webapp %s", name, h.Prediction, version)
+		if h.Prediction == nil {
+			t.Errorf("%s: no prediction, want an install of webapp %s", name, version)
 			continue
 		}
+		wantEqual(t, name+": predicted version", h.Prediction.ToVersion, version)
+		wantEqual(t, name+": plan", h.Prediction.Plan, "install")
 		objs := helmObjects(res, s.Namespace+"/"+name)
 		kinds := []string{"ConfigMap", "Deployment", "Secret", "Service", "PodDisruptionBudget"}
 		if version == "0.2.0" {
@@ -222,9 +222,12 @@ func TestDiffHelmReleaseChartSources(t *testing.T) {
 			if name == "from-bucket" && k == "ConfigMap" {
 				want = diff.ActionDrifted
 			}
-			if !ok || o.Action != want || o.Namespace != target {
-				t.Errorf("%s: rendered %s %+v, want %s in %s", name, k, o, want, target)
+			if !ok {
+				t.Errorf("%s: no %s rendered, want %s in %s", name, k, want, target)
+				continue
 			}
+			wantEqual(t, name+": "+k+" action", o.Action, want)
+			wantEqual(t, name+": "+k+" namespace", o.Namespace, target)
 		}
 		if _, ok := objs["PodDisruptionBudget"]; version == "0.2.0" && ok {
 			t.Errorf("%s: webapp 0.2.0 rendered a PodDisruptionBudget", name)
@@ -243,8 +246,12 @@ func TestDiffHelmReleaseChartSources(t *testing.T) {
 	off := run(t, diffArgs(s, flags, "-o", "json", "--offline")...)
 	offHRs := hrsOf(decodeDiff(t, off.stdout))
 	for _, name := range []string{"from-git", "from-bucket", "from-helmchart", "from-hub-helmchart"} {
-		if h := offHRs[name]; h.Error != "" || h.Prediction == nil || h.Prediction.ToVersion != hrs[name].Prediction.ToVersion {
-			t.Errorf("offline %s: %+v", name, h)
+		h := offHRs[name]
+		wantEqual(t, "offline "+name+": error", h.Error, "")
+		if h.Prediction == nil {
+			t.Errorf("offline %s: no prediction, want %s as live", name, hrs[name].Prediction.ToVersion)
+			continue
 		}
+		wantEqual(t, "offline "+name+": predicted version", h.Prediction.ToVersion, hrs[name].Prediction.ToVersion)
 	}
 }

@@ -179,9 +179,8 @@ func TestDiffHelmReleaseInSpokeBuild(t *testing.T) {
 		t.Fatalf("after hand edits: exit %d, want 1\nstderr: %s\n%s", hand.code, hand.stderr, hand.stdout)
 	}
 	edits := helmObjects(decodeDiff(t, hand.stdout), hrID)
-	if o := edits["ConfigMap"]; o.Action != diff.ActionDrifted || !strings.Contains(o.Diff, "-  greeting: hand-edited") {
-		t.Errorf("hand edit of the ConfigMap: %s\n%s", o.Action, o.Diff)
-	}
+	wantEqual(t, "hand edit of the ConfigMap: action", edits["ConfigMap"].Action, diff.ActionDrifted)
+	wantContains(t, "hand edit of the ConfigMap: diff", edits["ConfigMap"].Diff, "-  greeting: hand-edited")
 	if o, ok := edits["Deployment"]; ok {
 		t.Errorf("hand edit of the ignored /spec/replicas reported: %s\n%s", o.Action, o.Diff)
 	}
@@ -195,7 +194,6 @@ func TestDiffHelmReleaseInSpokeBuild(t *testing.T) {
 	if h := hrsOf(res)["webapp"]; h.Prediction == nil || h.Prediction.Plan != "upgrade" {
 		t.Errorf("after a values edit: %+v", h.Prediction)
 	}
-	if d := helmObjects(res, hrID)["ConfigMap"]; d.Action != diff.ActionDrifted || !strings.Contains(d.Diff, "+  greeting: edited-in-git") {
-		t.Errorf("values edit in the spoke build: %s\n%s", d.Action, d.Diff)
-	}
+	wantEqual(t, "values edit in the spoke build: action", helmObjects(res, hrID)["ConfigMap"].Action, diff.ActionDrifted)
+	wantContains(t, "values edit in the spoke build: diff", helmObjects(res, hrID)["ConfigMap"].Diff, "+  greeting: edited-in-git")
 }

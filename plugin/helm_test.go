@@ -148,9 +148,7 @@ func TestDiffHelmRelease(t *testing.T) {
 	if d := got["ConfigMap"].Diff; !strings.Contains(d, "greeting: from-configmap") {
 		t.Errorf("valuesFrom ConfigMap not applied:\n%s", d)
 	}
-	if d := got["Deployment"].Diff; !strings.Contains(d, "replicas: 3") || !strings.Contains(d, "helm.toolkit.fluxcd.io/name: webapp") {
-		t.Errorf("spec.values over valuesFrom, or origin labels, missing:\n%s", d)
-	}
+	wantContains(t, "Deployment diff (spec.values over valuesFrom, origin labels)", got["Deployment"].Diff, "replicas: 3", "helm.toolkit.fluxcd.io/name: webapp")
 	if w.Counts.Created != 5 {
 		t.Errorf("webapp counts %+v, want 5 created", w.Counts)
 	}

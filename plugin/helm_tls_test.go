@@ -176,9 +176,8 @@ spec:
 	}
 
 	text := run(t, diffArgs(s, flags)...)
-	if text.code != 2 || !strings.Contains(text.stdout, "created via HelmRelease/"+s.Namespace+"/webapp-oci") {
-		t.Errorf("text: exit %d\n%s\n%s", text.code, text.stdout, text.stderr)
-	}
+	wantExit(t, "text", text, 2)
+	wantContains(t, "text: stdout", text.stdout, "created via HelmRelease/"+s.Namespace+"/webapp-oci")
 	noSecrets("text stdout", text.stdout)
 	noSecrets("text stderr", text.stderr)
 }

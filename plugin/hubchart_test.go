@@ -117,9 +117,7 @@ spec:
 		t.Errorf("artifact served %d times through the proxy, want 1", n)
 	}
 	b := hrs["bumped"]
-	if !strings.Contains(b.Error, "127.0.0.1:1") || !strings.Contains(b.Error, "HelmChart/"+s.Namespace+"/"+s.Namespace+"-bumped: holds version 0.1.0, not 0.2.0") {
-		t.Errorf("bumped: %q", b.Error)
-	}
+	wantContains(t, "bumped", b.Error, "127.0.0.1:1", "HelmChart/"+s.Namespace+"/"+s.Namespace+"-bumped: holds version 0.1.0, not 0.2.0")
 	res := decodeDiff(t, r.stdout)
 	for _, o := range res.Objects {
 		if o.HelmRelease == s.Namespace+"/webapp" && (o.Cluster != "control-plane" || o.Action != diff.ActionCreated) {

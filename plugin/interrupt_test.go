@@ -166,8 +166,11 @@ func interrupted(t *testing.T, h *blackHole, args ...string) {
 			t.Errorf("%v: exit %d after the interrupt, want %d\nstdout:\n%s\nstderr:\n%s", args, got, CodeInterrupted, out, errOut)
 		}
 		// Only the interrupt, not a timeout, may end the wait.
-		if all := out.String() + errOut.String(); strings.Contains(all, "handshake timeout") || strings.Contains(all, "Client.Timeout") || strings.Contains(all, "deadline exceeded") {
-			t.Errorf("%v: a timeout ended the wait, not the interrupt\nstdout:\n%s\nstderr:\n%s", args, out, errOut)
+		all := out.String() + errOut.String()
+		for _, timeout := range []string{"handshake timeout", "Client.Timeout", "deadline exceeded"} {
+			if strings.Contains(all, timeout) {
+				t.Errorf("%v: a timeout (%q) ended the wait, not the interrupt\nstdout:\n%s\nstderr:\n%s", args, timeout, out, errOut)
+			}
 		}
 	case <-time.After(2 * time.Minute):
 		t.Fatalf("%v did not end after the interrupt", args)

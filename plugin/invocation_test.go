@@ -67,9 +67,7 @@ func TestHelpSaysFluxC5c3(t *testing.T) {
 		}
 	}
 	r = runAs(t, "flux c5c3", "completion", "--help")
-	if !strings.Contains(r.stdout, `"flux c5c3 <TAB>" needs no setup`) || !strings.Contains(r.stdout, "kubectl c5c3 completion install-shim") {
-		t.Errorf("completion help as flux c5c3:\n%s", r.stdout)
-	}
+	wantContains(t, "completion help as flux c5c3", r.stdout, `"flux c5c3 <TAB>" needs no setup`, "kubectl c5c3 completion install-shim")
 	// The kubectl invocation is unchanged.
 	r = runAs(t, DisplayName, "completion", "--help")
 	if strings.Contains(r.stdout, "flux c5c3") || strings.Contains(r.stdout, "needs no setup") {

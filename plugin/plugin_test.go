@@ -56,32 +56,11 @@ func TestVersion(t *testing.T) {
 func TestHelpSaysKubectlC5c3(t *testing.T) {
 	for _, args := range [][]string{{"--help"}, {"status", "--help"}, {"version", "--help"}} {
 		r := run(t, args...)
-		if r.code != 0 || !strings.Contains(r.stdout, "kubectl c5c3 ") {
-			t.Errorf("%v: help does not say `kubectl c5c3`: %+v", args, r)
-		}
+		what := strings.Join(args, " ")
+		wantExit(t, what, r, 0)
+		wantContains(t, what+": help", r.stdout, "kubectl c5c3 ")
 		if strings.Contains(r.stdout, "\n  c5c3 ") {
 			t.Errorf("%v: help shows bare `c5c3`", args)
-		}
-	}
-}
-
-func TestStatusBadFlags(t *testing.T) {
-	for _, tc := range []struct {
-		args []string
-		want string
-	}{
-		{[]string{"status", "-o", "wide"}, "must be one of tree|table|json|yaml"},
-		{[]string{"status", "--color", "sometimes"}, "must be one of auto|always|never"},
-		{[]string{"status", "extra-arg"}, "unknown command"},
-		{[]string{"status", "--kubeconfig", "/does/not/exist"}, "does/not/exist"},
-		{[]string{"status", "--request-timeout", "soon"}, "invalid --request-timeout"},
-	} {
-		r := run(t, tc.args...)
-		if r.code != 2 {
-			t.Errorf("%v: exit %d, want 2", tc.args, r.code)
-		}
-		if !strings.HasPrefix(r.stderr, "error: ") || !strings.Contains(r.stderr, tc.want) {
-			t.Errorf("%v: stderr %q, want \"error: \" and %q", tc.args, r.stderr, tc.want)
 		}
 	}
 }

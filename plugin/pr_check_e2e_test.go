@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -50,9 +51,7 @@ func TestE2EPullRequestCheck(t *testing.T) {
 		}
 		html, err := os.ReadFile(report)
 		must(t, err)
-		if !strings.Contains(string(html), "<html") || !strings.Contains(string(html), "keystone") {
-			t.Fatalf("the HTML report lacks the change:\n%.2000s", html)
-		}
+		wantContains(t, "the HTML report", string(html), "<html", "keystone")
 		return string(html), stderr.String()
 	}
 
@@ -68,14 +67,20 @@ func TestE2EPullRequestCheck(t *testing.T) {
 				t.Fatal("the token is printed")
 			}
 			w := api.Writes()
-			if len(w) != 2*(i+1) || w[2*i].Method+" "+w[2*i].Path != want || w[2*i+1].Path != "/repos/c5c3/c5c3-gitops/statuses/"+head {
-				t.Fatalf("run %d: writes %+v", i+1, w)
+			if len(w) != 2*(i+1) {
+				t.Fatalf("run %d: writes %+v, want %d", i+1, w, 2*(i+1))
 			}
+			wantEqual(t, fmt.Sprintf("run %d: comment write", i+1), w[2*i].Method+" "+w[2*i].Path, want)
+			wantEqual(t, fmt.Sprintf("run %d: status write", i+1), w[2*i+1].Path, "/repos/c5c3/c5c3-gitops/statuses/"+head)
 		}
 		cs := api.Comments(12)
-		if len(cs) != 1 || !strings.HasPrefix(cs[0].Body, diff.CommentMarker) || !strings.Contains(cs[0].Body, base[:7]) {
-			t.Fatalf("want one sticky comment naming the base %s: %+v", base[:7], cs)
+		if len(cs) != 1 {
+			t.Fatalf("comments %+v, want one sticky comment naming the base %s", cs, base[:7])
 		}
+		if !strings.HasPrefix(cs[0].Body, diff.CommentMarker) {
+			t.Errorf("comment %q, want it to start with the marker", cs[0].Body)
+		}
+		wantContains(t, "comment", cs[0].Body, base[:7])
 		if st := api.Statuses(); st[1].State != "success" || st[1].Context != diff.StatusContext {
 			t.Fatalf("statuses %+v", st)
 		}
@@ -88,9 +93,11 @@ func TestE2EPullRequestCheck(t *testing.T) {
 		for i, want := range []string{"POST /api/v4/projects/77/merge_requests/4/notes", "PUT /api/v4/projects/77/merge_requests/4/notes/1001"} {
 			check(t, "gitlab", env)
 			w := api.Writes()
-			if len(w) != 2*(i+1) || w[2*i].Method+" "+w[2*i].Path != want || w[2*i+1].Path != "/api/v4/projects/77/statuses/"+head {
-				t.Fatalf("run %d: writes %+v", i+1, w)
+			if len(w) != 2*(i+1) {
+				t.Fatalf("run %d: writes %+v, want %d", i+1, w, 2*(i+1))
 			}
+			wantEqual(t, fmt.Sprintf("run %d: note write", i+1), w[2*i].Method+" "+w[2*i].Path, want)
+			wantEqual(t, fmt.Sprintf("run %d: status write", i+1), w[2*i+1].Path, "/api/v4/projects/77/statuses/"+head)
 		}
 		if cs := api.Comments(4); len(cs) != 1 {
 			t.Fatalf("want one sticky note: %+v", cs)

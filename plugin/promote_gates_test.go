@@ -26,9 +26,12 @@ func TestPromoteSoakGateCommand(t *testing.T) {
 	}
 	r = run(t, append([]string{"promote", "staging", "production", "--min-soak", "2h", "-o", "json"}, flags...)...)
 	p := decodePlan(t, r.stdout)
-	if r.code != 1 || p.HealthCheck == nil || len(p.HealthCheck.Gates) != 4 || p.HealthCheck.MinSoak != "2h0m" {
-		t.Fatalf("json: exit %d %+v", r.code, p.HealthCheck)
+	wantExit(t, "json", r, 1)
+	if p.HealthCheck == nil {
+		t.Fatalf("json: no health check, want 4 gates and a minimum soak of 2h")
 	}
+	wantEqual(t, "json: gates", len(p.HealthCheck.Gates), 4)
+	wantEqual(t, "json: minimum soak", p.HealthCheck.MinSoak, "2h0m")
 	for _, g := range p.HealthCheck.Gates {
 		if g.Passed != (g.Name != "soak") || g.Evidence == "" {
 			t.Errorf("gate %+v", g)
@@ -38,9 +41,8 @@ func TestPromoteSoakGateCommand(t *testing.T) {
 		t.Errorf("checkout changed:\n%s\n---\n%s", before, after)
 	}
 	r = run(t, append([]string{"promote", "staging", "production", "--min-soak", "-1h"}, flags...)...)
-	if r.code != 2 || !strings.Contains(r.stderr, "--min-soak -1h0m0s must not be negative") {
-		t.Errorf("negative --min-soak: exit %d %s", r.code, r.stderr)
-	}
+	wantExit(t, "negative --min-soak", r, 2)
+	wantContains(t, "negative --min-soak: stderr", r.stderr, "--min-soak -1h0m0s must not be negative")
 }
 
 // TestPromoteFailOnDangerCommand: --fail-on-danger refuses with exit 1 when
@@ -52,19 +54,23 @@ func TestPromoteFailOnDangerCommand(t *testing.T) {
 	before := checkoutState(t, s.RepoDir)
 	r := run(t, append([]string{"promote", "staging", "production", "--fail-on-danger", "-o", "json"}, flags...)...)
 	p := decodePlan(t, r.stdout)
-	if r.code != 1 || p.BlastRadius == nil || p.BlastRadius.Dangers == 0 || p.Result != nil {
-		t.Fatalf("exit %d, blast radius %+v\n%s", r.code, p.BlastRadius, r.stderr)
+	wantExit(t, "--fail-on-danger", r, 1)
+	if p.BlastRadius == nil {
+		t.Fatalf("no blast radius, want dangers")
+	}
+	if p.BlastRadius.Dangers == 0 {
+		t.Errorf("blast radius %+v, want dangers", p.BlastRadius)
+	}
+	if p.Result != nil {
+		t.Errorf("result %+v, want none (nothing promoted)", p.Result)
 	}
 	want := "management: target-not-ready: Kustomization/" + s.Namespace + "/production-apps: not Ready: ReconciliationFailed: kustomize build failed"
-	if !strings.Contains(r.stderr, "refusing to promote (--fail-on-danger)") || !strings.Contains(r.stderr, want) {
-		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
-	}
+	wantContains(t, "--fail-on-danger: stderr", r.stderr, "refusing to promote (--fail-on-danger)", want)
 	if after := checkoutState(t, s.RepoDir); after != before {
 		t.Errorf("checkout changed:\n%s\n---\n%s", before, after)
 	}
 	// Without the flag the preview shows the flag and the promotion goes on.
 	r = run(t, append([]string{"promote", "staging", "production", "--diff", "--dry-run"}, flags...)...)
-	if r.code != 0 || !strings.Contains(r.stdout, "Blast radius on production:") || !strings.Contains(r.stdout, "DANGER "+want) {
-		t.Errorf("--diff: exit %d\n%s%s", r.code, r.stdout, r.stderr)
-	}
+	wantExit(t, "--diff", r, 0)
+	wantContains(t, "--diff", r.stdout, "Blast radius on production:", "DANGER "+want)
 }

@@ -159,29 +159,25 @@ func TestPromoteHistoryAndRollbackCommands(t *testing.T) {
 		t.Errorf("rollback --dry-run: result %+v, want none", rb.Result)
 	}
 	r = run(t, append([]string{"promote", "rollback", "production", "--to", "bogus"}, flags...)...)
-	if r.code != 2 || !strings.Contains(r.stderr, "error: --to bogus: ") {
-		t.Errorf("bad --to: exit %d\n%s", r.code, r.stderr)
-	}
+	wantExit(t, "bad --to", r, 2)
+	wantContains(t, "bad --to: stderr", r.stderr, "error: --to bogus: ")
 	r = run(t, append([]string{"promote", "rollback", "production", "--to", "x", "--steps", "1"}, flags...)...)
-	if r.code != 2 || !strings.Contains(r.stderr, "--to and --steps") {
-		t.Errorf("--to and --steps: exit %d\n%s", r.code, r.stderr)
-	}
+	wantExit(t, "--to and --steps", r, 2)
+	wantContains(t, "--to and --steps: stderr", r.stderr, "--to and --steps")
 	if after := checkoutState(t, dir); after != before {
 		t.Errorf("checkout changed:\n%s\n---\n%s", before, after)
 	}
 	r = run(t, append([]string{"promote", "rollback", "production", "--steps", "1", "--push"}, flags...)...)
 	branch := "promote/rollback-production-to-" + p1[:7]
-	if r.code != 0 || !strings.Contains(r.stdout, "Roll back production to "+p1[:7]) || !strings.Contains(r.stdout, "Pushed "+branch+" to origin") {
-		t.Fatalf("rollback --push: exit %d\n%s%s", r.code, r.stdout, r.stderr)
-	}
+	wantExit(t, "rollback --push", r, 0)
+	wantContains(t, "rollback --push", r.stdout, "Roll back production to "+p1[:7], "Pushed "+branch+" to origin")
 	if got := promoteGit(t, bare, "log", "-1", "--format=%(trailers:only,unfold)", "refs/heads/"+branch); got != "Promoted-To: production\nRolled-Back-To: "+p1 {
 		t.Errorf("rollback trailers on origin: %q", got)
 	}
 	// The rollback is in the history, on its branch.
 	r = run(t, append([]string{"promote", "history", "production", "-o", "yaml"}, flags...)...)
-	if r.code != 0 || !strings.Contains(r.stdout, "rolledBackTo: "+p1) || !strings.Contains(r.stdout, "- origin/"+branch) {
-		t.Errorf("history after the rollback: exit %d\n%s", r.code, r.stdout)
-	}
+	wantExit(t, "history after the rollback", r, 0)
+	wantContains(t, "history after the rollback", r.stdout, "rolledBackTo: "+p1, "- origin/"+branch)
 }
 
 func TestPromoteLedgerBadInput(t *testing.T) {
@@ -216,9 +212,7 @@ func TestPromoteLedgerBadInput(t *testing.T) {
 		wantExit(t, sub+" --help", r, 0)
 		wantContains(t, sub+" --help", r.stdout, "kubectl c5c3 promote "+sub, "Exit codes:")
 	}
-	if r := run(t, "promote", "--help"); !strings.Contains(r.stdout, "history") || !strings.Contains(r.stdout, "rollback") {
-		t.Errorf("promote --help lists no subcommands:\n%s", r.stdout)
-	}
+	wantContains(t, "promote --help (its subcommands)", run(t, "promote", "--help").stdout, "history", "rollback")
 }
 
 // TestPromoteRollbackPreviewAndPullRequest: `promote rollback --diff
@@ -278,9 +272,14 @@ func TestPromoteRollbackPreviewAndPullRequest(t *testing.T) {
 	if len(p.Changes) != 1 || p.Changes[0].New != "7.5.0" {
 		t.Fatalf("changes %+v, want one to 7.5.0", p.Changes)
 	}
-	if !strings.Contains(r.stderr, "previewing the edited production against its clusters") || p.Preview == nil || p.BlastRadius == nil || p.BlastRadius.Environment != "production" {
-		t.Fatalf("no preview: %+v\n%s", p.BlastRadius, r.stderr)
+	wantContains(t, "preview: stderr", r.stderr, "previewing the edited production against its clusters")
+	if p.Preview == nil {
+		t.Fatalf("no preview in the plan")
 	}
+	if p.BlastRadius == nil {
+		t.Fatalf("no blast radius in the plan")
+	}
+	wantEqual(t, "blast radius: environment", p.BlastRadius.Environment, "production")
 	var memcached string
 	for _, h := range p.Preview.HelmReleases {
 		if h.ID() == s.Namespace+"/keystone-memcached" && h.Error == "" && h.Prediction != nil {
@@ -293,9 +292,19 @@ func TestPromoteRollbackPreviewAndPullRequest(t *testing.T) {
 	pushed := promoteGit(t, bare, "rev-parse", "refs/heads/"+branch)
 	desc := "restores promotion " + p1[:7] + ", verified: 14 Kustomizations, 9 HelmReleases on management, control-plane, storage"
 	res := p.Result
-	if res == nil || res.Commit != pushed || res.PullRequest == nil || res.PullRequest.Number != 43 ||
-		res.Status == nil || *res.Status != (forge.CommitStatus{Context: promote.StatusContext, State: forge.StatusSuccess, Description: desc}) {
-		t.Fatalf("result %+v", res)
+	if res == nil {
+		t.Fatalf("no result, want the pushed commit, pull request #43 and its status")
+	}
+	wantEqual(t, "result: commit", res.Commit, pushed)
+	if res.PullRequest == nil {
+		t.Errorf("result: no pull request, want #43")
+	} else {
+		wantEqual(t, "result: pull request", res.PullRequest.Number, 43)
+	}
+	if res.Status == nil {
+		t.Errorf("result: no commit status, want %s success", promote.StatusContext)
+	} else {
+		wantEqual(t, "result: commit status", *res.Status, forge.CommitStatus{Context: promote.StatusContext, State: forge.StatusSuccess, Description: desc})
 	}
 	want := []string{
 		"POST /repos/c5c3/c5c3-gitops/pulls Bearer ghp_test head=" + branch + " state= context= description=",

@@ -182,9 +182,8 @@ func TestPromoteHealthGateCommand(t *testing.T) {
 	}
 
 	r = run(t, append([]string{"promote", "staging", "production", "--skip-health-check", "--dry-run"}, flags...)...)
-	if r.code != 0 || !strings.Contains(r.stdout, "health gate: NOT healthy (--skip-health-check)") {
-		t.Fatalf("--skip-health-check: exit %d\n%s%s", r.code, r.stdout, r.stderr)
-	}
+	wantExit(t, "--skip-health-check", r, 0)
+	wantContains(t, "--skip-health-check: stdout", r.stdout, "health gate: NOT healthy (--skip-health-check)")
 }
 
 // TestPromotePushPullRequestAndPreview is the whole flow: the health gate,
@@ -240,9 +239,10 @@ func TestPromotePushPullRequestAndPreview(t *testing.T) {
 		}
 	}
 	pushed := promoteGit(t, bare, "rev-parse", "refs/heads/"+branch)
-	if len(calls) != 2 || calls[0] != "POST /repos/c5c3/c5c3-gitops/pulls Bearer ghp_test head="+branch+" base=main" ||
-		calls[1] != "POST /repos/c5c3/c5c3-gitops/statuses/"+pushed+" Bearer ghp_test head= base=" {
-		t.Fatalf("API calls %q", calls)
+	wantEqual(t, "API calls", strings.Join(calls, "\n"), "POST /repos/c5c3/c5c3-gitops/pulls Bearer ghp_test head="+branch+" base=main\n"+
+		"POST /repos/c5c3/c5c3-gitops/statuses/"+pushed+" Bearer ghp_test head= base=")
+	if t.Failed() {
+		t.FailNow()
 	}
 	for _, want := range []string{"| `HelmRelease/keystone-memcached/memcached` | HelmRelease |", "<details><summary>Preview: the edited production against its clusters</summary>", "### kubectl c5c3 diff"} {
 		if !strings.Contains(prBody, want) {
@@ -264,9 +264,8 @@ func TestPromotePushPullRequestAndPreview(t *testing.T) {
 
 	// Promoting again from the promotion branch: nothing to do.
 	r = run(t, append([]string{"promote", "staging", "production", "--base", branch, "--skip-health-check", "--from-revision", "HEAD"}, flags...)...)
-	if r.code != 0 || !strings.Contains(r.stdout, "nothing to promote") {
-		t.Fatalf("second run: exit %d\n%s%s", r.code, r.stdout, r.stderr)
-	}
+	wantExit(t, "second run", r, 0)
+	wantContains(t, "second run: stdout", r.stdout, "nothing to promote")
 }
 
 // TestPromoteEnvironmentContext: an environment with context: is read
@@ -292,18 +291,16 @@ func TestPromoteEnvironmentContext(t *testing.T) {
 	}
 
 	r := run(t, append([]string{"promote", "staging", "production", "--dry-run"}, flags...)...)
-	if r.code != 2 || !strings.Contains(r.stderr, "127.0.0.1:1") {
-		t.Fatalf("through the broken current context: exit %d\n%s", r.code, r.stderr)
-	}
+	wantExit(t, "through the broken current context", r, 2)
+	wantContains(t, "through the broken current context: stderr", r.stderr, "127.0.0.1:1")
 	b, err := os.ReadFile(filepath.Join(s.RepoDir, "c5c3.yaml"))
 	must(t, err)
 	must(t, os.WriteFile(filepath.Join(s.RepoDir, "c5c3.yaml"), []byte(strings.Replace(string(b), "  - name: staging\n", "  - name: staging\n    context: c5c3-staging\n", 1)), 0o644))
 	promoteGit(t, s.RepoDir, "commit", "--quiet", "-am", "staging has its own hub context")
 	promoteGit(t, s.RepoDir, "update-ref", "refs/remotes/origin/main", "HEAD")
 	r = run(t, append([]string{"promote", "staging", "production", "--dry-run"}, flags...)...)
-	if r.code != 0 || !strings.Contains(r.stdout, "health gate: healthy") {
-		t.Fatalf("through the staging context: exit %d\n%s%s", r.code, r.stdout, r.stderr)
-	}
+	wantExit(t, "through the staging context", r, 0)
+	wantContains(t, "through the staging context: stdout", r.stdout, "health gate: healthy")
 }
 
 func TestPromoteBadInput(t *testing.T) {

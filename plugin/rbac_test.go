@@ -41,8 +41,16 @@ func TestRBACDiffIsEnough(t *testing.T) {
 		t.Fatal("the token is printed")
 	}
 	res := decodeDiff(t, r.stdout)
-	if r.code != 0 || !res.Complete || res.HasErrors() || len(res.Kustomizations) != 9 || len(res.HelmReleases) == 0 {
-		t.Fatalf("diff as %s: exit %d, complete %v, incomplete %+v\nstderr %s\n%s", sa, r.code, res.Complete, res.Incomplete, r.stderr, r.stdout)
+	wantExit(t, "diff as "+sa, r, 0)
+	if !res.Complete {
+		t.Errorf("diff as %s: incomplete %+v, want complete", sa, res.Incomplete)
+	}
+	if res.HasErrors() {
+		t.Errorf("diff as %s: errors, want none\n%s", sa, r.stdout)
+	}
+	wantEqual(t, "diff as "+sa+": Kustomizations", len(res.Kustomizations), 9)
+	if len(res.HelmReleases) == 0 {
+		t.Errorf("diff as %s: no HelmRelease rendered, want the sample's", sa)
 	}
 
 	ci, err := client.New(&rest.Config{Host: hub.Config.Host, BearerToken: token, TLSClientConfig: rest.TLSClientConfig{CAData: hub.Config.CAData}}, client.Options{})
@@ -65,16 +73,20 @@ func TestRBACDiffIsEnough(t *testing.T) {
 			dryRun = true
 		}
 	}
-	if r.code != 0 || role.Kind != "ClusterRole" || strings.Contains(r.stdout, "\n---\n") || !dryRun {
-		t.Fatalf("rbac diff --cluster control-plane: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	wantExit(t, "rbac diff --cluster control-plane", r, 0)
+	wantEqual(t, "rbac diff --cluster control-plane: kind", role.Kind, "ClusterRole")
+	if strings.Contains(r.stdout, "\n---\n") {
+		t.Errorf("rbac diff --cluster control-plane: several documents, want one ClusterRole:\n%s", r.stdout)
+	}
+	if !dryRun {
+		t.Errorf("rbac diff --cluster control-plane: no rule get,list,patch on apps deployments (the dry-run):\n%s", r.stdout)
 	}
 	r = run(t, append([]string{"rbac", "diff", "--service-account", s.Namespace + "/" + sa, "--cluster", "nowhere"}, flags...)...)
-	if r.code != 2 || !strings.Contains(r.stderr, "--cluster nowhere: no such cluster in the fleet") {
-		t.Fatalf("unknown cluster: exit %d %s", r.code, r.stderr)
-	}
-	if r = run(t, "rbac", "diff", "--service-account", "pr-check"); r.code != 2 || !strings.Contains(r.stderr, "want NAMESPACE/NAME") {
-		t.Fatalf("bad --service-account: exit %d %s", r.code, r.stderr)
-	}
+	wantExit(t, "unknown cluster", r, 2)
+	wantContains(t, "unknown cluster: stderr", r.stderr, "--cluster nowhere: no such cluster in the fleet")
+	r = run(t, "rbac", "diff", "--service-account", "pr-check")
+	wantExit(t, "bad --service-account", r, 2)
+	wantContains(t, "bad --service-account: stderr", r.stderr, "want NAMESPACE/NAME")
 }
 
 // ciIdentity runs rbac diff for the service account ns/sa, applies exactly
@@ -98,9 +110,12 @@ func ciIdentity(t *testing.T, flags []string, ns, sa string) (result, []string, 
 			t.Fatalf("%v\n%s", err, r.stdout)
 		}
 	}
-	if kinds["ClusterRole"] != 1 || kinds["ClusterRoleBinding"] != 1 || kinds["Role"] == 0 || kinds["Role"] != kinds["RoleBinding"] {
-		t.Fatalf("objects %v:\n%s", kinds, r.stdout)
+	wantEqual(t, "ClusterRoles", kinds["ClusterRole"], 1)
+	wantEqual(t, "ClusterRoleBindings", kinds["ClusterRoleBinding"], 1)
+	if kinds["Role"] == 0 {
+		t.Errorf("no Role in %v", kinds)
 	}
+	wantEqual(t, "RoleBindings (one per Role)", kinds["RoleBinding"], kinds["Role"])
 	// Exactly the Secrets named: the spokes' kubeconfig Secrets, never all.
 	for _, doc := range strings.Split(r.stdout, "\n---\n") {
 		var role rbacv1.Role

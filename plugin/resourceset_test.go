@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -101,14 +102,15 @@ func TestDiffResourceSet(t *testing.T) {
 	if len(res.ResourceSets) != 1 {
 		t.Fatalf("resourceSets: %+v, want spoke-apps", res.ResourceSets)
 	}
-	if rs := res.ResourceSets[0]; rs.ID() != rsID || rs.Cluster != "management" || rs.Error != "" || rs.Inputs != 2 || rs.Generated != 6 ||
-		strings.Join(rs.Providers, ",") != s.Namespace+"/spoke-control-plane,"+s.Namespace+"/spoke-storage" {
-		t.Errorf("resourceSet: %+v; want %s on management, 2 inputs from both providers, 6 objects", rs, rsID)
-	}
+	rs := res.ResourceSets[0]
+	wantEqual(t, "resourceSet", rs.ID(), rsID)
+	wantEqual(t, "resourceSet cluster", rs.Cluster, "management")
+	wantEqual(t, "resourceSet error", rs.Error, "")
+	wantEqual(t, "resourceSet inputs", rs.Inputs, 2)
+	wantEqual(t, "resourceSet generated objects", rs.Generated, 6)
+	wantEqual(t, "resourceSet providers", strings.Join(rs.Providers, ","), s.Namespace+"/spoke-control-plane,"+s.Namespace+"/spoke-storage")
 	// dependsOn: the CRD exists, the ConfigMap gate does not.
-	if w := res.ResourceSets[0].Waiting; len(w) != 1 || w[0] != "ConfigMap/"+s.Namespace+"/gate: not found" {
-		t.Errorf("waiting: %q, want only the ConfigMap gate, not found", w)
-	}
+	wantEqual(t, "waiting", strings.Join(rs.Waiting, "; "), "ConfigMap/"+s.Namespace+"/gate: not found")
 	hub := map[string]diff.ObjectResult{}
 	spokes := map[string]int{}
 	for _, o := range res.Objects {
@@ -116,9 +118,9 @@ func TestDiffResourceSet(t *testing.T) {
 		case o.ResourceSet == rsID:
 			hub[o.ID()] = o
 		case o.HelmRelease != "":
-			if o.Action != diff.ActionCreated || o.Namespace != target {
-				t.Errorf("%s via %s on %s: %s in %s, want created in %s", o.ID(), o.HelmRelease, o.Cluster, o.Action, o.Namespace, target)
-			}
+			what := o.ID() + " via " + o.HelmRelease + " on " + o.Cluster
+			wantEqual(t, what+": action", o.Action, diff.ActionCreated)
+			wantEqual(t, what+": namespace", o.Namespace, target)
 			spokes[o.Cluster+" "+o.HelmRelease]++
 		}
 	}
@@ -127,21 +129,28 @@ func TestDiffResourceSet(t *testing.T) {
 		"HelmRelease/" + s.Namespace + "/webapp-control-plane", "HelmRelease/" + s.Namespace + "/webapp-storage",
 		"Kustomization/" + s.Namespace + "/config-control-plane", "Kustomization/" + s.Namespace + "/config-storage",
 	} {
-		if o, ok := hub[id]; !ok || o.Action != diff.ActionCreated || o.Cluster != "management" {
-			t.Errorf("%s: %+v, want created on management via ResourceSet %s", id, o, rsID)
+		o, ok := hub[id]
+		if !ok {
+			t.Errorf("%s: not in the plan, want created on management via ResourceSet %s", id, rsID)
+			continue
 		}
+		wantEqual(t, id+": action", o.Action, diff.ActionCreated)
+		wantEqual(t, id+": cluster", o.Cluster, "management")
 	}
-	if o := hub["ConfigMap/"+s.Namespace+"/spoke-control-plane"]; !strings.Contains(o.Diff, "resourceset.fluxcd.controlplane.io/name: spoke-apps") ||
-		!strings.Contains(o.Diff, `replicas: "2"`) || !strings.Contains(o.Diff, "app.kubernetes.io/part-of: spoke-apps") {
-		t.Errorf("ConfigMap spoke-control-plane diff lacks the ownership label, commonMetadata or the input:\n%s", o.Diff)
-	}
+	wantContains(t, "ConfigMap spoke-control-plane diff (ownership label, input, commonMetadata)", hub["ConfigMap/"+s.Namespace+"/spoke-control-plane"].Diff,
+		"resourceset.fluxcd.controlplane.io/name: spoke-apps", `replicas: "2"`, "app.kubernetes.io/part-of: spoke-apps")
 	for _, spoke := range []string{"control-plane", "storage"} {
 		hr := s.Namespace + "/webapp-" + spoke
 		if spokes[spoke+" "+hr] == 0 {
 			t.Errorf("no objects of %s rendered onto %s (got %v)", hr, spoke, spokes)
 		}
-		if h := hrsOf(res)["webapp-"+spoke]; h.Cluster != spoke || h.Error != "" || h.Prediction == nil || h.Prediction.Plan != "install" {
-			t.Errorf("HelmRelease webapp-%s: %+v, want an install on %s", spoke, h, spoke)
+		h := hrsOf(res)["webapp-"+spoke]
+		wantEqual(t, "HelmRelease webapp-"+spoke+": cluster", h.Cluster, spoke)
+		wantEqual(t, "HelmRelease webapp-"+spoke+": error", h.Error, "")
+		if h.Prediction == nil {
+			t.Errorf("HelmRelease webapp-%s: no prediction, want an install", spoke)
+		} else {
+			wantEqual(t, "HelmRelease webapp-"+spoke+": plan", h.Prediction.Plan, "install")
 		}
 	}
 	// The generated Kustomizations are built from the checkout and diffed
@@ -153,10 +162,14 @@ func TestDiffResourceSet(t *testing.T) {
 				ks = &res.Kustomizations[i]
 			}
 		}
-		if ks == nil || ks.Cluster != spoke || !ks.New || ks.Error != "" || ks.Counts.Created != 2 {
-			t.Errorf("Kustomization config-%s: %+v, want new, diffed on %s with 2 objects created", spoke, ks, spoke)
+		if ks == nil {
+			t.Errorf("no Kustomization config-%s in the plan", spoke)
 			continue
 		}
+		wantEqual(t, "Kustomization config-"+spoke+": cluster", ks.Cluster, spoke)
+		wantEqual(t, "Kustomization config-"+spoke+": new", ks.New, true)
+		wantEqual(t, "Kustomization config-"+spoke+": error", ks.Error, "")
+		wantEqual(t, "Kustomization config-"+spoke+": created", ks.Counts.Created, 2)
 		for _, o := range res.Objects {
 			if o.Kustomization == s.Namespace+"/config-"+spoke && o.Kind == "ConfigMap" && !strings.Contains(o.Diff, "cluster: "+spoke) {
 				t.Errorf("ConfigMap spoke-info on %s lacks its substituted cluster:\n%s", spoke, o.Diff)
@@ -164,10 +177,9 @@ func TestDiffResourceSet(t *testing.T) {
 		}
 	}
 	text := run(t, diffArgs(s, flags)...)
-	if !strings.Contains(text.stdout, "ResourceSet "+rsID+": 2 input sets (providers "+s.Namespace+"/spoke-control-plane, "+s.Namespace+"/spoke-storage) → 6 objects\n  waits for ConfigMap/"+s.Namespace+"/gate: not found\n") ||
-		!strings.Contains(text.stdout, "► ConfigMap/"+s.Namespace+"/spoke-storage created via ResourceSet/"+rsID) {
-		t.Errorf("text output lacks the generated ConfigMap under its ResourceSet:\n%s", text.stdout)
-	}
+	wantContains(t, "text output", text.stdout,
+		"ResourceSet "+rsID+": 2 input sets (providers "+s.Namespace+"/spoke-control-plane, "+s.Namespace+"/spoke-storage) → 6 objects\n  waits for ConfigMap/"+s.Namespace+"/gate: not found\n",
+		"► ConfigMap/"+s.Namespace+"/spoke-storage created via ResourceSet/"+rsID)
 
 	// The operator applied the control-plane ConfigMap and, earlier, one
 	// for a spoke no provider exports any more.
@@ -194,17 +206,26 @@ func TestDiffResourceSet(t *testing.T) {
 		t.Fatalf("status hub.resourceSets: %+v, want spoke-apps", st.Hub.ResourceSets)
 	}
 	srs := st.Hub.ResourceSets[0]
-	if srs.ID() != rsID || srs.State != "Ready" || srs.Generated != 3 || len(srs.Providers) != 2 || len(srs.Problems) != 0 {
-		t.Errorf("status of %s: %+v, want Ready, 3 objects, 2 providers, no problem", rsID, srs)
-	} else if p := srs.Providers[0]; p.Name != "spoke-control-plane" || p.Type != "Static" || p.State != "Ready" ||
-		len(p.ExportedInputs) != 1 || p.ExportedInputs[0]["cluster"] != "control-plane" {
-		t.Errorf("provider: %+v, want spoke-control-plane, Static, Ready, exporting cluster control-plane", p)
+	wantEqual(t, "status: ResourceSet", srs.ID(), rsID)
+	wantEqual(t, "status: ResourceSet state", srs.State, "Ready")
+	wantEqual(t, "status: ResourceSet objects", srs.Generated, 3)
+	if len(srs.Problems) != 0 {
+		t.Errorf("status: ResourceSet problems %q, want none", srs.Problems)
 	}
+	if len(srs.Providers) != 2 {
+		t.Fatalf("status: ResourceSet providers %+v, want 2", srs.Providers)
+	}
+	p := srs.Providers[0]
+	wantEqual(t, "status: provider", p.Name, "spoke-control-plane")
+	wantEqual(t, "status: provider type", p.Type, "Static")
+	wantEqual(t, "status: provider state", p.State, "Ready")
+	if len(p.ExportedInputs) != 1 {
+		t.Fatalf("status: provider exported %v, want one input set", p.ExportedInputs)
+	}
+	wantEqual(t, "status: provider's exported cluster", fmt.Sprint(p.ExportedInputs[0]["cluster"]), "control-plane")
 	tree := run(t, append([]string{"status"}, flags...)...).stdout
-	if !strings.Contains(tree, "ResourceSet "+rsID+" · Ready · 3 objects") ||
-		!strings.Contains(tree, "ResourceSetInputProvider "+s.Namespace+"/spoke-storage (Static) · Ready · 1 input set") {
-		t.Errorf("status tree lacks the ResourceSet and its provider:\n%s", tree)
-	}
+	wantContains(t, "status tree", tree, "ResourceSet "+rsID+" · Ready · 3 objects",
+		"ResourceSetInputProvider "+s.Namespace+"/spoke-storage (Static) · Ready · 1 input set")
 
 	// trace: a spoke object of the generated HelmRelease → the HelmRelease
 	// → the ResourceSet (its ownership labels) with its providers → the
@@ -221,17 +242,25 @@ func TestDiffResourceSet(t *testing.T) {
 	if want := "HelmRelease/" + s.Namespace + "/webapp-control-plane ResourceSet/" + rsID + " Kustomization/" + s.Namespace + "/flux-system"; strings.Join(chain, " ") != want {
 		t.Fatalf("trace chain %v, want %s", chain, want)
 	}
-	if st := tr.Chain[1]; !st.Found || st.State != "Ready" || st.InInventory == nil || !*st.InInventory || len(st.Providers) != 2 || st.Error != "" {
-		t.Errorf("ResourceSet step: %+v, want found, Ready, the HelmRelease in its inventory, 2 providers", st)
+	rsStep := tr.Chain[1]
+	wantEqual(t, "ResourceSet step: found", rsStep.Found, true)
+	wantEqual(t, "ResourceSet step: state", rsStep.State, "Ready")
+	if rsStep.InInventory == nil || !*rsStep.InInventory {
+		t.Errorf("ResourceSet step: inInventory %v, want true", rsStep.InInventory)
 	}
+	wantEqual(t, "ResourceSet step: providers", len(rsStep.Providers), 2)
+	wantEqual(t, "ResourceSet step: error", rsStep.Error, "")
 	if !tr.Managed {
 		t.Errorf("trace: not managed")
 	}
 	// An object the ResourceSet applied to the hub itself.
 	tr = decodeTrace(t, run(t, traceArgs(s, "configmap/spoke-control-plane", "-n", s.Namespace, "--cluster", "management", "-o", "json")...).stdout)
-	if len(tr.Chain) != 2 || tr.Object.Owner != "ResourceSet/"+rsID || tr.Chain[0].ID() != "ResourceSet/"+rsID || !tr.Managed {
-		t.Errorf("trace of the generated ConfigMap: owner %q, chain %+v; want ResourceSet %s then its Kustomization", tr.Object.Owner, tr.Chain, rsID)
+	wantEqual(t, "trace of the generated ConfigMap: owner", tr.Object.Owner, "ResourceSet/"+rsID)
+	wantEqual(t, "trace of the generated ConfigMap: managed", tr.Managed, true)
+	if len(tr.Chain) != 2 {
+		t.Fatalf("trace of the generated ConfigMap: chain %s, want ResourceSet %s then its Kustomization", chainIDs(tr), rsID)
 	}
+	wantEqual(t, "trace of the generated ConfigMap: first step", tr.Chain[0].ID(), "ResourceSet/"+rsID)
 	ttree := run(t, traceArgs(s, "configmap/spoke-control-plane", "-n", s.Namespace, "--cluster", "management")...).stdout
 	if !strings.Contains(ttree, "inputs from ResourceSetInputProvider/"+s.Namespace+"/spoke-storage (Static) · Ready · 1 input set") {
 		t.Errorf("trace tree lacks the ResourceSet's providers:\n%s", ttree)
@@ -245,9 +274,11 @@ func TestDiffResourceSet(t *testing.T) {
 	for _, o := range res.Objects {
 		got[o.Kind+"/"+o.Name+" "+o.ResourceSet] = o.Action
 	}
-	if got["ResourceSet/spoke-apps "] != diff.ActionDeleted || got["ConfigMap/spoke-control-plane "+rsID] != diff.ActionDeleted ||
-		got["ConfigMap/spoke-retired "+rsID] != diff.ActionDeleted || len(res.ResourceSets) != 0 {
-		t.Errorf("ResourceSet pruned: %v, resourceSets %+v; want it and both ConfigMaps of its inventory deleted", got, res.ResourceSets)
+	for _, k := range []string{"ResourceSet/spoke-apps ", "ConfigMap/spoke-control-plane " + rsID, "ConfigMap/spoke-retired " + rsID} {
+		wantEqual(t, "ResourceSet pruned: "+k, got[k], diff.ActionDeleted)
+	}
+	if len(res.ResourceSets) != 0 {
+		t.Errorf("ResourceSet pruned: resourceSets %+v, want none", res.ResourceSets)
 	}
 	editFile(t, s.RepoDir, "clusters/management/kustomization.yaml", "  - providers.yaml\n", "  - providers.yaml\n  - resourceset.yaml\n")
 
@@ -256,15 +287,16 @@ func TestDiffResourceSet(t *testing.T) {
 	editFile(t, s.RepoDir, "clusters/management/resourceset.yaml", "  inputsFrom:\n", "  inputsFrom:\n    - name: absent\n")
 	r = run(t, diffArgs(s, flags, "-o", "json")...)
 	res = decodeDiff(t, r.stdout)
-	if r.code != 2 || res.Complete || len(res.Incomplete) != 1 || res.Incomplete[0].Kind != "ResourceSet" ||
-		!strings.Contains(res.Incomplete[0].Reason, "ResourceSetInputProvider "+s.Namespace+"/absent not found") {
-		t.Errorf("missing provider: exit %d, incomplete %+v; want 2 and ResourceSet %s naming the provider", r.code, res.Incomplete, rsID)
+	wantExit(t, "missing provider", r, 2)
+	wantEqual(t, "missing provider: complete", res.Complete, false)
+	if len(res.Incomplete) != 1 {
+		t.Fatalf("missing provider: incomplete %+v, want ResourceSet %s", res.Incomplete, rsID)
 	}
+	wantEqual(t, "missing provider: incomplete kind", res.Incomplete[0].Kind, "ResourceSet")
+	wantContains(t, "missing provider: incomplete reason", res.Incomplete[0].Reason, "ResourceSetInputProvider "+s.Namespace+"/absent not found")
 	editFile(t, s.RepoDir, "clusters/management/resourceset.yaml", "    - name: absent\n", "")
 	editFile(t, s.RepoDir, "clusters/management/resourceset.yaml", "<< inputs.replicas | quote >>", "<< inputs.replica | quote >>")
 	r = run(t, diffArgs(s, flags)...)
-	if r.code != 2 || !strings.Contains(r.stdout, "ResourceSet/"+s.Namespace+"/spoke-apps on cluster management: ResourceSet "+rsID) ||
-		!strings.Contains(r.stdout, `"replica"`) {
-		t.Errorf("template error: exit %d, want 2 naming the ResourceSet and the input\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
-	}
+	wantExit(t, "template error", r, 2)
+	wantContains(t, "template error", r.stdout, "ResourceSet/"+s.Namespace+"/spoke-apps on cluster management: ResourceSet "+rsID, `"replica"`)
 }

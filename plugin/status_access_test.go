@@ -149,16 +149,17 @@ func TestStatusCredentialExpiry(t *testing.T) {
 		must(t, s.SetKubeconfig(c, "hypervisor", kc))
 		r, rep := statusOf("hypervisor")
 		got := accessOf(t, rep, "hypervisor", status.CheckClientCertificate)
-		if r.code != 1 || len(got) != 1 || got[0].State != status.AccessFailed {
-			t.Fatalf("exit %d, %+v", r.code, got)
+		wantExit(t, "expired client certificate", r, 1)
+		if len(got) != 1 {
+			t.Fatalf("checks %+v, want one", got)
 		}
+		wantEqual(t, "check state", got[0].State, status.AccessFailed)
 		if want := "client certificate of Secret/" + s.Namespace + "/hypervisor-kubeconfig expired"; !strings.Contains(got[0].Message, want) {
 			t.Errorf("message %q lacks %q", got[0].Message, want)
 		}
 		// The apiserver itself refuses the expired certificate.
-		if hv := rep.Clusters[0]; hv.Reachable || !strings.Contains(hv.Error, "the server has asked for the client to provide credentials") {
-			t.Errorf("hypervisor with an expired certificate: reachable %v, error %q", hv.Reachable, hv.Error)
-		}
+		wantEqual(t, "hypervisor with an expired certificate: reachable", rep.Clusters[0].Reachable, false)
+		wantContains(t, "hypervisor with an expired certificate: error", rep.Clusters[0].Error, "the server has asked for the client to provide credentials")
 	})
 
 	t.Run("JWT expiring in 3 days: exit 1, never printed", func(t *testing.T) {
@@ -236,9 +237,11 @@ func TestStatusCheckAccessServiceAccount(t *testing.T) {
 	r = run(t, append([]string{"status", "--cluster", "control-plane", "--check-access", "-o", "json"}, flags...)...)
 	rep := decode(t, r.stdout)
 	got := accessOf(t, rep, "control-plane", status.CheckServiceAccount)
-	if r.code != 1 || len(got) != 1 || got[0].State != status.AccessFailed {
-		t.Fatalf("exit %d, %+v\n%s", r.code, got, r.stderr)
+	wantExit(t, "--check-access", r, 1)
+	if len(got) != 1 {
+		t.Fatalf("checks %+v, want one", got)
 	}
+	wantEqual(t, "check state", got[0].State, status.AccessFailed)
 	sa := s.Namespace + "/deployer"
 	if got[0].ServiceAccount != sa || got[0].Object != "Kustomization/"+s.Namespace+"/control-plane-apps" {
 		t.Errorf("check names %q %q", got[0].ServiceAccount, got[0].Object)
@@ -330,10 +333,13 @@ func TestStatusCheckAccessHelmRelease(t *testing.T) {
 				mine = append(mine, a)
 			}
 		}
-		if r.code != wantCode || len(mine) != 1 || mine[0].State != wantState || mine[0].ServiceAccount != sa ||
-			strings.Join(mine[0].Denied, ",") != strings.Join(wantDenied, ",") {
-			t.Fatalf("%s: exit %d (want %d), checks of %s %+v, want %s denied %v\n%s", step, r.code, wantCode, object, mine, wantState, wantDenied, r.stderr)
+		wantExit(t, step, r, wantCode)
+		if len(mine) != 1 {
+			t.Fatalf("%s: checks of %s %+v, want one", step, object, mine)
 		}
+		wantEqual(t, step+": state", mine[0].State, wantState)
+		wantEqual(t, step+": service account", mine[0].ServiceAccount, sa)
+		wantEqual(t, step+": denied", strings.Join(mine[0].Denied, ","), strings.Join(wantDenied, ","))
 		return mine[0]
 	}
 	got := checkSA("no RBAC", 1, status.AccessFailed, "Service in "+s.Namespace, "StatefulSet.apps in "+s.Namespace)

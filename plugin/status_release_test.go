@@ -120,9 +120,13 @@ func TestStatusHelmStorage(t *testing.T) {
 	hr.Status.History[0].Status = "superseded"
 	hr.Status.History = append(helmv2.Snapshots{&rev2}, hr.Status.History...)
 	must(t, s.Fleet.Hub.Client.Status().Update(c, hr))
-	if r, o, _ := statusOf("-o", "json"); r.code != 0 || o.Release == nil || o.Release.Problem != "" || o.Release.StorageRevision != 2 {
-		t.Fatalf("history at revision 2: exit %d, release %+v", r.code, o.Release)
+	r, o, _ = statusOf("-o", "json")
+	wantExit(t, "history at revision 2", r, 0)
+	if o.Release == nil {
+		t.Fatalf("history at revision 2: no release, want storage revision 2")
 	}
+	wantEqual(t, "history at revision 2: problem", o.Release.Problem, "")
+	wantEqual(t, "history at revision 2: storage revision", o.Release.StorageRevision, 2)
 
 	// (c) same revision, another status: revision 2's status label, set
 	// on its metadata only.
@@ -147,9 +151,13 @@ func TestStatusHelmStorage(t *testing.T) {
 	must(t, err)
 	must(t, s.SetKubeconfig(c, "control-plane", kc))
 	r, o, sum = statusOf("-o", "json")
-	if r.code != 0 || o.Release == nil || o.Release.Problem != "" || o.Release.Error != "not allowed to list Secrets in "+sns("memcached")+" on control-plane" || sum.ReleaseProblems != 0 {
-		t.Fatalf("forbidden: exit %d, release %+v, summary %+v", r.code, o.Release, sum)
+	wantExit(t, "forbidden", r, 0)
+	if o.Release == nil {
+		t.Fatalf("forbidden: no release, want the error reading Helm's storage")
 	}
+	wantEqual(t, "forbidden: problem", o.Release.Problem, "")
+	wantEqual(t, "forbidden: error", o.Release.Error, "not allowed to list Secrets in "+sns("memcached")+" on control-plane")
+	wantEqual(t, "forbidden: release problems in the summary", sum.ReleaseProblems, 0)
 	tree, _, _ = statusOf()
 	if got := detailOf(tree.stdout, hrID+" · Ready · "); !slices.Contains(got, "release not checked: not allowed to list Secrets in "+sns("memcached")+" on control-plane") {
 		t.Errorf("forbidden: tree\n%s", tree.stdout)

@@ -183,173 +183,147 @@ func TestStatusHealthy(t *testing.T) {
 	}
 }
 
-func TestStatusFailingSuspendedStale(t *testing.T) {
-	s, flags := loadSample(t, testfleet.SampleOptions{})
-	c := ctx(t)
-	must(t, s.Suspend(c, "Kustomization", "storage-apps"))
-	must(t, s.AdvanceSource(c, "main@sha1:1111111111111111111111111111111111111111", "storage-apps"))
-	must(t, s.Fail(c, "Kustomization", "control-plane-infrastructure", "HealthCheckFailed", "timeout waiting for: [Namespace/openstack status: 'InProgress']"))
-	must(t, s.BlockOnDependency(c, "control-plane-apps", "control-plane-infrastructure"))
-	must(t, s.Fail(c, "HelmRelease", "libvirt", "UpgradeFailed", "Helm upgrade failed for release nova-compute/libvirt with chart libvirt@0.3.1: context deadline exceeded"))
-
-	r := run(t, append([]string{"status"}, flags...)...)
-	if r.code != 1 {
-		t.Fatalf("failing fleet: exit %d, want 1\n%s%s", r.code, r.stdout, r.stderr)
-	}
-	golden.Assert(t, "status-failing.tree", r.stdout)
-	for _, want := range []string{"HealthCheckFailed", "waiting for " + s.Namespace + "/control-plane-infrastructure", "Suspended · stale", "UpgradeFailed"} {
-		if !strings.Contains(r.stdout, want) {
-			t.Errorf("tree lacks %q", want)
-		}
-	}
-
-	r = run(t, append([]string{"status", "--failing", "-o", "table"}, flags...)...)
-	if r.code != 1 {
-		t.Fatalf("--failing: exit %d", r.code)
-	}
-	golden.Assert(t, "status-failing.table", r.stdout)
-	if strings.Contains(r.stdout, "hypervisor-apps") || strings.Contains(r.stdout, "management-apps") {
-		t.Errorf("--failing shows ready objects:\n%s", r.stdout)
-	}
-
-	r = run(t, append([]string{"status", "-o", "json"}, flags...)...)
-	golden.Assert(t, "status-failing.json", r.stdout)
-	rep := decode(t, r.stdout)
-	if rep.Summary.Healthy {
-		t.Errorf("summary healthy, want not")
-	}
-	if rep.Summary.Failed != 3 {
-		t.Errorf("summary: %d failed, want 3", rep.Summary.Failed)
-	}
-	if rep.Summary.Suspended != 1 {
-		t.Errorf("summary: %d suspended, want 1", rep.Summary.Suspended)
-	}
-	if rep.Summary.Stale != 1 {
-		t.Errorf("summary: %d stale, want 1", rep.Summary.Stale)
-	}
+// statusCase is one `kubectl c5c3 status` run: its arguments, exit code
+// and output. What status.Build makes of a fleet (states, counts,
+// unreachable spokes, broken kubeconfig Secrets) is tested in status/ and
+// fleet/ on fakes; these rows test the command on the test fleet.
+type statusCase struct {
+	name string
+	// args follow "status" (and the sample's flags when the group has a
+	// sample); {hub} is the hub's kubeconfig, {dir} the fleet's directory.
+	args []string
+	code int
+	// golden is the expected stdout (testdata/golden); without it stdout
+	// holds each of stdout, and is empty when stdout is nil too.
+	golden    string
+	stdout    []string
+	notStdout []string
+	// stderr starts with stderr[0] and holds the others; nil: empty.
+	stderr []string
 }
 
-func TestStatusSuspendedButCurrentIsHealthy(t *testing.T) {
-	s, flags := loadSample(t, testfleet.SampleOptions{})
-	must(t, s.Suspend(ctx(t), "HelmRelease", "memcached"))
-	r := run(t, append([]string{"status", "-o", "json"}, flags...)...)
-	rep := decode(t, r.stdout)
-	wantExit(t, "suspended but not stale", r, 0)
-	if !rep.Summary.Healthy {
-		t.Errorf("suspended but not stale: summary %+v, want healthy", rep.Summary)
-	}
-	if rep.Summary.Suspended != 1 {
-		t.Errorf("suspended but not stale: %d suspended, want 1", rep.Summary.Suspended)
-	}
+// statusGroup is rows run on one sample, loaded with opts and changed by
+// setup; without sample the rows get no sample flags.
+type statusGroup struct {
+	name   string
+	sample bool
+	opts   testfleet.SampleOptions
+	setup  func(t *testing.T, s *testfleet.Sample)
+	rows   []statusCase
 }
 
-func TestStatusBrokenSpokes(t *testing.T) {
-	s, flags := loadSample(t, testfleet.SampleOptions{})
-	c := ctx(t)
-	must(t, s.BreakKubeconfig(c, "hypervisor", testfleet.FaultUnreachable))
-	must(t, s.BreakKubeconfig(c, "storage", testfleet.FaultGarbage))
-
-	r := run(t, append([]string{"status"}, flags...)...)
-	if r.code != 1 {
-		t.Fatalf("exit %d, want 1\n%s%s", r.code, r.stdout, r.stderr)
-	}
-	golden.Assert(t, "status-broken-spokes.tree", r.stdout)
-	for _, leak := range []string{"unreachable-token-must-never-be-printed", "garbage-kubeconfig-bytes", "BEGIN CERTIFICATE", "client-key-data"} {
-		if strings.Contains(r.stdout+r.stderr, leak) {
-			t.Fatalf("output leaks kubeconfig contents (%q)", leak)
-		}
-	}
-	r = run(t, append([]string{"status", "-o", "json"}, flags...)...)
-	rep := decode(t, r.stdout)
-	byName := map[string]status.Cluster{}
-	for _, cl := range rep.Clusters {
-		byName[cl.Name] = cl
-	}
-	if cp := byName["control-plane"]; !cp.Reachable {
-		t.Errorf("control-plane must still render: not reachable: %s", cp.Error)
-	}
-	if cp := byName["control-plane"]; len(cp.Objects) != 3 {
-		t.Errorf("control-plane must still render: %d objects, want 3", len(cp.Objects))
-	}
-	if hv := byName["hypervisor"]; hv.Reachable {
-		t.Errorf("hypervisor reachable, want not")
-	}
-	if hv := byName["hypervisor"]; !strings.Contains(hv.Error, "127.0.0.1:1") {
-		t.Errorf("hypervisor error %q, want it to name 127.0.0.1:1", hv.Error)
-	}
-	if st := byName["storage"]; st.Reachable {
-		t.Errorf("storage reachable, want not")
-	}
-	if st := byName["storage"]; !strings.Contains(st.Error, "not a kubeconfig") {
-		t.Errorf("storage error %q, want it to say not a kubeconfig", st.Error)
-	}
-	if st := byName["storage"]; len(st.Objects) != 3 {
-		t.Errorf("storage: %d objects, want 3 (read from the hub)", len(st.Objects))
-	}
-	if rep.Summary.Unreachable != 2 {
-		t.Errorf("summary: %d unreachable, want 2", rep.Summary.Unreachable)
-	}
-	if rep.Summary.Healthy {
-		t.Errorf("summary healthy, want not")
-	}
-}
-
-func TestStatusKubeconfigSecretFaults(t *testing.T) {
-	for _, tc := range []struct {
-		fault testfleet.KubeconfigFault
-		want  string
-	}{
-		{testfleet.FaultMissing, "kubeconfig Secret fleet-tNNNN/control-plane-kubeconfig not found in the hub"},
-		{testfleet.FaultWrongKey, `has neither key "value" nor "value.yaml"`},
-		{testfleet.FaultExec, "user.exec plugin"},
-	} {
-		t.Run(string(tc.fault), func(t *testing.T) {
-			s, flags := loadSample(t, testfleet.SampleOptions{})
-			must(t, s.BreakKubeconfig(ctx(t), "control-plane", tc.fault))
-			r := run(t, append([]string{"status", "--cluster", "control-plane", "-o", "json"}, flags...)...)
-			rep := decode(t, r.stdout)
-			wantExit(t, "status of a cluster with a broken Secret", r, 1)
-			if len(rep.Clusters) != 1 {
-				t.Fatalf("clusters %+v, want control-plane only", rep.Clusters)
+// TestStatusCommand runs `kubectl c5c3 status` row after row: bad flags
+// and hubs that cannot be read (exit 2, nothing on stdout), a failing
+// fleet in each output format and with --failing, broken spokes (exit 1,
+// no kubeconfig contents printed) and a hub without a FluxReport. The
+// healthy fleet is TestStatusHealthy's, on the shared sample.
+func TestStatusCommand(t *testing.T) {
+	leaks := []string{"unreachable-token-must-never-be-printed", "garbage-kubeconfig-bytes", "BEGIN CERTIFICATE", "client-key-data"}
+	for _, g := range []statusGroup{{
+		name: "bad flags",
+		rows: []statusCase{
+			{name: "-o wide", args: []string{"-o", "wide"}, code: 2, stderr: []string{"error: ", "must be one of tree|table|json|yaml"}},
+			{name: "--color sometimes", args: []string{"--color", "sometimes"}, code: 2, stderr: []string{"error: ", "must be one of auto|always|never"}},
+			{name: "an argument", args: []string{"extra-arg"}, code: 2, stderr: []string{"error: ", "unknown command"}},
+			{name: "no kubeconfig", args: []string{"--kubeconfig", "/does/not/exist"}, code: 2, stderr: []string{"error: ", "does/not/exist"}},
+			{name: "bad --request-timeout", args: []string{"--request-timeout", "soon"}, code: 2, stderr: []string{"error: ", "invalid --request-timeout"}},
+		},
+	}, {
+		name: "hub errors",
+		rows: []statusCase{
+			// A spoke has no Flux CRDs: pointing the CLI at it is a hub without Flux.
+			{name: "no Flux CRDs", args: []string{"--kubeconfig", "{dir}/control-plane.kubeconfig", "--color", "never"}, code: 2,
+				stderr: []string{"error: ", "the Flux CRDs are not installed on the hub"}},
+			{name: "hub down", args: []string{"--kubeconfig", "{hub}", "--server", "https://127.0.0.1:1", "--request-timeout", "5s"}, code: 2,
+				stderr: []string{"error: ", "cannot read the fleet from the hub https://127.0.0.1:1"}},
+			{name: "unknown cluster", args: []string{"--kubeconfig", "{hub}", "--cluster", "nowhere"}, code: 2,
+				stderr: []string{"error: ", `no cluster "nowhere"`}},
+		},
+	}, {
+		name: "failing, suspended and stale", sample: true,
+		setup: func(t *testing.T, s *testfleet.Sample) {
+			c := ctx(t)
+			must(t, s.Suspend(c, "Kustomization", "storage-apps"))
+			must(t, s.AdvanceSource(c, "main@sha1:1111111111111111111111111111111111111111", "storage-apps"))
+			must(t, s.Fail(c, "Kustomization", "control-plane-infrastructure", "HealthCheckFailed", "timeout waiting for: [Namespace/openstack status: 'InProgress']"))
+			must(t, s.BlockOnDependency(c, "control-plane-apps", "control-plane-infrastructure"))
+			must(t, s.Fail(c, "HelmRelease", "libvirt", "UpgradeFailed", "Helm upgrade failed for release nova-compute/libvirt with chart libvirt@0.3.1: context deadline exceeded"))
+		},
+		rows: []statusCase{
+			{name: "tree", code: 1, golden: "status-failing.tree"},
+			{name: "--failing -o table", args: []string{"--failing", "-o", "table"}, code: 1, golden: "status-failing.table",
+				notStdout: []string{"hypervisor-apps", "management-apps"}},
+			{name: "-o json", args: []string{"-o", "json"}, code: 1, golden: "status-failing.json"},
+		},
+	}, {
+		name: "broken spokes", sample: true,
+		setup: func(t *testing.T, s *testfleet.Sample) {
+			must(t, s.BreakKubeconfig(ctx(t), "hypervisor", testfleet.FaultUnreachable))
+			must(t, s.BreakKubeconfig(ctx(t), "storage", testfleet.FaultGarbage))
+		},
+		rows: []statusCase{
+			{name: "tree", code: 1, golden: "status-broken-spokes.tree"},
+			{name: "-o json", args: []string{"-o", "json"}, code: 1, stdout: []string{`"unreachable": 2`, "127.0.0.1:1", "not a kubeconfig"}},
+		},
+	}, {
+		name: "no FluxReport", sample: true, opts: testfleet.SampleOptions{NoFluxReport: true},
+		rows: []statusCase{
+			{name: "management", args: []string{"--cluster", "management"}, golden: "status-no-fluxreport.tree"},
+		},
+	}} {
+		t.Run(g.name, func(t *testing.T) {
+			var s *testfleet.Sample
+			var flags []string
+			if g.sample {
+				s, flags = loadSample(t, g.opts)
+				if g.setup != nil {
+					g.setup(t, s)
+				}
 			}
-			if rep.Clusters[0].Reachable {
-				t.Fatalf("cluster %s reachable, want not", rep.Clusters[0].Name)
-			}
-			if got := golden.Normalize(rep.Clusters[0].Error); !strings.Contains(got, tc.want) {
-				t.Fatalf("error %q, want %q", got, tc.want)
+			for _, tc := range g.rows {
+				t.Run(tc.name, func(t *testing.T) {
+					args := append([]string{"status"}, tc.args...)
+					if strings.Contains(strings.Join(args, " "), "{") {
+						fl := f(t)
+						r := strings.NewReplacer("{hub}", fl.HubKubeconfig, "{dir}", fl.Dir)
+						for i := range args {
+							args[i] = r.Replace(args[i])
+						}
+					}
+					r := run(t, append(args, flags...)...)
+					wantExit(t, "status "+tc.name, r, tc.code)
+					for _, leak := range leaks {
+						if strings.Contains(r.stdout+r.stderr, leak) {
+							t.Errorf("output leaks kubeconfig contents (%q)", leak)
+						}
+					}
+					switch {
+					case tc.golden != "":
+						golden.Assert(t, tc.golden, r.stdout)
+					case tc.stdout == nil && r.stdout != "":
+						t.Errorf("stdout %q, want nothing", r.stdout)
+					default:
+						wantContains(t, "stdout", r.stdout, tc.stdout...)
+					}
+					for _, not := range tc.notStdout {
+						if strings.Contains(r.stdout, not) {
+							t.Errorf("stdout shows %q:\n%s", not, r.stdout)
+						}
+					}
+					if len(tc.stderr) == 0 {
+						if r.stderr != "" {
+							t.Errorf("stderr %q, want nothing", r.stderr)
+						}
+						return
+					}
+					if !strings.HasPrefix(r.stderr, tc.stderr[0]) {
+						t.Errorf("stderr %q, want it to start with %q", r.stderr, tc.stderr[0])
+					}
+					wantContains(t, "stderr", r.stderr, tc.stderr[1:]...)
+				})
 			}
 		})
 	}
-}
-
-func TestStatusWithoutFluxReport(t *testing.T) {
-	_, flags := loadSample(t, testfleet.SampleOptions{NoFluxReport: true})
-	r := run(t, append([]string{"status", "--cluster", "management"}, flags...)...)
-	if r.code != 0 {
-		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
-	}
-	golden.Assert(t, "status-no-fluxreport.tree", r.stdout)
-	if !strings.Contains(r.stdout, "no FluxReport") {
-		t.Errorf("missing FluxReport not said")
-	}
-}
-
-func TestStatusHubErrors(t *testing.T) {
-	f := testfleet.Get(t)
-	// A spoke has no Flux CRDs: pointing the CLI at it is a hub without Flux.
-	spokeKubeconfig := f.Dir + "/control-plane.kubeconfig"
-	r := run(t, "status", "--kubeconfig", spokeKubeconfig, "--color", "never")
-	wantExit(t, "no Flux CRDs", r, 2)
-	wantContains(t, "no Flux CRDs: stderr", r.stderr, "the Flux CRDs are not installed on the hub")
-	if r.stdout != "" {
-		t.Fatalf("no Flux CRDs: stdout %q, want nothing", r.stdout)
-	}
-	r = run(t, "status", "--kubeconfig", f.HubKubeconfig, "--server", "https://127.0.0.1:1", "--request-timeout", "5s")
-	wantExit(t, "hub down", r, 2)
-	wantContains(t, "hub down: stderr", r.stderr, "cannot read the fleet from the hub https://127.0.0.1:1")
-	r = run(t, "status", "--kubeconfig", f.HubKubeconfig, "--cluster", "nowhere")
-	wantExit(t, "unknown cluster", r, 2)
-	wantContains(t, "unknown cluster: stderr", r.stderr, `no cluster "nowhere"`)
 }
 
 // TestCompletionFromHub: cluster and Kustomization names complete from the

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
 	"github.com/fluxcd/pkg/apis/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -39,6 +40,14 @@ func ks(name, secret, ready, applied string, dependsOn ...string) *kustomizev1.K
 	return k
 }
 
+// blocked is k waiting for its dependencies, as kustomize-controller
+// reports it.
+func blocked(k *kustomizev1.Kustomization) *kustomizev1.Kustomization {
+	k.Status.Conditions = []metav1.Condition{{Type: meta.ReadyCondition, Status: metav1.ConditionFalse, Reason: meta.DependencyNotReadyReason,
+		Message: "dependency 'flux-system/infra' is not ready"}}
+	return k
+}
+
 // gitRepository is the hub's GitRepository flux-system at revision rev.
 func gitRepository(rev string) *unstructured.Unstructured {
 	u := &unstructured.Unstructured{Object: map[string]any{"status": map[string]any{"artifact": map[string]any{"revision": rev}}}}
@@ -47,6 +56,23 @@ func gitRepository(rev string) *unstructured.Unstructured {
 	u.SetNamespace("flux-system")
 	u.SetName("flux-system")
 	return u
+}
+
+// suspended is k with spec.suspend set.
+func suspended(k *kustomizev1.Kustomization) *kustomizev1.Kustomization {
+	k.Spec.Suspend = true
+	return k
+}
+
+// failingRelease is a hub HelmRelease flux-system/name whose upgrade
+// failed.
+func failingRelease(name string) *helmv2.HelmRelease {
+	hr := &helmv2.HelmRelease{ObjectMeta: metav1.ObjectMeta{Namespace: "flux-system", Name: name},
+		Spec: helmv2.HelmReleaseSpec{Chart: &helmv2.HelmChartTemplate{Spec: helmv2.HelmChartTemplateSpec{Chart: name, Version: "0.3.1",
+			SourceRef: helmv2.CrossNamespaceObjectReference{Kind: "HelmRepository", Name: "charts"}}}}}
+	hr.Status.Conditions = []metav1.Condition{{Type: meta.ReadyCondition, Status: metav1.ConditionFalse, Reason: "UpgradeFailed",
+		Message: "Helm upgrade failed for release " + name + ": context deadline exceeded"}}
+	return hr
 }
 
 // TestBuildOnFakes runs status.Build on a hub and spokes without
@@ -66,7 +92,7 @@ func TestBuildOnFakes(t *testing.T) {
 		spokes: []string{"control-plane"},
 		want: []string{"management reachable", "  Kustomization/flux-system/management Ready",
 			"control-plane reachable", "  Kustomization/flux-system/control-plane Ready",
-			"summary: 2 clusters, 0 unreachable, 2 ready, 0 failed, 0 progressing, 0 stale, healthy"},
+			"summary: 2 clusters, 0 unreachable, 2 ready, 0 failed, 0 progressing, 0 suspended, 0 stale, healthy"},
 	}, {
 		name: "a failing dependency, a stale and a progressing Kustomization",
 		hub: []client.Object{gitRepository(rev2), ks("infra", "", "False", rev1), ks("apps", "", "Unknown", rev1, "infra"),
@@ -75,7 +101,7 @@ func TestBuildOnFakes(t *testing.T) {
 		want: []string{"management reachable", "  Kustomization/flux-system/apps Progressing stale waiting for flux-system/infra",
 			"  Kustomization/flux-system/infra Failed stale",
 			"control-plane reachable", "  Kustomization/flux-system/control-plane Ready stale",
-			"summary: 2 clusters, 0 unreachable, 1 ready, 1 failed, 1 progressing, 3 stale, not healthy"},
+			"summary: 2 clusters, 0 unreachable, 1 ready, 1 failed, 1 progressing, 0 suspended, 3 stale, not healthy"},
 	}, {
 		name:   "an unreachable spoke does not hide the others",
 		hub:    []client.Object{ks("control-plane", "control-plane-kubeconfig", "True", rev1), ks("storage", "storage-kubeconfig", "", "")},
@@ -83,7 +109,22 @@ func TestBuildOnFakes(t *testing.T) {
 		down:   map[string]error{"storage": errors.New("dial tcp 10.0.0.9:6443: connection refused")},
 		want: []string{"management reachable", "control-plane reachable", "  Kustomization/flux-system/control-plane Ready",
 			"storage unreachable: cluster storage: dial tcp 10.0.0.9:6443: connection refused", "  Kustomization/flux-system/storage Unknown",
-			"summary: 3 clusters, 1 unreachable, 1 ready, 1 failed, 0 progressing, 0 stale, not healthy"},
+			"summary: 3 clusters, 1 unreachable, 1 ready, 1 failed, 0 progressing, 0 suspended, 0 stale, not healthy"},
+	}, {
+		name: "suspended but at its source's revision: healthy",
+		hub:  []client.Object{gitRepository(rev1), suspended(ks("management", "", "True", rev1))},
+		want: []string{"management reachable", "  Kustomization/flux-system/management Suspended",
+			"summary: 1 clusters, 0 unreachable, 0 ready, 0 failed, 0 progressing, 1 suspended, 0 stale, healthy"},
+	}, {
+		name: "failing, blocked by a dependency, a failed upgrade, suspended and stale",
+		hub: []client.Object{gitRepository(rev2), ks("infra", "", "False", rev2), blocked(ks("apps", "", "False", rev2, "infra")),
+			suspended(ks("storage", "", "True", rev1)), failingRelease("libvirt")},
+		want: []string{"management reachable",
+			"  HelmRelease/flux-system/libvirt Failed",
+			"  Kustomization/flux-system/apps Failed waiting for flux-system/infra",
+			"  Kustomization/flux-system/infra Failed",
+			"  Kustomization/flux-system/storage Suspended stale",
+			"summary: 1 clusters, 0 unreachable, 0 ready, 3 failed, 0 progressing, 1 suspended, 1 stale, not healthy"},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
@@ -122,8 +163,8 @@ func TestBuildOnFakes(t *testing.T) {
 			if !s.Healthy {
 				health = "not healthy"
 			}
-			got = append(got, fmt.Sprintf("summary: %d clusters, %d unreachable, %d ready, %d failed, %d progressing, %d stale, %s",
-				s.Clusters, s.Unreachable, s.Ready, s.Failed, s.Progressing, s.Stale, health))
+			got = append(got, fmt.Sprintf("summary: %d clusters, %d unreachable, %d ready, %d failed, %d progressing, %d suspended, %d stale, %s",
+				s.Clusters, s.Unreachable, s.Ready, s.Failed, s.Progressing, s.Suspended, s.Stale, health))
 			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
 				t.Fatalf("report:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
 			}
