@@ -1,9 +1,11 @@
 package plugin
 
 import (
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	authv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -18,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
+	"github.com/c5c3/kubectl-c5c3/diff"
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 )
 
@@ -54,20 +57,6 @@ func TestRBACDiffIsEnough(t *testing.T) {
 		t.Fatalf("the CI identity cannot read a kubeconfig Secret it needs: %v", err)
 	}
 
-	// The spoke's kubeconfig user: one ClusterRole with the dry-run of the
-	// kinds applied there.
-	r = run(t, append([]string{"rbac", "diff", "--service-account", s.Namespace + "/" + sa, "--cluster", "control-plane"}, flags...)...)
-	var role rbacv1.ClusterRole
-	must(t, yaml.Unmarshal([]byte(r.stdout), &role))
-	dryRun := false
-	for _, rule := range role.Rules {
-		if rule.APIGroups[0] == "apps" && rule.Resources[0] == "deployments" && strings.Join(rule.Verbs, ",") == "get,list,patch" {
-			dryRun = true
-		}
-	}
-	if r.code != 0 || role.Kind != "ClusterRole" || strings.Contains(r.stdout, "\n---\n") || !dryRun {
-		t.Fatalf("rbac diff --cluster control-plane: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
-	}
 	r = run(t, append([]string{"rbac", "diff", "--service-account", s.Namespace + "/" + sa, "--cluster", "nowhere"}, flags...)...)
 	if r.code != 2 || !strings.Contains(r.stderr, "--cluster nowhere: no such cluster in the fleet") {
 		t.Fatalf("unknown cluster: exit %d %s", r.code, r.stderr)
@@ -134,4 +123,101 @@ func ciIdentity(t *testing.T, flags []string, ns, sa string) (result, []string, 
 		}
 	}
 	return r, ciFlags, token
+}
+
+// TestRBACSpokeIsEnough proves rbac diff --cluster on the real test fleet:
+// the control-plane spoke's kubeconfig Secret is given the token of a
+// service account on the spoke bound to exactly the output of rbac diff
+// --cluster control-plane; the PR check, run as the CI identity on the hub
+// (bound to exactly rbac diff's output there), with and without --base,
+// makes the same plan as the admin; and the spoke identity cannot get a
+// Secret the fleet does not need.
+func TestRBACSpokeIsEnough(t *testing.T) {
+	s, flags := loadSample(t, testfleet.SampleOptions{})
+	c := ctx(t)
+	spoke := f(t).Spokes["control-plane"]
+	// A pull request that changes what is applied to the spoke: a
+	// Kustomization's ConfigMap and a HelmRelease's values.
+	editFile(t, s.RepoDir, "apps/keystone/base/configmap.yaml", "debug = false", "debug = true")
+	editFile(t, s.RepoDir, "apps/management/helmreleases/memcached.yaml", "replicaCount: 3", "replicaCount: 4")
+	checks := map[string][]string{"full": {"-o", "json"}, "--base": {"-o", "json", "--base", "HEAD"}}
+	admin := map[string]result{}
+	for name, extra := range checks {
+		admin[name] = run(t, diffArgs(s, flags, extra...)...)
+		wantExit(t, "diff "+name+" as the admin", admin[name], 1)
+	}
+
+	// The spoke identity: a service account there, whose token replaces
+	// the admin kubeconfig in the hub's Secret; rbac diff --cluster binds
+	// what it needs to the user of that kubeconfig.
+	saNS, saName := s.SpokeNamespace("openstack"), "c5c3-diff-"+s.Namespace
+	token, err := spoke.ServiceAccountToken(c, saNS, saName, time.Hour)
+	must(t, err)
+	kc, err := spoke.KubeconfigWithToken(token)
+	must(t, err)
+	must(t, s.SetKubeconfig(c, "control-plane", kc))
+	r := run(t, append([]string{"rbac", "diff", "--service-account", s.Namespace + "/pr-check", "--cluster", "control-plane"}, flags...)...)
+	wantExit(t, "rbac diff --cluster control-plane", r, 0)
+	kinds := map[string]int{}
+	for _, doc := range strings.Split(r.stdout, "\n---\n") {
+		u := &unstructured.Unstructured{}
+		must(t, yaml.Unmarshal([]byte(doc), &u.Object))
+		kinds[u.GetKind()]++
+		var role rbacv1.ClusterRole
+		must(t, yaml.Unmarshal([]byte(doc), &role))
+		for _, rule := range role.Rules {
+			if u.GetKind() == "ClusterRole" && rule.Resources[0] == "secrets" && len(rule.ResourceNames) == 0 {
+				t.Errorf("ClusterRole %s: %v on every Secret of the spoke", role.Name, rule.Verbs)
+			}
+		}
+		var binding rbacv1.RoleBinding
+		must(t, yaml.Unmarshal([]byte(doc), &binding))
+		for _, sub := range binding.Subjects {
+			if sub.Kind != rbacv1.ServiceAccountKind || sub.Namespace != saNS || sub.Name != saName {
+				t.Errorf("%s %s binds %+v, want the kubeconfig's service account %s/%s", u.GetKind(), u.GetName(), sub, saNS, saName)
+			}
+		}
+		must(t, spoke.Client.Create(c, u))
+	}
+	if kinds["ClusterRole"] != 1 || kinds["ClusterRoleBinding"] != 1 || kinds["Role"] == 0 || kinds["Role"] != kinds["RoleBinding"] {
+		t.Fatalf("rbac diff --cluster: objects %v:\n%s", kinds, r.stdout)
+	}
+
+	_, ciFlags, _ := ciIdentity(t, flags, s.Namespace, "pr-check")
+	for name, extra := range checks {
+		r := run(t, diffArgs(s, ciFlags, extra...)...)
+		wantExit(t, "diff "+name+" as the CI identity", r, admin[name].code)
+		got, want := decodeDiff(t, r.stdout), decodeDiff(t, admin[name].stdout)
+		if !got.Complete || got.HasErrors() {
+			t.Errorf("diff %s as the CI identity: incomplete %+v\n%s", name, got.Incomplete, r.stderr)
+		}
+		if g, w := planOf(t, got), planOf(t, want); g != w {
+			t.Errorf("diff %s: the CI identity's plan differs from the admin's\n%s\nwant\n%s", name, g, w)
+		}
+	}
+
+	// Nothing more: a Secret the fleet does not name is refused.
+	unrelated := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: saNS, Name: "unrelated"}, StringData: map[string]string{"k": "v"}}
+	must(t, spoke.Client.Create(c, unrelated))
+	ci, err := client.New(&rest.Config{Host: spoke.Config.Host, BearerToken: token, TLSClientConfig: rest.TLSClientConfig{CAData: spoke.Config.CAData}}, client.Options{})
+	must(t, err)
+	if err := ci.Get(c, client.ObjectKeyFromObject(unrelated), &corev1.Secret{}); !apierrors.IsForbidden(err) {
+		t.Errorf("the spoke identity gets an unrelated Secret: %v, want 403 Forbidden", err)
+	}
+}
+
+// planOf is what a diff plans, for comparing two runs: every object's
+// action and diff, the HelmReleases' predictions, the danger flags, what
+// is unchanged by the change and the summary.
+func planOf(t *testing.T, r *diff.Result) string {
+	t.Helper()
+	b, err := json.MarshalIndent(struct {
+		Objects      []diff.ObjectResult
+		HelmReleases []diff.HelmReleaseResult
+		Dangers      []diff.Danger
+		Unchanged    []diff.UnchangedItem
+		Summary      diff.Counts
+	}{r.Objects, r.HelmReleases, r.Dangers, r.Unchanged, r.Summary}, "", "  ")
+	must(t, err)
+	return string(b)
 }

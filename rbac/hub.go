@@ -75,7 +75,7 @@ func Hub(ctx context.Context, f *fleet.Fleet, sa types.NamespacedName) ([]client
 			return nil, fmt.Errorf("namespace %s: %w", ns, err)
 		}
 	}
-	return objects(rules, sa), nil
+	return objects(rules, Name(sa), rbacv1.Subject{Kind: rbacv1.ServiceAccountKind, Namespace: sa.Namespace, Name: sa.Name}), nil
 }
 
 // workloadIdentityRules adds what reaching the spoke c through its
@@ -146,13 +146,7 @@ func objectRules(ctx context.Context, f *fleet.Fleet, c *fleet.Cluster, o fleet.
 	if sa := hr.Spec.ServiceAccountName; sa != "" {
 		rules.in(hr.Namespace).add("", "serviceaccounts", []string{"impersonate"}, sa)
 	}
-	// The release's storage: Helm's Secrets, which it lists by label.
-	storage := hr.Spec.StorageNamespace
-	if storage == "" {
-		storage = hr.Namespace
-	}
-	rules.in(storage).add("", "secrets", []string{"get", "list"})
-	return nil
+	return releaseRules(rules, f.Hub(), hr)
 }
 
 // chartSourceRules adds the reads of a HelmRelease's chart source: its
@@ -200,10 +194,9 @@ func resourceOf(kind string) string {
 	return "configmaps"
 }
 
-// objects turns the rules into roles bound to sa.
-func objects(rules byNamespace, sa types.NamespacedName) []client.Object {
-	name := Name(sa)
-	subject := []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: sa.Namespace, Name: sa.Name}}
+// objects turns the rules into roles named name bound to the subject.
+func objects(rules byNamespace, name string, sub rbacv1.Subject) []client.Object {
+	subject := []rbacv1.Subject{sub}
 	out := []client.Object{
 		&rbacv1.ClusterRole{ObjectMeta: objectMeta(name, ""), Rules: rules.in("").rules()},
 		&rbacv1.ClusterRoleBinding{ObjectMeta: objectMeta(name, ""), Subjects: subject,
