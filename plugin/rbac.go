@@ -31,6 +31,7 @@ type RBACDiffOptions struct {
 	*Options
 	ServiceAccount string
 	Cluster        string
+	Decrypt        bool
 
 	sa        types.NamespacedName
 	fleetOpts fleet.Options
@@ -86,6 +87,7 @@ func NewCmdRBACDiff(common *Options) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&o.ServiceAccount, "service-account", "", "The CI identity, as NAMESPACE/NAME of a service account in the hub")
+	cmd.Flags().BoolVar(&o.Decrypt, "decrypt", false, "Also grant get on the decryption Secrets (spec.decryption.secretRef) of the Kustomizations, which diff --decrypt reads")
 	cmd.Flags().StringVar(&o.Cluster, "cluster", "", "Print what that spoke's kubeconfig user needs on the spoke instead")
 	_ = cmd.RegisterFlagCompletionFunc("cluster", func(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 		f := discoverForCompletion(cmd.Context(), common)
@@ -104,6 +106,9 @@ func (o *RBACDiffOptions) Validate() error {
 		return usageErrorf("--service-account %q: want NAMESPACE/NAME", o.ServiceAccount)
 	}
 	o.sa = types.NamespacedName{Namespace: ns, Name: name}
+	if o.Decrypt && o.Cluster != "" {
+		return usageErrorf("--decrypt: diff reads the decryption Secrets on the hub, not on a spoke; use it without --cluster")
+	}
 	return nil
 }
 
@@ -133,7 +138,7 @@ func (o *RBACDiffOptions) Run(ctx context.Context) error {
 		}
 		objs, err = rbac.Spoke(ctx, f, c)
 	} else {
-		objs, err = rbac.Hub(ctx, f, o.sa)
+		objs, err = rbac.Hub(ctx, f, o.sa, rbac.Options{Decrypt: o.Decrypt})
 	}
 	if err != nil {
 		return &ExitError{Code: CodeError, Err: fmt.Errorf("rbac diff: %w", err)}

@@ -30,6 +30,13 @@ var fluxReads = []struct {
 // readVerbs read objects.
 var readVerbs = []string{"get", "list", "watch"}
 
+// Options are the rights asked for beyond what a plain diff needs.
+type Options struct {
+	// Decrypt: the get on the Kustomizations' decryption Secrets that
+	// diff --decrypt needs.
+	Decrypt bool
+}
+
 // Name is the name of the roles and bindings made for sa.
 func Name(sa types.NamespacedName) string { return "c5c3-diff:" + sa.Namespace + ":" + sa.Name }
 
@@ -39,7 +46,9 @@ func Name(sa types.NamespacedName) string { return "c5c3-diff:" + sa.Namespace +
 // RoleBinding per namespace (named Secrets and ConfigMaps, the proxy to
 // source-controller, the dry-run of what is applied to the hub there,
 // impersonation of Flux's service accounts).
-func Hub(ctx context.Context, f *fleet.Fleet, sa types.NamespacedName) ([]client.Object, error) {
+// With opts.Decrypt it also grants get on the decryption Secrets of the
+// Kustomizations (spec.decryption.secretRef), which diff --decrypt reads.
+func Hub(ctx context.Context, f *fleet.Fleet, sa types.NamespacedName, opts Options) ([]client.Object, error) {
 	rules := byNamespace{}
 	cluster := rules.in("")
 	for _, r := range fluxReads {
@@ -60,7 +69,7 @@ func Hub(ctx context.Context, f *fleet.Fleet, sa types.NamespacedName) ([]client
 			}
 		}
 		for _, o := range c.Objects {
-			if err := objectRules(ctx, f, c, o, rules); err != nil {
+			if err := objectRules(ctx, f, c, o, opts, rules); err != nil {
 				return nil, err
 			}
 		}
@@ -109,8 +118,11 @@ func workloadIdentityRules(ctx context.Context, f *fleet.Fleet, c *fleet.Cluster
 
 // objectRules adds what diffing the Kustomization or HelmRelease o, applied
 // to cluster c, needs on the hub.
-func objectRules(ctx context.Context, f *fleet.Fleet, c *fleet.Cluster, o fleet.Object, rules byNamespace) error {
+func objectRules(ctx context.Context, f *fleet.Fleet, c *fleet.Cluster, o fleet.Object, opts Options, rules byNamespace) error {
 	if ks := o.Kustomization; ks != nil {
+		if dec := ks.Spec.Decryption; opts.Decrypt && dec != nil && dec.SecretRef != nil {
+			rules.in(ks.Namespace).add("", "secrets", []string{"get"}, dec.SecretRef.Name)
+		}
 		if pb := ks.Spec.PostBuild; pb != nil {
 			for _, ref := range pb.SubstituteFrom {
 				rules.in(ks.Namespace).add("", resourceOf(ref.Kind), []string{"get"}, ref.Name)
