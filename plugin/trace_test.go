@@ -205,6 +205,13 @@ func TestTraceHelmRelease(t *testing.T) {
 	c := ctx(t)
 	ns := s.Namespace
 	cp := f(t).Spokes["control-plane"].Client
+	hub := f(t).Hub.Client
+	// First as helm-controller before v1.5 (Flux 2.8) left it: no
+	// status.inventory, so no inventory check.
+	rel := &helmv2.HelmRelease{}
+	must(t, hub.Get(c, client.ObjectKey{Namespace: ns, Name: "memcached"}, rel))
+	rel.Status.Inventory = nil
+	must(t, hub.Status().Update(c, rel))
 	must(t, client.IgnoreAlreadyExists(cp.Create(c, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: sns("memcached")}})))
 	name := "memcached-config-" + ns // the spokes are shared between tests
 	must(t, cp.Create(c, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: sns("memcached"),
@@ -250,8 +257,6 @@ func TestTraceHelmRelease(t *testing.T) {
 	}
 
 	// helm-controller v1.6 records what it applied in status.inventory.
-	hub := f(t).Hub.Client
-	rel := &helmv2.HelmRelease{}
 	must(t, hub.Get(c, client.ObjectKey{Namespace: ns, Name: "memcached"}, rel))
 	rel.Status.Inventory = &helmv2.ResourceInventory{Entries: []helmv2.ResourceRef{{ID: sns("memcached") + "_memcached_apps_StatefulSet", Version: "v1"}}}
 	must(t, hub.Status().Update(c, rel))
