@@ -58,14 +58,23 @@ service account) needs to run "kubectl c5c3 diff" on this fleet, and nothing mor
                                     HelmReleases installed on the hub; impersonate on
                                     their spec.serviceAccountName
 
-The rules come from the live fleet (inventories, specs and status of the hub's
-objects): run it again after a change brings new kinds, Secrets or clusters. A
-dry-run needs the patch verb: Kubernetes authorises a dry-run like the write. The
-decryption keys of --decrypt are not included.
+The rules come from the fleet as reconciled (inventories — of the HelmReleases
+too, status.inventory —, specs and status of the hub's objects), not from the
+checkout: a change that brings a new kind or namespace fails diff's dry-run of
+it with exit 2, the error naming the refused verb and resource; grant it, or run
+this again once the change is reconciled. A dry-run needs the patch verb:
+Kubernetes authorises a dry-run like the write.
 
-With --cluster NAME, print instead the ClusterRole that the user of that spoke's
-kubeconfig Secret needs on the spoke (the dry-runs of what is applied there, Helm's
-storage, impersonation), to bind to that user.
+With --decrypt, also get on exactly the decryption Secrets of the
+Kustomizations (spec.decryption.secretRef), which "diff --decrypt" reads.
+
+With --cluster NAME, print instead what the user of that spoke's kubeconfig
+Secret needs on the spoke, bound to that user (asked of the spoke with a
+SelfSubjectReview, as "kubectl auth whoami" does): a ClusterRole and
+ClusterRoleBinding (reads of HelmReleases and sources, the dry-run of
+cluster-scoped kinds, impersonation of spec.serviceAccountName) and a Role and
+RoleBinding per namespace (the dry-run of the namespaced kinds applied there;
+get, list on the Secrets of Helm storage namespaces only).
 
 Exit codes: 0 printed, 2 error (hub unreachable, unknown cluster, bad flags).`
 
@@ -79,7 +88,10 @@ func NewCmdRBACDiff(common *Options) *cobra.Command {
 		Example: `  # What a CI service account needs on the hub, applied at once
   kubectl c5c3 rbac diff --service-account ci/pr-check | kubectl apply -f -
 
-  # What the kubeconfig user of the control-plane spoke needs there
+  # With the keys of the SOPS-decrypting Kustomizations, for diff --decrypt
+  kubectl c5c3 rbac diff --service-account ci/pr-check --decrypt | kubectl apply -f -
+
+  # What the kubeconfig user of the control-plane spoke needs there, bound to it
   kubectl c5c3 rbac diff --service-account ci/pr-check --cluster control-plane`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

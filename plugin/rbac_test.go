@@ -3,6 +3,7 @@ package plugin
 import (
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -57,6 +58,33 @@ func TestRBACDiffIsEnough(t *testing.T) {
 		t.Fatalf("the CI identity cannot read a kubeconfig Secret it needs: %v", err)
 	}
 
+	// A change that brings a kind the fleet did not have (rbac diff reads
+	// the fleet as reconciled): the dry-run is refused, the error names the
+	// verb and the resource and says what to do, exit 2; everything else
+	// is still diffed.
+	writeFile(t, s.RepoDir, "apps/management/quota.yaml", "apiVersion: v1\nkind: ResourceQuota\nmetadata:\n  name: c5c3-quota\n  namespace: "+
+		s.SpokeNamespace("c5c3-system")+"\nspec:\n  hard:\n    pods: \"20\"\n")
+	editFile(t, s.RepoDir, "apps/management/kustomization.yaml", "  - service.yaml\n", "  - service.yaml\n  - quota.yaml\n")
+	r = run(t, diffArgs(s, ciFlags, "-o", "json")...)
+	wantExit(t, "diff of a change bringing a new kind, as the CI identity", r, 2)
+	res = decodeDiff(t, r.stdout)
+	quota := false
+	for _, o := range res.Objects {
+		if o.Kind == "ResourceQuota" {
+			quota = true
+			if o.Action != diff.ActionError {
+				t.Errorf("%s: %s, want error", o.ID(), o.Action)
+			}
+			wantContains(t, o.ID()+": error", o.Error, `cannot get resource "resourcequotas"`, "system:serviceaccount:"+s.Namespace+":"+sa, diff.RefusalHint)
+		}
+	}
+	if !quota {
+		t.Errorf("the new ResourceQuota is not in the result\n%s", objectDiffs(res))
+	}
+	if len(res.Kustomizations) != 9 || res.Summary.Errors != 1 {
+		t.Errorf("a refused kind hides others: %d Kustomizations, %d errors; want 9 and 1", len(res.Kustomizations), res.Summary.Errors)
+	}
+
 	r = run(t, append([]string{"rbac", "diff", "--service-account", s.Namespace + "/" + sa, "--cluster", "nowhere"}, flags...)...)
 	if r.code != 2 || !strings.Contains(r.stderr, "--cluster nowhere: no such cluster in the fleet") {
 		t.Fatalf("unknown cluster: exit %d %s", r.code, r.stderr)
@@ -66,15 +94,15 @@ func TestRBACDiffIsEnough(t *testing.T) {
 	}
 }
 
-// ciIdentity runs rbac diff for the service account ns/sa, applies exactly
-// its output to the hub, creates the service account and returns the
-// output, the flags that run the plugin as it (a kubeconfig with its
-// TokenRequest token) and the token.
-func ciIdentity(t *testing.T, flags []string, ns, sa string) (result, []string, string) {
+// ciIdentity runs rbac diff for the service account ns/sa (with the
+// extra rbac diff flags), applies exactly its output to the hub, creates
+// the service account and returns the output, the flags that run the
+// plugin as it (a kubeconfig with its TokenRequest token) and the token.
+func ciIdentity(t *testing.T, flags []string, ns, sa string, extra ...string) (result, []string, string) {
 	t.Helper()
 	c := ctx(t)
 	hub := f(t).Hub
-	r := run(t, append([]string{"rbac", "diff", "--service-account", ns + "/" + sa}, flags...)...)
+	r := run(t, append(append([]string{"rbac", "diff", "--service-account", ns + "/" + sa}, flags...), extra...)...)
 	if r.code != 0 {
 		t.Fatalf("rbac diff: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -220,4 +248,90 @@ func planOf(t *testing.T, r *diff.Result) string {
 	}{r.Objects, r.HelmReleases, r.Dangers, r.Unchanged, r.Summary}, "", "  ")
 	must(t, err)
 	return string(b)
+}
+
+// TestRBACDecrypt: for a fleet whose Kustomization decrypts SOPS data
+// (testfleet.SOPSFormsTree, decryption Secret sops-age), rbac diff grants
+// get on that Secret only with --decrypt. A CI identity bound to rbac
+// diff's output without it runs diff --decrypt with the encrypted objects
+// skipped, naming the refused Secret; one bound to rbac diff --decrypt's
+// output decrypts as the admin does, to the same plan.
+func TestRBACDecrypt(t *testing.T) {
+	fl := f(t)
+	c := ctx(t)
+	key, err := testfleet.NewAgeKey()
+	must(t, err)
+	pgpKey, err := testfleet.NewPGPKey()
+	must(t, err)
+	t.Cleanup(pgpKey.Close)
+	plain := map[string]string{}
+	for _, k := range testfleet.SOPSFormsPlaintexts {
+		plain[k] = "c5c3-rbac-" + k + "-4b7e1f"
+	}
+	source := t.TempDir()
+	must(t, testfleet.SOPSFormsTree(source, key, pgpKey, plain))
+	ns := testfleet.Namespace(t)
+	must(t, fl.Hub.Client.Create(c, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
+	must(t, fl.Hub.Client.Create(c, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "sops-age", Namespace: ns},
+		Data:       map[string][]byte{"identity.agekey": []byte(key.Identity), "pgp.asc": []byte(pgpKey.Armored)},
+	}))
+	s, err := fl.LoadSample(c, testfleet.SampleOptions{Namespace: ns, Source: source, NoFluxReport: true})
+	must(t, err)
+	flags := sampleFlags(fl, s)
+	args := diffArgs(s, flags, "-o", "json", "--decrypt")
+	admin := run(t, args...)
+	wantExit(t, "diff --decrypt as the admin", admin, 0)
+	want := decodeDiff(t, admin.stdout)
+	if want.Summary.Skipped != 0 || want.Summary.Unchanged < 5 {
+		t.Fatalf("diff --decrypt as the admin: %+v, want nothing skipped\n%s", want.Summary, objectDiffs(want))
+	}
+
+	// Without --decrypt: no right to the keys; diff --decrypt skips what
+	// needs them and says why.
+	r, ciFlags, _ := ciIdentity(t, flags, ns, "pr-check")
+	if strings.Contains(r.stdout, "sops-age") {
+		t.Errorf("rbac diff without --decrypt grants the decryption Secret:\n%s", r.stdout)
+	}
+	r = run(t, diffArgs(s, ciFlags, "-o", "json", "--decrypt")...)
+	wantExit(t, "diff --decrypt as the identity of rbac diff", r, 0)
+	res := decodeDiff(t, r.stdout)
+	if res.Summary.Skipped != 3 {
+		t.Errorf("diff --decrypt as the identity of rbac diff: %d skipped, want the 3 encrypted objects\n%s", res.Summary.Skipped, objectDiffs(res))
+	}
+	for _, o := range res.Objects {
+		if o.Action == diff.ActionSkipped {
+			wantContains(t, o.ID()+": reason", o.Reason, ns+"/sops-age", "forbidden")
+		}
+	}
+
+	// With --decrypt: get on exactly that Secret, and the admin's plan.
+	r, ciFlags, _ = ciIdentity(t, flags, ns, "pr-check-decrypt", "--decrypt")
+	var names []string
+	for _, doc := range strings.Split(r.stdout, "\n---\n") {
+		var role rbacv1.Role
+		must(t, yaml.Unmarshal([]byte(doc), &role))
+		for _, rule := range role.Rules {
+			if role.Kind == "Role" && role.Namespace == ns && rule.Resources[0] == "secrets" && strings.Join(rule.Verbs, ",") == "get" {
+				names = rule.ResourceNames
+			}
+		}
+	}
+	if !slices.Contains(names, "sops-age") {
+		t.Errorf("rbac diff --decrypt: get on Secrets %v in %s, want sops-age among them\n%s", names, ns, r.stdout)
+	}
+	r = run(t, diffArgs(s, ciFlags, "-o", "json", "--decrypt")...)
+	wantExit(t, "diff --decrypt as the identity of rbac diff --decrypt", r, 0)
+	if g, w := planOf(t, decodeDiff(t, r.stdout)), planOf(t, want); g != w {
+		t.Errorf("diff --decrypt: the CI identity's plan differs from the admin's\n%s\nwant\n%s", g, w)
+	}
+	for k, v := range plain {
+		if strings.Contains(r.stdout+r.stderr, v) {
+			t.Errorf("the %s plaintext appears in diff's output", k)
+		}
+	}
+
+	r = run(t, append([]string{"rbac", "diff", "--service-account", ns + "/pr-check", "--decrypt", "--cluster", "control-plane"}, flags...)...)
+	wantExit(t, "rbac diff --decrypt --cluster", r, 2)
+	wantContains(t, "rbac diff --decrypt --cluster: stderr", r.stderr, "--decrypt: diff reads the decryption Secrets on the hub")
 }
