@@ -75,7 +75,7 @@ func TestRBACDiffIsEnough(t *testing.T) {
 			if o.Action != diff.ActionError {
 				t.Errorf("%s: %s, want error", o.ID(), o.Action)
 			}
-			wantContains(t, o.ID()+": error", o.Error, `cannot get resource "resourcequotas"`, "system:serviceaccount:"+s.Namespace+":"+sa, diff.RefusalHint)
+			wantContains(t, o.ID()+": error", o.Error, `cannot patch resource "resourcequotas"`, "system:serviceaccount:"+s.Namespace+":"+sa, diff.RefusalHint)
 		}
 	}
 	if !quota {
