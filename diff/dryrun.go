@@ -106,7 +106,7 @@ func (e *engine) diffObject(ctx context.Context, st *ksState, cc *clusterClients
 		if kube.IsNoMatch(err) {
 			or.Error = fmt.Sprintf("no kind %s in %s on cluster %s: install its CRD first", gk.Kind, obj.GetAPIVersion(), st.cluster.Name)
 		} else {
-			or.Error = cleanError(err)
+			or.Error = objectError(err, cc)
 		}
 		return or
 	}

@@ -101,7 +101,7 @@ func (e *engine) diffHelmObject(ctx context.Context, cluster string, st *ksState
 			or.setDiff(nil, obj)
 			return or
 		}
-		or.Action, or.Error = ActionError, cleanError(err)
+		or.Action, or.Error = ActionError, objectError(err, cc)
 		return or
 	}
 	switch entry.Action {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 )
@@ -73,4 +74,20 @@ func mask(u *unstructured.Unstructured) *unstructured.Unstructured {
 // message as client-go and ssa wrap it, without surrounding whitespace.
 func cleanError(err error) string {
 	return strings.TrimSpace(err.Error())
+}
+
+// RefusalHint ends the error of an object whose dry-run or read the
+// cluster refused to the identity diff runs as (not to a service account
+// it impersonates for Flux): the server's message names the verb and the
+// resource, this says what to do about it.
+const RefusalHint = `the identity diff runs as lacks this right: a kind or namespace new to the fleet (this change brings it) needs rights that "kubectl c5c3 rbac diff" did not print, as it reads the fleet as reconciled — grant that verb on that resource to the identity, or re-run "kubectl c5c3 rbac diff" (--cluster NAME for a spoke) once the change is reconciled and apply its output`
+
+// objectError is cleanError with RefusalHint for a refusal of the
+// identity diff runs as on cc.
+func objectError(err error, cc *clusterClients) string {
+	msg := cleanError(err)
+	if apierrors.IsForbidden(err) && cc.serviceAccount == "" {
+		msg += "; " + RefusalHint
+	}
+	return msg
 }

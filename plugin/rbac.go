@@ -31,6 +31,7 @@ type RBACDiffOptions struct {
 	*Options
 	ServiceAccount string
 	Cluster        string
+	Decrypt        bool
 
 	sa        types.NamespacedName
 	fleetOpts fleet.Options
@@ -57,14 +58,23 @@ service account) needs to run "kubectl c5c3 diff" on this fleet, and nothing mor
                                     HelmReleases installed on the hub; impersonate on
                                     their spec.serviceAccountName
 
-The rules come from the live fleet (inventories, specs and status of the hub's
-objects): run it again after a change brings new kinds, Secrets or clusters. A
-dry-run needs the patch verb: Kubernetes authorises a dry-run like the write. The
-decryption keys of --decrypt are not included.
+The rules come from the fleet as reconciled (inventories — of the HelmReleases
+too, status.inventory —, specs and status of the hub's objects), not from the
+checkout: a change that brings a new kind or namespace fails diff's dry-run of
+it with exit 2, the error naming the refused verb and resource; grant it, or run
+this again once the change is reconciled. A dry-run needs the patch verb:
+Kubernetes authorises a dry-run like the write.
 
-With --cluster NAME, print instead the ClusterRole that the user of that spoke's
-kubeconfig Secret needs on the spoke (the dry-runs of what is applied there, Helm's
-storage, impersonation), to bind to that user.
+With --decrypt, also get on exactly the decryption Secrets of the
+Kustomizations (spec.decryption.secretRef), which "diff --decrypt" reads.
+
+With --cluster NAME, print instead what the user of that spoke's kubeconfig
+Secret needs on the spoke, bound to that user (asked of the spoke with a
+SelfSubjectReview, as "kubectl auth whoami" does): a ClusterRole and
+ClusterRoleBinding (reads of HelmReleases and sources, the dry-run of
+cluster-scoped kinds, impersonation of spec.serviceAccountName) and a Role and
+RoleBinding per namespace (the dry-run of the namespaced kinds applied there;
+get, list on the Secrets of Helm storage namespaces only).
 
 Exit codes: 0 printed, 2 error (hub unreachable, unknown cluster, bad flags).`
 
@@ -78,7 +88,10 @@ func NewCmdRBACDiff(common *Options) *cobra.Command {
 		Example: `  # What a CI service account needs on the hub, applied at once
   kubectl c5c3 rbac diff --service-account ci/pr-check | kubectl apply -f -
 
-  # What the kubeconfig user of the control-plane spoke needs there
+  # With the keys of the SOPS-decrypting Kustomizations, for diff --decrypt
+  kubectl c5c3 rbac diff --service-account ci/pr-check --decrypt | kubectl apply -f -
+
+  # What the kubeconfig user of the control-plane spoke needs there, bound to it
   kubectl c5c3 rbac diff --service-account ci/pr-check --cluster control-plane`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -86,6 +99,7 @@ func NewCmdRBACDiff(common *Options) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&o.ServiceAccount, "service-account", "", "The CI identity, as NAMESPACE/NAME of a service account in the hub")
+	cmd.Flags().BoolVar(&o.Decrypt, "decrypt", false, "Also grant get on the decryption Secrets (spec.decryption.secretRef) of the Kustomizations, which diff --decrypt reads")
 	cmd.Flags().StringVar(&o.Cluster, "cluster", "", "Print what that spoke's kubeconfig user needs on the spoke instead")
 	_ = cmd.RegisterFlagCompletionFunc("cluster", func(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 		f := discoverForCompletion(cmd.Context(), common)
@@ -104,6 +118,9 @@ func (o *RBACDiffOptions) Validate() error {
 		return usageErrorf("--service-account %q: want NAMESPACE/NAME", o.ServiceAccount)
 	}
 	o.sa = types.NamespacedName{Namespace: ns, Name: name}
+	if o.Decrypt && o.Cluster != "" {
+		return usageErrorf("--decrypt: diff reads the decryption Secrets on the hub, not on a spoke; use it without --cluster")
+	}
 	return nil
 }
 
@@ -133,7 +150,7 @@ func (o *RBACDiffOptions) Run(ctx context.Context) error {
 		}
 		objs, err = rbac.Spoke(ctx, f, c)
 	} else {
-		objs, err = rbac.Hub(ctx, f, o.sa)
+		objs, err = rbac.Hub(ctx, f, o.sa, rbac.Options{Decrypt: o.Decrypt})
 	}
 	if err != nil {
 		return &ExitError{Code: CodeError, Err: fmt.Errorf("rbac diff: %w", err)}

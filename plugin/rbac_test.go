@@ -1,9 +1,12 @@
 package plugin
 
 import (
+	"encoding/json"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	authv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -18,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
+	"github.com/c5c3/kubectl-c5c3/diff"
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 )
 
@@ -62,25 +66,33 @@ func TestRBACDiffIsEnough(t *testing.T) {
 		t.Fatalf("the CI identity cannot read a kubeconfig Secret it needs: %v", err)
 	}
 
-	// The spoke's kubeconfig user: one ClusterRole with the dry-run of the
-	// kinds applied there.
-	r = run(t, append([]string{"rbac", "diff", "--service-account", s.Namespace + "/" + sa, "--cluster", "control-plane"}, flags...)...)
-	var role rbacv1.ClusterRole
-	must(t, yaml.Unmarshal([]byte(r.stdout), &role))
-	dryRun := false
-	for _, rule := range role.Rules {
-		if rule.APIGroups[0] == "apps" && rule.Resources[0] == "deployments" && strings.Join(rule.Verbs, ",") == "get,list,patch" {
-			dryRun = true
+	// A change that brings a kind the fleet did not have (rbac diff reads
+	// the fleet as reconciled): the dry-run is refused, the error names the
+	// verb and the resource and says what to do, exit 2; everything else
+	// is still diffed.
+	writeFile(t, s.RepoDir, "apps/management/quota.yaml", "apiVersion: v1\nkind: ResourceQuota\nmetadata:\n  name: c5c3-quota\n  namespace: "+
+		s.SpokeNamespace("c5c3-system")+"\nspec:\n  hard:\n    pods: \"20\"\n")
+	editFile(t, s.RepoDir, "apps/management/kustomization.yaml", "  - service.yaml\n", "  - service.yaml\n  - quota.yaml\n")
+	r = run(t, diffArgs(s, ciFlags, "-o", "json")...)
+	wantExit(t, "diff of a change bringing a new kind, as the CI identity", r, 2)
+	res = decodeDiff(t, r.stdout)
+	quota := false
+	for _, o := range res.Objects {
+		if o.Kind == "ResourceQuota" {
+			quota = true
+			if o.Action != diff.ActionError {
+				t.Errorf("%s: %s, want error", o.ID(), o.Action)
+			}
+			wantContains(t, o.ID()+": error", o.Error, `cannot patch resource "resourcequotas"`, "system:serviceaccount:"+s.Namespace+":"+sa, diff.RefusalHint)
 		}
 	}
-	wantExit(t, "rbac diff --cluster control-plane", r, 0)
-	wantEqual(t, "rbac diff --cluster control-plane: kind", role.Kind, "ClusterRole")
-	if strings.Contains(r.stdout, "\n---\n") {
-		t.Errorf("rbac diff --cluster control-plane: several documents, want one ClusterRole:\n%s", r.stdout)
+	if !quota {
+		t.Errorf("the new ResourceQuota is not in the result\n%s", objectDiffs(res))
 	}
-	if !dryRun {
-		t.Errorf("rbac diff --cluster control-plane: no rule get,list,patch on apps deployments (the dry-run):\n%s", r.stdout)
+	if len(res.Kustomizations) != 9 || res.Summary.Errors != 1 {
+		t.Errorf("a refused kind hides others: %d Kustomizations, %d errors; want 9 and 1", len(res.Kustomizations), res.Summary.Errors)
 	}
+
 	r = run(t, append([]string{"rbac", "diff", "--service-account", s.Namespace + "/" + sa, "--cluster", "nowhere"}, flags...)...)
 	wantExit(t, "unknown cluster", r, 2)
 	wantContains(t, "unknown cluster: stderr", r.stderr, "--cluster nowhere: no such cluster in the fleet")
@@ -89,15 +101,15 @@ func TestRBACDiffIsEnough(t *testing.T) {
 	wantContains(t, "bad --service-account: stderr", r.stderr, "want NAMESPACE/NAME")
 }
 
-// ciIdentity runs rbac diff for the service account ns/sa, applies exactly
-// its output to the hub, creates the service account and returns the
-// output, the flags that run the plugin as it (a kubeconfig with its
-// TokenRequest token) and the token.
-func ciIdentity(t *testing.T, flags []string, ns, sa string) (result, []string, string) {
+// ciIdentity runs rbac diff for the service account ns/sa (with the
+// extra rbac diff flags), applies exactly its output to the hub, creates
+// the service account and returns the output, the flags that run the
+// plugin as it (a kubeconfig with its TokenRequest token) and the token.
+func ciIdentity(t *testing.T, flags []string, ns, sa string, extra ...string) (result, []string, string) {
 	t.Helper()
 	c := ctx(t)
 	hub := f(t).Hub
-	r := run(t, append([]string{"rbac", "diff", "--service-account", ns + "/" + sa}, flags...)...)
+	r := run(t, append(append([]string{"rbac", "diff", "--service-account", ns + "/" + sa}, flags...), extra...)...)
 	if r.code != 0 {
 		t.Fatalf("rbac diff: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -149,4 +161,187 @@ func ciIdentity(t *testing.T, flags []string, ns, sa string) (result, []string, 
 		}
 	}
 	return r, ciFlags, token
+}
+
+// TestRBACSpokeIsEnough proves rbac diff --cluster on the real test fleet:
+// the control-plane spoke's kubeconfig Secret is given the token of a
+// service account on the spoke bound to exactly the output of rbac diff
+// --cluster control-plane; the PR check, run as the CI identity on the hub
+// (bound to exactly rbac diff's output there), with and without --base,
+// makes the same plan as the admin; and the spoke identity cannot get a
+// Secret the fleet does not need.
+func TestRBACSpokeIsEnough(t *testing.T) {
+	s, flags := loadSample(t, testfleet.SampleOptions{})
+	c := ctx(t)
+	spoke := f(t).Spokes["control-plane"]
+	// A pull request that changes what is applied to the spoke: a
+	// Kustomization's ConfigMap and a HelmRelease's values.
+	editFile(t, s.RepoDir, "apps/keystone/base/configmap.yaml", "debug = false", "debug = true")
+	editFile(t, s.RepoDir, "apps/management/helmreleases/memcached.yaml", "replicaCount: 3", "replicaCount: 4")
+	checks := map[string][]string{"full": {"-o", "json"}, "--base": {"-o", "json", "--base", "HEAD"}}
+	admin := map[string]result{}
+	for name, extra := range checks {
+		admin[name] = run(t, diffArgs(s, flags, extra...)...)
+		wantExit(t, "diff "+name+" as the admin", admin[name], 1)
+	}
+
+	// The spoke identity: a service account there, whose token replaces
+	// the admin kubeconfig in the hub's Secret; rbac diff --cluster binds
+	// what it needs to the user of that kubeconfig.
+	saNS, saName := s.SpokeNamespace("openstack"), "c5c3-diff-"+s.Namespace
+	token, err := spoke.ServiceAccountToken(c, saNS, saName, time.Hour)
+	must(t, err)
+	kc, err := spoke.KubeconfigWithToken(token)
+	must(t, err)
+	must(t, s.SetKubeconfig(c, "control-plane", kc))
+	r := run(t, append([]string{"rbac", "diff", "--service-account", s.Namespace + "/pr-check", "--cluster", "control-plane"}, flags...)...)
+	wantExit(t, "rbac diff --cluster control-plane", r, 0)
+	kinds := map[string]int{}
+	for _, doc := range strings.Split(r.stdout, "\n---\n") {
+		u := &unstructured.Unstructured{}
+		must(t, yaml.Unmarshal([]byte(doc), &u.Object))
+		kinds[u.GetKind()]++
+		var role rbacv1.ClusterRole
+		must(t, yaml.Unmarshal([]byte(doc), &role))
+		for _, rule := range role.Rules {
+			if u.GetKind() == "ClusterRole" && rule.Resources[0] == "secrets" && len(rule.ResourceNames) == 0 {
+				t.Errorf("ClusterRole %s: %v on every Secret of the spoke", role.Name, rule.Verbs)
+			}
+		}
+		var binding rbacv1.RoleBinding
+		must(t, yaml.Unmarshal([]byte(doc), &binding))
+		for _, sub := range binding.Subjects {
+			if sub.Kind != rbacv1.ServiceAccountKind || sub.Namespace != saNS || sub.Name != saName {
+				t.Errorf("%s %s binds %+v, want the kubeconfig's service account %s/%s", u.GetKind(), u.GetName(), sub, saNS, saName)
+			}
+		}
+		must(t, spoke.Client.Create(c, u))
+	}
+	if kinds["ClusterRole"] != 1 || kinds["ClusterRoleBinding"] != 1 || kinds["Role"] == 0 || kinds["Role"] != kinds["RoleBinding"] {
+		t.Fatalf("rbac diff --cluster: objects %v:\n%s", kinds, r.stdout)
+	}
+
+	_, ciFlags, _ := ciIdentity(t, flags, s.Namespace, "pr-check")
+	for name, extra := range checks {
+		r := run(t, diffArgs(s, ciFlags, extra...)...)
+		wantExit(t, "diff "+name+" as the CI identity", r, admin[name].code)
+		got, want := decodeDiff(t, r.stdout), decodeDiff(t, admin[name].stdout)
+		if !got.Complete || got.HasErrors() {
+			t.Errorf("diff %s as the CI identity: incomplete %+v\n%s", name, got.Incomplete, r.stderr)
+		}
+		if g, w := planOf(t, got), planOf(t, want); g != w {
+			t.Errorf("diff %s: the CI identity's plan differs from the admin's\n%s\nwant\n%s", name, g, w)
+		}
+	}
+
+	// Nothing more: a Secret the fleet does not name is refused.
+	unrelated := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: saNS, Name: "unrelated"}, StringData: map[string]string{"k": "v"}}
+	must(t, spoke.Client.Create(c, unrelated))
+	ci, err := client.New(&rest.Config{Host: spoke.Config.Host, BearerToken: token, TLSClientConfig: rest.TLSClientConfig{CAData: spoke.Config.CAData}}, client.Options{})
+	must(t, err)
+	if err := ci.Get(c, client.ObjectKeyFromObject(unrelated), &corev1.Secret{}); !apierrors.IsForbidden(err) {
+		t.Errorf("the spoke identity gets an unrelated Secret: %v, want 403 Forbidden", err)
+	}
+}
+
+// planOf is what a diff plans, for comparing two runs: every object's
+// action and diff, the HelmReleases' predictions, the danger flags, what
+// is unchanged by the change and the summary.
+func planOf(t *testing.T, r *diff.Result) string {
+	t.Helper()
+	b, err := json.MarshalIndent(struct {
+		Objects      []diff.ObjectResult
+		HelmReleases []diff.HelmReleaseResult
+		Dangers      []diff.Danger
+		Unchanged    []diff.UnchangedItem
+		Summary      diff.Counts
+	}{r.Objects, r.HelmReleases, r.Dangers, r.Unchanged, r.Summary}, "", "  ")
+	must(t, err)
+	return string(b)
+}
+
+// TestRBACDecrypt: for a fleet whose Kustomization decrypts SOPS data
+// (testfleet.SOPSFormsTree, decryption Secret sops-age), rbac diff grants
+// get on that Secret only with --decrypt. A CI identity bound to rbac
+// diff's output without it runs diff --decrypt with the encrypted objects
+// skipped, naming the refused Secret; one bound to rbac diff --decrypt's
+// output decrypts as the admin does, to the same plan.
+func TestRBACDecrypt(t *testing.T) {
+	fl := f(t)
+	c := ctx(t)
+	key, err := testfleet.NewAgeKey()
+	must(t, err)
+	pgpKey, err := testfleet.NewPGPKey()
+	must(t, err)
+	t.Cleanup(pgpKey.Close)
+	plain := map[string]string{}
+	for _, k := range testfleet.SOPSFormsPlaintexts {
+		plain[k] = "c5c3-rbac-" + k + "-4b7e1f"
+	}
+	source := t.TempDir()
+	must(t, testfleet.SOPSFormsTree(source, key, pgpKey, plain))
+	ns := testfleet.Namespace(t)
+	must(t, fl.Hub.Client.Create(c, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
+	must(t, fl.Hub.Client.Create(c, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "sops-age", Namespace: ns},
+		Data:       map[string][]byte{"identity.agekey": []byte(key.Identity), "pgp.asc": []byte(pgpKey.Armored)},
+	}))
+	s, err := fl.LoadSample(c, testfleet.SampleOptions{Namespace: ns, Source: source, NoFluxReport: true})
+	must(t, err)
+	flags := sampleFlags(fl, s)
+	args := diffArgs(s, flags, "-o", "json", "--decrypt")
+	admin := run(t, args...)
+	wantExit(t, "diff --decrypt as the admin", admin, 0)
+	want := decodeDiff(t, admin.stdout)
+	if want.Summary.Skipped != 0 || want.Summary.Unchanged < 5 {
+		t.Fatalf("diff --decrypt as the admin: %+v, want nothing skipped\n%s", want.Summary, objectDiffs(want))
+	}
+
+	// Without --decrypt: no right to the keys; diff --decrypt skips what
+	// needs them and says why.
+	r, ciFlags, _ := ciIdentity(t, flags, ns, "pr-check")
+	if strings.Contains(r.stdout, "sops-age") {
+		t.Errorf("rbac diff without --decrypt grants the decryption Secret:\n%s", r.stdout)
+	}
+	r = run(t, diffArgs(s, ciFlags, "-o", "json", "--decrypt")...)
+	wantExit(t, "diff --decrypt as the identity of rbac diff", r, 0)
+	res := decodeDiff(t, r.stdout)
+	if res.Summary.Skipped != 3 {
+		t.Errorf("diff --decrypt as the identity of rbac diff: %d skipped, want the 3 encrypted objects\n%s", res.Summary.Skipped, objectDiffs(res))
+	}
+	for _, o := range res.Objects {
+		if o.Action == diff.ActionSkipped {
+			wantContains(t, o.ID()+": reason", o.Reason, ns+"/sops-age", "forbidden")
+		}
+	}
+
+	// With --decrypt: get on exactly that Secret, and the admin's plan.
+	r, ciFlags, _ = ciIdentity(t, flags, ns, "pr-check-decrypt", "--decrypt")
+	var names []string
+	for _, doc := range strings.Split(r.stdout, "\n---\n") {
+		var role rbacv1.Role
+		must(t, yaml.Unmarshal([]byte(doc), &role))
+		for _, rule := range role.Rules {
+			if role.Kind == "Role" && role.Namespace == ns && rule.Resources[0] == "secrets" && strings.Join(rule.Verbs, ",") == "get" {
+				names = rule.ResourceNames
+			}
+		}
+	}
+	if !slices.Contains(names, "sops-age") {
+		t.Errorf("rbac diff --decrypt: get on Secrets %v in %s, want sops-age among them\n%s", names, ns, r.stdout)
+	}
+	r = run(t, diffArgs(s, ciFlags, "-o", "json", "--decrypt")...)
+	wantExit(t, "diff --decrypt as the identity of rbac diff --decrypt", r, 0)
+	if g, w := planOf(t, decodeDiff(t, r.stdout)), planOf(t, want); g != w {
+		t.Errorf("diff --decrypt: the CI identity's plan differs from the admin's\n%s\nwant\n%s", g, w)
+	}
+	for k, v := range plain {
+		if strings.Contains(r.stdout+r.stderr, v) {
+			t.Errorf("the %s plaintext appears in diff's output", k)
+		}
+	}
+
+	r = run(t, append([]string{"rbac", "diff", "--service-account", ns + "/pr-check", "--decrypt", "--cluster", "control-plane"}, flags...)...)
+	wantExit(t, "rbac diff --decrypt --cluster", r, 2)
+	wantContains(t, "rbac diff --decrypt --cluster: stderr", r.stderr, "--decrypt: diff reads the decryption Secrets on the hub")
 }

@@ -30,6 +30,13 @@ var fluxReads = []struct {
 // readVerbs read objects.
 var readVerbs = []string{"get", "list", "watch"}
 
+// Options are the rights asked for beyond what a plain diff needs.
+type Options struct {
+	// Decrypt: the get on the Kustomizations' decryption Secrets that
+	// diff --decrypt needs.
+	Decrypt bool
+}
+
 // Name is the name of the roles and bindings made for sa.
 func Name(sa types.NamespacedName) string { return "c5c3-diff:" + sa.Namespace + ":" + sa.Name }
 
@@ -39,7 +46,9 @@ func Name(sa types.NamespacedName) string { return "c5c3-diff:" + sa.Namespace +
 // RoleBinding per namespace (named Secrets and ConfigMaps, the proxy to
 // source-controller, the dry-run of what is applied to the hub there,
 // impersonation of Flux's service accounts).
-func Hub(ctx context.Context, f *fleet.Fleet, sa types.NamespacedName) ([]client.Object, error) {
+// With opts.Decrypt it also grants get on the decryption Secrets of the
+// Kustomizations (spec.decryption.secretRef), which diff --decrypt reads.
+func Hub(ctx context.Context, f *fleet.Fleet, sa types.NamespacedName, opts Options) ([]client.Object, error) {
 	rules := byNamespace{}
 	cluster := rules.in("")
 	for _, r := range fluxReads {
@@ -60,7 +69,7 @@ func Hub(ctx context.Context, f *fleet.Fleet, sa types.NamespacedName) ([]client
 			}
 		}
 		for _, o := range c.Objects {
-			if err := objectRules(ctx, f, c, o, rules); err != nil {
+			if err := objectRules(ctx, f, c, o, opts, rules); err != nil {
 				return nil, err
 			}
 		}
@@ -75,7 +84,7 @@ func Hub(ctx context.Context, f *fleet.Fleet, sa types.NamespacedName) ([]client
 			return nil, fmt.Errorf("namespace %s: %w", ns, err)
 		}
 	}
-	return objects(rules, sa), nil
+	return objects(rules, Name(sa), rbacv1.Subject{Kind: rbacv1.ServiceAccountKind, Namespace: sa.Namespace, Name: sa.Name}), nil
 }
 
 // workloadIdentityRules adds what reaching the spoke c through its
@@ -109,8 +118,11 @@ func workloadIdentityRules(ctx context.Context, f *fleet.Fleet, c *fleet.Cluster
 
 // objectRules adds what diffing the Kustomization or HelmRelease o, applied
 // to cluster c, needs on the hub.
-func objectRules(ctx context.Context, f *fleet.Fleet, c *fleet.Cluster, o fleet.Object, rules byNamespace) error {
+func objectRules(ctx context.Context, f *fleet.Fleet, c *fleet.Cluster, o fleet.Object, opts Options, rules byNamespace) error {
 	if ks := o.Kustomization; ks != nil {
+		if dec := ks.Spec.Decryption; opts.Decrypt && dec != nil && dec.SecretRef != nil {
+			rules.in(ks.Namespace).add("", "secrets", []string{"get"}, dec.SecretRef.Name)
+		}
 		if pb := ks.Spec.PostBuild; pb != nil {
 			for _, ref := range pb.SubstituteFrom {
 				rules.in(ks.Namespace).add("", resourceOf(ref.Kind), []string{"get"}, ref.Name)
@@ -146,13 +158,7 @@ func objectRules(ctx context.Context, f *fleet.Fleet, c *fleet.Cluster, o fleet.
 	if sa := hr.Spec.ServiceAccountName; sa != "" {
 		rules.in(hr.Namespace).add("", "serviceaccounts", []string{"impersonate"}, sa)
 	}
-	// The release's storage: Helm's Secrets, which it lists by label.
-	storage := hr.Spec.StorageNamespace
-	if storage == "" {
-		storage = hr.Namespace
-	}
-	rules.in(storage).add("", "secrets", []string{"get", "list"})
-	return nil
+	return releaseRules(rules, f.Hub(), hr)
 }
 
 // chartSourceRules adds the reads of a HelmRelease's chart source: its
@@ -200,10 +206,9 @@ func resourceOf(kind string) string {
 	return "configmaps"
 }
 
-// objects turns the rules into roles bound to sa.
-func objects(rules byNamespace, sa types.NamespacedName) []client.Object {
-	name := Name(sa)
-	subject := []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: sa.Namespace, Name: sa.Name}}
+// objects turns the rules into roles named name bound to the subject.
+func objects(rules byNamespace, name string, sub rbacv1.Subject) []client.Object {
+	subject := []rbacv1.Subject{sub}
 	out := []client.Object{
 		&rbacv1.ClusterRole{ObjectMeta: objectMeta(name, ""), Rules: rules.in("").rules()},
 		&rbacv1.ClusterRoleBinding{ObjectMeta: objectMeta(name, ""), Subjects: subject,

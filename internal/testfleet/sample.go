@@ -435,9 +435,10 @@ func (s *Sample) markHelmReleasesInstalled(ctx context.Context, install bool) er
 			return err
 		}
 		version, configDigest := hr.Spec.Chart.Spec.Version, digest(hr.Name)
+		var inventory *helmv2.ResourceInventory
 		if install {
 			var err error
-			if version, configDigest, err = s.helmInstall(ctx, hr); err != nil {
+			if version, configDigest, inventory, err = s.helmInstall(ctx, hr); err != nil {
 				return err
 			}
 		}
@@ -453,6 +454,7 @@ func (s *Sample) markHelmReleasesInstalled(ctx context.Context, install bool) er
 		// As helm-controller records them: the storage namespace and the
 		// release name of the HelmRelease.
 		hr.Status.StorageNamespace = hr.GetStorageNamespace()
+		hr.Status.Inventory = inventory
 		hr.Status.History = helmv2.Snapshots{{
 			Name: releaseName(hr), Namespace: target, Version: 1, Status: "deployed",
 			ChartName: hr.Spec.Chart.Spec.Chart, ChartVersion: version,

@@ -187,25 +187,25 @@ func chartURLReplacements(local string) map[string]string {
 // name already there (left by an earlier sample on the shared fleet) is
 // uninstalled first, so every sample starts from its own install. It
 // returns the chart version and the values digest helm-controller records
-// in status.history.
-func (s *Sample) helmInstall(ctx context.Context, hr *helmv2.HelmRelease) (version, configDigest string, err error) {
+// in status.history and the inventory it records in status.inventory.
+func (s *Sample) helmInstall(ctx context.Context, hr *helmv2.HelmRelease) (version, configDigest string, inv *helmv2.ResourceInventory, err error) {
 	repo, err := s.Fleet.sampleCharts()
 	if err != nil {
-		return "", "", err
+		return "", "", nil, err
 	}
 	ch, err := repo.load(hr.Spec.Chart.Spec.Chart, hr.Spec.Chart.Spec.Version)
 	if err != nil {
-		return "", "", fmt.Errorf("HelmRelease %s/%s: %w", hr.Namespace, hr.Name, err)
+		return "", "", nil, fmt.Errorf("HelmRelease %s/%s: %w", hr.Namespace, hr.Name, err)
 	}
 	values, err := chartutil.ChartValuesFromReferences(ctx, logr.Discard(), s.Fleet.Hub.Client, hr.Namespace, hr.GetValues(), hr.Spec.ValuesFrom...)
 	if err != nil {
-		return "", "", fmt.Errorf("values of HelmRelease %s/%s: %w", hr.Namespace, hr.Name, err)
+		return "", "", nil, fmt.Errorf("values of HelmRelease %s/%s: %w", hr.Namespace, hr.Name, err)
 	}
 	target := s.Fleet.Hub
 	if hr.Spec.KubeConfig != nil {
 		name := strings.TrimSuffix(hr.Spec.KubeConfig.SecretRef.Name, "-kubeconfig")
 		if target = s.Fleet.Spokes[name]; target == nil {
-			return "", "", fmt.Errorf("HelmRelease %s/%s targets unknown spoke %q", hr.Namespace, hr.Name, name)
+			return "", "", nil, fmt.Errorf("HelmRelease %s/%s targets unknown spoke %q", hr.Namespace, hr.Name, name)
 		}
 	}
 	releaseNS := hr.Spec.TargetNamespace
@@ -216,11 +216,15 @@ func (s *Sample) helmInstall(ctx context.Context, hr *helmv2.HelmRelease) (versi
 	if storageNS == "" {
 		storageNS = hr.Namespace
 	}
-	if err := s.Fleet.InstallRelease(ctx, Release{Target: target, Name: releaseName(hr), Namespace: releaseNS, StorageNamespace: storageNS,
-		CreateNamespace: hr.GetInstall().CreateNamespace, DisableTakeOwnership: hr.GetInstall().DisableTakeOwnership, Chart: ch, Values: values.AsMap(), OriginNamespace: hr.Namespace, OriginName: hr.Name}); err != nil {
-		return "", "", fmt.Errorf("HelmRelease %s/%s: %w", hr.Namespace, hr.Name, err)
+	r := Release{Target: target, Name: releaseName(hr), Namespace: releaseNS, StorageNamespace: storageNS,
+		CreateNamespace: hr.GetInstall().CreateNamespace, DisableTakeOwnership: hr.GetInstall().DisableTakeOwnership, Chart: ch, Values: values.AsMap(), OriginNamespace: hr.Namespace, OriginName: hr.Name}
+	if err := s.Fleet.InstallRelease(ctx, r); err != nil {
+		return "", "", nil, fmt.Errorf("HelmRelease %s/%s: %w", hr.Namespace, hr.Name, err)
 	}
-	return ch.Metadata.Version, chartutil.DigestValues(godigest.Canonical, values).String(), nil
+	if inv, err = s.Fleet.ReleaseInventory(r); err != nil {
+		return "", "", nil, fmt.Errorf("HelmRelease %s/%s: %w", hr.Namespace, hr.Name, err)
+	}
+	return ch.Metadata.Version, chartutil.DigestValues(godigest.Canonical, values).String(), inv, nil
 }
 
 // releaseName is helm-controller's release name for hr:
