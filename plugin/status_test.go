@@ -70,8 +70,11 @@ func sharedSample(t *testing.T) (*testfleet.Sample, []string) {
 	return shared.s, shared.flags
 }
 
+// ctx is a context for the test's own requests to the fleet, ended with
+// the test. Its limit is a safety net only: parallel tests (several
+// controllers each) share 2 cores, so it is generous.
 func ctx(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), time.Minute)
+	c, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
 	return c
 }

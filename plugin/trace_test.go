@@ -586,10 +586,11 @@ func TestTraceRealController(t *testing.T) {
 // of the Kustomization that applies the HelmRelease, and dry-runs it on
 // the spoke: a hand edit of the live ConfigMap is drift.
 func TestTraceHelmReleaseDiff(t *testing.T) {
+	t.Parallel()
 	charts := chartServers(t)
 	target := "helm-" + testfleet.Namespace(t)
 	s, _ := loadSample(t, testfleet.SampleOptions{Source: helmGitops(t, charts.HTTP.URL(), target)})
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	useChartCache(t, t.TempDir())
 	c := ctx(t)
 	ns := s.Namespace
 	cp := f(t).Spokes["control-plane"].Client
