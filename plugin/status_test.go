@@ -50,9 +50,17 @@ var shared struct {
 // sharedSample is one sample, loaded (as loadSample does) by the first
 // test that asks for it, for the tests that only read it: they never edit
 // its checkout, its objects in the hub or on the spokes, or the fleet.
-// Such a test calls t.Parallel first: parallel tests start after the
-// others have finished, so no later sample takes over what this one
-// installed (the rook-ceph chart's cluster-scoped CRD).
+// Such a test calls t.Parallel first.
+//
+// Parallel tests: every sample has namespaces of its own, but the few
+// cluster-scoped objects of the sample (the hub's ClusterRole
+// c5c3-operator, the rook-ceph chart's CRD) are taken over by the latest
+// load. A parallel test may load the sample and edit it, but must not
+// depend on owning those: no diff of the whole sample that expects no
+// change (TestDiffNoDrift, TestDiffProgressOnTTY stay sequential;
+// sequential tests run before the parallel ones). Nor may it change the
+// process (t.Setenv, t.Chdir; useChartCache instead of XDG_CACHE_HOME)
+// or the fleet as a whole.
 func sharedSample(t *testing.T) (*testfleet.Sample, []string) {
 	t.Helper()
 	f := testfleet.Get(t)
@@ -187,6 +195,7 @@ func TestStatusHealthy(t *testing.T) {
 }
 
 func TestStatusFailingSuspendedStale(t *testing.T) {
+	t.Parallel()
 	s, flags := loadSample(t, testfleet.SampleOptions{})
 	c := ctx(t)
 	must(t, s.Suspend(c, "Kustomization", "storage-apps"))
@@ -233,6 +242,7 @@ func TestStatusFailingSuspendedStale(t *testing.T) {
 }
 
 func TestStatusSuspendedButCurrentIsHealthy(t *testing.T) {
+	t.Parallel()
 	s, flags := loadSample(t, testfleet.SampleOptions{})
 	must(t, s.Suspend(ctx(t), "HelmRelease", "memcached"))
 	r := run(t, append([]string{"status", "-o", "json"}, flags...)...)
@@ -247,6 +257,7 @@ func TestStatusSuspendedButCurrentIsHealthy(t *testing.T) {
 }
 
 func TestStatusBrokenSpokes(t *testing.T) {
+	t.Parallel()
 	s, flags := loadSample(t, testfleet.SampleOptions{})
 	c := ctx(t)
 	must(t, s.BreakKubeconfig(c, "hypervisor", testfleet.FaultUnreachable))
@@ -298,6 +309,7 @@ func TestStatusBrokenSpokes(t *testing.T) {
 }
 
 func TestStatusKubeconfigSecretFaults(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		fault testfleet.KubeconfigFault
 		want  string
@@ -326,6 +338,7 @@ func TestStatusKubeconfigSecretFaults(t *testing.T) {
 }
 
 func TestStatusWithoutFluxReport(t *testing.T) {
+	t.Parallel()
 	_, flags := loadSample(t, testfleet.SampleOptions{NoFluxReport: true})
 	r := run(t, append([]string{"status", "--cluster", "management"}, flags...)...)
 	if r.code != 0 {
@@ -338,6 +351,7 @@ func TestStatusWithoutFluxReport(t *testing.T) {
 }
 
 func TestStatusHubErrors(t *testing.T) {
+	t.Parallel()
 	f := testfleet.Get(t)
 	// A spoke has no Flux CRDs: pointing the CLI at it is a hub without Flux.
 	spokeKubeconfig := f.Dir + "/control-plane.kubeconfig"

@@ -58,6 +58,7 @@ func chainIDs(tr *trace.Trace) string {
 // FluxReport's sync. Every kubectl spelling of the kind gives the same
 // trace; --diff finds it clean, then a hand edit on the spoke as drift.
 func TestTraceSpokeDeployment(t *testing.T) {
+	t.Parallel()
 	s, _ := loadSample(t, testfleet.SampleOptions{})
 	sns := s.SpokeNamespace
 	r := run(t, traceArgs(s, "deploy/keystone-api", "-n", sns("openstack"), "--cluster", "control-plane")...)
@@ -200,6 +201,7 @@ func TestTraceSpokeDeployment(t *testing.T) {
 // HelmRelease, and to the root sync. The inventory check follows
 // status.inventory once helm-controller records one.
 func TestTraceHelmRelease(t *testing.T) {
+	t.Parallel()
 	s, _ := loadSample(t, testfleet.SampleOptions{})
 	sns := s.SpokeNamespace
 	c := ctx(t)
@@ -301,6 +303,7 @@ func TestTraceHelmRelease(t *testing.T) {
 
 // TestTraceUnmanaged: an object nothing in Flux applied says so, exit 1.
 func TestTraceUnmanaged(t *testing.T) {
+	t.Parallel()
 	s, _ := loadSample(t, testfleet.SampleOptions{})
 	sns := s.SpokeNamespace
 	name := "by-hand-" + s.Namespace
@@ -376,6 +379,7 @@ func TestTraceUnmanaged(t *testing.T) {
 // TestTraceStale: the GitRepository moved on and control-plane-apps did
 // not apply the new revision: stale, exit 1.
 func TestTraceStale(t *testing.T) {
+	t.Parallel()
 	s, _ := loadSample(t, testfleet.SampleOptions{})
 	sns := s.SpokeNamespace
 	const newRev = "main@sha1:1111111111111111111111111111111111111111"
@@ -412,6 +416,7 @@ func TestTraceStale(t *testing.T) {
 // exit 2 with the cluster and Secret named, and the chain still shown from
 // the hub (control-plane-apps lists the Deployment in its inventory).
 func TestTraceSpokeDown(t *testing.T) {
+	t.Parallel()
 	s, _ := loadSample(t, testfleet.SampleOptions{})
 	sns := s.SpokeNamespace
 	ns := s.Namespace
@@ -512,6 +517,7 @@ func TestTraceCompletion(t *testing.T) {
 // owner labels on what it applies to the spokes and the hub, inventories
 // and revisions in the hub's status — is what trace follows.
 func TestTraceRealController(t *testing.T) {
+	t.Parallel()
 	if !testing.Short() {
 		if _, err := testfleet.FluxBinDir(); err != nil {
 			t.Fatal(err) // before starting the fleet: fail fast
