@@ -235,7 +235,7 @@ func (o *DiffOptions) Run(ctx context.Context) error {
 		RepoDir: o.Repo, Targets: o.Targets, Source: o.Source,
 		Concurrency: o.Concurrency, StrictSubstitute: o.StrictSubstitute, VerifyUnchanged: o.VerifyUnchanged,
 		NoHelm: !o.Helm, Offline: o.Offline, Decrypt: o.Decrypt, Base: o.Base, NoLive: o.NoLive,
-		Progress: bar.update, ChartProgress: bar.charts,
+		ChartCacheDir: o.chartCacheDir, Progress: bar.update, ChartProgress: bar.charts,
 	}
 	var r *diff.Result
 	var err error

@@ -484,10 +484,11 @@ spec:
 
 // TestDiffProgressOnTTY runs the real binary under a pseudo-terminal
 // (script(1)) and checks that the progress line is drawn there, with the
-// charts rendered, and that it is not when stderr is a pipe.
+// charts rendered, and that it is not when stderr is a pipe. The diff
+// must find no change, so it is not parallel and loads a sample of its
+// own (see sharedSample).
 func TestDiffProgressOnTTY(t *testing.T) {
-	t.Parallel()
-	s, flags := sharedSample(t)
+	s, flags := loadSample(t, testfleet.SampleOptions{})
 	bin := buildPlugin(t)
 	args := append([]string{bin}, diffArgs(s, flags, "-o", "json")...)
 	// script gives the command a terminal on stdin, stdout and stderr.

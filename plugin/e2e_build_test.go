@@ -32,6 +32,7 @@ type buildRulesCase struct {
 // controller's inventory after a real reconcile is the Builder's output,
 // object for object, and diff finds nothing to change.
 func TestE2EBuildRules(t *testing.T) {
+	t.Parallel()
 	if !testing.Short() {
 		if _, err := testfleet.FluxBinDir(); err != nil {
 			t.Fatal(err)

@@ -75,6 +75,7 @@ data:
 // Helm's storage as helm-controller reports it); a chart bump (whose
 // 0.2.0 drops a template) renders revision 3.
 func TestE2EHelmController(t *testing.T) {
+	t.Parallel()
 	if !testing.Short() {
 		if _, err := testfleet.FluxBinDir(); err != nil {
 			t.Fatal(err)
@@ -85,7 +86,7 @@ func TestE2EHelmController(t *testing.T) {
 	ns := testfleet.Namespace(t)
 	target := "hc-" + ns
 	s, flags := loadSample(t, testfleet.SampleOptions{Source: helmE2EGitops(t, charts, target), NoFluxReport: true})
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	useChartCache(t, t.TempDir())
 	c := ctx(t)
 	hub := fl.Hub.Client
 	// source-controller reads an OCIRepository's secretRef only as a

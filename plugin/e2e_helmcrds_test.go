@@ -95,6 +95,7 @@ spec:
 // with client-side apply leaves the changed one as it is — and afterwards
 // diff finds nothing to change.
 func TestE2EHelmCRDPolicy(t *testing.T) {
+	t.Parallel()
 	if !testing.Short() {
 		if _, err := testfleet.FluxBinDir(); err != nil {
 			t.Fatal(err)
@@ -105,7 +106,7 @@ func TestE2EHelmCRDPolicy(t *testing.T) {
 	ns := testfleet.Namespace(t)
 	target := "crd-" + ns
 	s, flags := loadSample(t, testfleet.SampleOptions{Source: crdPolicyGitops(t, charts, target), NoFluxReport: true})
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	useChartCache(t, t.TempDir())
 	c := ctx(t)
 	hub := fl.Hub.Client
 	const gadgets, sprockets = "gadgets.crdpolicy.c5c3.io", "sprockets.crdpolicy.c5c3.io"

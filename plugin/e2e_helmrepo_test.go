@@ -75,6 +75,7 @@ data:
 // a bump renders revision 4 (the highest in storage + 1) with the
 // PodDisruptionBudget 0.2.0 drops deleted from the rolled-back release.
 func TestE2EHelmControllerHelmRepository(t *testing.T) {
+	t.Parallel()
 	if !testing.Short() {
 		if _, err := testfleet.FluxBinDir(); err != nil {
 			t.Fatal(err)
@@ -85,7 +86,7 @@ func TestE2EHelmControllerHelmRepository(t *testing.T) {
 	ns := testfleet.Namespace(t)
 	target := "hr-" + ns
 	s, flags := loadSample(t, testfleet.SampleOptions{Source: helmRepoE2EGitops(t, charts, target), NoFluxReport: true, HelmController: true})
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	useChartCache(t, t.TempDir())
 	c := ctx(t)
 	hub := fl.Hub.Client
 	arts := testfleet.NewArtifactServer()

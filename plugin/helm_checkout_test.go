@@ -52,9 +52,10 @@ func checkoutChartGitops(t *testing.T, targetNS string) string {
 // target — without rights a clear error on that HelmRelease (exit 2, the
 // other still diffed), with them its objects.
 func TestDiffHelmReleaseCheckoutChart(t *testing.T) {
+	t.Parallel()
 	target := "chk-" + testfleet.Namespace(t)
 	s, flags := loadSample(t, testfleet.SampleOptions{Source: checkoutChartGitops(t, target), NoFluxReport: true})
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	useChartCache(t, t.TempDir())
 	spoke := f(t).Spokes["control-plane"]
 	sa := "system:serviceaccount:" + s.Namespace + ":helm-deployer"
 

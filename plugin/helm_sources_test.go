@@ -147,12 +147,13 @@ spec:
 // are errors naming them (exit 2) without hiding the others; no credential is printed; a
 // second run offline renders the same from the chart cache.
 func TestDiffHelmReleaseChartSources(t *testing.T) {
+	t.Parallel()
 	g := testfleet.StartChartGit(t)
 	b := testfleet.StartChartBucket(t)
 	charts := chartServers(t)
 	target := "src-" + testfleet.Namespace(t)
 	s, flags := loadSample(t, testfleet.SampleOptions{Source: sourcesGitops(t, g, b, charts.HTTP.URL(), target), NoFluxReport: true})
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	useChartCache(t, t.TempDir())
 	hub := f(t).Hub.Client
 	must(t, hub.Create(ctx(t), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "git-auth"},
 		Data: map[string][]byte{"username": []byte(g.Username), "password": []byte(g.Password)}}))

@@ -74,13 +74,14 @@ spec:
 // elsewhere is; an unpushed values edit in the spoke build shows as drift
 // and an upgrade.
 func TestDiffHelmReleaseInSpokeBuild(t *testing.T) {
+	t.Parallel()
 	charts := chartServers(t)
 	spoke := f(t).Spokes["storage"]
 	testfleet.InstallHelmCRDs(t, spoke)
 	target := "spk-" + testfleet.Namespace(t)
 	spokeNS := target + "-flux"
 	s, flags := loadSample(t, testfleet.SampleOptions{Source: spokeHelmGitops(t, charts.HTTP.URL(), spokeNS, target), NoFluxReport: true})
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	useChartCache(t, t.TempDir())
 	must(t, spoke.Client.Create(ctx(t), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: spokeNS, Name: "webapp-live"},
 		Data: map[string]string{"values.yaml": "replicas: 4\n"}}))
 	hrID := spokeNS + "/webapp"

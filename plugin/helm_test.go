@@ -68,12 +68,13 @@ data:
 // not resolve is an error (exit 2) without hiding the other; --helm=false
 // shows no rendered objects.
 func TestDiffHelmRelease(t *testing.T) {
+	t.Parallel()
 	charts := chartServers(t)
 	ns := testfleet.Namespace(t)
 	target := "helm-" + ns
 	s, flags := loadSample(t, testfleet.SampleOptions{Source: helmGitops(t, charts.HTTP.URL(), target), NoFluxReport: true})
 	cache := t.TempDir()
-	t.Setenv("XDG_CACHE_HOME", cache)
+	useChartCache(t, cache)
 
 	r := run(t, diffArgs(s, flags, "-o", "json")...)
 	if r.code != 2 {
@@ -219,6 +220,7 @@ func hrsOf(r *diff.Result) map[string]diff.HelmReleaseResult {
 // Kustomization; the chart's other objects are reported under the
 // HelmRelease.
 func TestDiffHelmReleaseNoDoubleReport(t *testing.T) {
+	t.Parallel()
 	charts := chartServers(t)
 	ns := "dup-" + testfleet.Namespace(t)
 	dir := t.TempDir()
@@ -234,7 +236,7 @@ func TestDiffHelmReleaseNoDoubleReport(t *testing.T) {
 	}
 	must(t, f(t).Hub.Client.Create(ctx(t), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
 	s, flags := loadSample(t, testfleet.SampleOptions{Source: dir, NoFluxReport: true})
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	useChartCache(t, t.TempDir())
 	// An unpushed edit of the Kustomization's ConfigMap: it drifts.
 	editFile(t, s.RepoDir, "clusters/management/configmap.yaml", "from-the-kustomization", "edited")
 
@@ -280,6 +282,7 @@ func TestDiffHelmReleaseNoDoubleReport(t *testing.T) {
 // the render), and one made out of band, only live on the hub, is read
 // live.
 func TestDiffHelmReleaseValuesFromOtherBuild(t *testing.T) {
+	t.Parallel()
 	charts := chartServers(t)
 	target := "vf-" + testfleet.Namespace(t)
 	dir := t.TempDir()
@@ -308,7 +311,7 @@ spec:
 		writeFile(t, dir, rel, content)
 	}
 	s, flags := loadSample(t, testfleet.SampleOptions{Source: dir, NoFluxReport: true})
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	useChartCache(t, t.TempDir())
 	must(t, f(t).Hub.Client.Create(ctx(t), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "webapp-out-of-band"},
 		Data: map[string]string{"values.yaml": "replicas: 7\n"}}))
 	// An unpushed edit of the other Kustomization's ConfigMap.

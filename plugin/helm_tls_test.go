@@ -28,6 +28,7 @@ func helmRelease(name, target, kind, source string) string {
 // value (password, client key, docker config) appears in the json or text
 // output.
 func TestDiffHelmReleaseTLSSources(t *testing.T) {
+	t.Parallel()
 	plain := chartServers(t)
 	clientCA := testfleet.NewTestCA(t, "spoke charts client CA")
 	srv := testfleet.StartTLSChartServers(t, plain, clientCA)
@@ -97,7 +98,7 @@ spec:
 		writeFile(t, dir, rel, content)
 	}
 	s, flags := loadSample(t, testfleet.SampleOptions{Source: dir, NoFluxReport: true})
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	useChartCache(t, t.TempDir())
 
 	const wrongPassword = "wr0ng-registry-pa55"
 	dockerConfig := func(user, pass string) []byte {

@@ -31,6 +31,7 @@ import (
 // an error naming the repository and the HelmChart (exit 2), the other
 // still rendered.
 func TestDiffHelmReleaseFromHubChart(t *testing.T) {
+	t.Parallel()
 	fl := testfleet.Get(t)
 	charts := testfleet.StartChartServers(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -53,7 +54,7 @@ spec:
 	writeFile(t, dir, "clusters/management/webapp.yaml", hr("webapp", "0.1.0"))
 	writeFile(t, dir, "clusters/management/bumped.yaml", hr("bumped", "0.2.0"))
 	s, flags := loadSample(t, testfleet.SampleOptions{Source: dir, NoFluxReport: true})
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	useChartCache(t, t.TempDir())
 
 	data, err := os.ReadFile(charts.Charts["webapp-0.1.0"].Archive)
 	must(t, err)

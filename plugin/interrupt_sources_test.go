@@ -41,10 +41,11 @@ func blackHoleSource(kind, addr string) (source string, hr *helmReleaseFixture) 
 // spokes answer; --request-timeout is ten minutes and the error must name
 // no timeout, so only the interrupt can end the command: exit 130.
 func TestInterruptBlackHoledChartSource(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	chartSourceGitops(t, dir, "flux-system", "HelmRepository", "127.0.0.1:1")
 	s, flags := loadSample(t, testfleet.SampleOptions{NoFluxReport: true, Source: dir})
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	useChartCache(t, t.TempDir())
 	for _, kind := range []string{"HelmRepository", "HelmRepository oci", "OCIRepository", "GitRepository", "Bucket"} {
 		t.Run(kind, func(t *testing.T) {
 			h := newBlackHole(t, false)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,12 +25,16 @@ type result struct {
 	code           int
 }
 
-// run executes `kubectl c5c3 args...` in-process, with a fixed clock.
+// run executes `kubectl c5c3 args...` in-process, with a fixed clock and
+// the test's chart cache (useChartCache), if it has one.
 func run(t *testing.T, args ...string) result {
 	t.Helper()
 	streams, _, out, errOut := genericiooptions.NewTestIOStreams()
 	o := NewOptions(streams)
 	o.Clock = func() time.Time { return time.Now().Add(48 * time.Hour) }
+	if dir, ok := chartCaches.Load(topLevel(t)); ok {
+		o.chartCacheDir = dir.(string)
+	}
 	cmd := NewRootCmd(o)
 	cmd.SetArgs(args)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -63,4 +68,25 @@ func TestHelpSaysKubectlC5c3(t *testing.T) {
 			t.Errorf("%v: help shows bare `c5c3`", args)
 		}
 	}
+}
+
+// chartCaches maps a top-level test's name to the chart cache its
+// commands use (useChartCache).
+var chartCaches sync.Map
+
+// useChartCache makes the commands that t and its subtests run keep their
+// charts in dir from now on (Options.chartCacheDir), as XDG_CACHE_HOME
+// would for the whole process: unlike t.Setenv, this lets t run in
+// parallel with other tests.
+func useChartCache(t *testing.T, dir string) {
+	t.Helper()
+	name := topLevel(t)
+	chartCaches.Store(name, dir)
+	t.Cleanup(func() { chartCaches.Delete(name) })
+}
+
+// topLevel is the name of t's top-level test.
+func topLevel(t *testing.T) string {
+	name, _, _ := strings.Cut(t.Name(), "/")
+	return name
 }

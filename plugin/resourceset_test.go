@@ -81,11 +81,12 @@ func generatedHelmRelease(ns, target string) *unstructured.Unstructured {
 // the generated HelmRelease and the ResourceSet to its Kustomization. A provider that does not exist and a
 // template error exit 2 naming the ResourceSet.
 func TestDiffResourceSet(t *testing.T) {
+	t.Parallel()
 	charts := chartServers(t)
 	ns := testfleet.Namespace(t)
 	target := "rs-" + ns
 	s, flags := loadSample(t, testfleet.SampleOptions{Source: resourceSetGitops(t, charts.HTTP.URL(), target), NoFluxReport: true})
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	useChartCache(t, t.TempDir())
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	for _, p := range []string{"spoke-control-plane", "spoke-storage"} {

@@ -48,6 +48,11 @@ type Options struct {
 	// watchProbeInterval, when set, replaces defaultWatchProbeInterval
 	// (tests; no flag).
 	watchProbeInterval time.Duration
+	// chartCacheDir, when set, replaces the chart cache
+	// (helmrender.DefaultCacheDir) of diff and trace --diff (tests; no
+	// flag): a test keeps its own without changing the process's
+	// environment, so it can run in parallel.
+	chartCacheDir string
 }
 
 // NewOptions returns Options with the defaults of every shared flag.

@@ -78,6 +78,7 @@ func TestStatusAccessHealthy(t *testing.T) {
 // service-account JWT, and checks the grading, the exit code and that no
 // credential is printed. (The run's clock is 48h ahead, as for ages.)
 func TestStatusCredentialExpiry(t *testing.T) {
+	t.Parallel()
 	s, flags := loadSample(t, testfleet.SampleOptions{})
 	c := ctx(t)
 	now := time.Now()
@@ -204,6 +205,7 @@ func TestStatusCredentialExpiry(t *testing.T) {
 // --check-access reports, through impersonation on the spoke, which kinds
 // of its inventory it may not patch — and passes once it may.
 func TestStatusCheckAccessServiceAccount(t *testing.T) {
+	t.Parallel()
 	s, flags := loadSample(t, testfleet.SampleOptions{})
 	c := ctx(t)
 	hub := s.Fleet.Hub.Client
@@ -303,6 +305,7 @@ func TestStatusCheckAccessServiceAccount(t *testing.T) {
 // for each kind and namespace of that inventory, and names what is denied
 // until RBAC allows all of it.
 func TestStatusCheckAccessHelmRelease(t *testing.T) {
+	t.Parallel()
 	s, flags := loadSample(t, testfleet.SampleOptions{})
 	c := ctx(t)
 	hub := s.Fleet.Hub.Client

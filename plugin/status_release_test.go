@@ -28,6 +28,7 @@ import (
 // release unchecked with a short reason and not flagged; an unreachable
 // spoke leaves it out (its error says why).
 func TestStatusHelmStorage(t *testing.T) {
+	t.Parallel()
 	s, flags := loadSample(t, testfleet.SampleOptions{})
 	sns := s.SpokeNamespace
 	c := ctx(t)

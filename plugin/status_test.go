@@ -50,9 +50,17 @@ var shared struct {
 // sharedSample is one sample, loaded (as loadSample does) by the first
 // test that asks for it, for the tests that only read it: they never edit
 // its checkout, its objects in the hub or on the spokes, or the fleet.
-// Such a test calls t.Parallel first: parallel tests start after the
-// others have finished, so no later sample takes over what this one
-// installed (the rook-ceph chart's cluster-scoped CRD).
+// Such a test calls t.Parallel first.
+//
+// Parallel tests: every sample has namespaces of its own, but the few
+// cluster-scoped objects of the sample (the hub's ClusterRole
+// c5c3-operator, the rook-ceph chart's CRD) are taken over by the latest
+// load. A parallel test may load the sample and edit it, but must not
+// depend on owning those: no diff of the whole sample that expects no
+// change (TestDiffNoDrift, TestDiffProgressOnTTY stay sequential;
+// sequential tests run before the parallel ones). Nor may it change the
+// process (t.Setenv, t.Chdir; useChartCache instead of XDG_CACHE_HOME)
+// or the fleet as a whole.
 func sharedSample(t *testing.T) (*testfleet.Sample, []string) {
 	t.Helper()
 	f := testfleet.Get(t)
@@ -70,8 +78,11 @@ func sharedSample(t *testing.T) (*testfleet.Sample, []string) {
 	return shared.s, shared.flags
 }
 
+// ctx is a context for the test's own requests to the fleet, ended with
+// the test. Its limit is a safety net only: parallel tests (several
+// controllers each) share 2 cores, so it is generous.
 func ctx(t testing.TB) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), time.Minute)
+	c, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
 	return c
 }
@@ -218,6 +229,7 @@ type statusGroup struct {
 // no kubeconfig contents printed) and a hub without a FluxReport. The
 // healthy fleet is TestStatusHealthy's, on the shared sample.
 func TestStatusCommand(t *testing.T) {
+	t.Parallel()
 	leaks := []string{"unreachable-token-must-never-be-printed", "garbage-kubeconfig-bytes", "BEGIN CERTIFICATE", "client-key-data"}
 	for _, g := range []statusGroup{{
 		name: "bad flags",

@@ -63,6 +63,7 @@ var stampLine = regexp.MustCompile(`^# \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`)
 // line (-o json: one document per change) and ends with exit code 0 on
 // SIGINT.
 func TestStatusWatch(t *testing.T) {
+	t.Parallel()
 	testfleet.Get(t)
 	bin := buildPlugin(t)
 
@@ -192,6 +193,7 @@ func TestStatusWatch(t *testing.T) {
 // TestStatusWatchFirstReadFails: a hub without Flux is an error (exit 2)
 // with --watch too, not an endless wait.
 func TestStatusWatchFirstReadFails(t *testing.T) {
+	t.Parallel()
 	f := testfleet.Get(t)
 	r := run(t, "status", "--watch", "--kubeconfig", f.Dir+"/control-plane.kubeconfig", "--color", "never")
 	wantExit(t, "--watch against a hub without Flux", r, 2)
@@ -274,6 +276,7 @@ func readBlocks(r io.Reader, blocks chan<- string) {
 // options, not a flag): a spoke that goes down — its kubeconfig Secret now
 // names a closed port, which no hub watch sees — shows in the next block.
 func TestStatusWatchReprobe(t *testing.T) {
+	t.Parallel()
 	s, flags := loadSample(t, testfleet.SampleOptions{})
 	pr, pw := io.Pipe()
 	stderr := &syncBuffer{}

@@ -172,7 +172,7 @@ func (o *TraceOptions) Run(ctx context.Context) error {
 	}
 	opts := trace.Options{Type: o.typ, Name: o.name, Namespace: o.namespace, Cluster: o.Cluster, FluxNamespace: o.FluxNamespace}
 	if o.Diff {
-		opts.Diff = &diff.Options{RepoDir: o.Repo}
+		opts.Diff = &diff.Options{RepoDir: o.Repo, ChartCacheDir: o.chartCacheDir}
 	}
 	t, err := trace.Run(ctx, f, opts)
 	if err != nil {

@@ -96,6 +96,7 @@ var secretLeaks = []string{"BEGIN CERTIFICATE", "client-key-data", "certificate-
 // the HelmChart, a stale applier; on the second sample the spoke
 // unreachable and its kubeconfig Secret gone (exit 2).
 func TestTraceCommand(t *testing.T) {
+	t.Parallel()
 	deploy := []string{"deploy/keystone-api", "-n", "{openstack}", "--cluster", "control-plane"}
 	hrConfigMap := []string{"configmap/memcached-config-{ns}", "-n", "{memcached}", "--cluster", "control-plane"}
 	with := func(base []string, more ...string) []string { return append(slices.Clone(base), more...) }
@@ -282,6 +283,7 @@ func TestTraceCompletion(t *testing.T) {
 // owner labels on what it applies to the spokes and the hub, inventories
 // and revisions in the hub's status — is what trace follows.
 func TestTraceRealController(t *testing.T) {
+	t.Parallel()
 	if !testing.Short() {
 		if _, err := testfleet.FluxBinDir(); err != nil {
 			t.Fatal(err) // before starting the fleet: fail fast
@@ -356,10 +358,11 @@ func TestTraceRealController(t *testing.T) {
 // of the Kustomization that applies the HelmRelease, and dry-runs it on
 // the spoke: a hand edit of the live ConfigMap is drift.
 func TestTraceHelmReleaseDiff(t *testing.T) {
+	t.Parallel()
 	charts := chartServers(t)
 	target := "helm-" + testfleet.Namespace(t)
 	s, _ := loadSample(t, testfleet.SampleOptions{Source: helmGitops(t, charts.HTTP.URL(), target)})
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	useChartCache(t, t.TempDir())
 	c := ctx(t)
 	ns := s.Namespace
 	cp := f(t).Spokes["control-plane"].Client

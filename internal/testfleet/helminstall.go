@@ -7,8 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"helm.sh/helm/v4/pkg/action"
@@ -54,6 +54,8 @@ func (f *Fleet) SampleChart(name, version string) (*chart.Chart, error) {
 // r.DisableTakeOwnership, no waiting (no kubelet: nothing becomes ready). A
 // release of the same name already there is uninstalled first.
 func (f *Fleet) InstallRelease(ctx context.Context, r Release) error {
+	helmFieldManager.Lock()
+	defer helmFieldManager.Unlock()
 	cfg, err := f.actionConfig(r, "helm-controller")
 	if err != nil {
 		return err
@@ -82,6 +84,8 @@ func (f *Fleet) InstallRelease(ctx context.Context, r Release) error {
 // the last release's apply method, no waiting): Helm's storage gets the
 // next revision, which the HelmRelease's status.history does not know.
 func (f *Fleet) UpgradeRelease(ctx context.Context, r Release) error {
+	helmFieldManager.Lock()
+	defer helmFieldManager.Unlock()
 	cfg, err := f.actionConfig(r, "helm")
 	if err != nil {
 		return err
@@ -97,13 +101,28 @@ func (f *Fleet) UpgradeRelease(ctx context.Context, r Release) error {
 	return nil
 }
 
+// helmFieldManager is held while a Helm action runs: Helm's field manager
+// (kube.ManagedFieldsManager) is a global of the process, and tests of a
+// package install and upgrade releases in parallel.
+var helmFieldManager sync.Mutex
+
 // actionConfig is the Helm action configuration for r on its target, with
 // fieldManager as the field manager of what Helm applies. Like
 // helm-controller: objects without a namespace go to the release
-// namespace, the release record to the storage namespace.
+// namespace, the release record to the storage namespace. The kubeconfig
+// file is the action's own: one shared by parallel installs could be read
+// while another rewrites it.
 func (f *Fleet) actionConfig(r Release, fieldManager string) (*action.Configuration, error) {
-	kubeconfig := filepath.Join(f.Dir, r.Target.Name+".helm.kubeconfig")
-	if err := os.WriteFile(kubeconfig, r.Target.Kubeconfig, 0o600); err != nil {
+	file, err := os.CreateTemp(f.Dir, r.Target.Name+"-*.helm.kubeconfig")
+	if err != nil {
+		return nil, err
+	}
+	kubeconfig := file.Name()
+	_, err = file.Write(r.Target.Kubeconfig)
+	if cerr := file.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return nil, err
 	}
 	releaseNS := r.Namespace
