@@ -17,7 +17,8 @@ import (
 // --fail-on-danger the promotion is refused although no danger flag is
 // raised.
 func TestPromotePreviewIncomplete(t *testing.T) {
-	e := loadEnvironments(t)
+	t.Parallel()
+	e := sharedEnvironments(t)
 	ctx := ctxT(t)
 	file := "clusters/production/keystone-memcached.yaml"
 	b, err := os.ReadFile(filepath.Join(e.repo.Dir, file))
@@ -29,7 +30,6 @@ func TestPromotePreviewIncomplete(t *testing.T) {
 	commitFile(t, e.repo.Dir, file, broken, "production: keystone-memcached values from a missing ConfigMap")
 	setUpstream(t, e.repo.Dir)
 
-	isolateTemp(t)
 	o := e.options()
 	o.Diff = true
 	p, err := Run(ctx, o)

@@ -10,10 +10,12 @@ import (
 // SharedSample is one sample for the tests of a package that only read it:
 // they never edit its checkout, its objects in the hub or on the spokes,
 // or the fleet. The first test that asks for it (Get) loads it, with its
-// own namespaces; the others reuse it. Such a test calls t.Parallel first:
-// parallel tests start after the package's other tests have finished, so
-// no later sample takes over what this one installed (the rook-ceph
-// chart's cluster-scoped CRD) while they read.
+// own namespaces; the others reuse it. Such a test calls t.Parallel first.
+// The one object two samples share is cluster-scoped (the rook-ceph chart's
+// CRD, taken over by the latest install): where the tests that load
+// samples of their own do not run in parallel (plugin), they have finished
+// before a parallel test starts; where they do (promote), the readers do
+// not read that CRD.
 type SharedSample struct {
 	// Options for LoadSample; Get sets Namespace and OwnNamespaces.
 	Options SampleOptions
