@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -40,12 +39,7 @@ func sampleFlags(f *testfleet.Fleet, s *testfleet.Sample) []string {
 }
 
 // shared is the sample of sharedSample, loaded once per run of the package.
-var shared struct {
-	once  sync.Once
-	s     *testfleet.Sample
-	flags []string
-	err   error
-}
+var shared testfleet.SharedSample
 
 // sharedSample is one sample, loaded (as loadSample does) by the first
 // test that asks for it, for the tests that only read it: they never edit
@@ -63,19 +57,8 @@ var shared struct {
 // or the fleet as a whole.
 func sharedSample(t *testing.T) (*testfleet.Sample, []string) {
 	t.Helper()
-	f := testfleet.Get(t)
-	shared.once.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		ns := testfleet.Namespace(t)
-		if shared.s, shared.err = f.LoadSample(ctx, testfleet.SampleOptions{Namespace: ns, OwnNamespaces: true}); shared.err == nil {
-			shared.flags = sampleFlags(f, shared.s)
-		}
-	})
-	if shared.err != nil {
-		t.Fatalf("loading the shared sample: %v", shared.err)
-	}
-	return shared.s, shared.flags
+	s := shared.Get(t)
+	return s, sampleFlags(s.Fleet, s)
 }
 
 // ctx is a context for the test's own requests to the fleet, ended with

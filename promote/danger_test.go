@@ -17,11 +17,13 @@ import (
 
 	"github.com/c5c3/kubectl-c5c3/diff"
 	"github.com/c5c3/kubectl-c5c3/internal/printers"
+	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 )
 
 // dangerObjects are added to production's keystone overlay (applied to the
 // control-plane spoke) before production is reconciled; dangerEdits then
-// change them in git the ways the blast radius must flag.
+// change them in git the ways the blast radius must flag. The sample's
+// namespace openstack is the test's own (inNamespace).
 const dangerObjects = `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: gates-deploy, namespace: openstack}
@@ -142,10 +144,11 @@ var dangerEdits = [][2]string{
 // flag for every kind of dangerous change, in json, text and the pull
 // request body; --fail-on-danger refuses and leaves the checkout as it was.
 func TestPromoteBlastRadius(t *testing.T) {
+	t.Parallel()
 	e := loadEnvironments(t)
 	ctx := ctxT(t)
 	dir := e.repo.Dir
-	must(t, os.WriteFile(filepath.Join(dir, "apps/keystone/production/gates.yaml"), []byte(dangerObjects), 0o644))
+	must(t, os.WriteFile(filepath.Join(dir, "apps/keystone/production/gates.yaml"), []byte(inNamespace(e.s, dangerObjects)), 0o644))
 	replaceInFile(t, dir, "apps/keystone/production/kustomization.yaml", "  - release.yaml\n", "  - release.yaml\n  - gates.yaml\n", "production: objects for the blast radius")
 	must(t, e.s.ReconcileEnvironment(ctx, "production-apps"))
 	edited := dangerObjects
@@ -155,20 +158,20 @@ func TestPromoteBlastRadius(t *testing.T) {
 		}
 		edited = strings.Replace(edited, ed[0], ed[1], 1)
 	}
-	commitFile(t, dir, "apps/keystone/production/gates.yaml", edited, "production: dangerous changes")
+	commitFile(t, dir, "apps/keystone/production/gates.yaml", inNamespace(e.s, edited), "production: dangerous changes")
 	setUpstream(t, dir)
 
 	// Another field manager (a kubectl edit) owns a field git sets.
 	spoke := e.s.Fleet.Spokes["control-plane"].Client
 	cm := &corev1.ConfigMap{}
-	must(t, spoke.Get(ctx, client.ObjectKey{Namespace: "openstack", Name: "gates-tuning"}, cm))
+	openstack := e.s.SpokeNamespace("openstack")
+	must(t, spoke.Get(ctx, client.ObjectKey{Namespace: openstack, Name: "gates-tuning"}, cm))
 	cm.Data["workers"] = "16"
 	must(t, spoke.Update(ctx, cm, client.FieldOwner("kubectl-edit")))
 	// The targets: production's spoke Kustomization suspended, its hub one failing.
 	must(t, e.s.Suspend(ctx, "Kustomization", "keystone-production"))
 	must(t, e.s.Fail(ctx, "Kustomization", "production-apps", "HealthCheckFailed", "timeout waiting for: [Deployment/openstack/keystone-api status: 'InProgress']"))
 
-	isolateTemp(t)
 	before := snapshot(t, dir)
 	o := e.options()
 	o.Diff = true
@@ -192,17 +195,17 @@ func TestPromoteBlastRadius(t *testing.T) {
 		}
 	}
 	for _, want := range []string{
-		"control-plane immutable-field Deployment/openstack/gates-deploy",
-		"control-plane immutable-field StatefulSet/openstack/gates-db",
-		"control-plane immutable-field Service/openstack/gates-ip",
-		"control-plane immutable-field Job/openstack/gates-job",
-		"control-plane immutable-field PersistentVolumeClaim/openstack/gates-data",
-		"control-plane recreate Job/openstack/gates-forced-job",
-		"control-plane prune-pvc PersistentVolumeClaim/openstack/gates-old-data",
+		"control-plane immutable-field Deployment/" + openstack + "/gates-deploy",
+		"control-plane immutable-field StatefulSet/" + openstack + "/gates-db",
+		"control-plane immutable-field Service/" + openstack + "/gates-ip",
+		"control-plane immutable-field Job/" + openstack + "/gates-job",
+		"control-plane immutable-field PersistentVolumeClaim/" + openstack + "/gates-data",
+		"control-plane recreate Job/" + openstack + "/gates-forced-job",
+		"control-plane prune-pvc PersistentVolumeClaim/" + openstack + "/gates-old-data",
 		"control-plane prune-namespace Namespace/gates-old-ns",
 		"control-plane crd CustomResourceDefinition/gadgets.gates.c5c3.example",
 		"control-plane crd CustomResourceDefinition/gizmos.gates.c5c3.example",
-		"control-plane field-manager ConfigMap/openstack/gates-tuning",
+		"control-plane field-manager ConfigMap/" + openstack + "/gates-tuning",
 		"control-plane target-suspended Kustomization/" + ns + "/keystone-production",
 		"management target-not-ready Kustomization/" + ns + "/production-apps",
 	} {
@@ -223,7 +226,7 @@ func TestPromoteBlastRadius(t *testing.T) {
 	}
 	for _, c := range br.Clusters {
 		for _, d := range c.Dangers {
-			if d.Flag == diff.DangerFieldManager && d.Object == "ConfigMap/openstack/gates-tuning" && d.Message != "overwrites fields another field manager owns: kubectl-edit (.data.workers)" {
+			if d.Flag == diff.DangerFieldManager && d.Object == "ConfigMap/"+openstack+"/gates-tuning" && d.Message != "overwrites fields another field manager owns: kubectl-edit (.data.workers)" {
 				t.Errorf("field-manager flag %+v does not name the manager and field", d)
 			}
 			want := map[string]string{"CustomResourceDefinition/gadgets.gates.c5c3.example": "changed: every custom resource of it is affected",
@@ -260,7 +263,7 @@ func TestPromoteBlastRadius(t *testing.T) {
 	p, err = Run(ctxT(t), o)
 	var de *DangerError
 	if !errors.As(err, &de) || !strings.Contains(err.Error(), "refusing to promote (--fail-on-danger)") ||
-		!strings.Contains(err.Error(), "control-plane: prune-pvc: PersistentVolumeClaim/openstack/gates-old-data (Kustomization "+ns+"/keystone-production)") {
+		!strings.Contains(err.Error(), "control-plane: prune-pvc: PersistentVolumeClaim/"+openstack+"/gates-old-data (Kustomization "+ns+"/keystone-production)") {
 		t.Fatalf("--fail-on-danger: %v", err)
 	}
 	if p == nil || p.Result != nil || p.BlastRadius == nil {
@@ -278,18 +281,19 @@ func TestPromoteBlastRadius(t *testing.T) {
 // the blast radius: its objects are counted on control-plane, its danger
 // flags name the HelmRelease.
 func TestPromoteBlastRadiusHelmRelease(t *testing.T) {
+	t.Parallel()
 	e := loadEnvironments(t)
 	ctx := ctxT(t)
 	must(t, e.s.ReconcileEnvironment(ctx, "production-apps"))
 	// The release's Service was created by hand before (kubectl create),
 	// with another targetPort.
-	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "keystone-memcached", Namespace: "openstack"}, Spec: corev1.ServiceSpec{
+	openstack := e.s.SpokeNamespace("openstack")
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "keystone-memcached", Namespace: openstack}, Spec: corev1.ServiceSpec{
 		Selector: map[string]string{"app.kubernetes.io/name": "memcached", "app.kubernetes.io/instance": "keystone-memcached"},
 		Ports:    []corev1.ServicePort{{Name: "memcache", Port: 11211, TargetPort: intstr.FromInt32(11211)}},
 	}}
 	must(t, e.s.Fleet.Spokes["control-plane"].Client.Create(ctx, svc, client.FieldOwner("kubectl-create")))
 
-	isolateTemp(t)
 	before := snapshot(t, e.repo.Dir)
 	o := e.options()
 	o.Diff = true
@@ -323,7 +327,7 @@ func TestPromoteBlastRadiusHelmRelease(t *testing.T) {
 		}
 	}
 	sort.Strings(rendered)
-	if want := []string{"control-plane created Deployment/openstack/keystone-memcached", "control-plane drifted Service/openstack/keystone-memcached"}; strings.Join(rendered, "\n") != strings.Join(want, "\n") {
+	if want := []string{"control-plane created Deployment/" + openstack + "/keystone-memcached", "control-plane drifted Service/" + openstack + "/keystone-memcached"}; strings.Join(rendered, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("rendered objects:\n%s\nwant:\n%s", strings.Join(rendered, "\n"), strings.Join(want, "\n"))
 	}
 	var cp *ClusterBlast
@@ -335,18 +339,24 @@ func TestPromoteBlastRadiusHelmRelease(t *testing.T) {
 	if cp == nil || cp.Created != created+1 || cp.Changed != changed+1 {
 		t.Fatalf("control-plane %+v, want %d created and %d changed: the Kustomizations' and the HelmRelease's", cp, created+1, changed+1)
 	}
-	want := diff.Danger{Flag: diff.DangerFieldManager, Cluster: "control-plane", Object: "Service/openstack/keystone-memcached", Kustomization: ns + "/production-apps", HelmRelease: hrID,
+	want := diff.Danger{Flag: diff.DangerFieldManager, Cluster: "control-plane", Object: "Service/" + openstack + "/keystone-memcached", Kustomization: ns + "/production-apps", HelmRelease: hrID,
 		Message: "overwrites fields another field manager owns: kubectl-create (.spec.ports)"}
 	if len(cp.Dangers) != 1 || cp.Dangers[0] != want {
 		t.Fatalf("control-plane dangers %+v, want %+v", cp.Dangers, want)
 	}
 	text := renderText(t, p, false)
-	if line := "DANGER control-plane: field-manager: Service/openstack/keystone-memcached (HelmRelease " + hrID + "): "; !strings.Contains(text, line) {
+	if line := "DANGER control-plane: field-manager: Service/" + openstack + "/keystone-memcached (HelmRelease " + hrID + "): "; !strings.Contains(text, line) {
 		t.Errorf("text lacks %q:\n%s", line, text)
 	}
 	body, err := pullRequestBody(p)
 	must(t, err)
-	if line := "- ⚠️ **field-manager** on control-plane: `Service/openstack/keystone-memcached` (HelmRelease " + hrID + ") — "; !strings.Contains(body, line) {
+	if line := "- ⚠️ **field-manager** on control-plane: `Service/" + openstack + "/keystone-memcached` (HelmRelease " + hrID + ") — "; !strings.Contains(body, line) {
 		t.Errorf("pull request body lacks %q:\n%s", line, body)
 	}
+}
+
+// inNamespace puts objects of the sample's namespace openstack into the
+// sample's own (testfleet.SampleOptions.OwnNamespaces).
+func inNamespace(s *testfleet.Sample, objects string) string {
+	return strings.ReplaceAll(objects, "namespace: openstack", "namespace: "+s.SpokeNamespace("openstack"))
 }

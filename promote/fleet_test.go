@@ -3,6 +3,7 @@ package promote
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,9 +19,10 @@ import (
 	"github.com/c5c3/kubectl-c5c3/pipeline"
 )
 
-// envFleet is the sample loaded into a fresh hub namespace, with hub
-// Kustomizations for the staging and production environments that applied
-// the sample's commit, and the sample's checkout set up as a user's.
+// envFleet is the sample loaded into a fresh hub namespace, with its own
+// workload namespaces (e.s.SpokeNamespace), hub Kustomizations for the
+// staging and production environments that applied the sample's commit
+// (testfleet's AddEnvironments), and a checkout set up as a user's.
 type envFleet struct {
 	s      *testfleet.Sample
 	repo   *testRepo
@@ -28,25 +30,49 @@ type envFleet struct {
 	commit string // what the environments applied
 }
 
+// loadEnvironments loads an envFleet of the test's own: the test may edit
+// the sample, its checkout and its objects in the hub and on the spokes.
 func loadEnvironments(t *testing.T) *envFleet {
 	t.Helper()
 	f := testfleet.Get(t)
 	ctx := ctxT(t)
-	s, err := f.LoadSample(ctx, testfleet.SampleOptions{Namespace: testfleet.Namespace(t)})
+	s, err := f.LoadSample(ctx, testfleet.SampleOptions{Namespace: testfleet.Namespace(t), OwnNamespaces: true})
 	if err != nil {
 		t.Fatalf("loading sample: %v", err)
 	}
-	hub, err := kube.NewClient(f.Hub.Config)
+	must(t, s.AddEnvironments(ctx))
+	return newEnvFleet(t, s, s.RepoDir)
+}
+
+// sharedEnv is the sample of sharedEnvironments, loaded once per run.
+var sharedEnv = testfleet.SharedSample{Setup: func(ctx context.Context, s *testfleet.Sample) error { return s.AddEnvironments(ctx) }}
+
+// sharedEnvironments is an envFleet on the package's one shared sample
+// (testfleet.SharedSample), for a test that calls t.Parallel first and
+// only reads the fleet: its checkout is a clone of the sample's of its
+// own, which it may edit.
+func sharedEnvironments(t *testing.T) *envFleet {
+	t.Helper()
+	s := sharedEnv.Get(t)
+	dir := filepath.Join(t.TempDir(), "c5c3-gitops")
+	gitT(t, "", "clone", "--quiet", s.RepoDir, dir)
+	gitT(t, dir, "remote", "set-url", "origin", testfleet.SampleURL)
+	return newEnvFleet(t, s, dir)
+}
+
+// newEnvFleet makes dir, a checkout of s, a user's (committer, main
+// tracking origin/main).
+func newEnvFleet(t *testing.T, s *testfleet.Sample, dir string) *envFleet {
+	t.Helper()
+	hub, err := kube.NewClient(s.Fleet.Hub.Config)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e := &envFleet{s: s, hub: hub, commit: strings.TrimPrefix(s.Revision, "main@sha1:")}
-	gitT(t, s.RepoDir, "config", "user.name", "Dana Operator")
-	gitT(t, s.RepoDir, "config", "user.email", "dana@c5c3.example")
-	setUpstream(t, s.RepoDir)
-	e.repo = &testRepo{Dir: s.RepoDir, Commit: e.commit}
-	e.addKustomization(t, "staging-apps", "./clusters/staging", s.Revision)
-	e.addKustomization(t, "production-apps", "./clusters/production", s.Revision)
+	gitT(t, dir, "config", "user.name", "Dana Operator")
+	gitT(t, dir, "config", "user.email", "dana@c5c3.example")
+	setUpstream(t, dir)
+	e.repo = &testRepo{Dir: dir, Commit: e.commit}
 	return e
 }
 
@@ -86,8 +112,8 @@ func (e *envFleet) options() Options {
 }
 
 func TestPromoteGatePasses(t *testing.T) {
-	e := loadEnvironments(t)
-	isolateTemp(t)
+	t.Parallel()
+	e := sharedEnvironments(t)
 	before := snapshot(t, e.repo.Dir)
 	p, err := Run(ctxT(t), e.options())
 	if err != nil {
@@ -106,8 +132,8 @@ func TestPromoteGatePasses(t *testing.T) {
 // TestPromoteLiveReadsAppliedCommit: HEAD moved on after staging applied;
 // live promotes what staging runs, HEAD what is committed.
 func TestPromoteLiveReadsAppliedCommit(t *testing.T) {
-	e := loadEnvironments(t)
-	isolateTemp(t)
+	t.Parallel()
+	e := sharedEnvironments(t)
 	head := replaceInFile(t, e.repo.Dir, "clusters/staging/keystone-memcached.yaml", `version: "7.5.0"`, `version: "7.6.0"`, "staging: memcached 7.6.0")
 	setUpstream(t, e.repo.Dir)
 	newVersion := func(p *Plan) string {
@@ -141,6 +167,7 @@ func TestPromoteLiveReadsAppliedCommit(t *testing.T) {
 }
 
 func TestPromoteGateRefuses(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name      string
 		break_    func(t *testing.T, e *envFleet) string
@@ -167,8 +194,8 @@ func TestPromoteGateRefuses(t *testing.T) {
 		}, want: "the Kustomizations of staging applied different commits"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			e := loadEnvironments(t)
-			isolateTemp(t)
 			tc.break_(t, e)
 			before := snapshot(t, e.repo.Dir)
 			o := e.options()
@@ -199,8 +226,8 @@ func TestPromoteGateRefuses(t *testing.T) {
 }
 
 func TestPromoteHubSelection(t *testing.T) {
-	e := loadEnvironments(t)
-	isolateTemp(t)
+	t.Parallel()
+	e := sharedEnvironments(t)
 	ns := e.s.Namespace
 
 	// Explicit kustomizations: in c5c3.yaml.

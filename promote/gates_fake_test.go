@@ -25,6 +25,7 @@ import (
 // Kustomization staging-apps delivering a HelmRelease to the spoke
 // control-plane — and lists what each gate decided.
 func TestGatesOnFakes(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 	sha := "0123456789abcdef0123456789abcdef01234567"
 	rev := "main@sha1:" + sha
@@ -99,6 +100,7 @@ func TestGatesOnFakes(t *testing.T) {
 			"is unreachable: cluster control-plane: connection refused",
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			ctx := context.Background()
 			k, hr := hubKs(), release()
 			if tc.ks != nil {

@@ -38,9 +38,9 @@ func loadStaging(t *testing.T, soakedSince, now time.Time) (*envFleet, Options) 
 }
 
 func TestPromoteEvidenceGatesPass(t *testing.T) {
+	t.Parallel()
 	now := time.Now().Truncate(time.Second)
 	e, o := loadStaging(t, now.Add(-3*time.Hour), now)
-	isolateTemp(t)
 	two := 2 * time.Hour
 	o.MinSoak = &two
 	before := snapshot(t, e.repo.Dir)
@@ -98,6 +98,7 @@ func TestPromoteEvidenceGatesPass(t *testing.T) {
 // TestPromoteEvidenceGatesRefuse: each gate refuses (exit 1 in the CLI)
 // naming what failed, and leaves the checkout as it was.
 func TestPromoteEvidenceGatesRefuse(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name    string
 		gate    string
@@ -130,9 +131,9 @@ func TestPromoteEvidenceGatesRefuse(t *testing.T) {
 		}, want: []string{"spoke control-plane (kubeconfig Secret/NS/control-plane-kubeconfig) is unreachable", "127.0.0.1:1"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			now := time.Now().Truncate(time.Second)
 			e, o := loadStaging(t, now.Add(-3*time.Hour), now)
-			isolateTemp(t)
 			two := 2 * time.Hour
 			o.MinSoak, o.DryRun = &two, false
 			tc.breakIt(t, e, now)
@@ -175,9 +176,9 @@ func TestPromoteEvidenceGatesRefuse(t *testing.T) {
 // TestPromoteMinSoakFromConfig: c5c3.yaml's minSoak is the default;
 // --min-soak 0 lifts it.
 func TestPromoteMinSoakFromConfig(t *testing.T) {
+	t.Parallel()
 	now := time.Now().Truncate(time.Second)
 	e, o := loadStaging(t, now.Add(-time.Hour), now)
-	isolateTemp(t)
 	replaceInFile(t, e.repo.Dir, "c5c3.yaml", "    paths: [clusters/staging, apps/*/staging]\n",
 		"    paths: [clusters/staging, apps/*/staging]\n    minSoak: 90m\n", "staging soaks 90m")
 	setUpstream(t, e.repo.Dir)
@@ -196,9 +197,9 @@ func TestPromoteMinSoakFromConfig(t *testing.T) {
 // TestPromoteChartNotAsPinned: the HelmRelease runs another chart version
 // than FROM's git pins.
 func TestPromoteChartNotAsPinned(t *testing.T) {
+	t.Parallel()
 	now := time.Now().Truncate(time.Second)
 	e, o := loadStaging(t, now.Add(-3*time.Hour), now)
-	isolateTemp(t)
 	// The release in Helm storage is still 7.4.16 (an upgrade that never
 	// happened while helm-controller reported Ready).
 	hr := e.hubHelmRelease(t, "keystone-memcached")

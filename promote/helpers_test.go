@@ -25,7 +25,22 @@ func TestMain(m *testing.M) {
 	os.Setenv("GIT_CONFIG_GLOBAL", os.DevNull)
 	os.Setenv("GIT_CONFIG_NOSYSTEM", "1")
 	log.SetOutput(io.Discard) // gittestserver logs every request
-	os.Exit(testfleet.Run(m))
+	// A TMPDIR of the package's own (the tests run in parallel, so one
+	// test cannot tell its temporary directories from another's): promote
+	// must leave none of its worktrees behind in it.
+	tmp, err := os.MkdirTemp("", "c5c3-promote-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Setenv("TMPDIR", tmp)
+	code := testfleet.Run(m)
+	if left, _ := filepath.Glob(filepath.Join(tmp, "kubectl-c5c3-*")); len(left) > 0 {
+		fmt.Fprintf(os.Stderr, "FAIL: promote left temporary directories behind: %s\n", strings.Join(left, ", "))
+		code = 1
+	}
+	os.RemoveAll(tmp)
+	os.Exit(code)
 }
 
 // gitT runs git in dir and fails the test on error.
@@ -206,22 +221,6 @@ func dropRefs(list string, drop []string) string {
 		}
 	}
 	return strings.Join(refs, "\n")
-}
-
-// isolateTemp gives the test its own TMPDIR and checks at the end that
-// promote left nothing in it.
-func isolateTemp(t *testing.T) {
-	t.Helper()
-	tmp := t.TempDir()
-	t.Setenv("TMPDIR", tmp)
-	t.Cleanup(func() {
-		entries, _ := os.ReadDir(tmp)
-		for _, e := range entries {
-			if strings.HasPrefix(e.Name(), "kubectl-c5c3-promote-") {
-				t.Errorf("temporary directory %s left behind", e.Name())
-			}
-		}
-	})
 }
 
 func ctxT(t *testing.T) context.Context {

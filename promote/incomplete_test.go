@@ -19,7 +19,8 @@ import (
 // --fail-on-danger the promotion is refused although no danger flag is
 // raised.
 func TestPromotePreviewIncomplete(t *testing.T) {
-	e := loadEnvironments(t)
+	t.Parallel()
+	e := sharedEnvironments(t)
 	ctx := ctxT(t)
 	file := "clusters/production/keystone-memcached.yaml"
 	b, err := os.ReadFile(filepath.Join(e.repo.Dir, file))
@@ -31,7 +32,6 @@ func TestPromotePreviewIncomplete(t *testing.T) {
 	commitFile(t, e.repo.Dir, file, broken, "production: keystone-memcached values from a missing ConfigMap")
 	setUpstream(t, e.repo.Dir)
 
-	isolateTemp(t)
 	o := e.options()
 	o.Diff = true
 	p, err := Run(ctx, o)
@@ -91,9 +91,9 @@ func TestPromotePreviewIncomplete(t *testing.T) {
 // chart — in the blast radius, the rollback's text and the pull request
 // body, and not that it has no danger flags.
 func TestRollbackPreviewIncomplete(t *testing.T) {
+	t.Parallel()
 	e := loadEnvironments(t)
 	ctx := ctxT(t)
-	isolateTemp(t)
 	o := e.options()
 	o.DryRun = false
 	promoted, err := Run(ctx, o)

@@ -69,7 +69,7 @@ func fileAt(t *testing.T, dir, commit, file string) string {
 }
 
 func TestHistoryFromGit(t *testing.T) {
-	isolateTemp(t)
+	t.Parallel()
 	l := newLedger(t)
 	dir := l.repo.Dir
 	// A fourth promotion, pushed but not merged; its local branch deleted:
@@ -139,7 +139,7 @@ func TestHistoryFromGit(t *testing.T) {
 }
 
 func TestRollback(t *testing.T) {
-	isolateTemp(t)
+	t.Parallel()
 	l := newLedger(t)
 	dir := l.repo.Dir
 	base := fileAt(t, dir, l.head, memcachedFile)
@@ -235,7 +235,7 @@ func TestRollback(t *testing.T) {
 // same state; the rollback commit restores the files the promotion changed
 // byte for byte; errors name a command that works.
 func TestRollbackFirstPromotion(t *testing.T) {
-	isolateTemp(t)
+	t.Parallel()
 	r := newRepo(t)
 	p1, err := Run(ctxT(t), headOptions(r.Dir))
 	if err != nil {
@@ -301,6 +301,7 @@ func TestRollbackFirstPromotion(t *testing.T) {
 }
 
 func TestParseVerified(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]Verified{
 		"14 Kustomizations, 9 HelmReleases on management, control-plane, storage": {Kustomizations: 14, HelmReleases: 9, Clusters: []string{"management", "control-plane", "storage"}},
 		"1 Kustomization, 1 HelmRelease on management":                            {Kustomizations: 1, HelmReleases: 1, Clusters: []string{"management"}},
@@ -317,7 +318,7 @@ func TestParseVerified(t *testing.T) {
 // TestRollbackTextAndBody: the terminal header and the pull request body
 // speak of a rollback, not of a promotion of ENV to itself.
 func TestRollbackTextAndBody(t *testing.T) {
-	isolateTemp(t)
+	t.Parallel()
 	l := newLedger(t)
 	p, err := Rollback(ctxT(t), RollbackOptions{RepoDir: l.repo.Dir, Environment: "production", Steps: 1, DryRun: true})
 	if err != nil {
@@ -364,7 +365,7 @@ func renderRollback(t *testing.T, p *Plan) string {
 // default target), failure when it has none (GitLab, --to the first
 // promotion).
 func TestRollbackOpensPullRequest(t *testing.T) {
-	isolateTemp(t)
+	t.Parallel()
 	l := newLedger(t)
 	dir := l.repo.Dir
 	api, calls := fakeAPI(t, http.StatusCreated, `{"number": 42, "html_url": "https://github.com/c5c3/c5c3-gitops/pull/42", "iid": 7, "web_url": "https://gitlab.example.com/c5c3/c5c3-gitops/-/merge_requests/7"}`)

@@ -13,6 +13,7 @@ func pin(key, file, value string, line int) pipeline.Pin {
 }
 
 func TestCompare(t *testing.T) {
+	t.Parallel()
 	from := []pipeline.Pin{
 		pin("HelmRelease/keystone/keystone", "apps/keystone/staging/hr.yaml", "1.3.0", 10),
 		pin("image/ghcr.io/c5c3/keystone/newTag", "apps/keystone/staging/kustomization.yaml", "2025.1-p2", 8),
@@ -86,6 +87,7 @@ func TestCompare(t *testing.T) {
 }
 
 func TestCommitMessageAndBody(t *testing.T) {
+	t.Parallel()
 	p := &Plan{
 		From: FromSide{Environment: "staging", Revision: "live", Commit: "0123456789abcdef0123456789abcdef01234567"},
 		To:   ToSide{Environment: "production", Base: "origin/main"},

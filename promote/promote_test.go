@@ -34,7 +34,7 @@ func renderText(t *testing.T, p *Plan, files bool) string {
 }
 
 func TestPromoteDryRun(t *testing.T) {
-	isolateTemp(t)
+	t.Parallel()
 	r := newRepo(t)
 	before := snapshot(t, r.Dir)
 	o := headOptions(r.Dir)
@@ -62,7 +62,7 @@ func TestPromoteDryRun(t *testing.T) {
 }
 
 func TestPromoteCommits(t *testing.T) {
-	isolateTemp(t)
+	t.Parallel()
 	r := newRepo(t)
 	before := snapshot(t, r.Dir)
 	o := headOptions(r.Dir)
@@ -140,7 +140,7 @@ func TestPromoteCommits(t *testing.T) {
 }
 
 func TestPromoteFilters(t *testing.T) {
-	isolateTemp(t)
+	t.Parallel()
 	r := newRepo(t)
 	o := headOptions(r.Dir)
 	o.DryRun = true
@@ -168,6 +168,7 @@ func TestPromoteFilters(t *testing.T) {
 // checkout and checks that the checkout is exactly as before: no branch,
 // no worktree, no temporary directory, same HEAD, index and files.
 func TestPromoteFailuresLeaveNoTrace(t *testing.T) {
+	t.Parallel()
 	const prodRelease = "apps/keystone/production/release.yaml"
 	for _, tc := range []struct {
 		name  string
@@ -229,7 +230,7 @@ func TestPromoteFailuresLeaveNoTrace(t *testing.T) {
 		}, opts: func(o *Options) { o.Push, o.Base = true, "main" }, want: `has no "origin" remote`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			isolateTemp(t)
+			t.Parallel()
 			r := newRepo(t)
 			if tc.setup != nil {
 				tc.setup(t, r)
@@ -279,7 +280,7 @@ func servedOrigin(t *testing.T, r *testRepo, updateHook string, mws ...gittestse
 }
 
 func TestPromotePush(t *testing.T) {
-	isolateTemp(t)
+	t.Parallel()
 	r := newRepo(t)
 	bare := servedOrigin(t, r, "")
 	before := snapshot(t, r.Dir)
@@ -318,7 +319,7 @@ func TestPromotePush(t *testing.T) {
 }
 
 func TestPromotePushRejected(t *testing.T) {
-	isolateTemp(t)
+	t.Parallel()
 	r := newRepo(t)
 	bare := servedOrigin(t, r, "#!/bin/sh\necho \"branch $1 is protected\" >&2\nexit 1\n")
 	before := snapshot(t, r.Dir)
@@ -367,7 +368,7 @@ func fakeAPI(t *testing.T, status int, answer string) (*httptest.Server, *[]apiC
 }
 
 func TestPromoteOpensGitHubPullRequest(t *testing.T) {
-	isolateTemp(t)
+	t.Parallel()
 	r := newRepo(t)
 	servedOrigin(t, r, "")
 	api, calls := fakeAPI(t, http.StatusCreated, `{"number": 42, "html_url": "https://github.com/c5c3/c5c3-gitops/pull/42"}`)
@@ -405,7 +406,7 @@ func TestPromoteOpensGitHubPullRequest(t *testing.T) {
 }
 
 func TestPromoteOpensGitLabMergeRequest(t *testing.T) {
-	isolateTemp(t)
+	t.Parallel()
 	r := newRepo(t)
 	gitT(t, r.Dir, "remote", "set-url", "origin", "git@gitlab.example.com:c5c3/platform/c5c3-gitops.git")
 	servedOrigin(t, r, "")
@@ -435,7 +436,7 @@ func TestPromoteOpensGitLabMergeRequest(t *testing.T) {
 }
 
 func TestPromotePullRequestRefused(t *testing.T) {
-	isolateTemp(t)
+	t.Parallel()
 	r := newRepo(t)
 	bare := servedOrigin(t, r, "")
 	api, _ := fakeAPI(t, http.StatusUnprocessableEntity, `{"message": "Validation Failed"}`)

@@ -55,7 +55,6 @@ var _ gittestserver.HTTPMiddleware = (*pushGate)(nil).middleware
 // SIGINT does) once the push is at the gate, unless mode is fail-after.
 func pushWith(t *testing.T, mode string) (*testRepo, string, *Plan, error) {
 	t.Helper()
-	isolateTemp(t)
 	r := newRepo(t)
 	g := newPushGate(mode)
 	bare := servedOrigin(t, r, "", g.middleware)
@@ -78,6 +77,7 @@ func pushWith(t *testing.T, mode string) (*testRepo, string, *Plan, error) {
 }
 
 func TestPushInterruptedBeforeItLanded(t *testing.T) {
+	t.Parallel()
 	r, bare, p, err := pushWith(t, "before")
 	branch := "promote/staging-to-production-" + r.Commit[:7]
 	if err == nil || !strings.Contains(err.Error(), "pushing "+branch+" to origin was interrupted (origin does not have it), so the local branch "+branch+" was removed again") {
@@ -95,6 +95,7 @@ func TestPushInterruptedBeforeItLanded(t *testing.T) {
 }
 
 func TestPushInterruptedAfterItLanded(t *testing.T) {
+	t.Parallel()
 	r, bare, p, err := pushWith(t, "after")
 	branch := "promote/staging-to-production-" + r.Commit[:7]
 	if err != nil {
@@ -114,6 +115,7 @@ func TestPushInterruptedAfterItLanded(t *testing.T) {
 // TestPushFailedAfterItLanded: the server took the branch but the client
 // heard an error; the run is not interrupted, so it is a success.
 func TestPushFailedAfterItLanded(t *testing.T) {
+	t.Parallel()
 	r, bare, p, err := pushWith(t, "fail-after")
 	branch := "promote/staging-to-production-" + r.Commit[:7]
 	if err != nil {

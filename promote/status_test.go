@@ -31,6 +31,7 @@ func healthyPlan() *Plan {
 }
 
 func TestEvidenceStatusAndTrailers(t *testing.T) {
+	t.Parallel()
 	p := healthyPlan()
 	if st := evidenceStatus(p); st.State != forge.StatusSuccess || st.Context != "c5c3/promotion-evidence" ||
 		st.Description != "4 gates passed: 2 Kustomizations, 1 HelmReleases Ready, soaked 2h13m" {
@@ -62,6 +63,7 @@ func TestEvidenceStatusAndTrailers(t *testing.T) {
 // TestRollbackEvidenceStatus: a rollback runs no gate; its status rests on
 // the Verified trailer of the promotion it restores, whatever the preview.
 func TestRollbackEvidenceStatus(t *testing.T) {
+	t.Parallel()
 	verified := &Verified{Text: "14 Kustomizations, 9 HelmReleases on management, control-plane, storage", Kustomizations: 14, HelmReleases: 9}
 	rollback := func(v *Verified) *Plan {
 		return &Plan{From: FromSide{Environment: "production", Revision: RevisionRollback, Commit: "91d04e2000000000000000000000000000000000"},
@@ -89,6 +91,7 @@ func TestRollbackEvidenceStatus(t *testing.T) {
 // GitHub and GitLab, and that the token reaches only the auth header: not
 // an error, not a log line.
 func TestCommitStatusRequests(t *testing.T) {
+	t.Parallel()
 	var logs bytes.Buffer
 	prevOut := log.Writer()
 	log.SetOutput(&logs)
@@ -145,6 +148,7 @@ func TestCommitStatusRequests(t *testing.T) {
 }
 
 func TestFormatDuration(t *testing.T) {
+	t.Parallel()
 	for d, want := range map[time.Duration]string{
 		0: "0s", 42 * time.Second: "42s", 45*time.Minute + 59*time.Second: "45m", 2*time.Hour + 13*time.Minute + 30*time.Second: "2h13m", 50 * time.Hour: "50h0m",
 	} {
@@ -165,6 +169,7 @@ func TestFormatDuration(t *testing.T) {
 }
 
 func TestChartMatches(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		pinned, deployed string
 		want             bool
@@ -181,7 +186,7 @@ func TestChartMatches(t *testing.T) {
 // TestPromoteStatusRefused: the pull request is open but the status is
 // refused: the error says both, the branch stays pushed.
 func TestPromoteStatusRefused(t *testing.T) {
-	isolateTemp(t)
+	t.Parallel()
 	r := newRepo(t)
 	bare := servedOrigin(t, r, "")
 	var paths []string

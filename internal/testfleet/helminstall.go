@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -54,9 +55,8 @@ func (f *Fleet) SampleChart(name, version string) (*chart.Chart, error) {
 // r.DisableTakeOwnership, no waiting (no kubelet: nothing becomes ready). A
 // release of the same name already there is uninstalled first.
 func (f *Fleet) InstallRelease(ctx context.Context, r Release) error {
-	helmFieldManager.Lock()
-	defer helmFieldManager.Unlock()
-	cfg, err := f.actionConfig(r, "helm-controller")
+	defer useFieldManager("helm-controller")()
+	cfg, err := f.actionConfig(r)
 	if err != nil {
 		return err
 	}
@@ -84,9 +84,8 @@ func (f *Fleet) InstallRelease(ctx context.Context, r Release) error {
 // the last release's apply method, no waiting): Helm's storage gets the
 // next revision, which the HelmRelease's status.history does not know.
 func (f *Fleet) UpgradeRelease(ctx context.Context, r Release) error {
-	helmFieldManager.Lock()
-	defer helmFieldManager.Unlock()
-	cfg, err := f.actionConfig(r, "helm")
+	defer useFieldManager("helm")()
+	cfg, err := f.actionConfig(r)
 	if err != nil {
 		return err
 	}
@@ -101,38 +100,76 @@ func (f *Fleet) UpgradeRelease(ctx context.Context, r Release) error {
 	return nil
 }
 
-// helmFieldManager is held while a Helm action runs: Helm's field manager
-// (kube.ManagedFieldsManager) is a global of the process, and tests of a
-// package install and upgrade releases in parallel.
-var helmFieldManager sync.Mutex
+// Helm's process-wide kube.ManagedFieldsManager is read by the Helm SDK
+// while it applies, and samples loaded by parallel tests install at the
+// same time: helmManagerMu guards it, helmManagerUsers counts the actions
+// running with it, helmManagerFree is signalled when none is left.
+var (
+	helmManagerMu    sync.Mutex
+	helmManagerFree  = sync.NewCond(&helmManagerMu)
+	helmManagerUsers int
+)
 
-// actionConfig is the Helm action configuration for r on its target, with
-// fieldManager as the field manager of what Helm applies. Like
+// useFieldManager makes name Helm's field manager for one Helm action and
+// returns its release. Actions with the same field manager run together;
+// one with another waits until they are done.
+func useFieldManager(name string) (release func()) {
+	helmManagerMu.Lock()
+	for helmManagerUsers > 0 && kube.ManagedFieldsManager != name {
+		helmManagerFree.Wait()
+	}
+	if helmManagerUsers == 0 { // no action is reading it
+		kube.ManagedFieldsManager = name
+	}
+	helmManagerUsers++
+	helmManagerMu.Unlock()
+	return func() {
+		helmManagerMu.Lock()
+		if helmManagerUsers--; helmManagerUsers == 0 {
+			helmManagerFree.Broadcast()
+		}
+		helmManagerMu.Unlock()
+	}
+}
+
+// actionConfig is the Helm action configuration for r on its target. Like
 // helm-controller: objects without a namespace go to the release
-// namespace, the release record to the storage namespace. The kubeconfig
-// file is the action's own: one shared by parallel installs could be read
-// while another rewrites it.
-func (f *Fleet) actionConfig(r Release, fieldManager string) (*action.Configuration, error) {
-	file, err := os.CreateTemp(f.Dir, r.Target.Name+"-*.helm.kubeconfig")
-	if err != nil {
-		return nil, err
-	}
-	kubeconfig := file.Name()
-	_, err = file.Write(r.Target.Kubeconfig)
-	if cerr := file.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+// namespace, the release record to the storage namespace. The target's
+// kubeconfig file is replaced atomically: a parallel test's Helm may be
+// reading it.
+func (f *Fleet) actionConfig(r Release) (*action.Configuration, error) {
+	kubeconfig := filepath.Join(f.Dir, r.Target.Name+".helm.kubeconfig")
+	if err := writeFileAtomic(kubeconfig, r.Target.Kubeconfig); err != nil {
 		return nil, err
 	}
 	releaseNS := r.Namespace
 	getter := genericclioptions.NewConfigFlags(false)
 	getter.KubeConfig, getter.Namespace = &kubeconfig, &releaseNS
-	kube.ManagedFieldsManager = fieldManager
 	cfg := action.NewConfiguration()
 	cfg.SetLogger(slog.New(slog.NewTextHandler(io.Discard, nil)).Handler())
 	if err := cfg.Init(getter, r.StorageNamespace, "secret"); err != nil {
 		return nil, err
 	}
 	return cfg, nil
+}
+
+// writeFileAtomic writes b to path (mode 0600) through a temporary file
+// renamed over it, so that a reader sees the old or the new content, never
+// a part.
+func writeFileAtomic(path string, b []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.Write(b)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp.Name())
+	}
+	return err
 }

@@ -19,7 +19,7 @@ import (
 // objects of the release manifest but hooks, namespaced ones without a
 // namespace in the release namespace, then the chart's crds/.
 func (f *Fleet) ReleaseInventory(r Release) (*helmv2.ResourceInventory, error) {
-	cfg, err := f.actionConfig(r, "helm-controller")
+	cfg, err := f.actionConfig(r)
 	if err != nil {
 		return nil, err
 	}
