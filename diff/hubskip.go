@@ -3,6 +3,8 @@ package diff
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -61,6 +63,9 @@ func hubOutputOf(repo string, ks *kustomizev1.Kustomization, inputs []string, bo
 	for _, in := range inputs {
 		p := filepath.Join(repo, in)
 		fi, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // a name the checkout lacks holds nothing; a missing resource is localKustomization's
+		}
 		if err != nil {
 			return all
 		}

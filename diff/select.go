@@ -113,8 +113,10 @@ func (s *selector) mayWant(repo, cluster string, ks *kustomizev1.Kustomization) 
 // Builder.BuildWithInputs reports), found without building: everything
 // under spec.path, and for every kustomization file met, whatever its
 // strings (resources, components, patches, generator files, "key=file"
-// forms) name in the checkout, recursively; spec.components too. It may
-// name more than the build reads, never less. ok is false when the files
+// forms) name in the checkout, recursively (a name that is missing too:
+// deleting a file a kustomization still names changes its build into an
+// error); spec.components too. It may name more than the build reads,
+// never less. ok is false when the files
 // cannot be bounded that way: a kustomization with generators,
 // transformers, validators or helmCharts, whose own configuration names
 // further files.
@@ -165,11 +167,11 @@ func possibleInputs(repo string, ks *kustomizev1.Kustomization) (files []string,
 			return // outside the checkout: the build cannot read it
 		}
 		visited[p] = true
+		out[rel] = true // also when missing: a change that adds or deletes it matters
 		fi, err := os.Stat(p)
 		if err != nil {
 			return
 		}
-		out[rel] = true
 		if !fi.IsDir() {
 			return
 		}

@@ -248,3 +248,37 @@ func TestPossibleInputsCoverBuild(t *testing.T) {
 		t.Error("possibleInputs bounded a kustomization with generators")
 	}
 }
+
+// TestPossibleInputsNameDeletedFiles: a file a kustomization names but the
+// checkout no longer has (a change deleted it) is still a possible input,
+// so --base builds that Kustomization and reports its build error instead
+// of listing it unchanged.
+func TestPossibleInputsNameDeletedFiles(t *testing.T) {
+	tree := t.TempDir()
+	for rel, content := range map[string]string{
+		"app/kustomization.yaml": "resources: [cm.yaml, ../shared/gone.yaml]\n",
+		"app/cm.yaml":            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n",
+	} {
+		p := filepath.Join(tree, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ks := testKs("flux-system", "app", "./app")
+	got, ok := possibleInputs(tree, ks)
+	if !ok {
+		t.Fatal("possibleInputs gave up")
+	}
+	if !slices.Contains(got, "shared/gone.yaml") {
+		t.Errorf("possibleInputs %v lacks the deleted shared/gone.yaml", got)
+	}
+	if inputsUnchanged(ks, got, ok, []string{"shared/gone.yaml"}) {
+		t.Error("deleting shared/gone.yaml, which app/kustomization.yaml names, leaves app's inputs unchanged")
+	}
+	if !inputsUnchanged(ks, got, ok, []string{"other/file.yaml"}) {
+		t.Error("a change to an unrelated file changes app's inputs")
+	}
+}
