@@ -35,8 +35,7 @@ func applyConcurrently(ctx context.Context, target *Cluster, objects []*unstruct
 		g.SetLimit(n)
 		for _, o := range stage {
 			g.Go(func() error {
-				obj := o.DeepCopy()
-				if err := target.Client.Patch(gctx, obj, client.Apply, client.ForceOwnership, client.FieldOwner(kustomizeOwner.Field)); err != nil {
+				if err := target.Client.Apply(gctx, client.ApplyConfigurationFromUnstructured(o.DeepCopy()), client.ForceOwnership, client.FieldOwner(kustomizeOwner.Field)); err != nil {
 					return fmt.Errorf("applying %s to %s: %w", utils.FmtUnstructured(o), target.Name, err)
 				}
 				return nil
