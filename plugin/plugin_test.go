@@ -14,15 +14,6 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	// Tests commit to their checkouts with the git CLI: they bring their
-	// own identity, so a machine without a git user (a fresh CI runner,
-	// an empty HOME) runs them too.
-	for k, v := range map[string]string{
-		"GIT_AUTHOR_NAME": "c5c3 test", "GIT_AUTHOR_EMAIL": "test@c5c3.example",
-		"GIT_COMMITTER_NAME": "c5c3 test", "GIT_COMMITTER_EMAIL": "test@c5c3.example",
-	} {
-		os.Setenv(k, v)
-	}
 	code := testfleet.Run(m)
 	removePluginBinary()
 	os.Exit(code)
