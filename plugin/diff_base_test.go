@@ -10,9 +10,12 @@ import (
 )
 
 // gitOut runs the git CLI in dir: the oracle for what the checkout holds.
+// Its commits carry an identity of their own, so a machine without a git
+// user (a fresh CI runner, an empty HOME) runs the tests too; the
+// plugin's own commits (promote) keep the identity the test configured.
 func gitOut(t *testing.T, dir string, args ...string) string {
 	t.Helper()
-	out, err := exec.Command("git", append([]string{"-C", dir}, args...)...).CombinedOutput()
+	out, err := exec.Command("git", append([]string{"-C", dir, "-c", "user.name=c5c3 test", "-c", "user.email=test@c5c3.example"}, args...)...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("git %v: %v\n%s", args, err, out)
 	}

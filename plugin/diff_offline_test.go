@@ -24,8 +24,8 @@ func gitopsRepo(t *testing.T) (dir, base string) {
 		t.Fatalf("cp: %v %s", err, out)
 	}
 	gitOut(t, dir, "init", "-q", "-b", "main")
-	gitOut(t, dir, "-c", "user.name=t", "-c", "user.email=t@example.com", "add", "-A")
-	gitOut(t, dir, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "base")
+	gitOut(t, dir, "add", "-A")
+	gitOut(t, dir, "commit", "-qm", "base")
 	gitOut(t, dir, "checkout", "-q", "-b", "pr")
 	return dir, gitOut(t, dir, "rev-parse", "HEAD")
 }
@@ -46,7 +46,7 @@ func TestDiffNoLive(t *testing.T) {
 	editFile(t, dir, "clusters/hypervisor/daemonset.yaml", "nova-compute:2025.1", "nova-compute:2025.2")
 	editFile(t, dir, "clusters/management/control-plane-apps.yaml", "        name: cluster-vars\n", "        name: cluster-vars\n      - kind: Secret\n        name: hub-only-vars\n        optional: true\n")
 	gitOut(t, dir, "add", "-A")
-	gitOut(t, dir, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "pr")
+	gitOut(t, dir, "commit", "-qm", "pr")
 
 	r := run(t, "diff", "--repo", dir, "--color", "never", "--base", "main", "--no-live", "-o", "json")
 	res := decodeDiff(t, r.stdout)
@@ -195,7 +195,7 @@ func helmOfflineRepo(t *testing.T, url string) (dir, base string) {
 	}
 	gitOut(t, dir, "init", "-q", "-b", "main")
 	gitOut(t, dir, "add", "-A")
-	gitOut(t, dir, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "base")
+	gitOut(t, dir, "commit", "-qm", "base")
 	gitOut(t, dir, "checkout", "-q", "-b", "pr")
 	return dir, gitOut(t, dir, "rev-parse", "HEAD")
 }
@@ -225,7 +225,7 @@ func TestDiffNoLiveHelm(t *testing.T) {
 	writeFile(t, dir, "clusters/management/extra.yaml", newHelmRelease("extra").Target("extra").Chart("./charts/local", "", "GitRepository", "flux-system").YAML())
 	editFile(t, dir, "clusters/management/kustomization.yaml", "  - local.yaml\n", "  - local.yaml\n  - extra.yaml\n")
 	gitOut(t, dir, "add", "-A")
-	gitOut(t, dir, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "pr")
+	gitOut(t, dir, "commit", "-qm", "pr")
 
 	check := func(args ...string) *diff.Result {
 		t.Helper()
@@ -386,7 +386,7 @@ func skippedHubRepo(t *testing.T) (dir, base string) {
 	}
 	gitOut(t, dir, "init", "-q", "-b", "main")
 	gitOut(t, dir, "add", "-A")
-	gitOut(t, dir, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "base")
+	gitOut(t, dir, "commit", "-qm", "base")
 	gitOut(t, dir, "checkout", "-q", "-b", "pr")
 	return dir, gitOut(t, dir, "rev-parse", "HEAD")
 }
@@ -412,7 +412,7 @@ func TestDiffNoLiveSkippedHub(t *testing.T) {
 	// the (unchanged) build of hub-nested and diffed; hub-values is left
 	// unbuilt (nothing reads its ConfigMap: HelmRelease local is unchanged).
 	editFile(t, dir, "apps/child/pools.yaml", "    vms\n", "    vms\n    backups\n")
-	gitOut(t, dir, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qam", "pr: pools")
+	gitOut(t, dir, "commit", "-qam", "pr: pools")
 	r := run(t, "diff", "--repo", dir, "--color", "never", "--base", base, "--no-live", "-o", "json")
 	res := decodeDiff(t, r.stdout)
 	if r.code != 1 {

@@ -157,10 +157,7 @@ func TestDiffNoDrift(t *testing.T) {
 
 func gitRun(t *testing.T, dir string, args ...string) {
 	t.Helper()
-	cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("git %v: %v\n%s", args, err, out)
-	}
+	gitOut(t, dir, args...)
 }
 
 // TestDiffChanges edits the checkout and the live fleet in every way the
