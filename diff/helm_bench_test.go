@@ -188,39 +188,8 @@ func BenchmarkDiffHelmFleet(b *testing.B) {
 	releases := benchReleases(b, files)
 	wantDrifted := n * benchHelmDriftPerRelease
 
-	var cliWall, baseWall time.Duration
-	var cliRSS, baseRSS int64
-	var baseChanged int
-	b.ResetTimer()
-	for b.Loop() {
-		// (a) the plugin, as users run it, with an empty chart cache.
-		start := time.Now()
-		cmd, rssOf := rssCommand(b, bin, "diff", "--repo", s.RepoDir, "-n", s.Namespace, "--kubeconfig", f.HubKubeconfig, "-o", "json")
-		cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+b.TempDir())
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		cliWall += time.Since(start)
-		if code := cmd.ProcessState.ExitCode(); code != 1 {
-			b.Fatalf("diff exit %d (want 1: changes): %v\n%s", code, err, errb.String())
-		}
-		cliRSS = max(cliRSS, rssOf())
-		checkHelmDiff(b, out.Bytes(), n, wantDrifted)
-
-		// (b) helm template + kubectl diff --server-side per HelmRelease.
-		start = time.Now()
-		drifted, rss := helmTemplateDiff(b, f, helm, chartRepo, releases)
-		baseWall += time.Since(start)
-		baseRSS = max(baseRSS, rss)
-		// kubectl finds more: `helm template` leaves out what Helm's
-		// install and helm-controller add to every object (managed-by
-		// label, release annotations, origin labels), which the dry run
-		// as helm-controller removes.
-		if drifted < wantDrifted {
-			b.Fatalf("helm template + kubectl diff found %d changed objects, want at least %d", drifted, wantDrifted)
-		}
-		baseChanged = drifted
-	}
+	m := measureHelmDiff(b, bin, s, f, helm, chartRepo, releases, n, wantDrifted)
+	cliWall, baseWall, cliRSS, baseRSS, baseChanged := m.cliWall, m.baseWall, m.cliRSS, m.baseRSS, m.baseChanged
 	runs := float64(b.N)
 	total := n * benchChartObjects
 	b.ReportMetric(float64(n), "helmreleases")
@@ -418,3 +387,51 @@ func rssCommand(tb testing.TB, name string, args ...string) (*exec.Cmd, func() i
 // helmCLI returns the helm CLI `make helm-cli` builds into $HELM_CLI_BIN
 // (default bin/helm); a missing one fails the benchmark.
 func helmCLI(b *testing.B) string { return baselineCLI(b, "HELM_CLI_BIN", "helm", "helm-cli") }
+
+// helmDiffRuns is what measureHelmDiff measured over b's iterations.
+type helmDiffRuns struct {
+	cliWall, baseWall time.Duration
+	cliRSS, baseRSS   int64
+	baseChanged       int
+}
+
+// measureHelmDiff runs, per iteration, (a) the plugin's diff of sample s
+// with an empty chart cache, checked for n HelmReleases and wantDrifted
+// drifted objects, and (b) helm template + kubectl diff --server-side per
+// release, and sums their wall time and peak RSS.
+func measureHelmDiff(b *testing.B, bin string, s *testfleet.Sample, f *testfleet.Fleet, helm, chartRepo string, releases []benchRelease, n, wantDrifted int) helmDiffRuns {
+	var cliWall, baseWall time.Duration
+	var cliRSS, baseRSS int64
+	var baseChanged int
+	b.ResetTimer()
+	for b.Loop() {
+		// (a) the plugin, as users run it, with an empty chart cache.
+		start := time.Now()
+		cmd, rssOf := rssCommand(b, bin, "diff", "--repo", s.RepoDir, "-n", s.Namespace, "--kubeconfig", f.HubKubeconfig, "-o", "json")
+		cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+b.TempDir())
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		cliWall += time.Since(start)
+		if code := cmd.ProcessState.ExitCode(); code != 1 {
+			b.Fatalf("diff exit %d (want 1: changes): %v\n%s", code, err, errb.String())
+		}
+		cliRSS = max(cliRSS, rssOf())
+		checkHelmDiff(b, out.Bytes(), n, wantDrifted)
+
+		// (b) helm template + kubectl diff --server-side per HelmRelease.
+		start = time.Now()
+		drifted, rss := helmTemplateDiff(b, f, helm, chartRepo, releases)
+		baseWall += time.Since(start)
+		baseRSS = max(baseRSS, rss)
+		// kubectl finds more: `helm template` leaves out what Helm's
+		// install and helm-controller add to every object (managed-by
+		// label, release annotations, origin labels), which the dry run
+		// as helm-controller removes.
+		if drifted < wantDrifted {
+			b.Fatalf("helm template + kubectl diff found %d changed objects, want at least %d", drifted, wantDrifted)
+		}
+		baseChanged = drifted
+	}
+	return helmDiffRuns{cliWall, baseWall, cliRSS, baseRSS, baseChanged}
+}

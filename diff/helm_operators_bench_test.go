@@ -185,35 +185,8 @@ func BenchmarkDiffHelmOperators(b *testing.B) {
 		crds += c.crds * len(testfleet.SpokeNames)
 	}
 
-	var cliWall, baseWall time.Duration
-	var cliRSS, baseRSS int64
-	var baseChanged int
-	b.ResetTimer()
-	for b.Loop() {
-		// (a) the plugin, as users run it, with an empty chart cache.
-		start := time.Now()
-		cmd, rssOf := rssCommand(b, bin, "diff", "--repo", s.RepoDir, "-n", s.Namespace, "--kubeconfig", f.HubKubeconfig, "-o", "json")
-		cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+b.TempDir())
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		cliWall += time.Since(start)
-		if code := cmd.ProcessState.ExitCode(); code != 1 {
-			b.Fatalf("diff exit %d (want 1: changes): %v\n%s", code, err, errb.String())
-		}
-		cliRSS = max(cliRSS, rssOf())
-		checkHelmDiff(b, out.Bytes(), n, wantDrifted)
-
-		// (b) helm template + kubectl diff --server-side per HelmRelease.
-		start = time.Now()
-		drifted, rss := helmTemplateDiff(b, f, helm, chartRepo, releases)
-		baseWall += time.Since(start)
-		baseRSS = max(baseRSS, rss)
-		if drifted < wantDrifted {
-			b.Fatalf("helm template + kubectl diff found %d changed objects, want at least %d", drifted, wantDrifted)
-		}
-		baseChanged = drifted
-	}
+	m := measureHelmDiff(b, bin, s, f, helm, chartRepo, releases, n, wantDrifted)
+	cliWall, baseWall, cliRSS, baseRSS, baseChanged := m.cliWall, m.baseWall, m.cliRSS, m.baseRSS, m.baseChanged
 	runs := float64(b.N)
 	b.ReportMetric(float64(n), "helmreleases")
 	b.ReportMetric(float64(total), "objects")
