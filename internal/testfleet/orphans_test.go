@@ -35,7 +35,10 @@ func TestNoOrphans(t *testing.T) {
 		t.Fatal(err)
 	}
 	owner := exec.Command(os.Args[0], "-test.run=^TestNoOrphans$", "-test.v")
-	owner.Env = append(os.Environ(), ownerEnv+"=1")
+	// The owner is killed and cannot remove its fleet's directories (etcd
+	// data, certificates): they go under this test's own temporary
+	// directory, which the test removes.
+	owner.Env = append(os.Environ(), ownerEnv+"=1", "TMPDIR="+t.TempDir())
 	out, err := owner.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
