@@ -35,6 +35,10 @@ type offlineHelm struct {
 	repo       string
 	fetcher    *helmrender.Fetcher
 	unresolved *unresolvedInputs
+	// hub, when set (CheckoutObjects), is the live hub: what no build
+	// holds (sources, valuesFrom, credentials) is read there instead of
+	// being left out.
+	hub client.Client
 
 	// tmp holds the base tree's chart directories of the checkout,
 	// written on first use (helmrender reads charts from disk).
@@ -229,8 +233,16 @@ func (h *offlineHelm) render(ctx context.Context, s *side, x sideHelmRelease, hu
 	// ConfigMaps and Secrets (source credentials, valuesFrom) come from
 	// the HelmRelease's own build, else the side's hub builds; nothing
 	// else is read.
-	reader := &overlayReader{Client: noCluster{}, build: own, hub: hubValues}
-	in := helmrender.SourceInputs{Reader: reader, Cluster: home.Name + " (--no-live: read from the builds only)", CheckoutDir: dir}
+	var cluster client.Client = noCluster{}
+	if h.hub != nil && home.Hub {
+		cluster = h.hub
+	}
+	reader := &overlayReader{Client: cluster, build: own, hub: hubValues}
+	label := home.Name
+	if cluster == (noCluster{}) {
+		label += " (--no-live: read from the builds only)"
+	}
+	in := helmrender.SourceInputs{Reader: reader, Cluster: label, CheckoutDir: dir}
 	if home.Hub {
 		in.Checkout = h.sources
 		if p := checkoutChartPath(hr, h.sources); p != "" && dir == "" {
@@ -249,6 +261,9 @@ func (h *offlineHelm) render(ctx context.Context, s *side, x sideHelmRelease, hu
 				src = o
 			}
 		}
+		if src == nil && h.hub != nil && home.Hub {
+			src = h.f.Sources[kind+"/"+ns+"/"+name]
+		}
 		return src
 	}
 	src, err := helmrender.ResolveSource(ctx, hr, in)
@@ -265,7 +280,7 @@ func (h *offlineHelm) render(ctx context.Context, s *side, x sideHelmRelease, hu
 	var refs []meta.ValuesReference
 	for _, ref := range hr.Spec.ValuesFrom {
 		k := valuesKey(ref.Kind, hr.Namespace, ref.Name)
-		if own[k] == nil && hubValues[k] == nil && (ref.Kind == "ConfigMap" || ref.Kind == "Secret") {
+		if h.hub == nil && own[k] == nil && hubValues[k] == nil && (ref.Kind == "ConfigMap" || ref.Kind == "Secret") {
 			h.unresolved.add(k + " (valuesFrom of HelmRelease " + fleet.ID(hr) + ")")
 			continue
 		}

@@ -85,33 +85,11 @@ func Run(ctx context.Context, f *fleet.Fleet, opts Options) (*Result, error) {
 	sort.Strings(srcNames)
 	res.Source = strings.Join(srcNames, ",")
 
-	// Roots: live Kustomizations from this checkout.
-	var roots []*kustomizev1.Kustomization
-	for _, c := range f.Clusters {
-		for _, o := range c.Objects {
-			ks := o.Kustomization
-			if ks == nil {
-				continue
-			}
-			if src := fleet.KustomizationSource(ks).String(); !sources[src] {
-				res.Skipped = append(res.Skipped, SkippedKustomization{Namespace: ks.Namespace, Name: ks.Name, Reason: "source " + src + " is not this checkout"})
-				continue
-			}
-			roots = append(roots, ks)
-		}
-	}
-	sort.Slice(roots, func(i, j int) bool { return fleet.ID(roots[i]) < fleet.ID(roots[j]) })
-	sort.Slice(res.Skipped, func(i, j int) bool {
-		return res.Skipped[i].Namespace+"/"+res.Skipped[i].Name < res.Skipped[j].Namespace+"/"+res.Skipped[j].Name
-	})
-	b, err := NewBuilder(opts.RepoDir, f.Hub().Client, opts.StrictSubstitute)
+	roots, skipped := checkoutRoots(f, sources)
+	res.Skipped = append(res.Skipped, skipped...)
+	b, ignores, err := newCheckoutBuilder(f, opts)
 	if err != nil {
 		return nil, err
-	}
-	ignores := newSourceIgnores(b, f)
-	b.WithSourceIgnore(checkoutSourceIgnore(ignores))
-	if opts.Decrypt {
-		b.WithDecrypt()
 	}
 	sel, err := newSelector(f, opts, roots, func(rel string) (bool, error) { return ignores.inArtifact(sources, rel) })
 	if err != nil {
@@ -139,6 +117,47 @@ func Run(ctx context.Context, f *fleet.Fleet, opts Options) (*Result, error) {
 	res.markGaps()
 	res.Dangers, res.Images = lint(res, f), summariseImages(res.Objects)
 	return res, nil
+}
+
+// checkoutRoots are the live Kustomizations whose source is the checkout
+// (one of sources), sorted by ID, and the others, skipped.
+func checkoutRoots(f *fleet.Fleet, sources map[string]bool) ([]*kustomizev1.Kustomization, []SkippedKustomization) {
+	var roots []*kustomizev1.Kustomization
+	var skipped []SkippedKustomization
+	for _, c := range f.Clusters {
+		for _, o := range c.Objects {
+			ks := o.Kustomization
+			if ks == nil {
+				continue
+			}
+			if src := fleet.KustomizationSource(ks).String(); !sources[src] {
+				skipped = append(skipped, SkippedKustomization{Namespace: ks.Namespace, Name: ks.Name, Reason: "source " + src + " is not this checkout"})
+				continue
+			}
+			roots = append(roots, ks)
+		}
+	}
+	sort.Slice(roots, func(i, j int) bool { return fleet.ID(roots[i]) < fleet.ID(roots[j]) })
+	sort.Slice(skipped, func(i, j int) bool {
+		return skipped[i].Namespace+"/"+skipped[i].Name < skipped[j].Namespace+"/"+skipped[j].Name
+	})
+	return roots, skipped
+}
+
+// newCheckoutBuilder is the Builder of the checkout's working tree, reading
+// the hub, seeing what source-controller's artifact holds (the fleet's
+// ignore rules) and decrypting with opts.Decrypt.
+func newCheckoutBuilder(f *fleet.Fleet, opts Options) (*Builder, *sourceIgnores, error) {
+	b, err := NewBuilder(opts.RepoDir, f.Hub().Client, opts.StrictSubstitute)
+	if err != nil {
+		return nil, nil, err
+	}
+	ignores := newSourceIgnores(b, f)
+	b.WithSourceIgnore(checkoutSourceIgnore(ignores))
+	if opts.Decrypt {
+		b.WithDecrypt()
+	}
+	return b, ignores, nil
 }
 
 // selectSources returns the GitRepositories ("GitRepository/ns/name") the

@@ -9,7 +9,9 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/c5c3/kubectl-c5c3/diff"
 	"github.com/c5c3/kubectl-c5c3/fleet"
+	"github.com/c5c3/kubectl-c5c3/internal/gitrepo"
 	"github.com/c5c3/kubectl-c5c3/kube"
 	"github.com/c5c3/kubectl-c5c3/rbac"
 )
@@ -32,8 +34,14 @@ type RBACDiffOptions struct {
 	ServiceAccount string
 	Cluster        string
 	Decrypt        bool
+	Repo           string
+	Source         string
+	Helm           bool
 
 	sa        types.NamespacedName
+	// implicitRepo: --repo was not given; a working directory that is
+	// not a checkout of the fleet falls back to the live fleet alone.
+	implicitRepo bool
 	fleetOpts fleet.Options
 	hub       *kube.Client
 }
@@ -101,6 +109,9 @@ func NewCmdRBACDiff(common *Options) *cobra.Command {
 	cmd.Flags().StringVar(&o.ServiceAccount, "service-account", "", "The CI identity, as NAMESPACE/NAME of a service account in the hub")
 	cmd.Flags().BoolVar(&o.Decrypt, "decrypt", false, "Also grant get on the decryption Secrets (spec.decryption.secretRef) of the Kustomizations, which diff --decrypt reads")
 	cmd.Flags().StringVar(&o.Cluster, "cluster", "", "Print what that spoke's kubeconfig user needs on the spoke instead")
+	cmd.Flags().StringVar(&o.Repo, "repo", "", "The gitops checkout whose working tree the check diffs (default: the git top level of the working directory)")
+	cmd.Flags().StringVar(&o.Source, "source", "", "The hub source the checkout stands for, as GitRepository/NAMESPACE/NAME (default: the one matching the origin remote)")
+	cmd.Flags().BoolVar(&o.Helm, "helm", true, "Render the HelmReleases of the checkout's builds and grant the dry-run of what their charts hold (as diff --helm)")
 	_ = cmd.RegisterFlagCompletionFunc("cluster", func(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 		f := discoverForCompletion(cmd.Context(), common)
 		if f == nil {
@@ -124,11 +135,17 @@ func (o *RBACDiffOptions) Validate() error {
 	return nil
 }
 
-// Complete builds the hub client.
+// Complete resolves the checkout and builds the hub client.
 func (o *RBACDiffOptions) Complete() error {
 	var err error
 	if o.fleetOpts, err = o.fleetOptions(); err != nil {
 		return err
+	}
+	o.implicitRepo = o.Repo == ""
+	if o.implicitRepo {
+		o.Repo, _ = gitrepo.TopLevel(".")
+	} else if o.Repo, err = gitrepo.TopLevel(o.Repo); err != nil {
+		return usageErrorf("--repo: %v", err)
 	}
 	if o.hub, err = o.HubClient(); err != nil {
 		return &ExitError{Code: CodeError, Err: err}
@@ -142,18 +159,54 @@ func (o *RBACDiffOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var objs []client.Object
+	var c *fleet.Cluster
 	if o.Cluster != "" {
-		c := f.Cluster(o.Cluster)
-		if c == nil {
+		if c = f.Cluster(o.Cluster); c == nil {
 			return usageErrorf("--cluster %s: no such cluster in the fleet (%s)", o.Cluster, strings.Join(clusterNames(f, ""), ", "))
 		}
-		objs, err = rbac.Spoke(ctx, f, c)
+	}
+	opts := rbac.Options{Decrypt: o.Decrypt}
+	if opts.Checkout, err = o.checkout(ctx, f); err != nil {
+		return err
+	}
+	var objs []client.Object
+	if c != nil {
+		objs, err = rbac.Spoke(ctx, f, c, opts)
 	} else {
-		objs, err = rbac.Hub(ctx, f, o.sa, rbac.Options{Decrypt: o.Decrypt})
+		objs, err = rbac.Hub(ctx, f, o.sa, opts)
 	}
 	if err != nil {
 		return &ExitError{Code: CodeError, Err: fmt.Errorf("rbac diff: %w", err)}
 	}
 	return rbac.WriteYAML(o.Out, objs)
+}
+
+// checkout builds the checkout's working tree (diff.CheckoutObjects) and
+// warns on stderr of what did not build or render: its kinds are not in
+// the output. Without --repo, a working directory that is not a checkout
+// of the fleet leaves the live fleet alone, with a warning.
+func (o *RBACDiffOptions) checkout(ctx context.Context, f *fleet.Fleet) (*diff.Checkout, error) {
+	if o.Repo == "" {
+		fmt.Fprintln(o.ErrOut, "Warning: the working directory is not a git checkout: the rules come from the live fleet only (pass --repo to add what the checkout's working tree applies)")
+		return nil, nil
+	}
+	co, err := diff.CheckoutObjects(ctx, f, diff.Options{RepoDir: o.Repo, Source: o.Source, Decrypt: o.Decrypt, NoHelm: !o.Helm, ChartCacheDir: o.chartCacheDir})
+	if err != nil {
+		if o.implicitRepo && ctx.Err() == nil {
+			fmt.Fprintf(o.ErrOut, "Warning: %v: the rules come from the live fleet only (pass --repo to add what a checkout's working tree applies)\n", err)
+			return nil, nil
+		}
+		return nil, &ExitError{Code: CodeError, Err: fmt.Errorf("rbac diff: checkout %s: %w", o.Repo, err)}
+	}
+	for _, b := range co.Builds {
+		if b.Err != nil {
+			fmt.Fprintf(o.ErrOut, "Warning: Kustomization %s/%s does not build from the checkout, what it applies is not granted: %v\n", b.Kustomization.Namespace, b.Kustomization.Name, b.Err)
+		}
+	}
+	for _, h := range co.HelmReleases {
+		if h.Err != nil {
+			fmt.Fprintf(o.ErrOut, "Warning: HelmRelease %s/%s of the checkout could not be rendered, only what its live status.inventory names is granted: %v\n", h.HelmRelease.Namespace, h.HelmRelease.Name, h.Err)
+		}
+	}
+	return co, nil
 }

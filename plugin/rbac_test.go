@@ -93,6 +93,36 @@ func TestRBACDiffIsEnough(t *testing.T) {
 		t.Errorf("a refused kind hides others: %d Kustomizations, %d errors; want 9 and 1", len(res.Kustomizations), res.Summary.Errors)
 	}
 
+	// The same change as a pull request commit, and rbac diff of that
+	// checkout (--repo): what its working tree applies is granted too, so
+	// the PR check run as an identity bound to exactly that output
+	// completes — the new kind is dry-run, nothing is refused — and that
+	// identity still cannot get a Secret the fleet does not name.
+	gitOut(t, s.RepoDir, "add", "-A")
+	gitOut(t, s.RepoDir, "commit", "-q", "-m", "a ResourceQuota for c5c3-system")
+	r, treeFlags, treeToken := ciIdentity(t, flags, s.Namespace, sa+"-tree", "--repo", s.RepoDir)
+	wantContains(t, "rbac diff --repo: the new kind", r.stdout, "resourcequotas")
+	r = run(t, diffArgs(s, treeFlags, "-o", "json", "--base", "HEAD~1")...)
+	wantExit(t, "diff --base of the PR commit, as the identity of rbac diff --repo", r, 1)
+	res = decodeDiff(t, r.stdout)
+	if !res.Complete || res.HasErrors() {
+		t.Errorf("diff --base as the identity of rbac diff --repo: incomplete %+v\n%s", res.Incomplete, objectDiffs(res))
+	}
+	quota = false
+	for _, o := range res.Objects {
+		if o.Kind == "ResourceQuota" {
+			quota = o.Action == diff.ActionCreated
+		}
+	}
+	if !quota {
+		t.Errorf("diff --base as the identity of rbac diff --repo: the new ResourceQuota is not created\n%s", objectDiffs(res))
+	}
+	ci, err = client.New(&rest.Config{Host: hub.Config.Host, BearerToken: treeToken, TLSClientConfig: rest.TLSClientConfig{CAData: hub.Config.CAData}}, client.Options{})
+	must(t, err)
+	if err := ci.Get(c, client.ObjectKeyFromObject(unrelated), &corev1.Secret{}); !apierrors.IsForbidden(err) {
+		t.Errorf("the identity of rbac diff --repo reads an unrelated Secret: %v, want 403 Forbidden", err)
+	}
+
 	r = run(t, append([]string{"rbac", "diff", "--service-account", s.Namespace + "/" + sa, "--cluster", "nowhere"}, flags...)...)
 	wantExit(t, "unknown cluster", r, 2)
 	wantContains(t, "unknown cluster: stderr", r.stderr, "--cluster nowhere: no such cluster in the fleet")
@@ -178,6 +208,12 @@ func TestRBACSpokeIsEnough(t *testing.T) {
 	// Kustomization's ConfigMap and a HelmRelease's values.
 	editFile(t, s.RepoDir, "apps/keystone/base/configmap.yaml", "debug = false", "debug = true")
 	editFile(t, s.RepoDir, "apps/management/helmreleases/memcached.yaml", "replicaCount: 3", "replicaCount: 4")
+	// ... and a kind the live fleet does not use on the spoke: a
+	// HorizontalPodAutoscaler. rbac diff reads the checkout's working tree
+	// (--repo), so the output grants its dry-run.
+	writeFile(t, s.RepoDir, "apps/keystone/base/hpa.yaml", "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: keystone-api\n  namespace: "+
+		s.SpokeNamespace("openstack")+"\nspec:\n  scaleTargetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n    name: keystone-api\n  minReplicas: 1\n  maxReplicas: 3\n")
+	editFile(t, s.RepoDir, "apps/keystone/base/kustomization.yaml", "  - pdb.yaml\n", "  - pdb.yaml\n  - hpa.yaml\n")
 	checks := map[string][]string{"full": {"-o", "json"}, "--base": {"-o", "json", "--base", "HEAD"}}
 	admin := map[string]result{}
 	for name, extra := range checks {
@@ -194,8 +230,9 @@ func TestRBACSpokeIsEnough(t *testing.T) {
 	kc, err := spoke.KubeconfigWithToken(token)
 	must(t, err)
 	must(t, s.SetKubeconfig(c, "control-plane", kc))
-	r := run(t, append([]string{"rbac", "diff", "--service-account", s.Namespace + "/pr-check", "--cluster", "control-plane"}, flags...)...)
+	r := run(t, append([]string{"rbac", "diff", "--service-account", s.Namespace + "/pr-check", "--cluster", "control-plane", "--repo", s.RepoDir}, flags...)...)
 	wantExit(t, "rbac diff --cluster control-plane", r, 0)
+	wantContains(t, "rbac diff --cluster control-plane: the new kind", r.stdout, "horizontalpodautoscalers")
 	kinds := map[string]int{}
 	for _, doc := range strings.Split(r.stdout, "\n---\n") {
 		u := &unstructured.Unstructured{}
@@ -221,7 +258,7 @@ func TestRBACSpokeIsEnough(t *testing.T) {
 		t.Fatalf("rbac diff --cluster: objects %v:\n%s", kinds, r.stdout)
 	}
 
-	_, ciFlags, _ := ciIdentity(t, flags, s.Namespace, "pr-check")
+	_, ciFlags, _ := ciIdentity(t, flags, s.Namespace, "pr-check", "--repo", s.RepoDir)
 	for name, extra := range checks {
 		r := run(t, diffArgs(s, ciFlags, extra...)...)
 		wantExit(t, "diff "+name+" as the CI identity", r, admin[name].code)

@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/c5c3/kubectl-c5c3/diff"
 	"github.com/c5c3/kubectl-c5c3/fleet"
 	"github.com/c5c3/kubectl-c5c3/helmrender"
 )
@@ -35,6 +36,10 @@ type Options struct {
 	// Decrypt: the get on the Kustomizations' decryption Secrets that
 	// diff --decrypt needs.
 	Decrypt bool
+	// Checkout, when set, is what the checkout's working tree applies
+	// (diff.CheckoutObjects): its kinds, namespaces and named objects are
+	// granted too, so that a diff of a change that brings them is allowed.
+	Checkout *diff.Checkout
 }
 
 // Name is the name of the roles and bindings made for sa.
@@ -74,17 +79,30 @@ func Hub(ctx context.Context, f *fleet.Fleet, sa types.NamespacedName, opts Opti
 			}
 		}
 	}
-	// A Role cannot be made in a namespace that does not exist, and what
-	// diff would read there (a Secret, a source-controller's proxy) is not
-	// there either.
-	for _, ns := range rules.namespaces() {
-		if err := f.Hub().Client.Get(ctx, types.NamespacedName{Name: ns}, &corev1.Namespace{}); apierrors.IsNotFound(err) {
-			delete(rules, ns)
-		} else if err != nil {
-			return nil, fmt.Errorf("namespace %s: %w", ns, err)
+	if opts.Checkout != nil {
+		if err := checkoutHubRules(ctx, f, opts.Checkout, opts, rules); err != nil {
+			return nil, err
 		}
 	}
+	if err := dropMissingNamespaces(ctx, f.Hub().Client, rules); err != nil {
+		return nil, err
+	}
 	return objects(rules, Name(sa), rbacv1.Subject{Kind: rbacv1.ServiceAccountKind, Namespace: sa.Namespace, Name: sa.Name}), nil
+}
+
+// dropMissingNamespaces drops the rules of namespaces that do not exist
+// on the cluster c: a Role cannot be made there, and what diff would read
+// there (a Secret, a source-controller's proxy) is not there either. A
+// namespace the reader may not get is kept.
+func dropMissingNamespaces(ctx context.Context, c client.Client, rules byNamespace) error {
+	for _, ns := range rules.namespaces() {
+		if err := c.Get(ctx, types.NamespacedName{Name: ns}, &corev1.Namespace{}); apierrors.IsNotFound(err) {
+			delete(rules, ns)
+		} else if err != nil && !apierrors.IsForbidden(err) {
+			return fmt.Errorf("namespace %s: %w", ns, err)
+		}
+	}
+	return nil
 }
 
 // workloadIdentityRules adds what reaching the spoke c through its

@@ -90,9 +90,28 @@ func (b byNamespace) namespaces() []string {
 	return out
 }
 
-// dryRunVerbs are what a server-side apply dry-run of an object needs, with
-// the LIST that reads the live objects of its kind.
-var dryRunVerbs = []string{"get", "list", "patch"}
+// dryRunVerbs are what a server-side apply dry-run of an object that
+// exists needs, with the LIST that reads the live objects of its kind;
+// createVerbs add what the dry-run of an object that does not exist yet
+// needs (the apply is authorised as a create).
+var (
+	dryRunVerbs = []string{"get", "list", "patch"}
+	createVerbs = []string{"create", "get", "list", "patch"}
+)
+
+// addDryRun allows the dry-run of group/resource, with create when
+// create is set; one rule per resource (create's covers the other).
+func (s ruleSet) addDryRun(group, resource string, create bool) {
+	withCreate := ruleKey{group, resource, strings.Join(createVerbs, ",")}
+	if create {
+		delete(s, ruleKey{group, resource, strings.Join(dryRunVerbs, ",")})
+		s.add(group, resource, createVerbs)
+		return
+	}
+	if _, ok := s[withCreate]; !ok {
+		s.add(group, resource, dryRunVerbs)
+	}
+}
 
 // addInventory allows the dry-run of every kind in inventory entries
 // (Flux's "NAMESPACE_NAME_GROUP_KIND" ids) in their namespaces, mapping
@@ -111,7 +130,7 @@ func addInventory(into byNamespace, mapper meta.RESTMapper, ids []string, namesp
 		if m.Scope.Name() != meta.RESTScopeNameNamespace || !namespaced {
 			ns = ""
 		}
-		into.in(ns).add(m.Resource.Group, m.Resource.Resource, dryRunVerbs)
+		into.in(ns).addDryRun(m.Resource.Group, m.Resource.Resource, false)
 	}
 	return nil
 }

@@ -26,3 +26,24 @@ func TestRuleSet(t *testing.T) {
 		t.Fatalf("rules\n%+v\nwant\n%+v", got, want)
 	}
 }
+
+// TestAddDryRun: the dry-run of a resource is one rule, with create once
+// any object of the checkout may be new, whichever was added first.
+func TestAddDryRun(t *testing.T) {
+	want := []rbacv1.PolicyRule{
+		{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"create", "get", "list", "patch"}},
+		{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: []string{"get", "list", "patch"}},
+	}
+	for _, createFirst := range []bool{true, false} {
+		s := ruleSet{}
+		if createFirst {
+			s.addDryRun("", "configmaps", true)
+		}
+		s.addDryRun("", "configmaps", false)
+		s.addDryRun("apps", "deployments", false)
+		s.addDryRun("", "configmaps", true)
+		if got := s.rules(); !reflect.DeepEqual(got, want) {
+			t.Errorf("create first %v: rules\n%+v\nwant\n%+v", createFirst, got, want)
+		}
+	}
+}

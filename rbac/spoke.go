@@ -28,7 +28,7 @@ const SpokeName = "c5c3-diff"
 // for the release) — and get, list on the Secrets of the HelmReleases'
 // storage namespaces (Helm's release records, which Helm lists by label).
 // A Secret anywhere else is not readable.
-func Spoke(ctx context.Context, f *fleet.Fleet, c *fleet.Cluster) ([]client.Object, error) {
+func Spoke(ctx context.Context, f *fleet.Fleet, c *fleet.Cluster, opts Options) ([]client.Object, error) {
 	if c.Hub {
 		return nil, fmt.Errorf("cluster %s is the hub: use rbac diff without --cluster", c.Name)
 	}
@@ -70,6 +70,14 @@ func Spoke(ctx context.Context, f *fleet.Fleet, c *fleet.Cluster) ([]client.Obje
 		if err := releaseRules(rules, cl, hr); err != nil {
 			return nil, fmt.Errorf("HelmRelease %s/%s on %s: %w", hr.Namespace, hr.Name, c.Name, err)
 		}
+	}
+	if opts.Checkout != nil {
+		if err := checkoutSpokeRules(c, cl.Mapper, opts.Checkout, rules); err != nil {
+			return nil, err
+		}
+	}
+	if err := dropMissingNamespaces(ctx, cl.Client, rules); err != nil {
+		return nil, fmt.Errorf("cluster %s: %w", c.Name, err)
 	}
 	return objects(rules, SpokeName, subjectOf(user)), nil
 }
