@@ -38,40 +38,52 @@ type RBACDiffOptions struct {
 	Source         string
 	Helm           bool
 
-	sa        types.NamespacedName
+	sa types.NamespacedName
 	// implicitRepo: --repo was not given; a working directory that is
 	// not a checkout of the fleet falls back to the live fleet alone.
 	implicitRepo bool
-	fleetOpts fleet.Options
-	hub       *kube.Client
+	fleetOpts    fleet.Options
+	hub          *kube.Client
 }
 
 const rbacDiffLong = `Print, as YAML manifests to apply on the hub, the RBAC a CI identity (a
-service account) needs to run "kubectl c5c3 diff" on this fleet, and nothing more:
+service account) needs to run "kubectl c5c3 diff" (the pull-request check, with or
+without --base) on this fleet and this checkout, and nothing more:
 
   ClusterRole + ClusterRoleBinding  get, list, watch on the Flux objects and sources
                                     (Kustomizations, HelmReleases, GitRepositories,
                                     OCIRepositories, HelmRepositories, Buckets,
-                                    HelmCharts, FluxInstances, FluxReports); get, list,
-                                    patch on cluster-scoped kinds that Kustomizations
-                                    applied to the hub hold (the server-side dry-run)
+                                    HelmCharts, FluxInstances, FluxReports); the
+                                    server-side dry-run of the cluster-scoped kinds
+                                    applied to the hub
   Role + RoleBinding per namespace  get on exactly the Secrets and ConfigMaps the fleet
-                                    names: the spokes' kubeconfigs, postBuild
-                                    substituteFrom, valuesFrom, the credentials of the
-                                    HelmReleases' chart sources; get on services/proxy
-                                    of the source-controller serving HelmChart
-                                    artifacts; get, list, patch on the namespaced kinds
-                                    in the inventories of Kustomizations applied to the
-                                    hub; get, list on Helm's storage Secrets of
-                                    HelmReleases installed on the hub; impersonate on
-                                    their spec.serviceAccountName
+                                    and the checkout name: the spokes' kubeconfigs,
+                                    postBuild substituteFrom, valuesFrom, the
+                                    credentials of the HelmReleases' chart sources; get
+                                    on services/proxy of the source-controller serving
+                                    HelmChart artifacts; the dry-run of the namespaced
+                                    kinds applied to the hub there; get, list on Helm's
+                                    storage Secrets of HelmReleases installed on the
+                                    hub; impersonate on their spec.serviceAccountName
 
-The rules come from the fleet as reconciled (inventories — of the HelmReleases
-too, status.inventory —, specs and status of the hub's objects), not from the
-checkout: a change that brings a new kind or namespace fails diff's dry-run of
-it with exit 2, the error naming the refused verb and resource; grant it, or run
-this again once the change is reconciled. A dry-run needs the patch verb:
-Kubernetes authorises a dry-run like the write.
+The rules come from two places. The fleet as reconciled: the specs and status of
+the hub's objects and the inventories of what Kustomizations and HelmReleases
+(status.inventory) applied — get, list, patch on those kinds. And the working
+tree of the checkout (--repo, default: the git top level of the working
+directory), built as "kubectl c5c3 diff" builds it: every Kustomization whose
+source is the checkout (--source), the nested ones its hub builds apply, and the
+HelmReleases of the builds, rendered (charts from the checkout, the chart cache
+or their repository; --helm=false leaves them out) — create, get, list, patch on
+the kinds they hold, in their namespaces, since a change brings objects that do
+not exist yet. So run it on the pull request's branch: the kinds and namespaces
+the change brings are granted. A dry-run needs the write verbs: Kubernetes
+authorises a dry-run like the write. Without --repo, a working directory that is
+not a checkout of the fleet leaves the live fleet alone, with a warning; a
+Kustomization that does not build or a HelmRelease that does not render is
+named on stderr, and what only it would apply is not granted.
+
+A namespace that does not exist yet gets no Role (one cannot be made there): run
+this again once the change that brings it is reconciled.
 
 With --decrypt, also get on exactly the decryption Secrets of the
 Kustomizations (spec.decryption.secretRef), which "diff --decrypt" reads.
@@ -81,10 +93,13 @@ Secret needs on the spoke, bound to that user (asked of the spoke with a
 SelfSubjectReview, as "kubectl auth whoami" does): a ClusterRole and
 ClusterRoleBinding (reads of HelmReleases and sources, the dry-run of
 cluster-scoped kinds, impersonation of spec.serviceAccountName) and a Role and
-RoleBinding per namespace (the dry-run of the namespaced kinds applied there;
-get, list on the Secrets of Helm storage namespaces only).
+RoleBinding per namespace (the dry-run of the namespaced kinds applied there,
+by the fleet and by the checkout's builds and charts for that spoke; get on the
+valuesFrom of HelmReleases applied to it; get, list on the Secrets of Helm
+storage namespaces only).
 
-Exit codes: 0 printed, 2 error (hub unreachable, unknown cluster, bad flags).`
+Exit codes: 0 printed, 2 error (hub unreachable, unknown cluster, bad flags, a
+--repo that is not a checkout of the fleet).`
 
 // NewCmdRBACDiff builds `kubectl c5c3 rbac diff`.
 func NewCmdRBACDiff(common *Options) *cobra.Command {
@@ -93,14 +108,18 @@ func NewCmdRBACDiff(common *Options) *cobra.Command {
 		Use:   "diff --service-account NAMESPACE/NAME [--cluster NAME]",
 		Short: "Print the RBAC a CI identity needs to run kubectl c5c3 diff",
 		Long:  rbacDiffLong,
-		Example: `  # What a CI service account needs on the hub, applied at once
+		Example: `  # What a CI service account needs on the hub to check this branch, applied at once
   kubectl c5c3 rbac diff --service-account ci/pr-check | kubectl apply -f -
+
+  # The same for a pull request's checkout elsewhere
+  kubectl c5c3 rbac diff --service-account ci/pr-check --repo ~/src/c5c3-gitops | kubectl apply -f -
 
   # With the keys of the SOPS-decrypting Kustomizations, for diff --decrypt
   kubectl c5c3 rbac diff --service-account ci/pr-check --decrypt | kubectl apply -f -
 
   # What the kubeconfig user of the control-plane spoke needs there, bound to it
-  kubectl c5c3 rbac diff --service-account ci/pr-check --cluster control-plane`,
+  kubectl c5c3 rbac diff --service-account ci/pr-check --cluster control-plane \
+    | kubectl --context control-plane apply -f -`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runOptions(cmd.Context(), o)
