@@ -48,5 +48,10 @@
 // helmrender, nothing read from a cluster), render_scope.go (their report
 // lines).
 //
+// rbac diff: checkout.go (CheckoutObjects: the checkout's working tree
+// built as Run builds it and its HelmReleases rendered as offlinehelm.go
+// does, with what no build holds read from the live hub; no target is
+// contacted), which package rbac turns into rights.
+//
 // It takes typed Options, returns a typed Result and never imports cobra.
 package diff

@@ -12,7 +12,15 @@
 // kinds of their inventories, `impersonate` on their
 // spec.serviceAccountName. On a spoke (Spoke, spoke.go): what the
 // kubeconfig user needs there for the dry-runs and reads, as one
-// ClusterRole. Rules are sorted so the output is stable.
+// ClusterRole.
+//
+// With Options.Checkout (checkout.go: the working tree of the checkout,
+// built and rendered by diff.CheckoutObjects, the diff engine's own
+// builds), the kinds, namespaces and named objects a change brings are
+// granted too — the dry-run with create, as its objects may not exist
+// yet — so the rights fit the pull request's check, not only the fleet as
+// reconciled. A namespace that does not exist gets no Role. Rules are
+// sorted so the output is stable.
 //
 // It takes a discovered fleet and returns typed RBAC objects; it never
 // imports cobra.
