@@ -214,6 +214,32 @@ func TestRBACSpokeIsEnough(t *testing.T) {
 	writeFile(t, s.RepoDir, "apps/keystone/base/hpa.yaml", "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: keystone-api\n  namespace: "+
 		s.SpokeNamespace("openstack")+"\nspec:\n  scaleTargetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n    name: keystone-api\n  minReplicas: 1\n  maxReplicas: 3\n")
 	editFile(t, s.RepoDir, "apps/keystone/base/kustomization.yaml", "  - pdb.yaml\n", "  - pdb.yaml\n  - hpa.yaml\n")
+	// ... and a new HelmRelease whose chart renders a kind the spoke has
+	// not had from the fleet: libvirt's DaemonSet, installed on the
+	// control-plane spoke. rbac diff renders it (--helm, the default).
+	writeFile(t, s.RepoDir, "apps/management/helmreleases/libvirt-control-plane.yaml", `apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: libvirt-control-plane
+  namespace: `+s.Namespace+`
+spec:
+  interval: 30m
+  releaseName: libvirt-control-plane
+  targetNamespace: `+s.SpokeNamespace("memcached")+`
+  storageNamespace: `+s.SpokeNamespace("memcached")+`
+  kubeConfig:
+    secretRef:
+      name: control-plane-kubeconfig
+  chart:
+    spec:
+      chart: libvirt
+      version: "0.3.1"
+      sourceRef:
+        kind: HelmRepository
+        name: c5c3-charts
+        namespace: `+s.Namespace+`
+`)
+	editFile(t, s.RepoDir, "apps/management/helmreleases/kustomization.yaml", "  - libvirt.yaml\n", "  - libvirt.yaml\n  - libvirt-control-plane.yaml\n")
 	checks := map[string][]string{"full": {"-o", "json"}, "--base": {"-o", "json", "--base", "HEAD"}}
 	admin := map[string]result{}
 	for name, extra := range checks {
@@ -232,7 +258,7 @@ func TestRBACSpokeIsEnough(t *testing.T) {
 	must(t, s.SetKubeconfig(c, "control-plane", kc))
 	r := run(t, append([]string{"rbac", "diff", "--service-account", s.Namespace + "/pr-check", "--cluster", "control-plane", "--repo", s.RepoDir}, flags...)...)
 	wantExit(t, "rbac diff --cluster control-plane", r, 0)
-	wantContains(t, "rbac diff --cluster control-plane: the new kind", r.stdout, "horizontalpodautoscalers")
+	wantContains(t, "rbac diff --cluster control-plane: the new kinds", r.stdout, "horizontalpodautoscalers", "daemonsets")
 	kinds := map[string]int{}
 	for _, doc := range strings.Split(r.stdout, "\n---\n") {
 		u := &unstructured.Unstructured{}
@@ -268,6 +294,15 @@ func TestRBACSpokeIsEnough(t *testing.T) {
 		}
 		if g, w := planOf(t, got), planOf(t, want); g != w {
 			t.Errorf("diff %s: the CI identity's plan differs from the admin's\n%s\nwant\n%s", name, g, w)
+		}
+		created := map[string]bool{}
+		for _, o := range got.Objects {
+			if o.Cluster == "control-plane" && o.Action == diff.ActionCreated {
+				created[o.Kind] = true
+			}
+		}
+		if !created["HorizontalPodAutoscaler"] || !created["DaemonSet"] {
+			t.Errorf("diff %s as the CI identity: created on control-plane %v, want the new HorizontalPodAutoscaler and the new chart's DaemonSet\n%s", name, created, objectDiffs(got))
 		}
 	}
 
