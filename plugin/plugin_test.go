@@ -14,6 +14,11 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	// Tests must not depend on (or be disturbed by) the developer's git
+	// configuration: CI has none. Set for the whole run, not per test
+	// (t.Setenv), so that the git tests can run in parallel.
+	os.Setenv("GIT_CONFIG_GLOBAL", os.DevNull)
+	os.Setenv("GIT_CONFIG_NOSYSTEM", "1")
 	code := testfleet.Run(m)
 	removePluginBinary()
 	os.Exit(code)

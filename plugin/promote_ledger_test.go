@@ -68,6 +68,7 @@ func editCommit(t *testing.T, dir, file, old, new, msg string) {
 // and open — and production's hub running the second; then history and
 // rollback.
 func TestPromoteHistoryAndRollbackCommands(t *testing.T) {
+	t.Parallel()
 	s, commit, flags := promoteSample(t)
 	dir := s.RepoDir
 	bare := servePushURL(t, dir)
@@ -181,7 +182,7 @@ func TestPromoteHistoryAndRollbackCommands(t *testing.T) {
 }
 
 func TestPromoteLedgerBadInput(t *testing.T) {
-	isolateGit(t)
+	t.Parallel()
 	notARepo := t.TempDir()
 	for _, tc := range []struct {
 		args []string

@@ -29,7 +29,6 @@ import (
 // and the checkout; normalize replaces the run's commit hashes.
 func versionsSample(t testing.TB) (s *testfleet.Sample, envs map[string]*testfleet.Environment, flags []string, normalize func(string) string) {
 	t.Helper()
-	isolateGit(t)
 	s, _ = loadSample(t, testfleet.SampleOptions{})
 	envs = map[string]*testfleet.Environment{}
 	for _, name := range []string{"staging", "production"} {
@@ -110,6 +109,7 @@ func cellOf(t *testing.T, m *versions.Matrix, key, env string) versions.Cell {
 // a staging bump that is committed but not applied, and a staging workload
 // whose image was changed by hand on the spoke.
 func TestVersionsSkew(t *testing.T) {
+	t.Parallel()
 	s, envs, flags, normalize := versionsSample(t)
 
 	// As applied: only the pipeline skew of the sample (production pins
@@ -229,6 +229,7 @@ func TestVersionsSkew(t *testing.T) {
 // Its running images say unreachable; everything read from the hub and git
 // is still shown, and staging is unaffected.
 func TestVersionsSpokeDown(t *testing.T) {
+	t.Parallel()
 	_, envs, flags, _ := versionsSample(t)
 	hub := testfleet.Get(t).Hub.Client
 	sec := &corev1.Secret{}
@@ -291,7 +292,7 @@ func TestVersionsSpokeDown(t *testing.T) {
 // TestVersionsErrors: a broken c5c3.yaml is exit 2 naming the file, before
 // any hub is contacted; so is a hub that cannot be read, after the matrix.
 func TestVersionsErrors(t *testing.T) {
-	isolateGit(t)
+	t.Parallel()
 	dir := t.TempDir()
 	promoteGit(t, dir, "init", "-q", "-b", "main")
 	commitFile(t, dir, "c5c3.yaml", "apiVersion: c5c3.cobaltcore.io/v1alpha1\nkind: Promotion\nenvironments:\n  - name: Staging\n    paths: [x]\n", "bad")
@@ -325,7 +326,7 @@ func TestVersionsErrors(t *testing.T) {
 // TestVersionsCompletesEnvironments: --environment completes the names in
 // the checkout's c5c3.yaml.
 func TestVersionsCompletesEnvironments(t *testing.T) {
-	isolateGit(t)
+	t.Parallel()
 	root, err := testfleet.ModuleRoot()
 	must(t, err)
 	cfg, err := os.ReadFile(filepath.Join(root, "testdata", "gitops", "c5c3.yaml"))
@@ -346,6 +347,7 @@ func TestVersionsCompletesEnvironments(t *testing.T) {
 // would. versions lists exactly those values per ResourceSet in staging,
 // none in production, and names a provider that is gone.
 func TestVersionsResourceSets(t *testing.T) {
+	t.Parallel()
 	s, envs, flags, _ := versionsSample(t)
 	c := ctx(t)
 	stagingNS := envs["staging"].Namespace
