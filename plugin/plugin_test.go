@@ -40,6 +40,14 @@ func run(t *testing.T, args ...string) result {
 	if dir, ok := chartCaches.Load(topLevel(t)); ok {
 		o.chartCacheDir = dir.(string)
 	}
+	if env, ok := testEnvs.Load(topLevel(t)); ok {
+		o.getenv = func(key string) string {
+			if v, ok := env.(map[string]string)[key]; ok {
+				return v
+			}
+			return os.Getenv(key)
+		}
+	}
 	cmd := NewRootCmd(o)
 	cmd.SetArgs(args)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -88,6 +96,38 @@ func useChartCache(t *testing.T, dir string) {
 	name := topLevel(t)
 	chartCaches.Store(name, dir)
 	t.Cleanup(func() { chartCaches.Delete(name) })
+}
+
+// testEnvs maps a top-level test's name to the environment variables its
+// commands see in place of the process's (useEnv).
+var testEnvs sync.Map
+
+// useEnv makes the commands that t and its subtests run see the variables
+// vars (for --publish and --open-pr: Options.getenv) until t ends, as
+// t.Setenv would for the whole process: unlike t.Setenv, this lets t run
+// in parallel with other tests. Subtests that call it run one after the
+// other.
+func useEnv(t *testing.T, vars map[string]string) {
+	t.Helper()
+	name := topLevel(t)
+	prev, had := testEnvs.Load(name)
+	env := map[string]string{}
+	if had {
+		for k, v := range prev.(map[string]string) {
+			env[k] = v
+		}
+	}
+	for k, v := range vars {
+		env[k] = v
+	}
+	testEnvs.Store(name, env)
+	t.Cleanup(func() {
+		if had {
+			testEnvs.Store(name, prev)
+		} else {
+			testEnvs.Delete(name)
+		}
+	})
 }
 
 // topLevel is the name of t's top-level test.

@@ -185,6 +185,7 @@ func TestPromoteHealthGateCommand(t *testing.T) {
 // the push to an origin served over HTTP and a pull request on a fake
 // GitHub API.
 func TestPromotePushPullRequestAndPreview(t *testing.T) {
+	t.Parallel()
 	s, commit, flags := promoteSample(t)
 
 	log.SetOutput(io.Discard) // gittestserver logs every request
@@ -213,7 +214,7 @@ func TestPromotePushPullRequestAndPreview(t *testing.T) {
 		_, _ = io.WriteString(w, `{"number": 42, "html_url": "https://github.com/c5c3/c5c3-gitops/pull/42"}`)
 	}))
 	t.Cleanup(api.Close)
-	t.Setenv("GITHUB_TOKEN", "ghp_test")
+	useEnv(t, map[string]string{"GITHUB_TOKEN": "ghp_test"})
 	before := checkoutState(t, s.RepoDir)
 
 	branch := "promote/staging-to-production-" + commit[:7]
