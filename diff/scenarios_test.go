@@ -10,9 +10,13 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
 	"github.com/c5c3/kubectl-c5c3/diff"
 	"github.com/c5c3/kubectl-c5c3/fleet"
 	"github.com/c5c3/kubectl-c5c3/internal/golden"
+	"github.com/c5c3/kubectl-c5c3/internal/printers"
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 	"github.com/c5c3/kubectl-c5c3/kube"
 )
@@ -93,6 +97,13 @@ func (sc *scenario) edit(t *testing.T, rel, old, new string) {
 		t.Fatalf("%s does not contain %q", rel, old)
 	}
 	if err := os.WriteFile(p, []byte(strings.Replace(string(b), old, new, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
 		t.Fatal(err)
 	}
 }
@@ -319,5 +330,179 @@ func TestRunSelection(t *testing.T) {
 	}
 	if res := sc.run(t, 0, diff.Options{Targets: []string{"hypervisor"}}); !res.HasErrors() {
 		t.Errorf("the broken Kustomization itself must still fail: no error in the result")
+	}
+}
+
+// TestRunChanges edits the checkout and the live fleet in every way the
+// diff must see, and checks each is reported on the right cluster, in the
+// result and its text, json, markdown and html renderings, with Secret
+// values masked everywhere. (Moved from plugin's TestDiffChanges; the
+// command's exit code for changes is TestDiffCommand's.)
+func TestRunChanges(t *testing.T) {
+	t.Parallel()
+	sc := loadScenario(t)
+	s := sc.s
+	sns := s.SpokeNamespace
+	c := sc.ctx
+	const secretValue = "s3cr3t-v4lue-never-printed"
+	const newSecretValue = "n3w-s3cr3t-never-printed"
+
+	// A Secret that exists live, applied by a reconcile of hypervisor-apps.
+	sc.write(t, "clusters/hypervisor/secret.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: nova-db\n  namespace: "+sns("nova-compute")+"\nstringData:\n  password: "+secretValue+"\n  user: nova\n")
+	sc.edit(t, "clusters/hypervisor/kustomization.yaml", "  - daemonset.yaml\n", "  - daemonset.yaml\n  - secret.yaml\n")
+	must(t, s.Reconcile(c, "hypervisor-apps"))
+
+	// 1. changed manifest in the checkout: the keystone image tag.
+	sc.edit(t, "clusters/control-plane/apps/kustomization.yaml", `newTag: "2025.1-p1"`, `newTag: "2025.1-p2"`)
+	// 2. a live object edited by hand on a spoke.
+	hv := s.Fleet.Spokes["hypervisor"].Client
+	cm := &corev1.ConfigMap{}
+	must(t, hv.Get(c, client.ObjectKey{Namespace: sns("nova-compute"), Name: "nova-compute-config"}, cm))
+	cm.Data["cluster"] = "edited-by-hand"
+	must(t, hv.Update(c, cm, client.FieldOwner("kubectl-edit")))
+	// 3. a new object.
+	sc.write(t, "clusters/storage/apps/extra.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ceph-extra\n  namespace: "+sns("rook-ceph")+"\ndata:\n  pools: \"3\"\n")
+	sc.edit(t, "clusters/storage/apps/kustomization.yaml", "  - deployment.yaml\n", "  - deployment.yaml\n  - extra.yaml\n")
+	// 4. a removed object with prune (control-plane-apps prunes) ...
+	sc.edit(t, "apps/glance/base/kustomization.yaml", "  - pdb.yaml\n", "")
+	// ... and without prune (storage-rook-operator, prune turned off in git).
+	sc.edit(t, "clusters/management/storage-rook-operator.yaml", "prune: true", "prune: false")
+	sc.edit(t, "clusters/storage/rook-operator/kustomization.yaml", "  - configmap.yaml\n", "")
+	// 5. a nested Kustomization, new in git, targeting a remote spoke.
+	sc.write(t, "clusters/management/storage-monitoring.yaml", `apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: storage-monitoring
+  namespace: `+s.Namespace+`
+spec:
+  interval: 10m
+  path: ./clusters/storage/monitoring
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+  kubeConfig:
+    secretRef:
+      name: storage-kubeconfig
+`)
+	sc.edit(t, "clusters/management/kustomization.yaml", "  - storage-apps.yaml\n", "  - storage-apps.yaml\n  - storage-monitoring.yaml\n")
+	sc.write(t, "clusters/storage/monitoring/namespace.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ceph-monitoring\n")
+	sc.write(t, "clusters/storage/monitoring/configmap.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ceph-exporter\n  namespace: ceph-monitoring\ndata:\n  interval: 30s\n")
+	// 6. substitution from a hub ConfigMap: the domain changes in the hub.
+	vars := &corev1.ConfigMap{}
+	must(t, s.Fleet.Hub.Client.Get(c, client.ObjectKey{Namespace: s.Namespace, Name: "cluster-vars"}, vars))
+	vars.Data["domain"] = "cloud.example.org"
+	must(t, s.Fleet.Hub.Client.Update(c, vars))
+	// 7. a Secret change and a new Secret.
+	sc.edit(t, "clusters/hypervisor/secret.yaml", secretValue, newSecretValue)
+	sc.write(t, "clusters/storage/apps/secret.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: ceph-admin\n  namespace: "+sns("rook-ceph")+"\nstringData:\n  key: "+newSecretValue+"\n")
+	sc.edit(t, "clusters/storage/apps/kustomization.yaml", "  - extra.yaml\n", "  - extra.yaml\n  - secret.yaml\n")
+
+	res := sc.run(t, 0, diff.Options{})
+	if res.HasErrors() {
+		t.Fatalf("changes: errors in the result:\n%s", asJSON(t, res))
+	}
+	if !res.HasChanges() {
+		t.Fatalf("changes: none in the result")
+	}
+	out := asJSON(t, res) + "\n" // as -o json prints it
+	got := map[string]diff.Action{}
+	for _, o := range res.Objects {
+		got[o.Cluster+" "+o.ID()] = o.Action
+	}
+	want := map[string]diff.Action{
+		"control-plane Deployment/" + sns("openstack") + "/keystone-api":        diff.ActionDrifted,
+		"hypervisor ConfigMap/" + sns("nova-compute") + "/nova-compute-config":  diff.ActionDrifted,
+		"storage ConfigMap/" + sns("rook-ceph") + "/ceph-extra":                 diff.ActionCreated,
+		"control-plane PodDisruptionBudget/" + sns("openstack") + "/glance-api": diff.ActionDeleted,
+		"storage Namespace/ceph-monitoring":                                     diff.ActionCreated,
+		"storage ConfigMap/ceph-monitoring/ceph-exporter":                       diff.ActionCreated,
+		"control-plane ConfigMap/" + sns("openstack") + "/keystone-config":      diff.ActionDrifted,
+		"control-plane ConfigMap/" + sns("openstack") + "/glance-config":        diff.ActionDrifted,
+		// git still has the old domain: the hand edit in the hub drifts too
+		"management ConfigMap/" + s.Namespace + "/cluster-vars":              diff.ActionDrifted,
+		"hypervisor Secret/" + sns("nova-compute") + "/nova-db":              diff.ActionDrifted,
+		"storage Secret/" + sns("rook-ceph") + "/ceph-admin":                 diff.ActionCreated,
+		"management Kustomization/" + s.Namespace + "/storage-monitoring":    diff.ActionCreated,
+		"management Kustomization/" + s.Namespace + "/storage-rook-operator": diff.ActionDrifted,
+	}
+	for k, a := range want {
+		if got[k] != a {
+			t.Errorf("%s: got %q, want %q", k, got[k], a)
+		}
+	}
+	for k, a := range got {
+		if _, ok := want[k]; !ok {
+			t.Errorf("unexpected change %s %s", k, a)
+		}
+	}
+	if strings.Contains(out, "rook-site-settings") {
+		t.Error("a removed object without prune must not be reported")
+	}
+	var newKS *diff.KustomizationResult
+	for i, k := range res.Kustomizations {
+		if k.Name == "storage-monitoring" {
+			newKS = &res.Kustomizations[i]
+		}
+	}
+	if newKS == nil {
+		t.Fatalf("nested new Kustomization storage-monitoring not in the result")
+	}
+	if !newKS.New {
+		t.Errorf("nested new Kustomization: new false, want true")
+	}
+	if newKS.Cluster != "storage" {
+		t.Errorf("nested new Kustomization on cluster %q, want storage", newKS.Cluster)
+	}
+	if newKS.Counts.Created != 2 {
+		t.Errorf("nested new Kustomization: %d created, want 2", newKS.Counts.Created)
+	}
+	for _, o := range res.Objects {
+		if o.ID() == "Deployment/"+sns("openstack")+"/keystone-api" && !strings.Contains(o.Diff, "+        image: ghcr.io/c5c3/keystone:2025.1-p2") {
+			t.Errorf("keystone diff lacks the new image:\n%s", o.Diff)
+		}
+		if o.ID() == "Secret/"+sns("nova-compute")+"/nova-db" {
+			for _, want := range []string{"*** (before)", "*** (after)"} {
+				if !strings.Contains(o.Diff, want) {
+					t.Errorf("Secret diff (the changed key marked) lacks %q:\n%s", want, o.Diff)
+				}
+			}
+		}
+	}
+	golden.Assert(t, "diff-changes.json", out)
+	// The local pre-check only ever skips the server for unchanged objects:
+	// dry-running everything gives the same result.
+	if all := asJSON(t, sc.run(t, 0, diff.Options{VerifyUnchanged: true})) + "\n"; all != out {
+		t.Errorf("VerifyUnchanged gives a different result:\n%s", all)
+	}
+
+	// The renderers of -o text (colour off), markdown and html.
+	var text, md, page strings.Builder
+	must(t, diff.WriteText(&text, res, printers.Palette{}))
+	must(t, diff.WriteMarkdown(&md, res, diff.MarkdownLimit))
+	must(t, diff.WriteHTML(&page, res))
+	for _, want := range []string{`id="cluster-hypervisor"`, "ghcr.io/c5c3/keystone:2025.1-p1 → ghcr.io/c5c3/keystone:2025.1-p2", "*** (after)"} {
+		if !strings.Contains(page.String(), want) {
+			t.Errorf("html (a cluster section, the image change, the masked Secret) lacks %q", want)
+		}
+	}
+	golden.Assert(t, "diff-changes.txt", text.String())
+	golden.Assert(t, "diff-changes.md", md.String())
+	for _, out := range []string{out, text.String(), md.String(), page.String()} {
+		for _, secret := range []string{secretValue, newSecretValue, "czNjcjN0", "bjN3LXMzY3Iz"} {
+			if strings.Contains(out, secret) {
+				t.Fatalf("Secret value %q leaked into the output", secret)
+			}
+		}
+	}
+	if !strings.Contains(text.String(), "► Deployment/"+sns("openstack")+"/keystone-api drifted") {
+		t.Errorf("text lacks the drift header")
+	}
+	if !strings.Contains(md.String(), "<details><summary>control-plane") {
+		t.Errorf("markdown lacks a <details> block per cluster")
+	}
+	// The checkout itself is never written to.
+	if _, err := os.Stat(filepath.Join(s.RepoDir, "clusters", "storage", "monitoring", "kustomization.yaml")); err == nil {
+		t.Error("diff wrote a kustomization.yaml into the checkout")
 	}
 }
