@@ -202,7 +202,7 @@ func (o *DiffOptions) Complete() error {
 			return usageErrorf("--base: %v", err)
 		}
 	}
-	if err := o.diffPublishFlags.complete(); err != nil {
+	if err := o.diffPublishFlags.complete(o.env); err != nil {
 		return err
 	}
 	if o.NoLive {

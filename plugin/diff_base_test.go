@@ -31,6 +31,7 @@ func unchangedIDs(res *diff.Result) map[string]bool {
 }
 
 func TestDiffBase(t *testing.T) {
+	t.Parallel()
 	s, flags := loadSample(t, testfleet.SampleOptions{})
 	ns := s.Namespace
 	head := gitOut(t, s.RepoDir, "rev-parse", "HEAD")

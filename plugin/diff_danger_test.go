@@ -12,6 +12,7 @@ import (
 // --fail-on-danger turns the exit code 0 into 1, and -o html shows the
 // flag.
 func TestDiffFailOnDanger(t *testing.T) {
+	t.Parallel()
 	s, flags := loadSample(t, testfleet.SampleOptions{})
 	must(t, s.Fail(ctx(t), "Kustomization", "hypervisor-apps", "HealthCheckFailed", "timeout waiting for: [DaemonSet/nova-compute/nova-compute]"))
 

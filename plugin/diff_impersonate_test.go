@@ -18,6 +18,7 @@ import (
 // service account (exit 2), the other Kustomizations are still diffed; with
 // get and patch (no list: Flux needs no more) it diffs as before.
 func TestDiffServiceAccount(t *testing.T) {
+	t.Parallel()
 	s, flags := loadSample(t, testfleet.SampleOptions{})
 	c := ctx(t)
 	args := diffArgs(s, flags, "-o", "json", "--verify-unchanged")

@@ -3,7 +3,6 @@ package plugin
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -30,9 +29,9 @@ func (o *diffPublishFlags) add(cmd *cobra.Command) {
 	_ = cmd.RegisterFlagCompletionFunc("publish", fixedCompletion([]string{forge.GitHub, forge.GitLab}))
 }
 
-// complete reads the CI context, so that a missing token or pull request
-// number fails before the fleet is diffed.
-func (o *diffPublishFlags) complete() error {
+// complete reads the CI context (with getenv), so that a missing token or
+// pull request number fails before the fleet is diffed.
+func (o *diffPublishFlags) complete(getenv func(string) string) error {
 	if o.Publish == "" {
 		if o.PR != 0 || o.ReportURL != "" {
 			return usageErrorf("--pr and --report-url need --publish github|gitlab")
@@ -42,7 +41,7 @@ func (o *diffPublishFlags) complete() error {
 	if o.PR < 0 {
 		return usageErrorf("--pr must be a positive pull request number")
 	}
-	t, err := forge.FromEnv(o.Publish, os.Getenv, o.PR)
+	t, err := forge.FromEnv(o.Publish, getenv, o.PR)
 	if err != nil {
 		return usageErrorf("--publish %s: %v", o.Publish, err)
 	}

@@ -23,24 +23,20 @@ func githubEnv(t *testing.T, api *forgetest.Server) {
 	t.Helper()
 	event := filepath.Join(t.TempDir(), "event.json")
 	must(t, os.WriteFile(event, []byte(`{"action":"synchronize","number":7,"pull_request":{"number":7,"head":{"sha":"`+headSHA+`"}}}`), 0o600))
-	for k, v := range map[string]string{
+	useEnv(t, map[string]string{
 		"GITHUB_TOKEN": ghToken, "GITHUB_REPOSITORY": "c5c3/c5c3-gitops", "GITHUB_API_URL": api.URL,
 		"GITHUB_EVENT_PATH": event, "GITHUB_SHA": "ffffffffffffffffffffffffffffffffffffffff",
 		"GITHUB_SERVER_URL": "https://github.example", "GITHUB_RUN_ID": "42",
-	} {
-		t.Setenv(k, v)
-	}
+	})
 }
 
 // gitlabEnv sets GitLab CI's variables for merge request !3 of project 99.
 func gitlabEnv(t *testing.T, api *forgetest.Server, token string) {
 	t.Helper()
-	for k, v := range map[string]string{
+	useEnv(t, map[string]string{
 		"GITLAB_TOKEN": token, "CI_JOB_TOKEN": glToken, "CI_API_V4_URL": api.URL + "/api/v4", "CI_PROJECT_ID": "99",
 		"CI_MERGE_REQUEST_IID": "3", "CI_COMMIT_SHA": headSHA, "CI_JOB_URL": "https://gitlab.example/c5c3/gitops/-/jobs/5",
-	} {
-		t.Setenv(k, v)
-	}
+	})
 }
 
 func noToken(t *testing.T, r result) {
@@ -57,6 +53,7 @@ func noToken(t *testing.T, r result) {
 // creates the sticky comment and the status, the second edits the same
 // comment.
 func TestDiffPublish(t *testing.T) {
+	t.Parallel()
 	s, flags := loadSample(t, testfleet.SampleOptions{})
 	editFile(t, s.RepoDir, "clusters/control-plane/apps/kustomization.yaml", `newTag: "2025.1-p1"`, `newTag: "2025.1-p2"`)
 
@@ -135,6 +132,7 @@ func TestDiffPublish(t *testing.T) {
 // report was written; nothing is posted. A missing token fails before the
 // fleet is read.
 func TestDiffPublishRefused(t *testing.T) {
+	t.Parallel()
 	s, flags := loadSample(t, testfleet.SampleOptions{})
 	for _, tc := range []struct {
 		name  string
@@ -167,9 +165,7 @@ func TestDiffPublishRefused(t *testing.T) {
 		})
 	}
 
-	t.Setenv("GITHUB_TOKEN", "")
-	t.Setenv("GITLAB_TOKEN", "")
-	t.Setenv("CI_JOB_TOKEN", "")
+	useEnv(t, map[string]string{"GITHUB_TOKEN": "", "GITLAB_TOKEN": "", "CI_JOB_TOKEN": ""})
 	for _, tc := range []struct{ provider, want string }{
 		{"github", "error: --publish github: GITHUB_TOKEN is not set"},
 		{"gitlab", "error: --publish gitlab: neither GITLAB_TOKEN nor CI_JOB_TOKEN is set"},

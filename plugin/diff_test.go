@@ -13,9 +13,6 @@ import (
 	sourcev1 "github.com/fluxcd/source-controller/api/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	corev1 "k8s.io/api/core/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-
 	"github.com/c5c3/kubectl-c5c3/diff"
 	"github.com/c5c3/kubectl-c5c3/internal/golden"
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
@@ -63,6 +60,7 @@ func editFile(t *testing.T, dir, rel, old, new string) {
 }
 
 func TestDiffNoDrift(t *testing.T) {
+	t.Parallel()
 	s, flags := loadSample(t, testfleet.SampleOptions{})
 	r := run(t, diffArgs(s, flags, "-o", "json")...)
 	res := decodeDiff(t, r.stdout)
@@ -105,11 +103,6 @@ func TestDiffNoDrift(t *testing.T) {
 	}
 	wantContains(t, "text output's summary", r.stdout, "HelmRelease/"+s.Namespace+"/")
 	golden.Assert(t, "diff-nodrift.txt", r.stdout)
-	// Without --repo: the git top level of the working directory.
-	t.Chdir(filepath.Join(s.RepoDir, "apps", "keystone"))
-	if r := run(t, append([]string{"diff", "-o", "json"}, flags...)...); r.code != 0 || decodeDiff(t, r.stdout).Repo != s.RepoDir {
-		t.Fatalf("diff from inside the checkout: exit %d %s", r.code, r.stderr)
-	}
 
 	// A Kustomization from another source is listed as not diffed.
 	c := ctx(t)
@@ -155,337 +148,30 @@ func TestDiffNoDrift(t *testing.T) {
 	wantContains(t, "unmatched origin: stderr", r.stderr, "no GitRepository in the hub has the checkout's origin URL git@example.org:someone/else.git", "--source")
 }
 
+// TestDiffFromWorkingDirectory: without --repo, the checkout is the git
+// top level of the working directory. It changes the process's working
+// directory, so it runs before the parallel tests, on the shared sample.
+func TestDiffFromWorkingDirectory(t *testing.T) {
+	s, flags := sharedSample(t)
+	t.Chdir(filepath.Join(s.RepoDir, "apps", "keystone"))
+	r := run(t, append([]string{"diff", "-o", "json"}, flags...)...)
+	wantExit(t, "diff from inside the checkout", r, 0)
+	wantEqual(t, "diff from inside the checkout: repo", decodeDiff(t, r.stdout).Repo, s.RepoDir)
+}
+
 func gitRun(t *testing.T, dir string, args ...string) {
 	t.Helper()
 	gitOut(t, dir, args...)
 }
 
-// TestDiffChanges edits the checkout and the live fleet in every way the
-// diff must see, and checks each is reported on the right cluster, in text,
-// json and markdown, with Secret values masked everywhere.
-func TestDiffChanges(t *testing.T) {
-	s, flags := loadSample(t, testfleet.SampleOptions{})
-	sns := s.SpokeNamespace
-	c := ctx(t)
-	repo := s.RepoDir
-	const secretValue = "s3cr3t-v4lue-never-printed"
-	const newSecretValue = "n3w-s3cr3t-never-printed"
-
-	// A Secret that exists live, applied by a reconcile of hypervisor-apps.
-	writeFile(t, repo, "clusters/hypervisor/secret.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: nova-db\n  namespace: "+sns("nova-compute")+"\nstringData:\n  password: "+secretValue+"\n  user: nova\n")
-	editFile(t, repo, "clusters/hypervisor/kustomization.yaml", "  - daemonset.yaml\n", "  - daemonset.yaml\n  - secret.yaml\n")
-	must(t, s.Reconcile(c, "hypervisor-apps"))
-
-	// 1. changed manifest in the checkout: the keystone image tag.
-	editFile(t, repo, "clusters/control-plane/apps/kustomization.yaml", `newTag: "2025.1-p1"`, `newTag: "2025.1-p2"`)
-	// 2. a live object edited by hand on a spoke.
-	hv := f(t).Spokes["hypervisor"].Client
-	cm := &corev1.ConfigMap{}
-	must(t, hv.Get(c, client.ObjectKey{Namespace: sns("nova-compute"), Name: "nova-compute-config"}, cm))
-	cm.Data["cluster"] = "edited-by-hand"
-	must(t, hv.Update(c, cm, client.FieldOwner("kubectl-edit")))
-	// 3. a new object.
-	writeFile(t, repo, "clusters/storage/apps/extra.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ceph-extra\n  namespace: "+sns("rook-ceph")+"\ndata:\n  pools: \"3\"\n")
-	editFile(t, repo, "clusters/storage/apps/kustomization.yaml", "  - deployment.yaml\n", "  - deployment.yaml\n  - extra.yaml\n")
-	// 4. a removed object with prune (control-plane-apps prunes) ...
-	editFile(t, repo, "apps/glance/base/kustomization.yaml", "  - pdb.yaml\n", "")
-	// ... and without prune (storage-rook-operator, prune turned off in git).
-	editFile(t, repo, "clusters/management/storage-rook-operator.yaml", "prune: true", "prune: false")
-	editFile(t, repo, "clusters/storage/rook-operator/kustomization.yaml", "  - configmap.yaml\n", "")
-	// 5. a nested Kustomization, new in git, targeting a remote spoke.
-	writeFile(t, repo, "clusters/management/storage-monitoring.yaml", `apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: storage-monitoring
-  namespace: `+s.Namespace+`
-spec:
-  interval: 10m
-  path: ./clusters/storage/monitoring
-  prune: true
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-  kubeConfig:
-    secretRef:
-      name: storage-kubeconfig
-`)
-	editFile(t, repo, "clusters/management/kustomization.yaml", "  - storage-apps.yaml\n", "  - storage-apps.yaml\n  - storage-monitoring.yaml\n")
-	writeFile(t, repo, "clusters/storage/monitoring/namespace.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ceph-monitoring\n")
-	writeFile(t, repo, "clusters/storage/monitoring/configmap.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ceph-exporter\n  namespace: ceph-monitoring\ndata:\n  interval: 30s\n")
-	// 6. substitution from a hub ConfigMap: the domain changes in the hub.
-	vars := &corev1.ConfigMap{}
-	must(t, f(t).Hub.Client.Get(c, client.ObjectKey{Namespace: s.Namespace, Name: "cluster-vars"}, vars))
-	vars.Data["domain"] = "cloud.example.org"
-	must(t, f(t).Hub.Client.Update(c, vars))
-	// 7. a Secret change and a new Secret.
-	editFile(t, repo, "clusters/hypervisor/secret.yaml", secretValue, newSecretValue)
-	writeFile(t, repo, "clusters/storage/apps/secret.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: ceph-admin\n  namespace: "+sns("rook-ceph")+"\nstringData:\n  key: "+newSecretValue+"\n")
-	editFile(t, repo, "clusters/storage/apps/kustomization.yaml", "  - extra.yaml\n", "  - extra.yaml\n  - secret.yaml\n")
-
-	r := run(t, diffArgs(s, flags, "-o", "json")...)
-	if r.code != 1 {
-		t.Fatalf("changes: exit %d, want 1\n%s\n%s", r.code, r.stderr, r.stdout)
-	}
-	res := decodeDiff(t, r.stdout)
-	got := map[string]diff.Action{}
-	for _, o := range res.Objects {
-		got[o.Cluster+" "+o.ID()] = o.Action
-	}
-	want := map[string]diff.Action{
-		"control-plane Deployment/" + sns("openstack") + "/keystone-api":        diff.ActionDrifted,
-		"hypervisor ConfigMap/" + sns("nova-compute") + "/nova-compute-config":  diff.ActionDrifted,
-		"storage ConfigMap/" + sns("rook-ceph") + "/ceph-extra":                 diff.ActionCreated,
-		"control-plane PodDisruptionBudget/" + sns("openstack") + "/glance-api": diff.ActionDeleted,
-		"storage Namespace/ceph-monitoring":                                     diff.ActionCreated,
-		"storage ConfigMap/ceph-monitoring/ceph-exporter":                       diff.ActionCreated,
-		"control-plane ConfigMap/" + sns("openstack") + "/keystone-config":      diff.ActionDrifted,
-		"control-plane ConfigMap/" + sns("openstack") + "/glance-config":        diff.ActionDrifted,
-		// git still has the old domain: the hand edit in the hub drifts too
-		"management ConfigMap/" + s.Namespace + "/cluster-vars":              diff.ActionDrifted,
-		"hypervisor Secret/" + sns("nova-compute") + "/nova-db":              diff.ActionDrifted,
-		"storage Secret/" + sns("rook-ceph") + "/ceph-admin":                 diff.ActionCreated,
-		"management Kustomization/" + s.Namespace + "/storage-monitoring":    diff.ActionCreated,
-		"management Kustomization/" + s.Namespace + "/storage-rook-operator": diff.ActionDrifted,
-	}
-	for k, a := range want {
-		if got[k] != a {
-			t.Errorf("%s: got %q, want %q", k, got[k], a)
-		}
-	}
-	for k, a := range got {
-		if _, ok := want[k]; !ok {
-			t.Errorf("unexpected change %s %s", k, a)
-		}
-	}
-	if strings.Contains(r.stdout, "rook-site-settings") {
-		t.Error("a removed object without prune must not be reported")
-	}
-	var newKS *diff.KustomizationResult
-	for i, k := range res.Kustomizations {
-		if k.Name == "storage-monitoring" {
-			newKS = &res.Kustomizations[i]
-		}
-	}
-	if newKS == nil {
-		t.Fatalf("nested new Kustomization storage-monitoring not in the result")
-	}
-	if !newKS.New {
-		t.Errorf("nested new Kustomization: new false, want true")
-	}
-	if newKS.Cluster != "storage" {
-		t.Errorf("nested new Kustomization on cluster %q, want storage", newKS.Cluster)
-	}
-	if newKS.Counts.Created != 2 {
-		t.Errorf("nested new Kustomization: %d created, want 2", newKS.Counts.Created)
-	}
-	for _, o := range res.Objects {
-		if o.ID() == "Deployment/"+sns("openstack")+"/keystone-api" && !strings.Contains(o.Diff, "+        image: ghcr.io/c5c3/keystone:2025.1-p2") {
-			t.Errorf("keystone diff lacks the new image:\n%s", o.Diff)
-		}
-		if o.ID() == "Secret/"+sns("nova-compute")+"/nova-db" {
-			wantContains(t, "Secret diff (the changed key marked)", o.Diff, "*** (before)", "*** (after)")
-		}
-	}
-	golden.Assert(t, "diff-changes.json", r.stdout)
-	// The local pre-check only ever skips the server for unchanged objects:
-	// dry-running everything gives the same result.
-	all := run(t, diffArgs(s, flags, "-o", "json", "--verify-unchanged")...)
-	if all.code != 1 || all.stdout != r.stdout {
-		t.Errorf("--verify-unchanged gives a different result (exit %d):\n%s", all.code, all.stdout)
-	}
-
-	text := run(t, diffArgs(s, flags)...)
-	md := run(t, diffArgs(s, flags, "-o", "markdown")...)
-	page := run(t, diffArgs(s, flags, "-o", "html")...)
-	wantExit(t, "-o text", text, 1)
-	wantExit(t, "-o markdown", md, 1)
-	wantExit(t, "-o html", page, 1)
-	wantContains(t, "html (a cluster section, the image change, the masked Secret)", page.stdout,
-		`id="cluster-hypervisor"`, "ghcr.io/c5c3/keystone:2025.1-p1 → ghcr.io/c5c3/keystone:2025.1-p2", "*** (after)")
-	golden.Assert(t, "diff-changes.txt", text.stdout)
-	golden.Assert(t, "diff-changes.md", md.stdout)
-	for _, out := range []string{r.stdout, text.stdout, md.stdout, page.stdout, text.stderr} {
-		for _, secret := range []string{secretValue, newSecretValue, "czNjcjN0", "bjN3LXMzY3Iz"} {
-			if strings.Contains(out, secret) {
-				t.Fatalf("Secret value %q leaked into the output", secret)
-			}
-		}
-	}
-	if text.stderr != "error: exit code 1\n" && text.stderr != "" {
-		t.Errorf("stderr must stay quiet when it is not a terminal (no progress): %q", text.stderr)
-	}
-	if !strings.Contains(text.stdout, "► Deployment/"+sns("openstack")+"/keystone-api drifted") {
-		t.Errorf("text lacks the drift header")
-	}
-	if !strings.Contains(md.stdout, "<details><summary>control-plane") {
-		t.Errorf("markdown lacks a <details> block per cluster")
-	}
-	// The checkout itself is never written to.
-	if _, err := os.Stat(filepath.Join(repo, "clusters", "storage", "monitoring", "kustomization.yaml")); err == nil {
-		t.Error("diff wrote a kustomization.yaml into the checkout")
-	}
-}
-
 func f(t *testing.T) *testfleet.Fleet { return testfleet.Get(t) }
-
-// TestDiffSpokeDown: one unreachable spoke is an error for its
-// Kustomizations; the others are still diffed; exit 2.
-func TestDiffSpokeDown(t *testing.T) {
-	s, flags := loadSample(t, testfleet.SampleOptions{})
-	must(t, s.BreakKubeconfig(ctx(t), "hypervisor", testfleet.FaultUnreachable))
-	editFile(t, s.RepoDir, "clusters/control-plane/apps/kustomization.yaml", `newTag: "2025.1-p1"`, `newTag: "2025.1-p3"`)
-	r := run(t, diffArgs(s, flags, "-o", "json", "--request-timeout", "10s")...)
-	wantExit(t, "hypervisor unreachable", r, 2)
-	wantContains(t, "hypervisor unreachable: stderr", r.stderr, "error: ")
-	res := decodeDiff(t, r.stdout)
-	var sawHV, sawCP bool
-	for _, k := range res.Kustomizations {
-		if k.Cluster == "hypervisor" {
-			sawHV = strings.Contains(k.Error, "127.0.0.1:1")
-		}
-		if k.Name == "control-plane-apps" {
-			sawCP = k.Error == "" && k.Counts.Drifted == 1
-		}
-	}
-	if !sawHV || !sawCP {
-		t.Fatalf("hypervisor error reported %v, control-plane still diffed %v:\n%s", sawHV, sawCP, r.stdout)
-	}
-	if strings.Contains(r.stdout+r.stderr, "unreachable-token-must-never-be-printed") {
-		t.Fatal("kubeconfig contents leaked")
-	}
-}
-
-// TestDiffBadInput: each broken input is reported against its
-// Kustomization or object, the rest still diffed, exit 2.
-func TestDiffBadInput(t *testing.T) {
-	s, flags := loadSample(t, testfleet.SampleOptions{})
-	sns := s.SpokeNamespace
-	repo := s.RepoDir
-	// invalid YAML in the hypervisor path
-	writeFile(t, repo, "clusters/hypervisor/broken.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: broken\n  namespace: "+sns("nova-compute")+"\ndata:\n  a: [unclosed\n")
-	editFile(t, repo, "clusters/hypervisor/kustomization.yaml", "  - daemonset.yaml\n", "  - daemonset.yaml\n  - broken.yaml\n")
-	// a path missing from the checkout
-	must(t, os.RemoveAll(filepath.Join(repo, "clusters", "storage", "rook-operator")))
-	// an unknown kind (no CRD on the target)
-	writeFile(t, repo, "clusters/storage/apps/cephcluster.yaml", "apiVersion: ceph.rook.io/v1\nkind: CephCluster\nmetadata:\n  name: ceph\n  namespace: "+sns("rook-ceph")+"\nspec:\n  mon: {count: 3}\n")
-	editFile(t, repo, "clusters/storage/apps/kustomization.yaml", "  - deployment.yaml\n", "  - deployment.yaml\n  - cephcluster.yaml\n")
-	// RBAC: the Kustomization impersonates a service account with no rights
-	// on the spoke, like Flux does for spec.serviceAccountName
-	editFile(t, repo, "clusters/management/control-plane-infrastructure.yaml", "  prune: true\n", "  prune: true\n  serviceAccountName: flux-limited\n")
-	// a missing substitution variable, strict
-	editFile(t, repo, "apps/keystone/base/configmap.yaml", "region: \"${region}\"", "region: \"${region}\"\n  zone: \"${availability_zone}\"")
-
-	r := run(t, diffArgs(s, flags, "--strict-substitute", "-o", "json")...)
-	if r.code != 2 {
-		t.Fatalf("exit %d, want 2\n%s", r.code, r.stderr)
-	}
-	res := decodeDiff(t, r.stdout)
-	errs := map[string]string{}
-	for _, k := range res.Kustomizations {
-		errs[k.Name] = golden.Normalize(k.Error)
-	}
-	for _, o := range res.Objects {
-		if o.Error != "" {
-			errs[o.ID()] = o.Error
-		}
-	}
-	for name, want := range map[string]string{
-		"hypervisor-apps":                           "broken.yaml",
-		"storage-rook-operator":                     `spec.path "./clusters/storage/rook-operator" not found in the checkout`,
-		"CephCluster/" + sns("rook-ceph") + "/ceph": "no kind CephCluster in ceph.rook.io/v1 on cluster storage: install its CRD first",
-		"control-plane-apps":                        "availability_zone",
-	} {
-		if !strings.Contains(errs[name], want) {
-			t.Errorf("%s: error %q, want it to mention %q", name, errs[name], want)
-		}
-	}
-	// Everything else still diffed.
-	for _, k := range res.Kustomizations {
-		if k.Name == "management-apps" && (k.Error != "" || k.Counts.Unchanged == 0) {
-			t.Errorf("management-apps not diffed: %+v", k)
-		}
-	}
-	for _, bad := range []string{"nowhere-cluster", "ns/no-such-ks"} {
-		r := run(t, diffArgs(s, flags, bad)...)
-		wantExit(t, bad, r, 2)
-		wantContains(t, bad+": stderr", r.stderr, "neither a cluster")
-	}
-	r = run(t, append([]string{"diff", "--repo", t.TempDir()}, flags...)...)
-	wantExit(t, "no checkout", r, 2)
-	wantContains(t, "no checkout: stderr", r.stderr, "not inside a git checkout")
-}
-
-// TestDiffFluxRules: kustomize-controller's per-object annotations, a CRD
-// and its custom resource in one build, a SOPS-encrypted Secret, and the
-// output order whatever the concurrency.
-func TestDiffFluxRules(t *testing.T) {
-	s, flags := loadSample(t, testfleet.SampleOptions{})
-	sns := s.SpokeNamespace
-	repo := s.RepoDir
-	// reconcile: disabled on a changed object → skipped, not drifted
-	editFile(t, repo, "clusters/storage/apps/configmap.yaml", "metadata:\n", "metadata:\n  annotations:\n    kustomize.toolkit.fluxcd.io/reconcile: disabled\n")
-	editFile(t, repo, "clusters/storage/apps/deployment.yaml", "image: quay.io/ceph/ceph:v19.2.2", "image: quay.io/ceph/ceph:v19.2.3")
-	editFile(t, repo, "clusters/storage/apps/deployment.yaml", "metadata:\n", "metadata:\n  annotations:\n    kustomize.toolkit.fluxcd.io/ssa: IfNotPresent\n")
-	// a CRD and its custom resource in the same build
-	writeFile(t, repo, "clusters/hypervisor/crd.yaml", `apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: hypervisors.c5c3.cobaltcore.io
-spec:
-  group: c5c3.cobaltcore.io
-  names: {kind: Hypervisor, plural: hypervisors, singular: hypervisor, listKind: HypervisorList}
-  scope: Namespaced
-  versions:
-  - name: v1alpha1
-    served: true
-    storage: true
-    schema:
-      openAPIV3Schema:
-        type: object
-        x-kubernetes-preserve-unknown-fields: true
-`)
-	writeFile(t, repo, "clusters/hypervisor/hv.yaml", "apiVersion: c5c3.cobaltcore.io/v1alpha1\nkind: Hypervisor\nmetadata:\n  name: node-1\n  namespace: "+sns("nova-compute")+"\nspec:\n  cpus: 64\n")
-	// a SOPS-encrypted Secret
-	writeFile(t, repo, "clusters/hypervisor/sops.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: nova-sops\n  namespace: "+sns("nova-compute")+"\nstringData:\n  password: ENC[AES256_GCM,data:Zm9vYmFy,iv:abc,tag:def,type:str]\nsops:\n  version: 3.9.0\n")
-	editFile(t, repo, "clusters/hypervisor/kustomization.yaml", "  - daemonset.yaml\n", "  - daemonset.yaml\n  - crd.yaml\n  - hv.yaml\n  - sops.yaml\n")
-
-	r := run(t, diffArgs(s, flags, "-o", "json", "--concurrency", "1")...)
-	if r.code != 1 {
-		t.Fatalf("exit %d\n%s", r.code, r.stderr)
-	}
-	res := decodeDiff(t, r.stdout)
-	got := map[string]string{}
-	for _, o := range res.Objects {
-		got[o.ID()] = string(o.Action) + ": " + o.Reason
-	}
-	for id, want := range map[string]string{
-		"ConfigMap/" + sns("rook-ceph") + "/ceph-cluster-config":  "skipped: kustomize.toolkit.fluxcd.io/reconcile: disabled",
-		"Deployment/" + sns("rook-ceph") + "/ceph-toolbox":        "skipped: kustomize.toolkit.fluxcd.io/ssa: IfNotPresent and the object exists",
-		"CustomResourceDefinition/hypervisors.c5c3.cobaltcore.io": "created: ",
-		"Hypervisor/" + sns("nova-compute") + "/node-1":           "created: its CustomResourceDefinition is created by the same build",
-		"Secret/" + sns("nova-compute") + "/nova-sops":            "skipped: SOPS-encrypted Secret (sops metadata): kustomize-controller refuses to apply it, the Kustomization has no spec.decryption",
-	} {
-		if got[id] != want {
-			t.Errorf("%s: got %q, want %q", id, got[id], want)
-		}
-	}
-	if strings.Contains(r.stdout, "Zm9vYmFy") {
-		t.Error("SOPS ciphertext printed")
-	}
-	// Same output whatever the concurrency.
-	r32 := run(t, diffArgs(s, flags, "-o", "json", "--concurrency", "32")...)
-	if r32.stdout != r.stdout {
-		t.Error("output differs between --concurrency 1 and 32")
-	}
-}
 
 // TestDiffProgressOnTTY runs the real binary under a pseudo-terminal
 // (script(1)) and checks that the progress line is drawn there, with the
-// charts rendered, and that it is not when stderr is a pipe. The diff
-// must find no change, so it is not parallel and loads a sample of its
-// own (see sharedSample).
+// charts rendered, and that it is not when stderr is a pipe.
 func TestDiffProgressOnTTY(t *testing.T) {
-	s, flags := loadSample(t, testfleet.SampleOptions{})
+	t.Parallel()
+	s, flags := sharedSample(t)
 	bin := buildPlugin(t)
 	args := append([]string{bin}, diffArgs(s, flags, "-o", "json")...)
 	// script gives the command a terminal on stdin, stdout and stderr.
@@ -511,36 +197,110 @@ func TestDiffProgressOnTTY(t *testing.T) {
 	}
 }
 
-// TestDiffSelection: arguments narrow the run to a cluster, a
-// Kustomization, or a path — which also selects the Kustomizations whose
-// build reads it (a shared base under apps/).
-func TestDiffSelection(t *testing.T) {
-	s, flags := loadSample(t, testfleet.SampleOptions{})
-	// A broken build elsewhere must not fail a narrowed run.
-	writeFile(t, s.RepoDir, "clusters/hypervisor/broken.yaml", "kind: [\n")
-	editFile(t, s.RepoDir, "clusters/hypervisor/kustomization.yaml", "  - daemonset.yaml\n", "  - daemonset.yaml\n  - broken.yaml\n")
-	for _, tc := range []struct {
-		args []string
-		want string
-	}{
-		{[]string{"storage"}, "storage-apps storage-rook-operator"},
-		{[]string{s.Namespace + "/control-plane-apps"}, "control-plane-apps"},
-		{[]string{"clusters/storage"}, "storage-apps storage-rook-operator"},
-		{[]string{"apps/keystone/base"}, "control-plane-apps"},
-		{[]string{"infrastructure/sources", "management"}, "flux-system infrastructure-sources management-apps management-tenants"},
-		{[]string{"apps/tenants/components/audit"}, "management-tenants"}, // read as a component
-	} {
-		r := run(t, diffArgs(s, flags, append([]string{"-o", "json"}, tc.args...)...)...)
-		res := decodeDiff(t, r.stdout)
-		var got []string
-		for _, k := range res.Kustomizations {
-			got = append(got, k.Name)
-		}
-		if r.code != 0 || strings.Join(got, " ") != tc.want {
-			t.Errorf("diff %v: exit %d, Kustomizations %v, want %s\n%s", tc.args, r.code, got, tc.want, r.stderr)
-		}
-	}
-	if r := run(t, diffArgs(s, flags, "hypervisor")...); r.code != 2 {
-		t.Errorf("the broken Kustomization itself must still fail: exit %d", r.code)
+// diffCase is one row of TestDiffCommand: the arguments after `diff
+// --repo <checkout>` and the sample's flags ({tmp}: an empty directory),
+// the exit code, and what stdout or stderr must hold.
+type diffCase struct {
+	name     string
+	args     []string
+	code     int
+	golden   string   // stdout's golden file
+	noStdout bool     // stdout must be empty
+	stderr   []string // stderr starts with the first, holds the others
+}
+
+// diffGroup are rows on one sample: the shared, read-only one, or (own)
+// one of the group's own that setup edits first.
+type diffGroup struct {
+	name  string
+	own   bool
+	setup func(t *testing.T, s *testfleet.Sample)
+	rows  []diffCase
+}
+
+// TestDiffCommand runs `kubectl c5c3 diff` row after row: the shared
+// sample as it was loaded (exit 0, no change), bad arguments (exit 2,
+// nothing on stdout), and a fleet with an unreachable spoke, a broken
+// build and a drifted Kustomization (exit 2 for the whole fleet and the
+// broken cluster, 1 in every format for the drifted Kustomization alone,
+// with nothing on stderr when it is not a terminal, 0 for a narrowed run
+// that reaches none of them). The scenarios themselves — what
+// the engine reports for each edit — are diff's TestRun* tests.
+func TestDiffCommand(t *testing.T) {
+	t.Parallel()
+	for _, g := range []diffGroup{{
+		name: "the shared sample",
+		rows: []diffCase{
+			{name: "no drift", code: 0, golden: "diff-nodrift.txt"},
+			{name: "unknown cluster", args: []string{"nowhere-cluster"}, code: 2, noStdout: true, stderr: []string{"error: ", "neither a cluster"}},
+			{name: "unknown Kustomization", args: []string{"ns/no-such-ks"}, code: 2, noStdout: true, stderr: []string{"error: ", "neither a cluster"}},
+			{name: "bad --source", args: []string{"--source", "tenant-repo"}, code: 2, noStdout: true, stderr: []string{"error: ", "must be GitRepository/NAMESPACE/NAME"}},
+			{name: "no checkout", args: []string{"--repo", "{tmp}"}, code: 2, noStdout: true, stderr: []string{"error: ", "not inside a git checkout"}},
+			{name: "-o wide", args: []string{"-o", "wide"}, code: 2, noStdout: true, stderr: []string{"error: ", "must be one of text|json|markdown|html"}},
+		},
+	}, {
+		name: "spoke down and a broken build", own: true,
+		setup: func(t *testing.T, s *testfleet.Sample) {
+			must(t, s.BreakKubeconfig(ctx(t), "hypervisor", testfleet.FaultUnreachable))
+			editFile(t, s.RepoDir, "clusters/control-plane/apps/kustomization.yaml", `newTag: "2025.1-p1"`, `newTag: "2025.1-p3"`)
+			writeFile(t, s.RepoDir, "clusters/storage/apps/broken.yaml", "kind: [\n")
+			editFile(t, s.RepoDir, "clusters/storage/apps/kustomization.yaml", "  - deployment.yaml\n", "  - deployment.yaml\n  - broken.yaml\n")
+		},
+		rows: []diffCase{
+			{name: "whole fleet", args: []string{"-o", "json", "--request-timeout", "10s"}, code: 2, stderr: []string{"error: "}},
+			{name: "the unreachable spoke", args: []string{"hypervisor", "--request-timeout", "10s"}, code: 2, stderr: []string{"error: "}},
+			{name: "the broken build", args: []string{"storage"}, code: 2, stderr: []string{"error: "}},
+			{name: "the drifted Kustomization only", args: []string{"{ns}/control-plane-apps"}, code: 1},
+			{name: "the drifted Kustomization -o json", args: []string{"{ns}/control-plane-apps", "-o", "json"}, code: 1},
+			{name: "the drifted Kustomization -o markdown", args: []string{"{ns}/control-plane-apps", "-o", "markdown"}, code: 1},
+			{name: "the drifted Kustomization -o html", args: []string{"{ns}/control-plane-apps", "-o", "html"}, code: 1},
+			{name: "the drifted Kustomization --verify-unchanged", args: []string{"{ns}/control-plane-apps", "--verify-unchanged"}, code: 1},
+			{name: "a path no broken build reads", args: []string{"clusters/storage/rook-operator"}, code: 0},
+		},
+	}} {
+		t.Run(g.name, func(t *testing.T) {
+			var s *testfleet.Sample
+			var flags []string
+			if g.own {
+				t.Parallel()
+				s, flags = loadSample(t, testfleet.SampleOptions{})
+				g.setup(t, s)
+			} else {
+				s, flags = sharedSample(t)
+			}
+			for _, tc := range g.rows {
+				t.Run(tc.name, func(t *testing.T) {
+					args := diffArgs(s, flags)
+					for _, a := range tc.args {
+						a = strings.ReplaceAll(a, "{ns}", s.Namespace)
+						if a == "{tmp}" {
+							a = t.TempDir()
+						}
+						args = append(args, a)
+					}
+					r := run(t, args...)
+					wantExit(t, "diff "+strings.Join(tc.args, " "), r, tc.code)
+					if strings.Contains(r.stdout+r.stderr, "unreachable-token-must-never-be-printed") {
+						t.Errorf("output leaks kubeconfig contents")
+					}
+					switch {
+					case tc.golden != "":
+						golden.Assert(t, tc.golden, r.stdout)
+					case tc.noStdout && r.stdout != "":
+						t.Errorf("stdout %q, want nothing", r.stdout)
+					}
+					if len(tc.stderr) == 0 {
+						if r.stderr != "" {
+							t.Errorf("stderr %q, want nothing", r.stderr)
+						}
+						return
+					}
+					if !strings.HasPrefix(r.stderr, tc.stderr[0]) {
+						t.Errorf("stderr %q, want it to start with %q", r.stderr, tc.stderr[0])
+					}
+					wantContains(t, "stderr", r.stderr, tc.stderr[1:]...)
+				})
+			}
+		})
 	}
 }

@@ -31,6 +31,7 @@ import (
 // exactly what diff reports; once the edit is published as a new artifact
 // and reconciled, status shows the new revision and diff is clean again.
 func TestE2EController(t *testing.T) {
+	t.Parallel()
 	if !testing.Short() {
 		if _, err := testfleet.FluxBinDir(); err != nil {
 			t.Fatal(err) // before starting the fleet: fail fast

@@ -26,7 +26,6 @@ import (
 // exit (ms-version) with the ratio (x-version).
 func BenchmarkInterrupt(b *testing.B) {
 	bin := buildPlugin(b)
-	isolateGit(b)
 	version := startToExit(b, bin, "version")
 	b.Run("hub", func(b *testing.B) {
 		repo := gitopsCheckout(b)

@@ -237,7 +237,6 @@ func TestInterruptBlackHoledHub(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs a gitops checkout with environments")
 	}
-	isolateGit(t)
 	repo := gitopsCheckout(t)
 	for _, args := range hubInterruptCommands(repo) {
 		for _, tlsUp := range []bool{false, true} {

@@ -14,6 +14,11 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	// Tests must not depend on (or be disturbed by) the developer's git
+	// configuration: CI has none. Set for the whole run, not per test
+	// (t.Setenv), so that the git tests can run in parallel.
+	os.Setenv("GIT_CONFIG_GLOBAL", os.DevNull)
+	os.Setenv("GIT_CONFIG_NOSYSTEM", "1")
 	code := testfleet.Run(m)
 	removePluginBinary()
 	os.Exit(code)
@@ -34,6 +39,14 @@ func run(t *testing.T, args ...string) result {
 	o.Clock = func() time.Time { return time.Now().Add(48 * time.Hour) }
 	if dir, ok := chartCaches.Load(topLevel(t)); ok {
 		o.chartCacheDir = dir.(string)
+	}
+	if env, ok := testEnvs.Load(topLevel(t)); ok {
+		o.getenv = func(key string) string {
+			if v, ok := env.(map[string]string)[key]; ok {
+				return v
+			}
+			return os.Getenv(key)
+		}
 	}
 	cmd := NewRootCmd(o)
 	cmd.SetArgs(args)
@@ -83,6 +96,38 @@ func useChartCache(t *testing.T, dir string) {
 	name := topLevel(t)
 	chartCaches.Store(name, dir)
 	t.Cleanup(func() { chartCaches.Delete(name) })
+}
+
+// testEnvs maps a top-level test's name to the environment variables its
+// commands see in place of the process's (useEnv).
+var testEnvs sync.Map
+
+// useEnv makes the commands that t and its subtests run see the variables
+// vars (for --publish and --open-pr: Options.getenv) until t ends, as
+// t.Setenv would for the whole process: unlike t.Setenv, this lets t run
+// in parallel with other tests. Subtests that call it run one after the
+// other.
+func useEnv(t *testing.T, vars map[string]string) {
+	t.Helper()
+	name := topLevel(t)
+	prev, had := testEnvs.Load(name)
+	env := map[string]string{}
+	if had {
+		for k, v := range prev.(map[string]string) {
+			env[k] = v
+		}
+	}
+	for k, v := range vars {
+		env[k] = v
+	}
+	testEnvs.Store(name, env)
+	t.Cleanup(func() {
+		if had {
+			testEnvs.Store(name, prev)
+		} else {
+			testEnvs.Delete(name)
+		}
+	})
 }
 
 // topLevel is the name of t's top-level test.

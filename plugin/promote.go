@@ -196,7 +196,7 @@ func (o *PromoteOptions) Run(ctx context.Context) error {
 		Filter:          promote.Filter{Only: o.Only, Exclude: o.Exclude},
 		SkipHealthCheck: o.SkipHealthCheck, MinSoak: minSoak, FailOnDanger: o.FailOnDanger, DryRun: o.DryRun, Diff: o.Diff,
 		Branch: o.Branch, Force: o.Force, Signoff: o.Signoff, Push: o.Push, OpenPR: o.OpenPR,
-		PullRequest: o.pullRequest(),
+		PullRequest: o.pullRequest(o.env),
 		Fleet: func(ctx context.Context, env *pipeline.Environment) (*fleet.Fleet, error) {
 			return o.envFleet(ctx, o.fleetOpts, env)
 		},

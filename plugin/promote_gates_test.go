@@ -9,6 +9,7 @@ import (
 // is refused with exit 1, naming the object and the time left, in text and
 // json; a negative --min-soak is a usage error.
 func TestPromoteSoakGateCommand(t *testing.T) {
+	t.Parallel()
 	s, _, flags := promoteSample(t)
 	before := checkoutState(t, s.RepoDir)
 	r := run(t, append([]string{"promote", "staging", "production", "--min-soak", "2h"}, flags...)...)
@@ -49,6 +50,7 @@ func TestPromoteSoakGateCommand(t *testing.T) {
 // the preview flags production's failing hub Kustomization, and prints the
 // blast radius with -o json.
 func TestPromoteFailOnDangerCommand(t *testing.T) {
+	t.Parallel()
 	s, _, flags := promoteSample(t)
 	must(t, s.Fail(ctx(t), "Kustomization", "production-apps", "ReconciliationFailed", "kustomize build failed"))
 	before := checkoutState(t, s.RepoDir)

@@ -68,6 +68,7 @@ func editCommit(t *testing.T, dir, file, old, new, msg string) {
 // and open — and production's hub running the second; then history and
 // rollback.
 func TestPromoteHistoryAndRollbackCommands(t *testing.T) {
+	t.Parallel()
 	s, commit, flags := promoteSample(t)
 	dir := s.RepoDir
 	bare := servePushURL(t, dir)
@@ -181,7 +182,7 @@ func TestPromoteHistoryAndRollbackCommands(t *testing.T) {
 }
 
 func TestPromoteLedgerBadInput(t *testing.T) {
-	isolateGit(t)
+	t.Parallel()
 	notARepo := t.TempDir()
 	for _, tc := range []struct {
 		args []string
@@ -222,6 +223,7 @@ func TestPromoteLedgerBadInput(t *testing.T) {
 // sets c5c3/promotion-evidence to success on the evidence of the restored
 // promotion's Verified trailer.
 func TestPromoteRollbackPreviewAndPullRequest(t *testing.T) {
+	t.Parallel()
 	s, _, flags := promoteSample(t)
 	dir := s.RepoDir
 	bare := servePushURL(t, dir)
@@ -248,7 +250,7 @@ func TestPromoteRollbackPreviewAndPullRequest(t *testing.T) {
 		_, _ = io.WriteString(w, `{"number": 43, "html_url": "https://github.com/c5c3/c5c3-gitops/pull/43"}`)
 	}))
 	t.Cleanup(api.Close)
-	t.Setenv("GITHUB_TOKEN", "ghp_test")
+	useEnv(t, map[string]string{"GITHUB_TOKEN": "ghp_test"})
 	branch := "promote/rollback-production-to-" + p1[:7]
 	before := checkoutState(t, dir)
 

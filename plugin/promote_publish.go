@@ -1,8 +1,6 @@
 package plugin
 
 import (
-	"os"
-
 	"github.com/spf13/cobra"
 
 	"github.com/c5c3/kubectl-c5c3/internal/forge"
@@ -34,14 +32,14 @@ func (o *publishFlags) add(cmd *cobra.Command) {
 }
 
 // pullRequest is what --open-pr needs, with the tokens from GITHUB_TOKEN
-// and GITLAB_TOKEN.
-func (o *publishFlags) pullRequest() forge.Options {
+// and GITLAB_TOKEN (read with getenv).
+func (o *publishFlags) pullRequest(getenv func(string) string) forge.Options {
 	provider := o.Provider
 	if provider == "auto" {
 		provider = ""
 	}
 	return forge.Options{
 		Provider: provider, GitHubAPIURL: o.GitHubAPIURL, GitLabAPIURL: o.GitLabAPIURL,
-		GitHubToken: os.Getenv("GITHUB_TOKEN"), GitLabToken: os.Getenv("GITLAB_TOKEN"),
+		GitHubToken: getenv("GITHUB_TOKEN"), GitLabToken: getenv("GITLAB_TOKEN"),
 	}
 }

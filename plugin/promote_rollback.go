@@ -132,7 +132,7 @@ func (o *PromoteRollbackOptions) Run(ctx context.Context) error {
 	plan, err := promote.Rollback(ctx, promote.RollbackOptions{
 		RepoDir: o.Repo, Environment: o.Environment, Base: o.Base, To: o.To, Steps: o.Steps,
 		DryRun: o.DryRun, Diff: o.Diff, Branch: o.Branch, Force: o.Force, Signoff: o.Signoff, Push: o.Push, OpenPR: o.OpenPR,
-		PullRequest: o.pullRequest(),
+		PullRequest: o.pullRequest(o.env),
 		Fleet: func(ctx context.Context, env *pipeline.Environment) (*fleet.Fleet, error) {
 			return o.envFleet(ctx, o.fleetOpts, env)
 		},

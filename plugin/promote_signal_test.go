@@ -86,7 +86,6 @@ func TestPromoteInterrupted(t *testing.T) {
 		t.Skip("builds the plugin binary")
 	}
 	bin := buildPlugin(t)
-	isolateGit(t)
 	for _, tc := range []struct {
 		name string
 		// setUp prepares the checkout and returns what to wait for before

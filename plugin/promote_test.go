@@ -36,20 +36,12 @@ func promoteGit(t testing.TB, dir string, args ...string) string {
 	return strings.TrimSpace(string(out))
 }
 
-// isolateGit keeps the developer's git configuration out of the test (CI
-// has none).
-func isolateGit(t testing.TB) {
-	t.Setenv("GIT_CONFIG_GLOBAL", os.DevNull)
-	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
-}
-
 // promoteSample loads the sample with hub Kustomizations staging-apps and
 // production-apps that applied its commit, and makes its checkout a
 // user's: an author in the repository's config and origin/main as
 // upstream. The flags point the CLI at the hub and the checkout.
 func promoteSample(t *testing.T) (*testfleet.Sample, string, []string) {
 	t.Helper()
-	isolateGit(t)
 	s, flags := loadSample(t, testfleet.SampleOptions{})
 	must(t, s.AddEnvironments(ctx(t)))
 	for _, args := range [][]string{{"config", "user.name", "Dana Operator"}, {"config", "user.email", "dana@c5c3.example"}} {
@@ -96,6 +88,7 @@ func decodePlan(t *testing.T, out string) *promote.Plan {
 }
 
 func TestPromoteDryRunCommand(t *testing.T) {
+	t.Parallel()
 	s, commit, flags := promoteSample(t)
 	before := checkoutState(t, s.RepoDir)
 	r := run(t, append([]string{"promote", "staging", "production", "--dry-run"}, flags...)...)
@@ -151,6 +144,7 @@ func TestPromoteDryRunCommand(t *testing.T) {
 }
 
 func TestPromoteHealthGateCommand(t *testing.T) {
+	t.Parallel()
 	s, _, flags := promoteSample(t)
 	sns := s.SpokeNamespace
 	must(t, s.Suspend(ctx(t), "Kustomization", "staging-apps"))
@@ -191,6 +185,7 @@ func TestPromoteHealthGateCommand(t *testing.T) {
 // the push to an origin served over HTTP and a pull request on a fake
 // GitHub API.
 func TestPromotePushPullRequestAndPreview(t *testing.T) {
+	t.Parallel()
 	s, commit, flags := promoteSample(t)
 
 	log.SetOutput(io.Discard) // gittestserver logs every request
@@ -219,7 +214,7 @@ func TestPromotePushPullRequestAndPreview(t *testing.T) {
 		_, _ = io.WriteString(w, `{"number": 42, "html_url": "https://github.com/c5c3/c5c3-gitops/pull/42"}`)
 	}))
 	t.Cleanup(api.Close)
-	t.Setenv("GITHUB_TOKEN", "ghp_test")
+	useEnv(t, map[string]string{"GITHUB_TOKEN": "ghp_test"})
 	before := checkoutState(t, s.RepoDir)
 
 	branch := "promote/staging-to-production-" + commit[:7]
@@ -271,6 +266,7 @@ func TestPromotePushPullRequestAndPreview(t *testing.T) {
 // TestPromoteEnvironmentContext: an environment with context: is read
 // through that kubeconfig context, not the current one.
 func TestPromoteEnvironmentContext(t *testing.T) {
+	t.Parallel()
 	s, _, flags := promoteSample(t)
 	cfg, err := clientcmd.LoadFromFile(s.Fleet.HubKubeconfig)
 	must(t, err)
@@ -304,7 +300,7 @@ func TestPromoteEnvironmentContext(t *testing.T) {
 }
 
 func TestPromoteBadInput(t *testing.T) {
-	isolateGit(t)
+	t.Parallel()
 	notARepo := t.TempDir()
 	for _, tc := range []struct {
 		args []string
@@ -335,7 +331,7 @@ func TestPromoteBadInput(t *testing.T) {
 }
 
 func TestPromoteCompletesEnvironments(t *testing.T) {
-	isolateGit(t)
+	t.Parallel()
 	repo := t.TempDir()
 	promoteGit(t, repo, "init", "--quiet")
 	writeFile(t, repo, "c5c3.yaml", "apiVersion: c5c3.cobaltcore.io/v1alpha1\nkind: Promotion\nenvironments:\n- {name: dev, paths: [dev]}\n- {name: staging, paths: [staging]}\n- {name: production, paths: [production]}\npipeline: [dev, staging, production]\n")

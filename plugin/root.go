@@ -3,6 +3,7 @@ package plugin
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -53,6 +54,19 @@ type Options struct {
 	// flag): a test keeps its own without changing the process's
 	// environment, so it can run in parallel.
 	chartCacheDir string
+	// getenv, when set, replaces os.Getenv for the CI and forge variables
+	// of --publish and --open-pr (tests; no flag): a test gives its
+	// commands tokens without changing the process's environment, so it
+	// can run in parallel.
+	getenv func(string) string
+}
+
+// env is the environment variable key, as the command sees it.
+func (o *Options) env(key string) string {
+	if o.getenv != nil {
+		return o.getenv(key)
+	}
+	return os.Getenv(key)
 }
 
 // NewOptions returns Options with the defaults of every shared flag.

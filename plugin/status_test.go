@@ -44,17 +44,15 @@ var shared testfleet.SharedSample
 // sharedSample is one sample, loaded (as loadSample does) by the first
 // test that asks for it, for the tests that only read it: they never edit
 // its checkout, its objects in the hub or on the spokes, or the fleet.
-// Such a test calls t.Parallel first.
+// Such a test calls t.Parallel first, unless it changes the process
+// (TestDiffFromWorkingDirectory).
 //
-// Parallel tests: every sample has namespaces of its own, but the few
-// cluster-scoped objects of the sample (the hub's ClusterRole
-// c5c3-operator, the rook-ceph chart's CRD) are taken over by the latest
-// load. A parallel test may load the sample and edit it, but must not
-// depend on owning those: no diff of the whole sample that expects no
-// change (TestDiffNoDrift, TestDiffProgressOnTTY stay sequential;
-// sequential tests run before the parallel ones). Nor may it change the
-// process (t.Setenv, t.Chdir; useChartCache instead of XDG_CACHE_HOME)
-// or the fleet as a whole.
+// Parallel tests: every sample has namespaces of its own and its own
+// cluster-scoped objects (the hub's ClusterRole c5c3-operator-tNNNN, the
+// rook-ceph chart's CRD in a group named after the release namespace), so
+// a parallel test may load the sample, edit it and diff the whole of it.
+// It must not change the process (t.Setenv, t.Chdir; useChartCache
+// instead of XDG_CACHE_HOME) or the fleet as a whole.
 func sharedSample(t *testing.T) (*testfleet.Sample, []string) {
 	t.Helper()
 	s := shared.Get(t)

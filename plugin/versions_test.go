@@ -29,7 +29,6 @@ import (
 // and the checkout; normalize replaces the run's commit hashes.
 func versionsSample(t testing.TB) (s *testfleet.Sample, envs map[string]*testfleet.Environment, flags []string, normalize func(string) string) {
 	t.Helper()
-	isolateGit(t)
 	s, _ = loadSample(t, testfleet.SampleOptions{})
 	envs = map[string]*testfleet.Environment{}
 	for _, name := range []string{"staging", "production"} {
@@ -110,6 +109,7 @@ func cellOf(t *testing.T, m *versions.Matrix, key, env string) versions.Cell {
 // a staging bump that is committed but not applied, and a staging workload
 // whose image was changed by hand on the spoke.
 func TestVersionsSkew(t *testing.T) {
+	t.Parallel()
 	s, envs, flags, normalize := versionsSample(t)
 
 	// As applied: only the pipeline skew of the sample (production pins
@@ -229,6 +229,7 @@ func TestVersionsSkew(t *testing.T) {
 // Its running images say unreachable; everything read from the hub and git
 // is still shown, and staging is unaffected.
 func TestVersionsSpokeDown(t *testing.T) {
+	t.Parallel()
 	_, envs, flags, _ := versionsSample(t)
 	hub := testfleet.Get(t).Hub.Client
 	sec := &corev1.Secret{}
@@ -288,54 +289,96 @@ func TestVersionsSpokeDown(t *testing.T) {
 	wantContains(t, "table with a dead spoke", r.stdout, "1 unreachable", "7.4.16 (attempted 7.5.0)")
 }
 
-// TestVersionsErrors: a broken c5c3.yaml is exit 2 naming the file, before
-// any hub is contacted; so is a hub that cannot be read, after the matrix.
-func TestVersionsErrors(t *testing.T) {
-	isolateGit(t)
-	dir := t.TempDir()
-	promoteGit(t, dir, "init", "-q", "-b", "main")
-	commitFile(t, dir, "c5c3.yaml", "apiVersion: c5c3.cobaltcore.io/v1alpha1\nkind: Promotion\nenvironments:\n  - name: Staging\n    paths: [x]\n", "bad")
-	r := run(t, "versions", "--repo", dir, "--kubeconfig", "/does/not/exist")
-	wantExit(t, "bad c5c3.yaml", r, 2)
-	if r.stdout != "" {
-		t.Errorf("bad c5c3.yaml: stdout %q, want nothing", r.stdout)
-	}
-	wantContains(t, "bad c5c3.yaml: stderr", r.stderr, filepath.Join(dir, "c5c3.yaml"), "environments[0] (Staging).name")
-	r = run(t, "versions", "--repo", dir, "-o", "wide")
-	wantExit(t, "bad -o", r, 2)
-	wantContains(t, "bad -o: stderr", r.stderr, "must be one of table|json|yaml|markdown")
+// versionsCase is one row of TestVersionsCommand: `kubectl c5c3 versions
+// --repo <checkout> args...` on a checkout of its own holding files (each
+// committed in turn), its exit code, and what stdout and stderr hold.
+type versionsCase struct {
+	name     string
+	files    [][2]string // path, content
+	args     []string
+	code     int
+	noStdout bool
+	stdout   []string         // pieces of stdout
+	stdoutRe []*regexp.Regexp // lines of stdout
+	stderr   []string         // pieces of stderr ({dir}: the checkout)
+	complete []string         // for __complete: the completions
+}
 
-	// A hub that cannot be read: exit 2, and the matrix with git's values.
+// TestVersionsCommand runs `kubectl c5c3 versions` row after row on
+// checkouts without a fleet: a broken c5c3.yaml is exit 2 naming the file,
+// before any hub is contacted; so is a hub that cannot be read, after the
+// matrix with git's values; --environment completes the names in the
+// checkout's c5c3.yaml. The fleet's scenarios are TestVersionsSkew,
+// TestVersionsSpokeDown and TestVersionsResourceSets here, and versions'
+// table tests on fakes.
+func TestVersionsCommand(t *testing.T) {
+	t.Parallel()
 	root, err := testfleet.ModuleRoot()
 	must(t, err)
 	sample, err := os.ReadFile(filepath.Join(root, "testdata", "gitops", "c5c3.yaml"))
 	must(t, err)
-	commitFile(t, dir, "c5c3.yaml", string(sample), "good")
-	must(t, os.MkdirAll(filepath.Join(dir, "clusters", "staging"), 0o755))
-	commitFile(t, dir, "clusters/staging/sources.yaml", "apiVersion: source.toolkit.fluxcd.io/v1\nkind: OCIRepository\nmetadata: {name: manifests}\nspec: {ref: {tag: v1.0.0}}\n", "pin")
-	r = run(t, "versions", "--repo", dir, "--kubeconfig", "/does/not/exist", "--color", "never")
-	wantExit(t, "hub not readable", r, 2)
-	wantContains(t, "hub not readable: stderr", r.stderr, "error: could not read the hub of staging, production")
-	if !regexp.MustCompile(`OCIRepository/manifests/tag +staging +- +v1\.0\.0 +\? +\? +hub not read`).MatchString(r.stdout) {
-		t.Errorf("hub not readable: no row OCIRepository/manifests/tag staging ... hub not read:\n%s", r.stdout)
-	}
-	wantContains(t, "hub not readable", r.stdout, "environment staging: loading the hub's kubeconfig")
-}
-
-// TestVersionsCompletesEnvironments: --environment completes the names in
-// the checkout's c5c3.yaml.
-func TestVersionsCompletesEnvironments(t *testing.T) {
-	isolateGit(t)
-	root, err := testfleet.ModuleRoot()
-	must(t, err)
-	cfg, err := os.ReadFile(filepath.Join(root, "testdata", "gitops", "c5c3.yaml"))
-	must(t, err)
-	dir := t.TempDir()
-	promoteGit(t, dir, "init", "-q", "-b", "main")
-	must(t, os.WriteFile(filepath.Join(dir, "c5c3.yaml"), cfg, 0o644))
-	r := run(t, "__complete", "versions", "--repo", dir, "--environment", "")
-	if got := completions(t, r.stdout); !reflect.DeepEqual(got, []string{"staging", "production"}) {
-		t.Fatalf("completions %q", r.stdout)
+	good := [2]string{"c5c3.yaml", string(sample)}
+	for _, tc := range []versionsCase{{
+		name:     "bad c5c3.yaml",
+		files:    [][2]string{{"c5c3.yaml", "apiVersion: c5c3.cobaltcore.io/v1alpha1\nkind: Promotion\nenvironments:\n  - name: Staging\n    paths: [x]\n"}},
+		args:     []string{"--kubeconfig", "/does/not/exist"},
+		code:     2,
+		noStdout: true,
+		stderr:   []string{"{dir}/c5c3.yaml", "environments[0] (Staging).name"},
+	}, {
+		name:     "bad -o",
+		files:    [][2]string{good},
+		args:     []string{"-o", "wide"},
+		code:     2,
+		noStdout: true,
+		stderr:   []string{"must be one of table|json|yaml|markdown"},
+	}, {
+		name:     "hub not readable",
+		files:    [][2]string{good, {"clusters/staging/sources.yaml", "apiVersion: source.toolkit.fluxcd.io/v1\nkind: OCIRepository\nmetadata: {name: manifests}\nspec: {ref: {tag: v1.0.0}}\n"}},
+		args:     []string{"--kubeconfig", "/does/not/exist", "--color", "never"},
+		code:     2,
+		stdout:   []string{"environment staging: loading the hub's kubeconfig"},
+		stdoutRe: []*regexp.Regexp{regexp.MustCompile(`OCIRepository/manifests/tag +staging +- +v1\.0\.0 +\? +\? +hub not read`)},
+		stderr:   []string{"error: could not read the hub of staging, production"},
+	}, {
+		name:     "--environment completes",
+		files:    [][2]string{good},
+		args:     []string{"__complete", "--environment", ""},
+		complete: []string{"staging", "production"},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			promoteGit(t, dir, "init", "-q", "-b", "main")
+			for _, f := range tc.files {
+				must(t, os.MkdirAll(filepath.Join(dir, filepath.Dir(f[0])), 0o755))
+				commitFile(t, dir, f[0], f[1], "add "+f[0])
+			}
+			args := append([]string{"versions", "--repo", dir}, tc.args...)
+			if tc.complete != nil {
+				args = append([]string{"__complete", "versions", "--repo", dir}, tc.args[1:]...)
+			}
+			r := run(t, args...)
+			wantExit(t, "versions "+strings.Join(tc.args, " "), r, tc.code)
+			if tc.complete != nil {
+				if got := completions(t, r.stdout); !reflect.DeepEqual(got, tc.complete) {
+					t.Errorf("completions %q, want %q", got, tc.complete)
+				}
+				return
+			}
+			if tc.noStdout && r.stdout != "" {
+				t.Errorf("stdout %q, want nothing", r.stdout)
+			}
+			wantContains(t, "stdout", r.stdout, tc.stdout...)
+			for _, re := range tc.stdoutRe {
+				if !re.MatchString(r.stdout) {
+					t.Errorf("stdout has no line %s:\n%s", re, r.stdout)
+				}
+			}
+			for _, want := range tc.stderr {
+				wantContains(t, "stderr", r.stderr, strings.ReplaceAll(want, "{dir}", dir))
+			}
+		})
 	}
 }
 
@@ -346,6 +389,7 @@ func TestVersionsCompletesEnvironments(t *testing.T) {
 // would. versions lists exactly those values per ResourceSet in staging,
 // none in production, and names a provider that is gone.
 func TestVersionsResourceSets(t *testing.T) {
+	t.Parallel()
 	s, envs, flags, _ := versionsSample(t)
 	c := ctx(t)
 	stagingNS := envs["staging"].Namespace

@@ -20,9 +20,10 @@ var normalisers = []struct {
 	repl string
 }{
 	{regexp.MustCompile(`fleet-t\d{4}`), "fleet-tNNNN"},
-	// testfleet.SampleNamespaces renamed by SampleOptions.OwnNamespaces
-	// (openstack-t0042) back to the sample's own names.
-	{regexp.MustCompile(`\b(openstack|memcached|nova-compute|rook-ceph|c5c3-system|c5c3-tenants)-t\d{4}\b`), "$1"},
+	// testfleet.SampleNamespaces and SampleClusterObjects renamed by
+	// SampleOptions.OwnNamespaces (openstack-t0042) back to the sample's
+	// own names.
+	{regexp.MustCompile(`\b(openstack|memcached|nova-compute|rook-ceph|c5c3-system|c5c3-tenants|c5c3-operator)-t\d{4}\b`), "$1"},
 	{regexp.MustCompile(`[^\s"]*/gitops-fleet-tNNNN-\d+`), "<repo>"},
 	{regexp.MustCompile(`sha1:[0-9a-f]{40}`), "sha1:0000000000000000000000000000000000000000"},
 	{regexp.MustCompile(`sha1:[0-9a-f]{7}\b`), "sha1:0000000"},

@@ -16,7 +16,10 @@ var namespaceName = regexp.MustCompile(`^(\s*name:[ \t]*)(["']?)([a-z0-9][a-z0-9
 // renameNamespaces renames, in the YAML documents of b, every namespace
 // that is a key of names to its value: the namespace fields of any object
 // and the name of Namespace objects. Other mentions (labels, DNS names in
-// data) stay: they are text, not a place the object lives.
+// data) stay: they are text, not a place the object lives. The sample's
+// cluster-scoped objects (SampleClusterObjects: a ClusterRole and its
+// ClusterRoleBinding) are renamed the same way, in their metadata.name and
+// a binding's roleRef.name, so that two samples share no object.
 func renameNamespaces(b []byte, names map[string]string) []byte {
 	if len(names) == 0 {
 		return b
@@ -34,15 +37,22 @@ func renameNamespaces(b []byte, names map[string]string) []byte {
 	var out []string
 	for _, doc := range strings.Split(string(b), "\n---") {
 		lines := strings.Split(doc, "\n")
-		isNamespace := false
+		isNamespace, isClusterRBAC := false, false
 		for _, l := range lines {
-			if strings.TrimSpace(l) == "kind: Namespace" && !strings.HasPrefix(l, " ") {
+			switch strings.TrimRight(l, " \t\r") {
+			case "kind: Namespace":
 				isNamespace = true
+			case "kind: ClusterRole", "kind: ClusterRoleBinding":
+				isClusterRBAC = true
 			}
 		}
+		section := ""
 		for i, l := range lines {
+			if l != "" && !strings.HasPrefix(l, " ") && !strings.HasPrefix(l, "#") {
+				section, _, _ = strings.Cut(l, ":")
+			}
 			l = rename(namespaceField, l)
-			if isNamespace {
+			if isNamespace || isClusterRBAC && (section == "metadata" || section == "roleRef") && strings.HasPrefix(l, "  name:") {
 				l = rename(namespaceName, l)
 			}
 			lines[i] = l

@@ -39,6 +39,29 @@ spec:
   chart: {spec: {chart: memcached, sourceRef: {kind: HelmRepository, name: bitnami, namespace: c5c3-system}}}
 ---
 metadata: {name: gates-job, namespace: openstack}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: c5c3-operator
+  labels:
+    app.kubernetes.io/name: c5c3-operator
+---
+kind: ClusterRoleBinding
+metadata:
+  name: c5c3-operator
+roleRef:
+  kind: ClusterRole
+  name: c5c3-operator
+subjects:
+  - kind: ServiceAccount
+    name: c5c3-operator
+    namespace: c5c3-system
+---
+kind: ServiceAccount
+metadata:
+  name: c5c3-operator
+  namespace: c5c3-system
 `
 	want := `apiVersion: v1
 kind: Namespace
@@ -70,6 +93,29 @@ spec:
   chart: {spec: {chart: memcached, sourceRef: {kind: HelmRepository, name: bitnami, namespace: c5c3-system-t0042}}}
 ---
 metadata: {name: gates-job, namespace: openstack-t0042}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: c5c3-operator-t0042
+  labels:
+    app.kubernetes.io/name: c5c3-operator
+---
+kind: ClusterRoleBinding
+metadata:
+  name: c5c3-operator-t0042
+roleRef:
+  kind: ClusterRole
+  name: c5c3-operator-t0042
+subjects:
+  - kind: ServiceAccount
+    name: c5c3-operator
+    namespace: c5c3-system-t0042
+---
+kind: ServiceAccount
+metadata:
+  name: c5c3-operator
+  namespace: c5c3-system-t0042
 `
 	if got := string(renameNamespaces([]byte(in), names)); got != want {
 		t.Errorf("renamed:\n%s\nwant:\n%s", got, want)

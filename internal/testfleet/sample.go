@@ -95,7 +95,8 @@ type SampleOptions struct {
 	// openstack, memcached, nova-compute, ... on the spokes and the hub)
 	// names of this sample's own, "<name>-<suffix of Namespace>" (openstack
 	// → openstack-t0042 for fleet-t0042), so that two samples in one fleet
-	// share no object and their tests can run in parallel. The checkout
+	// share no object and their tests can run in parallel; so do its
+	// cluster-scoped objects (SampleClusterObjects). The checkout
 	// carries the new names; Sample.SpokeNamespace maps a sample name to
 	// its new one, and golden.Normalize maps them back.
 	OwnNamespaces bool
@@ -109,6 +110,12 @@ type SampleOptions struct {
 // (c5c3-system, c5c3-tenants), which SampleOptions.OwnNamespaces renames.
 var SampleNamespaces = []string{"openstack", "memcached", "nova-compute", "rook-ceph", "c5c3-system", "c5c3-tenants"}
 
+// SampleClusterObjects are the names of the sample's cluster-scoped objects
+// (the hub's ClusterRole and ClusterRoleBinding c5c3-operator), which
+// SampleOptions.OwnNamespaces renames like its namespaces: a cluster-scoped
+// object shared by two samples would be taken over by the latest load.
+var SampleClusterObjects = []string{"c5c3-operator"}
+
 // SpokeNamespace is the name the sample's namespace name has in this
 // sample: its own with SampleOptions.OwnNamespaces, else name itself. Any
 // other name is returned as it is.
@@ -119,8 +126,8 @@ func (s *Sample) SpokeNamespace(name string) string {
 	return name
 }
 
-// ownNamespaces maps each of SampleNamespaces to its name for the hub
-// namespace ns: the suffix of a test namespace (fleet-t0042 → "-t0042"),
+// ownNamespaces maps each of SampleNamespaces (and SampleClusterObjects)
+// to its name for the hub namespace ns: the suffix of a test namespace (fleet-t0042 → "-t0042"),
 // else "-" + ns.
 func ownNamespaces(ns string) map[string]string {
 	suffix := "-" + ns
@@ -128,7 +135,7 @@ func ownNamespaces(ns string) map[string]string {
 		suffix = "-" + rest
 	}
 	m := map[string]string{}
-	for _, n := range SampleNamespaces {
+	for _, n := range append(append([]string{}, SampleNamespaces...), SampleClusterObjects...) {
 		m[n] = n + suffix
 	}
 	return m

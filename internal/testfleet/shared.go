@@ -11,11 +11,9 @@ import (
 // they never edit its checkout, its objects in the hub or on the spokes,
 // or the fleet. The first test that asks for it (Get) loads it, with its
 // own namespaces; the others reuse it. Such a test calls t.Parallel first.
-// The one object two samples share is cluster-scoped (the rook-ceph chart's
-// CRD, taken over by the latest install): where the tests that load
-// samples of their own do not run in parallel (plugin), they have finished
-// before a parallel test starts; where they do (promote), the readers do
-// not read that CRD.
+// Two samples share no object: namespaces and cluster-scoped objects are
+// the sample's own (SampleOptions.OwnNamespaces), so readers may run beside
+// tests that load and edit samples of their own.
 type SharedSample struct {
 	// Options for LoadSample; Get sets Namespace and OwnNamespaces.
 	Options SampleOptions
