@@ -31,9 +31,20 @@ type HelmReleaseResult struct {
 	// Prediction: install, upgrade, correct-drift or none, old → new
 	// version and whether server-side apply would be used.
 	Prediction *helmrender.Prediction `json:"prediction,omitempty"`
-	Error      string                 `json:"error,omitempty"`
-	Counts     Counts                 `json:"counts"`
+	// Manifest is where the objects diffed come from: ManifestStored (the
+	// deployed release's manifest in Helm storage, what helm-controller's
+	// drift detection reads: no install or upgrade is due) or
+	// ManifestRendered (the chart rendered as helm-controller would).
+	Manifest string `json:"manifest,omitempty"`
+	Error    string `json:"error,omitempty"`
+	Counts   Counts `json:"counts"`
 }
+
+// Where a HelmReleaseResult's objects come from.
+const (
+	ManifestStored   = "stored"
+	ManifestRendered = "rendered"
+)
 
 // ID is "namespace/name".
 func (h HelmReleaseResult) ID() string { return h.Namespace + "/" + h.Name }
@@ -63,21 +74,23 @@ type helmState struct {
 	fetcher *helmrender.Fetcher
 	mu      sync.Mutex
 	caps    map[string]*capsOnce
-	// renders bounds the charts rendered at once to the CPUs: a render
-	// is CPU-bound and a large chart's (CRDs of megabytes through Helm
-	// and the post-renderers) holds hundreds of MB while it runs.
-	renders chan struct{}
+	// releases bounds the HelmReleases whose storage, render and objects
+	// are in memory at once to the CPUs: that work is CPU-bound, and a
+	// large chart's release (its storage record carries the whole chart,
+	// its CRDs are megabytes through Helm and the post-renderers) holds
+	// tens of MB until its objects are diffed and it is dropped.
+	releases chan struct{}
 }
 
-// render renders req when a render slot is free (or ctx ends).
-func (e *engine) render(ctx context.Context, req helmrender.Request) (*helmrender.Rendered, error) {
+// releaseSlot waits for a free release slot (or for ctx to end); the
+// returned func frees it.
+func (e *engine) releaseSlot(ctx context.Context) (func(), error) {
 	select {
-	case e.helm.renders <- struct{}{}:
+	case e.helm.releases <- struct{}{}:
+		return func() { <-e.helm.releases }, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	defer func() { <-e.helm.renders }()
-	return helmrender.Render(ctx, req)
 }
 
 type capsOnce struct {
@@ -203,6 +216,13 @@ func (e *engine) diffHelmRelease(ctx context.Context, st *ksState, hr *helmv2.He
 	if err != nil {
 		return fail(err)
 	}
+	// From here the release is read, rendered and diffed in one slot, and
+	// dropped when this returns.
+	free, err := e.releaseSlot(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	defer free()
 	cur, err := helmrender.CurrentRelease(cs.CoreV1().Secrets(hr.GetStorageNamespace()), res.Release)
 	if err != nil {
 		return fail(err)
@@ -216,13 +236,14 @@ func (e *engine) diffHelmRelease(ctx context.Context, st *ksState, hr *helmv2.He
 	// revision's).
 	var rendered *helmrender.Rendered
 	if cur != nil && pred.InSync && pred.Plan != helmrender.PlanUpgrade {
-		rendered = helmrender.Deployed(hr, cur)
+		rendered, res.Manifest = helmrender.Deployed(hr, cur), ManifestStored
 	} else {
+		res.Manifest = ManifestRendered
 		req := helmrender.Request{HelmRelease: hr, Chart: loaded, Values: values, From: cur, Capabilities: caps}
 		if cur != nil && pred.Plan != helmrender.PlanUpgrade {
 			req.Revision = cur.ManifestRevision
 		}
-		if rendered, err = e.render(ctx, req); err != nil {
+		if rendered, err = helmrender.Render(ctx, req); err != nil {
 			return fail(err)
 		}
 	}

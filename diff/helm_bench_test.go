@@ -391,8 +391,11 @@ func helmCLI(b *testing.B) string { return baselineCLI(b, "HELM_CLI_BIN", "helm"
 // helmDiffRuns is what measureHelmDiff measured over b's iterations.
 type helmDiffRuns struct {
 	cliWall, baseWall time.Duration
-	cliRSS, baseRSS   int64
-	baseChanged       int
+	// cliCPU is the plugin's user + system CPU time (its process's, with
+	// the time that measures its peak RSS).
+	cliCPU          time.Duration
+	cliRSS, baseRSS int64
+	baseChanged     int
 }
 
 // measureHelmDiff runs, per iteration, (a) the plugin's diff of sample s
@@ -400,7 +403,7 @@ type helmDiffRuns struct {
 // drifted objects, and (b) helm template + kubectl diff --server-side per
 // release, and sums their wall time and peak RSS.
 func measureHelmDiff(b *testing.B, bin string, s *testfleet.Sample, f *testfleet.Fleet, helm, chartRepo string, releases []benchRelease, n, wantDrifted int) helmDiffRuns {
-	var cliWall, baseWall time.Duration
+	var cliWall, baseWall, cliCPU time.Duration
 	var cliRSS, baseRSS int64
 	var baseChanged int
 	b.ResetTimer()
@@ -417,6 +420,7 @@ func measureHelmDiff(b *testing.B, bin string, s *testfleet.Sample, f *testfleet
 			b.Fatalf("diff exit %d (want 1: changes): %v\n%s", code, err, errb.String())
 		}
 		cliRSS = max(cliRSS, rssOf())
+		cliCPU += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 		checkHelmDiff(b, out.Bytes(), n, wantDrifted)
 
 		// (b) helm template + kubectl diff --server-side per HelmRelease.
@@ -433,5 +437,5 @@ func measureHelmDiff(b *testing.B, bin string, s *testfleet.Sample, f *testfleet
 		}
 		baseChanged = drifted
 	}
-	return helmDiffRuns{cliWall, baseWall, cliRSS, baseRSS, baseChanged}
+	return helmDiffRuns{cliWall: cliWall, baseWall: baseWall, cliCPU: cliCPU, cliRSS: cliRSS, baseRSS: baseRSS, baseChanged: baseChanged}
 }

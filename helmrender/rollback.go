@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	helmrelease "helm.sh/helm/v4/pkg/release/v1"
-	"helm.sh/helm/v4/pkg/storage"
 )
 
 // manifestRevision is the revision whose render rel's manifest is. Helm's
@@ -13,7 +12,7 @@ import (
 // "Rollback to N" (helm.sh/helm/v4 pkg/action/rollback.go). The chain is
 // followed through rollbacks of rollbacks while the target is still in
 // storage; a pruned target ends it at N.
-func manifestRevision(st *storage.Storage, rel *helmrelease.Release) int {
+func manifestRevision(h history, rel *helmrelease.Release) int {
 	v, r := rel.Version, rel
 	for r != nil && r.Info != nil {
 		var to int
@@ -21,9 +20,7 @@ func manifestRevision(st *storage.Storage, rel *helmrelease.Release) int {
 			return v
 		}
 		v, r = to, nil
-		if got, err := st.Get(rel.Name, to); err == nil {
-			r, _ = got.(*helmrelease.Release)
-		}
+		r = h.get(to)
 	}
 	return v
 }

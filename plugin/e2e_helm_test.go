@@ -68,8 +68,9 @@ data:
 
 // TestE2EHelmController runs the real helm-controller (built by `make
 // flux-bins`): it installs a HelmRelease from an OCIRepository artifact
-// onto the control-plane spoke, and then diff must find nothing to change;
-// a values change in the checkout (rendered as the upgrade to revision 2)
+// onto the control-plane spoke, and then diff must find nothing to change,
+// from the stored manifest without a render or a dry-run; a hand edit on
+// the spoke alone is found from it with one dry-run; a values change in the checkout (rendered as the upgrade to revision 2)
 // and a hand edit on the spoke are what diff reports; after helm-controller
 // made that upgrade there is nothing to change again (and status finds
 // Helm's storage as helm-controller reports it); a chart bump (whose
@@ -126,9 +127,14 @@ func TestE2EHelmController(t *testing.T) {
 	if n := helmDryRuns(t, fl, s, true); n < res.HelmReleases[0].Counts.Unchanged {
 		t.Errorf("unchanged release with --verify-unchanged: %d dry-runs on control-plane, want one per rendered object (%d)", n, res.HelmReleases[0].Counts.Unchanged)
 	}
+	// In sync with the checkout, the release is not rendered: its objects
+	// are the manifest helm-controller stored, which its drift detection
+	// reads.
+	wantEqual(t, "installed release: manifest", res.HelmReleases[0].Manifest, diff.ManifestStored)
 
-	// A values change in the checkout and a hand edit on the spoke.
-	editFile(t, s.RepoDir, "clusters/management/webapp.yaml", "replicas: 2", "replicas: 4")
+	// A hand edit on the spoke alone: the release stays in sync (no
+	// upgrade due, still not rendered) and the stored manifest's
+	// ConfigMap is found drifted, the only object dry-run.
 	spoke := fl.Spokes["control-plane"].Client
 	cm := &corev1.ConfigMap{}
 	must(t, spoke.Get(c, client.ObjectKey{Namespace: target, Name: target + "-webapp"}, cm))
@@ -136,10 +142,34 @@ func TestE2EHelmController(t *testing.T) {
 	must(t, spoke.Update(c, cm))
 	r = run(t, diffArgs(s, flags, "-o", "json")...)
 	res = decodeDiff(t, r.stdout)
+	wantExit(t, "hand edit of an in-sync release", r, 1)
+	if len(res.HelmReleases) != 1 {
+		t.Fatalf("hand edit of an in-sync release: HelmReleases %+v, want one", res.HelmReleases)
+	}
+	wantEqual(t, "hand edit of an in-sync release: manifest", res.HelmReleases[0].Manifest, diff.ManifestStored)
+	if p := res.HelmReleases[0].Prediction; p == nil || p.Plan != "none" {
+		t.Errorf("hand edit of an in-sync release: prediction %+v, want none", p)
+	}
+	got := helmObjects(res, s.Namespace+"/webapp")
+	wantEqual(t, "hand edit of an in-sync release: ConfigMap: action", got["ConfigMap"].Action, diff.ActionDrifted)
+	wantContains(t, "hand edit of an in-sync release: ConfigMap: diff", got["ConfigMap"].Diff, "-  greeting: hand-edited", "+  greeting: from-configmap")
+	if c := res.HelmReleases[0].Counts; c.Drifted != 1 || c.Created+c.Deleted+c.Errors != 0 {
+		t.Errorf("hand edit of an in-sync release: counts %+v, want the ConfigMap drifted alone", c)
+	}
+	if n := helmDryRuns(t, fl, s, false); n != 1 {
+		t.Errorf("hand edit of an in-sync release: %d dry-runs on control-plane, want 1 (the drifted ConfigMap)", n)
+	}
+
+	// A values change in the checkout, with the hand edit: an upgrade is
+	// due, so the chart is rendered.
+	editFile(t, s.RepoDir, "clusters/management/webapp.yaml", "replicas: 2", "replicas: 4")
+	r = run(t, diffArgs(s, flags, "-o", "json")...)
+	res = decodeDiff(t, r.stdout)
 	if r.code != 1 {
 		t.Fatalf("values change and hand edit: exit %d, want 1\nstderr: %s", r.code, r.stderr)
 	}
-	got := helmObjects(res, s.Namespace+"/webapp")
+	wantEqual(t, "values change: manifest", res.HelmReleases[0].Manifest, diff.ManifestRendered)
+	got = helmObjects(res, s.Namespace+"/webapp")
 	wantEqual(t, "values change: Deployment: action", got["Deployment"].Action, diff.ActionDrifted)
 	wantContains(t, "values change: Deployment: diff", got["Deployment"].Diff, "+  replicas: 4")
 	wantEqual(t, "hand edit: ConfigMap: action", got["ConfigMap"].Action, diff.ActionDrifted)
