@@ -117,6 +117,8 @@ func (e *engine) dispatch(ctx context.Context, st *ksState, objects []*unstructu
 		return
 	}
 	e.progress(r, 0, len(objects))
+	keys := listKeys(objects)
+	cc.live.hold(keys)
 	crds, namespaces := crdKinds(objects), namespaceNames(objects)
 	diffOpts := ssa.DiffOptions{
 		Exclusions:           map[string]string{reconcileKey: kustomizev1.DisabledValue, ssaKey: kustomizev1.IgnoreValue},
@@ -129,6 +131,7 @@ func (e *engine) dispatch(ctx context.Context, st *ksState, objects []*unstructu
 		return e.diffObject(ctx, st, cc, obj, diffOpts, crds, namespaces)
 	}, func(out []ObjectResult) {
 		deleted := e.deletions(ctx, st, cc, objects)
+		cc.live.release(keys)
 		e.mu.Lock()
 		defer e.mu.Unlock()
 		if cur := e.results[fleet.ID(st.ks)]; cur != st {
