@@ -36,7 +36,7 @@ func TestMain(m *testing.M) { os.Exit(testfleet.Run(m)) }
 var benchClusters = []string{"management", "control-plane", "hypervisor", "storage"}
 
 // benchObjects is the total number of objects of the generated fleets
-// (BenchmarkDiffFleet, BenchmarkDiffClusters, BenchmarkBuildFleet): smaller
+// (BenchmarkDiffFleet, BenchmarkBuildFleet, BenchmarkDiffBase): smaller
 // for a quick run, e.g. -bench.objects=200.
 var benchObjects = flag.Int("bench.objects", 2000, "objects of the generated bench fleets")
 
@@ -253,9 +253,8 @@ func BenchmarkDiffFleet(b *testing.B) {
 		len(hubLocal), selWall.Seconds()/n, fluxWall.Seconds()/n, float64(selWall)/float64(fluxWall))
 }
 
-// benchEntries are the spoke entry counts BenchmarkDiffClusters compares:
-// the smaller first; it divides the larger, which is also the number of
-// namespaces the objects live in.
+// benchEntries are the spoke entry counts BenchmarkDiffClusters compares,
+// the smaller first.
 var benchEntries = flag.String("bench.entries", "4,100", "spoke entries of BenchmarkDiffClusters: the smaller and the larger count, comma-separated")
 
 // benchLoadConcurrency is how many objects the benchmarks' fleets are
@@ -333,20 +332,30 @@ func writeNamespace(write func(rel, content string), ns string, perNamespace int
 	write("apps/"+ns+"/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n"+strings.Join(res, "\n")+"\n")
 }
 
-// BenchmarkDiffClusters measures whether the cost is flat in the number of
-// clusters: the same -bench.objects objects (10 % drifted) in 100
-// namespaces, applied through 4, then through 100 spoke entries
-// (-bench.entries) — kubeconfig Secrets on the hub, each with a service
-// account token of its own, for the test fleet's spoke apiservers. The
-// objects are loaded once; between the two layouts they are applied again
-// with the other layout's owner labels (not measured). "Flat" means: for
-// a fixed number of objects, the cost does not grow with the clusters
-// they are spread over; what the extra entries add — the fixed cost per
-// cluster (its Secret, client, probe, one LIST per kind) — is small
-// against the per-object work. For `diff`, `status`, `versions` and
-// `trace` (the real binary, each run one after the other) it prints wall
-// time, CPU time and peak RSS of both counts, the ratio and the wall time
-// per extra spoke (target ≤ 10 ms), and the requests of diff.
+// benchSpokeObjects is the number of objects of each spoke entry of
+// BenchmarkDiffClusters (one namespace each): issue 20's fleet is 100
+// spokes of 200, 20,000 objects.
+var benchSpokeObjects = flag.Int("bench.spoke-objects", 200, "objects per spoke entry (one namespace each) of BenchmarkDiffClusters")
+
+// BenchmarkDiffClusters measures the cost of spokes and of objects on
+// issue 20's fleet shape: every spoke entry a kubeconfig Secret on the hub
+// with a service account token of its own (for one of the test fleet's 3
+// spoke apiservers) and a namespace of its own holding
+// -bench.spoke-objects objects (10 % drifted). Three fleets, each loaded
+// once into a hub namespace of its own (not measured):
+//
+//   - small: the smaller -bench.entries count (4) of entries;
+//   - large: the larger count (100), the same objects per entry
+//     (20,000 objects by default) — small vs large is the cost of an extra
+//     spoke with its objects (target ≤ 10 ms wall per extra spoke) and
+//     large gives the peak RSS at 20,000 objects (target ≤ 400 MiB);
+//   - half: the larger count with half the objects per entry — half vs
+//     large is the cost of the objects alone at a fixed number of spokes
+//     (linear: at most 2× for twice the objects).
+//
+// For `diff`, `status`, `versions` and `trace` (the real binary, one after
+// the other) it prints wall time, CPU time and peak RSS of each fleet, the
+// ratios and the wall (and CPU) time per extra spoke, and diff's requests.
 func BenchmarkDiffClusters(b *testing.B) {
 	f := testfleet.Get(b)
 	ctx := context.Background()
@@ -364,74 +373,55 @@ func BenchmarkDiffClusters(b *testing.B) {
 		}
 		counts = append(counts, n)
 	}
-	if len(counts) != 2 || counts[0] >= counts[1] || counts[1]%counts[0] != 0 {
-		b.Fatalf("-bench.entries %q: want two increasing counts, the first dividing the second, such as 4,100", *benchEntries)
+	if len(counts) != 2 || counts[0] >= counts[1] {
+		b.Fatalf("-bench.entries %q: want two increasing counts, such as 4,100", *benchEntries)
 	}
-	namespaces := counts[1]
-	perNamespace := *benchObjects / namespaces
-	if perNamespace < 6 {
-		b.Fatalf("-bench.objects %d: want at least 6 objects per namespace (a Deployment obj-0005 each), %d or more", *benchObjects, 6*namespaces)
+	per := *benchSpokeObjects
+	if per < 12 {
+		b.Fatalf("-bench.spoke-objects %d: want at least 12 (half of them keep a Deployment obj-0005)", per)
 	}
-	objects := perNamespace * namespaces
-	// Namespace i lives on the apiserver of its entry in the smaller
-	// layout, so that every layout applies it to the same cluster.
-	spokeOf := func(i int) string { return spokes[(i/(namespaces/counts[0]))%len(spokes)] }
 	type measure struct {
 		wall, cpu time.Duration
 		rssKiB    int64
 	}
 	type config struct {
-		entries  int
-		src      string
-		s        *testfleet.Sample
-		drifted  int
-		cmds     map[string]*measure
-		requests int
+		name              string
+		entries, perEntry int
+		src               string
+		s                 *testfleet.Sample
+		drifted           int
+		cmds              map[string]*measure
+		requests          int
 	}
 	commands := []string{"diff", "status", "versions", "trace"}
-	var configs []*config
-	for _, n := range counts {
-		c := &config{entries: n, cmds: map[string]*measure{}}
+	small := &config{name: "small", entries: counts[0], perEntry: per}
+	large := &config{name: "large", entries: counts[1], perEntry: per}
+	half := &config{name: "half", entries: counts[1], perEntry: per / 2}
+	configs := []*config{small, large, half}
+	for _, c := range configs {
+		c.cmds = map[string]*measure{}
 		for _, cmd := range commands {
 			c.cmds[cmd] = &measure{}
 		}
 		var entries []benchEntry
-		groups := make([][]string, n)
-		for i := range n {
-			entries = append(entries, benchEntry{cluster: fmt.Sprintf("spoke-%d", i+1), name: fmt.Sprintf("spoke-%d", i+1)})
+		groups := make([][]string, c.entries)
+		aliases := map[string]string{}
+		for i := range c.entries {
+			e := fmt.Sprintf("spoke-%d", i+1)
+			entries = append(entries, benchEntry{cluster: e, name: e})
+			groups[i] = []string{clusterNamespace(c.entries, c.perEntry, i)}
+			aliases[e] = spokes[i%len(spokes)]
 		}
-		for i := range namespaces {
-			g := i / (namespaces / n)
-			groups[g] = append(groups[g], fmt.Sprintf("bench-%03d", i+1))
-		}
-		c.src = generateLayout(b, entries, groups, perNamespace)
-		configs = append(configs, c)
-	}
-	// load makes c's layout the live one: the first load creates the
-	// objects, a later one applies them again with c's owner labels.
-	load := func(c *config) {
+		c.src = generateLayout(b, entries, groups, c.perEntry)
 		start := time.Now()
-		if c.s == nil {
-			aliases := map[string]string{}
-			for i := range c.entries {
-				aliases[fmt.Sprintf("spoke-%d", i+1)] = spokeOf(i * (namespaces / c.entries))
-			}
-			s, err := f.LoadSample(ctx, testfleet.SampleOptions{Namespace: testfleet.Namespace(b), Source: c.src, NoFluxReport: true,
-				SpokeAliases: aliases, ApplyConcurrency: benchLoadConcurrency})
-			if err != nil {
-				b.Fatal(err)
-			}
-			c.s = s
-		} else {
-			if out, err := exec.Command("git", "-C", c.s.RepoDir, "checkout", "--", ".").CombinedOutput(); err != nil {
-				b.Fatalf("undoing the drift: %v\n%s", err, out)
-			}
-			if err := c.s.ReconcileAll(ctx); err != nil {
-				b.Fatal(err)
-			}
+		s, err := f.LoadSample(ctx, testfleet.SampleOptions{Namespace: testfleet.Namespace(b), Source: c.src, NoFluxReport: true,
+			SpokeAliases: aliases, ApplyConcurrency: benchLoadConcurrency})
+		if err != nil {
+			b.Fatal(err)
 		}
+		c.s = s
 		c.drifted = driftTenPercent(b, c.s.RepoDir)
-		b.Logf("%d entries: applied %d objects in %s", c.entries, objects, time.Since(start).Round(time.Second))
+		b.Logf("%s: %d entries × %d objects loaded in %s", c.name, c.entries, c.perEntry, time.Since(start).Round(time.Second))
 	}
 	args := func(c *config, cmd string) []string {
 		common := []string{"-n", c.s.Namespace, "--kubeconfig", f.HubKubeconfig}
@@ -443,40 +433,33 @@ func BenchmarkDiffClusters(b *testing.B) {
 		case "versions":
 			return append([]string{"versions", "--repo", c.s.RepoDir, "--flux-namespace", c.s.Namespace, "-o", "json"}, common...)
 		}
-		// A Deployment of the first namespace, on the first entry's spoke.
-		return []string{"trace", "deployment/obj-0005", "-n", "bench-001", "--cluster", "spoke-1",
+		// A Deployment of the first entry's namespace, on its spoke.
+		return []string{"trace", "deployment/obj-0005", "-n", clusterNamespace(c.entries, c.perEntry, 0), "--cluster", "spoke-1",
 			"--hub-namespace", c.s.Namespace, "--kubeconfig", f.HubKubeconfig, "-o", "json"}
 	}
 	check := func(c *config, name string, code int, err error, out, errb string) {
 		switch name {
 		case "diff":
 			if code != 1 {
-				b.Fatalf("diff of %d entries: exit %d (want 1: changes): %v\n%s", c.entries, code, err, errb)
+				b.Fatalf("diff of %s: exit %d (want 1: changes): %v\n%s", c.name, code, err, errb)
 			}
 			if got := strings.Count(out, `"action": "drifted"`); got != c.drifted {
-				b.Fatalf("diff of %d entries found %d drifted objects, want %d", c.entries, got, c.drifted)
+				b.Fatalf("diff of %s found %d drifted objects, want %d", c.name, got, c.drifted)
 			}
 			if got := strings.Count(out, `"cluster": "spoke-`); got < c.entries {
-				b.Fatalf("diff of %d entries reported %d spoke Kustomizations or objects", c.entries, got)
+				b.Fatalf("diff of %s reported %d spoke Kustomizations or objects, want at least %d", c.name, got, c.entries)
 			}
 		case "status":
 			if code > 1 || strings.Count(out, `"spoke-`) < c.entries {
-				b.Fatalf("status of %d entries: exit %d, %d spoke mentions: %v\n%s", c.entries, code, strings.Count(out, `"spoke-`), err, errb)
+				b.Fatalf("status of %s: exit %d, %d spoke mentions: %v\n%s", c.name, code, strings.Count(out, `"spoke-`), err, errb)
 			}
 		case "versions":
 			var m versions.Matrix
 			if err := json.Unmarshal([]byte(out), &m); err != nil {
-				b.Fatalf("versions of %d entries: exit %d: %v\n%s", c.entries, code, err, errb)
+				b.Fatalf("versions of %s: exit %d: %v\n%s", c.name, code, err, errb)
 			}
 			if code != 0 {
-				for _, comp := range m.Components {
-					for _, cell := range comp.Environments {
-						cell.Pins = nil
-						t, _ := json.Marshal(cell)
-						b.Logf("%s: %.2000s", comp.Key, t)
-					}
-				}
-				b.Fatalf("versions of %d entries: exit %d (want 0: no skew): %v\n%s\n%+v", c.entries, code, err, errb, m.Summary)
+				b.Fatalf("versions of %s: exit %d (want 0: no skew): %v\n%s\n%+v", c.name, code, err, errb, m.Summary)
 			}
 			running := 0
 			for _, comp := range m.Components {
@@ -492,24 +475,17 @@ func BenchmarkDiffClusters(b *testing.B) {
 				}
 			}
 			if running != c.entries {
-				b.Fatalf("versions of %d entries: %d spoke targets running %s:v1, want one per entry\n%s", c.entries, running, benchImage, out)
+				b.Fatalf("versions of %s: %d spoke targets running %s:v1, want one per entry (%d)", c.name, running, benchImage, c.entries)
 			}
 		case "trace":
 			if code != 0 || !strings.Contains(out, "obj-0005") {
-				b.Fatalf("trace on %d entries: exit %d: %v\n%s\n%s", c.entries, code, err, out, errb)
+				b.Fatalf("trace on %s: exit %d: %v\n%s\n%s", c.name, code, err, out, errb)
 			}
 		}
 	}
-	var live *config
 	b.ResetTimer()
 	for b.Loop() {
 		for _, c := range configs {
-			if live != c {
-				b.StopTimer()
-				load(c)
-				live = c
-				b.StartTimer()
-			}
 			for _, name := range commands {
 				m := c.cmds[name]
 				cmd, rssOf := rssCommand(b, bin, args(c, name)...)
@@ -539,22 +515,33 @@ func BenchmarkDiffClusters(b *testing.B) {
 	}
 	b.StopTimer()
 	n := float64(b.N)
-	lo, hi := configs[0], configs[1]
-	extra := float64(hi.entries - lo.entries)
-	fmt.Printf("\nthe same %d objects in %d namespaces through %d and %d spoke entries (%d apiservers, a token per entry), 10 %% drifted:\n",
-		objects, namespaces, lo.entries, hi.entries, len(spokes))
+	extra := float64(large.entries - small.entries)
+	fmt.Printf("\nspoke entries of %d objects each (a namespace and a token each, over %d apiservers), 10 %% drifted: %s %d entries (%d objects), %s %d (%d), %s %d × %d (%d)\n",
+		per, len(spokes), small.name, small.entries, small.entries*per, large.name, large.entries, large.entries*per,
+		half.name, half.entries, half.perEntry, half.entries*half.perEntry)
 	for _, name := range commands {
-		l, h := lo.cmds[name], hi.cmds[name]
+		l, h, hf := small.cmds[name], large.cmds[name], half.cmds[name]
 		perSpoke := (h.wall - l.wall).Seconds() / n / extra * 1e3
-		fmt.Printf("  %-8s %d entries: wall %5.2fs  CPU %5.2fs  peak RSS %4.0f MiB | %d entries: wall %5.2fs  CPU %5.2fs  peak RSS %4.0f MiB | %d/%d wall %.2f×, %+.1f ms wall (%+.1f ms CPU) per extra spoke (target ≤ 10)\n",
-			name, lo.entries, l.wall.Seconds()/n, l.cpu.Seconds()/n, float64(l.rssKiB)/1024,
-			hi.entries, h.wall.Seconds()/n, h.cpu.Seconds()/n, float64(h.rssKiB)/1024,
-			hi.entries, lo.entries, float64(h.wall)/float64(l.wall), perSpoke, (h.cpu-l.cpu).Seconds()/n/extra*1e3)
+		fmt.Printf("  %-8s small: wall %5.2fs CPU %5.2fs RSS %4.0f MiB | large: wall %5.2fs CPU %5.2fs RSS %4.0f MiB (target ≤ 400) | half: wall %5.2fs CPU %5.2fs RSS %4.0f MiB\n",
+			name, l.wall.Seconds()/n, l.cpu.Seconds()/n, float64(l.rssKiB)/1024,
+			h.wall.Seconds()/n, h.cpu.Seconds()/n, float64(h.rssKiB)/1024,
+			hf.wall.Seconds()/n, hf.cpu.Seconds()/n, float64(hf.rssKiB)/1024)
+		fmt.Printf("  %-8s large/small wall %.2f×: %+.1f ms wall (%+.1f ms CPU) per extra spoke (target ≤ 10) | large/half (2× objects): wall %.2f×, CPU %.2f× (linear: ≤ 2)\n",
+			"", float64(h.wall)/float64(l.wall), perSpoke, (h.cpu-l.cpu).Seconds()/n/extra*1e3,
+			float64(h.wall)/float64(hf.wall), float64(h.cpu)/float64(hf.cpu))
 		b.ReportMetric(perSpoke, "ms-per-spoke-"+name)
+		b.ReportMetric(float64(h.wall)/float64(hf.wall), "x-2x-objects-"+name)
 		b.ReportMetric(float64(h.rssKiB)/1024, "MiB-peak-rss-"+name)
 	}
-	fmt.Printf("  diff: %d requests at %d entries, %d at %d entries (%+.1f requests per extra spoke)\n\n",
-		lo.requests, lo.entries, hi.requests, hi.entries, float64(hi.requests-lo.requests)/extra)
+	fmt.Printf("  diff requests: small %d, large %d (%+.1f per extra spoke), half %d\n\n",
+		small.requests, large.requests, float64(large.requests-small.requests)/extra, half.requests)
+}
+
+// clusterNamespace is the namespace of entry i of BenchmarkDiffClusters'
+// fleet of entries × perEntry objects: every fleet has namespaces of its
+// own, so that no LIST of one sees the objects of another.
+func clusterNamespace(entries, perEntry, i int) string {
+	return fmt.Sprintf("c%dx%d-%03d", entries, perEntry, i+1)
 }
 
 // BenchmarkDiffInProcess runs what `kubectl c5c3 diff -o json` runs on the

@@ -117,6 +117,8 @@ func (e *engine) dispatch(ctx context.Context, st *ksState, objects []*unstructu
 		return
 	}
 	e.progress(r, 0, len(objects))
+	keys := listKeys(objects)
+	cc.live.hold(keys)
 	crds, namespaces := crdKinds(objects), namespaceNames(objects)
 	diffOpts := ssa.DiffOptions{
 		Exclusions:           map[string]string{reconcileKey: kustomizev1.DisabledValue, ssaKey: kustomizev1.IgnoreValue},
@@ -129,6 +131,7 @@ func (e *engine) dispatch(ctx context.Context, st *ksState, objects []*unstructu
 		return e.diffObject(ctx, st, cc, obj, diffOpts, crds, namespaces)
 	}, func(out []ObjectResult) {
 		deleted := e.deletions(ctx, st, cc, objects)
+		cc.live.release(keys)
 		e.mu.Lock()
 		defer e.mu.Unlock()
 		if cur := e.results[fleet.ID(st.ks)]; cur != st {
@@ -141,24 +144,27 @@ func (e *engine) dispatch(ctx context.Context, st *ksState, objects []*unstructu
 // diffEach diffs every object on the runner's semaphore, counting progress,
 // and then hands the results, in the objects' order, to done; all of it on
 // the engine's wait group.
+//
+// One goroutine per build feeds the objects to the semaphore and starts a
+// worker for each only once it has a slot: not a goroutine per object
+// waiting for one, which on 100 spokes of 200 objects held thousands of
+// goroutine stacks while the builds ran ahead of the dry-runs.
 func (e *engine) diffEach(r *runner, objects []*unstructured.Unstructured, one func(*unstructured.Unstructured) ObjectResult, done func([]ObjectResult)) {
 	out := make([]ObjectResult, len(objects))
-	var wg sync.WaitGroup
-	for i, obj := range objects {
-		wg.Add(1)
-		e.wg.Add(1)
-		go func() {
-			defer e.wg.Done()
-			defer wg.Done()
-			r.sem <- struct{}{}
-			defer func() { <-r.sem }()
-			out[i] = one(obj)
-			e.progress(r, 1, 0)
-		}()
-	}
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
+		var wg sync.WaitGroup
+		for i, obj := range objects {
+			r.sem <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-r.sem }()
+				out[i] = one(obj)
+				e.progress(r, 1, 0)
+			}()
+		}
 		wg.Wait()
 		done(out)
 	}()

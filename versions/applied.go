@@ -224,12 +224,13 @@ func (b *builder) running(ctx context.Context, ed *envData, a *applier, key stri
 	if n := uniq(pinValues(underPins(a.pins["image/"+image+"/newName"], a.path))); len(n) == 1 {
 		name = n[0]
 	}
+	ed.prefetchOnce.Do(func() { ed.workloads.prefetch(ctx, ed) })
 	var values, workloads []string
 	for _, e := range a.inv {
 		if e.GroupKind.Group != "apps" || !workloadKinds[e.GroupKind.Kind] {
 			continue
 		}
-		u, err := b.get(ctx, ed, a, schema.GroupVersionKind{Group: "apps", Version: e.Version, Kind: e.GroupKind.Kind}, e.Namespace, e.Name, t)
+		u, err := b.workload(ctx, ed, a, schema.GroupVersionKind{Group: "apps", Version: e.Version, Kind: e.GroupKind.Kind}, e.Namespace, e.Name, t)
 		if err != nil {
 			if !t.Reachable {
 				return

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/fluxcd/cli-utils/pkg/object"
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
@@ -47,6 +48,9 @@ type envData struct {
 	appliers []*applier
 	probes   map[string]fleet.ProbeResult
 	cells    map[string]*Cell
+	// workloads are the appliers' live workloads (running), listed once.
+	workloads    workloads
+	prefetchOnce sync.Once
 }
 
 // applier is one hub Kustomization of an environment.

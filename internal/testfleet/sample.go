@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fluxcd/cli-utils/pkg/kstatus/polling"
@@ -19,6 +20,7 @@ import (
 	sourcev1 "github.com/fluxcd/source-controller/api/v1"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -294,17 +296,10 @@ func (s *Sample) ReconcileAll(ctx context.Context) error {
 		if err := s.Fleet.Hub.Client.List(ctx, &list, client.InNamespace(s.Namespace)); err != nil {
 			return err
 		}
-		progressed := false
 		sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
-		for i := range list.Items {
-			ks := &list.Items[i]
-			if done[ks.Name] || !depsDone(ks, done) {
-				continue
-			}
-			if err := s.Reconcile(ctx, ks.Name); err != nil {
-				return err
-			}
-			done[ks.Name], progressed = true, true
+		progressed, err := s.reconcileRound(ctx, list.Items, done)
+		if err != nil {
+			return err
 		}
 		if !progressed {
 			break
@@ -315,6 +310,63 @@ func (s *Sample) ReconcileAll(ctx context.Context) error {
 	}
 	return s.markHelmReleasesInstalled(ctx, s.installCharts)
 }
+
+// reconcileRound reconciles the Kustomizations of items whose
+// dependencies are done, in order, marking them done. In bulk mode
+// (SampleOptions.ApplyConcurrency) those ready at the start of the round
+// are reconciled bulkReconcileConcurrency at a time, so that one's build
+// overlaps another's applies.
+func (s *Sample) reconcileRound(ctx context.Context, items []kustomizev1.Kustomization, done map[string]bool) (bool, error) {
+	progressed := false
+	if s.applyConcurrency == 0 {
+		for i := range items {
+			ks := &items[i]
+			if done[ks.Name] || !depsDone(ks, done) {
+				continue
+			}
+			if err := s.Reconcile(ctx, ks.Name); err != nil {
+				return progressed, err
+			}
+			done[ks.Name], progressed = true, true
+		}
+		return progressed, nil
+	}
+	var ready []string
+	// A build rewrites the kustomization file of its path in the shared
+	// artifact: Kustomizations of one path take turns.
+	paths := map[string]*sync.Mutex{}
+	pathOf := map[string]*sync.Mutex{}
+	for i := range items {
+		if ks := &items[i]; !done[ks.Name] && depsDone(ks, done) {
+			ready = append(ready, ks.Name)
+			p := filepath.Clean(ks.Spec.Path)
+			if paths[p] == nil {
+				paths[p] = &sync.Mutex{}
+			}
+			pathOf[ks.Name] = paths[p]
+		}
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(bulkReconcileConcurrency)
+	for _, name := range ready {
+		g.Go(func() error {
+			pathOf[name].Lock()
+			defer pathOf[name].Unlock()
+			return s.Reconcile(gctx, name)
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return false, err
+	}
+	for _, name := range ready {
+		done[name] = true
+	}
+	return len(ready) > 0, nil
+}
+
+// bulkReconcileConcurrency is how many Kustomizations ReconcileAll
+// reconciles at once with SampleOptions.ApplyConcurrency.
+const bulkReconcileConcurrency = 4
 
 func depsDone(ks *kustomizev1.Kustomization, done map[string]bool) bool {
 	for _, d := range ks.Spec.DependsOn {
