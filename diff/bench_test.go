@@ -340,20 +340,22 @@ func writeNamespace(write func(rel, content string), ns string, perNamespace int
 var benchSpokeObjects = flag.Int("bench.spoke-objects", 200, "objects per spoke entry (one namespace each) of BenchmarkDiffClusters")
 
 // BenchmarkDiffClusters measures the cost of spokes and of objects on
-// issue 20's fleet shape: every spoke entry a kubeconfig Secret on the hub
-// with a service account token of its own (for one of the test fleet's 3
-// spoke apiservers) and a namespace of its own holding
-// -bench.spoke-objects objects (10 % drifted). Three fleets, each loaded
-// once into a hub namespace of its own (not measured):
+// issue 20's fleet shape: entries (Kustomizations) of -bench.spoke-objects
+// objects (10 % drifted) in a namespace of their own, each pointing at a
+// kubeconfig Secret on the hub with a service account token of its own
+// (for one of the test fleet's 3 spoke apiservers). With -bench.entries
+// 4,100:
 //
-//   - small: the smaller -bench.entries count (4) of entries;
-//   - large: the larger count (100), the same objects per entry
-//     (20,000 objects by default) — small vs large is the cost of an extra
-//     spoke with its objects (target ≤ 10 ms wall per extra spoke) and
-//     large gives the peak RSS at 20,000 objects (target ≤ 400 MiB);
-//   - half: the larger count with half the objects per entry — half vs
-//     large is the cost of the objects alone at a fixed number of spokes
-//     (linear: at most 2× for twice the objects).
+//   - small: 100 entries (20,000 objects by default) over 4 Secrets, that
+//     is 4 spokes;
+//   - large: the same entries and objects — the same loaded fleet, its
+//     Kustomizations pointed at other Secrets (useSecrets) — over 100
+//     spokes: (large − small) / 96 is the cost of an extra spoke alone
+//     (target ≤ 10 ms wall), and large gives the peak RSS at 20,000
+//     objects (target ≤ 400 MiB);
+//   - half: 100 entries of half the objects over 100 spokes, a fleet of
+//     its own — half vs large is the cost of the objects alone (linear:
+//     at most 2× for twice the objects).
 //
 // For `diff`, `status`, `versions` and `trace` (the real binary, one after
 // the other) it prints wall time, CPU time and peak RSS of each fleet, the
@@ -577,7 +579,8 @@ func BenchmarkDiffClusters(b *testing.B) {
 				m.wall += time.Since(start)
 				m.cpu += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 				m.rssKiB = max(m.rssKiB, rssOf())
-				check(c, name, cmd.ProcessState.ExitCode(), err, out.String(), errb.String())			}
+				check(c, name, cmd.ProcessState.ExitCode(), err, out.String(), errb.String())
+			}
 			if c.requests == 0 {
 				b.StopTimer()
 				rc := testfleet.NewRequestCounter()
