@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,6 +21,7 @@ import (
 
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
 	ssautil "github.com/fluxcd/pkg/ssa/utils"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -338,20 +340,22 @@ func writeNamespace(write func(rel, content string), ns string, perNamespace int
 var benchSpokeObjects = flag.Int("bench.spoke-objects", 200, "objects per spoke entry (one namespace each) of BenchmarkDiffClusters")
 
 // BenchmarkDiffClusters measures the cost of spokes and of objects on
-// issue 20's fleet shape: every spoke entry a kubeconfig Secret on the hub
-// with a service account token of its own (for one of the test fleet's 3
-// spoke apiservers) and a namespace of its own holding
-// -bench.spoke-objects objects (10 % drifted). Three fleets, each loaded
-// once into a hub namespace of its own (not measured):
+// issue 20's fleet shape: entries (Kustomizations) of -bench.spoke-objects
+// objects (10 % drifted) in a namespace of their own, each pointing at a
+// kubeconfig Secret on the hub with a service account token of its own
+// (for one of the test fleet's 3 spoke apiservers). With -bench.entries
+// 4,100:
 //
-//   - small: the smaller -bench.entries count (4) of entries;
-//   - large: the larger count (100), the same objects per entry
-//     (20,000 objects by default) — small vs large is the cost of an extra
-//     spoke with its objects (target ≤ 10 ms wall per extra spoke) and
-//     large gives the peak RSS at 20,000 objects (target ≤ 400 MiB);
-//   - half: the larger count with half the objects per entry — half vs
-//     large is the cost of the objects alone at a fixed number of spokes
-//     (linear: at most 2× for twice the objects).
+//   - small: 100 entries (20,000 objects by default) over 4 Secrets, that
+//     is 4 spokes;
+//   - large: the same entries and objects — the same loaded fleet, its
+//     Kustomizations pointed at other Secrets (useSecrets) — over 100
+//     spokes: (large − small) / 96 is the cost of an extra spoke alone
+//     (target ≤ 10 ms wall), and large gives the peak RSS at 20,000
+//     objects (target ≤ 400 MiB);
+//   - half: 100 entries of half the objects over 100 spokes, a fleet of
+//     its own — half vs large is the cost of the objects alone (linear:
+//     at most 2× for twice the objects).
 //
 // For `diff`, `status`, `versions` and `trace` (the real binary, one after
 // the other) it prints wall time, CPU time and peak RSS of each fleet, the
@@ -387,27 +391,51 @@ func BenchmarkDiffClusters(b *testing.B) {
 	type config struct {
 		name              string
 		entries, perEntry int
-		src               string
-		s                 *testfleet.Sample
-		drifted           int
-		cmds              map[string]*measure
-		requests          int
+		// secrets is the number of kubeconfig Secrets (spokes) the
+		// entries point at; secret names entry i's.
+		secrets  int
+		secret   func(i int) string
+		src      string
+		s        *testfleet.Sample
+		drifted  int
+		cmds     map[string]*measure
+		requests int
 	}
 	commands := []string{"diff", "status", "versions", "trace"}
-	small := &config{name: "small", entries: counts[0], perEntry: per}
-	large := &config{name: "large", entries: counts[1], perEntry: per}
-	half := &config{name: "half", entries: counts[1], perEntry: per / 2}
+	// Entry i's objects live on apiserver spokes[i%len(spokes)], whichever
+	// fleet: large gives every entry a Secret of its own (spoke-<i+1>, an
+	// alias of that apiserver); small points the same entries at the
+	// first counts[0] of those Secrets, each entry at one whose apiserver
+	// holds its objects (spoke-<k+1> with k ≡ i mod len(spokes), k <
+	// counts[0]), so that only the number of spokes differs.
+	own := func(i int) string { return fmt.Sprintf("spoke-%d", i+1) }
+	shared := func(i int) string {
+		var ks []int
+		for k := i % len(spokes); k < counts[0]; k += len(spokes) {
+			ks = append(ks, k)
+		}
+		return own(ks[(i/len(spokes))%len(ks)])
+	}
+	if counts[0] < len(spokes) {
+		b.Fatalf("-bench.entries %q: the small fleet needs at least %d spokes (one per apiserver)", *benchEntries, len(spokes))
+	}
+	small := &config{name: "small", entries: counts[1], perEntry: per, secrets: counts[0], secret: shared}
+	large := &config{name: "large", entries: counts[1], perEntry: per, secrets: counts[1], secret: own}
+	half := &config{name: "half", entries: counts[1], perEntry: per / 2, secrets: counts[1], secret: own}
 	configs := []*config{small, large, half}
 	for _, c := range configs {
 		c.cmds = map[string]*measure{}
 		for _, cmd := range commands {
 			c.cmds[cmd] = &measure{}
 		}
+		if c == small {
+			continue // large's objects and Kustomizations, other Secrets (useSecrets)
+		}
 		var entries []benchEntry
 		groups := make([][]string, c.entries)
 		aliases := map[string]string{}
 		for i := range c.entries {
-			e := fmt.Sprintf("spoke-%d", i+1)
+			e := own(i)
 			entries = append(entries, benchEntry{cluster: e, name: e})
 			groups[i] = []string{clusterNamespace(c.entries, c.perEntry, i)}
 			aliases[e] = spokes[i%len(spokes)]
@@ -422,6 +450,58 @@ func BenchmarkDiffClusters(b *testing.B) {
 		c.s = s
 		c.drifted = driftTenPercent(b, c.s.RepoDir)
 		b.Logf("%s: %d entries × %d objects loaded in %s", c.name, c.entries, c.perEntry, time.Since(start).Round(time.Second))
+	}
+	small.s, small.drifted = large.s, large.drifted
+	// useSecrets points the Kustomizations of c's sample, in the hub and
+	// in its checkout alike, at c's Secrets.
+	current := map[*testfleet.Sample]*config{}
+	useSecrets := func(c *config) {
+		if current[c.s] == c || (current[c.s] == nil && c != small) {
+			current[c.s] = c
+			return
+		}
+		for i := range c.entries {
+			name := own(i)
+			// Applied whole, as the root Kustomization applies it, so
+			// that the hub's object still matches the checkout's.
+			ks := &unstructured.Unstructured{}
+			ks.SetGroupVersionKind(kustomizev1.GroupVersion.WithKind(kustomizev1.KustomizationKind))
+			if err := f.Hub.Client.Get(ctx, client.ObjectKey{Namespace: c.s.Namespace, Name: name}, ks); err != nil {
+				b.Fatal(err)
+			}
+			ks.SetManagedFields(nil)
+			ks.SetResourceVersion("")
+			ks.SetUID("")
+			ks.SetCreationTimestamp(metav1.Time{})
+			ks.SetGeneration(0)
+			delete(ks.Object, "status")
+			if err := unstructured.SetNestedField(ks.Object, c.secret(i)+"-kubeconfig", "spec", "kubeConfig", "secretRef", "name"); err != nil {
+				b.Fatal(err)
+			}
+			if err := f.Hub.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(ks), client.ForceOwnership, client.FieldOwner("kustomize-controller")); err != nil {
+				b.Fatal(err)
+			}
+			// and reconciled: the status observes the new generation.
+			live := &kustomizev1.Kustomization{}
+			if err := f.Hub.Client.Get(ctx, client.ObjectKey{Namespace: c.s.Namespace, Name: name}, live); err != nil {
+				b.Fatal(err)
+			}
+			patch := client.MergeFrom(live.DeepCopy())
+			live.Status.ObservedGeneration = live.Generation
+			if err := f.Hub.Client.Status().Patch(ctx, live, patch); err != nil {
+				b.Fatal(err)
+			}
+			p := filepath.Join(c.s.RepoDir, "clusters", "management", name+".yaml")
+			y, err := os.ReadFile(p)
+			if err != nil {
+				b.Fatal(err)
+			}
+			y = regexp.MustCompile(`(?m)^      name: spoke-[0-9]+-kubeconfig$`).ReplaceAll(y, []byte("      name: "+c.secret(i)+"-kubeconfig"))
+			if err := os.WriteFile(p, y, 0o644); err != nil {
+				b.Fatal(err)
+			}
+		}
+		current[c.s] = c
 	}
 	args := func(c *config, cmd string) []string {
 		common := []string{"-n", c.s.Namespace, "--kubeconfig", f.HubKubeconfig}
@@ -486,6 +566,9 @@ func BenchmarkDiffClusters(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		for _, c := range configs {
+			b.StopTimer()
+			useSecrets(c)
+			b.StartTimer()
 			for _, name := range commands {
 				m := c.cmds[name]
 				cmd, rssOf := rssCommand(b, bin, args(c, name)...)
@@ -515,10 +598,10 @@ func BenchmarkDiffClusters(b *testing.B) {
 	}
 	b.StopTimer()
 	n := float64(b.N)
-	extra := float64(large.entries - small.entries)
-	fmt.Printf("\nspoke entries of %d objects each (a namespace and a token each, over %d apiservers), 10 %% drifted: %s %d entries (%d objects), %s %d (%d), %s %d × %d (%d)\n",
-		per, len(spokes), small.name, small.entries, small.entries*per, large.name, large.entries, large.entries*per,
-		half.name, half.entries, half.perEntry, half.entries*half.perEntry)
+	extra := float64(large.secrets - small.secrets)
+	fmt.Printf("\nspoke entries of %d objects each (a namespace each), 10 %% drifted, over %d apiservers: %s %d entries (%d objects) on %d spokes (kubeconfig Secrets), %s the same on %d, %s %d × %d (%d) on %d\n",
+		per, len(spokes), small.name, small.entries, small.entries*per, small.secrets, large.name, large.secrets,
+		half.name, half.entries, half.perEntry, half.entries*half.perEntry, half.secrets)
 	for _, name := range commands {
 		l, h, hf := small.cmds[name], large.cmds[name], half.cmds[name]
 		perSpoke := (h.wall - l.wall).Seconds() / n / extra * 1e3

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"sync"
 
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	kustomizev1 "github.com/fluxcd/kustomize-controller/api/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -134,7 +135,10 @@ func (e *engine) run(ctx context.Context, roots []*kustomizev1.Kustomization) {
 		e.dispatchResourceSets(ctx, st, objects, expansions)
 		if cluster.Hub {
 			hubBuilds[id].st = st
-		} else {
+		} else if !e.opts.NoHelm && hasHelmRelease(objects) {
+			// Held for its HelmReleases only: a spoke build without one
+			// is let go once its objects are diffed (20,000 objects on
+			// 100 spokes were held to the end for nothing).
 			spokeBuilds = append(spokeBuilds, &hubBuild{objects: objects, st: st})
 		}
 	}
@@ -150,6 +154,16 @@ func (e *engine) run(ctx context.Context, roots []*kustomizev1.Kustomization) {
 		}
 	}
 	e.wg.Wait()
+}
+
+// hasHelmRelease tells whether a build applies a HelmRelease.
+func hasHelmRelease(objects []*unstructured.Unstructured) bool {
+	for _, o := range objects {
+		if o.GetKind() == helmv2.HelmReleaseKind && o.GroupVersionKind().Group == helmv2.GroupVersion.Group {
+			return true
+		}
+	}
+	return false
 }
 
 // hubBuild is the build of a Kustomization (of the hub, unless in

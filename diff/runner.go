@@ -109,7 +109,21 @@ func (e *engine) progress(r *runner, done, total int) {
 
 // dispatch dry-runs every object of a built Kustomization on its cluster,
 // and reports pruned inventory entries as deleted.
+//
+// It returns at once: the cluster's clients are made (the kubeconfig
+// Secret read, the probe, discovery) on the engine's wait group, not on
+// the serial build loop, where on 100 spokes their round trips added up
+// to ~60 ms of wall time per spoke.
 func (e *engine) dispatch(ctx context.Context, st *ksState, objects []*unstructured.Unstructured) {
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		e.dispatchOn(ctx, st, objects)
+	}()
+}
+
+// dispatchOn is dispatch's work, once the cluster's clients are made.
+func (e *engine) dispatchOn(ctx context.Context, st *ksState, objects []*unstructured.Unstructured) {
 	r := e.runner(ctx, st.cluster)
 	cc, err := r.clientsFor(ctx, e.f, fleet.Object{Kind: kustomizev1.KustomizationKind, Kustomization: st.ks})
 	if err != nil {
