@@ -58,3 +58,19 @@ func wantEqual[T comparable](t *testing.T, what string, got, want T) {
 		t.Errorf("%s %v, want %v", what, got, want)
 	}
 }
+
+// wantStderr checks a command table row's stderr: nothing when want is
+// empty, else it starts with want[0] and holds every later piece.
+func wantStderr(t *testing.T, stderr string, want []string) {
+	t.Helper()
+	if len(want) == 0 {
+		if stderr != "" {
+			t.Errorf("stderr %q, want nothing", stderr)
+		}
+		return
+	}
+	if !strings.HasPrefix(stderr, want[0]) {
+		t.Errorf("stderr %q, want it to start with %q", stderr, want[0])
+	}
+	wantContains(t, "stderr", stderr, want[1:]...)
+}

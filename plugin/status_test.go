@@ -303,16 +303,7 @@ func TestStatusCommand(t *testing.T) {
 							t.Errorf("stdout shows %q:\n%s", not, r.stdout)
 						}
 					}
-					if len(tc.stderr) == 0 {
-						if r.stderr != "" {
-							t.Errorf("stderr %q, want nothing", r.stderr)
-						}
-						return
-					}
-					if !strings.HasPrefix(r.stderr, tc.stderr[0]) {
-						t.Errorf("stderr %q, want it to start with %q", r.stderr, tc.stderr[0])
-					}
-					wantContains(t, "stderr", r.stderr, tc.stderr[1:]...)
+					wantStderr(t, r.stderr, tc.stderr)
 				})
 			}
 		})

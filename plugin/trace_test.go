@@ -236,16 +236,7 @@ func TestTraceCommand(t *testing.T) {
 				default:
 					wantContains(t, "stdout", r.stdout, expand(s, tc.stdout...)...)
 				}
-				if want := expand(s, tc.stderr...); len(want) == 0 {
-					if r.stderr != "" {
-						t.Errorf("stderr %q, want nothing", r.stderr)
-					}
-				} else {
-					if !strings.HasPrefix(r.stderr, want[0]) {
-						t.Errorf("stderr %q, want it to start with %q", r.stderr, want[0])
-					}
-					wantContains(t, "stderr", r.stderr, want[1:]...)
-				}
+				wantStderr(t, r.stderr, expand(s, tc.stderr...))
 				if tc.check != nil {
 					tc.check(t, s, r.stdout)
 				}
