@@ -173,16 +173,7 @@ func DefaultCacheDir() string {
 // Load resolves and loads the chart of src, once per Fetcher and source.
 func (f *Fetcher) Load(ctx context.Context, src ChartSource) (*Loaded, error) {
 	key := fmt.Sprintf("%s|%s|%s|%s|%v|%s", src.Kind, src.ID(), src.Version, src.Digest, src.OCI, ignoreKey(src.Ignore)) + src.accessKey()
-	f.mu.Lock()
-	if f.loaded == nil {
-		f.loaded = map[string]*loadOnce{}
-	}
-	lo := f.loaded[key]
-	if lo == nil {
-		lo = &loadOnce{}
-		f.loaded[key] = lo
-	}
-	f.mu.Unlock()
+	lo := f.once(key)
 	lo.once.Do(func() {
 		lo.l, lo.err = f.load(ctx, src)
 		lo.err = accessHint(lo.err, src)
