@@ -15,6 +15,7 @@ import (
 	"github.com/c5c3/kubectl-c5c3/fleet"
 	"github.com/c5c3/kubectl-c5c3/helmrender"
 	"github.com/c5c3/kubectl-c5c3/internal/helmname"
+	"github.com/c5c3/kubectl-c5c3/internal/keyed"
 )
 
 // HelmReleaseResult is one rendered HelmRelease: what helm-controller
@@ -72,8 +73,7 @@ func specChart(hr *helmv2.HelmRelease) string {
 // helmState is the per-run chart fetcher and each cluster's capabilities.
 type helmState struct {
 	fetcher *helmrender.Fetcher
-	mu      sync.Mutex
-	caps    map[string]*capsOnce
+	caps    keyed.Once[string, helmrender.Capabilities] // by cluster
 	// releases bounds the HelmReleases whose storage, render and objects
 	// are in memory at once to the CPUs: that work is CPU-bound, and a
 	// large chart's release (its storage record carries the whole chart,
@@ -93,22 +93,10 @@ func (e *engine) releaseSlot(ctx context.Context) (func(), error) {
 	}
 }
 
-type capsOnce struct {
-	once sync.Once
-	caps helmrender.Capabilities
-	err  error
-}
-
 func (e *engine) capabilities(r *runner, cc *clusterClients) (helmrender.Capabilities, error) {
-	e.helm.mu.Lock()
-	co := e.helm.caps[r.cluster.Name]
-	if co == nil {
-		co = &capsOnce{}
-		e.helm.caps[r.cluster.Name] = co
-	}
-	e.helm.mu.Unlock()
-	co.once.Do(func() { co.caps, co.err = helmrender.TargetCapabilities(cc.kube.Discovery) })
-	return co.caps, co.err
+	return e.helm.caps.Do(r.cluster.Name, func() (helmrender.Capabilities, error) {
+		return helmrender.TargetCapabilities(cc.kube.Discovery)
+	})
 }
 
 // typedObjects decodes the objects of a build that are of one group and

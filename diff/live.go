@@ -9,6 +9,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/c5c3/kubectl-c5c3/internal/keyed"
 )
 
 // liveClient serves GETs of unstructured objects from one LIST per kind and
@@ -23,21 +25,15 @@ import (
 type liveClient struct {
 	client.Client
 	as    string
+	lists keyed.Once[listKey, map[string]*unstructured.Unstructured]
 	mu    sync.Mutex
-	lists map[listKey]*liveList
+	// holds counts, by LIST, the Kustomizations being diffed that hold it.
+	holds map[listKey]int
 }
 
 type listKey struct {
 	gvk schema.GroupVersionKind
 	ns  string
-}
-
-type liveList struct {
-	once  sync.Once
-	items map[string]*unstructured.Unstructured
-	err   error
-	// holds counts the Kustomizations being diffed that hold the list.
-	holds int
 }
 
 // listKeys are the LISTs the objects of one build are read from.
@@ -60,12 +56,7 @@ func (c *liveClient) hold(keys []listKey) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, k := range keys {
-		l := c.lists[k]
-		if l == nil {
-			l = &liveList{}
-			c.lists[k] = l
-		}
-		l.holds++
+		c.holds[k]++
 	}
 }
 
@@ -77,18 +68,21 @@ func (c *liveClient) release(keys []listKey) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, k := range keys {
-		l := c.lists[k]
-		if l == nil {
+		n, held := c.holds[k]
+		if !held {
 			continue
 		}
-		if l.holds--; l.holds <= 0 {
-			delete(c.lists, k)
+		if n <= 1 {
+			delete(c.holds, k)
+			c.lists.Forget(k)
+		} else {
+			c.holds[k] = n - 1
 		}
 	}
 }
 
 func newLiveClient(c client.Client, serviceAccount string) *liveClient {
-	return &liveClient{Client: c, as: serviceAccount, lists: map[listKey]*liveList{}}
+	return &liveClient{Client: c, as: serviceAccount, holds: map[listKey]int{}}
 }
 
 // refused names the impersonated service account in a Forbidden error.
@@ -111,14 +105,14 @@ func (c *liveClient) Get(ctx context.Context, key client.ObjectKey, obj client.O
 		return c.Client.Get(ctx, key, obj, opts...)
 	}
 	gvk := u.GroupVersionKind()
-	l := c.list(ctx, gvk, key.Namespace)
-	if l.err != nil && c.as != "" && apierrors.IsForbidden(l.err) {
+	items, err := c.list(ctx, gvk, key.Namespace)
+	if err != nil && c.as != "" && apierrors.IsForbidden(err) {
 		return c.refused(c.Client.Get(ctx, key, obj, opts...))
 	}
-	if l.err != nil {
-		return l.err
+	if err != nil {
+		return err
 	}
-	live, ok := l.items[key.Name]
+	live, ok := items[key.Name]
 	if !ok {
 		return apierrors.NewNotFound(schema.GroupResource{Group: gvk.Group, Resource: gvk.Kind}, key.Name)
 	}
@@ -130,26 +124,20 @@ func (c *liveClient) Get(ctx context.Context, key client.ObjectKey, obj client.O
 // object is the cached one, shared by every caller (not a copy, unlike Get):
 // it must not be modified.
 func (c *liveClient) Lookup(ctx context.Context, gvk schema.GroupVersionKind, ns, name string) (*unstructured.Unstructured, error) {
-	l := c.list(ctx, gvk, ns)
-	if apierrors.IsNotFound(l.err) {
+	items, err := c.list(ctx, gvk, ns)
+	if apierrors.IsNotFound(err) {
 		return nil, nil
 	}
-	if l.err != nil {
-		return nil, l.err
+	if err != nil {
+		return nil, err
 	}
-	return l.items[name], nil
+	return items[name], nil
 }
 
-func (c *liveClient) list(ctx context.Context, gvk schema.GroupVersionKind, ns string) *liveList {
-	k := listKey{gvk, ns}
-	c.mu.Lock()
-	l := c.lists[k]
-	if l == nil {
-		l = &liveList{}
-		c.lists[k] = l
-	}
-	c.mu.Unlock()
-	l.once.Do(func() {
+// list returns the objects of the LIST of gvk in ns by name, listed once
+// (until no Kustomization holds it).
+func (c *liveClient) list(ctx context.Context, gvk schema.GroupVersionKind, ns string) (map[string]*unstructured.Unstructured, error) {
+	return c.lists.Do(listKey{gvk, ns}, func() (map[string]*unstructured.Unstructured, error) {
 		list := &unstructured.UnstructuredList{}
 		list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
 		var opts []client.ListOption
@@ -157,17 +145,16 @@ func (c *liveClient) list(ctx context.Context, gvk schema.GroupVersionKind, ns s
 			opts = append(opts, client.InNamespace(ns))
 		}
 		if err := c.Client.List(ctx, list, opts...); err != nil {
-			l.err = err
-			return
+			return nil, err
 		}
-		l.items = make(map[string]*unstructured.Unstructured, len(list.Items))
+		items := make(map[string]*unstructured.Unstructured, len(list.Items))
 		for i := range list.Items {
 			it := &list.Items[i]
 			if ns == "" && it.GetNamespace() != "" {
 				continue // cluster-scoped lookups only
 			}
-			l.items[it.GetName()] = it
+			items[it.GetName()] = it
 		}
+		return items, nil
 	})
-	return l
 }

@@ -116,15 +116,15 @@ func liveProviders(ctx context.Context, cc *clusterClients, rs *unstructured.Uns
 	if from, _, _ := unstructured.NestedSlice(rs.Object, "spec", "inputsFrom"); len(from) == 0 {
 		return nil, nil
 	}
-	l := cc.live.list(ctx, providerGVK, rs.GetNamespace())
-	if l.err != nil {
-		if kube.IsNoMatch(l.err) {
+	items, err := cc.live.list(ctx, providerGVK, rs.GetNamespace())
+	if err != nil {
+		if kube.IsNoMatch(err) {
 			return nil, fmt.Errorf("ResourceSet %s/%s: the hub has no %s kind: install the Flux Operator's CRDs", rs.GetNamespace(), rs.GetName(), resourceset.ProviderKind)
 		}
-		return nil, fmt.Errorf("ResourceSet %s/%s: listing %ss: %w", rs.GetNamespace(), rs.GetName(), resourceset.ProviderKind, cleanErr(l.err))
+		return nil, fmt.Errorf("ResourceSet %s/%s: listing %ss: %w", rs.GetNamespace(), rs.GetName(), resourceset.ProviderKind, cleanErr(err))
 	}
-	out := make([]*unstructured.Unstructured, 0, len(l.items))
-	for _, p := range l.items {
+	out := make([]*unstructured.Unstructured, 0, len(items))
+	for _, p := range items {
 		out = append(out, p)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].GetName() < out[j].GetName() })

@@ -97,7 +97,7 @@ func Run(ctx context.Context, f *fleet.Fleet, opts Options) (*Result, error) {
 	}
 
 	e := &engine{f: f, opts: opts, sources: sources, sel: sel, builder: b, runners: map[string]*runner{}, results: map[string]*ksState{},
-		helm: &helmState{fetcher: &helmrender.Fetcher{CacheDir: opts.ChartCacheDir, Offline: opts.Offline}, caps: map[string]*capsOnce{},
+		helm: &helmState{fetcher: &helmrender.Fetcher{CacheDir: opts.ChartCacheDir, Offline: opts.Offline},
 			releases: make(chan struct{}, runtime.GOMAXPROCS(0))}}
 	if opts.Base != "" {
 		if e.scope, err = newBaseScope(ctx, f, opts, b, sources, roots, func(bb *Builder) {

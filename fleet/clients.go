@@ -4,18 +4,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"sync"
 	"time"
 
+	"github.com/c5c3/kubectl-c5c3/internal/keyed"
 	"github.com/c5c3/kubectl-c5c3/kube"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
-
-type spokeClient struct {
-	once   sync.Once
-	client *kube.Client
-	err    error
-}
 
 // Client returns the client for a cluster, impersonating serviceAccount
 // (namespace/name, may be empty) like Flux does. Spoke clients are built
@@ -38,23 +32,9 @@ func (f *Fleet) spokeClient(ctx context.Context, c *Cluster, impersonate string)
 	if ref.ConfigMapName != "" {
 		key += "|" + c.controller()
 	}
-	return f.cached(key, func() (*kube.Client, error) {
+	return f.clients.Do(key, func() (*kube.Client, error) {
 		return f.opts.Dialer.Dial(ctx, c, impersonate)
 	})
-}
-
-// cached builds the client of key once and returns it (or its error) ever
-// after.
-func (f *Fleet) cached(key string, build func() (*kube.Client, error)) (*kube.Client, error) {
-	f.mu.Lock()
-	sc := f.clients[key]
-	if sc == nil {
-		sc = &spokeClient{}
-		f.clients[key] = sc
-	}
-	f.mu.Unlock()
-	sc.once.Do(func() { sc.client, sc.err = build() })
-	return sc.client, sc.err
 }
 
 // ClientFor returns the client Flux uses for o on cluster c: as o's
@@ -80,7 +60,7 @@ func (f *Fleet) ClientFor(ctx context.Context, c *Cluster, o Object) (*kube.Clie
 	if !c.Hub {
 		return f.spokeClient(ctx, c, ns+"/"+sa)
 	}
-	return f.cached("hub|"+ns+"/"+sa, func() (*kube.Client, error) { return f.hub.Impersonating(ns, sa) })
+	return f.clients.Do("hub|"+ns+"/"+sa, func() (*kube.Client, error) { return f.hub.Impersonating(ns, sa) })
 }
 
 // Dialer builds the clients of spoke clusters. A Fleet asks it once per
@@ -146,25 +126,12 @@ func (d SecretDialer) Dial(ctx context.Context, c *Cluster, impersonate string) 
 // extra entry for a cluster costs its Secret, not another TLS handshake
 // and discovery. The key is a hash of the kubeconfig, never the data.
 type sharedClients struct {
-	mu      sync.Mutex
-	clients map[[sha256.Size]byte]*spokeClient
-}
-
-func newSharedClients() *sharedClients {
-	return &sharedClients{clients: map[[sha256.Size]byte]*spokeClient{}}
+	clients keyed.Once[[sha256.Size]byte, *kube.Client]
 }
 
 func (s *sharedClients) get(kubeconfig []byte, impersonate string, build func() (*kube.Client, error)) (*kube.Client, error) {
 	key := sha256.Sum256(append(append(append([]byte{}, kubeconfig...), 0), impersonate...))
-	s.mu.Lock()
-	sc := s.clients[key]
-	if sc == nil {
-		sc = &spokeClient{}
-		s.clients[key] = sc
-	}
-	s.mu.Unlock()
-	sc.once.Do(func() { sc.client, sc.err = build() })
-	return sc.client, sc.err
+	return s.clients.Do(key, build)
 }
 
 // dialWorkloadIdentity dials a spoke of a spec.kubeConfig.configMapRef.

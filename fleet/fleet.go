@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/c5c3/kubectl-c5c3/internal/keyed"
 	"github.com/c5c3/kubectl-c5c3/kube"
 )
 
@@ -42,8 +43,8 @@ type Fleet struct {
 	hub     *kube.Client
 	opts    Options
 	mu      sync.Mutex
-	clients map[string]*spokeClient
-	probes  map[*kube.Client]*probeOnce
+	clients keyed.Once[string, *kube.Client]
+	probes  keyed.Once[*kube.Client, ProbeResult]
 	extra   map[KubeConfigRef]*Cluster
 }
 
@@ -58,7 +59,7 @@ func Discover(ctx context.Context, hub *kube.Client, opts Options) (*Fleet, erro
 		opts.HubName = "management"
 	}
 	if opts.Dialer == nil {
-		opts.Dialer = SecretDialer{Hub: hub.Client, Spoke: opts.Spoke, FluxNamespace: opts.FluxNamespace, shared: newSharedClients()}
+		opts.Dialer = SecretDialer{Hub: hub.Client, Spoke: opts.Spoke, FluxNamespace: opts.FluxNamespace, shared: &sharedClients{}}
 	}
 	var listOpts []client.ListOption
 	if opts.Namespace != "" {
@@ -76,7 +77,7 @@ func Discover(ctx context.Context, hub *kube.Client, opts Options) (*Fleet, erro
 		return nil, fmt.Errorf("listing Flux HelmReleases on the hub: %w", err)
 	}
 
-	f := &Fleet{hub: hub, opts: opts, clients: map[string]*spokeClient{}, Sources: map[string]*unstructured.Unstructured{}}
+	f := &Fleet{hub: hub, opts: opts, Sources: map[string]*unstructured.Unstructured{}}
 	hubCluster := &Cluster{Name: opts.HubName, Hub: true}
 	byRef := map[KubeConfigRef]*Cluster{}
 	add := func(o Object) {

@@ -59,21 +59,10 @@ func (f *Fleet) Reachable(ctx context.Context, c *Cluster) error {
 // probeClient probes the cluster of cl once per client: spoke entries
 // that share a client (the same kubeconfig) share the probe.
 func (f *Fleet) probeClient(ctx context.Context, cl *kube.Client) ProbeResult {
-	f.mu.Lock()
-	if f.probes == nil {
-		f.probes = map[*kube.Client]*probeOnce{}
-	}
-	p := f.probes[cl]
-	if p == nil {
-		p = &probeOnce{}
-		f.probes[cl] = p
-	}
-	f.mu.Unlock()
-	p.once.Do(func() {
+	r, _ := f.probes.Do(cl, func() (ProbeResult, error) {
 		v, err := cl.Discovery.ServerVersion()
 		if err != nil {
-			p.r = ProbeResult{Err: err}
-			return
+			return ProbeResult{Err: err}, nil
 		}
 		// The metadata client with the nodes' fixed resource, not the
 		// controller-runtime client: its RESTMapper would first read the
@@ -85,12 +74,7 @@ func (f *Fleet) probeClient(ctx context.Context, cl *kube.Client) ProbeResult {
 		} else {
 			n = -1 // not allowed to list nodes: unknown
 		}
-		p.r = ProbeResult{ServerVersion: v.GitVersion, Nodes: n}
+		return ProbeResult{ServerVersion: v.GitVersion, Nodes: n}, nil
 	})
-	return p.r
-}
-
-type probeOnce struct {
-	once sync.Once
-	r    ProbeResult
+	return r
 }

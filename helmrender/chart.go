@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/c5c3/kubectl-c5c3/internal/gitrepo"
+	"github.com/c5c3/kubectl-c5c3/internal/keyed"
 	"github.com/c5c3/kubectl-c5c3/kube"
 )
 
@@ -150,15 +151,9 @@ type Fetcher struct {
 	// HTTP is the client for HTTP repositories; default http.DefaultClient.
 	HTTP *http.Client
 
+	loaded     keyed.Once[string, *Loaded]
 	mu         sync.Mutex
-	loaded     map[string]*loadOnce
 	tlsClients map[string]*http.Client
-}
-
-type loadOnce struct {
-	once sync.Once
-	l    *Loaded
-	err  error
 }
 
 // DefaultCacheDir is ~/.cache/kubectl-c5c3/charts (XDG_CACHE_HOME honoured).
@@ -173,15 +168,13 @@ func DefaultCacheDir() string {
 // Load resolves and loads the chart of src, once per Fetcher and source.
 func (f *Fetcher) Load(ctx context.Context, src ChartSource) (*Loaded, error) {
 	key := fmt.Sprintf("%s|%s|%s|%s|%v|%s", src.Kind, src.ID(), src.Version, src.Digest, src.OCI, ignoreKey(src.Ignore)) + src.accessKey()
-	lo := f.once(key)
-	lo.once.Do(func() {
-		lo.l, lo.err = f.load(ctx, src)
-		lo.err = accessHint(lo.err, src)
-		if lo.err != nil {
-			lo.err = fmt.Errorf("chart %s@%s: %w", src.ID(), orStar(src.Version), lo.err)
+	return f.loaded.Do(key, func() (*Loaded, error) {
+		l, err := f.load(ctx, src)
+		if err = accessHint(err, src); err != nil {
+			return l, fmt.Errorf("chart %s@%s: %w", src.ID(), orStar(src.Version), err)
 		}
+		return l, nil
 	})
-	return lo.l, lo.err
 }
 
 func orStar(v string) string {

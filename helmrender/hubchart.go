@@ -106,27 +106,11 @@ func (f *Fetcher) loadHubChart(ctx context.Context, src ChartSource, hub HubChar
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", hub.ID(), err)
 	}
-	lo := f.once("hub|" + art.Digest)
-	lo.once.Do(func() { lo.l, lo.err = f.readArtifact(ctx, hub, art) })
-	if lo.err != nil {
-		return nil, fmt.Errorf("%s: %w", hub.ID(), lo.err)
+	l, err := f.loaded.Do("hub|"+art.Digest, func() (*Loaded, error) { return f.readArtifact(ctx, hub, art) })
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", hub.ID(), err)
 	}
-	return lo.l, nil
-}
-
-// once is the memo entry of key.
-func (f *Fetcher) once(key string) *loadOnce {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.loaded == nil {
-		f.loaded = map[string]*loadOnce{}
-	}
-	lo := f.loaded[key]
-	if lo == nil {
-		lo = &loadOnce{}
-		f.loaded[key] = lo
-	}
-	return lo
+	return l, nil
 }
 
 // artifact is hub's Ready artifact if the HelmChart was made for src's

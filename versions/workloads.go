@@ -2,13 +2,14 @@ package versions
 
 import (
 	"context"
-	"sync"
 
 	"golang.org/x/sync/errgroup"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/c5c3/kubectl-c5c3/internal/keyed"
 )
 
 // workloadConcurrency is how many workload LISTs run at once.
@@ -19,8 +20,7 @@ const workloadConcurrency = 16
 // namespace (not a GET per workload of every inventory: 4,000 requests,
 // one after the other, on a fleet of 100 spokes and 20,000 objects).
 type workloads struct {
-	mu    sync.Mutex
-	lists map[workloadKey]*workloadList
+	lists keyed.Once[workloadKey, map[string]*unstructured.Unstructured]
 }
 
 type workloadKey struct {
@@ -29,22 +29,16 @@ type workloadKey struct {
 	ns      string
 }
 
-type workloadList struct {
-	once  sync.Once
-	items map[string]*unstructured.Unstructured
-	err   error
-}
-
 // workload returns the live workload gvk ns/name of the applier's
 // cluster, as get does (noting an unreachable cluster or a missing object
 // in t), through the LIST of its namespace. A cluster that refuses the
 // LIST is read with a GET.
 func (b *builder) workload(ctx context.Context, ed *envData, a *applier, gvk schema.GroupVersionKind, ns, name string, t *Target) (*unstructured.Unstructured, error) {
-	l := ed.workloads.list(ctx, ed, a, gvk, ns)
-	if l == nil || l.err != nil {
+	items, err := ed.workloads.list(ctx, ed, a, gvk, ns)
+	if err != nil {
 		return b.get(ctx, ed, a, gvk, ns, name, t)
 	}
-	u, ok := l.items[name]
+	u, ok := items[name]
 	if !ok {
 		return b.get(ctx, ed, a, gvk, ns, name, t) // notes it missing
 	}
@@ -72,7 +66,7 @@ func (w *workloads) prefetch(ctx context.Context, ed *envData) {
 			}
 			seen[k] = true
 			g.Go(func() error {
-				w.list(gctx, ed, a, gvk, e.Namespace)
+				_, _ = w.list(gctx, ed, a, gvk, e.Namespace)
 				return nil
 			})
 		}
@@ -80,43 +74,28 @@ func (w *workloads) prefetch(ctx context.Context, ed *envData) {
 	_ = g.Wait()
 }
 
-// list returns the LIST of gvk in ns on the applier's cluster, read once;
-// nil when the cluster has no client.
-func (w *workloads) list(ctx context.Context, ed *envData, a *applier, gvk schema.GroupVersionKind, ns string) *workloadList {
-	if ed.probes[a.cluster.Name].Err != nil {
-		return nil
+// list returns the workloads of the LIST of gvk in ns on the applier's
+// cluster by name, read once; the probe's error when the cluster is
+// unreachable.
+func (w *workloads) list(ctx context.Context, ed *envData, a *applier, gvk schema.GroupVersionKind, ns string) (map[string]*unstructured.Unstructured, error) {
+	if err := ed.probes[a.cluster.Name].Err; err != nil {
+		return nil, err
 	}
-	k := workloadKey{a.cluster.Name, gvk, ns}
-	w.mu.Lock()
-	if w.lists == nil {
-		w.lists = map[workloadKey]*workloadList{}
-	}
-	l := w.lists[k]
-	if l == nil {
-		l = &workloadList{}
-		w.lists[k] = l
-	}
-	w.mu.Unlock()
-	l.once.Do(func() {
+	return w.lists.Do(workloadKey{a.cluster.Name, gvk, ns}, func() (map[string]*unstructured.Unstructured, error) {
 		cl, err := ed.fleet.Client(ctx, a.cluster, "")
 		if err != nil {
-			l.err = err
-			return
+			return nil, err
 		}
 		list := &unstructured.UnstructuredList{}
 		list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
-		if err := cl.Client.List(ctx, list, client.InNamespace(ns)); err != nil {
-			if apierrors.IsNotFound(err) {
-				err = nil // no such namespace: every workload is missing
-			} else {
-				l.err = err
-				return
-			}
+		// Not found: no such namespace, every workload is missing.
+		if err := cl.Client.List(ctx, list, client.InNamespace(ns)); err != nil && !apierrors.IsNotFound(err) {
+			return nil, err
 		}
-		l.items = make(map[string]*unstructured.Unstructured, len(list.Items))
+		items := make(map[string]*unstructured.Unstructured, len(list.Items))
 		for i := range list.Items {
-			l.items[list.Items[i].GetName()] = &list.Items[i]
+			items[list.Items[i].GetName()] = &list.Items[i]
 		}
+		return items, nil
 	})
-	return l
 }
