@@ -3,7 +3,6 @@ package fleet
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -21,21 +20,7 @@ type ProbeResult struct {
 // Probe contacts every cluster concurrently (server version and a
 // metadata-only node list) and returns the results by cluster name.
 func (f *Fleet) Probe(ctx context.Context, clusters []*Cluster) map[string]ProbeResult {
-	out := make(map[string]ProbeResult, len(clusters))
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for _, c := range clusters {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r := f.probe(ctx, c)
-			mu.Lock()
-			out[c.Name] = r
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	return out
+	return PerCluster(clusters, func(c *Cluster) ProbeResult { return f.probe(ctx, c) })
 }
 
 func (f *Fleet) probe(ctx context.Context, c *Cluster) ProbeResult {

@@ -2,7 +2,6 @@ package status
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/c5c3/kubectl-c5c3/fleet"
@@ -94,19 +93,7 @@ func clusterAccess(ctx context.Context, f *fleet.Fleet, c *fleet.Cluster, p flee
 
 // fleetAccess runs clusterAccess for every cluster concurrently.
 func fleetAccess(ctx context.Context, f *fleet.Fleet, clusters []*fleet.Cluster, probes map[string]fleet.ProbeResult, hubVersion string, checkSA bool, now time.Time) map[string][]AccessCheck {
-	out := make(map[string][]AccessCheck, len(clusters))
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for _, c := range clusters {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			checks := clusterAccess(ctx, f, c, probes[c.Name], hubVersion, checkSA, now)
-			mu.Lock()
-			out[c.Name] = checks
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	return out
+	return fleet.PerCluster(clusters, func(c *fleet.Cluster) []AccessCheck {
+		return clusterAccess(ctx, f, c, probes[c.Name], hubVersion, checkSA, now)
+	})
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"sync"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -133,9 +132,8 @@ func listStorage(ctx context.Context, c client.Reader, ns string) (map[string][]
 // object ID. Unreachable clusters are skipped (their error says why); a
 // LIST that fails leaves its releases with Error set and no Problem.
 func fleetReleases(ctx context.Context, f *fleet.Fleet, clusters []*fleet.Cluster, probes map[string]fleet.ProbeResult) map[string]map[string]*Release {
-	out := map[string]map[string]*Release{}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
+	var listed []*fleet.Cluster
+	byCluster := map[string]map[string]map[string]*Release{}
 	for _, c := range clusters {
 		if probes[c.Name].Err != nil {
 			continue
@@ -155,17 +153,12 @@ func fleetReleases(ctx context.Context, f *fleet.Fleet, clusters []*fleet.Cluste
 		if len(byNS) == 0 {
 			continue
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			found := clusterReleases(ctx, f, c, byNS)
-			mu.Lock()
-			out[c.Name] = found
-			mu.Unlock()
-		}()
+		listed = append(listed, c)
+		byCluster[c.Name] = byNS
 	}
-	wg.Wait()
-	return out
+	return fleet.PerCluster(listed, func(c *fleet.Cluster) map[string]*Release {
+		return clusterReleases(ctx, f, c, byCluster[c.Name])
+	})
 }
 
 // clusterReleases lists Helm's storage on c once per storage namespace of
