@@ -4,15 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
 	"strings"
-	"sync"
-	"time"
 
 	"sigs.k8s.io/yaml"
 
@@ -67,11 +64,12 @@ func fluxTest(ctx context.Context, o fluxTestOptions) (err error) {
 		return fmt.Errorf("%s:\n%w", filepath.Join(o.Catalog, fluxplugin.ManifestFile), err)
 	}
 
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	srv, err := listenLocal("catalog")
 	if err != nil {
-		return fmt.Errorf("listening on 127.0.0.1: %w", err)
+		return err
 	}
-	base := "http://" + lis.Addr().String()
+	defer srv.Close()
+	base := srv.URL
 	// The shipped manifest with only the archives' host moved.
 	for i := range manifest.Versions[0].Platforms {
 		p := &manifest.Versions[0].Platforms[i]
@@ -81,29 +79,12 @@ func fluxTest(ctx context.Context, o fluxTestOptions) (err error) {
 	if err != nil {
 		return err
 	}
-	var mu sync.Mutex
-	var requests []string
 	files := http.StripPrefix("/download/", http.FileServer(http.Dir(o.DistDir)))
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /catalog/"+fluxplugin.ManifestFile, func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(served) })
 	mux.HandleFunc("GET /catalog/"+fluxplugin.CatalogFile, func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(catalogYAML) })
 	mux.Handle("GET /download/", files)
-	srv := &http.Server{
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			mu.Lock()
-			requests = append(requests, r.URL.Path)
-			mu.Unlock()
-			mux.ServeHTTP(w, r)
-		}),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
-	go func() { _ = srv.Serve(lis) }()
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
-		fmt.Printf("  stopped the catalog server on %s (%d requests served)\n", lis.Addr(), len(requests))
-	}()
+	srv.serve(mux)
 	catalogURL := base + "/catalog/"
 	fmt.Printf("  serving the catalog at %s and %s at %s/download/\n", catalogURL, o.DistDir, base)
 
@@ -152,9 +133,7 @@ func fluxTest(ctx context.Context, o fluxTestOptions) (err error) {
 		return err
 	}
 	want := "/download/" + host.ArchiveName(o.Version)
-	mu.Lock()
-	got := strings.Join(requests, " ")
-	mu.Unlock()
+	got := strings.Join(srv.requests(), " ")
 	if !strings.Contains(" "+got+" ", " "+want+" ") {
 		return fmt.Errorf("flux should have downloaded %s, requests: %s", want, got)
 	}

@@ -4,14 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
-	"time"
 
 	"github.com/c5c3/kubectl-c5c3/krew"
 )
@@ -37,27 +34,13 @@ func validate(ctx context.Context, o validateOptions) error {
 	if err != nil {
 		return err
 	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	srv, err := listenLocal("archive")
 	if err != nil {
-		return fmt.Errorf("listening on 127.0.0.1: %w", err)
+		return err
 	}
-	var served atomic.Int64
-	files := http.FileServer(http.Dir(o.DistDir))
-	srv := &http.Server{
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			served.Add(1)
-			files.ServeHTTP(w, r)
-		}),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
-	go func() { _ = srv.Serve(lis) }()
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
-		fmt.Printf("  stopped the archive server on %s (%d requests served)\n", lis.Addr(), served.Load())
-	}()
-	baseURL := "http://" + lis.Addr().String() + "/"
+	defer srv.Close()
+	srv.serve(http.FileServer(http.Dir(o.DistDir)))
+	baseURL := srv.URL + "/"
 	fmt.Printf("  serving %s on %s\n", o.DistDir, baseURL)
 
 	tmp, err := os.MkdirTemp("", "c5c3-krew-validate-")
