@@ -44,9 +44,9 @@ func fluxTest(ctx context.Context, o fluxTestOptions) (err error) {
 		return err
 	}
 	host := hostPlatform()
-	archive := filepath.Join(o.DistDir, host.ArchiveName(o.Version))
-	if _, err := os.Stat(archive); err != nil {
-		return fmt.Errorf("no archive for this machine (%s): %w (run `make dist` first)", host, err)
+	archive, err := hostArchive(o.DistDir, o.Version)
+	if err != nil {
+		return err
 	}
 	manifestYAML, err := os.ReadFile(filepath.Join(o.Catalog, fluxplugin.ManifestFile))
 	if err != nil {
@@ -88,17 +88,11 @@ func fluxTest(ctx context.Context, o fluxTestOptions) (err error) {
 	catalogURL := base + "/catalog/"
 	fmt.Printf("  serving the catalog at %s and %s at %s/download/\n", catalogURL, o.DistDir, base)
 
-	root, err := os.MkdirTemp("", "c5c3-flux-plugins-")
+	root, removeRoot, err := throwawayDir("c5c3-flux-plugins-", "")
 	if err != nil {
 		return err
 	}
-	defer func() {
-		rmErr := os.RemoveAll(root)
-		if rmErr != nil && err == nil {
-			err = fmt.Errorf("removing %s: %w", root, rmErr)
-		}
-		fmt.Printf("  removed %s\n", root)
-	}()
+	defer removeRoot(&err)
 	pluginDir := filepath.Join(root, "plugins")
 	home := filepath.Join(root, "home")
 	for _, d := range []string{pluginDir, home} {

@@ -33,12 +33,9 @@ func krewTest(ctx context.Context, o krewTestOptions) (err error) {
 	if err != nil {
 		return err
 	}
-	archive, err := filepath.Abs(filepath.Join(o.DistDir, hostPlatform().ArchiveName(o.Version)))
+	archive, err := hostArchive(o.DistDir, o.Version)
 	if err != nil {
 		return err
-	}
-	if _, err := os.Stat(archive); err != nil {
-		return fmt.Errorf("no archive for this machine (%s): %w (run `make dist` first)", hostPlatform(), err)
 	}
 	manifestPath, err := filepath.Abs(o.Manifest)
 	if err != nil {
@@ -50,17 +47,11 @@ func krewTest(ctx context.Context, o krewTestOptions) (err error) {
 		}
 	}
 
-	root, err := os.MkdirTemp("", "c5c3-krew-root-")
+	root, removeRoot, err := throwawayDir("c5c3-krew-root-", "KREW_ROOT")
 	if err != nil {
 		return err
 	}
-	defer func() {
-		rmErr := os.RemoveAll(root)
-		if rmErr != nil && err == nil {
-			err = fmt.Errorf("removing KREW_ROOT %s: %w", root, rmErr)
-		}
-		fmt.Printf("  removed KREW_ROOT %s\n", root)
-	}()
+	defer removeRoot(&err)
 	binDir := filepath.Join(root, "bin")
 	env := setEnv(os.Environ(), "KREW_ROOT", root)
 	env = setEnv(env, "KREW_NO_UPGRADE_CHECK", "1")
