@@ -12,6 +12,7 @@ import (
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 
 	"github.com/c5c3/kubectl-c5c3/diff"
+	"github.com/c5c3/kubectl-c5c3/internal/fixture"
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 )
 
@@ -171,14 +172,14 @@ func TestDiffNoLive(t *testing.T) {
 func helmOfflineRepo(t *testing.T, url string) (dir, base string) {
 	t.Helper()
 	dir = filepath.Join(t.TempDir(), "gitops")
-	webapp := newHelmRelease("webapp").Target("webapp").Spoke("control-plane").
+	webapp := fixture.NewHelmRelease("webapp").Target("webapp").Spoke("control-plane").
 		Chart("webapp", "0.1.x", "HelmRepository", "charts").ValuesFrom("webapp-values").
 		With(func(hr *helmv2.HelmRelease) {
 			hr.Spec.ValuesFrom = append(hr.Spec.ValuesFrom, helmv2.ValuesReference{Kind: "Secret", Name: "webapp-secrets"},
 				helmv2.ValuesReference{Kind: "Secret", Name: "hub-values"})
 		}).
 		Values(map[string]any{"replicas": 2}).YAML()
-	local := newHelmRelease("local").Target("local").Chart("./charts/local", "", "GitRepository", "flux-system").YAML()
+	local := fixture.NewHelmRelease("local").Target("local").Chart("./charts/local", "", "GitRepository", "flux-system").YAML()
 	for rel, content := range map[string]string{
 		"clusters/management/flux-system/flux-instance.yaml": "apiVersion: fluxcd.controlplane.io/v1\nkind: FluxInstance\nmetadata:\n  name: flux\n  namespace: flux-system\nspec:\n  distribution:\n    version: 2.7.x\n  sync:\n    kind: GitRepository\n    url: https://example.com/gitops.git\n    ref: refs/heads/main\n    path: clusters/management\n",
 		"clusters/management/kustomization.yaml":             "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - repo.yaml\n  - values.yaml\n  - secret.yaml\n  - webapp.yaml\n  - local.yaml\n",
@@ -222,7 +223,7 @@ func TestDiffNoLiveHelm(t *testing.T) {
 	editFile(t, dir, "clusters/management/secret.yaml", "s3cr3t-base-value", "s3cr3t-head-value")
 	editFile(t, dir, "charts/local/values.yaml", "red", "blue")
 	// A new HelmRelease of the checkout chart; "local" itself stays.
-	writeFile(t, dir, "clusters/management/extra.yaml", newHelmRelease("extra").Target("extra").Chart("./charts/local", "", "GitRepository", "flux-system").YAML())
+	writeFile(t, dir, "clusters/management/extra.yaml", fixture.NewHelmRelease("extra").Target("extra").Chart("./charts/local", "", "GitRepository", "flux-system").YAML())
 	editFile(t, dir, "clusters/management/kustomization.yaml", "  - local.yaml\n", "  - local.yaml\n  - extra.yaml\n")
 	gitOut(t, dir, "add", "-A")
 	gitOut(t, dir, "commit", "-qm", "pr")
@@ -367,7 +368,7 @@ func skippedHubRepo(t *testing.T) (dir, base string) {
 		}
 		return s
 	}
-	local := newHelmRelease("local").Target("local").Chart("./charts/local", "", "GitRepository", "flux-system").ValuesFrom("local-values").
+	local := fixture.NewHelmRelease("local").Target("local").Chart("./charts/local", "", "GitRepository", "flux-system").ValuesFrom("local-values").
 		Values(map[string]any{"size": "small"}).YAML()
 	for rel, content := range map[string]string{
 		"clusters/management/flux-system/flux-instance.yaml": "apiVersion: fluxcd.controlplane.io/v1\nkind: FluxInstance\nmetadata:\n  name: flux\n  namespace: flux-system\nspec:\n  distribution:\n    version: 2.7.x\n  sync:\n    kind: GitRepository\n    url: https://example.com/gitops.git\n    ref: refs/heads/main\n    path: clusters/management\n",

@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/c5c3/kubectl-c5c3/diff"
+	"github.com/c5c3/kubectl-c5c3/internal/fixture"
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 )
 
@@ -35,8 +36,8 @@ func checkoutChartGitops(t *testing.T, targetNS string) string {
 		writeFile(t, dir, filepath.Join("charts", "webapp", rel), string(b))
 		return nil
 	}))
-	hr := func(name string) *helmReleaseFixture {
-		return newHelmRelease(name).ReleaseName(name).Target(targetNS).Spoke("control-plane").
+	hr := func(name string) *fixture.HelmRelease {
+		return fixture.NewHelmRelease(name).ReleaseName(name).Target(targetNS).Spoke("control-plane").
 			Chart("./charts/webapp", "", "GitRepository", "flux-system").CreateNamespace()
 	}
 	writeFile(t, dir, "clusters/management/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - local.yaml\n  - restricted.yaml\n")

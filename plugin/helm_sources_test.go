@@ -12,13 +12,14 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/c5c3/kubectl-c5c3/diff"
+	"github.com/c5c3/kubectl-c5c3/internal/fixture"
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 )
 
 // sourcesHelmRelease is a HelmRelease for the control-plane spoke, to be
 // given its chart reference (spec.chart or spec.chartRef).
-func sourcesHelmRelease(name, target string) *helmReleaseFixture {
-	return newHelmRelease(name).ReleaseName(name).Target(target).Spoke("control-plane")
+func sourcesHelmRelease(name, target string) *fixture.HelmRelease {
+	return fixture.NewHelmRelease(name).ReleaseName(name).Target(target).Spoke("control-plane")
 }
 
 // sourcesGitops is a hub sync applying a GitRepository of another

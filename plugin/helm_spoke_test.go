@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/c5c3/kubectl-c5c3/diff"
+	"github.com/c5c3/kubectl-c5c3/internal/fixture"
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 )
 
@@ -50,7 +51,7 @@ spec:
 		"spoke/namespace.yaml":     "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + spokeNS + "\n",
 		"spoke/repo.yaml":          fmt.Sprintf("apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n  name: charts\n  namespace: %s\nspec:\n  interval: 1h\n  url: %s\n", spokeNS, repoURL),
 		"spoke/values.yaml":        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: webapp-values\n  namespace: " + spokeNS + "\ndata:\n  values.yaml: |\n    greeting: from-the-spoke-build\n",
-		"spoke/webapp.yaml": newHelmRelease("webapp").Namespace(spokeNS).Target(targetNS).
+		"spoke/webapp.yaml": fixture.NewHelmRelease("webapp").Namespace(spokeNS).Target(targetNS).
 			Chart("webapp", "0.1.0", "HelmRepository", "charts").CreateNamespace().
 			With(func(hr *helmv2.HelmRelease) {
 				hr.Spec.DriftDetection = &helmv2.DriftDetection{Mode: helmv2.DriftDetectionEnabled, Ignore: []helmv2.IgnoreRule{

@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/c5c3/kubectl-c5c3/diff"
+	"github.com/c5c3/kubectl-c5c3/internal/fixture"
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 )
 
@@ -48,10 +49,10 @@ data:
     greeting: from-configmap
     replicas: 2
 `,
-		"clusters/management/webapp.yaml": newHelmRelease("webapp").Target(targetNS).Spoke("control-plane").
+		"clusters/management/webapp.yaml": fixture.NewHelmRelease("webapp").Target(targetNS).Spoke("control-plane").
 			Chart("webapp", "0.1.x", "HelmRepository", "charts").CreateNamespace().ValuesFrom("webapp-values").
 			Values(map[string]any{"replicas": 3, "auth": map[string]any{"password": "s3cr3t-do-not-print"}}).YAML(),
-		"clusters/management/broken.yaml": newHelmRelease("broken").Target(targetNS).Spoke("control-plane").
+		"clusters/management/broken.yaml": fixture.NewHelmRelease("broken").Target(targetNS).Spoke("control-plane").
 			Chart("webapp", ">=9", "HelmRepository", "charts").YAML(),
 	}
 	for rel, content := range files {
@@ -228,7 +229,7 @@ func TestDiffHelmReleaseNoDoubleReport(t *testing.T) {
 		"clusters/management/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - repo.yaml\n  - configmap.yaml\n  - webapp.yaml\n",
 		"clusters/management/repo.yaml":          fmt.Sprintf("apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n  name: charts\n  namespace: flux-system\nspec:\n  interval: 1h\n  url: %s\n", charts.HTTP.URL()),
 		"clusters/management/configmap.yaml":     fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: webapp\n  namespace: %s\ndata:\n  GREETING: from-the-kustomization\n", ns),
-		"clusters/management/webapp.yaml": newHelmRelease("webapp").ReleaseName("webapp").Target(ns).
+		"clusters/management/webapp.yaml": fixture.NewHelmRelease("webapp").ReleaseName("webapp").Target(ns).
 			Chart("webapp", "0.1.0", "HelmRepository", "charts").YAML(),
 	}
 	for rel, content := range files {
@@ -304,7 +305,7 @@ spec:
 `,
 		"values/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - configmap.yaml\n",
 		"values/configmap.yaml":     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: webapp-values\n  namespace: flux-system\ndata:\n  values.yaml: |\n    greeting: as-pushed\n",
-		"clusters/management/webapp.yaml": newHelmRelease("webapp").Target(target).Spoke("control-plane").
+		"clusters/management/webapp.yaml": fixture.NewHelmRelease("webapp").Target(target).Spoke("control-plane").
 			Chart("webapp", "0.1.0", "HelmRepository", "charts").CreateNamespace().ValuesFrom("webapp-values", "webapp-out-of-band").YAML(),
 	}
 	for rel, content := range files {

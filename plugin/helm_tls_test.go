@@ -10,13 +10,14 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/c5c3/kubectl-c5c3/diff"
+	"github.com/c5c3/kubectl-c5c3/internal/fixture"
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 )
 
 // helmRelease is a HelmRelease of the chart webapp 0.1.0 from the source
 // kind/name, rendered onto the control-plane spoke into target.
 func helmRelease(name, target, kind, source string) string {
-	return newHelmRelease(name).Target(target).Spoke("control-plane").Chart("webapp", "0.1.0", kind, source).CreateNamespace().YAML()
+	return fixture.NewHelmRelease(name).Target(target).Spoke("control-plane").Chart("webapp", "0.1.0", kind, source).CreateNamespace().YAML()
 }
 
 // TestDiffHelmReleaseTLSSources renders HelmReleases onto a spoke from
@@ -92,7 +93,7 @@ spec:
 		"clusters/management/releases.yaml": helmRelease("webapp", target, "HelmRepository", "https-charts") + "---\n" +
 			helmRelease("webapp-oci", target, "HelmRepository", "oci-charts") + "---\n" +
 			helmRelease("wrong-password", target, "HelmRepository", "oci-wrong-password") + "---\n" +
-			newHelmRelease("cloud").Target(target).Spoke("control-plane").ChartRef("OCIRepository", "cloud").YAML(),
+			fixture.NewHelmRelease("cloud").Target(target).Spoke("control-plane").ChartRef("OCIRepository", "cloud").YAML(),
 	}
 	for rel, content := range files {
 		writeFile(t, dir, rel, content)

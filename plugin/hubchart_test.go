@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/c5c3/kubectl-c5c3/diff"
+	"github.com/c5c3/kubectl-c5c3/internal/fixture"
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 )
 
@@ -39,7 +40,7 @@ func TestDiffHelmReleaseFromHubChart(t *testing.T) {
 	target := "hub-" + testfleet.Namespace(t)
 	dir := t.TempDir()
 	hr := func(name, version string) string {
-		return newHelmRelease(name).Target(target).Spoke("control-plane").Chart("webapp", version, "HelmRepository", "private").CreateNamespace().YAML()
+		return fixture.NewHelmRelease(name).Target(target).Spoke("control-plane").Chart("webapp", version, "HelmRepository", "private").CreateNamespace().YAML()
 	}
 	writeFile(t, dir, "clusters/management/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - repo.yaml\n  - webapp.yaml\n  - bumped.yaml\n")
 	writeFile(t, dir, "clusters/management/repo.yaml", `apiVersion: source.toolkit.fluxcd.io/v1

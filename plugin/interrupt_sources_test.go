@@ -5,13 +5,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/c5c3/kubectl-c5c3/internal/fixture"
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 )
 
 // blackHoleSource is a chart source of kind whose server is the black hole
 // at addr (plain TCP: it takes the connection and never answers), named
 // "hole", and the chart reference a HelmRelease gives it.
-func blackHoleSource(kind, addr string) (source string, hr *helmReleaseFixture) {
+func blackHoleSource(kind, addr string) (source string, hr *fixture.HelmRelease) {
 	hr = sourcesHelmRelease("from-hole", "hole-target")
 	switch kind {
 	case "HelmRepository":
