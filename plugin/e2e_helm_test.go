@@ -317,6 +317,30 @@ func TestE2EHelmController(t *testing.T) {
 	}
 }
 
+// chartServers starts helm's test chart servers for a fleet test. The
+// fleet comes first, so under -short the test skips before the charts are
+// packaged and served (10-20 s a test on a loaded machine).
+func chartServers(t *testing.T) *testfleet.ChartServers {
+	t.Helper()
+	testfleet.Get(t)
+	return testfleet.StartChartServers(t)
+}
+
+// helmGitops is fixture.HelmGitops: HelmReleases webapp and broken (no
+// chart version matches) for the control-plane spoke, from repoURL.
+func helmGitops(t *testing.T, repoURL, targetNS string) string {
+	return fixture.HelmGitops(t, repoURL, targetNS)
+}
+
+// hrsOf are the HelmReleases of r by name.
+func hrsOf(r *diff.Result) map[string]diff.HelmReleaseResult {
+	out := map[string]diff.HelmReleaseResult{}
+	for _, h := range r.HelmReleases {
+		out[h.Name] = h
+	}
+	return out
+}
+
 // helmObjects are the objects rendered from HelmRelease hr, by kind.
 func helmObjects(r *diff.Result, hr string) map[string]diff.ObjectResult {
 	out := map[string]diff.ObjectResult{}
