@@ -13,7 +13,7 @@ import (
 // at addr (plain TCP: it takes the connection and never answers), named
 // "hole", and the chart reference a HelmRelease gives it.
 func blackHoleSource(kind, addr string) (source string, hr *fixture.HelmRelease) {
-	hr = sourcesHelmRelease("from-hole", "hole-target")
+	hr = fixture.NewHelmRelease("from-hole").ReleaseName("from-hole").Target("hole-target").Spoke("control-plane")
 	switch kind {
 	case "HelmRepository":
 		source = fmt.Sprintf("kind: HelmRepository\nmetadata:\n  name: hole\n  namespace: flux-system\nspec:\n  interval: 1h\n  url: http://%s/charts\n", addr)
