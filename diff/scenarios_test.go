@@ -31,15 +31,26 @@ import (
 type scenario struct {
 	s   *testfleet.Sample
 	ctx context.Context
+	// chartCache is the runs' Options.ChartCacheDir unless they set one
+	// ("": the user's cache).
+	chartCache string
 }
 
 // loadScenario loads the sample for t, which runs in parallel.
 func loadScenario(t *testing.T) *scenario {
 	t.Helper()
+	return loadScenarioWith(t, testfleet.SampleOptions{})
+}
+
+// loadScenarioWith loads the sample (or opts.Source) with opts, in a hub
+// namespace and workload namespaces of t's own.
+func loadScenarioWith(t *testing.T, opts testfleet.SampleOptions) *scenario {
+	t.Helper()
 	f := testfleet.Get(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
-	s, err := f.LoadSample(ctx, testfleet.SampleOptions{Namespace: testfleet.Namespace(t), OwnNamespaces: true})
+	opts.Namespace, opts.OwnNamespaces = testfleet.Namespace(t), true
+	s, err := f.LoadSample(ctx, opts)
 	if err != nil {
 		t.Fatalf("loading the sample: %v", err)
 	}
@@ -69,6 +80,9 @@ func (sc *scenario) runErr(t *testing.T, timeout time.Duration, opts diff.Option
 	}
 	if opts.RepoDir == "" {
 		opts.RepoDir = sc.s.RepoDir
+	}
+	if opts.ChartCacheDir == "" {
+		opts.ChartCacheDir = sc.chartCache
 	}
 	return diff.Run(sc.ctx, fl, opts)
 }

@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/c5c3/kubectl-c5c3/diff"
+	"github.com/c5c3/kubectl-c5c3/internal/fixture"
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 )
 
@@ -51,7 +52,7 @@ data:
     greeting: from-configmap
 `,
 		// envtest has no kubelet: nothing ever becomes ready, so no waiting.
-		"clusters/management/webapp.yaml": newHelmRelease("webapp").Target(targetNS).Spoke("control-plane").
+		"clusters/management/webapp.yaml": fixture.NewHelmRelease("webapp").Target(targetNS).Spoke("control-plane").
 			ChartRef("OCIRepository", "webapp").CreateNamespace().
 			With(func(hr *helmv2.HelmRelease) {
 				hr.Spec.StorageNamespace = targetNS
@@ -314,6 +315,30 @@ func TestE2EHelmController(t *testing.T) {
 	if !strings.HasPrefix(p.FromVersion, "0.1.0+") {
 		t.Errorf("prediction from %q, want 0.1.0+…", p.FromVersion)
 	}
+}
+
+// chartServers starts helm's test chart servers for a fleet test. The
+// fleet comes first, so under -short the test skips before the charts are
+// packaged and served (10-20 s a test on a loaded machine).
+func chartServers(t *testing.T) *testfleet.ChartServers {
+	t.Helper()
+	testfleet.Get(t)
+	return testfleet.StartChartServers(t)
+}
+
+// helmGitops is fixture.HelmGitops: HelmReleases webapp and broken (no
+// chart version matches) for the control-plane spoke, from repoURL.
+func helmGitops(t *testing.T, repoURL, targetNS string) string {
+	return fixture.HelmGitops(t, repoURL, targetNS)
+}
+
+// hrsOf are the HelmReleases of r by name.
+func hrsOf(r *diff.Result) map[string]diff.HelmReleaseResult {
+	out := map[string]diff.HelmReleaseResult{}
+	for _, h := range r.HelmReleases {
+		out[h.Name] = h
+	}
+	return out
 }
 
 // helmObjects are the objects rendered from HelmRelease hr, by kind.

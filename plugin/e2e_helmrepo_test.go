@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/c5c3/kubectl-c5c3/diff"
+	"github.com/c5c3/kubectl-c5c3/internal/fixture"
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 )
 
@@ -47,7 +48,7 @@ data:
     greeting: from-configmap
 `,
 		// envtest has no kubelet: nothing ever becomes ready, so no waiting.
-		"clusters/management/webapp.yaml": newHelmRelease("webapp").Target(targetNS).Spoke("control-plane").
+		"clusters/management/webapp.yaml": fixture.NewHelmRelease("webapp").Target(targetNS).Spoke("control-plane").
 			Chart("webapp", "0.1.0", "HelmRepository", "charts").CreateNamespace().
 			With(func(hr *helmv2.HelmRelease) {
 				hr.Spec.StorageNamespace = targetNS

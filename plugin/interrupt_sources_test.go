@@ -5,14 +5,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/c5c3/kubectl-c5c3/internal/fixture"
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 )
 
 // blackHoleSource is a chart source of kind whose server is the black hole
 // at addr (plain TCP: it takes the connection and never answers), named
 // "hole", and the chart reference a HelmRelease gives it.
-func blackHoleSource(kind, addr string) (source string, hr *helmReleaseFixture) {
-	hr = sourcesHelmRelease("from-hole", "hole-target")
+func blackHoleSource(kind, addr string) (source string, hr *fixture.HelmRelease) {
+	hr = fixture.NewHelmRelease("from-hole").ReleaseName("from-hole").Target("hole-target").Spoke("control-plane")
 	switch kind {
 	case "HelmRepository":
 		source = fmt.Sprintf("kind: HelmRepository\nmetadata:\n  name: hole\n  namespace: flux-system\nspec:\n  interval: 1h\n  url: http://%s/charts\n", addr)

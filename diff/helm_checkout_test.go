@@ -1,4 +1,4 @@
-package plugin
+package diff_test
 
 import (
 	"os"
@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/c5c3/kubectl-c5c3/diff"
+	"github.com/c5c3/kubectl-c5c3/internal/fixture"
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 )
 
@@ -23,6 +24,7 @@ func checkoutChartGitops(t *testing.T, targetNS string) string {
 	root, err := testfleet.ChartsDir()
 	must(t, err)
 	src := filepath.Join(root, "webapp-0.1.0")
+	files := map[string]string{}
 	must(t, filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -32,39 +34,37 @@ func checkoutChartGitops(t *testing.T, targetNS string) string {
 			return err
 		}
 		rel, _ := filepath.Rel(src, p)
-		writeFile(t, dir, filepath.Join("charts", "webapp", rel), string(b))
+		files[filepath.Join("charts", "webapp", rel)] = string(b)
 		return nil
 	}))
-	hr := func(name string) *helmReleaseFixture {
-		return newHelmRelease(name).ReleaseName(name).Target(targetNS).Spoke("control-plane").
+	hr := func(name string) *fixture.HelmRelease {
+		return fixture.NewHelmRelease(name).ReleaseName(name).Target(targetNS).Spoke("control-plane").
 			Chart("./charts/webapp", "", "GitRepository", "flux-system").CreateNamespace()
 	}
-	writeFile(t, dir, "clusters/management/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - local.yaml\n  - restricted.yaml\n")
-	writeFile(t, dir, "clusters/management/local.yaml", hr("local").YAML())
-	writeFile(t, dir, "clusters/management/restricted.yaml", hr("restricted").With(func(hr *helmv2.HelmRelease) { hr.Spec.ServiceAccountName = "helm-deployer" }).YAML())
+	files["clusters/management/kustomization.yaml"] = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - local.yaml\n  - restricted.yaml\n"
+	files["clusters/management/local.yaml"] = hr("local").YAML()
+	files["clusters/management/restricted.yaml"] = hr("restricted").With(func(hr *helmv2.HelmRelease) { hr.Spec.ServiceAccountName = "helm-deployer" }).YAML()
+	fixture.WriteFiles(t, dir, files)
 	return dir
 }
 
-// TestDiffHelmReleaseCheckoutChart: a chart from the checkout's own
+// TestRunHelmReleaseCheckoutChart: a chart from the checkout's own
 // GitRepository is read from the checkout, so an unpushed template edit
 // shows in the rendered objects; a HelmRelease with spec.serviceAccountName
 // is rendered and dry-run impersonating that service account on its
 // target — without rights a clear error on that HelmRelease (exit 2, the
 // other still diffed), with them its objects.
-func TestDiffHelmReleaseCheckoutChart(t *testing.T) {
+func TestRunHelmReleaseCheckoutChart(t *testing.T) {
 	t.Parallel()
 	target := "chk-" + testfleet.Namespace(t)
-	s, flags := loadSample(t, testfleet.SampleOptions{Source: checkoutChartGitops(t, target), NoFluxReport: true})
-	useChartCache(t, t.TempDir())
-	spoke := f(t).Spokes["control-plane"]
+	sc := loadHelmScenario(t, checkoutChartGitops(t, target))
+	s := sc.s
+	spoke := s.Fleet.Spokes["control-plane"]
 	sa := "system:serviceaccount:" + s.Namespace + ":helm-deployer"
 
-	editFile(t, s.RepoDir, "charts/webapp/templates/configmap.yaml", "\ndata:\n", "\ndata:\n  edited: in-the-checkout\n")
-	r := run(t, diffArgs(s, flags, "-o", "json")...)
-	if r.code != 2 {
-		t.Fatalf("exit %d, want 2 (restricted's service account has no rights)\nstderr: %s\n%s", r.code, r.stderr, r.stdout)
-	}
-	res := decodeDiff(t, r.stdout)
+	sc.edit(t, "charts/webapp/templates/configmap.yaml", "\ndata:\n", "\ndata:\n  edited: in-the-checkout\n")
+	res := sc.run(t, 0, diff.Options{})
+	wantOutcome(t, "restricted's service account has no rights", res, 2)
 	hrs := hrsOf(res)
 	wantContains(t, "restricted without rights: error", hrs["restricted"].Error, "HelmRelease "+s.Namespace+"/restricted", sa, "forbidden")
 	if h := hrs["local"]; h.Error != "" || h.Counts.Created != 5 {
@@ -78,18 +78,16 @@ func TestDiffHelmReleaseCheckoutChart(t *testing.T) {
 	crb := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "helm-deployer-" + s.Namespace},
 		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "cluster-admin"},
 		Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: s.Namespace, Name: "helm-deployer"}}}
-	must(t, spoke.Client.Create(ctx(t), crb))
-	t.Cleanup(func() { _ = spoke.Client.Delete(ctx(t), crb) })
-	must(t, spoke.Client.Create(ctx(t), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: s.Namespace}}))
+	must(t, spoke.Client.Create(sc.ctx, crb))
+	t.Cleanup(func() { _ = spoke.Client.Delete(sc.ctx, crb) })
+	must(t, spoke.Client.Create(sc.ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: s.Namespace}}))
 	t.Cleanup(func() {
-		_ = spoke.Client.Delete(ctx(t), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: s.Namespace}})
+		_ = spoke.Client.Delete(sc.ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: s.Namespace}})
 	})
 
-	ok := run(t, diffArgs(s, flags, "-o", "json")...)
-	if ok.code != 1 {
-		t.Fatalf("with rights: exit %d, want 1\nstderr: %s\n%s", ok.code, ok.stderr, ok.stdout)
-	}
-	if h := hrsOf(decodeDiff(t, ok.stdout))["restricted"]; h.Error != "" || h.Counts.Created != 5 {
+	ok := sc.run(t, 0, diff.Options{})
+	wantOutcome(t, "with rights", ok, 1)
+	if h := hrsOf(ok)["restricted"]; h.Error != "" || h.Counts.Created != 5 {
 		t.Errorf("restricted with rights: %+v, want 5 created", h)
 	}
 }

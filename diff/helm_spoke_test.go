@@ -1,4 +1,4 @@
-package plugin
+package diff_test
 
 import (
 	"fmt"
@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/c5c3/kubectl-c5c3/diff"
+	"github.com/c5c3/kubectl-c5c3/internal/fixture"
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 )
 
@@ -50,7 +51,7 @@ spec:
 		"spoke/namespace.yaml":     "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + spokeNS + "\n",
 		"spoke/repo.yaml":          fmt.Sprintf("apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n  name: charts\n  namespace: %s\nspec:\n  interval: 1h\n  url: %s\n", spokeNS, repoURL),
 		"spoke/values.yaml":        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: webapp-values\n  namespace: " + spokeNS + "\ndata:\n  values.yaml: |\n    greeting: from-the-spoke-build\n",
-		"spoke/webapp.yaml": newHelmRelease("webapp").Namespace(spokeNS).Target(targetNS).
+		"spoke/webapp.yaml": fixture.NewHelmRelease("webapp").Namespace(spokeNS).Target(targetNS).
 			Chart("webapp", "0.1.0", "HelmRepository", "charts").CreateNamespace().
 			With(func(hr *helmv2.HelmRelease) {
 				hr.Spec.DriftDetection = &helmv2.DriftDetection{Mode: helmv2.DriftDetectionEnabled, Ignore: []helmv2.IgnoreRule{
@@ -58,13 +59,11 @@ spec:
 			}).
 			ValuesFrom("webapp-values", "webapp-live").YAML(),
 	}
-	for rel, content := range files {
-		writeFile(t, dir, rel, content)
-	}
+	fixture.WriteFiles(t, dir, files)
 	return dir
 }
 
-// TestDiffHelmReleaseInSpokeBuild: a HelmRelease in the build of a
+// TestRunHelmReleaseInSpokeBuild: a HelmRelease in the build of a
 // Kustomization applied to a spoke is rendered for that spoke — chart
 // source from the build, valuesFrom from the build and from the live
 // spoke — and its objects are created there (exit 1). After the release
@@ -73,24 +72,22 @@ spec:
 // path spec.driftDetection.ignore names is not reported while one
 // elsewhere is; an unpushed values edit in the spoke build shows as drift
 // and an upgrade.
-func TestDiffHelmReleaseInSpokeBuild(t *testing.T) {
+func TestRunHelmReleaseInSpokeBuild(t *testing.T) {
 	t.Parallel()
 	charts := chartServers(t)
-	spoke := f(t).Spokes["storage"]
+	fl := testfleet.Get(t)
+	spoke := fl.Spokes["storage"]
 	testfleet.InstallHelmCRDs(t, spoke)
 	target := "spk-" + testfleet.Namespace(t)
 	spokeNS := target + "-flux"
-	s, flags := loadSample(t, testfleet.SampleOptions{Source: spokeHelmGitops(t, charts.HTTP.URL(), spokeNS, target), NoFluxReport: true})
-	useChartCache(t, t.TempDir())
-	must(t, spoke.Client.Create(ctx(t), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: spokeNS, Name: "webapp-live"},
+	sc := loadHelmScenario(t, spokeHelmGitops(t, charts.HTTP.URL(), spokeNS, target))
+	s := sc.s
+	must(t, spoke.Client.Create(sc.ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: spokeNS, Name: "webapp-live"},
 		Data: map[string]string{"values.yaml": "replicas: 4\n"}}))
 	hrID := spokeNS + "/webapp"
 
-	r := run(t, diffArgs(s, flags, "-o", "json")...)
-	if r.code != 1 {
-		t.Fatalf("exit %d, want 1\nstderr: %s\n%s", r.code, r.stderr, r.stdout)
-	}
-	res := decodeDiff(t, r.stdout)
+	res := sc.run(t, 0, diff.Options{})
+	wantOutcome(t, "created on the spoke", res, 1)
 	h := hrsOf(res)["webapp"]
 	if h.Error != "" {
 		t.Fatalf("webapp HelmRelease: error %q", h.Error)
@@ -131,12 +128,12 @@ func TestDiffHelmReleaseInSpokeBuild(t *testing.T) {
 	// Install the release as the spoke's helm-controller would, and record
 	// it in the spoke HelmRelease's status.
 	hr := &helmv2.HelmRelease{}
-	must(t, spoke.Client.Get(ctx(t), client.ObjectKey{Namespace: spokeNS, Name: "webapp"}, hr))
-	values, err := chartutil.ChartValuesFromReferences(ctx(t), logr.Discard(), spoke.Client, hr.Namespace, hr.GetValues(), hr.Spec.ValuesFrom...)
+	must(t, spoke.Client.Get(sc.ctx, client.ObjectKey{Namespace: spokeNS, Name: "webapp"}, hr))
+	values, err := chartutil.ChartValuesFromReferences(sc.ctx, logr.Discard(), spoke.Client, hr.Namespace, hr.GetValues(), hr.Spec.ValuesFrom...)
 	must(t, err)
-	ch, err := f(t).SampleChart("webapp", "0.1.0")
+	ch, err := fl.SampleChart("webapp", "0.1.0")
 	must(t, err)
-	must(t, f(t).InstallRelease(ctx(t), testfleet.Release{Target: spoke, Name: target + "-webapp", Namespace: target, StorageNamespace: spokeNS,
+	must(t, fl.InstallRelease(sc.ctx, testfleet.Release{Target: spoke, Name: target + "-webapp", Namespace: target, StorageNamespace: spokeNS,
 		CreateNamespace: true, Chart: ch, Values: values.AsMap(), OriginNamespace: hr.Namespace, OriginName: hr.Name}))
 	now := metav1.NewTime(time.Now().Truncate(time.Second))
 	hr.Status.ObservedGeneration = hr.Generation
@@ -144,13 +141,10 @@ func TestDiffHelmReleaseInSpokeBuild(t *testing.T) {
 	hr.Status.History = helmv2.Snapshots{{Name: target + "-webapp", Namespace: target, Version: 1, Status: "deployed",
 		ChartName: "webapp", ChartVersion: "0.1.0", ConfigDigest: chartutil.DigestValues(godigest.Canonical, values).String(),
 		FirstDeployed: now, LastDeployed: now}}
-	must(t, spoke.Client.Status().Update(ctx(t), hr))
+	must(t, spoke.Client.Status().Update(sc.ctx, hr))
 
-	clean := run(t, diffArgs(s, flags, "-o", "json")...)
-	if clean.code != 0 {
-		t.Fatalf("after the install: exit %d, want 0\nstderr: %s\n%s", clean.code, clean.stderr, clean.stdout)
-	}
-	res = decodeDiff(t, clean.stdout)
+	res = sc.run(t, 0, diff.Options{})
+	wantOutcome(t, "after the install", res, 0)
 	h = hrsOf(res)["webapp"]
 	if h.Error != "" {
 		t.Errorf("after the install: error %q", h.Error)
@@ -166,32 +160,27 @@ func TestDiffHelmReleaseInSpokeBuild(t *testing.T) {
 	// spec.driftDetection.ignore names, are not reported; the ConfigMap's
 	// greeting is.
 	dep := &appsv1.Deployment{}
-	must(t, spoke.Client.Get(ctx(t), client.ObjectKey{Namespace: target, Name: target + "-webapp"}, dep))
+	must(t, spoke.Client.Get(sc.ctx, client.ObjectKey{Namespace: target, Name: target + "-webapp"}, dep))
 	before := dep.DeepCopy()
 	dep.Spec.Replicas = ptr.To[int32](9)
-	must(t, spoke.Client.Patch(ctx(t), dep, client.MergeFrom(before), client.FieldOwner("kubectl-edit")))
+	must(t, spoke.Client.Patch(sc.ctx, dep, client.MergeFrom(before), client.FieldOwner("kubectl-edit")))
 	cm := &corev1.ConfigMap{}
-	must(t, spoke.Client.Get(ctx(t), client.ObjectKey{Namespace: target, Name: target + "-webapp"}, cm))
+	must(t, spoke.Client.Get(sc.ctx, client.ObjectKey{Namespace: target, Name: target + "-webapp"}, cm))
 	beforeCM := cm.DeepCopy()
 	cm.Data["greeting"] = "hand-edited"
-	must(t, spoke.Client.Patch(ctx(t), cm, client.MergeFrom(beforeCM), client.FieldOwner("kubectl-edit")))
-	hand := run(t, diffArgs(s, flags, "-o", "json")...)
-	if hand.code != 1 {
-		t.Fatalf("after hand edits: exit %d, want 1\nstderr: %s\n%s", hand.code, hand.stderr, hand.stdout)
-	}
-	edits := helmObjects(decodeDiff(t, hand.stdout), hrID)
+	must(t, spoke.Client.Patch(sc.ctx, cm, client.MergeFrom(beforeCM), client.FieldOwner("kubectl-edit")))
+	hand := sc.run(t, 0, diff.Options{})
+	wantOutcome(t, "after hand edits", hand, 1)
+	edits := helmObjects(hand, hrID)
 	wantEqual(t, "hand edit of the ConfigMap: action", edits["ConfigMap"].Action, diff.ActionDrifted)
 	wantContains(t, "hand edit of the ConfigMap: diff", edits["ConfigMap"].Diff, "-  greeting: hand-edited")
 	if o, ok := edits["Deployment"]; ok {
 		t.Errorf("hand edit of the ignored /spec/replicas reported: %s\n%s", o.Action, o.Diff)
 	}
 
-	editFile(t, s.RepoDir, "spoke/values.yaml", "from-the-spoke-build", "edited-in-git")
-	ed := run(t, diffArgs(s, flags, "-o", "json")...)
-	if ed.code != 1 {
-		t.Fatalf("after a values edit: exit %d, want 1\nstderr: %s\n%s", ed.code, ed.stderr, ed.stdout)
-	}
-	res = decodeDiff(t, ed.stdout)
+	sc.edit(t, "spoke/values.yaml", "from-the-spoke-build", "edited-in-git")
+	res = sc.run(t, 0, diff.Options{})
+	wantOutcome(t, "after a values edit", res, 1)
 	if h := hrsOf(res)["webapp"]; h.Prediction == nil || h.Prediction.Plan != "upgrade" {
 		t.Errorf("after a values edit: %+v", h.Prediction)
 	}

@@ -1,4 +1,4 @@
-package plugin
+package diff_test
 
 import (
 	"context"
@@ -19,10 +19,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/c5c3/kubectl-c5c3/diff"
+	"github.com/c5c3/kubectl-c5c3/internal/fixture"
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 )
 
-// TestDiffHelmReleaseFromHubChart: the HelmRepository is unreachable from
+// TestRunHelmReleaseFromHubChart: the HelmRepository is unreachable from
 // the laptop (a closed port), but the hub's HelmChart of HelmRelease
 // webapp holds the version the checkout pins: the chart is read through
 // the hub API server's proxy to source-controller (a test server behind a
@@ -30,7 +31,7 @@ import (
 // spoke. HelmRelease bumped pins 0.2.0, which its HelmChart does not hold:
 // an error naming the repository and the HelmChart (exit 2), the other
 // still rendered.
-func TestDiffHelmReleaseFromHubChart(t *testing.T) {
+func TestRunHelmReleaseFromHubChart(t *testing.T) {
 	t.Parallel()
 	fl := testfleet.Get(t)
 	charts := testfleet.StartChartServers(t)
@@ -39,10 +40,11 @@ func TestDiffHelmReleaseFromHubChart(t *testing.T) {
 	target := "hub-" + testfleet.Namespace(t)
 	dir := t.TempDir()
 	hr := func(name, version string) string {
-		return newHelmRelease(name).Target(target).Spoke("control-plane").Chart("webapp", version, "HelmRepository", "private").CreateNamespace().YAML()
+		return fixture.NewHelmRelease(name).Target(target).Spoke("control-plane").Chart("webapp", version, "HelmRepository", "private").CreateNamespace().YAML()
 	}
-	writeFile(t, dir, "clusters/management/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - repo.yaml\n  - webapp.yaml\n  - bumped.yaml\n")
-	writeFile(t, dir, "clusters/management/repo.yaml", `apiVersion: source.toolkit.fluxcd.io/v1
+	fixture.WriteFiles(t, dir, map[string]string{
+		"clusters/management/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - repo.yaml\n  - webapp.yaml\n  - bumped.yaml\n",
+		"clusters/management/repo.yaml": `apiVersion: source.toolkit.fluxcd.io/v1
 kind: HelmRepository
 metadata:
   name: private
@@ -50,11 +52,12 @@ metadata:
 spec:
   interval: 1h
   url: http://127.0.0.1:1/charts
-`)
-	writeFile(t, dir, "clusters/management/webapp.yaml", hr("webapp", "0.1.0"))
-	writeFile(t, dir, "clusters/management/bumped.yaml", hr("bumped", "0.2.0"))
-	s, flags := loadSample(t, testfleet.SampleOptions{Source: dir, NoFluxReport: true})
-	useChartCache(t, t.TempDir())
+`,
+		"clusters/management/webapp.yaml": hr("webapp", "0.1.0"),
+		"clusters/management/bumped.yaml": hr("bumped", "0.2.0"),
+	})
+	sc := loadHelmScenario(t, dir)
+	s := sc.s
 
 	data, err := os.ReadFile(charts.Charts["webapp-0.1.0"].Archive)
 	must(t, err)
@@ -99,11 +102,9 @@ spec:
 	}
 	before := served.Load()
 
-	r := run(t, diffArgs(s, flags, "-o", "json")...)
-	if r.code != 2 {
-		t.Fatalf("exit %d, want 2 (bumped's chart is neither reachable nor in the hub)\nstderr: %s\nstdout: %s", r.code, r.stderr, r.stdout)
-	}
-	hrs := hrsOf(decodeDiff(t, r.stdout))
+	res := sc.run(t, 0, diff.Options{})
+	wantOutcome(t, "bumped's chart is neither reachable nor in the hub", res, 2)
+	hrs := hrsOf(res)
 	w := hrs["webapp"]
 	if w.Error != "" {
 		t.Fatalf("webapp from the hub's HelmChart: error %q", w.Error)
@@ -119,7 +120,6 @@ spec:
 	}
 	b := hrs["bumped"]
 	wantContains(t, "bumped", b.Error, "127.0.0.1:1", "HelmChart/"+s.Namespace+"/"+s.Namespace+"-bumped: holds version 0.1.0, not 0.2.0")
-	res := decodeDiff(t, r.stdout)
 	for _, o := range res.Objects {
 		if o.HelmRelease == s.Namespace+"/webapp" && (o.Cluster != "control-plane" || o.Action != diff.ActionCreated) {
 			t.Errorf("%s: %s on %s, want created on control-plane", o.ID(), o.Action, o.Cluster)

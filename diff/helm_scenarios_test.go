@@ -1,16 +1,25 @@
-package plugin
+package diff_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/c5c3/kubectl-c5c3/diff"
+	"github.com/c5c3/kubectl-c5c3/internal/fixture"
+	"github.com/c5c3/kubectl-c5c3/internal/printers"
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 )
+
+// The engine's HelmRelease scenarios on the test fleet (moved from
+// plugin's helm_*_test.go): each loads a gitops tree of its own as the
+// sample, serves its charts, and calls diff.Run as the command does,
+// checking the typed result and the text and markdown renderings.
 
 // chartServers starts helm's test chart servers for a fleet test. The
 // fleet comes first, so under -short the test skips before the charts are
@@ -21,69 +30,77 @@ func chartServers(t *testing.T) *testfleet.ChartServers {
 	return testfleet.StartChartServers(t)
 }
 
-// helmGitops writes a small gitops tree whose hub sync applies a
-// HelmRepository (helm's repotest server), a values ConfigMap and two
-// HelmReleases for the control-plane spoke: webapp (renders) and broken
-// (no chart version matches).
-func helmGitops(t *testing.T, repoURL, targetNS string) string {
-	dir := t.TempDir()
-	files := map[string]string{
-		"clusters/management/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - repo.yaml\n  - values.yaml\n  - webapp.yaml\n  - broken.yaml\n",
-		"clusters/management/repo.yaml": fmt.Sprintf(`apiVersion: source.toolkit.fluxcd.io/v1
-kind: HelmRepository
-metadata:
-  name: charts
-  namespace: flux-system
-spec:
-  interval: 1h
-  url: %s
-`, repoURL),
-		"clusters/management/values.yaml": `apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: webapp-values
-  namespace: flux-system
-data:
-  values.yaml: |
-    greeting: from-configmap
-    replicas: 2
-`,
-		"clusters/management/webapp.yaml": newHelmRelease("webapp").Target(targetNS).Spoke("control-plane").
-			Chart("webapp", "0.1.x", "HelmRepository", "charts").CreateNamespace().ValuesFrom("webapp-values").
-			Values(map[string]any{"replicas": 3, "auth": map[string]any{"password": "s3cr3t-do-not-print"}}).YAML(),
-		"clusters/management/broken.yaml": newHelmRelease("broken").Target(targetNS).Spoke("control-plane").
-			Chart("webapp", ">=9", "HelmRepository", "charts").YAML(),
-	}
-	for rel, content := range files {
-		writeFile(t, dir, rel, content)
-	}
-	return dir
+// loadHelmScenario loads the gitops tree source (no FluxReport) for t,
+// which runs in parallel; its runs keep their charts in a cache of t's own.
+func loadHelmScenario(t *testing.T, source string) *scenario {
+	t.Helper()
+	sc := loadScenarioWith(t, testfleet.SampleOptions{Source: source, NoFluxReport: true})
+	sc.chartCache = t.TempDir()
+	return sc
 }
 
-// TestDiffHelmRelease renders a HelmRelease from helm's repotest chart
+// fleetCtx is a context for a test's requests before its sample loads.
+func fleetCtx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	return c
+}
+
+// text is the result as -o text prints it (colour off).
+func text(t *testing.T, res *diff.Result) string {
+	t.Helper()
+	var b strings.Builder
+	must(t, diff.WriteText(&b, res, printers.Palette{}))
+	return b.String()
+}
+
+// markdown is the result as -o markdown prints it.
+func markdown(t *testing.T, res *diff.Result) string {
+	t.Helper()
+	var b strings.Builder
+	must(t, diff.WriteMarkdown(&b, res, diff.MarkdownLimit))
+	return b.String()
+}
+
+func hrsOf(r *diff.Result) map[string]diff.HelmReleaseResult {
+	out := map[string]diff.HelmReleaseResult{}
+	for _, h := range r.HelmReleases {
+		out[h.Name] = h
+	}
+	return out
+}
+
+// helmObjects are the objects of r rendered for HelmRelease hr
+// (namespace/name), by kind.
+func helmObjects(r *diff.Result, hr string) map[string]diff.ObjectResult {
+	out := map[string]diff.ObjectResult{}
+	for _, o := range r.Objects {
+		if o.HelmRelease == hr {
+			out[o.Kind] = o
+		}
+	}
+	return out
+}
+
+// TestRunHelmRelease renders a HelmRelease from helm's repotest chart
 // repository with values from a hub ConfigMap and spec.values, and diffs
 // the rendered objects on the control-plane spoke: all created there (in
 // the namespace install.createNamespace makes), under
 // the HelmRelease, Secret values masked; the HelmRelease whose chart does
-// not resolve is an error (exit 2) without hiding the other; --helm=false
-// shows no rendered objects.
-func TestDiffHelmRelease(t *testing.T) {
+// not resolve is an error (exit 2) without hiding the other; NoHelm
+// (--helm=false) shows no rendered objects.
+func TestRunHelmRelease(t *testing.T) {
 	t.Parallel()
 	charts := chartServers(t)
-	ns := testfleet.Namespace(t)
-	target := "helm-" + ns
-	s, flags := loadSample(t, testfleet.SampleOptions{Source: helmGitops(t, charts.HTTP.URL(), target), NoFluxReport: true})
-	cache := t.TempDir()
-	useChartCache(t, cache)
+	target := "helm-" + testfleet.Namespace(t)
+	sc := loadHelmScenario(t, fixture.HelmGitops(t, charts.HTTP.URL(), target))
+	s := sc.s
 
-	r := run(t, diffArgs(s, flags, "-o", "json")...)
-	if r.code != 2 {
-		t.Fatalf("exit %d, want 2 (one HelmRelease's chart does not resolve)\nstderr: %s\nstdout: %s", r.code, r.stderr, r.stdout)
-	}
-	if strings.Contains(r.stdout, "s3cr3t-do-not-print") || strings.Contains(r.stderr, "s3cr3t-do-not-print") {
+	res := sc.run(t, 0, diff.Options{})
+	wantOutcome(t, "one HelmRelease's chart does not resolve", res, 2)
+	if strings.Contains(asJSON(t, res), "s3cr3t-do-not-print") {
 		t.Fatal("a Secret value of the render was printed")
 	}
-	res := decodeDiff(t, r.stdout)
 	hrs := hrsOf(res)
 	for _, part := range []string{">=9", s.Namespace + "/broken"} {
 		if !strings.Contains(hrs["broken"].Error, part) {
@@ -154,25 +171,25 @@ func TestDiffHelmRelease(t *testing.T) {
 		t.Errorf("webapp counts %+v, want 5 created", w.Counts)
 	}
 
-	text := run(t, diffArgs(s, flags)...)
-	if !strings.Contains(text.stdout, "► ConfigMap/"+target+"/"+target+"-webapp created via HelmRelease/"+s.Namespace+"/webapp") {
-		t.Errorf("text output lacks the via line:\n%s", text.stdout)
+	txt := text(t, res)
+	if !strings.Contains(txt, "► ConfigMap/"+target+"/"+target+"-webapp created via HelmRelease/"+s.Namespace+"/webapp") {
+		t.Errorf("text output lacks the via line:\n%s", txt)
 	}
 	for _, want := range []string{
 		"Plan incomplete: 1 Kustomization or HelmRelease could not be rendered or diffed; what it would change is unknown:\n" +
 			"  HelmRelease/" + s.Namespace + "/broken on cluster control-plane (chart webapp): HelmRelease " + s.Namespace + "/broken",
 		"HelmRelease/" + s.Namespace + "/broken", "(chart webapp)",
 	} {
-		if !strings.Contains(text.stdout, want) {
-			t.Errorf("text output lacks %q:\n%s", want, text.stdout)
+		if !strings.Contains(txt, want) {
+			t.Errorf("text output lacks %q:\n%s", want, txt)
 		}
 	}
-	if strings.Contains(text.stdout, "(chart )") {
-		t.Errorf("the summary names no chart:\n%s", text.stdout)
+	if strings.Contains(txt, "(chart )") {
+		t.Errorf("the summary names no chart:\n%s", txt)
 	}
 	// Markdown: the HelmReleases table and the rendered objects in the
 	// target cluster's block, under their HelmRelease.
-	md := run(t, diffArgs(s, flags, "-o", "markdown")...)
+	md := markdown(t, res)
 	for _, want := range []string{
 		"| HelmRelease | Cluster | Release | Chart | Version | Plan |",
 		"| `" + s.Namespace + "/webapp` | control-plane | " + target + "/" + target + "-webapp | webapp | (none) → 0.1.0 | install (no deployed release in Helm storage on the target), server-side apply | 5 | 0 | 0 | 0 | 0 |",
@@ -183,68 +200,52 @@ func TestDiffHelmRelease(t *testing.T) {
 		"> :warning: **Plan incomplete: 1 Kustomization or HelmRelease could not be rendered or diffed; what it would change is unknown**",
 		"> - HelmRelease/" + s.Namespace + "/broken on cluster control-plane (chart webapp): ",
 	} {
-		if !strings.Contains(md.stdout, want) {
-			t.Errorf("markdown lacks %q:\n%s", want, md.stdout)
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}
 	}
-	if strings.Contains(md.stdout, "s3cr3t-do-not-print") {
+	if strings.Contains(md, "s3cr3t-do-not-print") {
 		t.Fatal("a Secret value of the render was printed in markdown")
 	}
 
 	// The chart is cached: a second, offline run needs no repository.
 	charts.HTTP.Stop()
-	off := run(t, diffArgs(s, flags, "-o", "json", "--offline")...)
-	if res := decodeDiff(t, off.stdout); len(res.HelmReleases) != 2 {
+	if res := sc.run(t, 0, diff.Options{Offline: true}); len(res.HelmReleases) != 2 {
 		t.Errorf("offline: %d HelmReleases", len(res.HelmReleases))
 	} else if off := hrsOf(res)["webapp"]; off.Error != "" || off.Counts.Created != 5 {
 		t.Errorf("offline webapp from the cache: %+v", off)
 	}
 
-	no := run(t, diffArgs(s, flags, "-o", "json", "--helm=false")...)
-	if res := decodeDiff(t, no.stdout); len(res.HelmReleases) != 0 || no.code == 2 {
-		t.Errorf("--helm=false: exit %d, %d HelmReleases rendered", no.code, len(res.HelmReleases))
+	if no := sc.run(t, 0, diff.Options{NoHelm: true}); len(no.HelmReleases) != 0 || no.HasErrors() {
+		t.Errorf("NoHelm: errors %t, %d HelmReleases rendered", no.HasErrors(), len(no.HelmReleases))
 	}
 }
 
-func hrsOf(r *diff.Result) map[string]diff.HelmReleaseResult {
-	out := map[string]diff.HelmReleaseResult{}
-	for _, h := range r.HelmReleases {
-		out[h.Name] = h
-	}
-	return out
-}
-
-// TestDiffHelmReleaseNoDoubleReport: a HelmRelease applied to the hub whose
+// TestRunHelmReleaseNoDoubleReport: a HelmRelease applied to the hub whose
 // chart renders an object that the same Kustomization's build also applies
 // to the hub (ConfigMap <ns>/webapp) reports that object once, under the
 // Kustomization; the chart's other objects are reported under the
 // HelmRelease.
-func TestDiffHelmReleaseNoDoubleReport(t *testing.T) {
+func TestRunHelmReleaseNoDoubleReport(t *testing.T) {
 	t.Parallel()
 	charts := chartServers(t)
 	ns := "dup-" + testfleet.Namespace(t)
 	dir := t.TempDir()
-	files := map[string]string{
+	fixture.WriteFiles(t, dir, map[string]string{
 		"clusters/management/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - repo.yaml\n  - configmap.yaml\n  - webapp.yaml\n",
 		"clusters/management/repo.yaml":          fmt.Sprintf("apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n  name: charts\n  namespace: flux-system\nspec:\n  interval: 1h\n  url: %s\n", charts.HTTP.URL()),
 		"clusters/management/configmap.yaml":     fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: webapp\n  namespace: %s\ndata:\n  GREETING: from-the-kustomization\n", ns),
-		"clusters/management/webapp.yaml": newHelmRelease("webapp").ReleaseName("webapp").Target(ns).
+		"clusters/management/webapp.yaml": fixture.NewHelmRelease("webapp").ReleaseName("webapp").Target(ns).
 			Chart("webapp", "0.1.0", "HelmRepository", "charts").YAML(),
-	}
-	for rel, content := range files {
-		writeFile(t, dir, rel, content)
-	}
-	must(t, f(t).Hub.Client.Create(ctx(t), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
-	s, flags := loadSample(t, testfleet.SampleOptions{Source: dir, NoFluxReport: true})
-	useChartCache(t, t.TempDir())
+	})
+	must(t, testfleet.Get(t).Hub.Client.Create(fleetCtx(t), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
+	sc := loadHelmScenario(t, dir)
+	s := sc.s
 	// An unpushed edit of the Kustomization's ConfigMap: it drifts.
-	editFile(t, s.RepoDir, "clusters/management/configmap.yaml", "from-the-kustomization", "edited")
+	sc.edit(t, "clusters/management/configmap.yaml", "from-the-kustomization", "edited")
 
-	r := run(t, diffArgs(s, flags, "-o", "json")...)
-	if r.code != 1 {
-		t.Fatalf("exit %d, want 1\nstderr: %s\n%s", r.code, r.stderr, r.stdout)
-	}
-	res := decodeDiff(t, r.stdout)
+	res := sc.run(t, 0, diff.Options{})
+	wantOutcome(t, "the Kustomization's ConfigMap drifts", res, 1)
 	var cms []diff.ObjectResult
 	kinds := map[string]bool{}
 	for _, o := range res.Objects {
@@ -276,17 +277,17 @@ func TestDiffHelmReleaseNoDoubleReport(t *testing.T) {
 	}
 }
 
-// TestDiffHelmReleaseValuesFromOtherBuild: a HelmRelease's valuesFrom
+// TestRunHelmReleaseValuesFromOtherBuild: a HelmRelease's valuesFrom
 // ConfigMap applied to the hub by another Kustomization of the checkout
 // is taken from that Kustomization's build (an unpushed edit shows up in
 // the render), and one made out of band, only live on the hub, is read
 // live.
-func TestDiffHelmReleaseValuesFromOtherBuild(t *testing.T) {
+func TestRunHelmReleaseValuesFromOtherBuild(t *testing.T) {
 	t.Parallel()
 	charts := chartServers(t)
 	target := "vf-" + testfleet.Namespace(t)
 	dir := t.TempDir()
-	files := map[string]string{
+	fixture.WriteFiles(t, dir, map[string]string{
 		"clusters/management/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - repo.yaml\n  - values-ks.yaml\n  - webapp.yaml\n",
 		"clusters/management/repo.yaml":          fmt.Sprintf("apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n  name: charts\n  namespace: flux-system\nspec:\n  interval: 1h\n  url: %s\n", charts.HTTP.URL()),
 		"clusters/management/values-ks.yaml": `apiVersion: kustomize.toolkit.fluxcd.io/v1
@@ -304,24 +305,18 @@ spec:
 `,
 		"values/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - configmap.yaml\n",
 		"values/configmap.yaml":     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: webapp-values\n  namespace: flux-system\ndata:\n  values.yaml: |\n    greeting: as-pushed\n",
-		"clusters/management/webapp.yaml": newHelmRelease("webapp").Target(target).Spoke("control-plane").
+		"clusters/management/webapp.yaml": fixture.NewHelmRelease("webapp").Target(target).Spoke("control-plane").
 			Chart("webapp", "0.1.0", "HelmRepository", "charts").CreateNamespace().ValuesFrom("webapp-values", "webapp-out-of-band").YAML(),
-	}
-	for rel, content := range files {
-		writeFile(t, dir, rel, content)
-	}
-	s, flags := loadSample(t, testfleet.SampleOptions{Source: dir, NoFluxReport: true})
-	useChartCache(t, t.TempDir())
-	must(t, f(t).Hub.Client.Create(ctx(t), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "webapp-out-of-band"},
+	})
+	sc := loadHelmScenario(t, dir)
+	s := sc.s
+	must(t, s.Fleet.Hub.Client.Create(sc.ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "webapp-out-of-band"},
 		Data: map[string]string{"values.yaml": "replicas: 7\n"}}))
 	// An unpushed edit of the other Kustomization's ConfigMap.
-	editFile(t, s.RepoDir, "values/configmap.yaml", "as-pushed", "edited-in-git")
+	sc.edit(t, "values/configmap.yaml", "as-pushed", "edited-in-git")
 
-	r := run(t, diffArgs(s, flags, "-o", "json")...)
-	if r.code != 1 {
-		t.Fatalf("exit %d, want 1\nstderr: %s\n%s", r.code, r.stderr, r.stdout)
-	}
-	res := decodeDiff(t, r.stdout)
+	res := sc.run(t, 0, diff.Options{})
+	wantOutcome(t, "values edited", res, 1)
 	if h := hrsOf(res)["webapp"]; h.Error != "" || h.Kustomization != s.Namespace+"/flux-system" {
 		t.Fatalf("webapp HelmRelease %+v", h)
 	}

@@ -1,4 +1,4 @@
-package plugin
+package diff_test
 
 import (
 	"encoding/base64"
@@ -10,16 +10,17 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/c5c3/kubectl-c5c3/diff"
+	"github.com/c5c3/kubectl-c5c3/internal/fixture"
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 )
 
 // helmRelease is a HelmRelease of the chart webapp 0.1.0 from the source
 // kind/name, rendered onto the control-plane spoke into target.
 func helmRelease(name, target, kind, source string) string {
-	return newHelmRelease(name).Target(target).Spoke("control-plane").Chart("webapp", "0.1.0", kind, source).CreateNamespace().YAML()
+	return fixture.NewHelmRelease(name).Target(target).Spoke("control-plane").Chart("webapp", "0.1.0", kind, source).CreateNamespace().YAML()
 }
 
-// TestDiffHelmReleaseTLSSources renders HelmReleases onto a spoke from
+// TestRunHelmReleaseTLSSources renders HelmReleases onto a spoke from
 // chart servers that require mutual TLS with a private CA: a HTTPS
 // HelmRepository and an OCI HelmRepository (dockerconfigjson
 // credentials), both with a certSecretRef Secret in the hub. A wrong
@@ -27,7 +28,7 @@ func helmRelease(name, target, kind, source string) string {
 // errors on their HelmRelease naming the source and Secret, and no Secret
 // value (password, client key, docker config) appears in the json or text
 // output.
-func TestDiffHelmReleaseTLSSources(t *testing.T) {
+func TestRunHelmReleaseTLSSources(t *testing.T) {
 	t.Parallel()
 	plain := chartServers(t)
 	clientCA := testfleet.NewTestCA(t, "spoke charts client CA")
@@ -92,13 +93,11 @@ spec:
 		"clusters/management/releases.yaml": helmRelease("webapp", target, "HelmRepository", "https-charts") + "---\n" +
 			helmRelease("webapp-oci", target, "HelmRepository", "oci-charts") + "---\n" +
 			helmRelease("wrong-password", target, "HelmRepository", "oci-wrong-password") + "---\n" +
-			newHelmRelease("cloud").Target(target).Spoke("control-plane").ChartRef("OCIRepository", "cloud").YAML(),
+			fixture.NewHelmRelease("cloud").Target(target).Spoke("control-plane").ChartRef("OCIRepository", "cloud").YAML(),
 	}
-	for rel, content := range files {
-		writeFile(t, dir, rel, content)
-	}
-	s, flags := loadSample(t, testfleet.SampleOptions{Source: dir, NoFluxReport: true})
-	useChartCache(t, t.TempDir())
+	fixture.WriteFiles(t, dir, files)
+	sc := loadHelmScenario(t, dir)
+	s := sc.s
 
 	const wrongPassword = "wr0ng-registry-pa55"
 	dockerConfig := func(user, pass string) []byte {
@@ -113,7 +112,7 @@ spec:
 			Data: map[string][]byte{corev1.DockerConfigJsonKey: dockerConfig(srv.Username, wrongPassword)}},
 	}
 	for _, sec := range secrets {
-		must(t, f(t).Hub.Client.Create(ctx(t), sec))
+		must(t, s.Fleet.Hub.Client.Create(sc.ctx, sec))
 	}
 	secretValues := []string{srv.Password, wrongPassword, strings.TrimSpace(string(key)),
 		base64.StdEncoding.EncodeToString([]byte(srv.Username + ":" + srv.Password)), base64.StdEncoding.EncodeToString(key)}
@@ -130,13 +129,9 @@ spec:
 		}
 	}
 
-	r := run(t, diffArgs(s, flags, "-o", "json")...)
-	if r.code != 2 {
-		t.Fatalf("exit %d, want 2 (two HelmReleases cannot fetch their chart)\nstderr: %s\nstdout: %s", r.code, r.stderr, r.stdout)
-	}
-	noSecrets("json stdout", r.stdout)
-	noSecrets("stderr", r.stderr)
-	res := decodeDiff(t, r.stdout)
+	res := sc.run(t, 0, diff.Options{})
+	wantOutcome(t, "two HelmReleases cannot fetch their chart", res, 2)
+	noSecrets("json", asJSON(t, res))
 	hrs := hrsOf(res)
 	for _, name := range []string{"webapp", "webapp-oci"} {
 		h := hrs[name]
@@ -176,9 +171,7 @@ spec:
 		}
 	}
 
-	text := run(t, diffArgs(s, flags)...)
-	wantExit(t, "text", text, 2)
-	wantContains(t, "text: stdout", text.stdout, "created via HelmRelease/"+s.Namespace+"/webapp-oci")
-	noSecrets("text stdout", text.stdout)
-	noSecrets("text stderr", text.stderr)
+	txt := text(t, res)
+	wantContains(t, "text", txt, "created via HelmRelease/"+s.Namespace+"/webapp-oci")
+	noSecrets("text", txt)
 }

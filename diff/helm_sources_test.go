@@ -1,4 +1,4 @@
-package plugin
+package diff_test
 
 import (
 	"fmt"
@@ -12,13 +12,14 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/c5c3/kubectl-c5c3/diff"
+	"github.com/c5c3/kubectl-c5c3/internal/fixture"
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 )
 
 // sourcesHelmRelease is a HelmRelease for the control-plane spoke, to be
 // given its chart reference (spec.chart or spec.chartRef).
-func sourcesHelmRelease(name, target string) *helmReleaseFixture {
-	return newHelmRelease(name).ReleaseName(name).Target(target).Spoke("control-plane")
+func sourcesHelmRelease(name, target string) *fixture.HelmRelease {
+	return fixture.NewHelmRelease(name).ReleaseName(name).Target(target).Spoke("control-plane")
 }
 
 // sourcesGitops is a hub sync applying a GitRepository of another
@@ -130,13 +131,11 @@ spec:
 			sourcesHelmRelease("broken-helmchart", target).ChartRef("HelmChart", "no-such-chart").YAML(),
 		}, "---\n"),
 	}
-	for rel, content := range files {
-		writeFile(t, dir, rel, content)
-	}
+	fixture.WriteFiles(t, dir, files)
 	return dir
 }
 
-// TestDiffHelmReleaseChartSources renders HelmReleases whose charts come
+// TestRunHelmReleaseChartSources renders HelmReleases whose charts come
 // from a GitRepository that is not the checkout (cloned over HTTP with
 // the basic auth of its hub Secret, at its tag; reconcileStrategy
 // Revision puts the commit into the version), from an S3 Bucket (access
@@ -146,42 +145,39 @@ spec:
 // missing Secret, a wrong password, a gcp Bucket and a missing HelmChart
 // are errors naming them (exit 2) without hiding the others; no credential is printed; a
 // second run offline renders the same from the chart cache.
-func TestDiffHelmReleaseChartSources(t *testing.T) {
+func TestRunHelmReleaseChartSources(t *testing.T) {
 	t.Parallel()
 	g := testfleet.StartChartGit(t)
 	b := testfleet.StartChartBucket(t)
 	charts := chartServers(t)
 	target := "src-" + testfleet.Namespace(t)
-	s, flags := loadSample(t, testfleet.SampleOptions{Source: sourcesGitops(t, g, b, charts.HTTP.URL(), target), NoFluxReport: true})
-	useChartCache(t, t.TempDir())
-	hub := f(t).Hub.Client
-	must(t, hub.Create(ctx(t), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "git-auth"},
+	sc := loadHelmScenario(t, sourcesGitops(t, g, b, charts.HTTP.URL(), target))
+	s := sc.s
+	hub := s.Fleet.Hub.Client
+	must(t, hub.Create(sc.ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "git-auth"},
 		Data: map[string][]byte{"username": []byte(g.Username), "password": []byte(g.Password)}}))
-	must(t, hub.Create(ctx(t), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "bucket-auth"},
+	must(t, hub.Create(sc.ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "bucket-auth"},
 		Data: map[string][]byte{"accesskey": []byte(b.AccessKey), "secretkey": []byte(b.SecretKey)}}))
-	must(t, hub.Create(ctx(t), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "bad-git-auth"},
+	must(t, hub.Create(sc.ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "bad-git-auth"},
 		Data: map[string][]byte{"username": []byte(g.Username), "password": []byte("wrong-s3cr3t-do-not-print")}}))
 	// A HelmChart made out of band, only in the hub: webapp from the
 	// GitRepository charts-git (at tag v0.1.0).
-	must(t, hub.Create(ctx(t), &sourcev1.HelmChart{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "hub-chart"},
+	must(t, hub.Create(sc.ctx, &sourcev1.HelmChart{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "hub-chart"},
 		Spec: sourcev1.HelmChartSpec{Chart: "./charts/webapp", Version: "*", Interval: metav1.Duration{Duration: time.Hour},
 			SourceRef: sourcev1.LocalHelmChartSourceReference{Kind: sourcev1.GitRepositoryKind, Name: "charts-git"}}}))
 	// The bucket release's ConfigMap exists on the spoke with other data.
-	spoke := f(t).Spokes["control-plane"].Client
-	must(t, spoke.Create(ctx(t), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: target}}))
-	must(t, spoke.Create(ctx(t), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: target, Name: "from-bucket-webapp"},
+	spoke := s.Fleet.Spokes["control-plane"].Client
+	must(t, spoke.Create(sc.ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: target}}))
+	must(t, spoke.Create(sc.ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: target, Name: "from-bucket-webapp"},
 		Data: map[string]string{"greeting": "made-by-hand"}}))
 
-	r := run(t, diffArgs(s, flags, "-o", "json")...)
-	if r.code != 2 {
-		t.Fatalf("exit %d, want 2 (four HelmReleases' sources are broken)\nstderr: %s\nstdout: %s", r.code, r.stderr, r.stdout)
-	}
+	res := sc.run(t, 0, diff.Options{})
+	wantOutcome(t, "four HelmReleases' sources are broken", res, 2)
 	for _, secret := range []string{g.Password, b.SecretKey, "wrong-s3cr3t-do-not-print"} {
-		if strings.Contains(r.stdout, secret) || strings.Contains(r.stderr, secret) {
+		if strings.Contains(asJSON(t, res), secret) {
 			t.Fatalf("a source credential was printed")
 		}
 	}
-	res := decodeDiff(t, r.stdout)
 	hrs := hrsOf(res)
 	for name, want := range map[string]string{
 		"broken-git":       "credentials of GitRepository/" + s.Namespace + "/broken-git: Secret " + s.Namespace + "/missing-git-auth",
@@ -244,8 +240,7 @@ func TestDiffHelmReleaseChartSources(t *testing.T) {
 
 	// Offline, from the cache: the git tag and the bucket's last listing.
 	g.Server.StopHTTP()
-	off := run(t, diffArgs(s, flags, "-o", "json", "--offline")...)
-	offHRs := hrsOf(decodeDiff(t, off.stdout))
+	offHRs := hrsOf(sc.run(t, 0, diff.Options{Offline: true}))
 	for _, name := range []string{"from-git", "from-bucket", "from-helmchart", "from-hub-helmchart"} {
 		h := offHRs[name]
 		wantEqual(t, "offline "+name+": error", h.Error, "")
