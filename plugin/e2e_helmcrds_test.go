@@ -101,8 +101,8 @@ func TestE2EHelmCRDPolicy(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	charts := testfleet.StartChartServers(t)
 	fl := testfleet.Get(t)
+	charts := testfleet.StartChartServers(t)
 	ns := testfleet.Namespace(t)
 	target := "crd-" + ns
 	s, flags := loadSample(t, testfleet.SampleOptions{Source: crdPolicyGitops(t, charts, target), NoFluxReport: true})

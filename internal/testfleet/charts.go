@@ -107,7 +107,8 @@ func StartChartServers(t *testing.T) *ChartServers {
 	// The registry logs every request through logrus; keep test output
 	// readable.
 	logrus.SetOutput(io.Discard)
-	go func() { _ = oci.ListenAndServe() }()
+	served := make(chan error, 1)
+	go func() { served <- oci.ListenAndServe() }()
 	s.OCI, s.OCIHost, s.Username, s.Password = oci, oci.RegistryURL, oci.TestUsername, oci.TestPassword
 	rc, err := registry.NewClient(registry.ClientOptBasicAuth(s.Username, s.Password), registry.ClientOptPlainHTTP(),
 		registry.ClientOptCredentialsFile(filepath.Join(t.TempDir(), "config.json")))
@@ -120,7 +121,7 @@ func StartChartServers(t *testing.T) *ChartServers {
 			t.Fatal(err)
 		}
 		c.OCIRef = fmt.Sprintf("%s/charts/%s", s.OCIHost, c.Name)
-		res, err := pushWithRetry(rc, data, c.OCIRef+":"+c.Version)
+		res, err := pushWithRetry(rc, data, c.OCIRef+":"+c.Version, served)
 		if err != nil {
 			t.Fatalf("pushing %s-%s to the test registry: %v", c.Name, c.Version, err)
 		}
@@ -131,16 +132,27 @@ func StartChartServers(t *testing.T) *ChartServers {
 
 // pushWithRetry pushes a chart, retrying while the registry, started in
 // the background, is not listening yet.
-func pushWithRetry(rc *registry.Client, data []byte, ref string) (*registry.PushResult, error) {
-	var err error
-	for i := 0; i < 50; i++ {
-		var res *registry.PushResult
-		if res, err = rc.Push(data, ref); err == nil {
+func pushWithRetry(rc *registry.Client, data []byte, ref string, served <-chan error) (*registry.PushResult, error) {
+	// repotest picks the registry's port by listening and closing, and
+	// ListenAndServe runs in the background: on a loaded machine the first
+	// pushes can come before it listens. Retry until it answers, but stop at
+	// once when it could not serve at all (its port was taken meanwhile).
+	deadline := time.Now().Add(time.Minute)
+	for {
+		res, err := rc.Push(data, ref)
+		if err == nil {
 			return res, nil
+		}
+		select {
+		case serveErr := <-served:
+			return nil, fmt.Errorf("the test registry stopped serving: %v (last push: %w)", serveErr, err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			return nil, err
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	return nil, err
 }
 
 // PublishChartArtifact serves chart c's archive as the artifact of the

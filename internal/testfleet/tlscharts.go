@@ -169,7 +169,8 @@ func StartTLSChartServers(t *testing.T, plain *ChartServers, clientCA *TestCA) *
 		cancel()
 		t.Fatal(err)
 	}
-	go func() { _ = reg.ListenAndServe() }()
+	served := make(chan error, 1)
+	go func() { served <- reg.ListenAndServe() }()
 	t.Cleanup(func() {
 		shutdown, stop := context.WithTimeout(context.Background(), 5*time.Second)
 		defer stop()
@@ -200,7 +201,7 @@ func StartTLSChartServers(t *testing.T, plain *ChartServers, clientCA *TestCA) *
 		}
 		c := &Chart{Name: pc.Name, Version: pc.Version, Archive: filepath.Join(s.HTTP.Root(), filepath.Base(pc.Archive)),
 			OCIRef: fmt.Sprintf("%s/charts/%s", s.OCIHost, pc.Name)}
-		res, err := pushWithRetry(rc, data, c.OCIRef+":"+c.Version)
+		res, err := pushWithRetry(rc, data, c.OCIRef+":"+c.Version, served)
 		if err != nil {
 			t.Fatalf("pushing %s-%s to the TLS test registry: %v", c.Name, c.Version, err)
 		}
