@@ -73,10 +73,10 @@ type versionsCase struct {
 // TestVersionsCommand runs `kubectl c5c3 versions` row after row on
 // checkouts without a fleet: a broken c5c3.yaml is exit 2 naming the file,
 // before any hub is contacted; so is a hub that cannot be read, after the
-// matrix with git's values; --environment completes the names in the
-// checkout's c5c3.yaml. The fleet's scenarios (TestVersionsSkew,
-// TestVersionsSpokeDown, TestVersionsResourceSets) are versions', beside
-// its table tests on fakes.
+// matrix with git's values (in every output format); --environment
+// completes the names in the checkout's c5c3.yaml. The fleet's scenarios
+// (TestVersionsSkew, TestVersionsSpokeDown, TestVersionsResourceSets) are
+// versions', beside its table tests on fakes.
 func TestVersionsCommand(t *testing.T) {
 	t.Parallel()
 	root, err := testfleet.ModuleRoot()
@@ -106,6 +106,27 @@ func TestVersionsCommand(t *testing.T) {
 		stdout:   []string{"environment staging: loading the hub's kubeconfig"},
 		stdoutRe: []*regexp.Regexp{regexp.MustCompile(`OCIRepository/manifests/tag +staging +- +v1\.0\.0 +\? +\? +hub not read`)},
 		stderr:   []string{"error: could not read the hub of staging, production"},
+	}, {
+		name:   "hub not readable, -o json",
+		files:  [][2]string{good},
+		args:   []string{"--kubeconfig", "/does/not/exist", "-o", "json"},
+		code:   2,
+		stdout: []string{`"kind": "VersionMatrix"`},
+		stderr: []string{"error: could not read the hub of staging, production"},
+	}, {
+		name:   "hub not readable, -o yaml",
+		files:  [][2]string{good},
+		args:   []string{"--kubeconfig", "/does/not/exist", "-o", "yaml"},
+		code:   2,
+		stdout: []string{"kind: VersionMatrix"},
+		stderr: []string{"error: could not read the hub of staging, production"},
+	}, {
+		name:   "hub not readable, -o markdown",
+		files:  [][2]string{good},
+		args:   []string{"--kubeconfig", "/does/not/exist", "-o", "markdown"},
+		code:   2,
+		stdout: []string{"| component | environment | cluster | git | applied | running | skew |"},
+		stderr: []string{"error: could not read the hub of staging, production"},
 	}, {
 		name:     "--environment completes",
 		files:    [][2]string{good},
