@@ -123,7 +123,7 @@ func TestVersionsCommand(t *testing.T) {
 	}, {
 		name:   "hub not readable, -o markdown",
 		files:  [][2]string{good},
-		args:   []string{"--kubeconfig", "/does/not/exist", "-o", "markdown"},
+		args:   []string{"--kubeconfig", "/does/not/exist", "-o", "markdown", "--environment", "staging,production"},
 		code:   2,
 		stdout: []string{"| component | environment | cluster | git | applied | running | skew |"},
 		stderr: []string{"error: could not read the hub of staging, production"},
