@@ -41,7 +41,7 @@ func BenchmarkInterrupt(b *testing.B) {
 		}
 	})
 	b.Run("spoke", func(b *testing.B) {
-		s, envs, flags, _ := versionsSample(b)
+		s, envs, flags := versionsSample(b)
 		must(b, s.LookCloned())
 		holes := spokeHoles(s)
 		for _, args := range spokeInterruptCommands(s) {

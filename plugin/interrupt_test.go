@@ -253,7 +253,7 @@ func TestInterruptBlackHoledHub(t *testing.T) {
 // sample's and the environments' namespaces) takes the connection and
 // never answers — or answers everything but a LIST.
 func TestInterruptBlackHoledSpoke(t *testing.T) {
-	s, envs, flags, _ := versionsSample(t)
+	s, envs, flags := versionsSample(t)
 	must(t, s.LookCloned())
 	holes := spokeHoles(s)
 	for _, args := range spokeInterruptCommands(s) {

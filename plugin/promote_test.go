@@ -2,17 +2,12 @@ package plugin
 
 import (
 	"encoding/json"
-	"io"
-	"log"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/fluxcd/pkg/gittestserver"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/c5c3/kubectl-c5c3/internal/golden"
@@ -178,89 +173,6 @@ func TestPromoteHealthGateCommand(t *testing.T) {
 	r = run(t, append([]string{"promote", "staging", "production", "--skip-health-check", "--dry-run"}, flags...)...)
 	wantExit(t, "--skip-health-check", r, 0)
 	wantContains(t, "--skip-health-check: stdout", r.stdout, "health gate: NOT healthy (--skip-health-check)")
-}
-
-// TestPromotePushPullRequestAndPreview is the whole flow: the health gate,
-// the edit, the --diff preview against production's clusters, the commit,
-// the push to an origin served over HTTP and a pull request on a fake
-// GitHub API.
-func TestPromotePushPullRequestAndPreview(t *testing.T) {
-	t.Parallel()
-	s, commit, flags := promoteSample(t)
-
-	log.SetOutput(io.Discard) // gittestserver logs every request
-	t.Cleanup(func() { log.SetOutput(os.Stderr) })
-	srv, err := gittestserver.NewTempGitServer()
-	must(t, err)
-	t.Cleanup(func() { os.RemoveAll(srv.Root()) })
-	bare := filepath.Join(srv.Root(), "c5c3-gitops.git")
-	promoteGit(t, srv.Root(), "init", "--quiet", "--bare", "--initial-branch=main", bare)
-	promoteGit(t, s.RepoDir, "push", "--quiet", bare, "main:main")
-	must(t, srv.StartHTTP())
-	t.Cleanup(srv.StopHTTP)
-	promoteGit(t, s.RepoDir, "config", "remote.origin.pushurl", srv.HTTPAddress()+"/c5c3-gitops.git")
-
-	var calls []string
-	var prBody string
-	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		b, _ := io.ReadAll(req.Body)
-		var pr map[string]string
-		_ = json.Unmarshal(b, &pr)
-		if strings.HasSuffix(req.URL.Path, "/pulls") {
-			prBody = pr["body"]
-		}
-		calls = append(calls, req.Method+" "+req.URL.Path+" "+req.Header.Get("Authorization")+" head="+pr["head"]+" base="+pr["base"])
-		w.WriteHeader(http.StatusCreated)
-		_, _ = io.WriteString(w, `{"number": 42, "html_url": "https://github.com/c5c3/c5c3-gitops/pull/42"}`)
-	}))
-	t.Cleanup(api.Close)
-	useEnv(t, map[string]string{"GITHUB_TOKEN": "ghp_test"})
-	before := checkoutState(t, s.RepoDir)
-
-	branch := "promote/staging-to-production-" + commit[:7]
-	r := run(t, append([]string{"promote", "staging", "production", "--open-pr", "--diff", "--signoff", "--github-api-url", api.URL}, flags...)...)
-	if r.code != 0 {
-		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
-	}
-	for _, want := range []string{
-		"Preview (kubectl c5c3 diff of the edited production):",
-		"HelmRelease/" + s.Namespace + "/keystone-memcached",
-		"Committed ", " on branch " + branch,
-		"Pushed " + branch + " to origin",
-		"Opened pull request #42: https://github.com/c5c3/c5c3-gitops/pull/42",
-	} {
-		if !strings.Contains(r.stdout, want) {
-			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
-		}
-	}
-	pushed := promoteGit(t, bare, "rev-parse", "refs/heads/"+branch)
-	wantEqual(t, "API calls", strings.Join(calls, "\n"), "POST /repos/c5c3/c5c3-gitops/pulls Bearer ghp_test head="+branch+" base=main\n"+
-		"POST /repos/c5c3/c5c3-gitops/statuses/"+pushed+" Bearer ghp_test head= base=")
-	if t.Failed() {
-		t.FailNow()
-	}
-	for _, want := range []string{"| `HelmRelease/keystone-memcached/memcached` | HelmRelease |", "<details><summary>Preview: the edited production against its clusters</summary>", "### kubectl c5c3 diff"} {
-		if !strings.Contains(prBody, want) {
-			t.Errorf("PR body lacks %q:\n%s", want, prBody)
-		}
-	}
-	msg := promoteGit(t, bare, "log", "-1", "--format=%B", "refs/heads/"+branch)
-	for _, want := range []string{"promote(staging → production): 5 pins", "- HelmRelease/keystone-memcached/memcached: 7.4.16 → 7.5.0",
-		"Promoted-From: staging@" + commit, "Promoted-To: production", "\nSoaked: ", "\nVerified: 1 Kustomizations, 0 HelmReleases on management\n",
-		"Signed-off-by: Dana Operator <dana@c5c3.example>"} {
-		if !strings.Contains(msg, want) {
-			t.Errorf("commit message on origin lacks %q:\n%s", want, msg)
-		}
-	}
-	if after := checkoutState(t, s.RepoDir, branch); after != before {
-		t.Errorf("checkout changed beyond the new branch:\n%s\n---\n%s", before, after)
-	}
-	promoteGit(t, s.RepoDir, "rev-parse", "--verify", "refs/heads/"+branch)
-
-	// Promoting again from the promotion branch: nothing to do.
-	r = run(t, append([]string{"promote", "staging", "production", "--base", branch, "--skip-health-check", "--from-revision", "HEAD"}, flags...)...)
-	wantExit(t, "second run", r, 0)
-	wantContains(t, "second run: stdout", r.stdout, "nothing to promote")
 }
 
 // TestPromoteEnvironmentContext: an environment with context: is read

@@ -1,12 +1,10 @@
 package plugin
 
 import (
-	"context"
 	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	sourcev1 "github.com/fluxcd/source-controller/api/v1"
@@ -267,80 +265,6 @@ func TestTraceCompletion(t *testing.T) {
 	r := run(t, "__complete", "trace", "--kubeconfig", s.Fleet.HubKubeconfig, "--hub-namespace", s.Namespace, "--cluster", "h")
 	if !strings.Contains(r.stdout, "hypervisor\n") || strings.Contains(r.stdout, "storage") {
 		t.Errorf("--cluster: %s", r.stdout)
-	}
-}
-
-// TestTraceRealController: what the real kustomize-controller writes —
-// owner labels on what it applies to the spokes and the hub, inventories
-// and revisions in the hub's status — is what trace follows.
-func TestTraceRealController(t *testing.T) {
-	t.Parallel()
-	if !testing.Short() {
-		if _, err := testfleet.FluxBinDir(); err != nil {
-			t.Fatal(err) // before starting the fleet: fail fast
-		}
-	}
-	fl := testfleet.Get(t)
-	setup, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	s, err := fl.LoadSampleWithController(setup, testfleet.SampleOptions{Namespace: testfleet.Namespace(t), OwnNamespaces: true})
-	if err != nil {
-		t.Fatalf("real kustomize-controller: %v", err)
-	}
-	sns := s.SpokeNamespace
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("kustomize-controller log %s (tail):\n%s", s.Controller.LogFile, s.Controller.LogTail(60))
-		}
-		if err := s.Close(); err != nil {
-			t.Errorf("stopping kustomize-controller: %v", err)
-		}
-	})
-	must(t, s.WriteFluxReport(ctx(t)))
-	ns := s.Namespace
-
-	r := run(t, traceArgs(s.Sample, "deploy/keystone-api", "-n", sns("openstack"), "--cluster", "control-plane", "-o", "json")...)
-	tr := decodeTrace(t, r.stdout)
-	wantExit(t, "trace after the real controller", r, 0)
-	if want := "Kustomization/" + ns + "/control-plane-apps ← Kustomization/" + ns + "/flux-system"; chainIDs(tr) != want {
-		t.Fatalf("chain %s, want %s", chainIDs(tr), want)
-	}
-	for _, st := range tr.Chain {
-		if st.Revision != s.Revision {
-			t.Errorf("step %s: revision %q, want %s", st.ID(), st.Revision, s.Revision)
-		}
-		if st.InInventory == nil || !*st.InInventory {
-			t.Errorf("step %s: inInventory %v, want true", st.ID(), st.InInventory)
-		}
-		if st.State != "Ready" {
-			t.Errorf("step %s: state %q, want Ready", st.ID(), st.State)
-		}
-		if st.Stale {
-			t.Errorf("step %s: stale, want not", st.ID())
-		}
-	}
-	if want := "Kustomization/" + ns + "/control-plane-apps"; tr.Object.Owner != want {
-		t.Errorf("owner %q, want %s", tr.Object.Owner, want)
-	}
-	if !tr.Chain[1].Root {
-		t.Errorf("step %s is not the root", tr.Chain[1].ID())
-	}
-
-	// A hub object: the Kustomization control-plane-apps itself.
-	r = run(t, traceArgs(s.Sample, "kustomizations.kustomize.toolkit.fluxcd.io/control-plane-apps", "-n", ns, "-o", "json")...)
-	tr = decodeTrace(t, r.stdout)
-	wantExit(t, "hub Kustomization", r, 0)
-	if want := "Kustomization/" + ns + "/flux-system"; chainIDs(tr) != want {
-		t.Fatalf("hub Kustomization: chain %s, want %s", chainIDs(tr), want)
-	}
-	if !tr.Object.Hub {
-		t.Errorf("hub Kustomization: object not on the hub")
-	}
-	if !tr.Chain[0].Root {
-		t.Errorf("hub Kustomization: step %s is not the root", tr.Chain[0].ID())
-	}
-	if tr.Chain[0].Cluster != "management" {
-		t.Errorf("hub Kustomization: root on cluster %q, want management", tr.Chain[0].Cluster)
 	}
 }
 
