@@ -168,3 +168,30 @@ func TestVersionsCommand(t *testing.T) {
 		})
 	}
 }
+
+// TestVersionsExitCodes runs `kubectl c5c3 versions` on the test fleet for
+// the exit codes after a readable hub: the sample as applied has pipeline
+// skew (production pins values staging never had), exit 1; a c5c3.yaml of
+// staging alone has none, exit 0. The matrices themselves are versions'
+// scenarios (versions/fleet_test.go).
+func TestVersionsExitCodes(t *testing.T) {
+	t.Parallel()
+	s, envs, flags := versionsSample(t)
+	r := run(t, append([]string{"versions"}, flags...)...)
+	wantExit(t, "versions on the sample as applied (pipeline skew)", r, 1)
+	wantStderr(t, r.stderr, nil)
+	wantContains(t, "versions on the sample as applied", r.stdout, "staging", "production")
+
+	commitFile(t, s.RepoDir, "c5c3.yaml", `apiVersion: c5c3.cobaltcore.io/v1alpha1
+kind: Promotion
+environments:
+  - name: staging
+    paths: [clusters/staging, apps/*/staging]
+    kustomizations: [`+envs["staging"].Namespace+`/staging-apps]
+pipeline: [staging]
+`, "c5c3.yaml: staging alone")
+	r = run(t, append([]string{"versions"}, flags...)...)
+	wantExit(t, "versions on staging alone (no skew)", r, 0)
+	wantStderr(t, r.stderr, nil)
+	wantContains(t, "versions on staging alone", r.stdout, "staging")
+}
