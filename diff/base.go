@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -267,7 +266,7 @@ func (s *side) treeHash(dir string) string {
 		if dir != "." && f != dir && !strings.HasPrefix(f, dir+"/") {
 			continue
 		}
-		data, err := s.b.disk.ReadFile(filepath.Join(s.b.repo, filepath.FromSlash(f)))
+		data, err := s.b.readFile(f)
 		if err != nil {
 			data = []byte("error: " + err.Error())
 		}
@@ -316,7 +315,15 @@ type baseScope struct {
 // HelmRelease or a substituteFrom reads (skippedHubNeeded), both sides
 // are built again without skipping them, every other build reused.
 func newBaseScope(ctx context.Context, f *fleet.Fleet, opts Options, head *Builder, sources map[string]bool, roots []*kustomizev1.Kustomization, configure func(*Builder)) (*baseScope, error) {
-	c, err := gitrepo.ReadCommit(opts.RepoDir, opts.Base)
+	// The checkout's files the base has unchanged are taken from the
+	// checkout (the same bytes: same blob hash), not read from git again.
+	c, err := gitrepo.ReadCommit(opts.RepoDir, opts.Base, func(p string) []byte {
+		if view, err := head.View(nil); err != nil || !view.HasFile(p) {
+			return nil
+		}
+		data, _ := head.readFile(p)
+		return data
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -533,7 +540,7 @@ func unchangedInputs(head *Builder, base []gitrepo.File) *inputCheck {
 		baseFiles[f.Path] = f.Data
 	}
 	for _, p := range view.Files() {
-		data, err := os.ReadFile(filepath.Join(head.repo, filepath.FromSlash(p)))
+		data, err := head.readFile(p)
 		if old, ok := baseFiles[p]; err != nil || !ok || string(old) != string(data) {
 			changed = append(changed, p)
 		}

@@ -53,6 +53,38 @@ type Builder struct {
 
 	mu    sync.Mutex
 	views map[string]*sourceview.View // by spec.ignore ("\x00" for unset)
+	// files are the tree's files read outside builds (finding sources and
+	// the FluxInstance, comparing with the base), by path relative to repo:
+	// a run reads each at most once.
+	files map[string]fileRead
+}
+
+type fileRead struct {
+	data []byte
+	err  error
+}
+
+// readFile returns the file rel (slash-separated, relative to the
+// checkout), a file of one of the Builder's views, as the Builder's file
+// system holds it, read once. A view holds only regular files reached
+// without following a symlink, so on disk it is read as it is, without
+// the secure file system's per-component symlink checks.
+func (b *Builder) readFile(rel string) ([]byte, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if f, ok := b.files[rel]; ok {
+		return f.data, f.err
+	}
+	read := b.disk.ReadFile
+	if b.tree == nil {
+		read = os.ReadFile
+	}
+	data, err := read(filepath.Join(b.repo, filepath.FromSlash(rel)))
+	if b.files == nil {
+		b.files = map[string]fileRead{}
+	}
+	b.files[rel] = fileRead{data: data, err: err}
+	return data, err
 }
 
 // SourceIgnoreFunc returns the spec.ignore (nil when unset) of the

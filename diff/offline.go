@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"path"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -287,7 +286,7 @@ func offlineRoot(b *Builder, files []string, hub, source string) (*kustomizev1.K
 		if ext := path.Ext(f); ext != ".yaml" && ext != ".yml" {
 			continue
 		}
-		data, err := b.disk.ReadFile(filepath.Join(b.repo, filepath.FromSlash(f)))
+		data, err := b.readFile(f)
 		if err != nil || !bytes.Contains(data, []byte("FluxInstance")) {
 			continue
 		}

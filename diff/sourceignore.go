@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"path"
-	"path/filepath"
 	"strings"
 	"sync"
 
@@ -12,7 +11,6 @@ import (
 	sourcev1 "github.com/fluxcd/source-controller/api/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	kfilesys "sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/c5c3/kubectl-c5c3/fleet"
 )
@@ -64,7 +62,7 @@ func (s *sourceIgnores) of(ref fleet.SourceRef) (*string, error) {
 		return nil, err
 	}
 	ignore := hub
-	if def, found, err := findGitRepository(s.b.disk, s.b.repo, view.Files(), ref.Namespace, ref.Name); err != nil {
+	if def, found, err := findGitRepository(s.b, view.Files(), ref.Namespace, ref.Name); err != nil {
 		return nil, err
 	} else if found {
 		ignore = def
@@ -96,15 +94,15 @@ func (s *sourceIgnores) inArtifact(sources map[string]bool, rel string) (bool, e
 	return false, nil
 }
 
-// findGitRepository looks through the YAML files of the checkout (files,
-// relative to repo) for the GitRepository namespace/name and returns its
+// findGitRepository looks through the YAML files of b's tree (files,
+// relative to it) for the GitRepository namespace/name and returns its
 // spec.ignore. Files that are not Kubernetes YAML are passed over.
-func findGitRepository(disk kfilesys.FileSystem, repo string, files []string, namespace, name string) (*string, bool, error) {
+func findGitRepository(b *Builder, files []string, namespace, name string) (*string, bool, error) {
 	for _, f := range files {
 		if ext := path.Ext(f); ext != ".yaml" && ext != ".yml" {
 			continue
 		}
-		data, err := disk.ReadFile(filepath.Join(repo, filepath.FromSlash(f)))
+		data, err := b.readFile(f)
 		if err != nil {
 			return nil, false, err
 		}

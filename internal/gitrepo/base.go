@@ -29,10 +29,17 @@ type Commit struct {
 // files only, no symlinks or submodules — without touching the work tree,
 // the index or any ref. An unknown revision, and a commit that a shallow
 // clone does not hold, are ErrBadRevision, saying which.
-func ReadCommit(dir, rev string) (*Commit, error) {
+//
+// have, when not nil, offers a file's content from elsewhere (the working
+// tree) by its path, nil when it has none: when that content's blob hash
+// is the tree entry's, it is the file's content and the blob is not read.
+func ReadCommit(dir, rev string, have func(path string) []byte) (*Commit, error) {
 	repo, c, hint, err := resolve(dir, rev)
 	if err != nil {
 		return nil, err
+	}
+	if have == nil {
+		have = func(string) []byte { return nil }
 	}
 	h := c.Hash
 	tree, err := c.Tree()
@@ -51,6 +58,10 @@ func ReadCommit(dir, rev string) (*Commit, error) {
 			return nil, fmt.Errorf("%w: reading the tree of %s (%q): %v%s", ErrBadRevision, h, rev, err, hint)
 		}
 		if entry.Mode != filemode.Regular && entry.Mode != filemode.Executable && entry.Mode != filemode.Deprecated {
+			continue
+		}
+		if data := have(name); data != nil && plumbing.ComputeHash(plumbing.BlobObject, data) == entry.Hash {
+			out.Files = append(out.Files, File{Path: name, Data: data})
 			continue
 		}
 		blob, err := repo.BlobObject(entry.Hash)
