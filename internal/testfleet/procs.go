@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // Proc is a process as Linux's /proc shows it: what a test needs to find
@@ -34,13 +35,30 @@ func Children(pid int) []Proc {
 		if !ok || state == "Z" || proc.PPID != pid {
 			continue
 		}
-		cmdline, _ := os.ReadFile(filepath.Join(d, "cmdline"))
-		if argv0, _, _ := strings.Cut(string(cmdline), "\x00"); argv0 != "" {
+		if argv0 := argv0Of(d); argv0 != "" {
 			proc.Name = filepath.Base(argv0)
 		}
 		out = append(out, proc)
 	}
 	return out
+}
+
+// argv0Of reads argv[0] of the process in /proc directory d. A process
+// caught in the middle of its exec shows an empty cmdline (and a command
+// name cut to 15 characters) for a moment: it is read again for up to a
+// second before giving up.
+func argv0Of(d string) string {
+	for range 100 {
+		cmdline, err := os.ReadFile(filepath.Join(d, "cmdline"))
+		if err != nil {
+			return ""
+		}
+		if argv0, _, _ := strings.Cut(string(cmdline), "\x00"); argv0 != "" {
+			return argv0
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return ""
 }
 
 // Alive reports whether p still runs: the same process (start time), not
