@@ -1,6 +1,7 @@
 package diff_test
 
 import (
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"os"
 	"path/filepath"
 	"testing"
@@ -22,10 +23,10 @@ import (
 func checkoutChartGitops(t *testing.T, targetNS string) string {
 	dir := t.TempDir()
 	root, err := testfleet.ChartsDir()
-	must(t, err)
+	expect.NoError(t, err)
 	src := filepath.Join(root, "webapp-0.1.0")
 	files := map[string]string{}
-	must(t, filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+	expect.NoError(t, filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
@@ -66,21 +67,21 @@ func TestRunHelmReleaseCheckoutChart(t *testing.T) {
 	res := sc.run(t, 0, diff.Options{})
 	wantOutcome(t, "restricted's service account has no rights", res, 2)
 	hrs := hrsOf(res)
-	wantContains(t, "restricted without rights: error", hrs["restricted"].Error, "HelmRelease "+s.Namespace+"/restricted", sa, "forbidden")
+	expect.Contains(t, "restricted without rights: error", hrs["restricted"].Error, "HelmRelease "+s.Namespace+"/restricted", sa, "forbidden")
 	if h := hrs["local"]; h.Error != "" || h.Counts.Created != 5 {
 		t.Errorf("local HelmRelease %+v, want 5 created", h)
 	}
 	got := helmObjects(res, s.Namespace+"/local")
-	wantEqual(t, "template edit in the checkout: action", got["ConfigMap"].Action, diff.ActionCreated)
-	wantContains(t, "template edit in the checkout: diff", got["ConfigMap"].Diff, "+  edited: in-the-checkout")
+	expect.Equal(t, "template edit in the checkout: action", got["ConfigMap"].Action, diff.ActionCreated)
+	expect.Contains(t, "template edit in the checkout: diff", got["ConfigMap"].Diff, "+  edited: in-the-checkout")
 
 	// The service account gets rights on the spoke: restricted renders.
 	crb := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "helm-deployer-" + s.Namespace},
 		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "cluster-admin"},
 		Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: s.Namespace, Name: "helm-deployer"}}}
-	must(t, spoke.Client.Create(sc.ctx, crb))
+	expect.NoError(t, spoke.Client.Create(sc.ctx, crb))
 	t.Cleanup(func() { _ = spoke.Client.Delete(sc.ctx, crb) })
-	must(t, spoke.Client.Create(sc.ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: s.Namespace}}))
+	expect.NoError(t, spoke.Client.Create(sc.ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: s.Namespace}}))
 	t.Cleanup(func() {
 		_ = spoke.Client.Delete(sc.ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: s.Namespace}})
 	})

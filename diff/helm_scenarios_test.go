@@ -3,6 +3,7 @@ package diff_test
 import (
 	"context"
 	"fmt"
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"strings"
 	"testing"
 	"time"
@@ -50,7 +51,7 @@ func fleetCtx(t *testing.T) context.Context {
 func text(t *testing.T, res *diff.Result) string {
 	t.Helper()
 	var b strings.Builder
-	must(t, diff.WriteText(&b, res, printers.Palette{}))
+	expect.NoError(t, diff.WriteText(&b, res, printers.Palette{}))
 	return b.String()
 }
 
@@ -58,7 +59,7 @@ func text(t *testing.T, res *diff.Result) string {
 func markdown(t *testing.T, res *diff.Result) string {
 	t.Helper()
 	var b strings.Builder
-	must(t, diff.WriteMarkdown(&b, res, diff.MarkdownLimit))
+	expect.NoError(t, diff.WriteMarkdown(&b, res, diff.MarkdownLimit))
 	return b.String()
 }
 
@@ -166,7 +167,7 @@ func TestRunHelmRelease(t *testing.T) {
 	if d := got["ConfigMap"].Diff; !strings.Contains(d, "greeting: from-configmap") {
 		t.Errorf("valuesFrom ConfigMap not applied:\n%s", d)
 	}
-	wantContains(t, "Deployment diff (spec.values over valuesFrom, origin labels)", got["Deployment"].Diff, "replicas: 3", "helm.toolkit.fluxcd.io/name: webapp")
+	expect.Contains(t, "Deployment diff (spec.values over valuesFrom, origin labels)", got["Deployment"].Diff, "replicas: 3", "helm.toolkit.fluxcd.io/name: webapp")
 	if w.Counts.Created != 5 {
 		t.Errorf("webapp counts %+v, want 5 created", w.Counts)
 	}
@@ -238,7 +239,7 @@ func TestRunHelmReleaseNoDoubleReport(t *testing.T) {
 		"clusters/management/webapp.yaml": fixture.NewHelmRelease("webapp").ReleaseName("webapp").Target(ns).
 			Chart("webapp", "0.1.0", "HelmRepository", "charts").YAML(),
 	})
-	must(t, testfleet.Get(t).Hub.Client.Create(fleetCtx(t), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
+	expect.NoError(t, testfleet.Get(t).Hub.Client.Create(fleetCtx(t), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
 	sc := loadHelmScenario(t, dir)
 	s := sc.s
 	// An unpushed edit of the Kustomization's ConfigMap: it drifts.
@@ -310,7 +311,7 @@ spec:
 	})
 	sc := loadHelmScenario(t, dir)
 	s := sc.s
-	must(t, s.Fleet.Hub.Client.Create(sc.ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "webapp-out-of-band"},
+	expect.NoError(t, s.Fleet.Hub.Client.Create(sc.ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "webapp-out-of-band"},
 		Data: map[string]string{"values.yaml": "replicas: 7\n"}}))
 	// An unpushed edit of the other Kustomization's ConfigMap.
 	sc.edit(t, "values/configmap.yaml", "as-pushed", "edited-in-git")

@@ -2,6 +2,7 @@ package diff_test
 
 import (
 	"fmt"
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"strings"
 	"testing"
 	"time"
@@ -154,21 +155,21 @@ func TestRunHelmReleaseChartSources(t *testing.T) {
 	sc := loadHelmScenario(t, sourcesGitops(t, g, b, charts.HTTP.URL(), target))
 	s := sc.s
 	hub := s.Fleet.Hub.Client
-	must(t, hub.Create(sc.ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "git-auth"},
+	expect.NoError(t, hub.Create(sc.ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "git-auth"},
 		Data: map[string][]byte{"username": []byte(g.Username), "password": []byte(g.Password)}}))
-	must(t, hub.Create(sc.ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "bucket-auth"},
+	expect.NoError(t, hub.Create(sc.ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "bucket-auth"},
 		Data: map[string][]byte{"accesskey": []byte(b.AccessKey), "secretkey": []byte(b.SecretKey)}}))
-	must(t, hub.Create(sc.ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "bad-git-auth"},
+	expect.NoError(t, hub.Create(sc.ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "bad-git-auth"},
 		Data: map[string][]byte{"username": []byte(g.Username), "password": []byte("wrong-s3cr3t-do-not-print")}}))
 	// A HelmChart made out of band, only in the hub: webapp from the
 	// GitRepository charts-git (at tag v0.1.0).
-	must(t, hub.Create(sc.ctx, &sourcev1.HelmChart{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "hub-chart"},
+	expect.NoError(t, hub.Create(sc.ctx, &sourcev1.HelmChart{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "hub-chart"},
 		Spec: sourcev1.HelmChartSpec{Chart: "./charts/webapp", Version: "*", Interval: metav1.Duration{Duration: time.Hour},
 			SourceRef: sourcev1.LocalHelmChartSourceReference{Kind: sourcev1.GitRepositoryKind, Name: "charts-git"}}}))
 	// The bucket release's ConfigMap exists on the spoke with other data.
 	spoke := s.Fleet.Spokes["control-plane"].Client
-	must(t, spoke.Create(sc.ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: target}}))
-	must(t, spoke.Create(sc.ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: target, Name: "from-bucket-webapp"},
+	expect.NoError(t, spoke.Create(sc.ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: target}}))
+	expect.NoError(t, spoke.Create(sc.ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: target, Name: "from-bucket-webapp"},
 		Data: map[string]string{"greeting": "made-by-hand"}}))
 
 	res := sc.run(t, 0, diff.Options{})
@@ -185,7 +186,7 @@ func TestRunHelmReleaseChartSources(t *testing.T) {
 		"broken-bucket":    `chart Bucket/` + s.Namespace + `/gcp-bucket storage.googleapis.com/charts///charts/webapp@*: bucket provider "gcp" is not supported (generic and aws are)`,
 		"broken-helmchart": "source HelmChart/" + s.Namespace + "/no-such-chart not found in the build or on management",
 	} {
-		wantContains(t, name+": error", hrs[name].Error, want, "HelmRelease "+s.Namespace+"/"+name)
+		expect.Contains(t, name+": error", hrs[name].Error, want, "HelmRelease "+s.Namespace+"/"+name)
 	}
 	for name, version := range map[string]string{
 		"from-git":           "0.1.0+" + g.Tagged[:12],
@@ -206,8 +207,8 @@ func TestRunHelmReleaseChartSources(t *testing.T) {
 			t.Errorf("%s: no prediction, want an install of webapp %s", name, version)
 			continue
 		}
-		wantEqual(t, name+": predicted version", h.Prediction.ToVersion, version)
-		wantEqual(t, name+": plan", h.Prediction.Plan, "install")
+		expect.Equal(t, name+": predicted version", h.Prediction.ToVersion, version)
+		expect.Equal(t, name+": plan", h.Prediction.Plan, "install")
 		objs := helmObjects(res, s.Namespace+"/"+name)
 		kinds := []string{"ConfigMap", "Deployment", "Secret", "Service", "PodDisruptionBudget"}
 		if version == "0.2.0" {
@@ -223,8 +224,8 @@ func TestRunHelmReleaseChartSources(t *testing.T) {
 				t.Errorf("%s: no %s rendered, want %s in %s", name, k, want, target)
 				continue
 			}
-			wantEqual(t, name+": "+k+" action", o.Action, want)
-			wantEqual(t, name+": "+k+" namespace", o.Namespace, target)
+			expect.Equal(t, name+": "+k+" action", o.Action, want)
+			expect.Equal(t, name+": "+k+" namespace", o.Namespace, target)
 		}
 		if _, ok := objs["PodDisruptionBudget"]; version == "0.2.0" && ok {
 			t.Errorf("%s: webapp 0.2.0 rendered a PodDisruptionBudget", name)
@@ -243,11 +244,11 @@ func TestRunHelmReleaseChartSources(t *testing.T) {
 	offHRs := hrsOf(sc.run(t, 0, diff.Options{Offline: true}))
 	for _, name := range []string{"from-git", "from-bucket", "from-helmchart", "from-hub-helmchart"} {
 		h := offHRs[name]
-		wantEqual(t, "offline "+name+": error", h.Error, "")
+		expect.Equal(t, "offline "+name+": error", h.Error, "")
 		if h.Prediction == nil {
 			t.Errorf("offline %s: no prediction, want %s as live", name, hrs[name].Prediction.ToVersion)
 			continue
 		}
-		wantEqual(t, "offline "+name+": predicted version", h.Prediction.ToVersion, hrs[name].Prediction.ToVersion)
+		expect.Equal(t, "offline "+name+": predicted version", h.Prediction.ToVersion, hrs[name].Prediction.ToVersion)
 	}
 }

@@ -2,6 +2,7 @@ package diff_test
 
 import (
 	"fmt"
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"strings"
 	"testing"
 	"time"
@@ -82,7 +83,7 @@ func TestRunHelmReleaseInSpokeBuild(t *testing.T) {
 	spokeNS := target + "-flux"
 	sc := loadHelmScenario(t, spokeHelmGitops(t, charts.HTTP.URL(), spokeNS, target))
 	s := sc.s
-	must(t, spoke.Client.Create(sc.ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: spokeNS, Name: "webapp-live"},
+	expect.NoError(t, spoke.Client.Create(sc.ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: spokeNS, Name: "webapp-live"},
 		Data: map[string]string{"values.yaml": "replicas: 4\n"}}))
 	hrID := spokeNS + "/webapp"
 
@@ -128,12 +129,12 @@ func TestRunHelmReleaseInSpokeBuild(t *testing.T) {
 	// Install the release as the spoke's helm-controller would, and record
 	// it in the spoke HelmRelease's status.
 	hr := &helmv2.HelmRelease{}
-	must(t, spoke.Client.Get(sc.ctx, client.ObjectKey{Namespace: spokeNS, Name: "webapp"}, hr))
+	expect.NoError(t, spoke.Client.Get(sc.ctx, client.ObjectKey{Namespace: spokeNS, Name: "webapp"}, hr))
 	values, err := chartutil.ChartValuesFromReferences(sc.ctx, logr.Discard(), spoke.Client, hr.Namespace, hr.GetValues(), hr.Spec.ValuesFrom...)
-	must(t, err)
+	expect.NoError(t, err)
 	ch, err := fl.SampleChart("webapp", "0.1.0")
-	must(t, err)
-	must(t, fl.InstallRelease(sc.ctx, testfleet.Release{Target: spoke, Name: target + "-webapp", Namespace: target, StorageNamespace: spokeNS,
+	expect.NoError(t, err)
+	expect.NoError(t, fl.InstallRelease(sc.ctx, testfleet.Release{Target: spoke, Name: target + "-webapp", Namespace: target, StorageNamespace: spokeNS,
 		CreateNamespace: true, Chart: ch, Values: values.AsMap(), OriginNamespace: hr.Namespace, OriginName: hr.Name}))
 	now := metav1.NewTime(time.Now().Truncate(time.Second))
 	hr.Status.ObservedGeneration = hr.Generation
@@ -141,7 +142,7 @@ func TestRunHelmReleaseInSpokeBuild(t *testing.T) {
 	hr.Status.History = helmv2.Snapshots{{Name: target + "-webapp", Namespace: target, Version: 1, Status: "deployed",
 		ChartName: "webapp", ChartVersion: "0.1.0", ConfigDigest: chartutil.DigestValues(godigest.Canonical, values).String(),
 		FirstDeployed: now, LastDeployed: now}}
-	must(t, spoke.Client.Status().Update(sc.ctx, hr))
+	expect.NoError(t, spoke.Client.Status().Update(sc.ctx, hr))
 
 	res = sc.run(t, 0, diff.Options{})
 	wantOutcome(t, "after the install", res, 0)
@@ -160,20 +161,20 @@ func TestRunHelmReleaseInSpokeBuild(t *testing.T) {
 	// spec.driftDetection.ignore names, are not reported; the ConfigMap's
 	// greeting is.
 	dep := &appsv1.Deployment{}
-	must(t, spoke.Client.Get(sc.ctx, client.ObjectKey{Namespace: target, Name: target + "-webapp"}, dep))
+	expect.NoError(t, spoke.Client.Get(sc.ctx, client.ObjectKey{Namespace: target, Name: target + "-webapp"}, dep))
 	before := dep.DeepCopy()
 	dep.Spec.Replicas = ptr.To[int32](9)
-	must(t, spoke.Client.Patch(sc.ctx, dep, client.MergeFrom(before), client.FieldOwner("kubectl-edit")))
+	expect.NoError(t, spoke.Client.Patch(sc.ctx, dep, client.MergeFrom(before), client.FieldOwner("kubectl-edit")))
 	cm := &corev1.ConfigMap{}
-	must(t, spoke.Client.Get(sc.ctx, client.ObjectKey{Namespace: target, Name: target + "-webapp"}, cm))
+	expect.NoError(t, spoke.Client.Get(sc.ctx, client.ObjectKey{Namespace: target, Name: target + "-webapp"}, cm))
 	beforeCM := cm.DeepCopy()
 	cm.Data["greeting"] = "hand-edited"
-	must(t, spoke.Client.Patch(sc.ctx, cm, client.MergeFrom(beforeCM), client.FieldOwner("kubectl-edit")))
+	expect.NoError(t, spoke.Client.Patch(sc.ctx, cm, client.MergeFrom(beforeCM), client.FieldOwner("kubectl-edit")))
 	hand := sc.run(t, 0, diff.Options{})
 	wantOutcome(t, "after hand edits", hand, 1)
 	edits := helmObjects(hand, hrID)
-	wantEqual(t, "hand edit of the ConfigMap: action", edits["ConfigMap"].Action, diff.ActionDrifted)
-	wantContains(t, "hand edit of the ConfigMap: diff", edits["ConfigMap"].Diff, "-  greeting: hand-edited")
+	expect.Equal(t, "hand edit of the ConfigMap: action", edits["ConfigMap"].Action, diff.ActionDrifted)
+	expect.Contains(t, "hand edit of the ConfigMap: diff", edits["ConfigMap"].Diff, "-  greeting: hand-edited")
 	if o, ok := edits["Deployment"]; ok {
 		t.Errorf("hand edit of the ignored /spec/replicas reported: %s\n%s", o.Action, o.Diff)
 	}
@@ -184,6 +185,6 @@ func TestRunHelmReleaseInSpokeBuild(t *testing.T) {
 	if h := hrsOf(res)["webapp"]; h.Prediction == nil || h.Prediction.Plan != "upgrade" {
 		t.Errorf("after a values edit: %+v", h.Prediction)
 	}
-	wantEqual(t, "values edit in the spoke build: action", helmObjects(res, hrID)["ConfigMap"].Action, diff.ActionDrifted)
-	wantContains(t, "values edit in the spoke build: diff", helmObjects(res, hrID)["ConfigMap"].Diff, "+  greeting: edited-in-git")
+	expect.Equal(t, "values edit in the spoke build: action", helmObjects(res, hrID)["ConfigMap"].Action, diff.ActionDrifted)
+	expect.Contains(t, "values edit in the spoke build: diff", helmObjects(res, hrID)["ConfigMap"].Diff, "+  greeting: edited-in-git")
 }

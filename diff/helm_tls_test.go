@@ -3,6 +3,7 @@ package diff_test
 import (
 	"encoding/base64"
 	"fmt"
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"strings"
 	"testing"
 
@@ -112,7 +113,7 @@ spec:
 			Data: map[string][]byte{corev1.DockerConfigJsonKey: dockerConfig(srv.Username, wrongPassword)}},
 	}
 	for _, sec := range secrets {
-		must(t, s.Fleet.Hub.Client.Create(sc.ctx, sec))
+		expect.NoError(t, s.Fleet.Hub.Client.Create(sc.ctx, sec))
 	}
 	secretValues := []string{srv.Password, wrongPassword, strings.TrimSpace(string(key)),
 		base64.StdEncoding.EncodeToString([]byte(srv.Username + ":" + srv.Password)), base64.StdEncoding.EncodeToString(key)}
@@ -172,6 +173,6 @@ spec:
 	}
 
 	txt := text(t, res)
-	wantContains(t, "text", txt, "created via HelmRelease/"+s.Namespace+"/webapp-oci")
+	expect.Contains(t, "text", txt, "created via HelmRelease/"+s.Namespace+"/webapp-oci")
 	noSecrets("text", txt)
 }

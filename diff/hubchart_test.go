@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"net/http"
 	"os"
 	"strings"
@@ -60,7 +61,7 @@ spec:
 	s := sc.s
 
 	data, err := os.ReadFile(charts.Charts["webapp-0.1.0"].Archive)
-	must(t, err)
+	expect.NoError(t, err)
 	var served atomic.Int32
 	_, err = fl.ServeInPod(ctx, t, s.Namespace, "source-controller", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !strings.HasSuffix(r.URL.Path, "/webapp-0.1.0.tgz") {
@@ -70,9 +71,9 @@ spec:
 		served.Add(1)
 		_, _ = w.Write(data)
 	}))
-	must(t, err)
+	expect.NoError(t, err)
 	cs, err := kubernetes.NewForConfig(fl.Hub.Config)
-	must(t, err)
+	expect.NoError(t, err)
 	for i := 0; ; i++ { // the API server learns about the EndpointSlice through an informer
 		_, err := cs.CoreV1().Services(s.Namespace).ProxyGet("http", "source-controller", "80", "/x/webapp-0.1.0.tgz", nil).DoRaw(ctx)
 		if err == nil {
@@ -90,7 +91,7 @@ spec:
 		// The sample made it as helm-controller would; the test plays
 		// source-controller and stores the real chart.
 		if err := fl.Hub.Client.Create(ctx, hc); err != nil {
-			must(t, fl.Hub.Client.Get(ctx, client.ObjectKeyFromObject(hc), hc))
+			expect.NoError(t, fl.Hub.Client.Get(ctx, client.ObjectKeyFromObject(hc), hc))
 		}
 		path := fmt.Sprintf("/helmchart/%s/%s/webapp-0.1.0.tgz", hc.Namespace, hc.Name)
 		hc.Status.ObservedGeneration, hc.Status.ObservedChartName = hc.Generation, "webapp"
@@ -98,7 +99,7 @@ spec:
 			Revision: "0.1.0", Digest: fmt.Sprintf("sha256:%x", sha256.Sum256(data)), LastUpdateTime: metav1.Now()}
 		apimeta.SetStatusCondition(&hc.Status.Conditions, metav1.Condition{Type: meta.ReadyCondition, Status: metav1.ConditionTrue,
 			Reason: meta.SucceededReason, Message: "pulled 'webapp' chart with version '0.1.0'", ObservedGeneration: hc.Generation})
-		must(t, fl.Hub.Client.Status().Update(ctx, hc))
+		expect.NoError(t, fl.Hub.Client.Status().Update(ctx, hc))
 	}
 	before := served.Load()
 
@@ -119,7 +120,7 @@ spec:
 		t.Errorf("artifact served %d times through the proxy, want 1", n)
 	}
 	b := hrs["bumped"]
-	wantContains(t, "bumped", b.Error, "127.0.0.1:1", "HelmChart/"+s.Namespace+"/"+s.Namespace+"-bumped: holds version 0.1.0, not 0.2.0")
+	expect.Contains(t, "bumped", b.Error, "127.0.0.1:1", "HelmChart/"+s.Namespace+"/"+s.Namespace+"-bumped: holds version 0.1.0, not 0.2.0")
 	for _, o := range res.Objects {
 		if o.HelmRelease == s.Namespace+"/webapp" && (o.Cluster != "control-plane" || o.Action != diff.ActionCreated) {
 			t.Errorf("%s: %s on %s, want created on control-plane", o.ID(), o.Action, o.Cluster)

@@ -3,6 +3,7 @@ package diff_test
 import (
 	"context"
 	"fmt"
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -61,11 +62,11 @@ func editFile(t *testing.T, dir, rel, old, new string) {
 	t.Helper()
 	p := filepath.Join(dir, rel)
 	b, err := os.ReadFile(p)
-	must(t, err)
+	expect.NoError(t, err)
 	if !strings.Contains(string(b), old) {
 		t.Fatalf("%s does not contain %q", rel, old)
 	}
-	must(t, os.WriteFile(p, []byte(strings.Replace(string(b), old, new, 1)), 0o644))
+	expect.NoError(t, os.WriteFile(p, []byte(strings.Replace(string(b), old, new, 1)), 0o644))
 }
 
 func unchangedIDs(res *diff.Result) map[string]bool {
@@ -121,7 +122,7 @@ func TestRunOffline(t *testing.T) {
 	if res.Base == nil {
 		t.Fatalf("--no-live: no base, want commit %s", base)
 	}
-	wantEqual(t, "--no-live: base commit", res.Base.Commit, base)
+	expect.Equal(t, "--no-live: base commit", res.Base.Commit, base)
 	if out := asJSON(t, res); strings.Contains(out, secretValue) {
 		t.Fatalf("Secret value printed:\n%s", out)
 	}
@@ -157,8 +158,8 @@ func TestRunOffline(t *testing.T) {
 	case len(hvImages.Changed) != 1:
 		t.Errorf("images summary offline: hypervisor changed %+v, want one image", hvImages.Changed)
 	default:
-		wantEqual(t, "images summary offline: hypervisor image from", hvImages.Changed[0].From, "ghcr.io/c5c3/nova-compute:2025.1")
-		wantEqual(t, "images summary offline: hypervisor image to", hvImages.Changed[0].To, "ghcr.io/c5c3/nova-compute:2025.2")
+		expect.Equal(t, "images summary offline: hypervisor image from", hvImages.Changed[0].From, "ghcr.io/c5c3/nova-compute:2025.1")
+		expect.Equal(t, "images summary offline: hypervisor image to", hvImages.Changed[0].To, "ghcr.io/c5c3/nova-compute:2025.2")
 	}
 	if res.Dangers == nil {
 		t.Errorf("no danger list offline (want an empty one at least)")
@@ -177,7 +178,7 @@ func TestRunOffline(t *testing.T) {
 		t.Errorf("notResolvedOffline %q, want Secret/flux-system/hub-only-vars", res.NotResolvedOffline[0])
 	}
 	for format, out := range map[string]string{"text": text(t, res), "markdown": markdown(t, res)} {
-		wantContains(t, "-o "+format, out, "Live state was not read", "hub-only-vars", "+    backups")
+		expect.Contains(t, "-o "+format, out, "Live state was not read", "hub-only-vars", "+    backups")
 		if strings.Contains(out, secretValue) {
 			t.Fatalf("-o %s: Secret value printed:\n%s", format, out)
 		}
@@ -270,27 +271,27 @@ func TestRunOfflineHelm(t *testing.T) {
 		wantOutcome(t, what, res, 1)
 		hrs := hrsOf(res)
 		w := hrs["webapp"]
-		wantEqual(t, what+": webapp error", w.Error, "")
-		wantEqual(t, what+": webapp cluster", w.Cluster, "control-plane")
+		expect.Equal(t, what+": webapp error", w.Error, "")
+		expect.Equal(t, what+": webapp cluster", w.Cluster, "control-plane")
 		if w.Prediction == nil {
 			t.Errorf("%v: webapp has no prediction, want upgrade 0.1.0 → 0.2.0", args)
 		} else {
-			wantEqual(t, what+": webapp predicted from", w.Prediction.FromVersion, "0.1.0")
-			wantEqual(t, what+": webapp predicted to", w.Prediction.ToVersion, "0.2.0")
-			wantEqual(t, what+": webapp plan", w.Prediction.Plan, "upgrade")
+			expect.Equal(t, what+": webapp predicted from", w.Prediction.FromVersion, "0.1.0")
+			expect.Equal(t, what+": webapp predicted to", w.Prediction.ToVersion, "0.2.0")
+			expect.Equal(t, what+": webapp plan", w.Prediction.Plan, "upgrade")
 		}
 		l := hrs["local"]
-		wantEqual(t, what+": local error", l.Error, "")
-		wantEqual(t, what+": local cluster", l.Cluster, "management")
-		wantEqual(t, what+": local drifted", l.Counts.Drifted, 1)
+		expect.Equal(t, what+": local error", l.Error, "")
+		expect.Equal(t, what+": local cluster", l.Cluster, "management")
+		expect.Equal(t, what+": local drifted", l.Counts.Drifted, 1)
 		x := hrs["extra"]
-		wantEqual(t, what+": extra error", x.Error, "")
+		expect.Equal(t, what+": extra error", x.Error, "")
 		if x.Prediction == nil {
 			t.Errorf("%v: extra has no prediction, want install", args)
 		} else {
-			wantEqual(t, what+": extra plan", x.Prediction.Plan, "install")
+			expect.Equal(t, what+": extra plan", x.Prediction.Plan, "install")
 		}
-		wantEqual(t, what+": extra created", x.Counts.Created, 1)
+		expect.Equal(t, what+": extra created", x.Counts.Created, 1)
 		got := map[string]diff.ObjectResult{}
 		for _, o := range res.Objects {
 			if o.HelmRelease != "" {
@@ -309,21 +310,21 @@ func TestRunOfflineHelm(t *testing.T) {
 				t.Errorf("%v: no %s in %v", args, k, keysOf(got))
 			}
 		}
-		wantContains(t, what+": Deployment diff", got["flux-system/webapp control-plane drifted Deployment/webapp/webapp-webapp"].Diff,
+		expect.Contains(t, what+": Deployment diff", got["flux-system/webapp control-plane drifted Deployment/webapp/webapp-webapp"].Diff,
 			"-  replicas: 2", "+  replicas: 3")
-		wantContains(t, what+": Secret diff", got["flux-system/webapp control-plane drifted Secret/webapp/webapp-webapp"].Diff,
+		expect.Contains(t, what+": Secret diff", got["flux-system/webapp control-plane drifted Secret/webapp/webapp-webapp"].Diff,
 			"*** (before)", "*** (after)")
-		wantContains(t, what+": checkout chart diff (base from the base tree)", got["flux-system/local management drifted ConfigMap/local/local-settings"].Diff,
+		expect.Contains(t, what+": checkout chart diff (base from the base tree)", got["flux-system/local management drifted ConfigMap/local/local-settings"].Diff,
 			"-  color: red", "+  color: blue")
 		if len(res.NotResolvedOffline) != 1 {
 			t.Fatalf("%v: notResolvedOffline %v, want one entry", args, res.NotResolvedOffline)
 		}
-		wantEqual(t, what+": notResolvedOffline", res.NotResolvedOffline[0], "Secret/flux-system/hub-values (valuesFrom of HelmRelease flux-system/webapp)")
+		expect.Equal(t, what+": notResolvedOffline", res.NotResolvedOffline[0], "Secret/flux-system/hub-values (valuesFrom of HelmRelease flux-system/webapp)")
 		return res
 	}
 	res := check()
 	for format, out := range map[string]string{"text": text(t, res), "markdown": markdown(t, res)} {
-		wantContains(t, "-o "+format, out, "0.1.0 → 0.2.0", "hub-values", "+  color: blue")
+		expect.Contains(t, "-o "+format, out, "0.1.0 → 0.2.0", "hub-values", "+  color: blue")
 		if strings.Contains(out, "s3cr3t-") {
 			t.Errorf("-o %s: Secret value printed:\n%s", format, out)
 		}
@@ -342,8 +343,8 @@ func TestRunOfflineHelm(t *testing.T) {
 	if hrs["webapp"].Error == "" {
 		t.Errorf("--offline, empty cache: webapp has no error, want one (its chart is not cached)")
 	}
-	wantEqual(t, "--offline, empty cache: local error", hrs["local"].Error, "")
-	wantEqual(t, "--offline, empty cache: local drifted", hrs["local"].Counts.Drifted, 1)
+	expect.Equal(t, "--offline, empty cache: local error", hrs["local"].Error, "")
+	expect.Equal(t, "--offline, empty cache: local drifted", hrs["local"].Counts.Drifted, 1)
 	if got := gitOut(t, dir, "status", "--porcelain"); got != "" {
 		t.Fatalf("checkout changed: %q", got)
 	}
@@ -358,8 +359,8 @@ func TestRunOfflineHelm(t *testing.T) {
 	if len(hrs) != 1 {
 		t.Errorf("removed HelmRelease: HelmReleases %v, want only extra", keysOf(hrs))
 	}
-	wantEqual(t, "removed HelmRelease: extra deleted", hrs["extra"].Counts.Deleted, 1)
-	wantEqual(t, "removed HelmRelease: extra error", hrs["extra"].Error, "")
+	expect.Equal(t, "removed HelmRelease: extra deleted", hrs["extra"].Counts.Deleted, 1)
+	expect.Equal(t, "removed HelmRelease: extra error", hrs["extra"].Error, "")
 }
 
 func keysOf[V any](m map[string]V) []string {

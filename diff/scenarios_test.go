@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"os"
 	"path/filepath"
 	"strings"
@@ -111,13 +112,6 @@ func (sc *scenario) edit(t *testing.T, rel, old, new string) {
 		t.Fatalf("%s does not contain %q", rel, old)
 	}
 	if err := os.WriteFile(p, []byte(strings.Replace(string(b), old, new, 1)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
 		t.Fatal(err)
 	}
 }
@@ -364,16 +358,16 @@ func TestRunChanges(t *testing.T) {
 	// A Secret that exists live, applied by a reconcile of hypervisor-apps.
 	sc.write(t, "clusters/hypervisor/secret.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: nova-db\n  namespace: "+sns("nova-compute")+"\nstringData:\n  password: "+secretValue+"\n  user: nova\n")
 	sc.edit(t, "clusters/hypervisor/kustomization.yaml", "  - daemonset.yaml\n", "  - daemonset.yaml\n  - secret.yaml\n")
-	must(t, s.Reconcile(c, "hypervisor-apps"))
+	expect.NoError(t, s.Reconcile(c, "hypervisor-apps"))
 
 	// 1. changed manifest in the checkout: the keystone image tag.
 	sc.edit(t, "clusters/control-plane/apps/kustomization.yaml", `newTag: "2025.1-p1"`, `newTag: "2025.1-p2"`)
 	// 2. a live object edited by hand on a spoke.
 	hv := s.Fleet.Spokes["hypervisor"].Client
 	cm := &corev1.ConfigMap{}
-	must(t, hv.Get(c, client.ObjectKey{Namespace: sns("nova-compute"), Name: "nova-compute-config"}, cm))
+	expect.NoError(t, hv.Get(c, client.ObjectKey{Namespace: sns("nova-compute"), Name: "nova-compute-config"}, cm))
 	cm.Data["cluster"] = "edited-by-hand"
-	must(t, hv.Update(c, cm, client.FieldOwner("kubectl-edit")))
+	expect.NoError(t, hv.Update(c, cm, client.FieldOwner("kubectl-edit")))
 	// 3. a new object.
 	sc.write(t, "clusters/storage/apps/extra.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ceph-extra\n  namespace: "+sns("rook-ceph")+"\ndata:\n  pools: \"3\"\n")
 	sc.edit(t, "clusters/storage/apps/kustomization.yaml", "  - deployment.yaml\n", "  - deployment.yaml\n  - extra.yaml\n")
@@ -404,9 +398,9 @@ spec:
 	sc.write(t, "clusters/storage/monitoring/configmap.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ceph-exporter\n  namespace: ceph-monitoring\ndata:\n  interval: 30s\n")
 	// 6. substitution from a hub ConfigMap: the domain changes in the hub.
 	vars := &corev1.ConfigMap{}
-	must(t, s.Fleet.Hub.Client.Get(c, client.ObjectKey{Namespace: s.Namespace, Name: "cluster-vars"}, vars))
+	expect.NoError(t, s.Fleet.Hub.Client.Get(c, client.ObjectKey{Namespace: s.Namespace, Name: "cluster-vars"}, vars))
 	vars.Data["domain"] = "cloud.example.org"
-	must(t, s.Fleet.Hub.Client.Update(c, vars))
+	expect.NoError(t, s.Fleet.Hub.Client.Update(c, vars))
 	// 7. a Secret change and a new Secret.
 	sc.edit(t, "clusters/hypervisor/secret.yaml", secretValue, newSecretValue)
 	sc.write(t, "clusters/storage/apps/secret.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: ceph-admin\n  namespace: "+sns("rook-ceph")+"\nstringData:\n  key: "+newSecretValue+"\n")
@@ -492,9 +486,9 @@ spec:
 
 	// The renderers of -o text (colour off), markdown and html.
 	var text, md, page strings.Builder
-	must(t, diff.WriteText(&text, res, printers.Palette{}))
-	must(t, diff.WriteMarkdown(&md, res, diff.MarkdownLimit))
-	must(t, diff.WriteHTML(&page, res))
+	expect.NoError(t, diff.WriteText(&text, res, printers.Palette{}))
+	expect.NoError(t, diff.WriteMarkdown(&md, res, diff.MarkdownLimit))
+	expect.NoError(t, diff.WriteHTML(&page, res))
 	for _, want := range []string{`id="cluster-hypervisor"`, "ghcr.io/c5c3/keystone:2025.1-p1 → ghcr.io/c5c3/keystone:2025.1-p2", "*** (after)"} {
 		if !strings.Contains(page.String(), want) {
 			t.Errorf("html (a cluster section, the image change, the masked Secret) lacks %q", want)

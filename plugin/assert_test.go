@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"strings"
 	"testing"
 
@@ -16,22 +17,6 @@ func wantExit(t *testing.T, what string, r result, code int) {
 	t.Helper()
 	if r.code != code {
 		t.Fatalf("%s: exit %d, want %d\nstderr %q\nstdout:\n%s", what, r.code, code, r.stderr, r.stdout)
-	}
-}
-
-// wantContains reports each of subs that out (what names it) lacks, and
-// stops the test if any is missing.
-func wantContains(t *testing.T, what, out string, subs ...string) {
-	t.Helper()
-	missing := false
-	for _, s := range subs {
-		if !strings.Contains(out, s) {
-			t.Errorf("%s lacks %q", what, s)
-			missing = true
-		}
-	}
-	if missing {
-		t.Fatalf("%s:\n%s", what, out)
 	}
 }
 
@@ -51,14 +36,6 @@ func wantPrediction(t *testing.T, what string, p *helmrender.Prediction, plan he
 	}
 }
 
-// wantEqual reports got (what names it) other than want.
-func wantEqual[T comparable](t *testing.T, what string, got, want T) {
-	t.Helper()
-	if got != want {
-		t.Errorf("%s %v, want %v", what, got, want)
-	}
-}
-
 // wantStderr checks a command table row's stderr: nothing when want is
 // empty, else it starts with want[0] and holds every later piece.
 func wantStderr(t *testing.T, stderr string, want []string) {
@@ -72,5 +49,5 @@ func wantStderr(t *testing.T, stderr string, want []string) {
 	if !strings.HasPrefix(stderr, want[0]) {
 		t.Errorf("stderr %q, want it to start with %q", stderr, want[0])
 	}
-	wantContains(t, "stderr", stderr, want[1:]...)
+	expect.Contains(t, "stderr", stderr, want[1:]...)
 }

@@ -3,6 +3,7 @@ package plugin
 import (
 	"bytes"
 	"context"
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"net"
 	"os"
 	"path/filepath"
@@ -234,7 +235,7 @@ func TestCompletionScripts(t *testing.T) {
 	}
 	// cobra's own completion command is replaced, and help says kubectl c5c3.
 	out, _, _ := completionRun(t, nil, "completion", "--help")
-	wantContains(t, "completion help", out, "kubectl c5c3 completion install-shim", "install-shim")
+	expect.Contains(t, "completion help", out, "kubectl c5c3 completion install-shim", "install-shim")
 	out, _, _ = completionRun(t, nil, "__complete", "completion", "")
 	if got := completions(t, out); !slices.Equal(got, []string{"bash", "fish", "install-shim", "powershell", "zsh"}) {
 		t.Errorf("completion subcommands: %q", got)

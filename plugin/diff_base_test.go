@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"os/exec"
 	"strings"
 	"testing"
@@ -43,8 +44,8 @@ func TestDiffBase(t *testing.T) {
 	if res.Base == nil {
 		t.Fatalf("--base HEAD on a clean checkout: no base, want HEAD at %s", head)
 	}
-	wantEqual(t, "--base HEAD on a clean checkout: base ref", res.Base.Ref, "HEAD")
-	wantEqual(t, "--base HEAD on a clean checkout: base commit", res.Base.Commit, head)
+	expect.Equal(t, "--base HEAD on a clean checkout: base ref", res.Base.Ref, "HEAD")
+	expect.Equal(t, "--base HEAD on a clean checkout: base commit", res.Base.Commit, head)
 	if len(res.Kustomizations) != 0 {
 		t.Errorf("clean checkout: Kustomizations diffed %+v, want none", res.Kustomizations)
 	}
@@ -74,23 +75,23 @@ func TestDiffBase(t *testing.T) {
 	if res.Base == nil {
 		t.Fatalf("--base with a change: no base, want %s", head)
 	}
-	wantEqual(t, "--base with a change: base commit", res.Base.Commit, head)
+	expect.Equal(t, "--base with a change: base commit", res.Base.Commit, head)
 	diffed := map[string]bool{}
 	for _, k := range res.Kustomizations {
 		diffed[k.ID()] = true
 	}
-	wantEqual(t, "storage-apps (changed) diffed", diffed[ns+"/storage-apps"], true)
-	wantEqual(t, "hypervisor-apps (untouched) diffed", diffed[ns+"/hypervisor-apps"], false)
-	wantEqual(t, "control-plane-infrastructure (untouched) diffed", diffed[ns+"/control-plane-infrastructure"], false)
+	expect.Equal(t, "storage-apps (changed) diffed", diffed[ns+"/storage-apps"], true)
+	expect.Equal(t, "hypervisor-apps (untouched) diffed", diffed[ns+"/hypervisor-apps"], false)
+	expect.Equal(t, "control-plane-infrastructure (untouched) diffed", diffed[ns+"/control-plane-infrastructure"], false)
 	var hrs []string
 	for _, h := range res.HelmReleases {
 		hrs = append(hrs, h.ID())
 	}
-	wantEqual(t, "HelmReleases rendered", strings.Join(hrs, ","), ns+"/memcached")
+	expect.Equal(t, "HelmReleases rendered", strings.Join(hrs, ","), ns+"/memcached")
 	un := unchangedIDs(res)
 	for id, want := range map[string]bool{"Kustomization/" + ns + "/hypervisor-apps": true, "Kustomization/" + ns + "/storage-apps": false,
 		"HelmRelease/" + ns + "/memcached": false, "HelmRelease/" + ns + "/rook-ceph": true} {
-		wantEqual(t, "unchanged "+id, un[id], want)
+		expect.Equal(t, "unchanged "+id, un[id], want)
 	}
 	var sawPools, sawReplicas bool
 	for _, o := range res.Objects {
@@ -106,13 +107,13 @@ func TestDiffBase(t *testing.T) {
 	for _, format := range []string{"text", "markdown"} {
 		r = run(t, diffArgs(s, flags, "-o", format, "--base", head)...)
 		wantExit(t, "-o "+format, r, 1)
-		wantContains(t, "-o "+format, r.stdout, head[:12], "unchanged by this change")
+		expect.Contains(t, "-o "+format, r.stdout, head[:12], "unchanged by this change")
 	}
 
 	// An unknown base: exit 2 naming it; the checkout is untouched.
 	r = run(t, diffArgs(s, flags, "--base", "no-such-ref")...)
 	wantExit(t, "unknown base", r, 2)
-	wantContains(t, "unknown base: stderr", r.stderr, `"no-such-ref" is not a branch, tag or commit`)
+	expect.Contains(t, "unknown base: stderr", r.stderr, `"no-such-ref" is not a branch, tag or commit`)
 	if got := gitOut(t, s.RepoDir, "status", "--porcelain"); got != status {
 		t.Fatalf("the checkout changed: %q, was %q", got, status)
 	}

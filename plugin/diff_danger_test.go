@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"testing"
 
 	"github.com/c5c3/kubectl-c5c3/diff"
@@ -14,7 +15,7 @@ import (
 func TestDiffFailOnDanger(t *testing.T) {
 	t.Parallel()
 	s, flags := loadSample(t, testfleet.SampleOptions{})
-	must(t, s.Fail(ctx(t), "Kustomization", "hypervisor-apps", "HealthCheckFailed", "timeout waiting for: [DaemonSet/nova-compute/nova-compute]"))
+	expect.NoError(t, s.Fail(ctx(t), "Kustomization", "hypervisor-apps", "HealthCheckFailed", "timeout waiting for: [DaemonSet/nova-compute/nova-compute]"))
 
 	r := run(t, diffArgs(s, flags, "-o", "json")...)
 	res := decodeDiff(t, r.stdout)
@@ -27,17 +28,17 @@ func TestDiffFailOnDanger(t *testing.T) {
 	if len(res.Dangers) != 1 {
 		t.Fatalf("dangers %+v, want only %+v", res.Dangers, want)
 	}
-	wantEqual(t, "danger", res.Dangers[0], want)
+	expect.Equal(t, "danger", res.Dangers[0], want)
 	if len(res.Images) != 0 {
 		t.Errorf("images %+v, want none", res.Images)
 	}
 	fail := run(t, diffArgs(s, flags, "--fail-on-danger")...)
 	wantExit(t, "--fail-on-danger", fail, 1)
-	wantContains(t, "--fail-on-danger: stderr", fail.stderr, "danger flags raised: 1 (--fail-on-danger")
-	wantContains(t, "--fail-on-danger: stdout", fail.stdout, "DANGER hypervisor: target-not-ready: Kustomization/"+s.Namespace+"/hypervisor-apps")
+	expect.Contains(t, "--fail-on-danger: stderr", fail.stderr, "danger flags raised: 1 (--fail-on-danger")
+	expect.Contains(t, "--fail-on-danger: stdout", fail.stdout, "DANGER hypervisor: target-not-ready: Kustomization/"+s.Namespace+"/hypervisor-apps")
 	for _, format := range []string{"markdown", "html"} {
 		out := run(t, diffArgs(s, flags, "-o", format, "--fail-on-danger")...)
 		wantExit(t, "-o "+format, out, 1)
-		wantContains(t, "-o "+format, out.stdout, "target-not-ready", "hypervisor-apps")
+		expect.Contains(t, "-o "+format, out.stdout, "target-not-ready", "hypervisor-apps")
 	}
 }

@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -64,11 +65,11 @@ func TestDiffServiceAccount(t *testing.T) {
 			switch {
 			case denied[k.Name]:
 				what := step + ": " + k.Name
-				wantEqual(t, what+": error", k.Error, "")
-				wantEqual(t, what+": objects refused", k.Counts.Errors, b.Unchanged)
-				wantEqual(t, what+": objects unchanged", k.Counts.Unchanged, 0)
+				expect.Equal(t, what+": error", k.Error, "")
+				expect.Equal(t, what+": objects refused", k.Counts.Errors, b.Unchanged)
+				expect.Equal(t, what+": objects unchanged", k.Counts.Unchanged, 0)
 				for _, e := range errs[k.ID()] {
-					wantContains(t, what+": object error", e, "as ServiceAccount "+sa+" (spec.serviceAccountName)", user, "forbidden")
+					expect.Contains(t, what+": object error", e, "as ServiceAccount "+sa+" (spec.serviceAccountName)", user, "forbidden")
 				}
 			case k.Error != "" || k.Counts != b:
 				t.Errorf("%s: %s counts %+v error %q, want %+v as before", step, k.Name, k.Counts, k.Error, b)
@@ -80,11 +81,11 @@ func TestDiffServiceAccount(t *testing.T) {
 	grant := func(cl client.Client) {
 		t.Helper()
 		name := s.Namespace + "-deployer"
-		must(t, client.IgnoreAlreadyExists(cl.Create(c, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: s.Namespace}})))
-		must(t, cl.Create(c, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "deployer"}}))
-		must(t, cl.Create(c, &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name},
+		expect.NoError(t, client.IgnoreAlreadyExists(cl.Create(c, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: s.Namespace}})))
+		expect.NoError(t, cl.Create(c, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "deployer"}}))
+		expect.NoError(t, cl.Create(c, &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name},
 			Rules: []rbacv1.PolicyRule{{APIGroups: []string{"*"}, Resources: []string{"*"}, Verbs: []string{"get", "patch", "escalate", "bind"}}}}))
-		must(t, cl.Create(c, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name},
+		expect.NoError(t, cl.Create(c, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name},
 			RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: name},
 			Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Namespace: s.Namespace, Name: "deployer"}}}))
 	}

@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -68,13 +69,13 @@ func TestDiffNoLiveCommand(t *testing.T) {
 			r := run(t, append([]string{"diff", "--repo", tc.repo, "--color", "never"}, tc.args...)...)
 			wantExit(t, strings.Join(tc.args, " "), r, tc.code)
 			if tc.noStdout {
-				wantEqual(t, "stdout", r.stdout, "")
+				expect.Equal(t, "stdout", r.stdout, "")
 			}
 			if len(tc.stdout) > 0 {
-				wantContains(t, "stdout", r.stdout, tc.stdout...)
+				expect.Contains(t, "stdout", r.stdout, tc.stdout...)
 			}
 			if len(tc.stderr) > 0 {
-				wantContains(t, "stderr", r.stderr, tc.stderr...)
+				expect.Contains(t, "stderr", r.stderr, tc.stderr...)
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"fmt"
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,7 +23,7 @@ const (
 func githubEnv(t *testing.T, api *forgetest.Server) {
 	t.Helper()
 	event := filepath.Join(t.TempDir(), "event.json")
-	must(t, os.WriteFile(event, []byte(`{"action":"synchronize","number":7,"pull_request":{"number":7,"head":{"sha":"`+headSHA+`"}}}`), 0o600))
+	expect.NoError(t, os.WriteFile(event, []byte(`{"action":"synchronize","number":7,"pull_request":{"number":7,"head":{"sha":"`+headSHA+`"}}}`), 0o600))
 	useEnv(t, map[string]string{
 		"GITHUB_TOKEN": ghToken, "GITHUB_REPOSITORY": "c5c3/c5c3-gitops", "GITHUB_API_URL": api.URL,
 		"GITHUB_EVENT_PATH": event, "GITHUB_SHA": "ffffffffffffffffffffffffffffffffffffffff",
@@ -66,10 +67,10 @@ func TestDiffPublish(t *testing.T) {
 			noToken(t, r)
 			what := fmt.Sprintf("run %d", i+1)
 			wantExit(t, what, r, 1)
-			wantContains(t, what+": stdout", r.stdout, "keystone")
-			wantContains(t, what+": stderr", r.stderr, "published: commit status c5c3/diff success on 0123456")
+			expect.Contains(t, what+": stdout", r.stdout, "keystone")
+			expect.Contains(t, what+": stderr", r.stderr, "published: commit status c5c3/diff success on 0123456")
 			calls := api.Calls()[before:]
-			wantEqual(t, what+": calls", callList(calls),
+			expect.Equal(t, what+": calls", callList(calls),
 				"GET /repos/c5c3/c5c3-gitops/issues/7/comments\n"+want+"\nPOST /repos/c5c3/c5c3-gitops/statuses/"+headSHA)
 			for _, c := range calls {
 				if c.Auth != "Bearer "+ghToken {
@@ -84,13 +85,13 @@ func TestDiffPublish(t *testing.T) {
 		if !strings.HasPrefix(cs[0].Body, diff.CommentMarker+"\n### kubectl c5c3 diff") {
 			t.Errorf("comment %q, want it to start with the marker and the report's heading", cs[0].Body)
 		}
-		wantContains(t, "comment", cs[0].Body, "keystone")
+		expect.Contains(t, "comment", cs[0].Body, "keystone")
 		st := api.Statuses()
 		if len(st) != 2 {
 			t.Fatalf("statuses %+v, want one per run", st)
 		}
-		wantEqual(t, "second status", st[1], forgetest.Status{SHA: headSHA, Context: "c5c3/diff", State: "success", Description: st[1].Description})
-		wantContains(t, "second status: description", st[1].Description, "drifted")
+		expect.Equal(t, "second status", st[1], forgetest.Status{SHA: headSHA, Context: "c5c3/diff", State: "success", Description: st[1].Description})
+		expect.Contains(t, "second status: description", st[1].Description, "drifted")
 	})
 
 	t.Run("gitlab", func(t *testing.T) {
@@ -106,16 +107,16 @@ func TestDiffPublish(t *testing.T) {
 			noToken(t, r)
 			what := fmt.Sprintf("run %d", i+1)
 			wantExit(t, what, r, 1)
-			wantContains(t, what+": stdout", r.stdout, "### kubectl c5c3 diff")
-			wantContains(t, what+": stderr", r.stderr, "on merge request !3")
+			expect.Contains(t, what+": stdout", r.stdout, "### kubectl c5c3 diff")
+			expect.Contains(t, what+": stderr", r.stderr, "on merge request !3")
 			calls := api.Calls()[before:]
 			want := "GET /api/v4/projects/99/merge_requests/3/notes\n" + tc.want + "\nPOST /api/v4/projects/99/statuses/" + headSHA
 			if callList(calls) != want {
 				t.Fatalf("%s: calls\n%s\nwant\n%s", what, callList(calls), want)
 			}
-			wantEqual(t, what+": note's auth", calls[1].Auth, tc.auth)
-			wantEqual(t, what+": status name", fmt.Sprint(calls[2].Body["name"]), "c5c3/diff")
-			wantEqual(t, what+": status state", fmt.Sprint(calls[2].Body["state"]), "success")
+			expect.Equal(t, what+": note's auth", calls[1].Auth, tc.auth)
+			expect.Equal(t, what+": status name", fmt.Sprint(calls[2].Body["name"]), "c5c3/diff")
+			expect.Equal(t, what+": status state", fmt.Sprint(calls[2].Body["state"]), "success")
 		}
 		cs := api.Comments(3)
 		if len(cs) != 1 {
@@ -157,8 +158,8 @@ func TestDiffPublishRefused(t *testing.T) {
 			if !strings.HasPrefix(r.stderr, "error: --publish github: ") {
 				t.Errorf("stderr %q, want it to start with \"error: --publish github: \"", r.stderr)
 			}
-			wantContains(t, "stderr", r.stderr, tc.want)
-			wantContains(t, "stdout (the report, written before publishing)", r.stdout, "KUSTOMIZATION")
+			expect.Contains(t, "stderr", r.stderr, tc.want)
+			expect.Contains(t, "stdout (the report, written before publishing)", r.stdout, "KUSTOMIZATION")
 			if w := api.Writes(); len(w) != 0 {
 				t.Fatalf("posted after a failure: %+v", w)
 			}
@@ -173,8 +174,8 @@ func TestDiffPublishRefused(t *testing.T) {
 		r := run(t, diffArgs(s, flags, "--publish", tc.provider)...)
 		what := tc.provider + " without a token"
 		wantExit(t, what, r, 2)
-		wantContains(t, what+": stderr", r.stderr, tc.want)
-		wantEqual(t, what+": stdout", r.stdout, "")
+		expect.Contains(t, what+": stderr", r.stderr, tc.want)
+		expect.Equal(t, what+": stdout", r.stdout, "")
 	}
 }
 

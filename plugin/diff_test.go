@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"encoding/json"
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,19 +45,19 @@ func decodeDiff(t *testing.T, out string) *diff.Result {
 func writeFile(t *testing.T, dir, rel, content string) {
 	t.Helper()
 	p := filepath.Join(dir, rel)
-	must(t, os.MkdirAll(filepath.Dir(p), 0o755))
-	must(t, os.WriteFile(p, []byte(content), 0o644))
+	expect.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+	expect.NoError(t, os.WriteFile(p, []byte(content), 0o644))
 }
 
 func editFile(t *testing.T, dir, rel, old, new string) {
 	t.Helper()
 	p := filepath.Join(dir, rel)
 	b, err := os.ReadFile(p)
-	must(t, err)
+	expect.NoError(t, err)
 	if !strings.Contains(string(b), old) {
 		t.Fatalf("%s does not contain %q", rel, old)
 	}
-	must(t, os.WriteFile(p, []byte(strings.Replace(string(b), old, new, 1)), 0o644))
+	expect.NoError(t, os.WriteFile(p, []byte(strings.Replace(string(b), old, new, 1)), 0o644))
 }
 
 func TestDiffNoDrift(t *testing.T) {
@@ -98,10 +99,10 @@ func TestDiffNoDrift(t *testing.T) {
 	md := run(t, diffArgs(s, flags, "-o", "markdown")...)
 	wantExit(t, "diff -o markdown of a freshly reconciled fleet", md, 0)
 	for _, h := range res.HelmReleases {
-		wantContains(t, "text summary of unchanged HelmRelease "+h.ID(), r.stdout, "HelmRelease/"+h.ID())
-		wantContains(t, "markdown row of unchanged HelmRelease "+h.ID(), md.stdout, "| `"+h.ID()+"` | "+h.Cluster+" | ")
+		expect.Contains(t, "text summary of unchanged HelmRelease "+h.ID(), r.stdout, "HelmRelease/"+h.ID())
+		expect.Contains(t, "markdown row of unchanged HelmRelease "+h.ID(), md.stdout, "| `"+h.ID()+"` | "+h.Cluster+" | ")
 	}
-	wantContains(t, "text output's summary", r.stdout, "HelmRelease/"+s.Namespace+"/")
+	expect.Contains(t, "text output's summary", r.stdout, "HelmRelease/"+s.Namespace+"/")
 	golden.Assert(t, "diff-nodrift.txt", r.stdout)
 
 	// A Kustomization from another source is listed as not diffed.
@@ -111,13 +112,13 @@ func TestDiffNoDrift(t *testing.T) {
 		ObjectMeta: metav1.ObjectMeta{Name: "tenant-repo", Namespace: s.Namespace},
 		Spec:       sourcev1.GitRepositorySpec{URL: "ssh://git@github.com/c5c3/tenant-config.git", Interval: metav1.Duration{Duration: time.Minute}},
 	}
-	must(t, hub.Create(c, other))
+	expect.NoError(t, hub.Create(c, other))
 	tenant := &kustomizev1.Kustomization{
 		ObjectMeta: metav1.ObjectMeta{Name: "tenant-apps", Namespace: s.Namespace},
 		Spec: kustomizev1.KustomizationSpec{Interval: metav1.Duration{Duration: time.Minute}, Path: "./tenants",
 			SourceRef: kustomizev1.CrossNamespaceSourceReference{Kind: "GitRepository", Name: "tenant-repo"}},
 	}
-	must(t, hub.Create(c, tenant))
+	expect.NoError(t, hub.Create(c, tenant))
 	r = run(t, diffArgs(s, flags, "-o", "json")...)
 	res = decodeDiff(t, r.stdout)
 	wantExit(t, "other source", r, 0)
@@ -135,17 +136,17 @@ func TestDiffNoDrift(t *testing.T) {
 	if len(res.Kustomizations) != 1 {
 		t.Fatalf("--source: Kustomizations %+v, want tenant-apps only", res.Kustomizations)
 	}
-	wantContains(t, "--source: tenant-apps error", res.Kustomizations[0].Error, `spec.path "./tenants" not found`)
+	expect.Contains(t, "--source: tenant-apps error", res.Kustomizations[0].Error, `spec.path "./tenants" not found`)
 	r = run(t, diffArgs(s, flags, "--source", "tenant-repo")...)
 	wantExit(t, "bad --source", r, 2)
-	wantContains(t, "bad --source: stderr", r.stderr, "must be GitRepository/NAMESPACE/NAME")
+	expect.Contains(t, "bad --source: stderr", r.stderr, "must be GitRepository/NAMESPACE/NAME")
 	// A checkout whose origin matches no GitRepository says so, with a hint.
 	other2 := t.TempDir()
 	gitRun(t, other2, "init", "-q")
 	gitRun(t, other2, "remote", "add", "origin", "git@example.org:someone/else.git")
 	r = run(t, append([]string{"diff", "--repo", other2}, flags...)...)
 	wantExit(t, "unmatched origin", r, 2)
-	wantContains(t, "unmatched origin: stderr", r.stderr, "no GitRepository in the hub has the checkout's origin URL git@example.org:someone/else.git", "--source")
+	expect.Contains(t, "unmatched origin: stderr", r.stderr, "no GitRepository in the hub has the checkout's origin URL git@example.org:someone/else.git", "--source")
 }
 
 // TestDiffFromWorkingDirectory: without --repo, the checkout is the git
@@ -156,7 +157,7 @@ func TestDiffFromWorkingDirectory(t *testing.T) {
 	t.Chdir(filepath.Join(s.RepoDir, "apps", "keystone"))
 	r := run(t, append([]string{"diff", "-o", "json"}, flags...)...)
 	wantExit(t, "diff from inside the checkout", r, 0)
-	wantEqual(t, "diff from inside the checkout: repo", decodeDiff(t, r.stdout).Repo, s.RepoDir)
+	expect.Equal(t, "diff from inside the checkout: repo", decodeDiff(t, r.stdout).Repo, s.RepoDir)
 }
 
 func gitRun(t *testing.T, dir string, args ...string) {
@@ -181,7 +182,7 @@ func TestDiffProgressOnTTY(t *testing.T) {
 	if err != nil {
 		t.Fatalf("under a terminal: %v\n%s", err, out)
 	}
-	wantContains(t, "progress on a terminal", string(out), "\r\x1b[Kdiff: ", "control-plane ")
+	expect.Contains(t, "progress on a terminal", string(out), "\r\x1b[Kdiff: ", "control-plane ")
 	// The sample's three HelmReleases: their charts are counted too.
 	if !strings.Contains(string(out), "charts 3/3") {
 		t.Fatalf("no chart count on the progress line:\n%q", out)
@@ -241,7 +242,7 @@ func TestDiffCommand(t *testing.T) {
 	}, {
 		name: "spoke down and a broken build", own: true,
 		setup: func(t *testing.T, s *testfleet.Sample) {
-			must(t, s.BreakKubeconfig(ctx(t), "hypervisor", testfleet.FaultUnreachable))
+			expect.NoError(t, s.BreakKubeconfig(ctx(t), "hypervisor", testfleet.FaultUnreachable))
 			editFile(t, s.RepoDir, "clusters/control-plane/apps/kustomization.yaml", `newTag: "2025.1-p1"`, `newTag: "2025.1-p3"`)
 			writeFile(t, s.RepoDir, "clusters/storage/apps/broken.yaml", "kind: [\n")
 			editFile(t, s.RepoDir, "clusters/storage/apps/kustomization.yaml", "  - deployment.yaml\n", "  - deployment.yaml\n  - broken.yaml\n")

@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"context"
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -60,21 +61,21 @@ func TestE2EBuildRules(t *testing.T) {
 			if res.HasErrors() {
 				t.Errorf("diff: errors, want none\n%s", r.stdout)
 			}
-			wantEqual(t, "diff: Kustomizations", len(res.Kustomizations), len(tc.names))
+			expect.Equal(t, "diff: Kustomizations", len(res.Kustomizations), len(tc.names))
 			wantExit(t, "diff", r, 0)
 			if tc.tree == "defaults" {
 				// Path arguments see the artifact: a directory the default
 				// exclusions leave out is no target.
 				r := run(t, diffArgs(s.Sample, flags, "apps/generated/.github")...)
 				wantExit(t, "diff apps/generated/.github", r, 2)
-				wantContains(t, "diff apps/generated/.github: stderr", r.stderr, "not in the artifact")
+				expect.Contains(t, "diff apps/generated/.github: stderr", r.stderr, "not in the artifact")
 				r = run(t, diffArgs(s.Sample, flags, "-o", "json", "--helm=false", "apps/generated")...)
 				wantExit(t, "diff apps/generated", r, 0)
 				res := decodeDiff(t, r.stdout)
-				wantEqual(t, "diff apps/generated: Kustomizations", len(res.Kustomizations), 1)
-				wantEqual(t, "diff apps/generated: objects unchanged", res.Summary.Unchanged, 2)
+				expect.Equal(t, "diff apps/generated: Kustomizations", len(res.Kustomizations), 1)
+				expect.Equal(t, "diff apps/generated: objects unchanged", res.Summary.Unchanged, 2)
 				cm := &corev1.ConfigMap{}
-				must(t, fl.Hub.Client.Get(ctx(t), client.ObjectKey{Namespace: s.Namespace, Name: "labelled"}, cm))
+				expect.NoError(t, fl.Hub.Client.Get(ctx(t), client.ObjectKey{Namespace: s.Namespace, Name: "labelled"}, cm))
 				if v := cm.Labels["kustomize.toolkit.fluxcd.io/name"]; v != "from-common-metadata" || cm.Labels["team"] != "platform" {
 					t.Errorf("labelled: the controller applied labels %v, want the commonMetadata name label", cm.Labels)
 				}
@@ -94,7 +95,7 @@ func loadLiveSample(t *testing.T, opts testfleet.SampleOptions, names []string, 
 	opts.Namespace = testfleet.Namespace(t)
 	opts.NoFluxReport = true
 	if before != nil {
-		must(t, fl.Hub.Client.Create(setup, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: opts.Namespace}}))
+		expect.NoError(t, fl.Hub.Client.Create(setup, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: opts.Namespace}}))
 		before(opts.Namespace)
 	}
 	s, err := fl.LoadSampleWithController(setup, opts)
@@ -123,12 +124,12 @@ func checkInventoryIsBuild(t *testing.T, s *testfleet.LiveSample, decrypt bool) 
 	c := ctx(t)
 	hub := s.Fleet.Hub.Client
 	b, err := diff.NewBuilder(s.RepoDir, hub, false)
-	must(t, err)
+	expect.NoError(t, err)
 	if decrypt {
 		b.WithDecrypt()
 	}
 	kss, err := s.WaitReady(c, s.Revision)
-	must(t, err)
+	expect.NoError(t, err)
 	for i := range kss {
 		ks := &kss[i]
 		if ks.Status.Inventory == nil {

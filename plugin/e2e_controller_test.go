@@ -3,6 +3,7 @@ package plugin
 import (
 	"context"
 	"fmt"
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"os"
 	"path/filepath"
 	"sort"
@@ -69,7 +70,7 @@ func TestE2EController(t *testing.T) {
 	// applied is what diff just found unchanged. Check a few of its effects.
 	hub := fl.Hub.Client
 	tenantAPI := &appsv1.Deployment{}
-	must(t, hub.Get(ctx(t), client.ObjectKey{Namespace: sns("c5c3-tenants"), Name: "c5c3-tenant-api"}, tenantAPI))
+	expect.NoError(t, hub.Get(ctx(t), client.ObjectKey{Namespace: sns("c5c3-tenants"), Name: "c5c3-tenant-api"}, tenantAPI))
 	// The rest builds on what management-tenants applied: each check stops the test.
 	if img := tenantAPI.Spec.Template.Spec.Containers[0].Image; img != "ghcr.io/c5c3/tenant-api:1.4.2" {
 		t.Fatalf("management-tenants' tenant-api: image %s, want ghcr.io/c5c3/tenant-api:1.4.2", img)
@@ -98,9 +99,9 @@ func TestE2EController(t *testing.T) {
 	c := ctx(t)
 	storage := fl.Spokes["storage"].Client
 	cm := &corev1.ConfigMap{}
-	must(t, storage.Get(c, client.ObjectKey{Namespace: sns("rook-ceph"), Name: "ceph-cluster-config"}, cm))
+	expect.NoError(t, storage.Get(c, client.ObjectKey{Namespace: sns("rook-ceph"), Name: "ceph-cluster-config"}, cm))
 	cm.Data["pools"] = "images\n"
-	must(t, storage.Update(c, cm, client.FieldOwner("e2e-hand-edit")))
+	expect.NoError(t, storage.Update(c, cm, client.FieldOwner("e2e-hand-edit")))
 	// On the hub: a component's ConfigMap changes in git; one Deployment is
 	// scaled by hand (drift), another where spec.ignore covers replicas (no
 	// drift).
@@ -150,7 +151,7 @@ func TestE2EController(t *testing.T) {
 	// Push: the controller reconciles the new revision everywhere, prunes,
 	// and takes the hand-edited field back.
 	rev, err := s.Publish(c, "e2e: keystone 2025.1-p3, drop the glance PDB, add a ConfigMap")
-	must(t, err)
+	expect.NoError(t, err)
 	wait, cancelWait := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancelWait()
 	start = time.Now()
@@ -165,7 +166,7 @@ func TestE2EController(t *testing.T) {
 	// What the controller did on the spokes.
 	cp := fl.Spokes["control-plane"].Client
 	dep := &appsv1.Deployment{}
-	must(t, cp.Get(c, client.ObjectKey{Namespace: sns("openstack"), Name: "keystone-api"}, dep))
+	expect.NoError(t, cp.Get(c, client.ObjectKey{Namespace: sns("openstack"), Name: "keystone-api"}, dep))
 	if img := dep.Spec.Template.Spec.Containers[0].Image; img != "ghcr.io/c5c3/keystone:2025.1-p3" {
 		t.Errorf("keystone image %q", img)
 	}
@@ -174,15 +175,15 @@ func TestE2EController(t *testing.T) {
 	}
 	hv := fl.Spokes["hypervisor"].Client
 	addedCM := &corev1.ConfigMap{}
-	must(t, hv.Get(c, client.ObjectKey{Namespace: sns("nova-compute"), Name: added}, addedCM))
+	expect.NoError(t, hv.Get(c, client.ObjectKey{Namespace: sns("nova-compute"), Name: added}, addedCM))
 	if addedCM.Data["cluster"] != "hypervisor" {
 		t.Errorf("%s: postBuild not substituted: %v", added, addedCM.Data)
 	}
-	must(t, storage.Get(c, client.ObjectKey{Namespace: sns("rook-ceph"), Name: "ceph-cluster-config"}, cm))
+	expect.NoError(t, storage.Get(c, client.ObjectKey{Namespace: sns("rook-ceph"), Name: "ceph-cluster-config"}, cm))
 	if !strings.Contains(cm.Data["pools"], "vms") {
 		t.Errorf("hand edit not reverted by the controller: %q", cm.Data["pools"])
 	}
-	must(t, hub.Get(c, client.ObjectKey{Namespace: sns("c5c3-tenants"), Name: "c5c3-tenant-api"}, tenantAPI))
+	expect.NoError(t, hub.Get(c, client.ObjectKey{Namespace: sns("c5c3-tenants"), Name: "c5c3-tenant-api"}, tenantAPI))
 	if *tenantAPI.Spec.Replicas != 2 {
 		t.Errorf("hand-scaled c5c3-tenant-api not taken back to the patched 2 replicas: %d", *tenantAPI.Spec.Replicas)
 	}
@@ -194,9 +195,9 @@ func TestE2EController(t *testing.T) {
 	editFile(t, repo, "clusters/hypervisor/kustomization.yaml", "  - e2e.yaml\n", "")
 	editFile(t, repo, "apps/tenants/components/audit/configmap.yaml", "level: RequestResponse", "level: Metadata")
 	scale(t, hub, sns("c5c3-tenants"), "c5c3-tenant-api-scaled", 1)
-	must(t, os.Remove(filepath.Join(repo, "clusters/hypervisor/e2e.yaml")))
+	expect.NoError(t, os.Remove(filepath.Join(repo, "clusters/hypervisor/e2e.yaml")))
 	rev, err = s.Publish(c, "e2e: revert")
-	must(t, err)
+	expect.NoError(t, err)
 	wait2, cancelWait2 := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancelWait2()
 	if _, err := s.WaitReady(wait2, rev); err != nil {
@@ -207,7 +208,7 @@ func TestE2EController(t *testing.T) {
 	if err := hv.Get(c, client.ObjectKey{Namespace: sns("nova-compute"), Name: added}, &corev1.ConfigMap{}); !apierrors.IsNotFound(err) {
 		t.Errorf("%s not pruned after the revert: %v", added, err)
 	}
-	must(t, cp.Get(c, client.ObjectKey{Namespace: sns("openstack"), Name: "glance-api"}, &policyv1.PodDisruptionBudget{}))
+	expect.NoError(t, cp.Get(c, client.ObjectKey{Namespace: sns("openstack"), Name: "glance-api"}, &policyv1.PodDisruptionBudget{}))
 }
 
 // scale sets a hub Deployment of management-tenants (in namespace ns) to n
@@ -215,9 +216,9 @@ func TestE2EController(t *testing.T) {
 func scale(t *testing.T, hub client.Client, ns, name string, n int32) {
 	t.Helper()
 	d := &appsv1.Deployment{}
-	must(t, hub.Get(ctx(t), client.ObjectKey{Namespace: ns, Name: name}, d))
+	expect.NoError(t, hub.Get(ctx(t), client.ObjectKey{Namespace: ns, Name: name}, d))
 	d.Spec.Replicas = &n
-	must(t, hub.Update(ctx(t), d, client.FieldOwner("e2e-hand-edit")))
+	expect.NoError(t, hub.Update(ctx(t), d, client.FieldOwner("e2e-hand-edit")))
 }
 
 // readyKustomizations returns the namespace's Kustomizations, checking that
@@ -247,7 +248,7 @@ func checkStatusAgainstController(t *testing.T, s *testfleet.LiveSample, flags [
 	t.Helper()
 	c := ctx(t)
 	var list kustomizev1.KustomizationList
-	must(t, s.Fleet.Hub.Client.List(c, &list, client.InNamespace(s.Namespace)))
+	expect.NoError(t, s.Fleet.Hub.Client.List(c, &list, client.InNamespace(s.Namespace)))
 	inventory := map[string]int{}
 	for _, ks := range list.Items {
 		inventory[ks.Name] = len(ks.Status.Inventory.Entries)
@@ -269,11 +270,11 @@ func checkStatusAgainstController(t *testing.T, s *testfleet.LiveSample, flags [
 			case "Kustomization":
 				seen[o.Name] = true
 				what := "status " + cl.Name + "/" + o.Name
-				wantEqual(t, what+": state", o.State, status.StateReady)
-				wantEqual(t, what+": Ready ("+o.Message+")", o.Ready, "True")
-				wantEqual(t, what+": stale", o.Stale, false)
-				wantEqual(t, what+": revision", o.Revision, revision)
-				wantEqual(t, what+": source revision", o.SourceRevision, revision)
+				expect.Equal(t, what+": state", o.State, status.StateReady)
+				expect.Equal(t, what+": Ready ("+o.Message+")", o.Ready, "True")
+				expect.Equal(t, what+": stale", o.Stale, false)
+				expect.Equal(t, what+": revision", o.Revision, revision)
+				expect.Equal(t, what+": source revision", o.SourceRevision, revision)
 				if o.Inventory == nil || *o.Inventory != inventory[o.Name] {
 					t.Errorf("status %s/%s: inventory %v, the controller wrote %d entries", cl.Name, o.Name, o.Inventory, inventory[o.Name])
 				}

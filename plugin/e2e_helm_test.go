@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"strings"
 	"testing"
 	"time"
@@ -94,12 +95,12 @@ func TestE2EHelmController(t *testing.T) {
 	// source-controller reads an OCIRepository's secretRef only as a
 	// docker config.
 	auth := base64.StdEncoding.EncodeToString([]byte(charts.Username + ":" + charts.Password))
-	must(t, hub.Create(c, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "registry-auth"},
+	expect.NoError(t, hub.Create(c, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "registry-auth"},
 		Type:       corev1.SecretTypeDockerConfigJson,
 		StringData: map[string]string{corev1.DockerConfigJsonKey: `{"auths":{"` + charts.OCIHost + `":{"auth":"` + auth + `"}}}`}}))
 	arts := testfleet.NewArtifactServer()
 	t.Cleanup(arts.Close)
-	must(t, fl.PublishChartArtifact(c, arts, client.ObjectKey{Namespace: s.Namespace, Name: "webapp"}, charts.Charts["webapp-0.1.0"]))
+	expect.NoError(t, fl.PublishChartArtifact(c, arts, client.ObjectKey{Namespace: s.Namespace, Name: "webapp"}, charts.Charts["webapp-0.1.0"]))
 
 	hc := startHelmController(t, fl, s.Namespace)
 	key := client.ObjectKey{Namespace: s.Namespace, Name: "webapp"}
@@ -131,29 +132,29 @@ func TestE2EHelmController(t *testing.T) {
 	// In sync with the checkout, the release is not rendered: its objects
 	// are the manifest helm-controller stored, which its drift detection
 	// reads.
-	wantEqual(t, "installed release: manifest", res.HelmReleases[0].Manifest, diff.ManifestStored)
+	expect.Equal(t, "installed release: manifest", res.HelmReleases[0].Manifest, diff.ManifestStored)
 
 	// A hand edit on the spoke alone: the release stays in sync (no
 	// upgrade due, still not rendered) and the stored manifest's
 	// ConfigMap is found drifted, the only object dry-run.
 	spoke := fl.Spokes["control-plane"].Client
 	cm := &corev1.ConfigMap{}
-	must(t, spoke.Get(c, client.ObjectKey{Namespace: target, Name: target + "-webapp"}, cm))
+	expect.NoError(t, spoke.Get(c, client.ObjectKey{Namespace: target, Name: target + "-webapp"}, cm))
 	cm.Data["greeting"] = "hand-edited"
-	must(t, spoke.Update(c, cm))
+	expect.NoError(t, spoke.Update(c, cm))
 	r = run(t, diffArgs(s, flags, "-o", "json")...)
 	res = decodeDiff(t, r.stdout)
 	wantExit(t, "hand edit of an in-sync release", r, 1)
 	if len(res.HelmReleases) != 1 {
 		t.Fatalf("hand edit of an in-sync release: HelmReleases %+v, want one", res.HelmReleases)
 	}
-	wantEqual(t, "hand edit of an in-sync release: manifest", res.HelmReleases[0].Manifest, diff.ManifestStored)
+	expect.Equal(t, "hand edit of an in-sync release: manifest", res.HelmReleases[0].Manifest, diff.ManifestStored)
 	if p := res.HelmReleases[0].Prediction; p == nil || p.Plan != "none" {
 		t.Errorf("hand edit of an in-sync release: prediction %+v, want none", p)
 	}
 	got := helmObjects(res, s.Namespace+"/webapp")
-	wantEqual(t, "hand edit of an in-sync release: ConfigMap: action", got["ConfigMap"].Action, diff.ActionDrifted)
-	wantContains(t, "hand edit of an in-sync release: ConfigMap: diff", got["ConfigMap"].Diff, "-  greeting: hand-edited", "+  greeting: from-configmap")
+	expect.Equal(t, "hand edit of an in-sync release: ConfigMap: action", got["ConfigMap"].Action, diff.ActionDrifted)
+	expect.Contains(t, "hand edit of an in-sync release: ConfigMap: diff", got["ConfigMap"].Diff, "-  greeting: hand-edited", "+  greeting: from-configmap")
 	if c := res.HelmReleases[0].Counts; c.Drifted != 1 || c.Created+c.Deleted+c.Errors != 0 {
 		t.Errorf("hand edit of an in-sync release: counts %+v, want the ConfigMap drifted alone", c)
 	}
@@ -169,19 +170,19 @@ func TestE2EHelmController(t *testing.T) {
 	if r.code != 1 {
 		t.Fatalf("values change and hand edit: exit %d, want 1\nstderr: %s", r.code, r.stderr)
 	}
-	wantEqual(t, "values change: manifest", res.HelmReleases[0].Manifest, diff.ManifestRendered)
+	expect.Equal(t, "values change: manifest", res.HelmReleases[0].Manifest, diff.ManifestRendered)
 	got = helmObjects(res, s.Namespace+"/webapp")
-	wantEqual(t, "values change: Deployment: action", got["Deployment"].Action, diff.ActionDrifted)
-	wantContains(t, "values change: Deployment: diff", got["Deployment"].Diff, "+  replicas: 4")
-	wantEqual(t, "hand edit: ConfigMap: action", got["ConfigMap"].Action, diff.ActionDrifted)
-	wantContains(t, "hand edit: ConfigMap: diff", got["ConfigMap"].Diff, "-  greeting: hand-edited")
+	expect.Equal(t, "values change: Deployment: action", got["Deployment"].Action, diff.ActionDrifted)
+	expect.Contains(t, "values change: Deployment: diff", got["Deployment"].Diff, "+  replicas: 4")
+	expect.Equal(t, "hand edit: ConfigMap: action", got["ConfigMap"].Action, diff.ActionDrifted)
+	expect.Contains(t, "hand edit: ConfigMap: diff", got["ConfigMap"].Diff, "-  greeting: hand-edited")
 	// The pre-check only ever skips the server for unchanged objects:
 	// dry-running every object gives the same result.
 	if all := run(t, diffArgs(s, flags, "-o", "json", "--verify-unchanged")...); all.code != 1 || all.stdout != r.stdout {
 		t.Errorf("values change and hand edit: --verify-unchanged gives another result (exit %d):\n%s\nwithout it:\n%s", all.code, all.stdout, r.stdout)
 	}
 	// The upgrade renders revision 2 as helm-controller's upgrade does.
-	wantContains(t, "upgrade to revision 2: ConfigMap diff", got["ConfigMap"].Diff, revisionLines(1, false, "-"), revisionLines(2, true, "+"))
+	expect.Contains(t, "upgrade to revision 2: ConfigMap diff", got["ConfigMap"].Diff, revisionLines(1, false, "-"), revisionLines(2, true, "+"))
 	if p := res.HelmReleases[0].Prediction; p.Plan != "upgrade" || p.Reason != "values changed" {
 		t.Errorf("prediction %+v", p)
 	}
@@ -190,9 +191,9 @@ func TestE2EHelmController(t *testing.T) {
 	// values change pushed): nothing left to change, the deployed upgrade
 	// rendered again at its own revision.
 	cm.Data["greeting"] = "from-configmap"
-	must(t, spoke.Update(c, cm))
+	expect.NoError(t, spoke.Update(c, cm))
 	live := &helmv2.HelmRelease{ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name}}
-	must(t, hub.Patch(c, live, client.RawPatch(types.MergePatchType, []byte(`{"spec":{"values":{"replicas":4}}}`))))
+	expect.NoError(t, hub.Patch(c, live, client.RawPatch(types.MergePatchType, []byte(`{"spec":{"values":{"replicas":4}}}`))))
 	waitReleased(t, hc, hub, key, "0.1.0", 2)
 	r = run(t, diffArgs(s, flags, "-o", "json")...)
 	res = decodeDiff(t, r.stdout)
@@ -235,7 +236,7 @@ func TestE2EHelmController(t *testing.T) {
 	// without owner labels through it, and through Helm storage once the
 	// inventory is gone (an older helm-controller's HelmRelease).
 	liveHR := &helmv2.HelmRelease{}
-	must(t, hub.Get(c, key, liveHR))
+	expect.NoError(t, hub.Get(c, key, liveHR))
 	if liveHR.Status.Inventory == nil || len(liveHR.Status.Inventory.Entries) < 5 {
 		t.Fatalf("helm-controller wrote no status.inventory: %+v", liveHR.Status.Inventory)
 	}
@@ -246,10 +247,10 @@ func TestE2EHelmController(t *testing.T) {
 		}
 	}
 	cmKey := client.ObjectKey{Namespace: target, Name: target + "-webapp"}
-	must(t, spoke.Get(c, cmKey, cm))
+	expect.NoError(t, spoke.Get(c, cmKey, cm))
 	delete(cm.Labels, "helm.toolkit.fluxcd.io/name")
 	delete(cm.Labels, "helm.toolkit.fluxcd.io/namespace")
-	must(t, spoke.Update(c, cm))
+	expect.NoError(t, spoke.Update(c, cm))
 	traceCM := func(how string) {
 		t.Helper()
 		r := run(t, traceArgs(s, "configmap/"+cmKey.Name, "-n", target, "--cluster", "control-plane", "-o", "json")...)
@@ -257,16 +258,16 @@ func TestE2EHelmController(t *testing.T) {
 		if len(tr.Chain) == 0 {
 			t.Fatalf("trace of the unlabelled ConfigMap: exit %d, no chain, want HelmRelease/%s\n%s", r.code, key, r.stderr)
 		}
-		wantEqual(t, "trace of the unlabelled ConfigMap: applier", tr.Chain[0].ID(), "HelmRelease/"+key.String())
-		wantEqual(t, "trace of the unlabelled ConfigMap: managed", tr.Managed, true)
-		wantContains(t, "trace of the unlabelled ConfigMap: notices", strings.Join(tr.Notices, "\n"), how)
+		expect.Equal(t, "trace of the unlabelled ConfigMap: applier", tr.Chain[0].ID(), "HelmRelease/"+key.String())
+		expect.Equal(t, "trace of the unlabelled ConfigMap: managed", tr.Managed, true)
+		expect.Contains(t, "trace of the unlabelled ConfigMap: notices", strings.Join(tr.Notices, "\n"), how)
 	}
 	traceCM("HelmRelease/" + key.String() + " lists it in its inventory")
 	setInventory := func(inv *helmv2.ResourceInventory) {
 		t.Helper()
-		must(t, hub.Get(c, key, liveHR))
+		expect.NoError(t, hub.Get(c, key, liveHR))
 		liveHR.Status.Inventory = inv
-		must(t, hub.Status().Update(c, liveHR))
+		expect.NoError(t, hub.Status().Update(c, liveHR))
 	}
 	setInventory(nil)
 	traceCM("HelmRelease/" + key.String() + " has no status.inventory; its release in Helm storage holds it")
@@ -302,13 +303,13 @@ func TestE2EHelmController(t *testing.T) {
 	if o := got["PodDisruptionBudget"]; o.Action != diff.ActionDeleted {
 		t.Errorf("removed template, in status.inventory: PodDisruptionBudget %q", o.Action)
 	}
-	wantContains(t, "chart bump to revision 3: ConfigMap diff", got["ConfigMap"].Diff, "+  logLevel: info",
+	expect.Contains(t, "chart bump to revision 3: ConfigMap diff", got["ConfigMap"].Diff, "+  logLevel: info",
 		`-    webapp.example.c5c3.io/release-revision: "2"`, `+    webapp.example.c5c3.io/release-revision: "3"`)
 	p := res.HelmReleases[0].Prediction
 	if p == nil {
 		t.Fatalf("no prediction, want an upgrade 0.1.0+ → 0.2.0+")
 	}
-	wantEqual(t, "prediction", p.Plan, "upgrade")
+	expect.Equal(t, "prediction", p.Plan, "upgrade")
 	if !strings.HasPrefix(p.ToVersion, "0.2.0+") {
 		t.Errorf("prediction to %q, want 0.2.0+…", p.ToVersion)
 	}
@@ -392,7 +393,7 @@ func helmDryRuns(t *testing.T, fl *testfleet.Fleet, s *testfleet.Sample, verifyU
 	t.Helper()
 	rc := testfleet.NewRequestCounter()
 	fleet, err := fl.DiscoverCounted(ctx(t), s.Namespace, rc)
-	must(t, err)
+	expect.NoError(t, err)
 	if _, err := diff.Run(ctx(t), fleet, diff.Options{RepoDir: s.RepoDir, VerifyUnchanged: verifyUnchanged}); err != nil {
 		t.Fatal(err)
 	}

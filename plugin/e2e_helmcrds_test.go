@@ -3,6 +3,7 @@ package plugin
 import (
 	"encoding/base64"
 	"fmt"
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"strings"
 	"testing"
 	"time"
@@ -125,7 +126,7 @@ func TestE2EHelmCRDPolicy(t *testing.T) {
 		if apierrors.IsNotFound(err) {
 			return nil
 		}
-		must(t, err)
+		expect.NoError(t, err)
 		return u
 	}
 	t.Cleanup(func() {
@@ -142,13 +143,13 @@ func TestE2EHelmCRDPolicy(t *testing.T) {
 		}
 	})
 	auth := base64.StdEncoding.EncodeToString([]byte(charts.Username + ":" + charts.Password))
-	must(t, hub.Create(c, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "registry-auth"},
+	expect.NoError(t, hub.Create(c, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "registry-auth"},
 		Type:       corev1.SecretTypeDockerConfigJson,
 		StringData: map[string]string{corev1.DockerConfigJsonKey: `{"auths":{"` + charts.OCIHost + `":{"auth":"` + auth + `"}}}`}}))
 	arts := testfleet.NewArtifactServer()
 	t.Cleanup(arts.Close)
 	source := client.ObjectKey{Namespace: s.Namespace, Name: "crdpolicy"}
-	must(t, fl.PublishChartArtifact(c, arts, source, charts.Charts["crdpolicy-1.0.0"]))
+	expect.NoError(t, fl.PublishChartArtifact(c, arts, source, charts.Charts["crdpolicy-1.0.0"]))
 
 	// crdActions are diff's actions on the chart's CRDs per policy ("" for
 	// a CRD diff does not report: not applied, or unchanged).
@@ -203,7 +204,7 @@ func TestE2EHelmCRDPolicy(t *testing.T) {
 		"CreateReplace": {gadgets: diff.ActionDrifted, sprockets: diff.ActionCreated},
 		"CreateCSA":     {sprockets: diff.ActionCreated}})
 
-	must(t, fl.PublishChartArtifact(c, arts, source, charts.Charts["crdpolicy-2.0.0"]))
+	expect.NoError(t, fl.PublishChartArtifact(c, arts, source, charts.Charts["crdpolicy-2.0.0"]))
 	for policy := range crdPolicySpokes {
 		waitReleased(t, hc, hub, client.ObjectKey{Namespace: s.Namespace, Name: "crdpol-" + strings.ToLower(policy)}, "2.0.0", 2)
 	}
@@ -231,22 +232,22 @@ func TestE2EHelmCRDPolicy(t *testing.T) {
 	// CreateReplace spoke stays deleted through a reconcile, and diff
 	// predicts nothing for it.
 	spoke := crdPolicySpokes["CreateReplace"]
-	must(t, clusterClient(spoke).Delete(c, crd(spoke, sprockets)))
+	expect.NoError(t, clusterClient(spoke).Delete(c, crd(spoke, sprockets)))
 	check("no upgrade due, a CRD deleted on the spoke", crdActions(), nil)
 	key := client.ObjectKey{Namespace: s.Namespace, Name: "crdpol-createreplace"}
 	hr := &helmv2.HelmRelease{}
-	must(t, hub.Get(c, key, hr))
+	expect.NoError(t, hub.Get(c, key, hr))
 	requested := time.Now().Format(time.RFC3339Nano)
 	patch := client.MergeFrom(hr.DeepCopy())
 	hr.SetAnnotations(map[string]string{meta.ReconcileRequestAnnotation: requested})
-	must(t, hub.Patch(c, hr, patch))
+	expect.NoError(t, hub.Patch(c, hr, patch))
 	deadline := time.Now().Add(2 * time.Minute)
 	for hr.Status.LastHandledReconcileAt != requested {
 		if time.Now().After(deadline) {
 			t.Fatalf("helm-controller did not handle the reconcile request of %s", key)
 		}
 		time.Sleep(200 * time.Millisecond)
-		must(t, hub.Get(c, key, hr))
+		expect.NoError(t, hub.Get(c, key, hr))
 	}
 	if crd(spoke, sprockets) != nil {
 		t.Errorf("helm-controller recreated CRD %s without an upgrade; diff predicted nothing", sprockets)

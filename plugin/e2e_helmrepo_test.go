@@ -3,6 +3,7 @@ package plugin
 import (
 	"context"
 	"fmt"
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"testing"
 	"time"
 
@@ -98,7 +99,7 @@ func TestE2EHelmControllerHelmRepository(t *testing.T) {
 	key := client.ObjectKey{Namespace: s.Namespace, Name: "webapp"}
 	waitReleased(t, hc, hub, key, "0.1.0", 1)
 	chart := &sourcev1.HelmChart{}
-	must(t, hub.Get(c, client.ObjectKey{Namespace: s.Namespace, Name: s.Namespace + "-webapp"}, chart))
+	expect.NoError(t, hub.Get(c, client.ObjectKey{Namespace: s.Namespace, Name: s.Namespace + "-webapp"}, chart))
 	if chart.Spec.Chart != "webapp" {
 		t.Errorf("helm-controller's HelmChart: chart %q, want webapp", chart.Spec.Chart)
 	}
@@ -138,9 +139,9 @@ func TestE2EHelmControllerHelmRepository(t *testing.T) {
 	if o := got["ConfigMap"]; o.Action != diff.ActionDrifted {
 		t.Errorf("chart bump: ConfigMap %s, want %s", o.Action, diff.ActionDrifted)
 	}
-	wantContains(t, "chart bump: ConfigMap diff", got["ConfigMap"].Diff, "+  logLevel: info", revisionLines(1, false, "-"), revisionLines(2, true, "+"))
-	wantEqual(t, "chart bump: Deployment: action", got["Deployment"].Action, diff.ActionDrifted)
-	wantContains(t, "chart bump: Deployment: diff", got["Deployment"].Diff, "+        image: registry.example.com/webapp:1.27.0")
+	expect.Contains(t, "chart bump: ConfigMap diff", got["ConfigMap"].Diff, "+  logLevel: info", revisionLines(1, false, "-"), revisionLines(2, true, "+"))
+	expect.Equal(t, "chart bump: Deployment: action", got["Deployment"].Action, diff.ActionDrifted)
+	expect.Contains(t, "chart bump: Deployment: diff", got["Deployment"].Diff, "+        image: registry.example.com/webapp:1.27.0")
 	if o := got["PodDisruptionBudget"]; o.Action != diff.ActionDeleted {
 		t.Errorf("chart bump: PodDisruptionBudget %q, want deleted", o.Action)
 	}
@@ -160,9 +161,9 @@ func TestE2EHelmControllerHelmRepository(t *testing.T) {
 	if o := got["Deployment"]; o.Action != diff.ActionDrifted {
 		t.Errorf("values change: Deployment %s, want %s", o.Action, diff.ActionDrifted)
 	}
-	wantContains(t, "values change: Deployment diff", got["Deployment"].Diff, "-  replicas: 2", "+  replicas: 3")
-	wantEqual(t, "values change: ConfigMap: action", got["ConfigMap"].Action, diff.ActionDrifted)
-	wantContains(t, "values change: ConfigMap: diff", got["ConfigMap"].Diff, "+  greeting: from-checkout")
+	expect.Contains(t, "values change: Deployment diff", got["Deployment"].Diff, "-  replicas: 2", "+  replicas: 3")
+	expect.Equal(t, "values change: ConfigMap: action", got["ConfigMap"].Action, diff.ActionDrifted)
+	expect.Contains(t, "values change: ConfigMap: diff", got["ConfigMap"].Diff, "+  greeting: from-checkout")
 	wantPrediction(t, "values change", res.HelmReleases[0].Prediction, "upgrade", "values changed")
 	editFile(t, s.RepoDir, "clusters/management/webapp.yaml", "replicas: 3", "replicas: 2")
 	editFile(t, s.RepoDir, "clusters/management/values.yaml", "greeting: from-checkout", "greeting: from-configmap")
@@ -171,9 +172,9 @@ func TestE2EHelmControllerHelmRepository(t *testing.T) {
 	spoke := fl.Spokes["control-plane"].Client
 	cmKey := client.ObjectKey{Namespace: target, Name: target + "-webapp"}
 	cm := &corev1.ConfigMap{}
-	must(t, spoke.Get(c, cmKey, cm))
+	expect.NoError(t, spoke.Get(c, cmKey, cm))
 	cm.Data["greeting"] = "hand-edited"
-	must(t, spoke.Update(c, cm))
+	expect.NoError(t, spoke.Update(c, cm))
 	r = run(t, diffArgs(s, flags, "-o", "json")...)
 	res = decodeDiff(t, r.stdout)
 	got = helmObjects(res, s.Namespace+"/webapp")
@@ -183,30 +184,30 @@ func TestE2EHelmControllerHelmRepository(t *testing.T) {
 	if o := got["ConfigMap"]; o.Action != diff.ActionDrifted {
 		t.Errorf("hand edit: ConfigMap %s, want drifted", o.Action)
 	} else {
-		wantContains(t, "hand edit: the ConfigMap's diff (hand-edited back to from-configmap)", o.Diff, "-  greeting: hand-edited", "+  greeting: from-configmap")
+		expect.Contains(t, "hand edit: the ConfigMap's diff (hand-edited back to from-configmap)", o.Diff, "-  greeting: hand-edited", "+  greeting: from-configmap")
 	}
 	if p := res.HelmReleases[0].Prediction; p == nil || p.Plan != "none" {
 		t.Errorf("hand edit: prediction %+v, want none (drift detection is off)", p)
 	}
-	must(t, spoke.Get(c, cmKey, cm))
+	expect.NoError(t, spoke.Get(c, cmKey, cm))
 	cm.Data["greeting"] = "from-configmap"
-	must(t, spoke.Update(c, cm))
+	expect.NoError(t, spoke.Update(c, cm))
 
 	// A failed upgrade, remediated by helm-controller with a rollback.
 	live := &helmv2.HelmRelease{ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name}}
-	must(t, hub.Patch(c, live, client.RawPatch(types.MergePatchType, []byte(`{"spec":{"chart":{"spec":{"version":"0.2.0"}},"values":{"replicas":-1}}}`))))
+	expect.NoError(t, hub.Patch(c, live, client.RawPatch(types.MergePatchType, []byte(`{"spec":{"chart":{"spec":{"version":"0.2.0"}},"values":{"replicas":-1}}}`))))
 	waitHelmRelease(t, hc, hub, key, "rolled back to revision 1 as revision 3", func(hr *helmv2.HelmRelease) bool {
 		h := hr.Status.History
 		return len(h) >= 3 && h[0].Version == 3 && h[0].Status == "deployed" && h[0].ChartVersion == "0.1.0" && h[1].Version == 2 && h[1].Status == "failed"
 	})
-	must(t, hub.Patch(c, live, client.RawPatch(types.MergePatchType, []byte(`{"spec":{"chart":{"spec":{"version":"0.1.0"}},"values":{"replicas":2}}}`))))
+	expect.NoError(t, hub.Patch(c, live, client.RawPatch(types.MergePatchType, []byte(`{"spec":{"chart":{"spec":{"version":"0.1.0"}},"values":{"replicas":2}}}`))))
 	waitHelmRelease(t, hc, hub, key, "reconciled the restored spec without a new release", func(hr *helmv2.HelmRelease) bool {
 		return hr.Status.ObservedGeneration == hr.Generation && apimeta.IsStatusConditionTrue(hr.Status.Conditions, "Ready") &&
 			hr.Status.History.Latest().Version == 3
 	})
 	// What the spoke holds is revision 1's manifest, as the rollback
 	// applied it.
-	must(t, spoke.Get(c, cmKey, cm))
+	expect.NoError(t, spoke.Get(c, cmKey, cm))
 	if a := cm.Annotations["webapp.example.c5c3.io/release-revision"]; a != "1" || cm.Data["logLevel"] != "" {
 		t.Fatalf("after the rollback the spoke's ConfigMap has revision %q, data %v; want revision 1's", a, cm.Data)
 	}
@@ -232,7 +233,7 @@ func TestE2EHelmControllerHelmRepository(t *testing.T) {
 	if r.code != 1 {
 		t.Errorf("bump after the rollback: exit %d, want 1", r.code)
 	}
-	wantContains(t, "bump after the rollback: ConfigMap diff", got["ConfigMap"].Diff, revisionLines(1, false, "-"), revisionLines(4, true, "+"))
+	expect.Contains(t, "bump after the rollback: ConfigMap diff", got["ConfigMap"].Diff, revisionLines(1, false, "-"), revisionLines(4, true, "+"))
 	if o := got["PodDisruptionBudget"]; o.Action != diff.ActionDeleted {
 		t.Errorf("bump after the rollback: PodDisruptionBudget %q, want deleted from the rolled-back release", o.Action)
 	}

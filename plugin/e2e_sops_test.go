@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"encoding/base64"
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -46,11 +47,11 @@ func sopsGitops(t *testing.T, key *testfleet.AgeKey, pgpKey *testfleet.PGPKey, p
 	dir := t.TempDir()
 	enc := func(plain, format, regex string) string {
 		b, err := testfleet.EncryptSOPS([]byte(plain), format, key.Recipient, regex)
-		must(t, err)
+		expect.NoError(t, err)
 		return string(b)
 	}
 	pgpSecret, err := pgpKey.EncryptSOPS([]byte("apiVersion: v1\nkind: Secret\nmetadata:\n  name: sops-pgp\n  namespace: flux-system\nstringData:\n  password: "+p["pgp"]+"\n"), "yaml", "^(data|stringData)$")
-	must(t, err)
+	expect.NoError(t, err)
 	document := enc(`{"key": "`+p["document"]+`"}`, "json", "")
 	files := map[string]string{
 		"clusters/management/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - sops.yaml\n",
@@ -126,24 +127,24 @@ func TestE2ESOPS(t *testing.T) {
 		}
 	}
 	key, err := testfleet.NewAgeKey()
-	must(t, err)
+	expect.NoError(t, err)
 	pgpKey, err := testfleet.NewPGPKey()
-	must(t, err)
+	expect.NoError(t, err)
 	t.Cleanup(pgpKey.Close)
 	source := sopsGitops(t, key, pgpKey, sopsPlaintexts)
 	s := loadLiveSample(t, testfleet.SampleOptions{Source: source}, []string{"flux-system", "rules-sops"}, func(ns string) {
-		must(t, testfleet.Get(t).Hub.Client.Create(ctx(t), &corev1.Secret{
+		expect.NoError(t, testfleet.Get(t).Hub.Client.Create(ctx(t), &corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{Name: "sops-age", Namespace: ns},
 			Data:       map[string][]byte{"identity.agekey": []byte(key.Identity), "pgp.asc": []byte(pgpKey.Armored)},
 		}))
 	})
 	hub := s.Fleet.Hub.Client
 	live := &corev1.Secret{}
-	must(t, s.Fleet.Spokes["control-plane"].Client.Get(ctx(t), client.ObjectKey{Namespace: s.Namespace, Name: "sops-resource"}, live))
+	expect.NoError(t, s.Fleet.Spokes["control-plane"].Client.Get(ctx(t), client.ObjectKey{Namespace: s.Namespace, Name: "sops-resource"}, live))
 	if string(live.Data["password"]) != sopsPlaintexts["resource"] {
 		t.Fatal("the controller did not decrypt the fixture") // value not printed
 	}
-	must(t, s.Fleet.Spokes["control-plane"].Client.Get(ctx(t), client.ObjectKey{Namespace: s.Namespace, Name: "sops-pgp"}, live))
+	expect.NoError(t, s.Fleet.Spokes["control-plane"].Client.Get(ctx(t), client.ObjectKey{Namespace: s.Namespace, Name: "sops-pgp"}, live))
 	if string(live.Data["password"]) != sopsPlaintexts["pgp"] {
 		t.Fatal("the controller did not decrypt the PGP-encrypted Secret") // value not printed
 	}
@@ -198,7 +199,7 @@ func TestE2ESOPS(t *testing.T) {
 	next := sopsGitops(t, key, pgpKey, changed)
 	for _, f := range []string{"apps/sops/secret.yaml", "apps/sops/app.env"} {
 		b, err := os.ReadFile(filepath.Join(next, f))
-		must(t, err)
+		expect.NoError(t, err)
 		writeFile(t, s.RepoDir, f, strings.ReplaceAll(string(b), "namespace: flux-system", "namespace: "+s.Namespace))
 	}
 	var outputs []string
@@ -235,16 +236,16 @@ func TestE2ESOPS(t *testing.T) {
 	writeFile(t, s.RepoDir, "apps/sops/config.yaml", "token: ENC[AES256_GCM,data:broken]\nsops:\n  mac: ENC[AES256_GCM,data:x]\n")
 	r = run(t, diffArgs(s.Sample, flags, "--decrypt")...)
 	wantExit(t, "corrupt SOPS file", r, 2)
-	wantContains(t, "corrupt SOPS file: output", r.stdout+r.stderr, "config.yaml")
+	expect.Contains(t, "corrupt SOPS file: output", r.stdout+r.stderr, "config.yaml")
 	b, err := os.ReadFile(filepath.Join(source, "apps/sops/config.yaml"))
-	must(t, err)
+	expect.NoError(t, err)
 	writeFile(t, s.RepoDir, "apps/sops/config.yaml", string(b))
 	other, err := testfleet.NewAgeKey()
-	must(t, err)
+	expect.NoError(t, err)
 	sec := &corev1.Secret{}
-	must(t, hub.Get(ctx(t), client.ObjectKey{Namespace: s.Namespace, Name: "sops-age"}, sec))
+	expect.NoError(t, hub.Get(ctx(t), client.ObjectKey{Namespace: s.Namespace, Name: "sops-age"}, sec))
 	sec.Data = map[string][]byte{"identity.agekey": []byte(other.Identity), "pgp.asc": []byte(pgpKey.Armored)}
-	must(t, hub.Update(ctx(t), sec))
+	expect.NoError(t, hub.Update(ctx(t), sec))
 	r = run(t, diffArgs(s.Sample, flags, "--decrypt")...)
 	if r.code != 2 {
 		t.Errorf("wrong key: exit %d, want 2", r.code)
@@ -262,7 +263,7 @@ func TestE2ESOPS(t *testing.T) {
 	editFile(t, s.RepoDir, "clusters/management/sops.yaml", "provider: sops", "provider: vault-transit")
 	r = run(t, diffArgs(s.Sample, flags, "--decrypt")...)
 	wantExit(t, "unknown provider", r, 2)
-	wantContains(t, "unknown provider: output", r.stdout+r.stderr, `spec.decryption.provider "vault-transit"`)
+	expect.Contains(t, "unknown provider: output", r.stdout+r.stderr, `spec.decryption.provider "vault-transit"`)
 }
 
 // TestE2ESOPSForms checks, against the real kustomize-controller, the SOPS
@@ -283,18 +284,18 @@ func TestE2ESOPSForms(t *testing.T) {
 		}
 	}
 	key, err := testfleet.NewAgeKey()
-	must(t, err)
+	expect.NoError(t, err)
 	pgpKey, err := testfleet.NewPGPKey()
-	must(t, err)
+	expect.NoError(t, err)
 	t.Cleanup(pgpKey.Close)
 	plain := map[string]string{}
 	for _, k := range testfleet.SOPSFormsPlaintexts {
 		plain[k] = "c5c3-forms-" + k + "-9d1e7a"
 	}
 	source := t.TempDir()
-	must(t, testfleet.SOPSFormsTree(source, key, pgpKey, plain))
+	expect.NoError(t, testfleet.SOPSFormsTree(source, key, pgpKey, plain))
 	s := loadLiveSample(t, testfleet.SampleOptions{Source: source}, []string{"flux-system", "rules-sops-forms"}, func(ns string) {
-		must(t, testfleet.Get(t).Hub.Client.Create(ctx(t), &corev1.Secret{
+		expect.NoError(t, testfleet.Get(t).Hub.Client.Create(ctx(t), &corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{Name: "sops-age", Namespace: ns},
 			Data:       map[string][]byte{"identity.agekey": []byte(key.Identity), "pgp.asc": []byte(pgpKey.Armored)},
 		}))
@@ -303,11 +304,11 @@ func TestE2ESOPSForms(t *testing.T) {
 	// What the controller applied (values compared, never printed).
 	secret := func(name, k string) string {
 		sec := &corev1.Secret{}
-		must(t, spoke.Get(ctx(t), client.ObjectKey{Namespace: s.Namespace, Name: name}, sec))
+		expect.NoError(t, spoke.Get(ctx(t), client.ObjectKey{Namespace: s.Namespace, Name: name}, sec))
 		return string(sec.Data[k])
 	}
 	cm := &corev1.ConfigMap{}
-	must(t, spoke.Get(ctx(t), client.ObjectKey{Namespace: s.Namespace, Name: "settings"}, cm))
+	expect.NoError(t, spoke.Get(ctx(t), client.ObjectKey{Namespace: s.Namespace, Name: "settings"}, cm))
 	for what, ok := range map[string]bool{
 		"the PGP-encrypted patch file decrypted into Secret app-credentials":             secret("app-credentials", "password") == plain["patch"] && secret("app-credentials", "user") == "admin",
 		"the age-encrypted patch file decrypted and substituted into ConfigMap settings": cm.Data["endpoint"] == "https://control-plane.example/"+plain["config"] && cm.Data["mode"] == "plain",
@@ -329,8 +330,8 @@ func TestE2ESOPSForms(t *testing.T) {
 	outputs = append(outputs, r.stdout, r.stderr)
 	res := decodeDiff(t, r.stdout)
 	wantExit(t, "diff without --decrypt", r, 0)
-	wantEqual(t, "diff without --decrypt: objects skipped", res.Summary.Skipped, 3)
-	wantEqual(t, "diff without --decrypt: objects deleted", res.Summary.Deleted, 0)
+	expect.Equal(t, "diff without --decrypt: objects skipped", res.Summary.Skipped, 3)
+	expect.Equal(t, "diff without --decrypt: objects deleted", res.Summary.Deleted, 0)
 	if t.Failed() {
 		t.Fatalf("diff without --decrypt:\n%s", objectDiffs(res))
 	}
@@ -380,7 +381,7 @@ func TestE2ESOPSForms(t *testing.T) {
 	}
 
 	for _, dir := range []string{tmp, s.RepoDir} {
-		must(t, filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+		expect.NoError(t, filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
 			if err != nil || !e.Type().IsRegular() {
 				return err
 			}
@@ -400,25 +401,25 @@ func TestE2ESOPSForms(t *testing.T) {
 	// A decryption Secret without the PGP key the patch file needs.
 	hub := s.Fleet.Hub.Client
 	sec := &corev1.Secret{}
-	must(t, hub.Get(ctx(t), client.ObjectKey{Namespace: s.Namespace, Name: "sops-age"}, sec))
+	expect.NoError(t, hub.Get(ctx(t), client.ObjectKey{Namespace: s.Namespace, Name: "sops-age"}, sec))
 	sec.Data = map[string][]byte{"identity.agekey": []byte(key.Identity)}
-	must(t, hub.Update(ctx(t), sec))
+	expect.NoError(t, hub.Update(ctx(t), sec))
 	r = run(t, diffArgs(s.Sample, flags, "--decrypt")...)
 	outputs = append(outputs, r.stdout, r.stderr)
 	out := r.stdout + r.stderr
 	wantExit(t, "decryption Secret without the PGP key", r, 2)
-	wantContains(t, "decryption Secret without the PGP key (the Secret, the key type and fingerprint, the file)", out,
+	expect.Contains(t, "decryption Secret without the PGP key (the Secret, the key type and fingerprint, the file)", out,
 		s.Namespace+"/sops-age", "PGP key (*.asc)", pgpKey.Fingerprint, "credentials-patch.yaml")
 	if strings.Contains(out, strings.TrimSpace(key.Identity)) || strings.Contains(out, "PGP PRIVATE KEY") {
 		t.Error("a key of the decryption Secret appears in diff's output")
 	}
 	// The controller fails the same reconcile.
 	rev, err := s.Publish(ctx(t), "reconcile without the PGP key")
-	must(t, err)
+	expect.NoError(t, err)
 	deadline := time.Now().Add(time.Minute)
 	for {
 		ks := &kustomizev1.Kustomization{}
-		must(t, hub.Get(ctx(t), client.ObjectKey{Namespace: s.Namespace, Name: "rules-sops-forms"}, ks))
+		expect.NoError(t, hub.Get(ctx(t), client.ObjectKey{Namespace: s.Namespace, Name: "rules-sops-forms"}, ks))
 		ready := apimeta.FindStatusCondition(ks.Status.Conditions, meta.ReadyCondition)
 		if ks.Status.LastAttemptedRevision == rev && ready != nil && ready.Status == metav1.ConditionFalse {
 			if !strings.Contains(ready.Message, "sops data key") {

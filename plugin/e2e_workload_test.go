@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"context"
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -39,7 +40,7 @@ func TestE2EWorkloadIdentity(t *testing.T) {
 		}
 	}
 	root, err := testfleet.ModuleRoot()
-	must(t, err)
+	expect.NoError(t, err)
 	fl := testfleet.Get(t)
 	hub := fl.Hub.Client
 	// The issuer (and API audience) envtest gives the hub apiserver.
@@ -61,19 +62,19 @@ func TestE2EWorkloadIdentity(t *testing.T) {
 		ns = n
 		c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		must(t, hub.Create(c, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "edge-deployer"}}))
+		expect.NoError(t, hub.Create(c, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "edge-deployer"}}))
 		*crb = rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "wi-" + ns},
 			RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "cluster-admin"},
 			Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Namespace: ns, Name: "edge-deployer"}}}
-		must(t, hub.Create(c, crb))
-		must(t, hub.Create(c, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "edge-kubeconfig"}, Data: cmData()}))
+		expect.NoError(t, hub.Create(c, crb))
+		expect.NoError(t, hub.Create(c, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "edge-kubeconfig"}, Data: cmData()}))
 	})
 	t.Cleanup(func() { _ = hub.Delete(context.Background(), crb) })
 	c := ctx(t)
 
 	// The real controller applied edge-apps as the service account.
 	applied := &corev1.ConfigMap{}
-	must(t, hub.Get(c, client.ObjectKey{Namespace: ns, Name: "edge-settings"}, applied))
+	expect.NoError(t, hub.Get(c, client.ObjectKey{Namespace: ns, Name: "edge-settings"}, applied))
 	if applied.Data["tier"] != "edge" {
 		t.Fatalf("edge-settings not applied by the controller: %v", applied.Data)
 	}
@@ -87,9 +88,9 @@ func TestE2EWorkloadIdentity(t *testing.T) {
 		t.Fatalf("status: clusters %+v, want edge only", rep.Clusters)
 	}
 	edge := rep.Clusters[0]
-	wantEqual(t, "edge: reachable", edge.Reachable, true)
-	wantEqual(t, "edge: kubeConfig", edge.KubeConfig, "ConfigMap/"+ns+"/edge-kubeconfig")
-	wantEqual(t, "edge: objects", len(edge.Objects), 1)
+	expect.Equal(t, "edge: reachable", edge.Reachable, true)
+	expect.Equal(t, "edge: kubeConfig", edge.KubeConfig, "ConfigMap/"+ns+"/edge-kubeconfig")
+	expect.Equal(t, "edge: objects", len(edge.Objects), 1)
 	var token *status.AccessCheck
 	for i := range edge.Access {
 		if edge.Access[i].Check == status.CheckToken {
@@ -100,7 +101,7 @@ func TestE2EWorkloadIdentity(t *testing.T) {
 	if token == nil {
 		t.Fatalf("no token check in %+v, want OK %q", edge.Access, want)
 	}
-	wantEqual(t, "token check: state", token.State, status.AccessOK)
+	expect.Equal(t, "token check: state", token.State, status.AccessOK)
 	if !strings.HasPrefix(token.Message, want) {
 		t.Errorf("token check: message %q, want it to start with %q", token.Message, want)
 	}
@@ -109,7 +110,7 @@ func TestE2EWorkloadIdentity(t *testing.T) {
 	}
 	r = run(t, append([]string{"status", "--cluster", "edge"}, flags...)...)
 	wantExit(t, "status tree", r, 0)
-	wantContains(t, "status tree", r.stdout, "workload identity token lives 60m", "via ConfigMap/"+ns+"/edge-kubeconfig")
+	expect.Contains(t, "status tree", r.stdout, "workload identity token lives 60m", "via ConfigMap/"+ns+"/edge-kubeconfig")
 	noJWT(t, r)
 
 	// diff: the controller's result is what the checkout gives; an edit
@@ -123,25 +124,25 @@ func TestE2EWorkloadIdentity(t *testing.T) {
 	if res.HasErrors() {
 		t.Errorf("diff: errors, want none\n%s", r.stdout)
 	}
-	wantEqual(t, "diff: Kustomizations", len(res.Kustomizations), 2)
+	expect.Equal(t, "diff: Kustomizations", len(res.Kustomizations), 2)
 	editFile(t, s.RepoDir, "clusters/edge/configmap.yaml", "tier: edge", "tier: core")
 	r = run(t, diffArgs(s.Sample, flags, "-o", "json", "--helm=false")...)
 	res = decodeDiff(t, r.stdout)
 	wantExit(t, "diff after an edit", r, 1)
-	wantEqual(t, "diff after an edit: changes", strings.Join(changes(res), "\n"), "edge edge-apps ConfigMap/"+ns+"/edge-settings drifted")
+	expect.Equal(t, "diff after an edit: changes", strings.Join(changes(res), "\n"), "edge edge-apps ConfigMap/"+ns+"/edge-settings drifted")
 	noJWT(t, r)
 	editFile(t, s.RepoDir, "clusters/edge/configmap.yaml", "tier: core", "tier: edge")
 
 	// trace: the object on the cluster back to the hub Kustomization.
 	r = run(t, traceArgs(s.Sample, "configmap/edge-settings", "-n", ns, "--cluster", "edge")...)
 	wantExit(t, "trace", r, 0)
-	wantContains(t, "trace", r.stdout, "Kustomization/"+ns+"/edge-apps")
+	expect.Contains(t, "trace", r.stdout, "Kustomization/"+ns+"/edge-apps")
 
 	// A least-privilege CI identity made of exactly rbac diff's output
 	// reaches the spoke too: it may read the ConfigMap and the service
 	// account and request that account's token, and nothing more.
 	r, ciFlags, ciToken := ciIdentity(t, flags, ns, "pr-check")
-	wantContains(t, "rbac diff", r.stdout, "serviceaccounts/token", "edge-deployer", "edge-kubeconfig")
+	expect.Contains(t, "rbac diff", r.stdout, "serviceaccounts/token", "edge-deployer", "edge-kubeconfig")
 	r = run(t, diffArgs(s.Sample, ciFlags, "-o", "json", "--helm=false")...)
 	res = decodeDiff(t, r.stdout)
 	wantExit(t, "diff as the CI identity", r, 0)
@@ -151,7 +152,7 @@ func TestE2EWorkloadIdentity(t *testing.T) {
 	if !res.Complete {
 		t.Errorf("diff as the CI identity: incomplete %+v, want complete", res.Incomplete)
 	}
-	wantEqual(t, "diff as the CI identity: Kustomizations", len(res.Kustomizations), 2)
+	expect.Equal(t, "diff as the CI identity: Kustomizations", len(res.Kustomizations), 2)
 	if strings.Contains(r.stdout+r.stderr, ciToken) {
 		t.Fatal("the CI identity's token is printed")
 	}
@@ -162,13 +163,13 @@ func TestE2EWorkloadIdentity(t *testing.T) {
 	// --flux-namespace.
 	t.Run("controller identity", func(t *testing.T) {
 		cm := &corev1.ConfigMap{}
-		must(t, hub.Get(c, client.ObjectKey{Namespace: ns, Name: "edge-kubeconfig"}, cm))
+		expect.NoError(t, hub.Get(c, client.ObjectKey{Namespace: ns, Name: "edge-kubeconfig"}, cm))
 		delete(cm.Data, "serviceAccountName")
-		must(t, hub.Update(c, cm))
+		expect.NoError(t, hub.Update(c, cm))
 		defer func() {
-			must(t, hub.Get(c, client.ObjectKey{Namespace: ns, Name: "edge-kubeconfig"}, cm))
+			expect.NoError(t, hub.Get(c, client.ObjectKey{Namespace: ns, Name: "edge-kubeconfig"}, cm))
 			cm.Data = cmData()
-			must(t, hub.Update(c, cm))
+			expect.NoError(t, hub.Update(c, cm))
 		}()
 		r := run(t, append([]string{"status", "--cluster", "edge", "-o", "json"}, flags...)...)
 		rep := decode(t, r.stdout)
@@ -177,12 +178,12 @@ func TestE2EWorkloadIdentity(t *testing.T) {
 		if len(rep.Clusters) != 1 {
 			t.Fatalf("status without the controller's service account: clusters %+v, want edge only", rep.Clusters)
 		}
-		wantContains(t, "status without the controller's service account: error", rep.Clusters[0].Error, want)
-		must(t, hub.Create(c, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "kustomize-controller"}}))
+		expect.Contains(t, "status without the controller's service account: error", rep.Clusters[0].Error, want)
+		expect.NoError(t, hub.Create(c, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "kustomize-controller"}}))
 		ctrl := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "wi-ctrl-" + ns},
 			RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "cluster-admin"},
 			Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Namespace: ns, Name: "kustomize-controller"}}}
-		must(t, hub.Create(c, ctrl))
+		expect.NoError(t, hub.Create(c, ctrl))
 		defer func() { _ = hub.Delete(context.Background(), ctrl) }()
 		r = run(t, append([]string{"status", "--cluster", "edge", "-o", "json"}, flags...)...)
 		rep = decode(t, r.stdout)
@@ -190,20 +191,20 @@ func TestE2EWorkloadIdentity(t *testing.T) {
 		if len(rep.Clusters) != 1 {
 			t.Fatalf("status as the controller: clusters %+v, want edge only", rep.Clusters)
 		}
-		wantEqual(t, "status as the controller: reachable", rep.Clusters[0].Reachable, true)
-		wantContains(t, "status as the controller", r.stdout, "workload identity token (generic, ServiceAccount "+ns+"/kustomize-controller)")
+		expect.Equal(t, "status as the controller: reachable", rep.Clusters[0].Reachable, true)
+		expect.Contains(t, "status as the controller", r.stdout, "workload identity token (generic, ServiceAccount "+ns+"/kustomize-controller)")
 
 		// A cluster only a HelmRelease reaches is reached as
 		// helm-controller, whose own identity Flux uses there.
 		hcm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "charts-kubeconfig"}, Data: cmData()}
 		delete(hcm.Data, "serviceAccountName")
-		must(t, hub.Create(c, hcm))
+		expect.NoError(t, hub.Create(c, hcm))
 		hr := &helmv2.HelmRelease{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "charts"},
 			Spec: helmv2.HelmReleaseSpec{Interval: metav1.Duration{Duration: time.Hour}, Suspend: true,
 				KubeConfig: &meta.KubeConfigReference{ConfigMapRef: &meta.LocalObjectReference{Name: "charts-kubeconfig"}},
 				Chart: &helmv2.HelmChartTemplate{Spec: helmv2.HelmChartTemplateSpec{Chart: "podinfo",
 					SourceRef: helmv2.CrossNamespaceObjectReference{Kind: "HelmRepository", Name: "absent"}}}}}
-		must(t, hub.Create(c, hr))
+		expect.NoError(t, hub.Create(c, hr))
 		defer func() { _ = hub.Delete(context.Background(), hr); _ = hub.Delete(context.Background(), hcm) }()
 		r = run(t, append([]string{"status", "--cluster", "charts", "-o", "json"}, flags...)...)
 		rep = decode(t, r.stdout)
@@ -211,15 +212,15 @@ func TestE2EWorkloadIdentity(t *testing.T) {
 		if len(rep.Clusters) != 1 {
 			t.Fatalf("status without helm-controller's service account: clusters %+v, want charts only", rep.Clusters)
 		}
-		wantContains(t, "status without helm-controller's service account: error", rep.Clusters[0].Error, want)
-		must(t, hub.Create(c, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "helm-controller"}}))
+		expect.Contains(t, "status without helm-controller's service account: error", rep.Clusters[0].Error, want)
+		expect.NoError(t, hub.Create(c, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "helm-controller"}}))
 		r = run(t, append([]string{"status", "--cluster", "charts", "-o", "json"}, flags...)...)
 		rep = decode(t, r.stdout)
 		if len(rep.Clusters) != 1 {
 			t.Fatalf("status as helm-controller: clusters %+v, want charts only", rep.Clusters)
 		}
-		wantEqual(t, "status as helm-controller: reachable", rep.Clusters[0].Reachable, true)
-		wantContains(t, "status as helm-controller", r.stdout, "workload identity token (generic, ServiceAccount "+ns+"/helm-controller)")
+		expect.Equal(t, "status as helm-controller: reachable", rep.Clusters[0].Reachable, true)
+		expect.Contains(t, "status as helm-controller", r.stdout, "workload identity token (generic, ServiceAccount "+ns+"/helm-controller)")
 	})
 
 	// Faults: each names what is wrong.
@@ -241,19 +242,19 @@ func TestE2EWorkloadIdentity(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cm := &corev1.ConfigMap{}
-			must(t, hub.Get(c, client.ObjectKey{Namespace: ns, Name: "edge-kubeconfig"}, cm))
+			expect.NoError(t, hub.Get(c, client.ObjectKey{Namespace: ns, Name: "edge-kubeconfig"}, cm))
 			if tc.edit == nil {
-				must(t, hub.Delete(c, cm))
+				expect.NoError(t, hub.Delete(c, cm))
 				defer func() {
-					must(t, hub.Create(c, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "edge-kubeconfig"}, Data: cmData()}))
+					expect.NoError(t, hub.Create(c, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "edge-kubeconfig"}, Data: cmData()}))
 				}()
 			} else {
 				tc.edit(cm.Data)
-				must(t, hub.Update(c, cm))
+				expect.NoError(t, hub.Update(c, cm))
 				defer func() {
-					must(t, hub.Get(c, client.ObjectKey{Namespace: ns, Name: "edge-kubeconfig"}, cm))
+					expect.NoError(t, hub.Get(c, client.ObjectKey{Namespace: ns, Name: "edge-kubeconfig"}, cm))
 					cm.Data = cmData()
-					must(t, hub.Update(c, cm))
+					expect.NoError(t, hub.Update(c, cm))
 				}()
 			}
 			r := run(t, append([]string{"status", "--cluster", "edge", "-o", "json"}, flags...)...)
@@ -262,14 +263,14 @@ func TestE2EWorkloadIdentity(t *testing.T) {
 			if len(rep.Clusters) != 1 {
 				t.Fatalf("status: clusters %+v, want edge only", rep.Clusters)
 			}
-			wantEqual(t, "status: reachable", rep.Clusters[0].Reachable, false)
-			wantContains(t, "status: error", rep.Clusters[0].Error, tc.want)
+			expect.Equal(t, "status: reachable", rep.Clusters[0].Reachable, false)
+			expect.Contains(t, "status: error", rep.Clusters[0].Error, tc.want)
 			r = run(t, traceArgs(s.Sample, "configmap/edge-settings", "-n", ns, "--cluster", "edge")...)
 			wantExit(t, "trace", r, 2)
-			wantContains(t, "trace: stderr", r.stderr, tc.want)
+			expect.Contains(t, "trace: stderr", r.stderr, tc.want)
 			r = run(t, diffArgs(s.Sample, flags, "--helm=false")...)
 			wantExit(t, "diff", r, 2)
-			wantContains(t, "diff: output", r.stdout+r.stderr, tc.want)
+			expect.Contains(t, "diff: output", r.stdout+r.stderr, tc.want)
 			noJWT(t, r)
 		})
 	}

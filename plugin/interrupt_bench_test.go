@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"bytes"
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"maps"
 	"os/exec"
 	"slices"
@@ -42,7 +43,7 @@ func BenchmarkInterrupt(b *testing.B) {
 	})
 	b.Run("spoke", func(b *testing.B) {
 		s, envs, flags := versionsSample(b)
-		must(b, s.LookCloned())
+		expect.NoError(b, s.LookCloned())
 		holes := spokeHoles(s)
 		for _, args := range spokeInterruptCommands(s) {
 			for _, mode := range slices.Sorted(maps.Keys(holes)) {
@@ -92,7 +93,7 @@ func interruptBinary(b *testing.B, bin string, h *blackHole, args ...string) (ti
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	must(b, cmd.Start())
+	expect.NoError(b, cmd.Start())
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	select {
@@ -104,7 +105,7 @@ func interruptBinary(b *testing.B, bin string, h *blackHole, args ...string) (ti
 		b.Fatalf("%v never reached the black hole\n%s", args, out.String())
 	}
 	sent := time.Now()
-	must(b, syscall.Kill(-cmd.Process.Pid, syscall.SIGINT))
+	expect.NoError(b, syscall.Kill(-cmd.Process.Pid, syscall.SIGINT))
 	var err error
 	select {
 	case err = <-exited:
@@ -133,6 +134,6 @@ func processExit(t testing.TB, err error) int {
 	if ee, ok := err.(*exec.ExitError); ok {
 		return ee.ExitCode()
 	}
-	must(t, err)
+	expect.NoError(t, err)
 	return 0
 }

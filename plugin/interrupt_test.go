@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"context"
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"maps"
 	"net"
 	"net/http"
@@ -54,7 +55,7 @@ func newBlackHole(t testing.TB, tlsUp bool) *blackHole {
 		return h
 	}
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	must(t, err)
+	expect.NoError(t, err)
 	h.addr = lis.Addr().String()
 	var (
 		mu   sync.Mutex
@@ -91,9 +92,9 @@ func newBlackHole(t testing.TB, tlsUp bool) *blackHole {
 func newListHole(t testing.TB, cfg *rest.Config) *blackHole {
 	t.Helper()
 	transport, err := rest.TransportFor(cfg)
-	must(t, err)
+	expect.NoError(t, err)
 	target, err := url.Parse(cfg.Host)
-	must(t, err)
+	expect.NoError(t, err)
 	proxy := &httputil.ReverseProxy{Transport: transport, Rewrite: func(r *httputil.ProxyRequest) {
 		r.SetURL(target)
 		r.Out.Header.Del("Authorization") // the proxy's transport authenticates
@@ -134,7 +135,7 @@ current-context: c
 func (h *blackHole) kubeconfigFile(t testing.TB) string {
 	t.Helper()
 	kc := filepath.Join(t.TempDir(), "kubeconfig")
-	must(t, os.WriteFile(kc, []byte(h.kubeconfig()), 0o600))
+	expect.NoError(t, os.WriteFile(kc, []byte(h.kubeconfig()), 0o600))
 	return kc
 }
 
@@ -225,9 +226,9 @@ func blackHoleSpoke(t testing.TB, s *testfleet.Sample, envs map[string]*testflee
 	hub := s.Fleet.Hub.Client
 	for _, ns := range []string{s.Namespace, envs["staging"].Namespace, envs["production"].Namespace} {
 		sec := &corev1.Secret{}
-		must(t, hub.Get(ctx(t), client.ObjectKey{Namespace: ns, Name: "control-plane-kubeconfig"}, sec))
+		expect.NoError(t, hub.Get(ctx(t), client.ObjectKey{Namespace: ns, Name: "control-plane-kubeconfig"}, sec))
 		sec.Data = map[string][]byte{"value": []byte(h.kubeconfig())}
-		must(t, hub.Update(ctx(t), sec))
+		expect.NoError(t, hub.Update(ctx(t), sec))
 	}
 }
 
@@ -254,7 +255,7 @@ func TestInterruptBlackHoledHub(t *testing.T) {
 // never answers — or answers everything but a LIST.
 func TestInterruptBlackHoledSpoke(t *testing.T) {
 	s, envs, flags := versionsSample(t)
-	must(t, s.LookCloned())
+	expect.NoError(t, s.LookCloned())
 	holes := spokeHoles(s)
 	for _, args := range spokeInterruptCommands(s) {
 		for _, mode := range slices.Sorted(maps.Keys(holes)) {

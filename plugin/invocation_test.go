@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"context"
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"strings"
 	"testing"
 	"time"
@@ -67,7 +68,7 @@ func TestHelpSaysFluxC5c3(t *testing.T) {
 		}
 	}
 	r = runAs(t, "flux c5c3", "completion", "--help")
-	wantContains(t, "completion help as flux c5c3", r.stdout, `"flux c5c3 <TAB>" needs no setup`, "kubectl c5c3 completion install-shim")
+	expect.Contains(t, "completion help as flux c5c3", r.stdout, `"flux c5c3 <TAB>" needs no setup`, "kubectl c5c3 completion install-shim")
 	// The kubectl invocation is unchanged.
 	r = runAs(t, DisplayName, "completion", "--help")
 	if strings.Contains(r.stdout, "flux c5c3") || strings.Contains(r.stdout, "needs no setup") {

@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"context"
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"os"
 	"strings"
 	"sync"
@@ -59,13 +60,13 @@ func run(t *testing.T, args ...string) result {
 func TestVersion(t *testing.T) {
 	r := run(t, "version", "-o", "json")
 	wantExit(t, "version", r, 0)
-	wantContains(t, "version", r.stdout, `"version": "dev"`)
+	expect.Contains(t, "version", r.stdout, `"version": "dev"`)
 	if r.stderr != "" {
 		t.Fatalf("version: stderr %q, want nothing", r.stderr)
 	}
 	r = run(t, "version", "-o", "xml")
 	wantExit(t, "version -o xml", r, 2)
-	wantContains(t, "version -o xml: stderr", r.stderr, "must be one of text|json|yaml")
+	expect.Contains(t, "version -o xml: stderr", r.stderr, "must be one of text|json|yaml")
 	if r.stdout != "" {
 		t.Fatalf("version -o xml: stdout %q, want nothing", r.stdout)
 	}
@@ -76,7 +77,7 @@ func TestHelpSaysKubectlC5c3(t *testing.T) {
 		r := run(t, args...)
 		what := strings.Join(args, " ")
 		wantExit(t, what, r, 0)
-		wantContains(t, what+": help", r.stdout, "kubectl c5c3 ")
+		expect.Contains(t, what+": help", r.stdout, "kubectl c5c3 ")
 		if strings.Contains(r.stdout, "\n  c5c3 ") {
 			t.Errorf("%v: help shows bare `c5c3`", args)
 		}

@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"fmt"
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,17 +24,17 @@ func TestE2EPullRequestCheck(t *testing.T) {
 	s, flags := loadSample(t, testfleet.SampleOptions{})
 	repo := s.RepoDir
 	out, err := exec.Command("git", "-C", repo, "rev-parse", "HEAD").Output()
-	must(t, err)
+	expect.NoError(t, err)
 	base := strings.TrimSpace(string(out))
 	gitRun(t, repo, "checkout", "-q", "-b", "pr")
 	editFile(t, repo, "clusters/control-plane/apps/kustomization.yaml", `newTag: "2025.1-p1"`, `newTag: "2025.1-p2"`)
 	gitRun(t, repo, "commit", "-q", "-am", "keystone 2025.1-p2")
 	out, err = exec.Command("git", "-C", repo, "rev-parse", "HEAD").Output()
-	must(t, err)
+	expect.NoError(t, err)
 	head := strings.TrimSpace(string(out))
 
 	script, err := filepath.Abs("../hack/ci/pr-check.sh")
-	must(t, err)
+	expect.NoError(t, err)
 	kubeconfigArgs := strings.Join(flags[2:], " ") // -n NS --flux-namespace NS --color never
 
 	check := func(t *testing.T, provider string, env []string) (string, string) {
@@ -50,15 +51,15 @@ func TestE2EPullRequestCheck(t *testing.T) {
 			t.Fatalf("pr-check.sh %s: %v\n%s", provider, err, stderr.String())
 		}
 		html, err := os.ReadFile(report)
-		must(t, err)
-		wantContains(t, "the HTML report", string(html), "<html", "keystone")
+		expect.NoError(t, err)
+		expect.Contains(t, "the HTML report", string(html), "<html", "keystone")
 		return string(html), stderr.String()
 	}
 
 	t.Run("github", func(t *testing.T) {
 		api := forgetest.New(t, ghToken, 12)
 		event := filepath.Join(t.TempDir(), "event.json")
-		must(t, os.WriteFile(event, []byte(`{"number":12,"pull_request":{"number":12,"head":{"sha":"`+head+`"}}}`), 0o600))
+		expect.NoError(t, os.WriteFile(event, []byte(`{"number":12,"pull_request":{"number":12,"head":{"sha":"`+head+`"}}}`), 0o600))
 		env := []string{"GITHUB_TOKEN=" + ghToken, "GITHUB_REPOSITORY=c5c3/c5c3-gitops", "GITHUB_API_URL=" + api.URL,
 			"GITHUB_EVENT_PATH=" + event, "GITHUB_SHA=" + head, "GITHUB_BASE_REF=main"}
 		for i, want := range []string{"POST /repos/c5c3/c5c3-gitops/issues/12/comments", "PATCH /repos/c5c3/c5c3-gitops/issues/comments/1001"} {
@@ -70,8 +71,8 @@ func TestE2EPullRequestCheck(t *testing.T) {
 			if len(w) != 2*(i+1) {
 				t.Fatalf("run %d: writes %+v, want %d", i+1, w, 2*(i+1))
 			}
-			wantEqual(t, fmt.Sprintf("run %d: comment write", i+1), w[2*i].Method+" "+w[2*i].Path, want)
-			wantEqual(t, fmt.Sprintf("run %d: status write", i+1), w[2*i+1].Path, "/repos/c5c3/c5c3-gitops/statuses/"+head)
+			expect.Equal(t, fmt.Sprintf("run %d: comment write", i+1), w[2*i].Method+" "+w[2*i].Path, want)
+			expect.Equal(t, fmt.Sprintf("run %d: status write", i+1), w[2*i+1].Path, "/repos/c5c3/c5c3-gitops/statuses/"+head)
 		}
 		cs := api.Comments(12)
 		if len(cs) != 1 {
@@ -80,7 +81,7 @@ func TestE2EPullRequestCheck(t *testing.T) {
 		if !strings.HasPrefix(cs[0].Body, diff.CommentMarker) {
 			t.Errorf("comment %q, want it to start with the marker", cs[0].Body)
 		}
-		wantContains(t, "comment", cs[0].Body, base[:7])
+		expect.Contains(t, "comment", cs[0].Body, base[:7])
 		if st := api.Statuses(); st[1].State != "success" || st[1].Context != diff.StatusContext {
 			t.Fatalf("statuses %+v", st)
 		}
@@ -96,8 +97,8 @@ func TestE2EPullRequestCheck(t *testing.T) {
 			if len(w) != 2*(i+1) {
 				t.Fatalf("run %d: writes %+v, want %d", i+1, w, 2*(i+1))
 			}
-			wantEqual(t, fmt.Sprintf("run %d: note write", i+1), w[2*i].Method+" "+w[2*i].Path, want)
-			wantEqual(t, fmt.Sprintf("run %d: status write", i+1), w[2*i+1].Path, "/api/v4/projects/77/statuses/"+head)
+			expect.Equal(t, fmt.Sprintf("run %d: note write", i+1), w[2*i].Method+" "+w[2*i].Path, want)
+			expect.Equal(t, fmt.Sprintf("run %d: status write", i+1), w[2*i+1].Path, "/api/v4/projects/77/statuses/"+head)
 		}
 		if cs := api.Comments(4); len(cs) != 1 {
 			t.Fatalf("want one sticky note: %+v", cs)

@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"strings"
 	"testing"
 )
@@ -31,8 +32,8 @@ func TestPromoteSoakGateCommand(t *testing.T) {
 	if p.HealthCheck == nil {
 		t.Fatalf("json: no health check, want 4 gates and a minimum soak of 2h")
 	}
-	wantEqual(t, "json: gates", len(p.HealthCheck.Gates), 4)
-	wantEqual(t, "json: minimum soak", p.HealthCheck.MinSoak, "2h0m")
+	expect.Equal(t, "json: gates", len(p.HealthCheck.Gates), 4)
+	expect.Equal(t, "json: minimum soak", p.HealthCheck.MinSoak, "2h0m")
 	for _, g := range p.HealthCheck.Gates {
 		if g.Passed != (g.Name != "soak") || g.Evidence == "" {
 			t.Errorf("gate %+v", g)
@@ -43,7 +44,7 @@ func TestPromoteSoakGateCommand(t *testing.T) {
 	}
 	r = run(t, append([]string{"promote", "staging", "production", "--min-soak", "-1h"}, flags...)...)
 	wantExit(t, "negative --min-soak", r, 2)
-	wantContains(t, "negative --min-soak: stderr", r.stderr, "--min-soak -1h0m0s must not be negative")
+	expect.Contains(t, "negative --min-soak: stderr", r.stderr, "--min-soak -1h0m0s must not be negative")
 }
 
 // TestPromoteFailOnDangerCommand: --fail-on-danger refuses with exit 1 when
@@ -52,7 +53,7 @@ func TestPromoteSoakGateCommand(t *testing.T) {
 func TestPromoteFailOnDangerCommand(t *testing.T) {
 	t.Parallel()
 	s, _, flags := promoteSample(t)
-	must(t, s.Fail(ctx(t), "Kustomization", "production-apps", "ReconciliationFailed", "kustomize build failed"))
+	expect.NoError(t, s.Fail(ctx(t), "Kustomization", "production-apps", "ReconciliationFailed", "kustomize build failed"))
 	before := checkoutState(t, s.RepoDir)
 	r := run(t, append([]string{"promote", "staging", "production", "--fail-on-danger", "-o", "json"}, flags...)...)
 	p := decodePlan(t, r.stdout)
@@ -67,12 +68,12 @@ func TestPromoteFailOnDangerCommand(t *testing.T) {
 		t.Errorf("result %+v, want none (nothing promoted)", p.Result)
 	}
 	want := "management: target-not-ready: Kustomization/" + s.Namespace + "/production-apps: not Ready: ReconciliationFailed: kustomize build failed"
-	wantContains(t, "--fail-on-danger: stderr", r.stderr, "refusing to promote (--fail-on-danger)", want)
+	expect.Contains(t, "--fail-on-danger: stderr", r.stderr, "refusing to promote (--fail-on-danger)", want)
 	if after := checkoutState(t, s.RepoDir); after != before {
 		t.Errorf("checkout changed:\n%s\n---\n%s", before, after)
 	}
 	// Without the flag the preview shows the flag and the promotion goes on.
 	r = run(t, append([]string{"promote", "staging", "production", "--diff", "--dry-run"}, flags...)...)
 	wantExit(t, "--diff", r, 0)
-	wantContains(t, "--diff", r.stdout, "Blast radius on production:", "DANGER "+want)
+	expect.Contains(t, "--diff", r.stdout, "Blast radius on production:", "DANGER "+want)
 }

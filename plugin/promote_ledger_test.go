@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"encoding/json"
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"io"
 	"log"
 	"net/http"
@@ -26,13 +27,13 @@ func servePushURL(t *testing.T, dir string, mws ...gittestserver.HTTPMiddleware)
 	log.SetOutput(io.Discard) // gittestserver logs every request
 	t.Cleanup(func() { log.SetOutput(os.Stderr) })
 	srv, err := gittestserver.NewTempGitServer()
-	must(t, err)
+	expect.NoError(t, err)
 	t.Cleanup(func() { os.RemoveAll(srv.Root()) })
 	bare = filepath.Join(srv.Root(), "c5c3-gitops.git")
 	promoteGit(t, srv.Root(), "init", "--quiet", "--bare", "--initial-branch=main", bare)
 	promoteGit(t, dir, "push", "--quiet", bare, "main:main")
 	srv.AddHTTPMiddlewares(mws...)
-	must(t, srv.StartHTTP())
+	expect.NoError(t, srv.StartHTTP())
 	t.Cleanup(srv.StopHTTP)
 	promoteGit(t, dir, "config", "remote.origin.pushurl", srv.HTTPAddress()+"/c5c3-gitops.git")
 	return bare
@@ -90,7 +91,7 @@ func TestPromoteHistoryAndRollbackCommands(t *testing.T) {
 	}
 	third := decodePlan(t, r.stdout).Result
 	p3 := third.Commit
-	must(t, s.AdvanceSource(ctx(t), "main@sha1:"+p2))
+	expect.NoError(t, s.AdvanceSource(ctx(t), "main@sha1:"+p2))
 	before := checkoutState(t, dir)
 
 	r = run(t, append([]string{"promote", "history", "production", "-o", "json"}, flags...)...)
@@ -100,7 +101,7 @@ func TestPromoteHistoryAndRollbackCommands(t *testing.T) {
 	var h promote.History
 	dec := json.NewDecoder(strings.NewReader(r.stdout))
 	dec.DisallowUnknownFields()
-	must(t, dec.Decode(&h))
+	expect.NoError(t, dec.Decode(&h))
 	if h.Kind != promote.HistoryKind || len(h.Promotions) != 3 {
 		t.Fatalf("history: %s", r.stdout)
 	}
@@ -161,24 +162,24 @@ func TestPromoteHistoryAndRollbackCommands(t *testing.T) {
 	}
 	r = run(t, append([]string{"promote", "rollback", "production", "--to", "bogus"}, flags...)...)
 	wantExit(t, "bad --to", r, 2)
-	wantContains(t, "bad --to: stderr", r.stderr, "error: --to bogus: ")
+	expect.Contains(t, "bad --to: stderr", r.stderr, "error: --to bogus: ")
 	r = run(t, append([]string{"promote", "rollback", "production", "--to", "x", "--steps", "1"}, flags...)...)
 	wantExit(t, "--to and --steps", r, 2)
-	wantContains(t, "--to and --steps: stderr", r.stderr, "--to and --steps")
+	expect.Contains(t, "--to and --steps: stderr", r.stderr, "--to and --steps")
 	if after := checkoutState(t, dir); after != before {
 		t.Errorf("checkout changed:\n%s\n---\n%s", before, after)
 	}
 	r = run(t, append([]string{"promote", "rollback", "production", "--steps", "1", "--push"}, flags...)...)
 	branch := "promote/rollback-production-to-" + p1[:7]
 	wantExit(t, "rollback --push", r, 0)
-	wantContains(t, "rollback --push", r.stdout, "Roll back production to "+p1[:7], "Pushed "+branch+" to origin")
+	expect.Contains(t, "rollback --push", r.stdout, "Roll back production to "+p1[:7], "Pushed "+branch+" to origin")
 	if got := promoteGit(t, bare, "log", "-1", "--format=%(trailers:only,unfold)", "refs/heads/"+branch); got != "Promoted-To: production\nRolled-Back-To: "+p1 {
 		t.Errorf("rollback trailers on origin: %q", got)
 	}
 	// The rollback is in the history, on its branch.
 	r = run(t, append([]string{"promote", "history", "production", "-o", "yaml"}, flags...)...)
 	wantExit(t, "history after the rollback", r, 0)
-	wantContains(t, "history after the rollback", r.stdout, "rolledBackTo: "+p1, "- origin/"+branch)
+	expect.Contains(t, "history after the rollback", r.stdout, "rolledBackTo: "+p1, "- origin/"+branch)
 }
 
 func TestPromoteLedgerBadInput(t *testing.T) {
@@ -211,9 +212,9 @@ func TestPromoteLedgerBadInput(t *testing.T) {
 	for _, sub := range []string{"history", "rollback"} {
 		r := run(t, "promote", sub, "--help")
 		wantExit(t, sub+" --help", r, 0)
-		wantContains(t, sub+" --help", r.stdout, "kubectl c5c3 promote "+sub, "Exit codes:")
+		expect.Contains(t, sub+" --help", r.stdout, "kubectl c5c3 promote "+sub, "Exit codes:")
 	}
-	wantContains(t, "promote --help (its subcommands)", run(t, "promote", "--help").stdout, "history", "rollback")
+	expect.Contains(t, "promote --help (its subcommands)", run(t, "promote", "--help").stdout, "history", "rollback")
 }
 
 // TestPromoteRollbackPreviewAndPullRequest: `promote rollback --diff
@@ -274,14 +275,14 @@ func TestPromoteRollbackPreviewAndPullRequest(t *testing.T) {
 	if len(p.Changes) != 1 || p.Changes[0].New != "7.5.0" {
 		t.Fatalf("changes %+v, want one to 7.5.0", p.Changes)
 	}
-	wantContains(t, "preview: stderr", r.stderr, "previewing the edited production against its clusters")
+	expect.Contains(t, "preview: stderr", r.stderr, "previewing the edited production against its clusters")
 	if p.Preview == nil {
 		t.Fatalf("no preview in the plan")
 	}
 	if p.BlastRadius == nil {
 		t.Fatalf("no blast radius in the plan")
 	}
-	wantEqual(t, "blast radius: environment", p.BlastRadius.Environment, "production")
+	expect.Equal(t, "blast radius: environment", p.BlastRadius.Environment, "production")
 	var memcached string
 	for _, h := range p.Preview.HelmReleases {
 		if h.ID() == s.Namespace+"/keystone-memcached" && h.Error == "" && h.Prediction != nil {
@@ -297,16 +298,16 @@ func TestPromoteRollbackPreviewAndPullRequest(t *testing.T) {
 	if res == nil {
 		t.Fatalf("no result, want the pushed commit, pull request #43 and its status")
 	}
-	wantEqual(t, "result: commit", res.Commit, pushed)
+	expect.Equal(t, "result: commit", res.Commit, pushed)
 	if res.PullRequest == nil {
 		t.Errorf("result: no pull request, want #43")
 	} else {
-		wantEqual(t, "result: pull request", res.PullRequest.Number, 43)
+		expect.Equal(t, "result: pull request", res.PullRequest.Number, 43)
 	}
 	if res.Status == nil {
 		t.Errorf("result: no commit status, want %s success", promote.StatusContext)
 	} else {
-		wantEqual(t, "result: commit status", *res.Status, forge.CommitStatus{Context: promote.StatusContext, State: forge.StatusSuccess, Description: desc})
+		expect.Equal(t, "result: commit status", *res.Status, forge.CommitStatus{Context: promote.StatusContext, State: forge.StatusSuccess, Description: desc})
 	}
 	want := []string{
 		"POST /repos/c5c3/c5c3-gitops/pulls Bearer ghp_test head=" + branch + " state= context= description=",

@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"bytes"
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -21,9 +22,9 @@ import (
 func gitopsCheckout(t testing.TB) string {
 	t.Helper()
 	root, err := testfleet.ModuleRoot()
-	must(t, err)
+	expect.NoError(t, err)
 	dir := filepath.Join(t.TempDir(), "c5c3-gitops")
-	must(t, os.CopyFS(dir, os.DirFS(filepath.Join(root, "testdata", "gitops"))))
+	expect.NoError(t, os.CopyFS(dir, os.DirFS(filepath.Join(root, "testdata", "gitops"))))
 	for _, args := range [][]string{
 		{"init", "--quiet", "--initial-branch=main"}, {"config", "user.name", "Dana Operator"}, {"config", "user.email", "dana@c5c3.example"},
 		{"add", "--all"}, {"commit", "--quiet", "-m", "sample"}, {"remote", "add", "origin", "https://github.com/c5c3/c5c3-gitops.git"},
@@ -112,7 +113,7 @@ func TestPromoteInterrupted(t *testing.T) {
 			t.Cleanup(hub.Close)
 			t.Cleanup(func() { close(release) })
 			kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-			must(t, os.WriteFile(kubeconfig, []byte("apiVersion: v1\nkind: Config\nclusters: [{name: hub, cluster: {server: "+hub.URL+"}}]\n"+
+			expect.NoError(t, os.WriteFile(kubeconfig, []byte("apiVersion: v1\nkind: Config\nclusters: [{name: hub, cluster: {server: "+hub.URL+"}}]\n"+
 				"users: [{name: u, user: {}}]\ncontexts: [{name: hub, context: {cluster: hub, user: u}}]\ncurrent-context: hub\n"), 0o600))
 			// No --request-timeout: the interrupt alone ends the wait.
 			return closed(arrived), "", []string{"--diff", "--kubeconfig", kubeconfig, "--request-timeout", "0"}
@@ -120,7 +121,7 @@ func TestPromoteInterrupted(t *testing.T) {
 		{name: "while signing the commit", setUp: func(t *testing.T, dir string) (func() bool, string, []string) {
 			marker := filepath.Join(t.TempDir(), "signing")
 			gpg := filepath.Join(t.TempDir(), "gpg")
-			must(t, os.WriteFile(gpg, []byte("#!/bin/sh\n: > "+marker+"\nexec sleep 60\n"), 0o755))
+			expect.NoError(t, os.WriteFile(gpg, []byte("#!/bin/sh\n: > "+marker+"\nexec sleep 60\n"), 0o755))
 			promoteGit(t, dir, "config", "commit.gpgsign", "true")
 			promoteGit(t, dir, "config", "gpg.program", gpg)
 			return func() bool { _, err := os.Stat(marker); return err == nil }, "", nil
@@ -168,12 +169,12 @@ func TestPromoteInterrupted(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-			must(t, cmd.Start())
+			expect.NoError(t, cmd.Start())
 			waitUntil(t, tc.name, ready)
 			if entries, _ := os.ReadDir(tmp); tc.worktree && (len(entries) != 1 || !strings.HasPrefix(entries[0].Name(), "kubectl-c5c3-worktree-")) {
 				t.Errorf("no temporary worktree when the signal is sent: %v", entries)
 			}
-			must(t, syscall.Kill(-cmd.Process.Pid, syscall.SIGINT))
+			expect.NoError(t, syscall.Kill(-cmd.Process.Pid, syscall.SIGINT))
 			err := cmd.Wait()
 			code := 0
 			if ee, ok := err.(*exec.ExitError); ok {

@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"encoding/json"
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -38,7 +39,7 @@ func promoteGit(t testing.TB, dir string, args ...string) string {
 func promoteSample(t *testing.T) (*testfleet.Sample, string, []string) {
 	t.Helper()
 	s, flags := loadSample(t, testfleet.SampleOptions{})
-	must(t, s.AddEnvironments(ctx(t)))
+	expect.NoError(t, s.AddEnvironments(ctx(t)))
 	for _, args := range [][]string{{"config", "user.name", "Dana Operator"}, {"config", "user.email", "dana@c5c3.example"}} {
 		promoteGit(t, s.RepoDir, args...)
 	}
@@ -142,8 +143,8 @@ func TestPromoteHealthGateCommand(t *testing.T) {
 	t.Parallel()
 	s, _, flags := promoteSample(t)
 	sns := s.SpokeNamespace
-	must(t, s.Suspend(ctx(t), "Kustomization", "staging-apps"))
-	must(t, s.Fail(ctx(t), "Kustomization", "staging-apps", "HealthCheckFailed", "timeout waiting for: [Deployment/"+sns("openstack")+"/keystone-api status: 'InProgress']"))
+	expect.NoError(t, s.Suspend(ctx(t), "Kustomization", "staging-apps"))
+	expect.NoError(t, s.Fail(ctx(t), "Kustomization", "staging-apps", "HealthCheckFailed", "timeout waiting for: [Deployment/"+sns("openstack")+"/keystone-api status: 'InProgress']"))
 	before := checkoutState(t, s.RepoDir)
 
 	r := run(t, append([]string{"promote", "staging", "production"}, flags...)...)
@@ -172,7 +173,7 @@ func TestPromoteHealthGateCommand(t *testing.T) {
 
 	r = run(t, append([]string{"promote", "staging", "production", "--skip-health-check", "--dry-run"}, flags...)...)
 	wantExit(t, "--skip-health-check", r, 0)
-	wantContains(t, "--skip-health-check: stdout", r.stdout, "health gate: NOT healthy (--skip-health-check)")
+	expect.Contains(t, "--skip-health-check: stdout", r.stdout, "health gate: NOT healthy (--skip-health-check)")
 }
 
 // TestPromoteEnvironmentContext: an environment with context: is read
@@ -181,7 +182,7 @@ func TestPromoteEnvironmentContext(t *testing.T) {
 	t.Parallel()
 	s, _, flags := promoteSample(t)
 	cfg, err := clientcmd.LoadFromFile(s.Fleet.HubKubeconfig)
-	must(t, err)
+	expect.NoError(t, err)
 	good := cfg.Contexts[cfg.CurrentContext]
 	cfg.Contexts["c5c3-staging"] = good.DeepCopy()
 	cfg.Clusters["gone"] = cfg.Clusters[good.Cluster].DeepCopy()
@@ -191,7 +192,7 @@ func TestPromoteEnvironmentContext(t *testing.T) {
 	cfg.Contexts["gone"] = broken
 	cfg.CurrentContext = "gone"
 	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	must(t, clientcmd.WriteToFile(*cfg, kubeconfig))
+	expect.NoError(t, clientcmd.WriteToFile(*cfg, kubeconfig))
 	for i, f := range flags {
 		if f == "--kubeconfig" {
 			flags[i+1] = kubeconfig
@@ -200,15 +201,15 @@ func TestPromoteEnvironmentContext(t *testing.T) {
 
 	r := run(t, append([]string{"promote", "staging", "production", "--dry-run"}, flags...)...)
 	wantExit(t, "through the broken current context", r, 2)
-	wantContains(t, "through the broken current context: stderr", r.stderr, "127.0.0.1:1")
+	expect.Contains(t, "through the broken current context: stderr", r.stderr, "127.0.0.1:1")
 	b, err := os.ReadFile(filepath.Join(s.RepoDir, "c5c3.yaml"))
-	must(t, err)
-	must(t, os.WriteFile(filepath.Join(s.RepoDir, "c5c3.yaml"), []byte(strings.Replace(string(b), "  - name: staging\n", "  - name: staging\n    context: c5c3-staging\n", 1)), 0o644))
+	expect.NoError(t, err)
+	expect.NoError(t, os.WriteFile(filepath.Join(s.RepoDir, "c5c3.yaml"), []byte(strings.Replace(string(b), "  - name: staging\n", "  - name: staging\n    context: c5c3-staging\n", 1)), 0o644))
 	promoteGit(t, s.RepoDir, "commit", "--quiet", "-am", "staging has its own hub context")
 	promoteGit(t, s.RepoDir, "update-ref", "refs/remotes/origin/main", "HEAD")
 	r = run(t, append([]string{"promote", "staging", "production", "--dry-run"}, flags...)...)
 	wantExit(t, "through the staging context", r, 0)
-	wantContains(t, "through the staging context: stdout", r.stdout, "health gate: healthy")
+	expect.Contains(t, "through the staging context: stdout", r.stdout, "health gate: healthy")
 }
 
 func TestPromoteBadInput(t *testing.T) {
@@ -239,7 +240,7 @@ func TestPromoteBadInput(t *testing.T) {
 	}
 	r := run(t, "promote", "--help")
 	wantExit(t, "promote --help", r, 0)
-	wantContains(t, "promote --help", r.stdout, "kubectl c5c3 promote staging production --dry-run", "Exit codes:")
+	expect.Contains(t, "promote --help", r.stdout, "kubectl c5c3 promote staging production --dry-run", "Exit codes:")
 }
 
 func TestPromoteCompletesEnvironments(t *testing.T) {

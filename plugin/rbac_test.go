@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"encoding/json"
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -39,7 +40,7 @@ func TestRBACDiffIsEnough(t *testing.T) {
 		t.Fatalf("the spokes' kubeconfig Secrets are not named:\n%s", r.stdout)
 	}
 	unrelated := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "unrelated"}, StringData: map[string]string{"k": "v"}}
-	must(t, hub.Client.Create(c, unrelated))
+	expect.NoError(t, hub.Client.Create(c, unrelated))
 	r = run(t, diffArgs(s, ciFlags, "-o", "json")...)
 	if strings.Contains(r.stdout+r.stderr, token) {
 		t.Fatal("the token is printed")
@@ -52,13 +53,13 @@ func TestRBACDiffIsEnough(t *testing.T) {
 	if res.HasErrors() {
 		t.Errorf("diff as %s: errors, want none\n%s", sa, r.stdout)
 	}
-	wantEqual(t, "diff as "+sa+": Kustomizations", len(res.Kustomizations), 9)
+	expect.Equal(t, "diff as "+sa+": Kustomizations", len(res.Kustomizations), 9)
 	if len(res.HelmReleases) == 0 {
 		t.Errorf("diff as %s: no HelmRelease rendered, want the sample's", sa)
 	}
 
 	ci, err := client.New(&rest.Config{Host: hub.Config.Host, BearerToken: token, TLSClientConfig: rest.TLSClientConfig{CAData: hub.Config.CAData}}, client.Options{})
-	must(t, err)
+	expect.NoError(t, err)
 	if err := ci.Get(c, client.ObjectKeyFromObject(unrelated), &corev1.Secret{}); !apierrors.IsForbidden(err) {
 		t.Fatalf("the CI identity reads an unrelated Secret: %v", err)
 	}
@@ -83,7 +84,7 @@ func TestRBACDiffIsEnough(t *testing.T) {
 			if o.Action != diff.ActionError {
 				t.Errorf("%s: %s, want error", o.ID(), o.Action)
 			}
-			wantContains(t, o.ID()+": error", o.Error, `cannot patch resource "resourcequotas"`, "system:serviceaccount:"+s.Namespace+":"+sa, diff.RefusalHint)
+			expect.Contains(t, o.ID()+": error", o.Error, `cannot patch resource "resourcequotas"`, "system:serviceaccount:"+s.Namespace+":"+sa, diff.RefusalHint)
 		}
 	}
 	if !quota {
@@ -101,7 +102,7 @@ func TestRBACDiffIsEnough(t *testing.T) {
 	gitOut(t, s.RepoDir, "add", "-A")
 	gitOut(t, s.RepoDir, "commit", "-q", "-m", "a ResourceQuota for c5c3-system")
 	r, treeFlags, treeToken := ciIdentity(t, flags, s.Namespace, sa+"-tree", "--repo", s.RepoDir)
-	wantContains(t, "rbac diff --repo: the new kind", r.stdout, "resourcequotas")
+	expect.Contains(t, "rbac diff --repo: the new kind", r.stdout, "resourcequotas")
 	r = run(t, diffArgs(s, treeFlags, "-o", "json", "--base", "HEAD~1")...)
 	wantExit(t, "diff --base of the PR commit, as the identity of rbac diff --repo", r, 1)
 	res = decodeDiff(t, r.stdout)
@@ -118,17 +119,17 @@ func TestRBACDiffIsEnough(t *testing.T) {
 		t.Errorf("diff --base as the identity of rbac diff --repo: the new ResourceQuota is not created\n%s", objectDiffs(res))
 	}
 	ci, err = client.New(&rest.Config{Host: hub.Config.Host, BearerToken: treeToken, TLSClientConfig: rest.TLSClientConfig{CAData: hub.Config.CAData}}, client.Options{})
-	must(t, err)
+	expect.NoError(t, err)
 	if err := ci.Get(c, client.ObjectKeyFromObject(unrelated), &corev1.Secret{}); !apierrors.IsForbidden(err) {
 		t.Errorf("the identity of rbac diff --repo reads an unrelated Secret: %v, want 403 Forbidden", err)
 	}
 
 	r = run(t, append([]string{"rbac", "diff", "--service-account", s.Namespace + "/" + sa, "--cluster", "nowhere"}, flags...)...)
 	wantExit(t, "unknown cluster", r, 2)
-	wantContains(t, "unknown cluster: stderr", r.stderr, "--cluster nowhere: no such cluster in the fleet")
+	expect.Contains(t, "unknown cluster: stderr", r.stderr, "--cluster nowhere: no such cluster in the fleet")
 	r = run(t, "rbac", "diff", "--service-account", "pr-check")
 	wantExit(t, "bad --service-account", r, 2)
-	wantContains(t, "bad --service-account: stderr", r.stderr, "want NAMESPACE/NAME")
+	expect.Contains(t, "bad --service-account: stderr", r.stderr, "want NAMESPACE/NAME")
 }
 
 // ciIdentity runs rbac diff for the service account ns/sa (with the
@@ -146,22 +147,22 @@ func ciIdentity(t *testing.T, flags []string, ns, sa string, extra ...string) (r
 	kinds := map[string]int{}
 	for _, doc := range strings.Split(r.stdout, "\n---\n") {
 		u := &unstructured.Unstructured{}
-		must(t, yaml.Unmarshal([]byte(doc), &u.Object))
+		expect.NoError(t, yaml.Unmarshal([]byte(doc), &u.Object))
 		kinds[u.GetKind()]++
 		if err := hub.Client.Create(c, u); err != nil {
 			t.Fatalf("%v\n%s", err, r.stdout)
 		}
 	}
-	wantEqual(t, "ClusterRoles", kinds["ClusterRole"], 1)
-	wantEqual(t, "ClusterRoleBindings", kinds["ClusterRoleBinding"], 1)
+	expect.Equal(t, "ClusterRoles", kinds["ClusterRole"], 1)
+	expect.Equal(t, "ClusterRoleBindings", kinds["ClusterRoleBinding"], 1)
 	if kinds["Role"] == 0 {
 		t.Errorf("no Role in %v", kinds)
 	}
-	wantEqual(t, "RoleBindings (one per Role)", kinds["RoleBinding"], kinds["Role"])
+	expect.Equal(t, "RoleBindings (one per Role)", kinds["RoleBinding"], kinds["Role"])
 	// Exactly the Secrets named: the spokes' kubeconfig Secrets, never all.
 	for _, doc := range strings.Split(r.stdout, "\n---\n") {
 		var role rbacv1.Role
-		must(t, yaml.Unmarshal([]byte(doc), &role))
+		expect.NoError(t, yaml.Unmarshal([]byte(doc), &role))
 		for _, rule := range role.Rules {
 			if role.Kind == "Role" && rule.Resources[0] == "secrets" && len(rule.ResourceNames) == 0 && !strings.Contains(strings.Join(rule.Verbs, ","), "list") {
 				t.Errorf("a get on every Secret of %s: %+v", role.Namespace, rule)
@@ -169,11 +170,11 @@ func ciIdentity(t *testing.T, flags []string, ns, sa string, extra ...string) (r
 		}
 	}
 
-	must(t, hub.Client.Create(c, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: sa}}))
+	expect.NoError(t, hub.Client.Create(c, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: sa}}))
 	cs, err := kubernetes.NewForConfig(hub.Config)
-	must(t, err)
+	expect.NoError(t, err)
 	tr, err := cs.CoreV1().ServiceAccounts(ns).CreateToken(c, sa, &authv1.TokenRequest{}, metav1.CreateOptions{})
-	must(t, err)
+	expect.NoError(t, err)
 	token := tr.Status.Token
 
 	kc := clientcmdapi.NewConfig()
@@ -182,7 +183,7 @@ func ciIdentity(t *testing.T, flags []string, ns, sa string, extra ...string) (r
 	kc.Contexts["ci"] = &clientcmdapi.Context{Cluster: "hub", AuthInfo: "ci", Namespace: ns}
 	kc.CurrentContext = "ci"
 	path := filepath.Join(t.TempDir(), "ci.kubeconfig")
-	must(t, clientcmd.WriteToFile(*kc, path))
+	expect.NoError(t, clientcmd.WriteToFile(*kc, path))
 
 	ciFlags := append([]string{}, flags...)
 	for i := range ciFlags {
@@ -252,33 +253,33 @@ spec:
 	// what it needs to the user of that kubeconfig.
 	saNS, saName := s.SpokeNamespace("openstack"), "c5c3-diff-"+s.Namespace
 	token, err := spoke.ServiceAccountToken(c, saNS, saName, time.Hour)
-	must(t, err)
+	expect.NoError(t, err)
 	kc, err := spoke.KubeconfigWithToken(token)
-	must(t, err)
-	must(t, s.SetKubeconfig(c, "control-plane", kc))
+	expect.NoError(t, err)
+	expect.NoError(t, s.SetKubeconfig(c, "control-plane", kc))
 	r := run(t, append([]string{"rbac", "diff", "--service-account", s.Namespace + "/pr-check", "--cluster", "control-plane", "--repo", s.RepoDir}, flags...)...)
 	wantExit(t, "rbac diff --cluster control-plane", r, 0)
-	wantContains(t, "rbac diff --cluster control-plane: the new kinds", r.stdout, "horizontalpodautoscalers", "daemonsets")
+	expect.Contains(t, "rbac diff --cluster control-plane: the new kinds", r.stdout, "horizontalpodautoscalers", "daemonsets")
 	kinds := map[string]int{}
 	for _, doc := range strings.Split(r.stdout, "\n---\n") {
 		u := &unstructured.Unstructured{}
-		must(t, yaml.Unmarshal([]byte(doc), &u.Object))
+		expect.NoError(t, yaml.Unmarshal([]byte(doc), &u.Object))
 		kinds[u.GetKind()]++
 		var role rbacv1.ClusterRole
-		must(t, yaml.Unmarshal([]byte(doc), &role))
+		expect.NoError(t, yaml.Unmarshal([]byte(doc), &role))
 		for _, rule := range role.Rules {
 			if u.GetKind() == "ClusterRole" && rule.Resources[0] == "secrets" && len(rule.ResourceNames) == 0 {
 				t.Errorf("ClusterRole %s: %v on every Secret of the spoke", role.Name, rule.Verbs)
 			}
 		}
 		var binding rbacv1.RoleBinding
-		must(t, yaml.Unmarshal([]byte(doc), &binding))
+		expect.NoError(t, yaml.Unmarshal([]byte(doc), &binding))
 		for _, sub := range binding.Subjects {
 			if sub.Kind != rbacv1.ServiceAccountKind || sub.Namespace != saNS || sub.Name != saName {
 				t.Errorf("%s %s binds %+v, want the kubeconfig's service account %s/%s", u.GetKind(), u.GetName(), sub, saNS, saName)
 			}
 		}
-		must(t, spoke.Client.Create(c, u))
+		expect.NoError(t, spoke.Client.Create(c, u))
 	}
 	if kinds["ClusterRole"] != 1 || kinds["ClusterRoleBinding"] != 1 || kinds["Role"] == 0 || kinds["Role"] != kinds["RoleBinding"] {
 		t.Fatalf("rbac diff --cluster: objects %v:\n%s", kinds, r.stdout)
@@ -308,9 +309,9 @@ spec:
 
 	// Nothing more: a Secret the fleet does not name is refused.
 	unrelated := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: saNS, Name: "unrelated"}, StringData: map[string]string{"k": "v"}}
-	must(t, spoke.Client.Create(c, unrelated))
+	expect.NoError(t, spoke.Client.Create(c, unrelated))
 	ci, err := client.New(&rest.Config{Host: spoke.Config.Host, BearerToken: token, TLSClientConfig: rest.TLSClientConfig{CAData: spoke.Config.CAData}}, client.Options{})
-	must(t, err)
+	expect.NoError(t, err)
 	if err := ci.Get(c, client.ObjectKeyFromObject(unrelated), &corev1.Secret{}); !apierrors.IsForbidden(err) {
 		t.Errorf("the spoke identity gets an unrelated Secret: %v, want 403 Forbidden", err)
 	}
@@ -328,7 +329,7 @@ func planOf(t *testing.T, r *diff.Result) string {
 		Unchanged    []diff.UnchangedItem
 		Summary      diff.Counts
 	}{r.Objects, r.HelmReleases, r.Dangers, r.Unchanged, r.Summary}, "", "  ")
-	must(t, err)
+	expect.NoError(t, err)
 	return string(b)
 }
 
@@ -342,24 +343,24 @@ func TestRBACDecrypt(t *testing.T) {
 	fl := f(t)
 	c := ctx(t)
 	key, err := testfleet.NewAgeKey()
-	must(t, err)
+	expect.NoError(t, err)
 	pgpKey, err := testfleet.NewPGPKey()
-	must(t, err)
+	expect.NoError(t, err)
 	t.Cleanup(pgpKey.Close)
 	plain := map[string]string{}
 	for _, k := range testfleet.SOPSFormsPlaintexts {
 		plain[k] = "c5c3-rbac-" + k + "-4b7e1f"
 	}
 	source := t.TempDir()
-	must(t, testfleet.SOPSFormsTree(source, key, pgpKey, plain))
+	expect.NoError(t, testfleet.SOPSFormsTree(source, key, pgpKey, plain))
 	ns := testfleet.Namespace(t)
-	must(t, fl.Hub.Client.Create(c, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
-	must(t, fl.Hub.Client.Create(c, &corev1.Secret{
+	expect.NoError(t, fl.Hub.Client.Create(c, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
+	expect.NoError(t, fl.Hub.Client.Create(c, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: "sops-age", Namespace: ns},
 		Data:       map[string][]byte{"identity.agekey": []byte(key.Identity), "pgp.asc": []byte(pgpKey.Armored)},
 	}))
 	s, err := fl.LoadSample(c, testfleet.SampleOptions{Namespace: ns, Source: source, NoFluxReport: true})
-	must(t, err)
+	expect.NoError(t, err)
 	flags := sampleFlags(fl, s)
 	args := diffArgs(s, flags, "-o", "json", "--decrypt")
 	admin := run(t, args...)
@@ -383,7 +384,7 @@ func TestRBACDecrypt(t *testing.T) {
 	}
 	for _, o := range res.Objects {
 		if o.Action == diff.ActionSkipped {
-			wantContains(t, o.ID()+": reason", o.Reason, ns+"/sops-age", "forbidden")
+			expect.Contains(t, o.ID()+": reason", o.Reason, ns+"/sops-age", "forbidden")
 		}
 	}
 
@@ -392,7 +393,7 @@ func TestRBACDecrypt(t *testing.T) {
 	var names []string
 	for _, doc := range strings.Split(r.stdout, "\n---\n") {
 		var role rbacv1.Role
-		must(t, yaml.Unmarshal([]byte(doc), &role))
+		expect.NoError(t, yaml.Unmarshal([]byte(doc), &role))
 		for _, rule := range role.Rules {
 			if role.Kind == "Role" && role.Namespace == ns && rule.Resources[0] == "secrets" && strings.Join(rule.Verbs, ",") == "get" {
 				names = rule.ResourceNames
@@ -415,5 +416,5 @@ func TestRBACDecrypt(t *testing.T) {
 
 	r = run(t, append([]string{"rbac", "diff", "--service-account", ns + "/pr-check", "--decrypt", "--cluster", "control-plane"}, flags...)...)
 	wantExit(t, "rbac diff --decrypt --cluster", r, 2)
-	wantContains(t, "rbac diff --decrypt --cluster: stderr", r.stderr, "--decrypt: diff reads the decryption Secrets on the hub")
+	expect.Contains(t, "rbac diff --decrypt --cluster: stderr", r.stderr, "--decrypt: diff reads the decryption Secrets on the hub")
 }

@@ -3,6 +3,7 @@ package plugin
 import (
 	"context"
 	"fmt"
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -27,7 +28,7 @@ func resourceSetGitops(t *testing.T, chartsURL, target string) string {
 	t.Helper()
 	dir := t.TempDir()
 	src := filepath.Join("testdata", "resourceset")
-	must(t, filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+	expect.NoError(t, filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
@@ -90,7 +91,7 @@ func TestDiffResourceSet(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	for _, p := range []string{"spoke-control-plane", "spoke-storage"} {
-		must(t, s.WriteStaticProviderStatus(ctx, p))
+		expect.NoError(t, s.WriteStaticProviderStatus(ctx, p))
 	}
 	rsID := s.Namespace + "/spoke-apps"
 
@@ -104,14 +105,14 @@ func TestDiffResourceSet(t *testing.T) {
 		t.Fatalf("resourceSets: %+v, want spoke-apps", res.ResourceSets)
 	}
 	rs := res.ResourceSets[0]
-	wantEqual(t, "resourceSet", rs.ID(), rsID)
-	wantEqual(t, "resourceSet cluster", rs.Cluster, "management")
-	wantEqual(t, "resourceSet error", rs.Error, "")
-	wantEqual(t, "resourceSet inputs", rs.Inputs, 2)
-	wantEqual(t, "resourceSet generated objects", rs.Generated, 6)
-	wantEqual(t, "resourceSet providers", strings.Join(rs.Providers, ","), s.Namespace+"/spoke-control-plane,"+s.Namespace+"/spoke-storage")
+	expect.Equal(t, "resourceSet", rs.ID(), rsID)
+	expect.Equal(t, "resourceSet cluster", rs.Cluster, "management")
+	expect.Equal(t, "resourceSet error", rs.Error, "")
+	expect.Equal(t, "resourceSet inputs", rs.Inputs, 2)
+	expect.Equal(t, "resourceSet generated objects", rs.Generated, 6)
+	expect.Equal(t, "resourceSet providers", strings.Join(rs.Providers, ","), s.Namespace+"/spoke-control-plane,"+s.Namespace+"/spoke-storage")
 	// dependsOn: the CRD exists, the ConfigMap gate does not.
-	wantEqual(t, "waiting", strings.Join(rs.Waiting, "; "), "ConfigMap/"+s.Namespace+"/gate: not found")
+	expect.Equal(t, "waiting", strings.Join(rs.Waiting, "; "), "ConfigMap/"+s.Namespace+"/gate: not found")
 	hub := map[string]diff.ObjectResult{}
 	spokes := map[string]int{}
 	for _, o := range res.Objects {
@@ -120,8 +121,8 @@ func TestDiffResourceSet(t *testing.T) {
 			hub[o.ID()] = o
 		case o.HelmRelease != "":
 			what := o.ID() + " via " + o.HelmRelease + " on " + o.Cluster
-			wantEqual(t, what+": action", o.Action, diff.ActionCreated)
-			wantEqual(t, what+": namespace", o.Namespace, target)
+			expect.Equal(t, what+": action", o.Action, diff.ActionCreated)
+			expect.Equal(t, what+": namespace", o.Namespace, target)
 			spokes[o.Cluster+" "+o.HelmRelease]++
 		}
 	}
@@ -135,10 +136,10 @@ func TestDiffResourceSet(t *testing.T) {
 			t.Errorf("%s: not in the plan, want created on management via ResourceSet %s", id, rsID)
 			continue
 		}
-		wantEqual(t, id+": action", o.Action, diff.ActionCreated)
-		wantEqual(t, id+": cluster", o.Cluster, "management")
+		expect.Equal(t, id+": action", o.Action, diff.ActionCreated)
+		expect.Equal(t, id+": cluster", o.Cluster, "management")
 	}
-	wantContains(t, "ConfigMap spoke-control-plane diff (ownership label, input, commonMetadata)", hub["ConfigMap/"+s.Namespace+"/spoke-control-plane"].Diff,
+	expect.Contains(t, "ConfigMap spoke-control-plane diff (ownership label, input, commonMetadata)", hub["ConfigMap/"+s.Namespace+"/spoke-control-plane"].Diff,
 		"resourceset.fluxcd.controlplane.io/name: spoke-apps", `replicas: "2"`, "app.kubernetes.io/part-of: spoke-apps")
 	for _, spoke := range []string{"control-plane", "storage"} {
 		hr := s.Namespace + "/webapp-" + spoke
@@ -146,12 +147,12 @@ func TestDiffResourceSet(t *testing.T) {
 			t.Errorf("no objects of %s rendered onto %s (got %v)", hr, spoke, spokes)
 		}
 		h := hrsOf(res)["webapp-"+spoke]
-		wantEqual(t, "HelmRelease webapp-"+spoke+": cluster", h.Cluster, spoke)
-		wantEqual(t, "HelmRelease webapp-"+spoke+": error", h.Error, "")
+		expect.Equal(t, "HelmRelease webapp-"+spoke+": cluster", h.Cluster, spoke)
+		expect.Equal(t, "HelmRelease webapp-"+spoke+": error", h.Error, "")
 		if h.Prediction == nil {
 			t.Errorf("HelmRelease webapp-%s: no prediction, want an install", spoke)
 		} else {
-			wantEqual(t, "HelmRelease webapp-"+spoke+": plan", h.Prediction.Plan, "install")
+			expect.Equal(t, "HelmRelease webapp-"+spoke+": plan", h.Prediction.Plan, "install")
 		}
 	}
 	// The generated Kustomizations are built from the checkout and diffed
@@ -167,10 +168,10 @@ func TestDiffResourceSet(t *testing.T) {
 			t.Errorf("no Kustomization config-%s in the plan", spoke)
 			continue
 		}
-		wantEqual(t, "Kustomization config-"+spoke+": cluster", ks.Cluster, spoke)
-		wantEqual(t, "Kustomization config-"+spoke+": new", ks.New, true)
-		wantEqual(t, "Kustomization config-"+spoke+": error", ks.Error, "")
-		wantEqual(t, "Kustomization config-"+spoke+": created", ks.Counts.Created, 2)
+		expect.Equal(t, "Kustomization config-"+spoke+": cluster", ks.Cluster, spoke)
+		expect.Equal(t, "Kustomization config-"+spoke+": new", ks.New, true)
+		expect.Equal(t, "Kustomization config-"+spoke+": error", ks.Error, "")
+		expect.Equal(t, "Kustomization config-"+spoke+": created", ks.Counts.Created, 2)
 		for _, o := range res.Objects {
 			if o.Kustomization == s.Namespace+"/config-"+spoke && o.Kind == "ConfigMap" && !strings.Contains(o.Diff, "cluster: "+spoke) {
 				t.Errorf("ConfigMap spoke-info on %s lacks its substituted cluster:\n%s", spoke, o.Diff)
@@ -178,13 +179,13 @@ func TestDiffResourceSet(t *testing.T) {
 		}
 	}
 	text := run(t, diffArgs(s, flags)...)
-	wantContains(t, "text output", text.stdout,
+	expect.Contains(t, "text output", text.stdout,
 		"ResourceSet "+rsID+": 2 input sets (providers "+s.Namespace+"/spoke-control-plane, "+s.Namespace+"/spoke-storage) → 6 objects\n  waits for ConfigMap/"+s.Namespace+"/gate: not found\n",
 		"► ConfigMap/"+s.Namespace+"/spoke-storage created via ResourceSet/"+rsID)
 
 	// The operator applied the control-plane ConfigMap and, earlier, one
 	// for a spoke no provider exports any more.
-	must(t, s.ApplyAsResourceSet(ctx, "spoke-apps",
+	expect.NoError(t, s.ApplyAsResourceSet(ctx, "spoke-apps",
 		generatedConfigMap(s.Namespace, "control-plane", "2"), generatedConfigMap(s.Namespace, "retired", "1"), generatedHelmRelease(s.Namespace, target)))
 	res = decodeDiff(t, run(t, diffArgs(s, flags, "-o", "json")...).stdout)
 	got := map[string]diff.Action{}
@@ -207,9 +208,9 @@ func TestDiffResourceSet(t *testing.T) {
 		t.Fatalf("status hub.resourceSets: %+v, want spoke-apps", st.Hub.ResourceSets)
 	}
 	srs := st.Hub.ResourceSets[0]
-	wantEqual(t, "status: ResourceSet", srs.ID(), rsID)
-	wantEqual(t, "status: ResourceSet state", srs.State, "Ready")
-	wantEqual(t, "status: ResourceSet objects", srs.Generated, 3)
+	expect.Equal(t, "status: ResourceSet", srs.ID(), rsID)
+	expect.Equal(t, "status: ResourceSet state", srs.State, "Ready")
+	expect.Equal(t, "status: ResourceSet objects", srs.Generated, 3)
 	if len(srs.Problems) != 0 {
 		t.Errorf("status: ResourceSet problems %q, want none", srs.Problems)
 	}
@@ -217,23 +218,23 @@ func TestDiffResourceSet(t *testing.T) {
 		t.Fatalf("status: ResourceSet providers %+v, want 2", srs.Providers)
 	}
 	p := srs.Providers[0]
-	wantEqual(t, "status: provider", p.Name, "spoke-control-plane")
-	wantEqual(t, "status: provider type", p.Type, "Static")
-	wantEqual(t, "status: provider state", p.State, "Ready")
+	expect.Equal(t, "status: provider", p.Name, "spoke-control-plane")
+	expect.Equal(t, "status: provider type", p.Type, "Static")
+	expect.Equal(t, "status: provider state", p.State, "Ready")
 	if len(p.ExportedInputs) != 1 {
 		t.Fatalf("status: provider exported %v, want one input set", p.ExportedInputs)
 	}
-	wantEqual(t, "status: provider's exported cluster", fmt.Sprint(p.ExportedInputs[0]["cluster"]), "control-plane")
+	expect.Equal(t, "status: provider's exported cluster", fmt.Sprint(p.ExportedInputs[0]["cluster"]), "control-plane")
 	tree := run(t, append([]string{"status"}, flags...)...).stdout
-	wantContains(t, "status tree", tree, "ResourceSet "+rsID+" · Ready · 3 objects",
+	expect.Contains(t, "status tree", tree, "ResourceSet "+rsID+" · Ready · 3 objects",
 		"ResourceSetInputProvider "+s.Namespace+"/spoke-storage (Static) · Ready · 1 input set")
 
 	// trace: a spoke object of the generated HelmRelease → the HelmRelease
 	// → the ResourceSet (its ownership labels) with its providers → the
 	// Kustomization that applied the ResourceSet.
 	spoke := s.Fleet.Spokes["control-plane"].Client
-	must(t, client.IgnoreAlreadyExists(spoke.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: target}})))
-	must(t, spoke.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "webapp-probe", Namespace: target, Labels: map[string]string{
+	expect.NoError(t, client.IgnoreAlreadyExists(spoke.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: target}})))
+	expect.NoError(t, spoke.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "webapp-probe", Namespace: target, Labels: map[string]string{
 		"helm.toolkit.fluxcd.io/name": "webapp-control-plane", "helm.toolkit.fluxcd.io/namespace": s.Namespace}}}))
 	tr := decodeTrace(t, run(t, traceArgs(s, "configmap/webapp-probe", "-n", target, "--cluster", "control-plane", "-o", "json")...).stdout)
 	var chain []string
@@ -244,24 +245,24 @@ func TestDiffResourceSet(t *testing.T) {
 		t.Fatalf("trace chain %v, want %s", chain, want)
 	}
 	rsStep := tr.Chain[1]
-	wantEqual(t, "ResourceSet step: found", rsStep.Found, true)
-	wantEqual(t, "ResourceSet step: state", rsStep.State, "Ready")
+	expect.Equal(t, "ResourceSet step: found", rsStep.Found, true)
+	expect.Equal(t, "ResourceSet step: state", rsStep.State, "Ready")
 	if rsStep.InInventory == nil || !*rsStep.InInventory {
 		t.Errorf("ResourceSet step: inInventory %v, want true", rsStep.InInventory)
 	}
-	wantEqual(t, "ResourceSet step: providers", len(rsStep.Providers), 2)
-	wantEqual(t, "ResourceSet step: error", rsStep.Error, "")
+	expect.Equal(t, "ResourceSet step: providers", len(rsStep.Providers), 2)
+	expect.Equal(t, "ResourceSet step: error", rsStep.Error, "")
 	if !tr.Managed {
 		t.Errorf("trace: not managed")
 	}
 	// An object the ResourceSet applied to the hub itself.
 	tr = decodeTrace(t, run(t, traceArgs(s, "configmap/spoke-control-plane", "-n", s.Namespace, "--cluster", "management", "-o", "json")...).stdout)
-	wantEqual(t, "trace of the generated ConfigMap: owner", tr.Object.Owner, "ResourceSet/"+rsID)
-	wantEqual(t, "trace of the generated ConfigMap: managed", tr.Managed, true)
+	expect.Equal(t, "trace of the generated ConfigMap: owner", tr.Object.Owner, "ResourceSet/"+rsID)
+	expect.Equal(t, "trace of the generated ConfigMap: managed", tr.Managed, true)
 	if len(tr.Chain) != 2 {
 		t.Fatalf("trace of the generated ConfigMap: chain %s, want ResourceSet %s then its Kustomization", chainIDs(tr), rsID)
 	}
-	wantEqual(t, "trace of the generated ConfigMap: first step", tr.Chain[0].ID(), "ResourceSet/"+rsID)
+	expect.Equal(t, "trace of the generated ConfigMap: first step", tr.Chain[0].ID(), "ResourceSet/"+rsID)
 	ttree := run(t, traceArgs(s, "configmap/spoke-control-plane", "-n", s.Namespace, "--cluster", "management")...).stdout
 	if !strings.Contains(ttree, "inputs from ResourceSetInputProvider/"+s.Namespace+"/spoke-storage (Static) · Ready · 1 input set") {
 		t.Errorf("trace tree lacks the ResourceSet's providers:\n%s", ttree)
@@ -276,7 +277,7 @@ func TestDiffResourceSet(t *testing.T) {
 		got[o.Kind+"/"+o.Name+" "+o.ResourceSet] = o.Action
 	}
 	for _, k := range []string{"ResourceSet/spoke-apps ", "ConfigMap/spoke-control-plane " + rsID, "ConfigMap/spoke-retired " + rsID} {
-		wantEqual(t, "ResourceSet pruned: "+k, got[k], diff.ActionDeleted)
+		expect.Equal(t, "ResourceSet pruned: "+k, got[k], diff.ActionDeleted)
 	}
 	if len(res.ResourceSets) != 0 {
 		t.Errorf("ResourceSet pruned: resourceSets %+v, want none", res.ResourceSets)
@@ -289,15 +290,15 @@ func TestDiffResourceSet(t *testing.T) {
 	r = run(t, diffArgs(s, flags, "-o", "json")...)
 	res = decodeDiff(t, r.stdout)
 	wantExit(t, "missing provider", r, 2)
-	wantEqual(t, "missing provider: complete", res.Complete, false)
+	expect.Equal(t, "missing provider: complete", res.Complete, false)
 	if len(res.Incomplete) != 1 {
 		t.Fatalf("missing provider: incomplete %+v, want ResourceSet %s", res.Incomplete, rsID)
 	}
-	wantEqual(t, "missing provider: incomplete kind", res.Incomplete[0].Kind, "ResourceSet")
-	wantContains(t, "missing provider: incomplete reason", res.Incomplete[0].Reason, "ResourceSetInputProvider "+s.Namespace+"/absent not found")
+	expect.Equal(t, "missing provider: incomplete kind", res.Incomplete[0].Kind, "ResourceSet")
+	expect.Contains(t, "missing provider: incomplete reason", res.Incomplete[0].Reason, "ResourceSetInputProvider "+s.Namespace+"/absent not found")
 	editFile(t, s.RepoDir, "clusters/management/resourceset.yaml", "    - name: absent\n", "")
 	editFile(t, s.RepoDir, "clusters/management/resourceset.yaml", "<< inputs.replicas | quote >>", "<< inputs.replica | quote >>")
 	r = run(t, diffArgs(s, flags)...)
 	wantExit(t, "template error", r, 2)
-	wantContains(t, "template error", r.stdout, "ResourceSet/"+s.Namespace+"/spoke-apps on cluster management: ResourceSet "+rsID, `"replica"`)
+	expect.Contains(t, "template error", r.stdout, "ResourceSet/"+s.Namespace+"/spoke-apps on cluster management: ResourceSet "+rsID, `"replica"`)
 }

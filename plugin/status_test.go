@@ -3,6 +3,7 @@ package plugin
 import (
 	"context"
 	"encoding/json"
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"os"
 	"strings"
 	"testing"
@@ -66,13 +67,6 @@ func ctx(t testing.TB) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
 	return c
-}
-
-func must(t testing.TB, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 // terminalEnv is the test's environment for a command under script(1),
@@ -236,11 +230,11 @@ func TestStatusCommand(t *testing.T) {
 		name: "failing, suspended and stale", sample: true,
 		setup: func(t *testing.T, s *testfleet.Sample) {
 			c := ctx(t)
-			must(t, s.Suspend(c, "Kustomization", "storage-apps"))
-			must(t, s.AdvanceSource(c, "main@sha1:1111111111111111111111111111111111111111", "storage-apps"))
-			must(t, s.Fail(c, "Kustomization", "control-plane-infrastructure", "HealthCheckFailed", "timeout waiting for: [Namespace/openstack status: 'InProgress']"))
-			must(t, s.BlockOnDependency(c, "control-plane-apps", "control-plane-infrastructure"))
-			must(t, s.Fail(c, "HelmRelease", "libvirt", "UpgradeFailed", "Helm upgrade failed for release nova-compute/libvirt with chart libvirt@0.3.1: context deadline exceeded"))
+			expect.NoError(t, s.Suspend(c, "Kustomization", "storage-apps"))
+			expect.NoError(t, s.AdvanceSource(c, "main@sha1:1111111111111111111111111111111111111111", "storage-apps"))
+			expect.NoError(t, s.Fail(c, "Kustomization", "control-plane-infrastructure", "HealthCheckFailed", "timeout waiting for: [Namespace/openstack status: 'InProgress']"))
+			expect.NoError(t, s.BlockOnDependency(c, "control-plane-apps", "control-plane-infrastructure"))
+			expect.NoError(t, s.Fail(c, "HelmRelease", "libvirt", "UpgradeFailed", "Helm upgrade failed for release nova-compute/libvirt with chart libvirt@0.3.1: context deadline exceeded"))
 		},
 		rows: []statusCase{
 			{name: "tree", code: 1, golden: "status-failing.tree"},
@@ -251,8 +245,8 @@ func TestStatusCommand(t *testing.T) {
 	}, {
 		name: "broken spokes", sample: true,
 		setup: func(t *testing.T, s *testfleet.Sample) {
-			must(t, s.BreakKubeconfig(ctx(t), "hypervisor", testfleet.FaultUnreachable))
-			must(t, s.BreakKubeconfig(ctx(t), "storage", testfleet.FaultGarbage))
+			expect.NoError(t, s.BreakKubeconfig(ctx(t), "hypervisor", testfleet.FaultUnreachable))
+			expect.NoError(t, s.BreakKubeconfig(ctx(t), "storage", testfleet.FaultGarbage))
 		},
 		rows: []statusCase{
 			{name: "tree", code: 1, golden: "status-broken-spokes.tree"},
@@ -296,7 +290,7 @@ func TestStatusCommand(t *testing.T) {
 					case tc.stdout == nil && r.stdout != "":
 						t.Errorf("stdout %q, want nothing", r.stdout)
 					default:
-						wantContains(t, "stdout", r.stdout, tc.stdout...)
+						expect.Contains(t, "stdout", r.stdout, tc.stdout...)
 					}
 					for _, not := range tc.notStdout {
 						if strings.Contains(r.stdout, not) {
@@ -317,7 +311,7 @@ func TestCompletionFromHub(t *testing.T) {
 	s, flags := sharedSample(t)
 	r := run(t, append(append([]string{"__complete", "status"}, flags...), "--cluster", "c")...)
 	wantExit(t, "status --cluster c<TAB>", r, 0)
-	wantContains(t, "status --cluster c<TAB>", r.stdout, "control-plane\n")
+	expect.Contains(t, "status --cluster c<TAB>", r.stdout, "control-plane\n")
 	if strings.Contains(r.stdout, "storage") {
 		t.Fatalf("status --cluster c<TAB> offers storage:\n%s", r.stdout)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"io"
 	"os"
 	"os/exec"
@@ -75,17 +76,17 @@ func TestStatusWatch(t *testing.T) {
 		cmd := exec.Command("script", "-qec", strings.Join(args, " "), "/dev/null")
 		cmd.Env = terminalEnv()
 		stdin, err := cmd.StdinPipe()
-		must(t, err)
+		expect.NoError(t, err)
 		out := &syncBuffer{}
 		cmd.Stdout, cmd.Stderr = out, out
-		must(t, cmd.Start())
+		expect.NoError(t, cmd.Start())
 		defer func() { _ = cmd.Process.Kill() }()
 
 		waitFor(t, "the first view", out, func(s string) bool { return strings.Contains(s, "healthy: 4 clusters") })
 		if strings.Count(out.String(), clearScreen) != 1 {
 			t.Fatalf("first view not drawn on a cleared screen: %q", out.String())
 		}
-		must(t, s.Fail(ctx(t), "Kustomization", "storage-apps", "HealthCheckFailed", "watch-test: timeout waiting for rook"))
+		expect.NoError(t, s.Fail(ctx(t), "Kustomization", "storage-apps", "HealthCheckFailed", "watch-test: timeout waiting for rook"))
 		waitFor(t, "the redraw", out, func(o string) bool {
 			frames := strings.Split(o, clearScreen)
 			last := frames[len(frames)-1]
@@ -106,10 +107,10 @@ func TestStatusWatch(t *testing.T) {
 		s, flags := loadSample(t, testfleet.SampleOptions{})
 		cmd := exec.Command(bin, append([]string{"status", "--watch"}, flags...)...)
 		stdout, err := cmd.StdoutPipe()
-		must(t, err)
+		expect.NoError(t, err)
 		stderr := &syncBuffer{}
 		cmd.Stderr = stderr
-		must(t, cmd.Start())
+		expect.NoError(t, cmd.Start())
 		defer func() { _ = cmd.Process.Kill() }()
 
 		next := nextBlock(t, stdout, stderr)
@@ -117,13 +118,13 @@ func TestStatusWatch(t *testing.T) {
 		if !strings.Contains(first, "healthy: 4 clusters") || strings.Contains(first, "\x1b") {
 			t.Fatalf("first block:\n%q", first)
 		}
-		must(t, s.Fail(ctx(t), "Kustomization", "storage-apps", "HealthCheckFailed", "watch-test: timeout waiting for rook"))
+		expect.NoError(t, s.Fail(ctx(t), "Kustomization", "storage-apps", "HealthCheckFailed", "watch-test: timeout waiting for rook"))
 		for b := next("a block after the change"); !strings.Contains(b, "watch-test: timeout waiting for rook"); b = next("the block with the failure") {
 			if !strings.Contains(b, "needs attention") && !strings.Contains(b, "healthy") {
 				t.Fatalf("block without a summary:\n%s", b)
 			}
 		}
-		must(t, cmd.Process.Signal(os.Interrupt))
+		expect.NoError(t, cmd.Process.Signal(os.Interrupt))
 		if err := waitExit(cmd); err != nil {
 			t.Fatalf("after SIGINT: %v; stderr %q", err, stderr.String())
 		}
@@ -137,10 +138,10 @@ func TestStatusWatch(t *testing.T) {
 		s, flags := loadSample(t, testfleet.SampleOptions{})
 		cmd := exec.Command(bin, append([]string{"status", "-w", "-o", "json"}, flags...)...)
 		stdout, err := cmd.StdoutPipe()
-		must(t, err)
+		expect.NoError(t, err)
 		stderr := &syncBuffer{}
 		cmd.Stderr = stderr
-		must(t, cmd.Start())
+		expect.NoError(t, cmd.Start())
 		defer func() { _ = cmd.Process.Kill() }()
 
 		docs := make(chan status.Report, 64)
@@ -179,11 +180,11 @@ func TestStatusWatch(t *testing.T) {
 		if r.Summary.Objects != 12 {
 			t.Fatalf("first document: %d objects, want 12", r.Summary.Objects)
 		}
-		must(t, s.Fail(ctx(t), "HelmRelease", "memcached", "UpgradeFailed", "watch-test"))
+		expect.NoError(t, s.Fail(ctx(t), "HelmRelease", "memcached", "UpgradeFailed", "watch-test"))
 		for r := next("a document after the change"); r.Summary.Failed != 1; {
 			r = next("the document with the failure")
 		}
-		must(t, cmd.Process.Signal(os.Interrupt))
+		expect.NoError(t, cmd.Process.Signal(os.Interrupt))
 		if err := waitExit(cmd); err != nil {
 			t.Fatalf("after SIGINT: %v; stderr %q", err, stderr.String())
 		}
@@ -197,7 +198,7 @@ func TestStatusWatchFirstReadFails(t *testing.T) {
 	f := testfleet.Get(t)
 	r := run(t, "status", "--watch", "--kubeconfig", f.Dir+"/control-plane.kubeconfig", "--color", "never")
 	wantExit(t, "--watch against a hub without Flux", r, 2)
-	wantContains(t, "--watch against a hub without Flux: stderr", r.stderr, "the Flux CRDs are not installed on the hub")
+	expect.Contains(t, "--watch against a hub without Flux: stderr", r.stderr, "the Flux CRDs are not installed on the hub")
 	if r.stdout != "" {
 		t.Fatalf("--watch against a hub without Flux: stdout %q, want nothing", r.stdout)
 	}
@@ -296,9 +297,9 @@ func TestStatusWatchReprobe(t *testing.T) {
 	if first := next("the first block"); !strings.Contains(first, "healthy: 4 clusters") {
 		t.Fatalf("first block:\n%s", first)
 	}
-	must(t, s.BreakKubeconfig(ctx(t), "hypervisor", testfleet.FaultUnreachable))
+	expect.NoError(t, s.BreakKubeconfig(ctx(t), "hypervisor", testfleet.FaultUnreachable))
 	b := next("the block after the spoke went down")
-	wantContains(t, "next block, with the spoke down", b, "cluster hypervisor · unreachable", "127.0.0.1:1", "needs attention: 4 clusters")
+	expect.Contains(t, "next block, with the spoke down", b, "cluster hypervisor · unreachable", "127.0.0.1:1", "needs attention: 4 clusters")
 	cancel()
 	go func() { _, _ = io.Copy(io.Discard, pr) }() // drain until the pipe closes
 	select {

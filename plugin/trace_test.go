@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"encoding/json"
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"slices"
 	"strings"
 	"testing"
@@ -133,7 +134,7 @@ func TestTraceCommand(t *testing.T) {
 			}},
 		{name: "unmanaged ConfigMap", code: 1,
 			setup: func(t *testing.T, s *testfleet.Sample) {
-				must(t, f(t).Spokes["control-plane"].Client.Create(ctx(t), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "by-hand-" + s.Namespace, Namespace: s.SpokeNamespace("openstack")}}))
+				expect.NoError(t, f(t).Spokes["control-plane"].Client.Create(ctx(t), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "by-hand-" + s.Namespace, Namespace: s.SpokeNamespace("openstack")}}))
 			},
 			args:   []string{"configmap/by-hand-{ns}", "-n", "{openstack}", "--cluster", "control-plane"},
 			stdout: []string{"is not managed by Flux: it has no kustomize.toolkit.fluxcd.io/name or helm.toolkit.fluxcd.io/name labels"}},
@@ -158,48 +159,48 @@ func TestTraceCommand(t *testing.T) {
 			setup: func(t *testing.T, s *testfleet.Sample) {
 				cp := f(t).Spokes["control-plane"].Client
 				dep := &appsv1.Deployment{}
-				must(t, cp.Get(ctx(t), client.ObjectKey{Namespace: s.SpokeNamespace("openstack"), Name: "keystone-api"}, dep))
+				expect.NoError(t, cp.Get(ctx(t), client.ObjectKey{Namespace: s.SpokeNamespace("openstack"), Name: "keystone-api"}, dep))
 				five := int32(5)
 				dep.Spec.Replicas = &five
-				must(t, cp.Update(ctx(t), dep, client.FieldOwner("kubectl-scale")))
+				expect.NoError(t, cp.Update(ctx(t), dep, client.FieldOwner("kubectl-scale")))
 			},
 			args: with(deploy, "--diff", "--repo", "{repo}")},
 		{name: "a chart's ConfigMap listed in its HelmRelease's inventory", golden: "trace-helmrelease.tree",
 			setup: func(t *testing.T, s *testfleet.Sample) {
 				c, ns, mns := ctx(t), s.Namespace, s.SpokeNamespace("memcached")
 				cp := f(t).Spokes["control-plane"].Client
-				must(t, client.IgnoreAlreadyExists(cp.Create(c, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: mns}})))
+				expect.NoError(t, client.IgnoreAlreadyExists(cp.Create(c, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: mns}})))
 				name := "memcached-config-" + ns
-				must(t, cp.Create(c, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: mns,
+				expect.NoError(t, cp.Create(c, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: mns,
 					Labels: map[string]string{"helm.toolkit.fluxcd.io/name": "memcached", "helm.toolkit.fluxcd.io/namespace": ns}}}))
 				// helm-controller v1.6 records what it applied in status.inventory.
 				hub := f(t).Hub.Client
 				rel := &helmv2.HelmRelease{}
-				must(t, hub.Get(c, client.ObjectKey{Namespace: ns, Name: "memcached"}, rel))
+				expect.NoError(t, hub.Get(c, client.ObjectKey{Namespace: ns, Name: "memcached"}, rel))
 				rel.Status.Inventory = &helmv2.ResourceInventory{Entries: []helmv2.ResourceRef{
 					{ID: mns + "_memcached_apps_StatefulSet", Version: "v1"}, {ID: mns + "_" + name + "__ConfigMap", Version: "v1"}}}
-				must(t, hub.Status().Update(c, rel))
+				expect.NoError(t, hub.Status().Update(c, rel))
 			},
 			args: hrConfigMap},
 		{name: "a chart's ConfigMap before helm-controller made the HelmChart", code: 1, golden: "trace-helmrelease-nochart.tree",
 			setup: func(t *testing.T, s *testfleet.Sample) {
 				c, ns, hub := ctx(t), s.Namespace, f(t).Hub.Client
-				must(t, hub.Delete(c, &sourcev1.HelmChart{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: ns + "-memcached"}}))
+				expect.NoError(t, hub.Delete(c, &sourcev1.HelmChart{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: ns + "-memcached"}}))
 				rel := &helmv2.HelmRelease{}
-				must(t, hub.Get(c, client.ObjectKey{Namespace: ns, Name: "memcached"}, rel))
+				expect.NoError(t, hub.Get(c, client.ObjectKey{Namespace: ns, Name: "memcached"}, rel))
 				rel.Status = helmv2.HelmReleaseStatus{}
-				must(t, hub.Status().Update(c, rel))
+				expect.NoError(t, hub.Status().Update(c, rel))
 			},
 			args: hrConfigMap},
 		{name: "stale applier", code: 1, golden: "trace-stale.tree",
 			setup: func(t *testing.T, s *testfleet.Sample) {
-				must(t, s.AdvanceSource(ctx(t), "main@sha1:1111111111111111111111111111111111111111", "control-plane-apps"))
+				expect.NoError(t, s.AdvanceSource(ctx(t), "main@sha1:1111111111111111111111111111111111111111", "control-plane-apps"))
 			},
 			args: deploy},
 	}, {
 		{name: "spoke unreachable", code: 2, golden: "trace-spoke-down.tree",
 			setup: func(t *testing.T, s *testfleet.Sample) {
-				must(t, s.BreakKubeconfig(ctx(t), "control-plane", testfleet.FaultUnreachable))
+				expect.NoError(t, s.BreakKubeconfig(ctx(t), "control-plane", testfleet.FaultUnreachable))
 			},
 			args:   with(deploy, "--request-timeout", "5s"),
 			stderr: []string{"error: cannot read Deployment/{openstack}/keystone-api on cluster control-plane (through Secret/{ns}/control-plane-kubeconfig)", "127.0.0.1:1"}},
@@ -207,7 +208,7 @@ func TestTraceCommand(t *testing.T) {
 			stderr: []string{"error: "}},
 		{name: "kubeconfig Secret missing", code: 2,
 			setup: func(t *testing.T, s *testfleet.Sample) {
-				must(t, s.BreakKubeconfig(ctx(t), "control-plane", testfleet.FaultMissing))
+				expect.NoError(t, s.BreakKubeconfig(ctx(t), "control-plane", testfleet.FaultMissing))
 			},
 			args:   deploy,
 			stdout: []string{"Kustomization/{ns}/control-plane-apps"},
@@ -232,7 +233,7 @@ func TestTraceCommand(t *testing.T) {
 				case tc.stdout == nil && r.stdout != "":
 					t.Errorf("stdout %q, want nothing", r.stdout)
 				default:
-					wantContains(t, "stdout", r.stdout, expand(s, tc.stdout...)...)
+					expect.Contains(t, "stdout", r.stdout, expand(s, tc.stdout...)...)
 				}
 				wantStderr(t, r.stderr, expand(s, tc.stderr...))
 				if tc.check != nil {
@@ -281,9 +282,9 @@ func TestTraceHelmReleaseDiff(t *testing.T) {
 	c := ctx(t)
 	ns := s.Namespace
 	cp := f(t).Spokes["control-plane"].Client
-	must(t, cp.Create(c, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: target}}))
+	expect.NoError(t, cp.Create(c, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: target}}))
 	name := target + "-webapp"
-	must(t, cp.Create(c, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: target,
+	expect.NoError(t, cp.Create(c, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: target,
 		Labels: map[string]string{"helm.toolkit.fluxcd.io/name": "webapp", "helm.toolkit.fluxcd.io/namespace": ns}},
 		Data: map[string]string{"greeting": "edited-by-hand"}}))
 
@@ -306,5 +307,5 @@ func TestTraceHelmReleaseDiff(t *testing.T) {
 	if d.Kustomization != ns+"/flux-system" {
 		t.Errorf("drift Kustomization %q, want %s/flux-system", d.Kustomization, ns)
 	}
-	wantContains(t, "drift diff", d.Diff, "-  greeting: edited-by-hand", "+  greeting: from-configmap")
+	expect.Contains(t, "drift diff", d.Diff, "-  greeting: edited-by-hand", "+  greeting: from-configmap")
 }

@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -80,9 +81,9 @@ type versionsCase struct {
 func TestVersionsCommand(t *testing.T) {
 	t.Parallel()
 	root, err := testfleet.ModuleRoot()
-	must(t, err)
+	expect.NoError(t, err)
 	sample, err := os.ReadFile(filepath.Join(root, "testdata", "gitops", "c5c3.yaml"))
-	must(t, err)
+	expect.NoError(t, err)
 	good := [2]string{"c5c3.yaml", string(sample)}
 	for _, tc := range []versionsCase{{
 		name:     "bad c5c3.yaml",
@@ -138,7 +139,7 @@ func TestVersionsCommand(t *testing.T) {
 			dir := t.TempDir()
 			promoteGit(t, dir, "init", "-q", "-b", "main")
 			for _, f := range tc.files {
-				must(t, os.MkdirAll(filepath.Join(dir, filepath.Dir(f[0])), 0o755))
+				expect.NoError(t, os.MkdirAll(filepath.Join(dir, filepath.Dir(f[0])), 0o755))
 				commitFile(t, dir, f[0], f[1], "add "+f[0])
 			}
 			args := append([]string{"versions", "--repo", dir}, tc.args...)
@@ -156,14 +157,14 @@ func TestVersionsCommand(t *testing.T) {
 			if tc.noStdout && r.stdout != "" {
 				t.Errorf("stdout %q, want nothing", r.stdout)
 			}
-			wantContains(t, "stdout", r.stdout, tc.stdout...)
+			expect.Contains(t, "stdout", r.stdout, tc.stdout...)
 			for _, re := range tc.stdoutRe {
 				if !re.MatchString(r.stdout) {
 					t.Errorf("stdout has no line %s:\n%s", re, r.stdout)
 				}
 			}
 			for _, want := range tc.stderr {
-				wantContains(t, "stderr", r.stderr, strings.ReplaceAll(want, "{dir}", dir))
+				expect.Contains(t, "stderr", r.stderr, strings.ReplaceAll(want, "{dir}", dir))
 			}
 		})
 	}
@@ -180,7 +181,7 @@ func TestVersionsExitCodes(t *testing.T) {
 	r := run(t, append([]string{"versions"}, flags...)...)
 	wantExit(t, "versions on the sample as applied (pipeline skew)", r, 1)
 	wantStderr(t, r.stderr, nil)
-	wantContains(t, "versions on the sample as applied", r.stdout, "staging", "production")
+	expect.Contains(t, "versions on the sample as applied", r.stdout, "staging", "production")
 
 	commitFile(t, s.RepoDir, "c5c3.yaml", `apiVersion: c5c3.cobaltcore.io/v1alpha1
 kind: Promotion
@@ -193,5 +194,5 @@ pipeline: [staging]
 	r = run(t, append([]string{"versions"}, flags...)...)
 	wantExit(t, "versions on staging alone (no skew)", r, 0)
 	wantStderr(t, r.stderr, nil)
-	wantContains(t, "versions on staging alone", r.stdout, "staging")
+	expect.Contains(t, "versions on staging alone", r.stdout, "staging")
 }

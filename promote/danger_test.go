@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"os"
 	"path/filepath"
 	"sort"
@@ -148,9 +149,9 @@ func TestPromoteBlastRadius(t *testing.T) {
 	e := loadEnvironments(t)
 	ctx := ctxT(t)
 	dir := e.repo.Dir
-	must(t, os.WriteFile(filepath.Join(dir, "apps/keystone/production/gates.yaml"), []byte(inNamespace(e.s, dangerObjects)), 0o644))
+	expect.NoError(t, os.WriteFile(filepath.Join(dir, "apps/keystone/production/gates.yaml"), []byte(inNamespace(e.s, dangerObjects)), 0o644))
 	replaceInFile(t, dir, "apps/keystone/production/kustomization.yaml", "  - release.yaml\n", "  - release.yaml\n  - gates.yaml\n", "production: objects for the blast radius")
-	must(t, e.s.ReconcileEnvironment(ctx, "production-apps"))
+	expect.NoError(t, e.s.ReconcileEnvironment(ctx, "production-apps"))
 	edited := dangerObjects
 	for _, ed := range dangerEdits {
 		if !strings.Contains(edited, ed[0]) {
@@ -165,12 +166,12 @@ func TestPromoteBlastRadius(t *testing.T) {
 	spoke := e.s.Fleet.Spokes["control-plane"].Client
 	cm := &corev1.ConfigMap{}
 	openstack := e.s.SpokeNamespace("openstack")
-	must(t, spoke.Get(ctx, client.ObjectKey{Namespace: openstack, Name: "gates-tuning"}, cm))
+	expect.NoError(t, spoke.Get(ctx, client.ObjectKey{Namespace: openstack, Name: "gates-tuning"}, cm))
 	cm.Data["workers"] = "16"
-	must(t, spoke.Update(ctx, cm, client.FieldOwner("kubectl-edit")))
+	expect.NoError(t, spoke.Update(ctx, cm, client.FieldOwner("kubectl-edit")))
 	// The targets: production's spoke Kustomization suspended, its hub one failing.
-	must(t, e.s.Suspend(ctx, "Kustomization", "keystone-production"))
-	must(t, e.s.Fail(ctx, "Kustomization", "production-apps", "HealthCheckFailed", "timeout waiting for: [Deployment/openstack/keystone-api status: 'InProgress']"))
+	expect.NoError(t, e.s.Suspend(ctx, "Kustomization", "keystone-production"))
+	expect.NoError(t, e.s.Fail(ctx, "Kustomization", "production-apps", "HealthCheckFailed", "timeout waiting for: [Deployment/openstack/keystone-api status: 'InProgress']"))
 
 	before := snapshot(t, dir)
 	o := e.options()
@@ -239,11 +240,11 @@ func TestPromoteBlastRadius(t *testing.T) {
 
 	// The same in every format.
 	js, err := json.Marshal(p)
-	must(t, err)
+	expect.NoError(t, err)
 	var text bytes.Buffer
-	must(t, WriteText(&text, p, false, printers.Palette{}))
+	expect.NoError(t, WriteText(&text, p, false, printers.Palette{}))
 	body, err := pullRequestBody(p)
-	must(t, err)
+	expect.NoError(t, err)
 	for format, out := range map[string]string{"json": string(js), "text": text.String(), "markdown": body} {
 		for _, want := range []string{"immutable-field", "prune-namespace", "gates-old-ns", "target-suspended", "field-manager"} {
 			if !strings.Contains(out, want) {
@@ -284,7 +285,7 @@ func TestPromoteBlastRadiusHelmRelease(t *testing.T) {
 	t.Parallel()
 	e := loadEnvironments(t)
 	ctx := ctxT(t)
-	must(t, e.s.ReconcileEnvironment(ctx, "production-apps"))
+	expect.NoError(t, e.s.ReconcileEnvironment(ctx, "production-apps"))
 	// The release's Service was created by hand before (kubectl create),
 	// with another targetPort.
 	openstack := e.s.SpokeNamespace("openstack")
@@ -292,7 +293,7 @@ func TestPromoteBlastRadiusHelmRelease(t *testing.T) {
 		Selector: map[string]string{"app.kubernetes.io/name": "memcached", "app.kubernetes.io/instance": "keystone-memcached"},
 		Ports:    []corev1.ServicePort{{Name: "memcache", Port: 11211, TargetPort: intstr.FromInt32(11211)}},
 	}}
-	must(t, e.s.Fleet.Spokes["control-plane"].Client.Create(ctx, svc, client.FieldOwner("kubectl-create")))
+	expect.NoError(t, e.s.Fleet.Spokes["control-plane"].Client.Create(ctx, svc, client.FieldOwner("kubectl-create")))
 
 	before := snapshot(t, e.repo.Dir)
 	o := e.options()
@@ -349,7 +350,7 @@ func TestPromoteBlastRadiusHelmRelease(t *testing.T) {
 		t.Errorf("text lacks %q:\n%s", line, text)
 	}
 	body, err := pullRequestBody(p)
-	must(t, err)
+	expect.NoError(t, err)
 	if line := "- ⚠️ **field-manager** on control-plane: `Service/" + openstack + "/keystone-memcached` (HelmRelease " + hrID + ") — "; !strings.Contains(body, line) {
 		t.Errorf("pull request body lacks %q:\n%s", line, body)
 	}

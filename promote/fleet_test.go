@@ -3,6 +3,7 @@ package promote
 import (
 	"context"
 	"errors"
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -40,7 +41,7 @@ func loadEnvironments(t *testing.T) *envFleet {
 	if err != nil {
 		t.Fatalf("loading sample: %v", err)
 	}
-	must(t, s.AddEnvironments(ctx))
+	expect.NoError(t, s.AddEnvironments(ctx))
 	return newEnvFleet(t, s, s.RepoDir)
 }
 
@@ -175,16 +176,16 @@ func TestPromoteGateRefuses(t *testing.T) {
 		skippable bool
 	}{
 		{name: "not ready", break_: func(t *testing.T, e *envFleet) string {
-			must(t, e.s.Fail(ctxT(t), "Kustomization", "staging-apps", "HealthCheckFailed", "timeout waiting for: [Deployment/openstack/keystone-api status: 'InProgress']"))
+			expect.NoError(t, e.s.Fail(ctxT(t), "Kustomization", "staging-apps", "HealthCheckFailed", "timeout waiting for: [Deployment/openstack/keystone-api status: 'InProgress']"))
 			return ""
 		}, want: "staging-apps: not Ready: HealthCheckFailed: timeout waiting for: [Deployment/openstack/keystone-api status: 'InProgress']", skippable: true},
 		{name: "suspended", break_: func(t *testing.T, e *envFleet) string {
-			must(t, e.s.Suspend(ctxT(t), "Kustomization", "staging-apps"))
+			expect.NoError(t, e.s.Suspend(ctxT(t), "Kustomization", "staging-apps"))
 			return ""
 		}, want: "staging-apps: suspended", skippable: true},
 		{name: "applied revision older than the source", break_: func(t *testing.T, e *envFleet) string {
 			head := replaceInFile(t, e.repo.Dir, "clusters/staging/keystone-memcached.yaml", `version: "7.5.0"`, `version: "7.6.0"`, "staging: memcached 7.6.0")
-			must(t, e.s.AdvanceSource(ctxT(t), "main@sha1:"+head, "staging-apps"))
+			expect.NoError(t, e.s.AdvanceSource(ctxT(t), "main@sha1:"+head, "staging-apps"))
 			return head
 		}, want: "staging-apps: applied revision main@sha1:", skippable: true},
 		{name: "two Kustomizations applied different commits", break_: func(t *testing.T, e *envFleet) string {
@@ -254,12 +255,5 @@ func TestPromoteHubSelection(t *testing.T) {
 	gitT(t, e.repo.Dir, "remote", "set-url", "origin", "git@github.com:someone/fork.git")
 	if _, err := Run(ctxT(t), e.options()); err == nil || !strings.Contains(err.Error(), "no Kustomization on its hub deploys clusters/staging, apps/*/staging from this repository") {
 		t.Fatalf("other repository: %v", err)
-	}
-}
-
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -63,7 +64,7 @@ func TestPromotePushPullRequestAndPreview(t *testing.T) {
 		t.Fatalf("promote: %v", err)
 	}
 	var out bytes.Buffer
-	must(t, WriteText(&out, p, false, printers.Palette{}))
+	expect.NoError(t, WriteText(&out, p, false, printers.Palette{}))
 	for _, want := range []string{
 		"Preview (kubectl c5c3 diff of the edited production):",
 		"HelmRelease/" + s.Namespace + "/keystone-memcached",
@@ -107,7 +108,7 @@ func TestPromotePushPullRequestAndPreview(t *testing.T) {
 		t.Fatalf("second run: %v", err)
 	}
 	out.Reset()
-	must(t, WriteText(&out, p, false, printers.Palette{}))
+	expect.NoError(t, WriteText(&out, p, false, printers.Palette{}))
 	if !strings.Contains(out.String(), "nothing to promote") {
 		t.Errorf("second run: text lacks %q:\n%s", "nothing to promote", out.String())
 	}

@@ -2,6 +2,7 @@ package promote
 
 import (
 	"errors"
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"strings"
 	"testing"
 	"time"
@@ -26,10 +27,10 @@ func loadStaging(t *testing.T, soakedSince, now time.Time) (*envFleet, Options) 
 	t.Helper()
 	e := loadEnvironments(t)
 	ctx := ctxT(t)
-	must(t, e.s.ReconcileEnvironment(ctx, "staging-apps"))
+	expect.NoError(t, e.s.ReconcileEnvironment(ctx, "staging-apps"))
 	for kind, names := range map[string][]string{"Kustomization": {"staging-apps", "keystone-staging"}, "HelmRelease": {"keystone-memcached"}} {
 		for _, n := range names {
-			must(t, e.s.SetReadySince(ctx, kind, n, soakedSince))
+			expect.NoError(t, e.s.SetReadySince(ctx, kind, n, soakedSince))
 		}
 	}
 	o := e.options()
@@ -106,28 +107,28 @@ func TestPromoteEvidenceGatesRefuse(t *testing.T) {
 		want    []string
 	}{
 		{name: "soak not reached", gate: GateSoak, breakIt: func(t *testing.T, e *envFleet, now time.Time) {
-			must(t, e.s.SetReadySince(ctxT(t), "HelmRelease", "keystone-memcached", now.Add(-30*time.Minute)))
+			expect.NoError(t, e.s.SetReadySince(ctxT(t), "HelmRelease", "keystone-memcached", now.Add(-30*time.Minute)))
 		}, want: []string{"not soaked: HelmRelease " + "NS/keystone-memcached has run Ready at its revision for 30m", "--min-soak is 2h0m: 1h30m left"}},
 		{name: "spoke HelmRelease not Ready", gate: GateDelivery, breakIt: func(t *testing.T, e *envFleet, _ time.Time) {
-			must(t, e.s.Fail(ctxT(t), "HelmRelease", "keystone-memcached", "UpgradeFailed", "Helm upgrade failed: timed out waiting for the condition"))
+			expect.NoError(t, e.s.Fail(ctxT(t), "HelmRelease", "keystone-memcached", "UpgradeFailed", "Helm upgrade failed: timed out waiting for the condition"))
 		}, want: []string{"HelmRelease NS/keystone-memcached: not Ready: UpgradeFailed: Helm upgrade failed: timed out waiting for the condition"}},
 		{name: "spoke Kustomization suspended", gate: GateRevision, breakIt: func(t *testing.T, e *envFleet, _ time.Time) {
-			must(t, e.s.Suspend(ctxT(t), "Kustomization", "keystone-staging"))
+			expect.NoError(t, e.s.Suspend(ctxT(t), "Kustomization", "keystone-staging"))
 		}, want: []string{"Kustomization NS/keystone-staging: suspended"}},
 		{name: "HelmRelease drifted", gate: GateDelivery, breakIt: func(t *testing.T, e *envFleet, _ time.Time) {
 			hr := e.hubHelmRelease(t, "keystone-memcached")
 			apimeta.SetStatusCondition(&hr.Status.Conditions, metav1.Condition{Type: helmv2.DriftedCondition, Status: metav1.ConditionTrue,
 				Reason: helmv2.DriftDetectedReason, Message: "Cluster state of release openstack/keystone-memcached.v1 has drifted from the desired state"})
-			must(t, e.hub.Client.Status().Update(ctxT(t), hr))
+			expect.NoError(t, e.hub.Client.Status().Update(ctxT(t), hr))
 		}, want: []string{"HelmRelease NS/keystone-memcached: Drifted: Cluster state of release openstack/keystone-memcached.v1 has drifted"}},
 		{name: "HelmRelease tests failed", gate: GateDelivery, breakIt: func(t *testing.T, e *envFleet, _ time.Time) {
 			hr := e.hubHelmRelease(t, "keystone-memcached")
 			apimeta.SetStatusCondition(&hr.Status.Conditions, metav1.Condition{Type: helmv2.TestSuccessCondition, Status: metav1.ConditionFalse,
 				Reason: helmv2.TestFailedReason, Message: "Helm test failed for release openstack/keystone-memcached.v1 with chart memcached@7.5.0: pod keystone-memcached-test failed"})
-			must(t, e.hub.Client.Status().Update(ctxT(t), hr))
+			expect.NoError(t, e.hub.Client.Status().Update(ctxT(t), hr))
 		}, want: []string{"HelmRelease NS/keystone-memcached: tests failed: Helm test failed for release openstack/keystone-memcached.v1 with chart memcached@7.5.0: pod keystone-memcached-test failed"}},
 		{name: "spoke down", gate: GateSpokes, breakIt: func(t *testing.T, e *envFleet, _ time.Time) {
-			must(t, e.s.BreakKubeconfig(ctxT(t), "control-plane", testfleet.FaultUnreachable))
+			expect.NoError(t, e.s.BreakKubeconfig(ctxT(t), "control-plane", testfleet.FaultUnreachable))
 		}, want: []string{"spoke control-plane (kubeconfig Secret/NS/control-plane-kubeconfig) is unreachable", "127.0.0.1:1"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -205,12 +206,12 @@ func TestPromoteChartNotAsPinned(t *testing.T) {
 	hr := e.hubHelmRelease(t, "keystone-memcached")
 	hr.Status.History[0].ChartVersion = "7.4.16"
 	hr.Status.LastAttemptedRevision = "7.4.16"
-	must(t, e.hub.Client.Status().Update(ctxT(t), hr))
+	expect.NoError(t, e.hub.Client.Status().Update(ctxT(t), hr))
 	chart := &sourcev1.HelmChart{}
 	ns, name, _ := strings.Cut(hr.Status.HelmChart, "/")
-	must(t, e.hub.Client.Get(ctxT(t), client.ObjectKey{Namespace: ns, Name: name}, chart))
+	expect.NoError(t, e.hub.Client.Get(ctxT(t), client.ObjectKey{Namespace: ns, Name: name}, chart))
 	chart.Status.Artifact.Revision = "7.4.16"
-	must(t, e.hub.Client.Status().Update(ctxT(t), chart))
+	expect.NoError(t, e.hub.Client.Status().Update(ctxT(t), chart))
 	before := snapshot(t, e.repo.Dir)
 	_, err := Run(ctxT(t), o)
 	var he *HealthError
@@ -228,6 +229,6 @@ func TestPromoteChartNotAsPinned(t *testing.T) {
 func (e *envFleet) hubHelmRelease(t *testing.T, name string) *helmv2.HelmRelease {
 	t.Helper()
 	hr := &helmv2.HelmRelease{}
-	must(t, e.hub.Client.Get(ctxT(t), client.ObjectKey{Namespace: e.s.Namespace, Name: name}, hr))
+	expect.NoError(t, e.hub.Client.Get(ctxT(t), client.ObjectKey{Namespace: e.s.Namespace, Name: name}, hr))
 	return hr
 }

@@ -3,6 +3,7 @@ package promote
 import (
 	"bytes"
 	"errors"
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,7 +25,7 @@ func TestPromotePreviewIncomplete(t *testing.T) {
 	ctx := ctxT(t)
 	file := "clusters/production/keystone-memcached.yaml"
 	b, err := os.ReadFile(filepath.Join(e.repo.Dir, file))
-	must(t, err)
+	expect.NoError(t, err)
 	broken := strings.Replace(string(b), "  values:\n", "  valuesFrom:\n    - kind: ConfigMap\n      name: no-such-values\n  values:\n", 1)
 	if broken == string(b) {
 		t.Fatalf("%s has no values: to put valuesFrom before", file)
@@ -61,7 +62,7 @@ func TestPromotePreviewIncomplete(t *testing.T) {
 		t.Errorf("an incomplete preview reads as clean:\n%s", text)
 	}
 	body, err := pullRequestBody(p)
-	must(t, err)
+	expect.NoError(t, err)
 	for _, want := range []string{
 		"- ❌ **incomplete**: HelmRelease/" + hrID + " on cluster control-plane (chart memcached): ",
 		"**Plan incomplete: 1 Kustomization or HelmRelease could not be rendered or diffed",
@@ -106,7 +107,7 @@ func TestRollbackPreviewIncomplete(t *testing.T) {
 	gitT(t, e.repo.Dir, "merge", "--quiet", "--ff-only", promoted.Result.Commit)
 	file := "clusters/production/keystone-memcached.yaml"
 	b, err := os.ReadFile(filepath.Join(e.repo.Dir, file))
-	must(t, err)
+	expect.NoError(t, err)
 	broken := strings.Replace(string(b), "  values:\n", "  valuesFrom:\n    - kind: ConfigMap\n      name: no-such-values\n  values:\n", 1)
 	if broken == string(b) {
 		t.Fatalf("%s has no values: to put valuesFrom before", file)
@@ -128,7 +129,7 @@ func TestRollbackPreviewIncomplete(t *testing.T) {
 		t.Fatalf("blast radius %+v, want incomplete: HelmRelease %s (chart memcached)", br, hrID)
 	}
 	var text bytes.Buffer
-	must(t, WriteRollbackText(&text, p, false, printers.Palette{}))
+	expect.NoError(t, WriteRollbackText(&text, p, false, printers.Palette{}))
 	for _, want := range []string{
 		"INCOMPLETE HelmRelease/" + hrID + " on cluster control-plane (chart memcached): ",
 		"plan incomplete: 1 Kustomization or HelmRelease could not be rendered or diffed",
@@ -141,7 +142,7 @@ func TestRollbackPreviewIncomplete(t *testing.T) {
 		t.Errorf("an incomplete rollback preview reads as clean:\n%s", text.String())
 	}
 	body, err := pullRequestBody(p)
-	must(t, err)
+	expect.NoError(t, err)
 	if want := "- ❌ **incomplete**: HelmRelease/" + hrID + " on cluster control-plane (chart memcached): "; !strings.Contains(body, want) {
 		t.Errorf("pull request body lacks %q:\n%s", want, body)
 	}

@@ -1,6 +1,7 @@
 package promote
 
 import (
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"net/http"
 	"path/filepath"
 	"regexp"
@@ -257,7 +258,7 @@ func TestRollbackFirstPromotion(t *testing.T) {
 		t.Fatalf("default: %+v, changes %+v", p.Rollback, p.Changes)
 	}
 	var text strings.Builder
-	must(t, WriteRollbackText(&text, p, false, printers.Palette{}))
+	expect.NoError(t, WriteRollbackText(&text, p, false, printers.Palette{}))
 	if want := "no earlier verified promotion: restoring the pins before " + short(promotion) + ", which carry no evidence"; !strings.Contains(text.String(), want) {
 		t.Errorf("text lacks %q:\n%s", want, text.String())
 	}

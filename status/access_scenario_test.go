@@ -2,6 +2,7 @@ package status_test
 
 import (
 	"encoding/json"
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"strings"
 	"testing"
 	"time"
@@ -55,8 +56,8 @@ func TestStatusCredentialExpiry(t *testing.T) {
 
 	t.Run("20 days: warning, healthy", func(t *testing.T) {
 		kc, err := cp.KubeconfigWithClientCert("short-lived", now.Add(-time.Hour), now.Add(20*24*time.Hour))
-		must(t, err)
-		must(t, s.SetKubeconfig(c, "control-plane", kc))
+		expect.NoError(t, err)
+		expect.NoError(t, s.SetKubeconfig(c, "control-plane", kc))
 		rep := statusOf("control-plane")
 		got := accessOf(t, rep, "control-plane", status.CheckClientCertificate)
 		wantHealthy(t, "20 days", rep, true)
@@ -79,8 +80,8 @@ func TestStatusCredentialExpiry(t *testing.T) {
 
 	t.Run("5 days: critical, not healthy, the cluster still answers", func(t *testing.T) {
 		kc, err := cp.KubeconfigWithClientCert("short-lived", now.Add(-time.Hour), now.Add(5*24*time.Hour))
-		must(t, err)
-		must(t, s.SetKubeconfig(c, "control-plane", kc))
+		expect.NoError(t, err)
+		expect.NoError(t, s.SetKubeconfig(c, "control-plane", kc))
 		rep := statusOf("control-plane")
 		got := accessOf(t, rep, "control-plane", status.CheckClientCertificate)
 		wantHealthy(t, "5 days", rep, false)
@@ -111,30 +112,30 @@ func TestStatusCredentialExpiry(t *testing.T) {
 
 	t.Run("expired: failed, not healthy, naming the Secret", func(t *testing.T) {
 		kc, err := s.Fleet.Spokes["hypervisor"].KubeconfigWithClientCert("expired", now.Add(-10*24*time.Hour), now.Add(-time.Hour))
-		must(t, err)
-		must(t, s.SetKubeconfig(c, "hypervisor", kc))
+		expect.NoError(t, err)
+		expect.NoError(t, s.SetKubeconfig(c, "hypervisor", kc))
 		rep := statusOf("hypervisor")
 		got := accessOf(t, rep, "hypervisor", status.CheckClientCertificate)
 		wantHealthy(t, "expired client certificate", rep, false)
 		if len(got) != 1 {
 			t.Fatalf("checks %+v, want one", got)
 		}
-		wantEqual(t, "check state", got[0].State, status.AccessFailed)
+		expect.Equal(t, "check state", got[0].State, status.AccessFailed)
 		if want := "client certificate of Secret/" + s.Namespace + "/hypervisor-kubeconfig expired"; !strings.Contains(got[0].Message, want) {
 			t.Errorf("message %q lacks %q", got[0].Message, want)
 		}
 		// The apiserver itself refuses the expired certificate.
-		wantEqual(t, "hypervisor with an expired certificate: reachable", rep.Clusters[0].Reachable, false)
-		wantContains(t, "hypervisor with an expired certificate: error", rep.Clusters[0].Error, "the server has asked for the client to provide credentials")
+		expect.Equal(t, "hypervisor with an expired certificate: reachable", rep.Clusters[0].Reachable, false)
+		expect.Contains(t, "hypervisor with an expired certificate: error", rep.Clusters[0].Error, "the server has asked for the client to provide credentials")
 	})
 
 	t.Run("JWT expiring in 3 days: not healthy, never rendered", func(t *testing.T) {
 		st := s.Fleet.Spokes["storage"]
 		token, err := st.ServiceAccountToken(c, "c5c3-access", "reader-"+s.Namespace, 3*24*time.Hour)
-		must(t, err)
+		expect.NoError(t, err)
 		kc, err := st.KubeconfigWithToken(token)
-		must(t, err)
-		must(t, s.SetKubeconfig(c, "storage", kc))
+		expect.NoError(t, err)
+		expect.NoError(t, s.SetKubeconfig(c, "storage", kc))
 		r, at := sc.build(t, status.Options{Cluster: "storage"})
 		rep := roundTrip(t, r)
 		got := accessOf(t, rep, "storage", status.CheckToken)
@@ -156,9 +157,9 @@ func TestStatusCredentialExpiry(t *testing.T) {
 			t.Errorf("tree:\n%s", tr)
 		}
 		jsn, err := json.MarshalIndent(r, "", "  ")
-		must(t, err)
+		expect.NoError(t, err)
 		yml, err := yaml.Marshal(r)
-		must(t, err)
+		expect.NoError(t, err)
 		all := string(jsn) + tr + string(yml) + table(t, r, at)
 		for i, part := range append(strings.Split(token, "."), token) {
 			if len(part) >= 8 && strings.Contains(all, part) {
@@ -178,21 +179,21 @@ func TestStatusCheckAccessServiceAccount(t *testing.T) {
 	s, c := sc.s, sc.ctx
 	hub := s.Fleet.Hub.Client
 	ks := &kustomizev1.Kustomization{}
-	must(t, hub.Get(c, client.ObjectKey{Namespace: s.Namespace, Name: "control-plane-apps"}, ks))
+	expect.NoError(t, hub.Get(c, client.ObjectKey{Namespace: s.Namespace, Name: "control-plane-apps"}, ks))
 	ks.Spec.ServiceAccountName = "deployer"
-	must(t, hub.Update(c, ks))
+	expect.NoError(t, hub.Update(c, ks))
 	if ks.Status.Inventory == nil || len(ks.Status.Inventory.Entries) == 0 {
 		t.Fatal("control-plane-apps has no inventory")
 	}
 
 	spoke := s.Fleet.Spokes["control-plane"].Client
-	must(t, client.IgnoreAlreadyExists(spoke.Create(c, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: s.Namespace}})))
-	must(t, spoke.Create(c, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "deployer"}}))
+	expect.NoError(t, client.IgnoreAlreadyExists(spoke.Create(c, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: s.Namespace}})))
+	expect.NoError(t, spoke.Create(c, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "deployer"}}))
 	bind := func(name string, verbs ...string) {
 		role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name},
 			Rules: []rbacv1.PolicyRule{{APIGroups: []string{"*"}, Resources: []string{"*"}, Verbs: verbs}}}
-		must(t, spoke.Create(c, role))
-		must(t, spoke.Create(c, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name},
+		expect.NoError(t, spoke.Create(c, role))
+		expect.NoError(t, spoke.Create(c, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name},
 			RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: name},
 			Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Namespace: s.Namespace, Name: "deployer"}}}))
 	}
@@ -215,7 +216,7 @@ func TestStatusCheckAccessServiceAccount(t *testing.T) {
 	if len(got) != 1 {
 		t.Fatalf("checks %+v, want one", got)
 	}
-	wantEqual(t, "check state", got[0].State, status.AccessFailed)
+	expect.Equal(t, "check state", got[0].State, status.AccessFailed)
 	sa := s.Namespace + "/deployer"
 	if got[0].ServiceAccount != sa || got[0].Object != "Kustomization/"+s.Namespace+"/control-plane-apps" {
 		t.Errorf("check names %q %q", got[0].ServiceAccount, got[0].Object)
@@ -243,9 +244,9 @@ func TestStatusCheckAccessServiceAccount(t *testing.T) {
 	// On the hub Flux impersonates too: a hub Kustomization's service
 	// account without any RBAC on the hub may patch nothing.
 	mgmt := &kustomizev1.Kustomization{}
-	must(t, hub.Get(c, client.ObjectKey{Namespace: s.Namespace, Name: "management-apps"}, mgmt))
+	expect.NoError(t, hub.Get(c, client.ObjectKey{Namespace: s.Namespace, Name: "management-apps"}, mgmt))
 	mgmt.Spec.ServiceAccountName = "deployer"
-	must(t, hub.Update(c, mgmt))
+	expect.NoError(t, hub.Update(c, mgmt))
 	rep = statusOf("management", true)
 	got = accessOf(t, rep, "management", status.CheckServiceAccount)
 	wantHealthy(t, "hub service account", rep, false)
@@ -283,19 +284,19 @@ func TestStatusCheckAccessHelmRelease(t *testing.T) {
 	hub := s.Fleet.Hub.Client
 	key := client.ObjectKey{Namespace: s.Namespace, Name: "memcached"}
 	hr := &helmv2.HelmRelease{}
-	must(t, hub.Get(c, key, hr))
+	expect.NoError(t, hub.Get(c, key, hr))
 	if hr.Spec.KubeConfig == nil || hr.Spec.KubeConfig.SecretRef.Name != "control-plane-kubeconfig" {
 		t.Fatalf("sample HelmRelease memcached does not target control-plane: %+v", hr.Spec.KubeConfig)
 	}
 	hr.Spec.ServiceAccountName = "helm-deployer"
-	must(t, hub.Update(c, hr))
+	expect.NoError(t, hub.Update(c, hr))
 	// The inventory helm-controller records for the release's objects.
 	hr.Status.Inventory = &helmv2.ResourceInventory{Entries: []helmv2.ResourceRef{
 		{ID: s.Namespace + "_memcached_apps_StatefulSet", Version: "v1"},
 		{ID: s.Namespace + "_memcached__Service", Version: "v1"},
 		{ID: s.Namespace + "_memcached-metrics__Service", Version: "v1"},
 	}}
-	must(t, hub.Status().Update(c, hr))
+	expect.NoError(t, hub.Status().Update(c, hr))
 
 	sa := s.Namespace + "/helm-deployer"
 	object := "HelmRelease/" + s.Namespace + "/memcached"
@@ -313,9 +314,9 @@ func TestStatusCheckAccessHelmRelease(t *testing.T) {
 		if len(mine) != 1 {
 			t.Fatalf("%s: checks of %s %+v, want one", step, object, mine)
 		}
-		wantEqual(t, step+": state", mine[0].State, wantState)
-		wantEqual(t, step+": service account", mine[0].ServiceAccount, sa)
-		wantEqual(t, step+": denied", strings.Join(mine[0].Denied, ","), strings.Join(wantDenied, ","))
+		expect.Equal(t, step+": state", mine[0].State, wantState)
+		expect.Equal(t, step+": service account", mine[0].ServiceAccount, sa)
+		expect.Equal(t, step+": denied", strings.Join(mine[0].Denied, ","), strings.Join(wantDenied, ","))
 		return mine[0]
 	}
 	got := checkSA("no RBAC", false, status.AccessFailed, "Service in "+s.Namespace, "StatefulSet.apps in "+s.Namespace)
@@ -324,12 +325,12 @@ func TestStatusCheckAccessHelmRelease(t *testing.T) {
 	}
 
 	spoke := s.Fleet.Spokes["control-plane"].Client
-	must(t, client.IgnoreAlreadyExists(spoke.Create(c, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: s.Namespace}})))
+	expect.NoError(t, client.IgnoreAlreadyExists(spoke.Create(c, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: s.Namespace}})))
 	allow := func(name, group, resource string) {
 		t.Helper()
-		must(t, spoke.Create(c, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: name},
+		expect.NoError(t, spoke.Create(c, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: name},
 			Rules: []rbacv1.PolicyRule{{APIGroups: []string{group}, Resources: []string{resource}, Verbs: []string{"get", "patch"}}}}))
-		must(t, spoke.Create(c, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: name},
+		expect.NoError(t, spoke.Create(c, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: name},
 			RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: name},
 			Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Namespace: s.Namespace, Name: "helm-deployer"}}}))
 	}

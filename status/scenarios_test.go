@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"slices"
 	"strings"
 	"testing"
@@ -72,14 +73,14 @@ func (sc *scenario) build(t *testing.T, opts status.Options) (*status.Report, ti
 func tree(t *testing.T, r *status.Report, now time.Time) string {
 	t.Helper()
 	var b bytes.Buffer
-	must(t, status.WriteTree(&b, r, status.RenderOptions{Now: now}))
+	expect.NoError(t, status.WriteTree(&b, r, status.RenderOptions{Now: now}))
 	return b.String()
 }
 
 func table(t *testing.T, r *status.Report, now time.Time) string {
 	t.Helper()
 	var b bytes.Buffer
-	must(t, status.WriteTable(&b, r, status.RenderOptions{Now: now}))
+	expect.NoError(t, status.WriteTable(&b, r, status.RenderOptions{Now: now}))
 	return b.String()
 }
 
@@ -87,7 +88,7 @@ func table(t *testing.T, r *status.Report, now time.Time) string {
 func roundTrip(t *testing.T, r *status.Report) *status.Report {
 	t.Helper()
 	b, err := json.MarshalIndent(r, "", "  ")
-	must(t, err)
+	expect.NoError(t, err)
 	var back status.Report
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
@@ -106,36 +107,6 @@ func wantHealthy(t *testing.T, what string, r *status.Report, healthy bool) {
 	t.Helper()
 	if r.Summary.Healthy != healthy {
 		t.Fatalf("%s: summary healthy %v, want %v: %+v", what, r.Summary.Healthy, healthy, r.Summary)
-	}
-}
-
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-func wantEqual[T comparable](t *testing.T, what string, got, want T) {
-	t.Helper()
-	if got != want {
-		t.Errorf("%s %v, want %v", what, got, want)
-	}
-}
-
-// wantContains reports each of subs that out (what names it) lacks, and
-// stops the test if any is missing.
-func wantContains(t *testing.T, what, out string, subs ...string) {
-	t.Helper()
-	missing := false
-	for _, s := range subs {
-		if !strings.Contains(out, s) {
-			t.Errorf("%s lacks %q", what, s)
-			missing = true
-		}
-	}
-	if missing {
-		t.Fatalf("%s:\n%s", what, out)
 	}
 }
 
@@ -228,7 +199,7 @@ func TestStatusHelmStorage(t *testing.T) {
 		if !slices.Contains(detailOf(ft, hrID+" · Ready · "), "release: "+problem) {
 			t.Errorf("%s: --failing tree lacks the detail %q under %s", what, "release: "+problem, hrID)
 		}
-		wantContains(t, what+": --failing tree", ft, ", 1 release differing from Helm storage")
+		expect.Contains(t, what+": --failing tree", ft, ", 1 release differing from Helm storage")
 	}
 
 	r, now, o := memcached("installed release")
@@ -247,8 +218,8 @@ func TestStatusHelmStorage(t *testing.T) {
 	// (b) helm upgrade --set replicaCount=1 by hand: revision 2 in
 	// storage, history says 1.
 	ch, err := s.Fleet.SampleChart("memcached", "7.4.16")
-	must(t, err)
-	must(t, s.Fleet.UpgradeRelease(c, testfleet.Release{Target: spoke, Name: "memcached", Namespace: sns("memcached"), StorageNamespace: sns("memcached"),
+	expect.NoError(t, err)
+	expect.NoError(t, s.Fleet.UpgradeRelease(c, testfleet.Release{Target: spoke, Name: "memcached", Namespace: sns("memcached"), StorageNamespace: sns("memcached"),
 		Chart: ch, Values: map[string]any{"replicaCount": 1}}))
 	flagged("after helm upgrade by hand",
 		"Helm storage on control-plane has release "+sns("memcached")+"/memcached at revision 2 deployed; helm-controller reports revision 1 deployed", 2, "deployed")
@@ -261,51 +232,51 @@ func TestStatusHelmStorage(t *testing.T) {
 
 	// helm-controller records revision 2: nothing to flag.
 	hr := &helmv2.HelmRelease{}
-	must(t, s.Fleet.Hub.Client.Get(c, client.ObjectKey{Namespace: s.Namespace, Name: "memcached"}, hr))
+	expect.NoError(t, s.Fleet.Hub.Client.Get(c, client.ObjectKey{Namespace: s.Namespace, Name: "memcached"}, hr))
 	stamp := metav1.NewTime(time.Now().Truncate(time.Second))
 	rev2 := *hr.Status.History.Latest()
 	rev2.Version, rev2.LastDeployed = 2, stamp
 	hr.Status.History[0].Status = "superseded"
 	hr.Status.History = append(helmv2.Snapshots{&rev2}, hr.Status.History...)
-	must(t, s.Fleet.Hub.Client.Status().Update(c, hr))
+	expect.NoError(t, s.Fleet.Hub.Client.Status().Update(c, hr))
 	r, _, o = memcached("history at revision 2")
 	wantHealthy(t, "history at revision 2", r, true)
 	if o.Release == nil {
 		t.Fatalf("history at revision 2: no release, want storage revision 2")
 	}
-	wantEqual(t, "history at revision 2: problem", o.Release.Problem, "")
-	wantEqual(t, "history at revision 2: storage revision", o.Release.StorageRevision, 2)
+	expect.Equal(t, "history at revision 2: problem", o.Release.Problem, "")
+	expect.Equal(t, "history at revision 2: storage revision", o.Release.StorageRevision, 2)
 
 	// (c) same revision, another status: revision 2's status label, set
 	// on its metadata only.
 	sec := &metav1.PartialObjectMetadata{}
 	sec.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
-	must(t, spoke.Client.Get(c, client.ObjectKey{Namespace: sns("memcached"), Name: "sh.helm.release.v1.memcached.v2"}, sec))
+	expect.NoError(t, spoke.Client.Get(c, client.ObjectKey{Namespace: sns("memcached"), Name: "sh.helm.release.v1.memcached.v2"}, sec))
 	before := sec.DeepCopy()
 	sec.Labels["status"] = "failed"
-	must(t, spoke.Client.Patch(c, sec, client.MergeFrom(before)))
+	expect.NoError(t, spoke.Client.Patch(c, sec, client.MergeFrom(before)))
 	flagged("after revision 2's status changed",
 		"Helm storage on control-plane has release "+sns("memcached")+"/memcached at revision 2 failed; helm-controller reports revision 2 deployed", 2, "failed")
 
 	// (a) the storage Secrets deleted.
-	must(t, spoke.Client.DeleteAllOf(c, &corev1.Secret{}, client.InNamespace(sns("memcached")), client.MatchingLabels{"owner": "helm", "name": "memcached"}))
+	expect.NoError(t, spoke.Client.DeleteAllOf(c, &corev1.Secret{}, client.InNamespace(sns("memcached")), client.MatchingLabels{"owner": "helm", "name": "memcached"}))
 	flagged("after the storage Secrets were deleted",
 		"Helm storage on control-plane has no release "+sns("memcached")+"/memcached; helm-controller reports revision 2 deployed", 0, "")
 
 	// A user who may not list Secrets: not compared, not flagged.
 	token, err := spoke.ServiceAccountToken(c, "c5c3-release", "reader-"+s.Namespace, 90*24*time.Hour)
-	must(t, err)
+	expect.NoError(t, err)
 	kc, err := spoke.KubeconfigWithToken(token)
-	must(t, err)
-	must(t, s.SetKubeconfig(c, "control-plane", kc))
+	expect.NoError(t, err)
+	expect.NoError(t, s.SetKubeconfig(c, "control-plane", kc))
 	r, now, o = memcached("forbidden")
 	wantHealthy(t, "forbidden", r, true)
 	if o.Release == nil {
 		t.Fatalf("forbidden: no release, want the error reading Helm's storage")
 	}
-	wantEqual(t, "forbidden: problem", o.Release.Problem, "")
-	wantEqual(t, "forbidden: error", o.Release.Error, "not allowed to list Secrets in "+sns("memcached")+" on control-plane")
-	wantEqual(t, "forbidden: release problems in the summary", r.Summary.ReleaseProblems, 0)
+	expect.Equal(t, "forbidden: problem", o.Release.Problem, "")
+	expect.Equal(t, "forbidden: error", o.Release.Error, "not allowed to list Secrets in "+sns("memcached")+" on control-plane")
+	expect.Equal(t, "forbidden: release problems in the summary", r.Summary.ReleaseProblems, 0)
 	tr := tree(t, r, now)
 	if got := detailOf(tr, hrID+" · Ready · "); !slices.Contains(got, "release not checked: not allowed to list Secrets in "+sns("memcached")+" on control-plane") {
 		t.Errorf("forbidden: tree\n%s", tr)
@@ -315,7 +286,7 @@ func TestStatusHelmStorage(t *testing.T) {
 	}
 
 	// An unreachable spoke: no release, the cluster's error says why.
-	must(t, s.BreakKubeconfig(c, "control-plane", testfleet.FaultUnreachable))
+	expect.NoError(t, s.BreakKubeconfig(c, "control-plane", testfleet.FaultUnreachable))
 	if r, _, o := memcached("unreachable"); r.Summary.Healthy || o.Release != nil {
 		t.Fatalf("unreachable: healthy %v, release %+v", r.Summary.Healthy, o.Release)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -147,39 +148,9 @@ func gitT(t *testing.T, dir string, args ...string) string {
 // commitFile writes a file of the checkout and commits it.
 func commitFile(t *testing.T, dir, file, content, msg string) {
 	t.Helper()
-	must(t, os.WriteFile(filepath.Join(dir, filepath.FromSlash(file)), []byte(content), 0o644))
+	expect.NoError(t, os.WriteFile(filepath.Join(dir, filepath.FromSlash(file)), []byte(content), 0o644))
 	gitT(t, dir, "add", file)
 	gitT(t, dir, "commit", "-q", "-m", msg)
-}
-
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-func wantEqual[T comparable](t *testing.T, what string, got, want T) {
-	t.Helper()
-	if got != want {
-		t.Errorf("%s %v, want %v", what, got, want)
-	}
-}
-
-// wantContains reports each of subs that out (what names it) lacks, and
-// stops the test if any is missing.
-func wantContains(t *testing.T, what, out string, subs ...string) {
-	t.Helper()
-	missing := false
-	for _, s := range subs {
-		if !strings.Contains(out, s) {
-			t.Errorf("%s lacks %q", what, s)
-			missing = true
-		}
-	}
-	if missing {
-		t.Fatalf("%s:\n%s", what, out)
-	}
 }
 
 // asJSON is the matrix as -o json prints it, checked to decode as a
@@ -187,7 +158,7 @@ func wantContains(t *testing.T, what, out string, subs ...string) {
 func asJSON(t *testing.T, m *versions.Matrix) string {
 	t.Helper()
 	b, err := json.MarshalIndent(m, "", "  ")
-	must(t, err)
+	expect.NoError(t, err)
 	out := string(b) + "\n"
 	decodeMatrix(t, out)
 	return out
@@ -210,7 +181,7 @@ func decodeMatrix(t *testing.T, out string) *versions.Matrix {
 func table(t *testing.T, m *versions.Matrix) string {
 	t.Helper()
 	var b bytes.Buffer
-	must(t, versions.WriteTable(&b, m, versions.RenderOptions{}))
+	expect.NoError(t, versions.WriteTable(&b, m, versions.RenderOptions{}))
 	return b.String()
 }
 
@@ -288,13 +259,13 @@ func TestVersionsSkew(t *testing.T) {
 	// Staging moves on in git only, and someone sets another image by hand.
 	release := filepath.Join(s.RepoDir, "clusters", "staging", "keystone-memcached.yaml")
 	b, err := os.ReadFile(release)
-	must(t, err)
+	expect.NoError(t, err)
 	commitFile(t, s.RepoDir, "clusters/staging/keystone-memcached.yaml", strings.Replace(string(b), `version: "7.5.0"`, `version: "7.6.0"`, 1), "staging: memcached 7.6.0")
 	spoke := s.Fleet.Spokes["control-plane"].Client
 	dep := &appsv1.Deployment{}
-	must(t, spoke.Get(sc.ctx, client.ObjectKey{Namespace: envs["staging"].Namespace, Name: "keystone-api"}, dep))
+	expect.NoError(t, spoke.Get(sc.ctx, client.ObjectKey{Namespace: envs["staging"].Namespace, Name: "keystone-api"}, dep))
 	dep.Spec.Template.Spec.Containers[0].Image = "ghcr.io/c5c3/keystone:2025.1-p3-hotfix"
-	must(t, spoke.Update(sc.ctx, dep))
+	expect.NoError(t, spoke.Update(sc.ctx, dep))
 
 	m = sc.build(t)
 	wantSkew(t, "after the bump", m)
@@ -335,9 +306,9 @@ func TestVersionsSkew(t *testing.T) {
 
 	// -o yaml is the same matrix as -o json.
 	y, err := yaml.Marshal(sc.build(t))
-	must(t, err)
+	expect.NoError(t, err)
 	fromYAML, err := yaml.YAMLToJSON(y)
-	must(t, err)
+	expect.NoError(t, err)
 	if got := decodeMatrix(t, string(fromYAML)); !reflect.DeepEqual(got, m) {
 		t.Fatalf("as yaml, not the same matrix as json:\n%s", y)
 	}
@@ -345,8 +316,8 @@ func TestVersionsSkew(t *testing.T) {
 	staging := sc.build(t, "staging")
 	wantSkew(t, "staging only", staging)
 	var md bytes.Buffer
-	must(t, versions.WriteMarkdown(&md, staging))
-	wantContains(t, "markdown, staging only", md.String(), "| `7.6.0` | `7.5.0` | - | **git≠applied** |")
+	expect.NoError(t, versions.WriteMarkdown(&md, staging))
+	expect.Contains(t, "markdown, staging only", md.String(), "| `7.6.0` | `7.5.0` | - | **git≠applied** |")
 	if strings.Contains(md.String(), "| production |") {
 		t.Fatalf("markdown, staging only, shows production:\n%s", md.String())
 	}
@@ -361,15 +332,15 @@ func TestVersionsSpokeDown(t *testing.T) {
 	envs := sc.envs
 	hub := sc.s.Fleet.Hub.Client
 	sec := &corev1.Secret{}
-	must(t, hub.Get(sc.ctx, client.ObjectKey{Namespace: envs["production"].Namespace, Name: "control-plane-kubeconfig"}, sec))
+	expect.NoError(t, hub.Get(sc.ctx, client.ObjectKey{Namespace: envs["production"].Namespace, Name: "control-plane-kubeconfig"}, sec))
 	sec.Data = map[string][]byte{"value": []byte(testfleet.UnreachableKubeconfig)}
-	must(t, hub.Update(sc.ctx, sec))
+	expect.NoError(t, hub.Update(sc.ctx, sec))
 
 	// and production's memcached upgrade is under way (or failing).
 	hr := &helmv2.HelmRelease{}
-	must(t, hub.Get(sc.ctx, client.ObjectKey{Namespace: envs["production"].Namespace, Name: "keystone-memcached"}, hr))
+	expect.NoError(t, hub.Get(sc.ctx, client.ObjectKey{Namespace: envs["production"].Namespace, Name: "keystone-memcached"}, hr))
 	hr.Status.LastAttemptedRevision = "7.5.0"
-	must(t, hub.Status().Update(sc.ctx, hr))
+	expect.NoError(t, hub.Status().Update(sc.ctx, hr))
 
 	m := sc.build(t)
 	wantSkew(t, "with a dead spoke", m)
@@ -412,7 +383,7 @@ func TestVersionsSpokeDown(t *testing.T) {
 	if !regexp.MustCompile(`2025\.1-p1 +unreachable`).MatchString(tab) {
 		t.Errorf("table lacks the image row 2025.1-p1 unreachable:\n%s", tab)
 	}
-	wantContains(t, "table with a dead spoke", tab, "1 unreachable", "7.4.16 (attempted 7.5.0)")
+	expect.Contains(t, "table with a dead spoke", tab, "1 unreachable", "7.4.16 (attempted 7.5.0)")
 }
 
 // TestVersionsResourceSets: a ResourceSet the staging environment applies
@@ -454,12 +425,12 @@ spec:
         name: keystone-<< inputs.id >>
 `, "staging: keystone ResourceSet")
 	kz, err := os.ReadFile(filepath.Join(s.RepoDir, "clusters", "staging", "kustomization.yaml"))
-	must(t, err)
+	expect.NoError(t, err)
 	commitFile(t, s.RepoDir, "clusters/staging/kustomization.yaml", string(kz)+"  - keystone-set.yaml\n", "staging: apply the ResourceSet")
 	es := &testfleet.Sample{Fleet: s.Fleet, Namespace: stagingNS, RepoDir: s.RepoDir, Revision: s.Revision, URL: s.URL}
-	must(t, es.Reconcile(c, "staging-apps"))
+	expect.NoError(t, es.Reconcile(c, "staging-apps"))
 	const digest = "sha256:9d2b6e5f0c1a4e8b7a3f2d1c0b9a8e7f6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b1a"
-	must(t, es.WriteProviderStatus(c, "keystone-tags", map[string]any{"id": "48955639", "tag": "v1.4.0", "digest": digest}))
+	expect.NoError(t, es.WriteProviderStatus(c, "keystone-tags", map[string]any{"id": "48955639", "tag": "v1.4.0", "digest": digest}))
 
 	m := decodeMatrix(t, asJSON(t, sc.build(t)))
 	if m.Summary.Errors != 0 || len(m.Environments) != 2 {
@@ -478,20 +449,20 @@ spec:
 		t.Fatalf("ResourceSets: staging %+v, production %+v", staging.ResourceSets, production.ResourceSets)
 	}
 	got := staging.ResourceSets[0]
-	wantEqual(t, "staging ResourceSet", got.Namespace+"/"+got.Name, stagingNS+"/keystone-regions")
-	wantEqual(t, "staging ResourceSet: applier", got.Applier, "Kustomization/"+stagingNS+"/staging-apps")
-	wantEqual(t, "staging ResourceSet: error", got.Error, "")
+	expect.Equal(t, "staging ResourceSet", got.Namespace+"/"+got.Name, stagingNS+"/keystone-regions")
+	expect.Equal(t, "staging ResourceSet: applier", got.Applier, "Kustomization/"+stagingNS+"/staging-apps")
+	expect.Equal(t, "staging ResourceSet: error", got.Error, "")
 	if len(got.Inputs) != 3 {
 		t.Fatalf("staging ResourceSet: inputs %+v, want chart.version inline and the provider's tag and digest", got.Inputs)
 	}
 	inline := got.Inputs[0]
-	wantEqual(t, "inline input: source", inline.Source, "ResourceSet/"+stagingNS+"/keystone-regions")
-	wantEqual(t, "inline input: type", inline.Type, "")
+	expect.Equal(t, "inline input: source", inline.Source, "ResourceSet/"+stagingNS+"/keystone-regions")
+	expect.Equal(t, "inline input: type", inline.Type, "")
 	if inline.ID == "" {
 		t.Errorf("inline input: no ID, want the input set's")
 	}
-	wantEqual(t, "inline input: key", inline.Key, "chart.version")
-	wantEqual(t, "inline input: value", inline.Value, "1.2.3")
+	expect.Equal(t, "inline input: key", inline.Key, "chart.version")
+	expect.Equal(t, "inline input: value", inline.Value, "1.2.3")
 	provider := "ResourceSetInputProvider/" + stagingNS + "/keystone-tags"
 	want := []versions.VersionInput{
 		{Source: provider, Type: "OCIArtifactTag", ID: "48955639", Key: "digest", Value: digest},
@@ -519,11 +490,11 @@ spec:
 	p.SetKind("ResourceSetInputProvider")
 	p.SetNamespace(stagingNS)
 	p.SetName("keystone-tags")
-	must(t, s.Fleet.Hub.Client.Delete(c, p))
+	expect.NoError(t, s.Fleet.Hub.Client.Delete(c, p))
 	m = sc.build(t, "staging")
 	note := "environment staging: ResourceSet " + stagingNS + "/keystone-regions: spec.inputsFrom[0]: ResourceSetInputProvider " + stagingNS + "/keystone-tags not found"
 	if m.Summary.Errors != 0 {
 		t.Fatalf("versions without the provider: %d errors, want the matrix with a note\n%s", m.Summary.Errors, table(t, m))
 	}
-	wantContains(t, "versions without the provider", table(t, m), note, "HelmRelease/keystone-memcached/memcached")
+	expect.Contains(t, "versions without the provider", table(t, m), note, "HelmRelease/keystone-memcached/memcached")
 }
