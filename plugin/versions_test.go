@@ -21,26 +21,10 @@ import (
 func versionsSample(t testing.TB) (s *testfleet.Sample, envs map[string]*testfleet.Environment, flags []string) {
 	t.Helper()
 	s, _ = loadSample(t, testfleet.SampleOptions{})
-	envs = map[string]*testfleet.Environment{}
-	for _, name := range []string{"staging", "production"} {
-		e, err := s.ApplyEnvironment(ctx(t), name)
-		if err != nil {
-			t.Fatalf("applying environment %s: %v", name, err)
-		}
-		envs[name] = e
+	envs, err := s.ApplyPipeline(ctx(t))
+	if err != nil {
+		t.Fatal(err)
 	}
-	cfg := `apiVersion: c5c3.cobaltcore.io/v1alpha1
-kind: Promotion
-environments:
-  - name: staging
-    paths: [clusters/staging, apps/*/staging]
-    kustomizations: [` + envs["staging"].Namespace + `/staging-apps]
-  - name: production
-    paths: [clusters/production, apps/*/production]
-    kustomizations: [` + envs["production"].Namespace + `/production-apps]
-pipeline: [staging, production]
-`
-	commitFile(t, s.RepoDir, "c5c3.yaml", cfg, "c5c3.yaml: the test's environment namespaces")
 	f := testfleet.Get(t)
 	flags = []string{"--kubeconfig", f.HubKubeconfig, "--flux-namespace", s.Namespace, "--color", "never", "--repo", s.RepoDir}
 	return s, envs, flags

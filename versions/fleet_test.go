@@ -64,26 +64,10 @@ func loadScenario(t *testing.T) *scenario {
 	if err != nil {
 		t.Fatalf("loading the sample: %v", err)
 	}
-	envs := map[string]*testfleet.Environment{}
-	for _, name := range []string{"staging", "production"} {
-		e, err := s.ApplyEnvironment(ctx, name)
-		if err != nil {
-			t.Fatalf("applying environment %s: %v", name, err)
-		}
-		envs[name] = e
+	envs, err := s.ApplyPipeline(ctx)
+	if err != nil {
+		t.Fatal(err)
 	}
-	cfg := `apiVersion: c5c3.cobaltcore.io/v1alpha1
-kind: Promotion
-environments:
-  - name: staging
-    paths: [clusters/staging, apps/*/staging]
-    kustomizations: [` + envs["staging"].Namespace + `/staging-apps]
-  - name: production
-    paths: [clusters/production, apps/*/production]
-    kustomizations: [` + envs["production"].Namespace + `/production-apps]
-pipeline: [staging, production]
-`
-	commitFile(t, s.RepoDir, "c5c3.yaml", cfg, "c5c3.yaml: the test's environment namespaces")
 	return &scenario{s: s, envs: envs, ctx: ctx}
 }
 

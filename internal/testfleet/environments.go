@@ -179,3 +179,33 @@ func (s *Sample) markFluxInstanceApplied(ctx context.Context) error {
 	}
 	return hub.Status().Update(ctx, fi)
 }
+
+// ApplyPipeline applies the sample's staging and production environments
+// (ApplyEnvironment) and commits a c5c3.yaml to the checkout naming their
+// root Kustomizations, pipeline staging → production: the shared test hub
+// holds other tests' environments too.
+func (s *Sample) ApplyPipeline(ctx context.Context) (map[string]*Environment, error) {
+	envs := map[string]*Environment{}
+	for _, name := range []string{"staging", "production"} {
+		e, err := s.ApplyEnvironment(ctx, name)
+		if err != nil {
+			return nil, fmt.Errorf("applying environment %s: %w", name, err)
+		}
+		envs[name] = e
+	}
+	cfg := `apiVersion: c5c3.cobaltcore.io/v1alpha1
+kind: Promotion
+environments:
+  - name: staging
+    paths: [clusters/staging, apps/*/staging]
+    kustomizations: [` + envs["staging"].Namespace + `/staging-apps]
+  - name: production
+    paths: [clusters/production, apps/*/production]
+    kustomizations: [` + envs["production"].Namespace + `/production-apps]
+pipeline: [staging, production]
+`
+	if err := commitFile(s.RepoDir, "c5c3.yaml", cfg, "c5c3.yaml: the test's environment namespaces"); err != nil {
+		return nil, fmt.Errorf("committing c5c3.yaml: %w", err)
+	}
+	return envs, nil
+}

@@ -648,3 +648,25 @@ func commitAll(dir, msg string) (string, error) {
 	}
 	return h.String(), nil
 }
+
+// commitFile writes file (slash-separated, relative to the checkout dir)
+// and commits it on the checked-out branch.
+func commitFile(dir, file, content, msg string) error {
+	if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(file)), []byte(content), 0o644); err != nil {
+		return err
+	}
+	repo, err := git.PlainOpen(dir)
+	if err != nil {
+		return err
+	}
+	wt, err := repo.Worktree()
+	if err != nil {
+		return err
+	}
+	if _, err := wt.Add(file); err != nil {
+		return err
+	}
+	sig := &object.Signature{Name: "c5c3 test", Email: "test@c5c3.example", When: time.Now()}
+	_, err = wt.Commit(msg, &git.CommitOptions{Author: sig, Committer: sig})
+	return err
+}
