@@ -15,6 +15,7 @@ import (
 	"github.com/fluxcd/pkg/apis/meta"
 	sourcev1 "github.com/fluxcd/source-controller/api/v1"
 	"github.com/sirupsen/logrus"
+	"golang.org/x/crypto/bcrypt"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
 	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
 	"helm.sh/helm/v4/pkg/registry"
@@ -104,6 +105,9 @@ func StartChartServers(t *testing.T) *ChartServers {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := cheapenPassword(oci); err != nil {
+		t.Fatal(err)
+	}
 	// The registry logs every request through logrus; keep test output
 	// readable.
 	logrus.SetOutput(io.Discard)
@@ -128,6 +132,24 @@ func StartChartServers(t *testing.T) *ChartServers {
 		c.OCIDigest = res.Manifest.Digest
 	}
 	return s
+}
+
+// cheapenPassword hashes the registry's password again at bcrypt.MinCost.
+// repotest writes its htpasswd file with bcrypt.DefaultCost, and the
+// registry checks the password of every request against it: ~70 ms of CPU
+// per request, a third of the plugin package's test CPU. The registry
+// reads the file on its first request (and again whenever it changes), so
+// it sees only this one; the user and password stay repotest's.
+func cheapenPassword(oci *repotest.OCIServer) error {
+	path := filepath.Join(oci.Dir, "authtest.htpasswd")
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("the test registry's htpasswd file: %w", err)
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(oci.TestPassword), bcrypt.MinCost)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, fmt.Appendf(nil, "%s:%s\n", oci.TestUsername, hash), 0o644)
 }
 
 // pushWithRetry pushes a chart, retrying while the registry, started in
