@@ -28,6 +28,7 @@ import (
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/c5c3/kubectl-c5c3/fleet"
+	"github.com/c5c3/kubectl-c5c3/internal/kbuild"
 	"github.com/c5c3/kubectl-c5c3/internal/sourceview"
 )
 
@@ -262,7 +263,7 @@ func (b *Builder) build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*
 			return nil, fs, fmt.Errorf("error decrypting sources of %s: %w", ks.Spec.Path, err)
 		}
 	}
-	resMap, err := kustomizeBuild(fs, dir)
+	resMap, err := kbuild.Build(fs, dir)
 	if err != nil {
 		return nil, fs, fmt.Errorf("kustomize build of %s failed: %w", ks.Spec.Path, err)
 	}

@@ -8,9 +8,8 @@ import (
 	"path/filepath"
 	"sort"
 
-	"github.com/fluxcd/pkg/kustomize"
-
 	"github.com/c5c3/kubectl-c5c3/diff"
+	"github.com/c5c3/kubectl-c5c3/internal/kbuild"
 	"github.com/c5c3/kubectl-c5c3/pipeline"
 )
 
@@ -117,7 +116,7 @@ func (r *run) verify() error {
 	}
 	sort.Strings(sorted)
 	for _, d := range sorted {
-		if _, err := kustomize.SecureBuild(r.wt.Dir, filepath.Join(r.wt.Dir, filepath.FromSlash(d)), false); err != nil {
+		if _, err := kbuild.SecureBuild(r.wt.Dir, filepath.Join(r.wt.Dir, filepath.FromSlash(d))); err != nil {
 			return fmt.Errorf("after the edit, kustomize build %s fails: %w; nothing was committed", d, err)
 		}
 	}
