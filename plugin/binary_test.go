@@ -28,7 +28,7 @@ func buildPlugin(t testing.TB) string {
 			return
 		}
 		b.path = filepath.Join(b.dir, "kubectl-c5c3")
-		b.out, b.err = exec.Command("go", "build", "-o", b.path, "github.com/c5c3/kubectl-c5c3/cmd/kubectl-c5c3").CombinedOutput()
+		b.out, b.err = exec.Command("go", "build", "-ldflags", "-s -w", "-o", b.path, "github.com/c5c3/kubectl-c5c3/cmd/kubectl-c5c3").CombinedOutput()
 	})
 	if b.err != nil {
 		t.Fatalf("go build: %v\n%s", b.err, b.out)

@@ -19,7 +19,7 @@ func buildBinary(t *testing.T) string {
 		t.Skip("builds the plugin binary")
 	}
 	bin := filepath.Join(t.TempDir(), "kubectl-c5c3")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-ldflags", "-s -w", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	return bin

@@ -175,7 +175,7 @@ func buildPlugin(dir string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	build := exec.CommandContext(ctx, goTool, "build", "-o", filepath.Join(dir, "kubectl-c5c3"), "github.com/c5c3/kubectl-c5c3/cmd/kubectl-c5c3")
+	build := exec.CommandContext(ctx, goTool, "build", "-ldflags", "-s -w", "-o", filepath.Join(dir, "kubectl-c5c3"), "github.com/c5c3/kubectl-c5c3/cmd/kubectl-c5c3")
 	if out, err := build.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build kubectl-c5c3: %w\n%s", err, out)
 	}
