@@ -1,0 +1,173 @@
+package helmrender
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"strings"
+
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+	ssautil "github.com/fluxcd/pkg/ssa/utils"
+	"go.yaml.in/yaml/v3"
+	helmrelease "helm.sh/helm/v4/pkg/release/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// originOnly reports whether helm-controller's post-rendering of hr is its
+// origin labels alone: no spec.postRenderers, no commonMetadata.
+func originOnly(hr *helmv2.HelmRelease) bool {
+	return len(hr.Spec.PostRenderers) == 0 && hr.Spec.CommonMetadata == nil
+}
+
+// errNotPlain is why originObjects hands a release back to the kustomize
+// post-renderer: something in its manifests that the fast path does not
+// reproduce (an anchor or alias, an explicit tag, a List, an empty or
+// duplicate object...).
+var errNotPlain = errors.New("not a plain manifest")
+
+// originObjects are the objects of r, rendered without a post-renderer,
+// as helm-controller's origin-label post-renderer makes them, or
+// errNotPlain when it cannot tell. That post-renderer is a kustomize
+// resmap round trip (internal/postrender transform): each document is
+// parsed by kyaml (YAML 1.2: `yes` and `on` stay strings, timestamps
+// stay strings, 0o17 is 15), turned into JSON by yaml.v3's Unmarshal and
+// json.Marshal (Resource.AsYAML), labelled and written back as YAML that
+// reads as that JSON. For a manifest made of plain mappings and scalars,
+// that is yaml.v3's decoding of each document, through JSON, plus the two
+// labels. Anything else — anchors, aliases, merge keys, explicit tags,
+// non-string keys, null list items, List kinds, documents that are not a
+// non-empty mapping with apiVersion, kind and metadata.name, two objects
+// of one kind and name, in the manifests or the hooks — is errNotPlain:
+// the caller renders again through kustomize, which decides.
+func originObjects(r *helmrelease.Release, labels map[string]string) ([]*unstructured.Unstructured, error) {
+	seen := map[objectID]bool{}
+	for _, h := range r.Hooks {
+		if _, err := plainObjects(h.Manifest, seen); err != nil {
+			return nil, err
+		}
+	}
+	objs, err := plainObjects(r.Manifest, seen)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range objs {
+		l := o.GetLabels()
+		if l == nil {
+			l = map[string]string{}
+		}
+		for k, v := range labels {
+			l[k] = v
+		}
+		o.SetLabels(l)
+	}
+	return objs, nil
+}
+
+// objectID is kustomize's resource id, less the version and the
+// namespace (coarser, so that a duplicate is never missed).
+type objectID struct{ group, kind, name string }
+
+// plainObjects decodes the documents of a Helm manifest stream ("---"
+// lines between them, none inside one: Helm split them so).
+func plainObjects(manifest string, seen map[objectID]bool) ([]*unstructured.Unstructured, error) {
+	var objs []*unstructured.Unstructured
+	for _, doc := range splitDocs(manifest) {
+		d := yaml.NewDecoder(strings.NewReader(doc))
+		var n yaml.Node
+		if err := d.Decode(&n); err != nil {
+			if err == io.EOF {
+				continue
+			}
+			return nil, errNotPlain
+		}
+		var more yaml.Node
+		if err := d.Decode(&more); err != io.EOF {
+			return nil, errNotPlain
+		}
+		if n.Kind != yaml.DocumentNode || len(n.Content) != 1 {
+			return nil, errNotPlain
+		}
+		root := n.Content[0]
+		if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+			continue // an empty document, which kyaml drops
+		}
+		if root.Kind != yaml.MappingNode || len(root.Content) == 0 || !plain(root) {
+			return nil, errNotPlain
+		}
+		var m map[string]any
+		if err := root.Decode(&m); err != nil {
+			return nil, errNotPlain
+		}
+		b, err := json.Marshal(m)
+		if err != nil {
+			return nil, errNotPlain
+		}
+		o := &unstructured.Unstructured{}
+		if err := o.UnmarshalJSON(b); err != nil {
+			return nil, errNotPlain
+		}
+		gv, err := schema.ParseGroupVersion(o.GetAPIVersion())
+		kind, name := o.GetKind(), o.GetName()
+		if err != nil || o.GetAPIVersion() == "" || kind == "" || name == "" || strings.HasSuffix(kind, "List") || o.IsList() {
+			return nil, errNotPlain
+		}
+		if _, ok := m["metadata"].(map[string]any); !ok {
+			return nil, errNotPlain
+		}
+		if l, ok := m["metadata"].(map[string]any)["labels"]; ok {
+			if _, isMap := l.(map[string]any); !isMap {
+				return nil, errNotPlain
+			}
+		}
+		id := objectID{gv.Group, kind, name}
+		if seen[id] {
+			return nil, errNotPlain
+		}
+		seen[id] = true
+		if ssautil.IsKubernetesObject(o) && !ssautil.IsKustomization(o) {
+			objs = append(objs, o)
+		}
+	}
+	return objs, nil
+}
+
+// splitDocs splits Helm's manifest stream at its "---" lines.
+func splitDocs(manifest string) []string {
+	var docs []string
+	for doc := range strings.SplitSeq("\n"+manifest, "\n---\n") {
+		if strings.TrimSpace(doc) != "" {
+			docs = append(docs, doc)
+		}
+	}
+	return docs
+}
+
+// plain reports whether n holds only what the fast path reproduces:
+// mappings with plain string keys, sequences without null items and
+// scalars with their implicit tags; no anchor, alias or merge key.
+func plain(n *yaml.Node) bool {
+	if n.Anchor != "" || n.Kind == yaml.AliasNode || n.Style&yaml.TaggedStyle != 0 {
+		return false
+	}
+	switch n.Kind {
+	case yaml.ScalarNode:
+		return true
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if k.Kind != yaml.ScalarNode || k.Tag != "!!str" || k.Anchor != "" || k.Style&yaml.TaggedStyle != 0 || !plain(n.Content[i+1]) {
+				return false
+			}
+		}
+		return true
+	case yaml.SequenceNode:
+		for _, c := range n.Content {
+			if c.Kind == yaml.ScalarNode && c.Tag == "!!null" || !plain(c) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
