@@ -118,6 +118,10 @@ type Rendered struct {
 	CRDPolicy helmv2.CRDsPolicy
 	// Hooks are not applied as objects; counted only.
 	Hooks int
+	// FastPostRender is true when helm-controller's post-rendering (its
+	// origin labels alone) was applied to the decoded objects rather than
+	// through kustomize (originObjects).
+	FastPostRender bool
 }
 
 // Render renders req as helm-controller's install or upgrade would,
@@ -143,12 +147,14 @@ func Render(ctx context.Context, req Request) (*Rendered, error) {
 	// post-renderer and label the objects (originObjects); anything it
 	// cannot reproduce is rendered again through kustomize.
 	var objs []*unstructured.Unstructured
-	r, err := (*helmrelease.Release)(nil), errNotPlain
+	var r *helmrelease.Release
+	err = errNotPlain
 	if originOnly(hr) {
 		if r, err = render(nil); err != nil {
 			return nil, fmt.Errorf("rendering %s-%s: %w", ch.Name, ch.Version, err)
 		}
 		objs, err = originObjects(r, originLabels(hr))
+		out.FastPostRender = err == nil
 	}
 	if err != nil {
 		if r, err = render(postRenderers(hr)); err != nil {
