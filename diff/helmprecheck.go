@@ -6,7 +6,9 @@ import (
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	"github.com/fluxcd/pkg/ssa/normalize"
+	ssautil "github.com/fluxcd/pkg/ssa/utils"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/kubernetes/scheme"
 )
 
 // helmUnchangedLocally is the local pre-check of a rendered Helm object,
@@ -34,8 +36,8 @@ func (e *engine) helmUnchangedLocally(ctx context.Context, cc *clusterClients, o
 	if err != nil || live == nil || driftExcluded(live) {
 		return false
 	}
-	n := obj.DeepCopy()
-	if err := normalize.Unstructured(n); err != nil {
+	n, err := normalizedCopy(obj)
+	if err != nil {
 		return false
 	}
 	applied := n.Object
@@ -52,4 +54,32 @@ func (e *engine) helmUnchangedLocally(ctx context.Context, cc *clusterClients, o
 func driftExcluded(o *unstructured.Unstructured) bool {
 	return o.GetAnnotations()[helmv2.DriftDetectionMetadataKey] == helmv2.DriftDetectionDisabledValue ||
 		o.GetLabels()[helmv2.DriftDetectionMetadataKey] == helmv2.DriftDetectionDisabledValue
+}
+
+// normalizedCopy is a copy of obj normalized as ssa/normalize does. A kind
+// the client-go scheme does not know (a CRD, a custom resource) gets no
+// typed round trip: normalize then only sets metadata.creationTimestamp to
+// null and drops the status of anything but a CRD, so the copy is shallow
+// (top level and metadata), not the deep copy of a large CRD's schema.
+// Both objects are only read afterwards.
+func normalizedCopy(obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	if scheme.Scheme.Recognizes(obj.GroupVersionKind()) {
+		n := obj.DeepCopy()
+		return n, normalize.Unstructured(n)
+	}
+	o := maps.Clone(obj.Object)
+	switch md := o["metadata"].(type) {
+	case map[string]any:
+		md = maps.Clone(md)
+		md["creationTimestamp"] = nil
+		o["metadata"] = md
+	case nil:
+		if _, has := o["metadata"]; !has {
+			o["metadata"] = map[string]any{"creationTimestamp": nil}
+		}
+	}
+	if !ssautil.IsCRD(obj) {
+		delete(o, "status")
+	}
+	return &unstructured.Unstructured{Object: o}, nil
 }
