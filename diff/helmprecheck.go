@@ -56,14 +56,18 @@ func driftExcluded(o *unstructured.Unstructured) bool {
 		o.GetLabels()[helmv2.DriftDetectionMetadataKey] == helmv2.DriftDetectionDisabledValue
 }
 
-// normalizedCopy is a copy of obj normalized as ssa/normalize does. A kind
-// the client-go scheme does not know (a CRD, a custom resource) gets no
-// typed round trip: normalize then only sets metadata.creationTimestamp to
-// null and drops the status of anything but a CRD, so the copy is shallow
-// (top level and metadata), not the deep copy of a large CRD's schema.
-// Both objects are only read afterwards.
+// normalizedCopy is the copy of obj the pre-check compares. Kinds of the
+// client-go scheme get ssa/normalize's typed round trip (a deep copy). A
+// kind it does not know gets none there either: normalize only sets
+// metadata.creationTimestamp to null and drops the status of anything but
+// a CRD, which a shallow copy (top level and metadata) does alike. A CRD
+// (the scheme knows them here) is copied so too, without the typed round
+// trip of its schema, the largest object of a chart: the check holds for
+// the object as rendered, which is what the dry-run sends, and normalize
+// only makes more objects match (its port and stringData rules are for
+// Pods, Services and Secrets). Both objects are only read afterwards.
 func normalizedCopy(obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
-	if scheme.Scheme.Recognizes(obj.GroupVersionKind()) {
+	if scheme.Scheme.Recognizes(obj.GroupVersionKind()) && !ssautil.IsCRD(obj) {
 		n := obj.DeepCopy()
 		return n, normalize.Unstructured(n)
 	}

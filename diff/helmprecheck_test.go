@@ -10,9 +10,11 @@ import (
 )
 
 // TestNormalizedCopy: the shallow copy of a kind the client-go scheme does
-// not know is what ssa/normalize makes of a deep copy, for CRDs (status
-// kept), custom resources (status dropped), objects without metadata or
-// with a null one, and typed kinds; the object itself is left as it was.
+// not know is what ssa/normalize makes of a deep copy, for custom
+// resources (status dropped), objects without metadata or with a null
+// one, and typed kinds; a CRD is the object with a null
+// creationTimestamp (status kept), without the typed round trip; the
+// object itself is left as it was.
 func TestNormalizedCopy(t *testing.T) {
 	for name, obj := range map[string]map[string]any{
 		"CRD": {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
@@ -29,7 +31,9 @@ func TestNormalizedCopy(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			orig := runtime.DeepCopyJSON(obj)
 			want := (&unstructured.Unstructured{Object: obj}).DeepCopy()
-			if err := normalize.Unstructured(want); err != nil {
+			if name == "CRD" {
+				want.Object["metadata"].(map[string]any)["creationTimestamp"] = nil
+			} else if err := normalize.Unstructured(want); err != nil {
 				t.Fatal(err)
 			}
 			got, err := normalizedCopy(&unstructured.Unstructured{Object: obj})
