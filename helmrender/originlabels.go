@@ -36,9 +36,10 @@ var errNotPlain = errors.New("not a plain manifest")
 // reads as that JSON. For a manifest made of plain mappings and scalars,
 // that is yaml.v3's decoding of each document, through JSON, plus the two
 // labels. Anything else — anchors, aliases, merge keys, explicit tags,
-// non-string keys, null list items, List kinds, documents that are not a
-// non-empty mapping with apiVersion, kind and metadata.name, two objects
-// of one kind and name, in the manifests or the hooks — is errNotPlain:
+// non-string keys, null list items, List kinds, a kustomize
+// Kustomization, documents that are not a non-empty mapping with
+// apiVersion, kind and metadata.name, two objects of one kind and name,
+// in the manifests or the hooks — is errNotPlain:
 // the caller renders again through kustomize, which decides.
 func originObjects(r *helmrelease.Release, labels map[string]string) ([]*unstructured.Unstructured, error) {
 	seen := map[objectID]bool{}
@@ -121,13 +122,11 @@ func plainObjects(manifest string, seen map[objectID]bool) ([]*unstructured.Unst
 			}
 		}
 		id := objectID{gv.Group, kind, name}
-		if seen[id] {
+		if seen[id] || !ssautil.IsKubernetesObject(o) || ssautil.IsKustomization(o) {
 			return nil, errNotPlain
 		}
 		seen[id] = true
-		if ssautil.IsKubernetesObject(o) && !ssautil.IsKustomization(o) {
-			objs = append(objs, o)
-		}
+		objs = append(objs, o)
 	}
 	return objs, nil
 }
