@@ -30,10 +30,10 @@ var errNotPlain = errors.New("not a plain manifest")
 // as helm-controller's origin-label post-renderer makes them, or
 // errNotPlain when it cannot tell. That post-renderer is a kustomize
 // resmap round trip (internal/postrender transform): each document is
-// parsed by kyaml (YAML 1.2: `yes` and `on` stay strings, timestamps
-// stay strings, 0o17 is 15), turned into JSON by yaml.v3's Unmarshal and
-// json.Marshal (Resource.AsYAML), labelled and written back as YAML that
-// reads as that JSON. For a manifest made of plain mappings and scalars,
+// parsed by kyaml (YAML 1.2: `yes` and `on` stay strings, 0o17 is 15),
+// turned into JSON by yaml.v3's Unmarshal and json.Marshal
+// (Resource.AsYAML: 2001-12-14 becomes 2001-12-14T00:00:00Z, 1e3 1000),
+// labelled and written back as YAML that reads as that JSON. For a manifest made of plain mappings and scalars,
 // that is yaml.v3's decoding of each document, through JSON, plus the two
 // labels. Anything else — anchors, aliases, merge keys, explicit tags,
 // non-string keys, null list items, List kinds, a kustomize
