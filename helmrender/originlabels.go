@@ -4,7 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
+	"strconv"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	ssautil "github.com/fluxcd/pkg/ssa/utils"
@@ -100,14 +104,11 @@ func plainObjects(manifest string, seen map[objectID]bool) ([]*unstructured.Unst
 		if err := root.Decode(&m); err != nil {
 			return nil, errNotPlain
 		}
-		b, err := json.Marshal(m)
-		if err != nil {
+		v, ok := viaJSON(m)
+		if !ok {
 			return nil, errNotPlain
 		}
-		o := &unstructured.Unstructured{}
-		if err := o.UnmarshalJSON(b); err != nil {
-			return nil, errNotPlain
-		}
+		o := &unstructured.Unstructured{Object: v.(map[string]any)}
 		gv, err := schema.ParseGroupVersion(o.GetAPIVersion())
 		kind, name := o.GetKind(), o.GetName()
 		if err != nil || o.GetAPIVersion() == "" || kind == "" || name == "" || strings.HasSuffix(kind, "List") || o.IsList() {
@@ -169,4 +170,74 @@ func plain(n *yaml.Node) bool {
 		return true
 	}
 	return false
+}
+
+// viaJSON is what v, decoded by yaml.v3, becomes through json.Marshal and
+// the unstructured JSON decoding (the kustomize round trip's JSON, read as
+// Kubernetes reads it), without the text: strings stay (invalid UTF-8 is
+// refused: JSON would replace it), integers become int64 (float64 past
+// its range), a whole float64 becomes the int64 of the digits
+// json.Marshal writes for it when they fit (its shortest digits padded
+// with zeros: 9223372036854774784.0 is 9223372036854775000), other floats
+// stay, timestamps become their JSON string; NaN, infinities and any other
+// type are refused.
+func viaJSON(v any) (any, bool) {
+	switch t := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			c, ok := viaJSON(e)
+			if !ok || !utf8.ValidString(k) {
+				return nil, false
+			}
+			out[k] = c
+		}
+		return out, true
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			c, ok := viaJSON(e)
+			if !ok {
+				return nil, false
+			}
+			out[i] = c
+		}
+		return out, true
+	case string:
+		return t, utf8.ValidString(t)
+	case bool, nil:
+		return t, true
+	case int:
+		return int64(t), true
+	case int64:
+		return t, true
+	case uint64:
+		if t <= math.MaxInt64 {
+			return int64(t), true
+		}
+		return float64(t), true
+	case float64:
+		if math.IsNaN(t) || math.IsInf(t, 0) {
+			return nil, false
+		}
+		if t == math.Trunc(t) {
+			// json.Marshal's text of a whole float below 1e21: its
+			// shortest digits, padded with zeros.
+			if i, err := strconv.ParseInt(strconv.FormatFloat(t, 'f', -1, 64), 10, 64); err == nil {
+				return i, true
+			}
+		}
+		return t, true
+	case time.Time:
+		b, err := t.MarshalJSON()
+		if err != nil {
+			return nil, false
+		}
+		var s string
+		if json.Unmarshal(b, &s) != nil {
+			return nil, false
+		}
+		return s, true
+	}
+	return nil, false
 }
