@@ -6,7 +6,9 @@ import (
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	"github.com/fluxcd/pkg/ssa/normalize"
+	ssautil "github.com/fluxcd/pkg/ssa/utils"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/kubernetes/scheme"
 )
 
 // helmUnchangedLocally is the local pre-check of a rendered Helm object,
@@ -34,8 +36,8 @@ func (e *engine) helmUnchangedLocally(ctx context.Context, cc *clusterClients, o
 	if err != nil || live == nil || driftExcluded(live) {
 		return false
 	}
-	n := obj.DeepCopy()
-	if err := normalize.Unstructured(n); err != nil {
+	n, err := normalizedCopy(obj)
+	if err != nil {
 		return false
 	}
 	applied := n.Object
@@ -52,4 +54,36 @@ func (e *engine) helmUnchangedLocally(ctx context.Context, cc *clusterClients, o
 func driftExcluded(o *unstructured.Unstructured) bool {
 	return o.GetAnnotations()[helmv2.DriftDetectionMetadataKey] == helmv2.DriftDetectionDisabledValue ||
 		o.GetLabels()[helmv2.DriftDetectionMetadataKey] == helmv2.DriftDetectionDisabledValue
+}
+
+// normalizedCopy is the copy of obj the pre-check compares. Kinds of the
+// client-go scheme get ssa/normalize's typed round trip (a deep copy). A
+// kind it does not know gets none there either: normalize only sets
+// metadata.creationTimestamp to null and drops the status of anything but
+// a CRD, which a shallow copy (top level and metadata) does alike. A CRD
+// (the scheme knows them here) is copied so too, without the typed round
+// trip of its schema, the largest object of a chart: the check holds for
+// the object as rendered, which is what the dry-run sends, and normalize
+// only makes more objects match (its port and stringData rules are for
+// Pods, Services and Secrets). Both objects are only read afterwards.
+func normalizedCopy(obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	if scheme.Scheme.Recognizes(obj.GroupVersionKind()) && !ssautil.IsCRD(obj) {
+		n := obj.DeepCopy()
+		return n, normalize.Unstructured(n)
+	}
+	o := maps.Clone(obj.Object)
+	switch md := o["metadata"].(type) {
+	case map[string]any:
+		md = maps.Clone(md)
+		md["creationTimestamp"] = nil
+		o["metadata"] = md
+	case nil:
+		if _, has := o["metadata"]; !has {
+			o["metadata"] = map[string]any{"creationTimestamp": nil}
+		}
+	}
+	if !ssautil.IsCRD(obj) {
+		delete(o, "status")
+	}
+	return &unstructured.Unstructured{Object: o}, nil
 }

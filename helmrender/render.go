@@ -19,6 +19,7 @@ import (
 	"helm.sh/helm/v4/pkg/chart/common"
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 	kubefake "helm.sh/helm/v4/pkg/kube/fake"
+	helmpostrender "helm.sh/helm/v4/pkg/postrenderer"
 	ri "helm.sh/helm/v4/pkg/release"
 	rcommon "helm.sh/helm/v4/pkg/release/common"
 	helmrelease "helm.sh/helm/v4/pkg/release/v1"
@@ -117,6 +118,10 @@ type Rendered struct {
 	CRDPolicy helmv2.CRDsPolicy
 	// Hooks are not applied as objects; counted only.
 	Hooks int
+	// FastPostRender is true when helm-controller's post-rendering (its
+	// origin labels alone) was applied to the decoded objects rather than
+	// through kustomize (originObjects).
+	FastPostRender bool
 }
 
 // Render renders req as helm-controller's install or upgrade would,
@@ -132,20 +137,34 @@ func Render(ctx context.Context, req Request) (*Rendered, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server version %q: %w", req.Capabilities.KubeVersion, err)
 	}
+	render := func(pr helmpostrender.PostRenderer) (*helmrelease.Release, error) {
+		if req.From != nil && revision(req) > 1 {
+			return renderUpgrade(ctx, req, out, kv, pr)
+		}
+		return renderInstall(ctx, req, out, kv, pr)
+	}
+	// With only the origin labels to add, render without Helm's
+	// post-renderer and label the objects (originObjects); anything it
+	// cannot reproduce is rendered again through kustomize.
+	var objs []*unstructured.Unstructured
 	var r *helmrelease.Release
-	if req.From != nil && revision(req) > 1 {
-		r, err = renderUpgrade(ctx, req, out, kv)
-	} else {
-		r, err = renderInstall(ctx, req, out, kv)
+	err = errNotPlain
+	if originOnly(hr) {
+		if r, err = render(nil); err != nil {
+			return nil, fmt.Errorf("rendering %s-%s: %w", ch.Name, ch.Version, err)
+		}
+		objs, err = originObjects(r, originLabels(hr))
+		out.FastPostRender = err == nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("rendering %s-%s: %w", ch.Name, ch.Version, err)
+		if r, err = render(postRenderers(hr)); err != nil {
+			return nil, fmt.Errorf("rendering %s-%s: %w", ch.Name, ch.Version, err)
+		}
+		if objs, err = ssautil.ReadObjects(strings.NewReader(r.Manifest)); err != nil {
+			return nil, fmt.Errorf("reading the rendered manifests of %s-%s: %w", ch.Name, ch.Version, err)
+		}
 	}
 	out.Hooks = len(r.Hooks)
-	objs, err := ssautil.ReadObjects(strings.NewReader(r.Manifest))
-	if err != nil {
-		return nil, fmt.Errorf("reading the rendered manifests of %s-%s: %w", ch.Name, ch.Version, err)
-	}
 	for _, o := range objs {
 		setHelmMetadata(o, out.ReleaseName, out.ReleaseNamespace)
 	}
@@ -217,7 +236,7 @@ func revision(req Request) int {
 // target's capabilities, an empty in-memory storage and Helm's printing
 // kube client — nothing is sent to any cluster, and without a
 // RESTClientGetter template lookups see none.
-func renderInstall(ctx context.Context, req Request, out *Rendered, kv *common.KubeVersion) (*helmrelease.Release, error) {
+func renderInstall(ctx context.Context, req Request, out *Rendered, kv *common.KubeVersion, pr helmpostrender.PostRenderer) (*helmrelease.Release, error) {
 	hr := req.HelmRelease
 	mem := driver.NewMemory()
 	mem.SetNamespace(out.ReleaseNamespace)
@@ -230,7 +249,7 @@ func renderInstall(ctx context.Context, req Request, out *Rendered, kv *common.K
 	inst.SkipCRDs = true // CRDs are handled by policy, as helm-controller does
 	inst.DisableHooks = hr.GetInstall().DisableHooks
 	inst.SkipSchemaValidation = hr.GetInstall().DisableSchemaValidation
-	inst.PostRenderer = postRenderers(hr)
+	inst.PostRenderer = pr
 	inst.PostRenderStrategy = postRenderStrategy(hr)
 	// Helm's install mutates the chart while rendering:
 	// render a copy so concurrent HelmReleases of one chart are safe.
@@ -247,7 +266,7 @@ func renderInstall(ctx context.Context, req Request, out *Rendered, kv *common.K
 // revision rendered, so Helm itself sets .Release.Revision,
 // .Release.IsUpgrade and the release namespace, and reuses the deployed
 // values with upgrade.preserveValues.
-func renderUpgrade(ctx context.Context, req Request, out *Rendered, kv *common.KubeVersion) (*helmrelease.Release, error) {
+func renderUpgrade(ctx context.Context, req Request, out *Rendered, kv *common.KubeVersion, pr helmpostrender.PostRenderer) (*helmrelease.Release, error) {
 	hr := req.HelmRelease
 	if req.From.release == nil {
 		return nil, fmt.Errorf("release %s: no storage record to upgrade from (use CurrentRelease)", out.ReleaseName)
@@ -271,7 +290,7 @@ func renderUpgrade(ctx context.Context, req Request, out *Rendered, kv *common.K
 	up.Devel = true
 	up.DisableHooks = hr.GetUpgrade().DisableHooks
 	up.SkipSchemaValidation = hr.GetUpgrade().DisableSchemaValidation
-	up.PostRenderer = postRenderers(hr)
+	up.PostRenderer = pr
 	up.PostRenderStrategy = postRenderStrategy(hr)
 	rel, err := up.RunWithContext(ctx, out.ReleaseName, copyChart(req.Chart.Chart), req.Values.AsMap())
 	if err != nil {
