@@ -51,6 +51,10 @@ type sideBuild struct {
 	// may read changed) and holds nothing the run needs (a spoke's, or a
 	// hub's without Flux objects: hubOutputOf).
 	skipped bool
+	// derived: not built, decided from the head's build and the changed
+	// files (derive); objects are the head's when the outputs are the same,
+	// none when they differ.
+	derived bool
 	objects []*unstructured.Unstructured
 	inputs  []string
 	err     error
@@ -115,6 +119,7 @@ func buildSide(ctx context.Context, f *fleet.Fleet, b *Builder, sources map[stri
 			sb.skipped, sb.hash = true, "same" // not built: the engine's build of it is dropped too
 		case prev != nil && !prev.skipped && s.in.same(ks):
 			sb.objects, sb.inputs, sb.err, sb.hash = prev.objects, prev.inputs, prev.err, prev.hash
+		case prev != nil && s.derive(ctx, sb, prev):
 		default:
 			s.make(ctx, sb)
 		}
@@ -333,7 +338,11 @@ func newBaseScope(ctx context.Context, f *fleet.Fleet, opts Options, head *Build
 	}
 	configure(bb)
 	sc := &baseScope{info: BaseInfo{Ref: opts.Base, Commit: c.Hash}}
+	bb.built = opts.BaseBuilt
 	in := unchangedInputs(head, c.Files)
+	if in != nil {
+		in.live = !opts.NoLive
+	}
 	sc.buildSides(ctx, f, head, bb, sources, roots, in, true, nil, nil)
 	if in != nil && ctx.Err() == nil && sc.skippedHubNeeded() {
 		for _, b := range []*Builder{head, bb} {
@@ -518,6 +527,10 @@ type inputCheck struct {
 	repo    string
 	changed []string
 	memo    map[string]*inputFacts
+	// live: the run diffs against the clusters and needs of a changed
+	// Kustomization only whether its build differs (derive); --no-live
+	// compares the base's objects, so builds them.
+	live bool
 }
 
 type inputFacts struct {

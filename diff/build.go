@@ -57,6 +57,8 @@ type Builder struct {
 	// the FluxInstance, comparing with the base), by path relative to repo:
 	// a run reads each at most once.
 	files map[string]fileRead
+	// built, when set, is called with the ID of each Kustomization built.
+	built func(id string)
 }
 
 type fileRead struct {
@@ -209,6 +211,9 @@ func (b *Builder) Build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*
 // build read (relative to it, sorted): what a change must touch to change
 // this Kustomization's output.
 func (b *Builder) BuildWithInputs(ctx context.Context, ks *kustomizev1.Kustomization) ([]*unstructured.Unstructured, []string, error) {
+	if b.built != nil {
+		b.built(fleet.ID(ks))
+	}
 	objects, fs, err := b.build(ctx, ks)
 	if fs == nil {
 		return objects, nil, err
@@ -222,11 +227,7 @@ func (b *Builder) build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*
 		return nil, nil, err
 	}
 	u := unstructured.Unstructured{Object: raw}
-	ignore, err := b.ignore(ctx, ks)
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading spec.ignore of %s: %w", fleet.KustomizationSource(ks), err)
-	}
-	view, err := b.View(ignore)
+	view, err := b.viewOf(ctx, ks)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -266,7 +267,27 @@ func (b *Builder) build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*
 	if err != nil {
 		return nil, fs, fmt.Errorf("kustomize build of %s failed: %w", ks.Spec.Path, err)
 	}
+	objects, err := b.finish(ctx, ks, u, resMap, dec, notDecrypted)
+	return objects, fs, err
+}
 
+// viewOf is the artifact view a build of ks reads: the checkout as the
+// Kustomization's source packs it (its spec.ignore).
+func (b *Builder) viewOf(ctx context.Context, ks *kustomizev1.Kustomization) (*sourceview.View, error) {
+	ignore, err := b.ignore(ctx, ks)
+	if err != nil {
+		return nil, fmt.Errorf("reading spec.ignore of %s: %w", fleet.KustomizationSource(ks), err)
+	}
+	return b.View(ignore)
+}
+
+// finish turns kustomize's output for ks (u: ks as unstructured) into the
+// objects kustomize-controller applies: each resource decrypted (dec) and
+// substituted (postBuild), decoded, SOPS data it leaves encrypted marked
+// (notDecrypted: why), then owner labels, normalisation and
+// spec.commonMetadata. Each object's result depends on that object and ks
+// alone, never on the other objects of resMap.
+func (b *Builder) finish(ctx context.Context, ks *kustomizev1.Kustomization, u unstructured.Unstructured, resMap resmap.ResMap, dec *decryptor, notDecrypted string) ([]*unstructured.Unstructured, error) {
 	var opts []kustomize.SubstituteOption
 	opts = append(opts, kustomize.SubstituteWithStrict(b.strict))
 	if ks.GetSubstituteStrategy() == kustomizev1.SubstituteStrategyAlways {
@@ -275,12 +296,12 @@ func (b *Builder) build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*
 	decrypted := map[string]bool{}
 	for _, res := range resMap.Resources() {
 		if res.GetName() == "" || res.GetKind() == "" || res.GetApiVersion() == "" {
-			return nil, fs, fmt.Errorf("%s: an object without apiVersion, kind or name", ks.Spec.Path)
+			return nil, fmt.Errorf("%s: an object without apiVersion, kind or name", ks.Spec.Path)
 		}
 		if dec != nil {
 			ok, err := dec.decryptResource(res)
 			if err != nil {
-				return nil, fs, fmt.Errorf("decryption failed in %s: %w", ks.Spec.Path, err)
+				return nil, fmt.Errorf("decryption failed in %s: %w", ks.Spec.Path, err)
 			}
 			if ok || (dec.sources && res.GetKind() == "Secret") || dec.patches {
 				decrypted[res.GetKind()+"/"+res.GetNamespace()+"/"+res.GetName()] = true
@@ -291,17 +312,17 @@ func (b *Builder) build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*
 		}
 		out, err := kustomize.SubstituteVariables(ctx, b.hub, u, res, opts...)
 		if err != nil {
-			return nil, fs, fmt.Errorf("post build of %s failed for %s/%s: %w", ks.Spec.Path, res.GetKind(), res.GetName(), err)
+			return nil, fmt.Errorf("post build of %s failed for %s/%s: %w", ks.Spec.Path, res.GetKind(), res.GetName(), err)
 		}
 		if out != nil {
 			if _, err := resMap.Replace(out); err != nil {
-				return nil, fs, err
+				return nil, err
 			}
 		}
 	}
 	objects, err := decodeResMap(resMap)
 	if err != nil {
-		return nil, fs, fmt.Errorf("%s: %w", ks.Spec.Path, err)
+		return nil, fmt.Errorf("%s: %w", ks.Spec.Path, err)
 	}
 	// Normalising drops the top-level "sops" field and turns stringData
 	// into data: recognise SOPS-encrypted objects first.
@@ -334,12 +355,12 @@ func (b *Builder) build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*
 		o.SetLabels(labels)
 	}
 	if err := normalize.UnstructuredList(objects); err != nil {
-		return nil, fs, err
+		return nil, err
 	}
 	if cm := ks.Spec.CommonMetadata; cm != nil {
 		ssautil.SetCommonMetadata(objects, cm.Labels, cm.Annotations)
 	}
-	return objects, fs, nil
+	return objects, nil
 }
 
 // decodeResMap returns the objects of a build as kustomize-controller reads
