@@ -337,8 +337,16 @@ func newBaseScope(ctx context.Context, f *fleet.Fleet, opts Options, head *Build
 		return nil, err
 	}
 	configure(bb)
+	// The base's views (and the spec.ignore its tree defines) are made
+	// while the head builds: a build of the base, or derive, waits for
+	// them only if they are not ready.
+	go func() {
+		for _, r := range roots {
+			_, _ = bb.viewOf(ctx, r)
+		}
+	}()
 	sc := &baseScope{info: BaseInfo{Ref: opts.Base, Commit: c.Hash}}
-	bb.built = opts.BaseBuilt
+	bb.built, bb.like = opts.BaseBuilt, head
 	in := unchangedInputs(head, c.Files)
 	if in != nil {
 		in.live = !opts.NoLive
@@ -524,7 +532,9 @@ func (e *engine) build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*u
 // build may hold (hubOutputOf). Both sides ask about each Kustomization:
 // the answers (which read and parse its files) are kept by ID and spec.
 type inputCheck struct {
-	repo    string
+	repo string
+	// read reads a file of the checkout as the head's Builder holds it.
+	read    func(rel string) ([]byte, error)
 	changed []string
 	memo    map[string]*inputFacts
 	// live: the run diffs against the clusters and needs of a changed
@@ -567,7 +577,7 @@ func unchangedInputs(head *Builder, base []gitrepo.File) *inputCheck {
 			return nil
 		}
 	}
-	return &inputCheck{repo: head.repo, changed: changed, memo: map[string]*inputFacts{}}
+	return &inputCheck{repo: head.repo, read: head.readFile, changed: changed, memo: map[string]*inputFacts{}}
 }
 
 func (c *inputCheck) facts(ks *kustomizev1.Kustomization) *inputFacts {
@@ -590,7 +600,7 @@ func (c *inputCheck) same(ks *kustomizev1.Kustomization) bool { return c.facts(k
 func (c *inputCheck) output(ks *kustomizev1.Kustomization) hubOutput {
 	v := c.facts(ks)
 	if v.out == nil {
-		out := hubOutputOf(c.repo, ks, v.inputs, v.ok)
+		out := hubOutputOf(c.repo, c.read, ks, v.inputs, v.ok)
 		v.out = &out
 	}
 	return *v.out

@@ -59,6 +59,9 @@ type Builder struct {
 	files map[string]fileRead
 	// built, when set, is called with the ID of each Kustomization built.
 	built func(id string)
+	// like, when set, is the Builder of the checkout whose views the
+	// views of tree take their decisions from (sourceview.NewFSLike).
+	like *Builder
 }
 
 type fileRead struct {
@@ -187,7 +190,11 @@ func (b *Builder) View(ignore *string) (*sourceview.View, error) {
 	var v *sourceview.View
 	var err error
 	if b.tree != nil {
-		v, err = sourceview.NewFS(b.repo, b.tree, ignore)
+		var like *sourceview.View
+		if b.like != nil {
+			like, _ = b.like.View(ignore)
+		}
+		v, err = sourceview.NewFSLike(b.repo, b.tree, ignore, like)
 	} else {
 		v, err = sourceview.New(b.repo, ignore)
 	}

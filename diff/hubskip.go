@@ -50,7 +50,8 @@ var opaqueMarkers = [][]byte{[]byte(`\x`), []byte(`\u`), []byte(`\U`), []byte("!
 // configurations (which could assemble a value from parts). ConfigMaps
 // and Secrets are ruled out when no input file mentions either
 // (case-insensitive: kinds and generators).
-func hubOutputOf(repo string, ks *kustomizev1.Kustomization, inputs []string, bounded bool) hubOutput {
+// Files are read with read (slash-separated, relative to repo).
+func hubOutputOf(repo string, read func(rel string) ([]byte, error), ks *kustomizev1.Kustomization, inputs []string, bounded bool) hubOutput {
 	all := hubOutput{build: true, values: true}
 	if !bounded || ks.Spec.Decryption != nil {
 		return all
@@ -72,7 +73,7 @@ func hubOutputOf(repo string, ks *kustomizev1.Kustomization, inputs []string, bo
 		if fi.IsDir() {
 			continue
 		}
-		data, err := os.ReadFile(p)
+		data, err := read(filepath.ToSlash(in))
 		if err != nil || bytes.Contains(data, fluxMarker) || (ks.Spec.PostBuild != nil && bytes.Contains(data, []byte("${"))) {
 			return all
 		}
