@@ -2,6 +2,7 @@ package diff
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -126,6 +127,7 @@ func possibleInputs(repo string, ks *kustomizev1.Kustomization) (files []string,
 	visited := map[string]bool{}
 	ok = true
 	var add func(p string)
+	var addEntry func(p string, isDir bool)
 	kustomizationFile := func(dir string, data []byte) {
 		var doc map[string]any
 		if err := yaml.Unmarshal(data, &doc); err != nil {
@@ -161,6 +163,11 @@ func possibleInputs(repo string, ks *kustomizev1.Kustomization) (files []string,
 		walk(doc)
 	}
 	add = func(p string) {
+		fi, err := os.Stat(p)
+		addEntry(p, err == nil && fi.IsDir())
+	}
+	// addEntry adds p, a directory when isDir (else a file or missing).
+	addEntry = func(p string, isDir bool) {
 		p = filepath.Clean(p)
 		rel, err := filepath.Rel(repo, p)
 		if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || visited[p] {
@@ -168,11 +175,7 @@ func possibleInputs(repo string, ks *kustomizev1.Kustomization) (files []string,
 		}
 		visited[p] = true
 		out[rel] = true // also when missing: a change that adds or deletes it matters
-		fi, err := os.Stat(p)
-		if err != nil {
-			return
-		}
-		if !fi.IsDir() {
+		if !isDir {
 			return
 		}
 		entries, err := os.ReadDir(p)
@@ -183,7 +186,7 @@ func possibleInputs(repo string, ks *kustomizev1.Kustomization) (files []string,
 		for _, e := range entries {
 			c := filepath.Join(p, e.Name())
 			if e.IsDir() {
-				add(c)
+				addEntry(c, true)
 				continue
 			}
 			if n := e.Name(); n == "kustomization.yaml" || n == "kustomization.yml" || n == "Kustomization" {
@@ -194,7 +197,11 @@ func possibleInputs(repo string, ks *kustomizev1.Kustomization) (files []string,
 				}
 				kustomizationFile(p, data)
 			}
-			add(c)
+			if e.Type()&fs.ModeSymlink != 0 {
+				add(c) // a link to a directory is one
+				continue
+			}
+			addEntry(c, false)
 		}
 	}
 	add(root)
