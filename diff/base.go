@@ -321,7 +321,12 @@ type baseScope struct {
 // are built again without skipping them, every other build reused.
 func newBaseScope(ctx context.Context, f *fleet.Fleet, opts Options, head *Builder, sources map[string]bool, roots []*kustomizev1.Kustomization, configure func(*Builder)) (*baseScope, error) {
 	// The checkout's files the base has unchanged are taken from the
-	// checkout (the same bytes: same blob hash), not read from git again.
+	// checkout (the same bytes: same blob hash), not read from git again;
+	// every file of the checkout is compared with the base, so all are
+	// read, on every CPU.
+	if view, err := head.View(nil); err == nil {
+		head.readAll(view.Files())
+	}
 	c, err := gitrepo.ReadCommit(opts.RepoDir, opts.Base, func(p string) []byte {
 		if view, err := head.View(nil); err != nil || !view.HasFile(p) {
 			return nil

@@ -93,11 +93,22 @@ func holdsFluxObjects(objects []*unstructured.Unstructured) bool {
 // the checkout), whether the builds of ks by head and base are the same;
 // ok is false when it cannot.
 func deriveSame(ctx context.Context, head, base *Builder, ks *kustomizev1.Kustomization, changed []string) (same, ok bool) {
-	hv, err := head.viewOf(ctx, ks)
+	// The two artifacts hold the same paths but changed ones only when
+	// the source's spec.ignore is the same (so are the .sourceignore files:
+	// no inputCheck otherwise).
+	hi, err := head.ignore(ctx, ks)
 	if err != nil {
 		return false, false
 	}
-	bv, err := base.viewOf(ctx, ks)
+	bi, err := base.ignore(ctx, ks)
+	if err != nil || (hi == nil) != (bi == nil) || (hi != nil && *hi != *bi) {
+		return false, false
+	}
+	hv, err := head.View(hi)
+	if err != nil {
+		return false, false
+	}
+	bv, err := base.View(bi)
 	if err != nil {
 		return false, false
 	}

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -76,8 +77,9 @@ type fileRead struct {
 // the secure file system's per-component symlink checks.
 func (b *Builder) readFile(rel string) ([]byte, error) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	if f, ok := b.files[rel]; ok {
+	f, ok := b.files[rel]
+	b.mu.Unlock()
+	if ok {
 		return f.data, f.err
 	}
 	read := b.disk.ReadFile
@@ -85,11 +87,35 @@ func (b *Builder) readFile(rel string) ([]byte, error) {
 		read = os.ReadFile
 	}
 	data, err := read(filepath.Join(b.repo, filepath.FromSlash(rel)))
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if f, ok := b.files[rel]; ok {
+		return f.data, f.err // read meanwhile by another goroutine: the same file
+	}
 	if b.files == nil {
 		b.files = map[string]fileRead{}
 	}
 	b.files[rel] = fileRead{data: data, err: err}
 	return data, err
+}
+
+// readAll reads the files rel (as readFile) with as many goroutines as
+// there are CPUs.
+func (b *Builder) readAll(rels []string) {
+	var wg sync.WaitGroup
+	next := make(chan string)
+	for range goruntime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for rel := range next {
+				_, _ = b.readFile(rel)
+			}
+		})
+	}
+	for _, rel := range rels {
+		next <- rel
+	}
+	close(next)
+	wg.Wait()
 }
 
 // SourceIgnoreFunc returns the spec.ignore (nil when unset) of the
