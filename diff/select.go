@@ -163,6 +163,9 @@ func possibleInputs(repo string, ks *kustomizev1.Kustomization) (files []string,
 		walk(doc)
 	}
 	add = func(p string) {
+		if visited[filepath.Clean(p)] {
+			return
+		}
 		fi, err := os.Stat(p)
 		addEntry(p, err == nil && fi.IsDir())
 	}
@@ -183,25 +186,31 @@ func possibleInputs(repo string, ks *kustomizev1.Kustomization) (files []string,
 			ok = false
 			return
 		}
+		// The entries first, their types known from the listing, then
+		// what the kustomization files name (mostly those entries).
+		var kfiles []string
 		for _, e := range entries {
 			c := filepath.Join(p, e.Name())
-			if e.IsDir() {
+			switch n := e.Name(); {
+			case e.IsDir():
 				addEntry(c, true)
 				continue
-			}
-			if n := e.Name(); n == "kustomization.yaml" || n == "kustomization.yml" || n == "Kustomization" {
-				data, err := os.ReadFile(c)
-				if err != nil {
-					ok = false
-					continue
-				}
-				kustomizationFile(p, data)
+			case n == "kustomization.yaml" || n == "kustomization.yml" || n == "Kustomization":
+				kfiles = append(kfiles, c)
 			}
 			if e.Type()&fs.ModeSymlink != 0 {
 				add(c) // a link to a directory is one
 				continue
 			}
 			addEntry(c, false)
+		}
+		for _, c := range kfiles {
+			data, err := os.ReadFile(c)
+			if err != nil {
+				ok = false
+				continue
+			}
+			kustomizationFile(p, data)
 		}
 	}
 	add(root)
