@@ -63,18 +63,17 @@ func hubOutputOf(repo string, read func(rel string) ([]byte, error), ks *kustomi
 	var out hubOutput
 	for _, in := range inputs {
 		p := filepath.Join(repo, in)
-		fi, err := os.Stat(p)
+		data, err := read(filepath.ToSlash(in))
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // a name the checkout lacks holds nothing; a missing resource is localKustomization's
 		}
 		if err != nil {
+			if fi, serr := os.Stat(p); serr == nil && fi.IsDir() {
+				continue // a directory: its files are inputs of their own
+			}
 			return all
 		}
-		if fi.IsDir() {
-			continue
-		}
-		data, err := read(filepath.ToSlash(in))
-		if err != nil || bytes.Contains(data, fluxMarker) || (ks.Spec.PostBuild != nil && bytes.Contains(data, []byte("${"))) {
+		if bytes.Contains(data, fluxMarker) || (ks.Spec.PostBuild != nil && bytes.Contains(data, []byte("${"))) {
 			return all
 		}
 		for _, m := range opaqueMarkers {
