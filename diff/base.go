@@ -51,10 +51,6 @@ type sideBuild struct {
 	// may read changed) and holds nothing the run needs (a spoke's, or a
 	// hub's without Flux objects: hubOutputOf).
 	skipped bool
-	// derived: not built, decided from the head's build and the changed
-	// files (derive); objects are the head's when the outputs are the same,
-	// none when they differ.
-	derived bool
 	objects []*unstructured.Unstructured
 	inputs  []string
 	err     error
@@ -342,6 +338,7 @@ func newBaseScope(ctx context.Context, f *fleet.Fleet, opts Options, head *Build
 		return nil, err
 	}
 	configure(bb)
+	bb.built, bb.like = opts.BaseBuilt, head
 	// The base's views (and the spec.ignore its tree defines) are made
 	// while the head builds: a build of the base, or derive, waits for
 	// them only if they are not ready.
@@ -351,7 +348,6 @@ func newBaseScope(ctx context.Context, f *fleet.Fleet, opts Options, head *Build
 		}
 	}()
 	sc := &baseScope{info: BaseInfo{Ref: opts.Base, Commit: c.Hash}}
-	bb.built, bb.like = opts.BaseBuilt, head
 	in := unchangedInputs(head, c.Files)
 	if in != nil {
 		in.live = !opts.NoLive

@@ -50,8 +50,10 @@ import (
 
 // derive decides the base's build sb of a spoke Kustomization from the
 // head's build hb of the same spec without building it: sb becomes a copy
-// of hb when their outputs are the same, else a build whose hash differs
-// from hb's. It reports false when it cannot decide: sb is then built.
+// of hb when their outputs are the same, else a build without objects
+// whose hash differs from hb's (nothing reads a differing spoke build's
+// base objects once it holds no Flux object). It reports false when it
+// cannot decide: sb is then built.
 func (s *side) derive(ctx context.Context, sb, hb *sideBuild) bool {
 	if s.in == nil || !s.in.live || hb.skipped || hb.err != nil || sb.cluster.Hub || !pureSpec(sb.ks) {
 		return false
@@ -67,7 +69,6 @@ func (s *side) derive(ctx context.Context, sb, hb *sideBuild) bool {
 	default:
 		sb.inputs, sb.hash = hb.inputs, "differs from the checkout's build: "+hb.hash
 	}
-	sb.derived = true
 	return true
 }
 
