@@ -89,6 +89,9 @@ func NewFSLike(abs string, fsys fs.FS, ignore *string, like *View) (*View, error
 		matcher = sourceignore.NewMatcher(append(sourceignore.VCSPatterns(domain), ps...))
 	}
 	v := &View{root: abs, files: map[string]bool{}, dirs: map[string]bool{".": true}, patterns: id.String(), excluded: map[string]bool{}}
+	// The path each entry is matched as: the domain, then rel's elements.
+	// The matcher only reads it, so one buffer serves every entry.
+	full := append([]string(nil), domain...)
 	err = fs.WalkDir(fsys, ".", func(rel string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -114,7 +117,16 @@ func NewFSLike(abs string, fsys fs.FS, ignore *string, like *View) (*View, error
 			excluded, known = like.excluded[key]
 		}
 		if !known {
-			excluded = matcher.Match(append(append([]string(nil), domain...), strings.Split(rel, "/")...), d.IsDir())
+			full = full[:len(domain)]
+			for rest := rel; ; {
+				elem, after, more := strings.Cut(rest, "/")
+				full = append(full, elem)
+				if !more {
+					break
+				}
+				rest = after
+			}
+			excluded = matcher.Match(full, d.IsDir())
 		}
 		v.excluded[key] = excluded
 		if excluded {
