@@ -115,6 +115,7 @@ func buildSide(ctx context.Context, f *fleet.Fleet, b *Builder, sources map[stri
 			sb.skipped, sb.hash = true, "same" // not built: the engine's build of it is dropped too
 		case prev != nil && !prev.skipped && s.in.same(ks):
 			sb.objects, sb.inputs, sb.err, sb.hash = prev.objects, prev.inputs, prev.err, prev.hash
+		case prev != nil && s.derive(ctx, sb, prev):
 		default:
 			s.make(ctx, sb)
 		}
@@ -316,7 +317,12 @@ type baseScope struct {
 // are built again without skipping them, every other build reused.
 func newBaseScope(ctx context.Context, f *fleet.Fleet, opts Options, head *Builder, sources map[string]bool, roots []*kustomizev1.Kustomization, configure func(*Builder)) (*baseScope, error) {
 	// The checkout's files the base has unchanged are taken from the
-	// checkout (the same bytes: same blob hash), not read from git again.
+	// checkout (the same bytes: same blob hash), not read from git again;
+	// every file of the checkout is compared with the base, so all are
+	// read, on every CPU.
+	if view, err := head.View(nil); err == nil {
+		head.readAll(view.Files())
+	}
 	c, err := gitrepo.ReadCommit(opts.RepoDir, opts.Base, func(p string) []byte {
 		if view, err := head.View(nil); err != nil || !view.HasFile(p) {
 			return nil
@@ -332,8 +338,20 @@ func newBaseScope(ctx context.Context, f *fleet.Fleet, opts Options, head *Build
 		return nil, err
 	}
 	configure(bb)
+	bb.built, bb.like = opts.BaseBuilt, head
+	// The base's views (and the spec.ignore its tree defines) are made
+	// while the head builds: a build of the base, or derive, waits for
+	// them only if they are not ready.
+	go func() {
+		for _, r := range roots {
+			_, _ = bb.viewOf(ctx, r)
+		}
+	}()
 	sc := &baseScope{info: BaseInfo{Ref: opts.Base, Commit: c.Hash}}
 	in := unchangedInputs(head, c.Files)
+	if in != nil {
+		in.live = !opts.NoLive
+	}
 	sc.buildSides(ctx, f, head, bb, sources, roots, in, true, nil, nil)
 	if in != nil && ctx.Err() == nil && sc.skippedHubNeeded() {
 		for _, b := range []*Builder{head, bb} {
@@ -515,9 +533,15 @@ func (e *engine) build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*u
 // build may hold (hubOutputOf). Both sides ask about each Kustomization:
 // the answers (which read and parse its files) are kept by ID and spec.
 type inputCheck struct {
-	repo    string
+	repo string
+	// read reads a file of the checkout as the head's Builder holds it.
+	read    func(rel string) ([]byte, error)
 	changed []string
 	memo    map[string]*inputFacts
+	// live: the run diffs against the clusters and needs of a changed
+	// Kustomization only whether its build differs (derive); --no-live
+	// compares the base's objects, so builds them.
+	live bool
 }
 
 type inputFacts struct {
@@ -554,7 +578,7 @@ func unchangedInputs(head *Builder, base []gitrepo.File) *inputCheck {
 			return nil
 		}
 	}
-	return &inputCheck{repo: head.repo, changed: changed, memo: map[string]*inputFacts{}}
+	return &inputCheck{repo: head.repo, read: head.readFile, changed: changed, memo: map[string]*inputFacts{}}
 }
 
 func (c *inputCheck) facts(ks *kustomizev1.Kustomization) *inputFacts {
@@ -577,7 +601,7 @@ func (c *inputCheck) same(ks *kustomizev1.Kustomization) bool { return c.facts(k
 func (c *inputCheck) output(ks *kustomizev1.Kustomization) hubOutput {
 	v := c.facts(ks)
 	if v.out == nil {
-		out := hubOutputOf(c.repo, ks, v.inputs, v.ok)
+		out := hubOutputOf(c.repo, c.read, ks, v.inputs, v.ok)
 		v.out = &out
 	}
 	return *v.out

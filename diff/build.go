@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -58,6 +59,11 @@ type Builder struct {
 	// the FluxInstance, comparing with the base), by path relative to repo:
 	// a run reads each at most once.
 	files map[string]fileRead
+	// built, when set, is called with the ID of each Kustomization built.
+	built func(id string)
+	// like, when set, is the Builder of the checkout whose views the
+	// views of tree take their decisions from (sourceview.NewFSLike).
+	like *Builder
 }
 
 type fileRead struct {
@@ -72,8 +78,9 @@ type fileRead struct {
 // the secure file system's per-component symlink checks.
 func (b *Builder) readFile(rel string) ([]byte, error) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	if f, ok := b.files[rel]; ok {
+	f, ok := b.files[rel]
+	b.mu.Unlock()
+	if ok {
 		return f.data, f.err
 	}
 	read := b.disk.ReadFile
@@ -81,11 +88,35 @@ func (b *Builder) readFile(rel string) ([]byte, error) {
 		read = os.ReadFile
 	}
 	data, err := read(filepath.Join(b.repo, filepath.FromSlash(rel)))
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if f, ok := b.files[rel]; ok {
+		return f.data, f.err // read meanwhile by another goroutine: the same file
+	}
 	if b.files == nil {
 		b.files = map[string]fileRead{}
 	}
 	b.files[rel] = fileRead{data: data, err: err}
 	return data, err
+}
+
+// readAll reads the files rel (as readFile) with as many goroutines as
+// there are CPUs.
+func (b *Builder) readAll(rels []string) {
+	var wg sync.WaitGroup
+	next := make(chan string)
+	for range goruntime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for rel := range next {
+				_, _ = b.readFile(rel)
+			}
+		})
+	}
+	for _, rel := range rels {
+		next <- rel
+	}
+	close(next)
+	wg.Wait()
 }
 
 // SourceIgnoreFunc returns the spec.ignore (nil when unset) of the
@@ -186,7 +217,11 @@ func (b *Builder) View(ignore *string) (*sourceview.View, error) {
 	var v *sourceview.View
 	var err error
 	if b.tree != nil {
-		v, err = sourceview.NewFS(b.repo, b.tree, ignore)
+		var like *sourceview.View
+		if b.like != nil {
+			like, _ = b.like.View(ignore)
+		}
+		v, err = sourceview.NewFSLike(b.repo, b.tree, ignore, like)
 	} else {
 		v, err = sourceview.New(b.repo, ignore)
 	}
@@ -210,6 +245,9 @@ func (b *Builder) Build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*
 // build read (relative to it, sorted): what a change must touch to change
 // this Kustomization's output.
 func (b *Builder) BuildWithInputs(ctx context.Context, ks *kustomizev1.Kustomization) ([]*unstructured.Unstructured, []string, error) {
+	if b.built != nil {
+		b.built(fleet.ID(ks))
+	}
 	objects, fs, err := b.build(ctx, ks)
 	if fs == nil {
 		return objects, nil, err
@@ -223,11 +261,7 @@ func (b *Builder) build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*
 		return nil, nil, err
 	}
 	u := unstructured.Unstructured{Object: raw}
-	ignore, err := b.ignore(ctx, ks)
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading spec.ignore of %s: %w", fleet.KustomizationSource(ks), err)
-	}
-	view, err := b.View(ignore)
+	view, err := b.viewOf(ctx, ks)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -267,7 +301,27 @@ func (b *Builder) build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*
 	if err != nil {
 		return nil, fs, fmt.Errorf("kustomize build of %s failed: %w", ks.Spec.Path, err)
 	}
+	objects, err := b.finish(ctx, ks, u, resMap, dec, notDecrypted)
+	return objects, fs, err
+}
 
+// viewOf is the artifact view a build of ks reads: the checkout as the
+// Kustomization's source packs it (its spec.ignore).
+func (b *Builder) viewOf(ctx context.Context, ks *kustomizev1.Kustomization) (*sourceview.View, error) {
+	ignore, err := b.ignore(ctx, ks)
+	if err != nil {
+		return nil, fmt.Errorf("reading spec.ignore of %s: %w", fleet.KustomizationSource(ks), err)
+	}
+	return b.View(ignore)
+}
+
+// finish turns kustomize's output for ks (u: ks as unstructured) into the
+// objects kustomize-controller applies: each resource decrypted (dec) and
+// substituted (postBuild), decoded, SOPS data it leaves encrypted marked
+// (notDecrypted: why), then owner labels, normalisation and
+// spec.commonMetadata. Each object's result depends on that object and ks
+// alone, never on the other objects of resMap.
+func (b *Builder) finish(ctx context.Context, ks *kustomizev1.Kustomization, u unstructured.Unstructured, resMap resmap.ResMap, dec *decryptor, notDecrypted string) ([]*unstructured.Unstructured, error) {
 	var opts []kustomize.SubstituteOption
 	opts = append(opts, kustomize.SubstituteWithStrict(b.strict))
 	if ks.GetSubstituteStrategy() == kustomizev1.SubstituteStrategyAlways {
@@ -276,12 +330,12 @@ func (b *Builder) build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*
 	decrypted := map[string]bool{}
 	for _, res := range resMap.Resources() {
 		if res.GetName() == "" || res.GetKind() == "" || res.GetApiVersion() == "" {
-			return nil, fs, fmt.Errorf("%s: an object without apiVersion, kind or name", ks.Spec.Path)
+			return nil, fmt.Errorf("%s: an object without apiVersion, kind or name", ks.Spec.Path)
 		}
 		if dec != nil {
 			ok, err := dec.decryptResource(res)
 			if err != nil {
-				return nil, fs, fmt.Errorf("decryption failed in %s: %w", ks.Spec.Path, err)
+				return nil, fmt.Errorf("decryption failed in %s: %w", ks.Spec.Path, err)
 			}
 			if ok || (dec.sources && res.GetKind() == "Secret") || dec.patches {
 				decrypted[res.GetKind()+"/"+res.GetNamespace()+"/"+res.GetName()] = true
@@ -292,17 +346,17 @@ func (b *Builder) build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*
 		}
 		out, err := kustomize.SubstituteVariables(ctx, b.hub, u, res, opts...)
 		if err != nil {
-			return nil, fs, fmt.Errorf("post build of %s failed for %s/%s: %w", ks.Spec.Path, res.GetKind(), res.GetName(), err)
+			return nil, fmt.Errorf("post build of %s failed for %s/%s: %w", ks.Spec.Path, res.GetKind(), res.GetName(), err)
 		}
 		if out != nil {
 			if _, err := resMap.Replace(out); err != nil {
-				return nil, fs, err
+				return nil, err
 			}
 		}
 	}
 	objects, err := decodeResMap(resMap)
 	if err != nil {
-		return nil, fs, fmt.Errorf("%s: %w", ks.Spec.Path, err)
+		return nil, fmt.Errorf("%s: %w", ks.Spec.Path, err)
 	}
 	// Normalising drops the top-level "sops" field and turns stringData
 	// into data: recognise SOPS-encrypted objects first.
@@ -335,12 +389,12 @@ func (b *Builder) build(ctx context.Context, ks *kustomizev1.Kustomization) ([]*
 		o.SetLabels(labels)
 	}
 	if err := normalize.UnstructuredList(objects); err != nil {
-		return nil, fs, err
+		return nil, err
 	}
 	if cm := ks.Spec.CommonMetadata; cm != nil {
 		ssautil.SetCommonMetadata(objects, cm.Labels, cm.Annotations)
 	}
-	return objects, fs, nil
+	return objects, nil
 }
 
 // decodeResMap returns the objects of a build as kustomize-controller reads

@@ -39,9 +39,10 @@
 //
 // Pull requests: base.go (--base: both sides built before the engine
 // runs, what differs is diffed, the rest listed unchanged), hubskip.go
-// (which unchanged hub Kustomizations may be left unbuilt), treebuild.go
-// (a Builder over a commit's tree read with go-git, through
-// sourceview.NewFS), offline.go (--no-live: base and head compared with
+// (which unchanged hub Kustomizations may be left unbuilt), basepure.go
+// (whether a changed spoke Kustomization's build differs, decided from its
+// changed files without building the base), treebuild.go (a Builder over a
+// commit's tree read with go-git, through sourceview.NewFSLike), offline.go (--no-live: base and head compared with
 // each other, no cluster contacted), offlinecompare.go (the comparison of
 // one side's objects with the other's, Secrets masked), offlinehelm.go
 // (--no-live: each changed HelmRelease rendered on both sides through

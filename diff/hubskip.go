@@ -50,7 +50,8 @@ var opaqueMarkers = [][]byte{[]byte(`\x`), []byte(`\u`), []byte(`\U`), []byte("!
 // configurations (which could assemble a value from parts). ConfigMaps
 // and Secrets are ruled out when no input file mentions either
 // (case-insensitive: kinds and generators).
-func hubOutputOf(repo string, ks *kustomizev1.Kustomization, inputs []string, bounded bool) hubOutput {
+// Files are read with read (slash-separated, relative to repo).
+func hubOutputOf(repo string, read func(rel string) ([]byte, error), ks *kustomizev1.Kustomization, inputs []string, bounded bool) hubOutput {
 	all := hubOutput{build: true, values: true}
 	if !bounded || ks.Spec.Decryption != nil {
 		return all
@@ -62,18 +63,17 @@ func hubOutputOf(repo string, ks *kustomizev1.Kustomization, inputs []string, bo
 	var out hubOutput
 	for _, in := range inputs {
 		p := filepath.Join(repo, in)
-		fi, err := os.Stat(p)
+		data, err := read(filepath.ToSlash(in))
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // a name the checkout lacks holds nothing; a missing resource is localKustomization's
 		}
 		if err != nil {
+			if fi, serr := os.Stat(p); serr == nil && fi.IsDir() {
+				continue // a directory: its files are inputs of their own
+			}
 			return all
 		}
-		if fi.IsDir() {
-			continue
-		}
-		data, err := os.ReadFile(p)
-		if err != nil || bytes.Contains(data, fluxMarker) || (ks.Spec.PostBuild != nil && bytes.Contains(data, []byte("${"))) {
+		if bytes.Contains(data, fluxMarker) || (ks.Spec.PostBuild != nil && bytes.Contains(data, []byte("${"))) {
 			return all
 		}
 		for _, m := range opaqueMarkers {

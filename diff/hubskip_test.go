@@ -83,7 +83,7 @@ func TestHubOutputOf(t *testing.T) {
 				t.Fatal(err)
 			}
 			inputs, ok := possibleInputs(b.repo, ks)
-			got := hubOutputOf(b.repo, ks, inputs, ok)
+			got := hubOutputOf(b.repo, b.readFile, ks, inputs, ok)
 			if got != tc.want {
 				t.Fatalf("hubOutputOf = %+v, want %+v (inputs %v, bounded %v)", got, tc.want, inputs, ok)
 			}

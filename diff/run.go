@@ -48,6 +48,10 @@ type Options struct {
 	// NoLive compares base and head with each other and contacts no
 	// cluster (RunOffline); needs Base.
 	NoLive bool
+	// BaseBuilt, when set, is called with the ID (namespace/name) of each
+	// Kustomization built from the base tree (--base): the run's record
+	// of which base builds it made and which it decided without building.
+	BaseBuilt func(id string)
 	// ChartCacheDir holds downloaded charts; default
 	// helmrender.DefaultCacheDir() (~/.cache/kubectl-c5c3/charts).
 	ChartCacheDir string

@@ -2,6 +2,7 @@ package diff
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -126,6 +127,7 @@ func possibleInputs(repo string, ks *kustomizev1.Kustomization) (files []string,
 	visited := map[string]bool{}
 	ok = true
 	var add func(p string)
+	var addEntry func(p string, isDir bool)
 	kustomizationFile := func(dir string, data []byte) {
 		var doc map[string]any
 		if err := yaml.Unmarshal(data, &doc); err != nil {
@@ -161,6 +163,14 @@ func possibleInputs(repo string, ks *kustomizev1.Kustomization) (files []string,
 		walk(doc)
 	}
 	add = func(p string) {
+		if visited[filepath.Clean(p)] {
+			return
+		}
+		fi, err := os.Stat(p)
+		addEntry(p, err == nil && fi.IsDir())
+	}
+	// addEntry adds p, a directory when isDir (else a file or missing).
+	addEntry = func(p string, isDir bool) {
 		p = filepath.Clean(p)
 		rel, err := filepath.Rel(repo, p)
 		if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || visited[p] {
@@ -168,11 +178,7 @@ func possibleInputs(repo string, ks *kustomizev1.Kustomization) (files []string,
 		}
 		visited[p] = true
 		out[rel] = true // also when missing: a change that adds or deletes it matters
-		fi, err := os.Stat(p)
-		if err != nil {
-			return
-		}
-		if !fi.IsDir() {
+		if !isDir {
 			return
 		}
 		entries, err := os.ReadDir(p)
@@ -180,21 +186,31 @@ func possibleInputs(repo string, ks *kustomizev1.Kustomization) (files []string,
 			ok = false
 			return
 		}
+		// The entries first, their types known from the listing, then
+		// what the kustomization files name (mostly those entries).
+		var kfiles []string
 		for _, e := range entries {
 			c := filepath.Join(p, e.Name())
-			if e.IsDir() {
-				add(c)
+			switch n := e.Name(); {
+			case e.IsDir():
+				addEntry(c, true)
+				continue
+			case n == "kustomization.yaml" || n == "kustomization.yml" || n == "Kustomization":
+				kfiles = append(kfiles, c)
+			}
+			if e.Type()&fs.ModeSymlink != 0 {
+				add(c) // a link to a directory is one
 				continue
 			}
-			if n := e.Name(); n == "kustomization.yaml" || n == "kustomization.yml" || n == "Kustomization" {
-				data, err := os.ReadFile(c)
-				if err != nil {
-					ok = false
-					continue
-				}
-				kustomizationFile(p, data)
+			addEntry(c, false)
+		}
+		for _, c := range kfiles {
+			data, err := os.ReadFile(c)
+			if err != nil {
+				ok = false
+				continue
 			}
-			add(c)
+			kustomizationFile(p, data)
 		}
 	}
 	add(root)

@@ -22,6 +22,12 @@ type View struct {
 	root  string
 	files map[string]bool
 	dirs  map[string]bool
+	// patterns identifies the ignore patterns the view was made with (its
+	// .sourceignore files and spec.ignore); excluded holds, for every path
+	// of the tree (a directory's with a trailing "/"), whether they
+	// excluded it: NewFSLike takes these decisions over.
+	patterns string
+	excluded map[string]bool
 }
 
 // New reads the tree at root and returns the view source-controller's
@@ -54,13 +60,27 @@ func New(root string, ignore *string) (*View, error) {
 // Rel and FileSystem resolve paths against). Entries that fsys reports as
 // neither regular files nor directories (symlinks) are not in the view.
 func NewFS(abs string, fsys fs.FS, ignore *string) (*View, error) {
+	return NewFSLike(abs, fsys, ignore, nil)
+}
+
+// NewFSLike is NewFS taking over the decisions of like, a view of another
+// tree for the same root (the checkout, for a commit's tree): when both
+// trees have the same .sourceignore files and ignore is the same, each
+// path the two trees share is matched against the same patterns, so like's
+// decision for it stands; only the others are matched.
+func NewFSLike(abs string, fsys fs.FS, ignore *string, like *View) (*View, error) {
 	domain := strings.Split(abs, string(filepath.Separator))
-	ps, err := loadIgnorePatterns(fsys, ".", domain)
+	var id strings.Builder
+	ps, err := loadIgnorePatterns(fsys, ".", domain, &id)
 	if err != nil {
 		return nil, fmt.Errorf("reading the .sourceignore files of %s: %w", abs, err)
 	}
 	if ignore != nil {
 		ps = append(ps, sourceignore.ReadPatterns(strings.NewReader(*ignore), domain)...)
+		id.WriteString("\x01" + *ignore)
+	}
+	if like != nil && (like.root != abs || like.patterns != id.String()) {
+		like = nil
 	}
 	var matcher gitignore.Matcher
 	if len(ps) == 0 {
@@ -68,7 +88,10 @@ func NewFS(abs string, fsys fs.FS, ignore *string) (*View, error) {
 	} else {
 		matcher = sourceignore.NewMatcher(append(sourceignore.VCSPatterns(domain), ps...))
 	}
-	v := &View{root: abs, files: map[string]bool{}, dirs: map[string]bool{".": true}}
+	v := &View{root: abs, files: map[string]bool{}, dirs: map[string]bool{".": true}, patterns: id.String(), excluded: map[string]bool{}}
+	// The path each entry is matched as: the domain, then rel's elements.
+	// The matcher only reads it, so one buffer serves every entry.
+	full := append([]string(nil), domain...)
 	err = fs.WalkDir(fsys, ".", func(rel string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -85,7 +108,28 @@ func NewFS(abs string, fsys fs.FS, ignore *string) (*View, error) {
 			// everything under it.
 			return fs.SkipDir
 		}
-		if matcher.Match(append(append([]string(nil), domain...), strings.Split(rel, "/")...), d.IsDir()) {
+		key := rel
+		if d.IsDir() {
+			key += "/"
+		}
+		excluded, known := false, false
+		if like != nil {
+			excluded, known = like.excluded[key]
+		}
+		if !known {
+			full = full[:len(domain)]
+			for rest := rel; ; {
+				elem, after, more := strings.Cut(rest, "/")
+				full = append(full, elem)
+				if !more {
+					break
+				}
+				rest = after
+			}
+			excluded = matcher.Match(full, d.IsDir())
+		}
+		v.excluded[key] = excluded
+		if excluded {
 			return nil // excluded, but its children are matched on their own
 		}
 		if d.IsDir() {
@@ -107,14 +151,16 @@ func NewFS(abs string, fsys fs.FS, ignore *string) (*View, error) {
 
 // loadIgnorePatterns is sourceignore.LoadIgnorePatterns over fsys: the
 // patterns of dir's .sourceignore, then those of its subdirectories (but
-// .git) in name order, each relative to its own directory.
-func loadIgnorePatterns(fsys fs.FS, dir string, domain []string) ([]gitignore.Pattern, error) {
+// .git) in name order, each relative to its own directory. Each file's
+// directory and content are written to id.
+func loadIgnorePatterns(fsys fs.FS, dir string, domain []string, id *strings.Builder) ([]gitignore.Pattern, error) {
 	dom := append([]string(nil), domain...)
 	var ps []gitignore.Pattern
 	data, err := fs.ReadFile(fsys, path.Join(dir, sourceignore.IgnoreFile))
 	switch {
 	case err == nil:
 		ps = sourceignore.ReadPatterns(bytes.NewReader(data), dom)
+		id.WriteString(dir + "\x00" + string(data) + "\x00")
 	case !errors.Is(err, fs.ErrNotExist):
 		return nil, err
 	}
@@ -124,7 +170,7 @@ func loadIgnorePatterns(fsys fs.FS, dir string, domain []string) ([]gitignore.Pa
 	}
 	for _, e := range entries {
 		if e.IsDir() && e.Name() != ".git" {
-			sub, err := loadIgnorePatterns(fsys, path.Join(dir, e.Name()), append(dom, e.Name()))
+			sub, err := loadIgnorePatterns(fsys, path.Join(dir, e.Name()), append(dom, e.Name()), id)
 			if err != nil {
 				return nil, err
 			}

@@ -133,3 +133,44 @@ func TestViewSymlinksAndDirs(t *testing.T) {
 		}
 	}
 }
+
+// TestNewFSLike: a view made with another tree's decisions is the view
+// NewFS makes of its tree, whether the two trees' ignore patterns are the
+// same (the decisions are taken over) or not (they are not).
+func TestNewFSLike(t *testing.T) {
+	head := map[string]string{"apps/a.yaml": "a", "apps/b.png": "png", "docs/x.md": "x", "keep/.sourceignore": "*.tmp\n", "keep/y.tmp": "y"}
+	for _, tc := range []struct {
+		name   string
+		base   map[string]string
+		ignore *string
+	}{
+		{"same patterns", map[string]string{"apps/a.yaml": "a0", "apps/c.png": "png", "docs": "a file here", "keep/.sourceignore": "*.tmp\n", "keep/z.tmp": "z"}, nil},
+		{"same patterns and spec.ignore", map[string]string{"apps/a.yaml": "a0", "docs/x.md": "x", "keep/.sourceignore": "*.tmp\n"}, ptr("docs/\n")},
+		{"a .sourceignore changed", map[string]string{"apps/a.yaml": "a", "apps/b.png": "png", "keep/.sourceignore": "*.yaml\n", "keep/y.tmp": "y"}, nil},
+		{"a .sourceignore added", map[string]string{"apps/a.yaml": "a", "apps/b.png": "png", ".sourceignore": "apps/\n", "keep/.sourceignore": "*.tmp\n"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			like, err := New(tree(t, head), tc.ignore)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := tree(t, tc.base)
+			abs, err := filepath.EvalSymlinks(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := NewFS(abs, os.DirFS(abs), tc.ignore)
+			if err != nil {
+				t.Fatal(err)
+			}
+			like.root = abs // the same root, as the checkout and its base commit have
+			got, err := NewFSLike(abs, os.DirFS(abs), tc.ignore, like)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got.files, want.files) || !reflect.DeepEqual(got.dirs, want.dirs) {
+				t.Errorf("NewFSLike: files %v dirs %v, want files %v dirs %v", got.Files(), got.dirs, want.Files(), want.dirs)
+			}
+		})
+	}
+}
