@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/c5c3/kubectl-c5c3/fleet"
+	"github.com/c5c3/kubectl-c5c3/internal/kbuild"
 	"github.com/c5c3/kubectl-c5c3/internal/sourceview"
 )
 
@@ -309,7 +310,7 @@ func (sd entrySide) build(ctx context.Context, ks *kustomizev1.Kustomization, u 
 	if err := fs.WriteFile(filepath.Join(dir, l.name), data); err != nil {
 		return r, err
 	}
-	resMap, err := kustomizeBuild(fs, dir)
+	resMap, err := kbuild.Build(fs, dir)
 	if err != nil {
 		return r, err
 	}
