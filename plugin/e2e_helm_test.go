@@ -78,12 +78,7 @@ data:
 // Helm's storage as helm-controller reports it); a chart bump (whose
 // 0.2.0 drops a template) renders revision 3.
 func TestE2EHelmController(t *testing.T) {
-	t.Parallel()
-	if !testing.Short() {
-		if _, err := testfleet.FluxBinDir(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	parallelHelmE2E(t)
 	charts := chartServers(t)
 	fl := testfleet.Get(t)
 	ns := testfleet.Namespace(t)
@@ -92,14 +87,7 @@ func TestE2EHelmController(t *testing.T) {
 	useChartCache(t, t.TempDir())
 	c := ctx(t)
 	hub := fl.Hub.Client
-	// source-controller reads an OCIRepository's secretRef only as a
-	// docker config.
-	auth := base64.StdEncoding.EncodeToString([]byte(charts.Username + ":" + charts.Password))
-	expect.NoError(t, hub.Create(c, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "registry-auth"},
-		Type:       corev1.SecretTypeDockerConfigJson,
-		StringData: map[string]string{corev1.DockerConfigJsonKey: `{"auths":{"` + charts.OCIHost + `":{"auth":"` + auth + `"}}}`}}))
-	arts := testfleet.NewArtifactServer()
-	t.Cleanup(arts.Close)
+	arts := ociChartSource(t, c, hub, s.Namespace, charts)
 	expect.NoError(t, fl.PublishChartArtifact(c, arts, client.ObjectKey{Namespace: s.Namespace, Name: "webapp"}, charts.Charts["webapp-0.1.0"]))
 
 	hc := startHelmController(t, fl, s.Namespace)
@@ -409,6 +397,34 @@ func helmDryRuns(t *testing.T, fl *testfleet.Fleet, s *testfleet.Sample, verifyU
 // startHelmController starts the real helm-controller for the namespace
 // ns and stops it when the test ends, showing its log's tail if the test
 // failed.
+// parallelHelmE2E marks a test against the real helm-controller parallel
+// and, outside -short, fails it when the Flux controller binaries are
+// missing (before it starts chart servers or asks for the fleet).
+func parallelHelmE2E(t *testing.T) {
+	t.Helper()
+	t.Parallel()
+	if !testing.Short() {
+		if _, err := testfleet.FluxBinDir(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// ociChartSource gives the hub namespace ns the Secret registry-auth with
+// the test registry's credentials — as a docker config, the only form in
+// which source-controller reads an OCIRepository's secretRef — and returns
+// a server for the OCIRepository artifacts, stopped when the test ends.
+func ociChartSource(t *testing.T, c context.Context, hub client.Client, ns string, charts *testfleet.ChartServers) *testfleet.ArtifactServer {
+	t.Helper()
+	auth := base64.StdEncoding.EncodeToString([]byte(charts.Username + ":" + charts.Password))
+	expect.NoError(t, hub.Create(c, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "registry-auth"},
+		Type:       corev1.SecretTypeDockerConfigJson,
+		StringData: map[string]string{corev1.DockerConfigJsonKey: `{"auths":{"` + charts.OCIHost + `":{"auth":"` + auth + `"}}}`}}))
+	arts := testfleet.NewArtifactServer()
+	t.Cleanup(arts.Close)
+	return arts
+}
+
 func startHelmController(t *testing.T, fl *testfleet.Fleet, ns string) *testfleet.Controller {
 	t.Helper()
 	hc, err := fl.StartHelmController(ns)

@@ -1,7 +1,6 @@
 package plugin
 
 import (
-	"encoding/base64"
 	"fmt"
 	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"strings"
@@ -10,9 +9,7 @@ import (
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	"github.com/fluxcd/pkg/apis/meta"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -96,12 +93,7 @@ spec:
 // with client-side apply leaves the changed one as it is — and afterwards
 // diff finds nothing to change.
 func TestE2EHelmCRDPolicy(t *testing.T) {
-	t.Parallel()
-	if !testing.Short() {
-		if _, err := testfleet.FluxBinDir(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	parallelHelmE2E(t)
 	fl := testfleet.Get(t)
 	charts := testfleet.StartChartServers(t)
 	ns := testfleet.Namespace(t)
@@ -142,12 +134,7 @@ func TestE2EHelmCRDPolicy(t *testing.T) {
 			}
 		}
 	})
-	auth := base64.StdEncoding.EncodeToString([]byte(charts.Username + ":" + charts.Password))
-	expect.NoError(t, hub.Create(c, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "registry-auth"},
-		Type:       corev1.SecretTypeDockerConfigJson,
-		StringData: map[string]string{corev1.DockerConfigJsonKey: `{"auths":{"` + charts.OCIHost + `":{"auth":"` + auth + `"}}}`}}))
-	arts := testfleet.NewArtifactServer()
-	t.Cleanup(arts.Close)
+	arts := ociChartSource(t, c, hub, s.Namespace, charts)
 	source := client.ObjectKey{Namespace: s.Namespace, Name: "crdpolicy"}
 	expect.NoError(t, fl.PublishChartArtifact(c, arts, source, charts.Charts["crdpolicy-1.0.0"]))
 

@@ -77,12 +77,7 @@ data:
 // a bump renders revision 4 (the highest in storage + 1) with the
 // PodDisruptionBudget 0.2.0 drops deleted from the rolled-back release.
 func TestE2EHelmControllerHelmRepository(t *testing.T) {
-	t.Parallel()
-	if !testing.Short() {
-		if _, err := testfleet.FluxBinDir(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	parallelHelmE2E(t)
 	charts := chartServers(t)
 	fl := testfleet.Get(t)
 	ns := testfleet.Namespace(t)

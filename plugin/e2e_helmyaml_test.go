@@ -1,7 +1,6 @@
 package plugin
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -9,8 +8,6 @@ import (
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -74,12 +71,7 @@ spec:
 // the plugin hands to kustomize); each release rendered again as it was
 // installed gives exactly the objects helm-controller stored.
 func TestE2EHelmYAMLEdges(t *testing.T) {
-	t.Parallel()
-	if !testing.Short() {
-		if _, err := testfleet.FluxBinDir(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	parallelHelmE2E(t)
 	charts := chartServers(t)
 	fl := testfleet.Get(t)
 	ns := testfleet.Namespace(t)
@@ -87,12 +79,7 @@ func TestE2EHelmYAMLEdges(t *testing.T) {
 	s, _ := loadSample(t, testfleet.SampleOptions{Source: yamlEdgeGitops(t, charts, target), NoFluxReport: true})
 	c := ctx(t)
 	hub := fl.Hub.Client
-	auth := base64.StdEncoding.EncodeToString([]byte(charts.Username + ":" + charts.Password))
-	expect.NoError(t, hub.Create(c, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: "registry-auth"},
-		Type:       corev1.SecretTypeDockerConfigJson,
-		StringData: map[string]string{corev1.DockerConfigJsonKey: `{"auths":{"` + charts.OCIHost + `":{"auth":"` + auth + `"}}}`}}))
-	arts := testfleet.NewArtifactServer()
-	t.Cleanup(arts.Close)
+	arts := ociChartSource(t, c, hub, s.Namespace, charts)
 	archive := charts.Charts["yamledge-0.1.0"]
 	expect.NoError(t, fl.PublishChartArtifact(c, arts, client.ObjectKey{Namespace: s.Namespace, Name: "yamledge"}, archive))
 	hc := startHelmController(t, fl, s.Namespace)
