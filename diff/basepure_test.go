@@ -105,8 +105,8 @@ func TestDiffBaseDerived(t *testing.T) {
 		{name: "transformer kustomization, comment only", ks: "transformed-app", built: true, same: true, files: map[string]string{"apps/transformed/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: t-cm # the transformed one\ndata:\n  value: \"v1\"\n"}},
 	}
 	for _, c := range cases {
-		gitOut(t, s.RepoDir, "checkout", "-q", "--", ".")
-		gitOut(t, s.RepoDir, "clean", "-fdq")
+		fixture.Git(t, s.RepoDir, "checkout", "-q", "--", ".")
+		fixture.Git(t, s.RepoDir, "clean", "-fdq")
 		fixture.WriteFiles(t, s.RepoDir, c.files)
 		same := oracle(c.ks) == base[c.ks]
 		expect.Equal(t, c.name+": the oracle's builds equal", same, c.same)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"github.com/c5c3/kubectl-c5c3/internal/expect"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -41,32 +39,9 @@ func runOffline(t *testing.T, opts diff.Options) *diff.Result {
 	return res
 }
 
-// gitOut runs the git CLI in dir: the oracle for what the checkout holds.
-// Its commits carry an identity of their own, so a machine without a git
-// user (a fresh CI runner, an empty HOME) runs the tests too.
-func gitOut(t *testing.T, dir string, args ...string) string {
-	t.Helper()
-	out, err := exec.Command("git", append([]string{"-C", dir, "-c", "user.name=c5c3 test", "-c", "user.email=test@c5c3.example"}, args...)...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("git %v: %v\n%s", args, err, out)
-	}
-	return strings.TrimSpace(string(out))
-}
-
 func writeFile(t *testing.T, dir, rel, content string) {
 	t.Helper()
 	fixture.WriteFiles(t, dir, map[string]string{rel: content})
-}
-
-func editFile(t *testing.T, dir, rel, old, new string) {
-	t.Helper()
-	p := filepath.Join(dir, rel)
-	b, err := os.ReadFile(p)
-	expect.NoError(t, err)
-	if !strings.Contains(string(b), old) {
-		t.Fatalf("%s does not contain %q", rel, old)
-	}
-	expect.NoError(t, os.WriteFile(p, []byte(strings.Replace(string(b), old, new, 1)), 0o644))
 }
 
 func unchangedIDs(res *diff.Result) map[string]bool {
@@ -77,21 +52,6 @@ func unchangedIDs(res *diff.Result) map[string]bool {
 	return out
 }
 
-// gitopsRepo is a real git repository holding testdata/gitops, committed
-// on main, on a branch "pr" checked out.
-func gitopsRepo(t *testing.T) (dir, base string) {
-	t.Helper()
-	dir = filepath.Join(t.TempDir(), "gitops")
-	if out, err := exec.Command("cp", "-r", filepath.Join("..", "testdata", "gitops"), dir).CombinedOutput(); err != nil {
-		t.Fatalf("cp: %v %s", err, out)
-	}
-	gitOut(t, dir, "init", "-q", "-b", "main")
-	gitOut(t, dir, "add", "-A")
-	gitOut(t, dir, "commit", "-qm", "base")
-	gitOut(t, dir, "checkout", "-q", "-b", "pr")
-	return dir, gitOut(t, dir, "rev-parse", "HEAD")
-}
-
 // TestRunOffline: RunOffline (diff --no-live) compares the checkout with a
 // base revision and contacts no cluster (its fleet is fleet.Offline: no
 // client at all): the changed, created and pruned objects per target
@@ -100,19 +60,19 @@ func gitopsRepo(t *testing.T) (dir, base string) {
 // never written to.
 func TestRunOffline(t *testing.T) {
 	t.Parallel()
-	dir, base := gitopsRepo(t)
+	dir, base := fixture.GitopsRepo(t)
 	const secretValue = "s3cr3t-offline-value"
 	// The PR: a changed ConfigMap on storage, a new Secret on the
 	// hypervisor spoke, a ConfigMap dropped from a pruning Kustomization,
 	// and a substituteFrom only the hub holds.
-	editFile(t, dir, "clusters/storage/apps/configmap.yaml", "    vms\n", "    vms\n    backups\n")
+	fixture.EditFile(t, dir, "clusters/storage/apps/configmap.yaml", "    vms\n", "    vms\n    backups\n")
 	writeFile(t, dir, "clusters/hypervisor/secret.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: nova-db\n  namespace: nova-compute\nstringData:\n  password: "+secretValue+"\n")
-	editFile(t, dir, "clusters/hypervisor/kustomization.yaml", "  - daemonset.yaml\n", "  - daemonset.yaml\n  - secret.yaml\n")
-	editFile(t, dir, "clusters/storage/rook-operator/kustomization.yaml", "  - configmap.yaml\n", "")
-	editFile(t, dir, "clusters/hypervisor/daemonset.yaml", "nova-compute:2025.1", "nova-compute:2025.2")
-	editFile(t, dir, "clusters/management/control-plane-apps.yaml", "        name: cluster-vars\n", "        name: cluster-vars\n      - kind: Secret\n        name: hub-only-vars\n        optional: true\n")
-	gitOut(t, dir, "add", "-A")
-	gitOut(t, dir, "commit", "-qm", "pr")
+	fixture.EditFile(t, dir, "clusters/hypervisor/kustomization.yaml", "  - daemonset.yaml\n", "  - daemonset.yaml\n  - secret.yaml\n")
+	fixture.EditFile(t, dir, "clusters/storage/rook-operator/kustomization.yaml", "  - configmap.yaml\n", "")
+	fixture.EditFile(t, dir, "clusters/hypervisor/daemonset.yaml", "nova-compute:2025.1", "nova-compute:2025.2")
+	fixture.EditFile(t, dir, "clusters/management/control-plane-apps.yaml", "        name: cluster-vars\n", "        name: cluster-vars\n      - kind: Secret\n        name: hub-only-vars\n        optional: true\n")
+	fixture.Git(t, dir, "add", "-A")
+	fixture.Git(t, dir, "commit", "-qm", "pr")
 
 	res := runOffline(t, diff.Options{RepoDir: dir, Base: "main"})
 	wantOutcome(t, "--no-live", res, 1)
@@ -189,7 +149,7 @@ func TestRunOffline(t *testing.T) {
 	if objs := same.Objects; len(objs) != 0 {
 		t.Fatalf("--base pr: objects %+v, want none", objs)
 	}
-	if got := gitOut(t, dir, "status", "--porcelain"); got != "" {
+	if got := fixture.Git(t, dir, "status", "--porcelain"); got != "" {
 		t.Fatalf("checkout changed: %q", got)
 	}
 }
@@ -226,11 +186,7 @@ func helmOfflineRepo(t *testing.T, url string) (dir, base string) {
 	} {
 		writeFile(t, dir, rel, content)
 	}
-	gitOut(t, dir, "init", "-q", "-b", "main")
-	gitOut(t, dir, "add", "-A")
-	gitOut(t, dir, "commit", "-qm", "base")
-	gitOut(t, dir, "checkout", "-q", "-b", "pr")
-	return dir, gitOut(t, dir, "rev-parse", "HEAD")
+	return dir, fixture.CommitBase(t, dir)
 }
 
 // TestRunOfflineHelm: offline, a PR that bumps a HelmRepository chart's
@@ -249,15 +205,15 @@ func TestRunOfflineHelm(t *testing.T) {
 	charts := testfleet.StartChartServers(t)
 	dir, base := helmOfflineRepo(t, charts.HTTP.URL())
 	cache := t.TempDir()
-	editFile(t, dir, "clusters/management/webapp.yaml", "version: 0.1.x", "version: 0.2.x")
-	editFile(t, dir, "clusters/management/webapp.yaml", "replicas: 2", "replicas: 3")
-	editFile(t, dir, "clusters/management/secret.yaml", "s3cr3t-base-value", "s3cr3t-head-value")
-	editFile(t, dir, "charts/local/values.yaml", "red", "blue")
+	fixture.EditFile(t, dir, "clusters/management/webapp.yaml", "version: 0.1.x", "version: 0.2.x")
+	fixture.EditFile(t, dir, "clusters/management/webapp.yaml", "replicas: 2", "replicas: 3")
+	fixture.EditFile(t, dir, "clusters/management/secret.yaml", "s3cr3t-base-value", "s3cr3t-head-value")
+	fixture.EditFile(t, dir, "charts/local/values.yaml", "red", "blue")
 	// A new HelmRelease of the checkout chart; "local" itself stays.
 	writeFile(t, dir, "clusters/management/extra.yaml", fixture.NewHelmRelease("extra").Target("extra").Chart("./charts/local", "", "GitRepository", "flux-system").YAML())
-	editFile(t, dir, "clusters/management/kustomization.yaml", "  - local.yaml\n", "  - local.yaml\n  - extra.yaml\n")
-	gitOut(t, dir, "add", "-A")
-	gitOut(t, dir, "commit", "-qm", "pr")
+	fixture.EditFile(t, dir, "clusters/management/kustomization.yaml", "  - local.yaml\n", "  - local.yaml\n  - extra.yaml\n")
+	fixture.Git(t, dir, "add", "-A")
+	fixture.Git(t, dir, "commit", "-qm", "pr")
 
 	check := func(args ...string) *diff.Result {
 		t.Helper()
@@ -345,14 +301,14 @@ func TestRunOfflineHelm(t *testing.T) {
 	}
 	expect.Equal(t, "--offline, empty cache: local error", hrs["local"].Error, "")
 	expect.Equal(t, "--offline, empty cache: local drifted", hrs["local"].Counts.Drifted, 1)
-	if got := gitOut(t, dir, "status", "--porcelain"); got != "" {
+	if got := fixture.Git(t, dir, "status", "--porcelain"); got != "" {
 		t.Fatalf("checkout changed: %q", got)
 	}
 
 	// Against the PR, a working tree that drops HelmRelease extra from a
 	// pruning Kustomization: it is uninstalled, its objects deleted; the
 	// others did not change and are not rendered.
-	editFile(t, dir, "clusters/management/kustomization.yaml", "  - extra.yaml\n", "")
+	fixture.EditFile(t, dir, "clusters/management/kustomization.yaml", "  - extra.yaml\n", "")
 	res = runOffline(t, diff.Options{RepoDir: dir, Base: "pr", ChartCacheDir: cache})
 	hrs = hrsOf(res)
 	wantOutcome(t, "removed HelmRelease", res, 1)
@@ -405,11 +361,7 @@ func skippedHubRepo(t *testing.T) (dir, base string) {
 	} {
 		writeFile(t, dir, rel, content)
 	}
-	gitOut(t, dir, "init", "-q", "-b", "main")
-	gitOut(t, dir, "add", "-A")
-	gitOut(t, dir, "commit", "-qm", "base")
-	gitOut(t, dir, "checkout", "-q", "-b", "pr")
-	return dir, gitOut(t, dir, "rev-parse", "HEAD")
+	return dir, fixture.CommitBase(t, dir)
 }
 
 // TestRunOfflineSkippedHub: a --base run leaves unbuilt the unchanged hub
@@ -431,8 +383,8 @@ func TestRunOfflineSkippedHub(t *testing.T) {
 	// Only the child's path changes: the nested Kustomization is found in
 	// the (unchanged) build of hub-nested and diffed; hub-values is left
 	// unbuilt (nothing reads its ConfigMap: HelmRelease local is unchanged).
-	editFile(t, dir, "apps/child/pools.yaml", "    vms\n", "    vms\n    backups\n")
-	gitOut(t, dir, "commit", "-qam", "pr: pools")
+	fixture.EditFile(t, dir, "apps/child/pools.yaml", "    vms\n", "    vms\n    backups\n")
+	fixture.Git(t, dir, "commit", "-qam", "pr: pools")
 	res := runOffline(t, diff.Options{RepoDir: dir, Base: base, ChartCacheDir: cache})
 	wantOutcome(t, "nested change", res, 1)
 	objects := map[string]diff.ObjectResult{}
@@ -453,7 +405,7 @@ func TestRunOfflineSkippedHub(t *testing.T) {
 	// HelmRelease local changes (inline values): rendered on both sides
 	// with color from hub-values' ConfigMap (green, not the chart's red),
 	// nothing left unresolved; hub-values itself stays unchanged.
-	editFile(t, dir, "clusters/management/local.yaml", "size: small", "size: big")
+	fixture.EditFile(t, dir, "clusters/management/local.yaml", "size: small", "size: big")
 	res = runOffline(t, diff.Options{RepoDir: dir, Base: "HEAD", ChartCacheDir: cache})
 	wantOutcome(t, "changed HelmRelease", res, 1)
 	if len(res.NotResolvedOffline) != 0 {
@@ -476,8 +428,8 @@ func TestRunOfflineSkippedHub(t *testing.T) {
 	// The child's spec changes in hub-nested's build, its files do not:
 	// both sides of the child are built and compared (its ConfigMap moves
 	// to the new targetNamespace: created there, pruned from the old one).
-	gitOut(t, dir, "checkout", "-q", "--", ".")
-	editFile(t, dir, "apps/hub-nested/child.yaml", "  prune: true\n", "  prune: true\n  targetNamespace: ceph\n")
+	fixture.Git(t, dir, "checkout", "-q", "--", ".")
+	fixture.EditFile(t, dir, "apps/hub-nested/child.yaml", "  prune: true\n", "  prune: true\n  targetNamespace: ceph\n")
 	res = runOffline(t, diff.Options{RepoDir: dir, Base: "HEAD", ChartCacheDir: cache})
 	objects = map[string]diff.ObjectResult{}
 	for _, o := range res.Objects {

@@ -2,26 +2,13 @@ package plugin
 
 import (
 	"github.com/c5c3/kubectl-c5c3/internal/expect"
-	"os/exec"
 	"strings"
 	"testing"
 
 	"github.com/c5c3/kubectl-c5c3/diff"
+	"github.com/c5c3/kubectl-c5c3/internal/fixture"
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 )
-
-// gitOut runs the git CLI in dir: the oracle for what the checkout holds.
-// Its commits carry an identity of their own, so a machine without a git
-// user (a fresh CI runner, an empty HOME) runs the tests too; the
-// plugin's own commits (promote) keep the identity the test configured.
-func gitOut(t *testing.T, dir string, args ...string) string {
-	t.Helper()
-	out, err := exec.Command("git", append([]string{"-C", dir, "-c", "user.name=c5c3 test", "-c", "user.email=test@c5c3.example"}, args...)...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("git %v: %v\n%s", args, err, out)
-	}
-	return strings.TrimSpace(string(out))
-}
 
 func unchangedIDs(res *diff.Result) map[string]bool {
 	out := map[string]bool{}
@@ -35,7 +22,7 @@ func TestDiffBase(t *testing.T) {
 	t.Parallel()
 	s, flags := loadSample(t, testfleet.SampleOptions{})
 	ns := s.Namespace
-	head := gitOut(t, s.RepoDir, "rev-parse", "HEAD")
+	head := fixture.Git(t, s.RepoDir, "rev-parse", "HEAD")
 
 	// Nothing changed since HEAD: nothing is diffed, everything is listed.
 	r := run(t, diffArgs(s, flags, "-o", "json", "--base", "HEAD")...)
@@ -63,11 +50,11 @@ func TestDiffBase(t *testing.T) {
 
 	// A change to one spoke's path and to one HelmRelease's values, made
 	// in the working tree and committed as a PR branch would be.
-	editFile(t, s.RepoDir, "clusters/storage/apps/configmap.yaml", "    vms\n", "    vms\n    backups\n")
-	editFile(t, s.RepoDir, "apps/management/helmreleases/memcached.yaml", "replicaCount: 3", "replicaCount: 2")
-	gitOut(t, s.RepoDir, "checkout", "-q", "-b", "pr")
-	gitOut(t, s.RepoDir, "commit", "-qam", "pr: storage pools, memcached replicas")
-	status := gitOut(t, s.RepoDir, "status", "--porcelain")
+	fixture.EditFile(t, s.RepoDir, "clusters/storage/apps/configmap.yaml", "    vms\n", "    vms\n    backups\n")
+	fixture.EditFile(t, s.RepoDir, "apps/management/helmreleases/memcached.yaml", "replicaCount: 3", "replicaCount: 2")
+	fixture.Git(t, s.RepoDir, "checkout", "-q", "-b", "pr")
+	fixture.Git(t, s.RepoDir, "commit", "-qam", "pr: storage pools, memcached replicas")
+	status := fixture.Git(t, s.RepoDir, "status", "--porcelain")
 
 	r = run(t, diffArgs(s, flags, "-o", "json", "--base", head[:10])...)
 	res = decodeDiff(t, r.stdout)
@@ -114,10 +101,10 @@ func TestDiffBase(t *testing.T) {
 	r = run(t, diffArgs(s, flags, "--base", "no-such-ref")...)
 	wantExit(t, "unknown base", r, 2)
 	expect.Contains(t, "unknown base: stderr", r.stderr, `"no-such-ref" is not a branch, tag or commit`)
-	if got := gitOut(t, s.RepoDir, "status", "--porcelain"); got != status {
+	if got := fixture.Git(t, s.RepoDir, "status", "--porcelain"); got != status {
 		t.Fatalf("the checkout changed: %q, was %q", got, status)
 	}
-	if got := gitOut(t, s.RepoDir, "rev-parse", "HEAD", "--abbrev-ref", "HEAD"); !strings.HasSuffix(got, "\npr") {
+	if got := fixture.Git(t, s.RepoDir, "rev-parse", "HEAD", "--abbrev-ref", "HEAD"); !strings.HasSuffix(got, "\npr") {
 		t.Fatalf("HEAD moved: %s", got)
 	}
 }

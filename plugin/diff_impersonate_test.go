@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/c5c3/kubectl-c5c3/diff"
+	"github.com/c5c3/kubectl-c5c3/internal/fixture"
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 )
 
@@ -35,8 +36,8 @@ func TestDiffServiceAccount(t *testing.T) {
 		t.Fatalf("baseline diffs nothing: %+v", base)
 	}
 
-	editFile(t, s.RepoDir, "clusters/management/management-apps.yaml", "  prune: true\n", "  prune: true\n  serviceAccountName: deployer\n")
-	editFile(t, s.RepoDir, "clusters/management/control-plane-infrastructure.yaml", "  prune: true\n", "  prune: true\n  serviceAccountName: deployer\n")
+	fixture.EditFile(t, s.RepoDir, "clusters/management/management-apps.yaml", "  prune: true\n", "  prune: true\n  serviceAccountName: deployer\n")
+	fixture.EditFile(t, s.RepoDir, "clusters/management/control-plane-infrastructure.yaml", "  prune: true\n", "  prune: true\n  serviceAccountName: deployer\n")
 	sa := s.Namespace + "/deployer"
 	user := "system:serviceaccount:" + s.Namespace + ":deployer"
 

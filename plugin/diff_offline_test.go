@@ -1,28 +1,14 @@
 package plugin
 
 import (
-	"github.com/c5c3/kubectl-c5c3/internal/expect"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// gitopsRepo is a real git repository holding testdata/gitops, committed
-// on main, on a branch "pr" checked out.
-func gitopsRepo(t *testing.T) (dir, base string) {
-	t.Helper()
-	dir = filepath.Join(t.TempDir(), "gitops")
-	if out, err := exec.Command("cp", "-r", filepath.Join("..", "testdata", "gitops"), dir).CombinedOutput(); err != nil {
-		t.Fatalf("cp: %v %s", err, out)
-	}
-	gitOut(t, dir, "init", "-q", "-b", "main")
-	gitOut(t, dir, "add", "-A")
-	gitOut(t, dir, "commit", "-qm", "base")
-	gitOut(t, dir, "checkout", "-q", "-b", "pr")
-	return dir, gitOut(t, dir, "rev-parse", "HEAD")
-}
+	"github.com/c5c3/kubectl-c5c3/internal/expect"
+	"github.com/c5c3/kubectl-c5c3/internal/fixture"
+)
 
 // TestDiffNoLiveCommand: `diff --base REF --no-live` on a checkout, with
 // no kubeconfig anywhere (KUBECONFIG and HOME point at nothing): args →
@@ -30,15 +16,15 @@ func gitopsRepo(t *testing.T) (dir, base string) {
 // engine reports offline is diff's TestRunOffline, TestRunOfflineHelm and
 // TestRunOfflineSkippedHub.
 func TestDiffNoLiveCommand(t *testing.T) {
-	dir, base := gitopsRepo(t)
+	dir, base := fixture.GitopsRepo(t)
 	t.Setenv("KUBECONFIG", filepath.Join(t.TempDir(), "missing"))
 	t.Setenv("HOME", t.TempDir())
 	// The PR: a changed ConfigMap on storage.
-	editFile(t, dir, "clusters/storage/apps/configmap.yaml", "    vms\n", "    vms\n    backups\n")
-	gitOut(t, dir, "commit", "-qam", "pr")
+	fixture.EditFile(t, dir, "clusters/storage/apps/configmap.yaml", "    vms\n", "    vms\n    backups\n")
+	fixture.Git(t, dir, "commit", "-qam", "pr")
 	// A shallow clone without the base.
 	shallow := filepath.Join(t.TempDir(), "shallow")
-	gitOut(t, dir, "clone", "-q", "--depth", "1", "--branch", "pr", "file://"+dir, shallow)
+	fixture.Git(t, dir, "clone", "-q", "--depth", "1", "--branch", "pr", "file://"+dir, shallow)
 	if _, err := os.Stat(filepath.Join(shallow, ".git", "shallow")); err != nil {
 		t.Fatalf("not a shallow clone: %v", err)
 	}
@@ -80,7 +66,7 @@ func TestDiffNoLiveCommand(t *testing.T) {
 		})
 	}
 	for _, repo := range []string{dir, shallow} {
-		if got := gitOut(t, repo, "status", "--porcelain"); got != "" {
+		if got := fixture.Git(t, repo, "status", "--porcelain"); got != "" {
 			t.Fatalf("checkout %s changed: %q", repo, got)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/c5c3/kubectl-c5c3/diff"
+	"github.com/c5c3/kubectl-c5c3/internal/fixture"
 	"github.com/c5c3/kubectl-c5c3/internal/forgetest"
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 )
@@ -56,7 +57,7 @@ func noToken(t *testing.T, r result) {
 func TestDiffPublish(t *testing.T) {
 	t.Parallel()
 	s, flags := loadSample(t, testfleet.SampleOptions{})
-	editFile(t, s.RepoDir, "clusters/control-plane/apps/kustomization.yaml", `newTag: "2025.1-p1"`, `newTag: "2025.1-p2"`)
+	fixture.EditFile(t, s.RepoDir, "clusters/control-plane/apps/kustomization.yaml", `newTag: "2025.1-p1"`, `newTag: "2025.1-p2"`)
 
 	t.Run("github", func(t *testing.T) {
 		api := forgetest.New(t, ghToken, 7)

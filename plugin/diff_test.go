@@ -3,7 +3,6 @@ package plugin
 import (
 	"encoding/json"
 	"github.com/c5c3/kubectl-c5c3/internal/expect"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/c5c3/kubectl-c5c3/diff"
+	"github.com/c5c3/kubectl-c5c3/internal/fixture"
 	"github.com/c5c3/kubectl-c5c3/internal/golden"
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 )
@@ -44,20 +44,7 @@ func decodeDiff(t *testing.T, out string) *diff.Result {
 
 func writeFile(t *testing.T, dir, rel, content string) {
 	t.Helper()
-	p := filepath.Join(dir, rel)
-	expect.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
-	expect.NoError(t, os.WriteFile(p, []byte(content), 0o644))
-}
-
-func editFile(t *testing.T, dir, rel, old, new string) {
-	t.Helper()
-	p := filepath.Join(dir, rel)
-	b, err := os.ReadFile(p)
-	expect.NoError(t, err)
-	if !strings.Contains(string(b), old) {
-		t.Fatalf("%s does not contain %q", rel, old)
-	}
-	expect.NoError(t, os.WriteFile(p, []byte(strings.Replace(string(b), old, new, 1)), 0o644))
+	fixture.WriteFiles(t, dir, map[string]string{rel: content})
 }
 
 func TestDiffNoDrift(t *testing.T) {
@@ -142,8 +129,8 @@ func TestDiffNoDrift(t *testing.T) {
 	expect.Contains(t, "bad --source: stderr", r.stderr, "must be GitRepository/NAMESPACE/NAME")
 	// A checkout whose origin matches no GitRepository says so, with a hint.
 	other2 := t.TempDir()
-	gitRun(t, other2, "init", "-q")
-	gitRun(t, other2, "remote", "add", "origin", "git@example.org:someone/else.git")
+	fixture.Git(t, other2, "init", "-q")
+	fixture.Git(t, other2, "remote", "add", "origin", "git@example.org:someone/else.git")
 	r = run(t, append([]string{"diff", "--repo", other2}, flags...)...)
 	wantExit(t, "unmatched origin", r, 2)
 	expect.Contains(t, "unmatched origin: stderr", r.stderr, "no GitRepository in the hub has the checkout's origin URL git@example.org:someone/else.git", "--source")
@@ -158,11 +145,6 @@ func TestDiffFromWorkingDirectory(t *testing.T) {
 	r := run(t, append([]string{"diff", "-o", "json"}, flags...)...)
 	wantExit(t, "diff from inside the checkout", r, 0)
 	expect.Equal(t, "diff from inside the checkout: repo", decodeDiff(t, r.stdout).Repo, s.RepoDir)
-}
-
-func gitRun(t *testing.T, dir string, args ...string) {
-	t.Helper()
-	gitOut(t, dir, args...)
 }
 
 func f(t *testing.T) *testfleet.Fleet { return testfleet.Get(t) }
@@ -243,9 +225,9 @@ func TestDiffCommand(t *testing.T) {
 		name: "spoke down and a broken build", own: true,
 		setup: func(t *testing.T, s *testfleet.Sample) {
 			expect.NoError(t, s.BreakKubeconfig(ctx(t), "hypervisor", testfleet.FaultUnreachable))
-			editFile(t, s.RepoDir, "clusters/control-plane/apps/kustomization.yaml", `newTag: "2025.1-p1"`, `newTag: "2025.1-p3"`)
+			fixture.EditFile(t, s.RepoDir, "clusters/control-plane/apps/kustomization.yaml", `newTag: "2025.1-p1"`, `newTag: "2025.1-p3"`)
 			writeFile(t, s.RepoDir, "clusters/storage/apps/broken.yaml", "kind: [\n")
-			editFile(t, s.RepoDir, "clusters/storage/apps/kustomization.yaml", "  - deployment.yaml\n", "  - deployment.yaml\n  - broken.yaml\n")
+			fixture.EditFile(t, s.RepoDir, "clusters/storage/apps/kustomization.yaml", "  - deployment.yaml\n", "  - deployment.yaml\n  - broken.yaml\n")
 		},
 		rows: []diffCase{
 			{name: "whole fleet", args: []string{"-o", "json", "--request-timeout", "10s"}, code: 2, stderr: []string{"error: "}},

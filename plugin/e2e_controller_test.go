@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/c5c3/kubectl-c5c3/diff"
+	"github.com/c5c3/kubectl-c5c3/internal/fixture"
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 	"github.com/c5c3/kubectl-c5c3/status"
 )
@@ -91,11 +92,11 @@ func TestE2EController(t *testing.T) {
 	// ConfigMap with a postBuild variable (created) and a PDB dropped from
 	// a base (deleted, prune). And a hand edit on the storage spoke.
 	repo := s.RepoDir
-	editFile(t, repo, "clusters/control-plane/apps/kustomization.yaml", `newTag: "2025.1-p1"`, `newTag: "2025.1-p3"`)
-	editFile(t, repo, "apps/glance/base/kustomization.yaml", "  - pdb.yaml\n", "")
+	fixture.EditFile(t, repo, "clusters/control-plane/apps/kustomization.yaml", `newTag: "2025.1-p1"`, `newTag: "2025.1-p3"`)
+	fixture.EditFile(t, repo, "apps/glance/base/kustomization.yaml", "  - pdb.yaml\n", "")
 	added := "e2e-" + s.Namespace // other tests share the spokes
 	writeFile(t, repo, "clusters/hypervisor/e2e.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: "+added+"\n  namespace: "+sns("nova-compute")+"\ndata:\n  cluster: \"${cluster_name}\"\n")
-	editFile(t, repo, "clusters/hypervisor/kustomization.yaml", "  - daemonset.yaml\n", "  - daemonset.yaml\n  - e2e.yaml\n")
+	fixture.EditFile(t, repo, "clusters/hypervisor/kustomization.yaml", "  - daemonset.yaml\n", "  - daemonset.yaml\n  - e2e.yaml\n")
 	c := ctx(t)
 	storage := fl.Spokes["storage"].Client
 	cm := &corev1.ConfigMap{}
@@ -105,7 +106,7 @@ func TestE2EController(t *testing.T) {
 	// On the hub: a component's ConfigMap changes in git; one Deployment is
 	// scaled by hand (drift), another where spec.ignore covers replicas (no
 	// drift).
-	editFile(t, repo, "apps/tenants/components/audit/configmap.yaml", "level: Metadata", "level: RequestResponse")
+	fixture.EditFile(t, repo, "apps/tenants/components/audit/configmap.yaml", "level: Metadata", "level: RequestResponse")
 	scale(t, hub, sns("c5c3-tenants"), "c5c3-tenant-api", 3)
 	scale(t, hub, sns("c5c3-tenants"), "c5c3-tenant-api-scaled", 5)
 
@@ -190,10 +191,10 @@ func TestE2EController(t *testing.T) {
 
 	// Revert and push again: the spokes are back to the sample (the next
 	// test sharing them starts from there), and diff is clean once more.
-	editFile(t, repo, "clusters/control-plane/apps/kustomization.yaml", `newTag: "2025.1-p3"`, `newTag: "2025.1-p1"`)
-	editFile(t, repo, "apps/glance/base/kustomization.yaml", "  - service.yaml\n", "  - service.yaml\n  - pdb.yaml\n")
-	editFile(t, repo, "clusters/hypervisor/kustomization.yaml", "  - e2e.yaml\n", "")
-	editFile(t, repo, "apps/tenants/components/audit/configmap.yaml", "level: RequestResponse", "level: Metadata")
+	fixture.EditFile(t, repo, "clusters/control-plane/apps/kustomization.yaml", `newTag: "2025.1-p3"`, `newTag: "2025.1-p1"`)
+	fixture.EditFile(t, repo, "apps/glance/base/kustomization.yaml", "  - service.yaml\n", "  - service.yaml\n  - pdb.yaml\n")
+	fixture.EditFile(t, repo, "clusters/hypervisor/kustomization.yaml", "  - e2e.yaml\n", "")
+	fixture.EditFile(t, repo, "apps/tenants/components/audit/configmap.yaml", "level: RequestResponse", "level: Metadata")
 	scale(t, hub, sns("c5c3-tenants"), "c5c3-tenant-api-scaled", 1)
 	expect.NoError(t, os.Remove(filepath.Join(repo, "clusters/hypervisor/e2e.yaml")))
 	rev, err = s.Publish(c, "e2e: revert")

@@ -152,7 +152,7 @@ func TestE2EHelmController(t *testing.T) {
 
 	// A values change in the checkout, with the hand edit: an upgrade is
 	// due, so the chart is rendered.
-	editFile(t, s.RepoDir, "clusters/management/webapp.yaml", "replicas: 2", "replicas: 4")
+	fixture.EditFile(t, s.RepoDir, "clusters/management/webapp.yaml", "replicas: 2", "replicas: 4")
 	r = run(t, diffArgs(s, flags, "-o", "json")...)
 	res = decodeDiff(t, r.stdout)
 	if r.code != 1 {
@@ -261,7 +261,7 @@ func TestE2EHelmController(t *testing.T) {
 	traceCM("HelmRelease/" + key.String() + " has no status.inventory; its release in Helm storage holds it")
 
 	// A chart bump: 0.2.0 drops the PodDisruptionBudget and adds a key.
-	editFile(t, s.RepoDir, "clusters/management/source.yaml", `tag: "0.1.0"`, `tag: "0.2.0"`)
+	fixture.EditFile(t, s.RepoDir, "clusters/management/source.yaml", `tag: "0.1.0"`, `tag: "0.2.0"`)
 	r = run(t, diffArgs(s, flags, "-o", "json")...)
 	res = decodeDiff(t, r.stdout)
 	got = helmObjects(res, s.Namespace+"/webapp")

@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/c5c3/kubectl-c5c3/diff"
+	"github.com/c5c3/kubectl-c5c3/internal/fixture"
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 )
 
@@ -185,7 +186,7 @@ func TestE2EHelmCRDPolicy(t *testing.T) {
 	check("after install", crdActions(), nil)
 
 	// Upgrade to 2.0.0: gadgets gains a field, sprockets is new.
-	editFile(t, s.RepoDir, "clusters/management/source.yaml", `tag: "1.0.0"`, `tag: "2.0.0"`)
+	fixture.EditFile(t, s.RepoDir, "clusters/management/source.yaml", `tag: "1.0.0"`, `tag: "2.0.0"`)
 	check("before upgrade", crdActions(), map[string]map[string]diff.Action{
 		"Create":        {gadgets: diff.ActionDrifted, sprockets: diff.ActionCreated},
 		"CreateReplace": {gadgets: diff.ActionDrifted, sprockets: diff.ActionCreated},

@@ -124,7 +124,7 @@ func TestE2EHelmControllerHelmRepository(t *testing.T) {
 	}
 
 	// A chart version bump in the checkout.
-	editFile(t, s.RepoDir, "clusters/management/webapp.yaml", `version: 0.1.0`, `version: 0.2.0`)
+	fixture.EditFile(t, s.RepoDir, "clusters/management/webapp.yaml", `version: 0.1.0`, `version: 0.2.0`)
 	r = run(t, diffArgs(s, flags, "-o", "json")...)
 	res = decodeDiff(t, r.stdout)
 	if r.code != 1 {
@@ -141,12 +141,12 @@ func TestE2EHelmControllerHelmRepository(t *testing.T) {
 		t.Errorf("chart bump: PodDisruptionBudget %q, want deleted", o.Action)
 	}
 	wantPrediction(t, "chart bump", res.HelmReleases[0].Prediction, "upgrade", "chart version 0.1.0 → 0.2.0")
-	editFile(t, s.RepoDir, "clusters/management/webapp.yaml", `version: 0.2.0`, `version: 0.1.0`)
+	fixture.EditFile(t, s.RepoDir, "clusters/management/webapp.yaml", `version: 0.2.0`, `version: 0.1.0`)
 
 	// A values change in the checkout: spec.values and the valuesFrom
 	// ConfigMap the same build applies to the hub.
-	editFile(t, s.RepoDir, "clusters/management/webapp.yaml", "replicas: 2", "replicas: 3")
-	editFile(t, s.RepoDir, "clusters/management/values.yaml", "greeting: from-configmap", "greeting: from-checkout")
+	fixture.EditFile(t, s.RepoDir, "clusters/management/webapp.yaml", "replicas: 2", "replicas: 3")
+	fixture.EditFile(t, s.RepoDir, "clusters/management/values.yaml", "greeting: from-configmap", "greeting: from-checkout")
 	r = run(t, diffArgs(s, flags, "-o", "json")...)
 	res = decodeDiff(t, r.stdout)
 	if r.code != 1 {
@@ -160,8 +160,8 @@ func TestE2EHelmControllerHelmRepository(t *testing.T) {
 	expect.Equal(t, "values change: ConfigMap: action", got["ConfigMap"].Action, diff.ActionDrifted)
 	expect.Contains(t, "values change: ConfigMap: diff", got["ConfigMap"].Diff, "+  greeting: from-checkout")
 	wantPrediction(t, "values change", res.HelmReleases[0].Prediction, "upgrade", "values changed")
-	editFile(t, s.RepoDir, "clusters/management/webapp.yaml", "replicas: 3", "replicas: 2")
-	editFile(t, s.RepoDir, "clusters/management/values.yaml", "greeting: from-checkout", "greeting: from-configmap")
+	fixture.EditFile(t, s.RepoDir, "clusters/management/webapp.yaml", "replicas: 3", "replicas: 2")
+	fixture.EditFile(t, s.RepoDir, "clusters/management/values.yaml", "greeting: from-checkout", "greeting: from-configmap")
 
 	// A hand edit of a chart-managed object on the spoke.
 	spoke := fl.Spokes["control-plane"].Client
@@ -221,7 +221,7 @@ func TestE2EHelmControllerHelmRepository(t *testing.T) {
 	}
 
 	// A bump after the rollback: revision 4, from revision 3 (= 1).
-	editFile(t, s.RepoDir, "clusters/management/webapp.yaml", `version: 0.1.0`, `version: 0.2.0`)
+	fixture.EditFile(t, s.RepoDir, "clusters/management/webapp.yaml", `version: 0.1.0`, `version: 0.2.0`)
 	r = run(t, diffArgs(s, flags, "-o", "json")...)
 	res = decodeDiff(t, r.stdout)
 	got = helmObjects(res, s.Namespace+"/webapp")

@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/c5c3/kubectl-c5c3/diff"
+	"github.com/c5c3/kubectl-c5c3/internal/fixture"
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 )
 
@@ -260,7 +261,7 @@ func TestE2ESOPS(t *testing.T) {
 	}
 
 	// An unknown decryption provider is named.
-	editFile(t, s.RepoDir, "clusters/management/sops.yaml", "provider: sops", "provider: vault-transit")
+	fixture.EditFile(t, s.RepoDir, "clusters/management/sops.yaml", "provider: sops", "provider: vault-transit")
 	r = run(t, diffArgs(s.Sample, flags, "--decrypt")...)
 	wantExit(t, "unknown provider", r, 2)
 	expect.Contains(t, "unknown provider: output", r.stdout+r.stderr, `spec.decryption.provider "vault-transit"`)

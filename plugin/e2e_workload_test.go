@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/c5c3/kubectl-c5c3/internal/fixture"
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 	"github.com/c5c3/kubectl-c5c3/status"
 )
@@ -125,13 +126,13 @@ func TestE2EWorkloadIdentity(t *testing.T) {
 		t.Errorf("diff: errors, want none\n%s", r.stdout)
 	}
 	expect.Equal(t, "diff: Kustomizations", len(res.Kustomizations), 2)
-	editFile(t, s.RepoDir, "clusters/edge/configmap.yaml", "tier: edge", "tier: core")
+	fixture.EditFile(t, s.RepoDir, "clusters/edge/configmap.yaml", "tier: edge", "tier: core")
 	r = run(t, diffArgs(s.Sample, flags, "-o", "json", "--helm=false")...)
 	res = decodeDiff(t, r.stdout)
 	wantExit(t, "diff after an edit", r, 1)
 	expect.Equal(t, "diff after an edit: changes", strings.Join(changes(res), "\n"), "edge edge-apps ConfigMap/"+ns+"/edge-settings drifted")
 	noJWT(t, r)
-	editFile(t, s.RepoDir, "clusters/edge/configmap.yaml", "tier: core", "tier: edge")
+	fixture.EditFile(t, s.RepoDir, "clusters/edge/configmap.yaml", "tier: core", "tier: edge")
 
 	// trace: the object on the cluster back to the hub Kustomization.
 	r = run(t, traceArgs(s.Sample, "configmap/edge-settings", "-n", ns, "--cluster", "edge")...)

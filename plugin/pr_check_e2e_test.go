@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/c5c3/kubectl-c5c3/diff"
+	"github.com/c5c3/kubectl-c5c3/internal/fixture"
 	"github.com/c5c3/kubectl-c5c3/internal/forgetest"
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 )
@@ -26,9 +27,9 @@ func TestE2EPullRequestCheck(t *testing.T) {
 	out, err := exec.Command("git", "-C", repo, "rev-parse", "HEAD").Output()
 	expect.NoError(t, err)
 	base := strings.TrimSpace(string(out))
-	gitRun(t, repo, "checkout", "-q", "-b", "pr")
-	editFile(t, repo, "clusters/control-plane/apps/kustomization.yaml", `newTag: "2025.1-p1"`, `newTag: "2025.1-p2"`)
-	gitRun(t, repo, "commit", "-q", "-am", "keystone 2025.1-p2")
+	fixture.Git(t, repo, "checkout", "-q", "-b", "pr")
+	fixture.EditFile(t, repo, "clusters/control-plane/apps/kustomization.yaml", `newTag: "2025.1-p1"`, `newTag: "2025.1-p2"`)
+	fixture.Git(t, repo, "commit", "-q", "-am", "keystone 2025.1-p2")
 	out, err = exec.Command("git", "-C", repo, "rev-parse", "HEAD").Output()
 	expect.NoError(t, err)
 	head := strings.TrimSpace(string(out))

@@ -15,6 +15,7 @@ import (
 
 	"github.com/fluxcd/pkg/gittestserver"
 
+	"github.com/c5c3/kubectl-c5c3/internal/fixture"
 	"github.com/c5c3/kubectl-c5c3/internal/forge"
 	"github.com/c5c3/kubectl-c5c3/internal/golden"
 	"github.com/c5c3/kubectl-c5c3/promote"
@@ -57,7 +58,7 @@ func promoteMerged(t *testing.T, dir string, flags []string, args ...string) str
 
 func editCommit(t *testing.T, dir, file, old, new, msg string) {
 	t.Helper()
-	editFile(t, dir, file, old, new)
+	fixture.EditFile(t, dir, file, old, new)
 	promoteGit(t, dir, "commit", "--quiet", "-am", msg)
 	promoteGit(t, dir, "update-ref", "refs/remotes/origin/main", "HEAD")
 }

@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/c5c3/kubectl-c5c3/diff"
+	"github.com/c5c3/kubectl-c5c3/internal/fixture"
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 )
 
@@ -73,7 +74,7 @@ func TestRBACDiffIsEnough(t *testing.T) {
 	// is still diffed.
 	writeFile(t, s.RepoDir, "apps/management/quota.yaml", "apiVersion: v1\nkind: ResourceQuota\nmetadata:\n  name: c5c3-quota\n  namespace: "+
 		s.SpokeNamespace("c5c3-system")+"\nspec:\n  hard:\n    pods: \"20\"\n")
-	editFile(t, s.RepoDir, "apps/management/kustomization.yaml", "  - service.yaml\n", "  - service.yaml\n  - quota.yaml\n")
+	fixture.EditFile(t, s.RepoDir, "apps/management/kustomization.yaml", "  - service.yaml\n", "  - service.yaml\n  - quota.yaml\n")
 	r = run(t, diffArgs(s, ciFlags, "-o", "json")...)
 	wantExit(t, "diff of a change bringing a new kind, as the CI identity", r, 2)
 	res = decodeDiff(t, r.stdout)
@@ -99,8 +100,8 @@ func TestRBACDiffIsEnough(t *testing.T) {
 	// the PR check run as an identity bound to exactly that output
 	// completes — the new kind is dry-run, nothing is refused — and that
 	// identity still cannot get a Secret the fleet does not name.
-	gitOut(t, s.RepoDir, "add", "-A")
-	gitOut(t, s.RepoDir, "commit", "-q", "-m", "a ResourceQuota for c5c3-system")
+	fixture.Git(t, s.RepoDir, "add", "-A")
+	fixture.Git(t, s.RepoDir, "commit", "-q", "-m", "a ResourceQuota for c5c3-system")
 	r, treeFlags, treeToken := ciIdentity(t, flags, s.Namespace, sa+"-tree", "--repo", s.RepoDir)
 	expect.Contains(t, "rbac diff --repo: the new kind", r.stdout, "resourcequotas")
 	r = run(t, diffArgs(s, treeFlags, "-o", "json", "--base", "HEAD~1")...)
@@ -207,14 +208,14 @@ func TestRBACSpokeIsEnough(t *testing.T) {
 	spoke := f(t).Spokes["control-plane"]
 	// A pull request that changes what is applied to the spoke: a
 	// Kustomization's ConfigMap and a HelmRelease's values.
-	editFile(t, s.RepoDir, "apps/keystone/base/configmap.yaml", "debug = false", "debug = true")
-	editFile(t, s.RepoDir, "apps/management/helmreleases/memcached.yaml", "replicaCount: 3", "replicaCount: 4")
+	fixture.EditFile(t, s.RepoDir, "apps/keystone/base/configmap.yaml", "debug = false", "debug = true")
+	fixture.EditFile(t, s.RepoDir, "apps/management/helmreleases/memcached.yaml", "replicaCount: 3", "replicaCount: 4")
 	// ... and a kind the live fleet does not use on the spoke: a
 	// HorizontalPodAutoscaler. rbac diff reads the checkout's working tree
 	// (--repo), so the output grants its dry-run.
 	writeFile(t, s.RepoDir, "apps/keystone/base/hpa.yaml", "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: keystone-api\n  namespace: "+
 		s.SpokeNamespace("openstack")+"\nspec:\n  scaleTargetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n    name: keystone-api\n  minReplicas: 1\n  maxReplicas: 3\n")
-	editFile(t, s.RepoDir, "apps/keystone/base/kustomization.yaml", "  - pdb.yaml\n", "  - pdb.yaml\n  - hpa.yaml\n")
+	fixture.EditFile(t, s.RepoDir, "apps/keystone/base/kustomization.yaml", "  - pdb.yaml\n", "  - pdb.yaml\n  - hpa.yaml\n")
 	// ... and a new HelmRelease whose chart renders a kind the spoke has
 	// not had from the fleet: libvirt's DaemonSet, installed on the
 	// control-plane spoke. rbac diff renders it (--helm, the default).
@@ -240,7 +241,7 @@ spec:
         name: c5c3-charts
         namespace: `+s.Namespace+`
 `)
-	editFile(t, s.RepoDir, "apps/management/helmreleases/kustomization.yaml", "  - libvirt.yaml\n", "  - libvirt.yaml\n  - libvirt-control-plane.yaml\n")
+	fixture.EditFile(t, s.RepoDir, "apps/management/helmreleases/kustomization.yaml", "  - libvirt.yaml\n", "  - libvirt.yaml\n  - libvirt-control-plane.yaml\n")
 	checks := map[string][]string{"full": {"-o", "json"}, "--base": {"-o", "json", "--base", "HEAD"}}
 	admin := map[string]result{}
 	for name, extra := range checks {

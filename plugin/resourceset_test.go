@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/c5c3/kubectl-c5c3/diff"
+	"github.com/c5c3/kubectl-c5c3/internal/fixture"
 	"github.com/c5c3/kubectl-c5c3/internal/testfleet"
 )
 
@@ -270,7 +271,7 @@ func TestDiffResourceSet(t *testing.T) {
 
 	// The ResourceSet removed from the build: kustomize-controller prunes
 	// it, and the operator deletes what it applied.
-	editFile(t, s.RepoDir, "clusters/management/kustomization.yaml", "  - resourceset.yaml\n", "")
+	fixture.EditFile(t, s.RepoDir, "clusters/management/kustomization.yaml", "  - resourceset.yaml\n", "")
 	res = decodeDiff(t, run(t, diffArgs(s, flags, "-o", "json")...).stdout)
 	got = map[string]diff.Action{}
 	for _, o := range res.Objects {
@@ -282,11 +283,11 @@ func TestDiffResourceSet(t *testing.T) {
 	if len(res.ResourceSets) != 0 {
 		t.Errorf("ResourceSet pruned: resourceSets %+v, want none", res.ResourceSets)
 	}
-	editFile(t, s.RepoDir, "clusters/management/kustomization.yaml", "  - providers.yaml\n", "  - providers.yaml\n  - resourceset.yaml\n")
+	fixture.EditFile(t, s.RepoDir, "clusters/management/kustomization.yaml", "  - providers.yaml\n", "  - providers.yaml\n  - resourceset.yaml\n")
 
 	// A provider that does not exist, then a template error: exit 2, the
 	// ResourceSet named, the plan incomplete.
-	editFile(t, s.RepoDir, "clusters/management/resourceset.yaml", "  inputsFrom:\n", "  inputsFrom:\n    - name: absent\n")
+	fixture.EditFile(t, s.RepoDir, "clusters/management/resourceset.yaml", "  inputsFrom:\n", "  inputsFrom:\n    - name: absent\n")
 	r = run(t, diffArgs(s, flags, "-o", "json")...)
 	res = decodeDiff(t, r.stdout)
 	wantExit(t, "missing provider", r, 2)
@@ -296,8 +297,8 @@ func TestDiffResourceSet(t *testing.T) {
 	}
 	expect.Equal(t, "missing provider: incomplete kind", res.Incomplete[0].Kind, "ResourceSet")
 	expect.Contains(t, "missing provider: incomplete reason", res.Incomplete[0].Reason, "ResourceSetInputProvider "+s.Namespace+"/absent not found")
-	editFile(t, s.RepoDir, "clusters/management/resourceset.yaml", "    - name: absent\n", "")
-	editFile(t, s.RepoDir, "clusters/management/resourceset.yaml", "<< inputs.replicas | quote >>", "<< inputs.replica | quote >>")
+	fixture.EditFile(t, s.RepoDir, "clusters/management/resourceset.yaml", "    - name: absent\n", "")
+	fixture.EditFile(t, s.RepoDir, "clusters/management/resourceset.yaml", "<< inputs.replicas | quote >>", "<< inputs.replica | quote >>")
 	r = run(t, diffArgs(s, flags)...)
 	wantExit(t, "template error", r, 2)
 	expect.Contains(t, "template error", r.stdout, "ResourceSet/"+s.Namespace+"/spoke-apps on cluster management: ResourceSet "+rsID, `"replica"`)
